@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Integration fixtures: every test gets fresh emulated hosts (roles/lab/files/hostnet_lab.py).
+
+Nothing here touches the machine's own network namespace; a session-wide check
+asserts that its links, addresses, routes, rules and /run/netns are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, 'roles', 'lab', 'files'))
+
+import hostnet_lab  # noqa: E402  pylint: disable=wrong-import-position
+
+SEED_HOSTS = {'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.138.3.131/24'}}
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason='integration tests build network namespaces and need root')
+        for item in items:
+            item.add_marker(skip)
+
+
+def machine_network_state():
+    """What must never change in the machine's own namespace."""
+    out = {}
+    for key, argv in (('links', ['ip', '-d', '-j', 'link']), ('addrs', ['ip', '-j', 'addr']),
+                      ('routes', ['ip', '-j', 'route', 'show', 'table', 'all']),
+                      ('routes6', ['ip', '-6', '-j', 'route', 'show', 'table', 'all']),
+                      ('rules', ['ip', '-j', 'rule'])):
+        data = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout or '[]')
+        for entry in data if isinstance(data, list) else []:
+            for volatile in ('stats64', 'stats', 'valid_life_time', 'preferred_life_time', 'expires'):
+                entry.pop(volatile, None)
+            for info in entry.get('addr_info', []):
+                info.pop('valid_life_time', None)
+                info.pop('preferred_life_time', None)
+        out[key] = data
+    out['run_netns'] = sorted(os.listdir('/run/netns')) if os.path.isdir('/run/netns') else None
+    out['etc_netns'] = sorted(os.listdir('/etc/netns')) if os.path.isdir('/etc/netns') else None
+    out['var_lib_hostnet'] = os.path.exists('/var/lib/hostnet')
+    with open('/proc/sys/net/ipv4/ip_forward') as f:
+        out['ip_forward'] = f.read().strip()
+    return out
+
+
+@pytest.fixture(scope='session', autouse=True)
+def machine_namespace_untouched():
+    if os.geteuid() != 0:
+        yield
+        return
+    before = machine_network_state()
+    yield
+    after = machine_network_state()
+    assert after == before, "the machine's own network namespace changed during the test session"
+
+
+@pytest.fixture(scope='session')
+def collection_path():
+    """A collections path whose hostnet.containers is this checkout."""
+    root = tempfile.mkdtemp(prefix='hostnet-coll-')
+    ns_dir = os.path.join(root, 'ansible_collections', 'hostnet')
+    os.makedirs(ns_dir)
+    os.symlink(REPO, os.path.join(ns_dir, 'containers'))
+    yield root
+    os.unlink(os.path.join(ns_dir, 'containers'))
+    subprocess.run(['rm', '-rf', root], check=False)
+
+
+class Host:
+    """One emulated host: run commands and modules inside it."""
+
+    def __init__(self, lab, name, collection_path, tmpdir):
+        self.lab = lab
+        self.name = name
+        self.collection_path = collection_path
+        self.tmpdir = tmpdir
+        self.address = lab.status()['hosts'][name]['address'].split('/')[0]
+        self._count = 0
+
+    @property
+    def pid(self):
+        return self.lab.pid(self.name)
+
+    @property
+    def pid_file(self):
+        return self.lab.pid_file(self.name)
+
+    def run(self, argv, check=True, input=None, timeout=60):
+        return self.lab.run(self.name, argv, input=input, check=check, timeout=timeout)
+
+    def netns_run(self, netns, argv, check=True, timeout=60):
+        if isinstance(argv, str):
+            argv = ['sh', '-c', argv]
+        return self.run(['ip', 'netns', 'exec', netns] + list(argv), check=check, timeout=timeout)
+
+    def module(self, name, check_mode=False, diff=False, **params):
+        """Run a module inside the host exactly as Ansible does (args file, JSON out)."""
+        self._count += 1
+        args = dict(params)
+        args['_ansible_check_mode'] = check_mode
+        args['_ansible_diff'] = diff
+        path = os.path.join(self.tmpdir, '%s-args-%d.json' % (self.name, self._count))
+        with open(path, 'w') as f:
+            json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
+        modname = name if '.' in name else 'ansible_collections.hostnet.containers.plugins.modules.%s' % name
+        res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path, sys.executable, '-m', modname, path], check=False)
+        try:
+            return json.loads(res.stdout[res.stdout.index('{'):])
+        except ValueError:
+            return {'failed': True, 'msg': 'module produced no JSON', 'rc': res.returncode,
+                    'stdout': res.stdout, 'stderr': res.stderr}
+
+    def snapshot(self):
+        """Kernel and on-disk state of the host, for before/after comparisons."""
+        script = r'''
+set -u
+echo '### links'; ip -d -o link | sed -E 's/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+|gro_ipv4_max_[a-z]+) [0-9]+//g'
+echo '### addrs'; ip -o addr | sed -E 's/ valid_lft .*//'
+echo '### routes'; ip route show table all
+echo '### rules'; ip rule
+echo '### netns'; ls -1 /run/netns
+for ns in $(ls /run/netns); do echo "### ns $ns"; ip -n "$ns" -o link | cut -d' ' -f2-; ip -n "$ns" -o addr | sed -E 's/ valid_lft .*//'; ip -n "$ns" route show table all; done
+echo '### files'; find /var/lib/hostnet /etc/netns -mindepth 1 ! -name '.lock' -printf '%p %s\n' 2>/dev/null | sort
+echo '### nft'; nft list ruleset 2>/dev/null
+echo '### iptables'; iptables-save 2>/dev/null | grep -v '^#'
+echo '### sysctl'; cat /proc/sys/net/ipv4/ip_forward
+'''
+        return self.run(script).stdout
+
+
+@pytest.fixture
+def lab_factory(tmp_path, collection_path):
+    labs = []
+
+    def make(hosts=None, name='lab'):
+        lab = hostnet_lab.Lab(str(tmp_path / name))
+        lab.up(dict(hosts or SEED_HOSTS))
+        labs.append(lab)
+        return {n: Host(lab, n, collection_path, str(tmp_path)) for n in (hosts or SEED_HOSTS)}
+
+    yield make
+    for lab in labs:
+        lab.down()
+
+
+@pytest.fixture
+def host(lab_factory):
+    return lab_factory({'host1': SEED_HOSTS['host1']})['host1']
+
+
+@pytest.fixture
+def two_hosts(lab_factory):
+    hosts = lab_factory()
+    return hosts['host1'], hosts['host2']

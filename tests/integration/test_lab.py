@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The emulated hosts themselves: isolation, the switch, private state, clean teardown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import hostnet_lab
+import pytest
+
+
+def _mounts():
+    with open('/proc/self/mountinfo') as f:
+        return f.read()
+
+
+def test_hosts_ping_each_other_over_the_switch(two_hosts):
+    h1, h2 = two_hosts
+    assert h1.run('ping -c1 -W2 10.138.3.131').returncode == 0
+    assert h2.run('ping -c1 -W2 10.138.3.130').returncode == 0
+
+
+def test_unknown_address_on_the_switch_is_unreachable(two_hosts):
+    h1, _ = two_hosts
+    assert h1.run('ping -c1 -W1 10.138.3.199', check=False).returncode != 0
+
+
+def test_each_host_has_its_own_namespaces(two_hosts):
+    h1, h2 = two_hosts
+    assert h1.run('hostname').stdout.strip() == 'host1'
+    assert h2.run('hostname').stdout.strip() == 'host2'
+    own = os.readlink('/proc/self/ns/net')
+    n1 = h1.run('readlink /proc/self/ns/net').stdout.strip()
+    n2 = h2.run('readlink /proc/self/ns/net').stdout.strip()
+    assert len({own, n1, n2}) == 3
+    assert h1.run('ip -o link show ens33').stdout
+    assert '10.138.3.130/24' in h1.run('ip -o addr show ens33').stdout
+    # PID 1 of the host is the lab's reaper, and the host sees only its own processes.
+    assert h1.run('cat /proc/1/cmdline').stdout.split('\0')[2] == hostnet_lab._MARK
+
+
+def test_private_run_etc_netns_and_state(two_hosts):
+    h1, h2 = two_hosts
+    h1.run('mkdir -p /etc/netns/probe && echo one > /etc/netns/probe/hosts && touch /run/netns/marker /var/lib/hostnet/marker')
+    assert h2.run('test -e /etc/netns/probe', check=False).returncode != 0
+    assert h2.run('test -e /run/netns/marker', check=False).returncode != 0
+    assert h2.run('test -e /var/lib/hostnet/marker', check=False).returncode != 0
+    assert not os.path.exists('/etc/netns/probe')
+    assert not os.path.exists('/run/netns/marker')
+    assert not os.path.exists('/var/lib/hostnet')
+
+
+def test_ip_netns_add_stays_inside_the_host(host):
+    host.run('ip netns add c1 && ip -n c1 link set lo up')
+    assert 'c1' in host.run('ip netns list').stdout
+    assert host.netns_run('c1', 'ip -o link').stdout.count('\n') == 1
+    assert not os.path.exists('/run/netns/c1')
+
+
+def test_state_survives_a_reboot_with_keep_state(tmp_path):
+    lab = hostnet_lab.Lab(str(tmp_path / 'lab'))
+    spec = {'host1': {'address': '10.138.3.130/24'}}
+    try:
+        lab.up(spec)
+        lab.run('host1', 'echo kept > /var/lib/hostnet/state.json && ip netns add gone')
+        lab.down(keep_state=True)
+        lab.up(spec)
+        assert lab.run('host1', 'cat /var/lib/hostnet/state.json').stdout.strip() == 'kept'
+        assert lab.run('host1', 'ls /run/netns').stdout.strip() == ''
+    finally:
+        lab.down()
+    assert not os.path.exists(str(tmp_path / 'lab'))
+
+
+def test_down_is_idempotent_and_leaves_nothing(tmp_path):
+    before = _mounts().count('\n')
+    lab = hostnet_lab.Lab(str(tmp_path / 'lab'))
+    meta = lab.up({'host1': {'address': '10.138.3.130/24', 'gateway': '10.138.3.1'}})
+    pids = [n['pid'] for n in meta['nodes'].values()]
+    assert 'default via 10.138.3.1' in lab.run('host1', 'ip route').stdout
+    lab.down()
+    lab.down()
+    for pid in pids:
+        assert not os.path.exists('/proc/%d' % pid) or hostnet_lab._proc_state(pid) == 'Z'
+    assert not os.path.exists(str(tmp_path / 'lab'))
+    assert _mounts().count('\n') == before
+
+
+def test_down_after_the_host_died_and_up_over_a_stale_lab(tmp_path):
+    lab = hostnet_lab.Lab(str(tmp_path / 'lab'))
+    spec = {'host1': {'address': '10.138.3.130/24'}}
+    try:
+        lab.up(spec)
+        os.kill(lab.pid('host1'), signal.SIGKILL)
+        time.sleep(0.1)
+        assert not lab.status()['up']
+        lab.up(spec)  # cleans the stale lab first
+        assert lab.status()['up']
+        assert lab.run('host1', 'hostname').stdout.strip() == 'host1'
+    finally:
+        lab.down()
+
+
+def test_bad_host_spec_is_refused_before_anything_starts(tmp_path):
+    lab = hostnet_lab.Lab(str(tmp_path / 'lab'))
+    with pytest.raises(hostnet_lab.LabError, match='CIDR'):
+        lab.up({'host1': {'address': '10.138.3.130'}})
+    assert not os.path.exists(str(tmp_path / 'lab'))
