@@ -106,7 +106,7 @@ class Host:
             argv = ['sh', '-c', argv]
         return self.run(['ip', 'netns', 'exec', netns] + list(argv), check=check, timeout=timeout)
 
-    def module(self, name, check_mode=False, diff=False, **params):
+    def module(self, module_name, /, check_mode=False, diff=False, **params):
         """Run a module inside the host exactly as Ansible does (args file, JSON out)."""
         self._count += 1
         args = dict(params)
@@ -115,7 +115,7 @@ class Host:
         path = os.path.join(self.tmpdir, '%s-args-%d.json' % (self.name, self._count))
         with open(path, 'w') as f:
             json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
-        modname = name if '.' in name else 'ansible_collections.hostnet.containers.plugins.modules.%s' % name
+        modname = module_name if "." in module_name else "ansible_collections.hostnet.containers.plugins.modules.%s" % module_name
         res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path, sys.executable, '-m', modname, path], check=False)
         try:
             return json.loads(res.stdout[res.stdout.index('{'):])
@@ -128,7 +128,7 @@ class Host:
         script = r'''
 set -u
 echo '### links'; ip -d -o link | sed -E 's/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+|gro_ipv4_max_[a-z]+) [0-9]+//g'
-echo '### addrs'; ip -o addr | sed -E 's/ valid_lft .*//'
+echo '### addrs'; ip -o addr | sed -E 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'
 echo '### routes'; ip route show table all
 echo '### rules'; ip rule
 echo '### netns'; ls -1 /run/netns
@@ -138,7 +138,8 @@ echo '### nft'; nft list ruleset 2>/dev/null
 echo '### iptables'; iptables-save 2>/dev/null | grep -v '^#'
 echo '### sysctl'; cat /proc/sys/net/ipv4/ip_forward
 '''
-        return self.run(script).stdout
+        # IPv6 link-local addresses and routes come and go with DAD timing; the collection is IPv4.
+        return '\n'.join(line for line in self.run(script).stdout.splitlines() if 'fe80::' not in line)
 
 
 @pytest.fixture

@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Standard documentation for every state-changing module of the collection.
+    DOCUMENTATION = r'''
+options: {}
+requirements:
+  - Linux, run as root on the managed host.
+  - pyroute2 >= 0.7.2 on the managed host (Debian/Ubuntu package C(python3-pyroute2)).
+  - netaddr on the managed host (Debian/Ubuntu package C(python3-netaddr)).
+attributes:
+  check_mode:
+    support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    support: full
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  platform:
+    support: full
+    platforms: linux
+    description: Target OS/families that can be operated against.
+notes:
+  - Mutations take a host-wide lock (C(/run/lock/hostnet.lock)), so two runs on one host never interleave.
+  - A failure part-way through a run undoes what that run created.
+'''

@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the kernel cannot hold, kept under /var/lib/hostnet, and the host-wide lock.
+
+Files are written atomically (temporary file, fsync, rename) so a run killed at
+any point leaves either the old or the new content.  The lock is an flock on a
+file in /run/lock: the kernel drops it when the holder dies, so a killed run
+never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import time
+
+STATE_DIR = '/var/lib/hostnet'
+LOCK_PATH = '/run/lock/hostnet.lock'
+
+
+class StoreError(Exception):
+    pass
+
+
+def _path(kind, name, root=None):
+    if not name or '/' in name or name in ('.', '..'):
+        raise StoreError('invalid state name %r' % (name,))
+    return os.path.join(root or STATE_DIR, kind, name + '.json')
+
+
+def load(kind, name, root=None):
+    """The stored document, or None."""
+    try:
+        with open(_path(kind, name, root)) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        raise StoreError('state file %s is not valid JSON: %s' % (_path(kind, name, root), exc))
+
+
+def load_all(kind, root=None):
+    folder = os.path.join(root or STATE_DIR, kind)
+    try:
+        names = sorted(n[:-5] for n in os.listdir(folder) if n.endswith('.json'))
+    except FileNotFoundError:
+        return {}
+    return {n: load(kind, n, root) for n in names}
+
+
+def save(kind, name, document, root=None):
+    path = _path(kind, name, root)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = '%s.tmp.%d' % (path, os.getpid())
+    with open(tmp, 'w') as f:
+        json.dump(document, f, indent=2, sort_keys=True)
+        f.write('\n')
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dfd = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def delete(kind, name, root=None):
+    try:
+        os.unlink(_path(kind, name, root))
+        return True
+    except FileNotFoundError:
+        return False
+
+
+class HostLock:
+    """Host-wide lock around every mutation (context manager)."""
+
+    def __init__(self, path=LOCK_PATH, timeout=120.0):
+        self.path = path
+        self.timeout = timeout
+        self.fd = None
+
+    def __enter__(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.monotonic() >= deadline:
+                os.close(self.fd)
+                self.fd = None
+                raise StoreError('timed out after %.0f s waiting for the host-wide lock %s held by another hostnet run'
+                                 % (self.timeout, self.path))
+            time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None

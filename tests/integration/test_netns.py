@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""netns module against real namespaces inside an emulated host."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_create_check_rerun_absent(host):
+    before = host.snapshot()
+    res = host.module('netns', check_mode=True, name='web01')
+    assert res['changed'] and not res.get('failed'), res
+    assert res['commands'] == ['create network namespace web01', 'set lo up in web01']
+    assert host.snapshot() == before, 'check mode changed the host'
+
+    res = host.module('netns', diff=True, name='web01')
+    assert res['changed'] and not res.get('failed'), res
+    assert res['diff']['before'] == {} and res['diff']['after']['name'] == 'web01'
+    assert [i['name'] for i in res['interfaces']] == ['lo']
+    assert res['interfaces'][0]['up'] and res['interfaces'][0]['addresses'] == ['127.0.0.1/8']
+    assert 'web01' in host.run('ip netns list').stdout
+    assert host.netns_run('web01', 'ping -c1 -W1 127.0.0.1').returncode == 0
+
+    res = host.module('netns', name='web01')
+    assert not res['changed'] and res['commands'] == [], res
+    assert not host.module('netns', check_mode=True, name='web01')['changed']
+
+    res = host.module('netns', check_mode=True, name='web01', state='absent')
+    assert res['changed'] and 'web01' in host.run('ip netns list').stdout
+    res = host.module('netns', name='web01', state='absent')
+    assert res['changed'] and not res.get('failed'), res
+    assert 'web01' not in host.run('ip netns list').stdout
+    assert not host.module('netns', name='web01', state='absent')['changed']
+    assert host.snapshot() == before
+
+
+def test_name_files_are_seen_inside_the_namespace(host):
+    res = host.module('netns', name='web01', hostname='web01', dns=['10.138.3.2'], dns_search=['lab.example'],
+                      hosts=[{'ip': '172.18.0.3', 'names': ['db01', 'db']}])
+    assert res['changed'] and not res.get('failed'), res
+    out = host.netns_run('web01', 'cat /etc/resolv.conf /etc/hosts /etc/hostname').stdout
+    assert 'nameserver 10.138.3.2' in out and 'search lab.example' in out
+    assert '172.18.0.3\tdb01 db' in out and 'web01' in out
+    assert host.netns_run('web01', 'getent hosts db01').stdout.split()[0] == '172.18.0.3'
+    again = host.module('netns', name='web01', hostname='web01', dns=['10.138.3.2'], dns_search=['lab.example'],
+                        hosts=[{'ip': '172.18.0.3', 'names': ['db01', 'db']}])
+    assert not again['changed'], again
+    changed = host.module('netns', diff=True, name='web01', hostname='web02')
+    assert changed['changed'] and changed['commands'] == ['write /etc/netns/web01/hostname']
+    assert changed['diff']['after']['files']['hostname'] == 'web02\n'
+    host.module('netns', name='web01', state='absent')
+    assert host.run('test -e /etc/netns/web01', check=False).returncode != 0
+
+
+def test_sysctls_apply_inside_the_namespace_only(host):
+    res = host.module('netns', name='web01', sysctls={'net.ipv4.ip_forward': 1, 'net.ipv4.ip_local_port_range': '20000 30000'})
+    assert res['changed'] and not res.get('failed'), res
+    assert host.netns_run('web01', 'cat /proc/sys/net/ipv4/ip_forward').stdout.strip() == '1'
+    assert host.run('cat /proc/sys/net/ipv4/ip_forward').stdout.strip() == '0'
+    assert not host.module('netns', name='web01', sysctls={'net.ipv4.ip_forward': '1',
+                                                           'net.ipv4.ip_local_port_range': '20000\t30000'})['changed']
+    host.netns_run('web01', 'sysctl -qw net.ipv4.ip_forward=0')
+    drift = host.module('netns', name='web01', sysctls={'net.ipv4.ip_forward': 1})
+    assert drift['changed'] and drift['commands'] == ['set sysctl net.ipv4.ip_forward=1 in web01']
+
+
+def test_container_mode_shares_one_stack(host):
+    host.module('netns', name='web01')
+    host.netns_run('web01', 'ip link add tap0 type veth peer name tap1 && ip addr add 172.17.0.2/16 dev tap0 && ip link set tap0 up')
+    res = host.module('netns', name='sidecar', share_with='web01')
+    assert res['changed'] and not res.get('failed'), res
+    assert sorted(i['name'] for i in res['interfaces']) == ['lo', 'tap0', 'tap1']
+    assert host.netns_run('sidecar', 'ip -o -4 addr show tap0').stdout.split()[3] == '172.17.0.2/16'
+    assert not host.module('netns', name='sidecar', share_with='web01')['changed']
+    host.module('netns', name='other')
+    res = host.module('netns', name='other', share_with='web01')
+    assert res['failed'] and 'different namespace' in res['msg']
+    # Removing one name keeps the stack alive under the other.
+    host.module('netns', name='web01', state='absent')
+    assert '172.17.0.2/16' in host.netns_run('sidecar', 'ip -o -4 addr').stdout
+
+
+@pytest.mark.parametrize('params, needle', [
+    ({'name': 'bad/name'}, "name 'bad/name'"),
+    ({'name': 'x' * 65}, 'name'),
+    ({'name': '-dash'}, "name '-dash'"),
+    ({'name': 'c1', 'share_with': 'missing'}, "share_with 'missing'"),
+    ({'name': 'c1', 'share_with': 'c1'}, 'cannot share with itself'),
+    ({'name': 'c1', 'dns': ['10.0.0.300']}, "dns[0] '10.0.0.300'"),
+    ({'name': 'c1', 'dns_search': ['bad domain']}, "dns_search 'bad domain'"),
+    ({'name': 'c1', 'hosts': [{'ip': 'nope', 'names': ['a']}]}, "hosts[0].ip 'nope'"),
+    ({'name': 'c1', 'hosts': [{'ip': '10.0.0.1', 'names': ['bad name']}]}, 'hosts[0].names'),
+    ({'name': 'c1', 'hostname': 'bad_host!'}, "hostname 'bad_host!'"),
+    ({'name': 'c1', 'sysctls': {'kernel.pid_max': 10}}, "sysctls 'kernel.pid_max'"),
+    ({'name': 'c1', 'sysctls': {'net.ipv4.no_such_key': 1}}, 'net.ipv4.no_such_key'),
+])
+def test_bad_input_fails_and_changes_nothing(host, params, needle):
+    before = host.snapshot()
+    res = host.module('netns', **params)
+    assert res.get('failed'), res
+    assert needle in res['msg'], res['msg']
+    assert host.snapshot() == before
