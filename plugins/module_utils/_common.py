@@ -11,6 +11,12 @@ executed step in reverse, so a run never leaves partial state behind.
 
 from __future__ import annotations
 
+import os
+
+# Fault injection for the test suite: a step whose text contains this string fails
+# as if the kernel had refused it, so rollback is exercised on real state.
+FAULT_ENV = 'HOSTNET_TEST_FAIL_AT'
+
 
 class Step:
     __slots__ = ('text', 'do', 'undo')
@@ -50,8 +56,11 @@ class Plan:
 
     def execute(self):
         done = []
+        fault = os.environ.get(FAULT_ENV)
         for step in self.steps:
             try:
+                if fault and fault in step.text:
+                    raise RuntimeError('injected failure (%s)' % FAULT_ENV)
                 step.do()
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 errors = []

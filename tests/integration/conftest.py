@@ -106,7 +106,7 @@ class Host:
             argv = ['sh', '-c', argv]
         return self.run(['ip', 'netns', 'exec', netns] + list(argv), check=check, timeout=timeout)
 
-    def module(self, module_name, /, check_mode=False, diff=False, **params):
+    def module(self, module_name, /, check_mode=False, diff=False, _env=None, **params):
         """Run a module inside the host exactly as Ansible does (args file, JSON out)."""
         self._count += 1
         args = dict(params)
@@ -116,7 +116,8 @@ class Host:
         with open(path, 'w') as f:
             json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
         modname = module_name if "." in module_name else "ansible_collections.hostnet.containers.plugins.modules.%s" % module_name
-        res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path, sys.executable, '-m', modname, path], check=False)
+        env = ['%s=%s' % kv for kv in sorted((_env or {}).items())]
+        res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path] + env + [sys.executable, '-m', modname, path], check=False)
         try:
             return json.loads(res.stdout[res.stdout.index('{'):])
         except ValueError:
@@ -127,7 +128,7 @@ class Host:
         """Kernel and on-disk state of the host, for before/after comparisons."""
         script = r'''
 set -u
-echo '### links'; ip -d -o link | sed -E 's/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+|gro_ipv4_max_[a-z]+) [0-9]+//g'
+echo '### links'; ip -d -o link | sed -E 's/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g'
 echo '### addrs'; ip -o addr | sed -E 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'
 echo '### routes'; ip route show table all
 echo '### rules'; ip rule
