@@ -17,7 +17,7 @@ description:
   - Optionally writes C(/etc/netns/NAME/hosts), C(resolv.conf) and C(hostname), which C(ip netns exec) and the
     C(hostnet.containers.nsenter) connection bind over C(/etc) inside the namespace, and sets C(net.*) sysctls in it.
 author:
-  - hostnet.containers contributors
+  - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
 options:
@@ -84,7 +84,7 @@ EXAMPLES = r'''
       - ip: 172.18.0.3
         names: [db01]
 
-- name: Container mode: web01-sidecar shares web01's network stack
+- name: "Container mode: web01-sidecar shares the network stack of web01"
   hostnet.containers.netns:
     name: web01-sidecar
     share_with: web01

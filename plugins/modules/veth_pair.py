@@ -18,7 +18,7 @@ description:
   - Drift (wrong master, MTU, MAC, missing or extra address, wrong gateway, peer in another namespace) is
     detected and repaired.
 author:
-  - hostnet.containers contributors
+  - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
 options:
@@ -301,8 +301,8 @@ class VethPair:
             if found:
                 host.link('del', index=found[0])
 
-        self.plan.add('create veth %s with peer %s%s%s' % (w['name'], w['peer_name'], where,
-                                                          ' on bridge %s' % w['master'] if w['master'] else ''), create, undo)
+        on_bridge = ' on bridge %s' % w['master'] if w['master'] else ''
+        self.plan.add('create veth %s with peer %s%s%s' % (w['name'], w['peer_name'], where, on_bridge), create, undo)
         pipr = self.peer_ipr()
         self.plan.add('set %s%s up' % (w['peer_name'], where),
                       lambda: pipr.link('set', index=pipr.link_lookup(ifname=w['peer_name'])[0], state='up'))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -125,10 +126,17 @@ class Host:
                     'stdout': res.stdout, 'stderr': res.stderr}
 
     def snapshot(self):
-        """Kernel and on-disk state of the host, for before/after comparisons."""
-        script = r'''
+        """Kernel and on-disk state of the host, for before/after comparisons.
+
+        A dict of sections (links, addrs, routes, rules, netns, ns NAME, files,
+        nft, iptables, sysctl), each a list of normalised lines.
+        """
+        # Counters and timers that move on their own are dropped from the link dump.
+        link_filter = ('s/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+'
+                       '|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g')
+        script = 'LINK_FILTER=%s\n' % shlex.quote(link_filter) + r'''
 set -u
-echo '### links'; ip -d -o link | sed -E 's/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g'
+echo '### links'; ip -d -o link | sed -E "$LINK_FILTER"
 echo '### addrs'; ip -o addr | sed -E 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'
 echo '### routes'; ip route show table all
 echo '### rules'; ip rule
@@ -140,7 +148,14 @@ echo '### iptables'; iptables-save 2>/dev/null | grep -v '^#'
 echo '### sysctl'; cat /proc/sys/net/ipv4/ip_forward
 '''
         # IPv6 link-local addresses and routes come and go with DAD timing; the collection is IPv4.
-        return '\n'.join(line for line in self.run(script).stdout.splitlines() if 'fe80::' not in line)
+        sections = {}
+        current = None
+        for line in self.run(script).stdout.splitlines():
+            if line.startswith('### '):
+                current = sections.setdefault(line[4:], [])
+            elif current is not None and 'fe80::' not in line:
+                current.append(line)
+        return sections
 
 
 @pytest.fixture

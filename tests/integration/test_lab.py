@@ -26,7 +26,7 @@ def test_hosts_ping_each_other_over_the_switch(two_hosts):
 
 
 def test_unknown_address_on_the_switch_is_unreachable(two_hosts):
-    h1, _ = two_hosts
+    h1 = two_hosts[0]
     assert h1.run('ping -c1 -W1 10.138.3.199', check=False).returncode != 0
 
 
@@ -111,3 +111,46 @@ def test_bad_host_spec_is_refused_before_anything_starts(tmp_path):
     with pytest.raises(hostnet_lab.LabError, match='CIDR'):
         lab.up({'host1': {'address': '10.138.3.130'}})
     assert not os.path.exists(str(tmp_path / 'lab'))
+
+
+def test_up_again_on_a_healthy_lab_changes_nothing(tmp_path):
+    lab = hostnet_lab.Lab(str(tmp_path / 'lab'))
+    spec = {'host1': {'address': '10.138.3.130/24'}}
+    try:
+        first = lab.up(spec)
+        again = lab.up(spec)
+        assert first['changed'] and not again['changed']
+        assert again['nodes'] == first['nodes']
+        changed = lab.up({'host1': {'address': '10.138.3.132/24'}})
+        assert changed['changed']
+        assert '10.138.3.132/24' in lab.run('host1', 'ip -o addr show ens33').stdout
+    finally:
+        lab.down()
+
+
+def test_cli_up_status_exec_down(tmp_path):
+    import json
+    import subprocess
+    import sys
+    script = hostnet_lab.__file__
+    d = str(tmp_path / 'cli')
+    try:
+        out = subprocess.run([sys.executable, script, 'up', '--dir', d, '--host', 'host1=10.138.3.130/24,gw=10.138.3.1'],
+                             capture_output=True, text=True, check=True).stdout
+        assert json.loads(out)['hosts']['host1']['gateway'] == '10.138.3.1'
+        st = json.loads(subprocess.run([sys.executable, script, 'status', '--dir', d],
+                                       capture_output=True, text=True, check=True).stdout)
+        assert st['up']
+        res = subprocess.run([sys.executable, script, 'exec', '--dir', d, 'host1', '--', 'hostname'],
+                             capture_output=True, text=True, check=True)
+        assert res.stdout.strip() == 'host1'
+    finally:
+        subprocess.run([sys.executable, script, 'down', '--dir', d], check=True)
+    assert not os.path.exists(d)
+
+
+def test_module_runs_inside_the_host(host):
+    res = host.module('ansible.modules.ping', data='pong')
+    assert res['ping'] == 'pong'
+    assert not res.get('failed')
+    assert isinstance(host.snapshot(), dict)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -150,7 +149,13 @@ class Lab:
                 raise LabError('invalid host name %r' % name)
             if '/' not in spec.get('address', ''):
                 raise LabError('host %s: address must be a CIDR such as 10.138.3.130/24, got %r' % (name, spec.get('address')))
-        if self._meta() is not None or os.path.isdir(os.path.join(self.dir, 'ovl')):
+        current = self._meta()
+        if current is not None and self._matches(current, hosts):
+            # Already built as asked and every node is alive: nothing to do.
+            result = dict(current)
+            result['changed'] = False
+            return result
+        if current is not None or os.path.isdir(os.path.join(self.dir, 'ovl')):
             self.down(keep_state=True)
         os.makedirs(self.dir, exist_ok=True)
         meta = {'dir': self.dir, 'nodes': {}, 'hosts': {}}
@@ -167,7 +172,8 @@ class Lab:
             self._nsip(sw, 'link', 'set', BRIDGE, 'up')
             for idx, (name, spec) in enumerate(hosts.items()):
                 hp = meta['nodes'][name]['pid']
-                port = 'swp%d' % idx
+                # Interface names are at most 15 bytes; fall back to the host's index.
+                port = 'swp-%s' % name if len('swp-%s' % name) <= 15 else 'swp%d' % idx
                 self._nsip(sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'ens33', 'netns', str(hp))
                 self._nsip(sw, 'link', 'set', port, 'master', BRIDGE, 'up')
                 self._nsip(hp, 'addr', 'add', spec['address'], 'dev', 'ens33')
@@ -180,7 +186,19 @@ class Lab:
         except BaseException:
             self.down(keep_state=keep_state)
             raise
-        return meta
+        result = dict(meta)
+        result['changed'] = True
+        return result
+
+    def _matches(self, meta, hosts):
+        """True when ``meta`` describes a healthy lab with exactly ``hosts``."""
+        have = meta.get('hosts', {})
+        if set(have) != set(hosts) or set(meta.get('nodes', {})) != set(hosts) | {SWITCH}:
+            return False
+        for name, spec in hosts.items():
+            if have[name].get('address') != spec['address'] or have[name].get('gateway') != spec.get('gateway'):
+                return False
+        return all(_alive(n['pid']) and self._owned(n['pid']) for n in meta['nodes'].values())
 
     @staticmethod
     def _nsip(pid, *args):
@@ -297,11 +315,11 @@ def _init(directory, name):
 
 
 def _parse_host(value):
-    name, _, rest = value.partition('=')
+    name, rest = value.partition('=')[::2]
     parts = rest.split(',')
     spec = {'address': parts[0]}
     for extra in parts[1:]:
-        key, _, val = extra.partition('=')
+        key, val = extra.partition('=')[::2]
         if key in ('gw', 'gateway'):
             spec['gateway'] = val
         else:
@@ -322,7 +340,8 @@ def main(argv=None):
     sub = p.add_subparsers(dest='cmd', required=True)
     up = sub.add_parser('up')
     up.add_argument('--dir', required=True)
-    up.add_argument('--host', action='append', type=_parse_host, required=True)
+    up.add_argument('--host', action='append', type=_parse_host, default=[])
+    up.add_argument('--hosts-json', help='JSON list of {name, address, gateway?} (what the lab role passes)')
     up.add_argument('--keep-state', action='store_true')
     down = sub.add_parser('down')
     down.add_argument('--dir', required=True)
@@ -337,7 +356,12 @@ def main(argv=None):
     lab = Lab(a.dir)
     try:
         if a.cmd == 'up':
-            print(json.dumps(lab.up(dict(a.host), keep_state=a.keep_state), indent=2, sort_keys=True))
+            hosts = dict(a.host)
+            for entry in json.loads(a.hosts_json or '[]'):
+                hosts[entry['name']] = {'address': entry['address'], 'gateway': entry.get('gateway')}
+            if not hosts:
+                raise LabError('no hosts given (--host NAME=CIDR or --hosts-json)')
+            print(json.dumps(lab.up(hosts, keep_state=a.keep_state), indent=2, sort_keys=True))
         elif a.cmd == 'down':
             lab.down(keep_state=a.keep_state)
         elif a.cmd == 'status':
