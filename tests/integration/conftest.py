@@ -141,7 +141,10 @@ echo '### addrs'; ip -o addr | sed -E 's/ (tentative|dadfailed|optimistic)//g; s
 echo '### routes'; ip route show table all
 echo '### rules'; ip rule
 echo '### netns'; ls -1 /run/netns
-for ns in $(ls /run/netns); do echo "### ns $ns"; ip -n "$ns" -o link | cut -d' ' -f2-; ip -n "$ns" -o addr | sed -E 's/ valid_lft .*//'; ip -n "$ns" route show table all; done
+for ns in $(ls /run/netns); do
+  echo "### ns $ns"; ip -n "$ns" -o link | cut -d' ' -f2-
+  ip -n "$ns" -o addr | sed -E 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'; ip -n "$ns" route show table all
+done
 echo '### files'; find /var/lib/hostnet /etc/netns -mindepth 1 ! -name '.lock' -printf '%p %s\n' 2>/dev/null | sort
 echo '### nft'; nft list ruleset 2>/dev/null
 echo '### iptables'; iptables-save 2>/dev/null | grep -v '^#'

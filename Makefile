@@ -1,0 +1,35 @@
+# hostnet.containers: the two commands a newcomer needs are `make lab` and `make test`.
+SHELL := /bin/bash
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+.PHONY: setup lab test units sanity lint integration integration-deb molecule clean
+
+setup:
+	@bash hack/setup.sh
+
+# Two emulated hosts, the netns and veth_pair modules at work on them, then teardown.
+lab: setup
+	@bash hack/lab.sh
+
+# Every test: unit, sanity, lint, integration (pyroute2 newest and Debian's 0.7.2), Molecule.
+test: setup
+	@bash hack/test.sh
+
+units: setup
+	@bash hack/test.sh units
+sanity: setup
+	@bash hack/test.sh sanity
+lint: setup
+	@bash hack/test.sh lint
+integration: setup
+	@bash hack/test.sh integration
+integration-deb: setup
+	@bash hack/test.sh integration-deb
+molecule: setup
+	@bash hack/test.sh molecule
+
+clean:
+	rm -rf .build tests/output .pytest_cache

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# make lab: the foundation demo on two emulated hosts; the lab is torn down even when a step fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+lab_dir=/tmp/hostnet-lab/foundation
+ansible-playbook playbooks/foundation_lab.yml -e "foundation_lab_dir=$lab_dir"
+rc=$?
+ansible-playbook playbooks/teardown.yml -e "lab_dir=$lab_dir" >/dev/null || rc=1
+exit $rc

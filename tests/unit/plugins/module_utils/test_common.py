@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The planner: ordered steps, check mode is plan-only, rollback undoes the executed prefix."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _common
+
+
+def make_plan(log, fail_at=None, broken_undo=None):
+    plan = _common.Plan()
+    for name in ('a', 'b', 'c'):
+        def do(name=name):
+            if name == fail_at:
+                raise OSError(17, 'File exists')
+            log.append('do ' + name)
+
+        def undo(name=name):
+            if name == broken_undo:
+                raise RuntimeError('cannot undo ' + name)
+            log.append('undo ' + name)
+        plan.add('step ' + name, do, undo)
+    return plan
+
+
+def test_empty_plan_is_falsy():
+    assert not _common.Plan()
+    assert _common.Plan().commands == []
+
+
+def test_steps_run_in_order_and_are_reported():
+    log = []
+    plan = make_plan(log)
+    assert plan and plan.commands == ['step a', 'step b', 'step c']
+    assert log == []  # planning does nothing: that is check mode
+    assert plan.execute() == ['step a', 'step b', 'step c']
+    assert log == ['do a', 'do b', 'do c']
+
+
+def test_failure_undoes_the_executed_prefix_in_reverse():
+    log = []
+    with pytest.raises(_common.PlanFailed) as err:
+        make_plan(log, fail_at='c').execute()
+    assert log == ['do a', 'do b', 'undo b', 'undo a']
+    assert err.value.step.text == 'step c'
+    assert 'rolled back' in str(err.value) and 'step c' in str(err.value)
+
+
+def test_failed_undo_is_reported_and_the_rest_still_undone():
+    log = []
+    with pytest.raises(_common.PlanFailed) as err:
+        make_plan(log, fail_at='c', broken_undo='b').execute()
+    assert log == ['do a', 'do b', 'undo a']
+    assert 'rollback incomplete' in str(err.value) and 'cannot undo b' in str(err.value)
+
+
+def test_steps_without_undo_are_skipped_on_rollback():
+    log = []
+    plan = _common.Plan()
+    plan.add('one', lambda: log.append(1))
+    plan.add('two', lambda: (x for x in ()).throw(ValueError('boom')))
+    with pytest.raises(_common.PlanFailed, match='two: boom'):
+        plan.execute()
+    assert log == [1]
+
+
+def test_fault_injection_hits_the_named_step(monkeypatch):
+    log = []
+    monkeypatch.setenv(_common.FAULT_ENV, 'step b')
+    with pytest.raises(_common.PlanFailed, match='injected failure'):
+        make_plan(log).execute()
+    assert log == ['do a', 'undo a']

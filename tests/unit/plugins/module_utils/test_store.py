@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""State files and the host-wide lock (plain files in a temporary directory, no root)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
+
+
+def test_save_load_roundtrip_and_atomic_replace(tmp_path):
+    root = str(tmp_path)
+    assert _store.load('networks', 'bridge', root) is None
+    _store.save('networks', 'bridge', {'subnet': '172.17.0.0/16'}, root)
+    _store.save('networks', 'bridge', {'subnet': '172.17.0.0/16', 'id': 'abc'}, root)
+    assert _store.load('networks', 'bridge', root) == {'subnet': '172.17.0.0/16', 'id': 'abc'}
+    assert os.listdir(os.path.join(root, 'networks')) == ['bridge.json']  # no temporary files left
+    assert _store.load_all('networks', root) == {'bridge': {'subnet': '172.17.0.0/16', 'id': 'abc'}}
+    assert _store.delete('networks', 'bridge', root)
+    assert not _store.delete('networks', 'bridge', root)
+    assert _store.load_all('missing', root) == {}
+
+
+@pytest.mark.parametrize('name', ['', '.', '..', 'a/b'])
+def test_bad_names_are_refused(tmp_path, name):
+    with pytest.raises(_store.StoreError):
+        _store.save('networks', name, {}, str(tmp_path))
+
+
+def test_corrupt_file_is_a_clear_error(tmp_path):
+    os.makedirs(tmp_path / 'networks')
+    (tmp_path / 'networks' / 'x.json').write_text('{not json')
+    with pytest.raises(_store.StoreError, match='not valid JSON'):
+        _store.load('networks', 'x', str(tmp_path))
+
+
+def _hold(path, ready):
+    with _store.HostLock(path):
+        ready.set()
+        time.sleep(60)
+
+
+def test_lock_excludes_and_times_out(tmp_path):
+    path = str(tmp_path / 'lock')
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold, args=(path, ready))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(_store.StoreError, match='timed out'):
+            with _store.HostLock(path, timeout=0.2):
+                pass
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.join()
+    # The kernel dropped the killed holder's lock: no stale lock.
+    with _store.HostLock(path, timeout=1):
+        pass
