@@ -154,3 +154,31 @@ def test_module_runs_inside_the_host(host):
     assert res['ping'] == 'pong'
     assert not res.get('failed')
     assert isinstance(host.snapshot(), dict)
+
+
+def test_down_after_up_was_killed_midway_leaves_no_process(tmp_path):
+    import subprocess
+    import sys
+    d = str(tmp_path / 'crash')
+    hosts = ['--host=h%d=10.138.3.%d/24' % (i, i) for i in range(1, 5)]
+    proc = subprocess.Popen([sys.executable, hostnet_lab.__file__, 'up', '--dir', d] + hosts,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    hostnet_lab.Lab(d).down()
+
+    def leftovers():
+        found = []
+        for entry in os.listdir('/proc'):
+            if entry.isdigit():
+                argv = hostnet_lab._cmdline(int(entry))
+                if hostnet_lab._MARK.encode() in argv and d.encode() in argv and hostnet_lab._proc_state(int(entry)) != 'Z':
+                    found.append(int(entry))
+        return found
+
+    deadline = time.monotonic() + 5
+    while leftovers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers() == []
+    assert not os.path.exists(d)

@@ -104,7 +104,7 @@ class Lab:
         return _MARK.encode() in argv and self.dir.encode() in argv
 
     # -- nodes ---------------------------------------------------------------
-    def _spawn(self, name):
+    def _spawn(self, name, meta):
         work = os.path.join(self.dir, 'ovl', name)
         for sub in ('etc-upper', 'etc-work', 'varlib-upper', 'varlib-work'):
             os.makedirs(os.path.join(work, sub), exist_ok=True)
@@ -116,11 +116,15 @@ class Lab:
         try:
             proc = subprocess.Popen(
                 ['unshare', '--fork', '--pid', '--mount-proc', '--net', '--mount', '--uts', '--ipc',
-                 '--propagation', 'private', sys.executable, os.path.abspath(__file__), _MARK,
+                 '--propagation', 'private', '--kill-child=SIGKILL', sys.executable, os.path.abspath(__file__), _MARK,
                  '--dir', self.dir, '--name', name],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
         finally:
             log.close()
+        # Recorded at once, so a run killed while the host starts still leaves it findable by down();
+        # --kill-child makes the launcher's death take the whole host with it.
+        meta['nodes'][name] = {'launcher': proc.pid}
+        self._write_meta(meta)
         deadline = time.monotonic() + 15
         child = None
         while time.monotonic() < deadline:
@@ -162,7 +166,7 @@ class Lab:
         self._write_meta(meta)
         try:
             for name in [SWITCH] + list(hosts):
-                pid, launcher = self._spawn(name)
+                pid, launcher = self._spawn(name, meta)
                 meta['nodes'][name] = {'pid': pid, 'launcher': launcher}
                 self._write_meta(meta)
                 with open(self.pid_file(name), 'w') as f:
@@ -198,21 +202,25 @@ class Lab:
         for name, spec in hosts.items():
             if have[name].get('address') != spec['address'] or have[name].get('gateway') != spec.get('gateway'):
                 return False
-        return all(_alive(n['pid']) and self._owned(n['pid']) for n in meta['nodes'].values())
+        return all(n.get('pid') and _alive(n['pid']) and self._owned(n['pid']) for n in meta['nodes'].values())
 
     @staticmethod
     def _nsip(pid, *args):
         return _run(['nsenter', '-t', str(pid), '-n', 'ip'] + list(args))
 
     def down(self, keep_state=False):
+        """Kill the lab's recorded processes and remove its files; True when there was anything to remove."""
         meta = self._meta() or {'nodes': {}}
+        changed = bool(meta.get('nodes'))
         pids = []
         for node in meta.get('nodes', {}).values():
-            for key in ('pid', 'launcher'):
-                pid = node.get(key)
-                if pid and _alive(pid) and (key == 'launcher' or self._owned(pid)):
-                    if key == 'launcher' and b'unshare' not in b' '.join(_cmdline(pid)):
-                        continue
+            candidates = [node.get('pid'), node.get('launcher')]
+            if node.get('launcher'):
+                # A host whose start was interrupted has no recorded pid yet: its init is the launcher's child.
+                candidates += _children(node['launcher'])
+            for pid in candidates:
+                # Both the launcher and the init carry the marker and this lab's dir in their argv.
+                if pid and pid not in pids and _alive(pid) and self._owned(pid):
                     pids.append(pid)
         for pid in pids:
             try:
@@ -231,10 +239,11 @@ class Lab:
                     break
                 time.sleep(0.005)
         if not os.path.isdir(self.dir):
-            return
+            return changed
         for entry in os.listdir(self.dir):
             if keep_state and entry == 'state':
                 continue
+            changed = True
             path = os.path.join(self.dir, entry)
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
@@ -246,14 +255,16 @@ class Lab:
         if not keep_state:
             try:
                 os.rmdir(self.dir)
+                changed = True
             except OSError:
                 pass
+        return changed
 
     def status(self):
         meta = self._meta()
         if meta is None:
             return {'dir': self.dir, 'up': False, 'hosts': {}}
-        healthy = all(_alive(n['pid']) and self._owned(n['pid']) for n in meta['nodes'].values())
+        healthy = all(n.get('pid') and _alive(n['pid']) and self._owned(n['pid']) for n in meta['nodes'].values())
         return {'dir': self.dir, 'up': healthy and bool(meta.get('hosts')), 'hosts': meta.get('hosts', {})}
 
     def command(self, name, argv):
@@ -268,6 +279,14 @@ class Lab:
         if check and res.returncode != 0:
             raise LabError('%s on %s failed (rc=%d): %s%s' % (argv, name, res.returncode, res.stdout, res.stderr))
         return res
+
+
+def _children(pid):
+    try:
+        with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
+            return [int(p) for p in f.read().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _proc_state(pid):
@@ -363,7 +382,7 @@ def main(argv=None):
                 raise LabError('no hosts given (--host NAME=CIDR or --hosts-json)')
             print(json.dumps(lab.up(hosts, keep_state=a.keep_state), indent=2, sort_keys=True))
         elif a.cmd == 'down':
-            lab.down(keep_state=a.keep_state)
+            print(json.dumps({'dir': lab.dir, 'changed': lab.down(keep_state=a.keep_state)}, sort_keys=True))
         elif a.cmd == 'status':
             print(json.dumps(lab.status(), indent=2, sort_keys=True))
         else:
