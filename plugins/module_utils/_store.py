@@ -70,11 +70,17 @@ def save(kind, name, document, root=None):
 
 
 def delete(kind, name, root=None):
+    """Remove a document (and its folder once empty, so teardown leaves nothing behind)."""
+    path = _path(kind, name, root)
     try:
-        os.unlink(_path(kind, name, root))
-        return True
+        os.unlink(path)
     except FileNotFoundError:
         return False
+    try:
+        os.rmdir(os.path.dirname(path))
+    except OSError:
+        pass
+    return True
 
 
 class HostLock:

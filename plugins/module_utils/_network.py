@@ -1,0 +1,341 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The bridge network model: a Docker-style network (bridge, subnet, endpoints) planned against the kernel.
+
+What the kernel cannot hold (name, id, ip_range, aux addresses, created, the endpoints'
+addresses) is kept in /var/lib/hostnet/networks/NAME.json so a rerun after a reboot
+rebuilds the same network with the same addresses.  The kernel is the source of truth
+for everything else: each run reads it and plans only the difference.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
+
+KIND = 'networks'
+DEFAULT_NETWORK = 'bridge'
+DEFAULT_BRIDGE = 'docker0'
+DEFAULT_BIP = '172.17.0.0/16'
+MAX_BRIDGE_PORTS = 1023
+
+
+def new_id(name):
+    """A Docker-like 64 hex network id, random, so two hosts never share one by accident."""
+    return hashlib.sha256(os.urandom(32) + name.encode()).hexdigest()
+
+
+def endpoint_id(network_id, container):
+    return hashlib.sha256(('%s/%s' % (network_id, container)).encode()).hexdigest()
+
+
+def veth_name(network_id, container):
+    # Docker names the host end veth + 7 hex; derive it so reruns find the same link.
+    return 'veth' + endpoint_id(network_id, container)[:7]
+
+
+def taken_subnets(ipr, others):
+    """Everything a new subnet must not overlap: host routes, host addresses, other networks."""
+    taken = []
+    for msg in ipr.get_routes(family=2, table=254):
+        dst = msg.get_attr('RTA_DST')
+        if dst and msg['dst_len']:
+            taken.append('%s/%d' % (dst, msg['dst_len']))
+    for msg in ipr.get_addr(family=2):
+        taken.append('%s/%d' % (msg.get_attr('IFA_ADDRESS'), msg['prefixlen']))
+    taken.extend(doc['subnet'] for doc in others.values())
+    return taken
+
+
+class BridgeNetwork:
+    """Plan one bridge network (and all its endpoints) against the host, in one pass."""
+
+    def __init__(self, params, ns, root=None):
+        self.p = params
+        self.ns = ns
+        self.root = root
+        self.host = ns.ipr(None)
+        self.plan = _common.Plan()
+        self.name = params['name']
+        self.stored = _store.load(KIND, self.name, root)
+        self.others = {n: d for n, d in _store.load_all(KIND, root).items() if n != self.name}
+        self.doc = None
+
+    # -- validation -------------------------------------------------------------------------
+    def desired(self):
+        """The network document we want, validated; raises IPAMError naming option and value."""
+        p = self.p
+        stored = self.stored or {}
+        name = self.name
+        if not name or '/' in name or len(name) > 64 or name in ('.', '..', 'host', 'none'):
+            raise _ipam.IPAMError('name', name, "is not a valid network name ('host' and 'none' are Docker's, not bridges)")
+        net_id = stored.get('id') or new_id(name)
+        bridge = p['bridge_name'] or stored.get('bridge') or (DEFAULT_BRIDGE if name == DEFAULT_NETWORK else 'br-' + net_id[:12])
+        _ipam.validate_ifname(bridge, 'bridge_name')
+        for other, doc in self.others.items():
+            if doc.get('bridge') == bridge:
+                raise _ipam.IPAMError('bridge_name', bridge, "is already the bridge of network '%s'" % other)
+        if p['subnet'] is not None:
+            subnet = _ipam.parse_subnet(p['subnet'])
+        elif stored.get('subnet'):
+            subnet = _ipam.parse_subnet(stored['subnet'])
+        elif name == DEFAULT_NETWORK:
+            subnet = _ipam.parse_subnet(DEFAULT_BIP)
+        else:
+            subnet = _ipam.next_free_subnet(taken_subnets(self.host, self.others), p.get('address_pools'), 'address_pools')
+        _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in self.others.items()}, name)
+        pool = _ipam.AddressPool(str(subnet), p['gateway'], p['ip_range'], p['aux_addresses'])
+        if p['mtu'] is not None and not 68 <= p['mtu'] <= 65535:
+            raise _ipam.IPAMError('mtu', p['mtu'], 'must be between 68 and 65535')
+        endpoints = self._desired_endpoints(pool, net_id, stored)
+        doc = {
+            'name': name, 'id': net_id, 'driver': 'bridge', 'created': stored.get('created') or _now(),
+            'bridge': bridge, 'mtu': p['mtu'] or stored.get('mtu') or 1500, 'stp': bool(p['stp']),
+            'endpoints': endpoints,
+        }
+        doc.update(pool.config())
+        return doc, pool
+
+    def _desired_endpoints(self, pool, net_id, stored):
+        p = self.p
+        current = dict((stored.get('endpoints') or {}))
+        requested = []
+        seen = set()
+        for i, ep in enumerate(p['endpoints'] or []):
+            cname = ep['name']
+            if not cname or '/' in cname or len(cname) > 64 or cname in ('.', '..'):
+                raise _ipam.IPAMError('endpoints[%d].name' % i, cname, 'is not a valid container (namespace) name')
+            if cname in seen:
+                raise _ipam.IPAMError('endpoints[%d].name' % i, cname, 'is listed twice; a container joins a network once')
+            seen.add(cname)
+            if ep.get('ifname') is not None:
+                _ipam.validate_ifname(ep['ifname'], 'endpoints[%d].ifname' % i)
+            if ep.get('mac') is not None:
+                _ipam.normalize_mac(ep['mac'], 'endpoints[%d].mac' % i)
+            for alias in ep.get('aliases') or []:
+                if not alias or not all(c.isalnum() or c in '-_.' for c in alias):
+                    raise _ipam.IPAMError('endpoints[%d].aliases' % i, alias, 'is not a valid host name')
+            requested.append({'name': cname, 'ip': ep.get('ip')})
+        if len(requested) > MAX_BRIDGE_PORTS:
+            raise _ipam.IPAMError('endpoints', len(requested), 'a Linux bridge holds at most %d ports' % MAX_BRIDGE_PORTS)
+        existing = {n: e['ip'] for n, e in current.items() if p['purge_endpoints'] is False or n in seen}
+        addresses = pool.allocate(requested, existing, option='endpoints')
+        out = {}
+        if not p['purge_endpoints'] and p['endpoints'] is not None:
+            for n, e in current.items():
+                if n not in seen:
+                    out[n] = e
+        elif p['endpoints'] is None:
+            out.update(current)
+        for i, ep in enumerate(p['endpoints'] or []):
+            cname = ep['name']
+            ip = addresses[cname]
+            old = current.get(cname, {})
+            out[cname] = {
+                'ip': str(ip),
+                'mac': _ipam.normalize_mac(ep['mac'], 'endpoints[%d].mac' % i) if ep.get('mac') else _ipam.docker_mac(ip),
+                'ifname': ep.get('ifname') or old.get('ifname'),
+                'veth': veth_name(net_id, cname),
+                'endpoint_id': endpoint_id(net_id, cname),
+                'aliases': list(ep.get('aliases') or []),
+            }
+        return out
+
+    # -- planning ---------------------------------------------------------------------------
+    def build(self):
+        if self.p['state'] == 'absent':
+            return self._plan_absent()
+        doc, pool = self.desired()
+        self.doc = doc
+        prefix = pool.subnet.prefixlen
+        host = self.host
+        br = _netlink.link(host, doc['bridge'])
+        if br is not None and br['kind'] != 'bridge':
+            raise _netlink.HostnetError("bridge_name '%s': an interface with that name exists and is a %s, not a bridge"
+                                        % (doc['bridge'], br['kind'] or 'device'))
+        if br is None:
+            def create_bridge():
+                # Without STP there is nothing to learn before forwarding: no forward delay, as ports come and go.
+                host.link('add', ifname=doc['bridge'], kind='bridge', mtu=doc['mtu'], br_stp_state=1 if doc['stp'] else 0,
+                          br_forward_delay=1500 if doc['stp'] else 0)
+
+            self.plan.add('create bridge %s' % doc['bridge'], create_bridge, lambda: _delete_link(host, doc['bridge']))
+            br_addrs = []
+        else:
+            br_addrs = _netlink.addresses(host, br['index'])
+            if br['mtu'] != doc['mtu']:
+                old = br['mtu']
+                self.plan.add('set mtu %d on %s' % (doc['mtu'], doc['bridge']),
+                              lambda: host.link('set', index=br['index'], mtu=doc['mtu']),
+                              lambda: host.link('set', index=br['index'], mtu=old))
+        gw = '%s/%d' % (doc['gateway'], prefix)
+        if gw not in br_addrs:
+            self.plan.add('add %s to %s' % (gw, doc['bridge']),
+                          lambda: host.addr('add', index=_index(host, doc['bridge']), address=doc['gateway'], prefixlen=prefix))
+        if br is None or not br['up']:
+            self.plan.add('set %s up' % doc['bridge'], lambda: host.link('set', index=_index(host, doc['bridge']), state='up'))
+        stored_eps = (self.stored or {}).get('endpoints') or {}
+        for cname in sorted(set(stored_eps) - set(doc['endpoints'])):
+            self._plan_disconnect(cname, stored_eps[cname])
+        for cname, ep in doc['endpoints'].items():
+            self._plan_endpoint(cname, ep, prefix, doc)
+        before = _public(self.stored)
+        if self.stored != doc:
+            self.plan.add('write network state %s' % self.name, lambda: _store.save(KIND, self.name, doc, self.root),
+                          (lambda old=self.stored: _store.save(KIND, self.name, old, self.root)) if self.stored else
+                          (lambda: _store.delete(KIND, self.name, self.root)))
+        return before, _public(doc)
+
+    def _plan_disconnect(self, cname, ep):
+        host = self.host
+        if _netlink.link(host, ep['veth']) is not None:
+            self.plan.add('disconnect %s from %s (delete %s)' % (cname, self.name, ep['veth']), lambda: _delete_link(host, ep['veth']))
+
+    def _plan_endpoint(self, cname, ep, prefix, doc):
+        host = self.host
+        ns = self.ns
+        created_ns = False
+        if not _netlink.netns_exists(cname):
+            self.plan.add('create network namespace %s' % cname,
+                          lambda: _netlink.create_netns(cname), lambda: (ns.forget(cname), _netlink.remove_netns(cname)))
+            self.plan.add('set lo up in %s' % cname, lambda: ns.ipr(cname).link('set', index=_index(ns.ipr(cname), 'lo'), state='up'))
+            created_ns = True
+        hl = _netlink.link(host, ep['veth'])
+        pl = None
+        if not created_ns and hl is not None:
+            cipr = ns.ipr(cname)
+            pl = _netlink.link(cipr, index=hl['link']) if hl['link'] else None
+            if pl is not None and (pl['kind'] != 'veth' or pl['link'] != hl['index'] or (ep['ifname'] and pl['ifname'] != ep['ifname'])):
+                pl = None
+        if hl is not None and pl is None:
+            self.plan.add('delete %s (its peer is not in %s)' % (ep['veth'], cname), lambda: _delete_link(host, ep['veth']))
+            hl = None
+        if hl is None:
+            if not ep['ifname']:
+                used = [] if created_ns else [i['ifname'] for i in _netlink.links(ns.ipr(cname))]
+                ep['ifname'] = _ipam.next_ifname(used)
+            elif not created_ns and _netlink.link(ns.ipr(cname), ep['ifname']) is not None:
+                raise _netlink.HostnetError("endpoints[%s].ifname '%s': an interface with that name already exists in %s"
+                                            % (cname, ep['ifname'], cname))
+            first = created_ns or _netlink.default_gateway(ns.ipr(cname)) is None
+            ep['default_route'] = first
+
+            def connect(ep=ep, first=first):
+                cipr = ns.ipr(cname)
+                host.link('add', ifname=ep['veth'], kind='veth', mtu=doc['mtu'], master=_index(host, doc['bridge']),
+                          peer={'ifname': ep['ifname'], 'net_ns_fd': ns.fd(cname), 'address': ep['mac'], 'mtu': doc['mtu']})
+                host.link('set', index=_index(host, ep['veth']), state='up')
+                idx = _index(cipr, ep['ifname'])
+                cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
+                cipr.link('set', index=idx, state='up')
+                if first:
+                    cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=idx)
+
+            self.plan.add('connect %s to %s: %s %s/%d via %s' % (cname, self.name, ep['ifname'], ep['ip'], prefix, ep['veth']),
+                          connect, lambda ep=ep: _delete_link(host, ep['veth']))
+            return
+        # The endpoint exists: repair what drifted.
+        cipr = ns.ipr(cname)
+        ep['ifname'] = pl['ifname']
+        stored = ((self.stored or {}).get('endpoints') or {}).get(cname) or {}
+        ep['default_route'] = stored.get('default_route', False)
+        br_index = _netlink.link(host, doc['bridge'])
+        if br_index is None or hl['master'] != br_index['index']:
+            self.plan.add('attach %s to %s' % (ep['veth'], doc['bridge']),
+                          lambda: host.link('set', index=hl['index'], master=_index(host, doc['bridge'])))
+        if pl['mac'] != ep['mac']:
+            self.plan.add('set mac %s on %s in %s' % (ep['mac'], pl['ifname'], cname),
+                          lambda: cipr.link('set', index=pl['index'], address=ep['mac']))
+        for link, where, ipr in ((hl, ep['veth'], host), (pl, '%s in %s' % (pl['ifname'], cname), cipr)):
+            if link['mtu'] != doc['mtu']:
+                self.plan.add('set mtu %d on %s' % (doc['mtu'], where),
+                              lambda link=link, ipr=ipr: ipr.link('set', index=link['index'], mtu=doc['mtu']))
+            if not link['up']:
+                self.plan.add('set %s up' % where, lambda link=link, ipr=ipr: ipr.link('set', index=link['index'], state='up'))
+        want = '%s/%d' % (ep['ip'], prefix)
+        have = _netlink.addresses(cipr, pl['index'])
+        for addr in have:
+            if addr != want:
+                ip, plen = addr.split('/')
+                self.plan.add('remove %s from %s in %s' % (addr, pl['ifname'], cname),
+                              lambda ip=ip, plen=plen: cipr.addr('del', index=pl['index'], address=ip, prefixlen=int(plen)))
+        if want not in have:
+            self.plan.add('add %s to %s in %s' % (want, pl['ifname'], cname),
+                          lambda: cipr.addr('add', index=pl['index'], address=ep['ip'], prefixlen=prefix))
+        if ep['default_route'] and _netlink.default_gateway(cipr, pl['index']) != doc['gateway']:
+            self.plan.add('set default route via %s dev %s in %s' % (doc['gateway'], pl['ifname'], cname),
+                          lambda: cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=pl['index']))
+
+    def _plan_absent(self):
+        stored = self.stored
+        host = self.host
+        if stored is None:
+            return None, None
+        eps = stored.get('endpoints') or {}
+        if eps and not self.p['force']:
+            raise _netlink.HostnetError("name '%s': network has active endpoints (%s); disconnect them or set force: true"
+                                        % (self.name, ', '.join(sorted(eps))))
+        for cname in sorted(eps):
+            self._plan_disconnect(cname, eps[cname])
+        if _netlink.link(host, stored['bridge']) is not None:
+            self.plan.add('delete bridge %s' % stored['bridge'], lambda: _delete_link(host, stored['bridge']))
+        self.plan.add('remove network state %s' % self.name, lambda: _store.delete(KIND, self.name, self.root),
+                      lambda: _store.save(KIND, self.name, stored, self.root))
+        return _public(stored), None
+
+
+def _index(ipr, ifname):
+    found = ipr.link_lookup(ifname=ifname)
+    if not found:
+        raise _netlink.HostnetError('interface %s disappeared while the run was applying changes' % ifname)
+    return found[0]
+
+
+def _delete_link(ipr, ifname):
+    found = ipr.link_lookup(ifname=ifname)
+    if found:
+        ipr.link('del', index=found[0])
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def _public(doc):
+    """The document as users see it (before/after/diff): no volatile bookkeeping."""
+    if doc is None:
+        return None
+    out = {k: v for k, v in doc.items() if k != 'endpoints'}
+    out['endpoints'] = {n: {k: v for k, v in e.items() if k != 'default_route'} for n, e in (doc.get('endpoints') or {}).items()}
+    return out
+
+
+def inspect(doc):
+    """A network document in `docker network inspect` shape."""
+    config = {'Subnet': doc['subnet'], 'Gateway': doc['gateway']}
+    if doc.get('ip_range'):
+        config['IPRange'] = doc['ip_range']
+    if doc.get('aux_addresses'):
+        config['AuxiliaryAddresses'] = doc['aux_addresses']
+    prefix = doc['subnet'].split('/')[1]
+    options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
+    if doc['name'] == DEFAULT_NETWORK:
+        options['com.docker.network.bridge.default_bridge'] = 'true'
+    return {
+        'Name': doc['name'], 'Id': doc['id'], 'Created': doc['created'], 'Scope': 'local', 'Driver': doc.get('driver', 'bridge'),
+        'EnableIPv4': True, 'EnableIPv6': False,
+        'IPAM': {'Driver': 'default', 'Options': {}, 'Config': [config]},
+        'Internal': bool(doc.get('internal', False)), 'Attachable': False, 'Ingress': False,
+        'Containers': {ep['endpoint_id']: {'Name': n, 'EndpointID': ep['endpoint_id'], 'MacAddress': ep['mac'],
+                                           'IPv4Address': '%s/%s' % (ep['ip'], prefix), 'IPv6Address': ''}
+                       for n, ep in sorted((doc.get('endpoints') or {}).items())},
+        'Options': options, 'Labels': {},
+    }

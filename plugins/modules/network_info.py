@@ -1,0 +1,120 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: network_info
+short_description: Managed networks in docker network inspect shape
+version_added: 0.1.0
+description:
+  - Returns every network managed by the collection on the host (or one, by O(name)) the way
+    C(docker network inspect) shows it, and C(docker network ls) style names.
+  - O(query) filters the result with a JMESPath expression, like C(docker ... --format).
+author:
+  - hostnet.containers contributors (@hostnet)
+options:
+  name:
+    description: Only this network. Fails when it does not exist.
+    type: str
+  query:
+    description:
+      - JMESPath expression applied to the list of networks; the result is returned as RV(query_result).
+      - Needs the C(jmespath) Python library on the managed host (Debian package C(python3-jmespath)).
+    type: str
+requirements:
+  - jmespath on the managed host, only for O(query).
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Read-only; nothing to diff.
+  platform:
+    support: full
+    platforms: linux
+    description: Target OS/families that can be operated against.
+'''
+
+EXAMPLES = r'''
+- name: docker network inspect custom_network
+  hostnet.containers.network_info:
+    name: custom_network
+  register: custom
+
+- name: docker network ls --format '{{.Name}}'
+  hostnet.containers.network_info:
+    query: "[].Name"
+  register: names
+
+- name: The address of container app on custom_network
+  hostnet.containers.network_info:
+    name: custom_network
+    query: "[0].Containers.* | [?Name=='app'].IPv4Address | [0]"
+'''
+
+RETURN = r'''
+networks:
+  description: The networks in C(docker network inspect) shape, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"Name": "bridge", "Id": "0ceff546...", "Driver": "bridge", "Scope": "local",
+            "IPAM": {"Driver": "default", "Config": [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]},
+            "Containers": {"e05b067a...": {"Name": "minos", "EndpointID": "e05b067a...", "MacAddress": "02:42:ac:11:00:02",
+                                           "IPv4Address": "172.17.0.2/16", "IPv6Address": ""}}}]
+query_result:
+  description: The result of O(query).
+  returned: when query is set
+  type: raw
+'''
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
+
+try:
+    import jmespath
+except ImportError:
+    HAS_JMESPATH = False
+    JMESPATH_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_JMESPATH = True
+    JMESPATH_IMPORT_ERROR = None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(name=dict(type='str'), query=dict(type='str')),
+        supports_check_mode=True,
+    )
+    try:
+        docs = _store.load_all(_network.KIND)
+    except _store.StoreError as exc:
+        module.fail_json(msg=str(exc))
+    name = module.params['name']
+    if name is not None:
+        if name not in docs:
+            module.fail_json(msg="name '%s': no such network (known: %s)" % (name, ', '.join(sorted(docs)) or 'none'))
+        docs = {name: docs[name]}
+    networks = [_network.inspect(docs[n]) for n in sorted(docs)]
+    result = {'changed': False, 'networks': networks}
+    if module.params['query'] is not None:
+        if not HAS_JMESPATH:
+            module.fail_json(msg=missing_required_lib('jmespath'), exception=JMESPATH_IMPORT_ERROR)
+        try:
+            result['query_result'] = jmespath.search(module.params['query'], networks)
+        except jmespath.exceptions.JMESPathError as exc:
+            module.fail_json(msg="query '%s': %s" % (module.params['query'], exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

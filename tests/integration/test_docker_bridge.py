@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""docker_bridge: the seed experiments at the address level, inside an emulated host."""
+
+from __future__ import annotations
+
+import json
+import re
+
+
+def ids_masked(commands):
+    # The network id is random until the network exists, so check mode names other veths and bridges.
+    return [re.sub(r'br-[0-9a-f]{12}', 'br-X', re.sub(r'veth[0-9a-f]{7}', 'vethX', c)) for c in commands]
+
+
+def ok(res):
+    assert not res.get('failed'), res
+    return res
+
+
+def test_default_bridge_and_two_containers(host):
+    before = host.snapshot()
+    check = ok(host.module('docker_bridge', check_mode=True, name='bridge', endpoints=[{'name': 'web01'}, {'name': 'web02'}]))
+    assert check['changed'] and host.snapshot() == before
+    res = ok(host.module('docker_bridge', diff=True, name='bridge', endpoints=[{'name': 'web01'}, {'name': 'web02'}]))
+    assert ids_masked(res['commands']) == ids_masked(check['commands'])
+    net = res['network']
+    assert net['Name'] == 'bridge' and net['Options']['com.docker.network.bridge.name'] == 'docker0'
+    assert net['IPAM']['Config'] == [{'Subnet': '172.17.0.0/16', 'Gateway': '172.17.0.1'}]
+    addrs = sorted(c['IPv4Address'] for c in net['Containers'].values())
+    assert addrs == ['172.17.0.2/16', '172.17.0.3/16']
+    assert '172.17.0.1/16' in host.run('ip -o -4 addr show docker0').stdout
+    assert host.netns_run('web01', 'ping -c1 -W2 172.17.0.3').returncode == 0
+    assert host.run('ping -c1 -W2 172.17.0.2').returncode == 0
+    assert '02:42:ac:11:00:02' in host.netns_run('web01', 'ip -o link show eth0').stdout
+    again = ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': 'web01'}, {'name': 'web02'}]))
+    assert not again['changed'] and again['commands'] == [], again
+
+
+def test_custom_network_gets_172_18_and_connect_gives_eth1(host):
+    ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': 'web01'}]))
+    res = ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'app'}]))
+    net = res['network']
+    assert net['IPAM']['Config'][0]['Subnet'] == '172.18.0.0/16'
+    bridge = net['Options']['com.docker.network.bridge.name']
+    assert bridge == 'br-' + net['Id'][:12]
+    # Different bridges: web01 cannot reach app until it is connected to custom_network (eth1).
+    assert host.netns_run('web01', 'ping -c1 -W1 172.18.0.2', check=False).returncode != 0
+    res = ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'app'}, {'name': 'web01'}]))
+    assert '172.18.0.3/16' in host.netns_run('web01', 'ip -o -4 addr show eth1').stdout
+    routes = host.netns_run('web01', 'ip route').stdout
+    assert 'default via 172.17.0.1 dev eth0' in routes and 'default via 172.18' not in routes
+    assert host.netns_run('web01', 'ping -c1 -W2 172.18.0.2').returncode == 0
+    # The host reaches containers on both bridges.
+    assert host.run('ping -c1 -W2 172.17.0.2').returncode == 0
+    assert host.run('ping -c1 -W2 172.18.0.2').returncode == 0
+    # docker network disconnect: purge_endpoints drops web01's eth1.
+    res = ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'app'}], purge_endpoints=True))
+    assert res['changed'] and 'eth1' not in host.netns_run('web01', 'ip -o link').stdout
+
+
+def test_remove_refused_with_endpoints_unless_forced(host):
+    before = host.snapshot()
+    ok(host.module('docker_bridge', name='custom_network', subnet='172.18.0.0/16', endpoints=[{'name': 'app', 'ip': '172.18.0.10'}]))
+    res = host.module('docker_bridge', name='custom_network', state='absent')
+    assert res.get('failed') and 'active endpoints' in res['msg'] and 'app' in res['msg']
+    ok(host.module('docker_bridge', name='custom_network', state='absent', force=True))
+    assert not host.module('docker_bridge', name='custom_network', state='absent')['changed']
+    host.run('ip netns del app')
+    assert host.snapshot() == before
+
+
+def test_addresses_survive_a_reboot(lab_factory, tmp_path):
+    hosts = lab_factory({'host1': {'address': '10.138.3.130/24'}})
+    host = hosts['host1']
+    eps = [{'name': 'a'}, {'name': 'b'}, {'name': 'c'}]
+    first = ok(host.module('docker_bridge', name='custom_network', endpoints=eps))['network']
+    lab = host.lab
+    lab.down(keep_state=True)
+    lab.up({'host1': {'address': '10.138.3.130/24'}})
+    assert host.run('ip link show', check=False).stdout.count('br-') == 0
+    second = ok(host.module('docker_bridge', name='custom_network', endpoints=list(reversed(eps))))['network']
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    assert host.netns_run('c', 'ping -c1 -W2 ' + first['IPAM']['Config'][0]['Gateway']).returncode == 0
+
+
+def test_network_info_inspect_and_query(host):
+    ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': 'minos'}]))
+    ok(host.module('docker_bridge', name='macnet_like', subnet='10.0.0.0/24', ip_range='10.0.0.32/28', gateway='10.0.0.254',
+                   aux_addresses={'router': '10.0.0.33'}, endpoints=[{'name': 'c1'}, {'name': 'c2', 'ip': '10.0.0.100'}]))
+    info = ok(host.module('network_info'))
+    assert [n['Name'] for n in info['networks']] == ['bridge', 'macnet_like']
+    mac = info['networks'][1]
+    assert mac['IPAM']['Config'] == [{'Subnet': '10.0.0.0/24', 'IPRange': '10.0.0.32/28', 'Gateway': '10.0.0.254',
+                                      'AuxiliaryAddresses': {'router': '10.0.0.33'}}]
+    assert sorted(c['IPv4Address'] for c in mac['Containers'].values()) == ['10.0.0.100/24', '10.0.0.32/24']
+    for eid, c in mac['Containers'].items():
+        assert c['EndpointID'] == eid and c['MacAddress'].startswith('02:42:0a:00:00:')
+    one = ok(host.module('network_info', name='bridge', query="[0].Containers.* | [?Name=='minos'].IPv4Address | [0]"))
+    assert one['query_result'] == '172.17.0.2/16'
+    assert ok(host.module('network_info', query='[].Name'))['query_result'] == ['bridge', 'macnet_like']
+    bad = host.module('network_info', name='nope')
+    assert bad.get('failed') and "name 'nope'" in bad['msg']
+    bad = host.module('network_info', query='[')
+    assert bad.get('failed') and "query '['" in bad['msg']
+
+
+BAD_INPUTS = [
+    (dict(name='x/y'), "name 'x/y'"),
+    (dict(name='host'), "name 'host'"),
+    (dict(name='n', bridge_name='averyveryverylongbridge'), "bridge_name 'averyveryverylongbridge'"),
+    (dict(name='n', bridge_name='br 0'), "bridge_name 'br 0'"),
+    (dict(name='n', bridge_name='ens33'), "bridge_name 'ens33'"),
+    (dict(name='n', subnet='172.18.0.1/16'), 'did you mean 172.18.0.0/16'),
+    (dict(name='n', subnet='172.18.0.0/33'), "subnet '172.18.0.0/33'"),
+    (dict(name='n', subnet='notacidr'), "subnet 'notacidr'"),
+    (dict(name='n', subnet='127.0.0.0/8'), "subnet '127.0.0.0/8'"),
+    (dict(name='n', subnet='fd00::/64'), 'IPv6'),
+    (dict(name='n', subnet='10.9.0.0/24'), "of network 'existing'"),
+    (dict(name='n', subnet='10.9.0.0/16'), "of network 'existing'"),
+    (dict(name='n', subnet='172.18.0.0/16', gateway='172.19.0.1'), "gateway '172.19.0.1'"),
+    (dict(name='n', subnet='172.18.0.0/16', gateway='172.18.0.0'), "gateway '172.18.0.0'"),
+    (dict(name='n', subnet='172.18.0.0/16', gateway='172.18.255.255'), "gateway '172.18.255.255'"),
+    (dict(name='n', subnet='172.18.0.0/16', gateway='bogus'), "gateway 'bogus'"),
+    (dict(name='n', subnet='172.18.0.0/16', ip_range='172.19.0.0/24'), "ip_range '172.19.0.0/24'"),
+    (dict(name='n', subnet='172.18.0.0/16', ip_range='172.18.0.1/24'), "ip_range '172.18.0.1/24'"),
+    (dict(name='n', subnet='172.18.0.0/16', aux_addresses={'r': '10.0.0.1'}), "aux_addresses"),
+    (dict(name='n', subnet='172.18.0.0/16', aux_addresses={'r': '172.18.0.1'}), "aux_addresses"),
+    (dict(name='n', mtu=60), 'mtu 60'),
+    (dict(name='n', mtu=70000), 'mtu 70000'),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ip': '172.19.0.2'}]), "endpoints[a].ip '172.19.0.2'"),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ip': '172.18.0.1'}]), 'gateway'),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ip': '172.18.0.0'}]), 'network address'),
+    (dict(name='n', subnet='172.18.0.0/16', aux_addresses={'r': '172.18.0.5'}, endpoints=[{'name': 'a', 'ip': '172.18.0.5'}]), "aux address 'r'"),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ip': '172.18.0.5'}, {'name': 'b', 'ip': '172.18.0.5'}]),
+     "endpoints[b].ip '172.18.0.5'"),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a'}, {'name': 'a'}]), "endpoints[1].name 'a'"),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a/b'}]), "endpoints[0].name 'a/b'"),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ifname': 'eth0000000000000'}]), "endpoints[0].ifname"),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'mac': 'nope'}]), "endpoints[0].mac 'nope'"),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'aliases': ['bad alias']}]), "endpoints[0].aliases 'bad alias'"),
+    (dict(name='n', subnet='172.18.0.0/30', endpoints=[{'name': 'a'}, {'name': 'b'}]), 'no free address'),
+    (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ip': 'x'}]), "endpoints[a].ip 'x'"),
+    (dict(name='n', address_pools=[{'base': '10.9.0.0/16', 'size': 16}]), 'could not find an available'),
+    (dict(name='n', address_pools=[{'base': '10.0.0.0/8', 'size': 4}]), 'address_pools'),
+    (dict(name='existing', state='absent'), 'active endpoints'),
+]
+
+
+def test_bad_input_fails_before_any_change(host):
+    # One host for the whole matrix: each case must leave it exactly as it was.
+    ok(host.module('docker_bridge', name='existing', subnet='10.9.0.0/24', endpoints=[{'name': 'keep'}]))
+    # Let the new bridge's operational state settle (UNKNOWN -> UP once its port carries).
+    host.run('for i in $(seq 100); do ip -o link show type bridge | grep -q "state UP" && break; sleep 0.05; done')
+    before = host.snapshot()
+    failures = []
+    for params, needle in BAD_INPUTS:
+        res = host.module('docker_bridge', **params)
+        if not res.get('failed') or needle not in res.get('msg', ''):
+            failures.append((params, res.get('msg'), needle))
+    assert not failures, failures
+    assert host.snapshot() == before
+    assert len(BAD_INPUTS) >= 30
+
+
+def test_failure_part_way_leaves_nothing_behind(host):
+    before = host.snapshot()
+    eps = [{'name': 'a'}, {'name': 'b'}, {'name': 'c'}]
+    res = host.module('docker_bridge', name='custom_network', endpoints=eps, _env={'HOSTNET_TEST_FAIL_AT': 'connect c to'})
+    assert res.get('failed') and 'rolled back' in res['msg'], res
+    assert host.snapshot() == before
+    res = host.module('docker_bridge', name='custom_network', endpoints=eps, _env={'HOSTNET_TEST_FAIL_AT': 'write network state'})
+    assert res.get('failed') and 'rolled back' in res['msg'], res
+    assert host.snapshot() == before
