@@ -76,6 +76,59 @@ class Plan:
         return self.commands
 
 
+def plan_link_set(plan, ipr, link, attr, want, text):
+    """Add a step setting one attribute of a link (mtu, mac, master) with an undo restoring the old value."""
+    key = 'address' if attr == 'mac' else attr
+    old = link[attr] or (0 if attr == 'master' else None)
+    plan.add(text, lambda: ipr.link('set', index=link['index'], **{key: want}),
+             lambda: ipr.link('set', index=link['index'], **{key: old}))
+
+
+def plan_result(module, plan, before, after, **extra):
+    """The result every module returns: changed, before, after, commands, and diff in diff mode."""
+    result = {'changed': bool(plan), 'before': before, 'after': after, 'commands': plan.commands}
+    result.update(extra)
+    if module._diff:  # pylint: disable=protected-access
+        result['diff'] = {'before': before or {}, 'after': after or {}}
+    return result
+
+
+def apply_plan(module, plan, result, lock=None):
+    """Execute the plan unless in check mode; True when something ran.
+
+    A failure rolls back (see Plan.execute) and fails the module with a message
+    naming the step and the kernel's reason, plus what the run had planned.
+    """
+    if not plan or module.check_mode:
+        return False
+    try:
+        if lock is None:
+            plan.execute()
+        else:
+            with lock:
+                plan.execute()
+    except PlanFailed as exc:
+        from ansible_collections.hostnet.containers.plugins.module_utils import _netlink  # pylint: disable=import-outside-toplevel
+        msg = str(exc)
+        if isinstance(exc.error, (_netlink.NetlinkError, OSError)):
+            msg = '%s (%s)' % (_netlink.describe(exc.error, exc.step.text), msg.split(': ', 1)[-1])
+        module.fail_json(msg=msg, **{k: v for k, v in result.items() if k != 'changed'})
+    return True
+
+
+def run_module(module, run):
+    """Check the libraries, run the module, and turn engine errors into messages naming what failed."""
+    from ansible_collections.hostnet.containers.plugins.module_utils import _ipam, _netlink, _store  # pylint: disable=import-outside-toplevel
+    require_libs(module, (_netlink.HAS_PYROUTE2, 'pyroute2', _netlink.PYROUTE2_IMPORT_ERROR),
+                 (_ipam.HAS_NETADDR, 'netaddr', _ipam.NETADDR_IMPORT_ERROR))
+    try:
+        run(module)
+    except (_netlink.HostnetError, _store.StoreError, _ipam.IPAMError) as exc:
+        module.fail_json(msg=str(exc))
+    except (_netlink.NetlinkError, OSError) as exc:
+        module.fail_json(msg=_netlink.describe(exc, '%s %s' % (module._name, module.params.get('name'))))  # pylint: disable=protected-access
+
+
 def require_libs(module, *checks):
     """Fail with missing_required_lib for each (has, name, traceback) that is missing."""
     from ansible.module_utils.basic import missing_required_lib  # pylint: disable=import-outside-toplevel

@@ -172,10 +172,7 @@ class BridgeNetwork:
         else:
             br_addrs = _netlink.addresses(host, br['index'])
             if br['mtu'] != doc['mtu']:
-                old = br['mtu']
-                self.plan.add('set mtu %d on %s' % (doc['mtu'], doc['bridge']),
-                              lambda: host.link('set', index=br['index'], mtu=doc['mtu']),
-                              lambda: host.link('set', index=br['index'], mtu=old))
+                _common.plan_link_set(self.plan, host, br, 'mtu', doc['mtu'], 'set mtu %d on %s' % (doc['mtu'], doc['bridge']))
         gw = '%s/%d' % (doc['gateway'], prefix)
         if gw not in br_addrs:
             self.plan.add('add %s to %s' % (gw, doc['bridge']),
@@ -252,12 +249,10 @@ class BridgeNetwork:
             self.plan.add('attach %s to %s' % (ep['veth'], doc['bridge']),
                           lambda: host.link('set', index=hl['index'], master=_index(host, doc['bridge'])))
         if pl['mac'] != ep['mac']:
-            self.plan.add('set mac %s on %s in %s' % (ep['mac'], pl['ifname'], cname),
-                          lambda: cipr.link('set', index=pl['index'], address=ep['mac']))
+            _common.plan_link_set(self.plan, cipr, pl, 'mac', ep['mac'], 'set mac %s on %s in %s' % (ep['mac'], pl['ifname'], cname))
         for link, where, ipr in ((hl, ep['veth'], host), (pl, '%s in %s' % (pl['ifname'], cname), cipr)):
             if link['mtu'] != doc['mtu']:
-                self.plan.add('set mtu %d on %s' % (doc['mtu'], where),
-                              lambda link=link, ipr=ipr: ipr.link('set', index=link['index'], mtu=doc['mtu']))
+                _common.plan_link_set(self.plan, ipr, link, 'mtu', doc['mtu'], 'set mtu %d on %s' % (doc['mtu'], where))
             if not link['up']:
                 self.plan.add('set %s up' % where, lambda link=link, ipr=ipr: ipr.link('set', index=link['index'], state='up'))
         want = '%s/%d' % (ep['ip'], prefix)

@@ -160,20 +160,8 @@ def run(module):
                 before, after = net.build()
             except _ipam.IPAMError as exc:
                 module.fail_json(msg=str(exc))
-            plan = net.plan
-            result = {'changed': bool(plan), 'before': before, 'after': after, 'commands': plan.commands}
-            if module._diff:
-                result['diff'] = {'before': before or {}, 'after': after or {}}
-            if plan and not module.check_mode:
-                try:
-                    plan.execute()
-                except _common.PlanFailed as exc:
-                    cause = exc.error
-                    msg = str(exc)
-                    if isinstance(cause, (_netlink.NetlinkError, OSError)):
-                        msg = '%s (%s)' % (_netlink.describe(cause, exc.step.text), msg.split(': ', 1)[-1])
-                    result.pop('changed')
-                    module.fail_json(msg=msg, **result)
+            result = _common.plan_result(module, net.plan, before, after)
+            _common.apply_plan(module, net.plan, result)
             if net.doc is not None:
                 result['network'] = _network.inspect(net.doc)
     module.exit_json(**result)
@@ -204,14 +192,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    _common.require_libs(module, (_netlink.HAS_PYROUTE2, 'pyroute2', _netlink.PYROUTE2_IMPORT_ERROR),
-                         (_ipam.HAS_NETADDR, 'netaddr', _ipam.NETADDR_IMPORT_ERROR))
-    try:
-        run(module)
-    except (_netlink.HostnetError, _store.StoreError) as exc:
-        module.fail_json(msg=str(exc))
-    except (_netlink.NetlinkError, OSError) as exc:
-        module.fail_json(msg=_netlink.describe(exc, 'docker_bridge %s' % module.params['name']))
+    _common.run_module(module, run)
 
 
 if __name__ == '__main__':

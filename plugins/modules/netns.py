@@ -270,16 +270,8 @@ def run(module):
         merged.update(files)
         after = {'name': name, 'files': merged, 'sysctls': dict(current_sysctls, **sysctls)}
 
-    result = {'changed': bool(plan), 'netns': name, 'before': before, 'after': after, 'commands': plan.commands, 'interfaces': []}
-    if module._diff:
-        result['diff'] = {'before': before or {}, 'after': after or {}}
-    if plan and not module.check_mode:
-        try:
-            with _store.HostLock():
-                plan.execute()
-        except (_common.PlanFailed, _store.StoreError) as exc:
-            ns.close()
-            module.fail_json(msg=str(exc), **{k: v for k, v in result.items() if k != 'changed'})
+    result = _common.plan_result(module, plan, before, after, netns=name, interfaces=[])
+    _common.apply_plan(module, plan, result, _store.HostLock())
     if p['state'] == 'present' and _netlink.netns_exists(name):
         try:
             result['interfaces'] = interfaces(ns.ipr(name))
@@ -306,13 +298,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    _common.require_libs(module, (_netlink.HAS_PYROUTE2, 'pyroute2', _netlink.PYROUTE2_IMPORT_ERROR),
-                         (_ipam.HAS_NETADDR, 'netaddr', _ipam.NETADDR_IMPORT_ERROR))
-    try:
-        run(module)
-    except (_netlink.HostnetError, _netlink.NetlinkError, OSError) as exc:
-        module.fail_json(msg=_netlink.describe(exc, 'netns %s' % module.params['name'])
-                         if not isinstance(exc, _netlink.HostnetError) else str(exc))
+    _common.run_module(module, run)
 
 
 if __name__ == '__main__':

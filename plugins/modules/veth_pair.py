@@ -311,28 +311,15 @@ class VethPair:
         w = self.want
         host, pipr = self.host, self.peer_ipr()
         if master is not None and hl['master'] != master['index']:
-            old = hl['master'] or 0
-            self.plan.add('attach %s to bridge %s' % (w['name'], w['master']),
-                          lambda: host.link('set', index=hl['index'], master=master['index']),
-                          lambda: host.link('set', index=hl['index'], master=old))
+            _common.plan_link_set(self.plan, host, hl, 'master', master['index'], 'attach %s to bridge %s' % (w['name'], w['master']))
         if w['mtu'] and hl['mtu'] != w['mtu']:
-            old = hl['mtu']
-            self.plan.add('set mtu %d on %s' % (w['mtu'], w['name']), lambda: host.link('set', index=hl['index'], mtu=w['mtu']),
-                          lambda: host.link('set', index=hl['index'], mtu=old))
+            _common.plan_link_set(self.plan, host, hl, 'mtu', w['mtu'], 'set mtu %d on %s' % (w['mtu'], w['name']))
         if w['mtu'] and pl['mtu'] != w['mtu']:
-            old = pl['mtu']
-            self.plan.add('set mtu %d on %s%s' % (w['mtu'], w['peer_name'], where),
-                          lambda: pipr.link('set', index=pl['index'], mtu=w['mtu']),
-                          lambda: pipr.link('set', index=pl['index'], mtu=old))
+            _common.plan_link_set(self.plan, pipr, pl, 'mtu', w['mtu'], 'set mtu %d on %s%s' % (w['mtu'], w['peer_name'], where))
         if w['mac'] and hl['mac'] != w['mac']:
-            old = hl['mac']
-            self.plan.add('set mac %s on %s' % (w['mac'], w['name']), lambda: host.link('set', index=hl['index'], address=w['mac']),
-                          lambda: host.link('set', index=hl['index'], address=old))
+            _common.plan_link_set(self.plan, host, hl, 'mac', w['mac'], 'set mac %s on %s' % (w['mac'], w['name']))
         if w['peer_mac'] and pl['mac'] != w['peer_mac']:
-            old = pl['mac']
-            self.plan.add('set mac %s on %s%s' % (w['peer_mac'], w['peer_name'], where),
-                          lambda: pipr.link('set', index=pl['index'], address=w['peer_mac']),
-                          lambda: pipr.link('set', index=pl['index'], address=old))
+            _common.plan_link_set(self.plan, pipr, pl, 'mac', w['peer_mac'], 'set mac %s on %s%s' % (w['peer_mac'], w['peer_name'], where))
         if not hl['up']:
             self.plan.add('set %s up' % w['name'], lambda: host.link('set', index=hl['index'], state='up'))
         if not pl['up']:
@@ -383,22 +370,10 @@ def run(module):
         pair = VethPair(module, ns, want)
         before, after = pair.build()
         plan = pair.plan
-        result = {'changed': bool(plan), 'name': want['name'], 'before': before, 'after': after, 'commands': plan.commands}
+        result = _common.plan_result(module, plan, before, after, name=want['name'])
         if p['state'] == 'present':
             result['peer_name'] = want['peer_name']
-        if module._diff:
-            result['diff'] = {'before': before or {}, 'after': after or {}}
-        if plan and not module.check_mode:
-            try:
-                with _store.HostLock():
-                    plan.execute()
-            except (_common.PlanFailed, _store.StoreError) as exc:
-                cause = getattr(exc, 'error', None)
-                msg = str(exc)
-                if isinstance(cause, (_netlink.NetlinkError, OSError)):
-                    msg = '%s (%s)' % (_netlink.describe(cause, exc.step.text), msg.split(': ', 1)[-1])
-                result.pop('changed')
-                module.fail_json(msg=msg, **result)
+        if _common.apply_plan(module, plan, result, _store.HostLock()):
             if p['state'] == 'present':
                 # What the kernel chose (MACs it generated) is only known once it is done.
                 result['after'] = pair.describe(*pair.current())
@@ -423,14 +398,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    _common.require_libs(module, (_netlink.HAS_PYROUTE2, 'pyroute2', _netlink.PYROUTE2_IMPORT_ERROR),
-                         (_ipam.HAS_NETADDR, 'netaddr', _ipam.NETADDR_IMPORT_ERROR))
-    try:
-        run(module)
-    except _netlink.HostnetError as exc:
-        module.fail_json(msg=str(exc))
-    except (_netlink.NetlinkError, OSError) as exc:
-        module.fail_json(msg=_netlink.describe(exc, 'veth_pair %s' % module.params['name']))
+    _common.run_module(module, run)
 
 
 if __name__ == '__main__':
