@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: docker_bridge
 short_description: Docker-style bridge network with IPAM and endpoints, without a daemon
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Creates a bridge network the way C(docker network create) does, and connects containers (named network
     namespaces) to it the way C(docker run --network) and C(docker network connect) do, in one call for all of them.

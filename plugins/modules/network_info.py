@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: network_info
 short_description: Managed networks in docker network inspect shape
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Returns every network managed by the collection on the host (or one, by O(name)) the way
     C(docker network inspect) shows it, and C(docker network ls) style names.
