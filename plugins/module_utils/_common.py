@@ -76,6 +76,16 @@ class Plan:
         return self.commands
 
 
+def argument_spec(**options):
+    """The argument spec of a state-changing module: DESIGN's common name and state, then its own options."""
+    spec = dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    )
+    spec.update(options)
+    return spec
+
+
 def plan_link_set(plan, ipr, link, attr, want, text):
     """Add a step setting one attribute of a link (mtu, mac, master) with an undo restoring the old value."""
     key = 'address' if attr == 'mac' else attr

@@ -169,9 +169,7 @@ def run(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+        argument_spec=_common.argument_spec(
             bridge_name=dict(type='str'),
             subnet=dict(type='str'),
             gateway=dict(type='str'),

@@ -283,9 +283,7 @@ def run(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+        argument_spec=_common.argument_spec(
             share_with=dict(type='str'),
             hosts=dict(type='list', elements='dict', options=dict(
                 ip=dict(type='str', required=True),

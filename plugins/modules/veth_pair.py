@@ -384,9 +384,7 @@ def run(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+        argument_spec=_common.argument_spec(
             peer_name=dict(type='str'),
             peer_netns=dict(type='str'),
             master=dict(type='str'),
