@@ -4,14 +4,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Integration fixtures: every test gets fresh emulated hosts (roles/lab/files/hostnet_lab.py).
 
-Nothing here touches the machine's own network namespace; a session-wide check
-asserts that its links, addresses, routes, rules and /run/netns are unchanged.
+Nothing here touches the machine's own namespaces; a session-wide check asserts that
+its links, addresses, routes (all tables), rules, /run/netns, /etc/netns, /var/lib/hostnet,
+netns-related mounts and firewall rules are unchanged at the end of the session.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -27,10 +29,16 @@ import hostnet_lab  # noqa: E402  pylint: disable=wrong-import-position
 SEED_HOSTS = {'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.138.3.131/24'}}
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
 def pytest_collection_modifyitems(config, items):
-    if os.geteuid() != 0:
-        skip = pytest.mark.skip(reason='integration tests build network namespaces and need root')
-        for item in items:
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason='integration tests build network namespaces and need root')
+    for item in items:
+        # This hook sees every collected item of the session; only skip the ones in this folder.
+        if str(item.path).startswith(HERE + os.sep):
             item.add_marker(skip)
 
 
@@ -40,7 +48,7 @@ def machine_network_state():
     for key, argv in (('links', ['ip', '-d', '-j', 'link']), ('addrs', ['ip', '-j', 'addr']),
                       ('routes', ['ip', '-j', 'route', 'show', 'table', 'all']),
                       ('routes6', ['ip', '-6', '-j', 'route', 'show', 'table', 'all']),
-                      ('rules', ['ip', '-j', 'rule'])):
+                      ('rules', ['ip', '-j', 'rule']), ('rules6', ['ip', '-6', '-j', 'rule'])):
         data = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout or '[]')
         for entry in data if isinstance(data, list) else []:
             for volatile in ('stats64', 'stats', 'valid_life_time', 'preferred_life_time', 'expires'):
@@ -54,7 +62,43 @@ def machine_network_state():
     out['var_lib_hostnet'] = os.path.exists('/var/lib/hostnet')
     with open('/proc/sys/net/ipv4/ip_forward') as f:
         out['ip_forward'] = f.read().strip()
+    out['netns_mounts'] = netns_mounts()
+    out['firewall'] = firewall_state()
     return out
+
+
+# Mount points the lab and the modules mount over inside their own namespaces; none may appear outside.
+_WATCHED_MOUNTS = ('/run', '/run/netns', '/etc', '/etc/netns', '/var/lib', '/var/lib/hostnet', '/sys', '/proc')
+
+
+def netns_mounts(path='/proc/self/mountinfo'):
+    """(mount point, fs type) of every netns-related mount in the machine's mount namespace."""
+    found = []
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            point = fields[4]
+            fstype = fields[fields.index('-') + 1]
+            if (fstype in ('nsfs', 'overlay') or point in _WATCHED_MOUNTS
+                    or point.startswith(('/run/netns/', '/etc/netns/', '/var/lib/hostnet/'))):
+                found.append((point, fstype))
+    return sorted(found)
+
+
+def firewall_state():
+    """The machine's nftables and iptables rules, packet counters removed."""
+    state = {}
+    for key, argv in (('nft', ['nft', 'list', 'ruleset']), ('iptables', ['iptables-save']),
+                      ('ip6tables', ['ip6tables-save'])):
+        try:
+            res = subprocess.run(argv, capture_output=True, text=True, check=False)
+        except OSError:
+            state[key] = None
+            continue
+        text = re.sub(r'counter packets \d+ bytes \d+', 'counter', res.stdout)
+        text = re.sub(r'\[\d+:\d+\]', '[]', text)
+        state[key] = [ln for ln in text.splitlines() if not ln.startswith('#')]
+    return state
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -65,7 +109,15 @@ def machine_namespace_untouched():
     before = machine_network_state()
     yield
     after = machine_network_state()
-    assert after == before, "the machine's own network namespace changed during the test session"
+    changed = sorted(key for key in before if before[key] != after.get(key))
+    assert not changed, "the machine's own namespaces changed during the test session: %s\nbefore: %r\nafter: %r" % (
+        ', '.join(changed), {k: before[k] for k in changed}, {k: after.get(k) for k in changed})
+
+
+@pytest.fixture(scope='session')
+def machine_mounts():
+    """A function returning the machine's netns-related mounts, for before/after checks inside a test."""
+    return netns_mounts
 
 
 @pytest.fixture(scope='session')
@@ -78,6 +130,24 @@ def collection_path():
     yield root
     os.unlink(os.path.join(ns_dir, 'containers'))
     subprocess.run(['rm', '-rf', root], check=False)
+
+
+def module_path(name):
+    """Python module path of a module given as a short name, a FQCN or a Python path.
+
+    ``netns`` and ``hostnet.containers.netns`` -> ansible_collections.hostnet.containers.plugins.modules.netns;
+    ``ansible.builtin.ping`` -> ansible.modules.ping; ``ansible.modules.ping`` is used as it is.
+    """
+    parts = name.split('.')
+    if len(parts) == 1:
+        return 'ansible_collections.hostnet.containers.plugins.modules.%s' % name
+    if name.startswith(('ansible_collections.', 'ansible.modules.')):
+        return name
+    if len(parts) == 3 and parts[:2] in (['ansible', 'builtin'], ['ansible', 'legacy']):
+        return 'ansible.modules.%s' % parts[2]
+    if len(parts) == 3:
+        return 'ansible_collections.%s.%s.plugins.modules.%s' % tuple(parts)
+    raise ValueError('not a module name: %r' % name)
 
 
 class Host:
@@ -116,7 +186,7 @@ class Host:
         path = os.path.join(self.tmpdir, '%s-args-%d.json' % (self.name, self._count))
         with open(path, 'w') as f:
             json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
-        modname = module_name if "." in module_name else "ansible_collections.hostnet.containers.plugins.modules.%s" % module_name
+        modname = module_path(module_name)
         env = ['%s=%s' % kv for kv in sorted((_env or {}).items())]
         res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path] + env + [sys.executable, '-m', modname, path], check=False)
         try:

@@ -29,6 +29,9 @@ PLAYBOOK = textwrap.dedent('''\
           changed_when: false
         - name: Ping
           ansible.builtin.ping:
+        - name: Gather facts inside the target
+          ansible.builtin.setup:
+            gather_subset: [min, network]
         - name: Copy a file in
           ansible.builtin.copy:
             content: "hello {{ inventory_hostname }}\\n"
@@ -44,6 +47,8 @@ PLAYBOOK = textwrap.dedent('''\
               - raw_out.stdout_lines[0] == expect_hostname
               - (raw_out.stdout_lines[1] | int) == expect_links
               - cmd_out.stdout == expect_hostname
+              - ansible_facts.hostname == expect_hostname
+              - ('ens33' in ansible_facts.interfaces) == (expect_links == 2)
     ''')
 
 
@@ -80,8 +85,11 @@ def test_playbook_runs_inside_hosts_and_a_container(two_hosts, tmp_path, collect
             host2: {{hostnet_nsenter_pid: {pid2}, expect_hostname: host2, expect_links: 2}}
             c1: {{hostnet_nsenter_pid_file: {pf1}, hostnet_nsenter_netns: c1, expect_hostname: host1, expect_links: 1}}
         ''').format(python=sys.executable, pf1=h1.pid_file, pid2=h2.pid)
-    res = _playbook(tmp_path, inventory, collection_path, {'ANSIBLE_PIPELINING': pipelining})
+    res = _playbook(tmp_path, inventory, collection_path, {'ANSIBLE_PIPELINING': pipelining, 'ANSIBLE_VERBOSITY': '3'})
     assert res.returncode == 0, res.stdout + res.stderr
+    # With pipelining the module goes through stdin; without it, AnsiballZ files are put into the target.
+    puts = [line for line in res.stdout.splitlines() if ' PUT ' in line and 'AnsiballZ_' in line]
+    assert bool(puts) == (pipelining == 'False'), puts
     for name, content in (('host1', 'hello host1'), ('host2', 'hello host2'), ('c1', 'hello c1')):
         fetched = tmp_path / 'out' / name / 'var' / 'lib' / 'hostnet' / ('hello-%s' % name)
         assert fetched.read_text().strip() == content

@@ -13,6 +13,8 @@ import time
 import hostnet_lab
 import pytest
 
+SEED_HOSTS = {'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.138.3.131/24'}}
+
 
 def _mounts():
     with open('/proc/self/mountinfo') as f:
@@ -153,7 +155,36 @@ def test_module_runs_inside_the_host(host):
     res = host.module('ansible.modules.ping', data='pong')
     assert res['ping'] == 'pong'
     assert not res.get('failed')
-    assert isinstance(host.snapshot(), dict)
+    # A FQCN works too; a failing module returns failed=true instead of raising.
+    res = host.module('ansible.builtin.command', argv=['false'])
+    assert res['failed'] and res['rc'] == 1
+    assert host.module('ansible.builtin.ping', data='crash')['msg'] == 'module produced no JSON'
+    # command skips in check mode: the flag reached the module.
+    assert host.module('ansible.builtin.command', argv=['hostname'], check_mode=True)['skipped'] is True
+    assert host.module('ansible.builtin.command', argv=['hostname'])['stdout'] == 'host1'
+    snap = host.snapshot()
+    assert any('ens33' in line for line in snap['links'])
+    assert any('10.138.3.130/24' in line for line in snap['addrs'])
+
+
+def test_pid1_reaps_orphans(host):
+    host.run('sh -c "sleep 0.1 &"')
+    time.sleep(0.4)
+    # /proc/PID/stat of every process in the host's pid namespace (no procps needed).
+    stats = host.run('cat /proc/[0-9]*/stat').stdout.splitlines()
+    assert len(stats) >= 2, stats  # PID 1 and cat itself
+    assert not [line for line in stats if line.rsplit(')', 1)[1].split()[0] == 'Z'], stats
+
+
+def test_down_after_pid1_was_killed(tmp_path, machine_mounts):
+    before = machine_mounts()
+    lab = hostnet_lab.Lab(str(tmp_path / 'lab'))
+    lab.up(SEED_HOSTS)
+    os.kill(lab.pid('host1'), signal.SIGKILL)
+    assert lab.down()
+    assert lab.down() is False
+    assert not os.path.exists(str(tmp_path / 'lab'))
+    assert machine_mounts() == before
 
 
 def test_down_after_up_was_killed_midway_leaves_no_process(tmp_path):

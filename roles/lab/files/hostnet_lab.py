@@ -23,6 +23,7 @@ iproute2 inside the lab's own namespaces (the modules use pyroute2).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import shutil
@@ -151,8 +152,7 @@ class Lab:
         for name, spec in hosts.items():
             if name == SWITCH or not name or len(name) > 32 or not name.replace('-', '').replace('_', '').isalnum():
                 raise LabError('invalid host name %r' % name)
-            if '/' not in spec.get('address', ''):
-                raise LabError('host %s: address must be a CIDR such as 10.138.3.130/24, got %r' % (name, spec.get('address')))
+            _check_spec(name, spec)
         current = self._meta()
         if current is not None and self._matches(current, hosts):
             # Already built as asked and every node is alive: nothing to do.
@@ -281,6 +281,24 @@ class Lab:
         return res
 
 
+def _check_spec(name, spec):
+    """Refuse a bad address or gateway before anything is started."""
+    address = spec.get('address') or ''
+    try:
+        if '/' not in address:
+            raise ValueError(address)
+        iface = ipaddress.ip_interface(address)
+    except ValueError:
+        raise LabError('host %s: address must be a CIDR such as 10.138.3.130/24, got %r' % (name, address)) from None
+    if spec.get('gateway'):
+        try:
+            gateway = ipaddress.ip_address(spec['gateway'])
+        except ValueError:
+            raise LabError('host %s: gateway %r is not an IP address' % (name, spec['gateway'])) from None
+        if gateway not in iface.network or gateway == iface.ip:
+            raise LabError('host %s: gateway %s is not another address of %s' % (name, gateway, iface.network))
+
+
 def _children(pid):
     try:
         with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
@@ -322,15 +340,32 @@ def _init(directory, name):
     mount('-t', 'sysfs', 'sysfs', '/sys')
     socket.sethostname(name)
     _run(['ip', 'link', 'set', 'lo', 'up'])
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda *_: os._exit(0))
     with open(os.path.join(directory, '%s.ready' % name), 'w') as f:
         f.write('ok\n')
+    _reap_forever()
+
+
+def _reap_forever():
+    """PID 1's job: reap every orphan that the namespace hands to it; exit on SIGTERM/SIGINT/SIGHUP.
+
+    The signals are blocked and taken with sigwait, so a SIGCHLD that arrives while reaping is
+    never lost (a plain wait()/pause() loop would leave orphans as zombies once PID 1 has had
+    no children for a moment).
+    """
+    stop = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+    # A handler (not SIG_DFL, which discards SIGCHLD) keeps SIGCHLD pending while blocked.
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop | {signal.SIGCHLD})
     while True:
-        try:
-            os.wait()
-        except ChildProcessError:
-            signal.pause()
+        while True:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        if signal.sigwait(stop | {signal.SIGCHLD}) in stop:
+            os._exit(0)
 
 
 def _parse_host(value):
@@ -374,6 +409,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     lab = Lab(a.dir)
     try:
+        if os.geteuid() != 0 and a.cmd != 'status':
+            raise LabError('%s needs root (it creates and enters namespaces)' % a.cmd)
         if a.cmd == 'up':
             hosts = dict(a.host)
             for entry in json.loads(a.hosts_json or '[]'):
