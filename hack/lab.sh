@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make lab: the foundation demo on two emulated hosts; the lab is torn down even when a step fails.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 lab_dir=/tmp/hostnet-lab/foundation
 ansible-playbook playbooks/foundation_lab.yml -e "foundation_lab_dir=$lab_dir"
 rc=$?

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-APT_PACKAGES=(iproute2 iptables nftables iputils-ping util-linux procps rsync git make
+APT_PACKAGES=(iproute2 iptables nftables iputils-ping util-linux procps rsync git make shellcheck
               python3 python3-venv python3-pip python3-pyroute2 python3-netaddr python3-pytest python3-jmespath)
 
 missing=()

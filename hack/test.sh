@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # make test: every stage runs even when an earlier one fails; the summary says which failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-root=$PWD
+cd "$(dirname "$0")/.." || exit 1
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integration integration-deb molecule)
 passed=0; failed=0; failures=()
