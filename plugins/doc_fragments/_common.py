@@ -12,7 +12,8 @@ class ModuleDocFragment:
 options: {}
 requirements:
   - Linux, run as root on the managed host.
-  - pyroute2 >= 0.7.2 on the managed host (Debian/Ubuntu package C(python3-pyroute2)).
+  - python >= 3.9 on the managed host.
+  - pyroute2 (0.7.x or newer) on the managed host (Debian 12 package C(python3-pyroute2) is 0.7.2).
   - netaddr on the managed host (Debian/Ubuntu package C(python3-netaddr)).
 attributes:
   check_mode:
@@ -28,4 +29,5 @@ attributes:
 notes:
   - Mutations take a host-wide lock (C(/run/lock/hostnet.lock)), so two runs on one host never interleave.
   - A failure part-way through a run undoes what that run created.
+  - Every bad input fails before anything is touched, with a message naming the option and the value.
 '''

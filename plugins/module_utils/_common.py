@@ -11,6 +11,7 @@ executed step in reverse, so a run never leaves partial state behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # Fault injection for the test suite: a step whose text contains this string fails
@@ -92,6 +93,18 @@ def plan_link_set(plan, ipr, link, attr, want, text):
     old = link[attr] or (0 if attr == 'master' else None)
     plan.add(text, lambda: ipr.link('set', index=link['index'], **{key: want}),
              lambda: ipr.link('set', index=link['index'], **{key: old}))
+
+
+def mutation_lock(module):
+    """The host-wide lock for a run that may change the host: hold it from the first read to the last write.
+
+    Check mode touches nothing, not even the lock file, so it gets a null context.
+    flock is per open file: do not also pass a lock to apply_plan inside this one.
+    """
+    if module.check_mode:
+        return contextlib.nullcontext()
+    from ansible_collections.hostnet.containers.plugins.module_utils import _store  # pylint: disable=import-outside-toplevel
+    return _store.HostLock()
 
 
 def plan_result(module, plan, before, after, **extra):

@@ -11,6 +11,24 @@ missing namespace is an error, never silently created.  Named namespaces are
 created the way ``ip netns add`` does it (a bind mount of the namespace on
 /run/netns/NAME, /run/netns itself a shared mount), in a short-lived thread.
 Works with pyroute2 0.7.x (Debian 12) and 0.9.x.
+
+Public API (what modules and the other engines build on):
+
+* ``Namespaces()``: context manager; ``.ipr(netns=None)`` the run's one IPRoute per
+  namespace (None: the host's), ``.fd(netns)`` an O_CLOEXEC fd of /run/netns/NAME (for
+  IFLA_NET_NS_FD), ``.forget(netns)`` before removing one, ``.close()``. A missing
+  namespace raises HostnetError, it is never created as a side effect.
+* named namespaces: ``netns_path``, ``netns_exists``, ``netns_identity``, ``list_netns``,
+  ``create_netns(name, share_with=None)``, ``remove_netns(name)``, ``entered(fd)``.
+* reading: ``link(ipr, ifname=None, index=None)`` -> dict(index, ifname, kind, mtu, mac,
+  up, master, link, link_netnsid) or None; ``links(ipr)``; ``index_of``; ``ifname_of``;
+  ``addresses(ipr, index)`` -> ['a.b.c.d/len']; ``default_gateway(ipr, oif=None)``.
+* changing: ``create_veth``, ``connect_veth`` (pair + addresses + up + default route),
+  ``create_bridge``, ``delete_link`` (idempotent), ``set_link``, ``set_up``,
+  ``add_address``/``del_address``, ``set_default_route``/``del_default_route``.
+* sysctls inside a namespace: ``sysctl_exists``, ``read_sysctl``, ``write_sysctl``.
+* errors: ``HostnetError`` (message fit for users), ``NetlinkError``,
+  ``describe(exc, what)`` maps EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
 """
 
 from __future__ import annotations
@@ -43,6 +61,7 @@ MS_SHARED = 1 << 20
 MNT_DETACH = 2
 
 _LIBC = None
+_NSFS_DEV = None
 
 
 class HostnetError(Exception):
@@ -76,7 +95,11 @@ def umount(target):
 
 
 def describe(exc, what):
-    """A NetlinkError or OSError turned into a sentence naming what was being done."""
+    """A NetlinkError or OSError turned into a sentence naming what was being done.
+
+    >>> describe(NetlinkError(17, 'File exists'), 'create veth vethweb01')
+    'create veth vethweb01 failed: it already exists'
+    """
     code = getattr(exc, 'code', None) or getattr(exc, 'errno', None)
     reasons = {
         errno.EEXIST: 'it already exists',
@@ -89,6 +112,13 @@ def describe(exc, what):
         errno.EOPNOTSUPP: 'not supported by this kernel',
         errno.ERANGE: 'value out of range',
         errno.EADDRNOTAVAIL: 'address not available',
+        errno.EADDRINUSE: 'the address is already in use',
+        errno.EXFULL: 'the bridge is full (a Linux bridge holds at most 1023 ports)',
+        errno.ENETUNREACH: 'the gateway is not reachable from that interface (no address in its subnet)',
+        errno.ESRCH: 'no such route',
+        errno.ENOTEMPTY: 'it is not empty',
+        errno.ENOSPC: 'no space left (a kernel limit was reached)',
+        errno.EMLINK: 'too many links (a kernel limit was reached)',
     }
     reason = reasons.get(code) or (os.strerror(code) if code else str(exc))
     return '%s failed: %s' % (what, reason)
@@ -99,26 +129,24 @@ def netns_path(name):
     return os.path.join(NETNS_RUN_DIR, name)
 
 
+def _nsfs_dev():
+    global _NSFS_DEV  # pylint: disable=global-statement
+    if _NSFS_DEV is None:
+        _NSFS_DEV = os.stat('/proc/self/ns/net').st_dev
+    return _NSFS_DEV
+
+
 def netns_exists(name):
-    path = netns_path(name)
+    """True when /run/netns/NAME is a mounted namespace.
+
+    Every namespace file lives on the one nsfs superblock, so comparing st_dev with
+    /proc/self/ns/net tells a real namespace from the empty placeholder file a crashed
+    ``ip netns add`` leaves behind, without parsing mountinfo for each name.
+    """
     try:
-        st = os.stat(path)
+        return os.stat(netns_path(name)).st_dev == _nsfs_dev()
     except OSError:
         return False
-    # An unmounted placeholder file (left by a crashed `ip netns add`) is not a namespace.
-    return st.st_ino != 0 and _is_nsfs(path)
-
-
-def _is_nsfs(path):
-    try:
-        with open('/proc/self/mountinfo') as f:
-            for line in f:
-                fields = line.split()
-                if fields[4] == path:
-                    return True
-    except OSError:
-        return False
-    return False
 
 
 def netns_identity(name):
@@ -151,6 +179,8 @@ def create_netns(name, share_with=None):
     """Create /run/netns/NAME: a new namespace, or the namespace of ``share_with``."""
     _ensure_run_dir()
     path = netns_path(name)
+    if os.path.lexists(path) and not netns_exists(name):
+        os.unlink(path)  # placeholder of a crashed `ip netns add` or of a run killed mid-create
     fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
     os.close(fd)
     try:
@@ -267,19 +297,7 @@ def _kind(msg):
     return info.get_attr('IFLA_INFO_KIND') if info is not None else None
 
 
-def link(ipr, ifname=None, index=None):
-    """The facts we compare about one link, or None when it does not exist."""
-    try:
-        if index is None:
-            found = ipr.link_lookup(ifname=ifname)
-            if not found:
-                return None
-            index = found[0]
-        msg = ipr.get_links(index)[0]
-    except NetlinkError as exc:
-        if exc.code == errno.ENODEV:
-            return None
-        raise
+def _facts(msg):
     return {
         'index': msg['index'],
         'ifname': _attr(msg, 'IFLA_IFNAME'),
@@ -293,8 +311,34 @@ def link(ipr, ifname=None, index=None):
     }
 
 
+def link(ipr, ifname=None, index=None):
+    """The facts we compare about one link (a dict, see _facts), or None when it does not exist.
+
+    One RTM_GETLINK by name or index: no dump, no lookup round trip.
+    """
+    try:
+        if index is None:
+            msgs = ipr.link('get', ifname=ifname)
+        else:
+            msgs = ipr.link('get', index=index)
+    except NetlinkError as exc:
+        if exc.code in (errno.ENODEV, errno.ENOENT):
+            return None
+        raise
+    return _facts(msgs[0])
+
+
 def links(ipr):
-    return [link(ipr, index=msg['index']) for msg in ipr.get_links()]
+    """Facts of every link in the namespace, from a single dump."""
+    return [_facts(msg) for msg in ipr.get_links()]
+
+
+def index_of(ipr, ifname):
+    """The ifindex of ``ifname``; a HostnetError when it is gone (it vanished under a running plan)."""
+    info = link(ipr, ifname)
+    if info is None:
+        raise HostnetError('interface %s does not exist (it disappeared while the run was applying changes)' % ifname)
+    return info['index']
 
 
 def ifname_of(ipr, index):
@@ -319,19 +363,173 @@ def default_gateway(ipr, oif=None):
     return None
 
 
+# -- changing links, addresses and routes ------------------------------------------------
+def create_veth(ipr, ifname, peer_name, peer_netns_fd=None, master=None, mtu=None, mac=None, peer_mac=None):
+    """Create a veth pair in one RTM_NEWLINK and return the host end's ifindex.
+
+    The peer is born inside the namespace behind ``peer_netns_fd`` (IFLA_NET_NS_FD on the
+    peer) and already named, so there is no move and no rename; ``master`` (an ifindex),
+    ``mtu`` and the MACs are part of the same request and the host end comes up with it.
+    The peer stays down: pyroute2 cannot carry the peer's IFF_UP, use set_up() on it.
+    """
+    peer = {'ifname': peer_name}
+    if peer_netns_fd is not None:
+        peer['net_ns_fd'] = peer_netns_fd
+    if peer_mac:
+        peer['address'] = peer_mac
+    if mtu:
+        peer['mtu'] = mtu
+    kwargs = {'ifname': ifname, 'kind': 'veth', 'peer': peer, 'state': 'up'}
+    if mac:
+        kwargs['address'] = mac
+    if mtu:
+        kwargs['mtu'] = mtu
+    if master is not None:
+        kwargs['master'] = master
+    ipr.link('add', **kwargs)
+    return index_of(ipr, ifname)
+
+
+def create_bridge(ipr, ifname, mtu=None, mac=None, up=True):
+    """Create a Linux bridge and return its ifindex."""
+    kwargs = {'ifname': ifname, 'kind': 'bridge'}
+    if mtu:
+        kwargs['mtu'] = mtu
+    if mac:
+        kwargs['address'] = mac
+    if up:
+        kwargs['state'] = 'up'
+    ipr.link('add', **kwargs)
+    return index_of(ipr, ifname)
+
+
+def delete_link(ipr, ifname=None, index=None):
+    """Delete a link by name or index; False when it was already gone (deleting twice is fine)."""
+    if index is None:
+        info = link(ipr, ifname)
+        if info is None:
+            return False
+        index = info['index']
+    try:
+        ipr.link('del', index=index)
+    except NetlinkError as exc:
+        if exc.code in (errno.ENODEV, errno.ENOENT):
+            return False
+        raise
+    return True
+
+
+def set_link(ipr, index, **attrs):
+    """Set attributes of a link: mtu=, address= (MAC), master= (ifindex, 0 detaches), state='up'/'down', ifname=."""
+    ipr.link('set', index=index, **attrs)
+
+
+def set_up(ipr, index):
+    ipr.link('set', index=index, state='up')
+
+
+def _split(cidr):
+    ip, plen = cidr.split('/')
+    return ip, int(plen)
+
+
+def add_address(ipr, index, cidr):
+    """Add an IPv4 address given as 'a.b.c.d/len'."""
+    ip, plen = _split(cidr)
+    ipr.addr('add', index=index, address=ip, prefixlen=plen)
+
+
+def del_address(ipr, index, cidr):
+    """Remove an IPv4 address given as 'a.b.c.d/len'; False when it was not there."""
+    ip, plen = _split(cidr)
+    try:
+        ipr.addr('del', index=index, address=ip, prefixlen=plen)
+    except NetlinkError as exc:
+        if exc.code in (errno.EADDRNOTAVAIL, errno.ENOENT, errno.ENODEV):
+            return False
+        raise
+    return True
+
+
+def set_default_route(ipr, gateway, oif):
+    """Make ``gateway`` via ``oif`` the IPv4 default route of the main table (replaces any other)."""
+    ipr.route('replace', dst='0.0.0.0/0', gateway=gateway, oif=oif)
+
+
+def del_default_route(ipr, gateway=None, oif=None):
+    """Remove the IPv4 default route (optionally only via ``gateway``/``oif``); False when there was none."""
+    spec = {'dst': '0.0.0.0/0'}
+    if gateway is not None:
+        spec['gateway'] = gateway
+    if oif is not None:
+        spec['oif'] = oif
+    try:
+        ipr.route('del', **spec)
+    except NetlinkError as exc:
+        if exc.code in (errno.ESRCH, errno.ENOENT, errno.ENODEV):
+            return False
+        raise
+    return True
+
+
+def connect_veth(ns, ifname, peer_name, peer_netns=None, master=None, mtu=None, mac=None, peer_mac=None,
+                 peer_addresses=(), gateway=None):
+    """Everything ``docker network connect`` does to the kernel, in the fewest requests.
+
+    One request creates the pair (peer inside ``peer_netns`` and named, host end on bridge
+    ``master`` (an ifindex) and up), then the peer gets its addresses, comes up and gets
+    the default route via ``gateway``. Returns (host ifindex, peer ifindex). On error the
+    half-made pair is deleted before the error propagates.
+    """
+    host = ns.ipr(None)
+    fd = ns.fd(peer_netns) if peer_netns is not None else None
+    hidx = create_veth(host, ifname, peer_name, fd, master=master, mtu=mtu, mac=mac, peer_mac=peer_mac)
+    try:
+        pipr = ns.ipr(peer_netns)
+        pidx = index_of(pipr, peer_name)
+        for cidr in peer_addresses:
+            add_address(pipr, pidx, cidr)
+        set_up(pipr, pidx)
+        if gateway is not None:
+            set_default_route(pipr, gateway, pidx)
+    except BaseException:
+        delete_link(host, index=hidx)
+        raise
+    return hidx, pidx
+
+
 # -- sysctls inside a namespace --------------------------------------------------------
-def _sysctl_path(key):
+def sysctl_path(key):
+    """/proc/sys path of a dotted sysctl name (net.ipv4.ip_forward)."""
     return '/proc/sys/' + key.replace('.', '/')
 
 
-def read_sysctl(ns, netns, key):
+_sysctl_path = sysctl_path
+
+
+def _in_netns(ns, netns, func):
+    if netns is None:
+        return func()
     with entered(ns.fd(netns)):
-        with open(_sysctl_path(key)) as f:
+        return func()
+
+
+def sysctl_exists(ns, netns, key):
+    """Whether ``key`` exists in ``netns`` (None: the host's namespace)."""
+    return _in_netns(ns, netns, lambda: os.path.isfile(sysctl_path(key)))
+
+
+def read_sysctl(ns, netns, key):
+    """The value with runs of whitespace folded to one space (how sysctl values compare)."""
+    def read():
+        with open(sysctl_path(key)) as f:
             return ' '.join(f.read().split())
+    # /proc/sys/net resolves to the namespace of the thread that opens it.
+    return _in_netns(ns, netns, read)
 
 
 def write_sysctl(ns, netns, key, value):
-    # /proc/sys/net resolves to the namespace of the task that opens it.
-    with entered(ns.fd(netns)):
-        with open(_sysctl_path(key), 'w') as f:
+    def write():
+        with open(sysctl_path(key), 'w') as f:
             f.write(str(value))
+    _in_netns(ns, netns, write)

@@ -84,10 +84,16 @@ def delete(kind, name, root=None):
 
 
 class HostLock:
-    """Host-wide lock around every mutation (context manager)."""
+    """Host-wide lock around every mutation (context manager).
 
-    def __init__(self, path=LOCK_PATH, timeout=120.0):
-        self.path = path
+    flock(2) on LOCK_PATH: exclusive between processes, released by the kernel when the
+    holder exits or is killed (no stale lock). Not re-entrant: flock locks belong to an open
+    file, so a second HostLock in the same process waits for the first and times out.
+    Waits up to ``timeout`` seconds, then raises StoreError naming the lock file.
+    """
+
+    def __init__(self, path=None, timeout=120.0):
+        self.path = path or LOCK_PATH
         self.timeout = timeout
         self.fd = None
 

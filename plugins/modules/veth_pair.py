@@ -17,6 +17,9 @@ description:
   - The host end can be attached to a bridge with O(master); the peer can get addresses and a default route.
   - Drift (wrong master, MTU, MAC, missing or extra address, wrong gateway, peer in another namespace) is
     detected and repaired.
+  - The pair is identified by O(name). When a veth of that name exists but its peer is not O(peer_name) in
+    O(peer_netns), the old pair is deleted and the wanted one created (the C(commands) say so). An interface
+    named O(name) that is not a veth is never touched; that is an error.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -34,7 +37,10 @@ options:
   peer_name:
     description:
       - Name of the peer end (at most 15 bytes).
-      - Defaults to C(eth0) when O(peer_netns) is set, as in a container; required otherwise.
+      - Defaults to C(eth0) when O(peer_netns) is set, as in a container; required otherwise,
+        since both ends then share the host's namespace and need distinct names.
+      - Fails, before anything is touched, when another interface of that name already exists where the
+        peer goes.
     type: str
   peer_netns:
     description:
@@ -42,7 +48,9 @@ options:
       - Omit to keep the peer in the host's namespace.
     type: str
   master:
-    description: Bridge the host end is attached to. Omit to leave the host end unattached.
+    description:
+      - Bridge the host end is attached to. It must exist and be a bridge.
+      - Omit to leave the host end's master alone (a new pair is then unattached).
     type: str
   mtu:
     description: MTU of both ends (68-65535). Omit to keep the kernel's default.
@@ -61,7 +69,9 @@ options:
     elements: str
   peer_gateway:
     description:
-      - Default route inside O(peer_netns) through this address, which must be inside one of O(peer_addresses).
+      - Default route inside O(peer_netns) through this address, which must be inside one of O(peer_addresses)
+        and must not be one of them. Requires O(peer_netns) (the host's own default route is never touched).
+      - Replaces another default route in that namespace. Omit to leave routes alone.
     type: str
 '''
 
@@ -128,7 +138,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
-from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 
 def validate(p):
@@ -163,6 +172,9 @@ def validate(p):
     want['peer_addresses'] = addrs
     gw = None
     if p['peer_gateway'] is not None:
+        if p['peer_netns'] is None:
+            # A default route through a veth in the host's own namespace would replace the host's uplink.
+            raise _ipam.IPAMError('peer_gateway', p['peer_gateway'], 'needs peer_netns: the default route is set inside that namespace')
         gw_ip = _ipam.parse_ip(p['peer_gateway'], 'peer_gateway')
         nets = [_ipam.parse_interface_address(a, 'peer_addresses') for a in (addrs or [])]
         if not any(gw_ip in n.cidr for n in nets):
@@ -239,14 +251,14 @@ class VethPair:
     def build(self):
         w = self.want
         host = self.host
+        master = self.check_references() if w['state'] == 'present' else None
         hl, pl = self.current()
         before = self.describe(hl, pl) if (hl is not None and (w['state'] == 'absent' or pl is not None)) else (
             {'name': hl['ifname'], 'peer_name': None} if hl is not None else None)
         if w['state'] == 'absent':
             if hl is not None:
-                self.plan.add('delete veth %s' % w['name'], lambda: host.link('del', index=hl['index']))
+                self.plan.add('delete veth %s' % w['name'], lambda: _netlink.delete_link(host, index=hl['index']))
             return before, None
-        master = self.check_references()
         pipr = self.peer_ipr()
         where = ' in %s' % w['peer_netns'] if w['peer_netns'] else ''
         recreate = hl is not None and pl is None
@@ -256,7 +268,7 @@ class VethPair:
                 self.fail('peer_name %r: an interface with that name already exists%s' % (w['peer_name'], where or ' on the host'))
         if recreate:
             self.plan.add('delete veth %s (its peer is not %s%s)' % (w['name'], w['peer_name'], where),
-                          lambda: host.link('del', index=hl['index']))
+                          lambda: _netlink.delete_link(host, index=hl['index']))
         if hl is None or recreate:
             self._plan_create(master, where)
             pl_addrs, pl_gw, cur_mtu, cur_mac, cur_pmac, cur_master = [], None, None, None, None, None
@@ -276,36 +288,18 @@ class VethPair:
     def _plan_create(self, master, where):
         w = self.want
         host = self.host
-        peer = {'ifname': w['peer_name']}
-        if w['peer_netns'] is not None:
-            peer['net_ns_fd'] = self.ns.fd(w['peer_netns'])
-        if w['peer_mac']:
-            peer['address'] = w['peer_mac']
-        if w['mtu']:
-            peer['mtu'] = w['mtu']
-        kwargs = {'ifname': w['name'], 'kind': 'veth', 'peer': peer}
-        if w['mac']:
-            kwargs['address'] = w['mac']
-        if w['mtu']:
-            kwargs['mtu'] = w['mtu']
-        if master is not None:
-            kwargs['master'] = master['index']
+        fd = self.ns.fd(w['peer_netns']) if w['peer_netns'] is not None else None
 
         def create():
-            host.link('add', **kwargs)
-            idx = host.link_lookup(ifname=w['name'])[0]
-            host.link('set', index=idx, state='up')
-
-        def undo():
-            found = host.link_lookup(ifname=w['name'])
-            if found:
-                host.link('del', index=found[0])
+            # One request: peer born in its namespace and named, host end on the bridge and up.
+            _netlink.create_veth(host, w['name'], w['peer_name'], fd, master=master['index'] if master else None,
+                                 mtu=w['mtu'], mac=w['mac'], peer_mac=w['peer_mac'])
 
         on_bridge = ' on bridge %s' % w['master'] if w['master'] else ''
-        self.plan.add('create veth %s with peer %s%s%s' % (w['name'], w['peer_name'], where, on_bridge), create, undo)
+        self.plan.add('create veth %s with peer %s%s%s' % (w['name'], w['peer_name'], where, on_bridge), create,
+                      lambda: _netlink.delete_link(host, w['name']))
         pipr = self.peer_ipr()
-        self.plan.add('set %s%s up' % (w['peer_name'], where),
-                      lambda: pipr.link('set', index=pipr.link_lookup(ifname=w['peer_name'])[0], state='up'))
+        self.plan.add('set %s%s up' % (w['peer_name'], where), lambda: _netlink.set_up(pipr, _netlink.index_of(pipr, w['peer_name'])))
 
     def _plan_repair(self, hl, pl, master, where):
         w = self.want
@@ -321,41 +315,38 @@ class VethPair:
         if w['peer_mac'] and pl['mac'] != w['peer_mac']:
             _common.plan_link_set(self.plan, pipr, pl, 'mac', w['peer_mac'], 'set mac %s on %s%s' % (w['peer_mac'], w['peer_name'], where))
         if not hl['up']:
-            self.plan.add('set %s up' % w['name'], lambda: host.link('set', index=hl['index'], state='up'))
+            self.plan.add('set %s up' % w['name'], lambda: _netlink.set_up(host, hl['index']))
         if not pl['up']:
-            self.plan.add('set %s%s up' % (w['peer_name'], where), lambda: pipr.link('set', index=pl['index'], state='up'))
+            self.plan.add('set %s%s up' % (w['peer_name'], where), lambda: _netlink.set_up(pipr, pl['index']))
 
     def _plan_addresses(self, current, current_gw, where, fresh):
         w = self.want
         pipr = self.peer_ipr()
 
         def index():
-            return pipr.link_lookup(ifname=w['peer_name'])[0]
+            return _netlink.index_of(pipr, w['peer_name'])
 
         if w['peer_addresses'] is not None:
             for addr in current:
                 if addr not in w['peer_addresses']:
-                    ip, plen = addr.split('/')
                     self.plan.add('remove %s from %s%s' % (addr, w['peer_name'], where),
-                                  lambda ip=ip, plen=plen: pipr.addr('del', index=index(), address=ip, prefixlen=int(plen)),
-                                  lambda ip=ip, plen=plen: pipr.addr('add', index=index(), address=ip, prefixlen=int(plen)))
+                                  lambda addr=addr: _netlink.del_address(pipr, index(), addr),
+                                  lambda addr=addr: _netlink.add_address(pipr, index(), addr))
             for addr in w['peer_addresses']:
                 if addr not in current:
-                    ip, plen = addr.split('/')
+                    # On a fresh pair the undo of the create step takes the address with it.
                     self.plan.add('add %s to %s%s' % (addr, w['peer_name'], where),
-                                  lambda ip=ip, plen=plen: pipr.addr('add', index=index(), address=ip, prefixlen=int(plen)),
-                                  None if fresh else (lambda ip=ip, plen=plen: pipr.addr('del', index=index(), address=ip, prefixlen=int(plen))))
+                                  lambda addr=addr: _netlink.add_address(pipr, index(), addr),
+                                  None if fresh else (lambda addr=addr: _netlink.del_address(pipr, index(), addr)))
         if w['peer_gateway'] is not None and current_gw != w['peer_gateway']:
-            def set_gw():
-                pipr.route('replace', dst='0.0.0.0/0', gateway=w['peer_gateway'], oif=index())
-
             def undo_gw():
                 if current_gw is None:
-                    pipr.route('del', dst='0.0.0.0/0', gateway=w['peer_gateway'], oif=index())
+                    _netlink.del_default_route(pipr, w['peer_gateway'], index())
                 else:
-                    pipr.route('replace', dst='0.0.0.0/0', gateway=current_gw, oif=index())
+                    _netlink.set_default_route(pipr, current_gw, index())
 
-            self.plan.add('set default route via %s dev %s%s' % (w['peer_gateway'], w['peer_name'], where), set_gw,
+            self.plan.add('set default route via %s dev %s%s' % (w['peer_gateway'], w['peer_name'], where),
+                          lambda: _netlink.set_default_route(pipr, w['peer_gateway'], index()),
                           None if fresh else undo_gw)
 
 
@@ -366,19 +357,18 @@ def run(module):
     except _ipam.IPAMError as exc:
         module.fail_json(msg=str(exc))
     want['state'] = p['state']
-    with _netlink.Namespaces() as ns:
+    with _common.mutation_lock(module), _netlink.Namespaces() as ns:
         pair = VethPair(module, ns, want)
         before, after = pair.build()
         plan = pair.plan
         result = _common.plan_result(module, plan, before, after, name=want['name'])
         if p['state'] == 'present':
             result['peer_name'] = want['peer_name']
-        if _common.apply_plan(module, plan, result, _store.HostLock()):
-            if p['state'] == 'present':
-                # What the kernel chose (MACs it generated) is only known once it is done.
-                result['after'] = pair.describe(*pair.current())
-                if module._diff:
-                    result['diff']['after'] = result['after']
+        if _common.apply_plan(module, plan, result) and p['state'] == 'present':
+            # What the kernel chose (MACs it generated) is only known once it is done.
+            result['after'] = pair.describe(*pair.current())
+            if module._diff:  # pylint: disable=protected-access
+                result['diff']['after'] = result['after']
     module.exit_json(**result)
 
 

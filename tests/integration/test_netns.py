@@ -103,3 +103,61 @@ def test_bad_input_fails_and_changes_nothing(host, params, needle):
     assert res.get('failed'), res
     assert needle in res['msg'], res['msg']
     assert host.snapshot() == before
+
+
+def test_hosts_as_a_dict_and_check_mode_writes_nothing(host):
+    before = host.snapshot()
+    params = dict(name='web02', hosts={'db01': '172.18.0.3', '172.18.0.4': ['cache', 'redis']}, dns=['10.138.3.2'])
+    check = host.module('netns', check_mode=True, diff=True, **params)
+    assert check['changed'] and not check.get('failed'), check
+    assert check['commands'] == ['create network namespace web02', 'set lo up in web02', 'create /etc/netns/web02',
+                                 'write /etc/netns/web02/hosts', 'write /etc/netns/web02/resolv.conf']
+    assert host.snapshot() == before, 'check mode changed the host'
+    res = host.module('netns', **params)
+    assert res['commands'] == check['commands'] and res['after'] == check['after'], res
+    assert host.netns_run('web02', 'getent hosts redis').stdout.split() == ['172.18.0.4', 'cache', 'redis']
+    assert host.netns_run('web02', 'getent hosts db01').stdout.split()[0] == '172.18.0.3'
+    assert not host.module('netns', **params)['changed']
+    assert res['addresses'] == ['127.0.0.1/8']
+
+
+@pytest.mark.parametrize('step', ['set lo up', 'write /etc/netns/c1/resolv.conf', 'set sysctl'])
+def test_failure_part_way_rolls_back(host, step):
+    before = host.snapshot()
+    res = host.module('netns', _env={'HOSTNET_TEST_FAIL_AT': step}, name='c1', hostname='c1', dns=['10.0.0.2'],
+                      sysctls={'net.ipv4.ip_forward': 1})
+    assert res.get('failed') and 'rolled back' in res['msg'] and step in res['msg'], res
+    assert host.snapshot() == before
+
+
+def test_failure_on_an_existing_namespace_restores_files_and_sysctls(host):
+    host.module('netns', name='c1', hostname='c1', sysctls={'net.ipv4.ip_forward': 0})
+    before = host.snapshot()
+    res = host.module('netns', _env={'HOSTNET_TEST_FAIL_AT': 'set sysctl'}, name='c1', hostname='c2', dns=['10.0.0.2'],
+                      sysctls={'net.ipv4.ip_forward': 1})
+    assert res.get('failed') and 'rolled back' in res['msg'], res
+    assert host.snapshot() == before
+    assert host.netns_run('c1', 'cat /etc/hostname').stdout == 'c1\n'
+
+
+def test_stale_placeholder_is_replaced_and_removed(host):
+    host.run('touch /run/netns/stale')  # what a crashed `ip netns add` leaves behind
+    res = host.module('netns', name='stale')
+    assert res['changed'] and not res.get('failed'), res
+    assert host.netns_run('stale', 'ip -o link show lo').returncode == 0
+    host.module('netns', name='stale', state='absent')
+    host.run('touch /run/netns/stale')
+    gone = host.module('netns', name='stale', state='absent')
+    assert gone['changed'] and gone['commands'] == ['remove stale /run/netns/stale (not a mounted namespace)'], gone
+    assert host.run('test -e /run/netns/stale', check=False).returncode != 0
+
+
+def test_namespace_is_visible_to_other_mount_namespaces(host):
+    """/run/netns is a shared mount: a namespace created later shows up in a mount namespace made earlier."""
+    host.module('netns', name='early')
+    host.run('mkdir -p /tmp/mnt && unshare --mount --propagation unchanged sh -c "sleep 3 & echo \\$! > /tmp/mnt/pid; wait" '
+             '>/dev/null 2>&1 & sleep 0.3')
+    host.module('netns', name='late')
+    pid = host.run('cat /tmp/mnt/pid').stdout.strip()
+    out = host.run(['nsenter', '-t', pid, '-m', 'ip', 'netns', 'exec', 'late', 'ip', '-o', 'link', 'show', 'lo'], check=False)
+    assert out.returncode == 0, out.stderr

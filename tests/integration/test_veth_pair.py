@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 import pytest
 
 CONTAINER = dict(name='vethweb01', master='docker0', peer_netns='web01', peer_name='eth0', peer_mac='02:42:ac:11:00:02',
@@ -139,11 +142,69 @@ def test_failure_while_repairing_restores_the_old_settings(bridge_host):
     (dict(name='ok0', peer_netns='web01', peer_addresses=['172.17.0.2/16'], peer_gateway='172.17.0.2'), "peer_gateway '172.17.0.2'"),
     (dict(name='docker0', peer_netns='web01'), "name 'docker0'"),
     (dict(name='ok0', peer_netns='web01', peer_name='lo'), "peer_name 'lo'"),
+    (dict(name='ok0', peer_netns='web01', peer_name='taken0'), "peer_name 'taken0'"),
+    (dict(name='ok0', peer_name='keep1'), "peer_name 'keep1'"),
+    (dict(name='ok0', peer_name='p0', peer_addresses=['10.9.0.2/24'], peer_gateway='10.9.0.1'), "peer_gateway '10.9.0.1'"),
+    (dict(name='ok0', peer_netns='web01', master='keep0'), "master 'keep0'"),
+    (dict(name='ok0', peer_netns='bad/ns'), "peer_netns 'bad/ns'"),
 ])
 def test_bad_input_fails_and_changes_nothing(bridge_host, params, needle):
     host = bridge_host
+    host.netns_run('web01', 'ip link add taken0 type veth peer name taken1')
     before = host.snapshot()
     res = host.module('veth_pair', **params)
     assert res.get('failed'), res
     assert needle in res['msg'], res['msg']
     assert host.snapshot() == before
+
+
+def test_runs_wait_for_the_host_wide_lock(bridge_host):
+    host = bridge_host
+    host.run('flock /run/lock/hostnet.lock sleep 2 >/dev/null 2>&1 & sleep 0.2')
+    start = time.monotonic()
+    res = host.module('veth_pair', **CONTAINER)
+    assert res['changed'] and not res.get('failed'), res
+    assert time.monotonic() - start > 1.5, 'the module did not wait for the lock held by another run'
+    start = time.monotonic()
+    host.run('flock /run/lock/hostnet.lock sleep 2 >/dev/null 2>&1 & sleep 0.2')
+    assert not host.module('veth_pair', check_mode=True, **CONTAINER)['changed']
+    assert time.monotonic() - start < 1.5, 'check mode waited for the lock'
+
+
+def test_many_containers_one_call_each_timing(bridge_host):
+    """Every container pings the bridge; prints the cost of one module call (report material, no hard limit)."""
+    host = bridge_host
+    count = 5
+    start = time.monotonic()
+    for i in range(count):
+        host.module('netns', name='c%d' % i)
+    netns_time = (time.monotonic() - start) / count
+    start = time.monotonic()
+    for i in range(count):
+        res = host.module('veth_pair', name='vc%d' % i, master='docker0', peer_netns='c%d' % i,
+                          peer_addresses=['172.17.1.%d/16' % (i + 2)], peer_gateway='172.17.0.1')
+        assert res['changed'] and not res.get('failed'), res
+    veth_time = (time.monotonic() - start) / count
+    print('\nper module call: netns %.0f ms, veth_pair %.0f ms (%s)' % (netns_time * 1000, veth_time * 1000, sys.executable))
+    for i in range(count):
+        assert host.netns_run('c%d' % i, 'ping -c1 -W2 172.17.0.1').returncode == 0
+
+
+def test_existing_pair_with_a_missing_namespace_names_the_option(bridge_host):
+    host = bridge_host
+    host.module('veth_pair', **CONTAINER)
+    before = host.snapshot()
+    res = host.module('veth_pair', **dict(CONTAINER, peer_netns='missing'))
+    assert res.get('failed') and "peer_netns 'missing'" in res['msg'], res
+    assert host.snapshot() == before
+
+
+def test_removing_the_namespace_removes_the_pair(bridge_host):
+    host = bridge_host
+    host.module('veth_pair', **CONTAINER)
+    host.module('netns', name='web01', state='absent')
+    for _attempt in range(100):
+        if host.run('ip link show vethweb01', check=False).returncode != 0:
+            break
+        time.sleep(0.05)
+    assert not host.module('veth_pair', name='vethweb01', state='absent')['changed']

@@ -74,3 +74,18 @@ def test_fault_injection_hits_the_named_step(monkeypatch):
     with pytest.raises(_common.PlanFailed, match='injected failure'):
         make_plan(log).execute()
     assert log == ['do a', 'undo a']
+
+
+class FakeModule:
+    def __init__(self, check_mode):
+        self.check_mode = check_mode
+
+
+def test_check_mode_takes_no_lock(tmp_path, monkeypatch):
+    from ansible_collections.hostnet.containers.plugins.module_utils import _store
+    monkeypatch.setattr(_store, 'LOCK_PATH', str(tmp_path / 'lock'))
+    with _common.mutation_lock(FakeModule(True)):
+        pass
+    assert not (tmp_path / 'lock').exists()
+    with _common.mutation_lock(FakeModule(False)):
+        assert (tmp_path / 'lock').exists()

@@ -64,3 +64,51 @@ def test_veth_bad_input(extra, option):
     with pytest.raises(_ipam.IPAMError) as err:
         veth_pair.validate(dict(VETH_DEFAULTS, **extra))
     assert err.value.option == option
+
+
+@pytest.mark.parametrize('hosts, expected', [
+    ({'db01': '172.18.0.3', 'cache': '172.18.0.4'}, '172.18.0.4\tcache\n172.18.0.3\tdb01\n'),
+    ({'172.18.0.3': ['db01', 'db'], '172.18.0.4': 'cache'}, '172.18.0.3\tdb01 db\n172.18.0.4\tcache\n'),
+    ([{'ip': '172.18.0.3', 'names': 'db01'}], '172.18.0.3\tdb01\n'),
+    ([], ''),
+    ({}, ''),
+])
+def test_netns_hosts_forms(hosts, expected):
+    files, _sysctls = netns.validate(dict(NETNS_DEFAULTS, hosts=hosts))
+    assert files['hosts'] == netns.LOCALHOST + expected
+
+
+@pytest.mark.parametrize('hosts, option', [
+    ('db01=1.2.3.4', 'hosts'), ([['1.2.3.4', 'db']], 'hosts[0]'), ([{'ip': '1.2.3.4'}], 'hosts[0]'),
+    ([{'ip': '1.2.3.4', 'names': ['a'], 'extra': 1}], 'hosts[0]'), ([{'ip': '1.2.3.4', 'names': 5}], 'hosts[0].names'),
+    ({'db01': 'nope'}, 'hosts[db01].ip'), ({'1.2.3.4': []}, 'hosts[1.2.3.4].names'), ({'1.2.3.4': ['bad name']}, 'hosts[1.2.3.4].names'),
+    ({'1.2.3.999': 'x'}, 'hosts[1.2.3.999].ip'),
+])
+def test_netns_bad_hosts(hosts, option):
+    with pytest.raises(_ipam.IPAMError) as err:
+        netns.validate(dict(NETNS_DEFAULTS, hosts=hosts))
+    assert err.value.option == option
+
+
+def test_netns_sysctl_values_normalise():
+    _files, sysctls = netns.validate(dict(NETNS_DEFAULTS, sysctls={'net.ipv4.ip_forward': True, 'net.ipv4.conf.all.rp_filter': 0,
+                                                                   'net.ipv4.ping_group_range': ' 0  2147483647 '}))
+    assert sysctls == {'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.ping_group_range': '0 2147483647'}
+
+
+def test_veth_gateway_needs_a_namespace():
+    with pytest.raises(_ipam.IPAMError) as err:
+        veth_pair.validate(dict(VETH_DEFAULTS, peer_netns=None, peer_name='p0', peer_addresses=['10.0.0.2/24'], peer_gateway='10.0.0.1'))
+    assert err.value.option == 'peer_gateway' and 'peer_netns' in str(err.value)
+
+
+def test_veth_peer_name_defaults_to_eth0_only_in_a_namespace():
+    assert veth_pair.validate(dict(VETH_DEFAULTS))['peer_name'] == 'eth0'
+    assert veth_pair.validate(dict(VETH_DEFAULTS, peer_netns=None, peer_name='p0'))['peer_name'] == 'p0'
+
+
+@pytest.mark.parametrize('name', ['x' * 16, 'é' * 8, 'a b', 'a/b', 'a:b', '.', '..', ''])
+def test_veth_interface_names_the_kernel_refuses(name):
+    with pytest.raises(_ipam.IPAMError) as err:
+        veth_pair.validate(dict(VETH_DEFAULTS, name=name))
+    assert err.value.option == 'name'
