@@ -4,6 +4,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
+export ANSIBLE_LOCALHOST_WARNING := false
+export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
 .PHONY: setup lab test units sanity lint integration integration-deb molecule clean
 
@@ -14,7 +16,8 @@ setup:
 lab: setup
 	@bash hack/lab.sh
 
-# Every test: unit, sanity, lint, integration (pyroute2 newest and Debian's 0.7.2), Molecule.
+# Every test: unit, sanity, lint (ansible-lint, yamllint, collection docs), integration (pyroute2 newest
+# and Debian's 0.7.2, as root), Molecule. Runs every stage, then a summary; fails if any stage failed.
 test: setup
 	@bash hack/test.sh
 

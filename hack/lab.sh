@@ -2,8 +2,10 @@
 # make lab: the foundation demo on two emulated hosts; the lab is torn down even when a step fails.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-lab_dir=/tmp/hostnet-lab/foundation
+lab_dir=${HOSTNET_LAB_DIR:-/tmp/hostnet-lab/foundation}
 ansible-playbook playbooks/foundation_lab.yml -e "foundation_lab_dir=$lab_dir"
 rc=$?
+# The playbook tears down in an always: section; this catches a run that was interrupted before it.
 ansible-playbook playbooks/teardown.yml -e "lab_dir=$lab_dir" >/dev/null || rc=1
+if [ $rc -eq 0 ]; then echo "lab: ok"; else echo "lab: FAILED"; fi
 exit $rc

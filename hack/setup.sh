@@ -2,9 +2,17 @@
 # Install everything the project needs on a fresh Debian 12 machine (as root), idempotently:
 # system packages, .venv (newest pyroute2) and .venv-deb (Debian's python3-pyroute2 0.7.2),
 # and a collections path whose hostnet.containers is this checkout.
+# A second run only checks: apt runs when a package is missing, pip when a requirements file changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: run as root (apt packages, and the tests build network namespaces)" >&2
+  exit 1
+fi
+
+# ansible-test sanity runs the shellcheck program on hack/*.sh and skips that test (only a warning) without it.
 APT_PACKAGES=(iproute2 iptables nftables iputils-ping util-linux procps rsync git make shellcheck
               python3 python3-venv python3-pip python3-pyroute2 python3-netaddr python3-pytest python3-jmespath)
 
@@ -20,29 +28,37 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 PY=/usr/bin/python3
+# The stamp is the content of the requirements files: pip runs again only when they change.
 stamp() { cat "$@" | sha256sum | cut -c1-16; }
 
-want=$(stamp requirements.txt test-requirements.txt hack/setup.sh)
+want=$(stamp requirements.txt test-requirements.txt)
 if [ "$(cat .venv/.stamp 2>/dev/null)" != "$want" ]; then
-  echo "setup: building .venv"
-  rm -rf .venv
-  $PY -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
+  if ! .venv/bin/python -c 'import sys' 2>/dev/null; then
+    echo "setup: creating .venv"
+    rm -rf .venv
+    $PY -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+  fi
+  echo "setup: installing requirements.txt and test-requirements.txt into .venv"
   .venv/bin/pip install -q -r requirements.txt -r test-requirements.txt
   echo "$want" > .venv/.stamp
 fi
 
-# Debian 12's own pyroute2 0.7.2 and netaddr 0.8.0 (system site packages), with ansible-core only.
-want_deb=$(stamp requirements.txt hack/setup.sh)
+# Debian 12's own pyroute2 0.7.2, netaddr 0.8.0 and pytest (system site packages), with ansible-core only.
+want_deb=$(stamp requirements.txt)
 if [ "$(cat .venv-deb/.stamp 2>/dev/null)" != "$want_deb" ]; then
-  echo "setup: building .venv-deb"
-  rm -rf .venv-deb
-  $PY -m venv --system-site-packages .venv-deb
+  if ! .venv-deb/bin/python -c 'import sys' 2>/dev/null; then
+    echo "setup: creating .venv-deb"
+    rm -rf .venv-deb
+    $PY -m venv --system-site-packages .venv-deb
+  fi
+  echo "setup: installing ansible-core into .venv-deb"
   .venv-deb/bin/pip install -q "$(grep '^ansible-core' requirements.txt)"
   .venv-deb/bin/python - <<'PYEOF'
-import importlib.metadata as m  # Debian's package, not a PyPI one
+import importlib.metadata as m  # Debian's packages, not PyPI ones
 assert m.version('pyroute2').startswith('0.7'), m.version('pyroute2')
 import netaddr  # noqa: F401
+import pytest  # noqa: F401
 PYEOF
   echo "$want_deb" > .venv-deb/.stamp
 fi
