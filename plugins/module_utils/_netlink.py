@@ -308,7 +308,22 @@ def _facts(msg):
         'master': _attr(msg, 'IFLA_MASTER'),
         'link': _attr(msg, 'IFLA_LINK'),
         'link_netnsid': _attr(msg, 'IFLA_LINK_NETNSID'),
+        'hairpin': _hairpin(msg),
     }
+
+
+def _hairpin(msg):
+    """A bridge port's hairpin mode (IFLA_BRPORT_MODE), None for links that are not bridge ports."""
+    info = msg.get_attr('IFLA_LINKINFO')
+    data = info.get_attr('IFLA_INFO_SLAVE_DATA') if info is not None else None
+    if data is None or info.get_attr('IFLA_INFO_SLAVE_KIND') != 'bridge':
+        return None
+    return bool(data.get_attr('IFLA_BRPORT_MODE'))
+
+
+def set_hairpin(ipr, index, on=True):
+    """Hairpin mode on a bridge port: frames may leave by the port they came in on (pyroute2 0.7 and 0.9)."""
+    ipr.link('set', index=index, kind='bridge_slave', mode=1 if on else 0)
 
 
 def link(ipr, ifname=None, index=None):

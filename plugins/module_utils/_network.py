@@ -17,6 +17,7 @@ import hashlib
 import os
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
@@ -68,6 +69,7 @@ class BridgeNetwork:
         self.stored = _store.load(KIND, self.name, root)
         self.others = {n: d for n, d in _store.load_all(KIND, root).items() if n != self.name}
         self.doc = None
+        self.firewall = {}
 
     # -- validation -------------------------------------------------------------------------
     def desired(self):
@@ -90,21 +92,40 @@ class BridgeNetwork:
         elif name == DEFAULT_NETWORK:
             subnet = _ipam.parse_subnet(DEFAULT_BIP)
         else:
-            subnet = _ipam.next_free_subnet(taken_subnets(self.host, self.others), p.get('address_pools'), 'address_pools')
+            taken = taken_subnets(self.host, self.others)
+            if DEFAULT_NETWORK not in self.others:
+                # Docker's daemon always has docker0 on 172.17.0.0/16, so user-defined networks start at 172.18.0.0/16
+                # even before the default network exists here.
+                taken.append(DEFAULT_BIP)
+            subnet = _ipam.next_free_subnet(taken, p.get('address_pools'), 'address_pools')
         _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in self.others.items()}, name)
         pool = _ipam.AddressPool(str(subnet), p['gateway'], p['ip_range'], p['aux_addresses'])
         if p['mtu'] is not None and not 68 <= p['mtu'] <= 65535:
             raise _ipam.IPAMError('mtu', p['mtu'], 'must be between 68 and 65535')
-        endpoints = self._desired_endpoints(pool, net_id, stored)
+        host_ip = p.get('host_binding_ipv4') or '0.0.0.0'
+        _ipam.parse_ip(host_ip, 'host_binding_ipv4')
+        firewall = p.get('firewall', True) is not False
+        backend = None
+        if firewall:
+            wanted = p.get('firewall_backend') or 'auto'
+            backend = _firewall.resolve_backend(stored.get('firewall_backend') if wanted == 'auto' and stored.get('firewall_backend') else wanted)
+        if p.get('internal') and p.get('endpoints') and any(ep.get('publish') for ep in p['endpoints']):
+            raise _ipam.IPAMError('endpoints[].publish', [ep['publish'] for ep in p['endpoints'] if ep.get('publish')][0],
+                                  'an internal network has no traffic in or out, so it cannot publish ports')
+        endpoints = self._desired_endpoints(pool, net_id, stored, host_ip)
         doc = {
             'name': name, 'id': net_id, 'driver': 'bridge', 'created': stored.get('created') or _now(),
             'bridge': bridge, 'mtu': p['mtu'] or stored.get('mtu') or 1500, 'stp': bool(p['stp']),
+            'icc': p.get('icc', True) is not False, 'ip_masquerade': p.get('ip_masquerade', True) is not False,
+            'internal': bool(p.get('internal')), 'host_binding_ipv4': host_ip, 'ip_forward': p.get('ip_forward', True) is not False,
+            'firewall': firewall, 'firewall_backend': backend,
+            'dns': bool(p['dns']) if p.get('dns') is not None else name != DEFAULT_NETWORK,
             'endpoints': endpoints,
         }
         doc.update(pool.config())
         return doc, pool
 
-    def _desired_endpoints(self, pool, net_id, stored):
+    def _desired_endpoints(self, pool, net_id, stored, host_ip):
         p = self.p
         current = dict((stored.get('endpoints') or {}))
         requested = []
@@ -135,11 +156,13 @@ class BridgeNetwork:
                     out[n] = e
         elif p['endpoints'] is None:
             out.update(current)
+        publishes = self._desired_publishes(current, host_ip)
         for i, ep in enumerate(p['endpoints'] or []):
             cname = ep['name']
             ip = addresses[cname]
             old = current.get(cname, {})
             out[cname] = {
+                'publish': publishes.get(cname, []),
                 'ip': str(ip),
                 'mac': _ipam.normalize_mac(ep['mac'], 'endpoints[%d].mac' % i) if ep.get('mac') else _ipam.docker_mac(ip),
                 'ifname': ep.get('ifname') or old.get('ifname'),
@@ -148,6 +171,54 @@ class BridgeNetwork:
                 'aliases': list(ep.get('aliases') or []),
             }
         return out
+
+    def _desired_publishes(self, current, default_host_ip):
+        """{container: [{host_ip, host_port, container_port, proto, auto}]}: explicit host ports checked against
+        every other publish and listening socket on the host, the others allocated from ip_local_port_range
+        and kept across reruns."""
+        p = self.p
+        bound = _firewall.bound_ports(self.others, _store.load_all(_firewall.NAT_KIND, self.root))
+        listening = {}
+        wanted = []
+        for i, ep in enumerate(p['endpoints'] or []):
+            option = 'endpoints[%d].publish' % i
+            for value in ep.get('publish') or []:
+                for entry in _ipam.parse_publishes([value], option):
+                    entry['host_ip'] = entry['host_ip'] or default_host_ip
+                    wanted.append((i, ep['name'], value, entry))
+        result = {}
+        requests = {}
+        for i, cname, value, entry in wanted:
+            option = 'endpoints[%d].publish' % i
+            if entry['host_port'] is None:
+                key = (cname, entry['host_ip'], entry['container_port'], entry['proto'])
+                requests.setdefault(entry['proto'], {})[key] = entry.get('host_port_range')
+                result.setdefault(cname, []).append(entry)
+                continue
+            _firewall.check_port_free(option, value, entry, bound, listening)
+            bound.append((entry['host_ip'], entry['host_port'], entry['proto'], 'container %s' % cname))
+            result.setdefault(cname, []).append(entry)
+        port_range = None
+        if requests:
+            port_range = _netlink.read_sysctl(self.ns, None, 'net/ipv4/ip_local_port_range')
+        for proto, reqs in requests.items():
+            existing = {}
+            for cname, ep in current.items():
+                for e in ep.get('publish') or []:
+                    if e.get('auto') and e['proto'] == proto:
+                        existing[(cname, e['host_ip'], e['container_port'], proto)] = e['host_port']
+            taken = _firewall.taken_ports(proto, bound, listening)
+            ports = _ipam.allocate_host_ports(reqs, taken, port_range, existing, option='endpoints[].publish')
+            for key, port in ports.items():
+                for entry in result[key[0]]:
+                    if entry['host_port'] is None and entry['container_port'] == key[2] and entry['proto'] == proto \
+                            and entry['host_ip'] == key[1]:
+                        entry['host_port'] = port
+                        entry['auto'] = True
+                        break
+        return {cname: [{'host_ip': e['host_ip'], 'host_port': e['host_port'], 'container_port': e['container_port'],
+                         'proto': e['proto'], 'auto': bool(e.get('auto'))} for e in entries]
+                for cname, entries in result.items()}
 
     # -- planning ---------------------------------------------------------------------------
     def build(self):
@@ -189,7 +260,19 @@ class BridgeNetwork:
             self.plan.add('write network state %s' % self.name, lambda: _store.save(KIND, self.name, doc, self.root),
                           (lambda old=self.stored: _store.save(KIND, self.name, old, self.root)) if self.stored else
                           (lambda: _store.delete(KIND, self.name, self.root)))
+        self._plan_firewall(doc)
         return before, _public(doc)
+
+    def _plan_firewall(self, doc):
+        """The host's rule set and kernel knobs, recomputed from every network with this one as it will be."""
+        old = dict(self.others)
+        if self.stored:
+            old[self.name] = self.stored
+        new = dict(self.others)
+        if doc is not None:
+            new[self.name] = doc
+        nats = _store.load_all(_firewall.NAT_KIND, self.root)
+        self.firewall = _firewall.plan(self.plan, self.ns, old, new, nats, nats, self.root)
 
     def _plan_disconnect(self, cname, ep):
         host = self.host
@@ -229,7 +312,11 @@ class BridgeNetwork:
                 cipr = ns.ipr(cname)
                 host.link('add', ifname=ep['veth'], kind='veth', mtu=doc['mtu'], master=_index(host, doc['bridge']),
                           peer={'ifname': ep['ifname'], 'net_ns_fd': ns.fd(cname), 'address': ep['mac'], 'mtu': doc['mtu']})
-                host.link('set', index=_index(host, ep['veth']), state='up')
+                veth = _index(host, ep['veth'])
+                # Hairpin: a container reaching its own published port through the host's address gets the
+                # answer back through the port it came in on (Docker does this without its userland proxy).
+                _netlink.set_hairpin(host, veth)
+                host.link('set', index=veth, state='up')
                 idx = _index(cipr, ep['ifname'])
                 cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
                 cipr.link('set', index=idx, state='up')
@@ -248,6 +335,9 @@ class BridgeNetwork:
         if br_index is None or hl['master'] != br_index['index']:
             self.plan.add('attach %s to %s' % (ep['veth'], doc['bridge']),
                           lambda: host.link('set', index=hl['index'], master=_index(host, doc['bridge'])))
+        if not hl.get('hairpin'):
+            self.plan.add('set hairpin on %s' % ep['veth'], lambda: _netlink.set_hairpin(host, hl['index']),
+                          lambda: _netlink.set_hairpin(host, hl['index'], False))
         if pl['mac'] != ep['mac']:
             _common.plan_link_set(self.plan, cipr, pl, 'mac', ep['mac'], 'set mac %s on %s in %s' % (ep['mac'], pl['ifname'], cname))
         for link, where, ipr in ((hl, ep['veth'], host), (pl, '%s in %s' % (pl['ifname'], cname), cipr)):
@@ -284,6 +374,7 @@ class BridgeNetwork:
             self.plan.add('delete bridge %s' % stored['bridge'], lambda: _delete_link(host, stored['bridge']))
         self.plan.add('remove network state %s' % self.name, lambda: _store.delete(KIND, self.name, self.root),
                       lambda: _store.save(KIND, self.name, stored, self.root))
+        self._plan_firewall(None)
         return _public(stored), None
 
 

@@ -19,7 +19,10 @@ description:
     a host address or another managed network, so the first custom network gets 172.18.0.0/16.
   - The network id, bridge name, subnet and endpoint addresses are kept in C(/var/lib/hostnet/networks/NAME.json),
     so a rerun after a reboot rebuilds the same network with the same addresses.
-  - Firewall behaviour (masquerade, published ports, icc, isolation) is not managed by this release.
+  - With O(firewall=true) (the default) the host's firewall gets what Docker installs for the network, reconciled
+    with every other managed network in one transaction (iptables C(HOSTNET-*) chains or the nftables C(hostnet) table),
+    that is masquerade of the subnet, forwarding, published ports (DNAT, hairpin, 127.0.0.1-only ports), icc, isolation
+    between bridges, internal networks. Rules the collection does not own are never touched.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -84,6 +87,55 @@ options:
         description: Extra names of the container on this network.
         type: list
         elements: str
+      publish:
+        description:
+          - Published ports as in C(docker run -p), for example V(80) (a free host port from C(ip_local_port_range),
+            returned and kept across reruns), V(8080:80), V(127.0.0.1::80) (only the host reaches it),
+            V(10.138.3.130:20022:22), each with an optional V(/udp) or V(/sctp).
+          - A host port already published or listened on fails with a message naming it.
+        type: list
+        elements: str
+  icc:
+    description:
+      - Inter-container communication on this bridge (C(com.docker.network.bridge.enable_icc)). V(false) drops traffic
+        between containers of the bridge; that traffic crosses the bridge at layer 2, so it needs bridge netfilter
+        (C(net.bridge.bridge-nf-call-iptables), turned on by the module; without the br_netfilter kernel module it fails).
+    type: bool
+    default: true
+  ip_masquerade:
+    description: Masquerade traffic of the subnet leaving by any other interface (C(com.docker.network.bridge.enable_ip_masquerade)).
+    type: bool
+    default: true
+  internal:
+    description: No traffic into or out of the subnet through the host (C(docker network create --internal)); no masquerade, no published ports.
+    type: bool
+    default: false
+  host_binding_ipv4:
+    description: Host address published ports bind to when their C(publish) string names none (C(com.docker.network.bridge.host_binding_ipv4)).
+    type: str
+    default: 0.0.0.0
+  ip_forward:
+    description:
+      - Turn on C(net.ipv4.ip_forward) while a network needs it (the daemon's C(--ip-forward)). The value it had before is
+        restored when the last network that needed it is removed.
+    type: bool
+    default: true
+  firewall:
+    description: Manage firewall rules for this network. V(false) leaves the firewall alone, like the daemon's C(--iptables=false).
+    type: bool
+    default: true
+  firewall_backend:
+    description:
+      - V(iptables) writes C(HOSTNET-*) chains with C(iptables-restore --noflush); V(nftables) replaces the C(ip hostnet) table
+        with one C(nft) transaction. V(auto) picks iptables where the command exists, else nftables. The choice is kept for the network.
+    type: str
+    choices: [auto, iptables, nftables]
+    default: auto
+  dns:
+    description:
+      - Name resolution between the network's containers, by name and alias, through C(/etc/netns/NAME/hosts).
+        Default on for user-defined networks and off for V(bridge), as in Docker.
+    type: bool
   purge_endpoints:
     description: Disconnect endpoints of this network that are not in O(endpoints) (C(docker network disconnect)).
     type: bool
@@ -110,6 +162,29 @@ EXAMPLES = r'''
         ip: 172.18.0.10
         aliases: [api]
 
+- name: docker run -p 8080:80 and -p 127.0.0.1::80 on the default bridge, with the iptables backend
+  hostnet.containers.docker_bridge:
+    name: bridge
+    firewall_backend: iptables
+    endpoints:
+      - name: web02
+        publish: ["8080:80"]
+      - name: web04
+        publish: ["127.0.0.1::80"]
+  register: bridge
+
+- name: The host port Docker would show for web04
+  ansible.builtin.debug:
+    msg: "{{ bridge.published.web04 }}"
+
+- name: An internal network without icc
+  hostnet.containers.docker_bridge:
+    name: backend
+    internal: true
+    icc: false
+    endpoints:
+      - name: db
+
 - name: docker network rm custom_network, even with containers attached
   hostnet.containers.docker_bridge:
     name: custom_network
@@ -131,6 +206,16 @@ after:
   description: The network after the run (null when absent).
   returned: always
   type: dict
+published:
+  description: Published ports per container, in C(docker port) notation.
+  returned: when state is present
+  type: dict
+  sample: {"web04": ["127.0.0.1:32768->80/tcp"]}
+firewall:
+  description: Per firewall backend whose rules the run changed, the lines the collection owned before and after.
+  returned: always
+  type: dict
+  sample: {"iptables": {"before": [], "after": ["nat -A HOSTNET-POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"]}}
 commands:
   description: The changes made (or that check mode would make), in order.
   returned: always
@@ -149,21 +234,22 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
-from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 
 def run(module):
     with _netlink.Namespaces() as ns:
-        with _store.HostLock():
+        with _common.mutation_lock(module):
             net = _network.BridgeNetwork(module.params, ns)
             try:
                 before, after = net.build()
             except _ipam.IPAMError as exc:
                 module.fail_json(msg=str(exc))
-            result = _common.plan_result(module, net.plan, before, after)
+            result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
             _common.apply_plan(module, net.plan, result)
             if net.doc is not None:
                 result['network'] = _network.inspect(net.doc)
+                result['published'] = {n: [_ipam.format_publish(e) for e in ep.get('publish') or []]
+                                       for n, ep in sorted(net.doc['endpoints'].items()) if ep.get('publish')}
     module.exit_json(**result)
 
 
@@ -184,7 +270,16 @@ def main():
                 ifname=dict(type='str'),
                 mac=dict(type='str'),
                 aliases=dict(type='list', elements='str'),
+                publish=dict(type='list', elements='str'),
             )),
+            icc=dict(type='bool', default=True),
+            ip_masquerade=dict(type='bool', default=True),
+            internal=dict(type='bool', default=False),
+            host_binding_ipv4=dict(type='str', default='0.0.0.0'),
+            ip_forward=dict(type='bool', default=True),
+            firewall=dict(type='bool', default=True),
+            firewall_backend=dict(type='str', default='auto', choices=['auto', 'iptables', 'nftables']),
+            dns=dict(type='bool'),
             purge_endpoints=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
         ),

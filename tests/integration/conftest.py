@@ -201,9 +201,10 @@ class Host:
         A dict of sections (links, addrs, routes, rules, netns, ns NAME, files,
         nft, iptables, sysctl), each a list of normalised lines.
         """
-        # Counters and timers that move on their own are dropped from the link dump.
+        # Counters and timers that move on their own are dropped from the link dump, and so is the operational
+        # state (a new bridge goes from UNKNOWN to UP by itself); the admin UP flag in <...> stays.
         link_filter = ('s/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+'
-                       '|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g')
+                       '|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g; s/ state [A-Z]+ / /')
         script = 'LINK_FILTER=%s\n' % shlex.quote(link_filter) + r'''
 set -u
 echo '### links'; ip -d -o link | sed -E "$LINK_FILTER"
@@ -216,8 +217,8 @@ for ns in $(ls /run/netns); do
   ip -n "$ns" -o addr | sed -E 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'; ip -n "$ns" route show table all
 done
 echo '### files'; find /var/lib/hostnet /etc/netns -mindepth 1 ! -name '.lock' -printf '%p %s\n' 2>/dev/null | sort
-echo '### nft'; nft list ruleset 2>/dev/null
-echo '### iptables'; iptables-save 2>/dev/null | grep -v '^#'
+echo '### nft'; nft list ruleset 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+echo '### iptables'; iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]/[0:0]/'
 echo '### sysctl'; cat /proc/sys/net/ipv4/ip_forward
 '''
         # IPv6 link-local addresses and routes come and go with DAD timing; the collection is IPv4.

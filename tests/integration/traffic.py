@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Real packets for the integration tests: tiny TCP/UDP servers and clients run inside emulated hosts.
+
+A server answers every connection with "<tag> <peer address>", so a test sees both that it got
+through and which source address the server saw (masquerade).  Servers run inside the emulated
+host's PID namespace and die with it.
+"""
+
+from __future__ import annotations
+
+import time
+
+SERVER = r'''
+import socket, sys
+proto, port, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if proto == 'udp':
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('0.0.0.0', port))
+    while True:
+        data, peer = s.recvfrom(512)
+        s.sendto(('%s %s\n' % (tag, peer[0])).encode(), peer)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP if proto == 'sctp' else 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', port))
+s.listen(64)
+while True:
+    c, peer = s.accept()
+    c.sendall(('%s %s\n' % (tag, peer[0])).encode())
+    c.close()
+'''
+
+CLIENT = r'''
+import socket, sys
+proto, host, port, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+try:
+    if proto == 'udp':
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(timeout)
+        s.sendto(b'hello', (host, port))
+        print(s.recvfrom(512)[0].decode().strip())
+    else:
+        s = socket.create_connection((host, port), timeout=timeout)
+        s.settimeout(timeout)
+        print(s.recv(512).decode().strip())
+except OSError as exc:
+    print('ERROR %s' % exc)
+    sys.exit(1)
+'''
+
+
+def _in(netns, argv):
+    return ['ip', 'netns', 'exec', netns] + argv if netns else argv
+
+
+def serve(host, netns, port, tag=None, proto='tcp'):
+    """Start a server in netns (None: the host) on port; wait until it answers; return its PID."""
+    tag = tag or netns or host.name
+    argv = _in(netns, ['python3', '-c', SERVER, proto, str(port), tag])
+    res = host.run(['sh', '-c', '"$@" >/dev/null 2>&1 & echo $!', 'serve'] + argv)
+    pid = int(res.stdout.split()[-1])
+    for dummy in range(50):
+        if proto != 'tcp' or connect(host, netns, '127.0.0.1', port, timeout=0.5) is not None:
+            return pid
+        time.sleep(0.1)
+    raise AssertionError('server on %s port %d in %s did not start' % (proto, port, netns or host.name))
+
+
+def connect(host, netns, ip, port, proto='tcp', timeout=2.0):
+    """Connect from netns (None: the host) to ip:port; the server's answer ('<tag> <peer>'), or None."""
+    res = host.run(_in(netns, ['python3', '-c', CLIENT, proto, ip, str(port), str(timeout)]), check=False,
+                   timeout=timeout + 30)
+    if res.returncode != 0:
+        return None
+    return res.stdout.strip()
+
+
+def ping(host, netns, ip, timeout=1):
+    """True when one ping from netns (None: the host) to ip is answered."""
+    argv = _in(netns, ['ping', '-c1', '-W%d' % timeout, ip])
+    return host.run(argv, check=False).returncode == 0
