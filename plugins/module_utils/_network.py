@@ -261,7 +261,17 @@ class BridgeNetwork:
                           (lambda old=self.stored: _store.save(KIND, self.name, old, self.root)) if self.stored else
                           (lambda: _store.delete(KIND, self.name, self.root)))
         self._plan_firewall(doc)
+        self._plan_names(doc)
         return before, _public(doc)
+
+    def _plan_names(self, doc):
+        old = dict(self.others)
+        if self.stored:
+            old[self.name] = self.stored
+        new = dict(self.others)
+        if doc is not None:
+            new[self.name] = doc
+        plan_names(self.plan, old, new)
 
     def _plan_firewall(self, doc):
         """The host's rule set and kernel knobs, recomputed from every network with this one as it will be."""
@@ -375,7 +385,88 @@ class BridgeNetwork:
         self.plan.add('remove network state %s' % self.name, lambda: _store.delete(KIND, self.name, self.root),
                       lambda: _store.save(KIND, self.name, stored, self.root))
         self._plan_firewall(None)
+        self._plan_names(None)
         return _public(stored), None
+
+
+HOSTS_BEGIN = '# BEGIN hostnet.containers network names (docker_bridge dns)\n'
+HOSTS_END = '# END hostnet.containers network names\n'
+LOCALHOST_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n'
+ETC_NETNS = '/etc/netns'
+
+
+def hosts_block(text):
+    """The managed block of a hosts file (markers included), or ''."""
+    if HOSTS_BEGIN not in (text or ''):
+        return ''
+    start = text.index(HOSTS_BEGIN)
+    end = text.find(HOSTS_END, start)
+    return text[start:] if end < 0 else text[start:end + len(HOSTS_END)]
+
+
+def hosts_with_block(text, block):
+    """text with its managed block replaced by block ('' removes it); the rest is kept as it is."""
+    old = hosts_block(text)
+    rest = text.replace(old, '') if old else text
+    return rest + block
+
+
+def names_by_container(networks):
+    """{container: block text} for every container on a network with dns on: the other endpoints' names and
+    aliases (and its own), as Docker's embedded DNS answers them on user-defined networks."""
+    entries = {}
+    for dummy, doc in sorted(networks.items()):
+        if not doc or not doc.get('dns') or doc.get('driver', 'bridge') != 'bridge':
+            continue
+        eps = doc.get('endpoints') or {}
+        lines = ['%s\t%s\n' % (ep['ip'], ' '.join([n] + [a for a in ep.get('aliases') or [] if a != n]))
+                 for n, ep in sorted(eps.items())]
+        for cname in eps:
+            entries.setdefault(cname, []).extend(line for line in lines if line not in entries.get(cname, []))
+    return {c: HOSTS_BEGIN + ''.join(lines) + HOSTS_END for c, lines in entries.items()}
+
+
+def _write_text(path, content):
+    if content is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        folder = os.path.dirname(path)
+        if os.path.isdir(folder) and not os.listdir(folder):
+            os.rmdir(folder)
+        return
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(content)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def plan_names(plan, old_networks, new_networks, etc_dir=ETC_NETNS):
+    """Steps that bring the managed block of /etc/netns/C/hosts of every affected container up to date."""
+    want = names_by_container(new_networks)
+    containers = set(want)
+    for doc in list(old_networks.values()) + list(new_networks.values()):
+        containers.update((doc or {}).get('endpoints') or {})
+    for cname in sorted(containers):
+        path = os.path.join(etc_dir, cname, 'hosts')
+        try:
+            with open(path) as f:
+                old = f.read()
+        except OSError:
+            old = None
+        block = want.get(cname, '')
+        if old is None:
+            new = LOCALHOST_HOSTS + block if block else None
+        else:
+            new = hosts_with_block(old, block)
+            if not block and new == LOCALHOST_HOSTS and hosts_block(old):
+                new = None  # the file only held localhost and our names: it was ours
+        if new == old:
+            continue
+        what = 'write names of %d containers to' % (block.count('\n') - 2) if block else 'remove container names from'
+        plan.add('%s %s' % (what, path), lambda path=path, new=new: _write_text(path, new),
+                 lambda path=path, old=old: _write_text(path, old))
 
 
 def _index(ipr, ifname):

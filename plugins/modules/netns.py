@@ -152,6 +152,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
 
 ETC_NETNS = '/etc/netns'
 NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
@@ -343,6 +344,9 @@ class Netns:
         if not (lo or {}).get('up'):
             self.plan.add('set lo up in %s' % name, lambda: _netlink.set_up(ns.ipr(name), _netlink.index_of(ns.ipr(name), 'lo')))
         current = before['files'] if before else {}
+        if 'hosts' in self.files and current.get('hosts'):
+            # Names of containers on shared networks belong to docker_bridge: keep its block as it is.
+            self.files['hosts'] = _network.hosts_with_block(self.files['hosts'], _network.hosts_block(current['hosts']))
         folder_exists = os.path.isdir(self.etc_dir)
         changed_files = [f for f in sorted(self.files) if current.get(f) != self.files[f]]
         if changed_files and not folder_exists:

@@ -174,3 +174,39 @@ def test_failure_part_way_leaves_nothing_behind(host):
     res = host.module('docker_bridge', name='custom_network', endpoints=eps, _env={'HOSTNET_TEST_FAIL_AT': 'write network state'})
     assert res.get('failed') and 'rolled back' in res['msg'], res
     assert host.snapshot() == before
+
+
+def test_name_resolution_on_user_defined_networks_only(host):
+    # The seed: on the default bridge, ping by name fails; on a user-defined network it works, aliases too.
+    ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': 'web01'}, {'name': 'web02'}]))
+    assert host.netns_run('web01', 'ping -c1 -W1 web02', check=False).returncode != 0
+    ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'app', 'aliases': ['api']}, {'name': 'db'}]))
+    assert host.netns_run('db', 'ping -c1 -W2 app').returncode == 0
+    assert host.netns_run('db', 'ping -c1 -W2 api').returncode == 0
+    assert host.netns_run('app', 'getent hosts db').stdout.split()[0] == '172.18.0.3'
+    assert host.netns_run('app', 'getent hosts localhost').returncode == 0
+    # A user's own entries (netns hosts, like --add-host) and the network's names live side by side.
+    ok(host.module('netns', name='app', hosts={'10.138.3.131': ['host2']}))
+    assert host.netns_run('app', 'getent hosts host2').returncode == 0 and host.netns_run('app', 'getent hosts db').returncode == 0
+    again = ok(host.module('netns', name='app', hosts={'10.138.3.131': ['host2']}))
+    assert not again['changed']
+    # web01 joins custom_network: it now resolves app, and app resolves it; names follow the containers.
+    ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'app', 'aliases': ['api']}, {'name': 'db'}, {'name': 'web01'}]))
+    assert host.netns_run('web01', 'ping -c1 -W2 api').returncode == 0
+    assert host.netns_run('app', 'getent hosts web01').stdout.split()[0] == '172.18.0.4'
+    assert host.netns_run('web01', 'getent hosts web02', check=False).returncode != 0, 'not on a dns network with web02'
+    rerun = ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'app', 'aliases': ['api']}, {'name': 'db'}, {'name': 'web01'}]))
+    assert not rerun['changed'], rerun['commands']
+    ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'app', 'aliases': ['api']}, {'name': 'db'}], purge_endpoints=True))
+    assert host.netns_run('app', 'getent hosts web01', check=False).returncode != 0
+    assert host.run('test -e /etc/netns/web01/hosts', check=False).returncode != 0
+    ok(host.module('docker_bridge', name='custom_network', state='absent', force=True))
+    assert host.run('test -e /etc/netns/db', check=False).returncode != 0
+    assert 'host2' in host.run('cat /etc/netns/app/hosts').stdout and 'BEGIN' not in host.run('cat /etc/netns/app/hosts').stdout
+
+
+def test_dns_option_overrides_the_default(host):
+    ok(host.module('docker_bridge', name='bridge', dns=True, endpoints=[{'name': 'web01'}, {'name': 'web02'}]))
+    assert host.netns_run('web01', 'ping -c1 -W2 web02').returncode == 0
+    ok(host.module('docker_bridge', name='quiet', dns=False, endpoints=[{'name': 'a'}, {'name': 'b'}]))
+    assert host.netns_run('a', 'getent hosts b', check=False).returncode != 0
