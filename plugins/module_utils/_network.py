@@ -503,7 +503,10 @@ def inspect(doc):
     if doc.get('aux_addresses'):
         config['AuxiliaryAddresses'] = doc['aux_addresses']
     prefix = doc['subnet'].split('/')[1]
-    options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
+    if doc.get('driver') == 'macvlan':
+        options = {'parent': doc['parent'], 'macvlan_mode': doc['mode']}
+    else:
+        options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
     if doc['name'] == DEFAULT_NETWORK:
         options['com.docker.network.bridge.default_bridge'] = 'true'
     return {

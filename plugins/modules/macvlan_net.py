@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: macvlan_net
+short_description: Docker-style macvlan network and its endpoints, without a daemon
+version_added: 0.3.0
+description:
+  - Creates a macvlan network the way C(docker network create -d macvlan) does and connects containers (named network
+    namespaces) to it, in one call for all of them. Each endpoint is a macvlan child of O(parent), created directly inside
+    the container's namespace with its name, MAC address and MTU.
+  - Containers on the same segment reach each other across hosts. The host cannot reach its own containers through
+    the parent (the kernel passes no traffic between a macvlan parent and its children); O(host_shim) adds a host-side
+    macvlan child with an address in the subnet so it can.
+  - The network is kept in C(/var/lib/hostnet/networks/NAME.json) with the bridge networks, so subnets never overlap
+    and M(hostnet.containers.network_info) lists both kinds.
+author:
+  - hostnet.containers contributors (@hostnet)
+extends_documentation_fragment:
+  - hostnet.containers._common
+options:
+  name:
+    description: Network name, as in C(docker network create -d macvlan NAME).
+    type: str
+    required: true
+  state:
+    description: C(present) creates or repairs the network and its endpoints; C(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  parent:
+    description:
+      - Host interface the endpoints are macvlan children of (C(-o parent=ens33)).
+      - A missing C(ens33.10) style name is created as an 802.1q VLAN link on C(ens33) and removed with the last
+        network that uses it; on a kernel without 802.1q support the module fails saying so.
+      - Omitted, the network is internal, on a parent of its own that never leaves the host (one end of a veth pair,
+        as the kernel may lack the dummy driver Docker uses).
+    type: str
+  mode:
+    description:
+      - Macvlan mode. V(bridge) lets endpoints on one parent talk; V(private) forbids it; V(vepa) sends their traffic
+        to the switch (which must hairpin it back); V(passthru) gives the parent to a single endpoint.
+    type: str
+    choices: [bridge, private, vepa, passthru]
+    default: bridge
+  subnet:
+    description: IPv4 subnet in CIDR form. Omitted, the first free subnet of Docker's default address pools.
+    type: str
+  gateway:
+    description: Gateway of the segment (a router outside the host). Default the first address of the subnet.
+    type: str
+  ip_range:
+    description: Sub-range (CIDR) automatic endpoint addresses are taken from (C(--ip-range)).
+    type: str
+  aux_addresses:
+    description: Addresses never handed out, name to address (C(--aux-address)).
+    type: dict
+  address_pools:
+    description: Pools to take the subnet from when O(subnet) is omitted.
+    type: list
+    elements: dict
+  mtu:
+    description: MTU of the endpoints. Default the parent's; never above it.
+    type: int
+  endpoints:
+    description: Containers connected to the network. A missing namespace is created. Their first network gets the default route.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Container (network namespace) name.
+        type: str
+        required: true
+      ip:
+        description: IPv4 address, anywhere in the subnet but the gateway and aux addresses. Omitted, the lowest free address of O(ip_range).
+        type: str
+      ifname:
+        description: Interface name in the container. Default the next free C(ethN).
+        type: str
+      mac:
+        description: MAC address. Default C(02:42) followed by the IPv4 address bytes.
+        type: str
+      aliases:
+        description: Extra names of the container on this network.
+        type: list
+        elements: str
+  purge_endpoints:
+    description: Disconnect endpoints of this network that are not in O(endpoints).
+    type: bool
+    default: false
+  force:
+    description: Remove the network even when containers are still connected. Without it, refuse, as Docker does.
+    type: bool
+    default: false
+  host_shim:
+    description:
+      - A host-side macvlan child (mode bridge) on the parent with an address in the subnet, so the host and its
+        containers reach each other. The subnet's route goes through it.
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether the shim exists.
+        type: bool
+        default: true
+      name:
+        description: Interface name. Default C(mvs-) and 10 hex of the network id.
+        type: str
+      ip:
+        description: The shim's address. Omitted, allocated like an endpoint's (give it explicitly when several hosts share the segment).
+        type: str
+'''
+
+EXAMPLES = r'''
+- name: The seed - docker network create -d macvlan --subnet=10.0.0.0/24 --ip-range=10.0.0.32/28 --gateway=10.0.0.254 -o parent=ens33 macnet
+  hostnet.containers.macvlan_net:
+    name: macnet
+    parent: ens33
+    subnet: 10.0.0.0/24
+    ip_range: 10.0.0.32/28
+    gateway: 10.0.0.254
+    endpoints:
+      - name: c1
+        ip: 10.0.0.100
+
+- name: The same, and the host reaches its containers through a shim
+  hostnet.containers.macvlan_net:
+    name: macnet
+    parent: ens33
+    subnet: 10.0.0.0/24
+    ip_range: 10.0.0.32/28
+    gateway: 10.0.0.254
+    host_shim:
+      ip: 10.0.0.250
+    endpoints:
+      - name: c1
+        ip: 10.0.0.100
+
+- name: Remove it, disconnecting its containers
+  hostnet.containers.macvlan_net:
+    name: macnet
+    state: absent
+    force: true
+'''
+
+RETURN = r'''
+network:
+  description: The network in C(docker network inspect) shape (absent after removal).
+  returned: when state is present
+  type: dict
+  sample: {"Name": "macnet", "Driver": "macvlan", "Options": {"parent": "ens33", "macvlan_mode": "bridge"}}
+before:
+  description: The stored network before the run (null when it did not exist).
+  returned: always
+  type: dict
+after:
+  description: The network after the run (null when absent).
+  returned: always
+  type: dict
+commands:
+  description: The changes made (or that check mode would make), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create network namespace c1", "connect c1 to macnet: eth0 10.0.0.100/24 (macvlan bridge on ens33)"]
+diff:
+  description: Before and after, when run with C(--diff).
+  returned: when diff mode is on
+  type: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
+from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
+
+
+def run(module):
+    with _common.mutation_lock(module), _netlink.Namespaces() as ns:
+        net = _macvlan.MacvlanNetwork(module.params, ns)
+        before, after = net.build()
+        result = _common.plan_result(module, net.plan, before, after)
+        _common.apply_plan(module, net.plan, result)
+        if net.doc is not None:
+            result['network'] = _network.inspect(net.doc)
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=_common.argument_spec(
+            parent=dict(type='str'),
+            mode=dict(type='str', default='bridge', choices=list(_macvlan.MODES)),
+            subnet=dict(type='str'),
+            gateway=dict(type='str'),
+            ip_range=dict(type='str'),
+            aux_addresses=dict(type='dict'),
+            address_pools=dict(type='list', elements='dict'),
+            mtu=dict(type='int'),
+            endpoints=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                ip=dict(type='str'),
+                ifname=dict(type='str'),
+                mac=dict(type='str'),
+                aliases=dict(type='list', elements='str'),
+            )),
+            purge_endpoints=dict(type='bool', default=False),
+            force=dict(type='bool', default=False),
+            host_shim=dict(type='dict', options=dict(
+                enabled=dict(type='bool', default=True),
+                name=dict(type='str'),
+                ip=dict(type='str'),
+            )),
+        ),
+        supports_check_mode=True,
+    )
+    _common.run_module(module, run)
+
+
+if __name__ == '__main__':
+    main()
