@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# make lab: the foundation demo on two emulated hosts; the lab is torn down even when a step fails.
+# make lab: the seed's two-host macvlan lab on emulated hosts; the lab is torn down even when a step fails.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-lab_dir=${HOSTNET_LAB_DIR:-/tmp/hostnet-lab/foundation}
-ansible-playbook playbooks/foundation_lab.yml -e "foundation_lab_dir=$lab_dir"
+lab_dir=${HOSTNET_LAB_DIR:-/tmp/hostnet-lab/macvlan}
+ansible-playbook playbooks/macvlan_lab.yml -e "macvlan_lab_dir=$lab_dir"
 rc=$?
 # The playbook tears down in an always: section; this catches a run that was interrupted before it.
 ansible-playbook playbooks/teardown.yml -e "lab_dir=$lab_dir" >/dev/null || rc=1

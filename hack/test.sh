@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # make test: every stage runs even when an earlier one fails; the summary says which failed.
-# Usage: hack/test.sh [stage...]   stages: units sanity lint integration integration-deb molecule
+# Usage: hack/test.sh [stage...]   stages: units sanity lint integration integration-deb molecule lab
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integration integration-deb molecule)
+[ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integration integration-deb molecule lab)
 passed=0; failed=0; failures=(); timings=()
 started=$SECONDS
 
@@ -49,6 +49,7 @@ for stage in "${stages[@]}"; do
     integration) run_stage integration pytest_in .venv tests/integration ;;
     integration-deb) run_stage integration-deb pytest_in .venv-deb tests/integration ;;
     molecule) run_stage molecule molecule test --all ;;
+    lab) run_stage lab env HOSTNET_LAB_DIR=/tmp/hostnet-lab/make-test-lab bash hack/lab.sh ;;
     *) echo "unknown stage $stage"; failed=$((failed + 1)); failures+=("$stage") ;;
   esac
 done
