@@ -1,0 +1,213 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: probe
+short_description: Check a topology with packets - ping, TCP connect or name lookup from a container or the host
+version_added: 0.3.0
+description:
+  - From a container (a named network namespace) or the host, sends a ping, opens a TCP connection or looks up a
+    name, and compares what the network did with O(expect). The task fails when the network disagrees, so a play,
+    a Molecule C(verify) or a user can state a topology's connectivity as a list of probes.
+  - Read-only; never reports C(changed). Check mode runs the probe as usual.
+  - Everything happens inside the module's own process (no C(ping), C(ip) or C(nc) is run). Each socket is created
+    inside the namespace, so the packets are the container's own, with its addresses, routes and firewall.
+  - Name lookup sees what C(ip netns exec NETNS getent hosts NAME) sees when C(/etc/nsswitch.conf) says
+    C(files dns) for hosts. C(/etc/netns/NETNS/hosts) and C(/etc/netns/NETNS/resolv.conf) replace C(/etc/hosts) and C(/etc/resolv.conf)
+    when they exist (the files the M(hostnet.containers.netns) options O(hostnet.containers.netns#module:hosts) and
+    O(hostnet.containers.netns#module:dns) write). The first hosts file line naming the target wins; otherwise DNS A
+    queries go to the effective name servers from inside the namespace, with the C(search) domains and C(ndots)
+    applied as glibc does (a single-label name is tried with each search domain first), over TCP when a UDP answer
+    is truncated. IPv4 only.
+author:
+  - hostnet.containers contributors (@hostnet)
+extends_documentation_fragment:
+  - hostnet.containers._read_only
+options:
+  netns:
+    description:
+      - Container (network namespace under C(/run/netns)) to probe from. Omitted, the host's own namespace.
+      - A namespace that does not exist is an error.
+    type: str
+  target:
+    description:
+      - IPv4 address or host name to probe. A name is looked up from O(netns) first, as described above; for
+        O(method=ping) and O(method=tcp) a name that does not resolve fails the task whatever O(expect) says.
+      - With O(method=resolve), a host name.
+    type: str
+    required: true
+  method:
+    description:
+      - V(ping) sends ICMP echo requests (a raw socket, as C(ping) does).
+      - V(tcp) opens a TCP connection to O(port). A refused connection (the host is there, the port is closed)
+        counts as unreachable, with RV(error) C(connection refused).
+      - V(resolve) looks O(target) up; reachable means the name resolves.
+    type: str
+    choices: [ping, tcp, resolve]
+    default: ping
+  port:
+    description: TCP port (1-65535). Required with O(method=tcp), refused with the other methods.
+    type: int
+  expect:
+    description:
+      - What the network must do. V(reachable) fails the task when no attempt succeeds; V(unreachable) fails it
+        when one does (an isolation check).
+    type: str
+    choices: [reachable, unreachable]
+    default: reachable
+  expect_address:
+    description:
+      - With O(method=resolve) and O(expect=reachable), the IPv4 address O(target) must resolve to (one of the
+        addresses, when DNS returns several).
+    type: str
+  count:
+    description:
+      - Number of attempts (1-1000). The probe is reachable as soon as one attempt succeeds, and stops there;
+        it is unreachable when all of them fail.
+    type: int
+    default: 1
+  timeout:
+    description:
+      - Seconds to wait for each attempt (a reply, a TCP handshake, each DNS answer). More than 0, at most 3600.
+    type: float
+    default: 2
+seealso:
+  - module: hostnet.containers.netns
+  - module: hostnet.containers.docker_bridge
+'''
+
+EXAMPLES = r'''
+- name: web01 reaches web02 on the default bridge (docker exec web01 ping -c1 172.17.0.3)
+  hostnet.containers.probe:
+    netns: web01
+    target: 172.17.0.3
+
+- name: The host reaches its container
+  hostnet.containers.probe:
+    target: 172.17.0.2
+    count: 3
+
+- name: Containers on two different bridges are isolated
+  hostnet.containers.probe:
+    netns: web01
+    target: 172.18.0.2
+    expect: unreachable
+    timeout: 1
+
+- name: The web server in app listens on port 80 (by name, from app's /etc/netns/web01/hosts)
+  hostnet.containers.probe:
+    netns: web01
+    target: app
+    method: tcp
+    port: 80
+
+- name: Nothing listens on port 5432 there
+  hostnet.containers.probe:
+    netns: web01
+    target: 172.18.0.2
+    method: tcp
+    port: 5432
+    expect: unreachable
+
+- name: db01 resolves to its address inside web01
+  hostnet.containers.probe:
+    netns: web01
+    target: db01
+    method: resolve
+    expect_address: 172.18.0.3
+  register: lookup
+
+- name: Show where the answer came from
+  ansible.builtin.debug:
+    msg: "{{ lookup.address }} from {{ lookup.resolved_from }}"
+'''
+
+RETURN = r'''
+reachable:
+  description: Whether the target answered (ping, tcp) or the name resolved (resolve), whatever O(expect) is.
+  returned: always
+  type: bool
+  sample: true
+address:
+  description: The IPv4 address probed, or the first address the name resolved to; null when it did not resolve.
+  returned: always
+  type: str
+  sample: 172.17.0.3
+addresses:
+  description: Every IPv4 address the name resolved to (DNS may return several); the target address for an address.
+  returned: always
+  type: list
+  elements: str
+  sample: ["172.17.0.3"]
+resolved_from:
+  description: Where a name was found - the hosts file read, or C(DNS SERVER (NAME)); null for an address or a name not found.
+  returned: always
+  type: str
+  sample: /etc/netns/web01/hosts
+rtt_ms:
+  description:
+    - Round-trip time of the successful attempt in milliseconds (ICMP echo, TCP handshake, or the whole lookup);
+      null when no attempt succeeded.
+  returned: always
+  type: float
+  sample: 0.061
+attempts:
+  description: Number of attempts made (stops at the first success).
+  returned: always
+  type: int
+  sample: 1
+error:
+  description: Why the last attempt failed (C(timeout after 2 s), C(connection refused), C(host unreachable ...)); null when reachable.
+  returned: always
+  type: str
+  sample: timeout after 2 s
+msg:
+  description: One sentence saying what was probed and what happened.
+  returned: always
+  type: str
+  sample: "probe from web01 to 172.17.0.3 (ping): reachable as expected (rtt 0.061 ms)"
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
+from ansible_collections.hostnet.containers.plugins.module_utils import _probe
+
+
+def run(module):
+    try:
+        want = _probe.validate(module.params)
+        with _probe.Prober(want['netns']) as prober:
+            result = _probe.run(want, prober)
+        agrees, result['msg'] = _probe.verdict(want, result)
+    except (_probe.ProbeError, _netlink.HostnetError) as exc:
+        module.fail_json(msg=str(exc))
+    if not agrees:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            netns=dict(type='str'),
+            target=dict(type='str', required=True),
+            method=dict(type='str', default='ping', choices=list(_probe.METHODS)),
+            port=dict(type='int'),
+            expect=dict(type='str', default='reachable', choices=list(_probe.EXPECTS)),
+            expect_address=dict(type='str'),
+            count=dict(type='int', default=1),
+            timeout=dict(type='float', default=2.0),
+        ),
+        supports_check_mode=True,
+    )
+    run(module)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""probe: ping, TCP connect and name lookup proven against real namespaces inside an emulated host."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import textwrap
+import time
+
+import pytest
+
+TCP_SERVER = r'''
+import socket, sys
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[2], int(sys.argv[3])))
+srv.listen(16)
+open(sys.argv[1], 'w').close()
+while True:
+    conn, _peer = srv.accept()
+    conn.close()
+'''
+
+# A tiny authoritative server for lab.example: A records, a CNAME, NXDOMAIN, a reply that
+# only fits over TCP, and "whoami", whose address is the source address of the query.
+DNS_SERVER = r'''
+import socket, struct, sys, threading
+
+ZONE = {'db.lab.example': ['172.18.0.99'], 'multi.lab.example': ['172.18.0.21', '172.18.0.22']}
+CNAMES = {'www.lab.example': 'db.lab.example'}
+
+def name_at(data, off):
+    labels = []
+    while data[off]:
+        labels.append(data[off + 1:off + 1 + data[off]].decode())
+        off += 1 + data[off]
+    return '.'.join(labels), off + 1
+
+def encode(name):
+    return b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+
+def answer(data, peer, tcp):
+    qid, = struct.unpack('!H', data[:2])
+    qname, end = name_at(data, 12)
+    question = data[12:end + 4]
+    key = qname.lower()
+    records = []
+    rcode, tc = 0, False
+    if key in CNAMES:
+        records.append(b'\xc0\x0c' + struct.pack('!HHIH', 5, 1, 60, len(encode(CNAMES[key]))) + encode(CNAMES[key]))
+        owner, key = encode(CNAMES[key]), CNAMES[key]
+    else:
+        owner = b'\xc0\x0c'
+    if key == 'whoami.lab.example':
+        addresses = [peer[0]]
+    elif key == 'big.lab.example':
+        addresses = ['172.18.%d.%d' % (i // 250, i % 250 + 1) for i in range(40)]
+        tc = not tcp
+    else:
+        addresses = ZONE.get(key, [])
+    if not addresses and key not in ZONE:
+        rcode = 3
+    if tc:
+        records = []
+    else:
+        records += [owner + struct.pack('!HHIH', 1, 1, 60, 4) + socket.inet_aton(a) for a in addresses]
+    flags = 0x8400 | 0x0100 | 0x0080 | (0x0200 if tc else 0) | rcode
+    return struct.pack('!HHHHHH', qid, flags, 1, len(records), 0, 0) + question + b''.join(records)
+
+def serve_tcp(srv):
+    while True:
+        conn, peer = srv.accept()
+        size, = struct.unpack('!H', conn.recv(2))
+        data = b''
+        while len(data) < size:
+            data += conn.recv(size - len(data))
+        reply = answer(data, peer, True)
+        conn.sendall(struct.pack('!H', len(reply)) + reply)
+        conn.close()
+
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind((sys.argv[2], 53))
+tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+tcp.bind((sys.argv[2], 53))
+tcp.listen(8)
+threading.Thread(target=serve_tcp, args=(tcp,), daemon=True).start()
+open(sys.argv[1], 'w').close()
+while True:
+    data, peer = udp.recvfrom(512)
+    udp.sendto(answer(data, peer, False), peer)
+'''
+
+
+def ok(res):
+    assert not res.get('failed'), (res.get('msg'), res)
+    return res
+
+
+def failed(res, *needles):
+    assert res.get('failed'), res
+    for needle in needles:
+        assert needle in res['msg'], (needle, res['msg'])
+    return res
+
+
+@contextlib.contextmanager
+def server(host, netns, tmp_path, name, source, *args):
+    """Run ``source`` with python inside ``netns`` as a child of the emulated host; kill that PID at the end."""
+    script = tmp_path / ('%s.py' % name)
+    script.write_text(textwrap.dedent(source))
+    ready = tmp_path / ('%s.ready' % name)
+    argv = ' '.join([sys.executable, str(script), str(ready)] + [str(a) for a in args])
+    pid = host.netns_run(netns, '%s </dev/null >%s 2>&1 & echo $!' % (argv, tmp_path / ('%s.log' % name))).stdout.strip()
+    assert pid.isdigit(), pid
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready):
+            assert time.monotonic() < deadline, (tmp_path / ('%s.log' % name)).read_text()
+            time.sleep(0.02)
+        yield int(pid)
+    finally:
+        host.run(['kill', pid], check=False)
+        # Gone before the test goes on (its orphan is reaped by the emulated host's init).
+        host.run('for i in $(seq 250); do kill -0 %s 2>/dev/null || exit 0; sleep 0.02; done; exit 1' % pid)
+
+
+@pytest.fixture
+def bridge(host):
+    """docker0 with web01 (172.17.0.2) and web02 (172.17.0.3)."""
+    res = ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': 'web01'}, {'name': 'web02'}]))
+    ips = sorted(c['IPv4Address'] for c in res['network']['Containers'].values())
+    assert ips == ['172.17.0.2/16', '172.17.0.3/16']
+    return host
+
+
+def test_ping_container_to_container_and_host_to_container(bridge):
+    host = bridge
+    res = ok(host.module('probe', netns='web01', target='172.17.0.3'))
+    assert res['reachable'] is True and res['changed'] is False and res['attempts'] == 1 and res['error'] is None
+    assert isinstance(res['rtt_ms'], float) and res['rtt_ms'] >= 0 and res['address'] == '172.17.0.3'
+    assert res['msg'].startswith('probe from web01 to 172.17.0.3 (ping): reachable as expected')
+    res = ok(host.module('probe', target='172.17.0.2', count=2))
+    assert res['reachable'] and res['attempts'] == 1 and res['msg'].startswith('probe from the host to 172.17.0.2')
+    # Check mode runs the probe as usual; it changes nothing either way.
+    before = host.snapshot()
+    res = ok(host.module('probe', check_mode=True, netns='web02', target='172.17.0.1'))
+    assert res['reachable'] and not res['changed']
+    assert host.snapshot() == before
+    # The packets are the namespace's own: a namespace without a route to the bridge cannot reach it.
+    ok(host.module('netns', name='lonely'))
+    res = failed(host.module('probe', netns='lonely', target='172.17.0.3'), 'probe from lonely to 172.17.0.3 (ping): expected '
+                 'reachable, got unreachable (network unreachable')
+    assert res['reachable'] is False and res['rtt_ms'] is None
+
+
+def test_ping_nobody_behind_the_address(bridge):
+    host = bridge
+    res = ok(host.module('probe', netns='web01', target='172.17.0.99', expect='unreachable', timeout=0.5, count=2))
+    assert res['reachable'] is False and res['attempts'] == 2 and res['error'] == 'timeout after 0.5 s'
+    assert res['msg'] == 'probe from web01 to 172.17.0.99 (ping): unreachable as expected after 2 attempts (timeout after 0.5 s)'
+    res = failed(host.module('probe', netns='web01', target='172.17.0.99', timeout=1),
+                 'probe from web01 to 172.17.0.99 (ping): expected reachable, got unreachable (timeout after 1 s)')
+    assert res['reachable'] is False and res['changed'] is False and res['rtt_ms'] is None
+    # expect unreachable fails when something answers.
+    failed(host.module('probe', netns='web01', target='172.17.0.3', expect='unreachable'),
+           'probe from web01 to 172.17.0.3 (ping): expected unreachable, got reachable (rtt ')
+
+
+def test_tcp_open_and_closed_port(bridge, tmp_path):
+    host = bridge
+    with server(host, 'web02', tmp_path, 'tcp', TCP_SERVER, '172.17.0.3', 8080):
+        res = ok(host.module('probe', netns='web01', target='172.17.0.3', method='tcp', port=8080))
+        assert res['reachable'] and isinstance(res['rtt_ms'], float) and res['error'] is None
+        assert res['msg'].startswith('probe from web01 to 172.17.0.3 (tcp port 8080): reachable as expected')
+        ok(host.module('probe', target='172.17.0.3', method='tcp', port=8080))
+        failed(host.module('probe', netns='web01', target='172.17.0.3', method='tcp', port=8080, expect='unreachable'),
+               'expected unreachable, got reachable')
+        # Refused: the host answers, the port is closed.
+        res = ok(host.module('probe', netns='web01', target='172.17.0.3', method='tcp', port=8081, expect='unreachable'))
+        assert res['reachable'] is False and res['error'] == 'connection refused'
+        failed(host.module('probe', netns='web01', target='172.17.0.3', method='tcp', port=8081),
+               'probe from web01 to 172.17.0.3 (tcp port 8081): expected reachable, got unreachable (connection refused)')
+    # Nobody behind the address: a timeout, not a refusal.
+    res = ok(host.module('probe', netns='web01', target='172.17.0.99', method='tcp', port=80, expect='unreachable', timeout=0.5))
+    assert res['error'] in ('timeout after 0.5 s', 'host unreachable'), res
+
+
+def getent(host, netns, name):
+    res = host.netns_run(netns, ['getent', 'hosts', name], check=False)
+    return res.stdout.split()[0] if res.returncode == 0 else None
+
+
+def test_resolve_from_the_namespace_hosts_file(bridge):
+    host = bridge
+    ok(host.module('netns', name='web01', hosts={'db01': '172.18.0.3', '172.18.0.4': ['cache', 'cache.lab.example']},
+                   dns=['127.0.0.1']))
+    ok(host.module('netns', name='web02', hosts={'other': '172.18.0.5'}, dns=['127.0.0.1']))
+    # A name only the emulated host's /etc/hosts knows: web01's own hosts file replaces it.
+    host.run("echo '10.9.9.9 onlyhost' >> /etc/hosts")
+    res = ok(host.module('probe', netns='web01', target='db01', method='resolve', expect_address='172.18.0.3'))
+    assert res['reachable'] and res['address'] == '172.18.0.3' and res['resolved_from'] == '/etc/netns/web01/hosts'
+    assert res['msg'] == 'probe from web01 to db01 (resolve): reachable as expected (172.18.0.3 from /etc/netns/web01/hosts)'
+    assert ok(host.module('probe', netns='web01', target='CACHE.lab.example', method='resolve'))['address'] == '172.18.0.4'
+    failed(host.module('probe', netns='web01', target='db01', method='resolve', expect_address='172.18.0.9'),
+           'probe from web01 to db01 (resolve): expected 172.18.0.9, got 172.18.0.3')
+    # Not found in web02 (no such entry; its name server refuses at once), which expect unreachable accepts.
+    res = ok(host.module('probe', netns='web02', target='db01', method='resolve', expect='unreachable'))
+    assert res['reachable'] is False and res['address'] is None
+    assert '/etc/netns/web02/hosts' in res['error'] and '127.0.0.1: connection refused' in res['error']
+    failed(host.module('probe', netns='web02', target='db01', method='resolve'),
+           'probe from web02 to db01 (resolve): expected reachable, got unreachable (db01 not found')
+    res = ok(host.module('probe', target='onlyhost', method='resolve'))
+    assert res['address'] == '10.9.9.9' and res['resolved_from'] == '/etc/hosts'
+    ok(host.module('probe', netns='web01', target='onlyhost', method='resolve', expect='unreachable'))
+    # Exactly what `ip netns exec NETNS getent hosts NAME` sees.
+    for netns, name in (('web01', 'db01'), ('web01', 'cache'), ('web01', 'onlyhost'), ('web02', 'db01'),
+                        ('web02', 'other'), ('web03', 'onlyhost')):
+        if netns == 'web03':
+            ok(host.module('netns', name='web03'))
+        res = host.module('probe', netns=netns, target=name, method='resolve', timeout=0.5, expect='reachable')
+        assert res['address'] == getent(host, netns, name), (netns, name, res)
+    # ping and tcp look the name up the same way first.
+    ok(host.module('netns', name='web01', hosts={'peer': '172.17.0.3'}, dns=['127.0.0.1']))
+    res = ok(host.module('probe', netns='web01', target='peer'))
+    assert res['address'] == '172.17.0.3' and res['msg'].startswith('probe from web01 to peer (172.17.0.3) (ping)')
+    failed(host.module('probe', netns='web01', target='nosuchname', expect='unreachable'),
+           "target 'nosuchname': does not resolve from namespace web01", 'method resolve with expect unreachable')
+
+
+def test_dns_lookup_from_another_namespace(host, tmp_path):
+    ok(host.module('docker_bridge', name='dnsnet', subnet='172.18.0.0/16',
+                   endpoints=[{'name': 'ns1', 'ip': '172.18.0.53'}, {'name': 'client', 'ip': '172.18.0.10'}]))
+    ok(host.module('netns', name='client', dns=['172.18.0.53'], dns_search=['lab.example']))
+    ok(host.module('netns', name='ns1', dns=['172.18.0.53']))
+    with server(host, 'ns1', tmp_path, 'dns', DNS_SERVER, '172.18.0.53'):
+        # A single-label name gets the search domain.
+        res = ok(host.module('probe', netns='client', target='db', method='resolve', expect_address='172.18.0.99'))
+        assert res['resolved_from'] == 'DNS 172.18.0.53 (db.lab.example)'
+        assert ok(host.module('probe', netns='client', target='www.lab.example', method='resolve'))['address'] == '172.18.0.99'
+        res = ok(host.module('probe', netns='client', target='multi', method='resolve', expect_address='172.18.0.22'))
+        assert res['addresses'] == ['172.18.0.21', '172.18.0.22']
+        # A truncated UDP answer is asked again over TCP.
+        res = ok(host.module('probe', netns='client', target='big', method='resolve'))
+        assert len(res['addresses']) == 40
+        # The query leaves from inside the namespace: the server sees the client's address.
+        ok(host.module('probe', netns='client', target='whoami', method='resolve', expect_address='172.18.0.10'))
+        ok(host.module('probe', netns='ns1', target='whoami.lab.example', method='resolve', expect_address='172.18.0.53'))
+        res = ok(host.module('probe', netns='client', target='nope', method='resolve', expect='unreachable'))
+        assert 'nope.lab.example: NXDOMAIN from 172.18.0.53' in res['error']
+        failed(host.module('probe', netns='client', target='nope', method='resolve'), 'expected reachable, got unreachable',
+               'NXDOMAIN')
+        # The same answers as getent inside the namespace.
+        for name in ('db', 'www.lab.example', 'nope'):
+            res = host.module('probe', netns='client', target=name, method='resolve')
+            assert res['address'] == getent(host, 'client', name), (name, res)
+        # ping by a DNS name.
+        ok(host.module('probe', netns='client', target='whoami'))
+    # The server is gone: nobody answers on port 53 any more.
+    res = ok(host.module('probe', netns='client', target='db', method='resolve', expect='unreachable', timeout=0.5))
+    assert '172.18.0.53: connection refused' in res['error'] or 'timeout after 0.5 s' in res['error'], res
+
+
+BAD_INPUTS = [
+    (dict(target='172.17.0.3', method='tcp'), 'port: required with method tcp'),
+    (dict(target='172.17.0.3', port=80), "port 80: only used with method tcp, not ping"),
+    (dict(target='db', method='resolve', port=53), 'port 53: only used with method tcp, not resolve'),
+    (dict(target='172.17.0.3', method='tcp', port=70000), 'port 70000: must be from 1 to 65535'),
+    (dict(target='172.17.0.3', method='udp'), 'method'),
+    (dict(target='172.17.0.3', netns='web99'), "netns 'web99': no such network namespace (no /run/netns/web99)"),
+    (dict(target='172.17.0.3', netns='a/b'), "netns 'a/b'"),
+    (dict(target='172.17.0.300'), "target '172.17.0.300'"),
+    (dict(target='fd00::1'), "target 'fd00::1'"),
+    (dict(target='172.17.0.3', method='resolve'), "target '172.17.0.3': method resolve needs a host name"),
+    (dict(target='db', expect_address='10.0.0.1'), "expect_address '10.0.0.1': only used with method resolve"),
+    (dict(target='172.17.0.3', count=0), 'count 0'),
+    (dict(target='172.17.0.3', timeout=0), 'timeout 0'),
+]
+
+
+def test_bad_input_fails_naming_the_option(host):
+    failures = []
+    for params, needle in BAD_INPUTS:
+        res = host.module('probe', **params)
+        if not res.get('failed') or needle not in res.get('msg', ''):
+            failures.append((params, res.get('msg'), needle))
+    assert not failures, failures
