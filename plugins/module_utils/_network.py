@@ -505,6 +505,10 @@ def inspect(doc):
     prefix = doc['subnet'].split('/')[1]
     if doc.get('driver') == 'macvlan':
         options = {'parent': doc['parent'], 'macvlan_mode': doc['mode']}
+        if doc.get('host_shim'):
+            # Not a Docker option: the host-side macvlan child and its address, so plays can see them.
+            options['hostnet.containers.host_shim'] = doc['host_shim']['name']
+            options['hostnet.containers.host_shim_ip'] = doc['host_shim']['ip']
     else:
         options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
     if doc['name'] == DEFAULT_NETWORK:

@@ -41,6 +41,8 @@ def test_seed_two_hosts_and_the_shim(two_hosts):
     # The fix: a host-side macvlan child with an address in the subnet.
     res = ok(h1.module('macvlan_net', endpoints=[{'name': 'c1', 'ip': '10.0.0.100'}], host_shim={'ip': '10.0.0.250'}, **SEED))
     assert res['changed'] and ping(h1, None, '10.0.0.100') and ping(h1, 'c1', '10.0.0.250')
+    shim_name = res['network']['Options']['hostnet.containers.host_shim']
+    assert res['network']['Options']['hostnet.containers.host_shim_ip'] == '10.0.0.250' and shim_name.startswith('mvs-')
     assert ping(h1, None, '10.0.0.101'), 'the shim reaches the other host\'s container over the segment too'
     again = ok(h1.module('macvlan_net', endpoints=[{'name': 'c1', 'ip': '10.0.0.100'}], host_shim={'ip': '10.0.0.250'}, **SEED))
     assert not again['changed']
