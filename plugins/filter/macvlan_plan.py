@@ -1,0 +1,318 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""macvlan_plan: one address plan for every host of a play that shares macvlan segments.
+
+Docker's IPAM is per host: two hosts on one macvlan segment each hand out the first free
+address of the range, so their containers collide.  This filter sees every host's request
+at once (the macvlan_network role hands it in as the fact ``macvlan_network_request``) and
+allocates each segment's addresses once, keeping what every host already holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+
+REQUEST_FACT = 'macvlan_network_request'
+SHIM = ':shim'  # never a container name: namespace names cannot hold ':'
+MODES = ('bridge', 'private', 'vepa', 'passthru')
+STATES = ('present', 'absent')
+NETWORK_KEYS = ('name', 'state', 'parent', 'mode', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'host_shim')
+ENDPOINT_KEYS = ('name', 'ip', 'mac', 'ifname', 'aliases')
+SEGMENT_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
+
+
+class PlanError(AnsibleFilterError):
+    pass
+
+
+def _plain(value):
+    """Templated data as plain dicts, lists and strings."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _where(host, option):
+    return 'host %s, %s' % (host, option)
+
+
+def _shim_spec(value, default, host, option):
+    """host_shim as {enabled, ip, name}; True/False or a dict, the role's default when unset."""
+    if value is None:
+        value = default
+    if value is None or isinstance(value, bool):
+        return {'enabled': bool(value), 'ip': None, 'name': None}
+    if not isinstance(value, Mapping):
+        raise PlanError('%s: %r must be true, false or a dict with enabled, ip and name' % (_where(host, option), value))
+    unknown = sorted(set(value) - {'enabled', 'ip', 'name'})
+    if unknown:
+        raise PlanError('%s: unknown key %s (use enabled, ip, name)' % (_where(host, option), ', '.join(unknown)))
+    enabled = value.get('enabled', True)
+    if not isinstance(enabled, bool):
+        raise PlanError('%s: %r must be true or false' % (_where(host, option + '.enabled'), enabled))
+    return {'enabled': enabled, 'ip': value.get('ip'), 'name': value.get('name')}
+
+
+def _networks(host, request):
+    """{name: network} of one host's request, checked, with its parent and shim settled."""
+    networks = {}
+    for i, net in enumerate(request.get('networks') or []):
+        option = 'macvlan_network_networks[%d]' % i
+        if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
+            raise PlanError('%s: %r needs a name' % (_where(host, option), net))
+        unknown = sorted(set(net) - set(NETWORK_KEYS))
+        if unknown:
+            raise PlanError('%s: unknown key %s (known: %s)' % (_where(host, option), ', '.join(unknown), ', '.join(NETWORK_KEYS)))
+        name = net['name']
+        if name in networks:
+            raise PlanError('%s: network %s is listed twice' % (_where(host, option), name))
+        state = net.get('state') or 'present'
+        if state not in STATES:
+            raise PlanError("%s: '%s' must be present or absent" % (_where(host, option + '.state'), state))
+        mode = net.get('mode') or 'bridge'
+        if mode not in MODES:
+            raise PlanError("%s: '%s' must be one of %s" % (_where(host, option + '.mode'), mode, ', '.join(MODES)))
+        if not net.get('subnet') and state == 'present':
+            raise PlanError('%s: required; the hosts of the play share the segment of network %s and must agree on '
+                            'its subnet' % (_where(host, option + '.subnet'), name))
+        entry = dict(net, state=state, mode=mode, option=option)
+        entry['parent'] = net.get('parent') or request.get('parent') or None
+        entry['shim'] = _shim_spec(net.get('host_shim'), request.get('host_shim'), host, option + '.host_shim')
+        if state == 'present':
+            try:
+                entry['pool'] = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
+                                                  option_prefix=option + '.')
+            except _ipam.IPAMError as exc:
+                raise PlanError('host %s, %s' % (host, exc)) from None
+        networks[name] = entry
+    return networks
+
+
+def _endpoints(host, request, networks):
+    """{network: [endpoint dict]} of one host's containers, in the order they are listed."""
+    by_network = {name: [] for name in networks}
+    seen = set()
+    for i, container in enumerate(request.get('containers') or []):
+        option = 'macvlan_network_containers[%d]' % i
+        if not isinstance(container, Mapping) or not isinstance(container.get('name'), str) or not container['name']:
+            raise PlanError('%s: %r needs a name' % (_where(host, option), container))
+        unknown = sorted(set(container) - {'name', 'networks'})
+        if unknown:
+            raise PlanError('%s: unknown key %s (use name, networks)' % (_where(host, option), ', '.join(unknown)))
+        cname = container['name']
+        if cname in seen:
+            raise PlanError('%s: container %s is listed twice' % (_where(host, option), cname))
+        seen.add(cname)
+        for j, item in enumerate(container.get('networks') or []):
+            sub = '%s.networks[%d]' % (option, j)
+            endpoint = {'name': item} if isinstance(item, str) else item
+            if not isinstance(endpoint, Mapping) or not isinstance(endpoint.get('name'), str):
+                raise PlanError('%s: %r must be a network name or a dict with name, ip, mac, ifname, aliases' % (_where(host, sub), item))
+            unknown = sorted(set(endpoint) - set(ENDPOINT_KEYS))
+            if unknown:
+                raise PlanError('%s: unknown key %s (use %s)' % (_where(host, sub), ', '.join(unknown), ', '.join(ENDPOINT_KEYS)))
+            net = endpoint['name']
+            if net not in networks:
+                raise PlanError("%s: container %s joins network '%s', which is not in macvlan_network_networks of this host"
+                                % (_where(host, sub), cname, net))
+            if any(e['name'] == cname for e in by_network[net]):
+                raise PlanError('%s: container %s joins network %s twice' % (_where(host, sub), cname, net))
+            out = {'name': cname}
+            out.update((k, endpoint[k]) for k in ('ip', 'mac', 'ifname', 'aliases') if endpoint.get(k) not in (None, '', []))
+            out['option'] = sub
+            by_network[net].append(out)
+    return by_network
+
+
+def _existing(request):
+    """{network: {container or SHIM: ip}} held on the host now, from network_info's networks."""
+    held = {}
+    for net in request.get('existing') or []:
+        if not isinstance(net, Mapping) or net.get('Driver') != 'macvlan':
+            continue
+        entries = {}
+        for ep in (net.get('Containers') or {}).values():
+            entries[ep['Name']] = ep['IPv4Address'].split('/')[0]
+        shim_ip = (net.get('Options') or {}).get('hostnet.containers.host_shim_ip')
+        if shim_ip:
+            entries[SHIM] = shim_ip
+        held[net['Name']] = entries
+    return held
+
+
+def _docker_mac_ip(mac):
+    """The IPv4 address whose Docker MAC ``mac`` is (02:42 and four address bytes), else None."""
+    if not isinstance(mac, str):
+        return None
+    try:
+        octets = _ipam.normalize_mac(mac).split(':')
+    except _ipam.IPAMError:
+        return None  # reported with the option's name once the plan is made
+    if octets[:2] != ['02', '42']:
+        return None
+    return '.'.join(str(int(o, 16)) for o in octets[2:])
+
+
+def _segment(pool):
+    return {k: v for k, v in pool.config().items() if k in SEGMENT_KEYS}
+
+
+def plan(requests, hosts=None):
+    """The plan for ``requests`` ({host: request}); see the filter's documentation for the shapes."""
+    requests = _plain(requests)
+    hosts = list(hosts) if hosts is not None else list(requests)
+    parsed = {}
+    for host in hosts:
+        request = requests.get(host)
+        if not isinstance(request, Mapping):
+            raise PlanError('host %s handed in no macvlan request (was it unreachable, or did it skip the role?); addresses are '
+                            'allocated once for every host of the play, so each must take part' % host)
+        networks = _networks(host, request)
+        parsed[host] = {'networks': networks, 'endpoints': _endpoints(host, request, networks), 'existing': _existing(request),
+                        'verify_isolation': bool(request.get('verify_isolation', True))}
+
+    # One allocation per network name across the hosts that have it present.
+    allocations = {host: {} for host in hosts}
+    shims = {host: {} for host in hosts}
+    names = []
+    for host in hosts:
+        names.extend(n for n in parsed[host]['networks'] if n not in names)
+    for name in names:
+        members = [h for h in hosts if parsed[h]['networks'].get(name, {}).get('state') == 'present']
+        if not members:
+            continue
+        first = members[0]
+        pool = parsed[first]['networks'][name]['pool']
+        for host in members[1:]:
+            other = parsed[host]['networks'][name]
+            if _segment(other['pool']) != _segment(pool):
+                raise PlanError('%s: network %s is %s on host %s but %s on host %s; hosts sharing a segment must agree on subnet, '
+                                'gateway, ip_range and aux_addresses'
+                                % (_where(host, other['option']), name, _segment(other['pool']), host, _segment(pool), first))
+        requests_by_host = {}
+        existing = {}
+        for host in members:
+            net = parsed[host]['networks'][name]
+            wanted = [{'name': ep['name'], 'ip': ep.get('ip')} for ep in parsed[host]['endpoints'][name]]
+            if net['shim']['enabled']:
+                wanted.append({'name': SHIM, 'ip': net['shim']['ip']})
+            requests_by_host[host] = wanted
+            existing[host] = dict(parsed[host]['existing'].get(name, {}))
+        # An explicit 02:42 MAC is Docker's MAC of some address: automatic allocation skips that address, so the
+        # endpoint that would get it does not end up with the same MAC.
+        explicit_ips = {ep['ip'] for h in members for ep in requests_by_host[h] if ep['ip']}
+        for host in members:
+            for ep in parsed[host]['endpoints'][name]:
+                ip = _docker_mac_ip(ep.get('mac'))
+                if ip is not None and ip not in explicit_ips:
+                    existing[host][':mac:' + ep['name']] = ip
+        try:
+            got = pool.allocate_across_hosts(requests_by_host, existing, option='macvlan_network_containers')
+        except _ipam.IPAMError as exc:
+            raise PlanError('network %s: %s' % (name, str(exc).replace("endpoint '%s'" % SHIM, 'the host shim'))) from None
+        macs = {}
+        for host in members:
+            for ep in parsed[host]['endpoints'][name]:
+                ip = got[host][ep['name']]
+                try:
+                    mac = _ipam.normalize_mac(ep['mac'], ep['option'] + '.mac') if ep.get('mac') else _ipam.docker_mac(str(ip))
+                except _ipam.IPAMError as exc:
+                    raise PlanError('host %s, %s' % (host, exc)) from None
+                holder = macs.get(mac)
+                if holder is not None:
+                    raise PlanError('%s: %s of container %s is also the MAC of container %s on host %s in network %s; '
+                                    'one segment needs distinct MACs' % (_where(host, ep['option'] + '.mac'), mac, ep['name'],
+                                                                         holder[1], holder[0], name))
+                macs[mac] = (host, ep['name'])
+                allocations[host].setdefault(name, {})[ep['name']] = str(ip)
+            if SHIM in got[host]:
+                shims[host][name] = str(got[host][SHIM])
+
+    result = {}
+    for host in hosts:
+        networks = []
+        for name, net in parsed[host]['networks'].items():
+            out = {k: net[k] for k in NETWORK_KEYS if k not in ('host_shim',) and net.get(k) is not None}
+            out['parent'] = net['parent']
+            if net['state'] == 'present':
+                out['endpoints'] = [dict({k: v for k, v in ep.items() if k != 'option'}, ip=allocations[host][name][ep['name']])
+                                    for ep in parsed[host]['endpoints'][name]]
+                shim = net['shim']
+                if shim['enabled']:
+                    out['host_shim'] = {'enabled': True, 'ip': shims[host][name]}
+                    if shim['name']:
+                        out['host_shim']['name'] = shim['name']
+                else:
+                    out['host_shim'] = {'enabled': False}
+            networks.append(out)
+        result[host] = {'networks': networks, 'addresses': allocations[host], 'shims': shims[host],
+                        'probes': _probes(host, hosts, parsed, allocations, shims)}
+    return result
+
+
+def _probes(host, hosts, parsed, allocations, shims):
+    """What the role's verification checks from ``host``: [{netns, target, expect, why}]."""
+    probes = []
+    for name, net in parsed[host]['networks'].items():
+        if net['state'] != 'present':
+            continue
+        mine = allocations[host].get(name, {})
+        shim_ip = shims[host].get(name)
+        for cname, ip in mine.items():
+            for other in hosts:
+                if other == host:
+                    continue
+                onet = parsed[other]['networks'].get(name)
+                if not onet or onet['state'] != 'present' or not net['parent'] or not onet['parent']:
+                    continue  # an internal network (no parent) never leaves its host
+                for oname, oip in allocations[other].get(name, {}).items():
+                    probes.append({'netns': cname, 'target': oip, 'expect': 'reachable',
+                                   'why': '%s to %s on %s across the segment' % (cname, oname, other)})
+            for oname, oip in mine.items():
+                if oname == cname or net['mode'] not in ('bridge', 'private'):
+                    continue  # vepa needs a hairpinning switch; passthru has one endpoint
+                expect = 'reachable' if net['mode'] == 'bridge' else 'unreachable'
+                probes.append({'netns': cname, 'target': oip, 'expect': expect,
+                               'why': '%s to %s on the same host (mode %s)' % (cname, oname, net['mode'])})
+            if shim_ip and net['mode'] == 'bridge':
+                # The kernel delivers between two children of one parent only when both are in bridge mode.
+                probes.append({'netns': None, 'target': ip, 'expect': 'reachable',
+                               'why': 'the host to %s through its shim %s' % (cname, shim_ip)})
+                probes.append({'netns': cname, 'target': shim_ip, 'expect': 'reachable',
+                               'why': '%s to its host through the shim' % cname})
+            elif not shim_ip and parsed[host]['verify_isolation'] and net['mode'] in ('bridge', 'private'):
+                # Unless the switch reflects frames back (which vepa assumes), the host never sees its children.
+                probes.append({'netns': None, 'target': ip, 'expect': 'unreachable',
+                               'why': 'the host to %s without a shim (a macvlan parent never talks to its children)' % cname})
+    return probes
+
+
+def macvlan_plan(hostvars, hosts):
+    """The filter: ``hostvars | hostnet.containers.macvlan_plan(ansible_play_hosts_all)``."""
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    requests = {}
+    for host in hosts:
+        try:
+            variables = hostvars[host]
+        except KeyError:
+            raise PlanError('host %s is not in the inventory' % host) from None
+        request = variables.get(REQUEST_FACT) if hasattr(variables, 'get') else None
+        if request is not None:
+            requests[host] = request
+    return plan(requests, hosts)
+
+
+class FilterModule:
+    def filters(self):
+        return {'macvlan_plan': macvlan_plan}
