@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The macvlan_network role, run by ansible-playbook on two emulated hosts: one address plan for the play."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from traffic import ping
+
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+
+PLAY = '''\
+- name: The role under test
+  hosts: lab
+  gather_facts: false
+  roles:
+    - role: hostnet.containers.macvlan_network
+'''
+
+MACNET = {'name': 'macnet', 'subnet': '10.0.0.0/24', 'ip_range': '10.0.0.32/28', 'gateway': '10.0.0.254'}
+
+
+@pytest.fixture
+def play(two_hosts, tmp_path, collection_path):
+    """run(host_vars, check=False, **extra_vars) -> (returncode, output, recap {host: {ok, changed, failed}})."""
+    h1, h2 = two_hosts
+    count = [0]
+
+    def run(host_vars, check=False, **extra):
+        count[0] += 1
+        hosts = {}
+        for name, host in (('host1', h1), ('host2', h2)):
+            hosts[name] = dict(host_vars.get(name, {}), hostnet_nsenter_pid_file=host.pid_file)
+        inventory = {'all': {'children': {'lab': {'hosts': hosts}},
+                             'vars': {'ansible_connection': 'hostnet.containers.nsenter',
+                                      'ansible_python_interpreter': sys.executable}}}
+        inv = tmp_path / ('inventory-%d.json' % count[0])
+        inv.write_text(json.dumps(inventory))
+        playbook = tmp_path / 'play.yml'
+        playbook.write_text(PLAY)
+        argv = [ANSIBLE_PLAYBOOK, '-i', str(inv), str(playbook), '-e', json.dumps(extra)]
+        if check:
+            argv.append('--check')
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0',
+                   ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-local'))
+        res = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+        out = res.stdout + res.stderr
+        recap = {}
+        for match in re.finditer(r'^(host\d)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)', out, re.M):
+            recap[match.group(1)] = {'ok': int(match.group(2)), 'changed': int(match.group(3)), 'failed': int(match.group(4))}
+        return res.returncode, out, recap
+
+    return run
+
+
+def endpoints(host, network='macnet'):
+    res = host.module('network_info')
+    assert not res.get('failed'), res
+    for net in res['networks']:
+        if net['Name'] == network:
+            return {ep['Name']: (ep['IPv4Address'], ep['MacAddress']) for ep in net['Containers'].values()}, net['Options']
+    return None, None
+
+
+def seed_vars(containers, **network):
+    return {'macvlan_network_parent': 'ens33', 'macvlan_network_networks': [dict(MACNET, **network)],
+            'macvlan_network_containers': [{'name': c, 'networks': ['macnet']} for c in containers]}
+
+
+def test_one_plan_for_both_hosts_kept_across_runs_and_verified(two_hosts, play):
+    h1, h2 = two_hosts
+    # Docker's per-host IPAM gives c1 and c2 both 10.0.0.32; the role gives each its own address and MAC.
+    rc, out, recap = play({'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'])}, macvlan_network_verify=True)
+    assert rc == 0, out
+    assert recap['host1']['changed'] == 1 and recap['host2']['changed'] == 1
+    assert endpoints(h1)[0] == {'c1': ('10.0.0.32/24', '02:42:0a:00:00:20')}
+    assert endpoints(h2)[0] == {'c2': ('10.0.0.33/24', '02:42:0a:00:00:21')}
+    assert 'c1 to c2 on host2 across the segment: reachable' in out
+    assert 'the host to c1 without a shim (a macvlan parent never talks to its children): unreachable' in out
+    assert ping(h1, 'c1', '10.0.0.33') and not ping(h1, None, '10.0.0.32', timeout=1)
+
+    # Again: nothing changes.
+    rc, out, recap = play({'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'])}, macvlan_network_verify=True)
+    assert rc == 0 and recap['host1']['changed'] == 0 and recap['host2']['changed'] == 0, out
+
+    # Check mode with a new container on host1 changes nothing, and says what it would do.
+    before = h1.snapshot(), h2.snapshot()
+    rc, out, recap = play({'host1': seed_vars(['c1', 'c3']), 'host2': seed_vars(['c2'])}, check=True, macvlan_network_verify=True)
+    assert rc == 0 and recap['host1']['changed'] == 1 and recap['host2']['changed'] == 0, out
+    assert (h1.snapshot(), h2.snapshot()) == before
+
+    # c3 joins on host1 and host1 gets a shim: old addresses stay, the new ones come after both hosts' holdings.
+    rc, out, recap = play({'host1': seed_vars(['c1', 'c3'], host_shim=True), 'host2': seed_vars(['c2'])},
+                          macvlan_network_verify=True)
+    assert rc == 0, out
+    eps, options = endpoints(h1)
+    assert eps == {'c1': ('10.0.0.32/24', '02:42:0a:00:00:20'), 'c3': ('10.0.0.34/24', '02:42:0a:00:00:22')}
+    assert options['hostnet.containers.host_shim_ip'] == '10.0.0.35'
+    assert endpoints(h2)[0] == {'c2': ('10.0.0.33/24', '02:42:0a:00:00:21')}
+    assert 'the host to c3 through its shim 10.0.0.35: reachable' in out
+    assert ping(h1, None, '10.0.0.34') and ping(h2, 'c2', '10.0.0.34')
+
+
+def test_verification_fails_when_the_network_disagrees(two_hosts, play):
+    h1, h2 = two_hosts
+    both = {'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'])}
+    assert play(both)[0] == 0
+    # Something the role does not manage drops c1's packets inside c2: the role's verification must notice.
+    h2.netns_run('c2', 'nft add table ip t && nft add chain ip t in "{ type filter hook input priority 0; }" '
+                       '&& nft add rule ip t in ip saddr 10.0.0.32 drop')
+    rc, out, recap = play(both, macvlan_network_verify=True)
+    assert rc != 0 and recap['host2']['failed'] == 1, out
+    assert 'probe from c1 to 10.0.0.33 (ping): expected reachable, got unreachable' in out
+    # Without verification the same run passes: the role itself has nothing to change.
+    rc, out, recap = play(both)
+    assert rc == 0 and recap['host1']['changed'] == 0 and recap['host2']['changed'] == 0, out
+
+
+def test_a_bad_plan_fails_before_any_host_changes(two_hosts, play):
+    h1, h2 = two_hosts
+    before = h1.snapshot(), h2.snapshot()
+    same = [{'name': 'c1', 'networks': [{'name': 'macnet', 'ip': '10.0.0.100'}]}]
+    rc, out, _recap = play({'host1': dict(seed_vars([]), macvlan_network_containers=same),
+                            'host2': dict(seed_vars([]), macvlan_network_containers=same)})
+    assert rc != 0 and "is also requested by endpoint 'c1' on host 'host1'" in out, out
+    assert (h1.snapshot(), h2.snapshot()) == before
+    # Hosts that disagree on the segment.
+    rc, out, _recap = play({'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'], ip_range='10.0.0.64/28')})
+    assert rc != 0 and 'hosts sharing a segment must agree on subnet, gateway, ip_range and aux_addresses' in out, out
+    # A variable of the wrong shape is refused by the role's argument spec.
+    rc, out, _recap = play({'host1': dict(seed_vars(['c1']), macvlan_network_verify='maybe'), 'host2': seed_vars(['c2'])})
+    assert rc != 0 and 'macvlan_network_verify' in out, out
+    assert (h1.snapshot(), h2.snapshot()) == before
+
+
+def test_absent_removes_networks_and_containers(two_hosts, play):
+    h1, h2 = two_hosts
+    before = h1.snapshot(), h2.snapshot()
+    both = {'host1': seed_vars(['c1', 'c3'], host_shim=True), 'host2': seed_vars(['c2'])}
+    assert play(both)[0] == 0
+    assert endpoints(h1)[0] is not None
+    rc, out, recap = play(both, macvlan_network_state='absent')
+    assert rc == 0 and recap['host1']['changed'] == 2 and recap['host2']['changed'] == 2, out
+    assert (h1.snapshot(), h2.snapshot()) == before
+    rc, out, recap = play(both, macvlan_network_state='absent')
+    assert rc == 0 and recap['host1']['changed'] == 0 and recap['host2']['changed'] == 0, out
+
+
+def test_internal_network_without_parent_stays_on_its_host(two_hosts, play):
+    h1, h2 = two_hosts
+    internal = {'macvlan_network_networks': [dict(MACNET, name='inner')],
+                'macvlan_network_containers': [{'name': 'a', 'networks': ['inner']}, {'name': 'b', 'networks': ['inner']}]}
+    rc, out, _recap = play({'host1': internal, 'host2': dict(internal, macvlan_network_containers=[
+        {'name': 'x', 'networks': ['inner']}])}, macvlan_network_verify=True)
+    assert rc == 0, out
+    # One plan still: no address is used twice even though the segments never meet.
+    assert endpoints(h1, 'inner')[0] == {'a': ('10.0.0.32/24', '02:42:0a:00:00:20'), 'b': ('10.0.0.33/24', '02:42:0a:00:00:21')}
+    assert endpoints(h2, 'inner')[0] == {'x': ('10.0.0.34/24', '02:42:0a:00:00:22')}
+    assert 'a to b on the same host (mode bridge): reachable' in out and 'across the segment' not in out
+    assert not ping(h1, 'a', '10.0.0.34', timeout=1)
