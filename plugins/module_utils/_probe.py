@@ -733,7 +733,8 @@ def run(want, prober):
     """Probe as ``want`` (from validate()) says; the module's result without msg.
 
     ``reachable`` is true as soon as one of ``count`` attempts succeeds (later attempts are
-    not made); for expect unreachable every attempt must fail.  A name that ping or tcp
+    not made); for expect unreachable every attempt must fail.  A ping or TCP attempt that
+    fails before its timeout is over waits out the rest before the next one.  A name that ping or tcp
     cannot resolve is a ProbeError: the network was never asked.
     """
     result = {'changed': False, 'reachable': False, 'address': want['ip'], 'addresses': [want['ip']] if want['ip'] else [],
@@ -760,6 +761,7 @@ def run(want, prober):
     ident = random.SystemRandom().getrandbits(16)
     for seq in range(1, count + 1):
         result['attempts'] = seq
+        start = time.monotonic()
         if want['method'] == 'ping':
             ok, rtt, error = prober.ping(result['address'], timeout, ident, seq)
         else:
@@ -767,6 +769,10 @@ def run(want, prober):
         result.update(reachable=ok, rtt_ms=rtt, error=error)
         if ok:
             break
+        if seq < count:
+            # Attempts are paced by the timeout, as ping paces its echoes: a refusal that comes back at once
+            # (a server still starting) is tried again after the timeout, not in a tight loop.
+            time.sleep(max(0.0, timeout - (time.monotonic() - start)))
     return result
 
 

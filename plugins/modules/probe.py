@@ -69,6 +69,9 @@ options:
     description:
       - Number of attempts (1-1000). The probe is reachable as soon as one attempt succeeds, and stops there;
         it is unreachable when all of them fail.
+      - Ping and TCP attempts are paced by O(timeout), as C(ping) paces its echoes. An attempt that fails early (a
+        refused connection) waits out the rest of its timeout before the next one, so O(count) times O(timeout) is
+        how long a service may take to come up.
     type: int
     default: 1
   timeout:

@@ -191,6 +191,21 @@ def test_tcp_open_and_closed_port(bridge, tmp_path):
     assert res['error'] in ('timeout after 0.5 s', 'host unreachable'), res
 
 
+def test_attempts_are_paced_so_a_starting_server_is_caught(bridge, tmp_path):
+    host = bridge
+    script = tmp_path / 'late.py'
+    script.write_text(textwrap.dedent(TCP_SERVER))
+    # The server binds only after a second: five refusals in a row would be over long before that.
+    pid = host.netns_run('web02', '(sleep 1 && exec %s %s %s 172.17.0.3 8090) </dev/null >/dev/null 2>&1 & echo $!'
+                         % (sys.executable, script, tmp_path / 'late.ready')).stdout.strip()
+    try:
+        res = ok(host.module('probe', netns='web01', target='172.17.0.3', method='tcp', port=8090, count=20, timeout=0.25))
+        assert res['reachable'] and 2 <= res['attempts'] < 20, res
+    finally:
+        host.run(['kill', pid], check=False)
+        host.run('for i in $(seq 250); do kill -0 %s 2>/dev/null || exit 0; sleep 0.02; done; exit 1' % pid)
+
+
 def getent(host, netns, name):
     res = host.netns_run(netns, ['getent', 'hosts', name], check=False)
     return res.stdout.split()[0] if res.returncode == 0 else None
