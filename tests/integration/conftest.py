@@ -256,3 +256,53 @@ def host(lab_factory):
 def two_hosts(lab_factory):
     hosts = lab_factory()
     return hosts['host1'], hosts['host2']
+
+
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+
+ROLE_PLAY = '''\
+- name: The role under test
+  hosts: lab
+  gather_facts: false
+  roles:
+    - role: hostnet.containers.%s
+'''
+
+
+@pytest.fixture
+def run_role(two_hosts, tmp_path, collection_path):
+    """run_role(role, host_vars, check=False, **extra_vars) -> (returncode, output, recap).
+
+    Runs ``ansible-playbook`` with a play applying the collection's ``role`` to host1 and host2 (the
+    nsenter connection), ``host_vars`` as {host: {var: value}} and ``extra_vars`` with -e. ``recap``
+    is {host: {ok, changed, failed}} from the PLAY RECAP.
+    """
+    h1, h2 = two_hosts
+    count = [0]
+
+    def run(role, host_vars, check=False, **extra):
+        count[0] += 1
+        hosts = {}
+        for name, host in (('host1', h1), ('host2', h2)):
+            hosts[name] = dict(host_vars.get(name, {}), hostnet_nsenter_pid_file=host.pid_file,
+                               lab_address='%s/24' % host.address)
+        inventory = {'all': {'children': {'lab': {'hosts': hosts}},
+                             'vars': {'ansible_connection': 'hostnet.containers.nsenter',
+                                      'ansible_python_interpreter': sys.executable}}}
+        inv = tmp_path / ('inventory-%d.json' % count[0])
+        inv.write_text(json.dumps(inventory))
+        playbook = tmp_path / ('play-%s.yml' % role)
+        playbook.write_text(ROLE_PLAY % role)
+        argv = [ANSIBLE_PLAYBOOK, '-i', str(inv), str(playbook), '-e', json.dumps(extra)]
+        if check:
+            argv.append('--check')
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0',
+                   ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-local'))
+        res = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+        out = res.stdout + res.stderr
+        recap = {}
+        for match in re.finditer(r'^(host\d)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)', out, re.M):
+            recap[match.group(1)] = {'ok': int(match.group(2)), 'changed': int(match.group(3)), 'failed': int(match.group(4))}
+        return res.returncode, out, recap
+
+    return run

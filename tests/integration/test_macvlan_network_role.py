@@ -6,60 +6,17 @@
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import subprocess
-import sys
-
 import pytest
 
 from traffic import ping
-
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-
-PLAY = '''\
-- name: The role under test
-  hosts: lab
-  gather_facts: false
-  roles:
-    - role: hostnet.containers.macvlan_network
-'''
 
 MACNET = {'name': 'macnet', 'subnet': '10.0.0.0/24', 'ip_range': '10.0.0.32/28', 'gateway': '10.0.0.254'}
 
 
 @pytest.fixture
-def play(two_hosts, tmp_path, collection_path):
-    """run(host_vars, check=False, **extra_vars) -> (returncode, output, recap {host: {ok, changed, failed}})."""
-    h1, h2 = two_hosts
-    count = [0]
-
-    def run(host_vars, check=False, **extra):
-        count[0] += 1
-        hosts = {}
-        for name, host in (('host1', h1), ('host2', h2)):
-            hosts[name] = dict(host_vars.get(name, {}), hostnet_nsenter_pid_file=host.pid_file)
-        inventory = {'all': {'children': {'lab': {'hosts': hosts}},
-                             'vars': {'ansible_connection': 'hostnet.containers.nsenter',
-                                      'ansible_python_interpreter': sys.executable}}}
-        inv = tmp_path / ('inventory-%d.json' % count[0])
-        inv.write_text(json.dumps(inventory))
-        playbook = tmp_path / 'play.yml'
-        playbook.write_text(PLAY)
-        argv = [ANSIBLE_PLAYBOOK, '-i', str(inv), str(playbook), '-e', json.dumps(extra)]
-        if check:
-            argv.append('--check')
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0',
-                   ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-local'))
-        res = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
-        out = res.stdout + res.stderr
-        recap = {}
-        for match in re.finditer(r'^(host\d)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)', out, re.M):
-            recap[match.group(1)] = {'ok': int(match.group(2)), 'changed': int(match.group(3)), 'failed': int(match.group(4))}
-        return res.returncode, out, recap
-
-    return run
+def play(run_role):
+    """play(host_vars, check=False, **extra_vars): the macvlan_network role on host1 and host2."""
+    return lambda host_vars, check=False, **extra: run_role('macvlan_network', host_vars, check=check, **extra)
 
 
 def endpoints(host, network='macnet'):
