@@ -1,0 +1,305 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""bridge_plan and bridge_endpoints: what ``docker run --network ...`` means for each network and namespace.
+
+The bridge_network role turns its containers into one docker_bridge call per network
+(bridge_endpoints selects a network's containers with a JMESPath query) and one netns
+call per container namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+
+try:
+    import jmespath
+except ImportError:  # reported when a filter is used
+    jmespath = None
+
+DEFAULT_NETWORK = 'bridge'
+MODES = ('bridge', 'host', 'none')
+NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
+CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname')
+NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
+                'dns', 'stp', 'address_pools')
+NETWORK_KEYS = ('name', 'state') + NETWORK_PASS
+# The query bridge_endpoints runs: the present containers in bridge mode attached to the network.
+ENDPOINTS_QUERY = "[?state=='present' && network_mode=='bridge'] | [?networks[?name==%s]]"
+
+
+class PlanError(AnsibleFilterError):
+    pass
+
+
+def _plain(value):
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _str_list(value, option):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise PlanError('%s: %r must be a list of strings' % (option, value))
+    return list(value)
+
+
+def _expose(value, option):
+    """Declared ports ('80', 80, '53/udp', '8000-8001') as docker_bridge publish strings with no host port."""
+    out = []
+    for i, item in enumerate(value or []):
+        sub = '%s[%d]' % (option, i)
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise PlanError('%s: %r must be a port like 80 or 53/udp' % (sub, item))
+        text = str(item)
+        if ':' in text:
+            raise PlanError("%s: '%s' is a container port, without a host part" % (sub, text))
+        try:
+            _ipam.parse_publish(text, sub)
+        except _ipam.IPAMError as exc:
+            raise PlanError(str(exc)) from None
+        out.append(text)
+    return out
+
+
+def _container_ports(publishes, option):
+    """{(container_port, proto)} of a list of -p strings."""
+    ports = set()
+    for i, item in enumerate(publishes):
+        try:
+            for entry in _ipam.parse_publish(item, '%s[%d]' % (option, i)):
+                ports.add((entry['container_port'], entry['proto']))
+        except _ipam.IPAMError as exc:
+            raise PlanError(str(exc)) from None
+    return ports
+
+
+def normalize_containers(containers, daemon=None):
+    """The role's containers checked and in one shape; errors name the option (bridge_network_containers[i].x)."""
+    daemon = _plain(daemon or {})
+    containers = _plain(containers or [])
+    if not isinstance(containers, list):
+        raise PlanError('bridge_network_containers: %r must be a list' % (containers,))
+    out = []
+    names = set()
+    for i, c in enumerate(containers):
+        option = 'bridge_network_containers[%d]' % i
+        if not isinstance(c, Mapping) or not isinstance(c.get('name'), str):
+            raise PlanError('%s: %r needs a name' % (option, c))
+        unknown = sorted(set(c) - set(CONTAINER_KEYS))
+        if unknown:
+            raise PlanError('%s: unknown key %s (known: %s)' % (option, ', '.join(unknown), ', '.join(CONTAINER_KEYS)))
+        name = c['name']
+        if not NAME_RE.match(name):
+            raise PlanError("%s.name: '%s' is not a valid container name (1-64 letters, digits, '.', '_' or '-')" % (option, name))
+        if name in names:
+            raise PlanError("%s.name: container '%s' is listed twice" % (option, name))
+        names.add(name)
+        state = c.get('state') or 'present'
+        if state not in ('present', 'absent'):
+            raise PlanError("%s.state: '%s' must be present or absent" % (option, state))
+        mode = c.get('network_mode') or 'bridge'
+        if not isinstance(mode, str):
+            raise PlanError('%s.network_mode: %r must be bridge, host, none or container:NAME' % (option, mode))
+        if c.get('hostname') is not None and not isinstance(c['hostname'], str):
+            raise PlanError('%s.hostname: %r must be a string' % (option, c['hostname']))
+        share_with = None
+        if mode.startswith('container:'):
+            share_with = mode.split(':', 1)[1]
+            if not NAME_RE.match(share_with):
+                raise PlanError("%s.network_mode: '%s' must name a container (container:NAME)" % (option, mode))
+            if share_with == name:
+                raise PlanError("%s.network_mode: '%s' is the container itself" % (option, mode))
+        elif mode not in MODES:
+            raise PlanError("%s.network_mode: '%s' must be bridge, host, none or container:NAME" % (option, mode))
+        networks = []
+        for j, item in enumerate(c.get('networks') or []):
+            sub = '%s.networks[%d]' % (option, j)
+            net = {'name': item} if isinstance(item, str) else item
+            if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
+                raise PlanError('%s: %r must be a network name or a dict with name, ip and aliases' % (sub, item))
+            extra = sorted(set(net) - {'name', 'ip', 'aliases', 'mac'})
+            if extra:
+                raise PlanError('%s: unknown key %s (use name, ip, aliases, mac)' % (sub, ', '.join(extra)))
+            if any(n['name'] == net['name'] for n in networks):
+                raise PlanError("%s: network '%s' is listed twice" % (sub, net['name']))
+            entry = {'name': net['name']}
+            if net.get('ip'):
+                entry['ip'] = net['ip']
+            if net.get('mac'):
+                entry['mac'] = net['mac']
+            aliases = _str_list(net.get('aliases'), sub + '.aliases')
+            if aliases:
+                entry['aliases'] = aliases
+            networks.append(entry)
+        publish = [str(p) for p in (c.get('publish') or [])]
+        expose = _expose(c.get('expose'), option + '.expose')
+        if mode != 'bridge':
+            for key, value in (('networks', networks), ('publish', publish), ('publish_all', c.get('publish_all'))):
+                if value:
+                    raise PlanError('%s.%s: network_mode %s has no networks of its own (as in Docker, only bridge mode '
+                                    'joins networks and publishes ports)' % (option, key, mode))
+            for key in ('dns', 'dns_search', 'hostname'):
+                if mode == 'host' and c.get(key):
+                    raise PlanError('%s.%s: a host mode container uses the host\'s own %s' % (option, key, key))
+        elif not networks:
+            networks = [{'name': DEFAULT_NETWORK}]
+        if c.get('publish_all'):
+            explicit = _container_ports(publish, option + '.publish')
+            for port in expose:
+                wanted = _container_ports([port], option + '.expose')
+                if not wanted <= explicit:
+                    publish.append(port)
+        elif publish:
+            _container_ports(publish, option + '.publish')
+        dns = _str_list(c['dns'] if c.get('dns') is not None else daemon.get('dns'), option + '.dns')
+        dns_search = _str_list(c['dns_search'] if c.get('dns_search') is not None else daemon.get('dns_search'),
+                               option + '.dns_search')
+        out.append({'name': name, 'state': state, 'network_mode': 'container' if share_with else mode, 'share_with': share_with,
+                    'networks': networks, 'publish': publish, 'dns': dns, 'dns_search': dns_search,
+                    'hostname': c.get('hostname') or None, 'option': option})
+    present = {c['name']: c for c in out if c['state'] == 'present'}
+    for c in out:
+        if c['share_with'] and c['state'] == 'present':
+            target = present.get(c['share_with'])
+            if target is None:
+                raise PlanError("%s.network_mode: container:%s names no present container of bridge_network_containers"
+                                % (c['option'], c['share_with']))
+            if target['network_mode'] in ('container', 'host'):
+                raise PlanError('%s.network_mode: container:%s is in %s mode itself; join a container with a namespace of its '
+                                'own' % (c['option'], c['share_with'], target['network_mode']))
+    return out
+
+
+def bridge_endpoints(containers, network):
+    """The docker_bridge endpoints of ``network``: its present bridge-mode containers, selected with JMESPath.
+
+    ``containers`` are normalized (bridge_plan's ``containers``, or the role's variable, which is normalized first).
+    The first network a container lists gets its published ports.
+    """
+    if jmespath is None:
+        raise PlanError('the bridge_endpoints filter needs the jmespath Python library on the controller')
+    containers = _plain(containers or [])
+    if containers and 'option' not in containers[0]:
+        containers = normalize_containers(containers)
+    selected = jmespath.search(ENDPOINTS_QUERY % ('`%s`' % json.dumps(str(network))), containers) or []
+    endpoints = []
+    for c in selected:
+        index = next(i for i, n in enumerate(c['networks']) if n['name'] == network)
+        # ethN follows the order the container lists its networks, whatever order the networks are made in.
+        ep = dict(c['networks'][index], name=c['name'], ifname='eth%d' % index)
+        if c['publish'] and c['networks'][0]['name'] == network:
+            ep['publish'] = list(c['publish'])
+        endpoints.append(ep)
+    return endpoints
+
+
+def bridge_plan(containers, networks=None, daemon=None):
+    """Everything the bridge_network role does, in order.
+
+    Returns a dict: ``containers`` (normalized), ``networks`` (docker_bridge parameters, the
+    default network first, each with its endpoints), ``namespaces`` (netns parameters of the
+    containers with a namespace of their own), ``shared`` (container-mode namespaces, made after
+    the networks), ``absent_namespaces`` (host-mode and absent containers) and
+    ``absent_networks``.
+    """
+    daemon = _plain(daemon or {})
+    normalized = normalize_containers(containers, daemon)
+    nets = {}
+    order = [DEFAULT_NETWORK]
+    for i, net in enumerate(_plain(networks or [])):
+        option = 'bridge_network_networks[%d]' % i
+        if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
+            raise PlanError('%s: %r needs a name' % (option, net))
+        unknown = sorted(set(net) - set(NETWORK_KEYS))
+        if unknown:
+            raise PlanError('%s: unknown key %s (known: %s)' % (option, ', '.join(unknown), ', '.join(NETWORK_KEYS)))
+        if net['name'] in nets:
+            raise PlanError("%s.name: network '%s' is listed twice" % (option, net['name']))
+        state = net.get('state') or 'present'
+        if state not in ('present', 'absent'):
+            raise PlanError("%s.state: '%s' must be present or absent" % (option, state))
+        if net['name'] == DEFAULT_NETWORK and state == 'absent':
+            raise PlanError("%s.state: the default network 'bridge' stays while the role is present (use "
+                            "bridge_network_state absent)" % option)
+        nets[net['name']] = dict(net, state=state, option=option)
+        if net['name'] != DEFAULT_NETWORK:
+            order.append(net['name'])
+
+    # The default network: docker0 with the daemon's settings (bip, mtu, icc), overridable by a networks entry.
+    default = {'name': DEFAULT_NETWORK, 'state': 'present'}
+    bip = daemon.get('bip')
+    if bip:
+        try:
+            address = _ipam.parse_interface_address(bip, 'bridge_network_bip')
+        except _ipam.IPAMError as exc:
+            raise PlanError(str(exc)) from None
+        default['subnet'] = str(address.cidr)
+        default['gateway'] = str(address.ip)
+    for key in ('mtu', 'icc'):
+        if daemon.get(key) is not None:
+            default[key] = daemon[key]
+    default.update({k: v for k, v in nets.get(DEFAULT_NETWORK, {}).items() if k != 'option'})
+    nets[DEFAULT_NETWORK] = default
+
+    for c in normalized:
+        if c['state'] == 'present' and c['network_mode'] == 'bridge':
+            for n in c['networks']:
+                if n['name'] not in nets or nets[n['name']]['state'] != 'present':
+                    raise PlanError("%s.networks: network '%s' is not among bridge_network_networks (present)"
+                                    % (c['option'], n['name']))
+
+    out_networks = []
+    absent_networks = []
+    for name in order:
+        net = nets[name]
+        if net['state'] == 'absent':
+            absent_networks.append(name)
+            continue
+        params = {k: net[k] for k in NETWORK_PASS if net.get(k) is not None}
+        params['name'] = name
+        if daemon.get('default_address_pools') and 'subnet' not in params and 'address_pools' not in params:
+            params['address_pools'] = daemon['default_address_pools']
+        if daemon.get('ip_forward') is not None:
+            params['ip_forward'] = daemon['ip_forward']
+        if daemon.get('iptables') is not None:
+            params['firewall'] = daemon['iptables']
+        params['endpoints'] = bridge_endpoints(normalized, name)
+        out_networks.append(params)
+
+    namespaces, shared, absent = [], [], []
+    for c in normalized:
+        if c['state'] == 'absent' or c['network_mode'] == 'host':
+            absent.append(c['name'])
+            continue
+        params = {'name': c['name']}
+        if c['share_with']:
+            params['share_with'] = c['share_with']
+        if c['hostname']:
+            params['hostname'] = c['hostname']
+        if c['dns'] or c['dns_search']:
+            params['dns'] = c['dns']
+            params['dns_search'] = c['dns_search']
+        (shared if c['share_with'] else namespaces).append(params)
+    return {'containers': normalized, 'networks': out_networks, 'namespaces': namespaces, 'shared': shared,
+            'absent_namespaces': absent, 'absent_networks': absent_networks}
+
+
+class FilterModule:
+    def filters(self):
+        return {'bridge_plan': bridge_plan, 'bridge_endpoints': bridge_endpoints}
