@@ -7,14 +7,18 @@ export PY_COLORS := 0
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: setup lab test units sanity lint integration integration-deb molecule clean
+.PHONY: setup lab bridge-lab test units sanity lint integration integration-deb molecule clean
 
 setup:
 	@bash hack/setup.sh
 
-# Two emulated hosts, the netns and veth_pair modules at work on them, then teardown.
+# The seed's two-host macvlan lab on emulated hosts, its connectivity matrix checked, then teardown.
 lab: setup
-	@bash hack/lab.sh
+	@bash hack/lab.sh macvlan
+
+# The seeds' bridge experiments (default bridge, custom_network, isolation, -p, MASQUERADE, modes).
+bridge-lab: setup
+	@bash hack/lab.sh bridge
 
 # Every test: unit, sanity, lint (ansible-lint, yamllint, collection docs), integration (pyroute2 newest
 # and Debian's 0.7.2, as root), Molecule. Runs every stage, then a summary; fails if any stage failed.

@@ -49,7 +49,8 @@ for stage in "${stages[@]}"; do
     integration) run_stage integration pytest_in .venv tests/integration ;;
     integration-deb) run_stage integration-deb pytest_in .venv-deb tests/integration ;;
     molecule) run_stage molecule molecule test --all ;;
-    lab) run_stage lab env HOSTNET_LAB_DIR=/tmp/hostnet-lab/make-test-lab bash hack/lab.sh ;;
+    lab) run_stage lab env HOSTNET_LAB_DIR=/tmp/hostnet-lab/make-test-lab bash hack/lab.sh macvlan
+         run_stage bridge-lab env HOSTNET_LAB_DIR=/tmp/hostnet-lab/make-test-bridge-lab bash hack/lab.sh bridge ;;
     *) echo "unknown stage $stage"; failed=$((failed + 1)); failures+=("$stage") ;;
   esac
 done
