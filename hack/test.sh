@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make test: every stage runs even when an earlier one fails; the summary says which failed.
-# Usage: hack/test.sh [stage...]   stages: units sanity lint integration integration-deb molecule lab
+# Usage: hack/test.sh [stage...]   stages: units sanity lint integration integration-deb integrations molecule lab
+# (integrations runs integration and integration-deb side by side)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integration integration-deb molecule lab)
+[ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integrations molecule lab)
 passed=0; failed=0; failures=(); timings=()
 started=$SECONDS
 
@@ -18,6 +19,31 @@ run_stage() {
     failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - start)) s)"
   fi
   timings+=("$name=$((SECONDS - start))s")
+}
+
+# Two stages at once (the integration suites spend most of their time waiting on packets and ansible-playbook):
+# each one's output is buffered and printed whole when both are done.
+run_pair() {  # name1 "cmd1 ..." name2 "cmd2 ..."
+  local dir; dir=$(mktemp -d)
+  local names=("$1" "$3") cmds=("$2" "$4") pids=() i
+  for i in 0 1; do
+    ( start=$SECONDS; bash -c "${cmds[$i]}" >"$dir/$i.log" 2>&1; rc=$?; echo "$rc $((SECONDS - start))" >"$dir/$i.rc" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for i in 0 1; do
+    local rc secs
+    read -r rc secs <"$dir/$i.rc"
+    echo "=== ${names[$i]} (in parallel with ${names[$((1 - i))]})"
+    cat "$dir/$i.log"
+    if [ "$rc" -eq 0 ]; then
+      passed=$((passed + 1)); echo "=== ${names[$i]}: ok ($secs s)"
+    else
+      failed=$((failed + 1)); failures+=("${names[$i]}"); echo "=== ${names[$i]}: FAILED ($secs s)"
+    fi
+    timings+=("${names[$i]}=${secs}s")
+  done
+  rm -rf "$dir"
 }
 
 pytest_in() {  # venv, then pytest arguments
@@ -48,6 +74,8 @@ for stage in "${stages[@]}"; do
           run_stage docs-lint antsibull-docs lint-collection-docs --plugin-docs .build/collections/ansible_collections/hostnet/containers ;;
     integration) run_stage integration pytest_in .venv tests/integration ;;
     integration-deb) run_stage integration-deb pytest_in .venv-deb tests/integration ;;
+    integrations) export -f pytest_in
+                  run_pair integration "pytest_in .venv tests/integration" integration-deb "pytest_in .venv-deb tests/integration" ;;
     molecule) run_stage molecule molecule test --all ;;
     lab) run_stage lab env HOSTNET_LAB_DIR=/tmp/hostnet-lab/make-test-lab bash hack/lab.sh macvlan
          run_stage bridge-lab env HOSTNET_LAB_DIR=/tmp/hostnet-lab/make-test-bridge-lab bash hack/lab.sh bridge ;;
