@@ -15,9 +15,8 @@ import json
 import re
 from collections.abc import Mapping
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain
 
 try:
     import jmespath
@@ -33,20 +32,6 @@ NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name',
 NETWORK_KEYS = ('name', 'state') + NETWORK_PASS
 # The query bridge_endpoints runs: the present containers in bridge mode attached to the network.
 ENDPOINTS_QUERY = "[?state=='present' && network_mode=='bridge'] | [?networks[?name==%s]]"
-
-
-class PlanError(AnsibleFilterError):
-    pass
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _str_list(value, option):

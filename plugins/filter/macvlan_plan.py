@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain
 
 REQUEST_FACT = 'macvlan_network_request'
 SHIM = ':shim'  # never a container name: namespace names cannot hold ':'
@@ -25,21 +24,6 @@ STATES = ('present', 'absent')
 NETWORK_KEYS = ('name', 'state', 'parent', 'mode', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'host_shim')
 ENDPOINT_KEYS = ('name', 'ip', 'mac', 'ifname', 'aliases')
 SEGMENT_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
-
-
-class PlanError(AnsibleFilterError):
-    pass
-
-
-def _plain(value):
-    """Templated data as plain dicts, lists and strings."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _where(host, option):

@@ -27,17 +27,8 @@ options:
     type: str
 requirements:
   - jmespath on the managed host, only for O(query).
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; nothing to diff.
-  platform:
-    support: full
-    platforms: linux
-    description: Target OS/families that can be operated against.
+extends_documentation_fragment:
+  - hostnet.containers._read_only
 '''
 
 EXAMPLES = r'''
