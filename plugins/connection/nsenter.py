@@ -28,6 +28,7 @@ notes:
   - The remote user is ignored; commands run as the user running C(ansible-playbook), inside the target.
 extends_documentation_fragment:
   - connection_pipelining
+  - hostnet.containers._controller.connection
 options:
   pid_file:
     description:

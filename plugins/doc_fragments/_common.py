@@ -13,8 +13,10 @@ options: {}
 requirements:
   - Linux, run as root on the managed host.
   - python >= 3.9 on the managed host.
-  - pyroute2 (0.7.x or newer) on the managed host (Debian 12 package C(python3-pyroute2) is 0.7.2).
-  - netaddr on the managed host (Debian/Ubuntu package C(python3-netaddr)).
+  - pyroute2 0.7.2 or newer on the managed host, for the Python that runs the module (package C(python3-pyroute2)
+    on Debian, Ubuntu and Fedora; Debian 12 has 0.7.2).
+  - netaddr on the managed host, for the Python that runs the module (package C(python3-netaddr)).
+  - The P(hostnet.containers.host_requirements#role) role (run by the network roles) installs both when missing.
 attributes:
   check_mode:
     support: full

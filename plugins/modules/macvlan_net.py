@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: macvlan_net
 short_description: Docker-style macvlan network and its endpoints, without a daemon
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Creates a macvlan network the way C(docker network create -d macvlan) does and connects containers (named network
     namespaces) to it, in one call for all of them. Each endpoint is a macvlan child of O(parent), created directly inside

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: nat_rule
 short_description: One NAT rule owned by the collection (masquerade, SNAT, or a published port)
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Adds a masquerade, SNAT or DNAT rule to the host's firewall, reconciled with every managed network and every other
     nat_rule in one transaction (iptables C(HOSTNET-*) chains or the nftables C(hostnet) table). Rules the collection

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: probe
 short_description: Check a topology with packets - ping, TCP connect or name lookup from a container or the host
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - From a container (a named network namespace) or the host, sends a ping, opens a TCP connection or looks up a
     name, and compares what the network did with O(expect). The task fails when the network disagrees, so a play,
