@@ -7,7 +7,7 @@ export PY_COLORS := 0
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: setup lab bridge-lab test units sanity lint integration integration-deb molecule clean
+.PHONY: setup lab bridge-lab release test units sanity lint integration integration-deb molecule clean
 
 setup:
 	@bash hack/setup.sh
@@ -20,8 +20,15 @@ lab: setup
 bridge-lab: setup
 	@bash hack/lab.sh bridge
 
-# Every test: unit, sanity, lint (ansible-lint, yamllint, collection docs), integration (pyroute2 newest
-# and Debian's 0.7.2, as root), Molecule. Runs every stage, then a summary; fails if any stage failed.
+# The release as users get it: the tarball built and checked, installed into a fresh collections path, its docs
+# rendered and its execution environment metadata read by ansible-builder, then both labs and an SSH smoke test
+# run from that installed copy (hack/release.sh).
+release: setup
+	@bash hack/release.sh all
+
+# Every test: unit (ansible-test, and Debian's pyroute2), sanity, lint (ansible-lint, yamllint, collection docs,
+# changelog), integration (pyroute2 newest and Debian's 0.7.2, as root), Molecule, release. Runs every stage,
+# then a summary; fails if any stage failed.
 test: setup
 	@bash hack/test.sh
 

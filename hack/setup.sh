@@ -13,8 +13,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ansible-test sanity runs the shellcheck program on hack/*.sh and skips that test (only a warning) without it.
+# openssh-server is for the SSH smoke test (hack/ssh_smoke.py), which starts its own sshd inside an emulated host.
 APT_PACKAGES=(iproute2 iptables nftables iputils-ping util-linux procps rsync git make shellcheck
-              python3 python3-venv python3-pip python3-pyroute2 python3-netaddr python3-pytest python3-jmespath)
+              python3 python3-venv python3-pip python3-pyroute2 python3-netaddr python3-pytest python3-jmespath
+              openssh-server openssh-client)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -23,8 +25,27 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Installing openssh-server must not start an sshd on this machine, now or at boot: Debian's ssh service
+  # never starts while /etc/ssh/sshd_not_to_be_run exists, and a policy-rc.d that says 101 stops the package
+  # scripts from starting any service during this install (one already there is left as it is).
+  if [[ " ${missing[*]} " == *" openssh-server "* ]]; then
+    mkdir -p /etc/ssh
+    touch /etc/ssh/sshd_not_to_be_run
+  fi
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# hostnet.containers hack/setup.sh: no service starts during its apt-get install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
+  sshd_before=$(pgrep -x sshd | sort || true)
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  sshd_new=$(comm -13 <(echo "$sshd_before") <(pgrep -x sshd | sort || true) | grep . || true)
+  if [ -n "$sshd_new" ]; then
+    echo "setup: FAILED, the install started sshd (pid $sshd_new) on this machine" >&2
+    exit 1
+  fi
 fi
 
 PY=/usr/bin/python3

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # make test: every stage runs even when an earlier one fails; the summary says which failed.
-# Usage: hack/test.sh [stage...]   stages: units sanity lint integration integration-deb integrations molecule lab
-# (integrations runs integration and integration-deb side by side)
+# Usage: hack/test.sh [stage...]   stages: units sanity lint integration integration-deb integrations molecule release
+# (integrations runs integration and integration-deb side by side; release builds the tarball, installs it into a
+# fresh collections path and runs the labs and the SSH smoke test from there, see hack/release.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integrations molecule lab)
+[ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integrations molecule release)
 passed=0; failed=0; failures=(); timings=()
 started=$SECONDS
 
@@ -51,6 +52,20 @@ pytest_in() {  # venv, then pytest arguments
   "$venv/bin/python" -m pytest -p no:cacheprovider -q "$@"
 }
 
+# The fragments lint, and CHANGELOG.rst is what antsibull-changelog generates from changelogs/changelog.yaml.
+changelog_lint() {
+  antsibull-changelog lint || return 1
+  antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml || return 1
+  local tmp; tmp=$(mktemp -d)
+  cp -r changelogs galaxy.yml CHANGELOG.rst "$tmp/"
+  (cd "$tmp" && antsibull-changelog generate --is-collection >/dev/null) || { rm -rf "$tmp"; return 1; }
+  if ! diff -u CHANGELOG.rst "$tmp/CHANGELOG.rst"; then
+    echo "changelog-lint: CHANGELOG.rst is not what antsibull-changelog generate writes from changelogs/changelog.yaml"
+    rm -rf "$tmp"; return 1
+  fi
+  rm -rf "$tmp"
+}
+
 # The machine's own network namespace, read only (counters and lifetimes left out), to prove no stage changed it.
 host_netns() {
   {
@@ -66,19 +81,24 @@ before=$(host_netns)
 
 for stage in "${stages[@]}"; do
   case $stage in
-    units) run_stage units pytest_in .venv tests/unit
+    units) run_stage units bash hack/ansible_test.sh units
            run_stage units-deb pytest_in .venv-deb tests/unit ;;
-    sanity) run_stage sanity bash hack/sanity.sh ;;
+    sanity) run_stage sanity bash hack/ansible_test.sh sanity ;;
     lint) run_stage ansible-lint ansible-lint --offline
           run_stage yamllint yamllint --strict .
-          run_stage docs-lint antsibull-docs lint-collection-docs --plugin-docs .build/collections/ansible_collections/hostnet/containers ;;
+          run_stage docs-lint antsibull-docs lint-collection-docs --plugin-docs .build/collections/ansible_collections/hostnet/containers
+          run_stage changelog-lint changelog_lint ;;
     integration) run_stage integration pytest_in .venv tests/integration ;;
     integration-deb) run_stage integration-deb pytest_in .venv-deb tests/integration ;;
     integrations) export -f pytest_in
                   run_pair integration "pytest_in .venv tests/integration" integration-deb "pytest_in .venv-deb tests/integration" ;;
     molecule) run_stage molecule molecule test --all ;;
-    lab) run_stage lab env HOSTNET_LAB_DIR=/tmp/hostnet-lab/make-test-lab bash hack/lab.sh macvlan
-         run_stage bridge-lab env HOSTNET_LAB_DIR=/tmp/hostnet-lab/make-test-bridge-lab bash hack/lab.sh bridge ;;
+    release) release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
+             run_stage release-build bash hack/release.sh build "$release_dir"
+             run_stage lab bash hack/release.sh lab "$release_dir"
+             run_stage bridge-lab bash hack/release.sh bridge-lab "$release_dir"
+             run_stage ssh-smoke bash hack/release.sh ssh "$release_dir"
+             rm -rf "$release_dir" ;;
     *) echo "unknown stage $stage"; failed=$((failed + 1)); failures+=("$stage") ;;
   esac
 done
