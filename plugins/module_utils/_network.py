@@ -228,6 +228,12 @@ class BridgeNetwork:
         self.doc = doc
         prefix = pool.subnet.prefixlen
         host = self.host
+        stored_eps = (self.stored or {}).get('endpoints') or {}
+        for cname in sorted(set(stored_eps) - set(doc['endpoints'])):
+            self._plan_disconnect(cname, stored_eps[cname])
+        # The network's state is written before anything is created (and after what is removed), so a run killed
+        # part-way leaves a state that names everything it may have made: the id, and so the bridge and veth names.
+        write_at = len(self.plan.steps)
         br = _netlink.link(host, doc['bridge'])
         if br is not None and br['kind'] != 'bridge':
             raise _netlink.HostnetError("bridge_name '%s': an interface with that name exists and is a %s, not a bridge"
@@ -250,16 +256,14 @@ class BridgeNetwork:
                           lambda: host.addr('add', index=_index(host, doc['bridge']), address=doc['gateway'], prefixlen=prefix))
         if br is None or not br['up']:
             self.plan.add('set %s up' % doc['bridge'], lambda: host.link('set', index=_index(host, doc['bridge']), state='up'))
-        stored_eps = (self.stored or {}).get('endpoints') or {}
-        for cname in sorted(set(stored_eps) - set(doc['endpoints'])):
-            self._plan_disconnect(cname, stored_eps[cname])
         for cname, ep in doc['endpoints'].items():
             self._plan_endpoint(cname, ep, prefix, doc)
         before = _public(self.stored)
         if self.stored != doc:
-            self.plan.add('write network state %s' % self.name, lambda: _store.save(KIND, self.name, doc, self.root),
-                          (lambda old=self.stored: _store.save(KIND, self.name, old, self.root)) if self.stored else
-                          (lambda: _store.delete(KIND, self.name, self.root)))
+            # Planning the endpoints filled in their interface names: the document is complete now.
+            self.plan.insert(write_at, 'write network state %s' % self.name, lambda: _store.save(KIND, self.name, doc, self.root),
+                             (lambda old=self.stored: _store.save(KIND, self.name, old, self.root)) if self.stored else
+                             (lambda: _store.delete(KIND, self.name, self.root)))
         self._plan_firewall(doc)
         self._plan_names(doc)
         return before, _public(doc)
@@ -298,6 +302,10 @@ class BridgeNetwork:
                           lambda: _netlink.create_netns(cname), lambda: (ns.forget(cname), _netlink.remove_netns(cname)))
             self.plan.add('set lo up in %s' % cname, lambda: ns.ipr(cname).link('set', index=_index(ns.ipr(cname), 'lo'), state='up'))
             created_ns = True
+        else:
+            lo = _netlink.link(ns.ipr(cname), 'lo')
+            if lo is not None and not lo['up']:
+                self.plan.add('set lo up in %s' % cname, lambda: ns.ipr(cname).link('set', index=lo['index'], state='up'))
         hl = _netlink.link(host, ep['veth'])
         pl = None
         if not created_ns and hl is not None:
@@ -322,16 +330,20 @@ class BridgeNetwork:
                 cipr = ns.ipr(cname)
                 host.link('add', ifname=ep['veth'], kind='veth', mtu=doc['mtu'], master=_index(host, doc['bridge']),
                           peer={'ifname': ep['ifname'], 'net_ns_fd': ns.fd(cname), 'address': ep['mac'], 'mtu': doc['mtu']})
-                veth = _index(host, ep['veth'])
-                # Hairpin: a container reaching its own published port through the host's address gets the
-                # answer back through the port it came in on (Docker does this without its userland proxy).
-                _netlink.set_hairpin(host, veth)
-                host.link('set', index=veth, state='up')
-                idx = _index(cipr, ep['ifname'])
-                cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
-                cipr.link('set', index=idx, state='up')
-                if first:
-                    cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=idx)
+                try:
+                    veth = _index(host, ep['veth'])
+                    # Hairpin: a container reaching its own published port through the host's address gets the
+                    # answer back through the port it came in on (Docker does this without its userland proxy).
+                    _netlink.set_hairpin(host, veth)
+                    host.link('set', index=veth, state='up')
+                    idx = _index(cipr, ep['ifname'])
+                    cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
+                    cipr.link('set', index=idx, state='up')
+                    if first:
+                        cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=idx)
+                except BaseException:
+                    _delete_link(host, ep['veth'])  # the pair this step made: the step leaves all or nothing
+                    raise
 
             self.plan.add('connect %s to %s: %s %s/%d via %s' % (cname, self.name, ep['ifname'], ep['ip'], prefix, ep['veth']),
                           connect, lambda ep=ep: _delete_link(host, ep['veth']))
@@ -382,10 +394,11 @@ class BridgeNetwork:
             self._plan_disconnect(cname, eps[cname])
         if _netlink.link(host, stored['bridge']) is not None:
             self.plan.add('delete bridge %s' % stored['bridge'], lambda: _delete_link(host, stored['bridge']))
-        self.plan.add('remove network state %s' % self.name, lambda: _store.delete(KIND, self.name, self.root),
-                      lambda: _store.save(KIND, self.name, stored, self.root))
         self._plan_firewall(None)
         self._plan_names(None)
+        # Last: while the state is there, a rerun of a run killed part-way finds what is left to remove.
+        self.plan.add('remove network state %s' % self.name, lambda: _store.delete(KIND, self.name, self.root),
+                      lambda: _store.save(KIND, self.name, stored, self.root))
         return _public(stored), None
 
 
@@ -427,19 +440,29 @@ def names_by_container(networks):
 
 
 def _write_text(path, content):
+    """Replace a file atomically (None removes it, and its folder once empty); a failure leaves it as it was."""
+    folder = os.path.dirname(path)
+    tmp = path + '.tmp'
     if content is None:
-        if os.path.exists(path):
-            os.unlink(path)
-        folder = os.path.dirname(path)
+        for name in (tmp, path):
+            if os.path.exists(name):
+                os.unlink(name)
         if os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)
         return
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(content)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    made = not os.path.isdir(folder)
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    try:
+        with open(tmp, 'w') as f:
+            f.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if made and not os.listdir(folder):
+            os.rmdir(folder)
+        raise
 
 
 def plan_names(plan, old_networks, new_networks, etc_dir=ETC_NETNS):

@@ -262,12 +262,17 @@ def interfaces(ipr):
 
 def write_file(path, content):
     tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, 'w') as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):  # a failed write leaves the file as it was, and no temporary copy
+            os.unlink(tmp)
+        raise
 
 
 def remove_file(path, folder_created):
