@@ -531,11 +531,26 @@ class Iptables:
         nft = 'nf_tables' in _run(['iptables', '-V'])
         rec = _store.load(FW_KIND, 'iptables', self.root) or {}
         created = {tuple(obj) for obj in rec.get('created') or []}
-        before = nft_objects() if nft else set()
         data = self.restore_input(rules)
+        if rec.get('pending') is not None:
+            # A run was killed between its restore and recording what the restore created: what existed before that
+            # restore is in the record, so its creations are still found.
+            before = {tuple(obj) for obj in rec['pending']}
+        else:
+            before = nft_objects() if nft else set()
+            if nft and data:
+                _store.save(FW_KIND, 'iptables', dict(rec, pending=sorted(list(obj) for obj in before)), self.root)
         self._current = None
         if data:
-            _run(['iptables-restore', '--noflush', '-w', '10'], data)
+            try:
+                _run(['iptables-restore', '--noflush', '-w', '10'], data)
+            except FirewallError:
+                if rec.get('pending') is None and nft:  # the restore changed nothing: the record is as it was
+                    if rec:
+                        _store.save(FW_KIND, 'iptables', rec, self.root)
+                    else:
+                        _store.delete(FW_KIND, 'iptables', self.root)
+                raise
         if nft:
             after = nft_objects()
             created = {obj for obj in created | (after - before) if obj in after}
@@ -552,11 +567,15 @@ class Iptables:
         self._current = None
         if created:
             _store.save(FW_KIND, 'iptables', {'created': sorted(list(obj) for obj in created)}, self.root)
-        elif rec:
+        elif rec or (nft and data):
             _store.delete(FW_KIND, 'iptables', self.root)
 
     def forget(self):
         self._current = None
+
+    def interrupted(self):
+        """True when a run was killed between a restore and recording what it created: apply again to finish."""
+        return (_store.load(FW_KIND, 'iptables', self.root) or {}).get('pending') is not None
 
 
 def nft_objects():
@@ -683,6 +702,10 @@ class Nftables:
     def forget(self):
         self._listing = None
 
+    @staticmethod
+    def interrupted():
+        return False  # one nft transaction, and the record of it is compared on every run (differs)
+
 
 def _hash(text):
     return hashlib.sha256(text.encode()).hexdigest()
@@ -718,7 +741,7 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
         new_rules = desired_rules(new_networks, new_nats, name)
         if name == 'iptables' and not new_rules and not be.read():
             continue
-        if not be.differs(new_rules):
+        if not be.differs(new_rules) and not be.interrupted():
             continue
         old_rules = desired_rules(old_networks, old_nats, name)
         before = be.owned()
@@ -726,7 +749,7 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
         changes[name] = {'before': before, 'after': after}
         plan_.add('apply %s rule set (%d rules)' % (name, len(new_rules)),
                   lambda be=be, rules=new_rules: be.apply(rules),
-                  lambda be=be, rules=old_rules: (be.forget(), be.apply(rules)))
+                  lambda be=be, rules=old_rules: (be.forget(), be.apply(rules)), undo_partial=True)
     _plan_sysctls(plan_, ns, new_networks, root)
     return changes
 
@@ -746,6 +769,13 @@ def _plan_sysctls(plan_, ns, networks, root):
         current = _netlink.read_sysctl(ns, None, key)
         if current != value and '/conf/' not in key and key not in new_saved:
             new_saved[key] = current
+    # The values to restore are recorded before they are changed, and forgotten only after they are restored,
+    # so a run killed in between still knows them.
+    grown = dict(new_saved)
+    if grown != saved:
+        plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(grown)),
+                  lambda: _store.save(FW_KIND, 'sysctls', {'before': grown}, root),
+                  (lambda: _store.save(FW_KIND, 'sysctls', rec, root)) if rec else (lambda: _store.delete(FW_KIND, 'sysctls', root)))
     for key, value in sorted(want.items()):
         exists = _netlink.sysctl_exists(ns, None, key)
         if exists and _netlink.read_sysctl(ns, None, key) == value:
@@ -765,8 +795,9 @@ def _plan_sysctls(plan_, ns, networks, root):
                       lambda key=key, old=old: _netlink.write_sysctl(ns, None, key, old),
                       lambda key=key, cur=cur: _netlink.write_sysctl(ns, None, key, cur))
         new_saved.pop(key, None)
-    if new_saved != saved:
+    if new_saved != grown:
         plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(new_saved)) if new_saved else 'forget recorded sysctls',
                   (lambda: _store.save(FW_KIND, 'sysctls', {'before': new_saved}, root)) if new_saved else
                   (lambda: _store.delete(FW_KIND, 'sysctls', root)),
-                  (lambda: _store.save(FW_KIND, 'sysctls', rec, root)) if rec else (lambda: _store.delete(FW_KIND, 'sysctls', root)))
+                  (lambda: _store.save(FW_KIND, 'sysctls', {'before': grown}, root)) if grown else
+                  (lambda: _store.delete(FW_KIND, 'sysctls', root)))
