@@ -314,6 +314,13 @@ class BridgeNetwork:
             if pl is not None and (pl['kind'] != 'veth' or pl['link'] != hl['index'] or (ep['ifname'] and pl['ifname'] != ep['ifname'])):
                 pl = None
         if hl is not None and pl is None:
+            bridge = _netlink.link(host, doc['bridge'])
+            if hl['kind'] != 'veth' or bridge is None or hl['master'] != bridge['index']:
+                # Not a port of this network: someone else's interface that happens to have the name. Never touch it.
+                raise _netlink.HostnetError("endpoints[%s]: the host already has an interface %s (a %s%s) that this network "
+                                            "did not make, and the endpoint's host end needs that name; rename or remove it"
+                                            % (cname, ep['veth'], hl['kind'] or 'device',
+                                               '' if hl['master'] is None else ' on %s' % _netlink.ifname_of(host, hl['master'])))
             self.plan.add('delete %s (its peer is not in %s)' % (ep['veth'], cname), lambda: _delete_link(host, ep['veth']))
             hl = None
         if hl is None:
