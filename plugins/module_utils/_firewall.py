@@ -671,7 +671,7 @@ class Nftables:
         text, user = self.listing()
         script = self.script(rules, user)
         if script is None:
-            return bool(text)
+            return bool(text) or bool(self.recorded())  # the record outlived the table: a run was killed in between
         rec = self.recorded()
         return rec.get('script') != _hash(script) or rec.get('listing') != _hash(text)
 
