@@ -90,8 +90,7 @@ class MacvlanNetwork:
         p = self.p
         stored = self.stored or {}
         name = self.name
-        if not name or '/' in name or len(name) > 64 or name in ('.', '..', 'host', 'none'):
-            raise _ipam.IPAMError('name', name, 'is not a valid network name')
+        _network.check_network_name(name, 'macvlan')
         if self.stored is not None and self.stored.get('driver') != 'macvlan':
             raise _ipam.IPAMError('name', name, 'is already a %s network' % self.stored.get('driver', 'bridge'))
         if p['mode'] not in MODES:
@@ -106,7 +105,7 @@ class MacvlanNetwork:
             taken = _network.taken_subnets(self.host, self.others) + [_network.DEFAULT_BIP]
             subnet = _ipam.next_free_subnet(taken, p.get('address_pools'), 'address_pools')
         _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in self.others.items()}, name)
-        pool = _ipam.AddressPool(str(subnet), p['gateway'], p['ip_range'], p['aux_addresses'])
+        pool = _ipam.AddressPool(str(subnet), *_network.pool_settings(p, stored, subnet))
         parent_link = _netlink.link(self.host, parent) if made is None else None
         if parent_link:
             parent_mtu = parent_link['mtu']

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
@@ -41,6 +42,25 @@ def endpoint_id(network_id, container):
 def veth_name(network_id, container):
     # Docker names the host end veth + 7 hex; derive it so reruns find the same link.
     return 'veth' + endpoint_id(network_id, container)[:7]
+
+
+# Docker's network names: a letter or digit, then letters, digits, '_', '.' or '-' (also this network's state file name).
+NETWORK_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+
+
+def check_network_name(name, driver):
+    """Fail (IPAMError naming the option and value) on a name Docker would refuse or that is Docker's own."""
+    if not isinstance(name, str) or not NETWORK_NAME_RE.match(name) or name in ('host', 'none'):
+        raise _ipam.IPAMError('name', name, "is not a valid network name (1-64 letters, digits, '_', '.' or '-', starting "
+                              "with a letter or digit; 'host' and 'none' are Docker's, not %s networks)" % driver)
+
+
+def pool_settings(params, stored, subnet):
+    """gateway, ip_range and aux_addresses: as given, or, when omitted on an unchanged subnet, as the network has them
+    (like the subnet: a rerun that only lists containers keeps the network's IPAM, as docker network connect does)."""
+    same = bool(stored) and stored.get('subnet') == str(subnet)
+    return [params[key] if params[key] is not None or not same else stored.get(key)
+            for key in ('gateway', 'ip_range', 'aux_addresses')]
 
 
 def taken_subnets(ipr, others):
@@ -77,8 +97,9 @@ class BridgeNetwork:
         p = self.p
         stored = self.stored or {}
         name = self.name
-        if not name or '/' in name or len(name) > 64 or name in ('.', '..', 'host', 'none'):
-            raise _ipam.IPAMError('name', name, "is not a valid network name ('host' and 'none' are Docker's, not bridges)")
+        check_network_name(name, 'bridge')
+        if self.stored is not None and self.stored.get('driver', 'bridge') != 'bridge':
+            raise _ipam.IPAMError('name', name, 'is already a %s network (manage it with macvlan_net)' % self.stored['driver'])
         net_id = stored.get('id') or new_id(name)
         bridge = p['bridge_name'] or stored.get('bridge') or (DEFAULT_BRIDGE if name == DEFAULT_NETWORK else 'br-' + net_id[:12])
         _ipam.validate_ifname(bridge, 'bridge_name')
@@ -99,7 +120,7 @@ class BridgeNetwork:
                 taken.append(DEFAULT_BIP)
             subnet = _ipam.next_free_subnet(taken, p.get('address_pools'), 'address_pools')
         _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in self.others.items()}, name)
-        pool = _ipam.AddressPool(str(subnet), p['gateway'], p['ip_range'], p['aux_addresses'])
+        pool = _ipam.AddressPool(str(subnet), *pool_settings(p, stored, subnet))
         if p['mtu'] is not None and not 68 <= p['mtu'] <= 65535:
             raise _ipam.IPAMError('mtu', p['mtu'], 'must be between 68 and 65535')
         host_ip = p.get('host_binding_ipv4') or '0.0.0.0'
@@ -393,6 +414,8 @@ class BridgeNetwork:
         host = self.host
         if stored is None:
             return None, None
+        if stored.get('driver', 'bridge') != 'bridge':
+            raise _ipam.IPAMError('name', self.name, 'is a %s network, not a bridge one (manage it with macvlan_net)' % stored['driver'])
         eps = stored.get('endpoints') or {}
         if eps and not self.p['force']:
             raise _netlink.HostnetError("name '%s': network has active endpoints (%s); disconnect them or set force: true"
