@@ -71,6 +71,7 @@ NFT_CHAINS = {
 }
 
 IP_FORWARD = 'net/ipv4/ip_forward'
+ACCEPT_REDIRECTS = 'net/ipv4/conf/all/accept_redirects'
 BRIDGE_NF = 'net/bridge/bridge-nf-call-iptables'
 
 
@@ -754,6 +755,39 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
     return changes
 
 
+def _is_forward_side_effect(key):
+    return key == ACCEPT_REDIRECTS or (key.startswith('net/ipv4/conf/') and key.endswith('/forwarding'))
+
+
+def forward_side_effects(ns, forward):
+    """{key: value now} of the knobs that writing ``forward`` to ip_forward would overwrite with something else.
+
+    The kernel (devinet.c, inet_forward_change) sets conf/all/accept_redirects to the opposite of ip_forward and
+    conf/default and every device's forwarding to it; a user's own values there are kept aside and put back.
+    """
+    kernel = {ACCEPT_REDIRECTS: '0' if forward == '1' else '1'}
+    try:
+        devices = os.listdir('/proc/sys/net/ipv4/conf')
+    except OSError:
+        devices = []
+    for dev in devices:
+        if dev != 'all':
+            kernel['net/ipv4/conf/%s/forwarding' % dev] = forward
+    out = {}
+    for key, value in kernel.items():
+        if _netlink.sysctl_exists(ns, None, key):
+            current = _netlink.read_sysctl(ns, None, key)
+            if current != value:
+                out[key] = current
+    return out
+
+
+def _write_sysctls(ns, values):
+    for key, value in sorted(values.items(), key=lambda kv: kv[0] != IP_FORWARD):  # ip_forward first: it resets the rest
+        if _netlink.sysctl_exists(ns, None, key):
+            _netlink.write_sysctl(ns, None, key, value)
+
+
 def _plan_sysctls(plan_, ns, networks, root):
     want = desired_sysctls(networks)
     rec = _store.load(FW_KIND, 'sysctls', root) or {}
@@ -769,6 +803,10 @@ def _plan_sysctls(plan_, ns, networks, root):
         current = _netlink.read_sysctl(ns, None, key)
         if current != value and '/conf/' not in key and key not in new_saved:
             new_saved[key] = current
+            if key == IP_FORWARD:
+                # What restoring ip_forward later would not bring back by itself (a user's own per-device values).
+                for side, old in forward_side_effects(ns, current).items():
+                    new_saved.setdefault(side, old)
     # The values to restore are recorded before they are changed, and forgotten only after they are restored,
     # so a run killed in between still knows them.
     grown = dict(new_saved)
@@ -782,14 +820,20 @@ def _plan_sysctls(plan_, ns, networks, root):
             continue
         # A bridge this run creates has no conf/ entry yet: the step writes it once the bridge exists.
         old = _netlink.read_sysctl(ns, None, key) if exists else None
+        undo = None
+        if old is not None:
+            before = dict(forward_side_effects(ns, old) if key == IP_FORWARD else {}, **{key: old})
+            undo = lambda before=before: _write_sysctls(ns, before)  # noqa: E731
         plan_.add('set %s = %s' % (key.replace('/', '.'), value),
-                  lambda key=key, value=value: _netlink.write_sysctl(ns, None, key, value),
-                  (lambda key=key, old=old: _netlink.write_sysctl(ns, None, key, old)) if old is not None else None)
-    for key in sorted(saved):
-        if key in want:
+                  lambda key=key, value=value: _netlink.write_sysctl(ns, None, key, value), undo)
+    restoring_forward = IP_FORWARD in saved and IP_FORWARD not in want
+    for key in sorted(saved, key=lambda k: (k != IP_FORWARD, k)):  # ip_forward first: writing it resets the others
+        if key in want or (_is_forward_side_effect(key) and not restoring_forward):
             continue
         old = saved[key]
-        if _netlink.sysctl_exists(ns, None, key) and _netlink.read_sysctl(ns, None, key) != old:
+        exists = _netlink.sysctl_exists(ns, None, key)
+        # A knob ip_forward resets is written whatever it reads now: it reads what ip_forward will overwrite.
+        if exists and (_netlink.read_sysctl(ns, None, key) != old or _is_forward_side_effect(key)):
             cur = _netlink.read_sysctl(ns, None, key)
             plan_.add('restore %s = %s (no network needs it now)' % (key.replace('/', '.'), old),
                       lambda key=key, old=old: _netlink.write_sysctl(ns, None, key, old),
