@@ -119,7 +119,15 @@ def plan_result(module, plan, before, after, **extra):
     result = {'changed': bool(plan), 'before': before, 'after': after, 'commands': plan.commands}
     result.update(extra)
     if module._diff:  # pylint: disable=protected-access
-        result['diff'] = {'before': before or {}, 'after': after or {}}
+        diff_before, diff_after = dict(before or {}), dict(after or {})
+        # Drift in the kernel or the firewall leaves the declared documents equal: the rule lines that differ and
+        # the changes the run makes say what drifted.
+        for backend_name, lines in sorted((extra.get('firewall') or {}).items()):
+            diff_before.setdefault('firewall_rules', {})[backend_name] = lines['before']
+            diff_after.setdefault('firewall_rules', {})[backend_name] = lines['after']
+        result['diff'] = {'before': diff_before, 'after': diff_after}
+        if plan:
+            result['diff']['prepared'] = 'changes:\n' + ''.join('  - %s\n' % text for text in plan.commands)
     return result
 
 
