@@ -820,12 +820,10 @@ def _plan_sysctls(plan_, ns, networks, root):
             continue
         # A bridge this run creates has no conf/ entry yet: the step writes it once the bridge exists.
         old = _netlink.read_sysctl(ns, None, key) if exists else None
-        undo = None
-        if old is not None:
-            before = dict(forward_side_effects(ns, old) if key == IP_FORWARD else {}, **{key: old})
-            undo = lambda before=before: _write_sysctls(ns, before)  # noqa: E731
+        before = dict(forward_side_effects(ns, old) if key == IP_FORWARD else {}, **{key: old}) if old is not None else None
         plan_.add('set %s = %s' % (key.replace('/', '.'), value),
-                  lambda key=key, value=value: _netlink.write_sysctl(ns, None, key, value), undo)
+                  lambda key=key, value=value: _netlink.write_sysctl(ns, None, key, value),
+                  (lambda before=before: _write_sysctls(ns, before)) if before is not None else None)
     restoring_forward = IP_FORWARD in saved and IP_FORWARD not in want
     for key in sorted(saved, key=lambda k: (k != IP_FORWARD, k)):  # ip_forward first: writing it resets the others
         if key in want or (_is_forward_side_effect(key) and not restoring_forward):

@@ -69,9 +69,12 @@ def assert_consistent(host):
         assert len(ips) == len(set(ips)), doc
 
 
+def eps(prefix):
+    return [{'name': '%s%d' % (prefix, i), 'publish': ['80']} for i in range(4)]
+
+
 def test_two_networks_applied_at_once(host, tmp_path):
     # Both networks take their subnet from the default pools: without the lock both would pick 172.18.0.0/16.
-    eps = lambda prefix: [{'name': '%s%d' % (prefix, i), 'publish': ['80']} for i in range(4)]  # noqa: E731
     (ra, dummy), (rb, dummy2) = at_once((host, 'docker_bridge', {'name': 'neta', 'endpoints': eps('a')}),
                                         (second_view(host, tmp_path), 'docker_bridge', {'name': 'netb', 'endpoints': eps('b')}))
     R.ok(ra)
