@@ -40,15 +40,20 @@ def run_setup(host, setup):
         R.ok(host.module(module, **params))
 
 
-def kill_matrix(fresh, tmp_path, module, params, setup=(), every=5):
-    """Kill ``module`` at each sampled step (after ``setup`` on a fresh host), rerun it, compare with a clean run."""
+def clean_run(fresh, tmp_path, module, params, setup):
+    """(the steps of a traced run of ``module`` after ``setup`` on a fresh host, the host it left, comparable)."""
     trace = str(tmp_path / 'steps.trace')
     with fresh() as host:
         run_setup(host, setup)
         dummy, res = R.traced_module(host, module, trace=trace, **params)
         R.ok(res)
-        want = R.comparable(host)
-    steps = R.sample(R.write_steps(trace), every)
+        return R.write_steps(trace), R.comparable(host)
+
+
+def kill_matrix(fresh, tmp_path, module, params, setup=(), every=5):
+    """Kill ``module`` at each sampled step (after ``setup`` on a fresh host), rerun it, compare with a clean run."""
+    steps, want = clean_run(fresh, tmp_path, module, params, setup)
+    steps = R.sample(steps, every)
     assert len(steps) >= 8, steps
     failures = []
     for syscall, nth, text in steps:
@@ -94,13 +99,9 @@ def test_macvlan_apply_killed_at_each_step_converges_on_rerun(fresh, tmp_path):
 def error_matrix(fresh, tmp_path, module, params, setup, every):
     """Fail ``module``'s syscall at each sampled step (EEXIST for netlink, EACCES for a rename): the run fails
     with a message saying it rolled back, and the host is exactly as before the run."""
-    trace = str(tmp_path / 'steps.trace')
-    with fresh() as host:
-        run_setup(host, setup)
-        dummy, res = R.traced_module(host, module, trace=trace, **params)
-        R.ok(res)
+    steps = clean_run(fresh, tmp_path, module, params, setup)[0]
     # waiting for a child cannot fail in a way the module sees; the firewall commands' own failures are faults too
-    steps = [s for s in R.sample(R.write_steps(trace), every) if s[0] != 'wait4']
+    steps = [s for s in R.sample(steps, every) if s[0] != 'wait4']
     failures = []
     for syscall, nth, text in steps:
         case = '%s #%d (%s)' % (syscall, nth, text)
