@@ -163,16 +163,28 @@ def fresh_host(directory, collection_path, tmpdir):
         lab.down()
 
 
+def _sample_offset(every):
+    """make test runs the suite with two pyroute2 versions: each visits other steps, so together they visit twice as
+    many (the older one from the first, the newer from the middle of each stretch)."""
+    try:
+        from importlib import metadata  # pylint: disable=import-outside-toplevel
+        old = metadata.version('pyroute2').startswith('0.7')
+    except Exception:  # pylint: disable=broad-exception-caught
+        old = True
+    return 0 if old else every // 2
+
+
 def sample(steps, every):
     """The steps a test visits: the first of each kind (a netlink request type, a file, a firewall command; the
     containers' files count as one kind) and every ``every``-th step. HOSTNET_FAULTS=all visits every step."""
     if os.environ.get('HOSTNET_FAULTS') == 'all':
         return list(steps)
+    offset = _sample_offset(every)
     picked = []
     kinds = set()
     for i, step in enumerate(steps):
         kind = re.sub(r'/etc/netns/[^/]+/', '/etc/netns/*/', step[2])
-        if kind in kinds and i % every:
+        if kind in kinds and (i - offset) % every:
             continue
         kinds.add(kind)
         picked.append(step)

@@ -34,20 +34,15 @@ DRIFTS = [
     ('default route deleted', 'ip -n b route del default', ('docker_bridge', WEB), 'set default route via 172.18.0.1 dev eth0 in b'),
     ('host end detached from the bridge', 'ip link set {veth_a} nomaster', ('docker_bridge', WEB), 'attach {veth_a} to br-web'),
     ('host end deleted', 'ip link del {veth_b}', ('docker_bridge', WEB), 'connect b to web'),
-    ('container link down', 'ip -n b link set eth0 down', ('docker_bridge', WEB), 'set eth0 in b up'),
     ('container MAC changed', 'ip -n b link set eth0 address 02:00:00:00:00:99', ('docker_bridge', WEB), 'set mac 02:42:ac:12:00:03'),
     ('bridge address deleted', 'ip addr flush dev br-web', ('docker_bridge', WEB), 'add 172.18.0.1/16 to br-web'),
-    ('bridge MTU changed', 'ip link set br-web mtu 1400', ('docker_bridge', WEB), 'set mtu 1500 on br-web'),
     ('container namespace deleted', 'ip netns del b', ('docker_bridge', WEB), 'create network namespace b'),
     ('iptables rule deleted', "iptables -t nat -D HOSTNET-DNAT $(iptables -t nat -S HOSTNET-DNAT | grep 8080 | cut -d' ' -f3-)",
      ('docker_bridge', WEB), '--dport 8080 -j DNAT'),
     ('iptables rule changed', 'iptables -t nat -R HOSTNET-DNAT 1 -p tcp --dport 9999 -j DNAT --to-destination 192.0.2.1:80',
      ('docker_bridge', WEB), '--dport 9999'),
-    ('iptables jump from a built-in chain deleted', 'iptables -D FORWARD -j HOSTNET-FORWARD', ('docker_bridge', WEB),
-     '-A FORWARD -j HOSTNET-FORWARD'),
     ('nftables rule deleted', "nft delete rule ip hostnet port_dnat handle $(nft -a list chain ip hostnet port_dnat | "
      "grep 8081 | sed -E 's/.*handle ([0-9]+)/\\1/')", ('docker_bridge', NFT), 'dport 8081'),
-    ('nftables table deleted', 'nft delete table ip hostnet', ('docker_bridge', NFT), 'apply nftables rule set'),
     ('ip_forward turned off', 'echo 0 > /proc/sys/net/ipv4/ip_forward', ('docker_bridge', WEB), 'set net.ipv4.ip_forward = 1'),
     ('container names removed from hosts', "sed -i '/BEGIN hostnet/,/END hostnet/d' /etc/netns/b/hosts", ('docker_bridge', WEB),
      'write names of 2 containers to /etc/netns/b/hosts'),
@@ -58,7 +53,6 @@ DRIFTS = [
     ('namespace hostname file changed', 'echo other > /etc/netns/a/hostname', ('netns', NETNS), 'write /etc/netns/a/hostname'),
     ('namespace sysctl changed', 'ip netns exec a sh -c "echo 1024 > /proc/sys/net/ipv4/ip_unprivileged_port_start"', ('netns', NETNS),
      'set sysctl net.ipv4.ip_unprivileged_port_start=80 in a'),
-    ('namespace lo down', 'ip -n a link set lo down', ('netns', NETNS), 'set lo up in a'),
 ]
 
 
