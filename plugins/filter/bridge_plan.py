@@ -155,6 +155,15 @@ def normalize_containers(containers, daemon=None):
         dns = _str_list(c['dns'] if c.get('dns') is not None else daemon.get('dns'), option + '.dns')
         dns_search = _str_list(c['dns_search'] if c.get('dns_search') is not None else daemon.get('dns_search'),
                                option + '.dns_search')
+        try:  # what the netns module would refuse, refused before the role changes anything
+            for j, server in enumerate(dns):
+                _ipam.parse_ip(server, '%s.dns[%d]' % (option, j))
+            for domain in dns_search:
+                _ipam.validate_domain(domain, option + '.dns_search')
+            if c.get('hostname'):
+                _ipam.validate_hostname(c['hostname'], option + '.hostname')
+        except _ipam.IPAMError as exc:
+            raise PlanError(str(exc)) from None
         out.append({'name': name, 'state': state, 'network_mode': 'container' if share_with else mode, 'share_with': share_with,
                     'networks': networks, 'publish': publish, 'dns': dns, 'dns_search': dns_search,
                     'hostname': c.get('hostname') or None, 'option': option})
@@ -192,6 +201,22 @@ def bridge_endpoints(containers, network):
             ep['publish'] = list(c['publish'])
         endpoints.append(ep)
     return endpoints
+
+
+def _check_subnets(nets):
+    """The role's own networks, checked together before any is made: valid IPAM, no two subnets overlapping."""
+    seen = {}
+    for name, net in nets.items():
+        if net['state'] != 'present' or not net.get('subnet'):
+            continue
+        option = net['option']
+        try:
+            pool = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
+                                     option_prefix=option + '.')
+            _ipam.check_subnet_overlaps(pool.subnet, seen, name, option + '.subnet')
+        except _ipam.IPAMError as exc:
+            raise PlanError(str(exc)) from None
+        seen[name] = str(pool.subnet)
 
 
 def bridge_plan(containers, networks=None, daemon=None):
@@ -240,8 +265,10 @@ def bridge_plan(containers, networks=None, daemon=None):
         if daemon.get(key) is not None:
             default[key] = daemon[key]
     default.update({k: v for k, v in nets.get(DEFAULT_NETWORK, {}).items() if k != 'option'})
+    default['option'] = nets.get(DEFAULT_NETWORK, {}).get('option') or 'bridge_network_bip'
     nets[DEFAULT_NETWORK] = default
 
+    _check_subnets(nets)
     for c in normalized:
         if c['state'] == 'present' and c['network_mode'] == 'bridge':
             for n in c['networks']:

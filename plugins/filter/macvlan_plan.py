@@ -78,6 +78,12 @@ def _networks(host, request):
                                                   option_prefix=option + '.')
             except _ipam.IPAMError as exc:
                 raise PlanError('host %s, %s' % (host, exc)) from None
+        for other in networks.values():
+            # Checked here, for the play as a whole: each network alone would pass the check before the first is made.
+            if state == 'present' == other['state'] and entry['parent'] and entry['parent'] == other['parent'] \
+                    and 'passthru' in (mode, other['mode']):
+                raise PlanError("%s: parent '%s' is also the parent of network %s; a passthru parent carries one network "
+                                'with one endpoint' % (_where(host, option + '.parent'), entry['parent'], other['name']))
         networks[name] = entry
     return networks
 

@@ -20,12 +20,15 @@ FAULT_ENV = 'HOSTNET_TEST_FAIL_AT'
 
 
 class Step:
-    __slots__ = ('text', 'do', 'undo')
+    """One change. ``undo_partial``: the undo is also safe, and needed, after the step itself failed part-way
+    (it reconciles to the old state, e.g. re-applies the old rule set), so a failing step is undone too."""
+    __slots__ = ('text', 'do', 'undo', 'undo_partial')
 
-    def __init__(self, text, do, undo=None):
+    def __init__(self, text, do, undo=None, undo_partial=False):
         self.text = text
         self.do = do
         self.undo = undo
+        self.undo_partial = undo_partial
 
 
 class PlanFailed(Exception):
@@ -45,8 +48,12 @@ class Plan:
     def __init__(self):
         self.steps = []
 
-    def add(self, text, do, undo=None):
-        self.steps.append(Step(text, do, undo))
+    def add(self, text, do, undo=None, undo_partial=False):
+        self.steps.append(Step(text, do, undo, undo_partial))
+
+    def insert(self, index, text, do, undo=None):
+        """A step that must run before the ones planned from ``index`` on (state recorded ahead of the kernel work)."""
+        self.steps.insert(index, Step(text, do, undo))
 
     def __bool__(self):
         return bool(self.steps)
@@ -65,7 +72,7 @@ class Plan:
                 step.do()
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 errors = []
-                for prev in reversed(done):
+                for prev in ([step] if step.undo_partial else []) + list(reversed(done)):
                     if prev.undo is None:
                         continue
                     try:
@@ -112,7 +119,15 @@ def plan_result(module, plan, before, after, **extra):
     result = {'changed': bool(plan), 'before': before, 'after': after, 'commands': plan.commands}
     result.update(extra)
     if module._diff:  # pylint: disable=protected-access
-        result['diff'] = {'before': before or {}, 'after': after or {}}
+        diff_before, diff_after = dict(before or {}), dict(after or {})
+        # Drift in the kernel or the firewall leaves the declared documents equal: the rule lines that differ and
+        # the changes the run makes say what drifted.
+        for backend_name, lines in sorted((extra.get('firewall') or {}).items()):
+            diff_before.setdefault('firewall_rules', {})[backend_name] = lines['before']
+            diff_after.setdefault('firewall_rules', {})[backend_name] = lines['after']
+        result['diff'] = {'before': diff_before, 'after': diff_after}
+        if plan:
+            result['diff']['prepared'] = 'changes:\n' + ''.join('  - %s\n' % text for text in plan.commands)
     return result
 
 

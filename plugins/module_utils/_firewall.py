@@ -71,6 +71,7 @@ NFT_CHAINS = {
 }
 
 IP_FORWARD = 'net/ipv4/ip_forward'
+ACCEPT_REDIRECTS = 'net/ipv4/conf/all/accept_redirects'
 BRIDGE_NF = 'net/bridge/bridge-nf-call-iptables'
 
 
@@ -531,11 +532,26 @@ class Iptables:
         nft = 'nf_tables' in _run(['iptables', '-V'])
         rec = _store.load(FW_KIND, 'iptables', self.root) or {}
         created = {tuple(obj) for obj in rec.get('created') or []}
-        before = nft_objects() if nft else set()
         data = self.restore_input(rules)
+        if rec.get('pending') is not None:
+            # A run was killed between its restore and recording what the restore created: what existed before that
+            # restore is in the record, so its creations are still found.
+            before = {tuple(obj) for obj in rec['pending']}
+        else:
+            before = nft_objects() if nft else set()
+            if nft and data:
+                _store.save(FW_KIND, 'iptables', dict(rec, pending=sorted(list(obj) for obj in before)), self.root)
         self._current = None
         if data:
-            _run(['iptables-restore', '--noflush', '-w', '10'], data)
+            try:
+                _run(['iptables-restore', '--noflush', '-w', '10'], data)
+            except FirewallError:
+                if rec.get('pending') is None and nft:  # the restore changed nothing: the record is as it was
+                    if rec:
+                        _store.save(FW_KIND, 'iptables', rec, self.root)
+                    else:
+                        _store.delete(FW_KIND, 'iptables', self.root)
+                raise
         if nft:
             after = nft_objects()
             created = {obj for obj in created | (after - before) if obj in after}
@@ -552,11 +568,15 @@ class Iptables:
         self._current = None
         if created:
             _store.save(FW_KIND, 'iptables', {'created': sorted(list(obj) for obj in created)}, self.root)
-        elif rec:
+        elif rec or (nft and data):
             _store.delete(FW_KIND, 'iptables', self.root)
 
     def forget(self):
         self._current = None
+
+    def interrupted(self):
+        """True when a run was killed between a restore and recording what it created: apply again to finish."""
+        return (_store.load(FW_KIND, 'iptables', self.root) or {}).get('pending') is not None
 
 
 def nft_objects():
@@ -652,7 +672,7 @@ class Nftables:
         text, user = self.listing()
         script = self.script(rules, user)
         if script is None:
-            return bool(text)
+            return bool(text) or bool(self.recorded())  # the record outlived the table: a run was killed in between
         rec = self.recorded()
         return rec.get('script') != _hash(script) or rec.get('listing') != _hash(text)
 
@@ -682,6 +702,10 @@ class Nftables:
 
     def forget(self):
         self._listing = None
+
+    @staticmethod
+    def interrupted():
+        return False  # one nft transaction, and the record of it is compared on every run (differs)
 
 
 def _hash(text):
@@ -718,7 +742,7 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
         new_rules = desired_rules(new_networks, new_nats, name)
         if name == 'iptables' and not new_rules and not be.read():
             continue
-        if not be.differs(new_rules):
+        if not be.differs(new_rules) and not be.interrupted():
             continue
         old_rules = desired_rules(old_networks, old_nats, name)
         before = be.owned()
@@ -726,9 +750,42 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
         changes[name] = {'before': before, 'after': after}
         plan_.add('apply %s rule set (%d rules)' % (name, len(new_rules)),
                   lambda be=be, rules=new_rules: be.apply(rules),
-                  lambda be=be, rules=old_rules: (be.forget(), be.apply(rules)))
+                  lambda be=be, rules=old_rules: (be.forget(), be.apply(rules)), undo_partial=True)
     _plan_sysctls(plan_, ns, new_networks, root)
     return changes
+
+
+def _is_forward_side_effect(key):
+    return key == ACCEPT_REDIRECTS or (key.startswith('net/ipv4/conf/') and key.endswith('/forwarding'))
+
+
+def forward_side_effects(ns, forward):
+    """{key: value now} of the knobs that writing ``forward`` to ip_forward would overwrite with something else.
+
+    The kernel (devinet.c, inet_forward_change) sets conf/all/accept_redirects to the opposite of ip_forward and
+    conf/default and every device's forwarding to it; a user's own values there are kept aside and put back.
+    """
+    kernel = {ACCEPT_REDIRECTS: '0' if forward == '1' else '1'}
+    try:
+        devices = os.listdir('/proc/sys/net/ipv4/conf')
+    except OSError:
+        devices = []
+    for dev in devices:
+        if dev != 'all':
+            kernel['net/ipv4/conf/%s/forwarding' % dev] = forward
+    out = {}
+    for key, value in kernel.items():
+        if _netlink.sysctl_exists(ns, None, key):
+            current = _netlink.read_sysctl(ns, None, key)
+            if current != value:
+                out[key] = current
+    return out
+
+
+def _write_sysctls(ns, values):
+    for key, value in sorted(values.items(), key=lambda kv: kv[0] != IP_FORWARD):  # ip_forward first: it resets the rest
+        if _netlink.sysctl_exists(ns, None, key):
+            _netlink.write_sysctl(ns, None, key, value)
 
 
 def _plan_sysctls(plan_, ns, networks, root):
@@ -746,27 +803,43 @@ def _plan_sysctls(plan_, ns, networks, root):
         current = _netlink.read_sysctl(ns, None, key)
         if current != value and '/conf/' not in key and key not in new_saved:
             new_saved[key] = current
+            if key == IP_FORWARD:
+                # What restoring ip_forward later would not bring back by itself (a user's own per-device values).
+                for side, old in forward_side_effects(ns, current).items():
+                    new_saved.setdefault(side, old)
+    # The values to restore are recorded before they are changed, and forgotten only after they are restored,
+    # so a run killed in between still knows them.
+    grown = dict(new_saved)
+    if grown != saved:
+        plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(grown)),
+                  lambda: _store.save(FW_KIND, 'sysctls', {'before': grown}, root),
+                  (lambda: _store.save(FW_KIND, 'sysctls', rec, root)) if rec else (lambda: _store.delete(FW_KIND, 'sysctls', root)))
     for key, value in sorted(want.items()):
         exists = _netlink.sysctl_exists(ns, None, key)
         if exists and _netlink.read_sysctl(ns, None, key) == value:
             continue
         # A bridge this run creates has no conf/ entry yet: the step writes it once the bridge exists.
         old = _netlink.read_sysctl(ns, None, key) if exists else None
+        before = dict(forward_side_effects(ns, old) if key == IP_FORWARD else {}, **{key: old}) if old is not None else None
         plan_.add('set %s = %s' % (key.replace('/', '.'), value),
                   lambda key=key, value=value: _netlink.write_sysctl(ns, None, key, value),
-                  (lambda key=key, old=old: _netlink.write_sysctl(ns, None, key, old)) if old is not None else None)
-    for key in sorted(saved):
-        if key in want:
+                  (lambda before=before: _write_sysctls(ns, before)) if before is not None else None)
+    restoring_forward = IP_FORWARD in saved and IP_FORWARD not in want
+    for key in sorted(saved, key=lambda k: (k != IP_FORWARD, k)):  # ip_forward first: writing it resets the others
+        if key in want or (_is_forward_side_effect(key) and not restoring_forward):
             continue
         old = saved[key]
-        if _netlink.sysctl_exists(ns, None, key) and _netlink.read_sysctl(ns, None, key) != old:
+        exists = _netlink.sysctl_exists(ns, None, key)
+        # A knob ip_forward resets is written whatever it reads now: it reads what ip_forward will overwrite.
+        if exists and (_netlink.read_sysctl(ns, None, key) != old or _is_forward_side_effect(key)):
             cur = _netlink.read_sysctl(ns, None, key)
             plan_.add('restore %s = %s (no network needs it now)' % (key.replace('/', '.'), old),
                       lambda key=key, old=old: _netlink.write_sysctl(ns, None, key, old),
                       lambda key=key, cur=cur: _netlink.write_sysctl(ns, None, key, cur))
         new_saved.pop(key, None)
-    if new_saved != saved:
+    if new_saved != grown:
         plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(new_saved)) if new_saved else 'forget recorded sysctls',
                   (lambda: _store.save(FW_KIND, 'sysctls', {'before': new_saved}, root)) if new_saved else
                   (lambda: _store.delete(FW_KIND, 'sysctls', root)),
-                  (lambda: _store.save(FW_KIND, 'sysctls', rec, root)) if rec else (lambda: _store.delete(FW_KIND, 'sysctls', root)))
+                  (lambda: _store.save(FW_KIND, 'sysctls', {'before': grown}, root)) if grown else
+                  (lambda: _store.delete(FW_KIND, 'sysctls', root)))

@@ -313,6 +313,24 @@ def validate_ifname(value, option='ifname'):
     return value
 
 
+_HOSTNAME_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*$')
+_DOMAIN_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
+
+
+def validate_hostname(value, option='hostname'):
+    """A container's host name (RFC 1123 labels); return it."""
+    if not isinstance(value, str) or not _HOSTNAME_RE.match(value):
+        raise IPAMError(option, value, 'is not a valid host name')
+    return value
+
+
+def validate_domain(value, option='dns_search'):
+    """A search domain for resolv.conf; return it."""
+    if not isinstance(value, str) or not _DOMAIN_RE.match(value):
+        raise IPAMError(option, value, 'is not a valid domain')
+    return value
+
+
 def next_ifname(used, prefix='eth'):
     """The lowest prefixN (eth0, eth1, ...) not in used, as docker network connect picks eth1."""
     used = set(used)

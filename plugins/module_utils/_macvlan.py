@@ -90,8 +90,7 @@ class MacvlanNetwork:
         p = self.p
         stored = self.stored or {}
         name = self.name
-        if not name or '/' in name or len(name) > 64 or name in ('.', '..', 'host', 'none'):
-            raise _ipam.IPAMError('name', name, 'is not a valid network name')
+        _network.check_network_name(name, 'macvlan')
         if self.stored is not None and self.stored.get('driver') != 'macvlan':
             raise _ipam.IPAMError('name', name, 'is already a %s network' % self.stored.get('driver', 'bridge'))
         if p['mode'] not in MODES:
@@ -106,7 +105,7 @@ class MacvlanNetwork:
             taken = _network.taken_subnets(self.host, self.others) + [_network.DEFAULT_BIP]
             subnet = _ipam.next_free_subnet(taken, p.get('address_pools'), 'address_pools')
         _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in self.others.items()}, name)
-        pool = _ipam.AddressPool(str(subnet), p['gateway'], p['ip_range'], p['aux_addresses'])
+        pool = _ipam.AddressPool(str(subnet), *_network.pool_settings(p, stored, subnet))
         parent_link = _netlink.link(self.host, parent) if made is None else None
         if parent_link:
             parent_mtu = parent_link['mtu']
@@ -189,17 +188,20 @@ class MacvlanNetwork:
         doc, pool = self.desired()
         self.doc = doc
         prefix = pool.subnet.prefixlen
-        self._plan_parent(doc)
         stored_eps = (self.stored or {}).get('endpoints') or {}
         for cname in sorted(set(stored_eps) - set(doc['endpoints'])):
             self._plan_disconnect(cname, stored_eps[cname])
+        # State first (after removals): a run killed part-way leaves the id, so the parent and shim names, on record.
+        write_at = len(self.plan.steps)
+        self._plan_parent(doc)
         for cname, ep in doc['endpoints'].items():
             self._plan_endpoint(cname, ep, prefix, doc)
         self._plan_shim(doc, prefix)
         if self.stored != doc:
-            self.plan.add('write network state %s' % self.name, lambda: _store.save(_network.KIND, self.name, doc, self.root),
-                          (lambda old=self.stored: _store.save(_network.KIND, self.name, old, self.root)) if self.stored else
-                          (lambda: _store.delete(_network.KIND, self.name, self.root)))
+            self.plan.insert(write_at, 'write network state %s' % self.name,
+                             lambda: _store.save(_network.KIND, self.name, doc, self.root),
+                             (lambda old=self.stored: _store.save(_network.KIND, self.name, old, self.root)) if self.stored else
+                             (lambda: _store.delete(_network.KIND, self.name, self.root)))
         return _network._public(self.stored), _network._public(doc)  # pylint: disable=protected-access
 
     def _plan_parent(self, doc):
@@ -223,7 +225,8 @@ class MacvlanNetwork:
             self.plan.add('create internal parent %s (one end of a veth pair; no dummy driver needed)' % parent,
                           lambda: host.link('add', ifname=parent, kind='veth', peer=parent + 'p', mtu=doc['mtu']),
                           lambda: _netlink.delete_link(host, parent))
-        if link is None or not link['up']:
+        peer = _netlink.link(host, parent + 'p') if doc['parent_created'] == 'veth' and link is not None else None
+        if link is None or not link['up'] or (peer is not None and not peer['up']):
             def up():
                 _netlink.set_up(host, _netlink.index_of(host, parent))
                 if doc['parent_created'] == 'veth':
@@ -245,6 +248,10 @@ class MacvlanNetwork:
             self.plan.add('create network namespace %s' % cname,
                           lambda: _netlink.create_netns(cname), lambda: (ns.forget(cname), _netlink.remove_netns(cname)))
             self.plan.add('set lo up in %s' % cname, lambda: _netlink.set_up(ns.ipr(cname), _netlink.index_of(ns.ipr(cname), 'lo')))
+        else:
+            lo = _netlink.link(ns.ipr(cname), 'lo')
+            if lo is not None and not lo['up']:
+                self.plan.add('set lo up in %s' % cname, lambda: _netlink.set_up(ns.ipr(cname), lo['index']))
         link = None
         if not created_ns and ep['ifname']:
             link = _netlink.link(ns.ipr(cname), ep['ifname'])
@@ -262,11 +269,15 @@ class MacvlanNetwork:
                 cipr = ns.ipr(cname)
                 host.link('add', ifname=ep['ifname'], kind='macvlan', link=_netlink.index_of(host, doc['parent']),
                           macvlan_mode=doc['mode'], net_ns_fd=ns.fd(cname), address=ep['mac'], mtu=doc['mtu'])
-                idx = _netlink.index_of(cipr, ep['ifname'])
-                cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
-                _netlink.set_up(cipr, idx)
-                if first:
-                    cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=idx)
+                try:
+                    idx = _netlink.index_of(cipr, ep['ifname'])
+                    cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
+                    _netlink.set_up(cipr, idx)
+                    if first:
+                        cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=idx)
+                except BaseException:
+                    _netlink.delete_link(cipr, ep['ifname'])  # the step leaves all or nothing
+                    raise
 
             text = 'connect %s to %s: %s %s/%d (macvlan %s on %s)' % (
                 cname, self.name, ep['ifname'], ep['ip'], prefix, doc['mode'], doc['parent'])
@@ -314,10 +325,14 @@ class MacvlanNetwork:
             def create():
                 host.link('add', ifname=shim['name'], kind='macvlan', link=_netlink.index_of(host, doc['parent']),
                           macvlan_mode='bridge', mtu=doc['mtu'])
-                idx = _netlink.index_of(host, shim['name'])
-                # With the subnet's prefix the kernel adds the route to the containers through the shim.
-                host.addr('add', index=idx, address=shim['ip'], prefixlen=prefix)
-                _netlink.set_up(host, idx)
+                try:
+                    idx = _netlink.index_of(host, shim['name'])
+                    # With the subnet's prefix the kernel adds the route to the containers through the shim.
+                    host.addr('add', index=idx, address=shim['ip'], prefixlen=prefix)
+                    _netlink.set_up(host, idx)
+                except BaseException:
+                    _netlink.delete_link(host, shim['name'])
+                    raise
             self.plan.add('create host shim %s %s/%d (macvlan bridge on %s)' % (shim['name'], shim['ip'], prefix, doc['parent']),
                           create, lambda: _netlink.delete_link(host, shim['name']))
             return

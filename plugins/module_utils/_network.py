@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
@@ -41,6 +42,25 @@ def endpoint_id(network_id, container):
 def veth_name(network_id, container):
     # Docker names the host end veth + 7 hex; derive it so reruns find the same link.
     return 'veth' + endpoint_id(network_id, container)[:7]
+
+
+# Docker's network names: a letter or digit, then letters, digits, '_', '.' or '-' (also this network's state file name).
+NETWORK_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+
+
+def check_network_name(name, driver):
+    """Fail (IPAMError naming the option and value) on a name Docker would refuse or that is Docker's own."""
+    if not isinstance(name, str) or not NETWORK_NAME_RE.match(name) or name in ('host', 'none'):
+        raise _ipam.IPAMError('name', name, "is not a valid network name (1-64 letters, digits, '_', '.' or '-', starting "
+                              "with a letter or digit; 'host' and 'none' are Docker's, not %s networks)" % driver)
+
+
+def pool_settings(params, stored, subnet):
+    """gateway, ip_range and aux_addresses: as given, or, when omitted on an unchanged subnet, as the network has them
+    (like the subnet: a rerun that only lists containers keeps the network's IPAM, as docker network connect does)."""
+    same = bool(stored) and stored.get('subnet') == str(subnet)
+    return [params[key] if params[key] is not None or not same else stored.get(key)
+            for key in ('gateway', 'ip_range', 'aux_addresses')]
 
 
 def taken_subnets(ipr, others):
@@ -77,8 +97,9 @@ class BridgeNetwork:
         p = self.p
         stored = self.stored or {}
         name = self.name
-        if not name or '/' in name or len(name) > 64 or name in ('.', '..', 'host', 'none'):
-            raise _ipam.IPAMError('name', name, "is not a valid network name ('host' and 'none' are Docker's, not bridges)")
+        check_network_name(name, 'bridge')
+        if self.stored is not None and self.stored.get('driver', 'bridge') != 'bridge':
+            raise _ipam.IPAMError('name', name, 'is already a %s network (manage it with macvlan_net)' % self.stored['driver'])
         net_id = stored.get('id') or new_id(name)
         bridge = p['bridge_name'] or stored.get('bridge') or (DEFAULT_BRIDGE if name == DEFAULT_NETWORK else 'br-' + net_id[:12])
         _ipam.validate_ifname(bridge, 'bridge_name')
@@ -99,7 +120,7 @@ class BridgeNetwork:
                 taken.append(DEFAULT_BIP)
             subnet = _ipam.next_free_subnet(taken, p.get('address_pools'), 'address_pools')
         _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in self.others.items()}, name)
-        pool = _ipam.AddressPool(str(subnet), p['gateway'], p['ip_range'], p['aux_addresses'])
+        pool = _ipam.AddressPool(str(subnet), *pool_settings(p, stored, subnet))
         if p['mtu'] is not None and not 68 <= p['mtu'] <= 65535:
             raise _ipam.IPAMError('mtu', p['mtu'], 'must be between 68 and 65535')
         host_ip = p.get('host_binding_ipv4') or '0.0.0.0'
@@ -228,6 +249,12 @@ class BridgeNetwork:
         self.doc = doc
         prefix = pool.subnet.prefixlen
         host = self.host
+        stored_eps = (self.stored or {}).get('endpoints') or {}
+        for cname in sorted(set(stored_eps) - set(doc['endpoints'])):
+            self._plan_disconnect(cname, stored_eps[cname])
+        # The network's state is written before anything is created (and after what is removed), so a run killed
+        # part-way leaves a state that names everything it may have made: the id, and so the bridge and veth names.
+        write_at = len(self.plan.steps)
         br = _netlink.link(host, doc['bridge'])
         if br is not None and br['kind'] != 'bridge':
             raise _netlink.HostnetError("bridge_name '%s': an interface with that name exists and is a %s, not a bridge"
@@ -250,16 +277,14 @@ class BridgeNetwork:
                           lambda: host.addr('add', index=_index(host, doc['bridge']), address=doc['gateway'], prefixlen=prefix))
         if br is None or not br['up']:
             self.plan.add('set %s up' % doc['bridge'], lambda: host.link('set', index=_index(host, doc['bridge']), state='up'))
-        stored_eps = (self.stored or {}).get('endpoints') or {}
-        for cname in sorted(set(stored_eps) - set(doc['endpoints'])):
-            self._plan_disconnect(cname, stored_eps[cname])
         for cname, ep in doc['endpoints'].items():
             self._plan_endpoint(cname, ep, prefix, doc)
         before = _public(self.stored)
         if self.stored != doc:
-            self.plan.add('write network state %s' % self.name, lambda: _store.save(KIND, self.name, doc, self.root),
-                          (lambda old=self.stored: _store.save(KIND, self.name, old, self.root)) if self.stored else
-                          (lambda: _store.delete(KIND, self.name, self.root)))
+            # Planning the endpoints filled in their interface names: the document is complete now.
+            self.plan.insert(write_at, 'write network state %s' % self.name, lambda: _store.save(KIND, self.name, doc, self.root),
+                             (lambda old=self.stored: _store.save(KIND, self.name, old, self.root)) if self.stored else
+                             (lambda: _store.delete(KIND, self.name, self.root)))
         self._plan_firewall(doc)
         self._plan_names(doc)
         return before, _public(doc)
@@ -298,6 +323,10 @@ class BridgeNetwork:
                           lambda: _netlink.create_netns(cname), lambda: (ns.forget(cname), _netlink.remove_netns(cname)))
             self.plan.add('set lo up in %s' % cname, lambda: ns.ipr(cname).link('set', index=_index(ns.ipr(cname), 'lo'), state='up'))
             created_ns = True
+        else:
+            lo = _netlink.link(ns.ipr(cname), 'lo')
+            if lo is not None and not lo['up']:
+                self.plan.add('set lo up in %s' % cname, lambda: ns.ipr(cname).link('set', index=lo['index'], state='up'))
         hl = _netlink.link(host, ep['veth'])
         pl = None
         if not created_ns and hl is not None:
@@ -306,6 +335,13 @@ class BridgeNetwork:
             if pl is not None and (pl['kind'] != 'veth' or pl['link'] != hl['index'] or (ep['ifname'] and pl['ifname'] != ep['ifname'])):
                 pl = None
         if hl is not None and pl is None:
+            bridge = _netlink.link(host, doc['bridge'])
+            if hl['kind'] != 'veth' or bridge is None or hl['master'] != bridge['index']:
+                # Not a port of this network: someone else's interface that happens to have the name. Never touch it.
+                raise _netlink.HostnetError("endpoints[%s]: the host already has an interface %s (a %s%s) that this network "
+                                            "did not make, and the endpoint's host end needs that name; rename or remove it"
+                                            % (cname, ep['veth'], hl['kind'] or 'device',
+                                               '' if hl['master'] is None else ' on %s' % _netlink.ifname_of(host, hl['master'])))
             self.plan.add('delete %s (its peer is not in %s)' % (ep['veth'], cname), lambda: _delete_link(host, ep['veth']))
             hl = None
         if hl is None:
@@ -322,16 +358,20 @@ class BridgeNetwork:
                 cipr = ns.ipr(cname)
                 host.link('add', ifname=ep['veth'], kind='veth', mtu=doc['mtu'], master=_index(host, doc['bridge']),
                           peer={'ifname': ep['ifname'], 'net_ns_fd': ns.fd(cname), 'address': ep['mac'], 'mtu': doc['mtu']})
-                veth = _index(host, ep['veth'])
-                # Hairpin: a container reaching its own published port through the host's address gets the
-                # answer back through the port it came in on (Docker does this without its userland proxy).
-                _netlink.set_hairpin(host, veth)
-                host.link('set', index=veth, state='up')
-                idx = _index(cipr, ep['ifname'])
-                cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
-                cipr.link('set', index=idx, state='up')
-                if first:
-                    cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=idx)
+                try:
+                    veth = _index(host, ep['veth'])
+                    # Hairpin: a container reaching its own published port through the host's address gets the
+                    # answer back through the port it came in on (Docker does this without its userland proxy).
+                    _netlink.set_hairpin(host, veth)
+                    host.link('set', index=veth, state='up')
+                    idx = _index(cipr, ep['ifname'])
+                    cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
+                    cipr.link('set', index=idx, state='up')
+                    if first:
+                        cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=idx)
+                except BaseException:
+                    _delete_link(host, ep['veth'])  # the pair this step made: the step leaves all or nothing
+                    raise
 
             self.plan.add('connect %s to %s: %s %s/%d via %s' % (cname, self.name, ep['ifname'], ep['ip'], prefix, ep['veth']),
                           connect, lambda ep=ep: _delete_link(host, ep['veth']))
@@ -374,6 +414,8 @@ class BridgeNetwork:
         host = self.host
         if stored is None:
             return None, None
+        if stored.get('driver', 'bridge') != 'bridge':
+            raise _ipam.IPAMError('name', self.name, 'is a %s network, not a bridge one (manage it with macvlan_net)' % stored['driver'])
         eps = stored.get('endpoints') or {}
         if eps and not self.p['force']:
             raise _netlink.HostnetError("name '%s': network has active endpoints (%s); disconnect them or set force: true"
@@ -382,10 +424,11 @@ class BridgeNetwork:
             self._plan_disconnect(cname, eps[cname])
         if _netlink.link(host, stored['bridge']) is not None:
             self.plan.add('delete bridge %s' % stored['bridge'], lambda: _delete_link(host, stored['bridge']))
-        self.plan.add('remove network state %s' % self.name, lambda: _store.delete(KIND, self.name, self.root),
-                      lambda: _store.save(KIND, self.name, stored, self.root))
         self._plan_firewall(None)
         self._plan_names(None)
+        # Last: while the state is there, a rerun of a run killed part-way finds what is left to remove.
+        self.plan.add('remove network state %s' % self.name, lambda: _store.delete(KIND, self.name, self.root),
+                      lambda: _store.save(KIND, self.name, stored, self.root))
         return _public(stored), None
 
 
@@ -427,19 +470,29 @@ def names_by_container(networks):
 
 
 def _write_text(path, content):
+    """Replace a file atomically (None removes it, and its folder once empty); a failure leaves it as it was."""
+    folder = os.path.dirname(path)
+    tmp = path + '.tmp'
     if content is None:
-        if os.path.exists(path):
-            os.unlink(path)
-        folder = os.path.dirname(path)
+        for name in (tmp, path):
+            if os.path.exists(name):
+                os.unlink(name)
         if os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)
         return
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(content)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    made = not os.path.isdir(folder)
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    try:
+        with open(tmp, 'w') as f:
+            f.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if made and not os.listdir(folder):
+            os.rmdir(folder)
+        raise
 
 
 def plan_names(plan, old_networks, new_networks, etc_dir=ETC_NETNS):

@@ -54,14 +54,26 @@ def load_all(kind, root=None):
 
 def save(kind, name, document, root=None):
     path = _path(kind, name, root)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    folder = os.path.dirname(path)
+    made = not os.path.isdir(folder)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
     tmp = '%s.tmp.%d' % (path, os.getpid())
-    with open(tmp, 'w') as f:
-        json.dump(document, f, indent=2, sort_keys=True)
-        f.write('\n')
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, 'w') as f:
+            json.dump(document, f, indent=2, sort_keys=True)
+            f.write('\n')
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # A failed write leaves the old document and nothing else (a full disk, a read-only mount).
+        for leftover in (tmp,) + ((folder,) if made else ()):
+            try:
+                (os.rmdir if leftover == folder else os.unlink)(leftover)
+            except OSError:
+                pass
+        raise
+    _remove_stale_copies(path)
     dfd = os.open(os.path.dirname(path), os.O_RDONLY)
     try:
         os.fsync(dfd)
@@ -69,9 +81,26 @@ def save(kind, name, document, root=None):
         os.close(dfd)
 
 
+def _remove_stale_copies(path):
+    """Temporary copies of ``path`` left by a run killed before its rename (writers hold the host-wide lock,
+    so no other run is writing one now)."""
+    folder, base = os.path.split(path)
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith(base + '.tmp.'):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except FileNotFoundError:
+                pass
+
+
 def delete(kind, name, root=None):
     """Remove a document (and its folder once empty, so teardown leaves nothing behind)."""
     path = _path(kind, name, root)
+    _remove_stale_copies(path)
     try:
         os.unlink(path)
     except FileNotFoundError:

@@ -44,13 +44,19 @@ options:
     description: IPv4 subnet in CIDR form, network address required. Omitted, the first free pool subnet.
     type: str
   gateway:
-    description: Gateway address on the bridge. Default the first address of the subnet.
+    description:
+      - Gateway address on the bridge. Default the first address of the subnet.
+      - Omitted on a network that exists with the same subnet, the network keeps the value it has (as Docker keeps a network's IPAM).
     type: str
   ip_range:
-    description: Sub-range (CIDR) automatic endpoint addresses are taken from.
+    description:
+      - Sub-range (CIDR) automatic endpoint addresses are taken from.
+      - Omitted on a network that exists with the same subnet, the network keeps the value it has (as Docker keeps a network's IPAM).
     type: str
   aux_addresses:
-    description: Addresses never handed out, name to address (C(--aux-address)).
+    description:
+      - Addresses never handed out, name to address (C(--aux-address)).
+      - Omitted on a network that exists with the same subnet, the network keeps the value it has (as Docker keeps a network's IPAM). Give V({}) to drop them.
     type: dict
   address_pools:
     description: Pools to take the subnet from when O(subnet) is omitted, like the daemon's C(default-address-pools).

@@ -52,13 +52,19 @@ options:
     description: IPv4 subnet in CIDR form. Omitted, the first free subnet of Docker's default address pools.
     type: str
   gateway:
-    description: Gateway of the segment (a router outside the host). Default the first address of the subnet.
+    description:
+      - Gateway of the segment (a router outside the host). Default the first address of the subnet.
+      - Omitted on a network that exists with the same subnet, the network keeps the value it has (as Docker keeps a network's IPAM).
     type: str
   ip_range:
-    description: Sub-range (CIDR) automatic endpoint addresses are taken from (C(--ip-range)).
+    description:
+      - Sub-range (CIDR) automatic endpoint addresses are taken from (C(--ip-range)).
+      - Omitted on a network that exists with the same subnet, the network keeps the value it has (as Docker keeps a network's IPAM).
     type: str
   aux_addresses:
-    description: Addresses never handed out, name to address (C(--aux-address)).
+    description:
+      - Addresses never handed out, name to address (C(--aux-address)).
+      - Omitted on a network that exists with the same subnet, the network keeps the value it has (as Docker keeps a network's IPAM). Give V({}) to drop them.
     type: dict
   address_pools:
     description: Pools to take the subnet from when O(subnet) is omitted.

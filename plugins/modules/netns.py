@@ -222,16 +222,13 @@ def validate(params):
         text = ''
         if params.get('dns_search'):
             for dom in params['dns_search']:
-                if not re.match(r'^[A-Za-z0-9_.-]+$', dom or ''):
-                    raise _ipam.IPAMError('dns_search', dom, 'is not a valid domain')
+                _ipam.validate_domain(dom, 'dns_search')
             text += 'search %s\n' % ' '.join(params['dns_search'])
         for i, server in enumerate(params.get('dns') or []):
             text += 'nameserver %s\n' % _ipam.parse_ip(server, 'dns[%d]' % i)
         files['resolv.conf'] = text
     if params.get('hostname') is not None:
-        hn = params['hostname']
-        if not re.match(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*$', hn):
-            raise _ipam.IPAMError('hostname', hn, 'is not a valid host name')
+        hn = _ipam.validate_hostname(params['hostname'], 'hostname')
         files['hostname'] = hn + '\n'
     sysctls = {}
     for key, value in (params.get('sysctls') or {}).items():
@@ -262,12 +259,17 @@ def interfaces(ipr):
 
 def write_file(path, content):
     tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, 'w') as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):  # a failed write leaves the file as it was, and no temporary copy
+            os.unlink(tmp)
+        raise
 
 
 def remove_file(path, folder_created):

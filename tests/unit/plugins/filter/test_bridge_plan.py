@@ -68,8 +68,11 @@ def test_daemon_settings_land_on_docker0_and_the_containers():
     assert spaces['a'] == {'name': 'a', 'dns': ['9.9.9.9'], 'dns_search': ['lab.example']}
     assert spaces['b'] == {'name': 'b', 'hostname': 'bee', 'dns': ['1.1.1.1'], 'dns_search': ['lab.example']}
     # A networks entry named bridge overrides the daemon's settings for docker0.
-    p = plan([], [{'name': 'bridge', 'icc': True, 'subnet': '10.9.0.0/16'}], {'icc': False, 'bip': '10.200.0.1/24'})
-    assert p['networks'][0] == {'name': 'bridge', 'subnet': '10.9.0.0/16', 'gateway': '10.200.0.1', 'icc': True, 'endpoints': []}
+    p = plan([], [{'name': 'bridge', 'icc': True, 'subnet': '10.200.0.0/16'}], {'icc': False, 'bip': '10.200.0.1/24'})
+    assert p['networks'][0] == {'name': 'bridge', 'subnet': '10.200.0.0/16', 'gateway': '10.200.0.1', 'icc': True, 'endpoints': []}
+    # ... and one that leaves bip's gateway outside its subnet is refused before the role changes anything.
+    with pytest.raises(bp.PlanError, match=r"bridge_network_networks\[0\]\.gateway '10\.200\.0\.1': is not inside subnet 10\.9\.0\.0/16"):
+        plan([], [{'name': 'bridge', 'icc': True, 'subnet': '10.9.0.0/16'}], {'icc': False, 'bip': '10.200.0.1/24'})
 
 
 def test_publish_all_publishes_the_exposed_ports_not_already_published():

@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers of the reliability tests: modules run under strace (SIGKILL or a kernel error at the Nth write),
+snapshots compared across hosts, foreign state a user might have on a host.
+
+No production hook is involved: the faults are made by strace's syscall tampering around the module's
+process, exactly where the kernel would be asked to change something.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+
+import conftest
+
+# The syscalls that mark a step of a run: a netlink request (pyroute2 sends each with sendto), a state or
+# config file put in place or removed (os.replace is rename), and waiting for iptables-restore / nft (wait4).
+STEP_SYSCALLS = ('sendto', 'rename', 'unlink', 'wait4')
+# Netlink requests that change the kernel; the others only read.
+_MUTATIONS = {'RTM_NEWLINK', 'RTM_DELLINK', 'RTM_SETLINK', 'RTM_NEWADDR', 'RTM_DELADDR', 'RTM_NEWROUTE', 'RTM_DELROUTE',
+              # strace decodes netlink only for sockets in its own namespace; the rest show as numbers.
+              '0x10', '0x11', '0x13', '0x14', '0x15', '0x18', '0x19'}
+_TYPE_RE = re.compile(r'nlmsg_type=([A-Z_]+|0x[0-9a-f]+)')
+_FLAGS = ('_ansible_check_mode', '_ansible_diff')
+
+
+def ok(res):
+    assert not res.get('failed'), res.get('msg', res)
+    return res
+
+
+def traced_module(host, module_name, /, inject=None, trace=None, check_mode=False, diff=False, **params):
+    """Run a module in ``host`` under strace, as Host.module does otherwise.
+
+    ``inject``: strace's tampering for one syscall, e.g. 'sendto:signal=KILL:when=12' or
+    'sendto:error=EEXIST:when=12'; ``trace``: a file to write the step syscalls to. Only the module's
+    main thread is traced (no -f): children such as iptables-restore run untouched, and the counters
+    of ``when=`` count that thread's calls only. Returns (exit status, the module's JSON or None).
+    """
+    host._count += 1  # pylint: disable=protected-access
+    args = dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    path = os.path.join(host.tmpdir, '%s-strace-args-%d.json' % (host.name, host._count))  # pylint: disable=protected-access
+    with open(path, 'w') as f:
+        json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
+    argv = ['strace', '-o', trace or '/dev/null', '-e', 'trace=' + ','.join(STEP_SYSCALLS)]
+    if inject:
+        argv += ['-e', 'inject=' + inject]
+    argv += ['env', 'PYTHONPATH=%s' % host.collection_path, sys.executable, '-m', conftest.module_path(module_name), path]
+    res = host.run(argv, check=False, timeout=120)
+    try:
+        return res.returncode, json.loads(res.stdout[res.stdout.index('{'):])
+    except ValueError:
+        return res.returncode, None
+
+
+def write_steps(trace_file):
+    """The steps of a traced run that change something: [(syscall, its ordinal among that syscall's calls, text)].
+
+    Reads are left out (a kill before a read is the same as a kill after the write before it).
+    """
+    steps = []
+    seen = {}
+    with open(trace_file) as f:
+        for line in f:
+            name = line.split('(', 1)[0]
+            if name not in STEP_SYSCALLS:
+                continue
+            seen[name] = seen.get(name, 0) + 1
+            if name == 'sendto':
+                found = _TYPE_RE.search(line)
+                if not found or found.group(1) not in _MUTATIONS:
+                    continue
+                text = 'netlink %s' % found.group(1)
+            elif name in ('rename', 'unlink'):
+                text = '%s %s' % (name, line.split('"')[-2] if line.count('"') >= 2 else line.strip())
+            else:
+                text = 'wait for a firewall command'
+            steps.append((name, seen[name], text))
+    return steps
+
+
+def state_docs(host):
+    """{path: document} of every state file under /var/lib/hostnet."""
+    out = host.run('for f in $(find /var/lib/hostnet -name "*.json" | sort); do echo "== $f"; cat "$f"; done').stdout
+    docs = {}
+    for block in out.split('== ')[1:]:
+        path, dummy, text = block.partition('\n')
+        docs[path] = json.loads(text)
+    return docs
+
+
+def network_names(host):
+    """What a random network id decides, per host: {text in the snapshot: stable placeholder}."""
+    names = {}
+    for path, doc in state_docs(host).items():
+        if '/networks/' not in path:
+            continue
+        names[doc['id']] = '<id %s>' % doc['name']
+        names[doc['id'][:12]] = '<id12 %s>' % doc['name']
+        names[doc['id'][:10]] = '<id10 %s>' % doc['name']
+        for cname, ep in (doc.get('endpoints') or {}).items():
+            if ep.get('veth'):
+                names[ep['veth']] = '<veth %s/%s>' % (doc['name'], cname)
+            if ep.get('endpoint_id'):
+                names[ep['endpoint_id']] = '<ep %s/%s>' % (doc['name'], cname)
+    return names
+
+
+# Interface indexes, and the MACs the kernel picks at random (bridges, host ends of veths; the collection's own
+# 02:42:... MACs stay), with the bridge ids made from them.
+_VOLATILE_RE = re.compile(r'^\d+: |@if\d+|(?<=link-netnsid )\d+|(?<![0-9a-f:])(?!02:42:)[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5}(?![0-9a-f:])')
+
+
+def comparable(host, snap=None):
+    """The host's snapshot with what differs between two correct hosts masked: random network ids (and the
+    bridge and veth names made from them), interface indexes; lines sorted; plus the state documents with the
+    creation time masked. Two hosts that hold the same networks compare equal."""
+    snap = snap if snap is not None else host.snapshot()
+    names = network_names(host)
+
+    def mask(text):
+        for old in sorted(names, key=len, reverse=True):
+            text = text.replace(old, names[old])
+        return _VOLATILE_RE.sub('', text)
+
+    out = {section: sorted(mask(line) for line in lines) for section, lines in snap.items()}
+    docs = {}
+    for path, doc in state_docs(host).items():
+        text = json.dumps(doc, sort_keys=True)
+        text = re.sub(r'"created": "[^"]*"', '"created": "<time>"', text)
+        docs[mask(path)] = json.loads(mask(text))
+    out['state documents'] = docs
+    return out
+
+
+def diff(a, b):
+    """Sections that differ between two comparable() results, with the lines only in one of them."""
+    out = {}
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) == b.get(key):
+            continue
+        if isinstance(a.get(key), list) and isinstance(b.get(key), list):
+            out[key] = {'only before': [x for x in a[key] if x not in b[key]], 'only after': [x for x in b[key] if x not in a[key]]}
+        else:
+            out[key] = {'before': a.get(key), 'after': b.get(key)}
+    return out
+
+
+@contextlib.contextmanager
+def fresh_host(directory, collection_path, tmpdir):
+    """A new emulated host (one host, the seed's LAN address) for the duration of a block."""
+    lab = conftest.hostnet_lab.Lab(directory)
+    lab.up({'host1': conftest.SEED_HOSTS['host1']})
+    try:
+        yield conftest.Host(lab, 'host1', collection_path, tmpdir)
+    finally:
+        lab.down()
+
+
+def _sample_offset(every):
+    """make test runs the suite with two pyroute2 versions: each visits other steps, so together they visit twice as
+    many (the older one from the first, the newer from the middle of each stretch)."""
+    try:
+        from importlib import metadata  # pylint: disable=import-outside-toplevel
+        old = metadata.version('pyroute2').startswith('0.7')
+    except Exception:  # pylint: disable=broad-exception-caught
+        old = True
+    return 0 if old else every // 2
+
+
+def sample(steps, every):
+    """The steps a test visits: the first of each kind (a netlink request type, a file, a firewall command; the
+    containers' files count as one kind) and every ``every``-th step. HOSTNET_FAULTS=all visits every step."""
+    if os.environ.get('HOSTNET_FAULTS') == 'all':
+        return list(steps)
+    offset = _sample_offset(every)
+    picked = []
+    kinds = set()
+    for i, step in enumerate(steps):
+        kind = re.sub(r'/etc/netns/[^/]+/', '/etc/netns/*/', step[2])
+        if kind in kinds and (i - offset) % every:
+            continue
+        kinds.add(kind)
+        picked.append(step)
+    return picked
