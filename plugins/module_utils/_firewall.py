@@ -317,9 +317,24 @@ def desired_sysctls(networks):
     return want
 
 
+class BoundPorts(list):
+    """bound_ports' list of (host_ip, port, proto, who), also indexed by (port, proto): checking one publish
+    against thousands costs a lookup, not a scan (a network of N publishes would otherwise cost N*N)."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self.index = {}
+        for item in items:
+            self.append(item)
+
+    def append(self, item):
+        super().append(item)
+        self.index.setdefault((item[1], item[2]), []).append(item)
+
+
 def bound_ports(networks, nat_rules, skip_nat=None):
-    """(host_ip, port, proto, who) of every port the collection publishes on the host."""
-    bound = []
+    """(host_ip, port, proto, who) of every port the collection publishes on the host (a BoundPorts)."""
+    bound = BoundPorts()
     for name, doc in sorted(networks.items()):
         for cname, ep in sorted(((doc or {}).get('endpoints') or {}).items()):
             for e in ep.get('publish') or []:
@@ -334,11 +349,16 @@ def check_port_free(option, value, entry, bound, listening_cache):
     """Fail (IPAMError naming option and value) when entry's host ip/port/proto is published or listened on."""
     from ansible_collections.hostnet.containers.plugins.module_utils import _ipam  # pylint: disable=import-outside-toplevel
     port, proto, ip = entry['host_port'], entry['proto'], entry['host_ip'] or '0.0.0.0'
-    for other_ip, other_port, other_proto, who in bound:
+    same = bound.index.get((port, proto), []) if isinstance(bound, BoundPorts) else bound
+    for other_ip, other_port, other_proto, who in same:
         if other_port == port and other_proto == proto and ('0.0.0.0' in (ip, other_ip) or ip == other_ip):
             raise _ipam.IPAMError(option, value, 'host port %d/%s is already published by %s' % (port, proto, who))
-    for other_ip, other_port in cached_listening(proto, listening_cache):
-        if other_port == port and ('0.0.0.0' in (ip, other_ip) or other_ip == ip):
+    listeners = listening_cache.setdefault(('by port', proto), {})
+    if not listeners:
+        for other_ip, other_port in cached_listening(proto, listening_cache):
+            listeners.setdefault(other_port, []).append(other_ip)
+    for other_ip in listeners.get(port, []):
+        if '0.0.0.0' in (ip, other_ip) or other_ip == ip:
             raise _ipam.IPAMError(option, value, 'host port %d/%s is already in use: a process on the host listens on %s:%d'
                                   % (port, proto, other_ip, port))
 
