@@ -44,6 +44,7 @@ import hostnet_lab  # noqa: E402  pylint: disable=wrong-import-position
 WORKER = os.path.join(HERE, 'worker.py')
 TOOLS = ('module', 'engine', 'floor', 'ipbatch', 'cni', 'netavark')
 PEERS = ('cni', 'netavark')
+SLOW = ('cni', 'netavark', 'ipbatch')  # run up to --peers-max only: one request per container
 LABELS = {'module': 'module (ansible-playbook)', 'engine': 'engine (in-process)', 'floor': 'pyroute2 floor',
           'ipbatch': 'ip -batch', 'cni': 'CNI bridge+portmap', 'netavark': 'netavark'}
 PHASES = ('apply', 'reapply', 'drift', 'teardown')
@@ -214,7 +215,7 @@ class Bench:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def tools_for(self, n):
-        return [t for t in self.args.tools if t not in PEERS or n <= self.args.peers_max]
+        return [t for t in self.args.tools if t not in SLOW or n <= self.args.peers_max]
 
     def run(self, log):
         for n in self.args.sizes:
@@ -330,7 +331,7 @@ def main(argv=None):
     p.add_argument('--sizes', default='10,100,500,1000', help='comma-separated numbers of containers')
     p.add_argument('--repeats', type=int, default=3, help='runs per tool and size (medians are reported)')
     p.add_argument('--tools', default=','.join(TOOLS), help='comma-separated subset of %s' % ','.join(TOOLS))
-    p.add_argument('--peers-max', type=int, default=500, help='largest N the peers (CNI, netavark) run at (they are slow)')
+    p.add_argument('--peers-max', type=int, default=500, help='largest N the peers (CNI, netavark, ip -batch) run at (they are slow)')
     p.add_argument('--out', default=os.path.join(HERE, 'results'), help='folder for the report (markdown and JSON)')
     p.add_argument('--python', help='interpreter with ansible-core, pyroute2 and netaddr (default: this one)')
     args = p.parse_args(argv)

@@ -433,17 +433,68 @@ def damage(n):
     return {'damaged': len(victims)}
 
 
+def _dump(sock, msg_type, family=2):
+    """Every message of a dump as (offset, end) in the returned buffer (its own decoder, independent of the engine's)."""
+    head = struct.pack('=BBBBI', family, 0, 0, 0, 0) if msg_type == 22 else struct.pack('=BBBBBBBBI', family, 0, 0, 0, 0, 0, 0, 0, 0)
+    sock.send(struct.pack('=IHHII', 16 + len(head), msg_type, 0x301, 1, 0) + head)
+    out = []
+    while True:
+        data = sock.recv(1 << 20)
+        off = 0
+        while off + 16 <= len(data):
+            length, typ = struct.unpack_from('=IH', data, off)
+            if typ == 3:
+                return out
+            if typ == msg_type - 2:
+                out.append((data, off + 16, off + length))
+            off += (length + 3) & ~3
+
+
+def _attrs(data, off, end):
+    found = {}
+    while off + 4 <= end:
+        length, typ = struct.unpack_from('=HH', data, off)
+        found[typ] = bytes(data[off + 4:off + length])
+        off += (length + 3) & ~3
+    return found
+
+
+def container_state(name):
+    """(eth0's IPv4 addresses as 'a.b.c.d/len', gateways of eth0's default routes) in a container, read in-process."""
+    fd = os.open('/run/netns/' + name, os.O_RDONLY)
+    home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
+    try:
+        _ok(_LIBC.setns(fd, 0x40000000), 'setns')
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    finally:
+        _ok(_LIBC.setns(home, 0x40000000), 'setns')
+        os.close(home)
+        os.close(fd)
+    with sock:
+        addrs, eth0 = [], None
+        for data, off, end in _dump(sock, 22):
+            attrs = _attrs(data, off + 8, end)
+            if attrs.get(3, b'').rstrip(b'\0') == b'eth0':
+                eth0 = struct.unpack_from('=I', data, off + 4)[0]
+                addrs.append('%s/%d' % (socket.inet_ntoa(attrs[2]), data[off + 1]))
+        gateways = []
+        for data, off, end in _dump(sock, 26):
+            attrs = _attrs(data, off + 12, end)
+            if data[off + 1] == 0 and data[off + 4] == 254 and 5 in attrs and struct.unpack('=I', attrs.get(4, b'\0\0\0\0'))[0] == eth0:
+                gateways.append(socket.inet_ntoa(attrs[5]))
+    return addrs, gateways
+
+
 def verify_up(n):
-    """Every container has eth0 up with its address and the default route, the bridge holds N ports, and the firewall
+    """Every container has eth0 with its address and the default route, the bridge holds N ports up, and the firewall
     publishes every port and masquerades the subnet; then real packets: c0 reaches the gateway and the last container."""
     problems = []
     for i in range(n):
-        out = run(['ip', '-n', name_of(i), '-o', '-4', 'addr', 'show', 'dev', 'eth0'])
-        if ' %s/%d ' % (ip_of(i), PREFIX) not in out:
-            problems.append('%s: no %s on eth0' % (name_of(i), ip_of(i)))
-        route = run(['ip', '-n', name_of(i), 'route', 'show', 'default'])
-        if 'via %s dev eth0' % GATEWAY not in route:
-            problems.append('%s: no default route via %s' % (name_of(i), GATEWAY))
+        addrs, gateways = container_state(name_of(i))
+        if addrs != ['%s/%d' % (ip_of(i), PREFIX)]:
+            problems.append('%s: eth0 has %s, not %s/%d' % (name_of(i), addrs, ip_of(i), PREFIX))
+        if gateways != [GATEWAY]:
+            problems.append('%s: default routes via %s, not via %s' % (name_of(i), gateways, GATEWAY))
     ports = [link for link in json.loads(run(['ip', '-j', 'link', 'show', 'type', 'veth']))
              if link.get('master') and 'UP' in link.get('flags', [])]
     if len(ports) != n:
@@ -469,7 +520,7 @@ def verify_down(n):
     """No container has eth0 any more, no veth is left on a bridge, and no port is published."""
     problems = []
     for i in range(n):
-        if 'eth0' in run(['ip', '-n', name_of(i), '-o', 'link']):
+        if container_state(name_of(i))[0]:
             problems.append('%s still has eth0' % name_of(i))
     left = container_veths()
     if left:

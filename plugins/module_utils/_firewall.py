@@ -81,7 +81,7 @@ class FirewallError(_netlink.HostnetError):
 class Rule:
     """One rule, backend-neutral.  Rendered to iptables-save's canonical form or to nft syntax."""
 
-    __slots__ = ('table', 'chain', 'match', 'target', 'arg')
+    __slots__ = ('table', 'chain', 'match', 'target', 'arg', '_iptables')
 
     def __init__(self, table, chain, target, arg=None, **match):
         self.table = table
@@ -89,8 +89,15 @@ class Rule:
         self.target = target
         self.arg = arg
         self.match = match
+        self._iptables = None
 
     def iptables(self):
+        # Rendered once: a rule set of thousands of publishes is deduplicated, compared and written from it.
+        if self._iptables is None:
+            self._iptables = self._render_iptables()
+        return self._iptables
+
+    def _render_iptables(self):
         m = self.match
         out = ['-A', ipt_chain(self.chain)]
         for key, flag in (('src', '-s'), ('dst', '-d'), ('iif', '-i'), ('oif', '-o')):

@@ -26,6 +26,11 @@ Public API (what modules and the other engines build on):
 * changing: ``create_veth``, ``connect_veth`` (pair + addresses + up + default route),
   ``create_bridge``, ``delete_link`` (idempotent), ``set_link``, ``set_up``,
   ``add_address``/``del_address``, ``set_default_route``/``del_default_route``.
+* at scale (docker_bridge's endpoints): ``Namespaces.chan(netns)`` a Channel, a raw socket that sends many
+  requests in one write (``run``) and reads with lean decoding (``dump``, ``query``); request builders
+  ``veth_request``, ``link_set_request``, ``link_del_request``, ``addr_request``, ``default_route_request``
+  (pyroute2 messages); ``delete_links`` (many links in one kernel batch); ``Namespaces.create_many`` and
+  ``open_many`` (many namespaces in one pass).
 * sysctls inside a namespace: ``sysctl_exists``, ``read_sysctl``, ``write_sysctl``.
 * errors: ``HostnetError`` (message fit for users), ``NetlinkError``,
   ``describe(exc, what)`` maps EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
