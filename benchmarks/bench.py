@@ -51,7 +51,8 @@ PHASES = ('apply', 'reapply', 'drift', 'teardown')
 HOSTNET_PHASES = ('module', 'engine')
 NEEDS = {'cni': ['/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/portmap'],
          'netavark': ['/usr/lib/podman/netavark'], 'ipbatch': [], 'floor': [], 'engine': [], 'module': []}
-# Targets of issue 9, checked on the largest size every peer ran.
+# Targets of issue 9, for N=500.
+TARGET_N = 500
 TARGETS = [('apply', 'cni', 10.0, 'apply at least 10x faster than the CNI bridge plugin'),
            ('apply', 'netavark', 15.0, 'apply at least 15x faster than netavark'),
            ('apply', 'floor', 0.5, 'apply within 2x of the pure-pyroute2 floor'),
@@ -161,7 +162,15 @@ class Run:
                                                                                (res.stdout + res.stderr)[-3000:]))
         return {'seconds': seconds, 'changed': recap.group(2) != '0'}
 
+    def settle(self):
+        """Let the emulated host settle before a timed phase: for a few seconds after hundreds of interfaces appear,
+        the kernel is busy with their IPv6 link-local setup (DAD, router solicitations), and whatever is measured
+        then pays for it.  Every tool gets the same pause."""
+        time.sleep(self.bench.args.settle * max(1.0, self.n / 250.0))
+
     def timed(self, phase):
+        if phase != 'apply':
+            self.settle()
         if self.tool == 'module':
             return self.module('absent' if phase == 'teardown' else 'present')
         return self.worker(self.tool, phase)
@@ -292,7 +301,7 @@ def report(results, args, desc, elapsed, machine_ok):
         lines.append('| %s | %s |' % (LABELS[t], ' | '.join(cells)))
     checks = targets(results, sizes)
     lines += ['', '## Targets (issue 9)', '']
-    lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- no size with every peer measured']
+    lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- not measured (no run of N=%d with the peers)' % target_size(sizes)]
     lines += ['', '## Machine', '']
     lines += ['- %s: %s' % (k, v) for k, v in desc.items()]
     lines += ['- run took %.0f s; the machine\'s own network, firewall and /run/netns were %s' % (
@@ -300,15 +309,19 @@ def report(results, args, desc, elapsed, machine_ok):
     return '\n'.join(lines), checks
 
 
+def target_size(sizes):
+    """The issue states its targets for 500 containers; a smaller run checks them on its largest size."""
+    return TARGET_N if TARGET_N in sizes else max(sizes)
+
+
 def targets(results, sizes):
-    """(met, text) for each target of the issue, on the largest size every needed column ran."""
+    """(met, text) for each target of the issue, at 500 containers (see target_size)."""
     out = []
+    n = target_size(sizes)
     for col in HOSTNET_PHASES:
         for phase, peer, factor, text in TARGETS:
-            common = [n for n in sizes if median(results, col, n, phase) is not None and median(results, peer, n, 'apply') is not None]
-            if not common:
+            if median(results, col, n, phase) is None or median(results, peer, n, phase) is None:
                 continue
-            n = max(common)
             mine, theirs = median(results, col, n, phase), median(results, peer, n, phase)
             if peer == 'floor':
                 value = mine / theirs
@@ -316,9 +329,7 @@ def targets(results, sizes):
             else:
                 value = theirs / mine
                 out.append((value >= factor, '%s, N=%d, %s: %.1fx (%s s vs %s s)' % (text, n, col, value, fmt(mine), fmt(theirs))))
-        have = [n for n in sizes if median(results, col, n, 'reapply') is not None]
-        if have:
-            n = max(have)
+        if median(results, col, n, 'reapply') is not None:
             value = median(results, col, n, 'reapply') / median(results, col, n, 'apply')
             out.append((value < 0.1, 're-apply under 1/10 of the apply time, N=%d, %s: %.3f of apply (%s s vs %s s)' % (
                 n, col, value, fmt(median(results, col, n, 'reapply')), fmt(median(results, col, n, 'apply')))))
@@ -332,6 +343,8 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=3, help='runs per tool and size (medians are reported)')
     p.add_argument('--tools', default=','.join(TOOLS), help='comma-separated subset of %s' % ','.join(TOOLS))
     p.add_argument('--peers-max', type=int, default=500, help='largest N the peers (CNI, netavark, ip -batch) run at (they are slow)')
+    p.add_argument('--settle', type=float, default=1.5,
+                   help='seconds to wait before each timed phase after apply, per 250 containers (at least once)')
     p.add_argument('--out', default=os.path.join(HERE, 'results'), help='folder for the report (markdown and JSON)')
     p.add_argument('--python', help='interpreter with ansible-core, pyroute2 and netaddr (default: this one)')
     args = p.parse_args(argv)

@@ -174,15 +174,21 @@ def nl_batch(sock, msgs, chunk=128):
         pending = min(chunk, len(msgs) - start)
         while pending:
             data = sock.recv(1 << 20)
-            off = 0
-            while off + 16 <= len(data):
-                length, typ = struct.unpack_from('=IH', data, off)
+            for typ, off, dummy in nl_messages(data):
                 if typ == 2:
                     pending -= 1
-                    code = struct.unpack_from('=i', data, off + 16)[0]
+                    code = struct.unpack_from('=i', data, off)[0]
                     if code:
                         raise OSError(-code, 'netlink request %d: %s' % (start, os.strerror(-code)))
-                off += (length + 3) & ~3
+
+
+def nl_messages(data):
+    """(type, payload offset, end) of each netlink message in a buffer."""
+    off = 0
+    while off + 16 <= len(data):
+        length, typ = struct.unpack_from('=IH', data, off)
+        yield typ, off + 16, off + length
+        off += (length + 3) & ~3
 
 
 def floor_apply(n):
@@ -440,14 +446,11 @@ def _dump(sock, msg_type, family=2):
     out = []
     while True:
         data = sock.recv(1 << 20)
-        off = 0
-        while off + 16 <= len(data):
-            length, typ = struct.unpack_from('=IH', data, off)
+        for typ, off, end in nl_messages(data):
             if typ == 3:
                 return out
             if typ == msg_type - 2:
-                out.append((data, off + 16, off + length))
-            off += (length + 3) & ~3
+                out.append((data, off, end))
 
 
 def _attrs(data, off, end):

@@ -454,13 +454,29 @@ class Iptables:
     def __init__(self, root=None):
         self.root = root
         self._current = None
+        self._reading = None
+
+    def prefetch(self):
+        """Start iptables-save now, in its own process, so it runs while the caller reads the kernel's links."""
+        if self._current is None and self._reading is None and command_exists('iptables-save'):
+            exe = shutil.which('iptables-save', path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin')
+            self._reading = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def _save(self):
+        reading, self._reading = self._reading, None
+        if reading is None:
+            return _run(['iptables-save'])
+        out, err = reading.communicate()
+        if reading.returncode != 0:
+            raise FirewallError('iptables-save failed (exit %d): %s' % (reading.returncode, (err or out).strip()))
+        return out
 
     def read(self):
         """{table: {'chains': [names], 'rules': ['-A ...'], 'builtin_jumps': {'-A X -j HOSTNET-Y': count},
         'user': ['-A HOSTNET-USER ...']}} of what the collection owns."""
         if self._current is not None:
             return self._current
-        text = _run(['iptables-save'])
+        text = self._save()
         state = {}
         table = None
         for line in text.splitlines():

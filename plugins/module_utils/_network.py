@@ -12,7 +12,6 @@ for everything else: each run reads it and plans only the difference.
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime
 import errno
 import hashlib
@@ -237,6 +236,7 @@ class BridgeNetwork:
         self.host_links = None
         self._views = {}
         self.batch = None
+        self._firewalls = {}
         self.name = params['name']
         self.stored = _store.load(KIND, self.name, root)
         self.others = {n: d for n, d in _store.load_all(KIND, root).items() if n != self.name}
@@ -401,20 +401,11 @@ class BridgeNetwork:
         return self.host_links
 
     def _read_views(self, todo):
-        """The views of many existing endpoints' namespaces ((name, peer ifindex) pairs), read up front.
-
-        Their sockets are opened in one pass; with many, two threads read them: the kernel's part of each read
-        runs without the interpreter lock, so one thread's reads overlap the other's decoding.
-        """
+        """The views of many existing endpoints' namespaces ((name, peer ifindex) pairs), read up front, their
+        sockets opened in one pass."""
         self.ns.open_many([cname for cname, dummy in todo])
-        if len(todo) < 64:
-            for cname, peer in todo:
-                self._view(cname, peer)
-            return
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            halves = [todo[0::2], todo[1::2]]
-            for part in pool.map(lambda half: [(c, NetnsView(self.ns.chan(c), peer)) for c, peer in half], halves):
-                self._views.update(part)
+        for cname, peer in todo:
+            self._view(cname, peer)
 
     def _view(self, cname, peer=None):
         if cname not in self._views:
@@ -458,6 +449,9 @@ class BridgeNetwork:
             self._plan_disconnect(cname, stored_eps[cname])
         existing = set(_netlink.list_netns())
         links = self._read_host()
+        if doc['firewall_backend'] == 'iptables' or (self.stored or {}).get('firewall_backend') == 'iptables':
+            # The rule set is read by another process while this one reads the containers' namespaces.
+            self._firewalls.setdefault('iptables', _firewall.backend('iptables', self.root)).prefetch()
         self._read_views([(c, links[ep['veth']]['link']) for c, ep in doc['endpoints'].items() if c in existing and ep['veth'] in links])
         for cname, ep in doc['endpoints'].items():
             self._plan_endpoint(cname, ep, prefix, doc, cname in existing)
@@ -488,7 +482,7 @@ class BridgeNetwork:
         if doc is not None:
             new[self.name] = doc
         nats = _store.load_all(_firewall.NAT_KIND, self.root)
-        self.firewall = _firewall.plan(self.plan, self.ns, old, new, nats, nats, self.root)
+        self.firewall = _firewall.plan(self.plan, self.ns, old, new, nats, nats, self.root, backends_cache=self._firewalls)
 
     def _plan_set(self, netns, link, text, batch=True, **attrs):
         """A step changing attributes of a link (mtu, address, master, hairpin, up), undone by setting the old values."""

@@ -19,7 +19,7 @@ PEERS = {'cni': '/usr/lib/cni/portmap', 'netavark': '/usr/lib/podman/netavark'}
 
 
 def bench(tmp_path, tools):
-    res = subprocess.run([sys.executable, BENCH, '--sizes', '3', '--repeats', '1', '--tools', ','.join(tools), '--out', str(tmp_path)],
+    res = subprocess.run([sys.executable, BENCH, '--sizes', '3', '--repeats', '1', '--settle', '0', '--tools', ','.join(tools), '--out', str(tmp_path)],
                          capture_output=True, text=True, timeout=300, check=False)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
     [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
