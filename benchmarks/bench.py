@@ -158,8 +158,8 @@ class Run:
         seconds = time.monotonic() - start
         recap = re.search(r'^bench\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', res.stdout, re.M)
         if res.returncode != 0 or not recap or recap.group(3) != '0' or recap.group(4) != '0':
-            raise BenchError('docker_bridge N=%d state=%s failed (rc=%d): %s' % (self.n, state, res.returncode,
-                                                                               (res.stdout + res.stderr)[-3000:]))
+            raise BenchError('docker_bridge N=%d state=%s failed (rc=%d): %s'
+                             % (self.n, state, res.returncode, (res.stdout + res.stderr)[-3000:]))
         return {'seconds': seconds, 'changed': recap.group(2) != '0'}
 
     def settle(self):
@@ -237,9 +237,8 @@ class Bench:
                     phases = Run(self, tool, n).execute()
                     for phase, seconds in phases.items():
                         self.results.setdefault(tool, {}).setdefault(n, {}).setdefault(phase, []).append(seconds)
-                    log('N=%-5d run %d/%d %-9s %s  (%.0f s)' % (n, rep + 1, self.args.repeats, tool,
-                                                             '  '.join('%s %.3f s' % kv for kv in phases.items()),
-                                                             time.monotonic() - started))
+                    done = '  '.join('%s %.3f s' % kv for kv in phases.items())
+                    log('N=%-5d run %d/%d %-9s %s  (%.0f s)' % (n, rep + 1, self.args.repeats, tool, done, time.monotonic() - started))
 
 
 # -- the report ------------------------------------------------------------------------------------------------------------
@@ -338,7 +337,7 @@ def targets(results, sizes):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     p.add_argument('--sizes', default='10,100,500,1000', help='comma-separated numbers of containers')
     p.add_argument('--repeats', type=int, default=3, help='runs per tool and size (medians are reported)')
     p.add_argument('--tools', default=','.join(TOOLS), help='comma-separated subset of %s' % ','.join(TOOLS))

@@ -538,8 +538,12 @@ class BridgeNetwork:
             ep['default_route'] = first
             cidr = '%s/%d' % (ep['ip'], prefix)
             veth = ep['veth']
-            ops = [('host', lambda ctx, ep=ep: _netlink.veth_request(
-                        ep['veth'], ep['ifname'], ctx.fd(cname), master=ctx.bridge_index(), mtu=doc['mtu'], peer_mac=ep['mac'])),
+
+            def create(ctx, ep=ep):
+                return _netlink.veth_request(ep['veth'], ep['ifname'], ctx.fd(cname), master=ctx.bridge_index(), mtu=doc['mtu'],
+                                             peer_mac=ep['mac'])
+
+            ops = [('host', create),
                    # Hairpin: a container reaching its own published port through the host's address gets the
                    # answer back through the port it came in on (Docker does this without its userland proxy).
                    ('host', lambda ctx: _netlink.link_set_request(ifname=veth, hairpin=True)),
