@@ -513,7 +513,7 @@ def verify_up(n):
                                              for line in nat.splitlines()):
         problems.append('no masquerade of %s' % SUBNET)
     for target in (GATEWAY, ip_of(n - 1)):
-        if subprocess.run(['ip', 'netns', 'exec', name_of(0), 'ping', '-c1', '-W2', target], capture_output=True,
+        if subprocess.run(['ip', 'netns', 'exec', name_of(0), 'ping', '-c3', '-i0.2', '-W2', target], capture_output=True,
                           check=False).returncode:
             problems.append('%s cannot ping %s' % (name_of(0), target))
     return {'ok': not problems, 'problems': problems[:10]}

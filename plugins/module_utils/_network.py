@@ -45,6 +45,11 @@ def veth_name(network_id, container):
     return 'veth' + endpoint_id(network_id, container)[:7]
 
 
+def bridge_mac(network_id):
+    """A locally administered unicast MAC of the network's bridge, from its id: stable across reruns."""
+    return '02:42:' + ':'.join(network_id[i:i + 2] for i in range(0, 8, 2))
+
+
 def taken_subnets(ipr, others):
     """Everything a new subnet must not overlap: host routes, host addresses, other networks.
 
@@ -427,8 +432,10 @@ class BridgeNetwork:
                                         % (doc['bridge'], br['kind'] or 'device'))
         if br is None:
             # Without STP there is nothing to learn before forwarding: no forward delay, as ports come and go.
+            # A MAC of its own (as Docker gives its bridges): else the bridge takes the lowest MAC of its ports and
+            # changes it as containers come and go, and every container's ARP entry of the gateway goes stale.
             create = _netlink.request(_netlink.ifinfmsg, _netlink.RTM_NEWLINK, _netlink.NLM_F_CREATE | _netlink.NLM_F_EXCL, attrs=[
-                ('IFLA_IFNAME', doc['bridge']), ('IFLA_MTU', doc['mtu']),
+                ('IFLA_IFNAME', doc['bridge']), ('IFLA_MTU', doc['mtu']), ('IFLA_ADDRESS', bridge_mac(doc['id'])),
                 ('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'bridge'), ('IFLA_INFO_DATA', {'attrs': [
                     ('IFLA_BR_STP_STATE', 1 if doc['stp'] else 0), ('IFLA_BR_FORWARD_DELAY', 1500 if doc['stp'] else 0)]})]})])
             self.plan.add('create bridge %s' % doc['bridge'], lambda: _run_one(host, create), lambda: _delete_by_name(host, doc['bridge']))
