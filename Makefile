@@ -7,7 +7,7 @@ export PY_COLORS := 0
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: setup lab bridge-lab release test units sanity lint integration integration-deb molecule clean
+.PHONY: setup lab bridge-lab release test units sanity lint integration integration-deb molecule bench clean
 
 setup:
 	@bash hack/setup.sh
@@ -44,6 +44,12 @@ integration-deb: setup
 	@bash hack/test.sh integration-deb
 molecule: setup
 	@bash hack/test.sh molecule
+
+# docker_bridge at scale against CNI, netavark, ip -batch and a pure-pyroute2 floor, inside emulated hosts (README,
+# Benchmarks). Not part of make test; about 15 minutes. BENCH_ARGS="--sizes 10,100 --repeats 1" for a quick look.
+bench: setup
+	@bash benchmarks/setup.sh
+	@python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .build tests/output .pytest_cache

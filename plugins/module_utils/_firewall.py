@@ -82,7 +82,7 @@ class FirewallError(_netlink.HostnetError):
 class Rule:
     """One rule, backend-neutral.  Rendered to iptables-save's canonical form or to nft syntax."""
 
-    __slots__ = ('table', 'chain', 'match', 'target', 'arg')
+    __slots__ = ('table', 'chain', 'match', 'target', 'arg', '_iptables')
 
     def __init__(self, table, chain, target, arg=None, **match):
         self.table = table
@@ -90,8 +90,15 @@ class Rule:
         self.target = target
         self.arg = arg
         self.match = match
+        self._iptables = None
 
     def iptables(self):
+        # Rendered once: a rule set of thousands of publishes is deduplicated, compared and written from it.
+        if self._iptables is None:
+            self._iptables = self._render_iptables()
+        return self._iptables
+
+    def _render_iptables(self):
         m = self.match
         out = ['-A', ipt_chain(self.chain)]
         for key, flag in (('src', '-s'), ('dst', '-d'), ('iif', '-i'), ('oif', '-o')):
@@ -318,9 +325,24 @@ def desired_sysctls(networks):
     return want
 
 
+class BoundPorts(list):
+    """bound_ports' list of (host_ip, port, proto, who), also indexed by (port, proto): checking one publish
+    against thousands costs a lookup, not a scan (a network of N publishes would otherwise cost N*N)."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self.index = {}
+        for item in items:
+            self.append(item)
+
+    def append(self, item):
+        super().append(item)
+        self.index.setdefault((item[1], item[2]), []).append(item)
+
+
 def bound_ports(networks, nat_rules, skip_nat=None):
-    """(host_ip, port, proto, who) of every port the collection publishes on the host."""
-    bound = []
+    """(host_ip, port, proto, who) of every port the collection publishes on the host (a BoundPorts)."""
+    bound = BoundPorts()
     for name, doc in sorted(networks.items()):
         for cname, ep in sorted(((doc or {}).get('endpoints') or {}).items()):
             for e in ep.get('publish') or []:
@@ -335,11 +357,16 @@ def check_port_free(option, value, entry, bound, listening_cache):
     """Fail (IPAMError naming option and value) when entry's host ip/port/proto is published or listened on."""
     from ansible_collections.hostnet.containers.plugins.module_utils import _ipam  # pylint: disable=import-outside-toplevel
     port, proto, ip = entry['host_port'], entry['proto'], entry['host_ip'] or '0.0.0.0'
-    for other_ip, other_port, other_proto, who in bound:
+    same = bound.index.get((port, proto), []) if isinstance(bound, BoundPorts) else bound
+    for other_ip, other_port, other_proto, who in same:
         if other_port == port and other_proto == proto and ('0.0.0.0' in (ip, other_ip) or ip == other_ip):
             raise _ipam.IPAMError(option, value, 'host port %d/%s is already published by %s' % (port, proto, who))
-    for other_ip, other_port in cached_listening(proto, listening_cache):
-        if other_port == port and ('0.0.0.0' in (ip, other_ip) or other_ip == ip):
+    listeners = listening_cache.setdefault(('by port', proto), {})
+    if not listeners:
+        for other_ip, other_port in cached_listening(proto, listening_cache):
+            listeners.setdefault(other_port, []).append(other_ip)
+    for other_ip in listeners.get(port, []):
+        if '0.0.0.0' in (ip, other_ip) or other_ip == ip:
             raise _ipam.IPAMError(option, value, 'host port %d/%s is already in use: a process on the host listens on %s:%d'
                                   % (port, proto, other_ip, port))
 
@@ -428,13 +455,29 @@ class Iptables:
     def __init__(self, root=None):
         self.root = root
         self._current = None
+        self._reading = None
+
+    def prefetch(self):
+        """Start iptables-save now, in its own process, so it runs while the caller reads the kernel's links."""
+        if self._current is None and self._reading is None and command_exists('iptables-save'):
+            exe = shutil.which('iptables-save', path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin')
+            self._reading = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def _save(self):
+        reading, self._reading = self._reading, None
+        if reading is None:
+            return _run(['iptables-save'])
+        out, err = reading.communicate()
+        if reading.returncode != 0:
+            raise FirewallError('iptables-save failed (exit %d): %s' % (reading.returncode, (err or out).strip()))
+        return out
 
     def read(self):
         """{table: {'chains': [names], 'rules': ['-A ...'], 'builtin_jumps': {'-A X -j HOSTNET-Y': count},
         'user': ['-A HOSTNET-USER ...']}} of what the collection owns."""
         if self._current is not None:
             return self._current
-        text = _run(['iptables-save'])
+        text = self._save()
         state = {}
         table = None
         for line in text.splitlines():

@@ -13,9 +13,11 @@ for everything else: each run reads it and plans only the difference.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import os
 import re
+from socket import AF_INET
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
@@ -63,17 +65,190 @@ def pool_settings(params, stored, subnet):
             for key in ('gateway', 'ip_range', 'aux_addresses')]
 
 
+def bridge_mac(network_id):
+    """A locally administered unicast MAC of the network's bridge, from its id: stable across reruns."""
+    return '02:42:' + ':'.join(network_id[i:i + 2] for i in range(0, 8, 2))
+
+
 def taken_subnets(ipr, others):
-    """Everything a new subnet must not overlap: host routes, host addresses, other networks."""
+    """Everything a new subnet must not overlap: host routes, host addresses, other networks.
+
+    ``ipr`` is the host's IPRoute or its _netlink.Channel.
+    """
     taken = []
-    for msg in ipr.get_routes(family=2, table=254):
-        dst = msg.get_attr('RTA_DST')
-        if dst and msg['dst_len']:
-            taken.append('%s/%d' % (dst, msg['dst_len']))
-    for msg in ipr.get_addr(family=2):
-        taken.append('%s/%d' % (msg.get_attr('IFA_ADDRESS'), msg['prefixlen']))
+    if isinstance(ipr, _netlink.Channel):
+        taken += [r['dst'] for r in ipr.dump(_netlink.RTM_GETROUTE, AF_INET) if r['table'] == 254 and r['dst'] and r['dst_len']]
+        taken += [a['address'] for a in ipr.dump(_netlink.RTM_GETADDR, AF_INET) if a['address']]
+    else:
+        for msg in ipr.get_routes(family=2, table=254):
+            dst = msg.get_attr('RTA_DST')
+            if dst and msg['dst_len']:
+                taken.append('%s/%d' % (dst, msg['dst_len']))
+        for msg in ipr.get_addr(family=2):
+            taken.append('%s/%d' % (msg.get_attr('IFA_ADDRESS'), msg['prefixlen']))
     taken.extend(doc['subnet'] for doc in others.values())
     return taken
+
+
+class NetnsView:
+    """A container namespace as one run sees it: its links, IPv4 addresses and main-table routes, read once.
+
+    With ``peer`` (the ifindex the host end of a veth names) only that link is read, with the addresses and
+    the route a lookup of a class E address matches, all in one write: when that is a default route via the
+    peer, it is all that checking an existing endpoint needs; anything else reads the routes (``routes``).
+    ``complete()`` reads every link.
+    """
+
+    PROBE = '240.0.0.1'  # outside every subnet a container uses: its lookup matches the default route
+
+    def __init__(self, chan, peer=None):
+        self.chan = chan
+        self._routes = None
+        self._probe = None
+        if peer:
+            # GETs finish inside the write, so the address dump can follow them in the same write (a second dump
+            # could not: the kernel holds one dump per socket until it is read).
+            # ifindex 1 is always the namespace's lo (its state is part of the endpoint's).
+            link, lo, self._probe, self.addrs = chan.query(('link', peer), ('link', 1), ('route', self.PROBE),
+                                                           (_netlink.RTM_GETADDR, AF_INET))
+            self.links = [entry for entry in (link, lo) if entry]
+            self.partial = True
+        else:
+            self.links = chan.dump(_netlink.RTM_GETLINK)
+            self.addrs = chan.dump(_netlink.RTM_GETADDR, AF_INET)
+            self.partial = False
+        self._index()
+
+    def _index(self):
+        self.by_index = {link['index']: link for link in self.links}
+        self.by_name = {link['ifname']: link for link in self.links}
+
+    def complete(self):
+        if self.partial:
+            self.links = self.chan.dump(_netlink.RTM_GETLINK)
+            self.partial = False
+            self._index()
+        return self
+
+    @property
+    def routes(self):
+        if self._routes is None:
+            self._routes = [r for r in self.chan.dump(_netlink.RTM_GETROUTE, AF_INET) if r['table'] == 254]
+        return self._routes
+
+    def addresses(self, index):
+        return [a['address'] for a in self.addrs if a['index'] == index and a['address']]
+
+    def default_gateway(self, oif=None):
+        probe = self._probe
+        if probe is not None and probe['dst_len'] == 0 and probe['table'] == 254 and (oif is None or probe['oif'] == oif):
+            return probe['gateway']
+        for route in self.routes:
+            if route['dst_len'] == 0 and (oif is None or route['oif'] == oif):
+                return route['gateway']
+        return None
+
+
+class EndpointBatch(_common.Batch):
+    """Runs a network's endpoint steps in one pass (see _common.Batch).
+
+    A step's ``do`` is a list of operations: ('netns', name) creates a namespace, ('delete', link) deletes a
+    host link (all of them in one kernel batch), ('host', build) and (netns name, build) send the request
+    ``build(self)`` returns on the host's or the namespace's socket; ('peer', veth) reads, after the host's
+    requests, the ifindex the peer of a new veth got in its namespace (``peer(veth)``, one write for all).
+    Order: namespaces, deletions, host requests, peers, then each namespace's requests, each socket's
+    requests pipelined in one write.
+    """
+
+    def __init__(self, ns, bridge):
+        self.ns = ns
+        self.bridge = bridge
+        self._bridge_index = None
+        self._peers = {}
+
+    def peer(self, veth):
+        return self._peers[veth]
+
+    @property
+    def host(self):
+        return self.ns.chan(None)
+
+    def fd(self, netns):
+        return self.ns.fd(netns)
+
+    def bridge_index(self):
+        if self._bridge_index is None:
+            link = self.host.link(self.bridge)
+            if link is None:
+                raise _netlink.HostnetError('bridge %s disappeared while the run was applying changes' % self.bridge)
+            self._bridge_index = link['index']
+        return self._bridge_index
+
+    def run(self, steps):
+        def failed(step, exc):
+            raise _common.BatchFailed(step, exc, steps)
+
+        netns = [(step, op[1]) for step in steps for op in step.do if op[0] == 'netns']
+        if netns:
+            try:
+                self.ns.create_many([name for dummy, name in netns])
+            except _netlink.HostnetError as exc:
+                failed(next(step for step, name in netns if name == getattr(exc, 'netns', None)), exc)
+        deletes = [(step, op[1]) for step in steps for op in step.do if op[0] == 'delete']
+        if deletes:
+            err = _netlink.delete_links(self.host, [link for dummy, link in deletes])
+            if err is not None:
+                failed(deletes[0][0], err)
+        by_socket = {}
+        peers = []
+        for step in steps:
+            for op in step.do:
+                if op[0] == 'peer':
+                    peers.append((step, op[1]))
+                elif op[0] not in ('netns', 'delete'):
+                    by_socket.setdefault(None if op[0] == 'host' else op[0], []).append((step, op[1]))
+        order = ([None] if None in by_socket else []) + [k for k in by_socket if k is not None]
+        for where in order:
+            if where is not None and peers:
+                # The host end's IFLA_LINK is the peer's ifindex in its namespace: one write asks for every new veth.
+                links = self.host.query(*[('link', veth) for dummy, veth in peers])
+                for (step, veth), link in zip(peers, links):
+                    if link is None or not link['link']:
+                        failed(step, _netlink.HostnetError('veth %s disappeared while the run was applying changes' % veth))
+                    self._peers[veth] = link['link']
+                peers = []
+            items = by_socket[where]
+            try:
+                requests = [build(self) for dummy, build in items]
+                results = self.ns.chan(where).run(requests)
+            except (OSError, _netlink.HostnetError, _netlink.NetlinkError) as exc:
+                failed(items[0][0], exc)
+            for (step, dummy), err in zip(items, results):
+                if err is not None:
+                    failed(step, err)
+
+
+def _quiet(func, *codes):
+    """Run an undo, ignoring the kernel errors that mean it had nothing to undo."""
+    try:
+        func()
+    except _netlink.NetlinkError as exc:
+        if exc.code not in codes + (errno.ENODEV, errno.ENOENT):
+            raise
+
+
+def _delete_by_name(chan, ifname):
+    link = chan.link(ifname)
+    if link is not None:
+        err = _netlink.delete_links(chan, [link])
+        if err is not None and err.code not in (errno.ENODEV, errno.ENOENT):
+            raise err
+
+
+def _run_one(chan, request):
+    err = chan.run([request])[0]
+    if err is not None:
+        raise err
 
 
 class BridgeNetwork:
@@ -83,8 +258,12 @@ class BridgeNetwork:
         self.p = params
         self.ns = ns
         self.root = root
-        self.host = ns.ipr(None)
+        self.host = ns.chan(None)
         self.plan = _common.Plan()
+        self.host_links = None
+        self._views = {}
+        self.batch = None
+        self._firewalls = {}
         self.name = params['name']
         self.stored = _store.load(KIND, self.name, root)
         self.others = {n: d for n, d in _store.load_all(KIND, root).items() if n != self.name}
@@ -242,6 +421,25 @@ class BridgeNetwork:
                 for cname, entries in result.items()}
 
     # -- planning ---------------------------------------------------------------------------
+    # The kernel is read once per run: one link dump of the host, and one view (links, addresses, routes)
+    # of each endpoint's namespace that exists.  Every endpoint step is part of one EndpointBatch.
+    def _read_host(self):
+        if self.host_links is None:
+            self.host_links = {link['ifname']: link for link in self.host.dump(_netlink.RTM_GETLINK)}
+        return self.host_links
+
+    def _read_views(self, todo):
+        """The views of many existing endpoints' namespaces ((name, peer ifindex) pairs), read up front, their
+        sockets opened in one pass."""
+        self.ns.open_many([cname for cname, dummy in todo])
+        for cname, peer in todo:
+            self._view(cname, peer)
+
+    def _view(self, cname, peer=None):
+        if cname not in self._views:
+            self._views[cname] = NetnsView(self.ns.chan(cname), peer)
+        return self._views[cname]
+
     def build(self):
         if self.p['state'] == 'absent':
             return self._plan_absent()
@@ -249,36 +447,47 @@ class BridgeNetwork:
         self.doc = doc
         prefix = pool.subnet.prefixlen
         host = self.host
+        links = self._read_host()
+        self.batch = EndpointBatch(self.ns, doc['bridge'])
         stored_eps = (self.stored or {}).get('endpoints') or {}
         for cname in sorted(set(stored_eps) - set(doc['endpoints'])):
             self._plan_disconnect(cname, stored_eps[cname])
         # The network's state is written before anything is created (and after what is removed), so a run killed
         # part-way leaves a state that names everything it may have made: the id, and so the bridge and veth names.
         write_at = len(self.plan.steps)
-        br = _netlink.link(host, doc['bridge'])
+        br = links.get(doc['bridge'])
         if br is not None and br['kind'] != 'bridge':
             raise _netlink.HostnetError("bridge_name '%s': an interface with that name exists and is a %s, not a bridge"
                                         % (doc['bridge'], br['kind'] or 'device'))
         if br is None:
-            def create_bridge():
-                # Without STP there is nothing to learn before forwarding: no forward delay, as ports come and go.
-                host.link('add', ifname=doc['bridge'], kind='bridge', mtu=doc['mtu'], br_stp_state=1 if doc['stp'] else 0,
-                          br_forward_delay=1500 if doc['stp'] else 0)
-
-            self.plan.add('create bridge %s' % doc['bridge'], create_bridge, lambda: _delete_link(host, doc['bridge']))
+            # Without STP there is nothing to learn before forwarding: no forward delay, as ports come and go.
+            # A MAC of its own (as Docker gives its bridges): else the bridge takes the lowest MAC of its ports and
+            # changes it as containers come and go, and every container's ARP entry of the gateway goes stale.
+            create = _netlink.request(_netlink.ifinfmsg, _netlink.RTM_NEWLINK, _netlink.NLM_F_CREATE | _netlink.NLM_F_EXCL, attrs=[
+                ('IFLA_IFNAME', doc['bridge']), ('IFLA_MTU', doc['mtu']), ('IFLA_ADDRESS', bridge_mac(doc['id'])),
+                ('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'bridge'), ('IFLA_INFO_DATA', {'attrs': [
+                    ('IFLA_BR_STP_STATE', 1 if doc['stp'] else 0), ('IFLA_BR_FORWARD_DELAY', 1500 if doc['stp'] else 0)]})]})])
+            self.plan.add('create bridge %s' % doc['bridge'], lambda: _run_one(host, create), lambda: _delete_by_name(host, doc['bridge']))
             br_addrs = []
         else:
-            br_addrs = _netlink.addresses(host, br['index'])
+            br_addrs = [a['address'] for a in host.dump(_netlink.RTM_GETADDR, AF_INET) if a['index'] == br['index']]
             if br['mtu'] != doc['mtu']:
-                _common.plan_link_set(self.plan, host, br, 'mtu', doc['mtu'], 'set mtu %d on %s' % (doc['mtu'], doc['bridge']))
+                self._plan_set(None, br, 'set mtu %d on %s' % (doc['mtu'], doc['bridge']), batch=False, mtu=doc['mtu'])
         gw = '%s/%d' % (doc['gateway'], prefix)
         if gw not in br_addrs:
             self.plan.add('add %s to %s' % (gw, doc['bridge']),
-                          lambda: host.addr('add', index=_index(host, doc['bridge']), address=doc['gateway'], prefixlen=prefix))
+                          lambda: _run_one(host, _netlink.addr_request(_netlink.RTM_NEWADDR, self.batch.bridge_index(), gw)))
         if br is None or not br['up']:
-            self.plan.add('set %s up' % doc['bridge'], lambda: host.link('set', index=_index(host, doc['bridge']), state='up'))
+            self.plan.add('set %s up' % doc['bridge'],
+                          lambda: _run_one(host, _netlink.link_set_request(self.batch.bridge_index(), up=True)))
+        existing = set(_netlink.list_netns())
+        links = self._read_host()
+        if doc['firewall_backend'] == 'iptables' or (self.stored or {}).get('firewall_backend') == 'iptables':
+            # The rule set is read by another process while this one reads the containers' namespaces.
+            self._firewalls.setdefault('iptables', _firewall.backend('iptables', self.root)).prefetch()
+        self._read_views([(c, links[ep['veth']]['link']) for c, ep in doc['endpoints'].items() if c in existing and ep['veth'] in links])
         for cname, ep in doc['endpoints'].items():
-            self._plan_endpoint(cname, ep, prefix, doc)
+            self._plan_endpoint(cname, ep, prefix, doc, cname in existing)
         before = _public(self.stored)
         if self.stored != doc:
             # Planning the endpoints filled in their interface names: the document is complete now.
@@ -307,111 +516,131 @@ class BridgeNetwork:
         if doc is not None:
             new[self.name] = doc
         nats = _store.load_all(_firewall.NAT_KIND, self.root)
-        self.firewall = _firewall.plan(self.plan, self.ns, old, new, nats, nats, self.root)
+        self.firewall = _firewall.plan(self.plan, self.ns, old, new, nats, nats, self.root, backends_cache=self._firewalls)
+
+    def _plan_set(self, netns, link, text, batch=True, **attrs):
+        """A step changing attributes of a link (mtu, address, master, hairpin, up), undone by setting the old values."""
+        old = {}
+        for key in attrs:
+            old[key] = {'address': link['mac'], 'master': link['master'] or 0, 'up': link['up']}.get(key, link.get(key))
+        index = link['index']
+        chan = self.ns.chan(netns)
+
+        def undo():
+            _quiet(lambda: _run_one(chan, _netlink.link_set_request(index, **old)))
+
+        if batch:
+            self.plan.add(text, [('host' if netns is None else netns, lambda ctx: _netlink.link_set_request(index, **attrs))], undo,
+                          batch=self.batch)
+        else:
+            self.plan.add(text, lambda: _run_one(chan, _netlink.link_set_request(index, **attrs)), undo)
 
     def _plan_disconnect(self, cname, ep):
-        host = self.host
-        if _netlink.link(host, ep['veth']) is not None:
-            self.plan.add('disconnect %s from %s (delete %s)' % (cname, self.name, ep['veth']), lambda: _delete_link(host, ep['veth']))
+        link = self._read_host().get(ep['veth'])
+        if link is not None:
+            self.plan.add('disconnect %s from %s (delete %s)' % (cname, self.name, ep['veth']), [('delete', link)], batch=self.batch)
 
-    def _plan_endpoint(self, cname, ep, prefix, doc):
+    def _plan_endpoint(self, cname, ep, prefix, doc, exists):
         host = self.host
         ns = self.ns
-        created_ns = False
-        if not _netlink.netns_exists(cname):
-            self.plan.add('create network namespace %s' % cname,
-                          lambda: _netlink.create_netns(cname), lambda: (ns.forget(cname), _netlink.remove_netns(cname)))
-            self.plan.add('set lo up in %s' % cname, lambda: ns.ipr(cname).link('set', index=_index(ns.ipr(cname), 'lo'), state='up'))
-            created_ns = True
-        else:
-            lo = _netlink.link(ns.ipr(cname), 'lo')
-            if lo is not None and not lo['up']:
-                self.plan.add('set lo up in %s' % cname, lambda: ns.ipr(cname).link('set', index=lo['index'], state='up'))
-        hl = _netlink.link(host, ep['veth'])
+        batch = self.batch
+        if not exists:
+            self.plan.add('create network namespace %s' % cname, [('netns', cname)],
+                          lambda: (ns.forget(cname), _netlink.remove_netns(cname)) if _netlink.netns_exists(cname) else None, batch=batch)
+            self.plan.add('set lo up in %s' % cname, [(cname, lambda ctx: _netlink.link_set_request(1, up=True))], batch=batch)
+        hl = self._read_host().get(ep['veth'])
         pl = None
-        if not created_ns and hl is not None:
-            cipr = ns.ipr(cname)
-            pl = _netlink.link(cipr, index=hl['link']) if hl['link'] else None
-            if pl is not None and (pl['kind'] != 'veth' or pl['link'] != hl['index'] or (ep['ifname'] and pl['ifname'] != ep['ifname'])):
-                pl = None
+        view = None
+        if exists:
+            view = self._view(cname, hl['link'] if hl is not None else None)
+            lo = view.by_index.get(1)
+            if lo is not None and not lo['up']:
+                self.plan.add('set lo up in %s' % cname, [(cname, lambda ctx: _netlink.link_set_request(1, up=True))], batch=batch)
+            if hl is not None:
+                pl = view.by_index.get(hl['link']) if hl['link'] else None
+                if pl is not None and (pl['kind'] != 'veth' or pl['link'] != hl['index'] or (ep['ifname'] and pl['ifname'] != ep['ifname'])):
+                    pl = None
         if hl is not None and pl is None:
-            bridge = _netlink.link(host, doc['bridge'])
+            host_links = self._read_host()
+            bridge = host_links.get(doc['bridge'])
             if hl['kind'] != 'veth' or bridge is None or hl['master'] != bridge['index']:
                 # Not a port of this network: someone else's interface that happens to have the name. Never touch it.
+                master = [link['ifname'] for link in host_links.values() if hl['master'] and link['index'] == hl['master']]
                 raise _netlink.HostnetError("endpoints[%s]: the host already has an interface %s (a %s%s) that this network "
                                             "did not make, and the endpoint's host end needs that name; rename or remove it"
-                                            % (cname, ep['veth'], hl['kind'] or 'device',
-                                               '' if hl['master'] is None else ' on %s' % _netlink.ifname_of(host, hl['master'])))
-            self.plan.add('delete %s (its peer is not in %s)' % (ep['veth'], cname), lambda: _delete_link(host, ep['veth']))
+                                            % (cname, ep['veth'], hl['kind'] or 'device', ' on %s' % master[0] if master else ''))
+            self.plan.add('delete %s (its peer is not in %s)' % (ep['veth'], cname), [('delete', hl)], batch=batch)
             hl = None
         if hl is None:
+            if view is not None:
+                view.complete()
             if not ep['ifname']:
-                used = [] if created_ns else [i['ifname'] for i in _netlink.links(ns.ipr(cname))]
-                ep['ifname'] = _ipam.next_ifname(used)
-            elif not created_ns and _netlink.link(ns.ipr(cname), ep['ifname']) is not None:
+                ep['ifname'] = _ipam.next_ifname(list(view.by_name) if view else [])
+            elif view and ep['ifname'] in view.by_name:
                 raise _netlink.HostnetError("endpoints[%s].ifname '%s': an interface with that name already exists in %s"
                                             % (cname, ep['ifname'], cname))
-            first = created_ns or _netlink.default_gateway(ns.ipr(cname)) is None
+            first = view is None or view.default_gateway() is None
             ep['default_route'] = first
+            cidr = '%s/%d' % (ep['ip'], prefix)
+            veth = ep['veth']
 
-            def connect(ep=ep, first=first):
-                cipr = ns.ipr(cname)
-                host.link('add', ifname=ep['veth'], kind='veth', mtu=doc['mtu'], master=_index(host, doc['bridge']),
-                          peer={'ifname': ep['ifname'], 'net_ns_fd': ns.fd(cname), 'address': ep['mac'], 'mtu': doc['mtu']})
-                try:
-                    veth = _index(host, ep['veth'])
-                    # Hairpin: a container reaching its own published port through the host's address gets the
-                    # answer back through the port it came in on (Docker does this without its userland proxy).
-                    _netlink.set_hairpin(host, veth)
-                    host.link('set', index=veth, state='up')
-                    idx = _index(cipr, ep['ifname'])
-                    cipr.addr('add', index=idx, address=ep['ip'], prefixlen=prefix)
-                    cipr.link('set', index=idx, state='up')
-                    if first:
-                        cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=idx)
-                except BaseException:
-                    _delete_link(host, ep['veth'])  # the pair this step made: the step leaves all or nothing
-                    raise
+            def create(ctx, ep=ep):
+                return _netlink.veth_request(ep['veth'], ep['ifname'], ctx.fd(cname), master=ctx.bridge_index(), mtu=doc['mtu'],
+                                             peer_mac=ep['mac'])
 
-            self.plan.add('connect %s to %s: %s %s/%d via %s' % (cname, self.name, ep['ifname'], ep['ip'], prefix, ep['veth']),
-                          connect, lambda ep=ep: _delete_link(host, ep['veth']))
+            ops = [('host', create),
+                   # Hairpin: a container reaching its own published port through the host's address gets the
+                   # answer back through the port it came in on (Docker does this without its userland proxy).
+                   ('host', lambda ctx: _netlink.link_set_request(ifname=veth, hairpin=True)),
+                   ('peer', veth),
+                   (cname, lambda ctx: _netlink.link_set_request(ctx.peer(veth), up=True)),
+                   (cname, lambda ctx: _netlink.addr_request(_netlink.RTM_NEWADDR, ctx.peer(veth), cidr))]
+            if first:
+                ops.append((cname, lambda ctx: _netlink.default_route_request(doc['gateway'], ctx.peer(veth))))
+
+            self.plan.add('connect %s to %s: %s %s via %s' % (cname, self.name, ep['ifname'], cidr, ep['veth']), ops,
+                          lambda ep=ep: _delete_by_name(host, ep['veth']), batch=batch)
             return
         # The endpoint exists: repair what drifted.
-        cipr = ns.ipr(cname)
         ep['ifname'] = pl['ifname']
         stored = ((self.stored or {}).get('endpoints') or {}).get(cname) or {}
         ep['default_route'] = stored.get('default_route', False)
-        br_index = _netlink.link(host, doc['bridge'])
-        if br_index is None or hl['master'] != br_index['index']:
+        br = self._read_host().get(doc['bridge'])
+        if br is None or hl['master'] != br['index']:
             self.plan.add('attach %s to %s' % (ep['veth'], doc['bridge']),
-                          lambda: host.link('set', index=hl['index'], master=_index(host, doc['bridge'])))
+                          [('host', lambda ctx, index=hl['index']: _netlink.link_set_request(index, master=ctx.bridge_index()))],
+                          batch=batch)
         if not hl.get('hairpin'):
-            self.plan.add('set hairpin on %s' % ep['veth'], lambda: _netlink.set_hairpin(host, hl['index']),
-                          lambda: _netlink.set_hairpin(host, hl['index'], False))
+            self._plan_set(None, dict(hl, hairpin=False), 'set hairpin on %s' % ep['veth'], hairpin=True)
         if pl['mac'] != ep['mac']:
-            _common.plan_link_set(self.plan, cipr, pl, 'mac', ep['mac'], 'set mac %s on %s in %s' % (ep['mac'], pl['ifname'], cname))
-        for link, where, ipr in ((hl, ep['veth'], host), (pl, '%s in %s' % (pl['ifname'], cname), cipr)):
+            self._plan_set(cname, pl, 'set mac %s on %s in %s' % (ep['mac'], pl['ifname'], cname), address=ep['mac'])
+        for link, where, netns in ((hl, ep['veth'], None), (pl, '%s in %s' % (pl['ifname'], cname), cname)):
             if link['mtu'] != doc['mtu']:
-                _common.plan_link_set(self.plan, ipr, link, 'mtu', doc['mtu'], 'set mtu %d on %s' % (doc['mtu'], where))
+                self._plan_set(netns, link, 'set mtu %d on %s' % (doc['mtu'], where), mtu=doc['mtu'])
             if not link['up']:
-                self.plan.add('set %s up' % where, lambda link=link, ipr=ipr: ipr.link('set', index=link['index'], state='up'))
+                self._plan_set(netns, link, 'set %s up' % where, up=True)
         want = '%s/%d' % (ep['ip'], prefix)
-        have = _netlink.addresses(cipr, pl['index'])
+        have = view.addresses(pl['index'])
+        chan = ns.chan(cname)
         for addr in have:
             if addr != want:
-                ip, plen = addr.split('/')
                 self.plan.add('remove %s from %s in %s' % (addr, pl['ifname'], cname),
-                              lambda ip=ip, plen=plen: cipr.addr('del', index=pl['index'], address=ip, prefixlen=int(plen)))
+                              [(cname, lambda ctx, addr=addr: _netlink.addr_request(_netlink.RTM_DELADDR, pl['index'], addr))],
+                              lambda addr=addr: _quiet(lambda: _run_one(chan, _netlink.addr_request(_netlink.RTM_NEWADDR, pl['index'], addr)),
+                                                       errno.EEXIST),
+                              batch=batch)
         if want not in have:
             self.plan.add('add %s to %s in %s' % (want, pl['ifname'], cname),
-                          lambda: cipr.addr('add', index=pl['index'], address=ep['ip'], prefixlen=prefix))
-        if ep['default_route'] and _netlink.default_gateway(cipr, pl['index']) != doc['gateway']:
+                          [(cname, lambda ctx: _netlink.addr_request(_netlink.RTM_NEWADDR, pl['index'], want))],
+                          lambda: _quiet(lambda: _run_one(chan, _netlink.addr_request(_netlink.RTM_DELADDR, pl['index'], want)),
+                                         errno.EADDRNOTAVAIL),
+                          batch=batch)
+        if ep['default_route'] and view.default_gateway(pl['index']) != doc['gateway']:
             self.plan.add('set default route via %s dev %s in %s' % (doc['gateway'], pl['ifname'], cname),
-                          lambda: cipr.route('replace', dst='0.0.0.0/0', gateway=doc['gateway'], oif=pl['index']))
+                          [(cname, lambda ctx: _netlink.default_route_request(doc['gateway'], pl['index']))], batch=batch)
 
     def _plan_absent(self):
         stored = self.stored
-        host = self.host
         if stored is None:
             return None, None
         if stored.get('driver', 'bridge') != 'bridge':
@@ -420,10 +649,13 @@ class BridgeNetwork:
         if eps and not self.p['force']:
             raise _netlink.HostnetError("name '%s': network has active endpoints (%s); disconnect them or set force: true"
                                         % (self.name, ', '.join(sorted(eps))))
+        self.batch = EndpointBatch(self.ns, stored['bridge'])
         for cname in sorted(eps):
             self._plan_disconnect(cname, eps[cname])
-        if _netlink.link(host, stored['bridge']) is not None:
-            self.plan.add('delete bridge %s' % stored['bridge'], lambda: _delete_link(host, stored['bridge']))
+        bridge = self._read_host().get(stored['bridge'])
+        if bridge is not None:
+            # In the same batch as the endpoints: one kernel batch deletes the bridge and all its veths.
+            self.plan.add('delete bridge %s' % stored['bridge'], [('delete', bridge)], batch=self.batch)
         self._plan_firewall(None)
         self._plan_names(None)
         # Last: while the state is there, a rerun of a run killed part-way finds what is left to remove.
@@ -520,19 +752,6 @@ def plan_names(plan, old_networks, new_networks, etc_dir=ETC_NETNS):
         what = 'write names of %d containers to' % (block.count('\n') - 2) if block else 'remove container names from'
         plan.add('%s %s' % (what, path), lambda path=path, new=new: _write_text(path, new),
                  lambda path=path, old=old: _write_text(path, old))
-
-
-def _index(ipr, ifname):
-    found = ipr.link_lookup(ifname=ifname)
-    if not found:
-        raise _netlink.HostnetError('interface %s disappeared while the run was applying changes' % ifname)
-    return found[0]
-
-
-def _delete_link(ipr, ifname):
-    found = ipr.link_lookup(ifname=ifname)
-    if found:
-        ipr.link('del', index=found[0])
 
 
 def _now():

@@ -210,3 +210,19 @@ def test_dns_option_overrides_the_default(host):
     assert host.netns_run('web01', 'ping -c1 -W2 web02').returncode == 0
     ok(host.module('docker_bridge', name='quiet', dns=False, endpoints=[{'name': 'a'}, {'name': 'b'}]))
     assert host.netns_run('a', 'getent hosts b', check=False).returncode != 0
+
+
+def test_the_bridge_keeps_its_own_mac_as_containers_come_and_go(host):
+    eps = [{'name': 'a'}, {'name': 'b'}, {'name': 'c'}]
+    net = ok(host.module('docker_bridge', name='custom_network', endpoints=eps))['network']
+    bridge = net['Options']['com.docker.network.bridge.name']
+    mac = '02:42:%s:%s:%s:%s' % (net['Id'][0:2], net['Id'][2:4], net['Id'][4:6], net['Id'][6:8])
+
+    def bridge_mac():
+        return json.loads(host.run(['ip', '-j', 'link', 'show', bridge]).stdout)[0]['address']
+
+    assert bridge_mac() == mac
+    # Without a MAC of its own a bridge takes its ports' lowest, and the gateway's MAC changes under the containers.
+    ok(host.module('docker_bridge', name='custom_network', endpoints=eps[2:], purge_endpoints=True))
+    assert bridge_mac() == mac
+    assert host.netns_run('c', 'ping -c1 -W2 %s' % net['IPAM']['Config'][0]['Gateway']).returncode == 0

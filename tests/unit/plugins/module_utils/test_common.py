@@ -89,3 +89,58 @@ def test_check_mode_takes_no_lock(tmp_path, monkeypatch):
     assert not (tmp_path / 'lock').exists()
     with _common.mutation_lock(FakeModule(False)):
         assert (tmp_path / 'lock').exists()
+
+
+class RecordingBatch(_common.Batch):
+    """Runs its steps in one call; fails on the step whose ``do`` is 'fail'."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def run(self, steps):
+        self.log.append('batch ' + ','.join(s.text for s in steps))
+        for step in steps:
+            if step.do == 'fail':
+                raise _common.BatchFailed(step, OSError(19, 'No such device'), steps)
+
+
+def batched_plan(log, fail=None):
+    plan = _common.Plan()
+    batch = RecordingBatch(log)
+    plan.add('first', lambda: log.append('do first'), lambda: log.append('undo first'))
+    for name in ('x', 'y', 'z'):
+        plan.add(name, 'fail' if name == fail else 'ok', lambda name=name: log.append('undo ' + name), batch=batch)
+    plan.add('last', lambda: log.append('do last'), lambda: log.append('undo last'))
+    return plan
+
+
+def test_consecutive_steps_of_one_batch_run_in_one_call():
+    log = []
+    plan = batched_plan(log)
+    assert plan.commands == ['first', 'x', 'y', 'z', 'last']
+    plan.execute()
+    assert log == ['do first', 'batch x,y,z', 'do last']
+
+
+def test_a_failed_batch_undoes_every_step_it_started_then_the_earlier_ones():
+    log = []
+    with pytest.raises(_common.PlanFailed, match='y: .*No such device') as err:
+        batched_plan(log, fail='y').execute()
+    assert err.value.step.text == 'y'
+    assert log == ['do first', 'batch x,y,z', 'undo z', 'undo y', 'undo x', 'undo first']
+
+
+def test_fault_injection_inside_a_batch_runs_the_steps_before_it_then_rolls_back(monkeypatch):
+    log = []
+    monkeypatch.setenv(_common.FAULT_ENV, 'y')
+    with pytest.raises(_common.PlanFailed, match='injected failure'):
+        batched_plan(log).execute()
+    assert log == ['do first', 'batch x', 'undo x', 'undo first']
+
+
+def test_fault_injection_on_the_first_step_of_a_batch_runs_none_of_it(monkeypatch):
+    log = []
+    monkeypatch.setenv(_common.FAULT_ENV, 'x')
+    with pytest.raises(_common.PlanFailed, match='injected failure'):
+        batched_plan(log).execute()
+    assert log == ['do first', 'undo first']

@@ -192,3 +192,29 @@ def test_listening_parses_proc_net(tmp_path, monkeypatch):
 
     monkeypatch.setattr('builtins.open', fake_open)
     assert fw.listening('tcp') == {('127.0.0.1', 8080), ('0.0.0.0', 22), ('0.0.0.0', 8081), ('10.138.2.10', 8082)}
+
+
+def test_bound_ports_are_indexed_and_conflicts_still_found():
+    from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+    nets = {'web': {'endpoints': {'c%d' % i: {'publish': [{'host_ip': '0.0.0.0', 'host_port': 20000 + i, 'proto': 'tcp'}]}
+                                  for i in range(1000)}}}
+    bound = fw.bound_ports(nets, {'dns': {'kind': 'dnat', 'host_ip': '10.0.0.1', 'host_port': 53, 'proto': 'udp'}})
+    assert len(bound) == 1001 and bound.index[(20999, 'tcp')][0][3] == 'container c999 on network web'
+    listening = {'tcp': set(), 'udp': set()}
+    fw.check_port_free('p', '20999/udp', {'host_ip': None, 'host_port': 20999, 'proto': 'udp'}, bound, listening)
+    with pytest.raises(_ipam.IPAMError, match='published by container c999 on network web'):
+        fw.check_port_free('p', '127.0.0.1:20999:80', {'host_ip': '127.0.0.1', 'host_port': 20999, 'proto': 'tcp'}, bound, listening)
+    fw.check_port_free('p', '10.0.0.2:53:53/udp', {'host_ip': '10.0.0.2', 'host_port': 53, 'proto': 'udp'}, bound, listening)
+    with pytest.raises(_ipam.IPAMError, match='nat_rule dns'):
+        fw.check_port_free('p', '53:53/udp', {'host_ip': '0.0.0.0', 'host_port': 53, 'proto': 'udp'}, bound, listening)
+    bound.append(('0.0.0.0', 8080, 'tcp', 'container new'))
+    with pytest.raises(_ipam.IPAMError, match='container new'):
+        fw.check_port_free('p', '8080:80', {'host_ip': None, 'host_port': 8080, 'proto': 'tcp'}, bound, listening)
+
+
+def test_a_listening_socket_blocks_its_port():
+    from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+    listening = {'tcp': {('127.0.0.1', 8080)}}
+    fw.check_port_free('p', '10.0.0.1:8080:80', {'host_ip': '10.0.0.1', 'host_port': 8080, 'proto': 'tcp'}, [], listening)
+    with pytest.raises(_ipam.IPAMError, match='listens on 127.0.0.1:8080'):
+        fw.check_port_free('p', '8080:80', {'host_ip': '0.0.0.0', 'host_port': 8080, 'proto': 'tcp'}, [], listening)

@@ -1,0 +1,407 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""make bench: the cost of one bridge network of N containers, hostnet.containers against its peers.
+
+Every measurement runs inside a fresh emulated host (roles/lab/files/hostnet_lab.py), one per tool,
+size and repeat, so every tool starts from the same empty host and nothing touches the machine's
+own network: the machine's links, addresses, routes, rules, namespaces, firewall and CNI state are
+compared before and after the run, and the run fails loudly if anything changed.
+
+Columns: the docker_bridge module as Ansible runs it (ansible-playbook, nsenter connection, one task
+with all N endpoints), the module_utils engine called in-process, the fastest pure-pyroute2 recipe
+(the floor), `ip -batch`, Debian's CNI plugins (bridge + host-local + portmap) and Debian's netavark.
+Phases: apply from nothing, re-apply (must report changed=false), apply after drift (10% of the
+endpoints damaged; must report changed=true and repair them), teardown.  Each state is verified after
+each phase (addresses, routes, bridge ports, DNAT and masquerade rules, and pings).  The table gives
+medians; the ratios compare medians of the same run.
+
+    python benchmarks/bench.py [--sizes 10,100,500,1000] [--repeats 3] [--tools ...] [--peers-max 500] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, 'roles', 'lab', 'files'))
+
+import hostnet_lab  # noqa: E402  pylint: disable=wrong-import-position
+
+WORKER = os.path.join(HERE, 'worker.py')
+TOOLS = ('module', 'engine', 'floor', 'ipbatch', 'cni', 'netavark')
+PEERS = ('cni', 'netavark')
+SLOW = ('cni', 'netavark', 'ipbatch')  # run up to --peers-max only: one request per container
+LABELS = {'module': 'module (ansible-playbook)', 'engine': 'engine (in-process)', 'floor': 'pyroute2 floor',
+          'ipbatch': 'ip -batch', 'cni': 'CNI bridge+portmap', 'netavark': 'netavark'}
+PHASES = ('apply', 'reapply', 'drift', 'teardown')
+HOSTNET_PHASES = ('module', 'engine')
+NEEDS = {'cni': ['/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/portmap'],
+         'netavark': ['/usr/lib/podman/netavark'], 'ipbatch': [], 'floor': [], 'engine': [], 'module': []}
+# Targets of issue 9, for N=500.
+TARGET_N = 500
+TARGETS = [('apply', 'cni', 10.0, 'apply at least 10x faster than the CNI bridge plugin'),
+           ('apply', 'netavark', 15.0, 'apply at least 15x faster than netavark'),
+           ('apply', 'floor', 0.5, 'apply within 2x of the pure-pyroute2 floor'),
+           ('teardown', 'cni', 10.0, 'teardown at least 10x faster than CNI DEL')]
+PLAY = '''- name: One bridge network of many containers
+  hosts: bench
+  gather_facts: false
+  tasks:
+    - name: The benchmark network
+      hostnet.containers.docker_bridge:
+        name: benchnet
+        subnet: 10.200.0.0/16
+        firewall_backend: iptables
+        dns: false
+        force: true
+        state: "{{ bench_state }}"
+        endpoints: "{{ bench_endpoints | default(omit) }}"
+'''
+
+
+class BenchError(Exception):
+    pass
+
+
+# -- the machine's own state, which no benchmark may change -----------------------------------------------------
+def _out(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return None
+
+
+def machine_state():
+    state = {}
+    for key, argv in (('links', ['ip', '-o', 'link']), ('addrs', ['ip', '-o', 'addr']), ('routes', ['ip', 'route', 'show', 'table', 'all']),
+                      ('routes6', ['ip', '-6', 'route', 'show', 'table', 'all']), ('rules', ['ip', 'rule']),
+                      ('iptables', ['iptables-save']), ('ip6tables', ['ip6tables-save']), ('nft', ['nft', 'list', 'ruleset'])):
+        text = _out(argv) or ''
+        text = re.sub(r'(valid_lft|preferred_lft) \S+', '', text)
+        text = re.sub(r'counter packets \d+ bytes \d+', 'counter', text)
+        text = re.sub(r'\[\d+:\d+\]', '[]', text)
+        text = re.sub(r' expires \S+', '', text)
+        state[key] = sorted(line for line in text.splitlines() if not line.startswith('#'))
+    for path in ('/run/netns', '/var/lib/cni', '/run/cni', '/var/lib/containers', '/run/containers', '/etc/netns', '/var/lib/hostnet'):
+        state[path] = sorted(os.listdir(path)) if os.path.isdir(path) else None
+    with open('/proc/sys/net/ipv4/ip_forward') as f:
+        state['ip_forward'] = f.read().strip()
+    with open('/proc/self/mountinfo') as f:
+        state['nsfs_mounts'] = sorted(line.split()[4] for line in f if ' nsfs ' in line or '/run/netns' in line)
+    return state
+
+
+def machine_description(python):
+    def first(pattern, text):
+        found = re.search(pattern, text or '', re.M)
+        return found.group(1).strip() if found else 'unknown'
+
+    with open('/proc/cpuinfo') as f:
+        cpu = first(r'^model name\s*:\s*(.*)$', f.read())
+    desc = {'cpu': cpu, 'cores': os.cpu_count(), 'kernel': platform.release(), 'debian': (_out(['cat', '/etc/debian_version']) or '').strip(),
+            'python': platform.python_version()}
+    for pkg in ('containernetworking-plugins', 'netavark', 'iproute2', 'iptables', 'python3-pyroute2'):
+        desc[pkg] = (_out(['dpkg-query', '-W', '-f=${Version}', pkg]) or 'not installed').strip() or 'not installed'
+    desc['pyroute2 (engine, floor)'] = (_out([python, '-c', 'import importlib.metadata as m; print(m.version("pyroute2"))']) or '').strip()
+    desc['ansible-core'] = (_out([python, '-c', 'import importlib.metadata as m; print(m.version("ansible-core"))']) or '').strip()
+    with open('/proc/meminfo') as f:
+        desc['memory'] = first(r'^MemTotal:\s*(.*)$', f.read())
+    return desc
+
+
+# -- one run: a fresh emulated host, every phase of one tool ---------------------------------------------------------
+class Run:
+    def __init__(self, bench, tool, n):
+        self.bench = bench
+        self.tool = tool
+        self.n = n
+        self.lab = hostnet_lab.Lab(os.path.join(bench.tmp, 'lab-%s-%d' % (tool, n)))
+
+    def worker(self, tool, phase):
+        env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNET_COLLECTIONS': self.bench.collections, 'LANG': 'C.UTF-8'}
+        res = self.lab.run('bench', [self.bench.python, WORKER, tool, phase, str(self.n)], check=False, timeout=1800, env=env)
+        if res.returncode != 0:
+            raise BenchError('%s %s N=%d failed: %s' % (tool, phase, self.n, (res.stderr or res.stdout).strip()[-3000:]))
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    def module(self, state):
+        b = self.bench
+        endpoints = [{'name': 'c%d' % i, 'publish': ['%d:80' % (20000 + i)]} for i in range(self.n)] if state == 'present' else None
+        extra = os.path.join(b.tmp, 'vars-%d.json' % self.n)
+        with open(extra, 'w') as f:
+            json.dump({'bench_state': state, 'bench_endpoints': endpoints} if endpoints else {'bench_state': state}, f)
+        inventory = os.path.join(b.tmp, 'inventory.json')
+        with open(inventory, 'w') as f:
+            json.dump({'all': {'hosts': {'bench': {'ansible_connection': 'hostnet.containers.nsenter',
+                                                   'hostnet_nsenter_pid_file': self.lab.pid_file('bench'),
+                                                   'ansible_python_interpreter': b.python}}}}, f)
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=b.collections, ANSIBLE_PIPELINING='True',
+                   ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_LOCAL_TEMP=os.path.join(b.tmp, 'ansible-tmp'),
+                   ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_HOME=os.path.join(b.tmp, 'ansible-home'))
+        start = time.monotonic()
+        res = subprocess.run([b.ansible_playbook, '-i', inventory, b.playbook, '-e', '@' + extra], capture_output=True, text=True,
+                             env=env, timeout=1800, check=False)
+        seconds = time.monotonic() - start
+        recap = re.search(r'^bench\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', res.stdout, re.M)
+        if res.returncode != 0 or not recap or recap.group(3) != '0' or recap.group(4) != '0':
+            raise BenchError('docker_bridge N=%d state=%s failed (rc=%d): %s'
+                             % (self.n, state, res.returncode, (res.stdout + res.stderr)[-3000:]))
+        return {'seconds': seconds, 'changed': recap.group(2) != '0'}
+
+    def settle(self):
+        """Let the emulated host settle before a timed phase: for a few seconds after hundreds of interfaces appear,
+        the kernel is busy with their IPv6 link-local setup (DAD, router solicitations), and whatever is measured
+        then pays for it.  Every tool gets the same pause."""
+        time.sleep(self.bench.args.settle * max(1.0, self.n / 250.0))
+
+    def timed(self, phase):
+        if phase != 'apply':
+            self.settle()
+        if self.tool == 'module':
+            return self.module('absent' if phase == 'teardown' else 'present')
+        return self.worker(self.tool, phase)
+
+    def verify(self, what):
+        res = self.worker('any', what)
+        if not res['ok']:
+            raise BenchError('%s after %s N=%d: %s' % (what, self.tool, self.n, '; '.join(res['problems'])))
+
+    def execute(self):
+        """{phase: seconds} of this tool, every state verified."""
+        out = {}
+        self.lab.up({'bench': {'address': '10.138.3.130/24'}})
+        try:
+            out['apply'] = self.timed('apply')['seconds']
+            self.verify('verify-up')
+            if self.tool in HOSTNET_PHASES:
+                res = self.timed('reapply')
+                if res['changed']:
+                    raise BenchError('%s re-apply N=%d reported changed=true' % (self.tool, self.n))
+                out['reapply'] = res['seconds']
+                self.worker('any', 'damage')
+                res = self.timed('drift')
+                if not res['changed']:
+                    raise BenchError('%s apply after drift N=%d reported changed=false' % (self.tool, self.n))
+                out['drift'] = res['seconds']
+                self.verify('verify-up')
+            out['teardown'] = self.timed('teardown')['seconds']
+            self.verify('verify-down')
+            self.worker('any', 'clean')
+        finally:
+            self.lab.down()
+        return out
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.python = args.python or sys.executable
+        self.ansible_playbook = os.path.join(os.path.dirname(self.python), 'ansible-playbook')
+        self.tmp = tempfile.mkdtemp(prefix='hostnet-bench-')
+        self.collections = os.path.join(self.tmp, 'collections')
+        os.makedirs(os.path.join(self.collections, 'ansible_collections', 'hostnet'))
+        os.symlink(REPO, os.path.join(self.collections, 'ansible_collections', 'hostnet', 'containers'))
+        self.playbook = os.path.join(self.tmp, 'bench.yml')
+        with open(self.playbook, 'w') as f:
+            f.write(PLAY)
+        self.results = {}
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def tools_for(self, n):
+        return [t for t in self.args.tools if t not in SLOW or n <= self.args.peers_max]
+
+    def run(self, log):
+        for n in self.args.sizes:
+            for rep in range(self.args.repeats):
+                tools = self.tools_for(n)
+                # Rotate the order from repeat to repeat, so slow moments of a shared machine do not fall on one tool.
+                k = rep % len(tools)
+                for tool in tools[k:] + tools[:k]:
+                    started = time.monotonic()
+                    phases = Run(self, tool, n).execute()
+                    for phase, seconds in phases.items():
+                        self.results.setdefault(tool, {}).setdefault(n, {}).setdefault(phase, []).append(seconds)
+                    done = '  '.join('%s %.3f s' % kv for kv in phases.items())
+                    log('N=%-5d run %d/%d %-9s %s  (%.0f s)' % (n, rep + 1, self.args.repeats, tool, done, time.monotonic() - started))
+
+
+# -- the report ------------------------------------------------------------------------------------------------------------
+def median(results, tool, n, phase):
+    values = results.get(tool, {}).get(n, {}).get(phase)
+    return statistics.median(values) if values else None
+
+
+def fmt(seconds):
+    return '-' if seconds is None else ('%.3f' % seconds if seconds < 10 else '%.1f' % seconds)
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def fmt_ratio(value):
+    return '-' if value is None else ('%.2fx' % value if value < 10 else '%.0fx' % value)
+
+
+def report(results, args, desc, elapsed, machine_ok):
+    sizes = args.sizes
+    tools = [t for t in TOOLS if t in results]
+    lines = ['# hostnet.containers benchmark', '',
+             'One bridge network, N containers, masquerade, one published port each, inside an emulated host. '
+             'Median seconds of %d runs per cell; every state verified after every phase. '
+             'Reproduce with `make bench` (`%s`).' % (args.repeats, ' '.join(['python', 'benchmarks/bench.py'] + args.argv)), '',
+             '## Seconds (median)', '',
+             '| N | phase | ' + ' | '.join(LABELS[t] for t in tools) + ' |',
+             '|---|---|' + '---|' * len(tools)]
+    for n in sizes:
+        for phase in PHASES:
+            cells = [fmt(median(results, t, n, phase)) for t in tools]
+            if any(c != '-' for c in cells):
+                lines.append('| %d | %s | %s |' % (n, phase, ' | '.join(cells)))
+    lines += ['', '## Ratios (peer median / hostnet median; for the floor, hostnet / floor; for re-apply, re-apply / apply)', '',
+              '| N | column | apply vs CNI | apply vs netavark | apply vs ip -batch | apply / floor | re-apply / apply | '
+              'drift / apply | teardown vs CNI | teardown vs netavark |', '|---|---|---|---|---|---|---|---|---|---|']
+    for n in sizes:
+        for col in HOSTNET_PHASES:
+            if col not in results or n not in results[col]:
+                continue
+            m = {phase: median(results, col, n, phase) for phase in PHASES}
+            lines.append('| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                n, col, fmt_ratio(ratio(median(results, 'cni', n, 'apply'), m['apply'])),
+                fmt_ratio(ratio(median(results, 'netavark', n, 'apply'), m['apply'])),
+                fmt_ratio(ratio(median(results, 'ipbatch', n, 'apply'), m['apply'])),
+                fmt_ratio(ratio(m['apply'], median(results, 'floor', n, 'apply'))),
+                fmt_ratio(ratio(m['reapply'], m['apply'])), fmt_ratio(ratio(m['drift'], m['apply'])),
+                fmt_ratio(ratio(median(results, 'cni', n, 'teardown'), m['teardown'])),
+                fmt_ratio(ratio(median(results, 'netavark', n, 'teardown'), m['teardown']))))
+    lines += ['', '## Cost per container (apply, median ms / N): linear when the row stays flat', '',
+              '| tool | ' + ' | '.join('N=%d' % n for n in sizes) + ' |', '|---|' + '---|' * len(sizes)]
+    for t in tools:
+        cells = []
+        for n in sizes:
+            m = median(results, t, n, 'apply')
+            cells.append('-' if m is None else '%.1f' % (1000 * m / n))
+        lines.append('| %s | %s |' % (LABELS[t], ' | '.join(cells)))
+    checks = targets(results, sizes)
+    lines += ['', '## Targets (issue 9)', '']
+    lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- not measured (no run of N=%d with the peers)' % target_size(sizes)]
+    lines += ['', '## Machine', '']
+    lines += ['- %s: %s' % (k, v) for k, v in desc.items()]
+    lines += ['- run took %.0f s; the machine\'s own network, firewall and /run/netns were %s' % (
+        elapsed, 'unchanged (checked)' if machine_ok else 'CHANGED'), '']
+    return '\n'.join(lines), checks
+
+
+def target_size(sizes):
+    """The issue states its targets for 500 containers; a smaller run checks them on its largest size."""
+    return TARGET_N if TARGET_N in sizes else max(sizes)
+
+
+def targets(results, sizes):
+    """(met, text) for each target of the issue, at 500 containers (see target_size)."""
+    out = []
+    n = target_size(sizes)
+    for col in HOSTNET_PHASES:
+        for phase, peer, factor, text in TARGETS:
+            if median(results, col, n, phase) is None or median(results, peer, n, phase) is None:
+                continue
+            mine, theirs = median(results, col, n, phase), median(results, peer, n, phase)
+            if peer == 'floor':
+                value = mine / theirs
+                out.append((value <= 1 / factor, '%s, N=%d, %s: %.2fx the floor (%s s vs %s s)' % (text, n, col, value, fmt(mine), fmt(theirs))))
+            else:
+                value = theirs / mine
+                out.append((value >= factor, '%s, N=%d, %s: %.1fx (%s s vs %s s)' % (text, n, col, value, fmt(mine), fmt(theirs))))
+        if median(results, col, n, 'reapply') is not None:
+            value = median(results, col, n, 'reapply') / median(results, col, n, 'apply')
+            out.append((value < 0.1, 're-apply under 1/10 of the apply time, N=%d, %s: %.3f of apply (%s s vs %s s)' % (
+                n, col, value, fmt(median(results, col, n, 'reapply')), fmt(median(results, col, n, 'apply')))))
+    return out
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    p.add_argument('--sizes', default='10,100,500,1000', help='comma-separated numbers of containers')
+    p.add_argument('--repeats', type=int, default=3, help='runs per tool and size (medians are reported)')
+    p.add_argument('--tools', default=','.join(TOOLS), help='comma-separated subset of %s' % ','.join(TOOLS))
+    p.add_argument('--peers-max', type=int, default=500, help='largest N the peers (CNI, netavark, ip -batch) run at (they are slow)')
+    p.add_argument('--settle', type=float, default=1.5,
+                   help='seconds to wait before each timed phase after apply, per 250 containers (at least once)')
+    p.add_argument('--out', default=os.path.join(HERE, 'results'), help='folder for the report (markdown and JSON)')
+    p.add_argument('--python', help='interpreter with ansible-core, pyroute2 and netaddr (default: this one)')
+    args = p.parse_args(argv)
+    args.argv = argv
+    args.sizes = [int(s) for s in args.sizes.split(',') if s]
+    args.tools = [t for t in args.tools.split(',') if t]
+    unknown = [t for t in args.tools if t not in TOOLS]
+    if unknown or any(n < 1 or n > 1000 for n in args.sizes) or args.repeats < 1:
+        p.error('tools must be among %s, sizes 1..1000 (a Linux bridge holds 1023 ports), repeats >= 1' % ', '.join(TOOLS))
+    if os.geteuid() != 0:
+        p.error('run as root: the benchmark builds emulated hosts (namespaces)')
+    missing = [path for t in args.tools for path in NEEDS[t] if not os.path.exists(path)]
+    if missing:
+        p.error('missing %s: run benchmarks/setup.sh (make bench does) to install the peers' % ', '.join(missing))
+
+    def log(msg):
+        print(msg, flush=True)
+
+    started = time.monotonic()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
+    before = machine_state()
+    bench = Bench(args)
+    desc = machine_description(bench.python)
+    desc['load average at start'] = ' '.join(open('/proc/loadavg').read().split()[:3])
+    error = None
+    try:
+        bench.run(log)
+    except (BenchError, hostnet_lab.LabError, subprocess.TimeoutExpired) as exc:
+        error = exc
+    finally:
+        bench.close()
+    after = machine_state()
+    changed = sorted(k for k in before if before[k] != after[k])
+    desc['load average at end'] = ' '.join(open('/proc/loadavg').read().split()[:3])
+    text, checks = report(bench.results, args, desc, time.monotonic() - started, not changed)
+    print()
+    print(text)
+    os.makedirs(args.out, exist_ok=True)
+    for name in ('bench-%s.md' % stamp, 'latest.md'):
+        with open(os.path.join(args.out, name), 'w') as f:
+            f.write(text)
+    with open(os.path.join(args.out, 'bench-%s.json' % stamp), 'w') as f:
+        json.dump({'machine': desc, 'args': argv, 'results': bench.results, 'targets': checks,
+                   'error': str(error) if error else None}, f, indent=1, sort_keys=True)
+    print('written to %s' % os.path.join(args.out, 'bench-%s.md' % stamp))
+    if changed:
+        for key in changed:
+            print('MACHINE STATE CHANGED: %s\n  before: %s\n  after:  %s' % (key, before[key], after[key]), file=sys.stderr)
+        print('bench: FAILED, the machine\'s own state changed (%s)' % ', '.join(changed), file=sys.stderr)
+        return 2
+    if error:
+        print('bench: FAILED: %s' % error, file=sys.stderr)
+        return 1
+    missed = [text for ok, text in checks if not ok]
+    if missed:
+        print('bench: targets not met:\n  ' + '\n  '.join(missed))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
