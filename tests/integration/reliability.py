@@ -73,10 +73,14 @@ def write_steps(trace_file):
                 continue
             seen[name] = seen.get(name, 0) + 1
             if name == 'sendto':
-                found = _TYPE_RE.search(line)
-                if not found or found.group(1) not in _MUTATIONS:
+                # One write may carry many requests (the engine pipelines them): the step names every kind it changes.
+                kinds = []
+                for kind in _TYPE_RE.findall(line):
+                    if kind in _MUTATIONS and kind not in kinds:
+                        kinds.append(kind)
+                if not kinds:
                     continue
-                text = 'netlink %s' % found.group(1)
+                text = 'netlink %s' % ' '.join(kinds)
             elif name in ('rename', 'unlink'):
                 text = '%s %s' % (name, line.split('"')[-2] if line.count('"') >= 2 else line.strip())
             else:
