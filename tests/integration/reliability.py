@@ -108,6 +108,8 @@ def network_names(host):
         names[doc['id']] = '<id %s>' % doc['name']
         names[doc['id'][:12]] = '<id12 %s>' % doc['name']
         names[doc['id'][:10]] = '<id10 %s>' % doc['name']
+        # A bridge's MAC is 02:42 and the first four bytes of its network's id.
+        names['02:42:' + ':'.join(doc['id'][i:i + 2] for i in range(0, 8, 2))] = '<bridge mac %s>' % doc['name']
         for cname, ep in (doc.get('endpoints') or {}).items():
             if ep.get('veth'):
                 names[ep['veth']] = '<veth %s/%s>' % (doc['name'], cname)
