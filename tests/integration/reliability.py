@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+import time
 
 import conftest
 
@@ -143,6 +144,21 @@ def comparable(host, snap=None):
         docs[mask(path)] = json.loads(mask(text))
     out['state documents'] = docs
     return out
+
+
+def settled(host, like=None, timeout=15.0, pause=0.2):
+    """comparable(host) once it equals `like`, or once two reads in a row agree: the kernel finishes some changes
+    after the command that asked for them returns (a deleted namespace's veths go in a work queue, a carrier comes
+    up a little later), and a snapshot taken half-way would blame the next run for the rest."""
+    deadline = time.monotonic() + timeout
+    last = comparable(host)
+    while last != like:
+        time.sleep(pause)
+        now = comparable(host)
+        if now == last or time.monotonic() > deadline:
+            return now
+        last = now
+    return last
 
 
 def diff(a, b):

@@ -70,9 +70,9 @@ def built(tmp_path_factory, collection_path):
 @pytest.mark.parametrize('what,command,owner,shows', DRIFTS, ids=[d[0].replace(' ', '-') for d in DRIFTS])
 def test_drift_is_reported_by_check_mode_and_repaired(built, what, command, owner, shows):
     host = built
-    want = R.comparable(host)
+    want = R.settled(host)
     host.run(command.format(**host.names))
-    drifted = R.comparable(host)
+    drifted = R.settled(host)
     if 'sysctl' not in what:  # a namespace's sysctls are not in the snapshot
         assert drifted != want, 'the command made no drift: %s' % what
     module, params = owner
@@ -81,10 +81,10 @@ def test_drift_is_reported_by_check_mode_and_repaired(built, what, command, owne
     diff = check['diff']
     text = diff.get('prepared', '') + repr(diff.get('before')) + repr(diff.get('after'))
     assert shows.format(**host.names) in text, (what, diff)
-    assert R.comparable(host) == drifted, 'check mode changed the host'
+    assert R.settled(host, like=drifted) == drifted, 'check mode changed the host'
     fixed = R.ok(host.module(module, diff=True, **params))
     assert fixed['changed'] and fixed['commands'] == check['commands'], (fixed['commands'], check['commands'])
-    got = R.comparable(host)
+    got = R.settled(host, like=want)
     assert got == want, R.diff(want, got)
 
 

@@ -49,7 +49,7 @@ def clean_run(fresh, tmp_path, module, params, setup):
         run_setup(host, setup)
         dummy, res = R.traced_module(host, module, trace=trace, **params)
         R.ok(res)
-        return R.write_steps(trace), R.comparable(host)
+        return R.write_steps(trace), R.settled(host)
 
 
 def kill_matrix(fresh, tmp_path, module, params, setup=(), every=12):
@@ -72,7 +72,7 @@ def kill_matrix(fresh, tmp_path, module, params, setup=(), every=12):
                 continue
             # Same kernel objects, rules and state documents as a clean run: nothing duplicated, nothing leaked,
             # and nothing left for a third run to do.
-            got = R.comparable(host)
+            got = R.settled(host, like=want)
             if got != want:
                 failures.append((case, 'differs from a clean run', R.diff(want, got)))
     assert not failures, failures
@@ -114,12 +114,12 @@ def error_matrix(fresh, tmp_path, module, params, setup, every):
                 stack.close()
                 host = stack.enter_context(fresh())
                 run_setup(host, setup)
-                before = R.comparable(host)
+                before = R.settled(host)
             error = 'EEXIST' if syscall == 'sendto' else 'EACCES'
             dummy, res = R.traced_module(host, module, inject='%s:error=%s:when=%d' % (syscall, error, nth), **params)
             if not (res or {}).get('failed') or 'rolled back' not in res.get('msg', ''):
                 failures.append((case, 'expected a failure that rolled back', res))
-            got = R.comparable(host)
+            got = R.settled(host, like=before)
             if got != before:
                 failures.append((case, 'the host changed', R.diff(before, got)))
                 host = None
