@@ -5,6 +5,8 @@
 # A second run only checks: apt runs when a package is missing, pip when a requirements file changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=hack/apt.sh
+source hack/apt.sh
 root=$PWD
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -19,13 +21,9 @@ APT_PACKAGES=(iproute2 iptables nftables iputils-ping util-linux procps rsync gi
               python3 python3-venv python3-pip python3-pyroute2 python3-netaddr python3-pytest python3-jmespath
               openssh-server openssh-client)
 
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+mapfile -t missing < <(missing_packages "${APT_PACKAGES[@]}")
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
   # Installing openssh-server must not start an sshd on this machine, now or at boot: Debian's ssh service
   # never starts while /etc/ssh/sshd_not_to_be_run exists, and a policy-rc.d that says 101 stops the package
   # scripts from starting any service during this install (one already there is left as it is).
@@ -40,8 +38,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     trap 'rm -f "$policy"' EXIT
   fi
   sshd_before=$(pgrep -x sshd | sort || true)
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
   sshd_new=$(comm -13 <(echo "$sshd_before") <(pgrep -x sshd | sort || true) | grep . || true)
   if [ -n "$sshd_new" ]; then
     echo "setup: FAILED, the install started sshd (pid $sshd_new) on this machine" >&2
