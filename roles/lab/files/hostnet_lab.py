@@ -6,7 +6,10 @@
 
 Each host is a process that is PID 1 of its own pid, net, mount, UTS and IPC
 namespaces, with a private /run (and /run/netns), an overlay on /etc, its own
-/var/lib/hostnet, a fresh /sys and /proc.  A switch node holds the bridge sw0;
+/var/lib/hostnet, a fresh /sys and /proc.  Its /etc/resolv.conf names 127.0.0.1: the
+machine's name server is not reachable from a lab, and a lookup of an unknown name
+(``ping web02`` on the default bridge) fails at once, as on a LAN whose server says
+NXDOMAIN, instead of after glibc's 2 x 5 s of timeouts.  A switch node holds the bridge sw0;
 every host has an ``ens33`` veth whose other end sits on sw0.  Nothing is ever
 created in the machine's own network or mount namespace: links are created from
 inside the switch namespace with their peer placed straight into the host's.
@@ -333,6 +336,12 @@ def _init(directory, name):
     os.makedirs('/etc/netns', exist_ok=True)
     with open('/etc/hostname', 'w') as f:
         f.write(name + '\n')
+    # Replaced, not written through: on many machines it is a symlink into a /run this host does not have.
+    if os.path.lexists('/etc/resolv.conf'):
+        os.unlink('/etc/resolv.conf')
+    with open('/etc/resolv.conf', 'w') as f:
+        f.write('# hostnet_lab: no name server in the lab; 127.0.0.1 refuses at once, so unknown names fail fast\n'
+                'nameserver 127.0.0.1\n')
     mount('-t', 'overlay', 'overlay', '-o', 'lowerdir=/var/lib,upperdir=%s,workdir=%s' % (
         os.path.join(work, 'varlib-upper'), os.path.join(work, 'varlib-work')), '/var/lib')
     os.makedirs('/var/lib/hostnet', exist_ok=True)
