@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make test: every stage runs even when an earlier one fails; the summary says which failed.
 # Usage: hack/test.sh [stage...]   stages: units sanity lint integration integration-deb integrations molecule release
-# (integrations runs integration and integration-deb side by side; release builds the tarball, installs it into a
-# fresh collections path and runs the labs and the SSH smoke test from there, see hack/release.sh)
+# (integrations runs the integration tests under .venv, split in two, and under .venv-deb, side by side; release
+# builds the tarball, installs it into a fresh collections path and runs the labs and the SSH smoke test from
+# there, see hack/release.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 stages=("$@")
@@ -22,20 +23,21 @@ run_stage() {
   timings+=("$name=$((SECONDS - start))s")
 }
 
-# Two stages at once (the integration suites spend most of their time waiting on packets and ansible-playbook):
-# each one's output is buffered and printed whole when both are done.
-run_pair() {  # name1 "cmd1 ..." name2 "cmd2 ..."
+# Stages at once (the integration suites spend most of their time waiting on packets and ansible-playbook):
+# each one's output is buffered and printed whole when all are done.
+run_parallel() {  # name1 "cmd1 ..." name2 "cmd2 ..." ...
   local dir; dir=$(mktemp -d)
-  local names=("$1" "$3") cmds=("$2" "$4") pids=() i
-  for i in 0 1; do
+  local names=() cmds=() pids=() i
+  while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+  for i in "${!names[@]}"; do
     ( start=$SECONDS; bash -c "${cmds[$i]}" >"$dir/$i.log" 2>&1; rc=$?; echo "$rc $((SECONDS - start))" >"$dir/$i.rc" ) &
     pids+=($!)
   done
   wait "${pids[@]}"
-  for i in 0 1; do
+  for i in "${!names[@]}"; do
     local rc secs
     read -r rc secs <"$dir/$i.rc"
-    echo "=== ${names[$i]} (in parallel with ${names[$((1 - i))]})"
+    echo "=== ${names[$i]} (in parallel with the other integration stages)"
     cat "$dir/$i.log"
     if [ "$rc" -eq 0 ]; then
       passed=$((passed + 1)); echo "=== ${names[$i]}: ok ($secs s)"
@@ -89,9 +91,12 @@ for stage in "${stages[@]}"; do
           run_stage docs-lint antsibull-docs lint-collection-docs --plugin-docs .build/collections/ansible_collections/hostnet/containers
           run_stage changelog-lint changelog_lint ;;
     integration) run_stage integration pytest_in .venv tests/integration ;;
-    integration-deb) run_stage integration-deb pytest_in .venv-deb tests/integration ;;
+    integration-deb) run_stage integration-deb pytest_in .venv-deb tests/integration -m "not once" ;;
+    # The tests marked once (see tests/integration/conftest.py) run beside the rest, under the newest pyroute2.
     integrations) export -f pytest_in
-                  run_pair integration "pytest_in .venv tests/integration" integration-deb "pytest_in .venv-deb tests/integration" ;;
+                  run_parallel integration "pytest_in .venv tests/integration -m 'not once'" \
+                               integration-once "pytest_in .venv tests/integration -m once" \
+                               integration-deb "pytest_in .venv-deb tests/integration -m 'not once'" ;;
     molecule) run_stage molecule molecule test --all ;;
     release) release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
              run_stage release-build bash hack/release.sh build "$release_dir"

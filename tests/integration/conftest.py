@@ -32,6 +32,12 @@ SEED_HOSTS = {'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'once: what the test proves does not depend on the pyroute2 of the managed host (playbooks, '
+                            'roles, the connection plugin, the lab and bench harnesses; the modules they drive are tested '
+                            'under both pyroute2 versions on their own), so make test runs it under the newest only')
+
+
 def pytest_collection_modifyitems(config, items):
     if os.geteuid() == 0:
         return

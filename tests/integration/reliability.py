@@ -147,18 +147,31 @@ def comparable(host, snap=None):
 
 
 def settled(host, like=None, timeout=15.0, pause=0.2):
-    """comparable(host) once it equals `like`, or once two reads in a row agree: the kernel finishes some changes
-    after the command that asked for them returns (a deleted namespace's veths go in a work queue, a carrier comes
-    up a little later), and a snapshot taken half-way would blame the next run for the rest."""
+    """comparable(host) once the kernel has finished what the last command started: some changes complete after
+    the command that asked for them returns (a deleted namespace's veths go in a work queue, a carrier comes up a
+    little later), and a snapshot taken half-way would blame the next run for the rest.  Without ``like``: once two
+    reads in a row agree.  With ``like`` (what the host should hold): once a read equals it, or at ``timeout``
+    with the last read, so a host that is still moving is not judged on one instant."""
     deadline = time.monotonic() + timeout
     last = comparable(host)
-    while last != like:
+    while last != like and time.monotonic() < deadline:
         time.sleep(pause)
         now = comparable(host)
-        if now == last or time.monotonic() > deadline:
-            return now
+        if like is None and now == last:
+            break
         last = now
     return last
+
+
+def explain(want, got):
+    """A failure message naming every line that differs, in full (pytest shortens long assertion messages)."""
+    out = []
+    for section, change in diff(want, got).items():
+        for side in ('only before', 'only after', 'before', 'after'):
+            if side in change:
+                values = change[side] if isinstance(change[side], list) else [change[side]]
+                out += ['%s, %s: %s' % (section, side, value) for value in values]
+    return '\n'.join(out)
 
 
 def diff(a, b):

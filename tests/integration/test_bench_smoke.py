@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.once  # see conftest.py
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(REPO, 'benchmarks', 'bench.py')
 PEERS = {'cni': '/usr/lib/cni/portmap', 'netavark': '/usr/lib/podman/netavark'}

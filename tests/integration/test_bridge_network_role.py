@@ -10,6 +10,8 @@ import pytest
 
 from traffic import connect, ping, serve
 
+pytestmark = pytest.mark.once  # see conftest.py
+
 
 @pytest.fixture
 def play(run_role):

@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 
+pytestmark = pytest.mark.once  # see conftest.py
+
 SYSTEM_PYTHON = '/usr/bin/python3'
 INSTALL_TASKS = ('Install them with apt', 'Install them with dnf')
 

@@ -13,6 +13,8 @@ import time
 import hostnet_lab
 import pytest
 
+pytestmark = pytest.mark.once  # see conftest.py
+
 SEED_HOSTS = {'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.138.3.131/24'}}
 
 

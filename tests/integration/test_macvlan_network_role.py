@@ -10,6 +10,8 @@ import pytest
 
 from traffic import ping
 
+pytestmark = pytest.mark.once  # see conftest.py
+
 MACNET = {'name': 'macnet', 'subnet': '10.0.0.0/24', 'ip_range': '10.0.0.32/28', 'gateway': '10.0.0.254'}
 
 

@@ -81,11 +81,14 @@ def test_drift_is_reported_by_check_mode_and_repaired(built, what, command, owne
     diff = check['diff']
     text = diff.get('prepared', '') + repr(diff.get('before')) + repr(diff.get('after'))
     assert shows.format(**host.names) in text, (what, diff)
-    assert R.settled(host, like=drifted) == drifted, 'check mode changed the host'
+    after_check = R.settled(host, like=drifted, timeout=3)
+    if after_check != drifted:
+        pytest.fail('check mode changed the host (%s):\n%s' % (what, R.explain(drifted, after_check)))
     fixed = R.ok(host.module(module, diff=True, **params))
     assert fixed['changed'] and fixed['commands'] == check['commands'], (fixed['commands'], check['commands'])
     got = R.settled(host, like=want)
-    assert got == want, R.diff(want, got)
+    if got != want:
+        pytest.fail('the repaired host differs from the one before the drift (%s):\n%s' % (what, R.explain(want, got)))
 
 
 def test_nothing_left_to_repair(built):

@@ -18,6 +18,8 @@ import pytest
 
 import conftest
 
+pytestmark = pytest.mark.once  # see conftest.py
+
 # The variables the cases set, with the role's defaults for the cases that leave them out.
 ROLE_VARS = {
     'bridge_network': {'bridge_network_networks': [], 'bridge_network_containers': [], 'bridge_network_bip': ''},
