@@ -7,9 +7,9 @@ kernel or file error at a step rolls back what that run made; a name collision o
 
 The steps are found by tracing an unfaulted run (reliability.write_steps): every netlink request that changes
 something, every state or config file put in place, every wait for iptables-restore / nft. strace then kills the
-module (or fails the syscall) at one of them, in a fresh emulated host per case. The first step of each kind and
-every few steps are visited, other ones under each pyroute2 version (HOSTNET_FAULTS=all visits each one; it passed
-when written).
+module (or fails the syscall) at one of them, in a fresh emulated host per case. HOSTNET_FAULTS=all visits each
+step (make test sets it under the newest pyroute2); otherwise the first step of each kind and every few steps are
+visited, other ones under each pyroute2 version.
 """
 
 from __future__ import annotations
