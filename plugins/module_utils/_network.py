@@ -715,13 +715,8 @@ def _write_text(path, content):
     made = not os.path.isdir(folder)
     os.makedirs(folder, mode=0o755, exist_ok=True)
     try:
-        with open(tmp, 'w') as f:
-            f.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        _store.write_atomic(path, content, mode=0o644, tmp=tmp, fsync=False)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         if made and not os.listdir(folder):
             os.rmdir(folder)
         raise

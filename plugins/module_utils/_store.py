@@ -52,24 +52,39 @@ def load_all(kind, root=None):
     return {n: load(kind, n, root) for n in names}
 
 
+def write_atomic(path, content, mode=None, tmp=None, fsync=True):
+    """Replace ``path`` with the text ``content`` through a temporary copy (``tmp``, default PATH.tmp) renamed over
+    it: readers see the old file or the new one, and a failed write (a full disk, a read-only mount) leaves the old
+    file and no temporary copy."""
+    tmp = tmp or path + '.tmp'
+    try:
+        with open(tmp, 'w') as f:
+            f.write(content)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def save(kind, name, document, root=None):
     path = _path(kind, name, root)
     folder = os.path.dirname(path)
     made = not os.path.isdir(folder)
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    tmp = '%s.tmp.%d' % (path, os.getpid())
     try:
-        with open(tmp, 'w') as f:
-            json.dump(document, f, indent=2, sort_keys=True)
-            f.write('\n')
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + '\n', tmp='%s.tmp.%d' % (path, os.getpid()))
     except BaseException:
-        # A failed write leaves the old document and nothing else (a full disk, a read-only mount).
-        for leftover in (tmp,) + ((folder,) if made else ()):
+        if made:  # nothing else is left behind either
             try:
-                (os.rmdir if leftover == folder else os.unlink)(leftover)
+                os.rmdir(folder)
             except OSError:
                 pass
         raise

@@ -153,6 +153,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 ETC_NETNS = '/etc/netns'
 NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
@@ -258,18 +259,7 @@ def interfaces(ipr):
 
 
 def write_file(path, content):
-    tmp = path + '.tmp'
-    try:
-        with open(tmp, 'w') as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):  # a failed write leaves the file as it was, and no temporary copy
-            os.unlink(tmp)
-        raise
+    _store.write_atomic(path, content, mode=0o644)
 
 
 def remove_file(path, folder_created):
