@@ -198,10 +198,7 @@ class MacvlanNetwork:
             self._plan_endpoint(cname, ep, prefix, doc)
         self._plan_shim(doc, prefix)
         if self.stored != doc:
-            self.plan.insert(write_at, 'write network state %s' % self.name,
-                             lambda: _store.save(_network.KIND, self.name, doc, self.root),
-                             (lambda old=self.stored: _store.save(_network.KIND, self.name, old, self.root)) if self.stored else
-                             (lambda: _store.delete(_network.KIND, self.name, self.root)))
+            _network.plan_state_write(self.plan, write_at, self.name, doc, self.stored, self.root)
         return _network._public(self.stored), _network._public(doc)  # pylint: disable=protected-access
 
     def _plan_parent(self, doc):

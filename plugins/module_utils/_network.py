@@ -65,6 +65,13 @@ def pool_settings(params, stored, subnet):
             for key in ('gateway', 'ip_range', 'aux_addresses')]
 
 
+def plan_state_write(plan, index, name, doc, stored, root):
+    """The step writing a network's state document, placed at ``index`` (before the kernel work it names); undone by
+    putting back the stored document, or removing it when there was none."""
+    plan.insert(index, 'write network state %s' % name, lambda: _store.save(KIND, name, doc, root),
+                (lambda: _store.save(KIND, name, stored, root)) if stored else (lambda: _store.delete(KIND, name, root)))
+
+
 def bridge_mac(network_id):
     """A locally administered unicast MAC of the network's bridge, from its id: stable across reruns."""
     return '02:42:' + ':'.join(network_id[i:i + 2] for i in range(0, 8, 2))
@@ -491,9 +498,7 @@ class BridgeNetwork:
         before = _public(self.stored)
         if self.stored != doc:
             # Planning the endpoints filled in their interface names: the document is complete now.
-            self.plan.insert(write_at, 'write network state %s' % self.name, lambda: _store.save(KIND, self.name, doc, self.root),
-                             (lambda old=self.stored: _store.save(KIND, self.name, old, self.root)) if self.stored else
-                             (lambda: _store.delete(KIND, self.name, self.root)))
+            plan_state_write(self.plan, write_at, self.name, doc, self.stored, self.root)
         self._plan_firewall(doc)
         self._plan_names(doc)
         return before, _public(doc)
