@@ -28,6 +28,7 @@ Tools and phases (only the phases inside the timer are timed; imports and file w
 
 from __future__ import annotations
 
+
 import ctypes
 import ctypes.util
 import hashlib
@@ -393,12 +394,12 @@ def engine_params(n, state='present'):
 def engine_run(n, state):
     """What docker_bridge's run() does, without AnsibleModule: plan under the host-wide lock, then execute."""
     sys.path.insert(0, os.environ['HOSTNET_COLLECTIONS'])
-    from ansible_collections.hostnet.containers.plugins.module_utils import _netlink, _network, _store  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hostnet.containers.plugins.module_utils import _bridge, _netns, _store  # pylint: disable=import-outside-toplevel
     params = engine_params(n, state)
     start = time.monotonic()
-    with _netlink.Namespaces() as ns:
+    with _netns.Namespaces() as ns:
         with _store.HostLock():
-            net = _network.BridgeNetwork(params, ns)
+            net = _bridge.BridgeNetwork(params, ns)
             net.build()
             planned = time.monotonic()
             net.plan.execute()

@@ -11,11 +11,14 @@ call per container namespace.
 
 from __future__ import annotations
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ports
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
 import json
 import re
 from collections.abc import Mapping
 
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain
 
 try:
@@ -55,8 +58,8 @@ def _expose(value, option):
         if ':' in text:
             raise PlanError("%s: '%s' is a container port, without a host part" % (sub, text))
         try:
-            _ipam.parse_publish(text, sub)
-        except _ipam.IPAMError as exc:
+            _ports.parse_publish(text, sub)
+        except _validate.InputError as exc:
             raise PlanError(str(exc)) from None
         out.append(text)
     return out
@@ -67,9 +70,9 @@ def _container_ports(publishes, option):
     ports = set()
     for i, item in enumerate(publishes):
         try:
-            for entry in _ipam.parse_publish(item, '%s[%d]' % (option, i)):
+            for entry in _ports.parse_publish(item, '%s[%d]' % (option, i)):
                 ports.add((entry['container_port'], entry['proto']))
-        except _ipam.IPAMError as exc:
+        except _validate.InputError as exc:
             raise PlanError(str(exc)) from None
     return ports
 
@@ -159,10 +162,10 @@ def normalize_containers(containers, daemon=None):
             for j, server in enumerate(dns):
                 _ipam.parse_ip(server, '%s.dns[%d]' % (option, j))
             for domain in dns_search:
-                _ipam.validate_domain(domain, option + '.dns_search')
+                _validate.validate_domain(domain, option + '.dns_search')
             if c.get('hostname'):
-                _ipam.validate_hostname(c['hostname'], option + '.hostname')
-        except _ipam.IPAMError as exc:
+                _validate.validate_hostname(c['hostname'], option + '.hostname')
+        except _validate.InputError as exc:
             raise PlanError(str(exc)) from None
         out.append({'name': name, 'state': state, 'network_mode': 'container' if share_with else mode, 'share_with': share_with,
                     'networks': networks, 'publish': publish, 'dns': dns, 'dns_search': dns_search,
@@ -214,7 +217,7 @@ def _check_subnets(nets):
             pool = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
                                      option_prefix=option + '.')
             _ipam.check_subnet_overlaps(pool.subnet, seen, name, option + '.subnet')
-        except _ipam.IPAMError as exc:
+        except _validate.InputError as exc:
             raise PlanError(str(exc)) from None
         seen[name] = str(pool.subnet)
 
@@ -257,7 +260,7 @@ def bridge_plan(containers, networks=None, daemon=None):
     if bip:
         try:
             address = _ipam.parse_interface_address(bip, 'bridge_network_bip')
-        except _ipam.IPAMError as exc:
+        except _validate.InputError as exc:
             raise PlanError(str(exc)) from None
         default['subnet'] = str(address.cidr)
         default['gateway'] = str(address.ip)

@@ -12,9 +12,11 @@ allocates each segment's addresses once, keeping what every host already holds.
 
 from __future__ import annotations
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
 from collections.abc import Mapping
 
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain
 
 REQUEST_FACT = 'macvlan_network_request'
@@ -76,7 +78,7 @@ def _networks(host, request):
             try:
                 entry['pool'] = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
                                                   option_prefix=option + '.')
-            except _ipam.IPAMError as exc:
+            except _validate.InputError as exc:
                 raise PlanError('host %s, %s' % (host, exc)) from None
         for other in networks.values():
             # Checked here, for the play as a whole: each network alone would pass the check before the first is made.
@@ -146,7 +148,7 @@ def _docker_mac_ip(mac):
         return None
     try:
         octets = _ipam.normalize_mac(mac).split(':')
-    except _ipam.IPAMError:
+    except _validate.InputError:
         return None  # reported with the option's name once the plan is made
     if octets[:2] != ['02', '42']:
         return None
@@ -208,7 +210,7 @@ def plan(requests, hosts=None):
                     existing[host][':mac:' + ep['name']] = ip
         try:
             got = pool.allocate_across_hosts(requests_by_host, existing, option='macvlan_network_containers')
-        except _ipam.IPAMError as exc:
+        except _validate.InputError as exc:
             raise PlanError('network %s: %s' % (name, str(exc).replace("endpoint '%s'" % SHIM, 'the host shim'))) from None
         macs = {}
         for host in members:
@@ -216,7 +218,7 @@ def plan(requests, hosts=None):
                 ip = got[host][ep['name']]
                 try:
                     mac = _ipam.normalize_mac(ep['mac'], ep['option'] + '.mac') if ep.get('mac') else _ipam.docker_mac(str(ip))
-                except _ipam.IPAMError as exc:
+                except _validate.InputError as exc:
                     raise PlanError('host %s, %s' % (host, exc)) from None
                 holder = macs.get(mac)
                 if holder is not None:

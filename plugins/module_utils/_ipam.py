@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 import traceback
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
 try:
     import netaddr
 except ImportError:
@@ -42,13 +44,6 @@ DEFAULT_ADDRESS_POOLS = (
     {'base': '192.168.0.0/16', 'size': 20},
 )
 
-# Linux's default net.ipv4.ip_local_port_range.
-DEFAULT_PORT_RANGE = (32768, 60999)
-
-PROTOCOLS = ('tcp', 'udp', 'sctp')
-
-# IFNAMSIZ is 16 including the terminating NUL.
-IFNAME_MAX_BYTES = 15
 
 # Subnets a network can never use: the kernel treats them specially.
 _SPECIAL_NETWORKS = (
@@ -63,33 +58,9 @@ _OCTET = r'(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 # trailing blanks) that netaddr 1.x and Docker reject, so parse the text ourselves.
 _IPV4_RE = re.compile(r'^%s(?:\.%s){3}$' % (_OCTET, _OCTET))
 _PREFIX_RE = re.compile(r'^(?:0|[1-9][0-9]?)$')
-_PORT_RE = re.compile(r'^[0-9]{1,5}$')
 _MAC_SEP_RE = re.compile(r'^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})(?:\2[0-9a-fA-F]{2}){4}$')
 _MAC_DOT_RE = re.compile(r'^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$')
 _MAC_BARE_RE = re.compile(r'^[0-9a-fA-F]{12}$')
-
-
-def _show(value):
-    """Render a value for an error message: strings quoted, containers recursively."""
-    if isinstance(value, dict):
-        return '{%s}' % ', '.join('%s: %s' % (_show(k), _show(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return '[%s]' % ', '.join(_show(v) for v in value)
-    if value is None:
-        return 'null'
-    if isinstance(value, (bool, int, float)):
-        return str(value)
-    return "'%s'" % (value,)
-
-
-class IPAMError(ValueError):
-    """A bad input: names the option and the value, and says what is wrong."""
-
-    def __init__(self, option, value, message):
-        self.option = option
-        self.value = value
-        self.message = message
-        super().__init__('%s %s: %s' % (option, _show(value), message))
 
 
 # ---------------------------------------------------------------------------
@@ -98,26 +69,26 @@ class IPAMError(ValueError):
 
 def _text(value, option, what):
     if isinstance(value, bool) or value is None:
-        raise IPAMError(option, value, 'expected %s' % what)
+        raise _validate.InputError(option, value, 'expected %s' % what)
     if HAS_NETADDR and isinstance(value, (netaddr.IPAddress, netaddr.IPNetwork)):
         return str(value)
     if not isinstance(value, str):
-        raise IPAMError(option, value, 'expected %s as a string' % what)
+        raise _validate.InputError(option, value, 'expected %s as a string' % what)
     return value
 
 
 def _check_ipv4_text(text, value, option, what):
     if ':' in text:
-        raise IPAMError(option, value, 'IPv6 is not supported yet; use an IPv4 %s' % what)
+        raise _validate.InputError(option, value, 'IPv6 is not supported yet; use an IPv4 %s' % what)
     if not _IPV4_RE.match(text):
-        raise IPAMError(option, value, 'not a valid IPv4 %s (expected dotted decimal like 10.0.0.2, no leading zeros)' % what)
+        raise _validate.InputError(option, value, 'not a valid IPv4 %s (expected dotted decimal like 10.0.0.2, no leading zeros)' % what)
 
 
 def parse_ip(value, option='ip'):
     """Parse one IPv4 address (no prefix length); return a netaddr.IPAddress."""
     text = _text(value, option, 'an IPv4 address')
     if '/' in text:
-        raise IPAMError(option, value, 'expected an address without a prefix length')
+        raise _validate.InputError(option, value, 'expected an address without a prefix length')
     _check_ipv4_text(text, value, option, 'address')
     return netaddr.IPAddress(text, 4)
 
@@ -127,12 +98,12 @@ def _split_cidr(value, option):
     text = _text(value, option, 'an IPv4 network in CIDR notation')
     if '/' not in text:
         if ':' in text:
-            raise IPAMError(option, value, 'IPv6 is not supported yet; use an IPv4 subnet')
-        raise IPAMError(option, value, 'expected CIDR notation with a prefix length, e.g. 172.18.0.0/16')
+            raise _validate.InputError(option, value, 'IPv6 is not supported yet; use an IPv4 subnet')
+        raise _validate.InputError(option, value, 'expected CIDR notation with a prefix length, e.g. 172.18.0.0/16')
     addr, prefix = text.split('/', 1)
     _check_ipv4_text(addr, value, option, 'network')
     if not _PREFIX_RE.match(prefix) or int(prefix) > 32:
-        raise IPAMError(option, value, 'prefix length must be a number from 0 to 32')
+        raise _validate.InputError(option, value, 'prefix length must be a number from 0 to 32')
     return text, addr, int(prefix)
 
 
@@ -145,12 +116,12 @@ def parse_subnet(value, option='subnet', min_prefixlen=1, max_prefixlen=32):
     dummy, addr, prefixlen = _split_cidr(value, option)
     net = netaddr.IPNetwork('%s/%d' % (addr, prefixlen))
     if net.ip != net.network:
-        raise IPAMError(option, value, 'host bits are set; did you mean %s?' % net.cidr)
+        raise _validate.InputError(option, value, 'host bits are set; did you mean %s?' % net.cidr)
     if prefixlen < min_prefixlen or prefixlen > max_prefixlen:
-        raise IPAMError(option, value, 'prefix length /%d is out of range: use /%d to /%d' % (prefixlen, min_prefixlen, max_prefixlen))
+        raise _validate.InputError(option, value, 'prefix length /%d is out of range: use /%d to /%d' % (prefixlen, min_prefixlen, max_prefixlen))
     for special, label in _SPECIAL_NETWORKS:
         if networks_overlap(net, netaddr.IPNetwork(special)):
-            raise IPAMError(option, value, 'overlaps %s, which cannot be used for a network' % label)
+            raise _validate.InputError(option, value, 'overlaps %s, which cannot be used for a network' % label)
     return net.cidr
 
 
@@ -189,10 +160,10 @@ def parse_gateway(value, subnet, option='gateway'):
         return default_gateway(subnet)
     ip = parse_ip(value, option)
     if ip not in subnet:
-        raise IPAMError(option, value, 'is not inside subnet %s' % subnet)
+        raise _validate.InputError(option, value, 'is not inside subnet %s' % subnet)
     special = _is_network_or_broadcast(subnet, int(ip))
     if special:
-        raise IPAMError(option, value, 'is %s of subnet %s' % (special, subnet))
+        raise _validate.InputError(option, value, 'is %s of subnet %s' % (special, subnet))
     return ip
 
 
@@ -202,7 +173,7 @@ def parse_ip_range(value, subnet, option='ip_range'):
         return None
     ip_range = parse_subnet(value, option, min_prefixlen=1, max_prefixlen=32)
     if not (subnet.first <= ip_range.first and ip_range.last <= subnet.last):
-        raise IPAMError(option, value, 'is not inside subnet %s' % subnet)
+        raise _validate.InputError(option, value, 'is not inside subnet %s' % subnet)
     return ip_range
 
 
@@ -218,31 +189,31 @@ def parse_aux_addresses(value, subnet, gateway=None, option='aux_addresses'):
         pairs = []
         for item in value:
             if not isinstance(item, str) or '=' not in item:
-                raise IPAMError(option, item, "expected 'name=ip' (as docker network create --aux-address)")
+                raise _validate.InputError(option, item, "expected 'name=ip' (as docker network create --aux-address)")
             name, ip = item.split('=', 1)
             pairs.append((name, ip))
     elif isinstance(value, dict):
         pairs = list(value.items())
     else:
-        raise IPAMError(option, value, 'expected a dict of name: ip')
+        raise _validate.InputError(option, value, 'expected a dict of name: ip')
     result = {}
     seen = {}
     for name, ip in pairs:
         if not isinstance(name, str) or not name:
-            raise IPAMError(option, name, 'aux address names must be non-empty strings')
+            raise _validate.InputError(option, name, 'aux address names must be non-empty strings')
         if name in result:
-            raise IPAMError(option, name, 'aux address name is given twice')
+            raise _validate.InputError(option, name, 'aux address name is given twice')
         sub_option = '%s.%s' % (option, name)
         addr = parse_ip(ip, sub_option)
         if addr not in subnet:
-            raise IPAMError(sub_option, ip, 'is not inside subnet %s' % subnet)
+            raise _validate.InputError(sub_option, ip, 'is not inside subnet %s' % subnet)
         special = _is_network_or_broadcast(subnet, int(addr))
         if special:
-            raise IPAMError(sub_option, ip, 'is %s of subnet %s' % (special, subnet))
+            raise _validate.InputError(sub_option, ip, 'is %s of subnet %s' % (special, subnet))
         if gateway is not None and addr == gateway:
-            raise IPAMError(sub_option, ip, 'is the gateway of subnet %s' % subnet)
+            raise _validate.InputError(sub_option, ip, 'is the gateway of subnet %s' % subnet)
         if int(addr) in seen:
-            raise IPAMError(sub_option, ip, "is also aux address '%s'" % seen[int(addr)])
+            raise _validate.InputError(sub_option, ip, "is also aux address '%s'" % seen[int(addr)])
         seen[int(addr)] = name
         result[name] = addr
     return dict(sorted(result.items()))
@@ -265,7 +236,7 @@ def check_subnet_overlaps(subnet, others, name=None, option='subnet'):
             other_net = parse_interface_address(other, option).cidr
             if networks_overlap(subnet, other_net):
                 who = "network '%s'" % name if name is not None else 'this network'
-                raise IPAMError(option, str(subnet), "subnet %s of %s overlaps subnet %s of network '%s'" % (subnet, who, other_net, other_name))
+                raise _validate.InputError(option, str(subnet), "subnet %s of %s overlaps subnet %s of network '%s'" % (subnet, who, other_net, other_name))
 
 
 # ---------------------------------------------------------------------------
@@ -282,13 +253,13 @@ def normalize_mac(value, option='mac'):
     elif _MAC_BARE_RE.match(text):
         digits = text
     else:
-        raise IPAMError(option, value, 'not a valid MAC address (expected six hex octets like 02:42:ac:11:00:02)')
+        raise _validate.InputError(option, value, 'not a valid MAC address (expected six hex octets like 02:42:ac:11:00:02)')
     digits = digits.lower()
     octets = [digits[i:i + 2] for i in range(0, 12, 2)]
     if int(octets[0], 16) & 1:
-        raise IPAMError(option, value, 'is a multicast address; an interface needs a unicast MAC (even first octet)')
+        raise _validate.InputError(option, value, 'is a multicast address; an interface needs a unicast MAC (even first octet)')
     if digits == '0' * 12:
-        raise IPAMError(option, value, 'the all-zero MAC cannot be assigned to an interface')
+        raise _validate.InputError(option, value, 'the all-zero MAC cannot be assigned to an interface')
     return ':'.join(octets)
 
 
@@ -297,38 +268,6 @@ def docker_mac(ip):
     addr = parse_ip(ip, 'ip')
     num = int(addr)
     return '02:42:' + ':'.join('%02x' % ((num >> shift) & 0xff) for shift in (24, 16, 8, 0))
-
-
-def validate_ifname(value, option='ifname'):
-    """Validate a Linux interface name as the kernel's dev_valid_name() does; return it."""
-    if not isinstance(value, str) or not value:
-        raise IPAMError(option, value, 'interface names must be non-empty strings')
-    if len(value.encode('utf-8')) > IFNAME_MAX_BYTES:
-        raise IPAMError(option, value, 'interface names are limited to %d bytes' % IFNAME_MAX_BYTES)
-    if value in ('.', '..'):
-        raise IPAMError(option, value, "'.' and '..' are not valid interface names")
-    for char in value:
-        if char in '/:\0' or char.isspace():
-            raise IPAMError(option, value, "interface names cannot contain '/', ':' or whitespace")
-    return value
-
-
-_HOSTNAME_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*$')
-_DOMAIN_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
-
-
-def validate_hostname(value, option='hostname'):
-    """A container's host name (RFC 1123 labels); return it."""
-    if not isinstance(value, str) or not _HOSTNAME_RE.match(value):
-        raise IPAMError(option, value, 'is not a valid host name')
-    return value
-
-
-def validate_domain(value, option='dns_search'):
-    """A search domain for resolv.conf; return it."""
-    if not isinstance(value, str) or not _DOMAIN_RE.match(value):
-        raise IPAMError(option, value, 'is not a valid domain')
-    return value
 
 
 def next_ifname(used, prefix='eth'):
@@ -346,12 +285,12 @@ def next_ifname(used, prefix='eth'):
 
 def _parse_int(value, option, what):
     if isinstance(value, bool):
-        raise IPAMError(option, value, 'expected %s' % what)
+        raise _validate.InputError(option, value, 'expected %s' % what)
     if isinstance(value, int):
         return value
     if isinstance(value, str) and re.match(r'^[0-9]+$', value):
         return int(value)
-    raise IPAMError(option, value, 'expected %s' % what)
+    raise _validate.InputError(option, value, 'expected %s' % what)
 
 
 def parse_address_pools(pools=None, option='default_address_pools'):
@@ -362,16 +301,16 @@ def parse_address_pools(pools=None, option='default_address_pools'):
     if pools is None:
         pools = DEFAULT_ADDRESS_POOLS
     if not isinstance(pools, (list, tuple)) or not pools:
-        raise IPAMError(option, pools, 'expected a non-empty list of {base, size}')
+        raise _validate.InputError(option, pools, 'expected a non-empty list of {base, size}')
     result = []
     for index, pool in enumerate(pools):
         item_option = '%s[%d]' % (option, index)
         if not isinstance(pool, dict) or set(pool) != {'base', 'size'}:
-            raise IPAMError(item_option, pool, 'expected exactly the keys base and size')
+            raise _validate.InputError(item_option, pool, 'expected exactly the keys base and size')
         base = parse_subnet(pool['base'], item_option + '.base')
         size = _parse_int(pool['size'], item_option + '.size', 'a prefix length')
         if size < base.prefixlen or size > 32:
-            raise IPAMError(item_option + '.size', pool['size'], 'must be between the prefix length of base (/%d) and /32' % base.prefixlen)
+            raise _validate.InputError(item_option + '.size', pool['size'], 'must be between the prefix length of base (/%d) and /32' % base.prefixlen)
         result.append((base, size))
     return result
 
@@ -435,8 +374,8 @@ def next_free_subnet(taken=(), pools=None, option='default_address_pools'):
                 return netaddr.IPNetwork('%s/%d' % (netaddr.IPAddress(first, 4), size))
             # Skip every candidate the blocker covers: pools can hold thousands of subnets.
             first = ((blocked_until + 1 + step - 1) // step) * step
-    raise IPAMError(option, shown, 'could not find an available, non-overlapping IPv4 subnet in the address pools: every candidate overlaps '
-                    'a host route, a host address or another network; set subnet explicitly or add pools')
+    raise _validate.InputError(option, shown, 'could not find an available, non-overlapping IPv4 subnet in the address pools: every candidate overlaps '
+                               'a host route, a host address or another network; set subnet explicitly or add pools')
 
 
 # ---------------------------------------------------------------------------
@@ -455,16 +394,16 @@ def _requests_list(requests, option):
             elif isinstance(item, dict) and isinstance(item.get('name'), str):
                 items.append((item['name'], item.get('ip')))
             else:
-                raise IPAMError('%s[%d]' % (option, index), item, 'expected an endpoint name or a dict with name and ip')
+                raise _validate.InputError('%s[%d]' % (option, index), item, 'expected an endpoint name or a dict with name and ip')
     else:
-        raise IPAMError(option, requests, 'expected a list of endpoints')
+        raise _validate.InputError(option, requests, 'expected a list of endpoints')
     result = []
     seen = set()
     for name, ip in items:
         if not isinstance(name, str) or not name:
-            raise IPAMError(option, name, 'endpoint names must be non-empty strings')
+            raise _validate.InputError(option, name, 'endpoint names must be non-empty strings')
         if name in seen:
-            raise IPAMError(option, name, 'endpoint is listed twice')
+            raise _validate.InputError(option, name, 'endpoint is listed twice')
         seen.add(name)
         result.append((name, None if ip == '' else ip))
     return result
@@ -524,17 +463,17 @@ class AddressPool:
         """Validate an explicit endpoint address: inside the subnet and not reserved. Return it."""
         ip = parse_ip(value, option)
         if ip not in self.subnet:
-            raise IPAMError(option, value, 'is not inside subnet %s' % self.subnet)
+            raise _validate.InputError(option, value, 'is not inside subnet %s' % self.subnet)
         reason = self.reserved().get(int(ip))
         if reason:
-            raise IPAMError(option, value, 'is %s' % reason)
+            raise _validate.InputError(option, value, 'is %s' % reason)
         return ip
 
     def _usable(self, value):
         """An existing allocation still valid for this pool, or None (then it is reallocated)."""
         try:
             ip = parse_ip(value)
-        except IPAMError:
+        except _validate.InputError:
             return None
         if ip not in self.subnet or int(ip) in self.reserved():
             return None
@@ -599,7 +538,7 @@ class AddressPool:
             ip = self.check_ip(value, option_for(key))
             holder = used.get(int(ip))
             if holder is not None:
-                raise IPAMError(option_for(key), value, 'is also requested by %s' % describe(holder))
+                raise _validate.InputError(option_for(key), value, 'is also requested by %s' % describe(holder))
             used[int(ip)] = key
             explicit[key] = ip
         # Endpoints that are not part of this request keep what they hold.
@@ -611,7 +550,7 @@ class AddressPool:
                 continue
             holder = used.get(int(ip))
             if holder in explicit:
-                raise IPAMError(option_for(holder), str(ip), 'is already used by %s' % describe(key))
+                raise _validate.InputError(option_for(holder), str(ip), 'is already used by %s' % describe(key))
             if holder is None:
                 used[int(ip)] = key
         # Requested endpoints without an explicit ip keep their previous address when still valid.
@@ -625,7 +564,7 @@ class AddressPool:
             holder = used.get(int(ip))
             if holder is not None:
                 if holder in explicit:
-                    raise IPAMError(option_for(holder), str(ip), 'is already used by %s' % describe(key))
+                    raise _validate.InputError(option_for(holder), str(ip), 'is already used by %s' % describe(key))
                 continue
             used[int(ip)] = key
             kept[key] = ip
@@ -645,8 +584,8 @@ class AddressPool:
             if cursor > last:
                 where = 'ip_range' if self.ip_range is not None else 'subnet'
                 span = self.ip_range if self.ip_range is not None else self.subnet
-                raise IPAMError(self._opt(where), str(span),
-                                'no free address left for %s: all %d usable addresses are taken' % (describe(key), self.capacity()))
+                raise _validate.InputError(self._opt(where), str(span),
+                                           'no free address left for %s: all %d usable addresses are taken' % (describe(key), self.capacity()))
             used[cursor] = key
             result[key] = netaddr.IPAddress(cursor, 4)
         return result
@@ -655,198 +594,3 @@ class AddressPool:
 # ---------------------------------------------------------------------------
 # Ports
 # ---------------------------------------------------------------------------
-
-def parse_port(value, option='port', allow_zero=False):
-    """Validate a TCP/UDP/SCTP port number (1..65535, or 0 when allow_zero); return an int."""
-    if isinstance(value, bool):
-        raise IPAMError(option, value, 'expected a port number')
-    if isinstance(value, int):
-        port = value
-    elif isinstance(value, str) and _PORT_RE.match(value):
-        port = int(value)
-    else:
-        raise IPAMError(option, value, 'expected a port number from 1 to 65535')
-    if port > 65535 or port < 0 or (port == 0 and not allow_zero):
-        raise IPAMError(option, value, 'port must be from %d to 65535' % (0 if allow_zero else 1))
-    return port
-
-
-def parse_proto(value, option='proto'):
-    """Validate a protocol name (tcp, udp, sctp; case-insensitive); return it lower-case."""
-    if not isinstance(value, str) or value.lower() not in PROTOCOLS:
-        raise IPAMError(option, value, 'unknown protocol: use tcp, udp or sctp')
-    return value.lower()
-
-
-def parse_port_range(value, option='ip_local_port_range'):
-    """Parse net.ipv4.ip_local_port_range ('32768\\t60999'), 'low-high' or a pair; return (low, high)."""
-    if isinstance(value, (list, tuple)):
-        parts = list(value)
-    elif isinstance(value, str):
-        parts = value.split('-') if '-' in value else value.split()
-    else:
-        raise IPAMError(option, value, "expected 'low high' or 'low-high'")
-    if len(parts) != 2:
-        raise IPAMError(option, value, "expected two ports, 'low high' or 'low-high'")
-    low = parse_port(parts[0].strip() if isinstance(parts[0], str) else parts[0], option)
-    high = parse_port(parts[1].strip() if isinstance(parts[1], str) else parts[1], option)
-    if low > high:
-        raise IPAMError(option, value, 'the first port must not be above the second')
-    return low, high
-
-
-def allocate_host_ports(requests, taken=(), port_range=None, existing=None, option='host_port'):
-    """Pick host ports for publishes without one; return {key: port} in request order.
-
-    requests: keys (any hashable, e.g. (endpoint, container_port, proto)) or a mapping
-    key -> (low, high) range for that key (None: port_range).  taken: ports in use by
-    others on the same protocol (must not hold the existing assignments themselves).
-    existing: {key: port} from an earlier run, kept while free and inside the key's
-    range; the rest get the lowest free port, deterministic.
-    """
-    default_range = parse_port_range(port_range, 'ip_local_port_range') if port_range is not None else DEFAULT_PORT_RANGE
-    if isinstance(requests, dict):
-        items = [(key, parse_port_range(rng, option) if rng is not None else default_range) for key, rng in requests.items()]
-    else:
-        items = [(key, default_range) for key in requests]
-    used = set(parse_port(port, 'taken', allow_zero=True) for port in taken)
-    existing = existing or {}
-    result = {}
-    for key, (low, high) in items:
-        port = existing.get(key)
-        if port is None:
-            continue
-        port = parse_port(port, option)
-        if low <= port <= high and port not in used:
-            used.add(port)
-            result[key] = port
-    for key, (low, high) in items:
-        if key in result:
-            continue
-        port = low
-        while port <= high and port in used:
-            port += 1
-        if port > high:
-            raise IPAMError(option, '%d-%d' % (low, high), 'no free port left in the range for %s' % (_show(key),))
-        used.add(port)
-        result[key] = port
-    return {key: result[key] for key, dummy in items}
-
-
-def allocate_host_port(taken=(), port_range=None, existing=None, option='host_port'):
-    """One free host port: existing when still free and in range, else the lowest free in port_range."""
-    existing_map = {'port': existing} if existing is not None else None
-    return allocate_host_ports(['port'], taken, port_range, existing_map, option)['port']
-
-
-def _parse_port_span(text, value, option, what):
-    """'80' or '8080-8081' -> (first, last)."""
-    try:
-        if '-' in text:
-            low_text, dummy, high_text = text.partition('-')
-            low = parse_port(low_text, option)
-            high = parse_port(high_text, option)
-        else:
-            low = high = parse_port(text, option)
-    except IPAMError:
-        raise IPAMError(option, value, 'invalid %s %s: expected a port from 1 to 65535 or a range like 8080-8081' % (what, _show(text))) from None
-    if low > high:
-        raise IPAMError(option, value, 'invalid %s range %s: the start is above the end' % (what, text))
-    return low, high
-
-
-def parse_publish(value, option='publish'):
-    """Parse one `docker run -p` string into a list of publishes, one per port.
-
-    Forms: 80, 8080:80, 127.0.0.1::80, 10.138.3.130:20022:22, 8080-8081:80-81,
-    8000-8010:80 (any free host port of that range), each with an optional /tcp,
-    /udp or /sctp.  Each entry is {host_ip (None: unset), host_port (None: pick a
-    free one), host_port_range ([low, high] or None), container_port, proto}.
-    A host port of 0 means unset, as in Docker.
-    """
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value:
-        raise IPAMError(option, value, 'expected a string like 8080:80/tcp')
-    if any(char.isspace() for char in value):
-        raise IPAMError(option, value, 'must not contain whitespace')
-    text = value
-    proto = 'tcp'
-    if '/' in text:
-        text, dummy, proto_text = text.partition('/')
-        if '/' in proto_text:
-            raise IPAMError(option, value, "only one '/proto' suffix is allowed")
-        try:
-            proto = parse_proto(proto_text, option)
-        except IPAMError:
-            raise IPAMError(option, value, 'unknown protocol %s: use tcp, udp or sctp' % _show(proto_text)) from None
-    if text.startswith('['):
-        raise IPAMError(option, value, 'IPv6 host addresses are not supported yet')
-    parts = text.split(':')
-    if len(parts) > 3:
-        if text.count(':') > 3:
-            raise IPAMError(option, value, 'IPv6 host addresses are not supported yet')
-        raise IPAMError(option, value, 'expected [host_ip:][host_port:]container_port[/proto]')
-    host_ip = None
-    host_text = ''
-    if len(parts) == 3:
-        ip_text, host_text, container_text = parts
-        if ip_text:
-            try:
-                host_ip = str(parse_ip(ip_text, option))
-            except IPAMError as exc:
-                raise IPAMError(option, value, 'invalid host IP %s: %s' % (_show(ip_text), exc.message)) from None
-    elif len(parts) == 2:
-        host_text, container_text = parts
-    else:
-        container_text = parts[0]
-    if not container_text:
-        raise IPAMError(option, value, 'no container port given')
-    c_low, c_high = _parse_port_span(container_text, value, option, 'container port')
-    entries = []
-    if host_text and host_text != '0':
-        h_low, h_high = _parse_port_span(host_text, value, option, 'host port')
-        if h_high - h_low == c_high - c_low:
-            for offset in range(c_high - c_low + 1):
-                entries.append((h_low + offset, None, c_low + offset))
-        elif c_low == c_high:
-            # Docker: a host range with one container port is a range to pick a free port from.
-            entries.append((None, [h_low, h_high], c_low))
-        else:
-            raise IPAMError(option, value, 'host port range %s and container port range %s have different lengths' % (host_text, container_text))
-    else:
-        for port in range(c_low, c_high + 1):
-            entries.append((None, None, port))
-    return [
-        {'host_ip': host_ip, 'host_port': host_port, 'host_port_range': host_range, 'container_port': container_port, 'proto': proto}
-        for host_port, host_range, container_port in entries
-    ]
-
-
-def parse_publishes(values, option='publish'):
-    """parse_publish() for a list; fail when one host ip/port/proto is published twice."""
-    if isinstance(values, (str, int)) and not isinstance(values, bool):
-        values = [values]
-    if not isinstance(values, (list, tuple)):
-        raise IPAMError(option, values, 'expected a list of publish strings')
-    result = []
-    bound = {}
-    for value in values:
-        for entry in parse_publish(value, option):
-            port = entry['host_port']
-            if port is not None:
-                for (ip, other_port, proto), other_value in bound.items():
-                    wildcard = ip in (None, '0.0.0.0') or entry['host_ip'] in (None, '0.0.0.0')
-                    if other_port == port and proto == entry['proto'] and (wildcard or ip == entry['host_ip']):
-                        raise IPAMError(option, value, 'host port %d/%s is already published by %s' % (port, proto, _show(other_value)))
-                bound[(entry['host_ip'], port, entry['proto'])] = value
-            result.append(entry)
-    return result
-
-
-def format_publish(entry, default_host_ip='0.0.0.0'):
-    """Docker's `docker ps` notation of one publish: 0.0.0.0:8080->80/tcp."""
-    host_ip = entry.get('host_ip') or default_host_ip
-    host_port = entry.get('host_port')
-    host = '%s:%s' % (host_ip, host_port if host_port is not None else '')
-    return '%s->%d/%s' % (host, entry['container_port'], entry.get('proto') or 'tcp')

@@ -9,7 +9,7 @@ search list, the DNS A query and the decoding of its answer, the ICMP echo packe
 checksum and the matching of what a raw socket receives.
 
 The rest sends packets, in-process: no ``ping``, ``ip`` or ``nc``.  Every socket is
-created inside the namespace by entering it on the calling thread (``_netlink.entered``)
+created inside the namespace by entering it on the calling thread (``_netns.entered``)
 and returning at once; a socket keeps the namespace it was created in, so everything it
 sends and receives afterwards is that namespace's traffic.
 
@@ -34,7 +34,8 @@ import socket
 import struct
 import time
 
-from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 
 METHODS = ('ping', 'tcp', 'resolve')
 EXPECTS = ('reachable', 'unreachable')
@@ -533,8 +534,8 @@ class Prober:
         self.netns = netns
         self.fd = None
         if netns is not None:
-            path = _netlink.netns_path(netns)
-            if not _netlink.netns_exists(netns):
+            path = _netns.netns_path(netns)
+            if not _netns.netns_exists(netns):
                 raise ProbeError('netns', netns, 'no such network namespace (no %s)' % path)
             self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
@@ -558,11 +559,11 @@ class Prober:
         try:
             if self.fd is None:
                 return socket.socket(family, kind, proto)
-            with _netlink.entered(self.fd):
+            with _netns.entered(self.fd):
                 return socket.socket(family, kind, proto)
         except OSError as exc:
             what = {socket.SOCK_RAW: 'a raw ICMP socket', socket.SOCK_STREAM: 'a TCP socket'}.get(kind, 'a UDP socket')
-            raise _netlink.HostnetError(_netlink.describe(exc, 'opening %s in %s' % (what, self.where))) from None
+            raise _kernel.HostnetError(_kernel.describe(exc, 'opening %s in %s' % (what, self.where))) from None
 
     # -- ping -----------------------------------------------------------------------------------------
     def ping(self, ip, timeout, ident, seq):

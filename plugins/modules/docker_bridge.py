@@ -235,26 +235,27 @@ diff:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
-from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
-from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _ports
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
 def run(module):
-    with _netlink.Namespaces() as ns:
+    with _netns.Namespaces() as ns:
         with _common.mutation_lock(module):
-            net = _network.BridgeNetwork(module.params, ns)
+            net = _bridge.BridgeNetwork(module.params, ns)
             try:
                 before, after = net.build()
-            except _ipam.IPAMError as exc:
+            except _validate.InputError as exc:
                 module.fail_json(msg=str(exc))
             result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
             _common.apply_plan(module, net.plan, result)
             if net.doc is not None:
-                result['network'] = _network.inspect(net.doc)
-                result['published'] = {n: [_ipam.format_publish(e) for e in ep.get('publish') or []]
+                result['network'] = _inspect.inspect(net.doc)
+                result['published'] = {n: [_ports.format_publish(e) for e in ep.get('publish') or []]
                                        for n, ep in sorted(net.doc['endpoints'].items()) if ep.get('publish')}
     module.exit_json(**result)
 

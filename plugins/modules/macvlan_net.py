@@ -182,19 +182,19 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
-from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
-from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 
 
 def run(module):
-    with _common.mutation_lock(module), _netlink.Namespaces() as ns:
+    with _common.mutation_lock(module), _netns.Namespaces() as ns:
         net = _macvlan.MacvlanNetwork(module.params, ns)
         before, after = net.build()
         result = _common.plan_result(module, net.plan, before, after)
         _common.apply_plan(module, net.plan, result)
         if net.doc is not None:
-            result['network'] = _network.inspect(net.doc)
+            result['network'] = _inspect.inspect(net.doc)
     module.exit_json(**result)
 
 

@@ -142,13 +142,18 @@ diff:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
-from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
+from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
 
 KIND_OPTIONS = {
     'masquerade': ('source', 'out_interface', 'not_out_interface'),
@@ -164,45 +169,45 @@ def desired(p, stored, ns, others, networks):
     for option in ('source', 'out_interface', 'not_out_interface', 'to_source', 'host_ip', 'host_port', 'container_ip',
                    'container_port', 'bridge'):
         if p[option] is not None and option not in KIND_OPTIONS[kind] and p[option] != DEFAULTS.get(option):
-            raise _ipam.IPAMError(option, p[option], 'does not apply to kind %s' % kind)
+            raise _validate.InputError(option, p[option], 'does not apply to kind %s' % kind)
     doc = {'kind': kind}
     if kind in ('masquerade', 'snat'):
         if p['source'] is not None:
             doc['source'] = str(_ipam.parse_subnet(p['source'], 'source')) if '/' in p['source'] \
                 else str(_ipam.parse_ip(p['source'], 'source'))
         if p['out_interface'] and p['not_out_interface']:
-            raise _ipam.IPAMError('not_out_interface', p['not_out_interface'], 'cannot be combined with out_interface')
+            raise _validate.InputError('not_out_interface', p['not_out_interface'], 'cannot be combined with out_interface')
         for option in ('out_interface', 'not_out_interface'):
             if p[option] is not None:
-                _ipam.validate_ifname(p[option], option)
+                _validate.validate_ifname(p[option], option)
                 doc[option] = p[option]
         if kind == 'snat':
             if p['to_source'] is None:
-                raise _ipam.IPAMError('to_source', None, 'is required for kind snat')
+                raise _validate.InputError('to_source', None, 'is required for kind snat')
             doc['to_source'] = str(_ipam.parse_ip(p['to_source'], 'to_source'))
     else:
         for option in ('container_ip', 'container_port'):
             if p[option] is None:
-                raise _ipam.IPAMError(option, None, 'is required for kind dnat')
+                raise _validate.InputError(option, None, 'is required for kind dnat')
         doc['container_ip'] = str(_ipam.parse_ip(p['container_ip'], 'container_ip'))
-        doc['container_port'] = _ipam.parse_port(p['container_port'], 'container_port')
+        doc['container_port'] = _ports.parse_port(p['container_port'], 'container_port')
         doc['host_ip'] = str(_ipam.parse_ip(p['host_ip'] or '0.0.0.0', 'host_ip'))
         doc['proto'] = p['proto']
         bridge = p['bridge']
         if bridge is not None:
-            _ipam.validate_ifname(bridge, 'bridge')
-            if _netlink.link(ns.ipr(None), bridge) is None:
-                raise _ipam.IPAMError('bridge', bridge, 'no such interface on the host')
+            _validate.validate_ifname(bridge, 'bridge')
+            if _kernel.link(ns.ipr(None), bridge) is None:
+                raise _validate.InputError('bridge', bridge, 'no such interface on the host')
         else:
             bridge = _route_dev(ns, doc['container_ip'])
         doc['bridge'] = bridge
         doc['bridge_subnet'] = _bridge_subnet(ns, bridge, doc['container_ip']) if bridge else None
-        bound = _firewall.bound_ports(networks, others)
+        bound = _ports.bound_ports(networks, others)
         listening = {}
         if p['host_port']:
-            entry = {'host_ip': doc['host_ip'], 'host_port': _ipam.parse_port(p['host_port'], 'host_port'), 'proto': doc['proto']}
+            entry = {'host_ip': doc['host_ip'], 'host_port': _ports.parse_port(p['host_port'], 'host_port'), 'proto': doc['proto']}
             if not (stored and stored.get('host_port') == entry['host_port'] and stored.get('proto') == entry['proto']):
-                _firewall.check_port_free('host_port', p['host_port'], entry, bound, listening)
+                _ports.check_port_free('host_port', p['host_port'], entry, bound, listening)
             doc['host_port'] = entry['host_port']
             doc['auto'] = False
         else:
@@ -210,9 +215,9 @@ def desired(p, stored, ns, others, networks):
             existing = {}
             if stored and stored.get('auto') and (stored.get('host_ip'), stored.get('proto')) == key:
                 existing[key] = stored['host_port']
-            taken = _firewall.taken_ports(doc['proto'], bound, listening)
-            port_range = _netlink.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
-            doc['host_port'] = _ipam.allocate_host_ports([key], taken, port_range, existing, option='host_port')[key]
+            taken = _ports.taken_ports(doc['proto'], bound, listening)
+            port_range = _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
+            doc['host_port'] = _ports.allocate_host_ports([key], taken, port_range, existing, option='host_port')[key]
             doc['auto'] = True
     backend = p['firewall_backend'] if p['firewall_backend'] != 'auto' else (stored or {}).get('firewall_backend', 'auto')
     doc['firewall_backend'] = _firewall.resolve_backend(backend)
@@ -222,8 +227,8 @@ def desired(p, stored, ns, others, networks):
 def _bridge_subnet(ns, bridge, ip):
     """The subnet of the bridge's address that holds ip: the containers a hairpin masquerade is for."""
     host = ns.ipr(None)
-    found = _netlink.link(host, bridge)
-    for cidr in _netlink.addresses(host, found['index']) if found else []:
+    found = _kernel.link(host, bridge)
+    for cidr in _kernel.addresses(host, found['index']) if found else []:
         net = _ipam.netaddr.IPNetwork(cidr)
         if _ipam.netaddr.IPAddress(ip) in net:
             return str(net.cidr)
@@ -234,12 +239,12 @@ def _route_dev(ns, ip):
     """The interface the host routes ip through (the container's bridge), or None."""
     try:
         routes = ns.ipr(None).route('get', dst=ip)
-    except _netlink.NetlinkError:
+    except _kernel.NetlinkError:
         return None
     for msg in routes:
         oif = msg.get_attr('RTA_OIF')
         if oif:
-            return _netlink.ifname_of(ns.ipr(None), oif)
+            return _kernel.ifname_of(ns.ipr(None), oif)
     return None
 
 
@@ -248,12 +253,12 @@ def run(module):
     name = p['name']
     if not name or '/' in name or name in ('.', '..') or len(name) > 64:
         module.fail_json(msg="name '%s': not a valid rule name" % name)
-    with _common.mutation_lock(module), _netlink.Namespaces() as ns:
+    with _common.mutation_lock(module), _netns.Namespaces() as ns:
         nats = _store.load_all(_firewall.NAT_KIND)
         stored = nats.get(name)
         others = {n: d for n, d in nats.items() if n != name}
         networks = _store.load_all(_network.KIND)
-        plan = _common.Plan()
+        plan = _plan.Plan()
         doc = None
         if p['state'] == 'present':
             doc = desired(p, stored, ns, others, networks)

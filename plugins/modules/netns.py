@@ -148,12 +148,15 @@ import re
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
-from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
-from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
+from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
 
 ETC_NETNS = '/etc/netns'
 NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
@@ -174,15 +177,15 @@ def host_entries(value):
                 out.append(('hosts[%s]' % key, item, [key]))
         return out
     if not isinstance(value, list):
-        raise _ipam.IPAMError('hosts', value, 'must be a list of {ip, names} or a dict')
+        raise _validate.InputError('hosts', value, 'must be a list of {ip, names} or a dict')
     for i, entry in enumerate(value):
         option = 'hosts[%d]' % i
         if not isinstance(entry, dict) or set(entry) - {'ip', 'names'} or 'ip' not in entry or 'names' not in entry:
-            raise _ipam.IPAMError(option, entry, 'must be a dict with exactly the keys ip and names')
+            raise _validate.InputError(option, entry, 'must be a dict with exactly the keys ip and names')
         names = entry['names']
         names = [names] if isinstance(names, str) else names
         if not isinstance(names, list):
-            raise _ipam.IPAMError(option + '.names', entry['names'], 'must be a name or a list of names')
+            raise _validate.InputError(option + '.names', entry['names'], 'must be a name or a list of names')
         out.append((option, entry['ip'], names))
     return out
 
@@ -200,41 +203,41 @@ def _sysctl_value(value):
 def validate(params):
     name = params['name']
     if not NAME_RE.match(name) or name in ('.', '..'):
-        raise _ipam.IPAMError('name', name, 'must be 1-64 letters, digits, ".", "_" or "-", not starting with "." or "-"')
+        raise _validate.InputError('name', name, 'must be 1-64 letters, digits, ".", "_" or "-", not starting with "." or "-"')
     share = params.get('share_with')
     if share is not None:
         if not NAME_RE.match(share):
-            raise _ipam.IPAMError('share_with', share, 'is not a valid namespace name')
+            raise _validate.InputError('share_with', share, 'is not a valid namespace name')
         if share == name:
-            raise _ipam.IPAMError('share_with', share, 'a namespace cannot share with itself')
+            raise _validate.InputError('share_with', share, 'a namespace cannot share with itself')
     files = {}
     if params.get('hosts') is not None:
         lines = [LOCALHOST]
         for option, ip, names in host_entries(params['hosts']):
             ip = _ipam.parse_ip(ip, option + '.ip')
             if not names:
-                raise _ipam.IPAMError(option + '.names', names, 'needs at least one name')
+                raise _validate.InputError(option + '.names', names, 'needs at least one name')
             for hn in names:
                 if not isinstance(hn, str) or not HOSTNAME_RE.match(hn):
-                    raise _ipam.IPAMError(option + '.names', hn, 'is not a valid host name')
+                    raise _validate.InputError(option + '.names', hn, 'is not a valid host name')
             lines.append('%s\t%s\n' % (ip, ' '.join(names)))
         files['hosts'] = ''.join(lines)
     if params.get('dns') is not None or params.get('dns_search') is not None:
         text = ''
         if params.get('dns_search'):
             for dom in params['dns_search']:
-                _ipam.validate_domain(dom, 'dns_search')
+                _validate.validate_domain(dom, 'dns_search')
             text += 'search %s\n' % ' '.join(params['dns_search'])
         for i, server in enumerate(params.get('dns') or []):
             text += 'nameserver %s\n' % _ipam.parse_ip(server, 'dns[%d]' % i)
         files['resolv.conf'] = text
     if params.get('hostname') is not None:
-        hn = _ipam.validate_hostname(params['hostname'], 'hostname')
+        hn = _validate.validate_hostname(params['hostname'], 'hostname')
         files['hostname'] = hn + '\n'
     sysctls = {}
     for key, value in (params.get('sysctls') or {}).items():
         if not re.match(r'^net(\.[A-Za-z0-9_-]+)+$', key) or '..' in key:
-            raise _ipam.IPAMError('sysctls', key, 'only net.* sysctls can be set per namespace')
+            raise _validate.InputError('sysctls', key, 'only net.* sysctls can be set per namespace')
         sysctls[key] = _sysctl_value(value)
     return files, sysctls
 
@@ -252,9 +255,9 @@ def read_files(name):
 
 def interfaces(ipr):
     out = []
-    for info in sorted(_netlink.links(ipr), key=lambda i: i['index']):
+    for info in sorted(_kernel.links(ipr), key=lambda i: i['index']):
         out.append({'name': info['ifname'], 'mac': info['mac'], 'mtu': info['mtu'], 'up': info['up'],
-                    'addresses': _netlink.addresses(ipr, info['index'])})
+                    'addresses': _kernel.addresses(ipr, info['index'])})
     return out
 
 
@@ -284,20 +287,20 @@ class Netns:
         self.ns = ns
         self.files = files
         self.sysctls = sysctls
-        self.plan = _common.Plan()
+        self.plan = _plan.Plan()
         self.etc_dir = os.path.join(ETC_NETNS, self.name)
 
     def fail(self, msg):
         self.module.fail_json(msg=msg)
 
     def current(self):
-        if not _netlink.netns_exists(self.name):
+        if not _netns.netns_exists(self.name):
             return None
         sysctls = {}
         for key in self.sysctls:
-            if not _netlink.sysctl_exists(self.ns, self.name, key):
+            if not _sysctl.sysctl_exists(self.ns, self.name, key):
                 self.fail("sysctls '%s': no such sysctl inside network namespace %s on this kernel" % (key, self.name))
-            sysctls[key] = _netlink.read_sysctl(self.ns, self.name, key)
+            sysctls[key] = _sysctl.read_sysctl(self.ns, self.name, key)
         return {'name': self.name, 'files': read_files(self.name), 'sysctls': sysctls}
 
     def build(self):
@@ -309,36 +312,36 @@ class Netns:
 
     def _plan_absent(self, before):
         name, ns = self.name, self.ns
-        path = _netlink.netns_path(name)
+        path = _netns.netns_path(name)
         if before is not None:
-            self.plan.add('remove network namespace %s' % name, lambda: (ns.forget(name), _netlink.remove_netns(name)))
+            self.plan.add('remove network namespace %s' % name, lambda: (ns.forget(name), _netns.remove_netns(name)))
         elif os.path.lexists(path):
-            self.plan.add('remove stale %s (not a mounted namespace)' % path, lambda: _netlink.remove_netns(name))
+            self.plan.add('remove stale %s (not a mounted namespace)' % path, lambda: _netns.remove_netns(name))
         if os.path.isdir(self.etc_dir):
             self.plan.add('remove %s' % self.etc_dir, lambda: shutil.rmtree(self.etc_dir))
 
     def _plan_present(self, before):
         name, ns, p = self.name, self.ns, self.p
         share = p['share_with']
-        if share is not None and not _netlink.netns_exists(share):
-            self.fail("share_with '%s': network namespace %s does not exist (no %s)" % (share, share, _netlink.netns_path(share)))
-        if before is not None and share is not None and _netlink.netns_identity(name) != _netlink.netns_identity(share):
+        if share is not None and not _netns.netns_exists(share):
+            self.fail("share_with '%s': network namespace %s does not exist (no %s)" % (share, share, _netns.netns_path(share)))
+        if before is not None and share is not None and _netns.netns_identity(name) != _netns.netns_identity(share):
             self.fail("share_with '%s': namespace %s already exists and is a different namespace; remove it first" % (share, name))
         if before is None:
             for key in sorted(self.sysctls):
                 # A new namespace has the same net.* sysctls as the host's, so check there before touching anything.
-                if not _netlink.sysctl_exists(ns, None, key):
+                if not _sysctl.sysctl_exists(ns, None, key):
                     self.fail("sysctls '%s': no such sysctl on this kernel" % key)
             self.plan.add('create network namespace %s%s' % (name, ' sharing %s' % share if share else ''),
-                          lambda: _netlink.create_netns(name, share),
-                          lambda: (ns.forget(name), _netlink.remove_netns(name)))
-        lo = _netlink.link(ns.ipr(name), 'lo') if before is not None else None
+                          lambda: _netns.create_netns(name, share),
+                          lambda: (ns.forget(name), _netns.remove_netns(name)))
+        lo = _kernel.link(ns.ipr(name), 'lo') if before is not None else None
         if not (lo or {}).get('up'):
-            self.plan.add('set lo up in %s' % name, lambda: _netlink.set_up(ns.ipr(name), _netlink.index_of(ns.ipr(name), 'lo')))
+            self.plan.add('set lo up in %s' % name, lambda: _kernel.set_up(ns.ipr(name), _kernel.index_of(ns.ipr(name), 'lo')))
         current = before['files'] if before else {}
         if 'hosts' in self.files and current.get('hosts'):
             # Names of containers on shared networks belong to docker_bridge: keep its block as it is.
-            self.files['hosts'] = _network.hosts_with_block(self.files['hosts'], _network.hosts_block(current['hosts']))
+            self.files['hosts'] = _netns.hosts_with_block(self.files['hosts'], _netns.hosts_block(current['hosts']))
         folder_exists = os.path.isdir(self.etc_dir)
         changed_files = [f for f in sorted(self.files) if current.get(f) != self.files[f]]
         if changed_files and not folder_exists:
@@ -355,8 +358,8 @@ class Netns:
             if current_sysctls.get(key) != value:
                 old = current_sysctls.get(key)
                 self.plan.add('set sysctl %s=%s in %s' % (key, value, name),
-                              lambda key=key, value=value: _netlink.write_sysctl(ns, name, key, value),
-                              (lambda key=key, old=old: _netlink.write_sysctl(ns, name, key, old)) if old is not None else None)
+                              lambda key=key, value=value: _sysctl.write_sysctl(ns, name, key, value),
+                              (lambda key=key, old=old: _sysctl.write_sysctl(ns, name, key, old)) if old is not None else None)
         merged = dict(current)
         merged.update(self.files)
         return {'name': name, 'files': merged, 'sysctls': dict(current_sysctls, **self.sysctls)}
@@ -367,14 +370,14 @@ def run(module):
     name = p['name']
     try:
         files, sysctls = validate(p)
-    except _ipam.IPAMError as exc:
+    except _validate.InputError as exc:
         module.fail_json(msg=str(exc))
-    with _common.mutation_lock(module), _netlink.Namespaces() as ns:
+    with _common.mutation_lock(module), _netns.Namespaces() as ns:
         netns = Netns(module, ns, files, sysctls)
         before, after = netns.build()
         result = _common.plan_result(module, netns.plan, before, after, netns=name, interfaces=[], addresses=[])
         _common.apply_plan(module, netns.plan, result)
-        if p['state'] == 'present' and _netlink.netns_exists(name):
+        if p['state'] == 'present' and _netns.netns_exists(name):
             result['interfaces'] = interfaces(ns.ipr(name))
             result['addresses'] = [a for i in result['interfaces'] for a in i['addresses']]
     module.exit_json(**result)

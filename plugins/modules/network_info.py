@@ -68,6 +68,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
@@ -95,7 +96,7 @@ def main():
         if name not in docs:
             module.fail_json(msg="name '%s': no such network (known: %s)" % (name, ', '.join(sorted(docs)) or 'none'))
         docs = {name: docs[name]}
-    networks = [_network.inspect(docs[n]) for n in sorted(docs)]
+    networks = [_inspect.inspect(docs[n]) for n in sorted(docs)]
     result = {'changed': False, 'networks': networks}
     if module.params['query'] is not None:
         if not HAS_JMESPATH:

@@ -178,7 +178,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe
 
 
@@ -188,7 +188,7 @@ def run(module):
         with _probe.Prober(want['netns']) as prober:
             result = _probe.run(want, prober)
         agrees, result['msg'] = _probe.verdict(want, result)
-    except (_probe.ProbeError, _netlink.HostnetError) as exc:
+    except (_probe.ProbeError, _kernel.HostnetError) as exc:
         module.fail_json(msg=str(exc))
     if not agrees:
         module.fail_json(**result)

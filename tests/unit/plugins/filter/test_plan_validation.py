@@ -13,7 +13,7 @@ pytest.importorskip('jmespath')
 
 from ansible_collections.hostnet.containers.plugins.filter import bridge_plan as bp  # noqa: E402
 from ansible_collections.hostnet.containers.plugins.filter import macvlan_plan as mp  # noqa: E402
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam  # noqa: E402
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate  # noqa: E402
 
 
 @pytest.mark.parametrize('containers,networks,needle', [
@@ -43,16 +43,16 @@ def test_macvlan_plan_refuses_a_second_network_on_a_passthru_parent():
 @pytest.mark.parametrize('value,ok', [('web01', True), ('web.example', True), ('bad_host!', False), ('-x', False), ('', False)])
 def test_hostname(value, ok):
     if ok:
-        assert _ipam.validate_hostname(value) == value
+        assert _validate.validate_hostname(value) == value
     else:
-        with pytest.raises(_ipam.IPAMError, match='hostname'):
-            _ipam.validate_hostname(value)
+        with pytest.raises(_validate.InputError, match='hostname'):
+            _validate.validate_hostname(value)
 
 
 @pytest.mark.parametrize('value,ok', [('lab.example', True), ('ex ample', False), (None, False)])
 def test_domain(value, ok):
     if ok:
-        assert _ipam.validate_domain(value) == value
+        assert _validate.validate_domain(value) == value
     else:
-        with pytest.raises(_ipam.IPAMError, match='dns_search'):
-            _ipam.validate_domain(value)
+        with pytest.raises(_validate.InputError, match='dns_search'):
+            _validate.validate_domain(value)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 
 
 def make_plan(log, fail_at=None, broken_undo=None):
-    plan = _common.Plan()
+    plan = _plan.Plan()
     for name in ('a', 'b', 'c'):
         def do(name=name):
             if name == fail_at:
@@ -28,8 +29,8 @@ def make_plan(log, fail_at=None, broken_undo=None):
 
 
 def test_empty_plan_is_falsy():
-    assert not _common.Plan()
-    assert _common.Plan().commands == []
+    assert not _plan.Plan()
+    assert _plan.Plan().commands == []
 
 
 def test_steps_run_in_order_and_are_reported():
@@ -43,7 +44,7 @@ def test_steps_run_in_order_and_are_reported():
 
 def test_failure_undoes_the_executed_prefix_in_reverse():
     log = []
-    with pytest.raises(_common.PlanFailed) as err:
+    with pytest.raises(_plan.PlanFailed) as err:
         make_plan(log, fail_at='c').execute()
     assert log == ['do a', 'do b', 'undo b', 'undo a']
     assert err.value.step.text == 'step c'
@@ -52,7 +53,7 @@ def test_failure_undoes_the_executed_prefix_in_reverse():
 
 def test_failed_undo_is_reported_and_the_rest_still_undone():
     log = []
-    with pytest.raises(_common.PlanFailed) as err:
+    with pytest.raises(_plan.PlanFailed) as err:
         make_plan(log, fail_at='c', broken_undo='b').execute()
     assert log == ['do a', 'do b', 'undo a']
     assert 'rollback incomplete' in str(err.value) and 'cannot undo b' in str(err.value)
@@ -60,18 +61,18 @@ def test_failed_undo_is_reported_and_the_rest_still_undone():
 
 def test_steps_without_undo_are_skipped_on_rollback():
     log = []
-    plan = _common.Plan()
+    plan = _plan.Plan()
     plan.add('one', lambda: log.append(1))
     plan.add('two', lambda: (x for x in ()).throw(ValueError('boom')))
-    with pytest.raises(_common.PlanFailed, match='two: boom'):
+    with pytest.raises(_plan.PlanFailed, match='two: boom'):
         plan.execute()
     assert log == [1]
 
 
 def test_fault_injection_hits_the_named_step(monkeypatch):
     log = []
-    monkeypatch.setenv(_common.FAULT_ENV, 'step b')
-    with pytest.raises(_common.PlanFailed, match='injected failure'):
+    monkeypatch.setenv(_plan.FAULT_ENV, 'step b')
+    with pytest.raises(_plan.PlanFailed, match='injected failure'):
         make_plan(log).execute()
     assert log == ['do a', 'undo a']
 
@@ -91,7 +92,7 @@ def test_check_mode_takes_no_lock(tmp_path, monkeypatch):
         assert (tmp_path / 'lock').exists()
 
 
-class RecordingBatch(_common.Batch):
+class RecordingBatch(_plan.Batch):
     """Runs its steps in one call; fails on the step whose ``do`` is 'fail'."""
 
     def __init__(self, log):
@@ -101,11 +102,11 @@ class RecordingBatch(_common.Batch):
         self.log.append('batch ' + ','.join(s.text for s in steps))
         for step in steps:
             if step.do == 'fail':
-                raise _common.BatchFailed(step, OSError(19, 'No such device'), steps)
+                raise _plan.BatchFailed(step, OSError(19, 'No such device'), steps)
 
 
 def batched_plan(log, fail=None):
-    plan = _common.Plan()
+    plan = _plan.Plan()
     batch = RecordingBatch(log)
     plan.add('first', lambda: log.append('do first'), lambda: log.append('undo first'))
     for name in ('x', 'y', 'z'):
@@ -124,7 +125,7 @@ def test_consecutive_steps_of_one_batch_run_in_one_call():
 
 def test_a_failed_batch_undoes_every_step_it_started_then_the_earlier_ones():
     log = []
-    with pytest.raises(_common.PlanFailed, match='y: .*No such device') as err:
+    with pytest.raises(_plan.PlanFailed, match='y: .*No such device') as err:
         batched_plan(log, fail='y').execute()
     assert err.value.step.text == 'y'
     assert log == ['do first', 'batch x,y,z', 'undo z', 'undo y', 'undo x', 'undo first']
@@ -132,15 +133,15 @@ def test_a_failed_batch_undoes_every_step_it_started_then_the_earlier_ones():
 
 def test_fault_injection_inside_a_batch_runs_the_steps_before_it_then_rolls_back(monkeypatch):
     log = []
-    monkeypatch.setenv(_common.FAULT_ENV, 'y')
-    with pytest.raises(_common.PlanFailed, match='injected failure'):
+    monkeypatch.setenv(_plan.FAULT_ENV, 'y')
+    with pytest.raises(_plan.PlanFailed, match='injected failure'):
         batched_plan(log).execute()
     assert log == ['do first', 'batch x', 'undo x', 'undo first']
 
 
 def test_fault_injection_on_the_first_step_of_a_batch_runs_none_of_it(monkeypatch):
     log = []
-    monkeypatch.setenv(_common.FAULT_ENV, 'x')
-    with pytest.raises(_common.PlanFailed, match='injected failure'):
+    monkeypatch.setenv(_plan.FAULT_ENV, 'x')
+    with pytest.raises(_plan.PlanFailed, match='injected failure'):
         batched_plan(log).execute()
     assert log == ['do first', 'undo first']

@@ -6,9 +6,14 @@
 
 from __future__ import annotations
 
-import pytest
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_iptables
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
+from ansible_collections.hostnet.containers.plugins.module_utils import _ports
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
-from ansible_collections.hostnet.containers.plugins.module_utils import _firewall as fw
+import pytest
 
 
 def network(name='bridge', bridge='docker0', subnet='172.17.0.0/16', backend='iptables', **extra):
@@ -27,7 +32,7 @@ SEED = network(endpoints={'sshd': {'ip': '172.17.0.2', 'publish': [publish(20022
 
 
 def lines(networks, nats=None, backend='iptables'):
-    return [r.iptables() for r in fw.desired_rules(networks, nats or {}, backend)]
+    return [r.iptables() for r in _firewall_rules.desired_rules(networks, nats or {}, backend)]
 
 
 def test_seed_iptables_save_rules_have_an_equivalent():
@@ -72,7 +77,7 @@ def test_loopback_publish_only_from_output_and_dropped_from_outside():
     assert not any(rule.startswith('-A HOSTNET-DNAT') for rule in got)
     assert '-A HOSTNET-PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 32770 -j DROP' in got
     assert '-A HOSTNET-POSTROUTING -s 127.0.0.0/8 -o docker0 -j MASQUERADE' in got
-    assert fw.desired_sysctls({'bridge': doc}) == {'net/ipv4/ip_forward': '1', 'net/ipv4/conf/docker0/route_localnet': '1'}
+    assert _firewall_rules.desired_sysctls({'bridge': doc}) == {'net/ipv4/ip_forward': '1', 'net/ipv4/conf/docker0/route_localnet': '1'}
 
 
 def test_nothing_managed_means_no_rules_and_backends_are_separate():
@@ -83,18 +88,18 @@ def test_nothing_managed_means_no_rules_and_backends_are_separate():
 
 
 def test_nft_rendering():
-    rules = fw.desired_rules({'bridge': SEED}, {}, 'iptables')
+    rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
     nft = [r.nft() for r in rules]
     assert 'ip saddr 172.17.0.0/16 oifname != "docker0" masquerade' in nft
     assert 'ip daddr 10.138.3.130 tcp dport 20022 dnat to 172.17.0.2:22' in nft
     assert 'fib daddr type local jump port_dnat' in nft
     assert nft[0] == 'jump user'
-    script = fw.Nftables.script(rules, ['ip saddr 192.0.2.1 drop'])
+    script = _firewall_nftables.Nftables.script(rules, ['ip saddr 192.0.2.1 drop'])
     assert script.startswith('table ip hostnet {')
     assert '\tchain user {\n\t\tip saddr 192.0.2.1 drop\n\t}' in script
     assert 'type nat hook prerouting priority dstnat; policy accept;' in script
-    assert fw.Nftables.script([], []) is None
-    assert 'chain user' in fw.Nftables.script([], ['ip saddr 192.0.2.1 drop'])
+    assert _firewall_nftables.Nftables.script([], []) is None
+    assert 'chain user' in _firewall_nftables.Nftables.script([], ['ip saddr 192.0.2.1 drop'])
 
 
 def test_nat_rules():
@@ -112,14 +117,14 @@ def test_nat_rules():
             '-m conntrack --ctstate DNAT -j MASQUERADE') in got
 
 
-class FakeIptables(fw.Iptables):
+class FakeIptables(_firewall_iptables.Iptables):
     def __init__(self, state):
         super().__init__()
         self._current = state
 
 
 def test_restore_input_reconciles_without_touching_foreign_rules():
-    rules = fw.desired_rules({'bridge': SEED}, {}, 'iptables')
+    rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
     empty = FakeIptables({})
     text = empty.restore_input(rules)
     assert '*filter\n' in text and '*nat\n' in text and '*raw' not in text
@@ -142,8 +147,8 @@ def test_restore_input_reconciles_without_touching_foreign_rules():
 
 
 def test_owned_and_wanted_compare_in_kernel_form():
-    rules = fw.desired_rules({'bridge': SEED}, {}, 'iptables')
-    wanted = fw.Iptables.wanted(rules)
+    rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
+    wanted = _firewall_iptables.Iptables.wanted(rules)
     state = {}
     for line in wanted:
         table, rest = line.split(' ', 1)
@@ -163,8 +168,8 @@ def test_owned_and_wanted_compare_in_kernel_form():
     ('bogus', "firewall_backend 'bogus': must be one of auto, iptables, nftables"),
 ])
 def test_resolve_backend_errors(value, error):
-    with pytest.raises(fw.FirewallError) as exc:
-        fw.resolve_backend(value)
+    with pytest.raises(_firewall_rules.FirewallError) as exc:
+        _firewall.resolve_backend(value)
     assert str(exc.value) == error
 
 
@@ -191,30 +196,28 @@ def test_listening_parses_proc_net(tmp_path, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr('builtins.open', fake_open)
-    assert fw.listening('tcp') == {('127.0.0.1', 8080), ('0.0.0.0', 22), ('0.0.0.0', 8081), ('10.138.2.10', 8082)}
+    assert _ports.listening('tcp') == {('127.0.0.1', 8080), ('0.0.0.0', 22), ('0.0.0.0', 8081), ('10.138.2.10', 8082)}
 
 
 def test_bound_ports_are_indexed_and_conflicts_still_found():
-    from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
     nets = {'web': {'endpoints': {'c%d' % i: {'publish': [{'host_ip': '0.0.0.0', 'host_port': 20000 + i, 'proto': 'tcp'}]}
                                   for i in range(1000)}}}
-    bound = fw.bound_ports(nets, {'dns': {'kind': 'dnat', 'host_ip': '10.0.0.1', 'host_port': 53, 'proto': 'udp'}})
+    bound = _ports.bound_ports(nets, {'dns': {'kind': 'dnat', 'host_ip': '10.0.0.1', 'host_port': 53, 'proto': 'udp'}})
     assert len(bound) == 1001 and bound.index[(20999, 'tcp')][0][3] == 'container c999 on network web'
     listening = {'tcp': set(), 'udp': set()}
-    fw.check_port_free('p', '20999/udp', {'host_ip': None, 'host_port': 20999, 'proto': 'udp'}, bound, listening)
-    with pytest.raises(_ipam.IPAMError, match='published by container c999 on network web'):
-        fw.check_port_free('p', '127.0.0.1:20999:80', {'host_ip': '127.0.0.1', 'host_port': 20999, 'proto': 'tcp'}, bound, listening)
-    fw.check_port_free('p', '10.0.0.2:53:53/udp', {'host_ip': '10.0.0.2', 'host_port': 53, 'proto': 'udp'}, bound, listening)
-    with pytest.raises(_ipam.IPAMError, match='nat_rule dns'):
-        fw.check_port_free('p', '53:53/udp', {'host_ip': '0.0.0.0', 'host_port': 53, 'proto': 'udp'}, bound, listening)
+    _ports.check_port_free('p', '20999/udp', {'host_ip': None, 'host_port': 20999, 'proto': 'udp'}, bound, listening)
+    with pytest.raises(_validate.InputError, match='published by container c999 on network web'):
+        _ports.check_port_free('p', '127.0.0.1:20999:80', {'host_ip': '127.0.0.1', 'host_port': 20999, 'proto': 'tcp'}, bound, listening)
+    _ports.check_port_free('p', '10.0.0.2:53:53/udp', {'host_ip': '10.0.0.2', 'host_port': 53, 'proto': 'udp'}, bound, listening)
+    with pytest.raises(_validate.InputError, match='nat_rule dns'):
+        _ports.check_port_free('p', '53:53/udp', {'host_ip': '0.0.0.0', 'host_port': 53, 'proto': 'udp'}, bound, listening)
     bound.append(('0.0.0.0', 8080, 'tcp', 'container new'))
-    with pytest.raises(_ipam.IPAMError, match='container new'):
-        fw.check_port_free('p', '8080:80', {'host_ip': None, 'host_port': 8080, 'proto': 'tcp'}, bound, listening)
+    with pytest.raises(_validate.InputError, match='container new'):
+        _ports.check_port_free('p', '8080:80', {'host_ip': None, 'host_port': 8080, 'proto': 'tcp'}, bound, listening)
 
 
 def test_a_listening_socket_blocks_its_port():
-    from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
     listening = {'tcp': {('127.0.0.1', 8080)}}
-    fw.check_port_free('p', '10.0.0.1:8080:80', {'host_ip': '10.0.0.1', 'host_port': 8080, 'proto': 'tcp'}, [], listening)
-    with pytest.raises(_ipam.IPAMError, match='listens on 127.0.0.1:8080'):
-        fw.check_port_free('p', '8080:80', {'host_ip': '0.0.0.0', 'host_port': 8080, 'proto': 'tcp'}, [], listening)
+    _ports.check_port_free('p', '10.0.0.1:8080:80', {'host_ip': '10.0.0.1', 'host_port': 8080, 'proto': 'tcp'}, [], listening)
+    with pytest.raises(_validate.InputError, match='listens on 127.0.0.1:8080'):
+        _ports.check_port_free('p', '8080:80', {'host_ip': '0.0.0.0', 'host_port': 8080, 'proto': 'tcp'}, [], listening)

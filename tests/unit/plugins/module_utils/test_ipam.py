@@ -6,33 +6,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
-
 import pytest
 
 netaddr = pytest.importorskip('netaddr')
 
-
-def _load_ipam():
-    """Import _ipam through the collection path when it is importable (ansible-test,
-    the shared conftest), else straight from the file so this test runs alone."""
-    try:
-        from ansible_collections.hostnet.containers.plugins.module_utils import _ipam as module
-        return module
-    except ImportError:
-        pass
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'plugins', 'module_utils', '_ipam.py')
-    spec = importlib.util.spec_from_file_location('hostnet_containers_ipam_under_test', os.path.normpath(path))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.hostnet.containers.plugins.module_utils import _ports  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate  # noqa: E402  pylint: disable=wrong-import-position
 
 
-ipam = _load_ipam()
-IPAMError = ipam.IPAMError
+ipam = _ipam
+ports = _ports
+IPAMError = _validate.InputError
 IP = netaddr.IPAddress
 NET = netaddr.IPNetwork
 
@@ -46,15 +31,15 @@ def _strs(mapping):
 # ---------------------------------------------------------------------------
 
 def test_error_names_option_and_value():
-    err = IPAMError('subnet', '172.18.0.1/16', 'host bits are set')
+    err = _validate.InputError('subnet', '172.18.0.1/16', 'host bits are set')
     assert str(err) == "subnet '172.18.0.1/16': host bits are set"
     assert (err.option, err.value, err.message) == ('subnet', '172.18.0.1/16', 'host bits are set')
     assert isinstance(err, ValueError)
 
 
 def test_error_renders_containers_and_none():
-    assert str(IPAMError('x', [{'base': 'a', 'size': 16}], 'm')) == "x [{'base': 'a', 'size': 16}]: m"
-    assert str(IPAMError('x', None, 'm')) == 'x null: m'
+    assert str(_validate.InputError('x', [{'base': 'a', 'size': 16}], 'm')) == "x [{'base': 'a', 'size': 16}]: m"
+    assert str(_validate.InputError('x', None, 'm')) == 'x null: m'
 
 
 def test_has_netaddr_flags():
@@ -307,7 +292,7 @@ def test_docker_mac(ip, mac):
 
 @pytest.mark.parametrize('name', ['eth0', 'docker0', 'br-0123456789ab', 'ens33.10', 'a' * 15, 'veth-é1'])
 def test_validate_ifname_ok(name):
-    assert ipam.validate_ifname(name) == name
+    assert _validate.validate_ifname(name) == name
 
 
 @pytest.mark.parametrize('name, message', [
@@ -324,7 +309,7 @@ def test_validate_ifname_ok(name):
 ])
 def test_validate_ifname_errors(name, message):
     with pytest.raises(IPAMError, match=message) as exc:
-        ipam.validate_ifname(name, 'bridge_name')
+        _validate.validate_ifname(name, 'bridge_name')
     assert exc.value.option == 'bridge_name'
 
 
@@ -663,43 +648,43 @@ def test_across_hosts_macs_are_unique():
 @pytest.mark.parametrize('value, expected', [('32768\t60999', (32768, 60999)), ('32768 60999\n', (32768, 60999)), ('1024-2048', (1024, 2048)),
                                              ([40000, 40010], (40000, 40010))])
 def test_parse_port_range(value, expected):
-    assert ipam.parse_port_range(value) == expected
+    assert ports.parse_port_range(value) == expected
 
 
 @pytest.mark.parametrize('value', ['60999 32768', '0 100', '1 70000', '32768', 'a b', 32768, '1 2 3'])
 def test_parse_port_range_errors(value):
     with pytest.raises(IPAMError) as exc:
-        ipam.parse_port_range(value)
+        ports.parse_port_range(value)
     assert exc.value.option == 'ip_local_port_range'
 
 
 def test_allocate_host_port_lowest_free():
-    assert ipam.allocate_host_port() == 32768
-    assert ipam.allocate_host_port(taken=[32768, 32769, 32771]) == 32770
-    assert ipam.allocate_host_port(taken=[32768], port_range='32768\t60999') == 32769
+    assert ports.allocate_host_port() == 32768
+    assert ports.allocate_host_port(taken=[32768, 32769, 32771]) == 32770
+    assert ports.allocate_host_port(taken=[32768], port_range='32768\t60999') == 32769
 
 
 def test_allocate_host_port_stable():
-    assert ipam.allocate_host_port(taken=[32768], existing=40000) == 40000
-    assert ipam.allocate_host_port(taken=[40000], existing=40000) == 32768
-    assert ipam.allocate_host_port(existing=1000) == 32768
+    assert ports.allocate_host_port(taken=[32768], existing=40000) == 40000
+    assert ports.allocate_host_port(taken=[40000], existing=40000) == 32768
+    assert ports.allocate_host_port(existing=1000) == 32768
 
 
 def test_allocate_host_port_exhausted():
     with pytest.raises(IPAMError, match='no free port') as exc:
-        ipam.allocate_host_port(taken=[5000, 5001], port_range='5000 5001')
+        ports.allocate_host_port(taken=[5000, 5001], port_range='5000 5001')
     assert exc.value.option == 'host_port'
 
 
 def test_allocate_host_ports_batch():
     keys = [('web', 80, 'tcp'), ('web', 443, 'tcp'), ('db', 5432, 'tcp')]
-    result = ipam.allocate_host_ports(keys, taken=[32769], existing={('db', 5432, 'tcp'): 32768})
+    result = ports.allocate_host_ports(keys, taken=[32769], existing={('db', 5432, 'tcp'): 32768})
     assert result == {('web', 80, 'tcp'): 32770, ('web', 443, 'tcp'): 32771, ('db', 5432, 'tcp'): 32768}
     assert list(result) == keys
 
 
 def test_allocate_host_ports_per_key_range():
-    result = ipam.allocate_host_ports({'a': [8000, 8010], 'b': None}, taken=[8000])
+    result = ports.allocate_host_ports({'a': [8000, 8010], 'b': None}, taken=[8000])
     assert result == {'a': 8001, 'b': 32768}
 
 
@@ -729,7 +714,7 @@ def _pub(host_ip, host_port, container_port, proto='tcp', host_port_range=None):
     ('127.0.0.1:65535:1', [_pub('127.0.0.1', 65535, 1)]),
 ])
 def test_parse_publish_ok(value, expected):
-    assert ipam.parse_publish(value) == expected
+    assert ports.parse_publish(value) == expected
 
 
 @pytest.mark.parametrize('value, message', [
@@ -757,22 +742,22 @@ def test_parse_publish_ok(value, expected):
 ])
 def test_parse_publish_errors(value, message):
     with pytest.raises(IPAMError, match=message) as exc:
-        ipam.parse_publish(value)
+        ports.parse_publish(value)
     assert exc.value.option == 'publish'
     assert exc.value.value == value
 
 
 def test_parse_publishes_list_and_duplicates():
-    result = ipam.parse_publishes(['8080:80', '127.0.0.1:8081:80', '8080:80/udp', '10.0.0.1:9000:90', '10.0.0.2:9000:90'])
+    result = ports.parse_publishes(['8080:80', '127.0.0.1:8081:80', '8080:80/udp', '10.0.0.1:9000:90', '10.0.0.2:9000:90'])
     assert len(result) == 5
     with pytest.raises(IPAMError, match="already published by '8080:80'") as exc:
-        ipam.parse_publishes(['8080:80', '127.0.0.1:8080:81'])
+        ports.parse_publishes(['8080:80', '127.0.0.1:8080:81'])
     assert exc.value.value == '127.0.0.1:8080:81'
     with pytest.raises(IPAMError, match='already published'):
-        ipam.parse_publishes(['8080-8081:80-81', '8081:82'])
-    assert ipam.parse_publishes('80') == [_pub(None, None, 80)]
+        ports.parse_publishes(['8080-8081:80-81', '8081:82'])
+    assert ports.parse_publishes('80') == [_pub(None, None, 80)]
 
 
 def test_format_publish():
-    assert ipam.format_publish(_pub(None, 8080, 80)) == '0.0.0.0:8080->80/tcp'
-    assert ipam.format_publish(_pub('127.0.0.1', 32768, 53, 'udp')) == '127.0.0.1:32768->53/udp'
+    assert ports.format_publish(_pub(None, 8080, 80)) == '0.0.0.0:8080->80/tcp'
+    assert ports.format_publish(_pub('127.0.0.1', 32768, 53, 'udp')) == '127.0.0.1:32768->53/udp'

@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
 import pytest
 
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.modules import netns, veth_pair
 
 NETNS_DEFAULTS = dict(name='web01', state='present', share_with=None, hosts=None, dns=None, dns_search=None, hostname=None, sysctls=None)
@@ -37,7 +38,7 @@ def test_netns_leaves_unmanaged_files_alone():
     ({'sysctls': {'net..x': 1}}, 'sysctls'),
 ])
 def test_netns_bad_input(extra, option):
-    with pytest.raises(_ipam.IPAMError) as err:
+    with pytest.raises(_validate.InputError) as err:
         netns.validate(dict(NETNS_DEFAULTS, **extra))
     assert err.value.option == option
 
@@ -61,7 +62,7 @@ def test_veth_absent_needs_only_the_name():
     ({'peer_gateway': '10.0.1.1'}, 'peer_gateway'), ({'master': 'bad name'}, 'master'),
 ])
 def test_veth_bad_input(extra, option):
-    with pytest.raises(_ipam.IPAMError) as err:
+    with pytest.raises(_validate.InputError) as err:
         veth_pair.validate(dict(VETH_DEFAULTS, **extra))
     assert err.value.option == option
 
@@ -85,7 +86,7 @@ def test_netns_hosts_forms(hosts, expected):
     ({'1.2.3.999': 'x'}, 'hosts[1.2.3.999].ip'),
 ])
 def test_netns_bad_hosts(hosts, option):
-    with pytest.raises(_ipam.IPAMError) as err:
+    with pytest.raises(_validate.InputError) as err:
         netns.validate(dict(NETNS_DEFAULTS, hosts=hosts))
     assert err.value.option == option
 
@@ -97,7 +98,7 @@ def test_netns_sysctl_values_normalise():
 
 
 def test_veth_gateway_needs_a_namespace():
-    with pytest.raises(_ipam.IPAMError) as err:
+    with pytest.raises(_validate.InputError) as err:
         veth_pair.validate(dict(VETH_DEFAULTS, peer_netns=None, peer_name='p0', peer_addresses=['10.0.0.2/24'], peer_gateway='10.0.0.1'))
     assert err.value.option == 'peer_gateway' and 'peer_netns' in str(err.value)
 
@@ -109,6 +110,6 @@ def test_veth_peer_name_defaults_to_eth0_only_in_a_namespace():
 
 @pytest.mark.parametrize('name', ['x' * 16, 'é' * 8, 'a b', 'a/b', 'a:b', '.', '..', ''])
 def test_veth_interface_names_the_kernel_refuses(name):
-    with pytest.raises(_ipam.IPAMError) as err:
+    with pytest.raises(_validate.InputError) as err:
         veth_pair.validate(dict(VETH_DEFAULTS, name=name))
     assert err.value.option == 'name'

@@ -16,7 +16,7 @@ import struct
 
 import pytest
 
-from ansible_collections.hostnet.containers.plugins.module_utils import _netlink
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 
 pytest.importorskip('pyroute2')
 from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg  # noqa: E402  pylint: disable=wrong-import-position
@@ -31,7 +31,7 @@ def encoded(msg, msg_type):
 
 
 def parse_one(parse, data):
-    [(dummy, dummy2, dummy3, off, end)] = list(_netlink._messages(data))  # pylint: disable=protected-access
+    [(dummy, dummy2, dummy3, off, end)] = list(_kernel._messages(data))  # pylint: disable=protected-access
     return parse(data, off, end)
 
 
@@ -42,7 +42,7 @@ def test_a_bridge_port_veth_decodes_like_link_facts():
                     ('IFLA_MASTER', 3), ('IFLA_LINK', 2), ('IFLA_LINK_NETNSID', 0), ('IFLA_GROUP', 5),
                     ('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'veth'), ('IFLA_INFO_SLAVE_KIND', 'bridge'),
                                                  ('IFLA_INFO_SLAVE_DATA', {'attrs': [('IFLA_BRPORT_MODE', 1)]})]})]
-    link = parse_one(_netlink.parse_link, encoded(msg, _netlink.RTM_NEWLINK))
+    link = parse_one(_kernel.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
     assert link == {'index': 7, 'ifname': 'veth1234567', 'kind': 'veth', 'mtu': 1400, 'mac': '02:42:ac:11:00:02', 'up': True,
                     'master': 3, 'link': 2, 'link_netnsid': 0, 'hairpin': True, 'group': 5}
 
@@ -51,7 +51,7 @@ def test_a_link_that_is_no_bridge_port_has_no_hairpin():
     msg = ifinfmsg()
     msg['index'] = 1
     msg['attrs'] = [('IFLA_IFNAME', 'lo'), ('IFLA_MTU', 65536)]
-    link = parse_one(_netlink.parse_link, encoded(msg, _netlink.RTM_NEWLINK))
+    link = parse_one(_kernel.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
     assert link['hairpin'] is None and link['kind'] is None and not link['up'] and link['master'] is None
 
 
@@ -59,29 +59,29 @@ def test_addresses_and_routes_decode():
     addr = ifaddrmsg()
     addr['family'], addr['prefixlen'], addr['index'] = socket.AF_INET, 16, 2
     addr['attrs'] = [('IFA_ADDRESS', '172.18.0.2'), ('IFA_LOCAL', '172.18.0.2'), ('IFA_LABEL', 'eth0')]
-    assert parse_one(_netlink.parse_addr, encoded(addr, _netlink.RTM_NEWADDR)) == {
+    assert parse_one(_kernel.parse_addr, encoded(addr, _kernel.RTM_NEWADDR)) == {
         'index': 2, 'family': socket.AF_INET, 'address': '172.18.0.2/16'}
     route = rtmsg()
     route['family'], route['table'] = socket.AF_INET, 254
     route['attrs'] = [('RTA_GATEWAY', '172.18.0.1'), ('RTA_OIF', 2), ('RTA_TABLE', 254)]
-    assert parse_one(_netlink.parse_route, encoded(route, _netlink.RTM_NEWROUTE)) == {
+    assert parse_one(_kernel.parse_route, encoded(route, _kernel.RTM_NEWROUTE)) == {
         'family': socket.AF_INET, 'dst': None, 'dst_len': 0, 'table': 254, 'oif': 2, 'gateway': '172.18.0.1'}
 
 
 def test_requests_carry_what_the_kernel_needs():
-    veth = _netlink.veth_request('vethabc', 'eth0', 9, master=3, mtu=1500, peer_mac='02:42:ac:11:00:02')
-    data = encoded(veth, _netlink.RTM_NEWLINK)
+    veth = _kernel.veth_request('vethabc', 'eth0', 9, master=3, mtu=1500, peer_mac='02:42:ac:11:00:02')
+    data = encoded(veth, _kernel.RTM_NEWLINK)
     back = ifinfmsg(data)
     back.decode()
     assert back['flags'] & 1 and back.get_attr('IFLA_MASTER') == 3 and back.get_attr('IFLA_IFNAME') == 'vethabc'
     peer = back.get_attr('IFLA_LINKINFO').get_attr('IFLA_INFO_DATA').get_attr('VETH_INFO_PEER')
     assert peer.get_attr('IFLA_IFNAME') == 'eth0' and peer.get_attr('IFLA_NET_NS_FD') == 9
-    assert veth['header']['flags'] & (_netlink.NLM_F_CREATE | _netlink.NLM_F_EXCL) == _netlink.NLM_F_CREATE | _netlink.NLM_F_EXCL
-    hairpin = ifinfmsg(encoded(_netlink.link_set_request(ifname='vethabc', hairpin=True), _netlink.RTM_NEWLINK))
+    assert veth['header']['flags'] & (_kernel.NLM_F_CREATE | _kernel.NLM_F_EXCL) == _kernel.NLM_F_CREATE | _kernel.NLM_F_EXCL
+    hairpin = ifinfmsg(encoded(_kernel.link_set_request(ifname='vethabc', hairpin=True), _kernel.RTM_NEWLINK))
     hairpin.decode()
     info = hairpin.get_attr('IFLA_LINKINFO')
     assert hairpin['index'] == 0 and info.get_attr('IFLA_INFO_SLAVE_DATA').get_attr('IFLA_BRPORT_MODE') == 1
-    group = ifinfmsg(encoded(_netlink.link_del_request(group=77), _netlink.RTM_DELLINK))
+    group = ifinfmsg(encoded(_kernel.link_del_request(group=77), _kernel.RTM_DELLINK))
     group.decode()
     assert group['index'] == 0 and group.get_attr('IFLA_GROUP') == 77
 
@@ -97,16 +97,16 @@ class FakeKernel:
     def answer(self):
         data = self.sock.recv(1 << 20)
         out = b''
-        for typ, flags, seq, off, end in _netlink._messages(data):  # pylint: disable=protected-access
+        for typ, flags, seq, off, end in _kernel._messages(data):  # pylint: disable=protected-access
             self.requests += 1
             code = -self.fail.get(self.requests, 0)
-            out += struct.pack('=IHHII', 36, _netlink.NLMSG_ERROR, 0, seq, 0) + struct.pack('=i', code) + data[off - 16:off]
+            out += struct.pack('=IHHII', 36, _kernel.NLMSG_ERROR, 0, seq, 0) + struct.pack('=i', code) + data[off - 16:off]
         self.sock.send(out)
 
 
 def channel_pair(monkeypatch, fail=()):
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    chan = _netlink.Channel.__new__(_netlink.Channel)
+    chan = _kernel.Channel.__new__(_kernel.Channel)
     chan.sock, chan.seq = ours, 0
     kernel = FakeKernel(theirs, fail)
     real_send = ours.send
@@ -122,15 +122,15 @@ def channel_pair(monkeypatch, fail=()):
 
 def test_pipelined_requests_report_each_error_at_its_place(monkeypatch):
     chan, kernel = channel_pair(monkeypatch, fail={2: errno.EEXIST})
-    results = chan.run([_netlink.link_set_request(i, up=True) for i in range(1, 4)])
+    results = chan.run([_kernel.link_set_request(i, up=True) for i in range(1, 4)])
     assert kernel.requests == 3
     assert results[0] is None and results[2] is None
-    assert isinstance(results[1], _netlink.NetlinkError) and results[1].code == errno.EEXIST
+    assert isinstance(results[1], _kernel.NetlinkError) and results[1].code == errno.EEXIST
 
 
 def test_after_a_failed_write_the_rest_is_not_sent(monkeypatch):
-    monkeypatch.setattr(_netlink, '_CHUNK', 2)
+    monkeypatch.setattr(_kernel, '_CHUNK', 2)
     chan, kernel = channel_pair(monkeypatch, fail={1: errno.ENODEV})
-    results = chan.run([_netlink.link_set_request(i, up=True) for i in range(1, 6)])
+    results = chan.run([_kernel.link_set_request(i, up=True) for i in range(1, 6)])
     assert kernel.requests == 2 and chan.sent == 2
     assert results[0].code == errno.ENODEV and results[2:] == [None, None, None]

@@ -38,17 +38,13 @@ Public API (what modules and the other engines build on):
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import os
 import socket
 import struct
-import threading
 import traceback
 
 try:
-    from pyroute2 import IPRoute
     from pyroute2.netlink.exceptions import NetlinkError
     from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
@@ -63,45 +59,9 @@ else:
     HAS_PYROUTE2 = True
     PYROUTE2_IMPORT_ERROR = None
 
-NETNS_RUN_DIR = '/run/netns'
-CLONE_NEWNET = 0x40000000
-MS_BIND = 4096
-MS_REC = 16384
-MS_SHARED = 1 << 20
-MNT_DETACH = 2
-
-_LIBC = None
-_NSFS_DEV = None
-
 
 class HostnetError(Exception):
     """An error whose text is fit to show a user as is."""
-
-
-def _libc():
-    global _LIBC  # pylint: disable=global-statement
-    if _LIBC is None:
-        _LIBC = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
-    return _LIBC
-
-
-def _check(ret, what):
-    if ret != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, '%s: %s' % (what, os.strerror(err)))
-
-
-def setns(fd):
-    _check(_libc().setns(fd, CLONE_NEWNET), 'setns')
-
-
-def mount(source, target, fstype, flags, data=None):
-    _check(_libc().mount(source.encode() if source else None, target.encode(), fstype.encode() if fstype else None,
-                         ctypes.c_ulong(flags), data.encode() if data else None), 'mount %s' % target)
-
-
-def umount(target):
-    _check(_libc().umount2(target.encode(), MNT_DETACH), 'umount %s' % target)
 
 
 def describe(exc, what):
@@ -132,239 +92,6 @@ def describe(exc, what):
     }
     reason = reasons.get(code) or (os.strerror(code) if code else str(exc))
     return '%s failed: %s' % (what, reason)
-
-
-# -- named network namespaces ---------------------------------------------------
-def netns_path(name):
-    return os.path.join(NETNS_RUN_DIR, name)
-
-
-def _nsfs_dev():
-    global _NSFS_DEV  # pylint: disable=global-statement
-    if _NSFS_DEV is None:
-        _NSFS_DEV = os.stat('/proc/self/ns/net').st_dev
-    return _NSFS_DEV
-
-
-def netns_exists(name):
-    """True when /run/netns/NAME is a mounted namespace.
-
-    Every namespace file lives on the one nsfs superblock, so comparing st_dev with
-    /proc/self/ns/net tells a real namespace from the empty placeholder file a crashed
-    ``ip netns add`` leaves behind, without parsing mountinfo for each name.
-    """
-    try:
-        return os.stat(netns_path(name)).st_dev == _nsfs_dev()
-    except OSError:
-        return False
-
-
-def netns_identity(name):
-    """(st_dev, st_ino) of a named namespace: equal identities are one namespace."""
-    st = os.stat(netns_path(name))
-    return (st.st_dev, st.st_ino)
-
-
-def list_netns():
-    try:
-        return sorted(n for n in os.listdir(NETNS_RUN_DIR) if netns_exists(n))
-    except OSError:
-        return []
-
-
-def _ensure_run_dir():
-    os.makedirs(NETNS_RUN_DIR, mode=0o755, exist_ok=True)
-    # Same as iproute2: /run/netns must be a shared mount point so namespace
-    # mounts propagate into the mount namespaces `ip netns exec` makes.
-    try:
-        mount('none', NETNS_RUN_DIR, None, MS_SHARED | MS_REC)
-    except OSError as exc:
-        if exc.errno != errno.EINVAL:
-            raise
-        mount(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS_BIND | MS_REC)
-        mount('none', NETNS_RUN_DIR, None, MS_SHARED | MS_REC)
-
-
-def create_netns(name, share_with=None):
-    """Create /run/netns/NAME: a new namespace, or the namespace of ``share_with``."""
-    _ensure_run_dir()
-    path = netns_path(name)
-    if os.path.lexists(path) and not netns_exists(name):
-        os.unlink(path)  # placeholder of a crashed `ip netns add` or of a run killed mid-create
-    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
-    os.close(fd)
-    try:
-        if share_with:
-            mount(netns_path(share_with), path, 'none', MS_BIND)
-            return
-        errors = []
-
-        def worker():
-            try:
-                _check(_libc().unshare(CLONE_NEWNET), 'unshare')
-                mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
-            except OSError as exc:
-                errors.append(exc)
-
-        thread = threading.Thread(target=worker, name='hostnet-netns-create')
-        thread.start()
-        thread.join()
-        if errors:
-            raise errors[0]
-    except BaseException:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-        raise
-
-
-def remove_netns(name):
-    path = netns_path(name)
-    try:
-        umount(path)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.ENOENT):
-            raise
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-# -- sockets per namespace --------------------------------------------------------
-class Namespaces:
-    """One netlink socket per namespace for the whole run. ``None`` is the host's namespace.
-
-    ``ipr(netns)`` is pyroute2's IPRoute there; ``chan(netns)`` a Channel (raw socket for pipelined
-    requests and lean dumps), used by the engines' batched paths instead of, not beside, an IPRoute.
-    """
-
-    def __init__(self):
-        self._ipr = {}
-        self._fds = {}
-        self._chan = {}
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def fd(self, netns):
-        if netns not in self._fds:
-            if not netns_exists(netns):
-                raise HostnetError('network namespace %r does not exist (no %s)' % (netns, netns_path(netns)))
-            self._fds[netns] = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
-        return self._fds[netns]
-
-    def ipr(self, netns=None):
-        if netns not in self._ipr:
-            if netns is None:
-                self._ipr[None] = IPRoute()
-            else:
-                target = self.fd(netns)
-                with entered(target):
-                    self._ipr[netns] = IPRoute()
-        return self._ipr[netns]
-
-    def chan(self, netns=None):
-        if netns not in self._chan:
-            if netns is None:
-                self._chan[None] = Channel()
-            else:
-                with entered(self.fd(netns)):
-                    self._chan[netns] = Channel()
-        return self._chan[netns]
-
-    def open_many(self, names):
-        """Open the Channel of many existing namespaces at once: the thread goes from one namespace straight to the
-        next and home once at the end (a setns pair per namespace costs more than its socket)."""
-        todo = [name for name in names if name not in self._chan]
-        if not todo:
-            return
-        fds = [self.fd(name) for name in todo]
-        with entered(fds[0]):
-            for name, fd in zip(todo, fds):
-                setns(fd)
-                self._chan[name] = Channel()
-
-    def create_many(self, names):
-        """Create named namespaces in one short-lived thread, each with its Channel opened inside it.
-
-        The thread unshares a new namespace per name, bind-mounts it on /run/netns/NAME (as
-        ``ip netns add`` does) and opens its socket there: no setns round trip per namespace.
-        Returns the names created; on error raises, leaving the ones created before it in place
-        (see remove_netns) and registered here.
-        """
-        _ensure_run_dir()
-        created = []
-        errors = []
-
-        def worker():
-            for name in names:
-                path = netns_path(name)
-                try:
-                    if os.path.lexists(path) and not netns_exists(name):
-                        os.unlink(path)
-                    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-                    try:
-                        _check(_libc().unshare(CLONE_NEWNET), 'unshare')
-                        mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
-                    except BaseException:
-                        os.unlink(path)
-                        raise
-                    created.append(name)
-                    self._chan[name] = Channel()
-                    self._fds[name] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-                except OSError as exc:
-                    errors.append((name, exc))
-                    return
-
-        thread = threading.Thread(target=worker, name='hostnet-netns-create')
-        thread.start()
-        thread.join()
-        if errors:
-            name, exc = errors[0]
-            error = HostnetError(describe(exc, 'create network namespace %s' % name))
-            error.netns = name
-            raise error
-        return created
-
-    def forget(self, netns):
-        """Drop the cached sockets and fd of a namespace that is being removed."""
-        ipr = self._ipr.pop(netns, None)
-        if ipr is not None:
-            ipr.close()
-        chan = self._chan.pop(netns, None)
-        if chan is not None:
-            chan.close()
-        fd = self._fds.pop(netns, None)
-        if fd is not None:
-            os.close(fd)
-
-    def close(self):
-        for netns in set(self._ipr) | set(self._chan) | set(self._fds):
-            self.forget(netns)
-
-
-class entered:
-    """Context manager: the current thread inside the namespace behind ``fd``."""
-
-    def __init__(self, fd):
-        self.fd = fd
-        self.home = None
-
-    def __enter__(self):
-        self.home = os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
-        setns(self.fd)
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            setns(self.home)
-        finally:
-            os.close(self.home)
 
 
 # -- reading links ------------------------------------------------------------------
@@ -592,43 +319,6 @@ def connect_veth(ns, ifname, peer_name, peer_netns=None, master=None, mtu=None, 
         delete_link(host, index=hidx)
         raise
     return hidx, pidx
-
-
-# -- sysctls inside a namespace --------------------------------------------------------
-def sysctl_path(key):
-    """/proc/sys path of a dotted sysctl name (net.ipv4.ip_forward)."""
-    return '/proc/sys/' + key.replace('.', '/')
-
-
-_sysctl_path = sysctl_path
-
-
-def _in_netns(ns, netns, func):
-    if netns is None:
-        return func()
-    with entered(ns.fd(netns)):
-        return func()
-
-
-def sysctl_exists(ns, netns, key):
-    """Whether ``key`` exists in ``netns`` (None: the host's namespace)."""
-    return _in_netns(ns, netns, lambda: os.path.isfile(sysctl_path(key)))
-
-
-def read_sysctl(ns, netns, key):
-    """The value with runs of whitespace folded to one space (how sysctl values compare)."""
-    def read():
-        with open(sysctl_path(key)) as f:
-            return ' '.join(f.read().split())
-    # /proc/sys/net resolves to the namespace of the thread that opens it.
-    return _in_netns(ns, netns, read)
-
-
-def write_sysctl(ns, netns, key, value):
-    def write():
-        with open(sysctl_path(key), 'w') as f:
-            f.write(str(value))
-    _in_netns(ns, netns, write)
 
 
 # -- pipelined requests and lean dumps on a raw socket ----------------------------------------

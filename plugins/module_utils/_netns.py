@@ -1,0 +1,335 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Network namespaces: named ones under /run/netns (created and removed as ip netns does), entered in-process, one
+netlink socket per namespace per run (Namespaces), and their files under /etc/netns (this module is their one
+writer).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+import threading
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
+
+try:
+    from pyroute2 import IPRoute
+except ImportError:  # reported by _kernel.HAS_PYROUTE2
+    IPRoute = None
+
+NETNS_RUN_DIR = '/run/netns'
+CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+MS_REC = 16384
+MS_SHARED = 1 << 20
+MNT_DETACH = 2
+_LIBC = None
+_NSFS_DEV = None
+
+
+def _libc():
+    global _LIBC  # pylint: disable=global-statement
+    if _LIBC is None:
+        _LIBC = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
+    return _LIBC
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, '%s: %s' % (what, os.strerror(err)))
+
+
+def setns(fd):
+    _check(_libc().setns(fd, CLONE_NEWNET), 'setns')
+
+
+def mount(source, target, fstype, flags, data=None):
+    _check(_libc().mount(source.encode() if source else None, target.encode(), fstype.encode() if fstype else None,
+                         ctypes.c_ulong(flags), data.encode() if data else None), 'mount %s' % target)
+
+
+def umount(target):
+    _check(_libc().umount2(target.encode(), MNT_DETACH), 'umount %s' % target)
+
+
+# -- named network namespaces ---------------------------------------------------
+def netns_path(name):
+    return os.path.join(NETNS_RUN_DIR, name)
+
+
+def _nsfs_dev():
+    global _NSFS_DEV  # pylint: disable=global-statement
+    if _NSFS_DEV is None:
+        _NSFS_DEV = os.stat('/proc/self/ns/net').st_dev
+    return _NSFS_DEV
+
+
+def netns_exists(name):
+    """True when /run/netns/NAME is a mounted namespace.
+
+    Every namespace file lives on the one nsfs superblock, so comparing st_dev with
+    /proc/self/ns/net tells a real namespace from the empty placeholder file a crashed
+    ``ip netns add`` leaves behind, without parsing mountinfo for each name.
+    """
+    try:
+        return os.stat(netns_path(name)).st_dev == _nsfs_dev()
+    except OSError:
+        return False
+
+
+def netns_identity(name):
+    """(st_dev, st_ino) of a named namespace: equal identities are one namespace."""
+    st = os.stat(netns_path(name))
+    return (st.st_dev, st.st_ino)
+
+
+def list_netns():
+    try:
+        return sorted(n for n in os.listdir(NETNS_RUN_DIR) if netns_exists(n))
+    except OSError:
+        return []
+
+
+def _ensure_run_dir():
+    os.makedirs(NETNS_RUN_DIR, mode=0o755, exist_ok=True)
+    # Same as iproute2: /run/netns must be a shared mount point so namespace
+    # mounts propagate into the mount namespaces `ip netns exec` makes.
+    try:
+        mount('none', NETNS_RUN_DIR, None, MS_SHARED | MS_REC)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        mount(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS_BIND | MS_REC)
+        mount('none', NETNS_RUN_DIR, None, MS_SHARED | MS_REC)
+
+
+def create_netns(name, share_with=None):
+    """Create /run/netns/NAME: a new namespace, or the namespace of ``share_with``."""
+    _ensure_run_dir()
+    path = netns_path(name)
+    if os.path.lexists(path) and not netns_exists(name):
+        os.unlink(path)  # placeholder of a crashed `ip netns add` or of a run killed mid-create
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
+    os.close(fd)
+    try:
+        if share_with:
+            mount(netns_path(share_with), path, 'none', MS_BIND)
+            return
+        errors = []
+
+        def worker():
+            try:
+                _check(_libc().unshare(CLONE_NEWNET), 'unshare')
+                mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
+            except OSError as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=worker, name='hostnet-netns-create')
+        thread.start()
+        thread.join()
+        if errors:
+            raise errors[0]
+    except BaseException:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise
+
+
+def remove_netns(name):
+    path = netns_path(name)
+    try:
+        umount(path)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOENT):
+            raise
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+# -- sockets per namespace --------------------------------------------------------
+class Namespaces:
+    """One netlink socket per namespace for the whole run. ``None`` is the host's namespace.
+
+    ``ipr(netns)`` is pyroute2's IPRoute there; ``chan(netns)`` a Channel (raw socket for pipelined
+    requests and lean dumps), used by the engines' batched paths instead of, not beside, an IPRoute.
+    """
+
+    def __init__(self):
+        self._ipr = {}
+        self._fds = {}
+        self._chan = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def fd(self, netns):
+        if netns not in self._fds:
+            if not netns_exists(netns):
+                raise _kernel.HostnetError('network namespace %r does not exist (no %s)' % (netns, netns_path(netns)))
+            self._fds[netns] = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
+        return self._fds[netns]
+
+    def ipr(self, netns=None):
+        if netns not in self._ipr:
+            if netns is None:
+                self._ipr[None] = IPRoute()
+            else:
+                target = self.fd(netns)
+                with entered(target):
+                    self._ipr[netns] = IPRoute()
+        return self._ipr[netns]
+
+    def chan(self, netns=None):
+        if netns not in self._chan:
+            if netns is None:
+                self._chan[None] = _kernel.Channel()
+            else:
+                with entered(self.fd(netns)):
+                    self._chan[netns] = _kernel.Channel()
+        return self._chan[netns]
+
+    def open_many(self, names):
+        """Open the Channel of many existing namespaces at once: the thread goes from one namespace straight to the
+        next and home once at the end (a setns pair per namespace costs more than its socket)."""
+        todo = [name for name in names if name not in self._chan]
+        if not todo:
+            return
+        fds = [self.fd(name) for name in todo]
+        with entered(fds[0]):
+            for name, fd in zip(todo, fds):
+                setns(fd)
+                self._chan[name] = _kernel.Channel()
+
+    def create_many(self, names):
+        """Create named namespaces in one short-lived thread, each with its Channel opened inside it.
+
+        The thread unshares a new namespace per name, bind-mounts it on /run/netns/NAME (as
+        ``ip netns add`` does) and opens its socket there: no setns round trip per namespace.
+        Returns the names created; on error raises, leaving the ones created before it in place
+        (see remove_netns) and registered here.
+        """
+        _ensure_run_dir()
+        created = []
+        errors = []
+
+        def worker():
+            for name in names:
+                path = netns_path(name)
+                try:
+                    if os.path.lexists(path) and not netns_exists(name):
+                        os.unlink(path)
+                    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+                    try:
+                        _check(_libc().unshare(CLONE_NEWNET), 'unshare')
+                        mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
+                    except BaseException:
+                        os.unlink(path)
+                        raise
+                    created.append(name)
+                    self._chan[name] = _kernel.Channel()
+                    self._fds[name] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError as exc:
+                    errors.append((name, exc))
+                    return
+
+        thread = threading.Thread(target=worker, name='hostnet-netns-create')
+        thread.start()
+        thread.join()
+        if errors:
+            name, exc = errors[0]
+            error = _kernel.HostnetError(_kernel.describe(exc, 'create network namespace %s' % name))
+            error.netns = name
+            raise error
+        return created
+
+    def forget(self, netns):
+        """Drop the cached sockets and fd of a namespace that is being removed."""
+        ipr = self._ipr.pop(netns, None)
+        if ipr is not None:
+            ipr.close()
+        chan = self._chan.pop(netns, None)
+        if chan is not None:
+            chan.close()
+        fd = self._fds.pop(netns, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close(self):
+        for netns in set(self._ipr) | set(self._chan) | set(self._fds):
+            self.forget(netns)
+
+
+class entered:
+    """Context manager: the current thread inside the namespace behind ``fd``."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.home = None
+
+    def __enter__(self):
+        self.home = os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
+        setns(self.fd)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            setns(self.home)
+        finally:
+            os.close(self.home)
+
+
+HOSTS_BEGIN = '# BEGIN hostnet.containers network names (docker_bridge dns)\n'
+HOSTS_END = '# END hostnet.containers network names\n'
+LOCALHOST_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n'
+ETC_NETNS = '/etc/netns'
+
+
+def hosts_block(text):
+    """The managed block of a hosts file (markers included), or ''."""
+    if HOSTS_BEGIN not in (text or ''):
+        return ''
+    start = text.index(HOSTS_BEGIN)
+    end = text.find(HOSTS_END, start)
+    return text[start:] if end < 0 else text[start:end + len(HOSTS_END)]
+
+
+def hosts_with_block(text, block):
+    """text with its managed block replaced by block ('' removes it); the rest is kept as it is."""
+    old = hosts_block(text)
+    rest = text.replace(old, '') if old else text
+    return rest + block
+
+
+def _write_text(path, content):
+    """Replace a file atomically (None removes it, and its folder once empty); a failure leaves it as it was."""
+    folder = os.path.dirname(path)
+    tmp = path + '.tmp'
+    if content is None:
+        for name in (tmp, path):
+            if os.path.exists(name):
+                os.unlink(name)
+        if os.path.isdir(folder) and not os.listdir(folder):
+            os.rmdir(folder)
+        return
+    made = not os.path.isdir(folder)
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    try:
+        _store.write_atomic(path, content, mode=0o644, tmp=tmp, fsync=False)
+    except BaseException:
+        if made and not os.listdir(folder):
+            os.rmdir(folder)
+        raise

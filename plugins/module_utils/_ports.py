@@ -1,0 +1,355 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Port publishing (docker run -p): parsing Docker's publish syntax, host ports in use, and host ports allocated from
+ip_local_port_range.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+# Linux's default net.ipv4.ip_local_port_range.
+DEFAULT_PORT_RANGE = (32768, 60999)
+PROTOCOLS = ('tcp', 'udp', 'sctp')
+_PORT_RE = re.compile(r'^[0-9]{1,5}$')
+
+
+def parse_port(value, option='port', allow_zero=False):
+    """Validate a TCP/UDP/SCTP port number (1..65535, or 0 when allow_zero); return an int."""
+    if isinstance(value, bool):
+        raise _validate.InputError(option, value, 'expected a port number')
+    if isinstance(value, int):
+        port = value
+    elif isinstance(value, str) and _PORT_RE.match(value):
+        port = int(value)
+    else:
+        raise _validate.InputError(option, value, 'expected a port number from 1 to 65535')
+    if port > 65535 or port < 0 or (port == 0 and not allow_zero):
+        raise _validate.InputError(option, value, 'port must be from %d to 65535' % (0 if allow_zero else 1))
+    return port
+
+
+def parse_proto(value, option='proto'):
+    """Validate a protocol name (tcp, udp, sctp; case-insensitive); return it lower-case."""
+    if not isinstance(value, str) or value.lower() not in PROTOCOLS:
+        raise _validate.InputError(option, value, 'unknown protocol: use tcp, udp or sctp')
+    return value.lower()
+
+
+def parse_port_range(value, option='ip_local_port_range'):
+    """Parse net.ipv4.ip_local_port_range ('32768\\t60999'), 'low-high' or a pair; return (low, high)."""
+    if isinstance(value, (list, tuple)):
+        parts = list(value)
+    elif isinstance(value, str):
+        parts = value.split('-') if '-' in value else value.split()
+    else:
+        raise _validate.InputError(option, value, "expected 'low high' or 'low-high'")
+    if len(parts) != 2:
+        raise _validate.InputError(option, value, "expected two ports, 'low high' or 'low-high'")
+    low = parse_port(parts[0].strip() if isinstance(parts[0], str) else parts[0], option)
+    high = parse_port(parts[1].strip() if isinstance(parts[1], str) else parts[1], option)
+    if low > high:
+        raise _validate.InputError(option, value, 'the first port must not be above the second')
+    return low, high
+
+
+def allocate_host_ports(requests, taken=(), port_range=None, existing=None, option='host_port'):
+    """Pick host ports for publishes without one; return {key: port} in request order.
+
+    requests: keys (any hashable, e.g. (endpoint, container_port, proto)) or a mapping
+    key -> (low, high) range for that key (None: port_range).  taken: ports in use by
+    others on the same protocol (must not hold the existing assignments themselves).
+    existing: {key: port} from an earlier run, kept while free and inside the key's
+    range; the rest get the lowest free port, deterministic.
+    """
+    default_range = parse_port_range(port_range, 'ip_local_port_range') if port_range is not None else DEFAULT_PORT_RANGE
+    if isinstance(requests, dict):
+        items = [(key, parse_port_range(rng, option) if rng is not None else default_range) for key, rng in requests.items()]
+    else:
+        items = [(key, default_range) for key in requests]
+    used = set(parse_port(port, 'taken', allow_zero=True) for port in taken)
+    existing = existing or {}
+    result = {}
+    for key, (low, high) in items:
+        port = existing.get(key)
+        if port is None:
+            continue
+        port = parse_port(port, option)
+        if low <= port <= high and port not in used:
+            used.add(port)
+            result[key] = port
+    for key, (low, high) in items:
+        if key in result:
+            continue
+        port = low
+        while port <= high and port in used:
+            port += 1
+        if port > high:
+            raise _validate.InputError(option, '%d-%d' % (low, high), 'no free port left in the range for %s' % (_validate.show(key),))
+        used.add(port)
+        result[key] = port
+    return {key: result[key] for key, dummy in items}
+
+
+def allocate_host_port(taken=(), port_range=None, existing=None, option='host_port'):
+    """One free host port: existing when still free and in range, else the lowest free in port_range."""
+    existing_map = {'port': existing} if existing is not None else None
+    return allocate_host_ports(['port'], taken, port_range, existing_map, option)['port']
+
+
+def _parse_port_span(text, value, option, what):
+    """'80' or '8080-8081' -> (first, last)."""
+    try:
+        if '-' in text:
+            low_text, dummy, high_text = text.partition('-')
+            low = parse_port(low_text, option)
+            high = parse_port(high_text, option)
+        else:
+            low = high = parse_port(text, option)
+    except _validate.InputError:
+        raise _validate.InputError(option, value, 'invalid %s %s: expected a port from 1 to 65535 or a range like 8080-8081'
+                                   % (what, _validate.show(text))) from None
+    if low > high:
+        raise _validate.InputError(option, value, 'invalid %s range %s: the start is above the end' % (what, text))
+    return low, high
+
+
+def parse_publish(value, option='publish'):
+    """Parse one `docker run -p` string into a list of publishes, one per port.
+
+    Forms: 80, 8080:80, 127.0.0.1::80, 10.138.3.130:20022:22, 8080-8081:80-81,
+    8000-8010:80 (any free host port of that range), each with an optional /tcp,
+    /udp or /sctp.  Each entry is {host_ip (None: unset), host_port (None: pick a
+    free one), host_port_range ([low, high] or None), container_port, proto}.
+    A host port of 0 means unset, as in Docker.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise _validate.InputError(option, value, 'expected a string like 8080:80/tcp')
+    if any(char.isspace() for char in value):
+        raise _validate.InputError(option, value, 'must not contain whitespace')
+    text = value
+    proto = 'tcp'
+    if '/' in text:
+        text, dummy, proto_text = text.partition('/')
+        if '/' in proto_text:
+            raise _validate.InputError(option, value, "only one '/proto' suffix is allowed")
+        try:
+            proto = parse_proto(proto_text, option)
+        except _validate.InputError:
+            raise _validate.InputError(option, value, 'unknown protocol %s: use tcp, udp or sctp' % _validate.show(proto_text)) from None
+    if text.startswith('['):
+        raise _validate.InputError(option, value, 'IPv6 host addresses are not supported yet')
+    parts = text.split(':')
+    if len(parts) > 3:
+        if text.count(':') > 3:
+            raise _validate.InputError(option, value, 'IPv6 host addresses are not supported yet')
+        raise _validate.InputError(option, value, 'expected [host_ip:][host_port:]container_port[/proto]')
+    host_ip = None
+    host_text = ''
+    if len(parts) == 3:
+        ip_text, host_text, container_text = parts
+        if ip_text:
+            try:
+                host_ip = str(_ipam.parse_ip(ip_text, option))
+            except _validate.InputError as exc:
+                raise _validate.InputError(option, value, 'invalid host IP %s: %s' % (_validate.show(ip_text), exc.message)) from None
+    elif len(parts) == 2:
+        host_text, container_text = parts
+    else:
+        container_text = parts[0]
+    if not container_text:
+        raise _validate.InputError(option, value, 'no container port given')
+    c_low, c_high = _parse_port_span(container_text, value, option, 'container port')
+    entries = []
+    if host_text and host_text != '0':
+        h_low, h_high = _parse_port_span(host_text, value, option, 'host port')
+        if h_high - h_low == c_high - c_low:
+            for offset in range(c_high - c_low + 1):
+                entries.append((h_low + offset, None, c_low + offset))
+        elif c_low == c_high:
+            # Docker: a host range with one container port is a range to pick a free port from.
+            entries.append((None, [h_low, h_high], c_low))
+        else:
+            raise _validate.InputError(option, value, 'host port range %s and container port range %s have different lengths' % (host_text, container_text))
+    else:
+        for port in range(c_low, c_high + 1):
+            entries.append((None, None, port))
+    return [
+        {'host_ip': host_ip, 'host_port': host_port, 'host_port_range': host_range, 'container_port': container_port, 'proto': proto}
+        for host_port, host_range, container_port in entries
+    ]
+
+
+def parse_publishes(values, option='publish'):
+    """parse_publish() for a list; fail when one host ip/port/proto is published twice."""
+    if isinstance(values, (str, int)) and not isinstance(values, bool):
+        values = [values]
+    if not isinstance(values, (list, tuple)):
+        raise _validate.InputError(option, values, 'expected a list of publish strings')
+    result = []
+    bound = {}
+    for value in values:
+        for entry in parse_publish(value, option):
+            port = entry['host_port']
+            if port is not None:
+                for (ip, other_port, proto), other_value in bound.items():
+                    wildcard = ip in (None, '0.0.0.0') or entry['host_ip'] in (None, '0.0.0.0')
+                    if other_port == port and proto == entry['proto'] and (wildcard or ip == entry['host_ip']):
+                        raise _validate.InputError(option, value, 'host port %d/%s is already published by %s' % (port, proto, _validate.show(other_value)))
+                bound[(entry['host_ip'], port, entry['proto'])] = value
+            result.append(entry)
+    return result
+
+
+def format_publish(entry, default_host_ip='0.0.0.0'):
+    """Docker's `docker ps` notation of one publish: 0.0.0.0:8080->80/tcp."""
+    host_ip = entry.get('host_ip') or default_host_ip
+    host_port = entry.get('host_port')
+    host = '%s:%s' % (host_ip, host_port if host_port is not None else '')
+    return '%s->%d/%s' % (host, entry['container_port'], entry.get('proto') or 'tcp')
+
+
+class BoundPorts(list):
+    """bound_ports' list of (host_ip, port, proto, who), also indexed by (port, proto): checking one publish
+    against thousands costs a lookup, not a scan (a network of N publishes would otherwise cost N*N)."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self.index = {}
+        for item in items:
+            self.append(item)
+
+    def append(self, item):
+        super().append(item)
+        self.index.setdefault((item[1], item[2]), []).append(item)
+
+
+def bound_ports(networks, nat_rules, skip_nat=None):
+    """(host_ip, port, proto, who) of every port the collection publishes on the host (a BoundPorts)."""
+    bound = BoundPorts()
+    for name, doc in sorted(networks.items()):
+        for cname, ep in sorted(((doc or {}).get('endpoints') or {}).items()):
+            for e in ep.get('publish') or []:
+                bound.append((e['host_ip'], e['host_port'], e['proto'], 'container %s on network %s' % (cname, name)))
+    for name, rule in sorted(nat_rules.items()):
+        if rule.get('kind') == 'dnat' and name != skip_nat:
+            bound.append((rule.get('host_ip') or '0.0.0.0', rule['host_port'], rule['proto'], 'nat_rule %s' % name))
+    return bound
+
+
+def check_port_free(option, value, entry, bound, listening_cache):
+    """Fail (IPAMError naming option and value) when entry's host ip/port/proto is published or listened on."""
+    port, proto, ip = entry['host_port'], entry['proto'], entry['host_ip'] or '0.0.0.0'
+    same = bound.index.get((port, proto), []) if isinstance(bound, BoundPorts) else bound
+    for other_ip, other_port, other_proto, who in same:
+        if other_port == port and other_proto == proto and ('0.0.0.0' in (ip, other_ip) or ip == other_ip):
+            raise _validate.InputError(option, value, 'host port %d/%s is already published by %s' % (port, proto, who))
+    listeners = listening_cache.setdefault(('by port', proto), {})
+    if not listeners:
+        for other_ip, other_port in cached_listening(proto, listening_cache):
+            listeners.setdefault(other_port, []).append(other_ip)
+    for other_ip in listeners.get(port, []):
+        if '0.0.0.0' in (ip, other_ip) or other_ip == ip:
+            raise _validate.InputError(option, value, 'host port %d/%s is already in use: a process on the host listens on %s:%d'
+                                       % (port, proto, other_ip, port))
+
+
+def taken_ports(proto, bound, listening_cache):
+    """Host ports of one protocol a new automatic publish must not get."""
+    return sorted({b[1] for b in bound if b[2] == proto} | {port for dummy, port in cached_listening(proto, listening_cache)})
+
+
+def cached_listening(proto, cache):
+    if proto not in cache:
+        cache[proto] = listening(proto)
+    return cache[proto]
+
+
+def listening(proto):
+    """(ip, port) of every socket bound on this namespace for a protocol (IPv6 wildcards count as 0.0.0.0)."""
+    found = set()
+    if proto == 'sctp':
+        try:
+            with open('/proc/net/sctp/eps') as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    found.add(('0.0.0.0', int(fields[5])))
+        except (OSError, ValueError, IndexError):
+            pass
+        return found
+    for suffix in ('', '6'):
+        try:
+            with open('/proc/net/%s%s' % (proto, suffix)) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            if proto == 'tcp' and state != '0A':
+                continue
+            addr, port = local.split(':')
+            if set(addr) == {'0'}:
+                ip = '0.0.0.0'
+            elif len(addr) == 8:
+                ip = '.'.join(str(b) for b in bytes.fromhex(addr)[::-1])
+            elif addr.startswith('0000000000000000FFFF0000'):
+                ip = '.'.join(str(b) for b in bytes.fromhex(addr[24:])[::-1])
+            else:
+                continue  # an IPv6-only socket: the collection publishes IPv4
+            found.add((ip, int(port, 16)))
+    return found
+
+
+def desired_publishes(endpoints, current, bound, listening, default_host_ip, read_port_range):
+    """{container: [{host_ip, host_port, container_port, proto, auto}]}: explicit host ports checked against
+    every other publish (``bound``, a BoundPorts) and listening socket on the host (``listening``, a cache for
+    cached_listening), the others allocated from ip_local_port_range (``read_port_range()``, read only when one is
+    needed) and kept across reruns (``current``: the endpoints as stored)."""
+    wanted = []
+    for i, ep in enumerate(endpoints):
+        option = 'endpoints[%d].publish' % i
+        for value in ep.get('publish') or []:
+            for entry in parse_publishes([value], option):
+                entry['host_ip'] = entry['host_ip'] or default_host_ip
+                wanted.append((i, ep['name'], value, entry))
+    result = {}
+    requests = {}
+    for i, cname, value, entry in wanted:
+        option = 'endpoints[%d].publish' % i
+        if entry['host_port'] is None:
+            key = (cname, entry['host_ip'], entry['container_port'], entry['proto'])
+            requests.setdefault(entry['proto'], {})[key] = entry.get('host_port_range')
+            result.setdefault(cname, []).append(entry)
+            continue
+        check_port_free(option, value, entry, bound, listening)
+        bound.append((entry['host_ip'], entry['host_port'], entry['proto'], 'container %s' % cname))
+        result.setdefault(cname, []).append(entry)
+    port_range = None
+    if requests:
+        port_range = read_port_range()
+    for proto, reqs in requests.items():
+        existing = {}
+        for cname, ep in current.items():
+            for e in ep.get('publish') or []:
+                if e.get('auto') and e['proto'] == proto:
+                    existing[(cname, e['host_ip'], e['container_port'], proto)] = e['host_port']
+        taken = taken_ports(proto, bound, listening)
+        ports = allocate_host_ports(reqs, taken, port_range, existing, option='endpoints[].publish')
+        for key, port in ports.items():
+            for entry in result[key[0]]:
+                if entry['host_port'] is None and entry['container_port'] == key[2] and entry['proto'] == proto \
+                        and entry['host_ip'] == key[1]:
+                    entry['host_port'] = port
+                    entry['auto'] = True
+                    break
+    return {cname: [{'host_ip': e['host_ip'], 'host_port': e['host_port'], 'container_port': e['container_port'],
+                     'proto': e['proto'], 'auto': bool(e.get('auto'))} for e in entries]
+            for cname, entries in result.items()}
