@@ -267,8 +267,8 @@ class Prober:
 
     # -- names -------------------------------------------------------------------------------------------
     def resolve(self, name, timeout):
-        """Look ``name`` up as ``ip netns exec NETNS getent ahostsv4 NAME`` would: the system resolver, in a child
-        inside the namespace, with the namespace's /etc/netns files over /etc's."""
+        """Look ``name`` up with the system resolver, in a child inside the namespace with the namespace's
+        /etc/netns files over /etc's, as a program run by ``ip netns exec NETNS`` would."""
         return _probe_names.resolution(_probe_names.lookup(self.fd, self.netns, name, timeout), self.netns)
 
 

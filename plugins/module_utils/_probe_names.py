@@ -136,6 +136,7 @@ def lookup(fd, netns, name, timeout):
         os.close(read_end)
         _child(write_end, fd, netns, name, timeout)
     os.close(write_end)
+    data = None
     try:
         data = _read_all(read_end, time.monotonic() + budget)
     finally:

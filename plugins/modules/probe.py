@@ -18,14 +18,14 @@ description:
   - No program is run (no C(ping), C(ip), C(nc) or C(getent)). Ping and TCP happen inside the module's own process;
     each socket is created inside the namespace, so the packets are the container's own, with its addresses, routes
     and firewall.
-  - Name lookup is the system resolver's, asked from inside the namespace as C(ip netns exec NETNS getent ahostsv4
-    NAME) asks it. A child process enters the namespace and a private mount namespace where
+  - Name lookup is the system resolver's, asked from inside the namespace the way a program run with C(ip netns exec
+    NETNS) asks it. A child process enters the namespace and a private mount namespace where
     C(/etc/netns/NETNS/hosts) and C(/etc/netns/NETNS/resolv.conf) (the files the M(hostnet.containers.netns) options
     O(hostnet.containers.netns#module:hosts) and O(hostnet.containers.netns#module:dns) write) cover C(/etc/hosts)
     and C(/etc/resolv.conf), as C(ip netns exec) arranges, and calls the C library's C(getaddrinfo) for IPv4. The
-    services C(/etc/nsswitch.conf) lists for hosts answer (C(files dns) on Debian): every hosts file line naming the
-    target, else DNS queries from inside the namespace with the C(search) domains, C(ndots) and CNAMEs handled by the
-    resolver. IPv4 only.
+    services C(/etc/nsswitch.conf) lists for hosts answer (C(files dns) on Debian), so every hosts file line naming
+    the target counts, and otherwise DNS is asked from inside the namespace, with the C(search) domains, C(ndots) and
+    CNAMEs handled by the resolver. IPv4 only.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:

@@ -150,8 +150,8 @@ def test_resolution_names_the_hosts_file_or_the_name_servers(etc):
 def test_resolution_failure_says_where_it_looked_and_why(etc, answer, detail):
     found = _probe_names.resolution(answer, 'web01')
     assert found.addresses == [] and found.source is None
-    assert found.error.startswith('not in %s; DNS 172.18.0.53 (%s): ' % (etc / 'netns' / 'web01' / 'hosts',
-                                                                          etc / 'netns' / 'web01' / 'resolv.conf'))
+    where = etc / 'netns' / 'web01'
+    assert found.error.startswith('not in %s; DNS 172.18.0.53 (%s): ' % (where / 'hosts', where / 'resolv.conf'))
     assert detail in found.error
 
 
@@ -268,8 +268,8 @@ def test_match_unreachable_quoting_our_request():
     assert _probe_icmp.match_icmp(packet, '172.17.0.3', 0x1112, 2, PAYLOAD) is None
     assert _probe_icmp.match_icmp(packet, '172.17.0.4', 0x1111, 2, PAYLOAD) is None
     udp = ip_packet('172.17.0.2', '172.17.0.3', REQUEST, proto=17)[:28]
-    assert _probe_icmp.match_icmp(ip_packet('172.17.0.1', '172.17.0.2', icmp(3, 3, b'\x00' * 4, udp)), '172.17.0.3', 0x1111, 2,
-                             PAYLOAD) is None
+    unreachable = ip_packet('172.17.0.1', '172.17.0.2', icmp(3, 3, b'\x00' * 4, udp))
+    assert _probe_icmp.match_icmp(unreachable, '172.17.0.3', 0x1111, 2, PAYLOAD) is None
 
 
 def test_icmp_reasons():
