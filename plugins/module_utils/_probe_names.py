@@ -10,7 +10,8 @@ ones read), and asks the C library: getaddrinfo() for IPv4 with the canonical na
 makes but without AI_ADDRCONFIG, so a namespace whose only address is on lo still reads its hosts file. Whatever
 /etc/nsswitch.conf lists for hosts answers (``files dns`` on Debian): hosts file lines, DNS search domains, ndots,
 CNAMEs, TCP after a truncated answer are the resolver's. The child sends its answer back as JSON on a pipe and
-exits; it never touches the parent's namespaces or mounts.
+exits; it never touches the parent's namespaces or mounts. As with ``ip netns exec``, an NSS service that asks a
+daemon of the host over a socket (nscd, systemd-resolved's ``resolve``) gets that daemon's answer.
 
 The parent only names where the answer came from and words a failure: the hosts file and resolv.conf paths the
 namespace sees, and the name servers resolv.conf lists.

@@ -25,7 +25,8 @@ description:
     and C(/etc/resolv.conf), as C(ip netns exec) arranges, and calls the C library's C(getaddrinfo) for IPv4. The
     services C(/etc/nsswitch.conf) lists for hosts answer (C(files dns) on Debian), so every hosts file line naming
     the target counts, and otherwise DNS is asked from inside the namespace, with the C(search) domains, C(ndots) and
-    CNAMEs handled by the resolver. IPv4 only.
+    CNAMEs handled by the resolver. As with C(ip netns exec), a service that asks a daemon of the host (nscd,
+    systemd-resolved's C(resolve)) gets that daemon's answer, made from the host's namespace. IPv4 only.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
