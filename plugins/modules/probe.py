@@ -15,15 +15,18 @@ description:
     name, and compares what the network did with O(expect). The task fails when the network disagrees, so a play,
     a Molecule C(verify) or a user can state a topology's connectivity as a list of probes.
   - Read-only; never reports C(changed). Check mode runs the probe as usual.
-  - Everything happens inside the module's own process (no C(ping), C(ip) or C(nc) is run). Each socket is created
-    inside the namespace, so the packets are the container's own, with its addresses, routes and firewall.
-  - Name lookup sees what C(ip netns exec NETNS getent hosts NAME) sees when C(/etc/nsswitch.conf) says
-    C(files dns) for hosts. C(/etc/netns/NETNS/hosts) and C(/etc/netns/NETNS/resolv.conf) replace C(/etc/hosts) and C(/etc/resolv.conf)
-    when they exist (the files the M(hostnet.containers.netns) options O(hostnet.containers.netns#module:hosts) and
-    O(hostnet.containers.netns#module:dns) write). The first hosts file line naming the target wins; otherwise DNS A
-    queries go to the effective name servers from inside the namespace, with the C(search) domains and C(ndots)
-    applied as glibc does (a single-label name is tried with each search domain first), over TCP when a UDP answer
-    is truncated. IPv4 only.
+  - No program is run (no C(ping), C(ip), C(nc) or C(getent)). Ping and TCP happen inside the module's own process;
+    each socket is created inside the namespace, so the packets are the container's own, with its addresses, routes
+    and firewall.
+  - Name lookup is the system resolver's, asked from inside the namespace the way a program run with C(ip netns exec
+    NETNS) asks it. A child process enters the namespace and a private mount namespace where
+    C(/etc/netns/NETNS/hosts) and C(/etc/netns/NETNS/resolv.conf) (the files the M(hostnet.containers.netns) options
+    O(hostnet.containers.netns#module:hosts) and O(hostnet.containers.netns#module:dns) write) cover C(/etc/hosts)
+    and C(/etc/resolv.conf), as C(ip netns exec) arranges, and calls the C library's C(getaddrinfo) for IPv4. The
+    services C(/etc/nsswitch.conf) lists for hosts answer (C(files dns) on Debian), so every hosts file line naming
+    the target counts, and otherwise DNS is asked from inside the namespace, with the C(search) domains, C(ndots) and
+    CNAMEs handled by the resolver. As with C(ip netns exec), a service that asks a daemon of the host (nscd,
+    systemd-resolved's C(resolve)) gets that daemon's answer, made from the host's namespace. IPv4 only.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -77,6 +80,8 @@ options:
   timeout:
     description:
       - Seconds to wait for each attempt (a reply, a TCP handshake, each DNS answer). More than 0, at most 3600.
+      - The resolver counts whole seconds, so each DNS answer is waited for O(timeout) rounded up, at least 1 s; each
+        name server is asked once per name tried.
     type: float
     default: 2
 seealso:
@@ -142,13 +147,18 @@ address:
   type: str
   sample: 172.17.0.3
 addresses:
-  description: Every IPv4 address the name resolved to (DNS may return several); the target address for an address.
+  description:
+    - Every IPv4 address the name resolved to (the hosts file and DNS may give several), in the resolver's order; the
+      target address for an address.
   returned: always
   type: list
   elements: str
   sample: ["172.17.0.3"]
 resolved_from:
-  description: Where a name was found - the hosts file read, or C(DNS SERVER (NAME)); null for an address or a name not found.
+  description:
+    - Where a name was found - the hosts file the namespace sees when it alone gives the answer, else
+      C(DNS SERVERS (NAME)) with the name servers its resolv.conf lists and the canonical name; null for an address
+      or a name not found.
   returned: always
   type: str
   sample: /etc/netns/web01/hosts

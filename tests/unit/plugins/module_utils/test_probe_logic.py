@@ -2,16 +2,21 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The probe engine's pure parts: option checks, hosts and resolv.conf, DNS messages, ICMP packets (no root)."""
+"""The probe engine without root: option checks, the name lookup's child and its wording, ICMP packets, verdicts."""
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
+import time
 
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe
+from ansible_collections.hostnet.containers.plugins.module_utils import _probe_icmp
+from ansible_collections.hostnet.containers.plugins.module_utils import _probe_names
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 DEFAULTS = dict(netns=None, target='172.17.0.3', method='ping', port=None, expect='reachable', expect_address=None,
                 count=1, timeout=2.0)
@@ -73,239 +78,146 @@ def test_error_text_shows_the_value():
     assert str(_probe.ProbeError('port', 70000, 'must be from 1 to 65535')) == 'port 70000: must be from 1 to 65535'
     assert str(_probe.ProbeError('netns', 'web99', 'no such network namespace')) == "netns 'web99': no such network namespace"
     assert str(_probe.ProbeError('port', None, 'required with method tcp')) == 'port: required with method tcp'
+    # One kind of input error for every module: whoever catches InputError catches the probe's too.
+    assert isinstance(_probe.ProbeError('port', 0, 'x'), _validate.InputError)
 
 
-# -- hosts files ---------------------------------------------------------------------------------
-HOSTS = """\
-# a comment line 10.0.0.9 commented
-127.0.0.1\tlocalhost
-::1\tlocalhost ip6-localhost ip6-loopback db-v6
-172.18.0.3   db01 DB db.lab.example  # trailing comment names-not-an-alias
-172.18.0.4\tcache
-172.18.0.99\tdb01
-   172.18.0.5 web
-not-an-ip  broken
-10.0.0.7
-fe80::1 only6
-"""
+# -- name lookup: what the namespace sees, and the answer worded ----------------------------------------
+@pytest.fixture
+def etc(tmp_path, monkeypatch):
+    """A fake /etc and /etc/netns: web01 has its own hosts and resolv.conf, web02 only its own hosts."""
+    monkeypatch.setattr(_probe_names, 'ETC_NETNS', str(tmp_path / 'netns'))
+    monkeypatch.setattr(_probe_names, 'ETC', str(tmp_path / 'etc'))
+    (tmp_path / 'etc').mkdir()
+    (tmp_path / 'etc' / 'hosts').write_text('127.0.0.1 localhost\n')
+    (tmp_path / 'etc' / 'resolv.conf').write_text('nameserver 10.0.0.2\n')
+    for netns, files in (('web01', ('hosts', 'resolv.conf')), ('web02', ('hosts',))):
+        (tmp_path / 'netns' / netns).mkdir(parents=True)
+        for fname in files:
+            (tmp_path / 'netns' / netns / fname).write_text('nameserver 172.18.0.53\n' if fname == 'resolv.conf' else '')
+    return tmp_path
 
 
-def test_parse_hosts_drops_comments_and_lines_without_names():
-    entries = _probe.parse_hosts(HOSTS)
-    assert entries[0] == ('127.0.0.1', ['localhost'])
-    assert ('172.18.0.3', ['db01', 'DB', 'db.lab.example']) in entries
-    assert ('172.18.0.5', ['web']) in entries
-    assert all(addr != '10.0.0.7' for addr, _names in entries)
-    assert not any('commented' in names or 'names-not-an-alias' in names for _addr, names in entries)
+def test_etc_path_prefers_the_namespace_file(etc):
+    assert _probe_names.etc_path('web01', 'hosts') == str(etc / 'netns' / 'web01' / 'hosts')
+    assert _probe_names.etc_path('web02', 'resolv.conf') == str(etc / 'etc' / 'resolv.conf')
+    assert _probe_names.etc_path('web03', 'hosts') == str(etc / 'etc' / 'hosts')
+    assert _probe_names.etc_path(None, 'hosts') == str(etc / 'etc' / 'hosts')
+    assert _probe_names.read_text(str(etc / 'missing')) is None
 
 
-@pytest.mark.parametrize('name, expected', [
-    ('db01', '172.18.0.3'),              # the first matching line wins over 172.18.0.99
-    ('db', '172.18.0.3'),                # an alias, any case
-    ('DB01', '172.18.0.3'),
-    ('db.lab.example', '172.18.0.3'),
-    ('cache', '172.18.0.4'),
-    ('web', '172.18.0.5'),               # leading blanks
-    ('localhost', '127.0.0.1'),          # the ::1 line is another family
-    ('db-v6', None),
-    ('only6', None),
-    ('names-not-an-alias', None),        # behind a comment sign
-    ('commented', None),
-    ('broken', None),
-    ('db0', None),                       # no prefix match
-    ('db01.lab.example', None),
-])
-def test_hosts_lookup(name, expected):
-    assert _probe.hosts_lookup(HOSTS, name) == expected
-
-
-def test_etc_path_prefers_the_namespace_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(_probe, 'ETC_NETNS', str(tmp_path / 'netns'))
-    monkeypatch.setattr(_probe, 'ETC', str(tmp_path / 'etc'))
-    (tmp_path / 'netns' / 'web01').mkdir(parents=True)
-    (tmp_path / 'netns' / 'web01' / 'hosts').write_text('')
-    assert _probe.etc_path('web01', 'hosts') == str(tmp_path / 'netns' / 'web01' / 'hosts')
-    assert _probe.etc_path('web01', 'resolv.conf') == str(tmp_path / 'etc' / 'resolv.conf')
-    assert _probe.etc_path('web02', 'hosts') == str(tmp_path / 'etc' / 'hosts')
-    assert _probe.etc_path(None, 'hosts') == str(tmp_path / 'etc' / 'hosts')
-    assert _probe.read_text(str(tmp_path / 'missing')) is None
-
-
-# -- resolv.conf and the search list -----------------------------------------------------------------
-def test_parse_resolv_conf():
-    conf = _probe.parse_resolv_conf("""\
+def test_nameservers_as_the_resolver_takes_them():
+    text = """\
 # comment
-; another comment
-domain old.example
 nameserver 10.0.0.2
-nameserver   bogus
+nameserver
 nameserver 10.0.0.3 # trailing words ignored
+search lab.example
 nameserver fd00::53
 nameserver 10.0.0.5
-search lab.example corp.example
-options ndots:2 timeout:1 attempts:3
-""")
-    assert conf == {'nameservers': ['10.0.0.2', '10.0.0.3', 'fd00::53'], 'search': ['lab.example', 'corp.example'], 'ndots': 2}
+"""
+    assert _probe_names.nameservers(text) == ['10.0.0.2', '10.0.0.3', 'fd00::53']
+    assert _probe_names.nameservers(None) == ['127.0.0.1']
+    assert _probe_names.nameservers('search lab.example\n') == ['127.0.0.1']
 
 
-def test_parse_resolv_conf_defaults_and_last_domain_wins():
-    assert _probe.parse_resolv_conf(None) == {'nameservers': ['127.0.0.1'], 'search': [], 'ndots': 1}
-    conf = _probe.parse_resolv_conf('search a.example b.example\ndomain c.example\noptions ndots:99\n')
-    assert conf['search'] == ['c.example'] and conf['ndots'] == 15 and conf['nameservers'] == ['127.0.0.1']
+@pytest.mark.parametrize('timeout, expected', [(0.1, 1), (1, 1), (1.5, 2), (2.0, 2), (3600, 3600)])
+def test_resolver_seconds_are_whole_and_at_least_one(timeout, expected):
+    assert _probe_names.resolver_seconds(timeout) == expected
 
 
-@pytest.mark.parametrize('name, search, ndots, expected', [
-    ('db', ['lab.example', 'corp.example'], 1, ['db.lab.example', 'db.corp.example', 'db']),
-    ('db.lab', ['lab.example'], 1, ['db.lab', 'db.lab.lab.example']),
-    ('db.lab', ['lab.example'], 2, ['db.lab.lab.example', 'db.lab']),
-    ('db.lab.example.', ['lab.example'], 1, ['db.lab.example']),
-    ('db', [], 1, ['db']),
-    ('db', ['lab.example.', '.'], 1, ['db.lab.example', 'db']),
-    ('DB', ['lab.example', 'LAB.example'], 1, ['DB.lab.example', 'DB']),
+def test_resolution_names_the_hosts_file_or_the_name_servers(etc):
+    found = _probe_names.resolution({'addresses': ['172.18.0.3'], 'canonical': 'db01', 'files': True}, 'web01')
+    assert (found.addresses, found.source, found.error) == (['172.18.0.3'], str(etc / 'netns' / 'web01' / 'hosts'), None)
+    found = _probe_names.resolution({'addresses': ['172.18.0.99', '172.18.0.98'], 'canonical': 'db.lab.example',
+                                     'files': False}, 'web01')
+    assert found.addresses == ['172.18.0.99', '172.18.0.98'] and found.source == 'DNS 172.18.0.53 (db.lab.example)'
+    found = _probe_names.resolution({'addresses': ['10.1.1.1'], 'canonical': 'x.example', 'files': False}, None)
+    assert found.source == 'DNS 10.0.0.2 (x.example)'
+
+
+@pytest.mark.parametrize('answer, detail', [
+    ({'error': socket.EAI_NONAME, 'text': 'Name or service not known'},
+     'NXDOMAIN, no such name (getaddrinfo: Name or service not known)'),
+    ({'error': socket.EAI_AGAIN, 'text': 'Temporary failure in name resolution'},
+     'no name server answered (or one answered SERVFAIL) (getaddrinfo: Temporary failure in name resolution)'),
+    ({'error': _probe_names.EAI_NODATA, 'text': 'No address associated with hostname'}, 'the name has no IPv4 address'),
+    ({'error': socket.EAI_FAIL, 'text': 'Non-recoverable failure'}, 'a name server refused the query or failed'),
+    ({'error': -99, 'text': 'Something else'}, 'getaddrinfo: Something else'),
+    ({'timeout': 43}, 'timeout after 43 s'),
+    ({'setup_error': 'unshare: Operation not permitted'}, 'the lookup could not run (unshare: Operation not permitted)'),
 ])
-def test_search_names(name, search, ndots, expected):
-    assert _probe.search_names(name, search, ndots) == expected
+def test_resolution_failure_says_where_it_looked_and_why(etc, answer, detail):
+    found = _probe_names.resolution(answer, 'web01')
+    assert found.addresses == [] and found.source is None
+    where = etc / 'netns' / 'web01'
+    assert found.error.startswith('not in %s; DNS 172.18.0.53 (%s): ' % (where / 'hosts', where / 'resolv.conf'))
+    assert detail in found.error
 
 
-# -- DNS messages -----------------------------------------------------------------------------------
-def test_build_query_wire_format():
-    query = _probe.build_query(0x1234, 'db.lab.example')
-    assert query == (b'\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00'
-                     b'\x02db\x03lab\x07example\x00\x00\x01\x00\x01')
-    assert _probe.build_query(1, 'db.lab.example.') == _probe.build_query(1, 'db.lab.example')
+def test_resolution_failure_without_a_hosts_file(etc):
+    (etc / 'etc' / 'hosts').unlink()
+    found = _probe_names.resolution({'error': socket.EAI_NONAME, 'text': 'Name or service not known'}, 'web03')
+    assert found.error.startswith('no %s; DNS 10.0.0.2 (%s): NXDOMAIN' % (etc / 'etc' / 'hosts', etc / 'etc' / 'resolv.conf'))
 
 
-@pytest.mark.parametrize('name', ['a' * 64, 'a..b', '.'.join(['abcdefghi'] * 26)])
-def test_encode_name_rejects_bad_names(name):
-    with pytest.raises(ValueError):
-        _probe.encode_name(name)
+# -- name lookup: the child (this process's namespace, no root) ----------------------------------------
+def test_lookup_runs_the_system_resolver_in_a_child():
+    answer = _probe_names.lookup(None, None, 'localhost', 1)
+    assert answer['addresses'] == ['127.0.0.1'] and answer['files'] is True
 
 
-def rr(owner, rtype, rdata, rclass=1, ttl=60):
-    return owner + struct.pack('!HHIH', rtype, rclass, ttl, len(rdata)) + rdata
+def test_lookup_reports_the_resolver_error(monkeypatch):
+    def not_found(name):
+        raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
+    monkeypatch.setattr(_probe_names, '_getaddrinfo', not_found)  # the forked child inherits the fake
+    assert _probe_names.lookup(None, None, 'nosuchname', 1) == {'error': socket.EAI_NONAME, 'text': 'Name or service not known'}
 
 
-def reply(qid, qname, answers=(), rcode=0, tc=False, qr=True, question=None, qdcount=1, opcode=0):
-    flags = (0x8000 if qr else 0) | (opcode << 11) | 0x0100 | 0x0080 | (0x0200 if tc else 0) | rcode
-    head = struct.pack('!HHHHHH', qid, flags, qdcount, len(answers), 0, 0)
-    if question is None:
-        question = _probe.encode_name(qname) + struct.pack('!HH', 1, 1)
-    return head + (question if qdcount else b'') + b''.join(answers)
+def test_lookup_gives_the_resolver_the_probe_timeout(monkeypatch):
+    monkeypatch.setattr(_probe_names, 'answer', lambda name: {'res_options': os.environ.get('RES_OPTIONS')})
+    assert _probe_names.lookup(None, None, 'x', 1.5) == {'res_options': 'timeout:2 attempts:1'}
 
 
-PTR_QNAME = b'\xc0\x0c'  # the question's name, at offset 12
+def test_lookup_kills_a_child_that_hangs(monkeypatch):
+    monkeypatch.setattr(_probe_names, 'MAX_QUERIES', 0)  # the budget is then the one spare second
+    monkeypatch.setattr(_probe_names, 'answer', lambda name: time.sleep(30))
+    start = time.monotonic()
+    assert _probe_names.lookup(None, None, 'x', 1) == {'timeout': 1}
+    assert time.monotonic() - start < 5
 
 
-def test_parse_a_records_with_compression():
-    data = reply(7, 'db.lab.example', [rr(PTR_QNAME, 1, socket.inet_aton('172.18.0.3')),
-                                       rr(PTR_QNAME, 1, socket.inet_aton('172.18.0.4'))])
-    answer = _probe.parse_response(data, 7, 'db.lab.example')
-    assert answer.rcode == 0 and answer.addresses == ['172.18.0.3', '172.18.0.4'] and not answer.truncated
+def test_lookup_reports_a_child_that_cannot_set_up(monkeypatch):
+    def broken(name):
+        raise OSError(1, 'Operation not permitted')
+    monkeypatch.setattr(_probe_names, 'answer', broken)
+    assert _probe_names.lookup(None, None, 'x', 1) == {'setup_error': '[Errno 1] Operation not permitted'}
 
 
-def test_parse_follows_a_cname_chain_in_any_order():
-    # www -> web -> db; the A of db comes first, an unrelated A record is ignored.
-    answers = [
-        rr(_probe.encode_name('db.lab.example'), 1, socket.inet_aton('172.18.0.3')),
-        rr(_probe.encode_name('other.lab.example'), 1, socket.inet_aton('10.9.9.9')),
-        rr(PTR_QNAME, 5, b'\x03web\xc0\x10'),       # web + pointer to "lab.example" inside the question
-        rr(_probe.encode_name('web.lab.example'), 5, _probe.encode_name('DB.lab.example')),
-    ]
-    data = reply(9, 'www.lab.example', answers)
-    answer = _probe.parse_response(data, 9, 'WWW.lab.example')
-    assert answer.addresses == ['172.18.0.3'] and answer.canonical == 'db.lab.example'
-
-
-def test_parse_cname_without_address_is_no_data():
-    answer = _probe.parse_response(reply(9, 'www.lab.example', [rr(PTR_QNAME, 5, _probe.encode_name('gone.example'))]), 9,
-                                   'www.lab.example')
-    assert answer.rcode == 0 and answer.addresses == [] and answer.canonical == 'gone.example'
-
-
-def test_parse_cname_loop_is_malformed():
-    data = reply(9, 'a.example', [rr(PTR_QNAME, 5, _probe.encode_name('b.example')),
-                                  rr(_probe.encode_name('b.example'), 5, _probe.encode_name('a.example'))])
-    with pytest.raises(_probe.DNSFormatError, match='CNAME loop'):
-        _probe.parse_response(data, 9, 'a.example')
-
-
-def test_parse_nxdomain_and_servfail():
-    assert _probe.parse_response(reply(3, 'nope.example', rcode=3), 3, 'nope.example').rcode_name == 'NXDOMAIN'
-    answer = _probe.parse_response(reply(3, 'x.example', rcode=2, qdcount=0), 3, 'x.example')
-    assert answer.rcode_name == 'SERVFAIL' and answer.addresses == []
-    assert _probe.DNSAnswer(9).rcode_name == 'rcode 9'
-
-
-def test_parse_truncated_reply_has_no_addresses():
-    data = reply(5, 'big.example', [rr(PTR_QNAME, 1, socket.inet_aton('10.0.0.1'))], tc=True)
-    answer = _probe.parse_response(data[:-3], 5, 'big.example')  # records cut short, as a truncated reply may be
-    assert answer.truncated and answer.addresses == []
-
-
-@pytest.mark.parametrize('data, qid, qname', [
-    (reply(8, 'db.example'), 7, 'db.example'),                      # another query's id
-    (reply(7, 'db.example', qr=False), 7, 'db.example'),            # a query, not a response
-    (reply(7, 'other.example'), 7, 'db.example'),                   # another question
-    (reply(7, 'db.example', question=_probe.encode_name('db.example') + b'\x00\x1c\x00\x01'), 7, 'db.example'),  # AAAA
-])
-def test_parse_not_our_reply(data, qid, qname):
-    with pytest.raises(_probe.NotOurReply):
-        _probe.parse_response(data, qid, qname)
-
-
-GOOD = reply(7, 'db.example', [rr(PTR_QNAME, 1, socket.inet_aton('10.0.0.1'))])
-
-
-@pytest.mark.parametrize('data, needle', [
-    (b'\x00\x07\x81', 'shorter than a DNS header'),
-    (GOOD[:20], 'past the end'),                                       # cut inside the question name
-    (GOOD[:12 + 12 + 2], 'question runs past'),                        # cut inside qtype/qclass
-    (GOOD[:-2], 'answer record runs past'),                            # rdata cut short
-    (GOOD[:-12], 'past the end'),                                      # cut inside the record header
-    (reply(7, 'db.example', [rr(PTR_QNAME, 1, b'\x0a\x00\x00')]), 'not 4'),
-    (reply(7, 'db.example', [rr(b'\xc0\x40', 1, socket.inet_aton('10.0.0.1'))]), 'backwards'),   # forward pointer
-    (reply(7, 'db.example', [rr(b'\xc0', 1, b'')]), 'past the end'),
-    (reply(7, 'db.example', [rr(b'\x80', 1, b'')]), 'label type'),
-    (reply(7, 'db.example', qdcount=2), '2 questions'),
-    (reply(7, 'db.example', opcode=2), 'opcode 2'),
-    (reply(7, 'db.example', [rr(PTR_QNAME, 5, b'\x05ab')]), 'past'),   # CNAME data cut short
-    (reply(7, 'db.example', [rr(PTR_QNAME, 5, b'\x01a') + b'\x00']), 'runs past its data'),  # rdlength 2, name 3 bytes
-])
-def test_parse_malformed(data, needle):
-    with pytest.raises(_probe.DNSFormatError, match=needle):
-        _probe.parse_response(data, 7, 'db.example')
-
-
-def test_read_name_self_pointer_cannot_loop():
-    data = b'\x00' * 12 + b'\xc0\x0c'
-    with pytest.raises(_probe.DNSFormatError, match='backwards'):
-        _probe.read_name(data, 12)
-
-
-def test_read_name_over_255_bytes():
-    data = (b'\x3f' + b'a' * 63) * 5 + b'\x00'
-    with pytest.raises(_probe.DNSFormatError, match='255'):
-        _probe.read_name(data, 0)
+def test_prober_resolve_from_this_namespace():
+    with _probe.Prober(None) as prober:
+        found = prober.resolve('localhost', 1)
+    assert found.addresses == ['127.0.0.1'] and found.source == '/etc/hosts' and found.error is None
 
 
 # -- ICMP ------------------------------------------------------------------------------------------------
 def test_checksum_known_values():
     # RFC 1071's example words 0001 f203 f4f5 f6f7 sum to ddf2; the checksum is its complement.
-    assert _probe.checksum(bytes.fromhex('0001f203f4f5f6f7')) == 0xFFFF - 0xDDF2
+    assert _probe_icmp.checksum(bytes.fromhex('0001f203f4f5f6f7')) == 0xFFFF - 0xDDF2
     # An odd length is padded with a zero byte.
-    assert _probe.checksum(b'\x01') == _probe.checksum(b'\x01\x00') == 0xFEFF
-    assert _probe.checksum(b'') == 0xFFFF
+    assert _probe_icmp.checksum(b'\x01') == _probe_icmp.checksum(b'\x01\x00') == 0xFEFF
+    assert _probe_icmp.checksum(b'') == 0xFFFF
     # A real IPv4 header (checksum field b861) checks to zero.
     header = bytes.fromhex('450000730000400040 11b861c0a80001c0a800c7'.replace(' ', ''))
-    assert _probe.checksum(header) == 0
+    assert _probe_icmp.checksum(header) == 0
 
 
 def test_echo_request_checksums_to_zero():
-    payload = _probe.echo_payload(b'token')
-    packet = _probe.echo_request(0xBEEF, 3, payload)
+    payload = _probe_icmp.echo_payload(b'token')
+    packet = _probe_icmp.echo_request(0xBEEF, 3, payload)
     assert len(payload) == 56 and payload.startswith(b'token')
     assert packet[:2] == b'\x08\x00' and packet[4:8] == b'\xbe\xef\x00\x03' and packet[8:] == payload
-    assert _probe.checksum(packet) == 0
+    assert _probe_icmp.checksum(packet) == 0
 
 
 def ip_packet(src, dst, body, proto=1):
@@ -315,12 +227,12 @@ def ip_packet(src, dst, body, proto=1):
 
 def icmp(itype, code, rest, body):
     head = struct.pack('!BBH', itype, code, 0) + rest
-    csum = _probe.checksum(head + body)
+    csum = _probe_icmp.checksum(head + body)
     return struct.pack('!BBH', itype, code, csum) + rest + body
 
 
-PAYLOAD = _probe.echo_payload(b'x')
-REQUEST = _probe.echo_request(0x1111, 2, PAYLOAD)
+PAYLOAD = _probe_icmp.echo_payload(b'x')
+REQUEST = _probe_icmp.echo_request(0x1111, 2, PAYLOAD)
 
 
 def echo_reply(ident=0x1111, seq=2, payload=PAYLOAD):
@@ -328,7 +240,7 @@ def echo_reply(ident=0x1111, seq=2, payload=PAYLOAD):
 
 
 def test_match_echo_reply():
-    assert _probe.match_icmp(ip_packet('172.17.0.3', '172.17.0.2', echo_reply()), '172.17.0.3', 0x1111, 2, PAYLOAD) == \
+    assert _probe_icmp.match_icmp(ip_packet('172.17.0.3', '172.17.0.2', echo_reply()), '172.17.0.3', 0x1111, 2, PAYLOAD) == \
         ('reply', '172.17.0.3')
 
 
@@ -336,34 +248,34 @@ def test_match_echo_reply():
     ip_packet('172.17.0.3', '172.17.0.2', echo_reply(ident=0x2222)),           # another ping's ident
     ip_packet('172.17.0.3', '172.17.0.2', echo_reply(seq=1)),                  # an earlier attempt
     ip_packet('172.17.0.9', '172.17.0.2', echo_reply()),                        # from someone else
-    ip_packet('172.17.0.3', '172.17.0.2', echo_reply(payload=_probe.echo_payload(b'y'))),
+    ip_packet('172.17.0.3', '172.17.0.2', echo_reply(payload=_probe_icmp.echo_payload(b'y'))),
     ip_packet('172.17.0.2', '172.17.0.3', REQUEST),                             # our own request, looped back
     ip_packet('172.17.0.3', '172.17.0.2', echo_reply()[:2] + b'\x00\x00' + echo_reply()[4:]),  # bad checksum
     ip_packet('172.17.0.3', '172.17.0.2', echo_reply())[:27],                  # too short
     b'\x60' + ip_packet('172.17.0.3', '172.17.0.2', echo_reply())[1:],         # not IPv4
 ])
 def test_match_ignores_what_is_not_our_reply(packet):
-    assert _probe.match_icmp(packet, '172.17.0.3', 0x1111, 2, PAYLOAD) is None
+    assert _probe_icmp.match_icmp(packet, '172.17.0.3', 0x1111, 2, PAYLOAD) is None
 
 
 def test_match_unreachable_quoting_our_request():
     quoted = ip_packet('172.17.0.2', '172.17.0.3', REQUEST)[:28]
     packet = ip_packet('172.17.0.1', '172.17.0.2', icmp(3, 1, b'\x00' * 4, quoted))
-    assert _probe.match_icmp(packet, '172.17.0.3', 0x1111, 2, PAYLOAD) == ('error', '172.17.0.1', 'host unreachable')
+    assert _probe_icmp.match_icmp(packet, '172.17.0.3', 0x1111, 2, PAYLOAD) == ('error', '172.17.0.1', 'host unreachable')
     ttl = ip_packet('10.0.0.1', '172.17.0.2', icmp(11, 0, b'\x00' * 4, quoted))
-    assert _probe.match_icmp(ttl, '172.17.0.3', 0x1111, 2, PAYLOAD)[2] == 'time to live exceeded in transit'
+    assert _probe_icmp.match_icmp(ttl, '172.17.0.3', 0x1111, 2, PAYLOAD)[2] == 'time to live exceeded in transit'
     # The same error about another ping, another target or another protocol is not ours.
-    assert _probe.match_icmp(packet, '172.17.0.3', 0x1112, 2, PAYLOAD) is None
-    assert _probe.match_icmp(packet, '172.17.0.4', 0x1111, 2, PAYLOAD) is None
+    assert _probe_icmp.match_icmp(packet, '172.17.0.3', 0x1112, 2, PAYLOAD) is None
+    assert _probe_icmp.match_icmp(packet, '172.17.0.4', 0x1111, 2, PAYLOAD) is None
     udp = ip_packet('172.17.0.2', '172.17.0.3', REQUEST, proto=17)[:28]
-    assert _probe.match_icmp(ip_packet('172.17.0.1', '172.17.0.2', icmp(3, 3, b'\x00' * 4, udp)), '172.17.0.3', 0x1111, 2,
-                             PAYLOAD) is None
+    unreachable = ip_packet('172.17.0.1', '172.17.0.2', icmp(3, 3, b'\x00' * 4, udp))
+    assert _probe_icmp.match_icmp(unreachable, '172.17.0.3', 0x1111, 2, PAYLOAD) is None
 
 
 def test_icmp_reasons():
-    assert _probe.icmp_reason(3, 13) == 'communication administratively prohibited (filtered)'
-    assert _probe.icmp_reason(3, 99) == 'destination unreachable (code 99)'
-    assert _probe.icmp_reason(11, 1) == 'fragment reassembly time exceeded'
+    assert _probe_icmp.icmp_reason(3, 13) == 'communication administratively prohibited (filtered)'
+    assert _probe_icmp.icmp_reason(3, 99) == 'destination unreachable (code 99)'
+    assert _probe_icmp.icmp_reason(11, 1) == 'fragment reassembly time exceeded'
 
 
 # -- verdicts --------------------------------------------------------------------------------------------
