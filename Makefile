@@ -45,7 +45,7 @@ integration-deb: setup
 molecule: setup
 	@bash hack/test.sh molecule
 
-# docker_bridge at scale against CNI, netavark, ip -batch and a pure-pyroute2 floor, inside emulated hosts (README,
+# docker_bridge at scale against CNI, netavark, ip -batch and a pure-pyroute2 floor, inside emulated hosts (docs/development.md,
 # Benchmarks). Not part of make test; about 15 minutes. BENCH_ARGS="--sizes 10,100 --repeats 1" for a quick look.
 bench: setup
 	@bash benchmarks/setup.sh
