@@ -276,6 +276,8 @@ def _role_network(net, option, nets):
         _validate.network_name(net['name'], option + '.name', 'bridge')
         if net.get('bridge_name') is not None:
             _validate.validate_ifname(net['bridge_name'], option + '.bridge_name')
+        if net.get('mtu') is not None:
+            _validate.mtu(net['mtu'], option + '.mtu')
     state = _state(net.get('state'), option + '.state')
     if net['name'] == DEFAULT_NETWORK and state == 'absent':
         raise PlanError("%s.state: the default network 'bridge' stays while the role is present (use "
@@ -304,6 +306,9 @@ def _default_network(daemon, override):
             address = _ipam.parse_interface_address(bip, 'bridge_network_bip')
         default['subnet'] = str(address.cidr)
         default['gateway'] = str(address.ip)
+    if daemon.get('mtu') is not None:
+        with refused():
+            _validate.mtu(daemon['mtu'], 'bridge_network_mtu')
     for key in ('mtu', 'icc'):
         if daemon.get(key) is not None:
             default[key] = daemon[key]

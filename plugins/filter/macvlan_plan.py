@@ -80,6 +80,7 @@ def _network(host, request, net, option, networks):
     with refused('host %s, ' % host):
         _validate.network_name(net['name'], option + '.name', 'macvlan')
         _optional(_validate.validate_ifname, net.get('parent'), option + '.parent')
+        _optional(_validate.mtu, net.get('mtu'), option + '.mtu')
         entry['parent'] = net.get('parent') or request.get('parent') or None
         entry['shim'] = _shim_spec(net.get('host_shim'), request.get('host_shim'), host, option + '.host_shim')
         if state == 'present':

@@ -98,18 +98,39 @@ NAMESPACE_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 _NAME_RULE = "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit, as Docker's container names"
 
 
+def _name(value, option, noun):
+    if not isinstance(value, str) or not NAMESPACE_NAME_RE.fullmatch(value):
+        raise InputError(option, value, 'is not a valid %s name (%s)' % (noun, _NAME_RULE))
+    return value
+
+
 def container_name(value, option='name'):
     """A container's name (its network namespace); return it."""
-    if not isinstance(value, str) or not NAMESPACE_NAME_RE.fullmatch(value):
-        raise InputError(option, value, 'is not a valid container name (%s)' % _NAME_RULE)
-    return value
+    return _name(value, option, 'container')
 
 
 def namespace_name(value, option='name'):
     """A network namespace's name, the same rule as container_name, for options that say namespace; return it."""
-    if not isinstance(value, str) or not NAMESPACE_NAME_RE.fullmatch(value):
-        raise InputError(option, value, 'is not a valid namespace name (%s)' % _NAME_RULE)
-    return value
+    return _name(value, option, 'namespace')
+
+
+def rule_name(value, option='name'):
+    """A NAT rule's name (its state file /var/lib/hostnet/nat/NAME.json), the same rule again; return it."""
+    return _name(value, option, 'rule')
+
+
+# The smallest MTU IPv4 allows (RFC 791) and the largest the kernel takes for these devices.
+MTU_MIN, MTU_MAX = 68, 65535
+
+
+def mtu(value, option='mtu'):
+    """An interface MTU, as an int or its decimal text; return the int."""
+    number = value
+    if isinstance(value, str) and re.fullmatch('[0-9]+', value):
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or not MTU_MIN <= number <= MTU_MAX:
+        raise InputError(option, value, 'must be between %d and %d' % (MTU_MIN, MTU_MAX))
+    return number
 
 
 # A name other containers resolve (a network alias, a hosts-file name): dot-separated DNS labels; '_' is allowed

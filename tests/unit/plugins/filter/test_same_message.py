@@ -88,3 +88,13 @@ def test_the_names_the_labs_and_tests_use_stay_valid():
         assert _validate.container_name(name) == name
     for alias in ('db', 'api', 'web1', 'db.lab.example', 'my_db'):
         assert _validate.alias(alias) == alias
+
+
+@pytest.mark.parametrize('mtu', [67, 65536, 'big', True])
+def test_a_bad_mtu(mtu):
+    said = refusal(bp.bridge_plan, [], [{'name': 'n', 'mtu': mtu}])
+    assert said == str(engine(_validate.mtu, mtu, 'bridge_network_networks[0].mtu'))
+    assert said.endswith(': ' + engine(_validate.mtu, mtu, 'mtu').message)
+    assert refusal(bp.bridge_plan, [], [], {'mtu': mtu}) == str(engine(_validate.mtu, mtu, 'bridge_network_mtu'))
+    said = refusal(macvlan, [], [{'name': 'mac', 'parent': 'ens33', 'subnet': '10.0.0.0/24', 'mtu': mtu}])
+    assert said == 'host h1, ' + str(engine(_validate.mtu, mtu, 'macvlan_network_networks[0].mtu'))
