@@ -40,13 +40,13 @@ DEFAULT_ADDRESS_POOLS = (
     {'base': '192.168.0.0/16', 'size': 20},
 )
 
-# Subnets a network can never use: the kernel treats them specially.
-_SPECIAL_NETWORKS = (
+# Subnets a network can never use, per family: the kernel treats them specially.
+_SPECIAL_NETWORKS = {4: (
     ('0.0.0.0/8', '"this network" (0.0.0.0/8)'),
     ('127.0.0.0/8', 'loopback (127.0.0.0/8)'),
     ('224.0.0.0/4', 'multicast (224.0.0.0/4)'),
     ('255.255.255.255/32', 'the limited broadcast address'),
-)
+)}
 
 _OCTET = r'(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 # Strict dotted quad: netaddr 0.8 accepts inet_aton forms ('10.1', '010.0.0.1' as octal,
@@ -122,7 +122,7 @@ def parse_subnet(value, option='subnet', min_prefixlen=1, max_prefixlen=32):
         raise _validate.InputError(option, value, 'host bits are set; did you mean %s?' % net.cidr)
     if prefixlen < min_prefixlen or prefixlen > max_prefixlen:
         raise _validate.InputError(option, value, 'prefix length /%d is out of range: use /%d to /%d' % (prefixlen, min_prefixlen, max_prefixlen))
-    for special, label in _SPECIAL_NETWORKS:
+    for special, label in _SPECIAL_NETWORKS.get(net.version, ()):
         if networks_overlap(net, netaddr.IPNetwork(special)):
             raise _validate.InputError(option, value, 'overlaps %s, which cannot be used for a network' % label)
     return net.cidr
@@ -165,6 +165,11 @@ def parse_gateway(value, subnet, option='gateway'):
     """Validate a gateway inside subnet, not its network or broadcast address; None gives default_gateway()."""
     if value is None or value == '':
         return default_gateway(subnet)
+    return _host_address(value, subnet, option)
+
+
+def _host_address(value, subnet, option):
+    """An address a host of subnet may hold: inside it, not its network or broadcast address."""
     ip = parse_ip(value, option)
     if ip not in subnet:
         raise _validate.InputError(option, value, 'is not inside subnet %s' % subnet)
@@ -178,7 +183,7 @@ def parse_ip_range(value, subnet, option='ip_range'):
     """Validate an ip_range in CIDR notation (network address required) inside subnet; return it or None."""
     if value is None or value == '':
         return None
-    ip_range = parse_subnet(value, option, min_prefixlen=1, max_prefixlen=32)
+    ip_range = parse_subnet(value, option, min_prefixlen=1, max_prefixlen=_bits(subnet))
     if not (subnet.first <= ip_range.first and ip_range.last <= subnet.last):
         raise _validate.InputError(option, value, 'is not inside subnet %s' % subnet)
     return ip_range
@@ -200,12 +205,7 @@ def _aux_pairs(value, option):
 
 def _aux_address(ip, subnet, gateway, sub_option):
     """One aux address: inside subnet, not its network or broadcast address, not the gateway."""
-    addr = parse_ip(ip, sub_option)
-    if addr not in subnet:
-        raise _validate.InputError(sub_option, ip, 'is not inside subnet %s' % subnet)
-    special = _is_network_or_broadcast(subnet, int(addr))
-    if special:
-        raise _validate.InputError(sub_option, ip, 'is %s of subnet %s' % (special, subnet))
+    addr = _host_address(ip, subnet, sub_option)
     if gateway is not None and addr == gateway:
         raise _validate.InputError(sub_option, ip, 'is the gateway of subnet %s' % subnet)
     return addr
@@ -413,7 +413,7 @@ def _requests_list(requests, option):
 
 
 class AddressPool:
-    """One network's IPv4 address space: subnet, gateway, ip_range and aux addresses.
+    """One network's address space (one family): subnet, gateway, ip_range and aux addresses.
 
     The constructor validates and normalises everything (raising IPAMError); the
     allocator never hands out the network or broadcast address, the gateway or an
