@@ -47,8 +47,7 @@ def _shim_spec(value, default, host, option):
     if not isinstance(enabled, bool):
         raise PlanError('%s: %r must be true or false' % (_where(host, option + '.enabled'), enabled))
     if value.get('name') is not None:
-        with refused('host %s, ' % host):
-            _validate.validate_ifname(value['name'], option + '.name')
+        _validate.validate_ifname(value['name'], option + '.name')  # the caller names the host
     return {'enabled': enabled, 'ip': value.get('ip'), 'name': value.get('name')}
 
 
