@@ -596,4 +596,3 @@ class _Claim:
                                        'taken' % (self.describe(key), pool.capacity()))
         self.used[self.cursor] = key
         return netaddr.IPAddress(self.cursor, self.pool.subnet.version)
-
