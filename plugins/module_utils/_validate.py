@@ -94,7 +94,7 @@ def check_network_name(name, driver):
 # so never '/', '.' or '..'; a leading '-' would read as an option to `ip netns exec` and a leading '.' hides the
 # file. Docker's container names ([a-zA-Z0-9][a-zA-Z0-9_.-]+) avoid all of that; one character is allowed too (a
 # namespace called 'a' is fine), and 64 at most, as the collection always allowed.
-NAMESPACE_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+NAMESPACE_NAME_RE = NETWORK_NAME_RE  # Docker writes its container and network names with one pattern
 _NAME_RULE = "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit, as Docker's container names"
 
 
