@@ -57,8 +57,8 @@ def _optional(validator, value, option):
         validator(value, option)
 
 
-def _network(host, request, net, option, networks):
-    """One entry of a host's macvlan_network_networks, checked, with its parent, shim and (present) pool settled."""
+def _network_keys(host, net, option, networks):
+    """A network entry is a dict with a name not listed before and only the keys the role knows."""
     if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
         raise PlanError('%s: %r needs a name' % (_where(host, option), net))
     unknown = sorted(set(net) - set(NETWORK_KEYS))
@@ -66,6 +66,11 @@ def _network(host, request, net, option, networks):
         raise PlanError('%s: unknown key %s (known: %s)' % (_where(host, option), ', '.join(unknown), ', '.join(NETWORK_KEYS)))
     if net['name'] in networks:
         raise PlanError('%s: network %s is listed twice' % (_where(host, option), net['name']))
+
+
+def _network(host, request, net, option, networks):
+    """One entry of a host's macvlan_network_networks, checked, with its parent, shim and (present) pool settled."""
+    _network_keys(host, net, option, networks)
     state = net.get('state') or 'present'
     if state not in STATES:
         raise PlanError("%s: '%s' must be present or absent" % (_where(host, option + '.state'), state))
