@@ -16,10 +16,9 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 import json
-import re
 from collections.abc import Mapping
 
-from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused
 
 try:
     import jmespath
@@ -28,7 +27,6 @@ except ImportError:  # reported when a filter is used
 
 DEFAULT_NETWORK = 'bridge'
 MODES = ('bridge', 'host', 'none')
-NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
 CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname')
 NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
                 'dns', 'stp', 'address_pools')
@@ -57,10 +55,8 @@ def _expose(value, option):
         text = str(item)
         if ':' in text:
             raise PlanError("%s: '%s' is a container port, without a host part" % (sub, text))
-        try:
+        with refused():
             _ports.parse_publish(text, sub)
-        except _validate.InputError as exc:
-            raise PlanError(str(exc)) from None
         out.append(text)
     return out
 
@@ -69,109 +65,147 @@ def _container_ports(publishes, option):
     """{(container_port, proto)} of a list of -p strings."""
     ports = set()
     for i, item in enumerate(publishes):
-        try:
+        with refused():
             for entry in _ports.parse_publish(item, '%s[%d]' % (option, i)):
                 ports.add((entry['container_port'], entry['proto']))
-        except _validate.InputError as exc:
-            raise PlanError(str(exc)) from None
     return ports
 
 
-def normalize_containers(containers, daemon=None):
-    """The role's containers checked and in one shape; errors name the option (bridge_network_containers[i].x)."""
-    daemon = _plain(daemon or {})
-    containers = _plain(containers or [])
-    if not isinstance(containers, list):
-        raise PlanError('bridge_network_containers: %r must be a list' % (containers,))
-    out = []
-    names = set()
-    for i, c in enumerate(containers):
-        option = 'bridge_network_containers[%d]' % i
-        if not isinstance(c, Mapping) or not isinstance(c.get('name'), str):
-            raise PlanError('%s: %r needs a name' % (option, c))
-        unknown = sorted(set(c) - set(CONTAINER_KEYS))
-        if unknown:
-            raise PlanError('%s: unknown key %s (known: %s)' % (option, ', '.join(unknown), ', '.join(CONTAINER_KEYS)))
-        name = c['name']
-        if not NAME_RE.match(name):
-            raise PlanError("%s.name: '%s' is not a valid container name (1-64 letters, digits, '.', '_' or '-')" % (option, name))
-        if name in names:
-            raise PlanError("%s.name: container '%s' is listed twice" % (option, name))
-        names.add(name)
-        state = c.get('state') or 'present'
-        if state not in ('present', 'absent'):
-            raise PlanError("%s.state: '%s' must be present or absent" % (option, state))
-        mode = c.get('network_mode') or 'bridge'
-        if not isinstance(mode, str):
-            raise PlanError('%s.network_mode: %r must be bridge, host, none or container:NAME' % (option, mode))
-        if c.get('hostname') is not None and not isinstance(c['hostname'], str):
-            raise PlanError('%s.hostname: %r must be a string' % (option, c['hostname']))
-        share_with = None
-        if mode.startswith('container:'):
-            share_with = mode.split(':', 1)[1]
-            if not NAME_RE.match(share_with):
-                raise PlanError("%s.network_mode: '%s' must name a container (container:NAME)" % (option, mode))
-            if share_with == name:
-                raise PlanError("%s.network_mode: '%s' is the container itself" % (option, mode))
-        elif mode not in MODES:
+def _unknown_keys(item, known, option):
+    unknown = sorted(set(item) - set(known))
+    if unknown:
+        raise PlanError('%s: unknown key %s (known: %s)' % (option, ', '.join(unknown), ', '.join(known)))
+
+
+def _state(value, option):
+    state = value or 'present'
+    if state not in ('present', 'absent'):
+        raise PlanError("%s: '%s' must be present or absent" % (option, state))
+    return state
+
+
+def _network_mode(c, option):
+    """(network_mode as given, share_with): bridge, host, none, or container:NAME with the namespace NAME it shares."""
+    name = c['name']
+    mode = c.get('network_mode') or 'bridge'
+    if not isinstance(mode, str):
+        raise PlanError('%s.network_mode: %r must be bridge, host, none or container:NAME' % (option, mode))
+    if c.get('hostname') is not None and not isinstance(c['hostname'], str):
+        raise PlanError('%s.hostname: %r must be a string' % (option, c['hostname']))
+    if not mode.startswith('container:'):
+        if mode not in MODES:
             raise PlanError("%s.network_mode: '%s' must be bridge, host, none or container:NAME" % (option, mode))
-        networks = []
-        for j, item in enumerate(c.get('networks') or []):
-            sub = '%s.networks[%d]' % (option, j)
-            net = {'name': item} if isinstance(item, str) else item
-            if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
-                raise PlanError('%s: %r must be a network name or a dict with name, ip and aliases' % (sub, item))
-            extra = sorted(set(net) - {'name', 'ip', 'aliases', 'mac'})
-            if extra:
-                raise PlanError('%s: unknown key %s (use name, ip, aliases, mac)' % (sub, ', '.join(extra)))
-            if any(n['name'] == net['name'] for n in networks):
-                raise PlanError("%s: network '%s' is listed twice" % (sub, net['name']))
-            entry = {'name': net['name']}
-            if net.get('ip'):
-                entry['ip'] = net['ip']
-            if net.get('mac'):
-                entry['mac'] = net['mac']
-            aliases = _str_list(net.get('aliases'), sub + '.aliases')
-            if aliases:
-                entry['aliases'] = aliases
-            networks.append(entry)
-        publish = [str(p) for p in (c.get('publish') or [])]
-        expose = _expose(c.get('expose'), option + '.expose')
-        if mode != 'bridge':
-            for key, value in (('networks', networks), ('publish', publish), ('publish_all', c.get('publish_all'))):
-                if value:
-                    raise PlanError('%s.%s: network_mode %s has no networks of its own (as in Docker, only bridge mode '
-                                    'joins networks and publishes ports)' % (option, key, mode))
-            for key in ('dns', 'dns_search', 'hostname'):
-                if mode == 'host' and c.get(key):
-                    raise PlanError('%s.%s: a host mode container uses the host\'s own %s' % (option, key, key))
-        elif not networks:
-            networks = [{'name': DEFAULT_NETWORK}]
-        if c.get('publish_all'):
-            explicit = _container_ports(publish, option + '.publish')
-            for port in expose:
-                wanted = _container_ports([port], option + '.expose')
-                if not wanted <= explicit:
-                    publish.append(port)
-        elif publish:
-            _container_ports(publish, option + '.publish')
-        dns = _str_list(c['dns'] if c.get('dns') is not None else daemon.get('dns'), option + '.dns')
-        dns_search = _str_list(c['dns_search'] if c.get('dns_search') is not None else daemon.get('dns_search'),
-                               option + '.dns_search')
-        try:  # what the netns module would refuse, refused before the role changes anything
-            for j, server in enumerate(dns):
-                _ipam.parse_ip(server, '%s.dns[%d]' % (option, j))
-            for domain in dns_search:
-                _validate.validate_domain(domain, option + '.dns_search')
-            if c.get('hostname'):
-                _validate.validate_hostname(c['hostname'], option + '.hostname')
-        except _validate.InputError as exc:
-            raise PlanError(str(exc)) from None
-        out.append({'name': name, 'state': state, 'network_mode': 'container' if share_with else mode, 'share_with': share_with,
-                    'networks': networks, 'publish': publish, 'dns': dns, 'dns_search': dns_search,
-                    'hostname': c.get('hostname') or None, 'option': option})
-    present = {c['name']: c for c in out if c['state'] == 'present'}
-    for c in out:
+        return mode, None
+    share_with = mode.split(':', 1)[1]
+    with refused():
+        _validate.container_name(share_with, option + '.network_mode')
+    if share_with == name:
+        raise PlanError("%s.network_mode: '%s' is the container itself" % (option, mode))
+    return mode, share_with
+
+
+def _attachment(item, sub, networks):
+    """One entry of a container's networks ('name' or {name, ip, aliases, mac}) as a docker_bridge endpoint."""
+    net = {'name': item} if isinstance(item, str) else item
+    if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
+        raise PlanError('%s: %r must be a network name or a dict with name, ip and aliases' % (sub, item))
+    extra = sorted(set(net) - {'name', 'ip', 'aliases', 'mac'})
+    if extra:
+        raise PlanError('%s: unknown key %s (use name, ip, aliases, mac)' % (sub, ', '.join(extra)))
+    if any(n['name'] == net['name'] for n in networks):
+        raise PlanError("%s: network '%s' is listed twice" % (sub, net['name']))
+    entry = {'name': net['name']}
+    if net.get('ip'):
+        entry['ip'] = net['ip']
+    if net.get('mac'):
+        with refused():
+            _validate.mac(net['mac'], sub + '.mac')
+        entry['mac'] = net['mac']
+    aliases = _str_list(net.get('aliases'), sub + '.aliases')
+    with refused():
+        for one in aliases:
+            _validate.alias(one, sub + '.aliases')
+    if aliases:
+        entry['aliases'] = aliases
+    return entry
+
+
+def _attachments(c, option):
+    networks = []
+    for j, item in enumerate(c.get('networks') or []):
+        networks.append(_attachment(item, '%s.networks[%d]' % (option, j), networks))
+    return networks
+
+
+def _check_mode_limits(c, mode, option, networks, publish):
+    """As in Docker, only bridge mode joins networks and publishes ports; host mode has the host's resolver too."""
+    for key, value in (('networks', networks), ('publish', publish), ('publish_all', c.get('publish_all'))):
+        if value:
+            raise PlanError('%s.%s: network_mode %s has no networks of its own (as in Docker, only bridge mode '
+                            'joins networks and publishes ports)' % (option, key, mode))
+    for key in ('dns', 'dns_search', 'hostname'):
+        if mode == 'host' and c.get(key):
+            raise PlanError('%s.%s: a host mode container uses the host\'s own %s' % (option, key, key))
+
+
+def _publishes(c, option, publish, expose):
+    """The container's -p strings, checked, with its exposed ports added under publish_all (docker run -P)."""
+    if c.get('publish_all'):
+        explicit = _container_ports(publish, option + '.publish')
+        for port in expose:
+            if not _container_ports([port], option + '.expose') <= explicit:
+                publish.append(port)
+    elif publish:
+        _container_ports(publish, option + '.publish')
+    return publish
+
+
+def _resolver(c, daemon, option):
+    """(dns, dns_search) of a container, the daemon's when it sets none; checked as the netns module would."""
+    dns = _str_list(c['dns'] if c.get('dns') is not None else daemon.get('dns'), option + '.dns')
+    dns_search = _str_list(c['dns_search'] if c.get('dns_search') is not None else daemon.get('dns_search'),
+                           option + '.dns_search')
+    with refused():  # what the netns module would refuse, refused before the role changes anything
+        for j, server in enumerate(dns):
+            _ipam.parse_ip(server, '%s.dns[%d]' % (option, j))
+        for domain in dns_search:
+            _validate.validate_domain(domain, option + '.dns_search')
+        if c.get('hostname'):
+            _validate.validate_hostname(c['hostname'], option + '.hostname')
+    return dns, dns_search
+
+
+def _container(c, option, names, daemon):
+    """One entry of the role's containers, checked, in the shape the rest of the plan uses."""
+    if not isinstance(c, Mapping) or not isinstance(c.get('name'), str):
+        raise PlanError('%s: %r needs a name' % (option, c))
+    _unknown_keys(c, CONTAINER_KEYS, option)
+    name = c['name']
+    with refused():
+        _validate.container_name(name, option + '.name')
+    if name in names:
+        raise PlanError("%s.name: container '%s' is listed twice" % (option, name))
+    names.add(name)
+    state = _state(c.get('state'), option + '.state')
+    mode, share_with = _network_mode(c, option)
+    networks = _attachments(c, option)
+    publish = [str(p) for p in (c.get('publish') or [])]
+    expose = _expose(c.get('expose'), option + '.expose')
+    if mode != 'bridge':
+        _check_mode_limits(c, mode, option, networks, publish)
+    elif not networks:
+        networks = [{'name': DEFAULT_NETWORK}]
+    publish = _publishes(c, option, publish, expose)
+    dns, dns_search = _resolver(c, daemon, option)
+    return {'name': name, 'state': state, 'network_mode': 'container' if share_with else mode, 'share_with': share_with,
+            'networks': networks, 'publish': publish, 'dns': dns, 'dns_search': dns_search,
+            'hostname': c.get('hostname') or None, 'option': option}
+
+
+def _check_shared(containers):
+    """container:NAME joins a present container that has a namespace of its own."""
+    present = {c['name']: c for c in containers if c['state'] == 'present'}
+    for c in containers:
         if c['share_with'] and c['state'] == 'present':
             target = present.get(c['share_with'])
             if target is None:
@@ -180,6 +214,17 @@ def normalize_containers(containers, daemon=None):
             if target['network_mode'] in ('container', 'host'):
                 raise PlanError('%s.network_mode: container:%s is in %s mode itself; join a container with a namespace of its '
                                 'own' % (c['option'], c['share_with'], target['network_mode']))
+
+
+def normalize_containers(containers, daemon=None):
+    """The role's containers checked and in one shape; errors name the option (bridge_network_containers[i].x)."""
+    daemon = _plain(daemon or {})
+    containers = _plain(containers or [])
+    if not isinstance(containers, list):
+        raise PlanError('bridge_network_containers: %r must be a list' % (containers,))
+    names = set()
+    out = [_container(c, 'bridge_network_containers[%d]' % i, names, daemon) for i, c in enumerate(containers)]
+    _check_shared(out)
     return out
 
 
@@ -213,13 +258,107 @@ def _check_subnets(nets):
         if net['state'] != 'present' or not net.get('subnet'):
             continue
         option = net['option']
-        try:
+        with refused():
             pool = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
                                      option_prefix=option + '.')
             _ipam.check_subnet_overlaps(pool.subnet, seen, name, option + '.subnet')
-        except _validate.InputError as exc:
-            raise PlanError(str(exc)) from None
         seen[name] = str(pool.subnet)
+
+
+def _role_network(net, option, nets):
+    """One entry of bridge_network_networks, checked, with its state and option settled."""
+    if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
+        raise PlanError('%s: %r needs a name' % (option, net))
+    _unknown_keys(net, NETWORK_KEYS, option)
+    if net['name'] in nets:
+        raise PlanError("%s.name: network '%s' is listed twice" % (option, net['name']))
+    with refused():
+        _validate.network_name(net['name'], option + '.name', 'bridge')
+        if net.get('bridge_name') is not None:
+            _validate.validate_ifname(net['bridge_name'], option + '.bridge_name')
+        if net.get('mtu') is not None:
+            _validate.mtu(net['mtu'], option + '.mtu')
+    state = _state(net.get('state'), option + '.state')
+    if net['name'] == DEFAULT_NETWORK and state == 'absent':
+        raise PlanError("%s.state: the default network 'bridge' stays while the role is present (use "
+                        "bridge_network_state absent)" % option)
+    return dict(net, state=state, option=option)
+
+
+def _role_networks(networks):
+    """({name: network}, names in order, the default network first) of bridge_network_networks."""
+    nets = {}
+    order = [DEFAULT_NETWORK]
+    for i, net in enumerate(_plain(networks or [])):
+        entry = _role_network(net, 'bridge_network_networks[%d]' % i, nets)
+        nets[entry['name']] = entry
+        if entry['name'] != DEFAULT_NETWORK:
+            order.append(entry['name'])
+    return nets, order
+
+
+def _default_network(daemon, override):
+    """docker0 with the daemon's settings (bip, mtu, icc), overridable by a networks entry named bridge."""
+    default = {'name': DEFAULT_NETWORK, 'state': 'present'}
+    bip = daemon.get('bip')
+    if bip:
+        with refused():
+            address = _ipam.parse_interface_address(bip, 'bridge_network_bip')
+        default['subnet'] = str(address.cidr)
+        default['gateway'] = str(address.ip)
+    if daemon.get('mtu') is not None:
+        with refused():
+            _validate.mtu(daemon['mtu'], 'bridge_network_mtu')
+    for key in ('mtu', 'icc'):
+        if daemon.get(key) is not None:
+            default[key] = daemon[key]
+    default.update({k: v for k, v in override.items() if k != 'option'})
+    default['option'] = override.get('option') or 'bridge_network_bip'
+    return default
+
+
+def _check_joined(containers, nets):
+    """Every network a present bridge-mode container joins is a present network of the role."""
+    for c in containers:
+        if c['state'] != 'present' or c['network_mode'] != 'bridge':
+            continue
+        for n in c['networks']:
+            if n['name'] not in nets or nets[n['name']]['state'] != 'present':
+                raise PlanError("%s.networks: network '%s' is not among bridge_network_networks (present)"
+                                % (c['option'], n['name']))
+
+
+def _network_call(name, net, daemon, containers):
+    """The docker_bridge parameters of one present network, the daemon's settings added, with its endpoints."""
+    params = {k: net[k] for k in NETWORK_PASS if net.get(k) is not None}
+    params['name'] = name
+    if daemon.get('default_address_pools') and 'subnet' not in params and 'address_pools' not in params:
+        params['address_pools'] = daemon['default_address_pools']
+    if daemon.get('ip_forward') is not None:
+        params['ip_forward'] = daemon['ip_forward']
+    if daemon.get('iptables') is not None:
+        params['firewall'] = daemon['iptables']
+    params['endpoints'] = bridge_endpoints(containers, name)
+    return params
+
+
+def _namespace_calls(containers):
+    """(namespaces, shared, absent): netns parameters of own and container-mode namespaces, and names to remove."""
+    namespaces, shared, absent = [], [], []
+    for c in containers:
+        if c['state'] == 'absent' or c['network_mode'] == 'host':
+            absent.append(c['name'])
+            continue
+        params = {'name': c['name']}
+        if c['share_with']:
+            params['share_with'] = c['share_with']
+        if c['hostname']:
+            params['hostname'] = c['hostname']
+        if c['dns'] or c['dns_search']:
+            params['dns'] = c['dns']
+            params['dns_search'] = c['dns_search']
+        (shared if c['share_with'] else namespaces).append(params)
+    return namespaces, shared, absent
 
 
 def bridge_plan(containers, networks=None, daemon=None):
@@ -233,84 +372,13 @@ def bridge_plan(containers, networks=None, daemon=None):
     """
     daemon = _plain(daemon or {})
     normalized = normalize_containers(containers, daemon)
-    nets = {}
-    order = [DEFAULT_NETWORK]
-    for i, net in enumerate(_plain(networks or [])):
-        option = 'bridge_network_networks[%d]' % i
-        if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
-            raise PlanError('%s: %r needs a name' % (option, net))
-        unknown = sorted(set(net) - set(NETWORK_KEYS))
-        if unknown:
-            raise PlanError('%s: unknown key %s (known: %s)' % (option, ', '.join(unknown), ', '.join(NETWORK_KEYS)))
-        if net['name'] in nets:
-            raise PlanError("%s.name: network '%s' is listed twice" % (option, net['name']))
-        state = net.get('state') or 'present'
-        if state not in ('present', 'absent'):
-            raise PlanError("%s.state: '%s' must be present or absent" % (option, state))
-        if net['name'] == DEFAULT_NETWORK and state == 'absent':
-            raise PlanError("%s.state: the default network 'bridge' stays while the role is present (use "
-                            "bridge_network_state absent)" % option)
-        nets[net['name']] = dict(net, state=state, option=option)
-        if net['name'] != DEFAULT_NETWORK:
-            order.append(net['name'])
-
-    # The default network: docker0 with the daemon's settings (bip, mtu, icc), overridable by a networks entry.
-    default = {'name': DEFAULT_NETWORK, 'state': 'present'}
-    bip = daemon.get('bip')
-    if bip:
-        try:
-            address = _ipam.parse_interface_address(bip, 'bridge_network_bip')
-        except _validate.InputError as exc:
-            raise PlanError(str(exc)) from None
-        default['subnet'] = str(address.cidr)
-        default['gateway'] = str(address.ip)
-    for key in ('mtu', 'icc'):
-        if daemon.get(key) is not None:
-            default[key] = daemon[key]
-    default.update({k: v for k, v in nets.get(DEFAULT_NETWORK, {}).items() if k != 'option'})
-    default['option'] = nets.get(DEFAULT_NETWORK, {}).get('option') or 'bridge_network_bip'
-    nets[DEFAULT_NETWORK] = default
-
+    nets, order = _role_networks(networks)
+    nets[DEFAULT_NETWORK] = _default_network(daemon, nets.get(DEFAULT_NETWORK, {}))
     _check_subnets(nets)
-    for c in normalized:
-        if c['state'] == 'present' and c['network_mode'] == 'bridge':
-            for n in c['networks']:
-                if n['name'] not in nets or nets[n['name']]['state'] != 'present':
-                    raise PlanError("%s.networks: network '%s' is not among bridge_network_networks (present)"
-                                    % (c['option'], n['name']))
-
-    out_networks = []
-    absent_networks = []
-    for name in order:
-        net = nets[name]
-        if net['state'] == 'absent':
-            absent_networks.append(name)
-            continue
-        params = {k: net[k] for k in NETWORK_PASS if net.get(k) is not None}
-        params['name'] = name
-        if daemon.get('default_address_pools') and 'subnet' not in params and 'address_pools' not in params:
-            params['address_pools'] = daemon['default_address_pools']
-        if daemon.get('ip_forward') is not None:
-            params['ip_forward'] = daemon['ip_forward']
-        if daemon.get('iptables') is not None:
-            params['firewall'] = daemon['iptables']
-        params['endpoints'] = bridge_endpoints(normalized, name)
-        out_networks.append(params)
-
-    namespaces, shared, absent = [], [], []
-    for c in normalized:
-        if c['state'] == 'absent' or c['network_mode'] == 'host':
-            absent.append(c['name'])
-            continue
-        params = {'name': c['name']}
-        if c['share_with']:
-            params['share_with'] = c['share_with']
-        if c['hostname']:
-            params['hostname'] = c['hostname']
-        if c['dns'] or c['dns_search']:
-            params['dns'] = c['dns']
-            params['dns_search'] = c['dns_search']
-        (shared if c['share_with'] else namespaces).append(params)
+    _check_joined(normalized, nets)
+    out_networks = [_network_call(name, nets[name], daemon, normalized) for name in order if nets[name]['state'] != 'absent']
+    absent_networks = [name for name in order if nets[name]['state'] == 'absent']
+    namespaces, shared, absent = _namespace_calls(normalized)
     return {'containers': normalized, 'networks': out_networks, 'namespaces': namespaces, 'shared': shared,
             'absent_namespaces': absent, 'absent_networks': absent_networks}
 

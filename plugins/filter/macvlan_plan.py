@@ -17,10 +17,10 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 
 from collections.abc import Mapping
 
-from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused
 
 REQUEST_FACT = 'macvlan_network_request'
-SHIM = ':shim'  # never a container name: namespace names cannot hold ':'
+SHIM = ':shim'  # never a container name: _validate.container_name refuses ':'
 MODES = ('bridge', 'private', 'vepa', 'passthru')
 STATES = ('present', 'absent')
 NETWORK_KEYS = ('name', 'state', 'parent', 'mode', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'host_shim')
@@ -46,48 +46,113 @@ def _shim_spec(value, default, host, option):
     enabled = value.get('enabled', True)
     if not isinstance(enabled, bool):
         raise PlanError('%s: %r must be true or false' % (_where(host, option + '.enabled'), enabled))
+    if value.get('name') is not None:
+        _validate.validate_ifname(value['name'], option + '.name')  # the caller names the host
     return {'enabled': enabled, 'ip': value.get('ip'), 'name': value.get('name')}
+
+
+def _optional(validator, value, option):
+    """validator(value, option) when the value is set (neither None nor empty)."""
+    if value not in (None, ''):
+        validator(value, option)
+
+
+def _network_keys(host, net, option, networks):
+    """A network entry is a dict with a name not listed before and only the keys the role knows."""
+    if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
+        raise PlanError('%s: %r needs a name' % (_where(host, option), net))
+    unknown = sorted(set(net) - set(NETWORK_KEYS))
+    if unknown:
+        raise PlanError('%s: unknown key %s (known: %s)' % (_where(host, option), ', '.join(unknown), ', '.join(NETWORK_KEYS)))
+    if net['name'] in networks:
+        raise PlanError('%s: network %s is listed twice' % (_where(host, option), net['name']))
+
+
+def _network(host, request, net, option, networks):
+    """One entry of a host's macvlan_network_networks, checked, with its parent, shim and (present) pool settled."""
+    _network_keys(host, net, option, networks)
+    state = net.get('state') or 'present'
+    if state not in STATES:
+        raise PlanError("%s: '%s' must be present or absent" % (_where(host, option + '.state'), state))
+    mode = net.get('mode') or 'bridge'
+    if mode not in MODES:
+        raise PlanError("%s: '%s' must be one of %s" % (_where(host, option + '.mode'), mode, ', '.join(MODES)))
+    if not net.get('subnet') and state == 'present':
+        raise PlanError('%s: required; the hosts of the play share the segment of network %s and must agree on '
+                        'its subnet' % (_where(host, option + '.subnet'), net['name']))
+    entry = dict(net, state=state, mode=mode, option=option)
+    with refused('host %s, ' % host):
+        _validate.network_name(net['name'], option + '.name', 'macvlan')
+        _optional(_validate.validate_ifname, net.get('parent'), option + '.parent')
+        _optional(_validate.mtu, net.get('mtu'), option + '.mtu')
+        entry['parent'] = net.get('parent') or request.get('parent') or None
+        entry['shim'] = _shim_spec(net.get('host_shim'), request.get('host_shim'), host, option + '.host_shim')
+        if state == 'present':
+            entry['pool'] = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
+                                              option_prefix=option + '.')
+    return entry
+
+
+def _check_passthru(host, entry, networks):
+    """A passthru parent carries one network; checked for the play as a whole, as each network alone would pass."""
+    for other in networks.values():
+        if entry['state'] == 'present' == other['state'] and entry['parent'] and entry['parent'] == other['parent'] \
+                and 'passthru' in (entry['mode'], other['mode']):
+            raise PlanError("%s: parent '%s' is also the parent of network %s; a passthru parent carries one network "
+                            'with one endpoint' % (_where(host, entry['option'] + '.parent'), entry['parent'], other['name']))
 
 
 def _networks(host, request):
     """{name: network} of one host's request, checked, with its parent and shim settled."""
     networks = {}
+    with refused('host %s, ' % host):
+        _optional(_validate.validate_ifname, request.get('parent'), 'macvlan_network_parent')
     for i, net in enumerate(request.get('networks') or []):
         option = 'macvlan_network_networks[%d]' % i
-        if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
-            raise PlanError('%s: %r needs a name' % (_where(host, option), net))
-        unknown = sorted(set(net) - set(NETWORK_KEYS))
-        if unknown:
-            raise PlanError('%s: unknown key %s (known: %s)' % (_where(host, option), ', '.join(unknown), ', '.join(NETWORK_KEYS)))
-        name = net['name']
-        if name in networks:
-            raise PlanError('%s: network %s is listed twice' % (_where(host, option), name))
-        state = net.get('state') or 'present'
-        if state not in STATES:
-            raise PlanError("%s: '%s' must be present or absent" % (_where(host, option + '.state'), state))
-        mode = net.get('mode') or 'bridge'
-        if mode not in MODES:
-            raise PlanError("%s: '%s' must be one of %s" % (_where(host, option + '.mode'), mode, ', '.join(MODES)))
-        if not net.get('subnet') and state == 'present':
-            raise PlanError('%s: required; the hosts of the play share the segment of network %s and must agree on '
-                            'its subnet' % (_where(host, option + '.subnet'), name))
-        entry = dict(net, state=state, mode=mode, option=option)
-        entry['parent'] = net.get('parent') or request.get('parent') or None
-        entry['shim'] = _shim_spec(net.get('host_shim'), request.get('host_shim'), host, option + '.host_shim')
-        if state == 'present':
-            try:
-                entry['pool'] = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
-                                                  option_prefix=option + '.')
-            except _validate.InputError as exc:
-                raise PlanError('host %s, %s' % (host, exc)) from None
-        for other in networks.values():
-            # Checked here, for the play as a whole: each network alone would pass the check before the first is made.
-            if state == 'present' == other['state'] and entry['parent'] and entry['parent'] == other['parent'] \
-                    and 'passthru' in (mode, other['mode']):
-                raise PlanError("%s: parent '%s' is also the parent of network %s; a passthru parent carries one network "
-                                'with one endpoint' % (_where(host, option + '.parent'), entry['parent'], other['name']))
-        networks[name] = entry
+        entry = _network(host, request, net, option, networks)
+        _check_passthru(host, entry, networks)
+        networks[entry['name']] = entry
     return networks
+
+
+def _endpoint(host, cname, item, sub, networks, by_network):
+    """One network a container joins ('name' or {name, ip, mac, ifname, aliases}), checked: (network, endpoint)."""
+    endpoint = {'name': item} if isinstance(item, str) else item
+    if not isinstance(endpoint, Mapping) or not isinstance(endpoint.get('name'), str):
+        raise PlanError('%s: %r must be a network name or a dict with name, ip, mac, ifname, aliases' % (_where(host, sub), item))
+    unknown = sorted(set(endpoint) - set(ENDPOINT_KEYS))
+    if unknown:
+        raise PlanError('%s: unknown key %s (use %s)' % (_where(host, sub), ', '.join(unknown), ', '.join(ENDPOINT_KEYS)))
+    net = endpoint['name']
+    if net not in networks:
+        raise PlanError("%s: container %s joins network '%s', which is not in macvlan_network_networks of this host"
+                        % (_where(host, sub), cname, net))
+    if any(e['name'] == cname for e in by_network[net]):
+        raise PlanError('%s: container %s joins network %s twice' % (_where(host, sub), cname, net))
+    with refused('host %s, ' % host):
+        _optional(_validate.validate_ifname, endpoint.get('ifname'), sub + '.ifname')
+        for one in endpoint.get('aliases') if isinstance(endpoint.get('aliases'), list) else []:
+            _validate.alias(one, sub + '.aliases')
+    out = {'name': cname}
+    out.update((k, endpoint[k]) for k in ('ip', 'mac', 'ifname', 'aliases') if endpoint.get(k) not in (None, '', []))
+    out['option'] = sub
+    return net, out
+
+
+def _container_name(host, container, option, seen):
+    """The name of one entry of a host's macvlan_network_containers, checked (a namespace name, listed once)."""
+    if not isinstance(container, Mapping) or not isinstance(container.get('name'), str) or not container['name']:
+        raise PlanError('%s: %r needs a name' % (_where(host, option), container))
+    unknown = sorted(set(container) - {'name', 'networks'})
+    if unknown:
+        raise PlanError('%s: unknown key %s (use name, networks)' % (_where(host, option), ', '.join(unknown)))
+    cname = container['name']
+    with refused('host %s, ' % host):
+        _validate.container_name(cname, option + '.name')
+    if cname in seen:
+        raise PlanError('%s: container %s is listed twice' % (_where(host, option), cname))
+    seen.add(cname)
+    return cname
 
 
 def _endpoints(host, request, networks):
@@ -96,33 +161,10 @@ def _endpoints(host, request, networks):
     seen = set()
     for i, container in enumerate(request.get('containers') or []):
         option = 'macvlan_network_containers[%d]' % i
-        if not isinstance(container, Mapping) or not isinstance(container.get('name'), str) or not container['name']:
-            raise PlanError('%s: %r needs a name' % (_where(host, option), container))
-        unknown = sorted(set(container) - {'name', 'networks'})
-        if unknown:
-            raise PlanError('%s: unknown key %s (use name, networks)' % (_where(host, option), ', '.join(unknown)))
-        cname = container['name']
-        if cname in seen:
-            raise PlanError('%s: container %s is listed twice' % (_where(host, option), cname))
-        seen.add(cname)
+        cname = _container_name(host, container, option, seen)
         for j, item in enumerate(container.get('networks') or []):
-            sub = '%s.networks[%d]' % (option, j)
-            endpoint = {'name': item} if isinstance(item, str) else item
-            if not isinstance(endpoint, Mapping) or not isinstance(endpoint.get('name'), str):
-                raise PlanError('%s: %r must be a network name or a dict with name, ip, mac, ifname, aliases' % (_where(host, sub), item))
-            unknown = sorted(set(endpoint) - set(ENDPOINT_KEYS))
-            if unknown:
-                raise PlanError('%s: unknown key %s (use %s)' % (_where(host, sub), ', '.join(unknown), ', '.join(ENDPOINT_KEYS)))
-            net = endpoint['name']
-            if net not in networks:
-                raise PlanError("%s: container %s joins network '%s', which is not in macvlan_network_networks of this host"
-                                % (_where(host, sub), cname, net))
-            if any(e['name'] == cname for e in by_network[net]):
-                raise PlanError('%s: container %s joins network %s twice' % (_where(host, sub), cname, net))
-            out = {'name': cname}
-            out.update((k, endpoint[k]) for k in ('ip', 'mac', 'ifname', 'aliases') if endpoint.get(k) not in (None, '', []))
-            out['option'] = sub
-            by_network[net].append(out)
+            net, endpoint = _endpoint(host, cname, item, '%s.networks[%d]' % (option, j), networks, by_network)
+            by_network[net].append(endpoint)
     return by_network
 
 
@@ -159,10 +201,8 @@ def _segment(pool):
     return {k: v for k, v in pool.config().items() if k in SEGMENT_KEYS}
 
 
-def plan(requests, hosts=None):
-    """The plan for ``requests`` ({host: request}); see the filter's documentation for the shapes."""
-    requests = _plain(requests)
-    hosts = list(hosts) if hosts is not None else list(requests)
+def _parse(requests, hosts):
+    """{host: {networks, endpoints, existing, verify_isolation}} of every host's request, each checked."""
     parsed = {}
     for host in hosts:
         request = requests.get(host)
@@ -172,7 +212,97 @@ def plan(requests, hosts=None):
         networks = _networks(host, request)
         parsed[host] = {'networks': networks, 'endpoints': _endpoints(host, request, networks), 'existing': _existing(request),
                         'verify_isolation': bool(request.get('verify_isolation', True))}
+    return parsed
 
+
+def _segment_pool(name, members, parsed):
+    """The pool of network ``name``, which every member host must declare alike (one segment, one IPAM)."""
+    first = members[0]
+    pool = parsed[first]['networks'][name]['pool']
+    for host in members[1:]:
+        other = parsed[host]['networks'][name]
+        if _segment(other['pool']) != _segment(pool):
+            raise PlanError('%s: network %s is %s on host %s but %s on host %s; hosts sharing a segment must agree on subnet, '
+                            'gateway, ip_range and aux_addresses'
+                            % (_where(host, other['option']), name, _segment(other['pool']), host, _segment(pool), first))
+    return pool
+
+
+def _segment_requests(name, members, parsed):
+    """({host: [{name, ip}]}, {host: {key: ip}}): what each member asks for on ``name`` and what it holds."""
+    requests_by_host = {}
+    existing = {}
+    for host in members:
+        net = parsed[host]['networks'][name]
+        wanted = [{'name': ep['name'], 'ip': ep.get('ip')} for ep in parsed[host]['endpoints'][name]]
+        if net['shim']['enabled']:
+            wanted.append({'name': SHIM, 'ip': net['shim']['ip']})
+        requests_by_host[host] = wanted
+        existing[host] = dict(parsed[host]['existing'].get(name, {}))
+    # An explicit 02:42 MAC is Docker's MAC of some address: automatic allocation skips that address, so the
+    # endpoint that would get it does not end up with the same MAC.
+    explicit_ips = {ep['ip'] for h in members for ep in requests_by_host[h] if ep['ip']}
+    for host in members:
+        for ep in parsed[host]['endpoints'][name]:
+            ip = _docker_mac_ip(ep.get('mac'))
+            if ip is not None and ip not in explicit_ips:
+                existing[host][':mac:' + ep['name']] = ip
+    return requests_by_host, existing
+
+
+def _endpoint_mac(host, name, ep, ip, macs):
+    """The MAC of an endpoint (explicit, else Docker's of its address), distinct on the segment."""
+    with refused('host %s, ' % host):
+        mac = _ipam.normalize_mac(ep['mac'], ep['option'] + '.mac') if ep.get('mac') else _ipam.docker_mac(str(ip))
+    holder = macs.get(mac)
+    if holder is not None:
+        raise PlanError('%s: %s of container %s is also the MAC of container %s on host %s in network %s; '
+                        'one segment needs distinct MACs' % (_where(host, ep['option'] + '.mac'), mac, ep['name'],
+                                                             holder[1], holder[0], name))
+    macs[mac] = (host, ep['name'])
+
+
+def _allocate_segment(name, members, parsed, allocations, shims):
+    """Addresses of network ``name`` on every member host, once for the segment, into allocations and shims."""
+    pool = _segment_pool(name, members, parsed)
+    requests_by_host, existing = _segment_requests(name, members, parsed)
+    try:
+        got = pool.allocate_across_hosts(requests_by_host, existing, option='macvlan_network_containers')
+    except _validate.InputError as exc:
+        raise PlanError('network %s: %s' % (name, str(exc).replace("endpoint '%s'" % SHIM, 'the host shim'))) from None
+    macs = {}
+    for host in members:
+        for ep in parsed[host]['endpoints'][name]:
+            ip = got[host][ep['name']]
+            _endpoint_mac(host, name, ep, ip, macs)
+            allocations[host].setdefault(name, {})[ep['name']] = str(ip)
+        if SHIM in got[host]:
+            shims[host][name] = str(got[host][SHIM])
+
+
+def _network_call(host, name, net, parsed, allocations, shims):
+    """The macvlan_net parameters of one network of ``host``: endpoints with their addresses, the shim's."""
+    out = {k: net[k] for k in NETWORK_KEYS if k not in ('host_shim',) and net.get(k) is not None}
+    out['parent'] = net['parent']
+    if net['state'] != 'present':
+        return out
+    out['endpoints'] = [dict({k: v for k, v in ep.items() if k != 'option'}, ip=allocations[host][name][ep['name']])
+                        for ep in parsed[host]['endpoints'][name]]
+    shim = net['shim']
+    if shim['enabled']:
+        out['host_shim'] = {'enabled': True, 'ip': shims[host][name]}
+        if shim['name']:
+            out['host_shim']['name'] = shim['name']
+    else:
+        out['host_shim'] = {'enabled': False}
+    return out
+
+
+def plan(requests, hosts=None):
+    """The plan for ``requests`` ({host: request}); see the filter's documentation for the shapes."""
+    requests = _plain(requests)
+    hosts = list(hosts) if hosts is not None else list(requests)
+    parsed = _parse(requests, hosts)
     # One allocation per network name across the hosts that have it present.
     allocations = {host: {} for host in hosts}
     shims = {host: {} for host in hosts}
@@ -181,75 +311,55 @@ def plan(requests, hosts=None):
         names.extend(n for n in parsed[host]['networks'] if n not in names)
     for name in names:
         members = [h for h in hosts if parsed[h]['networks'].get(name, {}).get('state') == 'present']
-        if not members:
-            continue
-        first = members[0]
-        pool = parsed[first]['networks'][name]['pool']
-        for host in members[1:]:
-            other = parsed[host]['networks'][name]
-            if _segment(other['pool']) != _segment(pool):
-                raise PlanError('%s: network %s is %s on host %s but %s on host %s; hosts sharing a segment must agree on subnet, '
-                                'gateway, ip_range and aux_addresses'
-                                % (_where(host, other['option']), name, _segment(other['pool']), host, _segment(pool), first))
-        requests_by_host = {}
-        existing = {}
-        for host in members:
-            net = parsed[host]['networks'][name]
-            wanted = [{'name': ep['name'], 'ip': ep.get('ip')} for ep in parsed[host]['endpoints'][name]]
-            if net['shim']['enabled']:
-                wanted.append({'name': SHIM, 'ip': net['shim']['ip']})
-            requests_by_host[host] = wanted
-            existing[host] = dict(parsed[host]['existing'].get(name, {}))
-        # An explicit 02:42 MAC is Docker's MAC of some address: automatic allocation skips that address, so the
-        # endpoint that would get it does not end up with the same MAC.
-        explicit_ips = {ep['ip'] for h in members for ep in requests_by_host[h] if ep['ip']}
-        for host in members:
-            for ep in parsed[host]['endpoints'][name]:
-                ip = _docker_mac_ip(ep.get('mac'))
-                if ip is not None and ip not in explicit_ips:
-                    existing[host][':mac:' + ep['name']] = ip
-        try:
-            got = pool.allocate_across_hosts(requests_by_host, existing, option='macvlan_network_containers')
-        except _validate.InputError as exc:
-            raise PlanError('network %s: %s' % (name, str(exc).replace("endpoint '%s'" % SHIM, 'the host shim'))) from None
-        macs = {}
-        for host in members:
-            for ep in parsed[host]['endpoints'][name]:
-                ip = got[host][ep['name']]
-                try:
-                    mac = _ipam.normalize_mac(ep['mac'], ep['option'] + '.mac') if ep.get('mac') else _ipam.docker_mac(str(ip))
-                except _validate.InputError as exc:
-                    raise PlanError('host %s, %s' % (host, exc)) from None
-                holder = macs.get(mac)
-                if holder is not None:
-                    raise PlanError('%s: %s of container %s is also the MAC of container %s on host %s in network %s; '
-                                    'one segment needs distinct MACs' % (_where(host, ep['option'] + '.mac'), mac, ep['name'],
-                                                                         holder[1], holder[0], name))
-                macs[mac] = (host, ep['name'])
-                allocations[host].setdefault(name, {})[ep['name']] = str(ip)
-            if SHIM in got[host]:
-                shims[host][name] = str(got[host][SHIM])
-
+        if members:
+            _allocate_segment(name, members, parsed, allocations, shims)
     result = {}
     for host in hosts:
-        networks = []
-        for name, net in parsed[host]['networks'].items():
-            out = {k: net[k] for k in NETWORK_KEYS if k not in ('host_shim',) and net.get(k) is not None}
-            out['parent'] = net['parent']
-            if net['state'] == 'present':
-                out['endpoints'] = [dict({k: v for k, v in ep.items() if k != 'option'}, ip=allocations[host][name][ep['name']])
-                                    for ep in parsed[host]['endpoints'][name]]
-                shim = net['shim']
-                if shim['enabled']:
-                    out['host_shim'] = {'enabled': True, 'ip': shims[host][name]}
-                    if shim['name']:
-                        out['host_shim']['name'] = shim['name']
-                else:
-                    out['host_shim'] = {'enabled': False}
-            networks.append(out)
+        networks = [_network_call(host, name, net, parsed, allocations, shims) for name, net in parsed[host]['networks'].items()]
         result[host] = {'networks': networks, 'addresses': allocations[host], 'shims': shims[host],
                         'probes': _probes(host, hosts, parsed, allocations, shims)}
     return result
+
+
+def _segment_probes(host, hosts, parsed, allocations, name, cname):
+    """``cname`` on ``host`` reaches every container of network ``name`` on the other hosts, across the segment."""
+    probes = []
+    net = parsed[host]['networks'][name]
+    for other in hosts:
+        if other == host:
+            continue
+        onet = parsed[other]['networks'].get(name)
+        if not onet or onet['state'] != 'present' or not net['parent'] or not onet['parent']:
+            continue  # an internal network (no parent) never leaves its host
+        for oname, oip in allocations[other].get(name, {}).items():
+            probes.append({'netns': cname, 'target': oip, 'expect': 'reachable',
+                           'why': '%s to %s on %s across the segment' % (cname, oname, other)})
+    return probes
+
+
+def _local_probes(net, cname, mine):
+    """``cname`` and its neighbours on the same host: reachable in bridge mode, not in private mode."""
+    probes = []
+    for oname, oip in mine.items():
+        if oname == cname or net['mode'] not in ('bridge', 'private'):
+            continue  # vepa needs a hairpinning switch; passthru has one endpoint
+        expect = 'reachable' if net['mode'] == 'bridge' else 'unreachable'
+        probes.append({'netns': cname, 'target': oip, 'expect': expect,
+                       'why': '%s to %s on the same host (mode %s)' % (cname, oname, net['mode'])})
+    return probes
+
+
+def _host_probes(net, cname, ip, shim_ip, verify_isolation):
+    """The host and ``cname``: through the shim both ways, or (without one) not at all."""
+    if shim_ip and net['mode'] == 'bridge':
+        # The kernel delivers between two children of one parent only when both are in bridge mode.
+        return [{'netns': None, 'target': ip, 'expect': 'reachable', 'why': 'the host to %s through its shim %s' % (cname, shim_ip)},
+                {'netns': cname, 'target': shim_ip, 'expect': 'reachable', 'why': '%s to its host through the shim' % cname}]
+    if not shim_ip and verify_isolation and net['mode'] in ('bridge', 'private'):
+        # Unless the switch reflects frames back (which vepa assumes), the host never sees its children.
+        return [{'netns': None, 'target': ip, 'expect': 'unreachable',
+                 'why': 'the host to %s without a shim (a macvlan parent never talks to its children)' % cname}]
+    return []
 
 
 def _probes(host, hosts, parsed, allocations, shims):
@@ -259,33 +369,10 @@ def _probes(host, hosts, parsed, allocations, shims):
         if net['state'] != 'present':
             continue
         mine = allocations[host].get(name, {})
-        shim_ip = shims[host].get(name)
         for cname, ip in mine.items():
-            for other in hosts:
-                if other == host:
-                    continue
-                onet = parsed[other]['networks'].get(name)
-                if not onet or onet['state'] != 'present' or not net['parent'] or not onet['parent']:
-                    continue  # an internal network (no parent) never leaves its host
-                for oname, oip in allocations[other].get(name, {}).items():
-                    probes.append({'netns': cname, 'target': oip, 'expect': 'reachable',
-                                   'why': '%s to %s on %s across the segment' % (cname, oname, other)})
-            for oname, oip in mine.items():
-                if oname == cname or net['mode'] not in ('bridge', 'private'):
-                    continue  # vepa needs a hairpinning switch; passthru has one endpoint
-                expect = 'reachable' if net['mode'] == 'bridge' else 'unreachable'
-                probes.append({'netns': cname, 'target': oip, 'expect': expect,
-                               'why': '%s to %s on the same host (mode %s)' % (cname, oname, net['mode'])})
-            if shim_ip and net['mode'] == 'bridge':
-                # The kernel delivers between two children of one parent only when both are in bridge mode.
-                probes.append({'netns': None, 'target': ip, 'expect': 'reachable',
-                               'why': 'the host to %s through its shim %s' % (cname, shim_ip)})
-                probes.append({'netns': cname, 'target': shim_ip, 'expect': 'reachable',
-                               'why': '%s to its host through the shim' % cname})
-            elif not shim_ip and parsed[host]['verify_isolation'] and net['mode'] in ('bridge', 'private'):
-                # Unless the switch reflects frames back (which vepa assumes), the host never sees its children.
-                probes.append({'netns': None, 'target': ip, 'expect': 'unreachable',
-                               'why': 'the host to %s without a shim (a macvlan parent never talks to its children)' % cname})
+            probes.extend(_segment_probes(host, hosts, parsed, allocations, name, cname))
+            probes.extend(_local_probes(net, cname, mine))
+            probes.extend(_host_probes(net, cname, ip, shims[host].get(name), parsed[host]['verify_isolation']))
     return probes
 
 

@@ -2,17 +2,13 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""IP address management for hostnet.containers: pure logic, no kernel access.
+"""IP address management for hostnet.containers: pure address math, no kernel access.
 
-Everything here validates user input once, at the edge, and returns normalised
-values (netaddr objects, lower-case MACs, plain ints for ports).  Every bad
-input raises IPAMError, whose text names the option and the value, so modules
-can pass it straight to fail_json before touching the host.
-
-Behaviour mirrors Docker's libnetwork IPAM where users rely on it: the
-default-address-pools order, the gateway on the first host address, ip_range
-allocation starting at the first address of the range, and the `docker run -p`
-publish syntax.  Only IPv4 is supported for now.
+Every function validates user input once, at the edge, and returns normalised values (netaddr objects, lower-case
+MACs); a bad value raises _validate.InputError naming the option and the value, before the host is touched.
+Behaviour mirrors Docker's libnetwork IPAM where users rely on it: the default-address-pools order, the gateway on
+the first host address, allocation from the first address of ip_range.  The arithmetic works on either family
+(ADDRESS_BITS); the parsers accept IPv4 only for now.
 """
 
 from __future__ import annotations
@@ -44,28 +40,35 @@ DEFAULT_ADDRESS_POOLS = (
     {'base': '192.168.0.0/16', 'size': 20},
 )
 
-
-# Subnets a network can never use: the kernel treats them specially.
-_SPECIAL_NETWORKS = (
+# Subnets a network can never use, per family: the kernel treats them specially.
+_SPECIAL_NETWORKS = {4: (
     ('0.0.0.0/8', '"this network" (0.0.0.0/8)'),
     ('127.0.0.0/8', 'loopback (127.0.0.0/8)'),
     ('224.0.0.0/4', 'multicast (224.0.0.0/4)'),
     ('255.255.255.255/32', 'the limited broadcast address'),
-)
+)}
 
 _OCTET = r'(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 # Strict dotted quad: netaddr 0.8 accepts inet_aton forms ('10.1', '010.0.0.1' as octal,
 # trailing blanks) that netaddr 1.x and Docker reject, so parse the text ourselves.
 _IPV4_RE = re.compile(r'^%s(?:\.%s){3}$' % (_OCTET, _OCTET))
 _PREFIX_RE = re.compile(r'^(?:0|[1-9][0-9]?)$')
-_MAC_SEP_RE = re.compile(r'^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})(?:\2[0-9a-fA-F]{2}){4}$')
-_MAC_DOT_RE = re.compile(r'^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$')
-_MAC_BARE_RE = re.compile(r'^[0-9a-fA-F]{12}$')
+
+# Address bits per family: prefix-length limits and pool steps follow from it (IPv6 then needs parsers, no new math).
+ADDRESS_BITS = {4: 32, 6: 128}
 
 
-# ---------------------------------------------------------------------------
-# Addresses and subnets
-# ---------------------------------------------------------------------------
+def _bits(network):
+    """How many bits an address of network's family (netaddr object) has."""
+    return ADDRESS_BITS[network.version]
+
+
+def _network(number, prefixlen, version):
+    """The network starting at ``number`` with ``prefixlen`` as a netaddr.IPNetwork."""
+    return netaddr.IPNetwork('%s/%d' % (netaddr.IPAddress(number, version), prefixlen))
+
+
+# --- Addresses and subnets --------------------------------------------------------------------------------------------
 
 def _text(value, option, what):
     if isinstance(value, bool) or value is None:
@@ -119,7 +122,7 @@ def parse_subnet(value, option='subnet', min_prefixlen=1, max_prefixlen=32):
         raise _validate.InputError(option, value, 'host bits are set; did you mean %s?' % net.cidr)
     if prefixlen < min_prefixlen or prefixlen > max_prefixlen:
         raise _validate.InputError(option, value, 'prefix length /%d is out of range: use /%d to /%d' % (prefixlen, min_prefixlen, max_prefixlen))
-    for special, label in _SPECIAL_NETWORKS:
+    for special, label in _SPECIAL_NETWORKS.get(net.version, ()):
         if networks_overlap(net, netaddr.IPNetwork(special)):
             raise _validate.InputError(option, value, 'overlaps %s, which cannot be used for a network' % label)
     return net.cidr
@@ -132,13 +135,17 @@ def parse_interface_address(value, option='address'):
 
 
 def networks_overlap(a, b):
-    """True when two IPv4 networks (netaddr.IPNetwork) share at least one address."""
+    """True when two networks of one family (netaddr.IPNetwork) share at least one address."""
     return a.first <= b.last and b.first <= a.last
 
 
+def _is_point_to_point(subnet):
+    """A /31 (RFC 3021) or /32: no network or broadcast address to protect; the gateway is the first address."""
+    return subnet.prefixlen >= _bits(subnet) - 1
+
+
 def _is_network_or_broadcast(subnet, ip_int):
-    # /31 (RFC 3021) and /32 have no network or broadcast address to protect.
-    if subnet.prefixlen >= 31:
+    if _is_point_to_point(subnet):
         return None
     if ip_int == subnet.first:
         return 'the network address'
@@ -149,15 +156,20 @@ def _is_network_or_broadcast(subnet, ip_int):
 
 def default_gateway(subnet):
     """Docker's default gateway: the first host address (the first address of a /31 or /32)."""
-    if subnet.prefixlen >= 31:
-        return netaddr.IPAddress(subnet.first, 4)
-    return netaddr.IPAddress(subnet.first + 1, 4)
+    if _is_point_to_point(subnet):
+        return netaddr.IPAddress(subnet.first, subnet.version)
+    return netaddr.IPAddress(subnet.first + 1, subnet.version)
 
 
 def parse_gateway(value, subnet, option='gateway'):
     """Validate a gateway inside subnet, not its network or broadcast address; None gives default_gateway()."""
     if value is None or value == '':
         return default_gateway(subnet)
+    return _host_address(value, subnet, option)
+
+
+def _host_address(value, subnet, option):
+    """An address a host of subnet may hold: inside it, not its network or broadcast address."""
     ip = parse_ip(value, option)
     if ip not in subnet:
         raise _validate.InputError(option, value, 'is not inside subnet %s' % subnet)
@@ -171,10 +183,32 @@ def parse_ip_range(value, subnet, option='ip_range'):
     """Validate an ip_range in CIDR notation (network address required) inside subnet; return it or None."""
     if value is None or value == '':
         return None
-    ip_range = parse_subnet(value, option, min_prefixlen=1, max_prefixlen=32)
+    ip_range = parse_subnet(value, option, min_prefixlen=1, max_prefixlen=_bits(subnet))
     if not (subnet.first <= ip_range.first and ip_range.last <= subnet.last):
         raise _validate.InputError(option, value, 'is not inside subnet %s' % subnet)
     return ip_range
+
+
+def _aux_pairs(value, option):
+    """aux_addresses as [(name, ip)]: a dict, or a list of 'name=ip' as docker network create --aux-address takes."""
+    if isinstance(value, dict):
+        return list(value.items())
+    if not isinstance(value, (list, tuple)):
+        raise _validate.InputError(option, value, 'expected a dict of name: ip')
+    pairs = []
+    for item in value:
+        if not isinstance(item, str) or '=' not in item:
+            raise _validate.InputError(option, item, "expected 'name=ip' (as docker network create --aux-address)")
+        pairs.append(tuple(item.split('=', 1)))
+    return pairs
+
+
+def _aux_address(ip, subnet, gateway, sub_option):
+    """One aux address: inside subnet, not its network or broadcast address, not the gateway."""
+    addr = _host_address(ip, subnet, sub_option)
+    if gateway is not None and addr == gateway:
+        raise _validate.InputError(sub_option, ip, 'is the gateway of subnet %s' % subnet)
+    return addr
 
 
 def parse_aux_addresses(value, subnet, gateway=None, option='aux_addresses'):
@@ -185,33 +219,15 @@ def parse_aux_addresses(value, subnet, gateway=None, option='aux_addresses'):
     """
     if value is None or value == '':
         return {}
-    if isinstance(value, (list, tuple)):
-        pairs = []
-        for item in value:
-            if not isinstance(item, str) or '=' not in item:
-                raise _validate.InputError(option, item, "expected 'name=ip' (as docker network create --aux-address)")
-            name, ip = item.split('=', 1)
-            pairs.append((name, ip))
-    elif isinstance(value, dict):
-        pairs = list(value.items())
-    else:
-        raise _validate.InputError(option, value, 'expected a dict of name: ip')
     result = {}
     seen = {}
-    for name, ip in pairs:
+    for name, ip in _aux_pairs(value, option):
         if not isinstance(name, str) or not name:
             raise _validate.InputError(option, name, 'aux address names must be non-empty strings')
         if name in result:
             raise _validate.InputError(option, name, 'aux address name is given twice')
         sub_option = '%s.%s' % (option, name)
-        addr = parse_ip(ip, sub_option)
-        if addr not in subnet:
-            raise _validate.InputError(sub_option, ip, 'is not inside subnet %s' % subnet)
-        special = _is_network_or_broadcast(subnet, int(addr))
-        if special:
-            raise _validate.InputError(sub_option, ip, 'is %s of subnet %s' % (special, subnet))
-        if gateway is not None and addr == gateway:
-            raise _validate.InputError(sub_option, ip, 'is the gateway of subnet %s' % subnet)
+        addr = _aux_address(ip, subnet, gateway, sub_option)
         if int(addr) in seen:
             raise _validate.InputError(sub_option, ip, "is also aux address '%s'" % seen[int(addr)])
         seen[int(addr)] = name
@@ -239,28 +255,11 @@ def check_subnet_overlaps(subnet, others, name=None, option='subnet'):
                 raise _validate.InputError(option, str(subnet), "subnet %s of %s overlaps subnet %s of network '%s'" % (subnet, who, other_net, other_name))
 
 
-# ---------------------------------------------------------------------------
-# Interfaces and MAC addresses
-# ---------------------------------------------------------------------------
+# --- Interfaces and MAC addresses -------------------------------------------------------------------------------------
 
 def normalize_mac(value, option='mac'):
     """Validate a unicast MAC (aa:bb:.., aa-bb-.., aabb.ccdd.eeff or 12 hex digits); return it lower-case with colons."""
-    text = _text(value, option, 'a MAC address')
-    if _MAC_SEP_RE.match(text):
-        digits = re.sub('[:-]', '', text)
-    elif _MAC_DOT_RE.match(text):
-        digits = text.replace('.', '')
-    elif _MAC_BARE_RE.match(text):
-        digits = text
-    else:
-        raise _validate.InputError(option, value, 'not a valid MAC address (expected six hex octets like 02:42:ac:11:00:02)')
-    digits = digits.lower()
-    octets = [digits[i:i + 2] for i in range(0, 12, 2)]
-    if int(octets[0], 16) & 1:
-        raise _validate.InputError(option, value, 'is a multicast address; an interface needs a unicast MAC (even first octet)')
-    if digits == '0' * 12:
-        raise _validate.InputError(option, value, 'the all-zero MAC cannot be assigned to an interface')
-    return ':'.join(octets)
+    return _validate.mac(value, option)
 
 
 def docker_mac(ip):
@@ -279,14 +278,10 @@ def next_ifname(used, prefix='eth'):
     return '%s%d' % (prefix, index)
 
 
-# ---------------------------------------------------------------------------
-# default-address-pools
-# ---------------------------------------------------------------------------
+# --- default-address-pools --------------------------------------------------------------------------------------------
 
 def _parse_int(value, option, what):
-    if isinstance(value, bool):
-        raise _validate.InputError(option, value, 'expected %s' % what)
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and re.match(r'^[0-9]+$', value):
         return int(value)
@@ -309,8 +304,9 @@ def parse_address_pools(pools=None, option='default_address_pools'):
             raise _validate.InputError(item_option, pool, 'expected exactly the keys base and size')
         base = parse_subnet(pool['base'], item_option + '.base')
         size = _parse_int(pool['size'], item_option + '.size', 'a prefix length')
-        if size < base.prefixlen or size > 32:
-            raise _validate.InputError(item_option + '.size', pool['size'], 'must be between the prefix length of base (/%d) and /32' % base.prefixlen)
+        if size < base.prefixlen or size > _bits(base):
+            raise _validate.InputError(item_option + '.size', pool['size'], 'must be between the prefix length of base (/%d) and /%d'
+                                       % (base.prefixlen, _bits(base)))
         result.append((base, size))
     return result
 
@@ -318,36 +314,54 @@ def parse_address_pools(pools=None, option='default_address_pools'):
 def pool_subnets(pools=None):
     """Yield every candidate subnet of the pools, in Docker's order."""
     for base, size in parse_address_pools(pools):
-        step = 1 << (32 - size)
+        step = 1 << (_bits(base) - size)
         for first in range(base.first, base.last + 1, step):
-            yield netaddr.IPNetwork('%s/%d' % (netaddr.IPAddress(first, 4), size))
+            yield _network(first, size, base.version)
 
 
-def _taken_intervals(taken, option):
-    """(first, last) ints of every IPv4 network or address in taken, sorted; IPv6 and /0 skipped."""
-    intervals = []
-    for item in taken:
-        if HAS_NETADDR and isinstance(item, netaddr.IPAddress):
-            if item.version == 4:
-                intervals.append((int(item), int(item)))
-            continue
-        if HAS_NETADDR and isinstance(item, netaddr.IPNetwork):
-            if item.version == 4 and item.prefixlen > 0:
-                intervals.append((item.first, item.last))
-            continue
+def _interval(item, option, version):
+    """(first, last) ints of one taken network or address of family ``version``; None for another family or /0."""
+    if not (HAS_NETADDR and isinstance(item, (netaddr.IPAddress, netaddr.IPNetwork))):
         text = _text(item, option, 'an IPv4 network or address')
-        if ':' in text:
-            continue
-        if '/' in text:
-            net = parse_interface_address(text, option)
-            # The default route covers everything; Docker ignores it too.
-            if net.prefixlen > 0:
-                intervals.append((net.first, net.last))
-        else:
-            ip = parse_ip(text, option)
-            intervals.append((int(ip), int(ip)))
-    intervals.sort()
-    return intervals
+        if (':' in text) != (version == 6):
+            return None
+        item = parse_interface_address(text, option) if '/' in text else parse_ip(text, option)
+    if item.version != version:
+        return None
+    if isinstance(item, netaddr.IPAddress):
+        return int(item), int(item)
+    # The default route covers everything; Docker ignores it too.
+    return (item.first, item.last) if item.prefixlen > 0 else None
+
+
+def _taken_intervals(taken, option, version=4):
+    """(first, last) ints of every network or address of family ``version`` in taken, sorted; others and /0 skipped."""
+    intervals = (_interval(item, option, version) for item in taken)
+    return sorted(interval for interval in intervals if interval is not None)
+
+
+def _blocked_until(intervals, first, last):
+    """The last address of the taken intervals that overlap first..last, or None when none does."""
+    blocked_until = None
+    for t_first, t_last in intervals:
+        if t_first > last:
+            break
+        if t_last >= first and (blocked_until is None or t_last > blocked_until):
+            blocked_until = t_last
+    return blocked_until
+
+
+def _first_free_in(base, size, intervals):
+    """The first size-long subnet of base that overlaps no interval, or None."""
+    step = 1 << (_bits(base) - size)
+    first = base.first
+    while first + step - 1 <= base.last:
+        blocked_until = _blocked_until(intervals, first, first + step - 1)
+        if blocked_until is None:
+            return _network(first, size, base.version)
+        # Skip every candidate the blocker covers: pools can hold thousands of subnets.
+        first = ((blocked_until + 1 + step - 1) // step) * step
+    return None
 
 
 def next_free_subnet(taken=(), pools=None, option='default_address_pools'):
@@ -357,30 +371,19 @@ def next_free_subnet(taken=(), pools=None, option='default_address_pools'):
     networks' subnets, as strings or netaddr objects.  IPv6 entries and default routes
     are ignored.  Raise IPAMError when every candidate is taken.
     """
-    intervals = _taken_intervals(taken, 'taken')
+    intervals = {}
     shown = list(pools) if pools is not None else list(DEFAULT_ADDRESS_POOLS)
     for base, size in parse_address_pools(pools, option):
-        step = 1 << (32 - size)
-        first = base.first
-        while first + step - 1 <= base.last:
-            last = first + step - 1
-            blocked_until = None
-            for t_first, t_last in intervals:
-                if t_first > last:
-                    break
-                if t_last >= first and (blocked_until is None or t_last > blocked_until):
-                    blocked_until = t_last
-            if blocked_until is None:
-                return netaddr.IPNetwork('%s/%d' % (netaddr.IPAddress(first, 4), size))
-            # Skip every candidate the blocker covers: pools can hold thousands of subnets.
-            first = ((blocked_until + 1 + step - 1) // step) * step
+        if base.version not in intervals:
+            intervals[base.version] = _taken_intervals(taken, 'taken', base.version)
+        subnet = _first_free_in(base, size, intervals[base.version])
+        if subnet is not None:
+            return subnet
     raise _validate.InputError(option, shown, 'could not find an available, non-overlapping IPv4 subnet in the address pools: every candidate overlaps '
                                'a host route, a host address or another network; set subnet explicitly or add pools')
 
 
-# ---------------------------------------------------------------------------
-# Endpoint addresses
-# ---------------------------------------------------------------------------
+# --- Endpoint addresses -----------------------------------------------------------------------------------------------
 
 def _requests_list(requests, option):
     """Normalise endpoint requests to a list of (name, ip or None)."""
@@ -410,7 +413,7 @@ def _requests_list(requests, option):
 
 
 class AddressPool:
-    """One network's IPv4 address space: subnet, gateway, ip_range and aux addresses.
+    """One network's address space (one family): subnet, gateway, ip_range and aux addresses.
 
     The constructor validates and normalises everything (raising IPAMError); the
     allocator never hands out the network or broadcast address, the gateway or an
@@ -490,13 +493,8 @@ class AddressPool:
         held by another endpoint (the error names it); new endpoints get the lowest
         free address of ip_range (else the subnet), in request order.
         """
-        allocated = self._allocate(
-            _requests_list(requests, option),
-            dict(existing or {}),
-            describe=lambda key: "endpoint '%s'" % key,
-            option_for=lambda key: '%s[%s].ip' % (option, key),
-        )
-        return allocated
+        return self._allocate(_requests_list(requests, option), dict(existing or {}),
+                              describe=lambda key: "endpoint '%s'" % key, option_for=lambda key: '%s[%s].ip' % (option, key))
 
     def allocate_across_hosts(self, requests_by_host, existing=None, option='endpoints'):
         """allocate() once for endpoints on many hosts sharing this segment (macvlan).
@@ -515,82 +513,86 @@ class AddressPool:
         for host, entries in (existing or {}).items():
             for name, ip in (entries or {}).items():
                 flat_existing[(host, name)] = ip
-        allocated = self._allocate(
-            requests,
-            flat_existing,
-            describe=lambda key: "endpoint '%s' on host '%s'" % (key[1], key[0]),
-            option_for=lambda key: '%s[%s@%s].ip' % (option, key[1], key[0]),
-        )
+        allocated = self._allocate(requests, flat_existing, describe=lambda key: "endpoint '%s' on host '%s'" % (key[1], key[0]),
+                                   option_for=lambda key: '%s[%s@%s].ip' % (option, key[1], key[0]))
         result = {host: {} for host in order}
         for (host, name), ip in allocated.items():
             result[host][name] = ip
         return result
 
     def _allocate(self, requests, existing, describe, option_for):
-        reserved = self.reserved()
-        used = {}
-        explicit = {}
+        """Addresses for requests [(key, ip or None)] given existing {key: ip}: explicit first, then held, then new."""
+        claim = _Claim(self, describe, option_for)
+        explicit = claim.claim_explicit(requests)
         requested = set(key for key, dummy in requests)
-        # Explicit addresses first: they never move.
-        for key, value in requests:
-            if value is None:
-                continue
-            ip = self.check_ip(value, option_for(key))
-            holder = used.get(int(ip))
-            if holder is not None:
-                raise _validate.InputError(option_for(key), value, 'is also requested by %s' % describe(holder))
-            used[int(ip)] = key
-            explicit[key] = ip
         # Endpoints that are not part of this request keep what they hold.
         for key, value in existing.items():
-            if key in requested:
-                continue
-            ip = self._usable(value)
-            if ip is None:
-                continue
-            holder = used.get(int(ip))
-            if holder in explicit:
-                raise _validate.InputError(option_for(holder), str(ip), 'is already used by %s' % describe(key))
-            if holder is None:
-                used[int(ip)] = key
+            if key not in requested:
+                claim.hold(key, value)
         # Requested endpoints without an explicit ip keep their previous address when still valid.
         kept = {}
         for key, value in requests:
-            if value is not None or key not in existing:
-                continue
-            ip = self._usable(existing[key])
-            if ip is None:
-                continue
-            holder = used.get(int(ip))
-            if holder is not None:
-                if holder in explicit:
-                    raise _validate.InputError(option_for(holder), str(ip), 'is already used by %s' % describe(key))
-                continue
-            used[int(ip)] = key
-            kept[key] = ip
+            if value is None and key in existing:
+                ip = claim.hold(key, existing[key])
+                if ip is not None:
+                    kept[key] = ip
         # Everyone else: lowest free address, deterministic.
-        first, last = self.allocation_range()
-        cursor = first
         result = {}
-        for key, value in requests:
+        for key, dummy in requests:
             if key in explicit:
                 result[key] = explicit[key]
-                continue
-            if key in kept:
-                result[key] = kept[key]
-                continue
-            while cursor <= last and (cursor in reserved or cursor in used):
-                cursor += 1
-            if cursor > last:
-                where = 'ip_range' if self.ip_range is not None else 'subnet'
-                span = self.ip_range if self.ip_range is not None else self.subnet
-                raise _validate.InputError(self._opt(where), str(span),
-                                           'no free address left for %s: all %d usable addresses are taken' % (describe(key), self.capacity()))
-            used[cursor] = key
-            result[key] = netaddr.IPAddress(cursor, 4)
+            else:
+                result[key] = kept[key] if key in kept else claim.next_free(key)
         return result
 
 
-# ---------------------------------------------------------------------------
-# Ports
-# ---------------------------------------------------------------------------
+class _Claim:
+    """One allocation run over an AddressPool: which address each endpoint key holds."""
+
+    def __init__(self, pool, describe, option_for):
+        self.pool = pool
+        self.describe = describe
+        self.option_for = option_for
+        self.reserved = pool.reserved()
+        self.used = {}       # int address -> key
+        self.explicit = {}   # key -> netaddr.IPAddress, requested by the user; never moves
+        self.cursor, self.last = pool.allocation_range()
+
+    def claim_explicit(self, requests):
+        """Claim every explicit address (they never move); two endpoints asking for one fail naming both."""
+        for key, value in requests:
+            if value is None:
+                continue
+            ip = self.pool.check_ip(value, self.option_for(key))
+            holder = self.used.get(int(ip))
+            if holder is not None:
+                raise _validate.InputError(self.option_for(key), value, 'is also requested by %s' % self.describe(holder))
+            self.used[int(ip)] = key
+            self.explicit[key] = ip
+        return self.explicit
+
+    def hold(self, key, value):
+        """Let key keep the address it holds when still usable and free; return it, or None (a new one is given)."""
+        ip = self.pool._usable(value)
+        if ip is None:
+            return None
+        holder = self.used.get(int(ip))
+        if holder in self.explicit:
+            raise _validate.InputError(self.option_for(holder), str(ip), 'is already used by %s' % self.describe(key))
+        if holder is not None:
+            # Two endpoints held one address (a repaired duplicate): the first keeps it.
+            return None
+        self.used[int(ip)] = key
+        return ip
+
+    def next_free(self, key):
+        """The lowest address of the allocation range neither reserved nor used, now held by key."""
+        while self.cursor <= self.last and (self.cursor in self.reserved or self.cursor in self.used):
+            self.cursor += 1
+        if self.cursor > self.last:
+            pool = self.pool
+            where, span = ('ip_range', pool.ip_range) if pool.ip_range is not None else ('subnet', pool.subnet)
+            raise _validate.InputError(pool._opt(where), str(span), 'no free address left for %s: all %d usable addresses are '
+                                       'taken' % (self.describe(key), pool.capacity()))
+        self.used[self.cursor] = key
+        return netaddr.IPAddress(self.cursor, self.pool.subnet.version)

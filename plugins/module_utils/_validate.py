@@ -53,7 +53,7 @@ def validate_ifname(value, option='ifname'):
     return value
 
 
-_HOSTNAME_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*$')
+_HOSTNAME_RE = re.compile(r'[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*')
 
 
 _DOMAIN_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
@@ -61,14 +61,14 @@ _DOMAIN_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
 
 def validate_hostname(value, option='hostname'):
     """A container's host name (RFC 1123 labels); return it."""
-    if not isinstance(value, str) or not _HOSTNAME_RE.match(value):
+    if not isinstance(value, str) or not _HOSTNAME_RE.fullmatch(value):
         raise InputError(option, value, 'is not a valid host name')
     return value
 
 
 def validate_domain(value, option='dns_search'):
     """A search domain for resolv.conf; return it."""
-    if not isinstance(value, str) or not _DOMAIN_RE.match(value):
+    if not isinstance(value, str) or not _DOMAIN_RE.fullmatch(value):
         raise InputError(option, value, 'is not a valid domain')
     return value
 
@@ -77,8 +77,103 @@ def validate_domain(value, option='dns_search'):
 NETWORK_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 
 
+def network_name(value, option='name', driver='bridge'):
+    """A network's name, as Docker accepts it; 'host' and 'none' are Docker's own. Return it."""
+    if not isinstance(value, str) or not NETWORK_NAME_RE.fullmatch(value) or value in ('host', 'none'):
+        raise InputError(option, value, "is not a valid network name (1-64 letters, digits, '_', '.' or '-', starting "
+                         "with a letter or digit; 'host' and 'none' are Docker's, not %s networks)" % driver)
+    return value
+
+
 def check_network_name(name, driver):
     """Fail (InputError naming the option and value) on a name Docker would refuse or that is Docker's own."""
-    if not isinstance(name, str) or not NETWORK_NAME_RE.match(name) or name in ('host', 'none'):
-        raise InputError('name', name, "is not a valid network name (1-64 letters, digits, '_', '.' or '-', starting "
-                         "with a letter or digit; 'host' and 'none' are Docker's, not %s networks)" % driver)
+    network_name(name, 'name', driver)
+
+
+# A container is a named network namespace: its name is a file under /run/netns and a directory under /etc/netns,
+# so never '/', '.' or '..'; a leading '-' would read as an option to `ip netns exec` and a leading '.' hides the
+# file. Docker's container names ([a-zA-Z0-9][a-zA-Z0-9_.-]+) avoid all of that; one character is allowed too (a
+# namespace called 'a' is fine), and 64 at most, as the collection always allowed.
+NAMESPACE_NAME_RE = NETWORK_NAME_RE  # Docker writes its container and network names with one pattern
+_NAME_RULE = "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit, as Docker's container names"
+
+
+def _name(value, option, noun):
+    if not isinstance(value, str) or not NAMESPACE_NAME_RE.fullmatch(value):
+        raise InputError(option, value, 'is not a valid %s name (%s)' % (noun, _NAME_RULE))
+    return value
+
+
+def container_name(value, option='name'):
+    """A container's name (its network namespace); return it."""
+    return _name(value, option, 'container')
+
+
+def namespace_name(value, option='name'):
+    """A network namespace's name, the same rule as container_name, for options that say namespace; return it."""
+    return _name(value, option, 'namespace')
+
+
+def rule_name(value, option='name'):
+    """A NAT rule's name (its state file /var/lib/hostnet/nat/NAME.json), the same rule again; return it."""
+    return _name(value, option, 'rule')
+
+
+# The smallest MTU IPv4 allows (RFC 791) and the largest the kernel takes for these devices.
+MTU_MIN, MTU_MAX = 68, 65535
+
+
+def mtu(value, option='mtu'):
+    """An interface MTU, as an int or its decimal text; return the int."""
+    number = value
+    if isinstance(value, str) and re.fullmatch('[0-9]+', value):
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or not MTU_MIN <= number <= MTU_MAX:
+        raise InputError(option, value, 'must be between %d and %d' % (MTU_MIN, MTU_MAX))
+    return number
+
+
+# A name other containers resolve (a network alias, a hosts-file name): dot-separated DNS labels; '_' is allowed
+# as resolvers and Docker's embedded DNS accept it.
+_LABEL = r'[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?'
+_DNS_NAME_RE = re.compile(r'^%s(?:\.%s)*$' % (_LABEL, _LABEL))
+DNS_NAME_MAX = 253
+
+
+def alias(value, option='aliases'):
+    """A network alias or hosts-file name: labels of 1-63 letters, digits, '_' or '-' joined by dots; return it."""
+    if not isinstance(value, str) or len(value) > DNS_NAME_MAX or not _DNS_NAME_RE.fullmatch(value):
+        raise InputError(option, value, "is not a valid host name (dot-separated labels of 1-63 letters, digits, '_' "
+                         "or '-', not starting or ending with '-')")
+    return value
+
+
+_MAC_SEP_RE = re.compile(r'^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})(?:\2[0-9a-fA-F]{2}){4}$')
+_MAC_DOT_RE = re.compile(r'^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$')
+_MAC_BARE_RE = re.compile(r'^[0-9a-fA-F]{12}$')
+
+
+def mac(value, option='mac'):
+    """A unicast MAC (aa:bb:.., aa-bb-.., aabb.ccdd.eeff or 12 hex digits); return it lower-case with colons."""
+    if isinstance(value, bool) or value is None:
+        raise InputError(option, value, 'expected a MAC address')
+    if not isinstance(value, str):
+        raise InputError(option, value, 'expected a MAC address as a string')
+    if not (_MAC_SEP_RE.fullmatch(value) or _MAC_DOT_RE.fullmatch(value) or _MAC_BARE_RE.fullmatch(value)):
+        raise InputError(option, value, 'not a valid MAC address (expected six hex octets like 02:42:ac:11:00:02)')
+    digits = re.sub('[:.-]', '', value).lower()
+    if int(digits[:2], 16) & 1:
+        raise InputError(option, value, 'is a multicast address; an interface needs a unicast MAC (even first octet)')
+    if digits == '0' * 12:
+        raise InputError(option, value, 'the all-zero MAC cannot be assigned to an interface')
+    return ':'.join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+_NETNS_SYSCTL_RE = re.compile(r'^net(\.[A-Za-z0-9_-]+)+$')
+
+
+def netns_sysctl(key, option='sysctls'):
+    """A sysctl a network namespace holds of its own: net.*; return it."""
+    if not isinstance(key, str) or not _NETNS_SYSCTL_RE.fullmatch(key):
+        raise InputError(option, key, 'only net.* sysctls can be set per namespace')
+    return key

@@ -7,8 +7,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
 class PlanError(AnsibleFilterError):
@@ -24,3 +27,13 @@ def plain(value):
     if isinstance(value, str):
         return str(value)
     return value
+
+
+@contextmanager
+def refused(prefix=''):
+    """A bad value found by the shared validators (_validate, _ipam, _ports), as the filter's error: the same text
+    the module would give, after ``prefix`` (the host, for a play-wide plan)."""
+    try:
+        yield
+    except _validate.InputError as exc:
+        raise PlanError(prefix + str(exc)) from None

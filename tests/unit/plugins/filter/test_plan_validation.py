@@ -56,3 +56,27 @@ def test_domain(value, ok):
     else:
         with pytest.raises(_validate.InputError, match='dns_search'):
             _validate.validate_domain(value)
+
+
+@pytest.mark.parametrize('key,ok', [('net.ipv4.ip_forward', True), ('net.ipv4.conf.all.rp_filter', True), ('kernel.panic', False),
+                                    ('net..x', False), ('net', False), ('net.ipv4.ip_forward\n', False), (None, False)])
+def test_netns_sysctl(key, ok):
+    if ok:
+        assert _validate.netns_sysctl(key) == key
+    else:
+        with pytest.raises(_validate.InputError, match='only net.* sysctls can be set per namespace'):
+            _validate.netns_sysctl(key)
+
+
+def test_namespace_and_container_names_follow_one_rule_in_the_words_of_each_option():
+    assert _validate.namespace_name('web01', 'netns') == _validate.container_name('web01') == 'web01'
+    with pytest.raises(_validate.InputError, match=r"^netns 'a/b': is not a valid namespace name \(1-64 letters"):
+        _validate.namespace_name('a/b', 'netns')
+    with pytest.raises(_validate.InputError, match=r"^name 'a/b': is not a valid container name \(1-64 letters"):
+        _validate.container_name('a/b')
+
+
+def test_network_name_keeps_check_network_name():
+    assert _validate.network_name('custom_network') == 'custom_network'
+    with pytest.raises(_validate.InputError, match=r"^name 'host': is not a valid network name .* not macvlan networks"):
+        _validate.check_network_name('host', 'macvlan')
