@@ -13,6 +13,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import shutil
 import threading
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
@@ -314,15 +315,16 @@ def hosts_with_block(text, block):
     return rest + block
 
 
-def _write_text(path, content):
-    """Replace a file atomically (None removes it, and its folder once empty); a failure leaves it as it was."""
+def _write_text(path, content, keep_folder=False):
+    """Replace a file atomically (None removes it, and its folder once empty unless ``keep_folder``); a failure
+    leaves it as it was."""
     folder = os.path.dirname(path)
     tmp = path + '.tmp'
     if content is None:
         for name in (tmp, path):
             if os.path.exists(name):
                 os.unlink(name)
-        if os.path.isdir(folder) and not os.listdir(folder):
+        if not keep_folder and os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)
         return
     made = not os.path.isdir(folder)
@@ -333,3 +335,38 @@ def _write_text(path, content):
         if made and not os.listdir(folder):
             os.rmdir(folder)
         raise
+
+
+# -- a namespace's own files: /etc/netns/NAME/{hosts,resolv.conf,hostname} (ip netns exec binds them over /etc) --
+NETNS_FILES = ('hosts', 'resolv.conf', 'hostname')
+
+
+def etc_dir(name):
+    return os.path.join(ETC_NETNS, name)
+
+
+def read_files(name):
+    """{file name: text} of the namespace's files that exist."""
+    out = {}
+    for fname in NETNS_FILES:
+        try:
+            with open(os.path.join(etc_dir(name), fname)) as f:
+                out[fname] = f.read()
+        except OSError:
+            pass
+    return out
+
+
+def write_file(name, fname, content):
+    """Put ``content`` in /etc/netns/NAME/FNAME (None removes the file, the folder stays: see remove_etc_dir)."""
+    _write_text(os.path.join(etc_dir(name), fname), content, keep_folder=True)
+
+
+def make_etc_dir(name):
+    os.makedirs(etc_dir(name), mode=0o755, exist_ok=True)
+
+
+def remove_etc_dir(name):
+    """/etc/netns/NAME and everything in it; nothing to do when it is gone."""
+    if os.path.isdir(etc_dir(name)):
+        shutil.rmtree(etc_dir(name))

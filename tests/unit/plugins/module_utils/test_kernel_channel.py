@@ -17,6 +17,7 @@ import struct
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec
 
 pytest.importorskip('pyroute2')
 from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg  # noqa: E402  pylint: disable=wrong-import-position
@@ -31,7 +32,7 @@ def encoded(msg, msg_type):
 
 
 def parse_one(parse, data):
-    [(dummy, dummy2, dummy3, off, end)] = list(_kernel._messages(data))  # pylint: disable=protected-access
+    [(dummy, dummy2, dummy3, off, end)] = list(_kernel_codec._messages(data))  # pylint: disable=protected-access
     return parse(data, off, end)
 
 
@@ -42,7 +43,7 @@ def test_a_bridge_port_veth_decodes_like_link_facts():
                     ('IFLA_MASTER', 3), ('IFLA_LINK', 2), ('IFLA_LINK_NETNSID', 0), ('IFLA_GROUP', 5),
                     ('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'veth'), ('IFLA_INFO_SLAVE_KIND', 'bridge'),
                                                  ('IFLA_INFO_SLAVE_DATA', {'attrs': [('IFLA_BRPORT_MODE', 1)]})]})]
-    link = parse_one(_kernel.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
+    link = parse_one(_kernel_codec.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
     assert link == {'index': 7, 'ifname': 'veth1234567', 'kind': 'veth', 'mtu': 1400, 'mac': '02:42:ac:11:00:02', 'up': True,
                     'master': 3, 'link': 2, 'link_netnsid': 0, 'hairpin': True, 'group': 5}
 
@@ -51,7 +52,7 @@ def test_a_link_that_is_no_bridge_port_has_no_hairpin():
     msg = ifinfmsg()
     msg['index'] = 1
     msg['attrs'] = [('IFLA_IFNAME', 'lo'), ('IFLA_MTU', 65536)]
-    link = parse_one(_kernel.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
+    link = parse_one(_kernel_codec.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
     assert link['hairpin'] is None and link['kind'] is None and not link['up'] and link['master'] is None
 
 
@@ -59,12 +60,12 @@ def test_addresses_and_routes_decode():
     addr = ifaddrmsg()
     addr['family'], addr['prefixlen'], addr['index'] = socket.AF_INET, 16, 2
     addr['attrs'] = [('IFA_ADDRESS', '172.18.0.2'), ('IFA_LOCAL', '172.18.0.2'), ('IFA_LABEL', 'eth0')]
-    assert parse_one(_kernel.parse_addr, encoded(addr, _kernel.RTM_NEWADDR)) == {
+    assert parse_one(_kernel_codec.parse_addr, encoded(addr, _kernel.RTM_NEWADDR)) == {
         'index': 2, 'family': socket.AF_INET, 'address': '172.18.0.2/16'}
     route = rtmsg()
     route['family'], route['table'] = socket.AF_INET, 254
     route['attrs'] = [('RTA_GATEWAY', '172.18.0.1'), ('RTA_OIF', 2), ('RTA_TABLE', 254)]
-    assert parse_one(_kernel.parse_route, encoded(route, _kernel.RTM_NEWROUTE)) == {
+    assert parse_one(_kernel_codec.parse_route, encoded(route, _kernel.RTM_NEWROUTE)) == {
         'family': socket.AF_INET, 'dst': None, 'dst_len': 0, 'table': 254, 'oif': 2, 'gateway': '172.18.0.1'}
 
 
@@ -97,7 +98,7 @@ class FakeKernel:
     def answer(self):
         data = self.sock.recv(1 << 20)
         out = b''
-        for typ, flags, seq, off, end in _kernel._messages(data):  # pylint: disable=protected-access
+        for typ, flags, seq, off, end in _kernel_codec._messages(data):  # pylint: disable=protected-access
             self.requests += 1
             code = -self.fail.get(self.requests, 0)
             out += struct.pack('=IHHII', 36, _kernel.NLMSG_ERROR, 0, seq, 0) + struct.pack('=i', code) + data[off - 16:off]
@@ -134,3 +135,27 @@ def test_after_a_failed_write_the_rest_is_not_sent(monkeypatch):
     results = chan.run([_kernel.link_set_request(i, up=True) for i in range(1, 6)])
     assert kernel.requests == 2 and chan.sent == 2
     assert results[0].code == errno.ENODEV and results[2:] == [None, None, None]
+
+
+def test_apply_raises_the_first_error_unless_the_object_is_already_gone(monkeypatch):
+    chan, dummy = channel_pair(monkeypatch)
+    assert chan.apply(_kernel.link_set_request(1, up=True))
+    chan, dummy = channel_pair(monkeypatch, fail={1: errno.ENODEV})
+    assert not chan.apply(_kernel.link_del_request(ifname='gone0'), gone_ok=True)
+    chan, dummy = channel_pair(monkeypatch, fail={1: errno.ENODEV})
+    with pytest.raises(_kernel.NetlinkError) as err:
+        chan.apply(_kernel.link_del_request(ifname='gone0'))
+    assert err.value.code == errno.ENODEV
+    chan, dummy = channel_pair(monkeypatch, fail={2: errno.EEXIST})
+    with pytest.raises(_kernel.NetlinkError):
+        chan.apply(_kernel.link_set_request(1, up=True), _kernel.link_set_request(2, up=True), gone_ok=True)
+
+
+def test_reads_are_encoded_for_the_kernel():
+    data = _kernel_codec.read_request(('link', 'eth0'), 7)
+    [(typ, flags, seq, off, end)] = list(_kernel_codec._messages(data))  # pylint: disable=protected-access
+    assert (typ, flags, seq) == (_kernel.RTM_GETLINK, _kernel.NLM_F_REQUEST, 7) and b'eth0\0' in data[off:end]
+    data = _kernel_codec.read_request(('route', '10.0.0.1'), 8)
+    assert socket.inet_aton('10.0.0.1') in data and list(_kernel_codec._messages(data))[0][0] == _kernel.RTM_GETROUTE  # pylint: disable=protected-access
+    data = _kernel_codec.read_request((_kernel.RTM_GETADDR, socket.AF_INET), 9)
+    assert list(_kernel_codec._messages(data))[0][1] == _kernel.NLM_F_REQUEST | _kernel_codec.NLM_F_DUMP  # pylint: disable=protected-access
