@@ -569,4 +569,3 @@ class Links:
         """Remove the IPv4 default route via ``gateway`` on ``ifname``; False when there was none."""
         chan = self.ns.chan(netns)
         return chan.apply(route_del_request(gateway, chan.index(ifname)), gone_ok=True)
-

@@ -123,9 +123,9 @@ def test_hosts_forms():
 
 
 def test_sysctls_only_what_differs_with_undo_to_the_old_value():
-    steps, before, after, changes = plan_for(snap(exists=True, lo_up=True, sysctls={'net.ipv4.ip_forward': '0',
-                                                                                     'net.ipv4.conf.all.rp_filter': '2'}),
-                                             sysctls={'net.ipv4.ip_forward': True, 'net.ipv4.conf.all.rp_filter': 2})
+    current = {'net.ipv4.ip_forward': '0', 'net.ipv4.conf.all.rp_filter': '2'}
+    steps, dummy, after, changes = plan_for(snap(exists=True, lo_up=True, sysctls=current),
+                                            sysctls={'net.ipv4.ip_forward': True, 'net.ipv4.conf.all.rp_filter': 2})
     assert steps.commands == ['set sysctl net.ipv4.ip_forward=1 in web01']
     assert after['sysctls'] == {'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '2'}
     steps.steps[0].undo()

@@ -77,7 +77,11 @@ def test_a_new_pair_is_one_create_then_the_peer_up_addresses_and_route():
 
 def test_a_failure_after_the_create_deletes_the_pair():
     steps, dummy, dummy2, links = plan_for(snap())
-    steps.steps[2].do = lambda: (_ for _ in ()).throw(OSError(17, 'File exists'))
+
+    def refused():
+        raise OSError(17, 'File exists')
+
+    steps.steps[2].do = refused
     with pytest.raises(_plan.PlanFailed, match='add 172.17.0.2/16'):
         steps.execute()
     assert links.calls[-1] == ('delete', None, 'vethweb01')
