@@ -10,12 +10,15 @@ Public API (what modules and the engines build on; _netns.Namespaces hands out t
   runs a few and raises the first error; reads are decoded lean (_kernel_codec): ``dump(type, family)``,
   ``query(*reads)`` (several GETs and dumps in one write), ``link(name or index)``, ``index(name)``, ``links()``,
   ``addresses(index)``, ``default_gateway(oif)``, ``route_to(ip)``.
-* request builders (pyroute2 messages): ``request``, ``veth_request``, ``link_set_request``, ``link_del_request``,
-  ``addr_request``, ``default_route_request``, ``route_del_request``; ``delete_links`` (many links in one kernel
-  batch).
+* request builders (pyroute2 messages): ``request``, ``veth_request``, ``link_set_request`` (also renames and moves
+  a link to another namespace), ``link_del_request``, ``addr_request``, ``default_route_request``,
+  ``route_del_request``; ``delete_links`` (many links in one kernel batch).
 * ``Links(ns)``: changes by interface name in any namespace of a run (create a veth pair with its peer born in its
-  namespace, delete, set up / mtu / mac / master / name / namespace, add and remove addresses, set and remove the
-  default route); names resolve when a step runs, so a plan can name links its earlier steps create.
+  namespace, delete, set up / mtu / mac / master, add and remove addresses, set and remove the default route);
+  names resolve when a step runs, so a plan can name links its earlier steps create.
+* still here for _macvlan.py and nat_rule.py until they read through a Channel: the pyroute2 IPRoute helpers
+  ``link``, ``links``, ``index_of``, ``ifname_of``, ``addresses``, ``default_gateway``, ``delete_link``, ``set_up``
+  (with _netns.Namespaces.ipr).
 * errors: ``HostnetError`` (message fit for users), ``NetlinkError``, ``describe(exc, what)`` maps
   EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
 

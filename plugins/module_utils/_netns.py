@@ -111,14 +111,26 @@ def _ensure_run_dir():
         mount('none', NETNS_RUN_DIR, None, MS_SHARED | MS_REC)
 
 
-def create_netns(name, share_with=None):
-    """Create /run/netns/NAME: a new namespace, or the namespace of ``share_with``."""
-    _ensure_run_dir()
+def _claim(name):
+    """/run/netns/NAME as a new empty file to mount a namespace on."""
     path = netns_path(name)
     if os.path.lexists(path) and not netns_exists(name):
         os.unlink(path)  # placeholder of a crashed `ip netns add` or of a run killed mid-create
-    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
-    os.close(fd)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    return path
+
+
+def _unshare_onto(path):
+    """The calling thread moves into a new network namespace, bind-mounted on ``path`` (a short-lived thread: the
+    namespace of the module's own threads never changes)."""
+    _check(_libc().unshare(CLONE_NEWNET), 'unshare')
+    mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
+
+
+def create_netns(name, share_with=None):
+    """Create /run/netns/NAME: a new namespace, or the namespace of ``share_with``."""
+    _ensure_run_dir()
+    path = _claim(name)
     try:
         if share_with:
             mount(netns_path(share_with), path, 'none', MS_BIND)
@@ -127,8 +139,7 @@ def create_netns(name, share_with=None):
 
         def worker():
             try:
-                _check(_libc().unshare(CLONE_NEWNET), 'unshare')
-                mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
+                _unshare_onto(path)
             except OSError as exc:
                 errors.append(exc)
 
@@ -162,8 +173,8 @@ def remove_netns(name):
 class Namespaces:
     """One netlink socket per namespace for the whole run. ``None`` is the host's namespace.
 
-    ``ipr(netns)`` is pyroute2's IPRoute there; ``chan(netns)`` a Channel (raw socket for pipelined
-    requests and lean dumps), used by the engines' batched paths instead of, not beside, an IPRoute.
+    ``chan(netns)`` is the namespace's _kernel.Channel (pipelined requests, lean reads): the one kernel path.
+    ``ipr(netns)`` (pyroute2's IPRoute there) remains only for _macvlan.py and nat_rule.py until they use the Channel.
     """
 
     def __init__(self):
@@ -229,14 +240,10 @@ class Namespaces:
 
         def worker():
             for name in names:
-                path = netns_path(name)
                 try:
-                    if os.path.lexists(path) and not netns_exists(name):
-                        os.unlink(path)
-                    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+                    path = _claim(name)
                     try:
-                        _check(_libc().unshare(CLONE_NEWNET), 'unshare')
-                        mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
+                        _unshare_onto(path)
                     except BaseException:
                         os.unlink(path)
                         raise
