@@ -350,10 +350,18 @@ class Channel:
         results = [[] for dummy in queries]
         again = []
         pending = set(seqs)
+        gets = codec.GETS
         while pending:
             data = self.sock.recv(1 << 20)
             for typ, flags, seq, off, end in _messages(data):
-                if seq in pending and _take_reply(queries, seqs[seq], (typ, flags, data, off, end), results, again):
+                if seq not in pending:
+                    continue
+                i = seqs[seq]
+                what = queries[i][0]
+                if typ > NLMSG_DONE and what in gets:  # the common reply, inline: one link (or route) answered
+                    results[i] = gets[what](data, off, end)
+                    pending.discard(seq)
+                elif _take_reply(queries, i, (typ, flags, data, off, end), results, again):
                     pending.discard(seq)
         for i in again:
             results[i] = self.dump(queries[i][0], queries[i][1])
@@ -395,7 +403,8 @@ class Channel:
 
 
 def _take_reply(queries, i, message, results, again):
-    """File one reply message of queries[i] into results; True when that query is answered in full."""
+    """File one reply message of queries[i] into results (the end of a dump, an error, a dumped object); True when
+    that query is answered in full.  (A GET's answer is filed by Channel.query itself.)"""
     typ, flags, data, off, end = message
     what = queries[i][0]
     if typ == NLMSG_DONE:
@@ -410,9 +419,6 @@ def _take_reply(queries, i, message, results, again):
             again.append(i)
         elif code:
             raise NetlinkError(code, os.strerror(code))
-        return True
-    if what in codec.GETS:
-        results[i] = codec.GETS[what](data, off, end)
         return True
     if flags & NLM_F_DUMP_INTR and i not in again:
         again.append(i)
