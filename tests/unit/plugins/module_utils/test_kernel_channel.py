@@ -159,3 +159,111 @@ def test_reads_are_encoded_for_the_kernel():
     assert socket.inet_aton('10.0.0.1') in data and list(_kernel_codec._messages(data))[0][0] == _kernel.RTM_GETROUTE  # pylint: disable=protected-access
     data = _kernel_codec.read_request((_kernel.RTM_GETADDR, socket.AF_INET), 9)
     assert list(_kernel_codec._messages(data))[0][1] == _kernel.NLM_F_REQUEST | _kernel_codec.NLM_F_DUMP  # pylint: disable=protected-access
+
+
+def reply(msg, msg_type, seq, flags=0):
+    msg['header']['type'], msg['header']['sequence_number'], msg['header']['flags'] = msg_type, seq, flags
+    msg.encode()
+    return bytes(msg.data)
+
+
+def error(seq, code):
+    return struct.pack('=IHHII', 36, _kernel.NLMSG_ERROR, 0, seq, 0) + struct.pack('=i', -code) + b'\0' * 16
+
+
+class FakeRtnl(FakeKernel):
+    """Answers reads: links eth0 (2) and lo (1), addresses of eth0, a route to 172.18.0.0/16; the first address
+    dump is refused with EBUSY when ``busy`` (one dump at a time per socket)."""
+
+    def __init__(self, sock, busy=False):
+        super().__init__(sock)
+        self.busy = busy
+
+    def answer(self):
+        data = self.sock.recv(1 << 20)
+        out = b''
+        for typ, flags, seq, off, end in _kernel_codec._messages(data):  # pylint: disable=protected-access
+            self.requests += 1
+            out += self.read(typ, flags, seq, bytes(data[off:end]))
+        self.sock.send(out)
+
+    def read(self, typ, flags, seq, body):
+        if typ == _kernel.RTM_GETLINK:
+            index = struct.unpack_from('=i', body, 4)[0]
+            name = body[20:].split(b'\0')[0].decode() if len(body) > 16 else None
+            found = {'lo': 1, 'eth0': 2}.get(name) or (index if index in (1, 2) else None)
+            if found is None:
+                return error(seq, errno.ENODEV)
+            msg = ifinfmsg()
+            msg['index'], msg['flags'] = found, 1
+            msg['attrs'] = [('IFLA_IFNAME', {1: 'lo', 2: 'eth0'}[found]), ('IFLA_MTU', 1500)]
+            return reply(msg, _kernel.RTM_NEWLINK, seq)
+        if typ == _kernel.RTM_GETADDR:
+            if self.busy:
+                self.busy = False
+                return error(seq, errno.EBUSY)
+            out = b''
+            for ip in ('172.18.0.2', '172.18.0.3'):
+                msg = ifaddrmsg()
+                msg['family'], msg['prefixlen'], msg['index'] = socket.AF_INET, 16, 2
+                msg['attrs'] = [('IFA_ADDRESS', ip)]
+                out += reply(msg, _kernel.RTM_NEWADDR, seq, flags=2)
+            return out + struct.pack('=IHHII', 20, _kernel.NLMSG_DONE, 2, seq, 0) + b'\0' * 4
+        if flags & _kernel_codec.NLM_F_DUMP:
+            return self.routes(seq)
+        if socket.inet_ntoa(body[-4:]).startswith('172.18.'):
+            msg = rtmsg()
+            msg['family'], msg['dst_len'], msg['table'] = socket.AF_INET, 16, 254
+            msg['attrs'] = [('RTA_DST', '172.18.0.0'), ('RTA_OIF', 2)]
+            return reply(msg, _kernel.RTM_NEWROUTE, seq)
+        return error(seq, errno.ENETUNREACH)
+
+    @staticmethod
+    def routes(seq):
+        """A local-table route, then the main table's default route via 172.18.0.1 on eth0."""
+        out = b''
+        for table, attrs in ((255, [('RTA_DST', '172.18.0.2'), ('RTA_OIF', 2)]),
+                             (254, [('RTA_GATEWAY', '172.18.0.1'), ('RTA_OIF', 2)])):
+            msg = rtmsg()
+            msg['family'], msg['table'], msg['dst_len'] = socket.AF_INET, table, 32 if table == 255 else 0
+            msg['attrs'] = attrs
+            out += reply(msg, _kernel.RTM_NEWROUTE, seq, flags=2)
+        return out + struct.pack('=IHHII', 20, _kernel.NLMSG_DONE, 2, seq, 0) + b'\0' * 4
+
+
+def rtnl_pair(monkeypatch, busy=False):
+    chan, dummy = channel_pair(monkeypatch)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    kernel = FakeRtnl(theirs, busy)
+
+    def send(data):
+        n = ours.send(data)
+        kernel.answer()
+        return n
+
+    monkeypatch.setattr(chan, 'sock', type('S', (), {'send': staticmethod(send), 'recv': ours.recv, 'close': ours.close})())
+    return chan, kernel
+
+
+@pytest.mark.parametrize('busy', [False, True])
+def test_a_query_answers_gets_and_dumps_in_order(monkeypatch, busy):
+    chan, kernel = rtnl_pair(monkeypatch, busy)
+    eth0, gone, lo, addrs, route, unreachable = chan.query(('link', 'eth0'), ('link', 'nope0'), ('link', 1),
+                                                           (_kernel.RTM_GETADDR, socket.AF_INET), ('route', '172.18.0.9'),
+                                                           ('route', '10.9.9.9'))
+    assert (eth0['index'], eth0['ifname'], eth0['mtu'], eth0['up']) == (2, 'eth0', 1500, True)
+    assert gone is None and lo['ifname'] == 'lo' and unreachable is None
+    assert [a['address'] for a in addrs] == ['172.18.0.2/16', '172.18.0.3/16']
+    assert route['dst'] == '172.18.0.0/16' and route['oif'] == 2
+    assert kernel.requests == (7 if busy else 6)  # the refused dump is asked again on its own
+
+
+def test_channel_reads_by_name(monkeypatch):
+    chan, dummy = rtnl_pair(monkeypatch)
+    assert chan.link('eth0')['index'] == 2 and chan.link('nope0') is None and chan.index('lo') == 1
+    with pytest.raises(_kernel.HostnetError, match='nope0 does not exist'):
+        chan.index('nope0')
+    assert chan.addresses(2) == ['172.18.0.2/16', '172.18.0.3/16'] and chan.addresses(7) == []
+    assert chan.addresses() == {2: ['172.18.0.2/16', '172.18.0.3/16']}
+    assert chan.route_to('172.18.0.9')['oif'] == 2
+    assert chan.default_gateway() == '172.18.0.1' and chan.default_gateway(2) == '172.18.0.1' and chan.default_gateway(3) is None
