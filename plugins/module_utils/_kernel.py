@@ -2,38 +2,27 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Netlink access for hostnet.containers: one pyroute2 socket per namespace per run.
+"""The kernel path of hostnet.containers: one raw rtnetlink socket (a Channel) per namespace per run.
 
-Namespaces are entered in-process: the calling thread setns()es into the
-namespace, opens its netlink socket there and setns()es back, which costs
-microseconds where pyroute2's own ``IPRoute(netns=...)`` forks a helper.  A
-missing namespace is an error, never silently created.  Named namespaces are
-created the way ``ip netns add`` does it (a bind mount of the namespace on
-/run/netns/NAME, /run/netns itself a shared mount), in a short-lived thread.
-Works with pyroute2 0.7.x (Debian 12) and 0.9.x.
+Public API (what modules and the engines build on; _netns.Namespaces hands out the Channels):
 
-Public API (what modules and the other engines build on):
+* ``Channel``: ``run(requests)`` sends many requests in one write and maps each ACK to its request; ``apply``
+  runs a few and raises the first error; reads are decoded lean (_kernel_codec): ``dump(type, family)``,
+  ``query(*reads)`` (several GETs and dumps in one write), ``link(name or index)``, ``index(name)``, ``links()``,
+  ``addresses(index)``, ``default_gateway(oif)``, ``route_to(ip)``.
+* request builders (pyroute2 messages): ``request``, ``veth_request``, ``link_set_request`` (also renames and moves
+  a link to another namespace), ``link_del_request``, ``addr_request``, ``default_route_request``,
+  ``route_del_request``; ``delete_links`` (many links in one kernel batch).
+* ``Links(ns)``: changes by interface name in any namespace of a run (create a veth pair with its peer born in its
+  namespace, delete, set up / mtu / mac / master, add and remove addresses, set and remove the default route);
+  names resolve when a step runs, so a plan can name links its earlier steps create.
+* still here for _macvlan.py and nat_rule.py until they read through a Channel: the pyroute2 IPRoute helpers
+  ``link``, ``links``, ``index_of``, ``ifname_of``, ``addresses``, ``default_gateway``, ``delete_link``, ``set_up``
+  (with _netns.Namespaces.ipr).
+* errors: ``HostnetError`` (message fit for users), ``NetlinkError``, ``describe(exc, what)`` maps
+  EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
 
-* ``Namespaces()``: context manager; ``.ipr(netns=None)`` the run's one IPRoute per
-  namespace (None: the host's), ``.fd(netns)`` an O_CLOEXEC fd of /run/netns/NAME (for
-  IFLA_NET_NS_FD), ``.forget(netns)`` before removing one, ``.close()``. A missing
-  namespace raises HostnetError, it is never created as a side effect.
-* named namespaces: ``netns_path``, ``netns_exists``, ``netns_identity``, ``list_netns``,
-  ``create_netns(name, share_with=None)``, ``remove_netns(name)``, ``entered(fd)``.
-* reading: ``link(ipr, ifname=None, index=None)`` -> dict(index, ifname, kind, mtu, mac,
-  up, master, link, link_netnsid) or None; ``links(ipr)``; ``index_of``; ``ifname_of``;
-  ``addresses(ipr, index)`` -> ['a.b.c.d/len']; ``default_gateway(ipr, oif=None)``.
-* changing: ``create_veth``, ``connect_veth`` (pair + addresses + up + default route),
-  ``create_bridge``, ``delete_link`` (idempotent), ``set_link``, ``set_up``,
-  ``add_address``/``del_address``, ``set_default_route``/``del_default_route``.
-* at scale (docker_bridge's endpoints): ``Namespaces.chan(netns)`` a Channel, a raw socket that sends many
-  requests in one write (``run``) and reads with lean decoding (``dump``, ``query``); request builders
-  ``veth_request``, ``link_set_request``, ``link_del_request``, ``addr_request``, ``default_route_request``
-  (pyroute2 messages); ``delete_links`` (many links in one kernel batch); ``Namespaces.create_many`` and
-  ``open_many`` (many namespaces in one pass).
-* sysctls inside a namespace: ``sysctl_exists``, ``read_sysctl``, ``write_sysctl``.
-* errors: ``HostnetError`` (message fit for users), ``NetlinkError``,
-  ``describe(exc, what)`` maps EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
+Works with pyroute2 0.7.x (Debian 12) and 0.9.x: pyroute2 encodes the requests that change things.
 """
 
 from __future__ import annotations
@@ -41,8 +30,13 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import struct
 import traceback
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
+from ansible_collections.hostnet.containers.plugins.module_utils._kernel_codec import (  # the contract's names
+    IFF_UP, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+    RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
+    _messages)
 
 try:
     from pyroute2.netlink.exceptions import NetlinkError
@@ -58,6 +52,11 @@ except ImportError:
 else:
     HAS_PYROUTE2 = True
     PYROUTE2_IMPORT_ERROR = None
+
+# What a delete or a lookup of something that is not there answers: the object is already gone.
+GONE = (errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH)
+MAIN_TABLE = 254
+NLM_F_DUMP = codec.NLM_F_DUMP
 
 
 class HostnetError(Exception):
@@ -94,7 +93,8 @@ def describe(exc, what):
     return '%s failed: %s' % (what, reason)
 
 
-# -- reading links ------------------------------------------------------------------
+# -- pyroute2 IPRoute helpers: what _macvlan.py and nat_rule.py still call (see Namespaces.ipr); they go once those
+# -- read through a Channel.
 def _attr(msg, name, default=None):
     value = msg.get_attr(name)
     return default if value is None else value
@@ -127,11 +127,6 @@ def _hairpin(msg):
     if data is None or info.get_attr('IFLA_INFO_SLAVE_KIND') != 'bridge':
         return None
     return bool(data.get_attr('IFLA_BRPORT_MODE'))
-
-
-def set_hairpin(ipr, index, on=True):
-    """Hairpin mode on a bridge port: frames may leave by the port they came in on (pyroute2 0.7 and 0.9)."""
-    ipr.link('set', index=index, kind='bridge_slave', mode=1 if on else 0)
 
 
 def link(ipr, ifname=None, index=None):
@@ -186,46 +181,6 @@ def default_gateway(ipr, oif=None):
     return None
 
 
-# -- changing links, addresses and routes ------------------------------------------------
-def create_veth(ipr, ifname, peer_name, peer_netns_fd=None, master=None, mtu=None, mac=None, peer_mac=None):
-    """Create a veth pair in one RTM_NEWLINK and return the host end's ifindex.
-
-    The peer is born inside the namespace behind ``peer_netns_fd`` (IFLA_NET_NS_FD on the
-    peer) and already named, so there is no move and no rename; ``master`` (an ifindex),
-    ``mtu`` and the MACs are part of the same request and the host end comes up with it.
-    The peer stays down: pyroute2 cannot carry the peer's IFF_UP, use set_up() on it.
-    """
-    peer = {'ifname': peer_name}
-    if peer_netns_fd is not None:
-        peer['net_ns_fd'] = peer_netns_fd
-    if peer_mac:
-        peer['address'] = peer_mac
-    if mtu:
-        peer['mtu'] = mtu
-    kwargs = {'ifname': ifname, 'kind': 'veth', 'peer': peer, 'state': 'up'}
-    if mac:
-        kwargs['address'] = mac
-    if mtu:
-        kwargs['mtu'] = mtu
-    if master is not None:
-        kwargs['master'] = master
-    ipr.link('add', **kwargs)
-    return index_of(ipr, ifname)
-
-
-def create_bridge(ipr, ifname, mtu=None, mac=None, up=True):
-    """Create a Linux bridge and return its ifindex."""
-    kwargs = {'ifname': ifname, 'kind': 'bridge'}
-    if mtu:
-        kwargs['mtu'] = mtu
-    if mac:
-        kwargs['address'] = mac
-    if up:
-        kwargs['state'] = 'up'
-    ipr.link('add', **kwargs)
-    return index_of(ipr, ifname)
-
-
 def delete_link(ipr, ifname=None, index=None):
     """Delete a link by name or index; False when it was already gone (deleting twice is fine)."""
     if index is None:
@@ -242,11 +197,6 @@ def delete_link(ipr, ifname=None, index=None):
     return True
 
 
-def set_link(ipr, index, **attrs):
-    """Set attributes of a link: mtu=, address= (MAC), master= (ifindex, 0 detaches), state='up'/'down', ifname=."""
-    ipr.link('set', index=index, **attrs)
-
-
 def set_up(ipr, index):
     ipr.link('set', index=index, state='up')
 
@@ -256,95 +206,14 @@ def _split(cidr):
     return ip, int(plen)
 
 
-def add_address(ipr, index, cidr):
-    """Add an IPv4 address given as 'a.b.c.d/len'."""
-    ip, plen = _split(cidr)
-    ipr.addr('add', index=index, address=ip, prefixlen=plen)
-
-
-def del_address(ipr, index, cidr):
-    """Remove an IPv4 address given as 'a.b.c.d/len'; False when it was not there."""
-    ip, plen = _split(cidr)
-    try:
-        ipr.addr('del', index=index, address=ip, prefixlen=plen)
-    except NetlinkError as exc:
-        if exc.code in (errno.EADDRNOTAVAIL, errno.ENOENT, errno.ENODEV):
-            return False
-        raise
-    return True
-
-
-def set_default_route(ipr, gateway, oif):
-    """Make ``gateway`` via ``oif`` the IPv4 default route of the main table (replaces any other)."""
-    ipr.route('replace', dst='0.0.0.0/0', gateway=gateway, oif=oif)
-
-
-def del_default_route(ipr, gateway=None, oif=None):
-    """Remove the IPv4 default route (optionally only via ``gateway``/``oif``); False when there was none."""
-    spec = {'dst': '0.0.0.0/0'}
-    if gateway is not None:
-        spec['gateway'] = gateway
-    if oif is not None:
-        spec['oif'] = oif
-    try:
-        ipr.route('del', **spec)
-    except NetlinkError as exc:
-        if exc.code in (errno.ESRCH, errno.ENOENT, errno.ENODEV):
-            return False
-        raise
-    return True
-
-
-def connect_veth(ns, ifname, peer_name, peer_netns=None, master=None, mtu=None, mac=None, peer_mac=None,
-                 peer_addresses=(), gateway=None):
-    """Everything ``docker network connect`` does to the kernel, in the fewest requests.
-
-    One request creates the pair (peer inside ``peer_netns`` and named, host end on bridge
-    ``master`` (an ifindex) and up), then the peer gets its addresses, comes up and gets
-    the default route via ``gateway``. Returns (host ifindex, peer ifindex). On error the
-    half-made pair is deleted before the error propagates.
-    """
-    host = ns.ipr(None)
-    fd = ns.fd(peer_netns) if peer_netns is not None else None
-    hidx = create_veth(host, ifname, peer_name, fd, master=master, mtu=mtu, mac=mac, peer_mac=peer_mac)
-    try:
-        pipr = ns.ipr(peer_netns)
-        pidx = index_of(pipr, peer_name)
-        for cidr in peer_addresses:
-            add_address(pipr, pidx, cidr)
-        set_up(pipr, pidx)
-        if gateway is not None:
-            set_default_route(pipr, gateway, pidx)
-    except BaseException:
-        delete_link(host, index=hidx)
-        raise
-    return hidx, pidx
-
-
-# -- pipelined requests and lean dumps on a raw socket ----------------------------------------
+# -- the Channel: pipelined requests and lean reads on a raw socket -------------------------------------
 # pyroute2 encodes every request; what costs at scale is a round trip per request and pyroute2's
 # generic decoding of dumps.  A Channel sends many requests in one write and reads their ACKs
-# together, and decodes dumps with struct, only the attributes the engines compare.
+# together, and decodes reads with struct, only the attributes the engines compare (_kernel_codec).
 SOL_NETLINK = 270
 SO_RCVBUFFORCE = 33  # root may grow the buffer past net.core.rmem_max
 NETLINK_CAP_ACK = 10
 NETLINK_EXT_ACK = 11
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_REQUEST = 1
-NLM_F_ACK = 4
-NLM_F_DUMP_INTR = 0x10
-NLM_F_ACK_TLVS = 0x200
-NLM_F_REPLACE = 0x100
-NLM_F_EXCL = 0x200
-NLM_F_CREATE = 0x400
-NLM_F_DUMP = 0x300
-RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
-RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
-RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
-IFF_UP = 1
-RTM_F_FIB_MATCH = 0x2000
-_HDR = struct.Struct('=IHHII')
 _CHUNK = 128  # requests per write: their ACKs fit the socket's receive buffer with room to spare
 _QUERY_CHUNK = 64  # reads per write: a link's reply is ~1.5 kB
 
@@ -366,6 +235,7 @@ class Channel:
             self.sock.close()
             raise
         self.seq = 0
+        self.sent = 0
 
     def close(self):
         self.sock.close()
@@ -374,6 +244,7 @@ class Channel:
         self.seq = (self.seq + 1) & 0x7fffffff or 1
         return self.seq
 
+    # -- changes ------------------------------------------------------------------------------------
     def run(self, requests):
         """Send requests (pyroute2 messages, header type and flags set) with ACKs; a list of None or NetlinkError.
 
@@ -396,29 +267,46 @@ class Channel:
                 seqs[seq] = start + i
             self.sock.send(bytes(buf))
             self.sent = start + len(chunk)
-            pending = len(chunk)
-            failed = False
-            while pending:
-                data = self.sock.recv(1 << 20)
-                for typ, flags, seq, off, end in _messages(data):
-                    if typ != NLMSG_ERROR or seq not in seqs:
-                        continue
-                    pending -= 1
-                    code = -struct.unpack_from('=i', data, off)[0]
-                    if code:
-                        failed = True
-                        results[seqs[seq]] = NetlinkError(code, _ext_ack_msg(data, off, end, flags) or os.strerror(code))
-            if failed:
+            if self._acks(seqs, results):
                 break
         return results
 
+    def _acks(self, seqs, results):
+        """Wait for the ACK of each request in ``seqs`` (seq -> its place in results); True when one failed."""
+        pending = len(seqs)
+        failed = False
+        while pending:
+            data = self.sock.recv(1 << 20)
+            for typ, flags, seq, off, end in _messages(data):
+                if typ != NLMSG_ERROR or seq not in seqs:
+                    continue
+                pending -= 1
+                code = codec.error_code(data, off)
+                if code:
+                    failed = True
+                    results[seqs[seq]] = NetlinkError(code, codec.ext_ack_msg(data, off, end, flags) or os.strerror(code))
+        return failed
+
+    def apply(self, *requests, gone_ok=False):
+        """Run a few requests and raise the first error; with ``gone_ok`` an object already gone (ENODEV, ENOENT,
+        EADDRNOTAVAIL, ESRCH: deleting twice) is no error.  True when every request made its change."""
+        done = True
+        for error in self.run(list(requests)):
+            if error is None:
+                continue
+            if gone_ok and error.code in GONE:
+                done = False
+                continue
+            raise error
+        return done
+
+    # -- reads ---------------------------------------------------------------------------------------
     def dump(self, msg_type, family=0):
         """Every object of a dump (RTM_GETLINK, RTM_GETADDR or RTM_GETROUTE) as dicts (see parse_link and friends)."""
-        parse = _PARSERS[msg_type]
-        head = _DUMP_HEADS[msg_type](family)
+        parse = codec.PARSERS[msg_type]
         for dummy in range(5):
             seq = self._next_seq()
-            self.sock.send(_HDR.pack(_HDR.size + len(head), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + head)
+            self.sock.send(codec.dump_request(msg_type, family, seq))
             out = []
             interrupted = False
             done = False
@@ -431,7 +319,7 @@ class Channel:
                         done = True
                         break
                     if typ == NLMSG_ERROR:
-                        code = -struct.unpack_from('=i', data, off)[0]
+                        code = codec.error_code(data, off)
                         if code:
                             raise NetlinkError(code, os.strerror(code))
                         continue
@@ -457,198 +345,85 @@ class Channel:
         for i, q in enumerate(queries):
             seq = self._next_seq()
             seqs[seq] = i
-            if q[0] == 'link':
-                if isinstance(q[1], int):
-                    body = struct.pack('=BxHiII', 0, 0, q[1], 0, 0)
-                else:
-                    name = q[1].encode() + b'\0'
-                    body = struct.pack('=BxHiII', 0, 0, 0, 0, 0) + struct.pack('=HH', 4 + len(name), 3) + name
-                    body += b'\0' * (-len(body) % 4)
-                buf += _HDR.pack(_HDR.size + len(body), RTM_GETLINK, NLM_F_REQUEST, seq, 0) + body
-            elif q[0] == 'route':
-                # RTM_F_FIB_MATCH: the routing table entry a lookup of this IPv4 destination matches (ip route get fibmatch).
-                body = struct.pack('=BBBBBBBBI', socket.AF_INET, 32, 0, 0, 0, 0, 0, 0, RTM_F_FIB_MATCH) + \
-                    struct.pack('=HH4s', 8, 1, socket.inet_aton(q[1]))
-                buf += _HDR.pack(_HDR.size + len(body), RTM_GETROUTE, NLM_F_REQUEST, seq, 0) + body
-            else:
-                head = _DUMP_HEADS[q[0]](q[1])
-                buf += _HDR.pack(_HDR.size + len(head), q[0], NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + head
+            buf += codec.read_request(q, seq)
         self.sock.send(bytes(buf))
         results = [[] for dummy in queries]
         again = []
         pending = set(seqs)
+        gets = codec.GETS
         while pending:
             data = self.sock.recv(1 << 20)
             for typ, flags, seq, off, end in _messages(data):
                 if seq not in pending:
                     continue
                 i = seqs[seq]
-                q = queries[i]
-                if typ == NLMSG_DONE:
+                what = queries[i][0]
+                if typ > NLMSG_DONE and what in gets:  # the common reply, inline: one link (or route) answered
+                    results[i] = gets[what](data, off, end)
                     pending.discard(seq)
-                elif typ == NLMSG_ERROR:
+                elif _take_reply(queries, i, (typ, flags, data, off, end), results, again):
                     pending.discard(seq)
-                    code = -struct.unpack_from('=i', data, off)[0]
-                    if q[0] in ('link', 'route'):
-                        if code not in (0, errno.ENODEV, errno.ENOENT, errno.ENETUNREACH, errno.EHOSTUNREACH):
-                            raise NetlinkError(code, os.strerror(code))
-                        results[i] = None
-                    elif code == errno.EBUSY or flags & NLM_F_DUMP_INTR:
-                        again.append(i)
-                    elif code:
-                        raise NetlinkError(code, os.strerror(code))
-                elif q[0] in ('link', 'route'):
-                    results[i] = (parse_link if q[0] == 'link' else parse_route)(data, off, end)
-                    pending.discard(seq)
-                else:
-                    if flags & NLM_F_DUMP_INTR and i not in again:
-                        again.append(i)
-                    results[i].append(_PARSERS[q[0]](data, off, end))
         for i in again:
             results[i] = self.dump(queries[i][0], queries[i][1])
         return results
 
-    def link(self, ifname):
-        """One link by name (RTM_GETLINK), or None."""
-        msg = request(ifinfmsg, RTM_GETLINK, attrs=[('IFLA_IFNAME', ifname)])
-        seq = self._next_seq()
-        msg['header']['sequence_number'] = seq
-        msg['header']['flags'] = NLM_F_REQUEST
-        msg.encode()
-        self.sock.send(msg.data)
-        while True:
-            data = self.sock.recv(1 << 16)
-            for typ, flags, mseq, off, end in _messages(data):
-                if mseq != seq:
-                    continue
-                if typ == NLMSG_ERROR:
-                    code = -struct.unpack_from('=i', data, off)[0]
-                    if code in (errno.ENODEV, errno.ENOENT):
-                        return None
-                    raise NetlinkError(code, os.strerror(code))
-                return parse_link(data, off, end)
+    def link(self, key):
+        """One link by name or ifindex (a dict, see parse_link), or None when there is none."""
+        return self.query(('link', key))[0]
 
+    def index(self, ifname):
+        """The ifindex of ``ifname``; a HostnetError when it is gone (it vanished under a running plan)."""
+        found = self.link(ifname)
+        if found is None:
+            raise HostnetError('interface %s does not exist (it disappeared while the run was applying changes)' % ifname)
+        return found['index']
 
-def _messages(data):
-    """(type, flags, seq, payload offset, end) of each netlink message in a buffer."""
-    off = 0
-    size = len(data)
-    while off + 16 <= size:
-        length, typ, flags, seq, dummy = _HDR.unpack_from(data, off)
-        if length < 16:
-            break
-        yield typ, flags, seq, off + 16, off + length
-        off += (length + 3) & ~3
+    def links(self):
+        """Every link of the namespace, from one dump."""
+        return self.dump(RTM_GETLINK)
 
+    def addresses(self, index=None):
+        """IPv4 addresses as 'a.b.c.d/len', in kernel order: of one link, or {ifindex: [...]} of every link."""
+        found = {}
+        for addr in self.dump(RTM_GETADDR, socket.AF_INET):
+            if addr['address']:
+                found.setdefault(addr['index'], []).append(addr['address'])
+        return found if index is None else found.get(index, [])
 
-def _nlas(data, off, end):
-    """(type, start, end) of each attribute in data[off:end] (the nested flag masked off)."""
-    while off + 4 <= end:
-        length, typ = struct.unpack_from('=HH', data, off)
-        if length < 4:
-            break
-        yield typ & 0x3fff, off + 4, off + length
-        off += (length + 3) & ~3
-
-
-def _ext_ack_msg(data, off, end, flags):
-    """The kernel's extended ACK message (NLMSGERR_ATTR_MSG) of an error, if it sent one."""
-    if not flags & NLM_F_ACK_TLVS:
+    def default_gateway(self, oif=None):
+        """The gateway of the main table's IPv4 default route (optionally only one via ``oif``), or None."""
+        for route in self.dump(RTM_GETROUTE, socket.AF_INET):
+            if route['table'] == MAIN_TABLE and route['dst_len'] == 0 and oif in (None, route['oif']):
+                return route['gateway']
         return None
-    for typ, start, stop in _nlas(data, off + 4 + 16, end):
-        if typ == 1:
-            return bytes(data[start:stop]).rstrip(b'\0').decode(errors='replace')
-    return None
+
+    def route_to(self, ip):
+        """The route entry a lookup of IPv4 ``ip`` matches (dict with oif, gateway, dst), None when unreachable."""
+        return self.query(('route', ip))[0]
 
 
-def _str(data, start, stop):
-    return bytes(data[start:stop]).split(b'\0', 1)[0].decode()
-
-
-def _u32(data, start):
-    return struct.unpack_from('=I', data, start)[0]
-
-
-def _ip4(data, start):
-    return socket.inet_ntoa(bytes(data[start:start + 4]))
-
-
-def parse_link(data, off, end):
-    """An RTM_NEWLINK message as the dict link() returns, plus 'group'.
-
-    One pass over the attributes with struct, reading only the ones compared (a link carries ~40, most of
-    them statistics and per-protocol settings): this is what keeps reading a host of 1000 links cheap.
-    """
-    dummy, dummy2, index, flags, dummy3 = _IFINFO.unpack_from(data, off)
-    out = {'index': index, 'ifname': None, 'kind': None, 'mtu': None, 'mac': '', 'up': bool(flags & IFF_UP),
-           'master': None, 'link': None, 'link_netnsid': None, 'hairpin': None, 'group': 0}
-    pos = off + 16
-    unpack = _NLA.unpack_from
-    while pos + 4 <= end:
-        length, typ = unpack(data, pos)
-        if length < 4:
-            break
-        typ &= 0x3fff
-        if typ in _LINK_U32:
-            out[_LINK_U32[typ]] = _U32.unpack_from(data, pos + 4)[0]
-        elif typ == 3:
-            out['ifname'] = _str(data, pos + 4, pos + length)
-        elif typ == 1:
-            out['mac'] = bytes(data[pos + 4:pos + length]).hex(':')
-        elif typ == 37:
-            out['link_netnsid'] = struct.unpack_from('=i', data, pos + 4)[0]
-        elif typ == 18:
-            _parse_linkinfo(data, pos + 4, pos + length, out)
-        pos += (length + 3) & ~3
-    return out
-
-
-def _parse_linkinfo(data, off, end, out):
-    slave_kind = None
-    mode = None
-    for ityp, istart, istop in _nlas(data, off, end):
-        if ityp == 1:
-            out['kind'] = _str(data, istart, istop)
-        elif ityp == 4:
-            slave_kind = _str(data, istart, istop)
-        elif ityp == 5:
-            for btyp, bstart, dummy in _nlas(data, istart, istop):
-                if btyp == 4:  # IFLA_BRPORT_MODE
-                    mode = bool(data[bstart])
-    if slave_kind == 'bridge':
-        out['hairpin'] = bool(mode)
-
-
-_IFINFO = struct.Struct('=BxHiII')
-_NLA = struct.Struct('=HH')
-_U32 = struct.Struct('=I')
-_LINK_U32 = {4: 'mtu', 10: 'master', 5: 'link', 27: 'group'}
-
-
-def parse_addr(data, off, end):
-    """An RTM_NEWADDR message: {'index', 'address' ('a.b.c.d/len'), 'family'}."""
-    family, prefixlen, dummy, dummy2, index = struct.unpack_from('=BBBBI', data, off)
-    out = {'index': index, 'family': family, 'address': None}
-    for typ, start, dummy3 in _nlas(data, off + 8, end):
-        if typ == 1 and family == socket.AF_INET:
-            out['address'] = '%s/%d' % (_ip4(data, start), prefixlen)
-    return out
-
-
-def parse_route(data, off, end):
-    """An RTM_NEWROUTE message: {'family', 'dst' ('a.b.c.d/len' or None), 'table', 'oif', 'gateway'}."""
-    family, dst_len, dummy, dummy2, table = struct.unpack_from('=BBBBB', data, off)
-    out = {'family': family, 'dst': None, 'dst_len': dst_len, 'table': table, 'oif': None, 'gateway': None}
-    for typ, start, dummy3 in _nlas(data, off + 12, end):
-        if typ == 1 and family == socket.AF_INET:
-            out['dst'] = '%s/%d' % (_ip4(data, start), dst_len)
-        elif typ == 4:
-            out['oif'] = _u32(data, start)
-        elif typ == 5 and family == socket.AF_INET:
-            out['gateway'] = _ip4(data, start)
-        elif typ == 15:
-            out['table'] = _u32(data, start)
-    return out
+def _take_reply(queries, i, message, results, again):
+    """File one reply message of queries[i] into results (the end of a dump, an error, a dumped object); True when
+    that query is answered in full.  (A GET's answer is filed by Channel.query itself.)"""
+    typ, flags, data, off, end = message
+    what = queries[i][0]
+    if typ == NLMSG_DONE:
+        return True
+    if typ == NLMSG_ERROR:
+        code = codec.error_code(data, off)
+        if what in codec.GETS:
+            if code not in (0, errno.ENODEV, errno.ENOENT, errno.ENETUNREACH, errno.EHOSTUNREACH):
+                raise NetlinkError(code, os.strerror(code))
+            results[i] = None
+        elif code == errno.EBUSY or flags & NLM_F_DUMP_INTR:
+            again.append(i)
+        elif code:
+            raise NetlinkError(code, os.strerror(code))
+        return True
+    if flags & NLM_F_DUMP_INTR and i not in again:
+        again.append(i)
+    results[i].append(codec.PARSERS[what](data, off, end))
+    return False
 
 
 def request(cls, msg_type, nlm_flags=0, **fields):
@@ -663,9 +438,11 @@ def request(cls, msg_type, nlm_flags=0, **fields):
 
 def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=None, peer_mac=None):
     """RTM_NEWLINK creating a veth pair whose host end is up (on ``master``) and whose peer is born in the namespace
-    behind ``peer_netns_fd``, named.  The peer stays down: the kernel cannot open a veth before its pair is complete
+    behind ``peer_netns_fd`` (None: beside the host end), named.  The peer stays down: the kernel cannot open a veth before its pair is complete
     (and it honours a peer ifindex only with a host ifindex, so the peer's is read back: the host end's IFLA_LINK)."""
-    peer = {'attrs': [('IFLA_IFNAME', peer_name), ('IFLA_NET_NS_FD', peer_netns_fd)]}
+    peer = {'attrs': [('IFLA_IFNAME', peer_name)]}
+    if peer_netns_fd is not None:
+        peer['attrs'].append(('IFLA_NET_NS_FD', peer_netns_fd))
     if peer_mac:
         peer['attrs'].append(('IFLA_ADDRESS', peer_mac))
     if mtu:
@@ -683,12 +460,14 @@ def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=No
 
 
 def link_set_request(index=0, ifname=None, up=None, **attrs):
-    """RTM_NEWLINK changing a link (by index, or by name with index 0): up/down, and IFLA_* attributes given as
-    mtu=, address=, master=, group=, hairpin= (a bridge port's hairpin mode)."""
+    """RTM_NEWLINK changing a link (by index, or by name with index 0; by index, ``ifname`` renames it): up/down,
+    and IFLA_* attributes given as mtu=, address=, master= (0 detaches), group=, net_ns_fd= (moves it into the
+    namespace behind that fd), hairpin= (a bridge port's hairpin mode)."""
     nlas = []
     if ifname is not None:
         nlas.append(('IFLA_IFNAME', ifname))
-    for key, nla in (('mtu', 'IFLA_MTU'), ('address', 'IFLA_ADDRESS'), ('master', 'IFLA_MASTER'), ('group', 'IFLA_GROUP')):
+    for key, nla in (('mtu', 'IFLA_MTU'), ('address', 'IFLA_ADDRESS'), ('master', 'IFLA_MASTER'), ('group', 'IFLA_GROUP'),
+                     ('net_ns_fd', 'IFLA_NET_NS_FD')):
         if attrs.get(key) is not None:
             nlas.append((nla, attrs[key]))
     if attrs.get('hairpin') is not None:
@@ -700,11 +479,12 @@ def link_set_request(index=0, ifname=None, up=None, **attrs):
     return request(ifinfmsg, RTM_NEWLINK, **fields)
 
 
-def link_del_request(index=0, group=None):
-    """RTM_DELLINK of one link, or of every link in ``group`` (one unregister batch in the kernel)."""
+def link_del_request(index=0, group=None, ifname=None):
+    """RTM_DELLINK of one link (by index, or by name), or of every link in ``group`` (one unregister batch in the
+    kernel)."""
     if group is not None:
         return request(ifinfmsg, RTM_DELLINK, attrs=[('IFLA_GROUP', group)])
-    return request(ifinfmsg, RTM_DELLINK, index=index, attrs=[])
+    return request(ifinfmsg, RTM_DELLINK, index=index, attrs=[('IFLA_IFNAME', ifname)] if ifname else [])
 
 
 def addr_request(msg_type, index, cidr):
@@ -716,8 +496,17 @@ def addr_request(msg_type, index, cidr):
 
 def default_route_request(gateway, oif):
     """RTM_NEWROUTE replacing the main table's IPv4 default route with one via ``gateway`` on ``oif``."""
-    return request(rtmsg, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family=socket.AF_INET, table=254, proto=3, scope=0,
-                   type=1, attrs=[('RTA_GATEWAY', gateway), ('RTA_OIF', oif)])
+    return request(rtmsg, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family=socket.AF_INET, table=MAIN_TABLE, proto=3,
+                   scope=0, type=1, attrs=[('RTA_GATEWAY', gateway), ('RTA_OIF', oif)])
+
+
+def route_del_request(gateway=None, oif=None):
+    """RTM_DELROUTE of the main table's IPv4 default route (only the one via ``gateway`` / ``oif`` when given).
+    Scope RT_SCOPE_NOWHERE, type and protocol 0 match any, as ``ip route del`` asks."""
+    attrs = [('RTA_GATEWAY', gateway)] if gateway else []
+    if oif:
+        attrs.append(('RTA_OIF', oif))
+    return request(rtmsg, RTM_DELROUTE, family=socket.AF_INET, table=MAIN_TABLE, scope=255, attrs=attrs)
 
 
 def delete_links(chan, links):
@@ -742,7 +531,50 @@ def delete_links(chan, links):
     return chan.run([link_del_request(group=group)])[0]
 
 
-_PARSERS = {RTM_GETLINK: parse_link, RTM_GETADDR: parse_addr, RTM_GETROUTE: parse_route}
-_DUMP_HEADS = {RTM_GETLINK: lambda family: struct.pack('=BxHiII', family, 0, 0, 0, 0),
-               RTM_GETADDR: lambda family: struct.pack('=BBBBI', family, 0, 0, 0, 0),
-               RTM_GETROUTE: lambda family: struct.pack('=BBBBBBBBI', family, 0, 0, 0, 0, 0, 0, 0, 0)}
+class Links:
+    """Changes to links, addresses and default routes by interface name, in any namespace of a run.
+
+    ``ns`` is the run's _netns.Namespaces; ``netns`` None is the host's namespace.  Names (and a bridge named as
+    ``master``) are resolved when the change runs, so a plan can name links that its earlier steps create.  Each
+    method is one or two requests on that namespace's Channel; deletes are idempotent (False: it was already gone).
+    """
+
+    def __init__(self, ns):
+        self.ns = ns
+
+    def create_veth(self, ifname, peer_name, peer_netns=None, master=None, mtu=None, mac=None, peer_mac=None):
+        """A veth pair in one request: the peer born inside ``peer_netns`` and named, the host end up (on bridge
+        ``master``); the peer stays down (see veth_request)."""
+        host = self.ns.chan(None)
+        fd = self.ns.fd(peer_netns) if peer_netns is not None else None
+        host.apply(veth_request(ifname, peer_name, fd, master=host.index(master) if master else None, mtu=mtu, mac=mac,
+                                peer_mac=peer_mac))
+
+    def delete(self, netns, ifname):
+        return self.ns.chan(netns).apply(link_del_request(ifname=ifname), gone_ok=True)
+
+    def set(self, netns, ifname, **attrs):
+        """Set up=, mtu=, address= (MAC), master= (a bridge's name; 0 detaches) of link ``ifname``."""
+        chan = self.ns.chan(netns)
+        if isinstance(attrs.get('master'), str):
+            attrs['master'] = chan.index(attrs['master'])
+        chan.apply(link_set_request(ifname=ifname, **attrs))
+
+    def add_address(self, netns, ifname, cidr):
+        chan = self.ns.chan(netns)
+        chan.apply(addr_request(RTM_NEWADDR, chan.index(ifname), cidr))
+
+    def del_address(self, netns, ifname, cidr):
+        chan = self.ns.chan(netns)
+        found = chan.link(ifname)
+        return found is not None and chan.apply(addr_request(RTM_DELADDR, found['index'], cidr), gone_ok=True)
+
+    def set_default_route(self, netns, gateway, ifname):
+        """Make ``gateway`` via ``ifname`` the IPv4 default route of the main table (replaces any other)."""
+        chan = self.ns.chan(netns)
+        chan.apply(default_route_request(gateway, chan.index(ifname)))
+
+    def del_default_route(self, netns, gateway, ifname):
+        """Remove the IPv4 default route via ``gateway`` on ``ifname``; False when there was none."""
+        chan = self.ns.chan(netns)
+        return chan.apply(route_del_request(gateway, chan.index(ifname)), gone_ok=True)

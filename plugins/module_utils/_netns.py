@@ -13,6 +13,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import shutil
 import threading
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
@@ -110,14 +111,26 @@ def _ensure_run_dir():
         mount('none', NETNS_RUN_DIR, None, MS_SHARED | MS_REC)
 
 
-def create_netns(name, share_with=None):
-    """Create /run/netns/NAME: a new namespace, or the namespace of ``share_with``."""
-    _ensure_run_dir()
+def _claim(name):
+    """/run/netns/NAME as a new empty file to mount a namespace on."""
     path = netns_path(name)
     if os.path.lexists(path) and not netns_exists(name):
         os.unlink(path)  # placeholder of a crashed `ip netns add` or of a run killed mid-create
-    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
-    os.close(fd)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    return path
+
+
+def _unshare_onto(path):
+    """The calling thread moves into a new network namespace, bind-mounted on ``path`` (a short-lived thread: the
+    namespace of the module's own threads never changes)."""
+    _check(_libc().unshare(CLONE_NEWNET), 'unshare')
+    mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
+
+
+def create_netns(name, share_with=None):
+    """Create /run/netns/NAME: a new namespace, or the namespace of ``share_with``."""
+    _ensure_run_dir()
+    path = _claim(name)
     try:
         if share_with:
             mount(netns_path(share_with), path, 'none', MS_BIND)
@@ -126,8 +139,7 @@ def create_netns(name, share_with=None):
 
         def worker():
             try:
-                _check(_libc().unshare(CLONE_NEWNET), 'unshare')
-                mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
+                _unshare_onto(path)
             except OSError as exc:
                 errors.append(exc)
 
@@ -161,8 +173,8 @@ def remove_netns(name):
 class Namespaces:
     """One netlink socket per namespace for the whole run. ``None`` is the host's namespace.
 
-    ``ipr(netns)`` is pyroute2's IPRoute there; ``chan(netns)`` a Channel (raw socket for pipelined
-    requests and lean dumps), used by the engines' batched paths instead of, not beside, an IPRoute.
+    ``chan(netns)`` is the namespace's _kernel.Channel (pipelined requests, lean reads): the one kernel path.
+    ``ipr(netns)`` (pyroute2's IPRoute there) remains only for _macvlan.py and nat_rule.py until they use the Channel.
     """
 
     def __init__(self):
@@ -228,14 +240,10 @@ class Namespaces:
 
         def worker():
             for name in names:
-                path = netns_path(name)
                 try:
-                    if os.path.lexists(path) and not netns_exists(name):
-                        os.unlink(path)
-                    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+                    path = _claim(name)
                     try:
-                        _check(_libc().unshare(CLONE_NEWNET), 'unshare')
-                        mount('/proc/self/task/%d/ns/net' % threading.get_native_id(), path, 'none', MS_BIND)
+                        _unshare_onto(path)
                     except BaseException:
                         os.unlink(path)
                         raise
@@ -314,15 +322,16 @@ def hosts_with_block(text, block):
     return rest + block
 
 
-def _write_text(path, content):
-    """Replace a file atomically (None removes it, and its folder once empty); a failure leaves it as it was."""
+def _write_text(path, content, keep_folder=False):
+    """Replace a file atomically (None removes it, and its folder once empty unless ``keep_folder``); a failure
+    leaves it as it was."""
     folder = os.path.dirname(path)
     tmp = path + '.tmp'
     if content is None:
         for name in (tmp, path):
             if os.path.exists(name):
                 os.unlink(name)
-        if os.path.isdir(folder) and not os.listdir(folder):
+        if not keep_folder and os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)
         return
     made = not os.path.isdir(folder)
@@ -333,3 +342,38 @@ def _write_text(path, content):
         if made and not os.listdir(folder):
             os.rmdir(folder)
         raise
+
+
+# -- a namespace's own files: /etc/netns/NAME/{hosts,resolv.conf,hostname} (ip netns exec binds them over /etc) --
+NETNS_FILES = ('hosts', 'resolv.conf', 'hostname')
+
+
+def etc_dir(name):
+    return os.path.join(ETC_NETNS, name)
+
+
+def read_files(name):
+    """{file name: text} of the namespace's files that exist."""
+    out = {}
+    for fname in NETNS_FILES:
+        try:
+            with open(os.path.join(etc_dir(name), fname)) as f:
+                out[fname] = f.read()
+        except OSError:
+            pass
+    return out
+
+
+def write_file(name, fname, content):
+    """Put ``content`` in /etc/netns/NAME/FNAME (None removes the file, the folder stays: see remove_etc_dir)."""
+    _write_text(os.path.join(etc_dir(name), fname), content, keep_folder=True)
+
+
+def make_etc_dir(name):
+    os.makedirs(etc_dir(name), mode=0o755, exist_ok=True)
+
+
+def remove_etc_dir(name):
+    """/etc/netns/NAME and everything in it; nothing to do when it is gone."""
+    if os.path.isdir(etc_dir(name)):
+        shutil.rmtree(etc_dir(name))

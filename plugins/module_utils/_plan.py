@@ -90,34 +90,46 @@ class Plan:
             i = j
 
     def execute(self):
+        """Run every step in order; on a failure undo what ran (the failed step too when its undo is partial-safe), in
+        reverse, and raise PlanFailed naming the step."""
         done = []
         fault = os.environ.get(FAULT_ENV)
         for group in self._groups():
             try:
-                if group[0].batch is None:
-                    step = group[0]
-                    if fault and fault in step.text:
-                        raise BatchFailed(step, RuntimeError('injected failure (%s)' % FAULT_ENV), [])
-                    try:
-                        step.do()
-                    except Exception as exc:  # pylint: disable=broad-exception-caught
-                        raise BatchFailed(step, exc, [step] if step.undo_partial else []) from exc
-                else:
-                    hit = [k for k, step in enumerate(group) if fault and fault in step.text]
-                    ready = group[:hit[0]] if hit else group
-                    if ready:
-                        group[0].batch.run(ready)
-                    if hit:
-                        raise BatchFailed(group[hit[0]], RuntimeError('injected failure (%s)' % FAULT_ENV), ready)
+                _run_group(group, fault)
             except BatchFailed as exc:
-                errors = []
-                for prev in reversed(done + list(exc.started)):
-                    if prev.undo is None:
-                        continue
-                    try:
-                        prev.undo()
-                    except Exception as undo_exc:  # pylint: disable=broad-exception-caught
-                        errors.append('%s: %s' % (prev.text, undo_exc))
-                raise PlanFailed(exc.step, exc.error, errors) from exc.error
+                raise PlanFailed(exc.step, exc.error, _undo(done + list(exc.started))) from exc.error
             done.extend(group)
         return self.commands
+
+
+def _run_group(group, fault):
+    """Run one step, or the steps of one Batch together; BatchFailed when one fails (or is the injected fault)."""
+    if group[0].batch is None:
+        step = group[0]
+        if fault and fault in step.text:
+            raise BatchFailed(step, RuntimeError('injected failure (%s)' % FAULT_ENV), [])
+        try:
+            step.do()
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            raise BatchFailed(step, exc, [step] if step.undo_partial else []) from exc
+        return
+    hit = [k for k, step in enumerate(group) if fault and fault in step.text]
+    ready = group[:hit[0]] if hit else group
+    if ready:
+        group[0].batch.run(ready)
+    if hit:
+        raise BatchFailed(group[hit[0]], RuntimeError('injected failure (%s)' % FAULT_ENV), ready)
+
+
+def _undo(steps):
+    """Undo ``steps`` in reverse; the errors of undos that failed (the others still run)."""
+    errors = []
+    for prev in reversed(steps):
+        if prev.undo is None:
+            continue
+        try:
+            prev.undo()
+        except Exception as undo_exc:  # pylint: disable=broad-exception-caught
+            errors.append('%s: %s' % (prev.text, undo_exc))
+    return errors

@@ -135,240 +135,31 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
-from ansible_collections.hostnet.containers.plugins.module_utils import _plan
-from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+from ansible_collections.hostnet.containers.plugins.module_utils import _veth_plan
 
 
-def validate(p):
-    """Normalise every option once; raise IPAMError naming the option and value."""
-    want = {'name': _validate.validate_ifname(p['name'], 'name')}
-    if p['state'] == 'absent':
-        return want
-    peer = p['peer_name']
-    if peer is None:
-        if p['peer_netns'] is None:
-            raise _validate.InputError('peer_name', None, 'is required when peer_netns is not set')
-        peer = 'eth0'
-    want['peer_name'] = _validate.validate_ifname(peer, 'peer_name')
-    want['peer_netns'] = p['peer_netns']
-    if p['peer_netns'] is None and want['peer_name'] == want['name']:
-        raise _validate.InputError('peer_name', peer, 'must differ from name when both ends are in the host namespace')
-    want['master'] = _validate.validate_ifname(p['master'], 'master') if p['master'] is not None else None
-    if p['mtu'] is not None and not 68 <= p['mtu'] <= 65535:
-        raise _validate.InputError('mtu', p['mtu'], 'must be between 68 and 65535')
-    want['mtu'] = p['mtu']
-    want['mac'] = _ipam.normalize_mac(p['mac'], 'mac') if p['mac'] is not None else None
-    want['peer_mac'] = _ipam.normalize_mac(p['peer_mac'], 'peer_mac') if p['peer_mac'] is not None else None
-    addrs = None
-    if p['peer_addresses'] is not None:
-        addrs = []
-        for i, value in enumerate(p['peer_addresses']):
-            net = _ipam.parse_interface_address(value, 'peer_addresses[%d]' % i)
-            text = '%s/%d' % (net.ip, net.prefixlen)
-            if text in addrs:
-                raise _validate.InputError('peer_addresses[%d]' % i, value, 'is listed twice')
-            addrs.append(text)
-    want['peer_addresses'] = addrs
-    gw = None
-    if p['peer_gateway'] is not None:
-        if p['peer_netns'] is None:
-            # A default route through a veth in the host's own namespace would replace the host's uplink.
-            raise _validate.InputError('peer_gateway', p['peer_gateway'], 'needs peer_netns: the default route is set inside that namespace')
-        gw_ip = _ipam.parse_ip(p['peer_gateway'], 'peer_gateway')
-        nets = [_ipam.parse_interface_address(a, 'peer_addresses') for a in (addrs or [])]
-        if not any(gw_ip in n.cidr for n in nets):
-            raise _validate.InputError('peer_gateway', p['peer_gateway'], 'is not inside any of peer_addresses %s' % (addrs or []))
-        if any(gw_ip == n.ip for n in nets):
-            raise _validate.InputError('peer_gateway', p['peer_gateway'], 'is one of the peer\'s own addresses')
-        gw = str(gw_ip)
-    want['peer_gateway'] = gw
+def validate(params):
+    """The options normalised, without state (as tests/unit/plugins/modules/test_validate.py calls it; the module itself
+    uses _veth_plan.wanted); InputError naming a bad option and its value."""
+    want = _veth_plan.wanted(params)
+    del want['state']
     return want
 
 
-class VethPair:
-    def __init__(self, module, ns, want):
-        self.module = module
-        self.ns = ns
-        self.want = want
-        self.host = ns.ipr(None)
-        self.plan = _plan.Plan()
-
-    def fail(self, msg):
-        self.ns.close()
-        self.module.fail_json(msg=msg)
-
-    def peer_ipr(self):
-        return self.ns.ipr(self.want.get('peer_netns'))
-
-    def current(self):
-        """(host link, peer link) as they are now; peer None when it is not where we want it."""
-        w = self.want
-        hl = _kernel.link(self.host, w['name'])
-        if hl is None:
-            return None, None
-        if hl['kind'] != 'veth':
-            self.fail('name %r: an interface with that name already exists and is a %s, not a veth' % (w['name'], hl['kind'] or 'device'))
-        if w['state'] == 'absent':
-            return hl, None
-        pl = _kernel.link(self.peer_ipr(), w['peer_name'])
-        # The pair is ours when each end points at the other (ifindexes are per namespace, so also
-        # require the host end to report a peer in another namespace exactly when peer_netns is set).
-        if pl is not None and pl['kind'] == 'veth' and pl['index'] == hl['link'] and pl['link'] == hl['index'] \
-                and (hl['link_netnsid'] is not None) == (w['peer_netns'] is not None):
-            return hl, pl
-        return hl, None
-
-    def describe(self, hl, pl):
-        if hl is None:
-            return None
-        w = self.want
-        out = {'name': hl['ifname'], 'master': _kernel.ifname_of(self.host, hl['master']), 'mtu': hl['mtu'], 'mac': hl['mac']}
-        if pl is not None:
-            pipr = self.peer_ipr()
-            out.update({'peer_name': pl['ifname'], 'peer_netns': w['peer_netns'], 'peer_mac': pl['mac'], 'peer_mtu': pl['mtu'],
-                        'peer_up': pl['up'], 'up': hl['up'], 'peer_addresses': _kernel.addresses(pipr, pl['index']),
-                        'peer_gateway': _kernel.default_gateway(pipr, pl['index'])})
-        return out
-
-    def check_references(self):
-        """Fail on missing or wrong references before anything is touched."""
-        w = self.want
-        if w['peer_netns'] is not None:
-            try:
-                self.ns.fd(w['peer_netns'])
-            except _kernel.HostnetError:
-                self.fail('peer_netns %r: network namespace does not exist (create it with hostnet.containers.netns)' % w['peer_netns'])
-        if w['master'] is not None:
-            ml = _kernel.link(self.host, w['master'])
-            if ml is None:
-                self.fail('master %r: no such bridge on the host' % w['master'])
-            if ml['kind'] != 'bridge':
-                self.fail('master %r: is a %s, not a bridge' % (w['master'], ml['kind'] or 'device'))
-            return ml
-        return None
-
-    def build(self):
-        w = self.want
-        host = self.host
-        master = self.check_references() if w['state'] == 'present' else None
-        hl, pl = self.current()
-        before = self.describe(hl, pl) if (hl is not None and (w['state'] == 'absent' or pl is not None)) else (
-            {'name': hl['ifname'], 'peer_name': None} if hl is not None else None)
-        if w['state'] == 'absent':
-            if hl is not None:
-                self.plan.add('delete veth %s' % w['name'], lambda: _kernel.delete_link(host, index=hl['index']))
-            return before, None
-        pipr = self.peer_ipr()
-        where = ' in %s' % w['peer_netns'] if w['peer_netns'] else ''
-        recreate = hl is not None and pl is None
-        if hl is None or recreate:
-            taken = _kernel.link(pipr, w['peer_name'])
-            if taken is not None and not (recreate and w['peer_netns'] is None and taken['index'] == hl['link']):
-                self.fail('peer_name %r: an interface with that name already exists%s' % (w['peer_name'], where or ' on the host'))
-        if recreate:
-            self.plan.add('delete veth %s (its peer is not %s%s)' % (w['name'], w['peer_name'], where),
-                          lambda: _kernel.delete_link(host, index=hl['index']))
-        if hl is None or recreate:
-            self._plan_create(master, where)
-            pl_addrs, pl_gw, cur_mtu, cur_mac, cur_pmac, cur_master = [], None, None, None, None, None
-        else:
-            pl_addrs = _kernel.addresses(pipr, pl['index'])
-            pl_gw = _kernel.default_gateway(pipr, pl['index'])
-            cur_mtu, cur_mac, cur_pmac, cur_master = hl['mtu'], hl['mac'], pl['mac'], hl['master']
-            self._plan_repair(hl, pl, master, where)
-        self._plan_addresses(pl_addrs, pl_gw, where, fresh=hl is None or recreate)
-        after = {'name': w['name'], 'master': w['master'] if w['master'] is not None else _kernel.ifname_of(host, cur_master),
-                 'mtu': w['mtu'] or cur_mtu, 'mac': w['mac'] or cur_mac, 'peer_name': w['peer_name'], 'peer_netns': w['peer_netns'],
-                 'peer_mac': w['peer_mac'] or cur_pmac, 'peer_mtu': w['mtu'] or cur_mtu, 'peer_up': True, 'up': True,
-                 'peer_addresses': w['peer_addresses'] if w['peer_addresses'] is not None else pl_addrs,
-                 'peer_gateway': w['peer_gateway'] if w['peer_gateway'] is not None else pl_gw}
-        return before, after
-
-    def _plan_create(self, master, where):
-        w = self.want
-        host = self.host
-        fd = self.ns.fd(w['peer_netns']) if w['peer_netns'] is not None else None
-
-        def create():
-            # One request: peer born in its namespace and named, host end on the bridge and up.
-            _kernel.create_veth(host, w['name'], w['peer_name'], fd, master=master['index'] if master else None,
-                                mtu=w['mtu'], mac=w['mac'], peer_mac=w['peer_mac'])
-
-        on_bridge = ' on bridge %s' % w['master'] if w['master'] else ''
-        self.plan.add('create veth %s with peer %s%s%s' % (w['name'], w['peer_name'], where, on_bridge), create,
-                      lambda: _kernel.delete_link(host, w['name']))
-        pipr = self.peer_ipr()
-        self.plan.add('set %s%s up' % (w['peer_name'], where), lambda: _kernel.set_up(pipr, _kernel.index_of(pipr, w['peer_name'])))
-
-    def _plan_repair(self, hl, pl, master, where):
-        w = self.want
-        host, pipr = self.host, self.peer_ipr()
-        if master is not None and hl['master'] != master['index']:
-            _common.plan_link_set(self.plan, host, hl, 'master', master['index'], 'attach %s to bridge %s' % (w['name'], w['master']))
-        if w['mtu'] and hl['mtu'] != w['mtu']:
-            _common.plan_link_set(self.plan, host, hl, 'mtu', w['mtu'], 'set mtu %d on %s' % (w['mtu'], w['name']))
-        if w['mtu'] and pl['mtu'] != w['mtu']:
-            _common.plan_link_set(self.plan, pipr, pl, 'mtu', w['mtu'], 'set mtu %d on %s%s' % (w['mtu'], w['peer_name'], where))
-        if w['mac'] and hl['mac'] != w['mac']:
-            _common.plan_link_set(self.plan, host, hl, 'mac', w['mac'], 'set mac %s on %s' % (w['mac'], w['name']))
-        if w['peer_mac'] and pl['mac'] != w['peer_mac']:
-            _common.plan_link_set(self.plan, pipr, pl, 'mac', w['peer_mac'], 'set mac %s on %s%s' % (w['peer_mac'], w['peer_name'], where))
-        if not hl['up']:
-            self.plan.add('set %s up' % w['name'], lambda: _kernel.set_up(host, hl['index']))
-        if not pl['up']:
-            self.plan.add('set %s%s up' % (w['peer_name'], where), lambda: _kernel.set_up(pipr, pl['index']))
-
-    def _plan_addresses(self, current, current_gw, where, fresh):
-        w = self.want
-        pipr = self.peer_ipr()
-
-        def index():
-            return _kernel.index_of(pipr, w['peer_name'])
-
-        if w['peer_addresses'] is not None:
-            for addr in current:
-                if addr not in w['peer_addresses']:
-                    self.plan.add('remove %s from %s%s' % (addr, w['peer_name'], where),
-                                  lambda addr=addr: _kernel.del_address(pipr, index(), addr),
-                                  lambda addr=addr: _kernel.add_address(pipr, index(), addr))
-            for addr in w['peer_addresses']:
-                if addr not in current:
-                    # On a fresh pair the undo of the create step takes the address with it.
-                    self.plan.add('add %s to %s%s' % (addr, w['peer_name'], where),
-                                  lambda addr=addr: _kernel.add_address(pipr, index(), addr),
-                                  None if fresh else (lambda addr=addr: _kernel.del_address(pipr, index(), addr)))
-        if w['peer_gateway'] is not None and current_gw != w['peer_gateway']:
-            def undo_gw():
-                if current_gw is None:
-                    _kernel.del_default_route(pipr, w['peer_gateway'], index())
-                else:
-                    _kernel.set_default_route(pipr, current_gw, index())
-
-            self.plan.add('set default route via %s dev %s%s' % (w['peer_gateway'], w['peer_name'], where),
-                          lambda: _kernel.set_default_route(pipr, w['peer_gateway'], index()),
-                          None if fresh else undo_gw)
-
-
 def run(module):
-    p = module.params
-    try:
-        want = validate(p)
-    except _validate.InputError as exc:
-        module.fail_json(msg=str(exc))
-    want['state'] = p['state']
+    want = _veth_plan.wanted(module.params)
     with _common.mutation_lock(module), _netns.Namespaces() as ns:
-        pair = VethPair(module, ns, want)
-        before, after = pair.build()
-        plan = pair.plan
+        plan, before, after = _veth_plan.plan(want, _veth_plan.snapshot(ns, want), _kernel.Links(ns))
         result = _common.plan_result(module, plan, before, after, name=want['name'])
-        if p['state'] == 'present':
+        if want['state'] == 'present':
             result['peer_name'] = want['peer_name']
-        if _common.apply_plan(module, plan, result) and p['state'] == 'present':
+        if _common.apply_plan(module, plan, result) and want['state'] == 'present':
             # What the kernel chose (MACs it generated) is only known once it is done.
-            result['after'] = pair.describe(*pair.current())
+            snap = _veth_plan.snapshot(ns, want)
+            peer = snap['peer'] if _veth_plan.is_pair(want, snap['host'], snap['peer']) else None
+            result['after'] = _veth_plan.describe(want, snap, snap['host'], peer)
             if module._diff:  # pylint: disable=protected-access
                 result['diff']['after'] = result['after']
     module.exit_json(**result)

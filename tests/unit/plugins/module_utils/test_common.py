@@ -145,3 +145,39 @@ def test_fault_injection_on_the_first_step_of_a_batch_runs_none_of_it(monkeypatc
     with pytest.raises(_plan.PlanFailed, match='injected failure'):
         batched_plan(log).execute()
     assert log == ['do first', 'undo first']
+
+
+def test_plan_link_set_on_a_channel_sets_and_restores_one_attribute():
+    pytest.importorskip('pyroute2')
+    from ansible_collections.hostnet.containers.plugins.module_utils import _kernel  # pylint: disable=import-outside-toplevel
+
+    class Chan(_kernel.Channel):
+        def __init__(self):  # pylint: disable=super-init-not-called
+            self.sent = []
+
+        def apply(self, *requests, gone_ok=False):
+            self.sent.extend(requests)
+
+    chan = Chan()
+    plan = _plan.Plan()
+    _common.plan_link_set(plan, chan, {'index': 4, 'mac': '02:00:00:00:00:09', 'master': None}, 'mac', '02:00:00:00:00:01', 'set mac')
+    _common.plan_link_set(plan, chan, {'index': 4, 'mac': '', 'master': None}, 'master', 3, 'attach')
+    plan.execute()
+    plan.steps[1].undo()
+    plan.steps[0].undo()
+    assert [(m['index'], m.get_attr('IFLA_ADDRESS'), m.get_attr('IFLA_MASTER')) for m in chan.sent] == [
+        (4, '02:00:00:00:00:01', None), (4, None, 3), (4, None, 0), (4, '02:00:00:00:00:09', None)]
+
+
+def test_plan_link_set_still_takes_an_iproute():
+    calls = []
+
+    class IPR:
+        def link(self, command, **kwargs):
+            calls.append((command, kwargs))
+
+    plan = _plan.Plan()
+    _common.plan_link_set(plan, IPR(), {'index': 4, 'mtu': 1400}, 'mtu', 1500, 'set mtu')
+    plan.execute()
+    plan.steps[0].undo()
+    assert calls == [('set', {'index': 4, 'mtu': 1500}), ('set', {'index': 4, 'mtu': 1400})]

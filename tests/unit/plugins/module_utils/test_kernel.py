@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The netlink engine's pure parts: error wording, the requests it builds, idempotent deletes (no root, fake sockets)."""
+"""The kernel path's pure parts: error wording, requests built by name (Links), idempotent deletes (no root, fakes)."""
 
 from __future__ import annotations
 
@@ -89,50 +89,108 @@ def test_other_netlink_errors_are_not_swallowed():
         _kernel.link(FakeIPR({'eth0': 2}, fail={'link get': errno.EPERM}), 'eth0')
 
 
-def test_create_veth_is_one_request_with_the_peer_in_its_namespace():
-    ipr = FakeIPR()
-    index = _kernel.create_veth(ipr, 'vethweb01', 'eth0', peer_netns_fd=7, master=3, mtu=1450, mac='02:00:00:00:00:01',
-                                peer_mac='02:42:ac:11:00:02')
-    adds = [c for c in ipr.calls if c[1] == 'add']
-    assert len(adds) == 1
-    kwargs = adds[0][2]
-    assert kwargs == {'ifname': 'vethweb01', 'kind': 'veth', 'state': 'up', 'master': 3, 'mtu': 1450, 'address': '02:00:00:00:00:01',
-                      'peer': {'ifname': 'eth0', 'net_ns_fd': 7, 'address': '02:42:ac:11:00:02', 'mtu': 1450}}
-    assert index == ipr.links['vethweb01']
-
-
-def test_create_veth_leaves_out_what_the_kernel_should_choose():
-    ipr = FakeIPR()
-    _kernel.create_veth(ipr, 'left0', 'right0')
-    kwargs = [c for c in ipr.calls if c[1] == 'add'][0][2]
-    assert kwargs == {'ifname': 'left0', 'kind': 'veth', 'state': 'up', 'peer': {'ifname': 'right0'}}
-
-
-def test_deletes_are_idempotent():
-    ipr = FakeIPR({'v0': 4}, fail={'link del': errno.ENODEV, 'addr del': errno.EADDRNOTAVAIL, 'route del': errno.ESRCH})
+def test_delete_link_is_idempotent():
+    ipr = FakeIPR({'v0': 4}, fail={'link del': errno.ENODEV})
     assert not _kernel.delete_link(ipr, 'missing')
     assert not _kernel.delete_link(ipr, 'v0')
-    assert not _kernel.del_address(ipr, 4, '10.0.0.2/24')
-    assert not _kernel.del_default_route(ipr, '10.0.0.1', 4)
     ok = FakeIPR({'v0': 4})
     assert _kernel.delete_link(ok, 'v0') and ('link', 'del', {'index': 4}) in ok.calls
-    assert _kernel.del_address(ok, 4, '10.0.0.2/24')
-    assert ('addr', 'del', {'index': 4, 'address': '10.0.0.2', 'prefixlen': 24}) in ok.calls
-    assert _kernel.del_default_route(ok, '10.0.0.1', 4)
-    assert ('route', 'del', {'dst': '0.0.0.0/0', 'gateway': '10.0.0.1', 'oif': 4}) in ok.calls
-
-
-def test_delete_reports_other_errors():
     with pytest.raises(_kernel.NetlinkError):
         _kernel.delete_link(FakeIPR({'v0': 4}, fail={'link del': errno.EBUSY}), 'v0')
 
 
-def test_default_route_and_addresses_requests():
-    ipr = FakeIPR()
-    _kernel.add_address(ipr, 5, '172.17.0.2/16')
-    _kernel.set_default_route(ipr, '172.17.0.1', 5)
-    assert ipr.calls == [('addr', 'add', {'index': 5, 'address': '172.17.0.2', 'prefixlen': 16}),
-                         ('route', 'replace', {'dst': '0.0.0.0/0', 'gateway': '172.17.0.1', 'oif': 5})]
+class FakeChan:
+    """A Channel that records requests (decoded back into type and fields) and answers lookups from a dict."""
+
+    def __init__(self, links, fail=None):
+        self.links = links
+        self.fail = fail
+        self.sent = []
+
+    def link(self, key):
+        for name, index in self.links.items():
+            if key in (name, index):
+                return {'index': index, 'ifname': name}
+        return None
+
+    def index(self, ifname):
+        return _kernel.Channel.index(self, ifname)
+
+    def apply(self, *requests, gone_ok=False):
+        for msg in requests:
+            msg.encode()
+            back = type(msg)(msg.data)
+            back.decode()
+            self.sent.append((back['header']['type'], back))
+        if self.fail is None:
+            return True
+        if gone_ok and self.fail in _kernel.GONE:
+            return False
+        raise _kernel.NetlinkError(self.fail, os.strerror(self.fail))
+
+
+class FakeNamespaces:
+    def __init__(self, chans):
+        self.chans = chans
+
+    def chan(self, netns):
+        return self.chans[netns]
+
+    def fd(self, netns):
+        return {'web01': 7}[netns]
+
+
+def test_links_create_a_veth_in_one_request_with_the_bridge_resolved():
+    host = FakeChan({'docker0': 3})
+    _kernel.Links(FakeNamespaces({None: host})).create_veth('vethweb01', 'eth0', 'web01', master='docker0', mtu=1450,
+                                                            mac='02:00:00:00:00:01', peer_mac='02:42:ac:11:00:02')
+    [(typ, msg)] = host.sent
+    assert typ == _kernel.RTM_NEWLINK and msg['flags'] & _kernel.IFF_UP
+    assert msg.get_attr('IFLA_MASTER') == 3 and msg.get_attr('IFLA_MTU') == 1450 and msg.get_attr('IFLA_IFNAME') == 'vethweb01'
+    peer = msg.get_attr('IFLA_LINKINFO').get_attr('IFLA_INFO_DATA').get_attr('VETH_INFO_PEER')
+    assert peer.get_attr('IFLA_IFNAME') == 'eth0' and peer.get_attr('IFLA_NET_NS_FD') == 7
+    assert peer.get_attr('IFLA_ADDRESS') == '02:42:ac:11:00:02'
+    plain = FakeChan({})
+    _kernel.Links(FakeNamespaces({None: plain})).create_veth('left0', 'right0')
+    peer = plain.sent[0][1].get_attr('IFLA_LINKINFO').get_attr('IFLA_INFO_DATA').get_attr('VETH_INFO_PEER')
+    assert peer.get_attr('IFLA_NET_NS_FD') is None and plain.sent[0][1].get_attr('IFLA_MASTER') is None
+
+
+def test_links_change_by_name_and_resolve_indexes_when_they_run():
+    chan = FakeChan({'eth0': 5, 'docker0': 3})
+    links = _kernel.Links(FakeNamespaces({'web01': chan}))
+    links.set('web01', 'eth0', up=True, mtu=1400)
+    links.set('web01', 'eth0', master='docker0')
+    links.add_address('web01', 'eth0', '172.17.0.2/16')
+    links.set_default_route('web01', '172.17.0.1', 'eth0')
+    (t1, up), (t2, master), (t3, addr), (t4, route) = chan.sent
+    assert (t1, t2, t3, t4) == (_kernel.RTM_NEWLINK, _kernel.RTM_NEWLINK, _kernel.RTM_NEWADDR, _kernel.RTM_NEWROUTE)
+    assert up.get_attr('IFLA_IFNAME') == 'eth0' and up['index'] == 0 and up['flags'] == 1 and up.get_attr('IFLA_MTU') == 1400
+    assert master.get_attr('IFLA_MASTER') == 3
+    assert addr['index'] == 5 and addr['prefixlen'] == 16 and addr.get_attr('IFA_LOCAL') == '172.17.0.2'
+    assert route.get_attr('RTA_GATEWAY') == '172.17.0.1' and route.get_attr('RTA_OIF') == 5 and route['dst_len'] == 0
+    with pytest.raises(_kernel.HostnetError, match='eth9 does not exist'):
+        links.add_address('web01', 'eth9', '172.17.0.2/16')
+
+
+def test_links_deletes_are_idempotent():
+    gone = FakeChan({'eth0': 5}, fail=errno.ENODEV)
+    links = _kernel.Links(FakeNamespaces({None: gone}))
+    assert not links.delete(None, 'v0')
+    assert gone.sent[0][1].get_attr('IFLA_IFNAME') == 'v0' and gone.sent[0][0] == _kernel.RTM_DELLINK
+    assert not links.del_address(None, 'eth9', '10.0.0.2/24')  # no such link: nothing sent
+    assert len(gone.sent) == 1
+    gone.fail = errno.EADDRNOTAVAIL
+    assert not links.del_address(None, 'eth0', '10.0.0.2/24')
+    gone.fail = errno.ESRCH
+    assert not links.del_default_route(None, '10.0.0.1', 'eth0')
+    route = gone.sent[-1][1]
+    assert gone.sent[-1][0] == _kernel.RTM_DELROUTE and route['scope'] == 255 and route.get_attr('RTA_OIF') == 5
+    ok = FakeChan({'eth0': 5})
+    assert _kernel.Links(FakeNamespaces({None: ok})).delete(None, 'eth0')
+    busy = FakeChan({'eth0': 5}, fail=errno.EBUSY)
+    with pytest.raises(_kernel.NetlinkError):
+        _kernel.Links(FakeNamespaces({None: busy})).delete(None, 'eth0')
 
 
 def test_sysctl_path():
@@ -151,7 +209,7 @@ def test_missing_namespace_is_an_error_not_created(tmp_path, monkeypatch):
     monkeypatch.setattr(_netns, 'NETNS_RUN_DIR', str(tmp_path))
     with _netns.Namespaces() as ns:
         with pytest.raises(_kernel.HostnetError, match="'web01' does not exist"):
-            ns.ipr('web01')
+            ns.chan('web01')
     assert os.listdir(str(tmp_path)) == []
 
 

@@ -17,6 +17,7 @@ import struct
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec
 
 pytest.importorskip('pyroute2')
 from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg  # noqa: E402  pylint: disable=wrong-import-position
@@ -31,7 +32,7 @@ def encoded(msg, msg_type):
 
 
 def parse_one(parse, data):
-    [(dummy, dummy2, dummy3, off, end)] = list(_kernel._messages(data))  # pylint: disable=protected-access
+    [(dummy, dummy2, dummy3, off, end)] = list(_kernel_codec._messages(data))  # pylint: disable=protected-access
     return parse(data, off, end)
 
 
@@ -42,7 +43,7 @@ def test_a_bridge_port_veth_decodes_like_link_facts():
                     ('IFLA_MASTER', 3), ('IFLA_LINK', 2), ('IFLA_LINK_NETNSID', 0), ('IFLA_GROUP', 5),
                     ('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'veth'), ('IFLA_INFO_SLAVE_KIND', 'bridge'),
                                                  ('IFLA_INFO_SLAVE_DATA', {'attrs': [('IFLA_BRPORT_MODE', 1)]})]})]
-    link = parse_one(_kernel.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
+    link = parse_one(_kernel_codec.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
     assert link == {'index': 7, 'ifname': 'veth1234567', 'kind': 'veth', 'mtu': 1400, 'mac': '02:42:ac:11:00:02', 'up': True,
                     'master': 3, 'link': 2, 'link_netnsid': 0, 'hairpin': True, 'group': 5}
 
@@ -51,7 +52,7 @@ def test_a_link_that_is_no_bridge_port_has_no_hairpin():
     msg = ifinfmsg()
     msg['index'] = 1
     msg['attrs'] = [('IFLA_IFNAME', 'lo'), ('IFLA_MTU', 65536)]
-    link = parse_one(_kernel.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
+    link = parse_one(_kernel_codec.parse_link, encoded(msg, _kernel.RTM_NEWLINK))
     assert link['hairpin'] is None and link['kind'] is None and not link['up'] and link['master'] is None
 
 
@@ -59,12 +60,12 @@ def test_addresses_and_routes_decode():
     addr = ifaddrmsg()
     addr['family'], addr['prefixlen'], addr['index'] = socket.AF_INET, 16, 2
     addr['attrs'] = [('IFA_ADDRESS', '172.18.0.2'), ('IFA_LOCAL', '172.18.0.2'), ('IFA_LABEL', 'eth0')]
-    assert parse_one(_kernel.parse_addr, encoded(addr, _kernel.RTM_NEWADDR)) == {
+    assert parse_one(_kernel_codec.parse_addr, encoded(addr, _kernel.RTM_NEWADDR)) == {
         'index': 2, 'family': socket.AF_INET, 'address': '172.18.0.2/16'}
     route = rtmsg()
     route['family'], route['table'] = socket.AF_INET, 254
     route['attrs'] = [('RTA_GATEWAY', '172.18.0.1'), ('RTA_OIF', 2), ('RTA_TABLE', 254)]
-    assert parse_one(_kernel.parse_route, encoded(route, _kernel.RTM_NEWROUTE)) == {
+    assert parse_one(_kernel_codec.parse_route, encoded(route, _kernel.RTM_NEWROUTE)) == {
         'family': socket.AF_INET, 'dst': None, 'dst_len': 0, 'table': 254, 'oif': 2, 'gateway': '172.18.0.1'}
 
 
@@ -97,7 +98,7 @@ class FakeKernel:
     def answer(self):
         data = self.sock.recv(1 << 20)
         out = b''
-        for typ, flags, seq, off, end in _kernel._messages(data):  # pylint: disable=protected-access
+        for typ, flags, seq, off, end in _kernel_codec._messages(data):  # pylint: disable=protected-access
             self.requests += 1
             code = -self.fail.get(self.requests, 0)
             out += struct.pack('=IHHII', 36, _kernel.NLMSG_ERROR, 0, seq, 0) + struct.pack('=i', code) + data[off - 16:off]
@@ -134,3 +135,135 @@ def test_after_a_failed_write_the_rest_is_not_sent(monkeypatch):
     results = chan.run([_kernel.link_set_request(i, up=True) for i in range(1, 6)])
     assert kernel.requests == 2 and chan.sent == 2
     assert results[0].code == errno.ENODEV and results[2:] == [None, None, None]
+
+
+def test_apply_raises_the_first_error_unless_the_object_is_already_gone(monkeypatch):
+    chan, dummy = channel_pair(monkeypatch)
+    assert chan.apply(_kernel.link_set_request(1, up=True))
+    chan, dummy = channel_pair(monkeypatch, fail={1: errno.ENODEV})
+    assert not chan.apply(_kernel.link_del_request(ifname='gone0'), gone_ok=True)
+    chan, dummy = channel_pair(monkeypatch, fail={1: errno.ENODEV})
+    with pytest.raises(_kernel.NetlinkError) as err:
+        chan.apply(_kernel.link_del_request(ifname='gone0'))
+    assert err.value.code == errno.ENODEV
+    chan, dummy = channel_pair(monkeypatch, fail={2: errno.EEXIST})
+    with pytest.raises(_kernel.NetlinkError):
+        chan.apply(_kernel.link_set_request(1, up=True), _kernel.link_set_request(2, up=True), gone_ok=True)
+
+
+def test_reads_are_encoded_for_the_kernel():
+    data = _kernel_codec.read_request(('link', 'eth0'), 7)
+    [(typ, flags, seq, off, end)] = list(_kernel_codec._messages(data))  # pylint: disable=protected-access
+    assert (typ, flags, seq) == (_kernel.RTM_GETLINK, _kernel.NLM_F_REQUEST, 7) and b'eth0\0' in data[off:end]
+    data = _kernel_codec.read_request(('route', '10.0.0.1'), 8)
+    assert socket.inet_aton('10.0.0.1') in data and list(_kernel_codec._messages(data))[0][0] == _kernel.RTM_GETROUTE  # pylint: disable=protected-access
+    data = _kernel_codec.read_request((_kernel.RTM_GETADDR, socket.AF_INET), 9)
+    assert list(_kernel_codec._messages(data))[0][1] == _kernel.NLM_F_REQUEST | _kernel_codec.NLM_F_DUMP  # pylint: disable=protected-access
+
+
+def reply(msg, msg_type, seq, flags=0):
+    msg['header']['type'], msg['header']['sequence_number'], msg['header']['flags'] = msg_type, seq, flags
+    msg.encode()
+    return bytes(msg.data)
+
+
+def error(seq, code):
+    return struct.pack('=IHHII', 36, _kernel.NLMSG_ERROR, 0, seq, 0) + struct.pack('=i', -code) + b'\0' * 16
+
+
+class FakeRtnl(FakeKernel):
+    """Answers reads: links eth0 (2) and lo (1), addresses of eth0, a route to 172.18.0.0/16; the first address
+    dump is refused with EBUSY when ``busy`` (one dump at a time per socket)."""
+
+    def __init__(self, sock, busy=False):
+        super().__init__(sock)
+        self.busy = busy
+
+    def answer(self):
+        data = self.sock.recv(1 << 20)
+        out = b''
+        for typ, flags, seq, off, end in _kernel_codec._messages(data):  # pylint: disable=protected-access
+            self.requests += 1
+            out += self.read(typ, flags, seq, bytes(data[off:end]))
+        self.sock.send(out)
+
+    def read(self, typ, flags, seq, body):
+        if typ == _kernel.RTM_GETLINK:
+            index = struct.unpack_from('=i', body, 4)[0]
+            name = body[20:].split(b'\0')[0].decode() if len(body) > 16 else None
+            found = {'lo': 1, 'eth0': 2}.get(name) or (index if index in (1, 2) else None)
+            if found is None:
+                return error(seq, errno.ENODEV)
+            msg = ifinfmsg()
+            msg['index'], msg['flags'] = found, 1
+            msg['attrs'] = [('IFLA_IFNAME', {1: 'lo', 2: 'eth0'}[found]), ('IFLA_MTU', 1500)]
+            return reply(msg, _kernel.RTM_NEWLINK, seq)
+        if typ == _kernel.RTM_GETADDR:
+            if self.busy:
+                self.busy = False
+                return error(seq, errno.EBUSY)
+            out = b''
+            for ip in ('172.18.0.2', '172.18.0.3'):
+                msg = ifaddrmsg()
+                msg['family'], msg['prefixlen'], msg['index'] = socket.AF_INET, 16, 2
+                msg['attrs'] = [('IFA_ADDRESS', ip)]
+                out += reply(msg, _kernel.RTM_NEWADDR, seq, flags=2)
+            return out + struct.pack('=IHHII', 20, _kernel.NLMSG_DONE, 2, seq, 0) + b'\0' * 4
+        if flags & _kernel_codec.NLM_F_DUMP:
+            return self.routes(seq)
+        if socket.inet_ntoa(body[-4:]).startswith('172.18.'):
+            msg = rtmsg()
+            msg['family'], msg['dst_len'], msg['table'] = socket.AF_INET, 16, 254
+            msg['attrs'] = [('RTA_DST', '172.18.0.0'), ('RTA_OIF', 2)]
+            return reply(msg, _kernel.RTM_NEWROUTE, seq)
+        return error(seq, errno.ENETUNREACH)
+
+    @staticmethod
+    def routes(seq):
+        """A local-table route, then the main table's default route via 172.18.0.1 on eth0."""
+        out = b''
+        for table, attrs in ((255, [('RTA_DST', '172.18.0.2'), ('RTA_OIF', 2)]),
+                             (254, [('RTA_GATEWAY', '172.18.0.1'), ('RTA_OIF', 2)])):
+            msg = rtmsg()
+            msg['family'], msg['table'], msg['dst_len'] = socket.AF_INET, table, 32 if table == 255 else 0
+            msg['attrs'] = attrs
+            out += reply(msg, _kernel.RTM_NEWROUTE, seq, flags=2)
+        return out + struct.pack('=IHHII', 20, _kernel.NLMSG_DONE, 2, seq, 0) + b'\0' * 4
+
+
+def rtnl_pair(monkeypatch, busy=False):
+    chan, dummy = channel_pair(monkeypatch)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    kernel = FakeRtnl(theirs, busy)
+
+    def send(data):
+        n = ours.send(data)
+        kernel.answer()
+        return n
+
+    monkeypatch.setattr(chan, 'sock', type('S', (), {'send': staticmethod(send), 'recv': ours.recv, 'close': ours.close})())
+    return chan, kernel
+
+
+@pytest.mark.parametrize('busy', [False, True])
+def test_a_query_answers_gets_and_dumps_in_order(monkeypatch, busy):
+    chan, kernel = rtnl_pair(monkeypatch, busy)
+    eth0, gone, lo, addrs, route, unreachable = chan.query(('link', 'eth0'), ('link', 'nope0'), ('link', 1),
+                                                           (_kernel.RTM_GETADDR, socket.AF_INET), ('route', '172.18.0.9'),
+                                                           ('route', '10.9.9.9'))
+    assert (eth0['index'], eth0['ifname'], eth0['mtu'], eth0['up']) == (2, 'eth0', 1500, True)
+    assert gone is None and lo['ifname'] == 'lo' and unreachable is None
+    assert [a['address'] for a in addrs] == ['172.18.0.2/16', '172.18.0.3/16']
+    assert route['dst'] == '172.18.0.0/16' and route['oif'] == 2
+    assert kernel.requests == (7 if busy else 6)  # the refused dump is asked again on its own
+
+
+def test_channel_reads_by_name(monkeypatch):
+    chan, dummy = rtnl_pair(monkeypatch)
+    assert chan.link('eth0')['index'] == 2 and chan.link('nope0') is None and chan.index('lo') == 1
+    with pytest.raises(_kernel.HostnetError, match='nope0 does not exist'):
+        chan.index('nope0')
+    assert chan.addresses(2) == ['172.18.0.2/16', '172.18.0.3/16'] and chan.addresses(7) == []
+    assert chan.addresses() == {2: ['172.18.0.2/16', '172.18.0.3/16']}
+    assert chan.route_to('172.18.0.9')['oif'] == 2
+    assert chan.default_gateway() == '172.18.0.1' and chan.default_gateway(2) == '172.18.0.1' and chan.default_gateway(3) is None

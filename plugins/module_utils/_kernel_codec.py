@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The lean netlink codec of _kernel.Channel: the message and attribute walk, the decoders of links, addresses and
+routes (struct, only the attributes the engines compare), and the encoded reads (GETs and dumps) a Channel sends.
+
+pyroute2 decodes every attribute of every message generically; reading a host of 1000 links that way costs most of
+an idempotent run (see PERF_NOTES), so reads are decoded here in one pass each.  Requests that change the kernel are
+still pyroute2 messages (see _kernel's builders): they are few per object and their encoding is not the cost.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLM_F_REQUEST = 1
+NLM_F_ACK = 4
+NLM_F_DUMP_INTR = 0x10
+NLM_F_ACK_TLVS = 0x200
+NLM_F_REPLACE = 0x100
+NLM_F_EXCL = 0x200
+NLM_F_CREATE = 0x400
+NLM_F_DUMP = 0x300
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
+RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
+RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
+IFF_UP = 1
+RTM_F_FIB_MATCH = 0x2000
+
+_HDR = struct.Struct('=IHHII')
+_IFINFO = struct.Struct('=BxHiII')
+_NLA = struct.Struct('=HH')
+_U32 = struct.Struct('=I')
+_I32 = struct.Struct('=i')
+_LINK_U32 = {4: 'mtu', 10: 'master', 5: 'link', 27: 'group'}
+
+
+def _messages(data):
+    """(type, flags, seq, payload offset, end) of each netlink message in a buffer."""
+    off = 0
+    size = len(data)
+    while off + 16 <= size:
+        length, typ, flags, seq, dummy = _HDR.unpack_from(data, off)
+        if length < 16:
+            break
+        yield typ, flags, seq, off + 16, off + length
+        off += (length + 3) & ~3
+
+
+def _nlas(data, off, end):
+    """(type, start, end) of each attribute in data[off:end] (the nested flag masked off)."""
+    while off + 4 <= end:
+        length, typ = _NLA.unpack_from(data, off)
+        if length < 4:
+            break
+        yield typ & 0x3fff, off + 4, off + length
+        off += (length + 3) & ~3
+
+
+def error_code(data, off):
+    """The errno of an NLMSG_ERROR payload (0 for an ACK)."""
+    return -_I32.unpack_from(data, off)[0]
+
+
+def ext_ack_msg(data, off, end, flags):
+    """The kernel's extended ACK message (NLMSGERR_ATTR_MSG) of an error, if it sent one."""
+    if not flags & NLM_F_ACK_TLVS:
+        return None
+    for typ, start, stop in _nlas(data, off + 4 + 16, end):
+        if typ == 1:
+            return bytes(data[start:stop]).rstrip(b'\0').decode(errors='replace')
+    return None
+
+
+def _str(data, start, stop):
+    return bytes(data[start:stop]).split(b'\0', 1)[0].decode()
+
+
+def _u32(data, start):
+    return _U32.unpack_from(data, start)[0]
+
+
+def _ip4(data, start):
+    return socket.inet_ntoa(bytes(data[start:start + 4]))
+
+
+def parse_link(data, off, end):
+    """An RTM_NEWLINK message as a dict: index, ifname, kind, mtu, mac, up, master, link, link_netnsid, hairpin
+    (a bridge port's hairpin mode, None for links that are no bridge port) and group.
+
+    One pass over the attributes with struct, reading only the ones compared (a link carries ~40, most of
+    them statistics and per-protocol settings): this is what keeps reading a host of 1000 links cheap.
+    """
+    dummy, dummy2, index, flags, dummy3 = _IFINFO.unpack_from(data, off)
+    out = {'index': index, 'ifname': None, 'kind': None, 'mtu': None, 'mac': '', 'up': bool(flags & IFF_UP),
+           'master': None, 'link': None, 'link_netnsid': None, 'hairpin': None, 'group': 0}
+    pos = off + 16
+    unpack = _NLA.unpack_from
+    while pos + 4 <= end:
+        length, typ = unpack(data, pos)
+        if length < 4:
+            break
+        typ &= 0x3fff
+        if typ in _LINK_U32:
+            out[_LINK_U32[typ]] = _U32.unpack_from(data, pos + 4)[0]
+        elif typ == 3:
+            out['ifname'] = _str(data, pos + 4, pos + length)
+        elif typ == 1:
+            out['mac'] = bytes(data[pos + 4:pos + length]).hex(':')
+        elif typ == 37:
+            out['link_netnsid'] = _I32.unpack_from(data, pos + 4)[0]
+        elif typ == 18:
+            _parse_linkinfo(data, pos + 4, pos + length, out)
+        pos += (length + 3) & ~3
+    return out
+
+
+def _parse_linkinfo(data, off, end, out):
+    slave_kind = None
+    mode = None
+    for ityp, istart, istop in _nlas(data, off, end):
+        if ityp == 1:
+            out['kind'] = _str(data, istart, istop)
+        elif ityp == 4:
+            slave_kind = _str(data, istart, istop)
+        elif ityp == 5:
+            for btyp, bstart, dummy in _nlas(data, istart, istop):
+                if btyp == 4:  # IFLA_BRPORT_MODE
+                    mode = bool(data[bstart])
+    if slave_kind == 'bridge':
+        out['hairpin'] = bool(mode)
+
+
+def parse_addr(data, off, end):
+    """An RTM_NEWADDR message: {'index', 'address' ('a.b.c.d/len'), 'family'}."""
+    family, prefixlen, dummy, dummy2, index = struct.unpack_from('=BBBBI', data, off)
+    out = {'index': index, 'family': family, 'address': None}
+    for typ, start, dummy3 in _nlas(data, off + 8, end):
+        if typ == 1 and family == socket.AF_INET:
+            out['address'] = '%s/%d' % (_ip4(data, start), prefixlen)
+    return out
+
+
+def parse_route(data, off, end):
+    """An RTM_NEWROUTE message: {'family', 'dst' ('a.b.c.d/len' or None), 'table', 'oif', 'gateway'}."""
+    family, dst_len, dummy, dummy2, table = struct.unpack_from('=BBBBB', data, off)
+    out = {'family': family, 'dst': None, 'dst_len': dst_len, 'table': table, 'oif': None, 'gateway': None}
+    for typ, start, dummy3 in _nlas(data, off + 12, end):
+        if typ == 1 and family == socket.AF_INET:
+            out['dst'] = '%s/%d' % (_ip4(data, start), dst_len)
+        elif typ == 4:
+            out['oif'] = _u32(data, start)
+        elif typ == 5 and family == socket.AF_INET:
+            out['gateway'] = _ip4(data, start)
+        elif typ == 15:
+            out['table'] = _u32(data, start)
+    return out
+
+
+PARSERS = {RTM_GETLINK: parse_link, RTM_GETADDR: parse_addr, RTM_GETROUTE: parse_route}
+DUMP_HEADS = {RTM_GETLINK: lambda family: struct.pack('=BxHiII', family, 0, 0, 0, 0),
+              RTM_GETADDR: lambda family: struct.pack('=BBBBI', family, 0, 0, 0, 0),
+              RTM_GETROUTE: lambda family: struct.pack('=BBBBBBBBI', family, 0, 0, 0, 0, 0, 0, 0, 0)}
+# Reads answered by one message (or an error): how each is decoded.
+GETS = {'link': parse_link, 'route': parse_route}
+
+
+def dump_request(msg_type, family, seq):
+    head = DUMP_HEADS[msg_type](family)
+    return _HDR.pack(_HDR.size + len(head), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + head
+
+
+def read_request(query, seq):
+    """The encoded read of a Channel.query entry: ('link', index or name), ('route', ip) or (dump type, family)."""
+    what = query[0]
+    if what == 'link':
+        if isinstance(query[1], int):
+            body = struct.pack('=BxHiII', 0, 0, query[1], 0, 0)
+        else:
+            name = query[1].encode() + b'\0'
+            body = struct.pack('=BxHiII', 0, 0, 0, 0, 0) + struct.pack('=HH', 4 + len(name), 3) + name
+            body += b'\0' * (-len(body) % 4)
+        return _HDR.pack(_HDR.size + len(body), RTM_GETLINK, NLM_F_REQUEST, seq, 0) + body
+    if what == 'route':
+        # RTM_F_FIB_MATCH: the routing table entry a lookup of this IPv4 destination matches (ip route get fibmatch).
+        body = struct.pack('=BBBBBBBBI', socket.AF_INET, 32, 0, 0, 0, 0, 0, 0, RTM_F_FIB_MATCH) + \
+            struct.pack('=HH4s', 8, 1, socket.inet_aton(query[1]))
+        return _HDR.pack(_HDR.size + len(body), RTM_GETROUTE, NLM_F_REQUEST, seq, 0) + body
+    return dump_request(what, query[1], seq)

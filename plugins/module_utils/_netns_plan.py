@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The netns module's decisions: its options checked (``wanted``), the host read once (``snapshot``), and a pure
+planner from the two to the steps (``plan``), which run through ``Changes`` (the namespace, its files and sysctls).
+
+A snapshot is a plain dict, so every branch of the planner is unit-tested without root:
+``exists`` (the name is a mounted namespace), ``stale`` (/run/netns/NAME is a leftover file), ``lo_up``,
+``etc_dir`` (/etc/netns/NAME exists), ``files`` ({file: text}), ``sysctls`` ({key: value} inside the namespace),
+``missing_sysctls`` (keys this kernel lacks), and for ``share_with``: ``share_exists``, ``same_stack``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
+HOSTNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
+SYSCTL_RE = re.compile(r'^net(\.[A-Za-z0-9_-]+)+$')
+
+
+# -- wanted: the options, checked and normalised before anything is read or touched ---------------------------
+def wanted(params):
+    """{'name', 'state', 'share_with', 'files': {file: text}, 'sysctls': {key: value}}; InputError on a bad option."""
+    name = params['name']
+    if not NAME_RE.match(name) or name in ('.', '..'):
+        raise _validate.InputError('name', name, 'must be 1-64 letters, digits, ".", "_" or "-", not starting with "." or "-"')
+    share = params.get('share_with')
+    if share is not None:
+        if not NAME_RE.match(share):
+            raise _validate.InputError('share_with', share, 'is not a valid namespace name')
+        if share == name:
+            raise _validate.InputError('share_with', share, 'a namespace cannot share with itself')
+    files = {}
+    if params.get('hosts') is not None:
+        files['hosts'] = hosts_file(params['hosts'])
+    if params.get('dns') is not None or params.get('dns_search') is not None:
+        files['resolv.conf'] = resolv_conf(params.get('dns') or [], params.get('dns_search') or [])
+    if params.get('hostname') is not None:
+        files['hostname'] = _validate.validate_hostname(params['hostname'], 'hostname') + '\n'
+    return {'name': name, 'state': params.get('state', 'present'), 'share_with': share, 'files': files,
+            'sysctls': sysctls(params.get('sysctls') or {})}
+
+
+def host_entries(value):
+    """The hosts option, in any accepted form, as (option path, ip, [names]) in file order."""
+    if isinstance(value, dict):
+        return [_dict_entry(key, value[key]) for key in sorted(value, key=str)]
+    if not isinstance(value, list):
+        raise _validate.InputError('hosts', value, 'must be a list of {ip, names} or a dict')
+    out = []
+    for i, entry in enumerate(value):
+        option = 'hosts[%d]' % i
+        if not isinstance(entry, dict) or set(entry) - {'ip', 'names'} or 'ip' not in entry or 'names' not in entry:
+            raise _validate.InputError(option, entry, 'must be a dict with exactly the keys ip and names')
+        names = entry['names']
+        names = [names] if isinstance(names, str) else names
+        if not isinstance(names, list):
+            raise _validate.InputError(option + '.names', entry['names'], 'must be a name or a list of names')
+        out.append((option, entry['ip'], names))
+    return out
+
+
+def _dict_entry(key, item):
+    """One entry of the dict form: an IP mapped to its names, or a name mapped to its IP."""
+    if _looks_like_ip(key):
+        names = [item] if isinstance(item, str) else item
+        return ('hosts[%s]' % key, key, list(names) if isinstance(names, (list, tuple)) else names)
+    return ('hosts[%s]' % key, item, [key])
+
+
+def _looks_like_ip(text):
+    return bool(re.match(r'^[0-9.]+$', str(text))) or ':' in str(text)
+
+
+def hosts_file(value):
+    """The hosts file: the localhost lines, then one line per entry."""
+    lines = [_netns.LOCALHOST_HOSTS]
+    for option, ip, names in host_entries(value):
+        ip = _ipam.parse_ip(ip, option + '.ip')
+        if not names:
+            raise _validate.InputError(option + '.names', names, 'needs at least one name')
+        for host_name in names:
+            if not isinstance(host_name, str) or not HOSTNAME_RE.match(host_name):
+                raise _validate.InputError(option + '.names', host_name, 'is not a valid host name')
+        lines.append('%s\t%s\n' % (ip, ' '.join(names)))
+    return ''.join(lines)
+
+
+def resolv_conf(servers, search):
+    text = ''
+    if search:
+        for domain in search:
+            _validate.validate_domain(domain, 'dns_search')
+        text += 'search %s\n' % ' '.join(search)
+    for i, server in enumerate(servers):
+        text += 'nameserver %s\n' % _ipam.parse_ip(server, 'dns[%d]' % i)
+    return text
+
+
+def sysctls(value):
+    """{key: value as the kernel shows it}: booleans as 1/0, whitespace folded; only net.* keys."""
+    out = {}
+    for key, item in value.items():
+        if not SYSCTL_RE.match(key) or '..' in key:
+            raise _validate.InputError('sysctls', key, 'only net.* sysctls can be set per namespace')
+        if isinstance(item, bool):
+            out[key] = '1' if item else '0'
+        else:
+            out[key] = ' '.join(str(item).split())
+    return out
+
+
+# -- snapshot: the host, read once ------------------------------------------------------------------------
+def snapshot(ns, want):
+    """What the planner compares, read from the host (see the module doc for the keys)."""
+    name, share = want['name'], want['share_with']
+    exists = _netns.netns_exists(name)
+    snap = {'exists': exists, 'stale': not exists and os.path.lexists(_netns.netns_path(name)),
+            'etc_dir': os.path.isdir(_netns.etc_dir(name)), 'files': _netns.read_files(name), 'lo_up': False,
+            'sysctls': {}, 'missing_sysctls': []}
+    where = name if exists else None  # a new namespace starts with the host's net.* sysctls
+    for key in want['sysctls']:
+        if not _sysctl.sysctl_exists(ns, where, key):
+            snap['missing_sysctls'].append(key)
+        elif exists:
+            snap['sysctls'][key] = _sysctl.read_sysctl(ns, name, key)
+    if share is not None:
+        snap['share_exists'] = _netns.netns_exists(share)
+        snap['same_stack'] = exists and snap['share_exists'] and _netns.netns_identity(name) == _netns.netns_identity(share)
+    if exists and want['state'] == 'present':
+        snap['lo_up'] = bool((ns.chan(name).link('lo') or {}).get('up'))
+    return snap
+
+
+def interfaces(chan):
+    """The namespace's interfaces with their IPv4 addresses, in ifindex order (two dumps)."""
+    addresses = chan.addresses()
+    return [{'name': link['ifname'], 'mac': link['mac'], 'mtu': link['mtu'], 'up': link['up'],
+             'addresses': addresses.get(link['index'], [])} for link in sorted(chan.links(), key=lambda i: i['index'])]
+
+
+# -- the planner: (wanted, snapshot) -> (plan, before, after), nothing read, nothing changed ----------------
+def plan(want, snap, changes):
+    """The steps that make the host match ``want``; ``changes`` (see Changes) is what the steps call when run."""
+    _check(want, snap)
+    steps = _plan.Plan()
+    name = want['name']
+    before = {'name': name, 'files': snap['files'], 'sysctls': snap['sysctls']} if snap['exists'] else None
+    if want['state'] == 'absent':
+        _plan_absent(steps, name, snap, changes)
+        return steps, before, None
+    if not snap['exists']:
+        share = want['share_with']
+        steps.add('create network namespace %s%s' % (name, ' sharing %s' % share if share else ''),
+                  lambda: changes.create(name, share), lambda: changes.remove(name))
+    if not snap['lo_up']:
+        steps.add('set lo up in %s' % name, lambda: changes.set_up(name, 'lo'))
+    files = _plan_files(steps, name, want['files'], snap, changes)
+    _plan_sysctls(steps, name, want['sysctls'], snap['sysctls'], changes)
+    return steps, before, {'name': name, 'files': files, 'sysctls': dict(snap['sysctls'], **want['sysctls'])}
+
+
+def _check(want, snap):
+    """Refuse, before any step, what the host makes impossible."""
+    for key in snap['missing_sysctls']:
+        where = ' inside network namespace %s' % want['name'] if snap['exists'] else ''
+        raise _validate.InputError('sysctls', key, 'no such sysctl%s on this kernel' % where)
+    share = want['share_with']
+    if share is None or want['state'] == 'absent':
+        return
+    if not snap['share_exists']:
+        raise _validate.InputError('share_with', share, 'network namespace %s does not exist (no %s)' % (share, _netns.netns_path(share)))
+    if snap['exists'] and not snap['same_stack']:
+        raise _validate.InputError('share_with', share, 'namespace %s already exists and is a different namespace; remove it first'
+                                   % want['name'])
+
+
+def _plan_absent(steps, name, snap, changes):
+    if snap['exists']:
+        steps.add('remove network namespace %s' % name, lambda: changes.remove(name))
+    elif snap['stale']:
+        steps.add('remove stale %s (not a mounted namespace)' % _netns.netns_path(name), lambda: changes.remove_stale(name))
+    if snap['etc_dir']:
+        steps.add('remove %s' % _netns.etc_dir(name), lambda: changes.remove_etc_dir(name))
+
+
+def _plan_files(steps, name, wanted_files, snap, changes):
+    """Steps writing the files that differ; the files as they will be."""
+    current = snap['files']
+    files = dict(wanted_files)
+    if 'hosts' in files and current.get('hosts'):
+        # Names of containers on shared networks belong to docker_bridge: keep its block as it is.
+        files['hosts'] = _netns.hosts_with_block(files['hosts'], _netns.hosts_block(current['hosts']))
+    changed = [fname for fname in sorted(files) if current.get(fname) != files[fname]]
+    if changed and not snap['etc_dir']:
+        steps.add('create %s' % _netns.etc_dir(name), lambda: changes.make_etc_dir(name), lambda: changes.remove_etc_dir(name))
+    for fname in changed:
+        old, new = current.get(fname), files[fname]
+        steps.add('write %s' % os.path.join(_netns.etc_dir(name), fname),
+                  lambda fname=fname, new=new: changes.write_file(name, fname, new),
+                  lambda fname=fname, old=old: changes.write_file(name, fname, old))
+    return dict(current, **files)
+
+
+def _plan_sysctls(steps, name, wanted_sysctls, current, changes):
+    for key, value in sorted(wanted_sysctls.items()):
+        old = current.get(key)
+        if old != value:
+            steps.add('set sysctl %s=%s in %s' % (key, value, name),
+                      lambda key=key, value=value: changes.write_sysctl(name, key, value),
+                      (lambda key=key, old=old: changes.write_sysctl(name, key, old)) if old is not None else None)
+
+
+class Changes:
+    """What the netns plan's steps do to the host, in the run's Namespaces ``ns``."""
+
+    def __init__(self, ns):
+        self.ns = ns
+        self.links = _kernel.Links(ns)
+
+    @staticmethod
+    def create(name, share_with):
+        _netns.create_netns(name, share_with)
+
+    def remove(self, name):
+        self.ns.forget(name)
+        _netns.remove_netns(name)
+
+    @staticmethod
+    def remove_stale(name):
+        _netns.remove_netns(name)
+
+    def set_up(self, name, ifname):
+        self.links.set(name, ifname, up=True)
+
+    @staticmethod
+    def make_etc_dir(name):
+        _netns.make_etc_dir(name)
+
+    @staticmethod
+    def remove_etc_dir(name):
+        _netns.remove_etc_dir(name)
+
+    @staticmethod
+    def write_file(name, fname, content):
+        _netns.write_file(name, fname, content)
+
+    def write_sysctl(self, name, key, value):
+        _sysctl.write_sysctl(self.ns, name, key, value)

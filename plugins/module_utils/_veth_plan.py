@@ -1,0 +1,234 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The veth_pair module's decisions: its options checked (``wanted``), the kernel read once (``snapshot``), and a
+pure planner from the two to the steps (``plan``), which run through _kernel.Links (changes by interface name).
+
+A snapshot is a plain dict, so every branch of the planner is unit-tested without root.  Links are dicts as
+_kernel.Channel.link returns them (index, ifname, kind, mtu, mac, up, master, link, link_netnsid):
+``netns_exists`` (peer_netns is a namespace), ``host`` (the link named ``name``), ``host_master`` (the name of its
+bridge), ``master`` (the link named ``master``), ``peer`` (the link named ``peer_name`` where the peer goes),
+``peer_addresses`` and ``peer_gateway`` (of that link).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+
+# -- wanted: the options, checked and normalised before anything is read or touched ---------------------------
+def wanted(p):
+    """Every option normalised once (addresses as 'a.b.c.d/len', MACs lower case); InputError naming a bad one."""
+    want = {'name': _validate.validate_ifname(p['name'], 'name'), 'state': p['state']}
+    if p['state'] == 'absent':
+        return want
+    peer = p['peer_name']
+    if peer is None:
+        if p['peer_netns'] is None:
+            raise _validate.InputError('peer_name', None, 'is required when peer_netns is not set')
+        peer = 'eth0'
+    want['peer_name'] = _validate.validate_ifname(peer, 'peer_name')
+    want['peer_netns'] = p['peer_netns']
+    if p['peer_netns'] is None and want['peer_name'] == want['name']:
+        raise _validate.InputError('peer_name', peer, 'must differ from name when both ends are in the host namespace')
+    want['master'] = _validate.validate_ifname(p['master'], 'master') if p['master'] is not None else None
+    if p['mtu'] is not None and not 68 <= p['mtu'] <= 65535:
+        raise _validate.InputError('mtu', p['mtu'], 'must be between 68 and 65535')
+    want['mtu'] = p['mtu']
+    want['mac'] = _ipam.normalize_mac(p['mac'], 'mac') if p['mac'] is not None else None
+    want['peer_mac'] = _ipam.normalize_mac(p['peer_mac'], 'peer_mac') if p['peer_mac'] is not None else None
+    want['peer_addresses'] = _addresses(p['peer_addresses'])
+    want['peer_gateway'] = _gateway(p['peer_gateway'], p['peer_netns'], want['peer_addresses'])
+    return want
+
+
+def _addresses(values):
+    if values is None:
+        return None
+    out = []
+    for i, value in enumerate(values):
+        net = _ipam.parse_interface_address(value, 'peer_addresses[%d]' % i)
+        text = '%s/%d' % (net.ip, net.prefixlen)
+        if text in out:
+            raise _validate.InputError('peer_addresses[%d]' % i, value, 'is listed twice')
+        out.append(text)
+    return out
+
+
+def _gateway(value, netns, addresses):
+    if value is None:
+        return None
+    if netns is None:
+        # A default route through a veth in the host's own namespace would replace the host's uplink.
+        raise _validate.InputError('peer_gateway', value, 'needs peer_netns: the default route is set inside that namespace')
+    gw_ip = _ipam.parse_ip(value, 'peer_gateway')
+    nets = [_ipam.parse_interface_address(a, 'peer_addresses') for a in (addresses or [])]
+    if not any(gw_ip in n.cidr for n in nets):
+        raise _validate.InputError('peer_gateway', value, 'is not inside any of peer_addresses %s' % (addresses or []))
+    if any(gw_ip == n.ip for n in nets):
+        raise _validate.InputError('peer_gateway', value, 'is one of the peer\'s own addresses')
+    return str(gw_ip)
+
+
+# -- snapshot: the kernel, read once ------------------------------------------------------------------------
+def snapshot(ns, want):
+    """What the planner compares (see the module doc for the keys); a missing peer_netns is not opened."""
+    host = ns.chan(None)
+    snap = {'netns_exists': True, 'host': host.link(want['name']), 'host_master': None, 'master': None, 'peer': None,
+            'peer_addresses': [], 'peer_gateway': None}
+    if snap['host'] is not None and snap['host']['master']:
+        snap['host_master'] = (host.link(snap['host']['master']) or {}).get('ifname')
+    if want['state'] == 'absent':
+        return snap
+    if want['master'] is not None:
+        snap['master'] = host.link(want['master'])
+    netns = want['peer_netns']
+    if netns is not None:
+        try:
+            ns.fd(netns)
+        except _kernel.HostnetError:
+            snap['netns_exists'] = False
+            return snap
+    peer_chan = ns.chan(netns)
+    snap['peer'] = peer = peer_chan.link(want['peer_name'])
+    if peer is not None:
+        snap['peer_addresses'] = peer_chan.addresses(peer['index'])
+        snap['peer_gateway'] = peer_chan.default_gateway(peer['index'])
+    return snap
+
+
+# -- the planner: (wanted, snapshot) -> (plan, before, after), nothing read, nothing changed ----------------
+def plan(want, snap, links):
+    """The steps that make the kernel match ``want``; ``links`` (a _kernel.Links) is what the steps call when run."""
+    _check_references(want, snap)
+    host = snap['host']
+    steps = _plan.Plan()
+    if want['state'] == 'absent':
+        if host is not None:
+            steps.add('delete veth %s' % want['name'], lambda: links.delete(None, want['name']))
+        return steps, describe(want, snap, host, None), None
+    peer = snap['peer'] if is_pair(want, host, snap['peer']) else None
+    where = ' in %s' % want['peer_netns'] if want['peer_netns'] else ''
+    fresh = host is None or peer is None
+    if fresh:
+        _plan_create(steps, want, snap, links, where)
+        current = {'peer_addresses': [], 'peer_gateway': None, 'mtu': None, 'mac': None, 'peer_mac': None, 'master': None}
+    else:
+        _plan_repair(steps, want, snap, links, where)
+        current = {'peer_addresses': snap['peer_addresses'], 'peer_gateway': snap['peer_gateway'], 'mtu': host['mtu'],
+                   'mac': host['mac'], 'peer_mac': peer['mac'], 'master': snap['host_master']}
+    _plan_addresses(steps, want, current, links, where, fresh)
+    before = describe(want, snap, host, peer) if peer is not None else ({'name': host['ifname'], 'peer_name': None} if host else None)
+    return steps, before, _after(want, current)
+
+
+def _check_references(want, snap):
+    """Refuse, before any step, references the host does not have and a name held by something else."""
+    if want['state'] == 'present' and want['peer_netns'] is not None and not snap['netns_exists']:
+        raise _validate.InputError('peer_netns', want['peer_netns'], 'network namespace does not exist (create it with hostnet.containers.netns)')
+    master = snap['master']
+    if want['state'] == 'present' and want['master'] is not None:
+        if master is None:
+            raise _validate.InputError('master', want['master'], 'no such bridge on the host')
+        if master['kind'] != 'bridge':
+            raise _validate.InputError('master', want['master'], 'is a %s, not a bridge' % (master['kind'] or 'device'))
+    host = snap['host']
+    if host is not None and host['kind'] != 'veth':
+        raise _validate.InputError('name', want['name'], 'an interface with that name already exists and is a %s, not a veth'
+                                   % (host['kind'] or 'device'))
+
+
+def is_pair(want, host, peer):
+    """Whether ``peer`` is the other end of ``host``: each end points at the other (ifindexes are per namespace, so the
+    host end must also report a peer in another namespace exactly when peer_netns is set)."""
+    return host is not None and peer is not None and peer['kind'] == 'veth' and peer['index'] == host['link'] \
+        and peer['link'] == host['index'] and (host['link_netnsid'] is not None) == (want['peer_netns'] is not None)
+
+
+def describe(want, snap, host, peer):
+    """The pair as the module reports it (None when there is no host end)."""
+    if host is None:
+        return None
+    out = {'name': host['ifname'], 'master': snap['host_master'], 'mtu': host['mtu'], 'mac': host['mac']}
+    if peer is not None:
+        out.update({'peer_name': peer['ifname'], 'peer_netns': want['peer_netns'], 'peer_mac': peer['mac'],
+                    'peer_mtu': peer['mtu'], 'peer_up': peer['up'], 'up': host['up'], 'peer_addresses': snap['peer_addresses'],
+                    'peer_gateway': snap['peer_gateway']})
+    return out
+
+
+def _after(want, current):
+    return {'name': want['name'], 'master': want['master'] if want['master'] is not None else current['master'],
+            'mtu': want['mtu'] or current['mtu'], 'mac': want['mac'] or current['mac'], 'peer_name': want['peer_name'],
+            'peer_netns': want['peer_netns'], 'peer_mac': want['peer_mac'] or current['peer_mac'],
+            'peer_mtu': want['mtu'] or current['mtu'], 'peer_up': True, 'up': True,
+            'peer_addresses': want['peer_addresses'] if want['peer_addresses'] is not None else current['peer_addresses'],
+            'peer_gateway': want['peer_gateway'] if want['peer_gateway'] is not None else current['peer_gateway']}
+
+
+def _plan_create(steps, want, snap, links, where):
+    """A new pair: delete a pair whose peer is elsewhere, then one request for the pair and the peer up."""
+    name, peer_name, netns = want['name'], want['peer_name'], want['peer_netns']
+    host, taken = snap['host'], snap['peer']
+    # The wanted peer name is free, or (both ends on the host) held by the old pair's own peer, which goes with it.
+    if taken is not None and not (host is not None and netns is None and taken['index'] == host['link']):
+        raise _validate.InputError('peer_name', peer_name, 'an interface with that name already exists%s' % (where or ' on the host'))
+    if host is not None:
+        steps.add('delete veth %s (its peer is not %s%s)' % (name, peer_name, where), lambda: links.delete(None, name))
+    on_bridge = ' on bridge %s' % want['master'] if want['master'] else ''
+    steps.add('create veth %s with peer %s%s%s' % (name, peer_name, where, on_bridge),
+              lambda: links.create_veth(name, peer_name, netns, master=want['master'], mtu=want['mtu'], mac=want['mac'],
+                                        peer_mac=want['peer_mac']),
+              lambda: links.delete(None, name))
+    steps.add('set %s%s up' % (peer_name, where), lambda: links.set(netns, peer_name, up=True))
+
+
+def _plan_repair(steps, want, snap, links, where):
+    """An existing pair: set what drifted, each with an undo that puts the old value back."""
+    name, peer_name, netns = want['name'], want['peer_name'], want['peer_netns']
+    host, peer = snap['host'], snap['peer']
+    if want['master'] is not None and host['master'] != snap['master']['index']:
+        _set(steps, links, 'attach %s to bridge %s' % (name, want['master']), None, name, 'master', want['master'], snap['host_master'] or 0)
+    for end, link, ifname, text in ((None, host, name, name), (netns, peer, peer_name, peer_name + where)):
+        if want['mtu'] and link['mtu'] != want['mtu']:
+            _set(steps, links, 'set mtu %d on %s' % (want['mtu'], text), end, ifname, 'mtu', want['mtu'], link['mtu'])
+    for end, link, ifname, mac, text in ((None, host, name, want['mac'], name), (netns, peer, peer_name, want['peer_mac'], peer_name + where)):
+        if mac and link['mac'] != mac:
+            _set(steps, links, 'set mac %s on %s' % (mac, text), end, ifname, 'address', mac, link['mac'] or None)
+    if not host['up']:
+        steps.add('set %s up' % name, lambda: links.set(None, name, up=True))
+    if not peer['up']:
+        steps.add('set %s%s up' % (peer_name, where), lambda: links.set(netns, peer_name, up=True))
+
+
+def _set(steps, links, text, netns, ifname, attr, new, old):
+    steps.add(text, lambda: links.set(netns, ifname, **{attr: new}), lambda: links.set(netns, ifname, **{attr: old}))
+
+
+def _plan_addresses(steps, want, current, links, where, fresh):
+    """Addresses and the default route of the peer; on a fresh pair the create step's undo takes them along."""
+    netns, peer_name = want['peer_netns'], want['peer_name']
+    if want['peer_addresses'] is not None:
+        for addr in current['peer_addresses']:
+            if addr not in want['peer_addresses']:
+                steps.add('remove %s from %s%s' % (addr, peer_name, where), lambda addr=addr: links.del_address(netns, peer_name, addr),
+                          lambda addr=addr: links.add_address(netns, peer_name, addr))
+        for addr in want['peer_addresses']:
+            if addr not in current['peer_addresses']:
+                steps.add('add %s to %s%s' % (addr, peer_name, where), lambda addr=addr: links.add_address(netns, peer_name, addr),
+                          None if fresh else (lambda addr=addr: links.del_address(netns, peer_name, addr)))
+    gateway, old = want['peer_gateway'], current['peer_gateway']
+    if gateway is not None and old != gateway:
+        steps.add('set default route via %s dev %s%s' % (gateway, peer_name, where),
+                  lambda: links.set_default_route(netns, gateway, peer_name), None if fresh else _gateway_undo(links, netns, peer_name, gateway, old))
+
+
+def _gateway_undo(links, netns, peer_name, gateway, old):
+    """Put the old default route back, or remove the new one when there was none."""
+    if old is None:
+        return lambda: links.del_default_route(netns, gateway, peer_name)
+    return lambda: links.set_default_route(netns, old, peer_name)
