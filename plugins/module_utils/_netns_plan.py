@@ -23,21 +23,16 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
-NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
-HOSTNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
-SYSCTL_RE = re.compile(r'^net(\.[A-Za-z0-9_-]+)+$')
 
 
 # -- wanted: the options, checked and normalised before anything is read or touched ---------------------------
 def wanted(params):
     """{'name', 'state', 'share_with', 'files': {file: text}, 'sysctls': {key: value}}; InputError on a bad option."""
     name = params['name']
-    if not NAME_RE.match(name) or name in ('.', '..'):
-        raise _validate.InputError('name', name, 'must be 1-64 letters, digits, ".", "_" or "-", not starting with "." or "-"')
+    _validate.namespace_name(name, 'name')
     share = params.get('share_with')
     if share is not None:
-        if not NAME_RE.match(share):
-            raise _validate.InputError('share_with', share, 'is not a valid namespace name')
+        _validate.namespace_name(share, 'share_with')
         if share == name:
             raise _validate.InputError('share_with', share, 'a namespace cannot share with itself')
     files = {}
@@ -90,8 +85,7 @@ def hosts_file(value):
         if not names:
             raise _validate.InputError(option + '.names', names, 'needs at least one name')
         for host_name in names:
-            if not isinstance(host_name, str) or not HOSTNAME_RE.match(host_name):
-                raise _validate.InputError(option + '.names', host_name, 'is not a valid host name')
+            _validate.alias(host_name, option + '.names')
         lines.append('%s\t%s\n' % (ip, ' '.join(names)))
     return ''.join(lines)
 
@@ -111,8 +105,7 @@ def sysctls(value):
     """{key: value as the kernel shows it}: booleans as 1/0, whitespace folded; only net.* keys."""
     out = {}
     for key, item in value.items():
-        if not SYSCTL_RE.match(key) or '..' in key:
-            raise _validate.InputError('sysctls', key, 'only net.* sysctls can be set per namespace')
+        _validate.netns_sysctl(key)
         if isinstance(item, bool):
             out[key] = '1' if item else '0'
         else:

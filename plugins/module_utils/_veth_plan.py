@@ -36,8 +36,8 @@ def wanted(p):
     if p['peer_netns'] is None and want['peer_name'] == want['name']:
         raise _validate.InputError('peer_name', peer, 'must differ from name when both ends are in the host namespace')
     want['master'] = _validate.validate_ifname(p['master'], 'master') if p['master'] is not None else None
-    if p['mtu'] is not None and not 68 <= p['mtu'] <= 65535:
-        raise _validate.InputError('mtu', p['mtu'], 'must be between 68 and 65535')
+    if p['mtu'] is not None:
+        _validate.mtu(p['mtu'])
     want['mtu'] = p['mtu']
     want['mac'] = _ipam.normalize_mac(p['mac'], 'mac') if p['mac'] is not None else None
     want['peer_mac'] = _ipam.normalize_mac(p['peer_mac'], 'peer_mac') if p['peer_mac'] is not None else None
