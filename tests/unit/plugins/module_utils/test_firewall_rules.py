@@ -32,7 +32,7 @@ SEED = network(endpoints={'sshd': {'ip': '172.17.0.2', 'publish': [publish(20022
 
 
 def lines(networks, nats=None, backend='iptables'):
-    return [r.iptables() for r in _firewall_rules.desired_rules(networks, nats or {}, backend)]
+    return [_firewall_iptables.render(r) for r in _firewall_rules.desired_rules(networks, nats or {}, backend)]
 
 
 def test_seed_iptables_save_rules_have_an_equivalent():
@@ -89,17 +89,22 @@ def test_nothing_managed_means_no_rules_and_backends_are_separate():
 
 def test_nft_rendering():
     rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
-    nft = [r.nft() for r in rules]
-    assert 'ip saddr 172.17.0.0/16 oifname != "docker0" masquerade' in nft
+    nft = [_firewall_nftables.describe(_firewall_nftables.render(r)) for r in rules]
+    assert 'ip saddr 172.17.0.0/16 oifname != docker0 masquerade' in nft
     assert 'ip daddr 10.138.3.130 tcp dport 20022 dnat to 172.17.0.2:22' in nft
     assert 'fib daddr type local jump port_dnat' in nft
     assert nft[0] == 'jump user'
-    script = _firewall_nftables.Nftables.script(rules, ['ip saddr 192.0.2.1 drop'])
-    assert script.startswith('table ip hostnet {')
-    assert '\tchain user {\n\t\tip saddr 192.0.2.1 drop\n\t}' in script
-    assert 'type nat hook prerouting priority dstnat; policy accept;' in script
-    assert _firewall_nftables.Nftables.script([], []) is None
-    assert 'chain user' in _firewall_nftables.Nftables.script([], ['ip saddr 192.0.2.1 drop'])
+    user_rule = [{'match': {'op': '==', 'left': {'payload': {'protocol': 'ip', 'field': 'saddr'}}, 'right': '192.0.2.1'}}, {'drop': None}]
+    cmds = _firewall_nftables.commands(rules, [user_rule], False)
+    assert cmds[0] == {'add': {'table': {'family': 'ip', 'name': 'hostnet'}}}
+    assert {'add': {'rule': {'family': 'ip', 'table': 'hostnet', 'chain': 'user', 'expr': user_rule}}} in cmds
+    assert {'add': {'chain': {'family': 'ip', 'table': 'hostnet', 'name': 'prerouting', 'type': 'nat', 'hook': 'prerouting',
+                              'prio': -100, 'policy': 'accept'}}} in cmds
+    first_rule = min(i for i, cmd in enumerate(cmds) if 'rule' in cmd['add'])
+    assert all('rule' in cmd['add'] for cmd in cmds[first_rule:]), 'every chain exists before a rule jumps to it'
+    assert _firewall_nftables.commands([], [], False) == []
+    assert _firewall_nftables.commands([], [], True) == [{'delete': {'table': {'family': 'ip', 'name': 'hostnet'}}}]
+    assert [c['add'].get('chain', {}).get('name') for c in _firewall_nftables.commands([], [user_rule], False)] == [None, 'user', None]
 
 
 def test_nat_rules():
