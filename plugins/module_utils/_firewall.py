@@ -12,9 +12,10 @@ and every nat_rule (/var/lib/hostnet/nat) on the host, never appended to:
   Declaring a chain in a --noflush restore flushes it and nothing else, so the user's
   chains and rules are never touched; rules are rendered in iptables-save's canonical
   form, so the kernel's listing compares line by line with the desired one.
-* nftables: one ``ip hostnet`` table, replaced (delete + create) in one ``nft -f``
-  transaction.  The kernel's listing after the last apply is recorded, so a rule changed
-  by hand shows up as drift.
+* nftables: one ``ip hostnet`` table, read with ``nft -j list table`` and replaced
+  (delete + create) in one ``nft -j -f -`` transaction of JSON commands.  The kernel's
+  listing after the last apply (normalised JSON: no handles, no counter values) is
+  recorded, so a rule changed by hand shows up as drift.
 
 The user hook chain (iptables HOSTNET-USER, nftables chain ``user``) is jumped to first
 from the forward chain; its rules belong to the user and survive every run.  It is
@@ -39,18 +40,20 @@ NAT_KIND = 'nat'
 BACKENDS = ('iptables', 'nftables')
 
 
-def resolve_backend(value, option='firewall_backend'):
-    """auto: iptables where the command exists, else nftables.  Fails when the chosen one is missing."""
+def resolve_backend(value, option='firewall_backend', exists=None):
+    """auto: iptables where the command exists, else nftables.  Fails when the chosen one is missing.
+    exists(command): whether a command is installed (default: look on PATH and in the sbin directories)."""
+    exists = exists or _firewall_rules.command_exists
     if value in (None, 'auto'):
-        if _firewall_rules.command_exists('iptables-restore'):
+        if exists('iptables-restore'):
             return 'iptables'
-        if _firewall_rules.command_exists('nft'):
+        if exists('nft'):
             return 'nftables'
         raise _firewall_rules.FirewallError("%s 'auto': neither iptables-restore nor nft is installed on this host" % option)
     if value not in BACKENDS:
         raise _firewall_rules.FirewallError("%s '%s': must be one of auto, iptables, nftables" % (option, value))
     tool = 'iptables-restore' if value == 'iptables' else 'nft'
-    if not _firewall_rules.command_exists(tool):
+    if not exists(tool):
         raise _firewall_rules.FirewallError("%s '%s': the %s command is not installed on this host" % (option, value, tool))
     return value
 
