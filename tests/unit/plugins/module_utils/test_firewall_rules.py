@@ -250,8 +250,8 @@ def test_two_bridges_isolated_and_internal_kept_in():
         '-A HOSTNET-FORWARD -o br-a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A HOSTNET-FORWARD -o br-a -j HOSTNET-PUBLISH',
         '-A HOSTNET-FORWARD -i br-a ! -o br-a -j ACCEPT', '-A HOSTNET-FORWARD -i br-a -o br-a -j ACCEPT']
     assert '-A HOSTNET-FORWARD -i br-c ! -o br-c -j ACCEPT' not in got
-    assert [r for r in got if 'MASQUERADE' in r] == ['-A HOSTNET-POSTROUTING -s 172.18.0.0/16 ! -o br-a -j MASQUERADE',
-                                                      '-A HOSTNET-POSTROUTING -s 172.19.0.0/16 ! -o br-b -j MASQUERADE']
+    assert [r for r in got if 'MASQUERADE' in r] == [
+        '-A HOSTNET-POSTROUTING -s 172.18.0.0/16 ! -o br-a -j MASQUERADE', '-A HOSTNET-POSTROUTING -s 172.19.0.0/16 ! -o br-b -j MASQUERADE']
     assert _firewall_rules.desired_sysctls(nets) == {'net/ipv4/ip_forward': '1'}
     assert _firewall_rules.desired_sysctls({'c': nets['c']}) == {}
     assert _firewall_rules.desired_sysctls({'a': network(ip_forward=False, icc=False)}) == {'net/bridge/bridge-nf-call-iptables': '1'}
@@ -259,8 +259,8 @@ def test_two_bridges_isolated_and_internal_kept_in():
 
 
 def test_publishes_on_wildcard_specific_and_loopback_addresses():
-    doc = network(endpoints={'web': {'ip': '172.17.0.2', 'publish': [publish(8080, 80), publish(8443, 443, host_ip='10.0.0.1'),
-                                                                      publish(5353, 53, host_ip='127.0.0.1', proto='udp')]}})
+    published = [publish(8080, 80), publish(8443, 443, host_ip='10.0.0.1'), publish(5353, 53, host_ip='127.0.0.1', proto='udp')]
+    doc = network(endpoints={'web': {'ip': '172.17.0.2', 'publish': published}})
     got = lines({'bridge': doc})
     assert [r for r in got if r.startswith('-A HOSTNET-DNAT')] == [
         '-A HOSTNET-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
