@@ -180,6 +180,8 @@ def _route_dev(chan, ip):
 
 def _links(chan, names):
     """{ifname: [IPv4 addresses]} of the links among names that exist."""
+    if not names:
+        return {}
     found = {name: info for name, info in zip(names, chan.query(*[('link', name) for name in names])) if info}
     if not found:
         return {}
