@@ -40,7 +40,19 @@ CHAINS = {
 }
 _BASE_KEYS = ('type', 'hook', 'prio', 'policy')
 _VERDICTS = {'ACCEPT': 'accept', 'DROP': 'drop', 'RETURN': 'return', 'MASQUERADE': 'masquerade'}
-_ADDRESS_FIELDS = (('src', 'saddr'), ('dst', 'daddr'))
+# The left-hand sides of matches, shared by every rule (never changed once built): a rule set of thousands of
+# publishes then allocates only what differs between rules.
+_LEFTS = {
+    'src': {'payload': {'protocol': 'ip', 'field': 'saddr'}},
+    'dst': {'payload': {'protocol': 'ip', 'field': 'daddr'}},
+    'iif': {'meta': {'key': 'iifname'}},
+    'oif': {'meta': {'key': 'oifname'}},
+    'l4proto': {'meta': {'key': 'l4proto'}},
+    'ctstatus': {'ct': {'key': 'status'}},
+    'ctstate': {'ct': {'key': 'state'}},
+    'fib': {'fib': {'result': 'type', 'flags': ['daddr']}},
+}
+_DPORT = {proto: {'payload': {'protocol': proto, 'field': 'dport'}} for proto in ('tcp', 'udp', 'sctp')}
 
 
 # -- rendering the rule model --------------------------------------------------------------------
@@ -55,30 +67,28 @@ def _address(value):
 
 def _interfaces_and_addresses(match):
     out = []
-    for key, field in _ADDRESS_FIELDS:
-        if match.get(key) is not None:
-            value = match[key]
-            out.append(_match({'payload': {'protocol': 'ip', 'field': field}}, _address(value.lstrip('!')), value.startswith('!')))
-    for key in ('iif', 'oif'):
-        if match.get(key) is not None:
-            value = match[key]
-            out.append(_match({'meta': {'key': key + 'name'}}, value.lstrip('!'), value.startswith('!')))
+    for key in ('src', 'dst', 'iif', 'oif'):
+        value = match.get(key)
+        if value is not None:
+            plain = value.lstrip('!')
+            out.append(_match(_LEFTS[key], _address(plain) if key in ('src', 'dst') else plain, value.startswith('!')))
     return out
 
 
 def _protocol_and_state(match):
     out = []
-    if match.get('proto') and match.get('dport'):
-        out.append(_match({'payload': {'protocol': match['proto'], 'field': 'dport'}}, match['dport']))
-    elif match.get('proto'):
-        out.append(_match({'meta': {'key': 'l4proto'}}, match['proto']))
+    proto = match.get('proto')
+    if proto and match.get('dport'):
+        out.append(_match(_DPORT.get(proto) or {'payload': {'protocol': proto, 'field': 'dport'}}, match['dport']))
+    elif proto:
+        out.append(_match(_LEFTS['l4proto'], proto))
     if match.get('ctstate') == 'DNAT':
-        out.append(_match({'ct': {'key': 'status'}}, 'dnat', op='in'))
+        out.append(_match(_LEFTS['ctstatus'], 'dnat', op='in'))
     elif match.get('ctstate'):
         states = sorted(match['ctstate'].lower().split(','))
-        out.append(_match({'ct': {'key': 'state'}}, states if len(states) > 1 else states[0], op='in'))
+        out.append(_match(_LEFTS['ctstate'], states if len(states) > 1 else states[0], op='in'))
     if match.get('dst_type'):
-        out.append(_match({'fib': {'result': 'type', 'flags': ['daddr']}}, match['dst_type'].lower()))
+        out.append(_match(_LEFTS['fib'], match['dst_type'].lower()))
     return out
 
 
@@ -90,7 +100,10 @@ def _verdict(rule):
         return {'dnat': dict({'addr': addr}, **({'port': int(port)} if port else {}))}
     if rule.target == 'SNAT':
         return {'snat': {'addr': rule.arg}}
-    return {_VERDICTS[rule.target]: None}
+    return _VERDICT_OBJECTS[rule.target]
+
+
+_VERDICT_OBJECTS = {target: {verdict: None} for target, verdict in _VERDICTS.items()}
 
 
 def render(rule):
@@ -126,13 +139,13 @@ def nft_json(*args, data=None):
     return [obj for obj in json.loads(out or '{"nftables": []}').get('nftables', []) if 'metainfo' not in obj]
 
 
-def normalised(value):
-    """A listing without what changes by itself or by the kernel's numbering: handles and counter values."""
-    if isinstance(value, dict):
-        return {key: (None if key == 'counter' else normalised(v)) for key, v in value.items() if key != 'handle'}
-    if isinstance(value, list):
-        return [normalised(v) for v in value]
-    return value
+def normalised(table):
+    """A table as read_table() gives it, without what changes by itself: counter values (handles are gone already)."""
+    if table is None:
+        return None
+    return {'chains': table['chains'],
+            'rules': {chain: [[{'counter': None} if 'counter' in stmt else stmt for stmt in expr] for expr in exprs]
+                      for chain, exprs in table['rules'].items()}}
 
 
 def read_table():
@@ -306,4 +319,5 @@ class Nftables:
 
 
 def _hash(value):
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+    # No key sorting: the commands are built in a fixed order, and nft lists a table's objects in a fixed order.
+    return hashlib.sha256(json.dumps(value, separators=(',', ':'), check_circular=False).encode()).hexdigest()

@@ -67,13 +67,13 @@ class Rule:
         self.rendered = None  # a backend's rendering, made once: a rule set of thousands of publishes is compared and written from it
 
     def key(self):
-        """What the rule means, the same for two rules a backend renders alike (an address is its /32)."""
-        match = tuple(sorted((k, _host_prefix(v) if k in ('src', 'dst') else v) for k, v in self.match.items()))
-        return (self.table, self.chain, self.target, self.arg, match)
+        """What the rule means (one address is written one way: without /32, see nat_postrouting)."""
+        return (self.table, self.chain, self.target, self.arg, tuple(sorted(self.match.items())))
 
 
-def _host_prefix(value):
-    return value if value is None or '/' in value else value + '/32'
+def _one_address(value):
+    """'10.0.0.1/32' -> '10.0.0.1': a rule for one address is the same rule whichever way a user wrote it."""
+    return value[:-3] if value.endswith('/32') else value
 
 
 # A port forward, whoever asked for it: a network's publish or a nat_rule of kind dnat.  bridge and hairpin_subnet
@@ -226,7 +226,7 @@ def nat_postrouting(nat):
     if nat['kind'] in ('masquerade', 'snat'):
         match = {}
         if nat.get('source'):
-            match['src'] = nat['source']
+            match['src'] = _one_address(nat['source'])
         if nat.get('out_interface'):
             match['oif'] = nat['out_interface']
         elif nat.get('not_out_interface'):

@@ -411,8 +411,9 @@ def test_nft_record_outliving_the_table_is_a_difference(nft, tmp_path):
 
 
 def test_nft_normalised_and_described():
-    listing = {'rule': {'handle': 7, 'expr': [{'counter': {'packets': 1, 'bytes': 2}}, {'accept': None}]}}
-    assert _firewall_nftables.normalised(listing) == {'rule': {'expr': [{'counter': None}, {'accept': None}]}}
+    table = {'chains': {'user': {}}, 'rules': {'user': [[{'counter': {'packets': 1, 'bytes': 2}}, {'accept': None}]]}}
+    assert _firewall_nftables.normalised(table) == {'chains': {'user': {}}, 'rules': {'user': [[{'counter': None}, {'accept': None}]]}}
+    assert _firewall_nftables.normalised(None) is None
     odd = [{'match': {'op': '==', 'left': {'meta': {'key': 'mark'}}, 'right': {'set': [1, 2]}}}, {'limit': {'rate': 1}}, {'goto': {'target': 'x'}}]
     assert _firewall_nftables.describe(odd) == 'meta mark {"set": [1, 2]} {"limit": {"rate": 1}} goto x'
 
