@@ -164,12 +164,8 @@ def read_table():
             table['rules'].setdefault(chain['name'], [])
         elif 'rule' in obj:
             rule = obj['rule']
-            table['rules'].setdefault(rule['chain'], []).append([_strip_handle(e) for e in rule['expr']])
+            table['rules'].setdefault(rule['chain'], []).append(rule['expr'])  # the rule's handle stays behind
     return table
-
-
-def _strip_handle(value):
-    return {k: v for k, v in value.items() if k != 'handle'} if isinstance(value, dict) else value
 
 
 def nft_objects():
