@@ -160,12 +160,11 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 
 
 def _valid(check, value):
-    """Whether a value passes a check; the planner reports the ones that do not."""
+    """The checked value, or None when it fails the check: the planner reports it, with the option's name."""
     try:
-        check(value)
+        return check(value)
     except _validate.InputError:
-        return False
-    return True
+        return None
 
 
 def _route_dev(chan, ip):
@@ -200,9 +199,8 @@ def snapshot(p, ns):
     if p['state'] != 'present' or p['kind'] != 'dnat':
         return _nat_plan.Snapshot(nats, networks, {}, None, {}, None, installed)
     chan = ns.chan(None)
-    route_dev = None
-    if p['bridge'] is None and p['container_ip'] and _valid(lambda v: _ipam.parse_ip(v, 'container_ip'), p['container_ip']):
-        route_dev = _route_dev(chan, str(_ipam.parse_ip(p['container_ip'], 'container_ip')))
+    container_ip = _valid(lambda v: _ipam.parse_ip(v, 'container_ip'), p['container_ip']) if p['container_ip'] else None
+    route_dev = _route_dev(chan, str(container_ip)) if p['bridge'] is None and container_ip is not None else None
     names = [name for name in (p['bridge'], route_dev) if name and _valid(_validate.validate_ifname, name)]
     listening = {p['proto']: _ports.listening(p['proto'])}
     port_range = None if p['host_port'] else _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
