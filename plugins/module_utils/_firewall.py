@@ -12,9 +12,10 @@ and every nat_rule (/var/lib/hostnet/nat) on the host, never appended to:
   Declaring a chain in a --noflush restore flushes it and nothing else, so the user's
   chains and rules are never touched; rules are rendered in iptables-save's canonical
   form, so the kernel's listing compares line by line with the desired one.
-* nftables: one ``ip hostnet`` table, replaced (delete + create) in one ``nft -f``
-  transaction.  The kernel's listing after the last apply is recorded, so a rule changed
-  by hand shows up as drift.
+* nftables: one ``ip hostnet`` table, read with ``nft -j list table`` and replaced
+  (delete + create) in one ``nft -j -f -`` transaction of JSON commands.  The kernel's
+  listing after the last apply (normalised JSON: no handles, no counter values) is
+  recorded, so a rule changed by hand shows up as drift.
 
 The user hook chain (iptables HOSTNET-USER, nftables chain ``user``) is jumped to first
 from the forward chain; its rules belong to the user and survive every run.  It is
@@ -39,18 +40,20 @@ NAT_KIND = 'nat'
 BACKENDS = ('iptables', 'nftables')
 
 
-def resolve_backend(value, option='firewall_backend'):
-    """auto: iptables where the command exists, else nftables.  Fails when the chosen one is missing."""
+def resolve_backend(value, option='firewall_backend', exists=None):
+    """auto: iptables where the command exists, else nftables.  Fails when the chosen one is missing.
+    exists(command): whether a command is installed (default: look on PATH and in the sbin directories)."""
+    exists = exists or _firewall_rules.command_exists
     if value in (None, 'auto'):
-        if _firewall_rules.command_exists('iptables-restore'):
+        if exists('iptables-restore'):
             return 'iptables'
-        if _firewall_rules.command_exists('nft'):
+        if exists('nft'):
             return 'nftables'
         raise _firewall_rules.FirewallError("%s 'auto': neither iptables-restore nor nft is installed on this host" % option)
     if value not in BACKENDS:
         raise _firewall_rules.FirewallError("%s '%s': must be one of auto, iptables, nftables" % (option, value))
     tool = 'iptables-restore' if value == 'iptables' else 'nft'
-    if not _firewall_rules.command_exists(tool):
+    if not exists(tool):
         raise _firewall_rules.FirewallError("%s '%s': the %s command is not installed on this host" % (option, value, tool))
     return value
 
@@ -131,11 +134,19 @@ def _write_sysctls(ns, values):
             _sysctl.write_sysctl(ns, None, key, value)
 
 
-def _plan_sysctls(plan_, ns, networks, root):
-    want = _firewall_rules.desired_sysctls(networks)
-    rec = _store.load(_firewall_rules.FW_KIND, 'sysctls', root) or {}
-    saved = dict(rec.get('before') or {})
-    new_saved = dict(saved)
+def _record(values, root):
+    """Write (or, when empty, forget) the record of the knob values to restore later."""
+    if values:
+        _store.save(_firewall_rules.FW_KIND, 'sysctls', {'before': values}, root)
+    else:
+        _store.delete(_firewall_rules.FW_KIND, 'sysctls', root)
+
+
+def _values_to_keep(ns, want, saved):
+    """saved, plus the current value of every host-wide knob this run changes for the first time (and, for
+    ip_forward, the user's own values that writing it would overwrite).  Per-bridge knobs are not restored: they go
+    with their bridge."""
+    keep = dict(saved)
     for key, value in sorted(want.items()):
         if not _sysctl.sysctl_exists(ns, None, key):
             if key == _firewall_rules.BRIDGE_NF:
@@ -144,30 +155,32 @@ def _plan_sysctls(plan_, ns, networks, root):
                                                     "kernel module (modprobe br_netfilter) or keep icc true" % key)
             continue  # a per-bridge key of a bridge this run creates: set after it exists
         current = _sysctl.read_sysctl(ns, None, key)
-        if current != value and '/conf/' not in key and key not in new_saved:
-            new_saved[key] = current
+        if current != value and '/conf/' not in key and key not in keep:
+            keep[key] = current
             if key == _firewall_rules.IP_FORWARD:
-                # What restoring ip_forward later would not bring back by itself (a user's own per-device values).
                 for side, old in forward_side_effects(ns, current).items():
-                    new_saved.setdefault(side, old)
-    # The values to restore are recorded before they are changed, and forgotten only after they are restored,
-    # so a run killed in between still knows them.
-    grown = dict(new_saved)
-    if grown != saved:
-        plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(grown)),
-                  lambda: _store.save(_firewall_rules.FW_KIND, 'sysctls', {'before': grown}, root),
-                  (lambda: _store.save(_firewall_rules.FW_KIND, 'sysctls', rec, root)) if rec
-                  else (lambda: _store.delete(_firewall_rules.FW_KIND, 'sysctls', root)))
+                    keep.setdefault(side, old)
+    return keep
+
+
+def _plan_sets(plan_, ns, want):
+    """A step per knob that differs from what the networks need; its undo writes back what it read."""
     for key, value in sorted(want.items()):
         exists = _sysctl.sysctl_exists(ns, None, key)
         if exists and _sysctl.read_sysctl(ns, None, key) == value:
             continue
         # A bridge this run creates has no conf/ entry yet: the step writes it once the bridge exists.
         old = _sysctl.read_sysctl(ns, None, key) if exists else None
-        before = dict(forward_side_effects(ns, old) if key == _firewall_rules.IP_FORWARD else {}, **{key: old}) if old is not None else None
+        before = None
+        if old is not None:
+            before = dict(forward_side_effects(ns, old) if key == _firewall_rules.IP_FORWARD else {}, **{key: old})
         plan_.add('set %s = %s' % (key.replace('/', '.'), value),
                   lambda key=key, value=value: _sysctl.write_sysctl(ns, None, key, value),
                   (lambda before=before: _write_sysctls(ns, before)) if before is not None else None)
+
+
+def _plan_restores(plan_, ns, want, saved, keep):
+    """A step per recorded knob no network needs any more, putting back its value from before; forgotten from keep."""
     restoring_forward = _firewall_rules.IP_FORWARD in saved and _firewall_rules.IP_FORWARD not in want
     for key in sorted(saved, key=lambda k: (k != _firewall_rules.IP_FORWARD, k)):  # ip_forward first: writing it resets the others
         if key in want or (_is_forward_side_effect(key) and not restoring_forward):
@@ -180,10 +193,24 @@ def _plan_sysctls(plan_, ns, networks, root):
             plan_.add('restore %s = %s (no network needs it now)' % (key.replace('/', '.'), old),
                       lambda key=key, old=old: _sysctl.write_sysctl(ns, None, key, old),
                       lambda key=key, cur=cur: _sysctl.write_sysctl(ns, None, key, cur))
-        new_saved.pop(key, None)
-    if new_saved != grown:
-        plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(new_saved)) if new_saved else 'forget recorded sysctls',
-                  (lambda: _store.save(_firewall_rules.FW_KIND, 'sysctls', {'before': new_saved}, root)) if new_saved else
-                  (lambda: _store.delete(_firewall_rules.FW_KIND, 'sysctls', root)),
-                  (lambda: _store.save(_firewall_rules.FW_KIND, 'sysctls', {'before': grown}, root)) if grown else
-                  (lambda: _store.delete(_firewall_rules.FW_KIND, 'sysctls', root)))
+        keep.pop(key, None)
+
+
+def _plan_sysctls(plan_, ns, networks, root):
+    want = _firewall_rules.desired_sysctls(networks)
+    rec = _store.load(_firewall_rules.FW_KIND, 'sysctls', root) or {}
+    saved = dict(rec.get('before') or {})
+    grown = _values_to_keep(ns, want, saved)
+    # The values to restore are recorded before they are changed, and forgotten only after they are restored,
+    # so a run killed in between still knows them.
+    if grown != saved:
+        plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(grown)),
+                  lambda: _record(grown, root),
+                  (lambda: _store.save(_firewall_rules.FW_KIND, 'sysctls', rec, root)) if rec
+                  else (lambda: _store.delete(_firewall_rules.FW_KIND, 'sysctls', root)))
+    _plan_sets(plan_, ns, want)
+    left = dict(grown)
+    _plan_restores(plan_, ns, want, saved, left)
+    if left != grown:
+        plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(left)) if left else 'forget recorded sysctls',
+                  lambda: _record(left, root), lambda: _record(grown, root))

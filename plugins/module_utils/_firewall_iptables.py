@@ -3,18 +3,144 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The iptables backend: the collection's HOSTNET-* chains, read with iptables-save and applied with one iptables-
-restore --noflush.
+restore --noflush (iptables' own transaction interface).
+
+Declaring a chain in a --noflush restore flushes that chain and nothing else, so only HOSTNET-* chains and the jumps
+to them from the built-in chains are ever written; the user's chains and rules, and a running Docker's, are kept.
+Rules are rendered in iptables-save's canonical form, so the kernel's listing compares line by line with the desired one.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
+
+_FLAGS = (('src', '-s'), ('dst', '-d'), ('iif', '-i'), ('oif', '-o'))
+USER = 'HOSTNET-' + _firewall_rules.USER_CHAIN
+
+
+def ipt_chain(logical):
+    return 'HOSTNET-' + logical
+
+
+# -- rendering the rule model --------------------------------------------------------------------
+def _interfaces_and_addresses(match):
+    out = []
+    for key, flag in _FLAGS:
+        value = match.get(key)
+        if value is None:
+            continue
+        neg = value.startswith('!')
+        value = value.lstrip('!')
+        if key in ('src', 'dst') and '/' not in value:
+            value += '/32'
+        out += (['!'] if neg else []) + [flag, value]
+    return out
+
+
+def _protocol_and_state(match):
+    out = []
+    if match.get('proto'):
+        out += ['-p', match['proto']]
+        if match.get('dport'):
+            out += ['-m', match['proto'], '--dport', str(match['dport'])]
+    if match.get('ctstate'):
+        out += ['-m', 'conntrack', '--ctstate', match['ctstate']]
+    if match.get('dst_type'):
+        out += ['-m', 'addrtype', '--dst-type', match['dst_type']]
+    return out
+
+
+def _target(rule):
+    if rule.target == 'JUMP':
+        return ['-j', ipt_chain(rule.arg)]
+    if rule.target == 'DNAT':
+        return ['-j', 'DNAT', '--to-destination', rule.arg]
+    if rule.target == 'SNAT':
+        return ['-j', 'SNAT', '--to-source', rule.arg]
+    return ['-j', rule.target]
+
+
+def render(rule):
+    """The rule as iptables-save lists it ('-A HOSTNET-... -j ...'), made once per rule."""
+    if rule.rendered is None or rule.rendered[0] != 'iptables':
+        words = ['-A', ipt_chain(rule.chain)] + _interfaces_and_addresses(rule.match) + _protocol_and_state(rule.match) + _target(rule)
+        rule.rendered = ('iptables', ' '.join(words))
+    return rule.rendered[1]
+
+
+# -- reading the kernel ----------------------------------------------------------------------------
+def _empty_table():
+    return {'chains': [], 'rules': [], 'builtin_jumps': {}, 'user': []}
+
+
+def parse_save(text):
+    """What the collection owns in iptables-save output: {table: {'chains': [names], 'rules': ['-A ...'],
+    'builtin_jumps': {'-A X -j HOSTNET-Y': count}, 'user': ['-A HOSTNET-USER ...']}}."""
+    state = {}
+    table = None
+    for line in text.splitlines():
+        if line.startswith('*'):
+            table = state.setdefault(line[1:], _empty_table())
+        elif table is None:
+            continue
+        elif line.startswith(':HOSTNET-'):
+            table['chains'].append(line[1:].split()[0])
+        elif line.startswith('-A %s ' % USER):
+            table['user'].append(line)
+        elif line.startswith('-A HOSTNET-'):
+            table['rules'].append(line)
+        elif line.startswith('-A ') and ' -j HOSTNET-' in line:
+            table['builtin_jumps'][line] = table['builtin_jumps'].get(line, 0) + 1
+    return state
+
+
+# -- the restore input ------------------------------------------------------------------------------
+def _declarations(st, wanted):
+    """Chains declared (so flushed) first, and the obsolete ones, deleted last: chains refer to each other."""
+    lines = [':%s - [0:0]' % ipt_chain(chain) for chain in wanted
+             if not (ipt_chain(chain) == USER and USER in st['chains'])]  # the user's chain: never flushed
+    wanted_names = {ipt_chain(c) for c in wanted}
+    obsolete = [name for name in st['chains'] if name not in wanted_names and not (name == USER and st['user'])]
+    lines += [':%s - [0:0]' % name for name in obsolete if name != USER]
+    return lines, obsolete
+
+
+def _jump_changes(table, st, wanted):
+    """The built-in chains jump once, first, to each hooked chain of ours: extra jumps removed, missing ones inserted."""
+    wanted_jumps = {'-A %s -j %s' % (_firewall_rules.CHAINS[(table, c)], ipt_chain(c)) for c in wanted if _firewall_rules.CHAINS[(table, c)]}
+    lines = []
+    for line, count in sorted(st['builtin_jumps'].items()):
+        lines += ['-D' + line[2:]] * (count - (1 if line in wanted_jumps else 0))
+    lines += ['-I' + line[2:].replace(' -j ', ' 1 -j ', 1) for line in sorted(wanted_jumps) if line not in st['builtin_jumps']]
+    return lines
+
+
+def _table_block(table, st, rules, wanted):
+    declared, obsolete = _declarations(st, wanted)
+    lines = ['*' + table] + declared + [render(r) for r in rules if r.table == table]
+    lines += _jump_changes(table, st, wanted) + ['-X %s' % name for name in obsolete] + ['COMMIT']
+    return '\n'.join(lines)
+
+
+# -- iptables-nft's own objects ----------------------------------------------------------------------
+def _remove_created(created, rules):
+    """Delete the tables and chains iptables-nft created for the collection once they are empty; return the rest."""
+    in_use = {table for table, dummy in _firewall_rules.used_chains(rules)}
+    left = set(created)
+    for obj in sorted(created, key=len, reverse=True):  # chains before their tables
+        if obj[0] in in_use:
+            continue
+        if len(obj) == 2 and _firewall_nftables.nft_chain_empty(*obj):
+            _firewall_rules._run(['nft', 'delete', 'chain', 'ip', obj[0], obj[1]])
+            left.discard(obj)
+        elif len(obj) == 1 and not any(len(o) == 2 and o[0] == obj[0] for o in _firewall_nftables.nft_objects()):
+            _firewall_rules._run(['nft', 'delete', 'table', 'ip', obj[0]])
+            left.discard(obj)
+    return left
 
 
 class Iptables:
@@ -30,7 +156,7 @@ class Iptables:
     def prefetch(self):
         """Start iptables-save now, in its own process, so it runs while the caller reads the kernel's links."""
         if self._current is None and self._reading is None and _firewall_rules.command_exists('iptables-save'):
-            exe = shutil.which('iptables-save', path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin')
+            exe = _firewall_rules.command_path('iptables-save')
             self._reading = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def _save(self):
@@ -43,35 +169,17 @@ class Iptables:
         return out
 
     def read(self):
-        """{table: {'chains': [names], 'rules': ['-A ...'], 'builtin_jumps': {'-A X -j HOSTNET-Y': count},
-        'user': ['-A HOSTNET-USER ...']}} of what the collection owns."""
-        if self._current is not None:
-            return self._current
-        text = self._save()
-        state = {}
-        table = None
-        for line in text.splitlines():
-            if line.startswith('*'):
-                table = state.setdefault(line[1:], {'chains': [], 'rules': [], 'builtin_jumps': {}, 'user': []})
-            elif table is None:
-                continue
-            elif line.startswith(':HOSTNET-'):
-                table['chains'].append(line[1:].split()[0])
-            elif line.startswith('-A HOSTNET-USER '):
-                table['user'].append(line)
-            elif line.startswith('-A HOSTNET-'):
-                table['rules'].append(line)
-            elif line.startswith('-A ') and ' -j HOSTNET-' in line:
-                table['builtin_jumps'][line] = table['builtin_jumps'].get(line, 0) + 1
-        self._current = state
-        return state
+        """parse_save() of the kernel's tables, read once."""
+        if self._current is None:
+            self._current = parse_save(self._save())
+        return self._current
 
     def owned(self):
         """What the collection owns now, as sorted text lines (for comparison and diffs)."""
         out = []
         for table, st in sorted(self.read().items()):
             for chain in st['chains']:
-                if chain != _firewall_rules.ipt_chain(_firewall_rules.USER_CHAIN) or st['rules'] or st['builtin_jumps']:
+                if chain != USER or st['rules'] or st['builtin_jumps']:
                     out.append('%s :%s' % (table, chain))
             out += ['%s %s' % (table, r) for r in st['rules']]
             for line, count in sorted(st['builtin_jumps'].items()):
@@ -81,60 +189,53 @@ class Iptables:
     @staticmethod
     def wanted(rules):
         out = []
-        chains = _firewall_rules.used_chains(rules)
         by_table = {}
-        for table, chain in chains:
+        for table, chain in _firewall_rules.used_chains(rules):
             by_table.setdefault(table, []).append(chain)
         for table in sorted(by_table):
-            for chain in sorted(by_table[table]):
-                out.append('%s :%s' % (table, _firewall_rules.ipt_chain(chain)))
-            out += ['%s %s' % (table, r.iptables()) for r in rules if r.table == table]
-            for chain in sorted(by_table[table]):
-                hook = _firewall_rules.CHAINS[(table, chain)]
-                if hook:
-                    out.append('%s -A %s -j %s' % (table, hook, _firewall_rules.ipt_chain(chain)))
+            chains = sorted(by_table[table])
+            out += ['%s :%s' % (table, ipt_chain(chain)) for chain in chains]
+            out += ['%s %s' % (table, render(r)) for r in rules if r.table == table]
+            out += ['%s -A %s -j %s' % (table, _firewall_rules.CHAINS[(table, chain)], ipt_chain(chain))
+                    for chain in chains if _firewall_rules.CHAINS[(table, chain)]]
         return out
 
     def differs(self, rules):
         return sorted(self.owned()) != sorted(self.wanted(rules))
 
     def restore_input(self, rules):
+        """One iptables-restore --noflush input for every table that holds or will hold chains of ours."""
         current = self.read()
         chains = _firewall_rules.used_chains(rules)
         blocks = []
         for table in _firewall_rules.TABLES:
-            st = current.get(table, {'chains': [], 'rules': [], 'builtin_jumps': {}, 'user': []})
+            st = current.get(table, _empty_table())
             wanted = sorted(c for t, c in chains if t == table)
-            if not wanted and not st['chains'] and not st['builtin_jumps']:
-                continue
-            lines = ['*' + table]
-            user = _firewall_rules.ipt_chain(_firewall_rules.USER_CHAIN)
-            for chain in wanted:
-                name = _firewall_rules.ipt_chain(chain)
-                if name == user and name in st['chains']:
-                    continue  # the user's chain: never flushed
-                lines.append(':%s - [0:0]' % name)
-            wanted_names = {_firewall_rules.ipt_chain(c) for c in wanted}
-            obsolete = []
-            for name in st['chains']:
-                if name in wanted_names or (name == user and st['user']):
-                    continue  # still needed, or the user still keeps rules in the hook chain
-                obsolete.append(name)
-                if name != user:
-                    lines.append(':%s - [0:0]' % name)  # flushed first: chains refer to each other
-            lines += [r.iptables() for r in rules if r.table == table]
-            builtin = _firewall_rules.CHAINS
-            wanted_jumps = {'-A %s -j %s' % (builtin[(table, c)], _firewall_rules.ipt_chain(c)) for c in wanted if builtin[(table, c)]}
-            for line, count in sorted(st['builtin_jumps'].items()):
-                extra = count - (1 if line in wanted_jumps else 0)
-                lines += ['-D' + line[2:]] * extra
-            for line in sorted(wanted_jumps):
-                if line not in st['builtin_jumps']:
-                    lines.append('-I' + line[2:].replace(' -j ', ' 1 -j ', 1))
-            lines += ['-X %s' % name for name in obsolete]
-            lines.append('COMMIT')
-            blocks.append('\n'.join(lines))
+            if wanted or st['chains'] or st['builtin_jumps']:
+                blocks.append(_table_block(table, st, rules, wanted))
         return '\n'.join(blocks) + '\n' if blocks else ''
+
+    def _restore(self, data, rec, nft):
+        try:
+            _firewall_rules._run(['iptables-restore', '--noflush', '-w', '10'], data)
+        except _firewall_rules.FirewallError:
+            if rec.get('pending') is None and nft:  # the restore changed nothing: the record is as it was
+                if rec:
+                    _store.save(_firewall_rules.FW_KIND, 'iptables', rec, self.root)
+                else:
+                    _store.delete(_firewall_rules.FW_KIND, 'iptables', self.root)
+            raise
+
+    def _before(self, rec, nft, data):
+        """The iptables-nft objects that existed before this restore, recorded before it runs."""
+        if rec.get('pending') is not None:
+            # A run was killed between its restore and recording what the restore created: what existed before that
+            # restore is in the record, so its creations are still found.
+            return {tuple(obj) for obj in rec['pending']}
+        before = _firewall_nftables.nft_objects() if nft else set()
+        if nft and data:
+            _store.save(_firewall_rules.FW_KIND, 'iptables', dict(rec, pending=sorted(list(obj) for obj in before)), self.root)
+        return before
 
     def apply(self, rules):
         """One restore for every table.
@@ -147,38 +248,13 @@ class Iptables:
         rec = _store.load(_firewall_rules.FW_KIND, 'iptables', self.root) or {}
         created = {tuple(obj) for obj in rec.get('created') or []}
         data = self.restore_input(rules)
-        if rec.get('pending') is not None:
-            # A run was killed between its restore and recording what the restore created: what existed before that
-            # restore is in the record, so its creations are still found.
-            before = {tuple(obj) for obj in rec['pending']}
-        else:
-            before = _firewall_nftables.nft_objects() if nft else set()
-            if nft and data:
-                _store.save(_firewall_rules.FW_KIND, 'iptables', dict(rec, pending=sorted(list(obj) for obj in before)), self.root)
+        before = self._before(rec, nft, data)
         self._current = None
         if data:
-            try:
-                _firewall_rules._run(['iptables-restore', '--noflush', '-w', '10'], data)
-            except _firewall_rules.FirewallError:
-                if rec.get('pending') is None and nft:  # the restore changed nothing: the record is as it was
-                    if rec:
-                        _store.save(_firewall_rules.FW_KIND, 'iptables', rec, self.root)
-                    else:
-                        _store.delete(_firewall_rules.FW_KIND, 'iptables', self.root)
-                raise
+            self._restore(data, rec, nft)
         if nft:
             after = _firewall_nftables.nft_objects()
-            created = {obj for obj in created | (after - before) if obj in after}
-            in_use = {table for table, dummy in _firewall_rules.used_chains(rules)}
-            for obj in sorted(created, key=len, reverse=True):  # chains before their tables
-                if obj[0] in in_use:
-                    continue
-                if len(obj) == 2 and _firewall_nftables.nft_chain_empty(*obj):
-                    _firewall_rules._run(['nft', 'delete', 'chain', 'ip', obj[0], obj[1]])
-                    created.discard(obj)
-                elif len(obj) == 1 and not any(len(o) == 2 and o[0] == obj[0] for o in _firewall_nftables.nft_objects()):
-                    _firewall_rules._run(['nft', 'delete', 'table', 'ip', obj[0]])
-                    created.discard(obj)
+            created = _remove_created({obj for obj in created | (after - before) if obj in after}, rules)
         self._current = None
         if created:
             _store.save(_firewall_rules.FW_KIND, 'iptables', {'created': sorted(list(obj) for obj in created)}, self.root)

@@ -2,45 +2,248 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The nftables backend: the collection's own hostnet table, replaced in one nft transaction."""
+"""The nftables backend: the collection's own ``ip hostnet`` table, read with ``nft -j list table`` and replaced with
+``nft -j -f -`` (JSON in and out, nothing parsed from text) in one transaction.
+
+Drift: the table as the kernel lists it after an apply (handles and counters removed, the user chain's rules left
+out) is recorded with the command list that made it; a later listing or command list that differs is drift.  The
+record compares the kernel with itself, so it holds whatever form a given nft version lists a rule in.
+
+Only the table is ever written: every command names it, so a running Docker's tables and the user's are untouched.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
+import json
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
+FAMILY = 'ip'
+TABLE = 'hostnet'
+USER = 'user'
+
+# Logical chain -> (nft chain, base chain hook or None).  One table, so chain names are unique across what iptables
+# keeps in three tables.  Priorities as nft lists them: filter 0, dstnat -100, srcnat 100, raw -300.
+CHAINS = {
+    ('filter', 'FORWARD'): ('forward', {'type': 'filter', 'hook': 'forward', 'prio': 0, 'policy': 'accept'}),
+    ('filter', _firewall_rules.USER_CHAIN): (USER, None),
+    ('filter', 'ISOLATION-1'): ('isolation_1', None),
+    ('filter', 'ISOLATION-2'): ('isolation_2', None),
+    ('filter', 'PUBLISH'): ('publish', None),
+    ('nat', 'PREROUTING'): ('prerouting', {'type': 'nat', 'hook': 'prerouting', 'prio': -100, 'policy': 'accept'}),
+    ('nat', 'OUTPUT'): ('output', {'type': 'nat', 'hook': 'output', 'prio': -100, 'policy': 'accept'}),
+    ('nat', 'POSTROUTING'): ('postrouting', {'type': 'nat', 'hook': 'postrouting', 'prio': 100, 'policy': 'accept'}),
+    ('nat', 'DNAT'): ('port_dnat', None),
+    ('raw', 'PREROUTING'): ('raw_prerouting', {'type': 'filter', 'hook': 'prerouting', 'prio': -300, 'policy': 'accept'}),
+}
+_BASE_KEYS = ('type', 'hook', 'prio', 'policy')
+_VERDICTS = {'ACCEPT': 'accept', 'DROP': 'drop', 'RETURN': 'return', 'MASQUERADE': 'masquerade'}
+# The left-hand sides of matches, shared by every rule (never changed once built): a rule set of thousands of
+# publishes then allocates only what differs between rules.
+_LEFTS = {
+    'src': {'payload': {'protocol': 'ip', 'field': 'saddr'}},
+    'dst': {'payload': {'protocol': 'ip', 'field': 'daddr'}},
+    'iif': {'meta': {'key': 'iifname'}},
+    'oif': {'meta': {'key': 'oifname'}},
+    'l4proto': {'meta': {'key': 'l4proto'}},
+    'ctstatus': {'ct': {'key': 'status'}},
+    'ctstate': {'ct': {'key': 'state'}},
+    'fib': {'fib': {'result': 'type', 'flags': ['daddr']}},
+}
+_DPORT = {proto: {'payload': {'protocol': proto, 'field': 'dport'}} for proto in ('tcp', 'udp', 'sctp')}
+
+
+# -- rendering the rule model --------------------------------------------------------------------
+def _match(left, right, negate=False, op='=='):
+    return {'match': {'op': '!=' if negate else op, 'left': left, 'right': right}}
+
+
+def _address(value):
+    addr, dummy, length = value.partition('/')
+    return {'prefix': {'addr': addr, 'len': int(length)}} if length else addr
+
+
+def _interfaces_and_addresses(match):
+    out = []
+    for key in ('src', 'dst', 'iif', 'oif'):
+        value = match.get(key)
+        if value is not None:
+            plain = value.lstrip('!')
+            out.append(_match(_LEFTS[key], _address(plain) if key in ('src', 'dst') else plain, value.startswith('!')))
+    return out
+
+
+def _protocol_and_state(match):
+    out = []
+    proto = match.get('proto')
+    if proto and match.get('dport'):
+        out.append(_match(_DPORT.get(proto) or {'payload': {'protocol': proto, 'field': 'dport'}}, match['dport']))
+    elif proto:
+        out.append(_match(_LEFTS['l4proto'], proto))
+    if match.get('ctstate') == 'DNAT':
+        out.append(_match(_LEFTS['ctstatus'], 'dnat', op='in'))
+    elif match.get('ctstate'):
+        states = sorted(match['ctstate'].lower().split(','))
+        out.append(_match(_LEFTS['ctstate'], states if len(states) > 1 else states[0], op='in'))
+    if match.get('dst_type'):
+        out.append(_match(_LEFTS['fib'], match['dst_type'].lower()))
+    return out
+
+
+def _verdict(rule):
+    if rule.target == 'JUMP':
+        return {'jump': {'target': CHAINS[(rule.table, rule.arg)][0]}}
+    if rule.target == 'DNAT':
+        addr, dummy, port = rule.arg.partition(':')
+        return {'dnat': dict({'addr': addr}, **({'port': int(port)} if port else {}))}
+    if rule.target == 'SNAT':
+        return {'snat': {'addr': rule.arg}}
+    return _VERDICT_OBJECTS[rule.target]
+
+
+_VERDICT_OBJECTS = {target: {verdict: None} for target, verdict in _VERDICTS.items()}
+
+
+def render(rule):
+    """The rule's nft JSON expression list, made once per rule."""
+    if rule.rendered is None or rule.rendered[0] != 'nft':
+        rule.rendered = ('nft', _interfaces_and_addresses(rule.match) + _protocol_and_state(rule.match) + [_verdict(rule)])
+    return rule.rendered[1]
+
+
+def commands(rules, user_rules, present):
+    """The JSON command list that replaces the table in one transaction: the chains the rules need (the user chain
+    also while it holds the user's rules, which are put back as they were), or only its removal when nothing is left.
+    ``present``: the table exists now (it is deleted first)."""
+    table = {'family': FAMILY, 'name': TABLE}
+    cmds = [{'delete': {'table': table}}] if present else []
+    if not rules and not user_rules:
+        return cmds
+    cmds.append({'add': {'table': table}})
+    chains = _firewall_rules.used_chains(rules)
+    wanted = [(key, name, base) for key, (name, base) in CHAINS.items() if key in chains or (name == USER and user_rules)]
+    # Every chain before any rule: a jump names a chain that must exist already.
+    cmds += [{'add': {'chain': dict(table=TABLE, family=FAMILY, name=name, **(base or {}))}} for dummy, name, base in wanted]
+    for key, name, dummy in wanted:
+        exprs = (user_rules if name == USER else []) + [render(r) for r in rules if (r.table, r.chain) == key]
+        cmds += [{'add': {'rule': {'family': FAMILY, 'table': TABLE, 'chain': name, 'expr': expr}}} for expr in exprs]
+    return cmds
+
+
+# -- reading the kernel ----------------------------------------------------------------------------
+def nft_json(*args, data=None):
+    """The objects of an ``nft -j`` answer (metainfo dropped): [{'table': {...}}, {'chain': {...}}, {'rule': {...}}]."""
+    out = _firewall_rules._run(['nft', '-j'] + list(args), data)
+    return [obj for obj in json.loads(out or '{"nftables": []}').get('nftables', []) if 'metainfo' not in obj]
+
+
+def normalised(table):
+    """A table as read_table() gives it, without what changes by itself: counter values (handles are gone already)."""
+    if table is None:
+        return None
+    return {'chains': table['chains'],
+            'rules': {chain: [[{'counter': None} if 'counter' in stmt else stmt for stmt in expr] for expr in exprs]
+                      for chain, exprs in table['rules'].items()}}
+
+
+def read_table():
+    """{'chains': {name: base hook fields}, 'rules': {chain: [expr, ...]}} of the table, or None when it is absent."""
+    try:
+        objs = nft_json('list', 'table', FAMILY, TABLE)
+    except _firewall_rules.FirewallError as exc:
+        if 'No such file' in str(exc) or 'does not exist' in str(exc):
+            return None
+        raise
+    table = {'chains': {}, 'rules': {}}
+    for obj in objs:
+        if 'chain' in obj:
+            chain = obj['chain']
+            table['chains'][chain['name']] = {key: chain[key] for key in _BASE_KEYS if key in chain}
+            table['rules'].setdefault(chain['name'], [])
+        elif 'rule' in obj:
+            rule = obj['rule']
+            table['rules'].setdefault(rule['chain'], []).append(rule['expr'])  # the rule's handle stays behind
+    return table
+
 
 def nft_objects():
     """('table',) and ('table', 'chain') of the ip-family tables iptables-nft uses (filter, nat, raw)."""
-    objs = set()
-    table = None
-    for line in _firewall_rules._run(['nft', 'list', 'chains', 'ip']).splitlines():
-        words = line.split()
-        if words[:2] == ['table', 'ip'] and words[2] in _firewall_rules.TABLES:
-            table = words[2]
-            objs.add((table,))
-        elif words[:2] == ['table', 'ip']:
-            table = None
-        elif table and words and words[0] == 'chain':
-            objs.add((table, words[1]))
+    objs = {(obj['table']['name'],) for obj in nft_json('list', 'tables', FAMILY) if obj['table']['name'] in _firewall_rules.TABLES}
+    objs |= {(obj['chain']['table'], obj['chain']['name']) for obj in nft_json('list', 'chains', FAMILY)
+             if obj['chain']['table'] in _firewall_rules.TABLES}
     return objs
 
 
 def nft_chain_empty(table, chain):
-    """A chain with no rules (only its hook line) and an accept policy."""
-    for line in _firewall_rules._run(['nft', 'list', 'chain', 'ip', table, chain]).splitlines()[2:]:
-        words = line.strip()
-        if not words or words == '}':
-            continue
-        if words.startswith('type ') and 'policy accept' in words:
-            continue
-        return False
+    """A chain with no rules and, for a base chain, an accept policy."""
+    for obj in nft_json('list', 'chain', FAMILY, table, chain):
+        if 'rule' in obj or obj.get('chain', {}).get('policy', 'accept') != 'accept':
+            return False
     return True
+
+
+# -- describing for diffs --------------------------------------------------------------------------
+_LEFT = {
+    'payload': lambda b: '%s %s' % (b['protocol'], b['field']),
+    'meta': lambda b: b['key'] if b['key'] in ('iifname', 'oifname') else 'meta %s' % b['key'],
+    'ct': lambda b: 'ct %s' % b['key'],
+    'fib': lambda b: 'fib %s %s' % (' . '.join(b['flags']), b['result']),
+    'prefix': lambda b: '%s/%s' % (b['addr'], b['len']),
+}
+
+
+def _value(value):
+    if isinstance(value, list):
+        return ','.join(_value(v) for v in value)
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _LEFT:
+        kind, body = next(iter(value.items()))
+        return _LEFT[kind](body)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _statement(stmt):
+    kind, body = next(iter(stmt.items())) if len(stmt) == 1 else (None, stmt)
+    if kind == 'match':
+        op = '' if body['op'] in ('==', 'in') else body['op'] + ' '
+        return '%s %s%s' % (_value(body['left']), op, _value(body['right']))
+    if kind in ('jump', 'goto'):
+        return '%s %s' % (kind, body['target'])
+    if kind in ('dnat', 'snat') and isinstance(body, dict) and 'addr' in body:
+        return '%s to %s%s' % (kind, body['addr'], ':%s' % body['port'] if 'port' in body else '')
+    if kind and body is None:
+        return kind
+    return json.dumps(stmt, sort_keys=True)
+
+
+def describe(expr):
+    """One rule in words close to nft's own (for diffs and results; never read back)."""
+    return ' '.join(_statement(stmt) for stmt in expr)
+
+
+def table_lines(table):
+    """A table ({'chains', 'rules'} without the user chain's rules) as text lines: a chain, then its rules."""
+    lines = []
+    for name, base in table['chains'].items():
+        hook = ' { type %(type)s hook %(hook)s priority %(prio)s; policy %(policy)s; }' % base if base else ''
+        lines.append('chain %s%s' % (name, hook))
+        lines += ['%s: %s' % (name, describe(expr)) for expr in table['rules'].get(name, [])]
+    return lines
+
+
+def _desired_table(rules):
+    """The table the rules make, in read_table's form, or None when they need none."""
+    table = {'chains': {}, 'rules': {}}
+    for cmd in commands(rules, [], False):
+        obj = cmd['add']
+        if 'chain' in obj:
+            table['chains'][obj['chain']['name']] = {k: obj['chain'][k] for k in _BASE_KEYS if k in obj['chain']}
+        elif 'rule' in obj:
+            table['rules'].setdefault(obj['rule']['chain'], []).append(obj['rule']['expr'])
+    return table if table['chains'] else None
 
 
 class Nftables:
@@ -50,99 +253,67 @@ class Nftables:
 
     def __init__(self, root=None):
         self.root = root
-        self._listing = None
+        self._table = False  # not read yet (None: read, absent)
 
-    def listing(self):
-        """(text of the table without the user chain's rules, the user chain's rule lines); ('', []) when absent."""
-        if self._listing is not None:
-            return self._listing
-        exe = shutil.which('nft', path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin') or 'nft'
-        res = subprocess.run([exe, 'list', 'table', 'ip', _firewall_rules.NFT_TABLE], capture_output=True, text=True, check=False)
-        if res.returncode != 0:
-            if 'No such file' in res.stderr or 'does not exist' in res.stderr:
-                self._listing = ('', [])
-                return self._listing
-            raise _firewall_rules.FirewallError('nft list table ip %s failed: %s' % (_firewall_rules.NFT_TABLE, res.stderr.strip()))
-        kept, user, in_user = [], [], False
-        for line in res.stdout.splitlines():
-            stripped = line.strip()
-            if stripped == 'chain user {':
-                in_user = True
-                kept.append(line)
-                continue
-            if in_user:
-                if stripped == '}':
-                    in_user = False
-                    kept.append(line)
-                elif stripped:
-                    user.append(stripped)
-                continue
-            kept.append(line)
-        self._listing = ('\n'.join(kept), user)
-        return self._listing
+    def prefetch(self):
+        """Nothing to start early: one nft listing of a small table."""
 
-    @staticmethod
-    def script(rules, user_rules):
-        """The whole table (the user chain with its rules), or None when nothing is left to hold."""
-        chains = _firewall_rules.used_chains(rules)
-        if not rules and not user_rules:
+    def read(self):
+        if self._table is False:
+            self._table = read_table()
+        return self._table
+
+    def _user_rules(self):
+        table = self.read()
+        return list(table['rules'].get(USER, [])) if table else []
+
+    def _owned_table(self):
+        """The table as listed, without the user chain's rules (they belong to the user)."""
+        table = self.read()
+        if table is None:
             return None
-        body = []
-        for key, (name, base) in _firewall_rules.NFT_CHAINS.items():
-            if key not in chains and not (name == 'user' and user_rules):
-                continue
-            lines = ['\tchain %s {' % name]
-            if base:
-                lines.append('\t\t' + base)
-            if name == 'user':
-                lines += ['\t\t' + r for r in user_rules]
-            lines += ['\t\t' + r.nft() for r in rules if (r.table, r.chain) == key]
-            lines.append('\t}')
-            body.append('\n'.join(lines))
-        return 'table ip %s {\n%s\n}\n' % (_firewall_rules.NFT_TABLE, '\n'.join(body))
+        return {'chains': table['chains'], 'rules': {c: r for c, r in table['rules'].items() if c != USER}}
 
     def recorded(self):
         return _store.load(_firewall_rules.FW_KIND, 'nftables', self.root) or {}
 
     def differs(self, rules):
-        text, user = self.listing()
-        script = self.script(rules, user)
-        if script is None:
-            return bool(text) or bool(self.recorded())  # the record outlived the table: a run was killed in between
+        """The rules the collection owns differ from the record of the last apply, or the table from its listing then.
+        The user chain's rules are the user's: adding or removing them is no drift."""
+        owned = self._owned_table()
         rec = self.recorded()
-        return rec.get('script') != _hash(script) or rec.get('listing') != _hash(text)
+        if not rules and not self._user_rules():
+            return owned is not None or bool(rec)  # the record outlived the table: a run was killed in between
+        return rec.get('commands') != _hash(commands(rules, [], False)) or rec.get('table') != _hash(normalised(owned))
 
     def owned(self):
-        return [ln for ln in self.listing()[0].splitlines() if ln.strip()]
+        owned = self._owned_table()
+        return table_lines(owned) if owned else []
 
     @staticmethod
     def wanted(rules):
-        script = Nftables.script(rules, [])
-        return [ln for ln in (script or '').splitlines() if ln.strip()]
+        table = _desired_table(rules)
+        return table_lines(table) if table else []
 
     def apply(self, rules):
-        text, user = self.listing()
-        script = self.script(rules, user)
-        data = ''
-        if text:
-            data = 'delete table ip %s\n' % _firewall_rules.NFT_TABLE
-        if script:
-            data += script
-        if data:
-            _firewall_rules._run(['nft', '-f', '-'], data)
-        self._listing = None
-        if script:
-            _store.save(_firewall_rules.FW_KIND, 'nftables', {'script': _hash(script), 'listing': _hash(self.listing()[0])}, self.root)
+        cmds = commands(rules, self._user_rules(), self.read() is not None)
+        if cmds:
+            nft_json('-f', '-', data=json.dumps({'nftables': cmds}))
+        self._table = False
+        if any('add' in cmd for cmd in cmds):
+            record = {'commands': _hash(commands(rules, [], False)), 'table': _hash(normalised(self._owned_table()))}
+            _store.save(_firewall_rules.FW_KIND, 'nftables', record, self.root)
         else:
             _store.delete(_firewall_rules.FW_KIND, 'nftables', self.root)
 
     def forget(self):
-        self._listing = None
+        self._table = False
 
     @staticmethod
     def interrupted():
         return False  # one nft transaction, and the record of it is compared on every run (differs)
 
 
-def _hash(text):
-    return hashlib.sha256(text.encode()).hexdigest()
+def _hash(value):
+    # No key sorting: the commands are built in a fixed order, and nft lists a table's objects in a fixed order.
+    return hashlib.sha256(json.dumps(value, separators=(',', ':'), check_circular=False).encode()).hexdigest()

@@ -4,10 +4,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The backend-neutral firewall rule model: the rules and kernel knobs that the networks and port publishes on a host
 call for.
+
+A Rule says what is matched and what happens to it, in a logical chain; the backends (_firewall_iptables,
+_firewall_nftables) render it.  desired_rules() is built concern by concern; within each logical chain the rules keep
+the order Docker installs them in, since that order decides which rule wins.
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import shutil
 import subprocess
@@ -18,7 +23,7 @@ USER_CHAIN = 'USER'
 TABLES = ('raw', 'nat', 'filter')
 
 
-# Logical chain -> table, and where the built-in chain jumps in (None: reached only by jumps).
+# Logical chain -> table, and the built-in hook the chain is reached from (None: reached only by jumps).
 CHAINS = {
     ('filter', 'FORWARD'): 'FORWARD',
     ('filter', USER_CHAIN): None,
@@ -33,25 +38,10 @@ CHAINS = {
 }
 
 
-# nftables: one table; chain names are unique across what iptables keeps in three tables.
-NFT_TABLE = 'hostnet'
-NFT_CHAINS = {
-    ('filter', 'FORWARD'): ('forward', 'type filter hook forward priority filter; policy accept;'),
-    ('filter', USER_CHAIN): ('user', None),
-    ('filter', 'ISOLATION-1'): ('isolation_1', None),
-    ('filter', 'ISOLATION-2'): ('isolation_2', None),
-    ('filter', 'PUBLISH'): ('publish', None),
-    ('nat', 'PREROUTING'): ('prerouting', 'type nat hook prerouting priority dstnat; policy accept;'),
-    ('nat', 'OUTPUT'): ('output', 'type nat hook output priority -100; policy accept;'),
-    ('nat', 'POSTROUTING'): ('postrouting', 'type nat hook postrouting priority srcnat; policy accept;'),
-    ('nat', 'DNAT'): ('port_dnat', None),
-    ('raw', 'PREROUTING'): ('raw_prerouting', 'type filter hook prerouting priority raw; policy accept;'),
-}
-
-
 IP_FORWARD = 'net/ipv4/ip_forward'
 ACCEPT_REDIRECTS = 'net/ipv4/conf/all/accept_redirects'
 BRIDGE_NF = 'net/bridge/bridge-nf-call-iptables'
+LOOPBACK_NET = '127.0.0.0/8'
 
 
 class FirewallError(_kernel.HostnetError):
@@ -59,9 +49,14 @@ class FirewallError(_kernel.HostnetError):
 
 
 class Rule:
-    """One rule, backend-neutral.  Rendered to iptables-save's canonical form or to nft syntax."""
+    """One rule, backend-neutral: in ``chain`` of ``table``, packets matching ``match`` get ``target`` (ACCEPT, DROP,
+    RETURN, MASQUERADE; JUMP to the chain ``arg``; DNAT/SNAT to the address ``arg``).
 
-    __slots__ = ('table', 'chain', 'match', 'target', 'arg', '_iptables')
+    match keys: src, dst (address or subnet), iif, oif (interface name), each negated by a leading '!'; proto with
+    dport; ctstate ('RELATED,ESTABLISHED', or 'DNAT': the connection was destination-NATed); dst_type ('LOCAL').
+    """
+
+    __slots__ = ('table', 'chain', 'match', 'target', 'arg', 'rendered')
 
     def __init__(self, table, chain, target, arg=None, **match):
         self.table = table
@@ -69,80 +64,21 @@ class Rule:
         self.target = target
         self.arg = arg
         self.match = match
-        self._iptables = None
+        self.rendered = None  # a backend's rendering, made once: a rule set of thousands of publishes is compared and written from it
 
-    def iptables(self):
-        # Rendered once: a rule set of thousands of publishes is deduplicated, compared and written from it.
-        if self._iptables is None:
-            self._iptables = self._render_iptables()
-        return self._iptables
-
-    def _render_iptables(self):
-        m = self.match
-        out = ['-A', ipt_chain(self.chain)]
-        for key, flag in (('src', '-s'), ('dst', '-d'), ('iif', '-i'), ('oif', '-o')):
-            value = m.get(key)
-            if value is None:
-                continue
-            neg = value.startswith('!')
-            value = value.lstrip('!')
-            if key in ('src', 'dst') and '/' not in value:
-                value += '/32'
-            out += (['!'] if neg else []) + [flag, value]
-        if m.get('proto'):
-            out += ['-p', m['proto']]
-            if m.get('dport'):
-                out += ['-m', m['proto'], '--dport', str(m['dport'])]
-        if m.get('ctstate'):
-            out += ['-m', 'conntrack', '--ctstate', m['ctstate']]
-        if m.get('dst_type'):
-            out += ['-m', 'addrtype', '--dst-type', m['dst_type']]
-        if self.target == 'JUMP':
-            out += ['-j', ipt_chain(self.arg)]
-        elif self.target == 'DNAT':
-            out += ['-j', 'DNAT', '--to-destination', self.arg]
-        elif self.target == 'SNAT':
-            out += ['-j', 'SNAT', '--to-source', self.arg]
-        else:
-            out += ['-j', self.target]
-        return ' '.join(out)
-
-    def nft(self):
-        m = self.match
-        out = []
-        for key, word in (('src', 'ip saddr'), ('dst', 'ip daddr'), ('iif', 'iifname'), ('oif', 'oifname')):
-            value = m.get(key)
-            if value is None:
-                continue
-            neg = value.startswith('!')
-            value = value.lstrip('!')
-            if key in ('iif', 'oif'):
-                value = '"%s"' % value
-            out.append('%s %s%s' % (word, '!= ' if neg else '', value))
-        if m.get('proto'):
-            if m.get('dport'):
-                out.append('%s dport %s' % (m['proto'], m['dport']))
-            else:
-                out.append('meta l4proto %s' % m['proto'])
-        if m.get('ctstate') == 'DNAT':
-            out.append('ct status dnat')
-        elif m.get('ctstate'):
-            out.append('ct state %s' % m['ctstate'].lower())
-        if m.get('dst_type'):
-            out.append('fib daddr type %s' % m['dst_type'].lower())
-        target = {'ACCEPT': 'accept', 'DROP': 'drop', 'RETURN': 'return', 'MASQUERADE': 'masquerade'}.get(self.target)
-        if self.target == 'JUMP':
-            target = 'jump %s' % NFT_CHAINS[(self.table, self.arg)][0]
-        elif self.target == 'DNAT':
-            target = 'dnat to %s' % self.arg
-        elif self.target == 'SNAT':
-            target = 'snat to %s' % self.arg
-        out.append(target)
-        return ' '.join(out)
+    def key(self):
+        """What the rule means (one address is written one way: without /32, see nat_postrouting)."""
+        return (self.table, self.chain, self.target, self.arg, tuple(sorted(self.match.items())))
 
 
-def ipt_chain(logical):
-    return 'HOSTNET-' + logical
+def _one_address(value):
+    """'10.0.0.1/32' -> '10.0.0.1': a rule for one address is the same rule whichever way a user wrote it."""
+    return value[:-3] if value.endswith('/32') else value
+
+
+# A port forward, whoever asked for it: a network's publish or a nat_rule of kind dnat.  bridge and hairpin_subnet
+# are None for a nat_rule whose container is not on a bridge the host routes to.
+Forward = collections.namedtuple('Forward', 'host_ip host_port container_ip container_port proto bridge hairpin_subnet')
 
 
 # -- the desired rule set ----------------------------------------------------------------------
@@ -160,6 +96,19 @@ def publishes(doc):
             yield cname, ep['ip'], entry
 
 
+def network_forwards(doc):
+    """The Forwards of a network's publishes."""
+    return [Forward(entry['host_ip'], entry['host_port'], cip, entry['container_port'], entry['proto'], doc['bridge'], doc['subnet'])
+            for dummy, cip, entry in publishes(doc)]
+
+
+def nat_forwards(nats):
+    """The Forwards of nat_rules of kind dnat."""
+    return [Forward(nat.get('host_ip'), nat['host_port'], nat['container_ip'], nat['container_port'], nat['proto'],
+                    nat.get('bridge'), nat.get('bridge_subnet'))
+            for nat in nats if nat['kind'] == 'dnat']
+
+
 def is_loopback(ip):
     return bool(ip) and ip.startswith('127.')
 
@@ -168,111 +117,148 @@ def desired_rules(networks, nat_rules, backend):
     """Every rule of one backend, in order (lists of Rule)."""
     nets = bridge_networks(networks, backend)
     nats = [doc for name, doc in sorted(nat_rules.items()) if doc.get('firewall_backend') == backend]
-    rules = []
     if not nets and not nats:
-        return rules
-    add = rules.append
-    # filter: the user's hook first, then isolation, then per bridge what Docker installs.
-    add(Rule('filter', 'FORWARD', 'JUMP', USER_CHAIN))
-    add(Rule('filter', 'FORWARD', 'JUMP', 'ISOLATION-1'))
+        return []
+    forwards = [fwd for doc in nets for fwd in network_forwards(doc)] + nat_forwards(nats)
+    rules = user_hook()
     for doc in nets:
-        br = doc['bridge']
-        add(Rule('filter', 'FORWARD', 'ACCEPT', oif=br, ctstate='RELATED,ESTABLISHED'))
-        add(Rule('filter', 'FORWARD', 'JUMP', 'PUBLISH', oif=br))
-        if not doc.get('internal'):
-            add(Rule('filter', 'FORWARD', 'ACCEPT', iif=br, oif='!' + br))
-        add(Rule('filter', 'FORWARD', 'ACCEPT' if doc.get('icc', True) else 'DROP', iif=br, oif=br))
+        rules += bridge_forward(doc)
+    rules += nat_forward_accepts(nat_forwards(nats))
+    rules += isolation(nets)
+    for doc in nets:
+        rules += publish_accepts(doc)
+    rules += localhost_dnat(forwards)
+    for doc in nets:
+        rules += masquerade(doc)
     for nat in nats:
-        if nat['kind'] == 'dnat' and nat.get('bridge'):
-            add(Rule('filter', 'FORWARD', 'ACCEPT', dst=nat['container_ip'], iif='!' + nat['bridge'], oif=nat['bridge'],
-                     proto=nat['proto'], dport=nat['container_port']))
+        rules += nat_postrouting(nat)
+    rules += port_dnat(forwards)
+    rules += loopback_guard(forwards)
+    return _dedupe(rules)
+
+
+def user_hook():
+    """The user's own chain comes first in forward; then isolation between bridges."""
+    return [Rule('filter', 'FORWARD', 'JUMP', USER_CHAIN), Rule('filter', 'FORWARD', 'JUMP', 'ISOLATION-1')]
+
+
+def bridge_forward(doc):
+    """What Docker accepts on a bridge: answers, published ports, the way out (not internal), and icc."""
+    br = doc['bridge']
+    rules = [Rule('filter', 'FORWARD', 'ACCEPT', oif=br, ctstate='RELATED,ESTABLISHED'),
+             Rule('filter', 'FORWARD', 'JUMP', 'PUBLISH', oif=br)]
+    if not doc.get('internal'):
+        rules.append(Rule('filter', 'FORWARD', 'ACCEPT', iif=br, oif='!' + br))
+    rules.append(Rule('filter', 'FORWARD', 'ACCEPT' if doc.get('icc', True) else 'DROP', iif=br, oif=br))
+    return rules
+
+
+def nat_forward_accepts(forwards):
+    """A nat_rule's published port on a known bridge is let in to its container."""
+    return [Rule('filter', 'FORWARD', 'ACCEPT', dst=fwd.container_ip, iif='!' + fwd.bridge, oif=fwd.bridge, proto=fwd.proto,
+                 dport=fwd.container_port)
+            for fwd in forwards if fwd.bridge]
+
+
+def isolation(nets):
+    """Bridges do not reach each other; an internal network reaches nothing outside its subnet, and nothing reaches in."""
+    rules = []
     for doc in nets:
         br = doc['bridge']
         if doc.get('internal'):
-            add(Rule('filter', 'ISOLATION-1', 'DROP', src='!' + doc['subnet'], oif=br))
-            add(Rule('filter', 'ISOLATION-1', 'DROP', dst='!' + doc['subnet'], iif=br))
+            rules.append(Rule('filter', 'ISOLATION-1', 'DROP', src='!' + doc['subnet'], oif=br))
+            rules.append(Rule('filter', 'ISOLATION-1', 'DROP', dst='!' + doc['subnet'], iif=br))
         else:
-            add(Rule('filter', 'ISOLATION-1', 'JUMP', 'ISOLATION-2', iif=br, oif='!' + br))
-    add(Rule('filter', 'ISOLATION-1', 'RETURN'))
-    for doc in nets:
-        add(Rule('filter', 'ISOLATION-2', 'DROP', oif=doc['bridge']))
-    add(Rule('filter', 'ISOLATION-2', 'RETURN'))
-    for doc in nets:
-        br = doc['bridge']
-        for dummy, cip, entry in publishes(doc):
-            add(Rule('filter', 'PUBLISH', 'ACCEPT', dst=cip, iif='!' + br, oif=br, proto=entry['proto'],
-                     dport=entry['container_port']))
-    # nat: DNAT for local destinations, masquerade of each subnet leaving by another interface.
-    add(Rule('nat', 'PREROUTING', 'JUMP', 'DNAT', dst_type='LOCAL'))
-    for doc in nets:
-        for dummy, cip, entry in publishes(doc):
-            if is_loopback(entry['host_ip']):
-                add(Rule('nat', 'OUTPUT', 'DNAT', '%s:%d' % (cip, entry['container_port']), dst=entry['host_ip'],
-                         proto=entry['proto'], dport=entry['host_port']))
-    for nat in nats:
-        if nat['kind'] == 'dnat' and is_loopback(nat.get('host_ip')):
-            add(Rule('nat', 'OUTPUT', 'DNAT', '%s:%d' % (nat['container_ip'], nat['container_port']), dst=nat['host_ip'],
-                     proto=nat['proto'], dport=nat['host_port']))
-    add(Rule('nat', 'OUTPUT', 'JUMP', 'DNAT', dst='!127.0.0.0/8', dst_type='LOCAL'))
-    for doc in nets:
-        br = doc['bridge']
-        if doc.get('ip_masquerade', True) and not doc.get('internal'):
-            add(Rule('nat', 'POSTROUTING', 'MASQUERADE', src=doc['subnet'], oif='!' + br))
-        loopback = False
-        for dummy, cip, entry in publishes(doc):
-            # Hairpin: a container reaching a published port through the host's address gets its answer back
-            # through the host, not straight over the bridge.
-            add(Rule('nat', 'POSTROUTING', 'MASQUERADE', src=doc['subnet'], dst=cip, oif=br, proto=entry['proto'],
-                     dport=entry['container_port'], ctstate='DNAT'))
-            loopback = loopback or is_loopback(entry['host_ip'])
-        if loopback:
-            add(Rule('nat', 'POSTROUTING', 'MASQUERADE', src='127.0.0.0/8', oif=br))
-    for nat in nats:
+            rules.append(Rule('filter', 'ISOLATION-1', 'JUMP', 'ISOLATION-2', iif=br, oif='!' + br))
+    rules.append(Rule('filter', 'ISOLATION-1', 'RETURN'))
+    rules += [Rule('filter', 'ISOLATION-2', 'DROP', oif=doc['bridge']) for doc in nets]
+    rules.append(Rule('filter', 'ISOLATION-2', 'RETURN'))
+    return rules
+
+
+def publish_accepts(doc):
+    """A network's published ports are let in from outside the bridge."""
+    return [Rule('filter', 'PUBLISH', 'ACCEPT', dst=fwd.container_ip, iif='!' + fwd.bridge, oif=fwd.bridge, proto=fwd.proto,
+                 dport=fwd.container_port)
+            for fwd in network_forwards(doc)]
+
+
+def _dnat(chain, fwd):
+    host_ip = fwd.host_ip if fwd.host_ip not in (None, '0.0.0.0') else None
+    return Rule('nat', chain, 'DNAT', '%s:%d' % (fwd.container_ip, fwd.container_port), dst=host_ip, proto=fwd.proto,
+                dport=fwd.host_port)
+
+
+def localhost_dnat(forwards):
+    """The host's own connections: ports published on a loopback address are forwarded from OUTPUT, then every local
+    destination except loopback goes through the DNAT chain."""
+    rules = [_dnat('OUTPUT', fwd) for fwd in forwards if is_loopback(fwd.host_ip)]
+    return ([Rule('nat', 'PREROUTING', 'JUMP', 'DNAT', dst_type='LOCAL')] + rules
+            + [Rule('nat', 'OUTPUT', 'JUMP', 'DNAT', dst='!' + LOOPBACK_NET, dst_type='LOCAL')])
+
+
+def _hairpin(fwd):
+    """A container reaching a published port through the host's address gets its answer back through the host, not
+    straight over the bridge."""
+    return Rule('nat', 'POSTROUTING', 'MASQUERADE', src=fwd.hairpin_subnet, dst=fwd.container_ip, oif=fwd.bridge,
+                proto=fwd.proto, dport=fwd.container_port, ctstate='DNAT')
+
+
+def _loopback_masquerade(bridge):
+    """Connections from the host's loopback to a container leave with the bridge's address (route_localnet)."""
+    return Rule('nat', 'POSTROUTING', 'MASQUERADE', src=LOOPBACK_NET, oif=bridge)
+
+
+def masquerade(doc):
+    """A network's traffic leaving by another interface is masqueraded (ip_masquerade, not internal); its hairpins."""
+    rules = []
+    if doc.get('ip_masquerade', True) and not doc.get('internal'):
+        rules.append(Rule('nat', 'POSTROUTING', 'MASQUERADE', src=doc['subnet'], oif='!' + doc['bridge']))
+    forwards = network_forwards(doc)
+    rules += [_hairpin(fwd) for fwd in forwards]
+    if any(is_loopback(fwd.host_ip) for fwd in forwards):
+        rules.append(_loopback_masquerade(doc['bridge']))
+    return rules
+
+
+def nat_postrouting(nat):
+    """A nat_rule's masquerade or SNAT; for a dnat on a bridge, its hairpin and loopback masquerades."""
+    if nat['kind'] in ('masquerade', 'snat'):
         match = {}
         if nat.get('source'):
-            match['src'] = nat['source']
+            match['src'] = _one_address(nat['source'])
         if nat.get('out_interface'):
             match['oif'] = nat['out_interface']
         elif nat.get('not_out_interface'):
             match['oif'] = '!' + nat['not_out_interface']
         if nat['kind'] == 'masquerade':
-            add(Rule('nat', 'POSTROUTING', 'MASQUERADE', **match))
-        elif nat['kind'] == 'snat':
-            add(Rule('nat', 'POSTROUTING', 'SNAT', nat['to_source'], **match))
-        elif nat.get('bridge'):
-            if nat.get('bridge_subnet'):
-                add(Rule('nat', 'POSTROUTING', 'MASQUERADE', src=nat['bridge_subnet'], dst=nat['container_ip'], oif=nat['bridge'],
-                         proto=nat['proto'], dport=nat['container_port'], ctstate='DNAT'))
-            if is_loopback(nat.get('host_ip')):
-                add(Rule('nat', 'POSTROUTING', 'MASQUERADE', src='127.0.0.0/8', oif=nat['bridge']))
-    for doc in nets:
-        for dummy, cip, entry in publishes(doc):
-            if not is_loopback(entry['host_ip']):
-                host_ip = entry['host_ip'] if entry['host_ip'] not in (None, '0.0.0.0') else None
-                add(Rule('nat', 'DNAT', 'DNAT', '%s:%d' % (cip, entry['container_port']), dst=host_ip, proto=entry['proto'],
-                         dport=entry['host_port']))
-    for nat in nats:
-        if nat['kind'] == 'dnat' and not is_loopback(nat.get('host_ip')):
-            host_ip = nat['host_ip'] if nat.get('host_ip') not in (None, '0.0.0.0') else None
-            add(Rule('nat', 'DNAT', 'DNAT', '%s:%d' % (nat['container_ip'], nat['container_port']), dst=host_ip,
-                     proto=nat['proto'], dport=nat['host_port']))
-    # raw: a port published on 127.0.0.1 answers the host only; packets for it from outside are dropped.
-    for doc in nets:
-        for dummy, cip, entry in publishes(doc):
-            if is_loopback(entry['host_ip']):
-                add(Rule('raw', 'PREROUTING', 'DROP', dst=entry['host_ip'], iif='!lo', proto=entry['proto'],
-                         dport=entry['host_port']))
-    for nat in nats:
-        if nat['kind'] == 'dnat' and is_loopback(nat.get('host_ip')):
-            add(Rule('raw', 'PREROUTING', 'DROP', dst=nat['host_ip'], iif='!lo', proto=nat['proto'], dport=nat['host_port']))
-    return _dedupe(rules)
+            return [Rule('nat', 'POSTROUTING', 'MASQUERADE', **match)]
+        return [Rule('nat', 'POSTROUTING', 'SNAT', nat['to_source'], **match)]
+    rules = []
+    for fwd in nat_forwards([nat]):
+        if fwd.bridge and fwd.hairpin_subnet:
+            rules.append(_hairpin(fwd))
+        if fwd.bridge and is_loopback(fwd.host_ip):
+            rules.append(_loopback_masquerade(fwd.bridge))
+    return rules
+
+
+def port_dnat(forwards):
+    """Published ports on a wildcard or a specific host address, reached through the DNAT chain."""
+    return [_dnat('DNAT', fwd) for fwd in forwards if not is_loopback(fwd.host_ip)]
+
+
+def loopback_guard(forwards):
+    """A port published on a loopback address answers the host only: packets for it from outside are dropped."""
+    return [Rule('raw', 'PREROUTING', 'DROP', dst=fwd.host_ip, iif='!lo', proto=fwd.proto, dport=fwd.host_port)
+            for fwd in forwards if is_loopback(fwd.host_ip)]
 
 
 def _dedupe(rules):
     seen = set()
     out = []
     for rule in rules:
-        key = (rule.table, rule.iptables())
+        key = rule.key()
         if key not in seen:
             seen.add(key)
             out.append(rule)
@@ -293,25 +279,29 @@ def desired_sysctls(networks):
     """Host-wide knobs: {key: value} wanted while these networks exist, plus per-bridge ones."""
     want = {}
     for doc in networks.values():
-        if not doc or doc.get('driver', 'bridge') != 'bridge':
+        if not doc or doc.get('driver', 'bridge') != 'bridge' or not doc.get('firewall', True):
             continue
-        if doc.get('firewall', True) and doc.get('ip_forward', True) and not doc.get('internal'):
+        if doc.get('ip_forward', True) and not doc.get('internal'):
             want[IP_FORWARD] = '1'
-        if doc.get('firewall', True) and not doc.get('icc', True):
+        if not doc.get('icc', True):
             want[BRIDGE_NF] = '1'
-        if doc.get('firewall', True) and any(is_loopback(e['host_ip']) for dummy, dummy2, e in publishes(doc)):
+        if any(is_loopback(e['host_ip']) for dummy, dummy2, e in publishes(doc)):
             want['net/ipv4/conf/%s/route_localnet' % doc['bridge']] = '1'
     return want
 
 
-# -- backends -----------------------------------------------------------------------------------
+# -- running the backends' commands ---------------------------------------------------------------
+def command_path(name):
+    """The command's path, looking in the sbin directories too (a non-login shell may lack them), or None."""
+    return shutil.which(name, path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin')
+
+
 def command_exists(name):
-    return shutil.which(name, path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin') is not None
+    return command_path(name) is not None
 
 
 def _run(argv, data=None):
-    exe = shutil.which(argv[0], path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin') or argv[0]
-    res = subprocess.run([exe] + list(argv[1:]), input=data, capture_output=True, text=True, check=False)
+    res = subprocess.run([command_path(argv[0]) or argv[0]] + list(argv[1:]), input=data, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise FirewallError('%s failed (exit %d): %s' % (' '.join(argv), res.returncode, (res.stderr or res.stdout).strip()))
     return res.stdout

@@ -58,6 +58,23 @@ def parse_port_range(value, option='ip_local_port_range'):
     return low, high
 
 
+def _request_ranges(requests, port_range, option):
+    """[(key, (low, high))] in request order."""
+    default_range = parse_port_range(port_range, 'ip_local_port_range') if port_range is not None else DEFAULT_PORT_RANGE
+    if isinstance(requests, dict):
+        return [(key, parse_port_range(rng, option) if rng is not None else default_range) for key, rng in requests.items()]
+    return [(key, default_range) for key in requests]
+
+
+def _lowest_free(key, low, high, used, option):
+    port = low
+    while port <= high and port in used:
+        port += 1
+    if port > high:
+        raise _validate.InputError(option, '%d-%d' % (low, high), 'no free port left in the range for %s' % (_validate.show(key),))
+    return port
+
+
 def allocate_host_ports(requests, taken=(), port_range=None, existing=None, option='host_port'):
     """Pick host ports for publishes without one; return {key: port} in request order.
 
@@ -67,32 +84,19 @@ def allocate_host_ports(requests, taken=(), port_range=None, existing=None, opti
     existing: {key: port} from an earlier run, kept while free and inside the key's
     range; the rest get the lowest free port, deterministic.
     """
-    default_range = parse_port_range(port_range, 'ip_local_port_range') if port_range is not None else DEFAULT_PORT_RANGE
-    if isinstance(requests, dict):
-        items = [(key, parse_port_range(rng, option) if rng is not None else default_range) for key, rng in requests.items()]
-    else:
-        items = [(key, default_range) for key in requests]
+    items = _request_ranges(requests, port_range, option)
     used = set(parse_port(port, 'taken', allow_zero=True) for port in taken)
-    existing = existing or {}
     result = {}
-    for key, (low, high) in items:
-        port = existing.get(key)
-        if port is None:
-            continue
-        port = parse_port(port, option)
-        if low <= port <= high and port not in used:
-            used.add(port)
+    for key, (low, high) in items:  # the earlier run's ports first, so a new publish cannot take one
+        port = (existing or {}).get(key)
+        port = parse_port(port, option) if port is not None else None
+        if port is not None and low <= port <= high and port not in used:
             result[key] = port
+            used.add(port)
     for key, (low, high) in items:
-        if key in result:
-            continue
-        port = low
-        while port <= high and port in used:
-            port += 1
-        if port > high:
-            raise _validate.InputError(option, '%d-%d' % (low, high), 'no free port left in the range for %s' % (_validate.show(key),))
-        used.add(port)
-        result[key] = port
+        if key not in result:
+            result[key] = _lowest_free(key, low, high, used, option)
+            used.add(result[key])
     return {key: result[key] for key, dummy in items}
 
 
@@ -119,6 +123,55 @@ def _parse_port_span(text, value, option, what):
     return low, high
 
 
+def _split_proto(value, option):
+    """'8080:80/udp' -> ('8080:80', 'udp'); tcp when no suffix."""
+    text, slash, proto_text = value.partition('/')
+    if not slash:
+        return text, 'tcp'
+    if '/' in proto_text:
+        raise _validate.InputError(option, value, "only one '/proto' suffix is allowed")
+    try:
+        return text, parse_proto(proto_text, option)
+    except _validate.InputError:
+        raise _validate.InputError(option, value, 'unknown protocol %s: use tcp, udp or sctp' % _validate.show(proto_text)) from None
+
+
+def _split_host(text, value, option):
+    """'ip:host:container', 'host:container' or 'container' -> (host_ip or None, host port text, container port text)."""
+    if text.startswith('['):
+        raise _validate.InputError(option, value, 'IPv6 host addresses are not supported yet')
+    parts = text.split(':')
+    if len(parts) > 3:
+        if text.count(':') > 3:
+            raise _validate.InputError(option, value, 'IPv6 host addresses are not supported yet')
+        raise _validate.InputError(option, value, 'expected [host_ip:][host_port:]container_port[/proto]')
+    parts = [''] * (3 - len(parts)) + parts
+    ip_text, host_text, container_text = parts
+    host_ip = None
+    if ip_text:
+        try:
+            host_ip = str(_ipam.parse_ip(ip_text, option))
+        except _validate.InputError as exc:
+            raise _validate.InputError(option, value, 'invalid host IP %s: %s' % (_validate.show(ip_text), exc.message)) from None
+    if not container_text:
+        raise _validate.InputError(option, value, 'no container port given')
+    return host_ip, host_text, container_text
+
+
+def _port_pairs(host_text, container_text, value, option):
+    """[(host port or None, host port range or None, container port)], one per container port."""
+    c_low, c_high = _parse_port_span(container_text, value, option, 'container port')
+    if not host_text or host_text == '0':
+        return [(None, None, port) for port in range(c_low, c_high + 1)]
+    h_low, h_high = _parse_port_span(host_text, value, option, 'host port')
+    if h_high - h_low == c_high - c_low:
+        return [(h_low + offset, None, c_low + offset) for offset in range(c_high - c_low + 1)]
+    if c_low == c_high:
+        # Docker: a host range with one container port is a range to pick a free port from.
+        return [(None, [h_low, h_high], c_low)]
+    raise _validate.InputError(option, value, 'host port range %s and container port range %s have different lengths' % (host_text, container_text))
+
+
 def parse_publish(value, option='publish'):
     """Parse one `docker run -p` string into a list of publishes, one per port.
 
@@ -134,56 +187,11 @@ def parse_publish(value, option='publish'):
         raise _validate.InputError(option, value, 'expected a string like 8080:80/tcp')
     if any(char.isspace() for char in value):
         raise _validate.InputError(option, value, 'must not contain whitespace')
-    text = value
-    proto = 'tcp'
-    if '/' in text:
-        text, dummy, proto_text = text.partition('/')
-        if '/' in proto_text:
-            raise _validate.InputError(option, value, "only one '/proto' suffix is allowed")
-        try:
-            proto = parse_proto(proto_text, option)
-        except _validate.InputError:
-            raise _validate.InputError(option, value, 'unknown protocol %s: use tcp, udp or sctp' % _validate.show(proto_text)) from None
-    if text.startswith('['):
-        raise _validate.InputError(option, value, 'IPv6 host addresses are not supported yet')
-    parts = text.split(':')
-    if len(parts) > 3:
-        if text.count(':') > 3:
-            raise _validate.InputError(option, value, 'IPv6 host addresses are not supported yet')
-        raise _validate.InputError(option, value, 'expected [host_ip:][host_port:]container_port[/proto]')
-    host_ip = None
-    host_text = ''
-    if len(parts) == 3:
-        ip_text, host_text, container_text = parts
-        if ip_text:
-            try:
-                host_ip = str(_ipam.parse_ip(ip_text, option))
-            except _validate.InputError as exc:
-                raise _validate.InputError(option, value, 'invalid host IP %s: %s' % (_validate.show(ip_text), exc.message)) from None
-    elif len(parts) == 2:
-        host_text, container_text = parts
-    else:
-        container_text = parts[0]
-    if not container_text:
-        raise _validate.InputError(option, value, 'no container port given')
-    c_low, c_high = _parse_port_span(container_text, value, option, 'container port')
-    entries = []
-    if host_text and host_text != '0':
-        h_low, h_high = _parse_port_span(host_text, value, option, 'host port')
-        if h_high - h_low == c_high - c_low:
-            for offset in range(c_high - c_low + 1):
-                entries.append((h_low + offset, None, c_low + offset))
-        elif c_low == c_high:
-            # Docker: a host range with one container port is a range to pick a free port from.
-            entries.append((None, [h_low, h_high], c_low))
-        else:
-            raise _validate.InputError(option, value, 'host port range %s and container port range %s have different lengths' % (host_text, container_text))
-    else:
-        for port in range(c_low, c_high + 1):
-            entries.append((None, None, port))
+    text, proto = _split_proto(value, option)
+    host_ip, host_text, container_text = _split_host(text, value, option)
     return [
         {'host_ip': host_ip, 'host_port': host_port, 'host_port_range': host_range, 'container_port': container_port, 'proto': proto}
-        for host_port, host_range, container_port in entries
+        for host_port, host_range, container_port in _port_pairs(host_text, container_text, value, option)
     ]
 
 
@@ -308,48 +316,54 @@ def listening(proto):
     return found
 
 
-def desired_publishes(endpoints, current, bound, listening, default_host_ip, read_port_range):
-    """{container: [{host_ip, host_port, container_port, proto, auto}]}: explicit host ports checked against
-    every other publish (``bound``, a BoundPorts) and listening socket on the host (``listening``, a cache for
-    cached_listening), the others allocated from ip_local_port_range (``read_port_range()``, read only when one is
-    needed) and kept across reruns (``current``: the endpoints as stored)."""
+def _wanted(endpoints, default_host_ip):
+    """(index, container, publish string, entry) of every port the endpoints publish, host_ip defaulted."""
     wanted = []
     for i, ep in enumerate(endpoints):
-        option = 'endpoints[%d].publish' % i
         for value in ep.get('publish') or []:
-            for entry in parse_publishes([value], option):
+            for entry in parse_publishes([value], 'endpoints[%d].publish' % i):
                 entry['host_ip'] = entry['host_ip'] or default_host_ip
                 wanted.append((i, ep['name'], value, entry))
+    return wanted
+
+
+def _earlier_auto_ports(current, proto):
+    """{(container, host_ip, container_port, proto): host port} the earlier run picked for a protocol."""
+    return {(cname, e['host_ip'], e['container_port'], proto): e['host_port']
+            for cname, ep in current.items() for e in ep.get('publish') or [] if e.get('auto') and e['proto'] == proto}
+
+
+def _assign(entries, key, port):
+    """Give the allocated port to the container's first unset publish the key names."""
+    dummy, host_ip, container_port, proto = key
+    for entry in entries:
+        if entry['host_port'] is None and (entry['container_port'], entry['proto'], entry['host_ip']) == (container_port, proto, host_ip):
+            entry['host_port'] = port
+            entry['auto'] = True
+            return
+
+
+def desired_publishes(endpoints, current, bound, listening, default_host_ip, read_port_range):
+    """{container: [{host_ip, host_port, container_port, proto, auto}]}: explicit host ports checked against
+    every other publish (``bound``, a BoundPorts) and listening socket on the host (``listening``: {proto: {(ip, port)}},
+    a snapshot; a proto missing from it is read once, when needed), the others allocated from ip_local_port_range
+    (``read_port_range()``, read only when one is needed) and kept across reruns (``current``: the endpoints as stored)."""
     result = {}
     requests = {}
-    for i, cname, value, entry in wanted:
-        option = 'endpoints[%d].publish' % i
+    for i, cname, value, entry in _wanted(endpoints, default_host_ip):
+        result.setdefault(cname, []).append(entry)
         if entry['host_port'] is None:
             key = (cname, entry['host_ip'], entry['container_port'], entry['proto'])
             requests.setdefault(entry['proto'], {})[key] = entry.get('host_port_range')
-            result.setdefault(cname, []).append(entry)
             continue
-        check_port_free(option, value, entry, bound, listening)
+        check_port_free('endpoints[%d].publish' % i, value, entry, bound, listening)
         bound.append((entry['host_ip'], entry['host_port'], entry['proto'], 'container %s' % cname))
-        result.setdefault(cname, []).append(entry)
-    port_range = None
-    if requests:
-        port_range = read_port_range()
+    port_range = read_port_range() if requests else None
     for proto, reqs in requests.items():
-        existing = {}
-        for cname, ep in current.items():
-            for e in ep.get('publish') or []:
-                if e.get('auto') and e['proto'] == proto:
-                    existing[(cname, e['host_ip'], e['container_port'], proto)] = e['host_port']
         taken = taken_ports(proto, bound, listening)
-        ports = allocate_host_ports(reqs, taken, port_range, existing, option='endpoints[].publish')
+        ports = allocate_host_ports(reqs, taken, port_range, _earlier_auto_ports(current, proto), option='endpoints[].publish')
         for key, port in ports.items():
-            for entry in result[key[0]]:
-                if entry['host_port'] is None and entry['container_port'] == key[2] and entry['proto'] == proto \
-                        and entry['host_ip'] == key[1]:
-                    entry['host_port'] = port
-                    entry['auto'] = True
-                    break
+            _assign(result[key[0]], key, port)
     return {cname: [{'host_ip': e['host_ip'], 'host_port': e['host_port'], 'container_port': e['container_port'],
                      'proto': e['proto'], 'auto': bool(e.get('auto'))} for e in entries]
             for cname, entries in result.items()}

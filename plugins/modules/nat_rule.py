@@ -141,11 +141,15 @@ diff:
   type: dict
 '''
 
+import socket
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _nat_plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
@@ -155,124 +159,73 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
-KIND_OPTIONS = {
-    'masquerade': ('source', 'out_interface', 'not_out_interface'),
-    'snat': ('source', 'out_interface', 'not_out_interface', 'to_source'),
-    'dnat': ('host_ip', 'host_port', 'container_ip', 'container_port', 'proto', 'bridge'),
-}
-DEFAULTS = {'host_ip': '0.0.0.0', 'proto': 'tcp'}
+def _valid(check, value):
+    """The checked value, or None when it fails the check: the planner reports it, with the option's name."""
+    try:
+        return check(value)
+    except _validate.InputError:
+        return None
 
 
-def desired(p, stored, ns, others, networks):
-    """The rule document, validated; raises IPAMError naming the option and the value."""
-    kind = p['kind']
-    for option in ('source', 'out_interface', 'not_out_interface', 'to_source', 'host_ip', 'host_port', 'container_ip',
-                   'container_port', 'bridge'):
-        if p[option] is not None and option not in KIND_OPTIONS[kind] and p[option] != DEFAULTS.get(option):
-            raise _validate.InputError(option, p[option], 'does not apply to kind %s' % kind)
-    doc = {'kind': kind}
-    if kind in ('masquerade', 'snat'):
-        if p['source'] is not None:
-            doc['source'] = str(_ipam.parse_subnet(p['source'], 'source')) if '/' in p['source'] \
-                else str(_ipam.parse_ip(p['source'], 'source'))
-        if p['out_interface'] and p['not_out_interface']:
-            raise _validate.InputError('not_out_interface', p['not_out_interface'], 'cannot be combined with out_interface')
-        for option in ('out_interface', 'not_out_interface'):
-            if p[option] is not None:
-                _validate.validate_ifname(p[option], option)
-                doc[option] = p[option]
-        if kind == 'snat':
-            if p['to_source'] is None:
-                raise _validate.InputError('to_source', None, 'is required for kind snat')
-            doc['to_source'] = str(_ipam.parse_ip(p['to_source'], 'to_source'))
-    else:
-        for option in ('container_ip', 'container_port'):
-            if p[option] is None:
-                raise _validate.InputError(option, None, 'is required for kind dnat')
-        doc['container_ip'] = str(_ipam.parse_ip(p['container_ip'], 'container_ip'))
-        doc['container_port'] = _ports.parse_port(p['container_port'], 'container_port')
-        doc['host_ip'] = str(_ipam.parse_ip(p['host_ip'] or '0.0.0.0', 'host_ip'))
-        doc['proto'] = p['proto']
-        bridge = p['bridge']
-        if bridge is not None:
-            _validate.validate_ifname(bridge, 'bridge')
-            if _kernel.link(ns.ipr(None), bridge) is None:
-                raise _validate.InputError('bridge', bridge, 'no such interface on the host')
-        else:
-            bridge = _route_dev(ns, doc['container_ip'])
-        doc['bridge'] = bridge
-        doc['bridge_subnet'] = _bridge_subnet(ns, bridge, doc['container_ip']) if bridge else None
-        bound = _ports.bound_ports(networks, others)
-        listening = {}
-        if p['host_port']:
-            entry = {'host_ip': doc['host_ip'], 'host_port': _ports.parse_port(p['host_port'], 'host_port'), 'proto': doc['proto']}
-            if not (stored and stored.get('host_port') == entry['host_port'] and stored.get('proto') == entry['proto']):
-                _ports.check_port_free('host_port', p['host_port'], entry, bound, listening)
-            doc['host_port'] = entry['host_port']
-            doc['auto'] = False
-        else:
-            key = (doc['host_ip'], doc['proto'])
-            existing = {}
-            if stored and stored.get('auto') and (stored.get('host_ip'), stored.get('proto')) == key:
-                existing[key] = stored['host_port']
-            taken = _ports.taken_ports(doc['proto'], bound, listening)
-            port_range = _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
-            doc['host_port'] = _ports.allocate_host_ports([key], taken, port_range, existing, option='host_port')[key]
-            doc['auto'] = True
-    backend = p['firewall_backend'] if p['firewall_backend'] != 'auto' else (stored or {}).get('firewall_backend', 'auto')
-    doc['firewall_backend'] = _firewall.resolve_backend(backend)
-    return doc
-
-
-def _bridge_subnet(ns, bridge, ip):
-    """The subnet of the bridge's address that holds ip: the containers a hairpin masquerade is for."""
-    host = ns.ipr(None)
-    found = _kernel.link(host, bridge)
-    for cidr in _kernel.addresses(host, found['index']) if found else []:
-        net = _ipam.netaddr.IPNetwork(cidr)
-        if _ipam.netaddr.IPAddress(ip) in net:
-            return str(net.cidr)
-    return None
-
-
-def _route_dev(ns, ip):
+def _route_dev(chan, ip):
     """The interface the host routes ip through (the container's bridge), or None."""
     try:
-        routes = ns.ipr(None).route('get', dst=ip)
+        route = chan.query(('route', ip))[0]
+        found = chan.query(('link', route['oif']))[0] if route and route['oif'] else None
     except _kernel.NetlinkError:
         return None
-    for msg in routes:
-        oif = msg.get_attr('RTA_OIF')
-        if oif:
-            return _kernel.ifname_of(ns.ipr(None), oif)
-    return None
+    return found['ifname'] if found else None
+
+
+def _links(chan, names):
+    """{ifname: [IPv4 addresses]} of the links among names that exist."""
+    if not names:
+        return {}
+    found = {name: info for name, info in zip(names, chan.query(*[('link', name) for name in names])) if info}
+    if not found:
+        return {}
+    by_index = {}
+    for addr in chan.dump(_kernel.RTM_GETADDR, socket.AF_INET):
+        if addr['address']:
+            by_index.setdefault(addr['index'], []).append(addr['address'])
+    return {name: by_index.get(info['index'], []) for name, info in found.items()}
+
+
+def snapshot(p, ns):
+    """What the planner needs from the host, read once (only what the rule's kind needs)."""
+    nats = _store.load_all(_firewall.NAT_KIND)
+    networks = _store.load_all(_network.KIND)
+    installed = {tool: _firewall_rules.command_exists(tool) for tool in ('iptables-restore', 'nft')}
+    if p['state'] != 'present' or p['kind'] != 'dnat':
+        return _nat_plan.Snapshot(nats, networks, {}, None, {}, None, installed)
+    chan = ns.chan(None)
+    container_ip = _valid(lambda v: _ipam.parse_ip(v, 'container_ip'), p['container_ip']) if p['container_ip'] else None
+    route_dev = _route_dev(chan, str(container_ip)) if p['bridge'] is None and container_ip is not None else None
+    names = [name for name in (p['bridge'], route_dev) if name and _valid(_validate.validate_ifname, name)]
+    listening = {p['proto']: _ports.listening(p['proto'])}
+    port_range = None if p['host_port'] else _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
+    return _nat_plan.Snapshot(nats, networks, _links(chan, names), route_dev, listening, port_range, installed)
 
 
 def run(module):
     p = module.params
-    name = p['name']
-    if not name or '/' in name or name in ('.', '..') or len(name) > 64:
-        module.fail_json(msg="name '%s': not a valid rule name" % name)
+    name = _nat_plan.check_name(p['name'])
     with _common.mutation_lock(module), _netns.Namespaces() as ns:
-        nats = _store.load_all(_firewall.NAT_KIND)
-        stored = nats.get(name)
-        others = {n: d for n, d in nats.items() if n != name}
-        networks = _store.load_all(_network.KIND)
+        snap = snapshot(p, ns)
+        stored = snap.nats.get(name)
+        doc = _nat_plan.desired(p, name, snap) if p['state'] == 'present' else None
         plan = _plan.Plan()
-        doc = None
-        if p['state'] == 'present':
-            doc = desired(p, stored, ns, others, networks)
-            if doc != stored:
-                plan.add('write nat rule %s' % name, lambda: _store.save(_firewall.NAT_KIND, name, doc),
-                         (lambda: _store.save(_firewall.NAT_KIND, name, stored)) if stored else
-                         (lambda: _store.delete(_firewall.NAT_KIND, name)))
-        elif stored is not None:
+        if doc is not None and doc != stored:
+            plan.add('write nat rule %s' % name, lambda: _store.save(_firewall.NAT_KIND, name, doc),
+                     (lambda: _store.save(_firewall.NAT_KIND, name, stored)) if stored else
+                     (lambda: _store.delete(_firewall.NAT_KIND, name)))
+        elif doc is None and stored is not None:
             plan.add('remove nat rule %s' % name, lambda: _store.delete(_firewall.NAT_KIND, name),
                      lambda: _store.save(_firewall.NAT_KIND, name, stored))
-        new = dict(others)
+        new = {n: d for n, d in snap.nats.items() if n != name}
         if doc is not None:
             new[name] = doc
-        changes = _firewall.plan(plan, ns, networks, networks, nats, new)
+        changes = _firewall.plan(plan, ns, snap.networks, snap.networks, snap.nats, new)
         result = _common.plan_result(module, plan, stored, doc, firewall=changes)
         _common.apply_plan(module, plan, result)
         if doc is not None:

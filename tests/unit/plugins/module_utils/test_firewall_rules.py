@@ -6,11 +6,16 @@
 
 from __future__ import annotations
 
+import json
+
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_iptables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
+from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 import pytest
@@ -32,7 +37,7 @@ SEED = network(endpoints={'sshd': {'ip': '172.17.0.2', 'publish': [publish(20022
 
 
 def lines(networks, nats=None, backend='iptables'):
-    return [r.iptables() for r in _firewall_rules.desired_rules(networks, nats or {}, backend)]
+    return [_firewall_iptables.render(r) for r in _firewall_rules.desired_rules(networks, nats or {}, backend)]
 
 
 def test_seed_iptables_save_rules_have_an_equivalent():
@@ -89,17 +94,22 @@ def test_nothing_managed_means_no_rules_and_backends_are_separate():
 
 def test_nft_rendering():
     rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
-    nft = [r.nft() for r in rules]
-    assert 'ip saddr 172.17.0.0/16 oifname != "docker0" masquerade' in nft
+    nft = [_firewall_nftables.describe(_firewall_nftables.render(r)) for r in rules]
+    assert 'ip saddr 172.17.0.0/16 oifname != docker0 masquerade' in nft
     assert 'ip daddr 10.138.3.130 tcp dport 20022 dnat to 172.17.0.2:22' in nft
     assert 'fib daddr type local jump port_dnat' in nft
     assert nft[0] == 'jump user'
-    script = _firewall_nftables.Nftables.script(rules, ['ip saddr 192.0.2.1 drop'])
-    assert script.startswith('table ip hostnet {')
-    assert '\tchain user {\n\t\tip saddr 192.0.2.1 drop\n\t}' in script
-    assert 'type nat hook prerouting priority dstnat; policy accept;' in script
-    assert _firewall_nftables.Nftables.script([], []) is None
-    assert 'chain user' in _firewall_nftables.Nftables.script([], ['ip saddr 192.0.2.1 drop'])
+    user_rule = [{'match': {'op': '==', 'left': {'payload': {'protocol': 'ip', 'field': 'saddr'}}, 'right': '192.0.2.1'}}, {'drop': None}]
+    cmds = _firewall_nftables.commands(rules, [user_rule], False)
+    assert cmds[0] == {'add': {'table': {'family': 'ip', 'name': 'hostnet'}}}
+    assert {'add': {'rule': {'family': 'ip', 'table': 'hostnet', 'chain': 'user', 'expr': user_rule}}} in cmds
+    assert {'add': {'chain': {'family': 'ip', 'table': 'hostnet', 'name': 'prerouting', 'type': 'nat', 'hook': 'prerouting',
+                              'prio': -100, 'policy': 'accept'}}} in cmds
+    first_rule = min(i for i, cmd in enumerate(cmds) if 'rule' in cmd['add'])
+    assert all('rule' in cmd['add'] for cmd in cmds[first_rule:]), 'every chain exists before a rule jumps to it'
+    assert _firewall_nftables.commands([], [], False) == []
+    assert _firewall_nftables.commands([], [], True) == [{'delete': {'table': {'family': 'ip', 'name': 'hostnet'}}}]
+    assert [c['add'].get('chain', {}).get('name') for c in _firewall_nftables.commands([], [user_rule], False)] == [None, 'user', None]
 
 
 def test_nat_rules():
@@ -221,3 +231,316 @@ def test_a_listening_socket_blocks_its_port():
     _ports.check_port_free('p', '10.0.0.1:8080:80', {'host_ip': '10.0.0.1', 'host_port': 8080, 'proto': 'tcp'}, [], listening)
     with pytest.raises(_validate.InputError, match='listens on 127.0.0.1:8080'):
         _ports.check_port_free('p', '8080:80', {'host_ip': '0.0.0.0', 'host_port': 8080, 'proto': 'tcp'}, [], listening)
+
+
+# -- the rule model, branch by branch ---------------------------------------------------------------
+def test_two_bridges_isolated_and_internal_kept_in():
+    nets = {'a': network(name='a', bridge='br-a', subnet='172.18.0.0/16'), 'b': network(name='b', bridge='br-b', subnet='172.19.0.0/16'),
+            'c': network(name='c', bridge='br-c', subnet='172.20.0.0/16', internal=True)}
+    got = lines(nets)
+    iso1 = [r for r in got if r.startswith('-A HOSTNET-ISOLATION-1')]
+    assert iso1 == ['-A HOSTNET-ISOLATION-1 -i br-a ! -o br-a -j HOSTNET-ISOLATION-2', '-A HOSTNET-ISOLATION-1 -i br-b ! -o br-b -j HOSTNET-ISOLATION-2',
+                    '-A HOSTNET-ISOLATION-1 ! -s 172.20.0.0/16 -o br-c -j DROP', '-A HOSTNET-ISOLATION-1 ! -d 172.20.0.0/16 -i br-c -j DROP',
+                    '-A HOSTNET-ISOLATION-1 -j RETURN']
+    assert [r for r in got if r.startswith('-A HOSTNET-ISOLATION-2')] == [
+        '-A HOSTNET-ISOLATION-2 -o br-a -j DROP', '-A HOSTNET-ISOLATION-2 -o br-b -j DROP', '-A HOSTNET-ISOLATION-2 -o br-c -j DROP',
+        '-A HOSTNET-ISOLATION-2 -j RETURN']
+    # Per bridge, in Docker's order: answers first, then published ports, the way out (not for internal), icc last.
+    assert [r for r in got if 'br-a' in r and r.startswith('-A HOSTNET-FORWARD')] == [
+        '-A HOSTNET-FORWARD -o br-a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A HOSTNET-FORWARD -o br-a -j HOSTNET-PUBLISH',
+        '-A HOSTNET-FORWARD -i br-a ! -o br-a -j ACCEPT', '-A HOSTNET-FORWARD -i br-a -o br-a -j ACCEPT']
+    assert '-A HOSTNET-FORWARD -i br-c ! -o br-c -j ACCEPT' not in got
+    assert [r for r in got if 'MASQUERADE' in r] == [
+        '-A HOSTNET-POSTROUTING -s 172.18.0.0/16 ! -o br-a -j MASQUERADE', '-A HOSTNET-POSTROUTING -s 172.19.0.0/16 ! -o br-b -j MASQUERADE']
+    assert _firewall_rules.desired_sysctls(nets) == {'net/ipv4/ip_forward': '1'}
+    assert _firewall_rules.desired_sysctls({'c': nets['c']}) == {}
+    assert _firewall_rules.desired_sysctls({'a': network(ip_forward=False, icc=False)}) == {'net/bridge/bridge-nf-call-iptables': '1'}
+    assert _firewall_rules.desired_sysctls({'a': network(firewall=False, icc=False), 'm': {'driver': 'macvlan'}, 'gone': None}) == {}
+
+
+def test_publishes_on_wildcard_specific_and_loopback_addresses():
+    published = [publish(8080, 80), publish(8443, 443, host_ip='10.0.0.1'), publish(5353, 53, host_ip='127.0.0.1', proto='udp')]
+    doc = network(endpoints={'web': {'ip': '172.17.0.2', 'publish': published}})
+    got = lines({'bridge': doc})
+    assert [r for r in got if r.startswith('-A HOSTNET-DNAT')] == [
+        '-A HOSTNET-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
+        '-A HOSTNET-DNAT -d 10.0.0.1/32 -p tcp -m tcp --dport 8443 -j DNAT --to-destination 172.17.0.2:443']
+    assert [r for r in got if r.startswith('-A HOSTNET-OUTPUT')] == [
+        '-A HOSTNET-OUTPUT -d 127.0.0.1/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 172.17.0.2:53',
+        '-A HOSTNET-OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j HOSTNET-DNAT']
+    assert [r for r in got if r.startswith('-A HOSTNET-PUBLISH')] == [
+        '-A HOSTNET-PUBLISH -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT',
+        '-A HOSTNET-PUBLISH -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 443 -j ACCEPT',
+        '-A HOSTNET-PUBLISH -d 172.17.0.2/32 ! -i docker0 -o docker0 -p udp -m udp --dport 53 -j ACCEPT']
+    # Hairpin: one masquerade per publish for the bridge's own subnet, after the network's masquerade; loopback last.
+    assert [r for r in got if r.startswith('-A HOSTNET-POSTROUTING')] == [
+        '-A HOSTNET-POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+        '-A HOSTNET-POSTROUTING -s 172.17.0.0/16 -d 172.17.0.2/32 -o docker0 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j MASQUERADE',
+        '-A HOSTNET-POSTROUTING -s 172.17.0.0/16 -d 172.17.0.2/32 -o docker0 -p tcp -m tcp --dport 443 -m conntrack --ctstate DNAT -j MASQUERADE',
+        '-A HOSTNET-POSTROUTING -s 172.17.0.0/16 -d 172.17.0.2/32 -o docker0 -p udp -m udp --dport 53 -m conntrack --ctstate DNAT -j MASQUERADE',
+        '-A HOSTNET-POSTROUTING -s 127.0.0.0/8 -o docker0 -j MASQUERADE']
+    assert [r for r in got if r.startswith('-A HOSTNET-PREROUTING')] == [
+        '-A HOSTNET-PREROUTING -m addrtype --dst-type LOCAL -j HOSTNET-DNAT',
+        '-A HOSTNET-PREROUTING -d 127.0.0.1/32 ! -i lo -p udp -m udp --dport 5353 -j DROP']
+
+
+def test_nat_dnat_without_a_bridge_and_on_loopback():
+    nats = {'far': {'kind': 'dnat', 'host_ip': '10.0.0.5', 'host_port': 5001, 'container_ip': '10.9.0.3', 'container_port': 51,
+                    'proto': 'tcp', 'bridge': None, 'bridge_subnet': None, 'firewall_backend': 'iptables'},
+            'lo': {'kind': 'dnat', 'host_ip': '127.0.0.1', 'host_port': 5000, 'container_ip': '172.17.0.3', 'container_port': 50,
+                   'proto': 'tcp', 'bridge': 'docker0', 'bridge_subnet': None, 'firewall_backend': 'iptables'}}
+    got = lines({}, nats)
+    assert '-A HOSTNET-DNAT -d 10.0.0.5/32 -p tcp -m tcp --dport 5001 -j DNAT --to-destination 10.9.0.3:51' in got
+    assert not any('10.9.0.3' in r and ('FORWARD' in r or 'POSTROUTING' in r) for r in got), 'no bridge: no forward accept, no hairpin'
+    assert '-A HOSTNET-OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 5000 -j DNAT --to-destination 172.17.0.3:50' in got
+    assert '-A HOSTNET-PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 5000 -j DROP' in got
+    assert '-A HOSTNET-POSTROUTING -s 127.0.0.0/8 -o docker0 -j MASQUERADE' in got
+    assert not any('--ctstate DNAT' in r for r in got), 'no bridge subnet known: no hairpin'
+    assert lines({}, nats, backend='nftables') == []
+
+
+def test_rules_that_mean_the_same_are_kept_once():
+    nats = {'a': {'kind': 'masquerade', 'source': '10.0.0.1', 'firewall_backend': 'iptables'},
+            'b': {'kind': 'masquerade', 'source': '10.0.0.1/32', 'firewall_backend': 'iptables'},
+            'c': {'kind': 'masquerade', 'firewall_backend': 'iptables'}}
+    got = [r for r in lines({}, nats) if 'MASQUERADE' in r]
+    assert got == ['-A HOSTNET-POSTROUTING -s 10.0.0.1/32 -j MASQUERADE', '-A HOSTNET-POSTROUTING -j MASQUERADE']
+
+
+# -- nftables: JSON in and out -----------------------------------------------------------------------
+ALL = {'a': network(name='a', bridge='br-a', subnet='172.18.0.0/16', backend='nftables', icc=False,
+                    endpoints={'web': {'ip': '172.18.0.2', 'publish': [publish(8080, 80), publish(5353, 53, host_ip='127.0.0.1', proto='udp')]}}),
+       'c': network(name='c', bridge='br-c', subnet='172.20.0.0/16', backend='nftables', internal=True)}
+NATS = {'snat': {'kind': 'snat', 'source': '10.1.0.0/16', 'not_out_interface': 'br0', 'to_source': '10.138.3.130', 'firewall_backend': 'nftables'}}
+
+
+def listed(cmds):
+    """What `nft -j list table ip hostnet` answers after these commands (handles added, as the kernel does)."""
+    objs = [{'metainfo': {'version': '1.0.6', 'json_schema_version': 1}}, {'table': {'family': 'ip', 'name': 'hostnet', 'handle': 1}}]
+    for handle, cmd in enumerate(cmds, 2):
+        for kind, body in cmd.get('add', {}).items():
+            if kind != 'table':
+                objs.append({kind: dict(body, handle=handle)})
+    return objs
+
+
+class FakeNft:
+    """nft -j for one table: applies add/delete commands, answers list table."""
+
+    def __init__(self):
+        self.table = None
+        self.calls = []
+
+    def __call__(self, *args, data=None):
+        self.calls.append((args, data))
+        if args[:2] == ('list', 'table'):
+            if self.table is None:
+                raise _firewall_rules.FirewallError('nft -j list table ip hostnet failed (exit 1): Error: No such file or directory')
+            return listed(self.table)
+        assert args == ('-f', '-')
+        cmds = json.loads(data)['nftables']
+        for cmd in cmds:  # every command names the collection's own table, nothing else
+            (kind, obj), = next(iter(cmd.values())).items()
+            assert (obj['name'] if kind == 'table' else obj['table']) == 'hostnet', cmd
+        self.table = [c for c in cmds if 'add' in c] or None
+        return []
+
+
+@pytest.fixture
+def nft(monkeypatch):
+    fake = FakeNft()
+    monkeypatch.setattr(_firewall_nftables, 'nft_json', fake)
+    return fake
+
+
+def test_nft_apply_reread_and_drift(nft, tmp_path):
+    rules = _firewall_rules.desired_rules(ALL, NATS, 'nftables')
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    assert be.differs(rules) and be.owned() == []
+    be.apply(rules)
+    assert nft.calls[-2][0] == ('-f', '-') and nft.calls[-1][0][:2] == ('list', 'table'), 'the table is read back to record it'
+    sent = json.loads(nft.calls[-2][1])['nftables']
+    assert sent[0] == {'add': {'table': {'family': 'ip', 'name': 'hostnet'}}}, 'absent before: nothing to delete'
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    assert not be.differs(rules)
+    assert be.owned() == be.wanted(rules)
+    assert 'postrouting: ip saddr 10.1.0.0/16 oifname != br0 snat to 10.138.3.130' in be.wanted(rules)
+    assert 'raw_prerouting: ip daddr 127.0.0.1 iifname != lo udp dport 5353 drop' in be.wanted(rules)
+    assert 'forward: iifname br-a oifname br-a drop' in be.wanted(rules)
+    # Drift: a rule gone from the kernel, or a counter changing by itself (no drift).
+    nft.table = [c for c in nft.table if 'snat' not in json.dumps(c)]
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    assert be.differs(rules)
+    assert set(be.wanted(rules)) - set(be.owned()) == {'postrouting: ip saddr 10.1.0.0/16 oifname != br0 snat to 10.138.3.130'}
+    be.apply(rules)
+    sent = json.loads(nft.calls[-2][1])['nftables']
+    assert sent[0] == {'delete': {'table': {'family': 'ip', 'name': 'hostnet'}}} and sent[1]['add'] == {'table': {'family': 'ip', 'name': 'hostnet'}}
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    assert not be.differs(rules)
+    # The rule set changing is a difference even where the kernel listing is as recorded.
+    assert be.differs(_firewall_rules.desired_rules({'a': ALL['a']}, {}, 'nftables'))
+
+
+def test_nft_user_rules_survive_and_are_no_drift(nft, tmp_path):
+    rules = _firewall_rules.desired_rules(ALL, {}, 'nftables')
+    _firewall_nftables.Nftables(str(tmp_path)).apply(rules)
+    user_rule = [{'match': {'op': '==', 'left': {'payload': {'protocol': 'ip', 'field': 'saddr'}}, 'right': '192.0.2.1'}},
+                 {'counter': {'packets': 3, 'bytes': 180}}, {'drop': None}]
+    nft.table.append({'add': {'rule': {'family': 'ip', 'table': 'hostnet', 'chain': 'user', 'expr': user_rule}}})
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    assert not be.differs(rules), "the user's own rule is not drift"
+    assert not any('192.0.2.1' in line for line in be.owned())
+    be.apply(_firewall_rules.desired_rules({'a': ALL['a']}, {}, 'nftables'))
+    assert {'add': {'rule': {'family': 'ip', 'table': 'hostnet', 'chain': 'user', 'expr': user_rule}}} in nft.table
+    # Teardown keeps the table while the user chain holds rules, and only that chain.
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    be.apply([])
+    assert [c['add'].get('chain', {}).get('name') for c in nft.table if 'chain' in c['add']] == ['user']
+    assert not _firewall_nftables.Nftables(str(tmp_path)).differs([])
+    nft.table = [c for c in nft.table if 'rule' not in c['add']]
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    assert be.differs([]), 'an empty user chain goes at teardown'
+    be.apply([])
+    assert nft.table is None and _store.load(_firewall_rules.FW_KIND, 'nftables', str(tmp_path)) is None
+    assert not _firewall_nftables.Nftables(str(tmp_path)).differs([])
+
+
+def test_nft_record_outliving_the_table_is_a_difference(nft, tmp_path):
+    _store.save(_firewall_rules.FW_KIND, 'nftables', {'commands': 'x', 'table': 'y'}, str(tmp_path))
+    assert _firewall_nftables.Nftables(str(tmp_path)).differs([])
+
+
+def test_nft_normalised_and_described():
+    table = {'chains': {'user': {}}, 'rules': {'user': [[{'counter': {'packets': 1, 'bytes': 2}}, {'accept': None}]]}}
+    assert _firewall_nftables.normalised(table) == {'chains': {'user': {}}, 'rules': {'user': [[{'counter': None}, {'accept': None}]]}}
+    assert _firewall_nftables.normalised(None) is None
+    odd = [{'match': {'op': '==', 'left': {'meta': {'key': 'mark'}}, 'right': {'set': [1, 2]}}}, {'limit': {'rate': 1}}, {'goto': {'target': 'x'}}]
+    assert _firewall_nftables.describe(odd) == 'meta mark {"set": [1, 2]} {"limit": {"rate": 1}} goto x'
+
+
+def test_nft_objects_and_empty_chains(monkeypatch):
+    answers = {('list', 'tables', 'ip'): [{'table': {'name': 'filter'}}, {'table': {'name': 'mine'}}, {'table': {'name': 'nat'}}],
+               ('list', 'chains', 'ip'): [{'chain': {'table': 'filter', 'name': 'FORWARD'}}, {'chain': {'table': 'mine', 'name': 'c'}}],
+               ('list', 'chain', 'ip', 'filter', 'FORWARD'): [{'chain': {'name': 'FORWARD', 'policy': 'accept'}}],
+               ('list', 'chain', 'ip', 'nat', 'POSTROUTING'): [{'chain': {'name': 'POSTROUTING', 'policy': 'accept'}}, {'rule': {}}]}
+    monkeypatch.setattr(_firewall_nftables, 'nft_json', lambda *args, data=None: answers[args])
+    assert _firewall_nftables.nft_objects() == {('filter',), ('nat',), ('filter', 'FORWARD')}
+    assert _firewall_nftables.nft_chain_empty('filter', 'FORWARD')
+    assert not _firewall_nftables.nft_chain_empty('nat', 'POSTROUTING')
+
+
+# -- iptables: from iptables-save, touching only HOSTNET-* -------------------------------------------
+SAVE = '''# Generated by iptables-save
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:DOCKER - [0:0]
+:HOSTNET-FORWARD - [0:0]
+:HOSTNET-USER - [0:0]
+:MYCHAIN - [0:0]
+-A FORWARD -j HOSTNET-FORWARD
+-A FORWARD -j DOCKER-USER
+-A FORWARD -s 192.0.2.0/24 -j MYCHAIN
+-A DOCKER -d 172.17.0.2/32 -j ACCEPT
+-A HOSTNET-FORWARD -j HOSTNET-USER
+-A HOSTNET-USER -s 172.17.0.9/32 -j DROP
+-A MYCHAIN -s 192.0.2.1/32 -j RETURN
+COMMIT
+*nat
+:POSTROUTING ACCEPT [0:0]
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+COMMIT
+'''
+
+
+def test_iptables_save_parsed_for_what_the_collection_owns_only():
+    state = _firewall_iptables.parse_save(SAVE)
+    assert state['filter'] == {'chains': ['HOSTNET-FORWARD', 'HOSTNET-USER'], 'rules': ['-A HOSTNET-FORWARD -j HOSTNET-USER'],
+                               'builtin_jumps': {'-A FORWARD -j HOSTNET-FORWARD': 1}, 'user': ['-A HOSTNET-USER -s 172.17.0.9/32 -j DROP']}
+    assert state['nat'] == {'chains': [], 'rules': [], 'builtin_jumps': {}, 'user': []}
+    be = FakeIptables(state)
+    assert all('HOSTNET' in line for line in be.owned())
+    rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
+    assert be.differs(rules)
+    text = be.restore_input(rules)
+    for foreign in ('DOCKER', 'MYCHAIN', ':FORWARD', ':POSTROUTING', ':INPUT', '-F', 'MASQUERADE -s'):
+        assert not any(foreign in line and 'HOSTNET' not in line.replace('-j HOSTNET', '') for line in text.splitlines()
+                       if not line.startswith(('-I ', '-D '))), foreign
+    assert ':HOSTNET-USER - [0:0]' not in text, 'the user chain holds rules: never declared (flushed)'
+    assert all(line.split()[1] in ('FORWARD', 'PREROUTING', 'OUTPUT', 'POSTROUTING') and line.split()[-1].startswith('HOSTNET-')
+               for line in text.splitlines() if line.startswith(('-I ', '-D ')))
+
+
+def test_iptables_apply_records_and_removes_what_iptables_nft_created(monkeypatch, tmp_path):
+    objects = [{('filter',), ('filter', 'FORWARD')}, {('filter',), ('filter', 'FORWARD'), ('nat',), ('nat', 'POSTROUTING')}]
+    runs = []
+
+    def run(argv, data=None):
+        runs.append((argv, data))
+        return 'iptables v1.8.9 (nf_tables)' if argv[:2] == ['iptables', '-V'] else ''
+    monkeypatch.setattr(_firewall_rules, '_run', run)
+    monkeypatch.setattr(_firewall_nftables, 'nft_objects', lambda: objects[0] if len(objects) == 1 else objects.pop(0))
+    monkeypatch.setattr(_firewall_nftables, 'nft_chain_empty', lambda table, chain: True)
+    rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
+    be = FakeIptables({})
+    be.root = str(tmp_path)
+    be.apply(rules)
+    assert [argv[0] for argv, dummy in runs] == ['iptables', 'iptables-restore']
+    assert _store.load(_firewall_rules.FW_KIND, 'iptables', str(tmp_path)) == {'created': [['nat'], ['nat', 'POSTROUTING']]}
+    # Teardown: the collection's rules go, then the table and chain iptables-nft made for them.
+    runs.clear()
+    be = FakeIptables(_firewall_iptables.parse_save('*nat\n:HOSTNET-POSTROUTING - [0:0]\n-A POSTROUTING -j HOSTNET-POSTROUTING\nCOMMIT\n'))
+    be.root = str(tmp_path)
+    be.apply([])
+    assert [argv for argv, dummy in runs][2:] == [['nft', 'delete', 'chain', 'ip', 'nat', 'POSTROUTING']]
+    assert _store.load(_firewall_rules.FW_KIND, 'iptables', str(tmp_path)) == {'created': [['nat']]}
+
+
+# -- sysctls ------------------------------------------------------------------------------------------
+class FakeSysctls:
+    def __init__(self, monkeypatch, values):
+        self.values = dict(values)
+        monkeypatch.setattr(_sysctl, 'sysctl_exists', lambda ns, netns, key: key in self.values)
+        monkeypatch.setattr(_sysctl, 'read_sysctl', lambda ns, netns, key: self.values[key])
+        monkeypatch.setattr(_sysctl, 'write_sysctl', self.write)
+        monkeypatch.setattr(_firewall.os, 'listdir', lambda path: ['all', 'default', 'eth0'])
+
+    def write(self, ns, netns, key, value):
+        self.values[key] = value
+        if key == 'net/ipv4/ip_forward':  # what the kernel does (devinet.c)
+            self.values['net/ipv4/conf/all/accept_redirects'] = '0' if value == '1' else '1'
+            for dev in ('default', 'eth0'):
+                self.values['net/ipv4/conf/%s/forwarding' % dev] = value
+
+
+def test_sysctls_set_recorded_and_restored(monkeypatch, tmp_path):
+    fake = FakeSysctls(monkeypatch, {'net/ipv4/ip_forward': '0', 'net/ipv4/conf/all/accept_redirects': '0',
+                                     'net/ipv4/conf/default/forwarding': '0', 'net/ipv4/conf/eth0/forwarding': '0',
+                                     'net/bridge/bridge-nf-call-iptables': '0'})
+    root = str(tmp_path)
+    nets = {'a': network(icc=False, endpoints={'w': {'ip': '172.17.0.2', 'publish': [publish(80, 80, host_ip='127.0.0.1')]}})}
+    plan = _plan.Plan()
+    _firewall._plan_sysctls(plan, None, nets, root)
+    assert plan.commands == ['record sysctls to restore (net/bridge/bridge-nf-call-iptables, net/ipv4/conf/all/accept_redirects, net/ipv4/ip_forward)',
+                             'set net.bridge.bridge-nf-call-iptables = 1', 'set net.ipv4.conf.docker0.route_localnet = 1',
+                             'set net.ipv4.ip_forward = 1']
+    fake.values['net/ipv4/conf/docker0/route_localnet'] = '0'  # the bridge exists by the time the step runs
+    plan.execute()
+    assert fake.values['net/ipv4/ip_forward'] == '1' and fake.values['net/ipv4/conf/docker0/route_localnet'] == '1'
+    plan = _plan.Plan()
+    _firewall._plan_sysctls(plan, None, nets, root)
+    assert not plan, 'nothing left to do'
+    plan = _plan.Plan()
+    _firewall._plan_sysctls(plan, None, {}, root)
+    assert plan.commands == ['restore net.ipv4.ip_forward = 0 (no network needs it now)',
+                             'restore net.bridge.bridge-nf-call-iptables = 0 (no network needs it now)',
+                             'restore net.ipv4.conf.all.accept_redirects = 0 (no network needs it now)', 'forget recorded sysctls']
+    plan.execute()
+    assert fake.values['net/ipv4/ip_forward'] == '0' and fake.values['net/ipv4/conf/all/accept_redirects'] == '0'
+    assert _store.load(_firewall_rules.FW_KIND, 'sysctls', root) is None
+
+
+def test_icc_false_needs_bridge_netfilter(monkeypatch, tmp_path):
+    FakeSysctls(monkeypatch, {'net/ipv4/ip_forward': '1'})
+    with pytest.raises(_firewall_rules.FirewallError, match='br_netfilter'):
+        _firewall._plan_sysctls(_plan.Plan(), None, {'a': network(icc=False)}, str(tmp_path))

@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nat_rule's planner: the rule document a nat_rule task asks for, from its parameters and a snapshot of the host
+read once by the module.  Pure: no kernel reads, no module calls; a bad input raises InputError (or FirewallError for
+a missing firewall command) naming the option and the value, before anything changes.
+"""
+
+from __future__ import annotations
+
+import collections
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ports
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+KIND_OPTIONS = {
+    'masquerade': ('source', 'out_interface', 'not_out_interface'),
+    'snat': ('source', 'out_interface', 'not_out_interface', 'to_source'),
+    'dnat': ('host_ip', 'host_port', 'container_ip', 'container_port', 'proto', 'bridge'),
+}
+DEFAULTS = {'host_ip': '0.0.0.0', 'proto': 'tcp'}
+_KIND_SPECIFIC = ('source', 'out_interface', 'not_out_interface', 'to_source', 'host_ip', 'host_port', 'container_ip',
+                  'container_port', 'bridge')
+
+# What the planner needs from the host, read once by the module:
+#   nats: every stored nat rule {name: doc}; networks: every stored network {name: doc};
+#   links: {ifname: [IPv4 'a.b.c.d/len' addresses]} of the host's links the rule names or routes through;
+#   route_dev: the interface the host routes container_ip through (None: unreachable or not asked);
+#   listening: {proto: {(ip, port)}} sockets listening on the host; port_range: net.ipv4.ip_local_port_range;
+#   installed: {command: bool} for iptables-restore and nft.
+Snapshot = collections.namedtuple('Snapshot', 'nats networks links route_dev listening port_range installed')
+
+
+def check_name(name):
+    """A rule name is a file name under /var/lib/hostnet/nat."""
+    if not name or '/' in name or name in ('.', '..') or len(name) > 64:
+        raise _validate.InputError('name', name, 'not a valid rule name')
+    return name
+
+
+def _check_kind_options(p):
+    kind = p['kind']
+    for option in _KIND_SPECIFIC:
+        if p[option] is not None and option not in KIND_OPTIONS[kind] and p[option] != DEFAULTS.get(option):
+            raise _validate.InputError(option, p[option], 'does not apply to kind %s' % kind)
+
+
+def _source_nat(p):
+    """masquerade / snat: what is matched, and the address snat rewrites to."""
+    doc = {'kind': p['kind']}
+    if p['source'] is not None:
+        doc['source'] = str(_ipam.parse_subnet(p['source'], 'source')) if '/' in p['source'] else str(_ipam.parse_ip(p['source'], 'source'))
+    if p['out_interface'] and p['not_out_interface']:
+        raise _validate.InputError('not_out_interface', p['not_out_interface'], 'cannot be combined with out_interface')
+    for option in ('out_interface', 'not_out_interface'):
+        if p[option] is not None:
+            doc[option] = _validate.validate_ifname(p[option], option)
+    if p['kind'] == 'snat':
+        if p['to_source'] is None:
+            raise _validate.InputError('to_source', None, 'is required for kind snat')
+        doc['to_source'] = str(_ipam.parse_ip(p['to_source'], 'to_source'))
+    return doc
+
+
+def bridge_subnet(addresses, ip):
+    """The subnet of the bridge's address that holds ip: the containers a hairpin masquerade is for."""
+    for cidr in addresses:
+        net = _ipam.netaddr.IPNetwork(cidr)
+        if _ipam.netaddr.IPAddress(ip) in net:
+            return str(net.cidr)
+    return None
+
+
+def _bridge(p, container_ip, snap):
+    """The bridge the container is on: the one named (it must exist), else the one the host routes container_ip to."""
+    bridge = p['bridge']
+    if bridge is None:
+        return snap.route_dev
+    _validate.validate_ifname(bridge, 'bridge')
+    if bridge not in snap.links:
+        raise _validate.InputError('bridge', bridge, 'no such interface on the host')
+    return bridge
+
+
+def _host_port(p, doc, stored, snap, others):
+    """(host port, auto): the one asked for, free; or the one an earlier run picked, or the lowest free one."""
+    bound = _ports.bound_ports(snap.networks, others)
+    listening = dict(snap.listening)
+    if p['host_port']:
+        entry = {'host_ip': doc['host_ip'], 'host_port': _ports.parse_port(p['host_port'], 'host_port'), 'proto': doc['proto']}
+        if not (stored and stored.get('host_port') == entry['host_port'] and stored.get('proto') == entry['proto']):
+            _ports.check_port_free('host_port', p['host_port'], entry, bound, listening)
+        return entry['host_port'], False
+    key = (doc['host_ip'], doc['proto'])
+    existing = {}
+    if stored and stored.get('auto') and (stored.get('host_ip'), stored.get('proto')) == key:
+        existing[key] = stored['host_port']
+    taken = _ports.taken_ports(doc['proto'], bound, listening)
+    return _ports.allocate_host_ports([key], taken, snap.port_range, existing, option='host_port')[key], True
+
+
+def _destination_nat(p, stored, snap, others):
+    """dnat: the published port, its container, and the bridge the forward accept and hairpin are for."""
+    for option in ('container_ip', 'container_port'):
+        if p[option] is None:
+            raise _validate.InputError(option, None, 'is required for kind dnat')
+    doc = {'kind': 'dnat', 'container_ip': str(_ipam.parse_ip(p['container_ip'], 'container_ip'))}
+    doc['container_port'] = _ports.parse_port(p['container_port'], 'container_port')
+    doc['host_ip'] = str(_ipam.parse_ip(p['host_ip'] or '0.0.0.0', 'host_ip'))
+    doc['proto'] = p['proto']
+    bridge = _bridge(p, doc['container_ip'], snap)
+    doc['bridge'] = bridge
+    doc['bridge_subnet'] = bridge_subnet(snap.links.get(bridge) or [], doc['container_ip']) if bridge else None
+    doc['host_port'], doc['auto'] = _host_port(p, doc, stored, snap, others)
+    return doc
+
+
+def desired(p, name, snap):
+    """The rule document the parameters ask for (state present), validated against the snapshot."""
+    stored = snap.nats.get(name)
+    others = {n: d for n, d in snap.nats.items() if n != name}
+    _check_kind_options(p)
+    doc = _destination_nat(p, stored, snap, others) if p['kind'] == 'dnat' else _source_nat(p)
+    backend = p['firewall_backend'] if p['firewall_backend'] != 'auto' else (stored or {}).get('firewall_backend', 'auto')
+    doc['firewall_backend'] = _firewall.resolve_backend(backend, exists=lambda tool: snap.installed.get(tool, False))
+    return doc
