@@ -34,13 +34,6 @@ _KIND_SPECIFIC = ('source', 'out_interface', 'not_out_interface', 'to_source', '
 Snapshot = collections.namedtuple('Snapshot', 'nats networks links route_dev listening port_range installed')
 
 
-def check_name(name):
-    """A rule name is a file name under /var/lib/hostnet/nat."""
-    if not name or '/' in name or name in ('.', '..') or len(name) > 64:
-        raise _validate.InputError('name', name, 'not a valid rule name')
-    return name
-
-
 def _check_kind_options(p):
     kind = p['kind']
     for option in _KIND_SPECIFIC:

@@ -209,7 +209,7 @@ def snapshot(p, ns):
 
 def run(module):
     p = module.params
-    name = _nat_plan.check_name(p['name'])
+    name = _validate.rule_name(p['name'])
     with _common.mutation_lock(module), _netns.Namespaces() as ns:
         snap = snapshot(p, ns)
         stored = snap.nats.get(name)

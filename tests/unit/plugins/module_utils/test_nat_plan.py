@@ -116,5 +116,5 @@ def test_bad_input_names_option_and_value(given, option, value):
 @pytest.mark.parametrize('name', ['', 'a/b', '.', '..', 'x' * 65])
 def test_rule_names(name):
     with pytest.raises(_validate.InputError, match='not a valid rule name'):
-        _nat_plan.check_name(name)
-    assert _nat_plan.check_name('web-1.x') == 'web-1.x'
+        _validate.rule_name(name)
+    assert _validate.rule_name('web-1.x') == 'web-1.x'
