@@ -176,10 +176,11 @@ class BridgeDriver:
     @staticmethod
     def plan_stale(run, cname, ep, view):
         """A host end whose peer is not the endpoint's: deleted, if it is a port of this network's bridge; anything
-        else with that name is someone else's interface, never touched."""
+        else with that name is someone else's interface, never touched.  Returns the ifindex of the link that goes
+        with it in the container, if any."""
         host_end = run.snap.link(ep.veth)
         if host_end is None:
-            return
+            return None
         bridge = run.snap.link(run.net.options['bridge'])
         if host_end['kind'] != 'veth' or bridge is None or host_end['master'] != bridge['index']:
             master = run.snap.ifname_of(host_end['master']) if host_end['master'] else None
@@ -187,6 +188,8 @@ class BridgeDriver:
                                        "did not make, and the endpoint's host end needs that name; rename or remove it"
                                        % (cname, ep.veth, host_end['kind'] or 'device', ' on %s' % master if master else ''))
         run.add('delete %s (its peer is not in %s)' % (ep.veth, cname), [('delete', host_end)])
+        peer = view.by_index.get(host_end['link']) if view is not None and host_end['link'] else None
+        return peer['index'] if peer is not None and peer['kind'] == 'veth' and peer['link'] == host_end['index'] else None
 
     @staticmethod
     def plan_create(run, cname, ep):

@@ -258,7 +258,8 @@ class MacvlanDriver:
 
     @staticmethod
     def plan_stale(run, cname, ep, view):
-        """Nothing: a macvlan endpoint has no host end to clean up."""
+        """Nothing: a macvlan endpoint has no host end to clean up (and no link of the container goes away)."""
+        return None
 
     @staticmethod
     def plan_create(run, cname, ep):

@@ -133,8 +133,10 @@ class NetworkRun:
         if ep is None or not present:
             return False, False
         link = self.driver.endpoint_link(self, cname, ep, view)
-        oif = link['index'] if link is not None else None
-        return link is None, not view.probe_answers(oif)
+        if link is None:
+            # A new link: every name, and every route (the probe may answer through a link the plan deletes).
+            return True, True
+        return False, not view.probe_answers(link['index'])
 
     def build(self):
         if self.p['state'] == 'absent':
@@ -222,8 +224,8 @@ class NetworkRun:
         self.plan_namespace(cname, view)
         link = self.driver.endpoint_link(self, cname, ep, view) if view is not None else None
         if link is None:
-            self.driver.plan_stale(self, cname, ep, view)
-            self.plan_create(cname, ep, view)
+            gone = self.driver.plan_stale(self, cname, ep, view)
+            self.plan_create(cname, ep, view, gone)
             return
         ep.ifname = link['ifname']
         ep.default_route = self.old_endpoint(cname).get('default_route', False)
@@ -246,16 +248,16 @@ class NetworkRun:
         if lo is not None and not lo['up']:
             self.add('set lo up in %s' % cname, [(cname, lambda ctx: _kernel.link_set_request(1, up=True))])
 
-    def plan_create(self, cname, ep, view):
+    def plan_create(self, cname, ep, view, gone=None):
         """A new link for the endpoint: named as asked or the next free ethN; it takes the default route when the
-        container has none (the first network it joins)."""
+        container has none (the first network it joins) but through ``gone`` (the stale link the plan deletes)."""
         if not ep.ifname:
             ep.ifname = _ipam.next_ifname(list(view.by_name) if view else [])
         elif view and ep.ifname in view.by_name:
             link = view.by_name[ep.ifname]
             raise _kernel.HostnetError("endpoints[%s].ifname '%s': %s already has an interface of that name (a %s)"
                                        % (cname, ep.ifname, cname, link['kind'] or 'device'))
-        ep.default_route = view is None or view.default_gateway() is None
+        ep.default_route = view is None or view.default_gateway(gone=gone) is None
         self.driver.plan_create(self, cname, ep)
 
     def plan_link(self, cname, ep, link):

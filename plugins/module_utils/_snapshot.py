@@ -38,11 +38,13 @@ class NetnsView:
         probe = self.probe
         return probe is not None and probe['dst_len'] == 0 and probe['table'] == 254 and (oif is None or probe['oif'] == oif)
 
-    def default_gateway(self, oif=None):
-        if self.probe_answers(oif):
+    def default_gateway(self, oif=None, gone=None):
+        """The gateway of the main table's default route (through ``oif``), not counting routes through ``gone`` (a
+        link the plan deletes)."""
+        if self.probe_answers(oif) and (gone is None or self.probe['oif'] != gone):
             return self.probe['gateway']
         for route in self.routes or ():
-            if route['dst_len'] == 0 and (oif is None or route['oif'] == oif):
+            if route['dst_len'] == 0 and (oif is None or route['oif'] == oif) and (gone is None or route['oif'] != gone):
                 return route['gateway']
         return None
 
