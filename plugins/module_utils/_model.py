@@ -77,9 +77,11 @@ def endpoint_specs(entries, reserved=()):
 
 @dataclass
 class Endpoint:
-    """A container's place on a network.  ``addresses`` by family ({4: 'a.b.c.d'}); ``veth`` (the host end) and
-    ``publish`` only where the driver has them; ``default_route`` is filled by planning (does this endpoint hold
-    the container's default route)."""
+    """A container's place on a network.  ``addresses`` by family ({4: 'a.b.c.d'}, an IPv6 address under 6);
+    ``veth`` (the host end) and ``publish`` only where the driver has them; ``default_route`` is filled by planning
+    (does this endpoint hold the container's default route).  Per-endpoint settings a later version records
+    (a priority for the default route, routes, a host-side name, bandwidth) are kept in ``extra`` until the model
+    gives them a field: a document written by a newer version loads and saves back unchanged."""
     addresses: dict
     mac: str
     ifname: Optional[str]
@@ -112,8 +114,9 @@ class Endpoint:
 @dataclass
 class Network:
     """A network as its state document holds it.  ``ipam`` by family ({4: {subnet, gateway, ip_range,
-    aux_addresses}}); ``options``: the driver's own settings (bridge: bridge, stp, icc, firewall...; macvlan:
-    parent, parent_created, mode, host_shim)."""
+    aux_addresses}}, an IPv6 pool under 6); ``options``: the driver's own settings (bridge: bridge, stp, icc,
+    firewall...; macvlan: parent, parent_created, mode, host_shim; a vxlan driver: its VNI and peers), so a
+    driver adds keys there, not fields here."""
     name: str
     id: str
     driver: str

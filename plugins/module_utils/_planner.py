@@ -257,8 +257,15 @@ class NetworkRun:
             link = view.by_name[ep.ifname]
             raise _kernel.HostnetError("endpoints[%s].ifname '%s': %s already has an interface of that name (a %s)"
                                        % (cname, ep.ifname, cname, link['kind'] or 'device'))
-        ep.default_route = view is None or view.default_gateway(gone=gone) is None
+        ep.default_route = self.elect_default_route(view, gone)
         self.driver.plan_create(self, cname, ep)
+
+    @staticmethod
+    def elect_default_route(view, gone=None):
+        """Whether a new endpoint holds its container's default route: when the container has none (but through
+        ``gone``), as Docker gives it to the first network a container joins.  The one place a priority among
+        a container's networks would decide."""
+        return view is None or view.default_gateway(gone=gone) is None
 
     def plan_link(self, cname, ep, link):
         where = '%s in %s' % (link['ifname'], cname)
