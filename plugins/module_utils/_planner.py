@@ -141,7 +141,10 @@ class NetworkRun:
     def build(self):
         if self.p['state'] == 'absent':
             self.read(None)
-            return self.plan_absent()
+            old = self.leaving()
+            if old is not None:
+                self.read(old, present=False)
+            return self.plan_absent(old)
         check_driver(self.stored, self.driver.name, self.name, self.driver.not_mine)
         _validate.check_network_name(self.name, self.driver.name)
         self.read(None)
@@ -171,19 +174,26 @@ class NetworkRun:
             self.plan_names(self.doc)
         return _inspect._public(self.stored), _inspect._public(self.doc)  # pylint: disable=protected-access
 
-    def plan_absent(self):
+    def leaving(self):
+        """The network as it is, when it is there to remove (and may be: this driver's, and no endpoints or force)."""
         stored = self.stored
         if stored is None:
-            return None, None
+            return None
         check_driver(stored, self.driver.name, self.name, self.driver.not_this)
         eps = stored.get('endpoints') or {}
         if eps and not self.p['force']:
             raise _kernel.HostnetError("name '%s': network has active endpoints (%s); disconnect them or set force: true"
                                        % (self.name, ', '.join(sorted(eps))))
-        old = _model.Network.from_doc(stored)
-        self.read(old, present=False)
+        return _model.Network.from_doc(stored)
+
+    def plan_absent(self, old):
+        """The plan removing ``old`` (see leaving) from the snapshot: endpoints, the driver's devices, firewall, names,
+        then the state."""
+        stored = self.stored
+        if old is None:
+            return None, None
         self.batch = _batch.EndpointBatch(self.ns, self.driver.device(old))
-        for cname in sorted(eps):
+        for cname in sorted(old.endpoints):
             self.driver.plan_disconnect(self, cname, old.endpoints[cname])
         self.driver.plan_teardown(self, old)
         if self.driver.firewall:
