@@ -289,17 +289,26 @@ class NetworkRun:
         if not link['up']:
             self.plan_set(netns, link, 'set %s up' % where, up=True)
 
+    def plan_request(self, netns, text, build, undo_build, ignore=(), batch=True):
+        """A step sending the request ``build()`` on the socket of ``netns`` (None: the host), in the endpoint batch
+        or on its own; undone by sending ``undo_build()``, quietly when there is nothing to undo."""
+        chan = self.ns.chan
+
+        def undo():
+            _batch.quiet(lambda: _batch.run_one(chan(netns), undo_build()), *ignore)
+
+        if batch:
+            self.add(text, [('host' if netns is None else netns, lambda ctx: build())], undo)
+        else:
+            self.plan.add(text, lambda: _batch.run_one(chan(netns), build()), undo)
+
     def plan_set(self, netns, link, text, batch=True, **attrs):
         """A step changing attributes of a link (mtu, address, master, hairpin, up), undone by setting the old values."""
         old = {key: {'address': link['mac'], 'master': link['master'] or 0, 'up': link['up']}.get(key, link.get(key))
                for key in attrs}
         index = link['index']
-        chan = self.ns.chan
-        undo = lambda: _batch.quiet(lambda: _batch.run_one(chan(netns), _kernel.link_set_request(index, **old)))  # noqa: E731
-        if batch:
-            self.add(text, [('host' if netns is None else netns, lambda ctx: _kernel.link_set_request(index, **attrs))], undo)
-        else:
-            self.plan.add(text, lambda: _batch.run_one(chan(netns), _kernel.link_set_request(index, **attrs)), undo)
+        self.plan_request(netns, text, lambda: _kernel.link_set_request(index, **attrs), lambda: _kernel.link_set_request(index, **old),
+                          batch=batch)
 
     def plan_addresses(self, netns, link, want, have, batch=True):
         """Remove every address of the link but ``want``, add ``want`` if missing; each undone on its own."""
@@ -307,16 +316,9 @@ class NetworkRun:
         index = link['index']
         for addr in have:
             if addr != want:
-                self._plan_addr(netns, 'remove %s from %s' % (addr, where), _kernel.RTM_DELADDR, index, addr, batch)
+                self.plan_request(netns, 'remove %s from %s' % (addr, where),
+                                  lambda addr=addr: _kernel.addr_request(_kernel.RTM_DELADDR, index, addr),
+                                  lambda addr=addr: _kernel.addr_request(_kernel.RTM_NEWADDR, index, addr), (errno.EEXIST,), batch)
         if want not in have:
-            self._plan_addr(netns, 'add %s to %s' % (want, where), _kernel.RTM_NEWADDR, index, want, batch)
-
-    def _plan_addr(self, netns, text, msg_type, index, cidr, batch):
-        chan = self.ns.chan
-        back, ignore = (_kernel.RTM_NEWADDR, errno.EEXIST) if msg_type == _kernel.RTM_DELADDR else (_kernel.RTM_DELADDR,
-                                                                                                     errno.EADDRNOTAVAIL)
-        undo = lambda: _batch.quiet(lambda: _batch.run_one(chan(netns), _kernel.addr_request(back, index, cidr)), ignore)  # noqa: E731
-        if batch:
-            self.add(text, [('host' if netns is None else netns, lambda ctx: _kernel.addr_request(msg_type, index, cidr))], undo)
-        else:
-            self.plan.add(text, lambda: _batch.run_one(chan(netns), _kernel.addr_request(msg_type, index, cidr)), undo)
+            self.plan_request(netns, 'add %s to %s' % (want, where), lambda: _kernel.addr_request(_kernel.RTM_NEWADDR, index, want),
+                              lambda: _kernel.addr_request(_kernel.RTM_DELADDR, index, want), (errno.EADDRNOTAVAIL,), batch)
