@@ -32,8 +32,11 @@ class Untouchable:
 
 
 class FakeNs:
+    """Sockets that fail on use while planning; ``live`` (a RecordingNs) takes over to run steps and undos."""
+    live = None
+
     def chan(self, netns=None):
-        return Untouchable()
+        return self.live.chan(netns) if self.live else Untouchable()
 
     def open_many(self, names):
         assert not list(names), 'planning opened namespaces %s' % names
@@ -584,3 +587,27 @@ def test_batch_failure_names_the_step():
     with pytest.raises(_plan.BatchFailed) as err:
         batch.run(steps)
     assert err.value.step is steps[1]
+
+
+def test_undo_of_repairs_sends_the_old_values(tmp_path, bridge_net):
+    snap = bridge_host(bridge_net)
+    view = snap.views['c1']
+    view.by_index[2].update(mtu=1400)
+    view.addrs[0]['address'] = '10.10.0.9/24'
+    run = plan(BridgeRun, bridge_params(), snap, tmp_path)
+    run.ns.live = RecordingNs()
+    for step in run.plan.steps:
+        step.undo()
+    assert run.ns.live.log == [('c1', 'run', 1)] * 3
+
+
+def test_shim_repair_runs_on_its_own(tmp_path, macvlan_net):
+    snap = macvlan_host(macvlan_net)
+    snap.addrs = []
+    run = plan(_macvlan.MacvlanNetwork, macvlan_params(host_shim={'enabled': True, 'name': None, 'ip': None}), snap, tmp_path)
+    (step,) = run.plan.steps
+    assert step.batch is None and step.text == 'add 10.20.0.4/24 to %s' % macvlan_net['host_shim']['name']
+    run.ns.live = RecordingNs()
+    step.do()
+    step.undo()
+    assert run.ns.live.log == [(None, 'run', 1), (None, 'run', 1)]
