@@ -39,8 +39,8 @@ def bridge_request(name, mtu, mac, stp):
             ('IFLA_BR_STP_STATE', 1 if stp else 0), ('IFLA_BR_FORWARD_DELAY', 1500 if stp else 0)]})]})])
 
 
-class BridgeDriver:
-    """The bridge's part of planning (see _planner.NetworkRun for the calls)."""
+class BridgeDriver(_planner.Driver):
+    """The bridge's part of planning (see _planner.Driver)."""
 
     name = 'bridge'
     firewall = True
@@ -50,8 +50,7 @@ class BridgeDriver:
     # -- the wanted network ----------------------------------------------------------------------------------
     @staticmethod
     def needs_routes(run):
-        p = run.p
-        return p['state'] == 'present' and p['subnet'] is None and not run.old.get('subnet') and run.name != _network.DEFAULT_NETWORK
+        return _planner.Driver.needs_routes(run) and run.name != _network.DEFAULT_NETWORK
 
     @staticmethod
     def _bridge_name(run, net_id):
@@ -222,10 +221,6 @@ class BridgeDriver:
         if not host_end.get('hairpin'):
             run.plan_set(None, dict(host_end, hairpin=False), 'set hairpin on %s' % ep.veth, hairpin=True)
         run.plan_mtu_up(None, host_end, ep.veth)
-
-    @staticmethod
-    def plan_after(run, net):
-        """Nothing: the bridge has no device planned after its endpoints."""
 
     @staticmethod
     def plan_teardown(run, old):

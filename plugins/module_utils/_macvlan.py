@@ -101,19 +101,15 @@ def _create_shim(host, shim, parent, mtu, cidr):
         raise
 
 
-class MacvlanDriver:
-    """The macvlan part of planning (see _planner.NetworkRun for the calls)."""
+class MacvlanDriver(_planner.Driver):
+    """The macvlan part of planning (see _planner.Driver).  A macvlan endpoint is all inside its namespace: no host
+    end to clean up or repair."""
 
     name = 'macvlan'
-    firewall = False
     not_mine = 'is already a %s network'
     not_this = 'is a %s network, not a macvlan one'
 
     # -- the wanted network ----------------------------------------------------------------------------------
-    @staticmethod
-    def needs_routes(run):
-        return run.p['state'] == 'present' and run.p['subnet'] is None and not run.old.get('subnet')
-
     @staticmethod
     def _check_parent_link(run, parent):
         if parent == 'lo':
@@ -209,10 +205,6 @@ class MacvlanDriver:
         return net.options['parent']
 
     @staticmethod
-    def prefetch(run, net):
-        """Nothing: a macvlan network has no firewall."""
-
-    @staticmethod
     def view_targets(run, net, present):
         """Each endpoint's namespace, through its interface name (only that link is read), and the namespaces of
         the endpoints leaving the network."""
@@ -257,11 +249,6 @@ class MacvlanDriver:
             run.add('disconnect %s from %s (delete %s)' % (cname, run.name, ep.ifname), [('delete', link, cname)])
 
     @staticmethod
-    def plan_stale(run, cname, ep, view):
-        """Nothing: a macvlan endpoint has no host end to clean up (and no link of the container goes away)."""
-        return None
-
-    @staticmethod
     def plan_create(run, cname, ep):
         """The macvlan child, born in the namespace with its name, MAC and MTU; then its state, address and (first
         network) default route, all in the endpoint batch."""
@@ -276,10 +263,6 @@ class MacvlanDriver:
         chan = run.ns.chan
         run.add('connect %s to %s: %s %s (macvlan %s on %s)' % (cname, run.name, ifname, cidr, mode, net.options['parent']),
                 ops, lambda: _batch.delete_by_name(chan(cname), ifname))
-
-    @staticmethod
-    def plan_repair(run, cname, ep, view, link):
-        """Nothing beyond the shared checks: a macvlan endpoint is all inside its namespace."""
 
     @staticmethod
     def plan_after(run, net):

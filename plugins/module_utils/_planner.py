@@ -86,6 +86,48 @@ def check_mtu(mtu):
         raise _validate.InputError('mtu', mtu, 'must be between 68 and 65535')
 
 
+# -- the driver interface ------------------------------------------------------------------------------------------
+class Driver:
+    """What a driver tells the planner; a new driver (vxlan...) is one file with a subclass of this.
+
+    ``name`` is the driver in state documents; ``not_mine`` / ``not_this``: the messages refusing a network of
+    another driver (present / absent; %s is that driver); ``firewall``: whether the host's firewall and the
+    names files follow this driver's networks.  The planner calls, in order: ``needs_routes(run)`` (does
+    choosing the subnet need the host's routes), ``desired(run)`` -> _model.Network, ``device(net)`` (the host
+    link new endpoints hang on), ``prefetch(run, net)``, ``view_targets(run, net, present)`` -> [(container,
+    link index or name)], then for planning ``plan_disconnect``, ``plan_device``, per endpoint
+    ``endpoint_link`` (the container's link when the endpoint is whole, else None) and either ``plan_stale`` +
+    ``plan_create`` or ``plan_repair``, then ``plan_after``; to remove a network ``plan_disconnect`` and
+    ``plan_teardown``."""
+
+    name = None
+    firewall = False
+    not_mine = 'is already a %s network'
+    not_this = 'is a %s network, not one of this driver'
+
+    @staticmethod
+    def needs_routes(run):
+        return run.p['state'] == 'present' and run.p['subnet'] is None and not run.old.get('subnet')
+
+    @staticmethod
+    def prefetch(run, net):
+        """Start slow reads that run while the namespaces are read (a firewall's rule set)."""
+
+    @staticmethod
+    def plan_stale(run, cname, ep, view):
+        """Clean up what is left of a broken endpoint outside its namespace; the ifindex of a container link that
+        goes with it, if any."""
+        return None
+
+    @staticmethod
+    def plan_repair(run, cname, ep, view, link):
+        """Repair the driver's own part of a whole endpoint (the shared checks of its link follow)."""
+
+    @staticmethod
+    def plan_after(run, net):
+        """Devices planned after the endpoints."""
+
+
 # -- planning ------------------------------------------------------------------------------------------------------
 class NetworkRun:
     """One run of one network: ``build()`` reads the snapshot, plans, and returns (before, after) as users see
