@@ -611,3 +611,57 @@ def test_shim_repair_runs_on_its_own(tmp_path, macvlan_net):
     step.do()
     step.undo()
     assert run.ns.live.log == [(None, 'run', 1), (None, 'run', 1)]
+
+
+# -- the snapshot reader ----------------------------------------------------------------------------------------------
+class ReadingChan:
+    """A namespace's socket for the reader: its links, addresses and routes, and what was asked."""
+
+    def __init__(self, links, probe=None):
+        self.links = links
+        self.probe = probe
+        self.asked = []
+
+    def query(self, *queries):
+        self.asked.append(('query', [q[0] for q in queries]))
+        by = {}
+        for entry in self.links:
+            by[entry['index']] = by[entry['ifname']] = entry
+        return [by.get(queries[0][1]), by.get(1), self.probe, []]
+
+    def dump(self, msg_type, family=0):
+        self.asked.append(('dump', msg_type))
+        return {_kernel.RTM_GETLINK: self.links, _kernel.RTM_GETADDR: [], _kernel.RTM_GETROUTE: []}[msg_type]
+
+
+def test_reader_reads_one_link_when_the_endpoint_is_whole():
+    chan = ReadingChan([link(1, 'lo'), link(2, 'eth0', 'veth', peer=5)], default_route('10.0.0.1', 2))
+    view = _snapshot.read_view(chan, 2, lambda view: (False, not view.probe_answers(2)))
+    assert chan.asked == [('query', ['link', 'link', 'route', _kernel.RTM_GETADDR])]
+    assert view.partial and view.default_gateway(2) == '10.0.0.1'
+
+
+def test_reader_reads_links_and_routes_when_planning_needs_them():
+    chan = ReadingChan([link(1, 'lo'), link(2, 'eth0', 'veth', peer=5), link(3, 'eth1', 'veth', peer=6)])
+    view = _snapshot.read_view(chan, 9, lambda view: (True, True))
+    assert chan.asked == [('query', ['link', 'link', 'route', _kernel.RTM_GETADDR]), ('dump', _kernel.RTM_GETLINK),
+                          ('dump', _kernel.RTM_GETROUTE)]
+    assert not view.partial and set(view.by_name) == {'lo', 'eth0', 'eth1'} and view.routes == []
+    chan = ReadingChan([link(1, 'lo')])
+    view = _snapshot.read_view(chan, None, lambda view: (True, False))
+    assert chan.asked == [('dump', _kernel.RTM_GETLINK), ('dump', _kernel.RTM_GETADDR)] and view.routes is None
+
+
+def test_reader_skips_namespaces_that_do_not_exist():
+    class Ns:
+        opened = None
+
+        def open_many(self, names):
+            self.opened = list(names)
+
+        def chan(self, netns=None):
+            return ReadingChan([link(1, 'lo')])
+
+    ns = Ns()
+    snap = _snapshot.read_views(ns, _snapshot.Snapshot([], netns={'c1'}), [('c1', None), ('c2', None)], lambda cname, view: (False, False))
+    assert ns.opened == ['c1'] and set(snap.views) == {'c1'}
