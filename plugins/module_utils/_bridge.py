@@ -210,7 +210,7 @@ class BridgeDriver(_planner.Driver):
                 lambda: _batch.delete_by_name(host, veth))
 
     @staticmethod
-    def plan_repair(run, cname, ep, view, peer):
+    def plan_repair(run, cname, ep, view, link):
         """The host end: on the bridge, hairpin on, MTU and state."""
         host_end = run.snap.link(ep.veth)
         bridge = run.snap.link(run.net.options['bridge'])
