@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from socket import AF_INET
 
-from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 KIND = 'networks'
@@ -55,21 +53,9 @@ def plan_state_write(plan, index, name, doc, stored, root):
                 (lambda: _store.save(KIND, name, stored, root)) if stored else (lambda: _store.delete(KIND, name, root)))
 
 
-def taken_subnets(ipr, others):
-    """Everything a new subnet must not overlap: host routes, host addresses, other networks.
-
-    ``ipr`` is the host's IPRoute or its _kernel.Channel.
-    """
-    taken = []
-    if isinstance(ipr, _kernel.Channel):
-        taken += [r['dst'] for r in ipr.dump(_kernel.RTM_GETROUTE, AF_INET) if r['table'] == 254 and r['dst'] and r['dst_len']]
-        taken += [a['address'] for a in ipr.dump(_kernel.RTM_GETADDR, AF_INET) if a['address']]
-    else:
-        for msg in ipr.get_routes(family=2, table=254):
-            dst = msg.get_attr('RTA_DST')
-            if dst and msg['dst_len']:
-                taken.append('%s/%d' % (dst, msg['dst_len']))
-        for msg in ipr.get_addr(family=2):
-            taken.append('%s/%d' % (msg.get_attr('IFA_ADDRESS'), msg['prefixlen']))
+def taken_subnets(routes, addrs, others):
+    """Everything a new subnet must not overlap: host routes (main table), host addresses, other networks."""
+    taken = [r['dst'] for r in routes if r['table'] == 254 and r['dst'] and r['dst_len']]
+    taken += [a['address'] for a in addrs if a['address']]
     taken.extend(doc['subnet'] for doc in others.values())
     return taken

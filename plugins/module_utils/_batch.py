@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Running a network's endpoint steps in one pass over the kernel (a _plan.Batch), and the small Channel helpers
+the drivers' steps and undos share."""
+
+from __future__ import annotations
+
+import errno
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+
+_GONE = (errno.ENODEV, errno.ENOENT)
+
+
+def quiet(func, *codes):
+    """Run an undo, ignoring the kernel errors that mean it had nothing to undo."""
+    try:
+        func()
+    except _kernel.NetlinkError as exc:
+        if exc.code not in codes + _GONE:
+            raise
+
+
+def run_one(chan, request):
+    err = chan.run([request])[0]
+    if err is not None:
+        raise err
+
+
+def delete_by_name(chan, ifname):
+    link = chan.link(ifname)
+    if link is not None:
+        err = _kernel.delete_links(chan, [link])
+        if err is not None and err.code not in _GONE:
+            raise err
+
+
+class EndpointBatch(_plan.Batch):
+    """Runs a network's endpoint steps in one pass (see _plan.Batch).
+
+    A step's ``do`` is a list of operations: ('netns', name) creates a namespace; ('delete', link) deletes a host
+    link and ('delete', link, netns) one of a namespace (each namespace's in one kernel batch); ('host', build)
+    and (netns name, build) send the request ``build(self)`` returns on the host's or the namespace's socket;
+    ('peer', veth) reads, after the host's requests, the ifindex the peer of a new veth got in its namespace
+    (``peer(veth)``, one write for all); ('find', netns, ifname) reads, before that namespace's requests, the
+    ifindex a link created there from the host got (``index(netns, ifname)``).
+    Order: namespaces, deletions, host requests, peers, then each namespace's finds and requests, each socket's
+    requests pipelined in one write.  ``device`` names the host link new endpoints hang on (bridge, parent).
+    """
+
+    def __init__(self, ns, device):
+        self.ns = ns
+        self.device = device
+        self._device_index = None
+        self._peers = {}
+        self._found = {}
+
+    def peer(self, veth):
+        return self._peers[veth]
+
+    def index(self, netns, ifname):
+        return self._found[netns, ifname]
+
+    @property
+    def host(self):
+        return self.ns.chan(None)
+
+    def fd(self, netns):
+        return self.ns.fd(netns)
+
+    def device_index(self):
+        if self._device_index is None:
+            link = self.host.link(self.device)
+            if link is None:
+                raise _kernel.HostnetError('%s disappeared while the run was applying changes' % self.device)
+            self._device_index = link['index']
+        return self._device_index
+
+    bridge_index = device_index
+
+    def run(self, steps):
+        ops = {}
+        for step in steps:
+            for op in step.do:
+                kind = op[0] if op[0] in ('netns', 'delete', 'peer', 'find') else 'send'
+                ops.setdefault(kind, []).append((step, op))
+        self._create_netns(ops.get('netns', []), steps)
+        self._delete(ops.get('delete', []), steps)
+        by_socket = {}
+        for step, op in ops.get('send', []):
+            by_socket.setdefault(None if op[0] == 'host' else op[0], []).append((step, op[1]))
+        finds = {}
+        for step, op in ops.get('find', []):
+            finds.setdefault(op[1], []).append((step, op[2]))
+        peers = ops.get('peer', [])
+        if None in by_socket:
+            self._send(None, by_socket.pop(None), steps)
+        if peers:
+            self._read_peers(peers, steps)
+        for where in by_socket:
+            self._find(where, finds.get(where, []), steps)
+            self._send(where, by_socket[where], steps)
+
+    def _create_netns(self, items, steps):
+        if not items:
+            return
+        try:
+            self.ns.create_many([op[1] for dummy, op in items])
+        except _kernel.HostnetError as exc:
+            step = next((step for step, op in items if op[1] == getattr(exc, 'netns', None)), items[0][0])
+            raise _plan.BatchFailed(step, exc, steps)
+
+    def _delete(self, items, steps):
+        by_netns = {}
+        for step, op in items:
+            by_netns.setdefault(op[2] if len(op) > 2 else None, []).append((step, op[1]))
+        for where, links in by_netns.items():
+            err = _kernel.delete_links(self.ns.chan(where), [link for dummy, link in links])
+            if err is not None:
+                raise _plan.BatchFailed(links[0][0], err, steps)
+
+    def _read_peers(self, items, steps):
+        # The host end's IFLA_LINK is the peer's ifindex in its namespace: one write asks for every new veth.
+        links = self.host.query(*[('link', op[1]) for dummy, op in items])
+        for (step, op), link in zip(items, links):
+            if link is None or not link['link']:
+                raise _plan.BatchFailed(step, _kernel.HostnetError('veth %s disappeared while the run was applying changes'
+                                                                   % op[1]), steps)
+            self._peers[op[1]] = link['link']
+
+    def _find(self, where, items, steps):
+        if not items:
+            return
+        links = self.ns.chan(where).query(*[('link', ifname) for dummy, ifname in items])
+        for (step, ifname), link in zip(items, links):
+            if link is None:
+                raise _plan.BatchFailed(step, _kernel.HostnetError('%s disappeared from %s while the run was applying '
+                                                                   'changes' % (ifname, where)), steps)
+            self._found[where, ifname] = link['index']
+
+    def _send(self, where, items, steps):
+        try:
+            requests = [build(self) for dummy, build in items]
+            results = self.ns.chan(where).run(requests)
+        except (OSError, _kernel.HostnetError, _kernel.NetlinkError) as exc:
+            raise _plan.BatchFailed(items[0][0], exc, steps)
+        for (step, dummy), err in zip(items, results):
+            if err is not None:
+                raise _plan.BatchFailed(step, err, steps)

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The network model: what a user asks for (EndpointSpec) and what a network is (Network, Endpoint), normalised once.
+
+Module parameters become EndpointSpecs here (validated in this one place, whichever driver), and a network's
+state document (/var/lib/hostnet/networks/NAME.json) becomes a Network and back without loss: ``to_doc()`` of a
+loaded document gives the document again (keys this version does not know included), so existing hosts load
+unchanged.  Addresses are kept per address family ({4: ...}): IPv6 subnets and endpoint addresses go in the
+same maps.  Driver-specific settings (a bridge's name and firewall settings, a macvlan parent and mode) live in
+``options``, so a new driver adds keys, not fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+# Keys of an endpoint's and a network's document that the model holds in fields; any other key is kept as is.
+_EP_KEYS = ('ip', 'mac', 'ifname', 'endpoint_id', 'aliases', 'veth', 'publish', 'default_route')
+_NET_KEYS = ('name', 'id', 'driver', 'created', 'mtu', 'internal', 'endpoints', 'subnet', 'gateway', 'ip_range',
+             'aux_addresses')
+IPAM_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
+
+
+@dataclass
+class EndpointSpec:
+    """One entry of the ``endpoints`` option, validated: MAC lower-case with colons, aliases as a list.
+    ``ip`` stays as given (the address pool checks it, naming the option)."""
+    name: str
+    index: int
+    ip: Optional[str] = None
+    ifname: Optional[str] = None
+    mac: Optional[str] = None
+    aliases: list = field(default_factory=list)
+    publish: list = field(default_factory=list)
+
+    @property
+    def option(self):
+        return 'endpoints[%d]' % self.index
+
+
+def _check_container_name(cname, option, reserved):
+    if not cname or '/' in cname or len(cname) > 64 or cname in ('.', '..') or cname in reserved:
+        raise _validate.InputError(option, cname, 'is not a valid container (namespace) name')
+
+
+def _check_aliases(aliases, option):
+    for alias in aliases:
+        if not alias or not all(c.isalnum() or c in '-_.' for c in alias):
+            raise _validate.InputError(option, alias, 'is not a valid host name')
+
+
+def endpoint_specs(entries, reserved=()):
+    """The ``endpoints`` option as EndpointSpecs, every entry checked (name, twice listed, ifname, mac, aliases).
+    ``reserved``: names a driver keeps for itself (the macvlan host shim's key)."""
+    specs = []
+    seen = set()
+    for i, ep in enumerate(entries or []):
+        cname = ep['name']
+        _check_container_name(cname, 'endpoints[%d].name' % i, reserved)
+        if cname in seen:
+            raise _validate.InputError('endpoints[%d].name' % i, cname, 'is listed twice; a container joins a network once')
+        seen.add(cname)
+        if ep.get('ifname') is not None:
+            _validate.validate_ifname(ep['ifname'], 'endpoints[%d].ifname' % i)
+        mac = _ipam.normalize_mac(ep['mac'], 'endpoints[%d].mac' % i) if ep.get('mac') is not None else None
+        aliases = list(ep.get('aliases') or [])
+        _check_aliases(aliases, 'endpoints[%d].aliases' % i)
+        specs.append(EndpointSpec(cname, i, ep.get('ip'), ep.get('ifname'), mac or None, aliases, list(ep.get('publish') or [])))
+    return specs
+
+
+@dataclass
+class Endpoint:
+    """A container's place on a network.  ``addresses`` by family ({4: 'a.b.c.d'}, an IPv6 address under 6);
+    ``veth`` (the host end) and ``publish`` only where the driver has them; ``default_route`` is filled by planning
+    (does this endpoint hold the container's default route).  Per-endpoint settings a later version records
+    (a priority for the default route, routes, a host-side name, bandwidth) are kept in ``extra`` until the model
+    gives them a field: a document written by a newer version loads and saves back unchanged."""
+    addresses: dict
+    mac: str
+    ifname: Optional[str]
+    endpoint_id: str
+    aliases: list = field(default_factory=list)
+    veth: Optional[str] = None
+    publish: Optional[list] = None
+    default_route: Optional[bool] = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ip(self):
+        return self.addresses.get(4)
+
+    @classmethod
+    def from_doc(cls, doc):
+        return cls({4: doc['ip']} if doc.get('ip') else {}, doc.get('mac'), doc.get('ifname'), doc.get('endpoint_id'),
+                   doc.get('aliases'), doc.get('veth'), doc.get('publish'), doc.get('default_route'),
+                   {k: v for k, v in doc.items() if k not in _EP_KEYS})
+
+    def to_doc(self):
+        out = dict(self.extra)
+        out.update(ip=self.ip, mac=self.mac, ifname=self.ifname, endpoint_id=self.endpoint_id, aliases=self.aliases)
+        for key in ('veth', 'publish', 'default_route'):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+
+@dataclass
+class Network:
+    """A network as its state document holds it.  ``ipam`` by family ({4: {subnet, gateway, ip_range,
+    aux_addresses}}, an IPv6 pool under 6); ``options``: the driver's own settings (bridge: bridge, stp, icc,
+    firewall...; macvlan: parent, parent_created, mode, host_shim; a vxlan driver: its VNI and peers), so a
+    driver adds keys there, not fields here."""
+    name: str
+    id: str
+    driver: str
+    created: str
+    ipam: dict
+    mtu: int
+    internal: bool = False
+    endpoints: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+    @property
+    def subnet(self):
+        return self.ipam[4]['subnet']
+
+    @property
+    def gateway(self):
+        return self.ipam[4]['gateway']
+
+    @property
+    def prefix(self):
+        return int(self.subnet.split('/')[1])
+
+    def cidr(self, ip):
+        return '%s/%d' % (ip, self.prefix)
+
+    @classmethod
+    def from_doc(cls, doc):
+        return cls(doc['name'], doc['id'], doc.get('driver', 'bridge'), doc.get('created'),
+                   {4: {k: doc.get(k) for k in IPAM_KEYS}}, doc.get('mtu'), doc.get('internal'),
+                   {n: Endpoint.from_doc(e) for n, e in (doc.get('endpoints') or {}).items()},
+                   {k: v for k, v in doc.items() if k not in _NET_KEYS})
+
+    def to_doc(self):
+        out = {'name': self.name, 'id': self.id, 'driver': self.driver, 'created': self.created}
+        out.update(self.options)
+        out.update(mtu=self.mtu, internal=self.internal, endpoints={n: e.to_doc() for n, e in self.endpoints.items()})
+        out.update(self.ipam[4])
+        return out

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a network run reads from the kernel, read once before planning: the host's links, addresses and (when a
+subnet must be chosen) routes, the namespaces that exist, and a view of each endpoint's namespace.
+
+Planning then reads nothing: a Snapshot and its NetnsViews are plain data, so unit tests build them from dicts.
+"""
+
+from __future__ import annotations
+
+from socket import AF_INET
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+
+PROBE = '240.0.0.1'  # outside every subnet a container uses: its route lookup matches the default route
+
+
+class NetnsView:
+    """A container namespace as one run sees it: links, IPv4 addresses, and either the route a lookup of PROBE
+    matches (``probe``: when it is the default route, all an endpoint check needs) or the main table (``routes``)."""
+
+    def __init__(self, links, addrs, probe=None, routes=None, partial=False):
+        self.links = links
+        self.addrs = addrs
+        self.probe = probe
+        self.routes = routes
+        self.partial = partial
+        self.by_index = {link['index']: link for link in links}
+        self.by_name = {link['ifname']: link for link in links}
+
+    def addresses(self, index):
+        return [a['address'] for a in self.addrs if a['index'] == index and a['address']]
+
+    def probe_answers(self, oif=None):
+        probe = self.probe
+        return probe is not None and probe['dst_len'] == 0 and probe['table'] == 254 and (oif is None or probe['oif'] == oif)
+
+    def default_gateway(self, oif=None, gone=None):
+        """The gateway of the main table's default route (through ``oif``), not counting routes through ``gone`` (a
+        link the plan deletes)."""
+        if self.probe_answers(oif) and (gone is None or self.probe['oif'] != gone):
+            return self.probe['gateway']
+        for route in self.routes or ():
+            if route['dst_len'] == 0 and (oif is None or route['oif'] == oif) and (gone is None or route['oif'] != gone):
+                return route['gateway']
+        return None
+
+
+class Snapshot:
+    """The host as one run sees it.  ``views``: {container: NetnsView} of the endpoints' namespaces that exist."""
+
+    def __init__(self, links, addrs=(), routes=None, netns=(), views=None):
+        self.links = {link['ifname']: link for link in links}
+        self.addrs = list(addrs)
+        self.routes = routes
+        self.netns = set(netns)
+        self.views = dict(views or {})
+
+    def link(self, ifname):
+        return self.links.get(ifname) if ifname else None
+
+    def addresses(self, index):
+        return [a['address'] for a in self.addrs if a['index'] == index and a['address']]
+
+    def ifname_of(self, index):
+        return next((name for name, link in self.links.items() if link['index'] == index), None)
+
+
+def read_host(chan, routes=False):
+    """The host's links, IPv4 addresses, main-table routes (only with ``routes``: choosing a subnet needs them)
+    and the named namespaces."""
+    main = [r for r in chan.dump(_kernel.RTM_GETROUTE, AF_INET) if r['table'] == 254] if routes else None
+    return Snapshot(chan.dump(_kernel.RTM_GETLINK), chan.dump(_kernel.RTM_GETADDR, AF_INET), main, _netns.list_netns())
+
+
+def _partial_view(chan, key):
+    # GETs finish inside the write, so the address dump can follow them in the same write (a second dump could
+    # not: the kernel holds one dump per socket until it is read).  ifindex 1 is always the namespace's lo.
+    link, lo, probe, addrs = chan.query(('link', key), ('link', 1), ('route', PROBE), (_kernel.RTM_GETADDR, AF_INET))
+    return NetnsView([entry for entry in (link, lo) if entry], addrs, probe, partial=True)
+
+
+def read_view(chan, key, wants):
+    """One namespace: with ``key`` (the endpoint's link there, by index or name) only that link and lo, in one write;
+    ``wants(view)`` -> (all links, routes) says what else the planner will look at, read then."""
+    if key:
+        view = _partial_view(chan, key)
+    else:
+        view = NetnsView(chan.dump(_kernel.RTM_GETLINK), chan.dump(_kernel.RTM_GETADDR, AF_INET))
+    links, routes = wants(view)
+    if links and view.partial:
+        view = NetnsView(chan.dump(_kernel.RTM_GETLINK), view.addrs, view.probe)
+    if routes:
+        view.routes = [r for r in chan.dump(_kernel.RTM_GETROUTE, AF_INET) if r['table'] == 254]
+    return view
+
+
+def read_views(ns, snap, targets, wants):
+    """Views of the namespaces of ``targets`` ((container, key) pairs) that exist, their sockets opened in one pass."""
+    todo = [(cname, key) for cname, key in targets if cname in snap.netns and cname not in snap.views]
+    ns.open_many([cname for cname, dummy in todo])
+    for cname, key in todo:
+        snap.views[cname] = read_view(ns.chan(cname), key, lambda view, cname=cname: wants(cname, view))
+    return snap
