@@ -45,14 +45,14 @@ class EndpointSpec:
 
 
 def _check_container_name(cname, option, reserved):
-    if not cname or '/' in cname or len(cname) > 64 or cname in ('.', '..') or cname in reserved:
-        raise _validate.InputError(option, cname, 'is not a valid container (namespace) name')
+    _validate.container_name(cname, option)
+    if cname in reserved:
+        raise _validate.InputError(option, cname, 'is a name the network keeps for itself')
 
 
 def _check_aliases(aliases, option):
     for alias in aliases:
-        if not alias or not all(c.isalnum() or c in '-_.' for c in alias):
-            raise _validate.InputError(option, alias, 'is not a valid host name')
+        _validate.alias(alias, option)
 
 
 def endpoint_specs(entries, reserved=()):

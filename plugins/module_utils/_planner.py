@@ -82,8 +82,8 @@ def check_driver(stored, driver, name, message):
 
 
 def check_mtu(mtu):
-    if mtu is not None and not 68 <= mtu <= 65535:
-        raise _validate.InputError('mtu', mtu, 'must be between 68 and 65535')
+    if mtu is not None:
+        _validate.mtu(mtu)
 
 
 # -- the driver interface ------------------------------------------------------------------------------------------
