@@ -29,16 +29,6 @@ def bridge_mac(network_id):
     return '02:42:' + ':'.join(network_id[i:i + 2] for i in range(0, 8, 2))
 
 
-def bridge_request(name, mtu, mac, stp):
-    """RTM_NEWLINK creating the bridge.  Without STP there is nothing to learn before forwarding: no forward delay,
-    as ports come and go.  A MAC of its own (as Docker gives its bridges): else the bridge takes the lowest MAC of
-    its ports and changes it as containers come and go, and every container's ARP entry of the gateway goes stale."""
-    return _kernel.request(_kernel.ifinfmsg, _kernel.RTM_NEWLINK, _kernel.NLM_F_CREATE | _kernel.NLM_F_EXCL, attrs=[
-        ('IFLA_IFNAME', name), ('IFLA_MTU', mtu), ('IFLA_ADDRESS', mac),
-        ('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'bridge'), ('IFLA_INFO_DATA', {'attrs': [
-            ('IFLA_BR_STP_STATE', 1 if stp else 0), ('IFLA_BR_FORWARD_DELAY', 1500 if stp else 0)]})]})])
-
-
 class BridgeDriver(_planner.Driver):
     """The bridge's part of planning (see _planner.Driver)."""
 
@@ -154,7 +144,7 @@ class BridgeDriver(_planner.Driver):
             raise _kernel.HostnetError("bridge_name '%s': an interface with that name exists and is a %s, not a bridge"
                                        % (bridge, br['kind'] or 'device'))
         if br is None:
-            create = bridge_request(bridge, net.mtu, bridge_mac(net.id), net.options['stp'])
+            create = _kernel.bridge_request(bridge, net.mtu, bridge_mac(net.id), net.options['stp'])
             run.plan.add('create bridge %s' % bridge, lambda: _batch.run_one(host, create), lambda: _batch.delete_by_name(host, bridge))
         elif br['mtu'] != net.mtu:
             run.plan_set(None, br, 'set mtu %d on %s' % (net.mtu, bridge), batch=False, mtu=net.mtu)

@@ -31,18 +31,14 @@ def argument_spec(**options):
 def plan_link_set(plan, chan, link, attr, want, text):
     """Add a step setting one attribute of a link (mtu, mac, master) with an undo restoring the old value.
 
-    ``chan`` is the _kernel.Channel of the link's namespace (a pyroute2 IPRoute is still taken from _macvlan, until
-    it reads and changes links through its Channel)."""
+    ``chan`` is the _kernel.Channel of the link's namespace."""
     key = 'address' if attr == 'mac' else attr
     old = link[attr] or (0 if attr == 'master' else None)
     plan.add(text, lambda: _link_set(chan, link['index'], key, want), lambda: _link_set(chan, link['index'], key, old))
 
 
 def _link_set(chan, index, key, value):
-    if isinstance(chan, _kernel.Channel):
-        chan.apply(_kernel.link_set_request(index, **{key: value}))
-    else:
-        chan.link('set', index=index, **{key: value})
+    chan.apply(_kernel.link_set_request(index, **{key: value}))
 
 
 def mutation_lock(module):

@@ -16,9 +16,6 @@ Public API (what modules and the engines build on; _netns.Namespaces hands out t
 * ``Links(ns)``: changes by interface name in any namespace of a run (create a veth pair with its peer born in its
   namespace, delete, set up / mtu / mac / master, add and remove addresses, set and remove the default route);
   names resolve when a step runs, so a plan can name links its earlier steps create.
-* still here for _macvlan.py and nat_rule.py until they read through a Channel: the pyroute2 IPRoute helpers
-  ``link``, ``links``, ``index_of``, ``ifname_of``, ``addresses``, ``default_gateway``, ``delete_link``, ``set_up``
-  (with _netns.Namespaces.ipr).
 * errors: ``HostnetError`` (message fit for users), ``NetlinkError``, ``describe(exc, what)`` maps
   EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
 
@@ -91,114 +88,6 @@ def describe(exc, what):
     }
     reason = reasons.get(code) or (os.strerror(code) if code else str(exc))
     return '%s failed: %s' % (what, reason)
-
-
-# -- pyroute2 IPRoute helpers: what _macvlan.py and nat_rule.py still call (see Namespaces.ipr); they go once those
-# -- read through a Channel.
-def _attr(msg, name, default=None):
-    value = msg.get_attr(name)
-    return default if value is None else value
-
-
-def _kind(msg):
-    info = msg.get_attr('IFLA_LINKINFO')
-    return info.get_attr('IFLA_INFO_KIND') if info is not None else None
-
-
-def _facts(msg):
-    return {
-        'index': msg['index'],
-        'ifname': _attr(msg, 'IFLA_IFNAME'),
-        'kind': _kind(msg),
-        'mtu': _attr(msg, 'IFLA_MTU'),
-        'mac': (_attr(msg, 'IFLA_ADDRESS') or '').lower(),
-        'up': bool(msg['flags'] & 1),
-        'master': _attr(msg, 'IFLA_MASTER'),
-        'link': _attr(msg, 'IFLA_LINK'),
-        'link_netnsid': _attr(msg, 'IFLA_LINK_NETNSID'),
-        'hairpin': _hairpin(msg),
-    }
-
-
-def _hairpin(msg):
-    """A bridge port's hairpin mode (IFLA_BRPORT_MODE), None for links that are not bridge ports."""
-    info = msg.get_attr('IFLA_LINKINFO')
-    data = info.get_attr('IFLA_INFO_SLAVE_DATA') if info is not None else None
-    if data is None or info.get_attr('IFLA_INFO_SLAVE_KIND') != 'bridge':
-        return None
-    return bool(data.get_attr('IFLA_BRPORT_MODE'))
-
-
-def link(ipr, ifname=None, index=None):
-    """The facts we compare about one link (a dict, see _facts), or None when it does not exist.
-
-    One RTM_GETLINK by name or index: no dump, no lookup round trip.
-    """
-    try:
-        if index is None:
-            msgs = ipr.link('get', ifname=ifname)
-        else:
-            msgs = ipr.link('get', index=index)
-    except NetlinkError as exc:
-        if exc.code in (errno.ENODEV, errno.ENOENT):
-            return None
-        raise
-    return _facts(msgs[0])
-
-
-def links(ipr):
-    """Facts of every link in the namespace, from a single dump."""
-    return [_facts(msg) for msg in ipr.get_links()]
-
-
-def index_of(ipr, ifname):
-    """The ifindex of ``ifname``; a HostnetError when it is gone (it vanished under a running plan)."""
-    info = link(ipr, ifname)
-    if info is None:
-        raise HostnetError('interface %s does not exist (it disappeared while the run was applying changes)' % ifname)
-    return info['index']
-
-
-def ifname_of(ipr, index):
-    info = link(ipr, index=index) if index else None
-    return info['ifname'] if info else None
-
-
-def addresses(ipr, index):
-    """IPv4 addresses on a link as 'a.b.c.d/len' strings, in kernel order."""
-    return ['%s/%d' % (_attr(msg, 'IFA_ADDRESS'), msg['prefixlen'])
-            for msg in ipr.get_addr(family=2, index=index)]
-
-
-def default_gateway(ipr, oif=None):
-    """The IPv4 default route's gateway in the main table (optionally via ``oif``)."""
-    for msg in ipr.get_routes(family=2, table=254):
-        if msg['dst_len'] != 0 or msg.get_attr('RTA_DST') is not None:
-            continue
-        if oif is not None and msg.get_attr('RTA_OIF') != oif:
-            continue
-        return msg.get_attr('RTA_GATEWAY')
-    return None
-
-
-def delete_link(ipr, ifname=None, index=None):
-    """Delete a link by name or index; False when it was already gone (deleting twice is fine)."""
-    if index is None:
-        info = link(ipr, ifname)
-        if info is None:
-            return False
-        index = info['index']
-    try:
-        ipr.link('del', index=index)
-    except NetlinkError as exc:
-        if exc.code in (errno.ENODEV, errno.ENOENT):
-            return False
-        raise
-    return True
-
-
-def set_up(ipr, index):
-    ipr.link('set', index=index, state='up')
 
 
 def _split(cidr):
@@ -457,6 +346,37 @@ def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=No
     attrs.append(('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'veth'),
                                               ('IFLA_INFO_DATA', {'attrs': [('VETH_INFO_PEER', peer)]})]}))
     return request(ifinfmsg, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, flags=IFF_UP, change=IFF_UP, attrs=attrs)
+
+
+def new_link_request(ifname, kind, data=None, **attrs):
+    """RTM_NEWLINK creating a link of ``kind`` with IFLA_INFO_DATA ``data`` and IFLA_* attributes (link=, mtu=,
+    address=, net_ns_fd=)."""
+    nlas = [('IFLA_IFNAME', ifname)]
+    for key, nla in (('link', 'IFLA_LINK'), ('mtu', 'IFLA_MTU'), ('address', 'IFLA_ADDRESS'), ('net_ns_fd', 'IFLA_NET_NS_FD')):
+        if attrs.get(key) is not None:
+            nlas.append((nla, attrs[key]))
+    info = [('IFLA_INFO_KIND', kind)]
+    if data:
+        info.append(('IFLA_INFO_DATA', {'attrs': data}))
+    nlas.append(('IFLA_LINKINFO', {'attrs': info}))
+    return request(ifinfmsg, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, attrs=nlas)
+
+
+def vlan_request(ifname, base_index, vid):
+    return new_link_request(ifname, 'vlan', [('IFLA_VLAN_ID', vid)], link=base_index)
+
+
+def veth_pair_request(ifname, peer, mtu=None):
+    """A veth pair on the host (the internal parent and its peer)."""
+    return new_link_request(ifname, 'veth', [('VETH_INFO_PEER', {'attrs': [('IFLA_IFNAME', peer)]})], mtu=mtu)
+
+
+def bridge_request(name, mtu, mac, stp):
+    """RTM_NEWLINK creating a bridge.  Without STP there is nothing to learn before forwarding: no forward delay,
+    as ports come and go.  A MAC of its own (as Docker gives its bridges): else the bridge takes the lowest MAC of
+    its ports and changes it as containers come and go, and every container's ARP entry of the gateway goes stale."""
+    return new_link_request(name, 'bridge', [('IFLA_BR_STP_STATE', 1 if stp else 0), ('IFLA_BR_FORWARD_DELAY', 1500 if stp else 0)],
+                            mtu=mtu, address=mac)
 
 
 def link_set_request(index=0, ifname=None, up=None, **attrs):

@@ -51,37 +51,14 @@ def vlan_parent(parent):
 
 
 # -- requests (Channel path; _kernel has no builder for these kinds yet) ----------------------------------------------
-def _new_link(ifname, kind, data=None, **attrs):
-    """RTM_NEWLINK creating a link of ``kind`` with IFLA_INFO_DATA ``data`` and IFLA_* attributes (link=, mtu=,
-    address=, net_ns_fd=)."""
-    nlas = [('IFLA_IFNAME', ifname)]
-    for key, nla in (('link', 'IFLA_LINK'), ('mtu', 'IFLA_MTU'), ('address', 'IFLA_ADDRESS'), ('net_ns_fd', 'IFLA_NET_NS_FD')):
-        if attrs.get(key) is not None:
-            nlas.append((nla, attrs[key]))
-    info = [('IFLA_INFO_KIND', kind)]
-    if data:
-        info.append(('IFLA_INFO_DATA', {'attrs': data}))
-    nlas.append(('IFLA_LINKINFO', {'attrs': info}))
-    return _kernel.request(_kernel.ifinfmsg, _kernel.RTM_NEWLINK, _kernel.NLM_F_CREATE | _kernel.NLM_F_EXCL, attrs=nlas)
-
-
 def macvlan_request(ifname, parent_index, mode, netns_fd=None, mac=None, mtu=None):
-    return _new_link(ifname, 'macvlan', [('IFLA_MACVLAN_MODE', MODE_BITS[mode])], link=parent_index, mtu=mtu, address=mac,
+    return _kernel.new_link_request(ifname, 'macvlan', [('IFLA_MACVLAN_MODE', MODE_BITS[mode])], link=parent_index, mtu=mtu, address=mac,
                      net_ns_fd=netns_fd)
-
-
-def vlan_request(ifname, base_index, vid):
-    return _new_link(ifname, 'vlan', [('IFLA_VLAN_ID', vid)], link=base_index)
-
-
-def veth_pair_request(ifname, peer, mtu=None):
-    """A veth pair on the host (the internal parent and its peer)."""
-    return _new_link(ifname, 'veth', [('VETH_INFO_PEER', {'attrs': [('IFLA_IFNAME', peer)]})], mtu=mtu)
 
 
 def _create_vlan(host, parent, base_index, vid):
     try:
-        _batch.run_one(host, vlan_request(parent, base_index, vid))
+        _batch.run_one(host, _kernel.vlan_request(parent, base_index, vid))
     except _kernel.NetlinkError as exc:
         if exc.code in (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL) or 'not supported' in str(exc).lower():
             raise _kernel.HostnetError("parent '%s': this kernel has no 802.1q VLAN support (8021q module); "
@@ -233,7 +210,7 @@ class MacvlanDriver(_planner.Driver):
                          lambda: _create_vlan(host, parent, base_index, vid), lambda: _batch.delete_by_name(host, parent))
         elif made == 'veth' and link is None:
             run.plan.add('create internal parent %s (one end of a veth pair; no dummy driver needed)' % parent,
-                         lambda: _batch.run_one(host, veth_pair_request(parent, parent + 'p', net.mtu)),
+                         lambda: _batch.run_one(host, _kernel.veth_pair_request(parent, parent + 'p', net.mtu)),
                          lambda: _batch.delete_by_name(host, parent))
         peer = run.snap.link(parent + 'p') if made == 'veth' and link is not None else None
         if link is None or not link['up'] or (peer is not None and not peer['up']):

@@ -19,11 +19,6 @@ import threading
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
-try:
-    from pyroute2 import IPRoute
-except ImportError:  # reported by _kernel.HAS_PYROUTE2
-    IPRoute = None
-
 NETNS_RUN_DIR = '/run/netns'
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
@@ -174,11 +169,9 @@ class Namespaces:
     """One netlink socket per namespace for the whole run. ``None`` is the host's namespace.
 
     ``chan(netns)`` is the namespace's _kernel.Channel (pipelined requests, lean reads): the one kernel path.
-    ``ipr(netns)`` (pyroute2's IPRoute there) remains only for _macvlan.py and nat_rule.py until they use the Channel.
     """
 
     def __init__(self):
-        self._ipr = {}
         self._fds = {}
         self._chan = {}
 
@@ -194,16 +187,6 @@ class Namespaces:
                 raise _kernel.HostnetError('network namespace %r does not exist (no %s)' % (netns, netns_path(netns)))
             self._fds[netns] = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
         return self._fds[netns]
-
-    def ipr(self, netns=None):
-        if netns not in self._ipr:
-            if netns is None:
-                self._ipr[None] = IPRoute()
-            else:
-                target = self.fd(netns)
-                with entered(target):
-                    self._ipr[netns] = IPRoute()
-        return self._ipr[netns]
 
     def chan(self, netns=None):
         if netns not in self._chan:
@@ -266,9 +249,6 @@ class Namespaces:
 
     def forget(self, netns):
         """Drop the cached sockets and fd of a namespace that is being removed."""
-        ipr = self._ipr.pop(netns, None)
-        if ipr is not None:
-            ipr.close()
         chan = self._chan.pop(netns, None)
         if chan is not None:
             chan.close()
@@ -277,7 +257,7 @@ class Namespaces:
             os.close(fd)
 
     def close(self):
-        for netns in set(self._ipr) | set(self._chan) | set(self._fds):
+        for netns in set(self._chan) | set(self._fds):
             self.forget(netns)
 
 

@@ -169,15 +169,3 @@ def test_plan_link_set_on_a_channel_sets_and_restores_one_attribute():
         (4, '02:00:00:00:00:01', None), (4, None, 3), (4, None, 0), (4, '02:00:00:00:00:09', None)]
 
 
-def test_plan_link_set_still_takes_an_iproute():
-    calls = []
-
-    class IPR:
-        def link(self, command, **kwargs):
-            calls.append((command, kwargs))
-
-    plan = _plan.Plan()
-    _common.plan_link_set(plan, IPR(), {'index': 4, 'mtu': 1400}, 'mtu', 1500, 'set mtu')
-    plan.execute()
-    plan.steps[0].undo()
-    assert calls == [('set', {'index': 4, 'mtu': 1500}), ('set', {'index': 4, 'mtu': 1400})]

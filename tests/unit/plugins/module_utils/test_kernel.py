@@ -18,48 +18,6 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 
 
-class FakeMsg(dict):
-    def __init__(self, index, flags=0, **attrs):
-        super().__init__(index=index, flags=flags)
-        self.attrs = attrs
-
-    def get_attr(self, name):
-        return self.attrs.get(name)
-
-
-class FakeIPR:
-    """Records requests; links by name; raises NetlinkError like the kernel for missing objects."""
-
-    def __init__(self, links=None, fail=None):
-        self.calls = []
-        self.links = dict(links or {})
-        self.fail = fail or {}
-
-    def _maybe_fail(self, what):
-        if what in self.fail:
-            raise _kernel.NetlinkError(self.fail[what], os.strerror(self.fail[what]))
-
-    def link(self, command, **kwargs):
-        self.calls.append(('link', command, kwargs))
-        self._maybe_fail('link ' + command)
-        if command == 'get':
-            for name, index in self.links.items():
-                if kwargs.get('ifname') == name or kwargs.get('index') == index:
-                    return [FakeMsg(index, flags=1, IFLA_IFNAME=name, IFLA_MTU=1500, IFLA_ADDRESS='02:42:AC:11:00:02')]
-            raise _kernel.NetlinkError(errno.ENODEV, 'No such device')
-        if command == 'add':
-            self.links[kwargs['ifname']] = len(self.links) + 10
-        return ()
-
-    def addr(self, command, **kwargs):
-        self.calls.append(('addr', command, kwargs))
-        self._maybe_fail('addr ' + command)
-
-    def route(self, command, **kwargs):
-        self.calls.append(('route', command, kwargs))
-        self._maybe_fail('route ' + command)
-
-
 pytestmark = pytest.mark.skipif(not _kernel.HAS_PYROUTE2, reason='pyroute2 is not installed')
 
 
@@ -72,31 +30,6 @@ def test_describe_names_the_action_and_the_reason(code, words):
     text = _kernel.describe(_kernel.NetlinkError(code, 'x'), 'create veth vethweb01')
     assert text.startswith('create veth vethweb01 failed: ') and words in text
     assert words in _kernel.describe(OSError(code, 'x'), 'mount')
-
-
-def test_link_facts_and_missing_link():
-    ipr = FakeIPR({'eth0': 2})
-    facts = _kernel.link(ipr, 'eth0')
-    assert facts['index'] == 2 and facts['mac'] == '02:42:ac:11:00:02' and facts['up'] and facts['mtu'] == 1500
-    assert _kernel.link(ipr, 'nope') is None
-    assert _kernel.link(ipr, index=2)['ifname'] == 'eth0'
-    with pytest.raises(_kernel.HostnetError, match='nope does not exist'):
-        _kernel.index_of(ipr, 'nope')
-
-
-def test_other_netlink_errors_are_not_swallowed():
-    with pytest.raises(_kernel.NetlinkError):
-        _kernel.link(FakeIPR({'eth0': 2}, fail={'link get': errno.EPERM}), 'eth0')
-
-
-def test_delete_link_is_idempotent():
-    ipr = FakeIPR({'v0': 4}, fail={'link del': errno.ENODEV})
-    assert not _kernel.delete_link(ipr, 'missing')
-    assert not _kernel.delete_link(ipr, 'v0')
-    ok = FakeIPR({'v0': 4})
-    assert _kernel.delete_link(ok, 'v0') and ('link', 'del', {'index': 4}) in ok.calls
-    with pytest.raises(_kernel.NetlinkError):
-        _kernel.delete_link(FakeIPR({'v0': 4}, fail={'link del': errno.EBUSY}), 'v0')
 
 
 class FakeChan:

@@ -462,7 +462,7 @@ def test_macvlan_8021q_parent(tmp_path):
     run = plan(_macvlan.MacvlanNetwork, macvlan_params(parent='ens33.10', endpoints=[]), empty_host(link(2, 'ens33', 'veth')), tmp_path)
     assert run.doc['parent_created'] == 'vlan'
     assert run.plan.commands == ['write network state mac1', 'create 802.1q parent ens33.10 (VLAN 10 on ens33)', 'set ens33.10 up']
-    _macvlan.vlan_request('ens33.10', 2, 10).encode()
+    _kernel.vlan_request('ens33.10', 2, 10).encode()
     commit(run, tmp_path)
     snap = empty_host(link(2, 'ens33', 'veth'), link(6, 'ens33.10', 'vlan'))
     run = plan(_macvlan.MacvlanNetwork, macvlan_params(state='absent'), snap, tmp_path)
@@ -476,7 +476,7 @@ def test_macvlan_internal_parent(tmp_path):
     assert run.plan.commands == ['write network state mac1',
                                  'create internal parent %s (one end of a veth pair; no dummy driver needed)' % parent,
                                  'set %s up' % parent]
-    _macvlan.veth_pair_request(parent, parent + 'p', 1500).encode()
+    _kernel.veth_pair_request(parent, parent + 'p', 1500).encode()
     commit(run, tmp_path)
     snap = empty_host(link(7, parent, 'veth'), link(8, parent + 'p', 'veth', up=False))
     assert plan(_macvlan.MacvlanNetwork, macvlan_params(parent=None, endpoints=[]), snap, tmp_path).plan.commands == ['set %s up' % parent]
