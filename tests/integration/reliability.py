@@ -36,11 +36,11 @@ def ok(res):
     return res
 
 
-def traced_module(host, module_name, /, inject=None, trace=None, check_mode=False, diff=False, **params):
+def traced_module(host, module_name, /, inject=None, trace=None, check_mode=False, diff=False, syscalls=STEP_SYSCALLS, **params):
     """Run a module in ``host`` under strace, as Host.module does otherwise.
 
     ``inject``: strace's tampering for one syscall, e.g. 'sendto:signal=KILL:when=12' or
-    'sendto:error=EEXIST:when=12'; ``trace``: a file to write the step syscalls to. Only the module's
+    'sendto:error=EEXIST:when=12'; ``trace``: a file to write ``syscalls`` (the step syscalls) to. Only the module's
     main thread is traced (no -f): children such as iptables-restore run untouched, and the counters
     of ``when=`` count that thread's calls only. Returns (exit status, the module's JSON or None).
     """
@@ -49,11 +49,11 @@ def traced_module(host, module_name, /, inject=None, trace=None, check_mode=Fals
     path = os.path.join(host.tmpdir, '%s-strace-args-%d.json' % (host.name, host._count))  # pylint: disable=protected-access
     with open(path, 'w') as f:
         json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
-    argv = ['strace', '-o', trace or '/dev/null', '-e', 'trace=' + ','.join(STEP_SYSCALLS)]
+    argv = ['strace', '-o', trace or '/dev/null', '-e', 'trace=' + ','.join(syscalls)]
     if inject:
         argv += ['-e', 'inject=' + inject]
     argv += ['env', 'PYTHONPATH=%s' % host.collection_path, sys.executable, '-m', conftest.module_path(module_name), path]
-    res = host.run(argv, check=False, timeout=120)
+    res = host.run(argv, check=False, timeout=300)
     try:
         return res.returncode, json.loads(res.stdout[res.stdout.index('{'):])
     except ValueError:
@@ -146,12 +146,13 @@ def comparable(host, snap=None):
     return out
 
 
-def settled(host, like=None, timeout=15.0, pause=0.2):
+def settled(host, like=None, timeout=90.0, pause=0.3):
     """comparable(host) once the kernel has finished what the last command started: some changes complete after
     the command that asked for them returns (a deleted namespace's veths go in a work queue, a carrier comes up a
     little later), and a snapshot taken half-way would blame the next run for the rest.  Without ``like``: once two
     reads in a row agree.  With ``like`` (what the host should hold): once a read equals it, or at ``timeout``
-    with the last read, so a host that is still moving is not judged on one instant."""
+    with the last read, so a host that is still moving is not judged on one instant.  The ceiling only bounds a
+    failure: a loaded machine may take many times longer than a quiet one."""
     deadline = time.monotonic() + timeout
     last = comparable(host)
     while last != like and time.monotonic() < deadline:

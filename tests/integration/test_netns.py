@@ -10,11 +10,11 @@ import pytest
 
 
 def test_create_check_rerun_absent(host):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('netns', check_mode=True, name='web01')
     assert res['changed'] and not res.get('failed'), res
     assert res['commands'] == ['create network namespace web01', 'set lo up in web01']
-    assert host.snapshot() == before, 'check mode changed the host'
+    assert host.settled_snapshot(like=before) == before, 'check mode changed the host'
 
     res = host.module('netns', diff=True, name='web01')
     assert res['changed'] and not res.get('failed'), res
@@ -34,7 +34,7 @@ def test_create_check_rerun_absent(host):
     assert res['changed'] and not res.get('failed'), res
     assert 'web01' not in host.run('ip netns list').stdout
     assert not host.module('netns', name='web01', state='absent')['changed']
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_name_files_are_seen_inside_the_namespace(host):
@@ -98,21 +98,21 @@ def test_container_mode_shares_one_stack(host):
     ({'name': 'c1', 'sysctls': {'net.ipv4.no_such_key': 1}}, 'net.ipv4.no_such_key'),
 ])
 def test_bad_input_fails_and_changes_nothing(host, params, needle):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('netns', **params)
     assert res.get('failed'), res
     assert needle in res['msg'], res['msg']
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_hosts_as_a_dict_and_check_mode_writes_nothing(host):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     params = dict(name='web02', hosts={'db01': '172.18.0.3', '172.18.0.4': ['cache', 'redis']}, dns=['10.138.3.2'])
     check = host.module('netns', check_mode=True, diff=True, **params)
     assert check['changed'] and not check.get('failed'), check
     assert check['commands'] == ['create network namespace web02', 'set lo up in web02', 'create /etc/netns/web02',
                                  'write /etc/netns/web02/hosts', 'write /etc/netns/web02/resolv.conf']
-    assert host.snapshot() == before, 'check mode changed the host'
+    assert host.settled_snapshot(like=before) == before, 'check mode changed the host'
     res = host.module('netns', **params)
     assert res['commands'] == check['commands'] and res['after'] == check['after'], res
     assert host.netns_run('web02', 'getent hosts redis').stdout.split() == ['172.18.0.4', 'cache', 'redis']
@@ -123,20 +123,20 @@ def test_hosts_as_a_dict_and_check_mode_writes_nothing(host):
 
 @pytest.mark.parametrize('step', ['set lo up', 'write /etc/netns/c1/resolv.conf', 'set sysctl'])
 def test_failure_part_way_rolls_back(host, step):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('netns', _env={'HOSTNET_TEST_FAIL_AT': step}, name='c1', hostname='c1', dns=['10.0.0.2'],
                       sysctls={'net.ipv4.ip_forward': 1})
     assert res.get('failed') and 'rolled back' in res['msg'] and step in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_failure_on_an_existing_namespace_restores_files_and_sysctls(host):
     host.module('netns', name='c1', hostname='c1', sysctls={'net.ipv4.ip_forward': 0})
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('netns', _env={'HOSTNET_TEST_FAIL_AT': 'set sysctl'}, name='c1', hostname='c2', dns=['10.0.0.2'],
                       sysctls={'net.ipv4.ip_forward': 1})
     assert res.get('failed') and 'rolled back' in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
     assert host.netns_run('c1', 'cat /etc/hostname').stdout == 'c1\n'
 
 

@@ -148,10 +148,10 @@ def test_ping_container_to_container_and_host_to_container(bridge):
     res = ok(host.module('probe', target='172.17.0.2', count=2))
     assert res['reachable'] and res['attempts'] == 1 and res['msg'].startswith('probe from the host to 172.17.0.2')
     # Check mode runs the probe as usual; it changes nothing either way.
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = ok(host.module('probe', check_mode=True, netns='web02', target='172.17.0.1'))
     assert res['reachable'] and not res['changed']
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
     # The packets are the namespace's own: a namespace without a route to the bridge cannot reach it.
     ok(host.module('netns', name='lonely'))
     res = failed(host.module('probe', netns='lonely', target='172.17.0.3'), 'probe from lonely to 172.17.0.3 (ping): expected '

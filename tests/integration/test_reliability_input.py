@@ -119,13 +119,14 @@ class SharedHost:
         self.host = self.block.__enter__()  # pylint: disable=unnecessary-dunder-call
         for module, params in SETUP:
             R.ok(self.host.module(module, **params))
-        # A new bridge goes UNKNOWN -> UP once its port carries: let it settle before the first snapshot.
-        self.host.run('for i in $(seq 100); do ip -o link show br-existing | grep -q "state UP" && break; sleep 0.05; done')
-        self.baseline = self.host.snapshot()
+        # Taken once the kernel has finished what SETUP started (see Host.settled_snapshot): a baseline read while
+        # a new bridge or veth still settles would blame the first case for the kernel's own changes.
+        self.baseline = self.host.settled_snapshot()
 
     def changes(self):
-        """Sections of the snapshot that differ from the baseline ({} when none); rebuilds the host if any."""
-        after = self.host.snapshot()
+        """Sections of the snapshot that differ from the baseline ({} when none); rebuilds the host if any.
+        One read when nothing changed; otherwise the host is read until it settles before it is judged."""
+        after = self.host.settled_snapshot(like=self.baseline)
         changed = {k: (self.baseline.get(k), after.get(k)) for k in set(after) | set(self.baseline)
                    if after.get(k) != self.baseline.get(k)}
         if changed:

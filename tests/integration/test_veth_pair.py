@@ -30,10 +30,10 @@ def bridge_host(host):
 
 def test_container_on_a_bridge_pings_the_host(bridge_host):
     host = bridge_host
-    before = host.snapshot()
+    before = host.settled_snapshot()
     check = host.module('veth_pair', check_mode=True, **CONTAINER)
     assert check['changed'] and not check.get('failed'), check
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
     res = host.module('veth_pair', diff=True, **CONTAINER)
     assert res['changed'] and not res.get('failed'), res
@@ -107,21 +107,21 @@ def test_plain_pair_on_the_host(host):
 @pytest.mark.parametrize('step', ['set eth0 in web01 up', 'add 172.17.0.2/16', 'set default route'])
 def test_failure_part_way_rolls_back(bridge_host, step):
     host = bridge_host
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('veth_pair', _env={'HOSTNET_TEST_FAIL_AT': step}, **CONTAINER)
     assert res.get('failed'), res
     assert 'rolled back' in res['msg'] and step in res['msg'], res['msg']
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_failure_while_repairing_restores_the_old_settings(bridge_host):
     host = bridge_host
     host.module('veth_pair', **CONTAINER)
     host.netns_run('web01', 'ip addr add 172.17.0.9/16 dev eth0 && ip link set eth0 mtu 1400')
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('veth_pair', _env={'HOSTNET_TEST_FAIL_AT': 'remove 172.17.0.9/16'}, **CONTAINER)
     assert res.get('failed') and 'rolled back' in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 @pytest.mark.parametrize('params, needle', [
@@ -151,11 +151,11 @@ def test_failure_while_repairing_restores_the_old_settings(bridge_host):
 def test_bad_input_fails_and_changes_nothing(bridge_host, params, needle):
     host = bridge_host
     host.netns_run('web01', 'ip link add taken0 type veth peer name taken1')
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('veth_pair', **params)
     assert res.get('failed'), res
     assert needle in res['msg'], res['msg']
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_runs_wait_for_the_host_wide_lock(bridge_host):
@@ -193,10 +193,10 @@ def test_many_containers_one_call_each_timing(bridge_host):
 def test_existing_pair_with_a_missing_namespace_names_the_option(bridge_host):
     host = bridge_host
     host.module('veth_pair', **CONTAINER)
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('veth_pair', **dict(CONTAINER, peer_netns='missing'))
     assert res.get('failed') and "peer_netns 'missing'" in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_removing_the_namespace_removes_the_pair(bridge_host):
