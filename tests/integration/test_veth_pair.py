@@ -7,9 +7,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import pytest
+
+import conftest
+import reliability as R
 
 CONTAINER = dict(name='vethweb01', master='docker0', peer_netns='web01', peer_name='eth0', peer_mac='02:42:ac:11:00:02',
                  peer_addresses=['172.17.0.2/16'], peer_gateway='172.17.0.1', mtu=1500)
@@ -158,17 +162,26 @@ def test_bad_input_fails_and_changes_nothing(bridge_host, params, needle):
     assert host.settled_snapshot(like=before) == before
 
 
-def test_runs_wait_for_the_host_wide_lock(bridge_host):
+def test_runs_wait_for_the_host_wide_lock(bridge_host, tmp_path):
+    """Proven by state, not by the clock: while `flock` holds the lock, a run is seen finding it taken (its own trace)
+    and has not ended; it goes through once the lock is let go. Check mode ends while the lock is still held."""
     host = bridge_host
-    host.run('flock /run/lock/hostnet.lock sleep 2 >/dev/null 2>&1 & sleep 0.2')
-    start = time.monotonic()
-    res = host.module('veth_pair', **CONTAINER)
-    assert res['changed'] and not res.get('failed'), res
-    assert time.monotonic() - start > 1.5, 'the module did not wait for the lock held by another run'
-    start = time.monotonic()
-    host.run('flock /run/lock/hostnet.lock sleep 2 >/dev/null 2>&1 & sleep 0.2')
-    assert not host.module('veth_pair', check_mode=True, **CONTAINER)['changed']
-    assert time.monotonic() - start < 1.5, 'check mode waited for the lock'
+    results = {}
+    trace = str(tmp_path / 'veth.trace')
+    run = threading.Thread(target=lambda: results.update(res=R.traced_module(host, 'veth_pair', trace=trace, syscalls=('flock',),
+                                                                             **CONTAINER)[1]))
+    try:
+        with conftest.lock_held(host):
+            run.start()
+            conftest.wait_until(lambda: conftest.found_the_lock_taken(trace), 'the run finding the lock flock holds')
+            assert 'res' not in results, 'the module did not wait for the lock held by another run: %r' % results['res']
+    finally:
+        if run.is_alive():
+            run.join(300)
+    assert results['res']['changed'] and not results['res'].get('failed'), results['res']
+    with conftest.lock_held(host) as holder:
+        assert not host.module('veth_pair', check_mode=True, **CONTAINER)['changed']
+        assert holder.poll() is None and conftest.lock_holders(host), 'check mode waited for the lock'
 
 
 def test_many_containers_one_call_each_timing(bridge_host):
@@ -203,8 +216,6 @@ def test_removing_the_namespace_removes_the_pair(bridge_host):
     host = bridge_host
     host.module('veth_pair', **CONTAINER)
     host.module('netns', name='web01', state='absent')
-    for _attempt in range(100):
-        if host.run('ip link show vethweb01', check=False).returncode != 0:
-            break
-        time.sleep(0.05)
+    # The namespace goes in a kernel work queue once unmounted; its veth with it.
+    conftest.wait_until(lambda: host.run('ip link show vethweb01', check=False).returncode != 0, 'vethweb01 gone with web01')
     assert not host.module('veth_pair', name='vethweb01', state='absent')['changed']
