@@ -282,7 +282,7 @@ echo '### sysctl'; cat /proc/sys/net/ipv4/ip_forward
                 current.append(line)
         return sections
 
-    def settled_snapshot(self, like=None, timeout=90.0, pause=0.3):
+    def settled_snapshot(self, like=None, timeout=90.0, pause=0.2):
         """snapshot() once the kernel has finished what the last command started (a namespace's links are deleted
         from a work queue, a netns id is given on first use, ...): the first of two reads ``pause`` apart that agree.
         With ``like`` (what the host should hold), a read equal to it is returned at once, so a check that nothing

@@ -146,7 +146,7 @@ def comparable(host, snap=None):
     return out
 
 
-def settled(host, like=None, timeout=90.0, pause=0.3):
+def settled(host, like=None, timeout=90.0, pause=0.2):
     """comparable(host) once the kernel has finished what the last command started: some changes complete after
     the command that asked for them returns (a deleted namespace's veths go in a work queue, a carrier comes up a
     little later), and a snapshot taken half-way would blame the next run for the rest.  Without ``like``: once two

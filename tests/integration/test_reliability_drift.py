@@ -71,7 +71,8 @@ def built(tmp_path_factory, collection_path):
 @pytest.mark.parametrize('what,command,owner,shows', DRIFTS, ids=[d[0].replace(' ', '-') for d in DRIFTS])
 def test_drift_is_reported_by_check_mode_and_repaired(built, what, command, owner, shows):
     host = built
-    want = R.settled(host)
+    # What the previous case left, when it ended with the host repaired to exactly that (else read again).
+    want = host.__dict__.pop('want', None) or R.settled(host)
     host.run(command.format(**host.names))
     drifted = R.settled(host)
     if 'sysctl' not in what:  # a namespace's sysctls are not in the snapshot
@@ -90,6 +91,7 @@ def test_drift_is_reported_by_check_mode_and_repaired(built, what, command, owne
     got = R.settled(host, like=want)
     if got != want:
         pytest.fail('the repaired host differs from the one before the drift (%s):\n%s' % (what, R.explain(want, got)))
+    host.want = got
 
 
 def test_nothing_left_to_repair(built):
