@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+import conftest
+
 
 def test_create_check_rerun_absent(host):
     before = host.settled_snapshot()
@@ -152,12 +154,16 @@ def test_stale_placeholder_is_replaced_and_removed(host):
     assert host.run('test -e /run/netns/stale', check=False).returncode != 0
 
 
-def test_namespace_is_visible_to_other_mount_namespaces(host):
+def test_namespace_is_visible_to_other_mount_namespaces(host, tmp_path):
     """/run/netns is a shared mount: a namespace created later shows up in a mount namespace made earlier."""
     host.module('netns', name='early')
-    host.run('mkdir -p /tmp/mnt && unshare --mount --propagation unchanged sh -c "sleep 3 & echo \\$! > /tmp/mnt/pid; wait" '
-             '>/dev/null 2>&1 & sleep 0.3')
+    # The pid file is this test's own (/tmp is the machine's: two sessions side by side must not share one), and the
+    # mount namespace's process lives until the test ends, not for a guessed time.
+    pid_file = tmp_path / 'mnt.pid'
+    host.run('unshare --mount --propagation unchanged sh -c "sleep 600 & echo \\$! > %s.tmp && mv %s.tmp %s; wait" '
+             '>/dev/null 2>&1 &' % (pid_file, pid_file, pid_file))
+    conftest.wait_until(pid_file.exists, 'the process in the earlier mount namespace')
     host.module('netns', name='late')
-    pid = host.run('cat /tmp/mnt/pid').stdout.strip()
+    pid = pid_file.read_text().strip()
     out = host.run(['nsenter', '-t', pid, '-m', 'ip', 'netns', 'exec', 'late', 'ip', '-o', 'link', 'show', 'lo'], check=False)
     assert out.returncode == 0, out.stderr
