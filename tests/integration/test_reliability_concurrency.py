@@ -75,7 +75,7 @@ def eps(prefix):
 def test_two_networks_applied_at_once(host, tmp_path):
     # Both networks take their subnet from the default pools: without the lock both would pick 172.18.0.0/16.
     ra, rb = at_once((host, 'docker_bridge', {'name': 'neta', 'endpoints': eps('a')}),
-                                        (second_view(host, tmp_path), 'docker_bridge', {'name': 'netb', 'endpoints': eps('b')}))
+                     (second_view(host, tmp_path), 'docker_bridge', {'name': 'netb', 'endpoints': eps('b')}))
     R.ok(ra)
     R.ok(rb)
     assert {ra['network']['IPAM']['Config'][0]['Subnet'], rb['network']['IPAM']['Config'][0]['Subnet']} == \
@@ -94,7 +94,7 @@ def test_one_network_extended_by_two_runs_at_once(host, tmp_path):
     first = [{'name': 'base'}] + [{'name': 'x%d' % i} for i in range(3)]
     second = [{'name': 'base'}] + [{'name': 'y%d' % i} for i in range(3)]
     r1, r2 = at_once((host, 'docker_bridge', {'name': 'shared', 'endpoints': first}),
-                                        (second_view(host, tmp_path), 'docker_bridge', {'name': 'shared', 'endpoints': second}))
+                     (second_view(host, tmp_path), 'docker_bridge', {'name': 'shared', 'endpoints': second}))
     R.ok(r1)
     R.ok(r2)
     assert_consistent(host)
