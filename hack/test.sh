@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
 # make test: every stage runs even when an earlier one fails; the summary says which failed.
-# Usage: hack/test.sh [stage...]   stages: units sanity lint integration integration-deb integrations molecule release
+# Usage: hack/test.sh [--busy N] [stage...]   stages: units sanity lint integration integration-deb integrations molecule release
+# (--busy N: N CPU-bound processes run beside the stages, as on a shared machine; make test-busy. They are started
+# here and killed by their PIDs when the script ends, fails or is interrupted.)
 # (integrations runs the integration tests under .venv, split in two, and under .venv-deb, side by side; release
 # builds the tarball, installs it into a fresh collections path and runs the labs and the SSH smoke test from
 # there, see hack/release.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+busy_pids=()
+stop_busy() {
+  local pid
+  for pid in "${busy_pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${busy_pids[@]}"; do wait "$pid" 2>/dev/null; done
+  busy_pids=()
+}
+if [ "${1:-}" = --busy ]; then
+  busy=${2:?--busy needs a number}; shift 2
+  trap stop_busy EXIT
+  trap 'stop_busy; exit 130' INT TERM
+  for _ in $(seq "$busy"); do
+    # A subshell spinning on its own: $! is the busy process itself (a python3 behind a pyenv-style shim may be the
+    # shim's child, which killing $! would leave running).
+    ( while :; do :; done ) &
+    busy_pids+=($!)
+  done
+  echo "=== $busy CPU-bound processes beside the stages: ${busy_pids[*]} ($(nproc) CPUs)"
+fi
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integrations molecule release)
 passed=0; failed=0; failures=(); timings=()
@@ -119,5 +140,5 @@ fi
 echo
 echo "timings: ${timings[*]}"
 [ $failed -eq 0 ] || echo "failed stages: ${failures[*]}"
-echo "make test: $passed passed, $failed failed in $((SECONDS - started)) s"
+echo "make test: $passed passed, $failed failed in $((SECONDS - started)) s${busy_pids[*]:+ (wall time, with ${#busy_pids[@]} CPU-bound processes beside it)}"
 [ $failed -eq 0 ]

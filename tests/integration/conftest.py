@@ -11,6 +11,7 @@ netns-related mounts and firewall rules are unchanged at the end of the session.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -30,6 +32,23 @@ SEED_HOSTS = {'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def wait_until(predicate, what, timeout=90.0, pause=0.05):
+    """predicate()'s first true value, polled every ``pause`` seconds.
+
+    Tests wait on conditions (an address usable, a rule present, a process ready), never on time: the ceiling is
+    generous (a loaded 2-core machine may take many times longer than a quiet one) and only bounds a failure, which
+    names ``what`` was awaited and the last value seen.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('waited %d s for %s; last seen: %r' % (timeout, what, value))
+        time.sleep(pause)
 
 
 def pytest_configure(config):
@@ -107,6 +126,12 @@ def firewall_state():
     return state
 
 
+# Paths whose appearance or removal in the machine's mount namespace is checked around every test (one stat each), so
+# the session guard can name the test during which it happened.
+_WATCHED_PATHS = ('/run/netns', '/etc/netns', '/var/lib/hostnet')
+_first_change = {}
+
+
 @pytest.fixture(scope='session', autouse=True)
 def machine_namespace_untouched():
     if os.geteuid() != 0:
@@ -116,8 +141,21 @@ def machine_namespace_untouched():
     yield
     after = machine_network_state()
     changed = sorted(key for key in before if before[key] != after.get(key))
-    assert not changed, "the machine's own namespaces changed during the test session: %s\nbefore: %r\nafter: %r" % (
-        ', '.join(changed), {k: before[k] for k in changed}, {k: after.get(k) for k in changed})
+    seen = ''.join('\n%s %s during %s (or by another process on this machine while it ran)' % (path, how, test)
+                   for path, (how, test) in sorted(_first_change.items()))
+    assert not changed, "the machine's own namespaces changed during the test session: %s%s\nbefore: %r\nafter: %r" % (
+        ', '.join(changed), seen, {k: before[k] for k in changed}, {k: after.get(k) for k in changed})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):  # pylint: disable=unused-argument
+    """Records the first test (its setup, call or teardown, module fixtures included) during which /run/netns,
+    /etc/netns or /var/lib/hostnet appeared or went away on this machine; the session guard above names it."""
+    before = {path: os.path.lexists(path) for path in _WATCHED_PATHS}
+    yield
+    for path, existed in before.items():
+        if path not in _first_change and os.path.lexists(path) != existed:
+            _first_change[path] = ('went away' if existed else 'appeared', item.nodeid)
 
 
 @pytest.fixture(scope='session')
@@ -194,7 +232,9 @@ class Host:
             json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
         modname = module_path(module_name)
         env = ['%s=%s' % kv for kv in sorted((_env or {}).items())]
-        res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path] + env + [sys.executable, '-m', modname, path], check=False)
+        # The ceiling only stops a hung run; a module takes seconds even on a loaded machine.
+        res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path] + env + [sys.executable, '-m', modname, path], check=False,
+                       timeout=300)
         try:
             return json.loads(res.stdout[res.stdout.index('{'):])
         except ValueError:
@@ -205,29 +245,34 @@ class Host:
         """Kernel and on-disk state of the host, for before/after comparisons.
 
         A dict of sections (links, addrs, routes, rules, netns, ns NAME, files,
-        nft, iptables, sysctl), each a list of normalised lines.
+        nft, iptables, sysctl), each a list of normalised lines.  Left out is only what the kernel changes on its
+        own after the command that caused it has returned: counters and timers, a link's operational state and
+        carrier flags and a route's linkdown flag (a new bridge or veth goes from UNKNOWN/NO-CARRIER to UP/LOWER_UP by itself, up to a second
+        later through the kernel's linkwatch; a bridge port's STP state follows), DAD flags, address lifetimes, and
+        IPv6 link-local addresses and routes (they come and go with DAD timing; the collection is IPv4).
+        Neighbour entries are not read at all.  Everything else (names, flags set by a command, masters, MACs,
+        addresses, routes, rules, namespaces, files, firewall rules, sysctls) is compared.
         """
-        # Counters and timers that move on their own are dropped from the link dump, and so is the operational
-        # state (a new bridge goes from UNKNOWN to UP by itself); the admin UP flag in <...> stays.
         link_filter = ('s/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+'
-                       '|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g; s/ state [A-Z]+ / /')
-        script = 'LINK_FILTER=%s\n' % shlex.quote(link_filter) + r'''
+                       '|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g; s/ state [A-Z]+ / /; '
+                       's/(NO-CARRIER|LOWER_UP|M-DOWN|DORMANT),?//g; s/,>/>/; s/ bridge_slave state [a-z]+/ bridge_slave/')
+        addr_filter = 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'
+        script = 'LINK_FILTER=%s\nADDR_FILTER=%s\n' % (shlex.quote(link_filter), shlex.quote(addr_filter)) + r'''
 set -u
 echo '### links'; ip -d -o link | sed -E "$LINK_FILTER"
-echo '### addrs'; ip -o addr | sed -E 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'
-echo '### routes'; ip route show table all
+echo '### addrs'; ip -o addr | sed -E "$ADDR_FILTER"
+echo '### routes'; ip route show table all | sed -E 's/ linkdown//'
 echo '### rules'; ip rule
 echo '### netns'; ls -1 /run/netns
 for ns in $(ls /run/netns); do
-  echo "### ns $ns"; ip -n "$ns" -o link | cut -d' ' -f2-
-  ip -n "$ns" -o addr | sed -E 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'; ip -n "$ns" route show table all
+  echo "### ns $ns"; ip -n "$ns" -o link | cut -d' ' -f2- | sed -E "$LINK_FILTER"
+  ip -n "$ns" -o addr | sed -E "$ADDR_FILTER"; ip -n "$ns" route show table all | sed -E 's/ linkdown//'
 done
 echo '### files'; find /var/lib/hostnet /etc/netns -mindepth 1 ! -name '.lock' -printf '%p %s\n' 2>/dev/null | sort
 echo '### nft'; nft list ruleset 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
 echo '### iptables'; iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]/[0:0]/'
 echo '### sysctl'; cat /proc/sys/net/ipv4/ip_forward
 '''
-        # IPv6 link-local addresses and routes come and go with DAD timing; the collection is IPv4.
         sections = {}
         current = None
         for line in self.run(script).stdout.splitlines():
@@ -236,6 +281,70 @@ echo '### sysctl'; cat /proc/sys/net/ipv4/ip_forward
             elif current is not None and 'fe80::' not in line:
                 current.append(line)
         return sections
+
+    def settled_snapshot(self, like=None, timeout=90.0, pause=0.2):
+        """snapshot() once the kernel has finished what the last command started (a namespace's links are deleted
+        from a work queue, a netns id is given on first use, ...): the first of two reads ``pause`` apart that agree.
+        With ``like`` (what the host should hold), a read equal to it is returned at once, so a check that nothing
+        changed costs one read when nothing did, and waits for the host to settle before judging when it differs."""
+        deadline = time.monotonic() + timeout
+        last = self.snapshot()
+        while last != like:
+            time.sleep(pause)
+            now = self.snapshot()
+            if now == last or time.monotonic() > deadline:
+                return now
+            last = now
+        return last
+
+
+HOST_LOCK = '/run/lock/hostnet.lock'
+
+
+def lock_holders(host):
+    """PIDs (as the host sees them) holding an flock(2) lock inside the emulated host, from its /proc/locks, which lists
+    only the host's own processes. The modules take one host-wide lock, so this is who holds it."""
+    out = []
+    for line in host.run(['cat', '/proc/locks']).stdout.splitlines():
+        fields = line.split()
+        if 'FLOCK' in fields and '->' not in fields:
+            out.append(int(fields[fields.index('FLOCK') + 3]))
+    return out
+
+
+def process_state(host, pid):
+    """The state letter of a process inside the host (R, S, t for stopped under strace, ...), None when gone."""
+    res = host.run(['cat', '/proc/%d/stat' % pid], check=False)
+    return res.stdout.rsplit(')', 1)[1].split()[0] if res.returncode == 0 else None
+
+
+@contextlib.contextmanager
+def lock_held(host):
+    """The host-wide lock held by a `flock ... cat` inside the host until the block ends (its stdin is closed): the
+    test decides when the lock is released, instead of a holder that sleeps for a guessed time."""
+    proc = subprocess.Popen(host.lab.command(host.name, ['flock', HOST_LOCK, 'cat']), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: lock_holders(host) or proc.poll() is not None, 'flock holding %s in %s' % (HOST_LOCK, host.name))
+        assert proc.poll() is None, 'flock exited before holding the lock'
+        yield proc
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(120)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # our own child (nsenter), by its PID
+            proc.wait()
+
+
+def found_the_lock_taken(trace_file):
+    """True once a run traced with trace=flock (reliability.traced_module) has tried the host-wide lock and found it
+    held: the modules poll flock(LOCK_EX|LOCK_NB), so a waiting run shows as EAGAIN in its own trace."""
+    try:
+        with open(trace_file) as f:
+            return any(line.startswith('flock(') and 'EAGAIN' in line for line in f)
+    except FileNotFoundError:
+        return False
 
 
 @pytest.fixture

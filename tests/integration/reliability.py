@@ -36,11 +36,11 @@ def ok(res):
     return res
 
 
-def traced_module(host, module_name, /, inject=None, trace=None, check_mode=False, diff=False, **params):
+def traced_module(host, module_name, /, inject=None, trace=None, check_mode=False, diff=False, syscalls=STEP_SYSCALLS, **params):
     """Run a module in ``host`` under strace, as Host.module does otherwise.
 
     ``inject``: strace's tampering for one syscall, e.g. 'sendto:signal=KILL:when=12' or
-    'sendto:error=EEXIST:when=12'; ``trace``: a file to write the step syscalls to. Only the module's
+    'sendto:error=EEXIST:when=12'; ``trace``: a file to write ``syscalls`` (the step syscalls) to. Only the module's
     main thread is traced (no -f): children such as iptables-restore run untouched, and the counters
     of ``when=`` count that thread's calls only. Returns (exit status, the module's JSON or None).
     """
@@ -49,11 +49,11 @@ def traced_module(host, module_name, /, inject=None, trace=None, check_mode=Fals
     path = os.path.join(host.tmpdir, '%s-strace-args-%d.json' % (host.name, host._count))  # pylint: disable=protected-access
     with open(path, 'w') as f:
         json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
-    argv = ['strace', '-o', trace or '/dev/null', '-e', 'trace=' + ','.join(STEP_SYSCALLS)]
+    argv = ['strace', '-o', trace or '/dev/null', '-e', 'trace=' + ','.join(syscalls)]
     if inject:
         argv += ['-e', 'inject=' + inject]
     argv += ['env', 'PYTHONPATH=%s' % host.collection_path, sys.executable, '-m', conftest.module_path(module_name), path]
-    res = host.run(argv, check=False, timeout=120)
+    res = host.run(argv, check=False, timeout=300)
     try:
         return res.returncode, json.loads(res.stdout[res.stdout.index('{'):])
     except ValueError:
@@ -146,12 +146,13 @@ def comparable(host, snap=None):
     return out
 
 
-def settled(host, like=None, timeout=15.0, pause=0.2):
+def settled(host, like=None, timeout=90.0, pause=0.2):
     """comparable(host) once the kernel has finished what the last command started: some changes complete after
     the command that asked for them returns (a deleted namespace's veths go in a work queue, a carrier comes up a
     little later), and a snapshot taken half-way would blame the next run for the rest.  Without ``like``: once two
     reads in a row agree.  With ``like`` (what the host should hold): once a read equals it, or at ``timeout``
-    with the last read, so a host that is still moving is not judged on one instant."""
+    with the last read, so a host that is still moving is not judged on one instant.  The ceiling only bounds a
+    failure: a loaded machine may take many times longer than a quiet one."""
     deadline = time.monotonic() + timeout
     last = comparable(host)
     while last != like and time.monotonic() < deadline:
@@ -196,6 +197,45 @@ def fresh_host(directory, collection_path, tmpdir):
         yield conftest.Host(lab, 'host1', collection_path, tmpdir)
     finally:
         lab.down()
+
+
+class SharedHost:
+    """One emulated host for many read-only cases (bad input that must change nothing): built once with ``setup(host)``,
+    its settled snapshot the baseline; rebuilt when a case changed it, so one failure stays one."""
+
+    def __init__(self, tmp, collection_path, setup):
+        self.tmp = tmp
+        self.collection_path = collection_path
+        self.setup = setup
+        self.count = 0
+        self.block = None
+        self.host = None
+        self.baseline = None
+
+    def build(self):
+        self.close()
+        self.count += 1
+        self.block = fresh_host(str(self.tmp / ('lab%d' % self.count)), self.collection_path, str(self.tmp))
+        self.host = self.block.__enter__()  # pylint: disable=unnecessary-dunder-call
+        self.setup(self.host)
+        # Taken once the kernel has finished what the setup started (see Host.settled_snapshot): a baseline read
+        # while a new bridge or veth still settles would blame the first case for the kernel's own changes.
+        self.baseline = self.host.settled_snapshot()
+
+    def changes(self):
+        """Sections of the snapshot that differ from the baseline ({} when none); rebuilds the host if any.
+        One read when nothing changed; otherwise the host is read until it settles before it is judged."""
+        after = self.host.settled_snapshot(like=self.baseline)
+        changed = {k: (self.baseline.get(k), after.get(k)) for k in set(after) | set(self.baseline)
+                   if after.get(k) != self.baseline.get(k)}
+        if changed:
+            self.build()
+        return changed
+
+    def close(self):
+        if self.block is not None:
+            self.block.__exit__(None, None, None)
+            self.block = None
 
 
 def _sample_offset(every):

@@ -21,9 +21,9 @@ def ok(res):
 
 
 def test_default_bridge_and_two_containers(host):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     check = ok(host.module('docker_bridge', check_mode=True, name='bridge', endpoints=[{'name': 'web01'}, {'name': 'web02'}]))
-    assert check['changed'] and host.snapshot() == before
+    assert check['changed'] and host.settled_snapshot(like=before) == before
     res = ok(host.module('docker_bridge', diff=True, name='bridge', endpoints=[{'name': 'web01'}, {'name': 'web02'}]))
     assert ids_masked(res['commands']) == ids_masked(check['commands'])
     net = res['network']
@@ -62,14 +62,14 @@ def test_custom_network_gets_172_18_and_connect_gives_eth1(host):
 
 
 def test_remove_refused_with_endpoints_unless_forced(host):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     ok(host.module('docker_bridge', name='custom_network', subnet='172.18.0.0/16', endpoints=[{'name': 'app', 'ip': '172.18.0.10'}]))
     res = host.module('docker_bridge', name='custom_network', state='absent')
     assert res.get('failed') and 'active endpoints' in res['msg'] and 'app' in res['msg']
     ok(host.module('docker_bridge', name='custom_network', state='absent', force=True))
     assert not host.module('docker_bridge', name='custom_network', state='absent')['changed']
     host.run('ip netns del app')
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_addresses_survive_a_reboot(lab_factory, tmp_path):
@@ -152,28 +152,26 @@ BAD_INPUTS = [
 def test_bad_input_fails_before_any_change(host):
     # One host for the whole matrix: each case must leave it exactly as it was.
     ok(host.module('docker_bridge', name='existing', subnet='10.9.0.0/24', endpoints=[{'name': 'keep'}]))
-    # Let the new bridge's operational state settle (UNKNOWN -> UP once its port carries).
-    host.run('for i in $(seq 100); do ip -o link show type bridge | grep -q "state UP" && break; sleep 0.05; done')
-    before = host.snapshot()
+    before = host.settled_snapshot()
     failures = []
     for params, needle in BAD_INPUTS:
         res = host.module('docker_bridge', **params)
         if not res.get('failed') or needle not in res.get('msg', ''):
             failures.append((params, res.get('msg'), needle))
     assert not failures, failures
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
     assert len(BAD_INPUTS) >= 30
 
 
 def test_failure_part_way_leaves_nothing_behind(host):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     eps = [{'name': 'a'}, {'name': 'b'}, {'name': 'c'}]
     res = host.module('docker_bridge', name='custom_network', endpoints=eps, _env={'HOSTNET_TEST_FAIL_AT': 'connect c to'})
     assert res.get('failed') and 'rolled back' in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
     res = host.module('docker_bridge', name='custom_network', endpoints=eps, _env={'HOSTNET_TEST_FAIL_AT': 'write network state'})
     assert res.get('failed') and 'rolled back' in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_name_resolution_on_user_defined_networks_only(host):

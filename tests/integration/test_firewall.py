@@ -228,7 +228,7 @@ def test_drift_repaired_and_reported_in_check_mode(two_hosts, backend):
 def test_taken_host_port_fails_before_any_change(host, backend):
     serve(host, None, 7000, tag='hostsrv')
     ok(host.module('docker_bridge', name='bridge', firewall_backend=backend, endpoints=[{'name': 'web02', 'publish': ['8080:80']}]))
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('docker_bridge', name='custom_network', firewall_backend=backend, endpoints=[{'name': 'x', 'publish': ['7000:80']}])
     assert res.get('failed') and "endpoints[0].publish '7000:80'" in res['msg'] and 'listens' in res['msg'], res
     res = host.module('docker_bridge', name='custom_network', firewall_backend=backend, endpoints=[{'name': 'x', 'publish': ['8080:80']}])
@@ -236,7 +236,7 @@ def test_taken_host_port_fails_before_any_change(host, backend):
     res = host.module('nat_rule', name='dup', kind='dnat', host_port=8080, container_ip='172.17.0.2', container_port=80,
                       firewall_backend=backend)
     assert res.get('failed') and "host_port 8080: " in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_nat_rule_kinds(two_hosts, backend):
@@ -280,7 +280,7 @@ def test_nat_rule_kinds(two_hosts, backend):
     ({'kind': 'dnat', 'container_ip': '172.17.0.300', 'container_port': 80}, "container_ip '172.17.0.300'"),
 ])
 def test_nat_rule_bad_input(host, params, needle):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('nat_rule', name='bad', **params)
     assert res.get('failed') and needle in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before

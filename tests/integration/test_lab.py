@@ -13,6 +13,8 @@ import time
 import hostnet_lab
 import pytest
 
+import conftest
+
 pytestmark = pytest.mark.once  # see conftest.py
 
 SEED_HOSTS = {'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.138.3.131/24'}}
@@ -101,8 +103,7 @@ def test_down_after_the_host_died_and_up_over_a_stale_lab(tmp_path):
     try:
         lab.up(spec)
         os.kill(lab.pid('host1'), signal.SIGKILL)
-        time.sleep(0.1)
-        assert not lab.status()['up']
+        conftest.wait_until(lambda: not lab.status()['up'], 'the lab seen down once host1 died')
         lab.up(spec)  # cleans the stale lab first
         assert lab.status()['up']
         assert lab.run('host1', 'hostname').stdout.strip() == 'host1'
@@ -170,9 +171,10 @@ def test_module_runs_inside_the_host(host):
 
 
 def test_pid1_reaps_orphans(host):
-    host.run('sh -c "sleep 0.1 &"')
-    time.sleep(0.4)
+    orphan = host.run('sh -c "sleep 0.1 & echo \\$!"').stdout.strip()
     # /proc/PID/stat of every process in the host's pid namespace (no procps needed).
+    conftest.wait_until(lambda: host.run(['test', '-e', '/proc/%s' % orphan], check=False).returncode != 0,
+                        'the orphan %s exited and reaped (a zombie keeps its /proc entry)' % orphan)
     stats = host.run('cat /proc/[0-9]*/stat').stdout.splitlines()
     assert len(stats) >= 2, stats  # PID 1 and cat itself
     assert not [line for line in stats if line.rsplit(')', 1)[1].split()[0] == 'Z'], stats
@@ -210,8 +212,5 @@ def test_down_after_up_was_killed_midway_leaves_no_process(tmp_path):
                     found.append(int(entry))
         return found
 
-    deadline = time.monotonic() + 5
-    while leftovers() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert leftovers() == []
+    conftest.wait_until(lambda: leftovers() == [], 'no process of the interrupted lab left')
     assert not os.path.exists(d)

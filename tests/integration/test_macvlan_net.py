@@ -21,9 +21,9 @@ def ok(res):
 
 def test_seed_two_hosts_and_the_shim(two_hosts):
     h1, h2 = two_hosts
-    before = h1.snapshot()
+    before = h1.settled_snapshot()
     check = ok(h1.module('macvlan_net', check_mode=True, endpoints=[{'name': 'c1', 'ip': '10.0.0.100'}], **SEED))
-    assert check['changed'] and h1.snapshot() == before
+    assert check['changed'] and h1.settled_snapshot(like=before) == before
     res = ok(h1.module('macvlan_net', diff=True, endpoints=[{'name': 'c1', 'ip': '10.0.0.100'}], **SEED))
     assert res['commands'] == check['commands'] and res['diff']['before'] == {}
     ok(h2.module('macvlan_net', endpoints=[{'name': 'c2', 'ip': '10.0.0.101'}], **SEED))
@@ -121,11 +121,11 @@ def test_8021q_parent(host):
 
 
 def test_part_way_failure_leaves_nothing(host):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('macvlan_net', endpoints=[{'name': 'c1'}, {'name': 'c2'}], host_shim={'ip': '10.0.0.250'},
                       _env={'HOSTNET_TEST_FAIL_AT': 'create host shim'}, **SEED)
     assert res.get('failed') and 'rolled back' in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 @pytest.mark.parametrize('params, needle', [
@@ -146,10 +146,10 @@ def test_part_way_failure_leaves_nothing(host):
 def test_bad_input_fails_before_any_change(host, params, needle):
     base = {'name': 'macnet', 'subnet': '10.0.0.0/24'}
     base.update(params)
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('macvlan_net', **base)
     assert res.get('failed') and needle in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_subnet_overlapping_a_bridge_network_fails(host):

@@ -52,10 +52,10 @@ def test_one_plan_for_both_hosts_kept_across_runs_and_verified(two_hosts, play):
     assert rc == 0 and recap['host1']['changed'] == 0 and recap['host2']['changed'] == 0, out
 
     # Check mode with a new container on host1 changes nothing, and says what it would do.
-    before = h1.snapshot(), h2.snapshot()
+    before = h1.settled_snapshot(), h2.settled_snapshot()
     rc, out, recap = play({'host1': seed_vars(['c1', 'c3']), 'host2': seed_vars(['c2'])}, check=True, macvlan_network_verify=True)
     assert rc == 0 and recap['host1']['changed'] == 1 and recap['host2']['changed'] == 0, out
-    assert (h1.snapshot(), h2.snapshot()) == before
+    assert (h1.settled_snapshot(like=before[0]), h2.settled_snapshot(like=before[1])) == before
 
     # c3 joins on host1 and host1 gets a shim: old addresses stay, the new ones come after both hosts' holdings.
     rc, out, recap = play({'host1': seed_vars(['c1', 'c3'], host_shim=True), 'host2': seed_vars(['c2'])},
@@ -86,30 +86,30 @@ def test_verification_fails_when_the_network_disagrees(two_hosts, play):
 
 def test_a_bad_plan_fails_before_any_host_changes(two_hosts, play):
     h1, h2 = two_hosts
-    before = h1.snapshot(), h2.snapshot()
+    before = h1.settled_snapshot(), h2.settled_snapshot()
     same = [{'name': 'c1', 'networks': [{'name': 'macnet', 'ip': '10.0.0.100'}]}]
     rc, out, _recap = play({'host1': dict(seed_vars([]), macvlan_network_containers=same),
                             'host2': dict(seed_vars([]), macvlan_network_containers=same)})
     assert rc != 0 and "is also requested by endpoint 'c1' on host 'host1'" in out, out
-    assert (h1.snapshot(), h2.snapshot()) == before
+    assert (h1.settled_snapshot(like=before[0]), h2.settled_snapshot(like=before[1])) == before
     # Hosts that disagree on the segment.
     rc, out, _recap = play({'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'], ip_range='10.0.0.64/28')})
     assert rc != 0 and 'hosts sharing a segment must agree on subnet, gateway, ip_range and aux_addresses' in out, out
     # A variable of the wrong shape is refused by the role's argument spec.
     rc, out, _recap = play({'host1': dict(seed_vars(['c1']), macvlan_network_verify='maybe'), 'host2': seed_vars(['c2'])})
     assert rc != 0 and 'macvlan_network_verify' in out, out
-    assert (h1.snapshot(), h2.snapshot()) == before
+    assert (h1.settled_snapshot(like=before[0]), h2.settled_snapshot(like=before[1])) == before
 
 
 def test_absent_removes_networks_and_containers(two_hosts, play):
     h1, h2 = two_hosts
-    before = h1.snapshot(), h2.snapshot()
+    before = h1.settled_snapshot(), h2.settled_snapshot()
     both = {'host1': seed_vars(['c1', 'c3'], host_shim=True), 'host2': seed_vars(['c2'])}
     assert play(both)[0] == 0
     assert endpoints(h1)[0] is not None
     rc, out, recap = play(both, macvlan_network_state='absent')
     assert rc == 0 and recap['host1']['changed'] == 2 and recap['host2']['changed'] == 2, out
-    assert (h1.snapshot(), h2.snapshot()) == before
+    assert (h1.settled_snapshot(like=before[0]), h2.settled_snapshot(like=before[1])) == before
     rc, out, recap = play(both, macvlan_network_state='absent')
     assert rc == 0 and recap['host1']['changed'] == 0 and recap['host2']['changed'] == 0, out
 

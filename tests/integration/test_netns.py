@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import pytest
 
+import conftest
+
 
 def test_create_check_rerun_absent(host):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('netns', check_mode=True, name='web01')
     assert res['changed'] and not res.get('failed'), res
     assert res['commands'] == ['create network namespace web01', 'set lo up in web01']
-    assert host.snapshot() == before, 'check mode changed the host'
+    assert host.settled_snapshot(like=before) == before, 'check mode changed the host'
 
     res = host.module('netns', diff=True, name='web01')
     assert res['changed'] and not res.get('failed'), res
@@ -34,7 +36,7 @@ def test_create_check_rerun_absent(host):
     assert res['changed'] and not res.get('failed'), res
     assert 'web01' not in host.run('ip netns list').stdout
     assert not host.module('netns', name='web01', state='absent')['changed']
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_name_files_are_seen_inside_the_namespace(host):
@@ -98,21 +100,21 @@ def test_container_mode_shares_one_stack(host):
     ({'name': 'c1', 'sysctls': {'net.ipv4.no_such_key': 1}}, 'net.ipv4.no_such_key'),
 ])
 def test_bad_input_fails_and_changes_nothing(host, params, needle):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('netns', **params)
     assert res.get('failed'), res
     assert needle in res['msg'], res['msg']
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_hosts_as_a_dict_and_check_mode_writes_nothing(host):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     params = dict(name='web02', hosts={'db01': '172.18.0.3', '172.18.0.4': ['cache', 'redis']}, dns=['10.138.3.2'])
     check = host.module('netns', check_mode=True, diff=True, **params)
     assert check['changed'] and not check.get('failed'), check
     assert check['commands'] == ['create network namespace web02', 'set lo up in web02', 'create /etc/netns/web02',
                                  'write /etc/netns/web02/hosts', 'write /etc/netns/web02/resolv.conf']
-    assert host.snapshot() == before, 'check mode changed the host'
+    assert host.settled_snapshot(like=before) == before, 'check mode changed the host'
     res = host.module('netns', **params)
     assert res['commands'] == check['commands'] and res['after'] == check['after'], res
     assert host.netns_run('web02', 'getent hosts redis').stdout.split() == ['172.18.0.4', 'cache', 'redis']
@@ -123,20 +125,20 @@ def test_hosts_as_a_dict_and_check_mode_writes_nothing(host):
 
 @pytest.mark.parametrize('step', ['set lo up', 'write /etc/netns/c1/resolv.conf', 'set sysctl'])
 def test_failure_part_way_rolls_back(host, step):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('netns', _env={'HOSTNET_TEST_FAIL_AT': step}, name='c1', hostname='c1', dns=['10.0.0.2'],
                       sysctls={'net.ipv4.ip_forward': 1})
     assert res.get('failed') and 'rolled back' in res['msg'] and step in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_failure_on_an_existing_namespace_restores_files_and_sysctls(host):
     host.module('netns', name='c1', hostname='c1', sysctls={'net.ipv4.ip_forward': 0})
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('netns', _env={'HOSTNET_TEST_FAIL_AT': 'set sysctl'}, name='c1', hostname='c2', dns=['10.0.0.2'],
                       sysctls={'net.ipv4.ip_forward': 1})
     assert res.get('failed') and 'rolled back' in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
     assert host.netns_run('c1', 'cat /etc/hostname').stdout == 'c1\n'
 
 
@@ -152,12 +154,16 @@ def test_stale_placeholder_is_replaced_and_removed(host):
     assert host.run('test -e /run/netns/stale', check=False).returncode != 0
 
 
-def test_namespace_is_visible_to_other_mount_namespaces(host):
+def test_namespace_is_visible_to_other_mount_namespaces(host, tmp_path):
     """/run/netns is a shared mount: a namespace created later shows up in a mount namespace made earlier."""
     host.module('netns', name='early')
-    host.run('mkdir -p /tmp/mnt && unshare --mount --propagation unchanged sh -c "sleep 3 & echo \\$! > /tmp/mnt/pid; wait" '
-             '>/dev/null 2>&1 & sleep 0.3')
+    # The pid file is this test's own (/tmp is the machine's: two sessions side by side must not share one), and the
+    # mount namespace's process lives until the test ends, not for a guessed time.
+    pid_file = tmp_path / 'mnt.pid'
+    host.run('unshare --mount --propagation unchanged sh -c "sleep 600 & echo \\$! > %s.tmp && mv %s.tmp %s; wait" '
+             '>/dev/null 2>&1 &' % (pid_file, pid_file, pid_file))
+    conftest.wait_until(pid_file.exists, 'the process in the earlier mount namespace')
     host.module('netns', name='late')
-    pid = host.run('cat /tmp/mnt/pid').stdout.strip()
+    pid = pid_file.read_text().strip()
     out = host.run(['nsenter', '-t', pid, '-m', 'ip', 'netns', 'exec', 'late', 'ip', '-o', 'link', 'show', 'lo'], check=False)
     assert out.returncode == 0, out.stderr

@@ -11,7 +11,6 @@ from __future__ import annotations
 import collections
 import re
 import threading
-import time
 
 import conftest
 import reliability as R
@@ -25,20 +24,20 @@ def second_view(host, tmp_path):
 
 
 def at_once(*calls):
-    """Run (host, module, params) calls in threads started together; their results and end times, in order."""
+    """Run (host, module, params) calls in threads started together; their results, in order."""
     results = [None] * len(calls)
     start = threading.Barrier(len(calls))
 
     def worker(i, host, module, params):
         start.wait()
         res = host.module(module, **params)
-        results[i] = (res, time.monotonic())
+        results[i] = res
 
     threads = [threading.Thread(target=worker, args=(i,) + call) for i, call in enumerate(calls)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(180)
+        t.join(300)
     return results
 
 
@@ -75,8 +74,8 @@ def eps(prefix):
 
 def test_two_networks_applied_at_once(host, tmp_path):
     # Both networks take their subnet from the default pools: without the lock both would pick 172.18.0.0/16.
-    (ra, dummy), (rb, dummy2) = at_once((host, 'docker_bridge', {'name': 'neta', 'endpoints': eps('a')}),
-                                        (second_view(host, tmp_path), 'docker_bridge', {'name': 'netb', 'endpoints': eps('b')}))
+    ra, rb = at_once((host, 'docker_bridge', {'name': 'neta', 'endpoints': eps('a')}),
+                     (second_view(host, tmp_path), 'docker_bridge', {'name': 'netb', 'endpoints': eps('b')}))
     R.ok(ra)
     R.ok(rb)
     assert {ra['network']['IPAM']['Config'][0]['Subnet'], rb['network']['IPAM']['Config'][0]['Subnet']} == \
@@ -94,8 +93,8 @@ def test_one_network_extended_by_two_runs_at_once(host, tmp_path):
     R.ok(host.module('docker_bridge', name='shared', endpoints=[{'name': 'base'}]))
     first = [{'name': 'base'}] + [{'name': 'x%d' % i} for i in range(3)]
     second = [{'name': 'base'}] + [{'name': 'y%d' % i} for i in range(3)]
-    (r1, dummy), (r2, dummy2) = at_once((host, 'docker_bridge', {'name': 'shared', 'endpoints': first}),
-                                        (second_view(host, tmp_path), 'docker_bridge', {'name': 'shared', 'endpoints': second}))
+    r1, r2 = at_once((host, 'docker_bridge', {'name': 'shared', 'endpoints': first}),
+                     (second_view(host, tmp_path), 'docker_bridge', {'name': 'shared', 'endpoints': second}))
     R.ok(r1)
     R.ok(r2)
     assert_consistent(host)
@@ -108,48 +107,70 @@ def test_one_network_extended_by_two_runs_at_once(host, tmp_path):
 
 
 def test_the_lock_serialises_runs(host, tmp_path):
-    """A run slowed down while it holds the lock makes a second run wait for it (the second one ends after it)."""
+    """A run stopped while it holds the lock makes a second run wait for it, proven by state, not by the clock: the
+    first run is frozen inside its protected section (SIGSTOP at its 3rd netlink request; the lock is taken before
+    the first), the second is seen finding the lock taken (its own trace), and once the first goes on, the second one's
+    result holds what the first one had written (it took the next free subnet)."""
     other = second_view(host, tmp_path)
     results = {}
 
     def slow():
-        # 1.5 s of delay on the 3rd netlink request: the lock is taken before the first one.
-        dummy, res = R.traced_module(host, 'docker_bridge', inject='sendto:delay_enter=1500000:when=3', name='slow',
-                                     endpoints=[{'name': 's1'}])
-        results['slow'] = (res, time.monotonic())
+        results['slow'] = R.traced_module(host, 'docker_bridge', inject='sendto:signal=STOP:when=3', name='slow',
+                                          endpoints=[{'name': 's1'}])[1]
 
-    thread = threading.Thread(target=slow)
-    thread.start()
-    time.sleep(0.8)  # the slow run is inside its delay, holding the lock
-    fast = R.ok(other.module('docker_bridge', name='fast', endpoints=[{'name': 'f1'}]))
-    fast_end = time.monotonic()
-    thread.join(60)
-    slow_res, slow_end = results['slow']
-    R.ok(slow_res)
-    assert fast_end > slow_end, 'the second run did not wait for the lock'
-    # The lock made them take turns: 'fast' saw 'slow' and took the next subnet.
+    trace = str(tmp_path / 'fast.trace')
+
+    def fast():
+        results['fast'] = R.traced_module(other, 'docker_bridge', trace=trace, syscalls=('flock',), name='fast',
+                                          endpoints=[{'name': 'f1'}])[1]
+
+    slow_thread = threading.Thread(target=slow)
+    slow_thread.start()
+    fast_thread = holder = None
+    try:
+        holder = conftest.wait_until(
+            lambda: [p for p in conftest.lock_holders(host) if conftest.process_state(host, p) == 't'],
+            'the first run stopped while it holds the lock')[0]
+        fast_thread = threading.Thread(target=fast)
+        fast_thread.start()
+        conftest.wait_until(lambda: conftest.found_the_lock_taken(trace), 'the second run finding the lock taken')
+        assert 'fast' not in results, 'the second run ended while the first one held the lock: %r' % results['fast']
+    finally:
+        # Let the first run go on in any case, so that neither thread outlives the test.
+        if holder is not None:
+            host.run(['kill', '-CONT', str(holder)], check=False)
+        slow_thread.join(300)
+        if fast_thread is not None:
+            fast_thread.join(300)
+    slow_res, fast_res = R.ok(results['slow']), R.ok(results['fast'])
+    # The lock made them take turns: 'fast' saw what 'slow' had written and took the next subnet.
     assert slow_res['network']['IPAM']['Config'][0]['Subnet'] == '172.18.0.0/16'
-    assert fast['network']['IPAM']['Config'][0]['Subnet'] == '172.19.0.0/16'
+    assert fast_res['network']['IPAM']['Config'][0]['Subnet'] == '172.19.0.0/16'
     assert_consistent(host)
 
 
-def test_a_killed_run_leaves_no_lock_behind(host):
+def test_a_killed_run_leaves_no_lock_behind(host, tmp_path):
     # A run killed while it holds the lock (at its 5th netlink request, part-way through building the network).
     dummy, res = R.traced_module(host, 'docker_bridge', inject='sendto:signal=KILL:when=5', name='net', endpoints=[{'name': 'c1'}])
     assert res is None, 'the run was not killed'
     assert host.run('test -e /run/lock/hostnet.lock').returncode == 0
     # The lock file is still there but nobody holds it: flock -n takes it at once, and the next run goes through.
+    assert conftest.lock_holders(host) == []
     assert host.run(['flock', '-n', '/run/lock/hostnet.lock', 'true'], check=False).returncode == 0
-    started = time.monotonic()
     R.ok(host.module('docker_bridge', name='net', endpoints=[{'name': 'c1'}]))
-    assert time.monotonic() - started < 30
-    # A live holder does block (so the check above means something): a run waits while `flock` holds the lock.
-    holder = host.lab.command(host.name, ['flock', '/run/lock/hostnet.lock', 'sleep', '2'])
-    proc = conftest.subprocess.Popen(holder)
+    # A live holder does block (so the check above means something): a run waits while `flock` holds the lock, and
+    # goes on when it lets go.
+    results = {}
+    trace = str(tmp_path / 'again.trace')
+    run = threading.Thread(target=lambda: results.update(again=R.traced_module(
+        second_view(host, tmp_path), 'docker_bridge', trace=trace, syscalls=('flock',), name='net',
+        endpoints=[{'name': 'c1'}, {'name': 'c2'}])[1]))
     try:
-        time.sleep(0.5)
-        started = time.monotonic()
-        again = R.ok(host.module('docker_bridge', name='net', endpoints=[{'name': 'c1'}, {'name': 'c2'}]))
-        assert time.monotonic() - started > 1.0 and again['changed']
+        with conftest.lock_held(host):
+            run.start()
+            conftest.wait_until(lambda: conftest.found_the_lock_taken(trace), 'the run finding the lock flock holds')
+            assert 'again' not in results, 'the run ended while flock held the lock: %r' % results['again']
     finally:
-        proc.wait(10)
+        if run.is_alive():
+            run.join(300)
+    assert R.ok(results['again'])['changed']

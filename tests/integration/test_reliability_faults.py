@@ -150,10 +150,10 @@ def test_name_collision_on_the_nth_endpoint_touches_nothing(host):
     taken = 'veth' + hashlib.sha256(('%s/%s' % (net_id, 'c2')).encode()).hexdigest()[:7]
     for kind in ('bridge', 'veth peer name %sp' % taken[:14]):
         host.run('ip link add %s type %s' % (taken, kind))
-        before = host.snapshot()
+        before = host.settled_snapshot()
         res = host.module('docker_bridge', name='big', endpoints=BIG['endpoints'])
         assert res.get('failed') and 'endpoints[c2]' in res['msg'] and taken in res['msg'], res
-        assert host.snapshot() == before
+        assert host.settled_snapshot(like=before) == before
         host.run('ip link del %s' % taken)
     # With the name free again the same run goes through.
     assert R.ok(host.module('docker_bridge', name='big', endpoints=BIG['endpoints']))['changed']

@@ -101,46 +101,14 @@ CASES = [
 ]
 
 
-class SharedHost:
-    """One emulated host holding SETUP for many cases; rebuilt when a case changed it (so one failure stays one)."""
-
-    def __init__(self, tmp, collection_path):
-        self.tmp = tmp
-        self.collection_path = collection_path
-        self.count = 0
-        self.block = None
-        self.host = None
-        self.baseline = None
-
-    def build(self):
-        self.close()
-        self.count += 1
-        self.block = R.fresh_host(str(self.tmp / ('lab%d' % self.count)), self.collection_path, str(self.tmp))
-        self.host = self.block.__enter__()  # pylint: disable=unnecessary-dunder-call
-        for module, params in SETUP:
-            R.ok(self.host.module(module, **params))
-        # A new bridge goes UNKNOWN -> UP once its port carries: let it settle before the first snapshot.
-        self.host.run('for i in $(seq 100); do ip -o link show br-existing | grep -q "state UP" && break; sleep 0.05; done')
-        self.baseline = self.host.snapshot()
-
-    def changes(self):
-        """Sections of the snapshot that differ from the baseline ({} when none); rebuilds the host if any."""
-        after = self.host.snapshot()
-        changed = {k: (self.baseline.get(k), after.get(k)) for k in set(after) | set(self.baseline)
-                   if after.get(k) != self.baseline.get(k)}
-        if changed:
-            self.build()
-        return changed
-
-    def close(self):
-        if self.block is not None:
-            self.block.__exit__(None, None, None)
-            self.block = None
+def build_setup(host):
+    for module, params in SETUP:
+        R.ok(host.module(module, **params))
 
 
 @pytest.fixture(scope='module')
 def shared(tmp_path_factory, collection_path):
-    env = SharedHost(tmp_path_factory.mktemp('input'), collection_path)
+    env = R.SharedHost(tmp_path_factory.mktemp('input'), collection_path, build_setup)
     env.build()
     yield env
     env.close()

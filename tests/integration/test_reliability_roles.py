@@ -139,9 +139,9 @@ def run_cases(host, tmp_path, collection_path, role, cases):
 
 @pytest.mark.parametrize('role,cases', [('bridge_network', BRIDGE), ('macvlan_network', MACVLAN)], ids=['bridge_network', 'macvlan_network'])
 def test_bad_role_input_fails_before_any_change(host, tmp_path, collection_path, role, cases):
-    before = host.snapshot()
+    before = host.settled_snapshot()
     results = run_cases(host, tmp_path, collection_path, role, cases)
-    after = host.snapshot()
+    after = host.settled_snapshot(like=before)
     bad = []
     for name, dummy, option, value in cases:
         got = results.get(name) or {}

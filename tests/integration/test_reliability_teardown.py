@@ -76,11 +76,11 @@ def apply_all(host, calls):
 @pytest.mark.parametrize('backend', ['iptables', 'nftables'])
 def test_foreign_state_survives_apply_rerun_and_teardown(host, backend):
     host.run(FOREIGN)
-    before, knobs = host.snapshot(), sysctls(host)
+    before, knobs = host.settled_snapshot(), sysctls(host)
     assert 'chain MYCHAIN' in '\n'.join(before['nft']) or any('MYCHAIN' in ln for ln in before['iptables'])
 
     apply_all(host, everything(backend))
-    during = host.snapshot()
+    during = host.settled_snapshot()
     # Every foreign line is still there (the collection only adds its own: HOSTNET-* chains and their jumps, the
     # hostnet table, its links, namespaces and files).
     for section, lines in before.items():
@@ -99,7 +99,7 @@ def test_foreign_state_survives_apply_rerun_and_teardown(host, backend):
         assert not any(r['changed'] for r in again), [r.get('commands') for r in again if r['changed']]
 
     apply_all(host, teardown(backend))
-    after = host.snapshot()
+    after = host.settled_snapshot(like=before)
     assert after == before, R.diff({k: sorted(v) for k, v in before.items()}, {k: sorted(v) for k, v in after.items()})
     assert sysctls(host) == knobs
 
@@ -108,11 +108,11 @@ def test_teardown_returns_a_clean_host_to_exactly_where_it_was(host):
     # iptables: on a host with no tables yet, iptables-nft creates them for the collection, and teardown must remove
     # them. (nftables' own table is covered above: a user's tables do not touch it.)
     backend = 'iptables'
-    before, knobs = host.snapshot(), sysctls(host)
+    before, knobs = host.settled_snapshot(), sysctls(host)
     apply_all(host, everything(backend))
     assert host.snapshot() != before
     apply_all(host, teardown(backend))
-    after = host.snapshot()
+    after = host.settled_snapshot(like=before)
     # The iptables-nft tables and chains the collection's rules needed are gone again too.
     assert after == before, R.diff({k: sorted(v) for k, v in before.items()}, {k: sorted(v) for k, v in after.items()})
     assert sysctls(host) == knobs

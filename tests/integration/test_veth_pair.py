@@ -7,33 +7,54 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import pytest
+
+import conftest
+import reliability as R
 
 CONTAINER = dict(name='vethweb01', master='docker0', peer_netns='web01', peer_name='eth0', peer_mac='02:42:ac:11:00:02',
                  peer_addresses=['172.17.0.2/16'], peer_gateway='172.17.0.1', mtu=1500)
 
 
-@pytest.fixture
-def bridge_host(host):
-    # An explicit MAC and a permanent port keep the bridge's own MAC and carrier stable while
-    # the test adds and removes ports, so before/after snapshots compare only what the module did.
+def make_bridge(host):
+    # An explicit MAC and a permanent port keep the bridge's own MAC stable while the test adds and removes
+    # ports, so before/after snapshots compare only what the module did (carrier is left out of them).
     host.run('ip link add docker0 address 02:42:00:00:00:01 type bridge forward_delay 0 && ip addr add 172.17.0.1/16 dev docker0'
              ' && ip link add keep0 type veth peer name keep1 && ip link set keep0 master docker0 up'
-             ' && ip link set keep1 up && ip link set docker0 up'
-             ' && for i in $(seq 100); do ip link show docker0 | grep -q NO-CARRIER || break; sleep 0.05; done')
+             ' && ip link set keep1 up && ip link set docker0 up')
     res = host.module('netns', name='web01')
     assert res['changed'], res
+
+
+@pytest.fixture
+def bridge_host(host):
+    make_bridge(host)
     return host
+
+
+@pytest.fixture(scope='module')
+def shared_bridge_host(tmp_path_factory, collection_path):
+    """One host with the bridge, web01 and a foreign veth pair in web01 (taken0/taken1) for the bad-input cases, which
+    must change nothing: one host instead of one per case (rebuilt when a case changed it)."""
+    def setup(host):
+        make_bridge(host)
+        host.netns_run('web01', 'ip link add taken0 type veth peer name taken1')
+
+    env = R.SharedHost(tmp_path_factory.mktemp('veth-bad-input'), collection_path, setup)
+    env.build()
+    yield env
+    env.close()
 
 
 def test_container_on_a_bridge_pings_the_host(bridge_host):
     host = bridge_host
-    before = host.snapshot()
+    before = host.settled_snapshot()
     check = host.module('veth_pair', check_mode=True, **CONTAINER)
     assert check['changed'] and not check.get('failed'), check
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
     res = host.module('veth_pair', diff=True, **CONTAINER)
     assert res['changed'] and not res.get('failed'), res
@@ -107,21 +128,21 @@ def test_plain_pair_on_the_host(host):
 @pytest.mark.parametrize('step', ['set eth0 in web01 up', 'add 172.17.0.2/16', 'set default route'])
 def test_failure_part_way_rolls_back(bridge_host, step):
     host = bridge_host
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('veth_pair', _env={'HOSTNET_TEST_FAIL_AT': step}, **CONTAINER)
     assert res.get('failed'), res
     assert 'rolled back' in res['msg'] and step in res['msg'], res['msg']
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_failure_while_repairing_restores_the_old_settings(bridge_host):
     host = bridge_host
     host.module('veth_pair', **CONTAINER)
     host.netns_run('web01', 'ip addr add 172.17.0.9/16 dev eth0 && ip link set eth0 mtu 1400')
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('veth_pair', _env={'HOSTNET_TEST_FAIL_AT': 'remove 172.17.0.9/16'}, **CONTAINER)
     assert res.get('failed') and 'rolled back' in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 @pytest.mark.parametrize('params, needle', [
@@ -148,27 +169,34 @@ def test_failure_while_repairing_restores_the_old_settings(bridge_host):
     (dict(name='ok0', peer_netns='web01', master='keep0'), "master 'keep0'"),
     (dict(name='ok0', peer_netns='bad/ns'), "peer_netns 'bad/ns'"),
 ])
-def test_bad_input_fails_and_changes_nothing(bridge_host, params, needle):
-    host = bridge_host
-    host.netns_run('web01', 'ip link add taken0 type veth peer name taken1')
-    before = host.snapshot()
-    res = host.module('veth_pair', **params)
+def test_bad_input_fails_and_changes_nothing(shared_bridge_host, params, needle):
+    res = shared_bridge_host.host.module('veth_pair', **params)
+    changed = shared_bridge_host.changes()
     assert res.get('failed'), res
     assert needle in res['msg'], res['msg']
-    assert host.snapshot() == before
+    assert not changed, changed
 
 
-def test_runs_wait_for_the_host_wide_lock(bridge_host):
+def test_runs_wait_for_the_host_wide_lock(bridge_host, tmp_path):
+    """Proven by state, not by the clock: while `flock` holds the lock, a run is seen finding it taken (its own trace)
+    and has not ended; it goes through once the lock is let go. Check mode ends while the lock is still held."""
     host = bridge_host
-    host.run('flock /run/lock/hostnet.lock sleep 2 >/dev/null 2>&1 & sleep 0.2')
-    start = time.monotonic()
-    res = host.module('veth_pair', **CONTAINER)
-    assert res['changed'] and not res.get('failed'), res
-    assert time.monotonic() - start > 1.5, 'the module did not wait for the lock held by another run'
-    start = time.monotonic()
-    host.run('flock /run/lock/hostnet.lock sleep 2 >/dev/null 2>&1 & sleep 0.2')
-    assert not host.module('veth_pair', check_mode=True, **CONTAINER)['changed']
-    assert time.monotonic() - start < 1.5, 'check mode waited for the lock'
+    results = {}
+    trace = str(tmp_path / 'veth.trace')
+    run = threading.Thread(target=lambda: results.update(res=R.traced_module(host, 'veth_pair', trace=trace, syscalls=('flock',),
+                                                                             **CONTAINER)[1]))
+    try:
+        with conftest.lock_held(host):
+            run.start()
+            conftest.wait_until(lambda: conftest.found_the_lock_taken(trace), 'the run finding the lock flock holds')
+            assert 'res' not in results, 'the module did not wait for the lock held by another run: %r' % results['res']
+    finally:
+        if run.is_alive():
+            run.join(300)
+    assert results['res']['changed'] and not results['res'].get('failed'), results['res']
+    with conftest.lock_held(host) as holder:
+        assert not host.module('veth_pair', check_mode=True, **CONTAINER)['changed']
+        assert holder.poll() is None and conftest.lock_holders(host), 'check mode waited for the lock'
 
 
 def test_many_containers_one_call_each_timing(bridge_host):
@@ -193,18 +221,16 @@ def test_many_containers_one_call_each_timing(bridge_host):
 def test_existing_pair_with_a_missing_namespace_names_the_option(bridge_host):
     host = bridge_host
     host.module('veth_pair', **CONTAINER)
-    before = host.snapshot()
+    before = host.settled_snapshot()
     res = host.module('veth_pair', **dict(CONTAINER, peer_netns='missing'))
     assert res.get('failed') and "peer_netns 'missing'" in res['msg'], res
-    assert host.snapshot() == before
+    assert host.settled_snapshot(like=before) == before
 
 
 def test_removing_the_namespace_removes_the_pair(bridge_host):
     host = bridge_host
     host.module('veth_pair', **CONTAINER)
     host.module('netns', name='web01', state='absent')
-    for _attempt in range(100):
-        if host.run('ip link show vethweb01', check=False).returncode != 0:
-            break
-        time.sleep(0.05)
+    # The namespace goes in a kernel work queue once unmounted; its veth with it.
+    conftest.wait_until(lambda: host.run('ip link show vethweb01', check=False).returncode != 0, 'vethweb01 gone with web01')
     assert not host.module('veth_pair', name='vethweb01', state='absent')['changed']
