@@ -53,7 +53,7 @@ def vlan_parent(parent):
 # -- requests (Channel path; _kernel has no builder for these kinds yet) ----------------------------------------------
 def macvlan_request(ifname, parent_index, mode, netns_fd=None, mac=None, mtu=None):
     return _kernel.new_link_request(ifname, 'macvlan', [('IFLA_MACVLAN_MODE', MODE_BITS[mode])], link=parent_index, mtu=mtu, address=mac,
-                     net_ns_fd=netns_fd)
+                                    net_ns_fd=netns_fd)
 
 
 def _create_vlan(host, parent, base_index, vid):

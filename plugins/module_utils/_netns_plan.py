@@ -24,7 +24,6 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
-
 # -- wanted: the options, checked and normalised before anything is read or touched ---------------------------
 def wanted(params):
     """{'name', 'state', 'share_with', 'files': {file: text}, 'sysctls': {key: value}}; InputError on a bad option."""

@@ -167,5 +167,3 @@ def test_plan_link_set_on_a_channel_sets_and_restores_one_attribute():
     plan.steps[0].undo()
     assert [(m['index'], m.get_attr('IFLA_ADDRESS'), m.get_attr('IFLA_MASTER')) for m in chan.sent] == [
         (4, '02:00:00:00:00:01', None), (4, None, 3), (4, None, 0), (4, '02:00:00:00:00:09', None)]
-
-
