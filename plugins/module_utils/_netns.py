@@ -94,16 +94,31 @@ def list_netns():
 
 
 def _ensure_run_dir():
+    created = not os.path.isdir(NETNS_RUN_DIR)
     os.makedirs(NETNS_RUN_DIR, mode=0o755, exist_ok=True)
+    try:
+        _make_shared(NETNS_RUN_DIR)
+    except OSError:
+        # Leave no empty /run/netns behind when it cannot be made a mount point: a half-made directory is state
+        # nobody owns (and a host's tools then see a /run/netns that holds no namespace).
+        if created:
+            try:
+                os.rmdir(NETNS_RUN_DIR)
+            except OSError:
+                pass  # a bind mount that did go through holds it: the mount error is the one to report
+        raise
+
+
+def _make_shared(path):
     # Same as iproute2: /run/netns must be a shared mount point so namespace
     # mounts propagate into the mount namespaces `ip netns exec` makes.
     try:
-        mount('none', NETNS_RUN_DIR, None, MS_SHARED | MS_REC)
+        mount('none', path, None, MS_SHARED | MS_REC)
     except OSError as exc:
         if exc.errno != errno.EINVAL:
             raise
-        mount(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS_BIND | MS_REC)
-        mount('none', NETNS_RUN_DIR, None, MS_SHARED | MS_REC)
+        mount(path, path, 'none', MS_BIND | MS_REC)
+        mount('none', path, None, MS_SHARED | MS_REC)
 
 
 def _claim(name):

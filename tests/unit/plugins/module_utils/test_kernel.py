@@ -157,3 +157,22 @@ def test_imports_without_pyroute2():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=False)
     assert res.stdout.strip() == 'ok', res.stderr
+
+
+def test_run_dir_made_but_not_mountable_is_removed(tmp_path, monkeypatch):
+    """A /run/netns that cannot be made a shared mount point is not left behind, empty (issue 18)."""
+    run_dir = tmp_path / 'netns'
+    monkeypatch.setattr(_netns, 'NETNS_RUN_DIR', str(run_dir))
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EPERM, 'mount refused')
+
+    monkeypatch.setattr(_netns, 'mount', refuse)
+    with pytest.raises(OSError):
+        _netns._ensure_run_dir()  # pylint: disable=protected-access
+    assert not run_dir.exists()
+    run_dir.mkdir()
+    with pytest.raises(OSError):
+        _netns._ensure_run_dir()  # pylint: disable=protected-access
+    assert run_dir.is_dir()  # one that was there before stays
+
