@@ -175,4 +175,3 @@ def test_run_dir_made_but_not_mountable_is_removed(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         _netns._ensure_run_dir()  # pylint: disable=protected-access
     assert run_dir.is_dir()  # one that was there before stays
-
