@@ -19,6 +19,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import pytest
@@ -345,6 +346,23 @@ def found_the_lock_taken(trace_file):
             return any(line.startswith('flock(') and 'EAGAIN' in line for line in f)
     except FileNotFoundError:
         return False
+
+
+def result_after_the_lock(host, run, trace_file):
+    """What ``run()`` (a module run traced with trace=flock into ``trace_file``) returns when it starts while `flock`
+    holds the host-wide lock: proven to wait by state, not by the clock (seen finding the lock taken in its own trace,
+    and not ended while the lock is held), then let go on."""
+    results = {}
+    thread = threading.Thread(target=lambda: results.update(res=run()))
+    try:
+        with lock_held(host):
+            thread.start()
+            wait_until(lambda: found_the_lock_taken(trace_file), 'the run finding the lock flock holds')
+            assert 'res' not in results, 'the run ended while flock held the lock: %r' % results['res']
+    finally:
+        if thread.is_alive():
+            thread.join(300)
+    return results['res']
 
 
 @pytest.fixture

@@ -160,17 +160,8 @@ def test_a_killed_run_leaves_no_lock_behind(host, tmp_path):
     R.ok(host.module('docker_bridge', name='net', endpoints=[{'name': 'c1'}]))
     # A live holder does block (so the check above means something): a run waits while `flock` holds the lock, and
     # goes on when it lets go.
-    results = {}
     trace = str(tmp_path / 'again.trace')
-    run = threading.Thread(target=lambda: results.update(again=R.traced_module(
+    again = conftest.result_after_the_lock(host, lambda: R.traced_module(
         second_view(host, tmp_path), 'docker_bridge', trace=trace, syscalls=('flock',), name='net',
-        endpoints=[{'name': 'c1'}, {'name': 'c2'}])[1]))
-    try:
-        with conftest.lock_held(host):
-            run.start()
-            conftest.wait_until(lambda: conftest.found_the_lock_taken(trace), 'the run finding the lock flock holds')
-            assert 'again' not in results, 'the run ended while flock held the lock: %r' % results['again']
-    finally:
-        if run.is_alive():
-            run.join(300)
-    assert R.ok(results['again'])['changed']
+        endpoints=[{'name': 'c1'}, {'name': 'c2'}])[1], trace)
+    assert R.ok(again)['changed']

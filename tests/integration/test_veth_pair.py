@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 
 import pytest
@@ -181,19 +180,10 @@ def test_runs_wait_for_the_host_wide_lock(bridge_host, tmp_path):
     """Proven by state, not by the clock: while `flock` holds the lock, a run is seen finding it taken (its own trace)
     and has not ended; it goes through once the lock is let go. Check mode ends while the lock is still held."""
     host = bridge_host
-    results = {}
     trace = str(tmp_path / 'veth.trace')
-    run = threading.Thread(target=lambda: results.update(res=R.traced_module(host, 'veth_pair', trace=trace, syscalls=('flock',),
-                                                                             **CONTAINER)[1]))
-    try:
-        with conftest.lock_held(host):
-            run.start()
-            conftest.wait_until(lambda: conftest.found_the_lock_taken(trace), 'the run finding the lock flock holds')
-            assert 'res' not in results, 'the module did not wait for the lock held by another run: %r' % results['res']
-    finally:
-        if run.is_alive():
-            run.join(300)
-    assert results['res']['changed'] and not results['res'].get('failed'), results['res']
+    res = conftest.result_after_the_lock(host, lambda: R.traced_module(host, 'veth_pair', trace=trace, syscalls=('flock',),
+                                                                        **CONTAINER)[1], trace)
+    assert res['changed'] and not res.get('failed'), res
     with conftest.lock_held(host) as holder:
         assert not host.module('veth_pair', check_mode=True, **CONTAINER)['changed']
         assert holder.poll() is None and conftest.lock_holders(host), 'check mode waited for the lock'
