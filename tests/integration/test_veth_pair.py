@@ -181,8 +181,11 @@ def test_runs_wait_for_the_host_wide_lock(bridge_host, tmp_path):
     and has not ended; it goes through once the lock is let go. Check mode ends while the lock is still held."""
     host = bridge_host
     trace = str(tmp_path / 'veth.trace')
-    res = conftest.result_after_the_lock(host, lambda: R.traced_module(host, 'veth_pair', trace=trace, syscalls=('flock',),
-                                                                        **CONTAINER)[1], trace)
+
+    def run():
+        return R.traced_module(host, 'veth_pair', trace=trace, syscalls=('flock',), **CONTAINER)[1]
+
+    res = conftest.result_after_the_lock(host, run, trace)
     assert res['changed'] and not res.get('failed'), res
     with conftest.lock_held(host) as holder:
         assert not host.module('veth_pair', check_mode=True, **CONTAINER)['changed']
