@@ -395,6 +395,9 @@ def engine_run(n, state):
     """What docker_bridge's run() does, without AnsibleModule: plan under the host-wide lock, then execute."""
     sys.path.insert(0, os.environ['HOSTNET_COLLECTIONS'])
     from ansible_collections.hostnet.containers.plugins.module_utils import _bridge, _netns, _store  # pylint: disable=import-outside-toplevel
+    # pyroute2 is imported outside the timed window, as floor_apply's is (the engine imports it when it builds its
+    # first request; a run with nothing to change never does).
+    from pyroute2.netlink.rtnl import ifaddrmsg, ifinfmsg, rtmsg  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     params = engine_params(n, state)
     start = time.monotonic()
     with _netns.Namespaces() as ns:

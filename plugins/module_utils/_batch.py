@@ -44,8 +44,9 @@ class EndpointBatch(_plan.Batch):
     A step's ``do`` is a list of operations: ('netns', name) creates a namespace; ('delete', link) deletes a host
     link and ('delete', link, netns) one of a namespace (each namespace's in one kernel batch); ('host', build)
     and (netns name, build) send the request ``build(self)`` returns on the host's or the namespace's socket;
-    ('peer', veth) reads, after the host's requests, the ifindex the peer of a new veth got in its namespace
-    (``peer(veth)``, one write for all); ('find', netns, ifname) reads, before that namespace's requests, the
+    ('peer', veth) gives the ifindex the peer of a new veth got in its namespace (``peer(veth)``): from the new
+    link the kernel echoed when the veth request asked for it (6.3 and newer: nothing to read while the kernel is
+    busy with the new links), else read after the host's requests, one write for all; ('find', netns, ifname) reads, before that namespace's requests, the
     ifindex a link created there from the host got (``index(netns, ifname)``).
     Order: namespaces, deletions, host requests, peers, then each namespace's finds and requests, each socket's
     requests pipelined in one write.  ``device`` names the host link new endpoints hang on (bridge, parent).
@@ -123,8 +124,10 @@ class EndpointBatch(_plan.Batch):
                 raise _plan.BatchFailed(links[0][0], err, steps)
 
     def _read_peers(self, items, steps):
-        # The host end's IFLA_LINK is the peer's ifindex in its namespace: one write asks for every new veth.
-        links = self.host.query(*[('link', op[1]) for dummy, op in items])
+        # The host end's IFLA_LINK is the peer's ifindex in its namespace: one write asks for every new veth whose
+        # creation was not echoed.
+        items = [(step, op) for step, op in items if op[1] not in self._peers]
+        links = self.host.query(*[('link', op[1]) for dummy, op in items]) if items else []
         for (step, op), link in zip(items, links):
             if link is None or not link['link']:
                 raise _plan.BatchFailed(step, _kernel.HostnetError('veth %s disappeared while the run was applying changes'
@@ -144,9 +147,13 @@ class EndpointBatch(_plan.Batch):
     def _send(self, where, items, steps):
         try:
             requests = [build(self) for dummy, build in items]
-            results = self.ns.chan(where).run(requests)
+            chan = self.ns.chan(where)
+            results = chan.run(requests)
         except (OSError, _kernel.HostnetError, _kernel.NetlinkError) as exc:
             raise _plan.BatchFailed(items[0][0], exc, steps)
+        for link in chan.echoed:
+            if link['kind'] == 'veth' and link['link']:
+                self._peers[link['ifname']] = link['link']
         for (step, dummy), err in zip(items, results):
             if err is not None:
                 raise _plan.BatchFailed(step, err, steps)

@@ -19,36 +19,61 @@ Public API (what modules and the engines build on; _netns.Namespaces hands out t
 * errors: ``HostnetError`` (message fit for users), ``NetlinkError``, ``describe(exc, what)`` maps
   EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
 
-Works with pyroute2 0.7.x (Debian 12) and 0.9.x: pyroute2 encodes the requests that change things.
+Works with pyroute2 0.7.x (Debian 12) and 0.9.x: pyroute2 encodes the requests that change things, and is imported
+when the first one is built (a run that changes nothing does not pay for importing it).
 """
 
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import socket
-import traceback
+import sys
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils._kernel_codec import (  # the contract's names
-    IFF_UP, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+    IFF_UP, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP_INTR, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
     RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
     _messages)
 
-try:
-    from pyroute2.netlink.exceptions import NetlinkError
-    from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
-    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-    from pyroute2.netlink.rtnl.rtmsg import rtmsg
-except ImportError:
-    HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
 
-    class NetlinkError(Exception):  # type: ignore[no-redef]
-        code = 0
-else:
-    HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
+def _find_pyroute2():
+    """Whether pyroute2 is installed, without importing it: it is imported when the first request is encoded
+    (see _message_class).  Its package imports most of itself on any import (about 0.14 s here), which a run that
+    changes nothing (a rerun, check mode, a bad input, the read-only modules) never needs."""
+    try:
+        found = importlib.util.find_spec('pyroute2') is not None
+    except (ImportError, ValueError):  # ValueError: sys.modules['pyroute2'] is None (an import that failed)
+        found = False
+    return found, None if found else 'ModuleNotFoundError: No module named pyroute2'
+
+
+HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR = _find_pyroute2()
+_MESSAGE_CLASSES = {}
+
+
+def _message_class(name):
+    """pyroute2's message class ``name`` (ifinfmsg, ifaddrmsg, rtmsg), imported on first use."""
+    if not _MESSAGE_CLASSES:
+        try:
+            from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg  # pylint: disable=import-outside-toplevel
+            from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg  # pylint: disable=import-outside-toplevel
+            from pyroute2.netlink.rtnl.rtmsg import rtmsg  # pylint: disable=import-outside-toplevel
+        except ImportError as exc:
+            raise HostnetError('pyroute2 could not be imported by %s: %s' % (sys.executable, exc)) from exc
+        _MESSAGE_CLASSES.update(ifaddrmsg=ifaddrmsg, ifinfmsg=ifinfmsg, rtmsg=rtmsg)
+    return _MESSAGE_CLASSES[name]
+
+
+class NetlinkError(Exception):
+    """The error the kernel answered a request with: ``code`` is the errno (as pyroute2's NetlinkError, whose
+    place it takes: every request goes through a Channel, so pyroute2 never raises one here)."""
+
+    def __init__(self, code, msg=None):
+        super().__init__(code, msg or os.strerror(code))
+        self.code = code
+
 
 # What a delete or a lookup of something that is not there answers: the object is already gone.
 GONE = (errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH)
@@ -125,6 +150,7 @@ class Channel:
             raise
         self.seq = 0
         self.sent = 0
+        self.echoed = []
 
     def close(self):
         self.sock.close()
@@ -139,10 +165,12 @@ class Channel:
 
         Requests go out in writes of _CHUNK; the kernel runs each on its own, in order, so a failed one does not
         stop the next.  After a write with a failure, the rest are not sent (their result is None and they did
-        not run: see ``sent``).
+        not run: see ``sent``).  What the kernel echoes of requests sent with NLM_F_ECHO (a new link as RTM_NEWLINK,
+        kernel 6.3 and newer) is in ``echoed``, decoded (parse_link).
         """
         results = [None] * len(requests)
         self.sent = 0
+        self.echoed = []
         for start in range(0, len(requests), _CHUNK):
             chunk = requests[start:start + _CHUNK]
             seqs = {}
@@ -167,7 +195,12 @@ class Channel:
         while pending:
             data = self.sock.recv(1 << 20)
             for typ, flags, seq, off, end in _messages(data):
-                if typ != NLMSG_ERROR or seq not in seqs:
+                if seq not in seqs:
+                    continue
+                if typ == RTM_NEWLINK:
+                    self.echoed.append(codec.parse_link(data, off, end))
+                    continue
+                if typ != NLMSG_ERROR:
                     continue
                 pending -= 1
                 code = codec.error_code(data, off)
@@ -316,8 +349,8 @@ def _take_reply(queries, i, message, results, again):
 
 
 def request(cls, msg_type, nlm_flags=0, **fields):
-    """A pyroute2 message of class ``cls`` (ifinfmsg, ifaddrmsg, rtmsg) ready for Channel.run."""
-    msg = cls()
+    """A pyroute2 message of class ``cls`` (its name: 'ifinfmsg', 'ifaddrmsg', 'rtmsg') ready for Channel.run."""
+    msg = _message_class(cls)()
     msg['header']['type'] = msg_type
     msg['header']['flags'] = nlm_flags
     for key, value in fields.items():
@@ -325,10 +358,11 @@ def request(cls, msg_type, nlm_flags=0, **fields):
     return msg
 
 
-def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=None, peer_mac=None):
+def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=None, peer_mac=None, echo=False):
     """RTM_NEWLINK creating a veth pair whose host end is up (on ``master``) and whose peer is born in the namespace
     behind ``peer_netns_fd`` (None: beside the host end), named.  The peer stays down: the kernel cannot open a veth before its pair is complete
-    (and it honours a peer ifindex only with a host ifindex, so the peer's is read back: the host end's IFLA_LINK)."""
+    (and it honours a peer ifindex only with a host ifindex, so the peer's is learnt from the host end's IFLA_LINK:
+    with ``echo`` from the new link the kernel echoes (6.3 and newer), else read back)."""
     peer = {'attrs': [('IFLA_IFNAME', peer_name)]}
     if peer_netns_fd is not None:
         peer['attrs'].append(('IFLA_NET_NS_FD', peer_netns_fd))
@@ -345,7 +379,8 @@ def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=No
         attrs.append(('IFLA_ADDRESS', mac))
     attrs.append(('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'veth'),
                                               ('IFLA_INFO_DATA', {'attrs': [('VETH_INFO_PEER', peer)]})]}))
-    return request(ifinfmsg, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, flags=IFF_UP, change=IFF_UP, attrs=attrs)
+    return request('ifinfmsg', RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (NLM_F_ECHO if echo else 0), flags=IFF_UP, change=IFF_UP,
+                   attrs=attrs)
 
 
 def new_link_request(ifname, kind, data=None, **attrs):
@@ -359,7 +394,7 @@ def new_link_request(ifname, kind, data=None, **attrs):
     if data:
         info.append(('IFLA_INFO_DATA', {'attrs': data}))
     nlas.append(('IFLA_LINKINFO', {'attrs': info}))
-    return request(ifinfmsg, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, attrs=nlas)
+    return request('ifinfmsg', RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, attrs=nlas)
 
 
 def vlan_request(ifname, base_index, vid):
@@ -396,27 +431,27 @@ def link_set_request(index=0, ifname=None, up=None, **attrs):
     fields = {'index': index, 'attrs': nlas}
     if up is not None:
         fields.update(flags=IFF_UP if up else 0, change=IFF_UP)
-    return request(ifinfmsg, RTM_NEWLINK, **fields)
+    return request('ifinfmsg', RTM_NEWLINK, **fields)
 
 
 def link_del_request(index=0, group=None, ifname=None):
     """RTM_DELLINK of one link (by index, or by name), or of every link in ``group`` (one unregister batch in the
     kernel)."""
     if group is not None:
-        return request(ifinfmsg, RTM_DELLINK, attrs=[('IFLA_GROUP', group)])
-    return request(ifinfmsg, RTM_DELLINK, index=index, attrs=[('IFLA_IFNAME', ifname)] if ifname else [])
+        return request('ifinfmsg', RTM_DELLINK, attrs=[('IFLA_GROUP', group)])
+    return request('ifinfmsg', RTM_DELLINK, index=index, attrs=[('IFLA_IFNAME', ifname)] if ifname else [])
 
 
 def addr_request(msg_type, index, cidr):
     """RTM_NEWADDR / RTM_DELADDR of an IPv4 'a.b.c.d/len' on ifindex ``index``."""
     ip, plen = _split(cidr)
-    return request(ifaddrmsg, msg_type, NLM_F_CREATE | NLM_F_EXCL if msg_type == RTM_NEWADDR else 0,
+    return request('ifaddrmsg', msg_type, NLM_F_CREATE | NLM_F_EXCL if msg_type == RTM_NEWADDR else 0,
                    family=socket.AF_INET, prefixlen=plen, index=index, attrs=[('IFA_LOCAL', ip), ('IFA_ADDRESS', ip)])
 
 
 def default_route_request(gateway, oif):
     """RTM_NEWROUTE replacing the main table's IPv4 default route with one via ``gateway`` on ``oif``."""
-    return request(rtmsg, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family=socket.AF_INET, table=MAIN_TABLE, proto=3,
+    return request('rtmsg', RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family=socket.AF_INET, table=MAIN_TABLE, proto=3,
                    scope=0, type=1, attrs=[('RTA_GATEWAY', gateway), ('RTA_OIF', oif)])
 
 
@@ -426,7 +461,7 @@ def route_del_request(gateway=None, oif=None):
     attrs = [('RTA_GATEWAY', gateway)] if gateway else []
     if oif:
         attrs.append(('RTA_OIF', oif))
-    return request(rtmsg, RTM_DELROUTE, family=socket.AF_INET, table=MAIN_TABLE, scope=255, attrs=attrs)
+    return request('rtmsg', RTM_DELROUTE, family=socket.AF_INET, table=MAIN_TABLE, scope=255, attrs=attrs)
 
 
 def delete_links(chan, links):

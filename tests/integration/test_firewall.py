@@ -15,6 +15,8 @@ import pytest
 
 from traffic import connect, ping, serve
 
+pytestmark = pytest.mark.once  # iptables-restore and nft -j, no netlink of their own: see conftest.py
+
 BACKENDS = ['iptables', 'nftables']
 HOST1 = '10.138.3.130'
 HOST2 = '10.138.3.131'

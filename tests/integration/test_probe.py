@@ -17,6 +17,8 @@ import pytest
 import conftest
 from conftest import wait_until
 
+pytestmark = pytest.mark.once  # reads and sockets, no request pyroute2 encodes: see conftest.py
+
 TCP_SERVER = r'''
 import socket, sys
 srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -12,8 +12,12 @@ import collections
 import re
 import threading
 
+import pytest
+
 import conftest
 import reliability as R
+
+pytestmark = pytest.mark.once  # the host-wide lock; the requests are those of the modules' own tests: see conftest.py
 
 
 def second_view(host, tmp_path):

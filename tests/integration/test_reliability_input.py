@@ -15,6 +15,8 @@ import pytest
 
 import reliability as R
 
+pytestmark = pytest.mark.once  # every case fails before a request is built: see conftest.py
+
 SETUP = [
     ('docker_bridge', dict(name='existing', bridge_name='br-existing', subnet='10.9.0.0/24', aux_addresses={'router': '10.9.0.250'},
                            firewall_backend='iptables', endpoints=[{'name': 'keep', 'publish': ['8080:80']}])),

@@ -175,3 +175,26 @@ def test_run_dir_made_but_not_mountable_is_removed(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         _netns._ensure_run_dir()  # pylint: disable=protected-access
     assert run_dir.is_dir()  # one that was there before stays
+
+
+def test_pyroute2_is_imported_only_to_encode_a_request():
+    """A run that changes nothing never imports pyroute2 (its package imports most of itself); the first request
+    built does."""
+    code = ('import sys\n'
+            'from ansible_collections.hostnet.containers.plugins.module_utils import _kernel, _common, _bridge, _macvlan\n'
+            'from ansible_collections.hostnet.containers.plugins.modules import (docker_bridge, macvlan_net, nat_rule, netns,\n'
+            '    network_info, probe, veth_pair)\n'
+            'assert _kernel.HAS_PYROUTE2\n'
+            'assert not [m for m in sys.modules if m.startswith("pyroute2")], "imported before any request"\n'
+            'msg = _kernel.link_set_request(7, up=True)\n'
+            'assert "pyroute2" in sys.modules and msg["index"] == 7\n'
+            'print("ok")\n')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=False)
+    assert res.stdout.strip() == 'ok', res.stderr
+
+
+def test_netlink_error_carries_the_errno_and_its_words():
+    err = _kernel.NetlinkError(errno.EEXIST)
+    assert err.code == errno.EEXIST and err.args == (errno.EEXIST, os.strerror(errno.EEXIST))
+    assert _kernel.NetlinkError(errno.EINVAL, 'bad attribute').args[1] == 'bad attribute'

@@ -531,12 +531,15 @@ def test_endpoint_specs_normalise_once():
 
 # -- the endpoint batch -----------------------------------------------------------------------------------------------
 class RecordingChan:
-    def __init__(self, name, log):
+    def __init__(self, name, log, echoes=()):
         self.name = name
         self.log = log
+        self.echoes = list(echoes)
+        self.echoed = []
 
     def run(self, requests):
         self.log.append((self.name, 'run', len(requests)))
+        self.echoed = self.echoes  # what a kernel of 6.3 or newer echoes of veth requests sent with NLM_F_ECHO
         return [None] * len(requests)
 
     def query(self, *queries):
@@ -548,11 +551,12 @@ class RecordingChan:
 
 
 class RecordingNs:
-    def __init__(self):
+    def __init__(self, echoes=()):
         self.log = []
+        self.echoes = echoes
 
     def chan(self, netns=None):
-        return RecordingChan(netns, self.log)
+        return RecordingChan(netns, self.log, self.echoes if netns is None else ())
 
     def create_many(self, names):
         self.log.append((None, 'netns', list(names)))
@@ -572,6 +576,17 @@ def test_batch_order():
     assert ns.log == [(None, 'netns', ['c1']), (None, 'run', 2), (None, 'query', ['veth1']), ('c1', 'run', 1),
                       ('c2', 'query', ['eth0']), ('c2', 'run', 1)]
     assert batch.peer('veth1') == 30 and batch.index('c2', 'eth0') == 20
+
+
+def test_batch_takes_peers_from_the_echoed_links_and_reads_only_the_others():
+    """The kernel echoed veth1's creation (its IFLA_LINK is the peer's ifindex): only veth2 is read back."""
+    ns = RecordingNs(echoes=[link(41, 'veth1', kind='veth', peer=2), link(42, 'br0', kind='bridge')])
+    batch = _batch.EndpointBatch(ns, 'br0')
+    steps = [_plan.Step('a', [('host', lambda ctx: _kernel.link_set_request(1, up=True)), ('peer', 'veth1'), ('peer', 'veth2'),
+                              ('c1', lambda ctx: _kernel.link_set_request(ctx.peer('veth1'), up=True))], batch=batch)]
+    batch.run(steps)
+    assert (None, 'query', ['veth2']) in ns.log and (None, 'query', ['veth1']) not in ns.log
+    assert batch.peer('veth1') == 2 and batch.peer('veth2') == 30
 
 
 def test_batch_failure_names_the_step():
