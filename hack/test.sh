@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # make test: every stage runs even when an earlier one fails; the summary says which failed.
-# Usage: hack/test.sh [--busy N] [stage...]   stages: units sanity lint integration integration-deb integrations molecule release
+# Usage: hack/test.sh [--busy N] [group...]
+#   groups: units sanity lint integration integration-deb integrations molecule release (default: all of them)
 # (--busy N: N CPU-bound processes run beside the stages, as on a shared machine; make test-busy. They are started
 # here and killed by their PIDs when the script ends, fails or is interrupted.)
-# (integrations runs the integration tests under .venv, split in two, and under .venv-deb, side by side; release
-# builds the tarball, installs it into a fresh collections path and runs the labs and the SSH smoke test from
-# there, see hack/release.sh)
+# With no group, every stage runs in five lanes side by side (see LANES below); a group named on the command line
+# runs its stages one after another, except integrations (three integration lanes side by side). release builds the
+# tarball, installs it into a fresh collections path and runs the labs and the SSH smoke test from there (see
+# hack/release.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 busy_pids=()
@@ -27,48 +29,9 @@ if [ "${1:-}" = --busy ]; then
   done
   echo "=== $busy CPU-bound processes beside the stages: ${busy_pids[*]} ($(nproc) CPUs)"
 fi
-stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(units sanity lint integrations molecule release)
+groups=("$@")
 passed=0; failed=0; failures=(); timings=()
 started=$SECONDS
-
-run_stage() {
-  local name=$1; shift
-  local start=$SECONDS
-  echo "=== $name"
-  if "$@"; then
-    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - start)) s)"
-  else
-    failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - start)) s)"
-  fi
-  timings+=("$name=$((SECONDS - start))s")
-}
-
-# Stages at once (the integration suites spend most of their time waiting on packets and ansible-playbook):
-# each one's output is buffered and printed whole when all are done.
-run_parallel() {  # name1 "cmd1 ..." name2 "cmd2 ..." ...
-  local dir; dir=$(mktemp -d)
-  local names=() cmds=() pids=() i
-  while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
-  for i in "${!names[@]}"; do
-    ( start=$SECONDS; bash -c "${cmds[$i]}" >"$dir/$i.log" 2>&1; rc=$?; echo "$rc $((SECONDS - start))" >"$dir/$i.rc" ) &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
-  for i in "${!names[@]}"; do
-    local rc secs
-    read -r rc secs <"$dir/$i.rc"
-    echo "=== ${names[$i]} (in parallel with the other integration stages)"
-    cat "$dir/$i.log"
-    if [ "$rc" -eq 0 ]; then
-      passed=$((passed + 1)); echo "=== ${names[$i]}: ok ($secs s)"
-    else
-      failed=$((failed + 1)); failures+=("${names[$i]}"); echo "=== ${names[$i]}: FAILED ($secs s)"
-    fi
-    timings+=("${names[$i]}=${secs}s")
-  done
-  rm -rf "$dir"
-}
 
 pytest_in() {  # venv, then pytest arguments
   local venv=$1; shift
@@ -89,6 +52,75 @@ changelog_lint() {
   rm -rf "$tmp"
 }
 
+release_dir=
+# One stage, by name. The tests marked once (see tests/integration/conftest.py) run beside the rest under the newest
+# pyroute2; there the fault tests kill and fail the module at every step (under Debian's pyroute2, at a sample).
+stage() {
+  case $1 in
+    units) bash hack/ansible_test.sh units ;;
+    units-deb) pytest_in .venv-deb tests/unit ;;
+    sanity) bash hack/ansible_test.sh sanity ;;
+    ansible-lint) ansible-lint --offline ;;
+    yamllint) yamllint --strict . ;;
+    docs-lint) antsibull-docs lint-collection-docs --plugin-docs .build/collections/ansible_collections/hostnet/containers ;;
+    changelog-lint) changelog_lint ;;
+    integration) HOSTNET_FAULTS=all pytest_in .venv tests/integration -m 'not once' ;;
+    integration-once) pytest_in .venv tests/integration -m once ;;
+    integration-deb) pytest_in .venv-deb tests/integration -m 'not once' ;;
+    molecule) molecule test --all ;;
+    release-build) bash hack/release.sh build "$release_dir" ;;
+    lab) bash hack/release.sh lab "$release_dir" ;;
+    bridge-lab) bash hack/release.sh bridge-lab "$release_dir" ;;
+    ssh-smoke) bash hack/release.sh ssh "$release_dir" ;;
+    *) echo "unknown stage $1"; return 2 ;;
+  esac
+}
+
+tally() {  # name rc seconds
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1)); echo "=== $1: ok ($3 s)"
+  else
+    failed=$((failed + 1)); failures+=("$1"); echo "=== $1: FAILED ($3 s)"
+  fi
+  timings+=("$1=$3s")
+}
+
+run_stage() {
+  local start=$SECONDS rc
+  echo "=== $1"
+  stage "$1"; rc=$?
+  tally "$1" "$rc" $((SECONDS - start))
+}
+
+# Lanes side by side, the stages of each one after another: the integration stages spend much of their time
+# waiting on packets and ansible-playbook, and on a shared machine more lanes get a larger share of its CPUs.
+# Each stage's output is kept and printed whole when every lane is done; a line says when each stage ends.
+run_lanes() {  # "stage stage ..." "stage ..." ...
+  local dir; dir=$(mktemp -d)
+  local lane name pids=() order=()
+  for lane in "$@"; do
+    for name in $lane; do order+=("$name"); done
+    (
+      for name in $lane; do
+        start=$SECONDS
+        stage "$name" >"$dir/$name.log" 2>&1; rc=$?
+        echo "$rc $((SECONDS - start))" >"$dir/$name.rc"
+        echo "=== $name: $([ "$rc" -eq 0 ] && echo ok || echo FAILED) ($((SECONDS - start)) s; output below when every lane is done)"
+      done
+    ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for name in "${order[@]}"; do
+    local rc secs
+    read -r rc secs <"$dir/$name.rc"
+    echo "=== $name (in a lane beside the others)"
+    cat "$dir/$name.log"
+    tally "$name" "$rc" "$secs"
+  done
+  rm -rf "$dir"
+}
+
 # The machine's own network namespace, read only (counters and lifetimes left out), to prove no stage changed it.
 host_netns() {
   {
@@ -101,34 +133,28 @@ host_netns() {
   } | sort
 }
 before=$(host_netns)
+release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 
-for stage in "${stages[@]}"; do
-  case $stage in
-    units) run_stage units bash hack/ansible_test.sh units
-           run_stage units-deb pytest_in .venv-deb tests/unit ;;
-    sanity) run_stage sanity bash hack/ansible_test.sh sanity ;;
-    lint) run_stage ansible-lint ansible-lint --offline
-          run_stage yamllint yamllint --strict .
-          run_stage docs-lint antsibull-docs lint-collection-docs --plugin-docs .build/collections/ansible_collections/hostnet/containers
-          run_stage changelog-lint changelog_lint ;;
-    integration) HOSTNET_FAULTS=all run_stage integration pytest_in .venv tests/integration ;;
-    integration-deb) run_stage integration-deb pytest_in .venv-deb tests/integration -m "not once" ;;
-    # The tests marked once (see tests/integration/conftest.py) run beside the rest, under the newest pyroute2;
-    # there the fault tests kill and fail the module at every step (under Debian's pyroute2, at a sample).
-    integrations) export -f pytest_in
-                  run_parallel integration "HOSTNET_FAULTS=all pytest_in .venv tests/integration -m 'not once'" \
-                               integration-once "pytest_in .venv tests/integration -m once" \
-                               integration-deb "pytest_in .venv-deb tests/integration -m 'not once'" ;;
-    molecule) run_stage molecule molecule test --all ;;
-    release) release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
-             run_stage release-build bash hack/release.sh build "$release_dir"
-             run_stage lab bash hack/release.sh lab "$release_dir"
-             run_stage bridge-lab bash hack/release.sh bridge-lab "$release_dir"
-             run_stage ssh-smoke bash hack/release.sh ssh "$release_dir"
-             rm -rf "$release_dir" ;;
-    *) echo "unknown stage $stage"; failed=$((failed + 1)); failures+=("$stage") ;;
+# make test: five lanes. The three integration lanes take the longest; the checks and the release (with Molecule)
+# fit beside them.
+LANES=("integration" "integration-once" "integration-deb"
+       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint"
+       "molecule release-build lab bridge-lab ssh-smoke")
+if [ ${#groups[@]} -eq 0 ]; then
+  run_lanes "${LANES[@]}"
+fi
+for group in "${groups[@]}"; do
+  case $group in
+    units) run_stage units; run_stage units-deb ;;
+    sanity) run_stage sanity ;;
+    lint) for s in ansible-lint yamllint docs-lint changelog-lint; do run_stage $s; done ;;
+    integration|integration-deb|molecule) run_stage "$group" ;;
+    integrations) run_lanes "${LANES[@]:0:3}" ;;
+    release) for s in release-build lab bridge-lab ssh-smoke; do run_stage $s; done ;;
+    *) echo "unknown stage $group"; failed=$((failed + 1)); failures+=("$group") ;;
   esac
 done
+rm -rf "$release_dir"
 
 after=$(host_netns)
 if [ "$before" != "$after" ]; then

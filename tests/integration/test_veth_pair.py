@@ -6,9 +6,6 @@
 
 from __future__ import annotations
 
-import sys
-import time
-
 import pytest
 
 import conftest
@@ -192,21 +189,17 @@ def test_runs_wait_for_the_host_wide_lock(bridge_host, tmp_path):
         assert holder.poll() is None and conftest.lock_holders(host), 'check mode waited for the lock'
 
 
-def test_many_containers_one_call_each_timing(bridge_host):
-    """Every container pings the bridge; prints the cost of one module call (report material, no hard limit)."""
+def test_many_containers_one_call_each(bridge_host):
+    """Five containers, one netns and one veth_pair call each (as a playbook loops), every one pings the bridge.
+    (What a call costs is measured by the benchmarks, not here.)"""
     host = bridge_host
     count = 5
-    start = time.monotonic()
     for i in range(count):
-        host.module('netns', name='c%d' % i)
-    netns_time = (time.monotonic() - start) / count
-    start = time.monotonic()
+        R.ok(host.module('netns', name='c%d' % i))
     for i in range(count):
         res = host.module('veth_pair', name='vc%d' % i, master='docker0', peer_netns='c%d' % i,
                           peer_addresses=['172.17.1.%d/16' % (i + 2)], peer_gateway='172.17.0.1')
         assert res['changed'] and not res.get('failed'), res
-    veth_time = (time.monotonic() - start) / count
-    print('\nper module call: netns %.0f ms, veth_pair %.0f ms (%s)' % (netns_time * 1000, veth_time * 1000, sys.executable))
     for i in range(count):
         assert host.netns_run('c%d' % i, 'ping -c1 -W2 172.17.0.1').returncode == 0
 

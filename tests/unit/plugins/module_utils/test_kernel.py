@@ -146,6 +146,13 @@ def test_missing_namespace_is_an_error_not_created(tmp_path, monkeypatch):
     assert os.listdir(str(tmp_path)) == []
 
 
+def assert_runs(code):
+    """Run ``code`` in a fresh interpreter (imports start from nothing) with this one's path; it must print ok."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=False)
+    assert res.stdout.strip() == 'ok', res.stderr
+
+
 def test_imports_without_pyroute2():
     """module_utils must import (and report the missing library) when pyroute2 is absent."""
     code = ('import sys; sys.modules["pyroute2"] = None; sys.modules["netaddr"] = None\n'
@@ -154,9 +161,7 @@ def test_imports_without_pyroute2():
             'assert not _ipam.HAS_NETADDR\n'
             'from ansible_collections.hostnet.containers.plugins.modules import netns, veth_pair\n'
             'print("ok")\n')
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=False)
-    assert res.stdout.strip() == 'ok', res.stderr
+    assert_runs(code)
 
 
 def test_run_dir_made_but_not_mountable_is_removed(tmp_path, monkeypatch):
@@ -189,9 +194,7 @@ def test_pyroute2_is_imported_only_to_encode_a_request():
             'msg = _kernel.link_set_request(7, up=True)\n'
             'assert "pyroute2" in sys.modules and msg["index"] == 7\n'
             'print("ok")\n')
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=False)
-    assert res.stdout.strip() == 'ok', res.stderr
+    assert_runs(code)
 
 
 def test_netlink_error_carries_the_errno_and_its_words():
