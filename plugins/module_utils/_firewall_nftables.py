@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
+import struct
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 FAMILY = 'ip'
@@ -170,10 +174,56 @@ def read_table():
 
 def nft_objects():
     """('table',) and ('table', 'chain') of the ip-family tables iptables-nft uses (filter, nat, raw)."""
-    objs = {(obj['table']['name'],) for obj in nft_json('list', 'tables', FAMILY) if obj['table']['name'] in _firewall_rules.TABLES}
-    objs |= {(obj['chain']['table'], obj['chain']['name']) for obj in nft_json('list', 'chains', FAMILY)
-             if obj['chain']['table'] in _firewall_rules.TABLES}
+    objs = {(attrs[1],) for attrs in nft_names(NFT_MSG_GETTABLE, (1,)) if attrs.get(1) in _firewall_rules.TABLES}
+    objs |= {(attrs[1], attrs[3]) for attrs in nft_names(NFT_MSG_GETCHAIN, (1, 3)) if attrs.get(1) in _firewall_rules.TABLES}
     return objs
+
+
+# Which tables and chains exist is read from nf_tables over netlink, names only: `nft list tables` loads every rule
+# of the family first (tens of milliseconds with a thousand published ports, twice per iptables apply).
+NETLINK_NETFILTER = 12
+NFT_MSG_GETTABLE = 0x0a01  # (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE: attribute 1 the table's name
+NFT_MSG_GETCHAIN = 0x0a04  # (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN: attributes 1 its table, 3 its name
+
+
+def nft_names(msg_type, wanted):
+    """[{attribute type: string}] of every object an nf_tables dump of the ip family answers, for the string
+    attributes ``wanted``."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_NETFILTER)
+    try:
+        sock.bind((0, 0))
+        return nft_dump(sock, msg_type, wanted)
+    finally:
+        sock.close()
+
+
+def nft_dump(sock, msg_type, wanted, tries=5):
+    """One dump on ``sock`` (asked again when the ruleset changed while it was read: NLM_F_DUMP_INTR)."""
+    request = codec.dump_head(msg_type, 1) + struct.pack('=BBH', socket.AF_INET, 0, 0)
+    for dummy in range(tries):
+        sock.send(request)
+        out, interrupted = _read_dump(sock, wanted)
+        if not interrupted:
+            break
+    return out
+
+
+def _read_dump(sock, wanted):
+    out = []
+    interrupted = False
+    while True:
+        data = sock.recv(1 << 20)
+        for typ, flags, dummy, off, end in codec._messages(data):  # pylint: disable=protected-access
+            if typ == codec.NLMSG_DONE:
+                return out, interrupted
+            if typ == codec.NLMSG_ERROR:
+                code = codec.error_code(data, off)
+                if code:
+                    raise _firewall_rules.FirewallError('reading nf_tables failed: %s' % os.strerror(code))
+                continue
+            interrupted = interrupted or bool(flags & codec.NLM_F_DUMP_INTR)
+            out.append({typ: codec._str(data, start, stop)  # pylint: disable=protected-access
+                        for typ, start, stop in codec._nlas(data, off + 4, end) if typ in wanted})  # pylint: disable=protected-access
 
 
 def nft_chain_empty(table, chain):

@@ -472,13 +472,14 @@ class AddressPool:
             raise _validate.InputError(option, value, 'is %s' % reason)
         return ip
 
-    def _usable(self, value):
-        """An existing allocation still valid for this pool, or None (then it is reallocated)."""
+    def _usable(self, value, reserved):
+        """An existing allocation still valid for this pool (``reserved``: what reserved() returns, computed once
+        per allocation run), or None (then it is reallocated)."""
         try:
             ip = parse_ip(value)
         except _validate.InputError:
             return None
-        if ip not in self.subnet or int(ip) in self.reserved():
+        if ip not in self.subnet or int(ip) in reserved:
             return None
         return ip
 
@@ -573,7 +574,7 @@ class _Claim:
 
     def hold(self, key, value):
         """Let key keep the address it holds when still usable and free; return it, or None (a new one is given)."""
-        ip = self.pool._usable(value)
+        ip = self.pool._usable(value, self.reserved)
         if ip is None:
             return None
         holder = self.used.get(int(ip))

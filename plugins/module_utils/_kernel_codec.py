@@ -172,7 +172,12 @@ GETS = {'link': parse_link, 'route': parse_route}
 
 def dump_request(msg_type, family, seq):
     head = DUMP_HEADS[msg_type](family)
-    return _HDR.pack(_HDR.size + len(head), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + head
+    return dump_head(msg_type, seq, len(head)) + head
+
+
+def dump_head(msg_type, seq, body=4):
+    """The netlink header of a dump request whose body is ``body`` bytes long."""
+    return _HDR.pack(_HDR.size + body, msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
 
 
 def read_request(query, seq):

@@ -10,7 +10,6 @@ writer).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import shutil
@@ -32,7 +31,9 @@ _NSFS_DEV = None
 def _libc():
     global _LIBC  # pylint: disable=global-statement
     if _LIBC is None:
-        _LIBC = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
+        # The running program's own symbols, which include the C library it is linked against (as _probe_names):
+        # ctypes.util.find_library would run `ldconfig -p` in a subprocess on every module run.
+        _LIBC = ctypes.CDLL(None, use_errno=True)
     return _LIBC
 
 

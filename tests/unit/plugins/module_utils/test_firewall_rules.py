@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import struct
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_iptables
@@ -419,14 +420,54 @@ def test_nft_normalised_and_described():
 
 
 def test_nft_objects_and_empty_chains(monkeypatch):
-    answers = {('list', 'tables', 'ip'): [{'table': {'name': 'filter'}}, {'table': {'name': 'mine'}}, {'table': {'name': 'nat'}}],
-               ('list', 'chains', 'ip'): [{'chain': {'table': 'filter', 'name': 'FORWARD'}}, {'chain': {'table': 'mine', 'name': 'c'}}],
-               ('list', 'chain', 'ip', 'filter', 'FORWARD'): [{'chain': {'name': 'FORWARD', 'policy': 'accept'}}],
+    names = {0x0a01: [{1: 'filter'}, {1: 'mine'}, {1: 'nat'}], 0x0a04: [{1: 'filter', 3: 'FORWARD'}, {1: 'mine', 3: 'c'}]}
+    answers = {('list', 'chain', 'ip', 'filter', 'FORWARD'): [{'chain': {'name': 'FORWARD', 'policy': 'accept'}}],
                ('list', 'chain', 'ip', 'nat', 'POSTROUTING'): [{'chain': {'name': 'POSTROUTING', 'policy': 'accept'}}, {'rule': {}}]}
+    monkeypatch.setattr(_firewall_nftables, 'nft_names', lambda msg_type, wanted: names[msg_type])
     monkeypatch.setattr(_firewall_nftables, 'nft_json', lambda *args, data=None: answers[args])
     assert _firewall_nftables.nft_objects() == {('filter',), ('nat',), ('filter', 'FORWARD')}
     assert _firewall_nftables.nft_chain_empty('filter', 'FORWARD')
     assert not _firewall_nftables.nft_chain_empty('nat', 'POSTROUTING')
+
+
+class FakeNetlink:
+    """A socket answering dumps with canned netlink messages: the first answer marked interrupted when asked."""
+
+    def __init__(self, objects, interrupt_first=False):
+        self.objects = objects
+        self.interrupt = interrupt_first
+        self.sent = []
+        self.pending = []
+
+    def send(self, data):
+        self.sent.append(data)
+        flags = 0x10 if self.interrupt else 0  # NLM_F_DUMP_INTR
+        self.interrupt = False
+        body = b''.join(message(0x0a00, flags, b'\x02\x00\x00\x00' + b''.join(nla(t, v) for t, v in obj.items()))
+                        for obj in self.objects)
+        self.pending = [body, message(3, 0, b'\x00' * 4)]
+
+    def recv(self, size):
+        return self.pending.pop(0)
+
+
+def message(typ, flags, payload):
+    return struct.pack('=IHHII', 16 + len(payload), typ, flags, 1, 0) + payload
+
+
+def nla(typ, value):
+    data = value.encode() + b'\0' if isinstance(value, str) else struct.pack('=I', value)
+    return struct.pack('=HH', 4 + len(data), typ) + data + b'\0' * (-len(data) % 4)
+
+
+def test_nf_tables_names_are_read_from_a_dump_and_a_changed_ruleset_is_read_again():
+    sock = FakeNetlink([{1: 'filter', 3: 7}, {1: 'nat', 2: 1}], interrupt_first=True)
+    assert _firewall_nftables.nft_dump(sock, _firewall_nftables.NFT_MSG_GETTABLE, (1,)) == [{1: 'filter'}, {1: 'nat'}]
+    assert len(sock.sent) == 2  # the interrupted dump was asked again
+    typ, flags = struct.unpack_from('=HH', sock.sent[0], 4)
+    assert typ == 0x0a01 and flags == 0x301 and sock.sent[0][16] == 2  # a dump request of the ip family (AF_INET)
+    chains = FakeNetlink([{1: 'filter', 3: 'FORWARD'}])
+    assert _firewall_nftables.nft_dump(chains, _firewall_nftables.NFT_MSG_GETCHAIN, (1, 3)) == [{1: 'filter', 3: 'FORWARD'}]
 
 
 # -- iptables: from iptables-save, touching only HOSTNET-* -------------------------------------------
