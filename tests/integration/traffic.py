@@ -11,7 +11,7 @@ host's PID namespace and die with it.
 
 from __future__ import annotations
 
-import time
+from conftest import wait_until
 
 SERVER = r'''
 import socket, sys
@@ -42,8 +42,9 @@ try:
         s.sendto(b'hello', (host, port))
         print(s.recvfrom(512)[0].decode().strip())
     else:
-        s = socket.create_connection((host, port), timeout=timeout)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP if proto == 'sctp' else 0)
         s.settimeout(timeout)
+        s.connect((host, port))
         print(s.recv(512).decode().strip())
 except OSError as exc:
     print('ERROR %s' % exc)
@@ -56,16 +57,17 @@ def _in(netns, argv):
 
 
 def serve(host, netns, port, tag=None, proto='tcp'):
-    """Start a server in netns (None: the host) on port; wait until it answers; return its PID."""
+    """Start a server in netns (None: the host) on port; wait until it answers from inside netns; return its PID.
+
+    A UDP server is waited for too: a datagram sent before it has bound its port is refused (ICMP port
+    unreachable), and the test would blame the network for a server that was still starting."""
     tag = tag or netns or host.name
     argv = _in(netns, ['python3', '-c', SERVER, proto, str(port), tag])
     res = host.run(['sh', '-c', '"$@" >/dev/null 2>&1 & echo $!', 'serve'] + argv)
     pid = int(res.stdout.split()[-1])
-    for dummy in range(50):
-        if proto != 'tcp' or connect(host, netns, '127.0.0.1', port, timeout=0.5) is not None:
-            return pid
-        time.sleep(0.1)
-    raise AssertionError('server on %s port %d in %s did not start' % (proto, port, netns or host.name))
+    wait_until(lambda: connect(host, netns, '127.0.0.1', port, proto=proto, timeout=0.5),
+               'the %s server on port %d in %s to answer' % (proto, port, netns or host.name), pause=0.1)
+    return pid
 
 
 def connect(host, netns, ip, port, proto='tcp', timeout=2.0):
