@@ -21,6 +21,7 @@ import socket
 import struct
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
@@ -197,33 +198,16 @@ def nft_names(msg_type, wanted):
         sock.close()
 
 
-def nft_dump(sock, msg_type, wanted, tries=5):
-    """One dump on ``sock`` (asked again when the ruleset changed while it was read: NLM_F_DUMP_INTR)."""
-    request = codec.dump_head(msg_type, 1) + struct.pack('=BBH', socket.AF_INET, 0, 0)
-    for dummy in range(tries):
-        sock.send(request)
-        out, interrupted = _read_dump(sock, wanted)
-        if not interrupted:
-            break
-    return out
-
-
-def _read_dump(sock, wanted):
-    out = []
-    interrupted = False
-    while True:
-        data = sock.recv(1 << 20)
-        for typ, flags, dummy, off, end in codec._messages(data):  # pylint: disable=protected-access
-            if typ == codec.NLMSG_DONE:
-                return out, interrupted
-            if typ == codec.NLMSG_ERROR:
-                code = codec.error_code(data, off)
-                if code:
-                    raise _firewall_rules.FirewallError('reading nf_tables failed: %s' % os.strerror(code))
-                continue
-            interrupted = interrupted or bool(flags & codec.NLM_F_DUMP_INTR)
-            out.append({typ: codec._str(data, start, stop)  # pylint: disable=protected-access
-                        for typ, start, stop in codec._nlas(data, off + 4, end) if typ in wanted})  # pylint: disable=protected-access
+def nft_dump(sock, msg_type, wanted):
+    """One dump on ``sock`` (see _kernel.dump): an nfgenmsg of the ip family, no resource id."""
+    def names(data, off, end):
+        return {typ: codec._str(data, start, stop)  # pylint: disable=protected-access
+                for typ, start, stop in codec._nlas(data, off + 4, end) if typ in wanted}  # pylint: disable=protected-access
+    nfgenmsg = struct.pack('=BBH', socket.AF_INET, 0, 0)
+    try:
+        return _kernel.dump(sock, codec.dump_head(msg_type, 1, len(nfgenmsg)) + nfgenmsg, 1, names)
+    except _kernel.NetlinkError as exc:
+        raise _firewall_rules.FirewallError('reading nf_tables failed: %s' % os.strerror(exc.code)) from exc
 
 
 def nft_chain_empty(table, chain):

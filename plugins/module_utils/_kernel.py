@@ -225,31 +225,8 @@ class Channel:
     # -- reads ---------------------------------------------------------------------------------------
     def dump(self, msg_type, family=0):
         """Every object of a dump (RTM_GETLINK, RTM_GETADDR or RTM_GETROUTE) as dicts (see parse_link and friends)."""
-        parse = codec.PARSERS[msg_type]
-        for dummy in range(5):
-            seq = self._next_seq()
-            self.sock.send(codec.dump_request(msg_type, family, seq))
-            out = []
-            interrupted = False
-            done = False
-            while not done:
-                data = self.sock.recv(1 << 20)
-                for typ, flags, mseq, off, end in _messages(data):
-                    if mseq != seq:
-                        continue
-                    if typ == NLMSG_DONE:
-                        done = True
-                        break
-                    if typ == NLMSG_ERROR:
-                        code = codec.error_code(data, off)
-                        if code:
-                            raise NetlinkError(code, os.strerror(code))
-                        continue
-                    interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
-                    out.append(parse(data, off, end))
-            if not interrupted:
-                return out
-        return out
+        seq = self._next_seq()
+        return dump(self.sock, codec.dump_request(msg_type, family, seq), seq, codec.PARSERS[msg_type])
 
     def query(self, *queries):
         """Several reads in one write, each ('link', index or name) (one link, None when it is gone), ('route', ip) (the
@@ -322,6 +299,37 @@ class Channel:
     def route_to(self, ip):
         """The route entry a lookup of IPv4 ``ip`` matches (dict with oif, gateway, dst), None when unreachable."""
         return self.query(('route', ip))[0]
+
+
+def dump(sock, request, seq, parse, tries=5):
+    """Every object of one dump on a netlink socket (``request``: the encoded dump, sent with ``seq``), each as
+    ``parse(data, offset, end)`` returns it; asked again, up to ``tries`` times, while the kernel marks the answer
+    interrupted (NLM_F_DUMP_INTR: the objects changed while they were read).  A NetlinkError when it refuses."""
+    for dummy in range(tries):
+        sock.send(request)
+        out, interrupted = _read_dump(sock, seq, parse)
+        if not interrupted:
+            break
+    return out
+
+
+def _read_dump(sock, seq, parse):
+    out = []
+    interrupted = False
+    while True:
+        data = sock.recv(1 << 20)
+        for typ, flags, mseq, off, end in _messages(data):
+            if mseq != seq:
+                continue
+            if typ == NLMSG_DONE:
+                return out, interrupted
+            if typ == NLMSG_ERROR:
+                code = codec.error_code(data, off)
+                if code:
+                    raise NetlinkError(code, os.strerror(code))
+                continue
+            interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
+            out.append(parse(data, off, end))
 
 
 def _take_reply(queries, i, message, results, again):

@@ -175,7 +175,7 @@ def dump_request(msg_type, family, seq):
     return dump_head(msg_type, seq, len(head)) + head
 
 
-def dump_head(msg_type, seq, body=4):
+def dump_head(msg_type, seq, body):
     """The netlink header of a dump request whose body is ``body`` bytes long."""
     return _HDR.pack(_HDR.size + body, msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
 
