@@ -24,9 +24,47 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
+def owns_bridge(stored, bridge):
+    """Whether a network's state document records that the collection created ``bridge``.  A document written before
+    ``bridge_created`` existed (no key) counts as created: only the collection's own runs wrote it, and they made the
+    bridge or, in versions before ownership was recorded, already held it as the network's own."""
+    stored = stored or {}
+    return stored.get('bridge') == bridge and stored.get('bridge_created', True) is not False
+
+
+def bridge_option(run):
+    """The option that chose the bridge's name, for errors: bridge_name, or name for the default network."""
+    return 'name' if run.name == _network.DEFAULT_NETWORK and not run.p.get('bridge_name') else 'bridge_name'
+
+
+def check_foreign_subnet(run, subnet, ours):
+    """A new subnet must not overlap an address of a link the collection did not make (a running Docker's docker0,
+    the uplink, the user's own bridge): ``ours`` are the links the state documents record."""
+    for addr in run.snap.addrs:
+        link = run.snap.ifname_of(addr['index'])
+        if not addr['address'] or link in ours:
+            continue
+        other = _ipam.parse_interface_address(addr['address'], 'subnet').cidr
+        if _ipam.networks_overlap(subnet, other):
+            raise _validate.ForeignLinkError('subnet', str(subnet), link, 'overlaps %s of %s, an interface the collection did not create; '
+                                             'choose another subnet' % (other, link))
+
+
 def bridge_mac(network_id):
     """A locally administered unicast MAC of the network's bridge, from its id: stable across reruns."""
     return '02:42:' + ':'.join(network_id[i:i + 2] for i in range(0, 8, 2))
+
+
+_LEAVE_DEFAULT = ' or leave the default network out (role option bridge_network_default_bridge)'
+
+
+def _own_host_end(run, cname, ep, link):
+    """Whether ``link`` (named like the endpoint's host end) is the collection's: the network's record lists the
+    endpoint with that host end, and the link is a veth on the network's bridge (or on none, left by a failed attach)."""
+    if link is None or link['kind'] != 'veth' or run.old_endpoint(cname).get('veth', ep.veth) != ep.veth or not run.old_endpoint(cname):
+        return False
+    bridge = run.snap.link(run.old.get('bridge') or (run.net.options['bridge'] if run.net else None))
+    return not link['master'] or (bridge is not None and link['master'] == bridge['index'])
 
 
 class BridgeDriver(_planner.Driver):
@@ -67,10 +105,13 @@ class BridgeDriver(_planner.Driver):
         if p.get('internal') and any(ep.get('publish') for ep in p.get('endpoints') or []):
             raise _validate.InputError('endpoints[].publish', [ep['publish'] for ep in p['endpoints'] if ep.get('publish')][0],
                                        'an internal network has no traffic in or out, so it cannot publish ports')
-        return {'bridge': bridge, 'stp': bool(p['stp']), 'icc': p.get('icc', True) is not False,
+        # bridge_created: the record that this network made its bridge (teardown deletes only such a bridge).  A
+        # document without the key keeps it absent (see owns_bridge), so an upgrade rewrites nothing.
+        made = {} if run.old.get('bridge') == bridge and 'bridge_created' not in run.old else {'bridge_created': True}
+        return dict(made, bridge=bridge, **{'stp': bool(p['stp']), 'icc': p.get('icc', True) is not False,
                 'ip_masquerade': p.get('ip_masquerade', True) is not False, 'host_binding_ipv4': host_ip,
                 'ip_forward': p.get('ip_forward', True) is not False, 'firewall': firewall, 'firewall_backend': backend,
-                'dns': bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK}
+                'dns': bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK})
 
     def desired(self, run):
         """The network we want, validated (InputError names the option and the value)."""
@@ -79,6 +120,9 @@ class BridgeDriver(_planner.Driver):
         bridge = self._bridge_name(run, net_id)
         default = _network.DEFAULT_BIP if run.name == _network.DEFAULT_NETWORK else None
         subnet = _planner.choose_subnet(p, stored, run.others, run.snap, default, _network.DEFAULT_NETWORK not in run.others)
+        if str(subnet) != stored.get('subnet'):
+            ours = {bridge} | {d.get('bridge') for d in run.others.values()} | {(d.get('host_shim') or {}).get('name') for d in run.others.values()}
+            check_foreign_subnet(run, subnet, ours)
         pool = _planner.address_pool(p, stored, run.others, subnet, run.name)
         _planner.check_mtu(p['mtu'])
         options = self._options(run, bridge)
@@ -124,9 +168,10 @@ class BridgeDriver(_planner.Driver):
 
     @staticmethod
     def endpoint_link(run, cname, ep, view):
-        """The container end of the endpoint's veth, when the pair is whole and named as wanted; else None."""
+        """The container end of the endpoint's veth, when the pair is whole, named as wanted and recorded as this
+        network's endpoint; else None."""
         host_end = run.snap.link(ep.veth)
-        if host_end is None or not host_end['link']:
+        if host_end is None or not host_end['link'] or not run.old_endpoint(cname):
             return None
         peer = view.by_index.get(host_end['link'])
         if peer is None or peer['kind'] != 'veth' or peer['link'] != host_end['index'] or (ep.ifname and peer['ifname'] != ep.ifname):
@@ -141,8 +186,14 @@ class BridgeDriver(_planner.Driver):
         bridge = net.options['bridge']
         br = run.snap.link(bridge)
         if br is not None and br['kind'] != 'bridge':
-            raise _kernel.HostnetError("bridge_name '%s': an interface with that name exists and is a %s, not a bridge"
-                                       % (bridge, br['kind'] or 'device'))
+            raise _validate.ForeignLinkError(bridge_option(run), run.p.get('bridge_name') or run.name, bridge,
+                                             'the host already has an interface %s and it is a %s, not a bridge this network made'
+                                             % (bridge, br['kind'] or 'device'))
+        if br is not None and not owns_bridge(run.stored, bridge):
+            # A running Docker's docker0, the user's own br0: never taken over, re-addressed or deleted.
+            raise _validate.ForeignLinkError(bridge_option(run), run.p.get('bridge_name') or run.name, bridge,
+                                             'the bridge %s already exists and the collection has no record of creating it; '
+                                             'it is left alone: choose another bridge_name%s' % (bridge, _LEAVE_DEFAULT if run.name == _network.DEFAULT_NETWORK else ''))
         if br is None:
             create = _kernel.bridge_request(bridge, net.mtu, bridge_mac(net.id), net.options['stp'])
             run.plan.add('create bridge %s' % bridge, lambda: _batch.run_one(host, create), lambda: _batch.delete_by_name(host, bridge))
@@ -159,7 +210,8 @@ class BridgeDriver(_planner.Driver):
     @staticmethod
     def plan_disconnect(run, cname, ep):
         link = run.snap.link(ep.veth)
-        if link is not None:
+        # A link of that name that is not the recorded endpoint's veth is someone else's: the endpoint is gone already.
+        if _own_host_end(run, cname, ep, link):
             run.add('disconnect %s from %s (delete %s)' % (cname, run.name, ep.veth), [('delete', link)])
 
     @staticmethod
@@ -170,12 +222,12 @@ class BridgeDriver(_planner.Driver):
         host_end = run.snap.link(ep.veth)
         if host_end is None:
             return None
-        bridge = run.snap.link(run.net.options['bridge'])
-        if host_end['kind'] != 'veth' or bridge is None or host_end['master'] != bridge['index']:
+        if not _own_host_end(run, cname, ep, host_end):
             master = run.snap.ifname_of(host_end['master']) if host_end['master'] else None
-            raise _kernel.HostnetError("endpoints[%s]: the host already has an interface %s (a %s%s) that this network "
-                                       "did not make, and the endpoint's host end needs that name; rename or remove it"
-                                       % (cname, ep.veth, host_end['kind'] or 'device', ' on %s' % master if master else ''))
+            raise _validate.ForeignLinkError('endpoints[%s]' % cname, cname, ep.veth,
+                                             "the host already has an interface %s (a %s%s) that this network did not make, and "
+                                             "the endpoint's host end needs that name; it is left alone: rename or remove it"
+                                             % (ep.veth, host_end['kind'] or 'device', ' on %s' % master if master else ''))
         run.add('delete %s (its peer is not in %s)' % (ep.veth, cname), [('delete', host_end)])
         peer = view.by_index.get(host_end['link']) if view is not None and host_end['link'] else None
         return peer['index'] if peer is not None and peer['kind'] == 'veth' and peer['link'] == host_end['index'] else None
@@ -215,7 +267,8 @@ class BridgeDriver(_planner.Driver):
     @staticmethod
     def plan_teardown(run, old):
         bridge = run.snap.link(old.options['bridge'])
-        if bridge is not None:
+        # Only a bridge the record says this network made; another one (never written by this version) stays.
+        if bridge is not None and owns_bridge(run.stored, old.options['bridge']):
             # In the same batch as the endpoints: one kernel batch deletes the bridge and all its veths.
             run.add('delete bridge %s' % old.options['bridge'], [('delete', bridge)])
 

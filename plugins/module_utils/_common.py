@@ -99,10 +99,18 @@ def run_module(module, run):
                  (_ipam.HAS_NETADDR, 'netaddr', _ipam.NETADDR_IMPORT_ERROR))
     try:
         run(module)
-    except (_kernel.HostnetError, _store.StoreError, _validate.InputError) as exc:
+    except _validate.InputError as exc:
+        fail_input(module, exc)
+    except (_kernel.HostnetError, _store.StoreError) as exc:
         module.fail_json(msg=str(exc))
     except (_kernel.NetlinkError, OSError) as exc:
         module.fail_json(msg=_kernel.describe(exc, '%s %s' % (module._name, module.params.get('name'))))  # pylint: disable=protected-access
+
+
+def fail_input(module, exc):
+    """Fail with an InputError's message; a refused foreign object is also named in ``foreign_link``."""
+    extra = {'foreign_link': exc.link} if isinstance(exc, _validate.ForeignLinkError) else {}
+    module.fail_json(msg=str(exc), **extra)
 
 
 def require_libs(module, *checks):

@@ -193,7 +193,9 @@ class MacvlanDriver(_planner.Driver):
 
     @staticmethod
     def endpoint_link(run, cname, ep, view):
-        link = view.by_name.get(ep.ifname) if ep.ifname else None
+        """The endpoint's macvlan child, only when the network's record lists the endpoint with that interface name:
+        a link of the name that the collection did not make is never repaired (re-addressed), planning refuses it."""
+        link = view.by_name.get(ep.ifname) if ep.ifname and run.old_endpoint(cname).get('ifname') == ep.ifname else None
         return link if link is not None and link['kind'] == 'macvlan' else None
 
     # -- planning --------------------------------------------------------------------------------------------
@@ -222,7 +224,7 @@ class MacvlanDriver(_planner.Driver):
     def plan_disconnect(run, cname, ep):
         view = run.snap.views.get(cname)
         link = view.by_name.get(ep.ifname) if view is not None and ep.ifname else None
-        if link is not None:
+        if link is not None and link['kind'] == 'macvlan':
             run.add('disconnect %s from %s (delete %s)' % (cname, run.name, ep.ifname), [('delete', link, cname)])
 
     @staticmethod
@@ -252,9 +254,11 @@ class MacvlanDriver(_planner.Driver):
         if not shim:
             return
         link = run.snap.link(shim['name'])
-        if link is not None and link['kind'] != 'macvlan':
-            raise _kernel.HostnetError("host_shim.name '%s': the host already has a %s of that name"
-                                       % (shim['name'], link['kind'] or 'device'))
+        if link is not None and (link['kind'] != 'macvlan' or (old or {}).get('name') != shim['name']):
+            # Only the shim this network's record names is repaired (re-addressed); any other link of that name is not ours.
+            raise _validate.ForeignLinkError('host_shim.name', shim['name'], shim['name'],
+                                             'the host already has a %s of that name that this network did not create; it is left alone'
+                                             % (link['kind'] or 'device'))
         cidr = net.cidr(shim['ip'])
         if link is None:
             run.plan.add('create host shim %s %s (macvlan bridge on %s)' % (shim['name'], cidr, net.options['parent']),

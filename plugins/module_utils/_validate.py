@@ -39,6 +39,15 @@ class InputError(ValueError):
         super().__init__('%s %s: %s' % (option, show(value), message))
 
 
+class ForeignLinkError(InputError):
+    """An object in the way that the collection has no record of creating: refused, never replaced.  ``link`` names it
+    (modules return it as ``foreign_link``, so a role can tell this refusal from a bad input)."""
+
+    def __init__(self, option, value, link, message):
+        self.link = link
+        super().__init__(option, value, message)
+
+
 def validate_ifname(value, option='ifname'):
     """Validate a Linux interface name as the kernel's dev_valid_name() does; return it."""
     if not isinstance(value, str) or not value:

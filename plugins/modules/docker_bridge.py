@@ -250,7 +250,7 @@ def run(module):
             try:
                 before, after = net.build()
             except _validate.InputError as exc:
-                module.fail_json(msg=str(exc))
+                _common.fail_input(module, exc)
             result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
             _common.apply_plan(module, net.plan, result)
             if net.doc is not None:

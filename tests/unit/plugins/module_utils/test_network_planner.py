@@ -176,7 +176,7 @@ def test_existing_bridge_wrong_mtu_down_no_gateway(tmp_path, bridge_net):
 
 
 def test_foreign_link_with_the_bridge_name(tmp_path):
-    with pytest.raises(_kernel.HostnetError, match="bridge_name 'br0': an interface with that name exists and is a dummy"):
+    with pytest.raises(_validate.ForeignLinkError, match="bridge_name 'br0': the host already has an interface br0 and it is a dummy"):
         plan(BridgeRun, bridge_params(bridge_name='br0'), empty_host(link(5, 'br0', 'dummy')), tmp_path)
 
 
@@ -184,7 +184,7 @@ def test_foreign_link_with_a_host_end_name(tmp_path, bridge_net):
     snap = bridge_host(bridge_net)
     veth = bridge_net['endpoints']['c1']['veth']
     snap.links[veth].update(kind='dummy', master=None, link=None)
-    with pytest.raises(_kernel.HostnetError, match='endpoints.c1.: the host already has an interface %s .a dummy.' % veth):
+    with pytest.raises(_validate.ForeignLinkError, match="endpoints.c1. 'c1': the host already has an interface %s .a dummy." % veth):
         plan(BridgeRun, bridge_params(), snap, tmp_path)
 
 
@@ -453,7 +453,7 @@ def test_macvlan_name_taken_by_another_kind(tmp_path, macvlan_net):
 
 
 def test_macvlan_shim_name_taken(tmp_path):
-    with pytest.raises(_kernel.HostnetError, match="host_shim.name 'sh0': the host already has a dummy of that name"):
+    with pytest.raises(_validate.ForeignLinkError, match="host_shim.name 'sh0': the host already has a dummy of that name"):
         plan(_macvlan.MacvlanNetwork, macvlan_params(host_shim={'enabled': True, 'name': 'sh0', 'ip': None}),
              empty_host(link(2, 'ens33', 'veth'), link(5, 'sh0', 'dummy')), tmp_path)
 
