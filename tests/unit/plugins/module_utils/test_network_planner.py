@@ -680,3 +680,98 @@ def test_reader_skips_namespaces_that_do_not_exist():
     ns = Ns()
     snap = _snapshot.read_views(ns, _snapshot.Snapshot([], netns={'c1'}), [('c1', None), ('c2', None)], lambda cname, view: (False, False))
     assert ns.opened == ['c1'] and set(snap.views) == {'c1'}
+
+
+# -- ownership: only what the records say the collection created is changed -------------------------------------------
+def foreign_docker0(*links):
+    """A host where a running Docker's docker0 (172.17.0.1/16) exists, with no record of it."""
+    snap = empty_host(link(7, 'docker0', 'bridge'), *links)
+    snap.addrs = [{'index': 7, 'address': '172.17.0.1/16', 'family': 2}]
+    snap.routes = [{'family': 2, 'dst': '172.17.0.0', 'dst_len': 16, 'table': 254, 'oif': 7, 'gateway': None}]
+    return snap
+
+
+def test_foreign_default_bridge_refused(tmp_path):
+    with pytest.raises(_validate.ForeignLinkError, match="name 'bridge': the bridge docker0 already exists and the collection has no "
+                                                         "record of creating it; it is left alone.*bridge_network_default_bridge") as exc:
+        plan(BridgeRun, bridge_params(name='bridge', subnet=None, endpoints=[]), foreign_docker0(), tmp_path)
+    assert exc.value.link == 'docker0'
+    assert _store.load(_network.KIND, 'bridge', str(tmp_path)) is None
+
+
+def test_foreign_bridge_name_refused(tmp_path):
+    with pytest.raises(_validate.ForeignLinkError, match="bridge_name 'br0': the bridge br0 already exists") as exc:
+        plan(BridgeRun, bridge_params(bridge_name='br0'), empty_host(link(5, 'br0', 'bridge')), tmp_path)
+    assert exc.value.link == 'br0'
+
+
+def test_bridge_created_recorded_and_idempotent(tmp_path, bridge_net):
+    assert bridge_net['bridge_created'] is True
+    run = plan(BridgeRun, bridge_params(), bridge_host(bridge_net), tmp_path)
+    assert run.plan.commands == []
+
+
+def test_legacy_document_counts_as_created(tmp_path, bridge_net):
+    """A document from before bridge_created: still the collection's bridge, rewritten by nothing, removed on teardown."""
+    legacy = {k: v for k, v in bridge_net.items() if k != 'bridge_created'}
+    _store.save(_network.KIND, 'net1', legacy, str(tmp_path))
+    snap = bridge_host(legacy)
+    run = plan(BridgeRun, bridge_params(), snap, tmp_path)
+    assert run.plan.commands == [] and 'bridge_created' not in run.doc
+    run = plan(BridgeRun, bridge_params(state='absent', force=True), snap, tmp_path)
+    assert 'delete bridge %s' % legacy['bridge'] in run.plan.commands
+
+
+def test_teardown_keeps_a_bridge_not_recorded_as_created(tmp_path, bridge_net):
+    _store.save(_network.KIND, 'net1', dict(bridge_net, bridge_created=False), str(tmp_path))
+    run = plan(BridgeRun, bridge_params(state='absent', force=True), bridge_host(bridge_net), tmp_path)
+    assert not [c for c in run.plan.commands if c.startswith('delete bridge')]
+
+
+def test_explicit_subnet_overlapping_a_foreign_link(tmp_path):
+    with pytest.raises(_validate.ForeignLinkError, match="subnet '172.17.5.0/24': overlaps 172.17.0.0/16 of docker0") as exc:
+        plan(BridgeRun, bridge_params(subnet='172.17.5.0/24'), foreign_docker0(), tmp_path)
+    assert exc.value.link == 'docker0'
+
+
+def test_automatic_subnet_skips_a_foreign_docker0(tmp_path):
+    run = plan(BridgeRun, bridge_params(subnet=None), foreign_docker0(), tmp_path)
+    assert run.doc['subnet'] == '172.18.0.0/16'
+
+
+def test_new_endpoint_host_end_name_squatted(tmp_path, bridge_net):
+    """A veth on the network's own bridge with the new endpoint's host end name, but no record of it: refused."""
+    snap = bridge_host(bridge_net)
+    veth = _network.veth_name(bridge_net['id'], 'c3')
+    snap.links[veth] = link(120, veth, 'veth', master=10, peer=5)
+    with pytest.raises(_validate.ForeignLinkError, match="endpoints.c3. 'c3': the host already has an interface %s .a veth on" % veth):
+        plan(BridgeRun, bridge_params(endpoints=[{'name': 'c1'}, {'name': 'c2'}, {'name': 'c3'}]), snap, tmp_path)
+
+
+def test_disconnect_leaves_a_foreign_link_with_the_host_end_name(tmp_path, bridge_net):
+    snap = bridge_host(bridge_net)
+    veth = bridge_net['endpoints']['c2']['veth']
+    snap.links[veth].update(kind='dummy', master=None, link=None)
+    run = plan(BridgeRun, bridge_params(endpoints=[{'name': 'c1'}], purge_endpoints=True), snap, tmp_path)
+    assert not [c for c in run.plan.commands if veth in c]
+
+
+def test_container_ifname_held_by_a_foreign_link(tmp_path, bridge_net):
+    snap = bridge_host(bridge_net, netns_extra=['c3'])
+    snap.views['c3'] = _snapshot.NetnsView([link(1, 'lo'), link(2, 'eth0', 'dummy')], [], None, routes=[])
+    with pytest.raises(_kernel.HostnetError, match="endpoints.c3..ifname 'eth0': c3 already has an interface of that name .a dummy."):
+        plan(BridgeRun, bridge_params(endpoints=[{'name': 'c1'}, {'name': 'c2'}, {'name': 'c3', 'ifname': 'eth0'}]), snap, tmp_path)
+
+
+def test_macvlan_unrecorded_child_not_taken_over(tmp_path):
+    """A macvlan eth0 in a namespace the network has no endpoint record for is the user's: refused, not re-addressed."""
+    snap = empty_host(link(2, 'ens33', 'veth'), netns=['c1'])
+    snap.views['c1'] = _snapshot.NetnsView([link(1, 'lo'), link(3, 'eth0', 'macvlan')], [], None, routes=[])
+    with pytest.raises(_kernel.HostnetError, match="endpoints.c1..ifname 'eth0': c1 already has an interface of that name .a macvlan."):
+        plan(_macvlan.MacvlanNetwork, macvlan_params(endpoints=[{'name': 'c1', 'ifname': 'eth0'}]), snap, tmp_path)
+
+
+def test_macvlan_unrecorded_shim_refused(tmp_path):
+    with pytest.raises(_validate.ForeignLinkError, match="host_shim.name 'sh0': the host already has a macvlan of that name that this network did not create"):
+        plan(_macvlan.MacvlanNetwork, macvlan_params(host_shim={'enabled': True, 'name': 'sh0', 'ip': None}),
+             empty_host(link(2, 'ens33', 'veth'), link(5, 'sh0', 'macvlan')), tmp_path)
