@@ -9,16 +9,23 @@ A snapshot is a plain dict, so every branch of the planner is unit-tested withou
 _kernel.Channel.link returns them (index, ifname, kind, mtu, mac, up, master, link, link_netnsid):
 ``netns_exists`` (peer_netns is a namespace), ``host`` (the link named ``name``), ``host_master`` (the name of its
 bridge), ``master`` (the link named ``master``), ``peer`` (the link named ``peer_name`` where the peer goes),
-``peer_addresses`` and ``peer_gateway`` (of that link).
+``peer_addresses`` and ``peer_gateway`` (of that link), ``record`` (the store's record of the pair, or None).
+
+Ownership: the module changes or deletes a link named ``name`` only when its record (/var/lib/hostnet/veth/NAME.json,
+written before the pair is created, removed after it is deleted) says veth_pair made it; any other link of that
+name (the uplink, the user's own veth) is refused with an error naming it, and nothing changes.
 """
 
 from __future__ import annotations
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
+KIND = 'veth'  # the store's records of the pairs veth_pair created: /var/lib/hostnet/veth/NAME.json
 
 # -- wanted: the options, checked and normalised before anything is read or touched ---------------------------
 def wanted(p):
@@ -75,11 +82,11 @@ def _gateway(value, netns, addresses):
 
 
 # -- snapshot: the kernel, read once ------------------------------------------------------------------------
-def snapshot(ns, want):
+def snapshot(ns, want, root=None):
     """What the planner compares (see the module doc for the keys); a missing peer_netns is not opened."""
     host = ns.chan(None)
     snap = {'netns_exists': True, 'host': host.link(want['name']), 'host_master': None, 'master': None, 'peer': None,
-            'peer_addresses': [], 'peer_gateway': None}
+            'peer_addresses': [], 'peer_gateway': None, 'record': _store.load(KIND, want['name'], root)}
     if snap['host'] is not None and snap['host']['master']:
         snap['host_master'] = (host.link(snap['host']['master']) or {}).get('ifname')
     if want['state'] == 'absent':
@@ -102,15 +109,31 @@ def snapshot(ns, want):
 
 
 # -- the planner: (wanted, snapshot) -> (plan, before, after), nothing read, nothing changed ----------------
-def plan(want, snap, links):
-    """The steps that make the kernel match ``want``; ``links`` (a _kernel.Links) is what the steps call when run."""
+class Records:
+    """Where the steps keep the pairs' records (the store under ``root``); unit tests pass a recorder instead."""
+
+    def __init__(self, root=None):
+        self.root = root
+
+    def save(self, name, doc):
+        _store.save(KIND, name, doc, self.root)
+
+    def delete(self, name):
+        _store.delete(KIND, name, self.root)
+
+
+def plan(want, snap, links, records):
+    """The steps that make the kernel match ``want``; ``links`` (a _kernel.Links) and ``records`` (Records) are what
+    the steps call when run."""
     _check_references(want, snap)
     host = snap['host']
     steps = _plan.Plan()
     if want['state'] == 'absent':
         if host is not None:
             steps.add('delete veth %s' % want['name'], lambda: links.delete(None, want['name']))
+        _plan_record(steps, want, snap.get('record'), None, records)
         return steps, describe(want, snap, host, None), None
+    _plan_record(steps, want, snap.get('record'), record(want, snap.get('record')), records)
     peer = snap['peer'] if is_pair(want, host, snap['peer']) else None
     where = ' in %s' % want['peer_netns'] if want['peer_netns'] else ''
     fresh = host is None or peer is None
@@ -137,9 +160,32 @@ def _check_references(want, snap):
         if master['kind'] != 'bridge':
             raise _validate.InputError('master', want['master'], 'is a %s, not a bridge' % (master['kind'] or 'device'))
     host = snap['host']
-    if host is not None and host['kind'] != 'veth':
-        raise _validate.InputError('name', want['name'], 'an interface with that name already exists and is a %s, not a veth'
-                                   % (host['kind'] or 'device'))
+    if host is not None and (host['kind'] != 'veth' or snap.get('record') is None):
+        # The uplink, the user's own veth: never deleted, recreated or changed (nothing recorded says it is ours).
+        raise _validate.ForeignLinkError('name', want['name'], want['name'],
+                                         'the host already has an interface %s (a %s) and the collection has no record of creating it '
+                                         '(veth_pair records its pairs in the store, kind %s); it is left alone: choose another name'
+                                         % (want['name'], host['kind'] or 'device', KIND))
+
+
+def record(want, old):
+    """The record of the pair veth_pair makes (kept when it already says the same)."""
+    doc = {'name': want['name'], 'peer_name': want['peer_name'], 'peer_netns': want['peer_netns'],
+           'created': (old or {}).get('created') or _inspect._now()}  # pylint: disable=protected-access
+    return doc
+
+
+def _plan_record(steps, want, old, new, records):
+    """Write the record first (a run killed part-way leaves a record of what it may have made) or remove it last,
+    each undone by putting the old record back."""
+    name = want['name']
+    if new == old:
+        return
+    undo = (lambda: records.save(name, old)) if old else (lambda: records.delete(name))
+    if new is None:
+        steps.add('forget veth %s' % name, lambda: records.delete(name), undo)
+    else:
+        steps.add('record veth %s' % name, lambda: records.save(name, new), undo)
 
 
 def is_pair(want, host, peer):
@@ -176,7 +222,8 @@ def _plan_create(steps, want, snap, links, where):
     host, taken = snap['host'], snap['peer']
     # The wanted peer name is free, or (both ends on the host) held by the old pair's own peer, which goes with it.
     if taken is not None and not (host is not None and netns is None and taken['index'] == host['link']):
-        raise _validate.InputError('peer_name', peer_name, 'an interface with that name already exists%s' % (where or ' on the host'))
+        raise _validate.ForeignLinkError('peer_name', peer_name, peer_name, 'an interface with that name already exists%s and is not the '
+                                         'peer of a pair veth_pair made; it is left alone' % (where or ' on the host'))
     if host is not None:
         steps.add('delete veth %s (its peer is not %s%s)' % (name, peer_name, where), lambda: links.delete(None, name))
     on_bridge = ' on bridge %s' % want['master'] if want['master'] else ''

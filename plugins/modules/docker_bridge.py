@@ -19,6 +19,15 @@ description:
     a host address or another managed network, so the first custom network gets 172.18.0.0/16.
   - The network id, bridge name, subnet and endpoint addresses are kept in C(/var/lib/hostnet/networks/NAME.json),
     so a rerun after a reboot rebuilds the same network with the same addresses.
+  - Ownership is recorded, never guessed from a name. The state document records that the network created its bridge
+    (C(bridge_created)); a bridge that already exists without that record (the C(docker0) of a running Docker, the
+    user's own C(br0)) is refused with an error naming it and the option (O(bridge_name), or O(name) for the default
+    network), also in check mode, and nothing changes; teardown deletes only a bridge the record says the network
+    created. A document written before C(bridge_created) existed counts as created (only the collection wrote it).
+    Likewise an endpoint's host end, container interface or stale link is changed or deleted only when the network's
+    endpoint records name it; any other interface in the way is refused by name.
+  - An explicit O(subnet) (or the default network's 172.17.0.0/16) that overlaps an address of an interface the
+    collection did not create (a running Docker's C(docker0), the uplink) fails naming the subnet and the interface.
   - With O(firewall=true) (the default) the host's firewall gets what Docker installs for the network, reconciled
     with every other managed network in one transaction (iptables C(HOSTNET-*) chains or the nftables C(hostnet) table),
     that is masquerade of the subnet, forwarding, published ports (DNAT, hairpin, 127.0.0.1-only ports), icc, isolation
@@ -199,6 +208,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+foreign_link:
+  description: The interface the module refused because the collection has no record of creating it (the run changed nothing).
+  returned: when the module fails on such an interface
+  type: str
+  sample: docker0
 network:
   description: The network in C(docker network inspect) shape (absent after removal).
   returned: when state is present

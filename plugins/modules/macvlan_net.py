@@ -19,6 +19,9 @@ description:
     macvlan child with an address in the subnet so it can.
   - The network is kept in C(/var/lib/hostnet/networks/NAME.json) with the bridge networks, so subnets never overlap
     and M(hostnet.containers.network_info) lists both kinds.
+  - Only interfaces the network's document records are changed or deleted, never one guessed from its name; a host shim
+    name or a container interface name held by an interface the network did not create is refused with an error
+    naming it, and nothing changes.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -154,6 +157,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+foreign_link:
+  description: The interface the module refused because the collection has no record of creating it (the run changed nothing).
+  returned: when the module fails on such an interface
+  type: str
+  sample: docker0
 network:
   description: The network in C(docker network inspect) shape (absent after removal).
   returned: when state is present

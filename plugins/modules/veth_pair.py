@@ -18,8 +18,13 @@ description:
   - Drift (wrong master, MTU, MAC, missing or extra address, wrong gateway, peer in another namespace) is
     detected and repaired.
   - The pair is identified by O(name). When a veth of that name exists but its peer is not O(peer_name) in
-    O(peer_netns), the old pair is deleted and the wanted one created (the C(commands) say so). An interface
-    named O(name) that is not a veth is never touched; that is an error.
+    O(peer_netns), the old pair is deleted and the wanted one created (the C(commands) say so).
+  - Ownership is recorded, never guessed from a name. The module records each pair it creates in
+    C(/var/lib/hostnet/veth/NAME.json) (before creating it; the record goes after the pair is deleted) and changes,
+    recreates or deletes only a pair it has a record of. An existing interface named O(name) without a record (the
+    host's uplink, a veth the user made, a pair made by an earlier version of the collection) is refused with an error naming it, in
+    both states and in check mode, and nothing changes; so is an interface named O(peer_name) that is not the peer
+    of the recorded pair.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -99,6 +104,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+foreign_link:
+  description: The interface the module refused because the collection has no record of creating it (the run changed nothing).
+  returned: when the module fails on such an interface
+  type: str
+  sample: docker0
 name:
   description: Host end name.
   returned: always
@@ -151,7 +161,7 @@ def validate(params):
 def run(module):
     want = _veth_plan.wanted(module.params)
     with _common.mutation_lock(module), _netns.Namespaces() as ns:
-        plan, before, after = _veth_plan.plan(want, _veth_plan.snapshot(ns, want), _kernel.Links(ns))
+        plan, before, after = _veth_plan.plan(want, _veth_plan.snapshot(ns, want), _kernel.Links(ns), _veth_plan.Records())
         result = _common.plan_result(module, plan, before, after, name=want['name'])
         if want['state'] == 'present':
             result['peer_name'] = want['peer_name']

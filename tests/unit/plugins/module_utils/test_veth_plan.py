@@ -40,34 +40,38 @@ WANT = dict(name='vethweb01', state='present', master='docker0', peer_netns='web
             peer_mac='02:42:ac:11:00:02', peer_addresses=['172.17.0.2/16'], peer_gateway='172.17.0.1')
 
 
+RECORD = {'name': 'vethweb01', 'peer_name': 'eth0', 'peer_netns': 'web01', 'created': '2026-01-01T00:00:00.000000Z'}
+
+
 def snap(**kw):
-    base = dict(netns_exists=True, host=None, host_master=None, master=BRIDGE, peer=None, peer_addresses=[], peer_gateway=None)
+    base = dict(netns_exists=True, host=None, host_master=None, master=BRIDGE, peer=None, peer_addresses=[], peer_gateway=None,
+                record=None)
     base.update(kw)
     return base
 
 
 def existing(**kw):
-    base = dict(host=HOST, host_master='docker0', peer=PEER, peer_addresses=['172.17.0.2/16'], peer_gateway='172.17.0.1')
+    base = dict(host=HOST, host_master='docker0', peer=PEER, peer_addresses=['172.17.0.2/16'], peer_gateway='172.17.0.1', record=RECORD)
     base.update(kw)
     return snap(**base)
 
 
 def plan_for(snapshot, **kw):
     links = Recorder()
-    steps, before, after = _veth_plan.plan(_veth_plan.wanted(dict(WANT, **kw)), snapshot, links)
+    steps, before, after = _veth_plan.plan(_veth_plan.wanted(dict(WANT, **kw)), snapshot, links, Recorder())
     return steps, before, after, links
 
 
 def test_a_new_pair_is_one_create_then_the_peer_up_addresses_and_route():
     steps, before, after, links = plan_for(snap())
-    assert steps.commands == ['create veth vethweb01 with peer eth0 in web01 on bridge docker0', 'set eth0 in web01 up',
+    assert steps.commands == ['record veth vethweb01', 'create veth vethweb01 with peer eth0 in web01 on bridge docker0', 'set eth0 in web01 up',
                               'add 172.17.0.2/16 to eth0 in web01', 'set default route via 172.17.0.1 dev eth0 in web01']
     assert before is None
     assert after == {'name': 'vethweb01', 'master': 'docker0', 'mtu': 1500, 'mac': None, 'peer_name': 'eth0', 'peer_netns': 'web01',
                      'peer_mac': '02:42:ac:11:00:02', 'peer_mtu': 1500, 'peer_up': True, 'up': True,
                      'peer_addresses': ['172.17.0.2/16'], 'peer_gateway': '172.17.0.1'}
     # On a new pair only the create is undone: the addresses and the route go with the pair.
-    assert [s.undo is None for s in steps.steps] == [False, True, True, True]
+    assert [s.undo is None for s in steps.steps] == [False, False, True, True, True]
     steps.execute()
     assert links.calls == [('create_veth', 'vethweb01', 'eth0', 'web01', ('mac', None), ('master', 'docker0'), ('mtu', 1500),
                             ('peer_mac', '02:42:ac:11:00:02')),
@@ -81,7 +85,7 @@ def test_a_failure_after_the_create_deletes_the_pair():
     def refused():
         raise OSError(17, 'File exists')
 
-    steps.steps[2].do = refused
+    steps.steps[3].do = refused
     with pytest.raises(_plan.PlanFailed, match='add 172.17.0.2/16'):
         steps.execute()
     assert links.calls[-1] == ('delete', None, 'vethweb01')
@@ -90,7 +94,7 @@ def test_a_failure_after_the_create_deletes_the_pair():
 def test_a_plain_pair_on_the_host():
     steps, dummy, after, dummy2 = plan_for(snap(master=None), master=None, peer_netns=None, peer_name='right0', name='left0',
                                            peer_addresses=None, peer_gateway=None, peer_mac=None)
-    assert steps.commands == ['create veth left0 with peer right0', 'set right0 up']
+    assert steps.commands == ['record veth left0', 'create veth left0 with peer right0', 'set right0 up']
     assert after['master'] is None and after['peer_addresses'] == []
 
 
@@ -150,11 +154,12 @@ def test_a_peer_in_another_namespace_recreates_the_pair():
 def test_on_the_host_the_old_peer_may_hold_the_new_peer_name():
     host = link(10, 'left0', peer=11)
     old_peer = link(11, 'right0', peer=10)
-    steps = plan_for(snap(master=None, host=host, peer=old_peer), master=None, peer_netns=None, peer_name='right0', name='left0',
+    record = {'name': 'left0', 'peer_name': 'right0', 'peer_netns': None, 'created': RECORD['created']}
+    steps = plan_for(snap(master=None, host=host, peer=old_peer, record=record), master=None, peer_netns=None, peer_name='right0', name='left0',
                      peer_addresses=None, peer_gateway=None, peer_mac=None)[0]
     assert not steps  # it is the pair
     other = link(12, 'right0', peer=13)
-    with pytest.raises(_validate.InputError, match="peer_name 'right0': an interface with that name already exists on the host"):
+    with pytest.raises(_validate.ForeignLinkError, match="peer_name 'right0': an interface with that name already exists on the host"):
         plan_for(snap(master=None, peer=other), master=None, peer_netns=None, peer_name='right0', name='left0',
                  peer_addresses=None, peer_gateway=None, peer_mac=None)
 
@@ -164,7 +169,7 @@ def test_on_the_host_the_old_peer_may_hold_the_new_peer_name():
     (snap(master=None), 'master', 'no such bridge on the host'),
     (snap(master=link(1, 'lo', kind=None)), 'master', 'is a device, not a bridge'),
     (snap(master=link(5, 'keep0')), 'master', 'is a veth, not a bridge'),
-    (snap(host=link(10, 'vethweb01', kind='bridge')), 'name', 'is a bridge, not a veth'),
+    (snap(host=link(10, 'vethweb01', kind='bridge')), 'name', 'the host already has an interface vethweb01 .a bridge. and the collection has no record'),
     (snap(peer=link(4, 'eth0', kind=None)), 'peer_name', 'already exists in web01'),
 ])
 def test_references_the_host_refuses(snapshot, option, words):
@@ -175,13 +180,30 @@ def test_references_the_host_refuses(snapshot, option, words):
 
 def test_absent():
     steps, before, after, links = plan_for(existing(), state='absent')
-    assert steps.commands == ['delete veth vethweb01'] and after is None
+    assert steps.commands == ['delete veth vethweb01', 'forget veth vethweb01'] and after is None
     assert before == {'name': 'vethweb01', 'master': 'docker0', 'mtu': 1500, 'mac': '02:00:00:00:00:01'}
     steps.execute()
     assert links.calls == [('delete', None, 'vethweb01')]
     assert not plan_for(snap(), state='absent')[0]
-    with pytest.raises(_validate.InputError, match='not a veth'):
+    with pytest.raises(_validate.ForeignLinkError, match='no record of creating it'):
         plan_for(snap(host=link(3, 'vethweb01', kind='bridge')), state='absent')
+
+
+def test_an_unrecorded_link_is_refused_never_replaced():
+    """The host's uplink (or the user's own veth pair) given as name: refused, in both states, nothing planned."""
+    uplink = link(2, 'ens33', peer=7, netnsid=1)
+    for state in ('present', 'absent'):
+        with pytest.raises(_validate.ForeignLinkError, match="name 'ens33': the host already has an interface ens33 .a veth. and the "
+                                                             "collection has no record of creating it") as exc:
+            plan_for(snap(host=uplink), name='ens33', state=state)
+        assert exc.value.link == 'ens33'
+
+
+def test_a_recorded_pair_whose_links_vanished_is_recreated_and_the_record_forgotten_on_absent():
+    steps = plan_for(snap(record=RECORD))[0]
+    assert steps.commands[0] == 'create veth vethweb01 with peer eth0 in web01 on bridge docker0'
+    steps = plan_for(snap(record=RECORD), state='absent')[0]
+    assert steps.commands == ['forget veth vethweb01']
 
 
 @pytest.mark.parametrize('kw, option', [
