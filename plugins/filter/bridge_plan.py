@@ -27,6 +27,7 @@ except ImportError:  # reported when a filter is used
 
 DEFAULT_NETWORK = 'bridge'
 MODES = ('bridge', 'host', 'none')
+DEFAULT_BRIDGE_MODES = ('auto', 'managed', 'unmanaged')
 CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname')
 NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
                 'dns', 'stp', 'address_pools')
@@ -317,6 +318,34 @@ def _default_network(daemon, override):
     return default
 
 
+def _default_left_out(daemon):
+    """Why the role leaves the default network out (a message), or None when it manages it: the
+    bridge_network_default_bridge option, or the foreign bridge the role found (``foreign_default_bridge``: the
+    link a read-only docker_bridge run refused as not the collection's)."""
+    with refused():
+        mode = _validate.choice(daemon.get('default_bridge') or 'auto', 'bridge_network_default_bridge', DEFAULT_BRIDGE_MODES)
+    if mode == 'unmanaged':
+        return 'bridge_network_default_bridge is unmanaged'
+    foreign = daemon.get('foreign_default_bridge')
+    if mode == 'auto' and foreign:
+        return ('%s is not the collection\'s (no record of creating it: a running Docker\'s?) and is left alone '
+                '(bridge_network_default_bridge auto)' % foreign)
+    return None
+
+
+def _leave_default_out(containers, nets, order, reason):
+    """The default network out of the plan; a container or networks entry that needs it is refused by name."""
+    if nets[DEFAULT_NETWORK].get('option', '').startswith('bridge_network_networks'):
+        raise PlanError("%s: the role does not manage the default network 'bridge' here: %s"
+                        % (nets[DEFAULT_NETWORK]['option'], reason))
+    for c in containers:
+        if c['state'] == 'present' and c['network_mode'] == 'bridge' and any(n['name'] == DEFAULT_NETWORK for n in c['networks']):
+            raise PlanError("%s: container '%s' joins the default network 'bridge', which the role does not manage here: %s; "
+                            "give it a user-defined network (networks)" % (c['option'], c['name'], reason))
+    del nets[DEFAULT_NETWORK]
+    order.remove(DEFAULT_NETWORK)
+
+
 def _check_joined(containers, nets):
     """Every network a present bridge-mode container joins is a present network of the role."""
     for c in containers:
@@ -368,12 +397,16 @@ def bridge_plan(containers, networks=None, daemon=None):
     default network first, each with its endpoints), ``namespaces`` (netns parameters of the
     containers with a namespace of their own), ``shared`` (container-mode namespaces, made after
     the networks), ``absent_namespaces`` (host-mode and absent containers) and
-    ``absent_networks``.
+    ``absent_networks``.  ``daemon``: the role's daemon-wide settings, ``default_bridge`` (auto, managed,
+    unmanaged) and ``foreign_default_bridge`` among them (see _default_left_out).
     """
     daemon = _plain(daemon or {})
     normalized = normalize_containers(containers, daemon)
     nets, order = _role_networks(networks)
     nets[DEFAULT_NETWORK] = _default_network(daemon, nets.get(DEFAULT_NETWORK, {}))
+    left_out = _default_left_out(daemon)
+    if left_out:
+        _leave_default_out(normalized, nets, order, left_out)
     _check_subnets(nets)
     _check_joined(normalized, nets)
     out_networks = [_network_call(name, nets[name], daemon, normalized) for name in order if nets[name]['state'] != 'absent']

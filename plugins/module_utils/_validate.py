@@ -132,6 +132,13 @@ def rule_name(value, option='name'):
 MTU_MIN, MTU_MAX = 68, 65535
 
 
+def choice(value, option, choices):
+    """One of ``choices`` (a role option read by a filter, where no argument spec checked it); returned."""
+    if value not in choices:
+        raise InputError(option, value, 'must be one of %s' % ', '.join(choices))
+    return value
+
+
 def mtu(value, option='mtu'):
     """An interface MTU, as an int or its decimal text; return the int."""
     number = value

@@ -115,3 +115,31 @@ def test_bad_input_names_the_option(containers, networks, needle):
 def test_bad_bip():
     with pytest.raises(bp.PlanError, match='bridge_network_bip'):
         plan([], None, {'bip': '10.200.0.1'})
+
+
+# -- the default bridge: managed, left out by choice, or left alone because it is not the collection's --------------
+@pytest.mark.parametrize('daemon', [{'default_bridge': 'unmanaged'}, {'default_bridge': 'auto', 'foreign_default_bridge': 'docker0'}])
+def test_the_default_network_left_out(daemon):
+    p = plan([{'name': 'app', 'networks': ['custom']}, {'name': 'solo', 'network_mode': 'none'}], [{'name': 'custom'}], daemon)
+    assert [n['name'] for n in p['networks']] == ['custom'] and p['absent_networks'] == []
+
+
+def test_managed_and_auto_without_a_foreign_bridge_keep_it():
+    for daemon in ({}, {'default_bridge': 'auto'}, {'default_bridge': 'managed', 'foreign_default_bridge': 'docker0'}):
+        assert [n['name'] for n in plan([{'name': 'web'}], None, daemon)['networks']] == ['bridge']
+
+
+def test_a_container_on_a_default_network_left_alone_is_refused_by_name():
+    with pytest.raises(bp.PlanError, match=r"bridge_network_containers\[1\]: container 'web' joins the default network 'bridge', which "
+                                           r"the role does not manage here: docker0 is not the collection's .*left alone"):
+        plan([{'name': 'app', 'networks': ['custom']}, {'name': 'web'}], [{'name': 'custom'}],
+             {'default_bridge': 'auto', 'foreign_default_bridge': 'docker0'})
+    with pytest.raises(bp.PlanError, match=r"container 'web' joins the default network 'bridge'.*bridge_network_default_bridge is unmanaged"):
+        plan([{'name': 'web', 'networks': ['bridge']}], None, {'default_bridge': 'unmanaged'})
+    with pytest.raises(bp.PlanError, match=r"bridge_network_networks\[0\]: the role does not manage the default network"):
+        plan([], [{'name': 'bridge', 'mtu': 1400}], {'default_bridge': 'unmanaged'})
+
+
+def test_default_bridge_mode_checked():
+    with pytest.raises(bp.PlanError, match="bridge_network_default_bridge 'sometimes': must be one of auto, managed, unmanaged"):
+        plan([], None, {'default_bridge': 'sometimes'})
