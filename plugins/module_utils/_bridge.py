@@ -108,10 +108,11 @@ class BridgeDriver(_planner.Driver):
         # bridge_created: the record that this network made its bridge (teardown deletes only such a bridge).  A
         # document without the key keeps it absent (see owns_bridge), so an upgrade rewrites nothing.
         made = {} if run.old.get('bridge') == bridge and 'bridge_created' not in run.old else {'bridge_created': True}
-        return dict(made, bridge=bridge, **{'stp': bool(p['stp']), 'icc': p.get('icc', True) is not False,
-                'ip_masquerade': p.get('ip_masquerade', True) is not False, 'host_binding_ipv4': host_ip,
-                'ip_forward': p.get('ip_forward', True) is not False, 'firewall': firewall, 'firewall_backend': backend,
-                'dns': bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK})
+        made.update({'bridge': bridge, 'stp': bool(p['stp']), 'icc': p.get('icc', True) is not False,
+                     'ip_masquerade': p.get('ip_masquerade', True) is not False, 'host_binding_ipv4': host_ip,
+                     'ip_forward': p.get('ip_forward', True) is not False, 'firewall': firewall, 'firewall_backend': backend,
+                     'dns': bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK})
+        return made
 
     def desired(self, run):
         """The network we want, validated (InputError names the option and the value)."""
@@ -191,9 +192,10 @@ class BridgeDriver(_planner.Driver):
                                              % (bridge, br['kind'] or 'device'))
         if br is not None and not owns_bridge(run.stored, bridge):
             # A running Docker's docker0, the user's own br0: never taken over, re-addressed or deleted.
+            hint = _LEAVE_DEFAULT if run.name == _network.DEFAULT_NETWORK else ''
             raise _validate.ForeignLinkError(bridge_option(run), run.p.get('bridge_name') or run.name, bridge,
                                              'the bridge %s already exists and the collection has no record of creating it; '
-                                             'it is left alone: choose another bridge_name%s' % (bridge, _LEAVE_DEFAULT if run.name == _network.DEFAULT_NETWORK else ''))
+                                             'it is left alone: choose another bridge_name%s' % (bridge, hint))
         if br is None:
             create = _kernel.bridge_request(bridge, net.mtu, bridge_mac(net.id), net.options['stp'])
             run.plan.add('create bridge %s' % bridge, lambda: _batch.run_one(host, create), lambda: _batch.delete_by_name(host, bridge))

@@ -27,6 +27,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 
 KIND = 'veth'  # the store's records of the pairs veth_pair created: /var/lib/hostnet/veth/NAME.json
 
+
 # -- wanted: the options, checked and normalised before anything is read or touched ---------------------------
 def wanted(p):
     """Every option normalised once (addresses as 'a.b.c.d/len', MACs lower case); InputError naming a bad one."""
@@ -170,9 +171,8 @@ def _check_references(want, snap):
 
 def record(want, old):
     """The record of the pair veth_pair makes (kept when it already says the same)."""
-    doc = {'name': want['name'], 'peer_name': want['peer_name'], 'peer_netns': want['peer_netns'],
-           'created': (old or {}).get('created') or _inspect._now()}  # pylint: disable=protected-access
-    return doc
+    return {'name': want['name'], 'peer_name': want['peer_name'], 'peer_netns': want['peer_netns'],
+            'created': (old or {}).get('created') or _inspect._now()}  # pylint: disable=protected-access
 
 
 def _plan_record(steps, want, old, new, records):
