@@ -55,7 +55,8 @@ def test_container_on_a_bridge_pings_the_host(bridge_host):
     res = host.module('veth_pair', diff=True, **CONTAINER)
     assert res['changed'] and not res.get('failed'), res
     assert res['commands'] == check['commands']
-    assert res['commands'][0] == 'create veth vethweb01 with peer eth0 in web01 on bridge docker0'
+    # The record of the pair is written before the pair is made (ownership: the module only touches pairs it recorded).
+    assert res['commands'][:2] == ['record veth vethweb01', 'create veth vethweb01 with peer eth0 in web01 on bridge docker0']
     assert res['diff']['before'] == {} and res['diff']['after']['peer_addresses'] == ['172.17.0.2/16']
 
     assert host.netns_run('web01', 'ping -c1 -W2 172.17.0.1').returncode == 0
@@ -108,7 +109,7 @@ def test_peer_moved_away_is_recreated(bridge_host):
     host.module('netns', name='web02')
     host.module('veth_pair', **CONTAINER)
     res = host.module('veth_pair', **dict(CONTAINER, peer_netns='web02'))
-    assert res['changed'] and res['commands'][0].startswith('delete veth vethweb01'), res
+    assert res['changed'] and res['commands'][0] == 'record veth vethweb01' and res['commands'][1].startswith('delete veth vethweb01'), res
     assert '172.17.0.2/16' in host.netns_run('web02', 'ip -o addr show eth0').stdout
     assert 'eth0' not in host.netns_run('web01', 'ip -o link').stdout
 
@@ -219,4 +220,6 @@ def test_removing_the_namespace_removes_the_pair(bridge_host):
     host.module('netns', name='web01', state='absent')
     # The namespace goes in a kernel work queue once unmounted; its veth with it.
     conftest.wait_until(lambda: host.run('ip link show vethweb01', check=False).returncode != 0, 'vethweb01 gone with web01')
+    # The record outlived the pair: absent forgets it (nothing else to do), then nothing changes.
+    assert host.module('veth_pair', name='vethweb01', state='absent')['commands'] == ['forget veth vethweb01']
     assert not host.module('veth_pair', name='vethweb01', state='absent')['changed']
