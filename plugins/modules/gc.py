@@ -64,9 +64,9 @@ EXAMPLES = r'''
 RETURN = r'''
 leaks:
   description:
-    - Every leak found, in the order removed: C(kind) (C(netns), C(veth), C(endpoint), C(network), C(firewall),
+    - "Every leak found, in the order removed: C(kind) (C(netns), C(veth), C(endpoint), C(network), C(firewall),
       C(directory)), C(name), C(why), and C(action) (C(remove), or C(report) for what is kept and must be rebuilt
-      by re-running the module named in C(why)).
+      by re-running the module named in C(why))."
   returned: always
   type: list
   elements: dict

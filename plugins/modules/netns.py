@@ -87,7 +87,7 @@ options:
   adopt:
     description:
       - Take over an existing namespace that has no record (made by hand, or by a collection version before
-        records): it gets a record as if this module had created it, so it can be changed and removed.
+        records); it gets a record as if this module had created it, so it can be changed and removed.
       - Without it, such a namespace is never removed or changed.
     type: bool
     default: false
