@@ -151,7 +151,7 @@ class NetworkRun:
         self.snap = None
         self.batch = None
         self.backends = {}
-        self.records = _store.load_all(_netns_record.KIND, root)
+        self._records = {}
         self.made = []  # namespaces this run creates (recorded before they are)
         self.released = []  # namespaces of endpoints this run disconnects
 
@@ -214,7 +214,7 @@ class NetworkRun:
         self.driver.plan_after(self, net)
         self.doc = net.to_doc()
         # The namespaces this run creates are recorded (after the network's state) before anything is created.
-        _netns_record.plan_claims(self.plan, write_at, self.made, self.records, self.claim, self.root)
+        _netns_record.plan_claims(self.plan, write_at, self.made, self.records(self.made), self.claim, self.root)
         if self.stored != self.doc:
             # Planning the endpoints filled in their interface names: the document is complete now.
             _network.plan_state_write(self.plan, write_at, self.name, self.doc, self.stored, self.root)
@@ -265,6 +265,14 @@ class NetworkRun:
             new[self.name] = doc
         return old, new
 
+    def records(self, names):
+        """The namespace records of ``names`` (None: no record), read once each: only the namespaces a run creates
+        or lets go are read, so a rerun of a large network reads none."""
+        for name in names:
+            if name not in self._records:
+                self._records[name] = _store.load(_netns_record.KIND, name, self.root)
+        return {name: self._records[name] for name in names}
+
     @property
     def claim(self):
         return _netns_record.claim(self.name)
@@ -273,8 +281,9 @@ class NetworkRun:
         """After everything else that touches them (links, firewall, names): the namespaces this network created
         for the endpoints it disconnects are let go, and removed when no one else wants them."""
         networks = self._networks(doc)[1]
+        records = self.records(self.released)
         for cname in self.released:
-            _netns_record.plan_release(self.plan, self.ns, cname, self.records.get(cname), self.claim,
+            _netns_record.plan_release(self.plan, self.ns, cname, records[cname], self.claim,
                                        _netns_record.holders_of(cname, networks, skip=self.name), self.root)
 
     def plan_names(self, doc):
