@@ -8,8 +8,13 @@ namespaces are never removed, gc removes exactly the leaks, and teardown leaves 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
+
+import conftest
 
 from traffic import connect, ping, serve
 
@@ -163,3 +168,27 @@ def test_role_removes_unlisted_containers_and_the_opt_out_keeps_them(two_hosts, 
     assert rc == 0, out
     assert not {'c1', 'c2'} & namespaces(h1)
     assert leftovers(h1) == []
+
+
+@pytest.mark.once
+def test_gc_playbook_prints_what_it_would_remove_then_removes_it(host, tmp_path, collection_path):
+    ok(host.module('docker_bridge', name='net2', subnet='10.34.0.0/24', endpoints=[{'name': 'orphan'}]))
+    host.run('rm /var/lib/hostnet/networks/net2.json')
+    inventory = tmp_path / 'inventory.json'
+    inventory.write_text(json.dumps({'all': {'hosts': {'host1': {'hostnet_nsenter_pid_file': host.pid_file}},
+                                             'vars': {'ansible_connection': 'hostnet.containers.nsenter',
+                                                      'ansible_python_interpreter': sys.executable}}}))
+    playbook = os.path.join(conftest.REPO, 'playbooks', 'gc.yml')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path, ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='False',
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-local'))
+
+    def play(*args):
+        res = subprocess.run([conftest.ANSIBLE_PLAYBOOK, '-i', str(inventory), playbook] + list(args), capture_output=True,
+                             text=True, env=env, timeout=300, check=False)
+        assert res.returncode == 0, res.stdout + res.stderr
+        return res.stdout
+
+    out = play('--check')
+    assert 'netns orphan created for network:net2' in out and 'orphan' in namespaces(host)
+    out = play()
+    assert 'netns orphan created for network:net2' in out and 'orphan' not in namespaces(host)
