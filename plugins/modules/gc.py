@@ -87,13 +87,13 @@ before:
   returned: always
   type: dict
 after:
-  description: The network documents after the run (in check mode, as a real run would leave them).
+  description: The network documents as the run leaves them (in check mode, as a real run would).
   returned: always
   type: dict
 commands:
-  description: The changes made (or, in check mode, that would be made), in order.
-  returned: always
+  description: Every removal and rewrite, in order (in check mode, what a real run would do).
   type: list
+  returned: always
   elements: str
   sample: ["remove network namespace c1 (created for network:frontend; no network has an endpoint in it)"]
 diff:
