@@ -101,8 +101,24 @@ def plan_claims(plan, index, names, records, who, root=None):
     new_records = {n: with_claim(records.get(n), n, who) for n in names}
     old_records = {n: records.get(n) for n in names}
     plan.insert(index, 'record network namespace%s %s (created for %s)' % ('s' if len(names) > 1 else '', ', '.join(names), who),
-                lambda: [save(n, r, root) for n, r in sorted(new_records.items())],
-                lambda: [save(n, r, root) for n, r in sorted(old_records.items())])
+                lambda: save_all(new_records, old_records, root), lambda: save_all(old_records, old_records, root))
+
+
+def save_all(records, old, root=None):
+    """Write several records as one step: a failure part-way puts back the ones already written (a failed step's
+    undo does not run), so the step did all or nothing."""
+    done = []
+    try:
+        for name in sorted(records):
+            save(name, records[name], root)
+            done.append(name)
+    except BaseException:
+        for name in reversed(done):
+            try:
+                save(name, old[name], root)
+            except OSError:
+                pass  # the write error is the one to report
+        raise
 
 
 def plan_release(plan, ns, cname, record, who, holders, root=None):

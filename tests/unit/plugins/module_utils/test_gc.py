@@ -126,3 +126,22 @@ class Recorder:
         def call(*args):
             self.calls.append((name,) + args)
         return call
+
+
+def test_recording_several_namespaces_is_all_or_nothing(tmp_path, monkeypatch):
+    """A write failing part-way puts back the records already written: a failed step's undo does not run."""
+    from ansible_collections.hostnet.containers.plugins.module_utils import _store
+    real = _store.save
+
+    def save(kind, name, doc, root=None):
+        if name == 'c2':
+            raise OSError(28, 'No space left on device')
+        real(kind, name, doc, root)
+
+    monkeypatch.setattr(_store, 'save', save)
+    new = {n: _netns_record.new(n, ['network:a']) for n in ('c1', 'c2')}
+    try:
+        _netns_record.save_all(new, {'c1': None, 'c2': None}, str(tmp_path))
+    except OSError:
+        pass
+    assert _store.load_all(_netns_record.KIND, str(tmp_path)) == {} and not (tmp_path / 'netns').exists()
