@@ -329,14 +329,17 @@ def _write_text(path, content, keep_folder=False):
                 os.unlink(name)
         if not keep_folder and os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)
+            _tidy_etc_root()
         return
     made = not os.path.isdir(folder)
+    _note_etc_root()
     os.makedirs(folder, mode=0o755, exist_ok=True)
     try:
         _store.write_atomic(path, content, mode=0o644, tmp=tmp, fsync=False)
     except BaseException:
         if made and not os.listdir(folder):
             os.rmdir(folder)
+            _tidy_etc_root()
         raise
 
 
@@ -366,6 +369,7 @@ def write_file(name, fname, content):
 
 
 def make_etc_dir(name):
+    _note_etc_root()
     os.makedirs(etc_dir(name), mode=0o755, exist_ok=True)
 
 
@@ -373,3 +377,38 @@ def remove_etc_dir(name):
     """/etc/netns/NAME and everything in it; nothing to do when it is gone."""
     if os.path.isdir(etc_dir(name)):
         shutil.rmtree(etc_dir(name))
+    _tidy_etc_root()
+
+
+def release_etc_dir(name):
+    """The files the collection writes in /etc/netns/NAME, and the folder once empty: a file the user put there
+    stays (with its folder)."""
+    for fname in NETNS_FILES + tuple(f + '.tmp' for f in NETNS_FILES):
+        try:
+            os.unlink(os.path.join(etc_dir(name), fname))
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(etc_dir(name))
+    except OSError:
+        return
+    _tidy_etc_root()
+
+
+# /etc/netns itself is removed only when the collection made it (noted in the store when it did) and it is empty.
+ETC_ROOT_NOTE = ('host', 'etc-netns')
+
+
+def _note_etc_root():
+    if not os.path.isdir(ETC_NETNS):
+        _store.save(ETC_ROOT_NOTE[0], ETC_ROOT_NOTE[1], {'created': ETC_NETNS})
+
+
+def _tidy_etc_root():
+    try:
+        if _store.load(*ETC_ROOT_NOTE) is None or os.listdir(ETC_NETNS):
+            return
+        os.rmdir(ETC_NETNS)
+    except OSError:
+        return
+    _store.delete(*ETC_ROOT_NOTE)

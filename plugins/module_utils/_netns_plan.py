@@ -19,7 +19,9 @@ import re
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -41,8 +43,11 @@ def wanted(params):
         files['resolv.conf'] = resolv_conf(params.get('dns') or [], params.get('dns_search') or [])
     if params.get('hostname') is not None:
         files['hostname'] = _validate.validate_hostname(params['hostname'], 'hostname') + '\n'
+    owner = params.get('owner')
+    if owner is not None:
+        _validate.namespace_name(owner, 'owner')
     return {'name': name, 'state': params.get('state', 'present'), 'share_with': share, 'files': files,
-            'sysctls': sysctls(params.get('sysctls') or {})}
+            'sysctls': sysctls(params.get('sysctls') or {}), 'owner': owner, 'adopt': bool(params.get('adopt'))}
 
 
 def host_entries(value):
@@ -119,7 +124,7 @@ def snapshot(ns, want):
     exists = _netns.netns_exists(name)
     snap = {'exists': exists, 'stale': not exists and os.path.lexists(_netns.netns_path(name)),
             'etc_dir': os.path.isdir(_netns.etc_dir(name)), 'files': _netns.read_files(name), 'lo_up': False,
-            'sysctls': {}, 'missing_sysctls': []}
+            'sysctls': {}, 'missing_sysctls': [], 'record': _store.load(_netns_record.KIND, name)}
     where = name if exists else None  # a new namespace starts with the host's net.* sysctls
     for key in want['sysctls']:
         if not _sysctl.sysctl_exists(ns, where, key):
@@ -143,15 +148,27 @@ def interfaces(chan):
 
 # -- the planner: (wanted, snapshot) -> (plan, before, after), nothing read, nothing changed ----------------
 def plan(want, snap, changes):
-    """The steps that make the host match ``want``; ``changes`` (see Changes) is what the steps call when run."""
+    """The steps that make the host match ``want``; ``changes`` (see Changes) is what the steps call when run.
+
+    A namespace that exists without a record (``snap['record']``) is the user's: it is never removed, and it is
+    used as it is when nothing would change in it; anything else is refused naming it (``adopt`` takes it over)."""
     _check(want, snap)
     steps = _plan.Plan()
     name = want['name']
+    record = snap.get('record')
+    foreign = snap['exists'] and record is None and not want['adopt']
     before = {'name': name, 'files': snap['files'], 'sysctls': snap['sysctls']} if snap['exists'] else None
     if want['state'] == 'absent':
+        if foreign:
+            raise _foreign(name, 'remove it')
         _plan_absent(steps, name, snap, changes)
+        if record is not None:
+            # Last: while the record is there, a rerun of a run killed part-way finds the namespace is ours.
+            steps.add('remove record of network namespace %s' % name, lambda: changes.save_record(name, None),
+                      lambda: changes.save_record(name, record))
         return steps, before, None
     if not snap['exists']:
+        _plan_record(steps, want, record, changes)
         share = want['share_with']
         steps.add('create network namespace %s%s' % (name, ' sharing %s' % share if share else ''),
                   lambda: changes.create(name, share), lambda: changes.remove(name))
@@ -159,7 +176,28 @@ def plan(want, snap, changes):
         steps.add('set lo up in %s' % name, lambda: changes.set_up(name, 'lo'))
     files = _plan_files(steps, name, want['files'], snap, changes)
     _plan_sysctls(steps, name, want['sysctls'], snap['sysctls'], changes)
+    if foreign and steps:
+        raise _foreign(name, 'change it (%s)' % '; '.join(steps.commands))
+    if snap['exists'] and not foreign:
+        _plan_record(steps, want, record, changes)
     return steps, before, {'name': name, 'files': files, 'sysctls': dict(snap['sysctls'], **want['sysctls'])}
+
+
+def _foreign(name, what):
+    return _validate.InputError('name', name, 'network namespace %s was not created by hostnet.containers (no record in %s); '
+                                'it is left alone: refusing to %s. Set adopt: true to hand it to the collection'
+                                % (name, os.path.join(_store.STATE_DIR, _netns_record.KIND), what))
+
+
+def _plan_record(steps, want, record, changes):
+    """The record naming the netns module as a holder, with the sysctls it set and the owner label; written
+    before the namespace is created."""
+    name = want['name']
+    new = _netns_record.with_claim(record, name, _netns_record.BY_NETNS, share_with=want['share_with'],
+                                   sysctls=want['sysctls'], owner=want['owner'])
+    if new != record:
+        steps.add('record network namespace %s (netns%s)' % (name, ', owner %s' % want['owner'] if want['owner'] else ''),
+                  lambda: changes.save_record(name, new), lambda: changes.save_record(name, record))
 
 
 def _check(want, snap):
@@ -246,6 +284,10 @@ class Changes:
     @staticmethod
     def write_file(name, fname, content):
         _netns.write_file(name, fname, content)
+
+    @staticmethod
+    def save_record(name, record):
+        _netns_record.save(name, record)
 
     def write_sysctl(self, name, key, value):
         _sysctl.write_sysctl(self.ns, name, key, value)

@@ -25,6 +25,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _names
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _snapshot
@@ -150,6 +151,9 @@ class NetworkRun:
         self.snap = None
         self.batch = None
         self.backends = {}
+        self._records = {}
+        self.made = []  # namespaces this run creates (recorded before they are)
+        self.released = []  # namespaces of endpoints this run disconnects
 
     @property
     def old(self):
@@ -200,6 +204,7 @@ class NetworkRun:
         self.batch = _batch.EndpointBatch(self.ns, self.driver.device(net))
         for cname in sorted(set(self.old.get('endpoints') or {}) - set(net.endpoints)):
             self.driver.plan_disconnect(self, cname, _model.Endpoint.from_doc(self.old_endpoint(cname)))
+            self.released.append(cname)
         # The network's state is written before anything is created (and after what is removed), so a run killed
         # part-way leaves a state that names everything it may have made: the id, and so the device and link names.
         write_at = len(self.plan.steps)
@@ -208,12 +213,15 @@ class NetworkRun:
             self.plan_endpoint(cname, ep)
         self.driver.plan_after(self, net)
         self.doc = net.to_doc()
+        # The namespaces this run creates are recorded (after the network's state) before anything is created.
+        _netns_record.plan_claims(self.plan, write_at, self.made, self.records(self.made), self.claim, self.root)
         if self.stored != self.doc:
             # Planning the endpoints filled in their interface names: the document is complete now.
             _network.plan_state_write(self.plan, write_at, self.name, self.doc, self.stored, self.root)
         if self.driver.firewall:
             self.plan_firewall(self.doc)
             self.plan_names(self.doc)
+        self.plan_releases(self.doc)
         return _inspect._public(self.stored), _inspect._public(self.doc)  # pylint: disable=protected-access
 
     def leaving(self):
@@ -237,10 +245,12 @@ class NetworkRun:
         self.batch = _batch.EndpointBatch(self.ns, self.driver.device(old))
         for cname in sorted(old.endpoints):
             self.driver.plan_disconnect(self, cname, old.endpoints[cname])
+        self.released = sorted(old.endpoints)
         self.driver.plan_teardown(self, old)
         if self.driver.firewall:
             self.plan_firewall(None)
             self.plan_names(None)
+        self.plan_releases(None)
         # Last: while the state is there, a rerun of a run killed part-way finds what is left to remove.
         self.plan.add('remove network state %s' % self.name, lambda: _store.delete(_network.KIND, self.name, self.root),
                       lambda: _store.save(_network.KIND, self.name, stored, self.root))
@@ -254,6 +264,27 @@ class NetworkRun:
         if doc is not None:
             new[self.name] = doc
         return old, new
+
+    def records(self, names):
+        """The namespace records of ``names`` (None: no record), read once each: only the namespaces a run creates
+        or lets go are read, so a rerun of a large network reads none."""
+        for name in names:
+            if name not in self._records:
+                self._records[name] = _store.load(_netns_record.KIND, name, self.root)
+        return {name: self._records[name] for name in names}
+
+    @property
+    def claim(self):
+        return _netns_record.claim(self.name)
+
+    def plan_releases(self, doc):
+        """After everything else that touches them (links, firewall, names): the namespaces this network created
+        for the endpoints it disconnects are let go, and removed when no one else wants them."""
+        networks = self._networks(doc)[1]
+        records = self.records(self.released)
+        for cname in self.released:
+            _netns_record.plan_release(self.plan, self.ns, cname, records[cname], self.claim,
+                                       _netns_record.holders_of(cname, networks, skip=self.name), self.root)
 
     def plan_names(self, doc):
         _names.plan_names(self.plan, *self._networks(doc))
@@ -292,6 +323,7 @@ class NetworkRun:
     def plan_namespace(self, cname, view):
         ns = self.ns
         if cname not in self.snap.netns:
+            self.made.append(cname)
             self.add('create network namespace %s' % cname, [('netns', cname)],
                      lambda: (ns.forget(cname), _netns.remove_netns(cname)) if _netns.netns_exists(cname) else None)
             self.add('set lo up in %s' % cname, [(cname, lambda ctx: _kernel.link_set_request(1, up=True))])

@@ -122,6 +122,7 @@ def delete(kind, name, root=None):
         return False
     try:
         os.rmdir(os.path.dirname(path))
+        os.rmdir(root or STATE_DIR)  # the store itself once empty (a mount point stays: EBUSY)
     except OSError:
         pass
     return True

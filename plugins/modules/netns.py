@@ -16,6 +16,13 @@ description:
     which is Docker's C(--network container:NAME) mode.
   - Optionally writes C(/etc/netns/NAME/hosts), C(resolv.conf) and C(hostname), which C(ip netns exec) and the
     C(hostnet.containers.nsenter) connection bind over C(/etc) inside the namespace, and sets C(net.*) sysctls in it.
+  - "Ownership: a namespace this module (or a network module) creates is recorded in
+    C(/var/lib/hostnet/netns/NAME.json): who wants it (C(netns), C(network:NAME)), what it shares, the sysctls set
+    and an O(owner) label. A namespace that exists without a record is the user's: O(state=absent) refuses to remove
+    it, and O(state=present) uses it as it is when nothing would change in it (C(lo) up, the files and sysctls as
+    asked) and refuses anything else, with an error naming it and nothing changed. O(adopt) hands it over."
+  - Namespaces made before records existed (round-1 hosts) have no record and are treated as the user's; set
+    O(adopt=true) once to let the collection manage or remove them.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -70,6 +77,20 @@ options:
         Other sysctls are not per namespace and are refused. Booleans are written as C(1)/C(0).
       - Sysctls not listed are left alone; the namespace keeps no record of earlier values.
     type: dict
+  owner:
+    description:
+      - A label recorded with the namespace naming what manages it (the roles set their own name), so a later run
+        of that role knows which namespaces it made and can remove those it no longer lists
+        (M(hostnet.containers.gc) with O(hostnet.containers.gc#module:owner)).
+      - Omit to keep the recorded label.
+    type: str
+  adopt:
+    description:
+      - Take over an existing namespace that has no record (made by hand, or by a collection version before
+        records); it gets a record as if this module had created it, so it can be changed and removed.
+      - Without it, such a namespace is never removed or changed.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -96,6 +117,16 @@ EXAMPLES = r'''
   hostnet.containers.netns:
     name: web01-sidecar
     share_with: web01
+
+- name: A namespace a role manages, labelled so the role can remove it once it is no longer listed
+  hostnet.containers.netns:
+    name: web03
+    owner: bridge_network
+
+- name: Hand a namespace made by hand (no record) to the collection, so it may change or remove it
+  hostnet.containers.netns:
+    name: legacy01
+    adopt: true
 
 - name: Remove a namespace
   hostnet.containers.netns:
@@ -182,6 +213,8 @@ def main():
             dns_search=dict(type='list', elements='str'),
             hostname=dict(type='str'),
             sysctls=dict(type='dict'),
+            owner=dict(type='str'),
+            adopt=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )

@@ -40,7 +40,8 @@ def test_one_plan_for_both_hosts_kept_across_runs_and_verified(two_hosts, play):
     # Docker's per-host IPAM gives c1 and c2 both 10.0.0.32; the role gives each its own address and MAC.
     rc, out, recap = play({'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'])}, macvlan_network_verify=True)
     assert rc == 0, out
-    assert recap['host1']['changed'] == 1 and recap['host2']['changed'] == 1
+    # Each host: the container's namespace (labelled as the role's), then the network.
+    assert recap['host1']['changed'] == 2 and recap['host2']['changed'] == 2
     assert endpoints(h1)[0] == {'c1': ('10.0.0.32/24', '02:42:0a:00:00:20')}
     assert endpoints(h2)[0] == {'c2': ('10.0.0.33/24', '02:42:0a:00:00:21')}
     assert 'c1 to c2 on host2 across the segment: reachable' in out
@@ -54,7 +55,7 @@ def test_one_plan_for_both_hosts_kept_across_runs_and_verified(two_hosts, play):
     # Check mode with a new container on host1 changes nothing, and says what it would do.
     before = h1.settled_snapshot(), h2.settled_snapshot()
     rc, out, recap = play({'host1': seed_vars(['c1', 'c3']), 'host2': seed_vars(['c2'])}, check=True, macvlan_network_verify=True)
-    assert rc == 0 and recap['host1']['changed'] == 1 and recap['host2']['changed'] == 0, out
+    assert rc == 0 and recap['host1']['changed'] == 2 and recap['host2']['changed'] == 0, out
     assert (h1.settled_snapshot(like=before[0]), h2.settled_snapshot(like=before[1])) == before
 
     # c3 joins on host1 and host1 gets a shim: old addresses stay, the new ones come after both hosts' holdings.
@@ -126,3 +127,18 @@ def test_internal_network_without_parent_stays_on_its_host(two_hosts, play):
     assert endpoints(h2, 'inner')[0] == {'x': ('10.0.0.34/24', '02:42:0a:00:00:22')}
     assert 'a to b on the same host (mode bridge): reachable' in out and 'across the segment' not in out
     assert not ping(h1, 'a', '10.0.0.34', timeout=1)
+
+
+def test_unlisted_containers_are_removed_and_the_opt_out_keeps_them(two_hosts, play):
+    h1, h2 = two_hosts
+    assert play({'host1': seed_vars(['c1', 'c3']), 'host2': seed_vars(['c2'])})[0] == 0
+    c3_ip = endpoints(h1)[0]['c3'][0].split('/')[0]
+    assert ping(h2, 'c2', c3_ip)
+    # Dropping c2 with the opt-out keeps it; dropping c3 removes its namespace and frees its address.
+    rc, out, dummy = play({'host1': seed_vars(['c1']), 'host2': seed_vars([])}, macvlan_network_remove_unlisted=False)
+    assert rc == 0, out
+    assert 'c2' in h2.run('ls /run/netns').stdout.split() and 'c3' in h1.run('ls /run/netns').stdout.split()
+    rc, out, dummy = play({'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'])})
+    assert rc == 0, out
+    assert 'c3' not in h1.run('ls /run/netns').stdout.split() and set(endpoints(h1)[0]) == {'c1'}
+    assert not ping(h2, 'c2', c3_ip) and ping(h2, 'c2', endpoints(h1)[0]['c1'][0].split('/')[0])

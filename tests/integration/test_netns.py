@@ -15,7 +15,7 @@ def test_create_check_rerun_absent(host):
     before = host.settled_snapshot()
     res = host.module('netns', check_mode=True, name='web01')
     assert res['changed'] and not res.get('failed'), res
-    assert res['commands'] == ['create network namespace web01', 'set lo up in web01']
+    assert res['commands'] == ['record network namespace web01 (netns)', 'create network namespace web01', 'set lo up in web01']
     assert host.settled_snapshot(like=before) == before, 'check mode changed the host'
 
     res = host.module('netns', diff=True, name='web01')
@@ -112,7 +112,8 @@ def test_hosts_as_a_dict_and_check_mode_writes_nothing(host):
     params = dict(name='web02', hosts={'db01': '172.18.0.3', '172.18.0.4': ['cache', 'redis']}, dns=['10.138.3.2'])
     check = host.module('netns', check_mode=True, diff=True, **params)
     assert check['changed'] and not check.get('failed'), check
-    assert check['commands'] == ['create network namespace web02', 'set lo up in web02', 'create /etc/netns/web02',
+    assert check['commands'] == ['record network namespace web02 (netns)', 'create network namespace web02', 'set lo up in web02',
+                                 'create /etc/netns/web02',
                                  'write /etc/netns/web02/hosts', 'write /etc/netns/web02/resolv.conf']
     assert host.settled_snapshot(like=before) == before, 'check mode changed the host'
     res = host.module('netns', **params)

@@ -37,10 +37,20 @@ def params(**kw):
     return base
 
 
+RECORD = {'name': 'web01', 'created': '2026-12-04T23:00:00.000000Z', 'by': ['netns'], 'share_with': None, 'sysctls': {},
+          'owner': None}
+
+
 def snap(**kw):
+    """A snapshot; an existing namespace has the netns module's record unless ``record`` says otherwise."""
     base = dict(exists=False, stale=False, etc_dir=False, files={}, lo_up=False, sysctls={}, missing_sysctls=[])
     base.update(kw)
+    base.setdefault('record', dict(RECORD, sysctls=dict(base['sysctls'])) if base['exists'] else None)
     return base
+
+
+def without_records(commands):
+    return [text for text in commands if not text.startswith('record network namespace')]
 
 
 def plan_for(snapshot, **kw):
@@ -51,11 +61,14 @@ def plan_for(snapshot, **kw):
 
 def test_a_new_namespace_is_created_with_lo_up():
     steps, before, after, changes = plan_for(snap())
-    assert steps.commands == ['create network namespace web01', 'set lo up in web01']
+    # The record first: a run killed right after the create leaves a record of what it made.
+    assert steps.commands == ['record network namespace web01 (netns)', 'create network namespace web01', 'set lo up in web01']
     assert before is None and after == {'name': 'web01', 'files': {}, 'sysctls': {}}
     assert changes.calls == []  # planning changes nothing: check mode
     steps.execute()
-    assert changes.calls == [('create', 'web01', None), ('set_up', 'web01', 'lo')]
+    record = changes.calls[0][2]
+    assert changes.calls == [('save_record', 'web01', record), ('create', 'web01', None), ('set_up', 'web01', 'lo')]
+    assert record['by'] == ['netns'] and record['share_with'] is None and record['owner'] is None
 
 
 def test_an_existing_namespace_with_lo_up_needs_nothing():
@@ -69,8 +82,9 @@ def test_lo_down_is_repaired():
 
 def test_container_mode_creates_a_second_name():
     steps = plan_for(snap(share_exists=True), share_with='web00')[0]
-    assert steps.commands[0] == 'create network namespace web01 sharing web00'
-    assert not plan_for(snap(exists=True, lo_up=True, share_exists=True, same_stack=True), share_with='web00')[0]
+    assert steps.commands[1] == 'create network namespace web01 sharing web00'
+    assert not plan_for(snap(exists=True, lo_up=True, share_exists=True, same_stack=True, record=dict(RECORD, share_with='web00')),
+                        share_with='web00')[0]
 
 
 @pytest.mark.parametrize('snapshot, words', [
@@ -84,8 +98,8 @@ def test_share_with_refusals(snapshot, words):
 
 def test_files_are_written_into_a_new_folder_and_undone():
     steps, dummy, after, changes = plan_for(snap(), hostname='web01', dns=['10.0.0.2'], dns_search=['lab.example'])
-    assert steps.commands == ['create network namespace web01', 'set lo up in web01', 'create /etc/netns/web01',
-                              'write /etc/netns/web01/hostname', 'write /etc/netns/web01/resolv.conf']
+    assert without_records(steps.commands) == ['create network namespace web01', 'set lo up in web01', 'create /etc/netns/web01',
+                                               'write /etc/netns/web01/hostname', 'write /etc/netns/web01/resolv.conf']
     assert after['files'] == {'hostname': 'web01\n', 'resolv.conf': 'search lab.example\nnameserver 10.0.0.2\n'}
     changes.fail = {'write_sysctl'}
     with pytest.raises(_plan.PlanFailed):
@@ -93,7 +107,7 @@ def test_files_are_written_into_a_new_folder_and_undone():
         steps.execute()
     undone = changes.calls[len(steps.commands) - 1:]
     assert undone == [('write_file', 'web01', 'resolv.conf', None), ('write_file', 'web01', 'hostname', None),
-                      ('remove_etc_dir', 'web01'), ('remove', 'web01')]
+                      ('remove_etc_dir', 'web01'), ('remove', 'web01'), ('save_record', 'web01', None)]
 
 
 def test_only_changed_files_are_written_and_old_content_restored_on_undo():
@@ -126,7 +140,8 @@ def test_sysctls_only_what_differs_with_undo_to_the_old_value():
     current = {'net.ipv4.ip_forward': '0', 'net.ipv4.conf.all.rp_filter': '2'}
     steps, dummy, after, changes = plan_for(snap(exists=True, lo_up=True, sysctls=current),
                                             sysctls={'net.ipv4.ip_forward': True, 'net.ipv4.conf.all.rp_filter': 2})
-    assert steps.commands == ['set sysctl net.ipv4.ip_forward=1 in web01']
+    # The record keeps what the module set, for the restore at boot.
+    assert steps.commands == ['set sysctl net.ipv4.ip_forward=1 in web01', 'record network namespace web01 (netns)']
     assert after['sysctls'] == {'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '2'}
     steps.steps[0].undo()
     assert changes.calls == [('write_sysctl', 'web01', 'net.ipv4.ip_forward', '0')]
@@ -143,8 +158,9 @@ def test_a_sysctl_this_kernel_lacks_is_refused(exists, words):
 
 @pytest.mark.parametrize('snapshot, commands, calls', [
     (snap(), [], []),
-    (snap(exists=True, etc_dir=True), ['remove network namespace web01', 'remove /etc/netns/web01'],
-     [('remove', 'web01'), ('remove_etc_dir', 'web01')]),
+    (snap(exists=True, etc_dir=True), ['remove network namespace web01', 'remove /etc/netns/web01',
+                                       'remove record of network namespace web01'],
+     [('remove', 'web01'), ('remove_etc_dir', 'web01'), ('save_record', 'web01', None)]),
     (snap(stale=True), ['remove stale /run/netns/web01 (not a mounted namespace)'], [('remove_stale', 'web01')]),
 ])
 def test_absent(snapshot, commands, calls):

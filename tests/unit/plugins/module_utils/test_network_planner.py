@@ -147,7 +147,8 @@ def test_new_bridge_network(tmp_path):
     assert c1['mac'] == '02:42:0a:0a:00:02' and c1['ifname'] == 'eth0' and c1['default_route'] is True
     assert c1['veth'] == _network.veth_name(doc['id'], 'c1') and c1['publish'] == []
     assert run.plan.commands == [
-        'write network state net1', 'create bridge %s' % bridge, 'add 10.10.0.1/24 to %s' % bridge, 'set %s up' % bridge,
+        'write network state net1', 'record network namespaces c1, c2 (created for network:net1)',
+        'create bridge %s' % bridge, 'add 10.10.0.1/24 to %s' % bridge, 'set %s up' % bridge,
         'create network namespace c1', 'set lo up in c1', 'connect c1 to net1: eth0 10.10.0.2/24 via %s' % c1['veth'],
         'create network namespace c2', 'set lo up in c2', 'connect c2 to net1: eth0 10.10.0.3/24 via %s' % c2['veth']]
     assert run.before is None and 'default_route' not in run.after['endpoints']['c1']
@@ -223,7 +224,8 @@ def test_namespace_missing(tmp_path, bridge_net):
     del snap.views['c1']
     veth = bridge_net['endpoints']['c1']['veth']
     cmds = plan(BridgeRun, bridge_params(), snap, tmp_path).plan.commands
-    assert cmds == ['create network namespace c1', 'set lo up in c1', 'delete %s (its peer is not in c1)' % veth,
+    assert cmds == ['record network namespace c1 (created for network:net1)',
+                    'create network namespace c1', 'set lo up in c1', 'delete %s (its peer is not in c1)' % veth,
                     'connect c1 to net1: eth0 10.10.0.2/24 via %s' % veth]
 
 
@@ -407,7 +409,8 @@ def test_new_macvlan_network(tmp_path):
     assert (doc['parent'], doc['parent_created'], doc['mtu'], doc['internal']) == ('ens33', None, 1400, False)
     assert shim == {'name': 'mvs-' + doc['id'][:10], 'ip': '10.20.0.4'}
     assert run.plan.commands == [
-        'write network state mac1', 'create network namespace c1', 'set lo up in c1',
+        'write network state mac1', 'record network namespaces c1, c2 (created for network:mac1)',
+        'create network namespace c1', 'set lo up in c1',
         'connect c1 to mac1: eth0 10.20.0.2/24 (macvlan bridge on ens33)', 'create network namespace c2', 'set lo up in c2',
         'connect c2 to mac1: eth0 10.20.0.3/24 (macvlan bridge on ens33)',
         'create host shim %s 10.20.0.4/24 (macvlan bridge on ens33)' % shim['name']]
