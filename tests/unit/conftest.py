@@ -22,3 +22,17 @@ except ImportError:
     os.symlink(REPO, os.path.join(_root, 'ansible_collections', 'hostnet', 'containers'))
     sys.path.insert(0, _root)
     atexit.register(shutil.rmtree, _root, True)
+
+
+import pytest  # noqa: E402  (after the path set-up above, which makes the collection importable)
+
+
+@pytest.fixture(autouse=True)
+def _private_host_paths(tmp_path, monkeypatch):
+    """Every unit test gets its own state folder and lock: a plan step run by a test with the default root (a record
+    written, a lock taken) lands in the test's temporary folder, never in this machine's own /var/lib/hostnet or
+    /run/lock.  (/etc/netns is not redirected: planners only name it in step texts, and the unit tests run the
+    file steps through fakes.)"""
+    from ansible_collections.hostnet.containers.plugins.module_utils import _store  # pylint: disable=import-outside-toplevel
+    monkeypatch.setattr(_store, 'STATE_DIR', str(tmp_path / 'var-lib-hostnet'))
+    monkeypatch.setattr(_store, 'LOCK_PATH', str(tmp_path / 'hostnet.lock'))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _gc
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 
@@ -82,7 +83,7 @@ def test_leaks_are_found_with_why_and_only_what_is_recorded():
         ('endpoint', 'a/lost', 'remove'),
         ('endpoint', 'a/vanished', 'remove'), ('veth', 'veth9', 'remove'),
         ('network', 'a', 'report'),
-        ('directory', '/var/lib/hostnet/nat', 'remove'), ('directory', '/etc/netns/vanished', 'remove')]
+        ('directory', '/var/lib/hostnet/nat', 'remove'), ('directory', _netns.etc_dir('vanished'), 'remove')]
     assert all(item['why'] for item in leaks)
     assert 'vethuser' not in [item['name'] for item in leaks]  # not named by the store: never a leak
     # The user's empty /etc/netns/users and /etc/netns itself (not empty yet at snapshot time) stay.
