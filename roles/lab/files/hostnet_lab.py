@@ -109,8 +109,8 @@ class Lab:
 
     # -- nodes ---------------------------------------------------------------
     def _spawn(self, name, meta):
-        work = os.path.join(self.dir, 'ovl', name)
-        for sub in ('etc-upper', 'etc-work', 'varlib-upper', 'varlib-work'):
+        work = _overlay_dir(self.dir, name)
+        for sub in ('etc-upper', 'etc-work', 'varlib-upper', 'varlib-work', 'usrlocal-upper', 'usrlocal-work'):
             os.makedirs(os.path.join(work, sub), exist_ok=True)
         os.makedirs(os.path.join(self.state_dir(name), 'hostnet'), exist_ok=True)
         ready = os.path.join(self.dir, '%s.ready' % name)
@@ -319,11 +319,17 @@ def _proc_state(pid):
 
 
 # -- inside the emulated host (PID 1) -------------------------------------------
+def _overlay_dir(directory, name):
+    """The upper layers of a host's /etc, /var/lib and /usr/local: under its state, so a simulated reboot
+    (down(keep_state=True), then up()) keeps them as a disk would."""
+    return os.path.join(directory, 'state', name, 'ovl')
+
+
 def _init(directory, name):
     def mount(*args):
         _run(['mount'] + list(args))
 
-    work = os.path.join(directory, 'ovl', name)
+    work = _overlay_dir(directory, name)
     mount('-t', 'tmpfs', '-o', 'mode=755', 'tmpfs', '/run')
     os.makedirs('/run/netns', exist_ok=True)
     os.makedirs('/run/lock', exist_ok=True)
@@ -346,6 +352,9 @@ def _init(directory, name):
         os.path.join(work, 'varlib-upper'), os.path.join(work, 'varlib-work')), '/var/lib')
     os.makedirs('/var/lib/hostnet', exist_ok=True)
     mount('--bind', os.path.join(directory, 'state', name, 'hostnet'), '/var/lib/hostnet')
+    # What a role installs for the boot-time restore (/usr/local/sbin, /usr/local/lib) stays in the host.
+    mount('-t', 'overlay', 'overlay', '-o', 'lowerdir=/usr/local,upperdir=%s,workdir=%s' % (
+        os.path.join(work, 'usrlocal-upper'), os.path.join(work, 'usrlocal-work')), '/usr/local')
     mount('-t', 'sysfs', 'sysfs', '/sys')
     socket.sethostname(name)
     _run(['ip', 'link', 'set', 'lo', 'up'])
