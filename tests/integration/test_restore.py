@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""hostnet-restore, as the roles install it, on emulated hosts: a simulated reboot (every runtime object gone,
+/etc, /var/lib and /usr/local kept) replayed with the same addresses, MACs, names, published ports and NAT rules,
+and a flushed firewall (iptables or nftables) re-applied with --firewall-only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import SEED_HOSTS, wait_until
+from traffic import connect, ping, serve
+
+pytestmark = pytest.mark.once  # see conftest.py
+
+ENTRY = '/usr/local/sbin/hostnet-restore'
+ROLE_VARS = {
+    'bridge_network_networks': [{'name': 'front'}],
+    'bridge_network_containers': [
+        {'name': 'web', 'networks': ['front'], 'publish': ['8080:80']},
+        {'name': 'client', 'networks': ['front']},
+    ],
+}
+
+
+def ok(res):
+    assert not res.get('failed'), res
+    return res
+
+
+def identity(host):
+    """{namespace: sorted (ifname, mac, addresses)} of every namespace of the host."""
+    out = {}
+    for netns in host.run('ls /run/netns').stdout.split():
+        links = json.loads(host.run(['ip', '-n', netns, '-j', 'addr']).stdout)
+        out[netns] = sorted((link['ifname'], link.get('address'), tuple(sorted(a['local'] for a in link.get('addr_info', [])
+                                                                                 if a['family'] == 'inet')))
+                            for link in links)
+    return out
+
+
+def owned_rules(host):
+    rules = host.run('iptables-save 2>/dev/null | grep -c HOSTNET; nft list table ip hostnet 2>/dev/null | wc -l', check=False)
+    return [int(n) for n in rules.stdout.split()]
+
+
+def restore(host, *args):
+    res = host.run([ENTRY] + list(args), check=False, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.stdout
+
+
+def serve_all(h1, h2):
+    return [(h1, serve(h1, 'web', 80, tag='web')), (h2, serve(h2, 'm2', 7000, tag='m2'))]
+
+
+def stop(pids):
+    for host, pid in pids:
+        host.run(['kill', str(pid)], check=False)
+
+
+def prove(h1, h2, web_ip):
+    """Every path the setup builds, with packets."""
+    assert connect(h1, 'client', 'web', 80).startswith('web ')       # by name, across the user network
+    assert connect(h2, None, h1.address, 8080).startswith('web ')     # the published port, from outside
+    assert connect(h2, None, h1.address, 9090).startswith('web ')     # the nat_rule's DNAT
+    assert connect(h1, 'm1', '10.138.3.201', 7000).startswith('m2 ')  # macvlan, host to host
+    assert ping(h1, 'client', h2.address)                             # outbound through the masquerade
+    assert ping(h1, 'web', web_ip)
+
+
+def test_a_reboot_is_replayed_by_the_installed_entry_point(two_hosts, run_role):
+    h1, h2 = two_hosts
+    rc, out, dummy = run_role('bridge_network', {'host1': ROLE_VARS})
+    assert rc == 0, out
+    assert 'systemd is not running' in out
+    for host, name, ip in ((h1, 'm1', '10.138.3.200'), (h2, 'm2', '10.138.3.201')):
+        ok(host.module('macvlan_net', name='macnet', parent='ens33', subnet='10.138.3.0/24', gateway='10.138.3.1',
+                       ip_range='10.138.3.192/27', endpoints=[{'name': name, 'ip': ip}]))
+    web_ip = ok(h1.module('network_info', name='front'))['networks'][0]['Containers']
+    web_ip = [c['IPv4Address'].split('/')[0] for c in web_ip.values() if c['Name'] == 'web'][0]
+    ok(h1.module('nat_rule', name='web9090', kind='dnat', host_port=9090, container_ip=web_ip, container_port=80))
+    before = {h.name: identity(h) for h in (h1, h2)}
+    pids = serve_all(h1, h2)
+    try:
+        prove(h1, h2, web_ip)
+    finally:
+        stop(pids)
+
+    lab = h1.lab
+    lab.down(keep_state=True)
+    lab.up(dict(SEED_HOSTS))
+    for host in (h1, h2):
+        # Every runtime object is gone; the store, /etc/netns and the installed entry point are not.
+        assert host.run('ls /run/netns').stdout.split() == []
+        assert 'br-' not in host.run('ip -o link').stdout and 'docker0' not in host.run('ip -o link').stdout
+        assert owned_rules(host) == [0, 0]
+        assert host.run('ls /var/lib/hostnet/networks').stdout.split()
+    assert 'web' in h1.run('cat /etc/netns/client/hosts').stdout
+
+    # --check says what it would do and does nothing.
+    planned = restore(h1, '--check')
+    assert 'network front: would ' in planned and 'create network namespace web' in planned
+    assert h1.run('ls /run/netns').stdout.split() == []
+
+    for host in (h1, h2):
+        restore(host)
+    assert {h.name: identity(h) for h in (h1, h2)} == before
+    pids = serve_all(h1, h2)
+    try:
+        prove(h1, h2, web_ip)
+    finally:
+        stop(pids)
+
+    # A second restore changes nothing.
+    settled = h1.settled_snapshot()
+    again = json.loads(restore(h1, '--json'))
+    assert again['changed'] is False and again['failed'] == [], again
+    assert h1.settled_snapshot(like=settled) == settled
+
+
+@pytest.mark.parametrize('backend, flush', [
+    ('iptables', 'iptables -t nat -F; iptables -t nat -X; iptables -F; iptables -X'),
+    ('nftables', 'nft flush ruleset'),
+])
+def test_a_flushed_firewall_is_reapplied(two_hosts, run_role, backend, flush):
+    h1, h2 = two_hosts
+    rc, out, dummy = run_role('bridge_network', {'host1': {'bridge_network_firewall_backend': backend,
+                                                           'bridge_network_containers': [{'name': 'web', 'publish': ['8080:80']}]}})
+    assert rc == 0, out
+    pid = serve(h1, 'web', 80, tag='web')
+    try:
+        assert connect(h2, None, h1.address, 8080).startswith('web ')
+        assert ping(h1, 'web', h2.address)
+        h1.run(['sh', '-c', flush])  # inside the emulated host only
+        assert owned_rules(h1) == [0, 0]
+        assert connect(h2, None, h1.address, 8080, timeout=1) is None
+        assert not ping(h1, 'web', h2.address)
+        out = restore(h1, '--firewall-only')
+        assert 'apply %s rule set' % backend in out, out
+        assert 'network ' not in out  # the networks themselves are not looked at
+        wait_until(lambda: connect(h2, None, h1.address, 8080), 'the published port to answer again')
+        assert ping(h1, 'web', h2.address)
+        # A second run finds the rule set in place.
+        assert json.loads(restore(h1, '--firewall-only', '--json'))['changed'] is False
+    finally:
+        h1.run(['kill', str(pid)], check=False)
