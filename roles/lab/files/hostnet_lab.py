@@ -5,8 +5,8 @@
 """Emulated hosts for the hostnet.containers lab, tests and Molecule.
 
 Each host is a process that is PID 1 of its own pid, net, mount, UTS and IPC
-namespaces, with a private /run (and /run/netns), an overlay on /etc, its own
-/var/lib/hostnet, a fresh /sys and /proc.  Its /etc/resolv.conf names 127.0.0.1: the
+namespaces, with a private /run (and /run/netns), overlays on /etc, /var/lib and /usr/local (kept by
+down --keep-state, a simulated reboot), its own /var/lib/hostnet, a fresh /sys and /proc.  Its /etc/resolv.conf names 127.0.0.1: the
 machine's name server is not reachable from a lab, and a lookup of an unknown name
 (``ping web02`` on the default bridge) fails at once, as on a LAN whose server says
 NXDOMAIN, instead of after glibc's 2 x 5 s of timeouts.  A switch node holds the bridge sw0;

@@ -180,3 +180,10 @@ def test_the_engine_runs_without_ansible(tmp_path):
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=False)
     assert res.returncode == 0, res.stderr
     assert '--firewall-only' in res.stdout and '--check' in res.stdout
+
+
+def test_watch_firewalld_reapplies_at_start_and_after_each_reload():
+    calls = []
+    monitor = ('sh', '-c', 'echo "{\\"member\\":\\"Reloaded\\"}"; echo unrelated; echo "{\\"member\\":\\"Reloaded\\"}"', 'monitor')
+    assert _restore.watch_firewalld(lambda: calls.append(1), monitor) == 0
+    assert len(calls) == 3
