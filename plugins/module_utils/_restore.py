@@ -103,23 +103,29 @@ def network_params(doc):
     return driver, DRIVERS[driver][0](doc)
 
 
+def _default_route_first(docs, names):
+    """{network: the networks to rebuild before it}: those that hold the default route of one of its containers."""
+    before = {n: set() for n in names}
+    members = {n: set(docs[n].get('endpoints') or {}) for n in names}
+    for n in names:
+        preferred = {c for c, ep in (docs[n].get('endpoints') or {}).items() if ep.get('default_route')}
+        for other in names:
+            if other != n and preferred & members[other]:
+                before[other].add(n)
+    return before
+
+
 def network_order(docs):
     """Network names in the order to rebuild them: a container's default-route network before its other networks
     (a new endpoint takes the default route when its container has none, as Docker's first network does), else by
     creation time.  A cycle (two containers preferring opposite networks) falls back to creation order."""
     names = sorted(docs, key=lambda n: (docs[n].get('created') or '', n))
-    before = {n: set() for n in names}
-    for n in names:
-        for cname, ep in (docs[n].get('endpoints') or {}).items():
-            if not ep.get('default_route'):
-                continue
-            for other in names:
-                if other != n and cname in (docs[other].get('endpoints') or {}):
-                    before[other].add(n)
+    before = _default_route_first(docs, names)
     order = []
     while len(order) < len(names):
-        ready = [n for n in names if n not in order and not before[n] - set(order)]
-        order.append(ready[0] if ready else next(n for n in names if n not in order))
+        left = [n for n in names if n not in order]
+        ready = [n for n in left if not before[n] - set(order)]
+        order.append((ready or left)[0])
     return order
 
 

@@ -37,8 +37,8 @@ def identity(host):
     out = {}
     for netns in host.run('ls /run/netns').stdout.split():
         links = json.loads(host.run(['ip', '-n', netns, '-j', 'addr']).stdout)
-        out[netns] = sorted((link['ifname'], link.get('address'), tuple(sorted(a['local'] for a in link.get('addr_info', [])
-                                                                                 if a['family'] == 'inet')))
+        out[netns] = sorted((link['ifname'], link.get('address'),
+                             tuple(sorted(a['local'] for a in link.get('addr_info', []) if a['family'] == 'inet')))
                             for link in links)
     return out
 

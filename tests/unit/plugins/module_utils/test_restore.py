@@ -71,8 +71,10 @@ def argument_spec(module_name):
     return seen
 
 
-@pytest.mark.parametrize('module_name, build, doc', [('docker_bridge', _restore.bridge_params, BRIDGE_DOC),
-                                                      ('macvlan_net', _restore.macvlan_params, MACVLAN_DOC)])
+@pytest.mark.parametrize('module_name, build, doc', [
+    ('docker_bridge', _restore.bridge_params, BRIDGE_DOC),
+    ('macvlan_net', _restore.macvlan_params, MACVLAN_DOC),
+])
 def test_parameters_name_every_option_of_the_module(module_name, build, doc):
     spec = argument_spec(module_name)
     params = build(doc)
@@ -84,8 +86,8 @@ def test_parameters_name_every_option_of_the_module(module_name, build, doc):
 def test_bridge_parameters_keep_everything_stored():
     p = _restore.bridge_params(BRIDGE_DOC)
     assert p['state'] == 'present' and p['purge_endpoints'] is False and p['force'] is False
-    assert (p['bridge_name'], p['subnet'], p['gateway'], p['ip_range'], p['mtu']) == ('br-abababababab', '172.18.0.0/16', '172.18.0.1',
-                                                                                      '172.18.5.0/24', 1400)
+    wanted = ('br-abababababab', '172.18.0.0/16', '172.18.0.1', '172.18.5.0/24', 1400)
+    assert (p['bridge_name'], p['subnet'], p['gateway'], p['ip_range'], p['mtu']) == wanted
     assert p['aux_addresses'] == {'router': '172.18.0.2'}
     assert (p['icc'], p['firewall_backend'], p['dns']) == (False, 'nftables', True)
     web = [ep for ep in p['endpoints'] if ep['name'] == 'web'][0]
