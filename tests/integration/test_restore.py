@@ -149,3 +149,28 @@ def test_a_flushed_firewall_is_reapplied(two_hosts, run_role, backend, flush):
         assert json.loads(restore(h1, '--firewall-only', '--json'))['changed'] is False
     finally:
         h1.run(['kill', str(pid)], check=False)
+
+
+def test_the_role_installs_in_check_mode_nothing_and_can_opt_out(two_hosts, run_role):
+    h1, dummy = two_hosts
+    installed = ['test', '-x', ENTRY]
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, check=True)
+    assert rc == 0 and recap['host1']['changed'] > 0, out
+    assert h1.run(installed, check=False).returncode != 0
+    assert h1.run('ls /etc/systemd/system/hostnet-restore.service', check=False).returncode != 0
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, bridge_network_restore_service=False)
+    assert rc == 0, out
+    assert h1.run(installed, check=False).returncode != 0
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS})
+    assert rc == 0 and h1.run(installed, check=False).returncode == 0, out
+    assert ok_units(h1) == ['hostnet-firewalld-reload.service', 'hostnet-iptables-reload.service',
+                            'hostnet-nftables-reload.service', 'hostnet-restore.service']
+    # As installed, with the entry point they run in place.
+    res = h1.run(['systemd-analyze', 'verify'] + ['/etc/systemd/system/' + n for n in ok_units(h1)], check=False)
+    assert res.returncode == 0 and (res.stdout + res.stderr).strip() == '', res.stdout + res.stderr
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS})
+    assert rc == 0 and recap['host1']['changed'] == 0, out
+
+
+def ok_units(host):
+    return sorted(n for n in host.run('ls /etc/systemd/system').stdout.split() if n.startswith('hostnet-'))
