@@ -9,6 +9,7 @@ and a flushed firewall (iptables or nftables) re-applied with --firewall-only.""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -174,3 +175,49 @@ def test_the_role_installs_in_check_mode_nothing_and_can_opt_out(two_hosts, run_
 
 def ok_units(host):
     return sorted(n for n in host.run('ls /etc/systemd/system').stdout.split() if n.startswith('hostnet-'))
+
+
+def test_recorded_namespaces_are_recreated_with_their_sysctls(host, collection_path):
+    """The netns records (docs: the contract of netns/NAME.json) as the namespaces engineer's modules write them,
+    built here: after a reboot the namespaces come back, a second name shares its target, sysctls are set again."""
+    records = {
+        'solo': {'name': 'solo', 'created': '2026-12-04T23:00:00.000000Z', 'by': ['netns'], 'share_with': None,
+                 'sysctls': {'net.ipv4.ip_unprivileged_port_start': '80'}, 'owner': None},
+        'alias': {'name': 'alias', 'created': '2026-12-04T23:00:01.000000Z', 'by': ['netns'], 'share_with': 'solo',
+                  'sysctls': {}, 'owner': None},
+    }
+    host.run('mkdir -p /var/lib/hostnet/netns')
+    for name, rec in records.items():
+        host.run(['sh', '-c', 'cat > /var/lib/hostnet/netns/%s.json' % name], input=json.dumps(rec))
+    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
+             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
+             'sys.exit(_restore.main(sys.argv[1:]))']
+    res = host.run(entry, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert sorted(host.run('ls /run/netns').stdout.split()) == ['alias', 'solo']
+    ident = [host.run(['stat', '-L', '-c', '%d:%i', '/run/netns/' + n]).stdout for n in ('solo', 'alias')]
+    assert ident[0] == ident[1]
+    assert host.netns_run('solo', 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start').stdout.strip() == '80'
+    assert 'UP' in host.netns_run('solo', 'ip -o link show lo').stdout
+    # Again: nothing to do.
+    again = json.loads(host.run(entry + ['--json']).stdout)
+    assert again['changed'] is False and again['failed'] == [], again
+
+
+def test_a_network_that_cannot_be_rebuilt_is_named_and_the_others_are(host, collection_path):
+    ok(host.module('docker_bridge', name='good', subnet='172.30.0.0/24', endpoints=[{'name': 'g1'}]))
+    ok(host.module('macvlan_net', name='bad', parent='ens33', subnet='10.138.3.0/24', ip_range='10.138.3.192/27',
+                   endpoints=[{'name': 'b1'}]))
+    # The parent is gone at the next boot (renamed by the distribution, say).
+    doc = json.loads(host.run('cat /var/lib/hostnet/networks/bad.json').stdout)
+    host.run(['sh', '-c', 'cat > /var/lib/hostnet/networks/bad.json'], input=json.dumps(dict(doc, parent='ens99')))
+    host.lab.down(keep_state=True)
+    host.lab.up({'host1': SEED_HOSTS['host1']})
+    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
+             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
+             'sys.exit(_restore.main(sys.argv[1:]))']
+    res = host.run(entry, check=False)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "network bad: FAILED: parent 'ens99'" in res.stdout and 'failed: network bad' in res.stderr, res.stdout + res.stderr
+    assert 'Traceback' not in res.stderr
+    assert ping(host, 'g1', '172.30.0.1')
