@@ -49,6 +49,13 @@ def owned_rules(host):
     return [int(n) for n in rules.stdout.split()]
 
 
+def engine(collection_path):
+    """The entry point's command without the role: the same _restore.main, from this checkout."""
+    return ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
+            'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
+            'sys.exit(_restore.main(sys.argv[1:]))']
+
+
 def restore(host, *args):
     res = host.run([ENTRY] + list(args), check=False, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -189,9 +196,7 @@ def test_recorded_namespaces_are_recreated_with_their_sysctls(host, collection_p
     host.run('mkdir -p /var/lib/hostnet/netns')
     for name, rec in records.items():
         host.run(['sh', '-c', 'cat > /var/lib/hostnet/netns/%s.json' % name], input=json.dumps(rec))
-    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
-             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-             'sys.exit(_restore.main(sys.argv[1:]))']
+    entry = engine(collection_path)
     res = host.run(entry, check=False)
     assert res.returncode == 0, res.stdout + res.stderr
     assert sorted(host.run('ls /run/netns').stdout.split()) == ['alias', 'solo']
@@ -213,9 +218,7 @@ def test_a_network_that_cannot_be_rebuilt_is_named_and_the_others_are(host, coll
     host.run(['sh', '-c', 'cat > /var/lib/hostnet/networks/bad.json'], input=json.dumps(dict(doc, parent='ens99')))
     host.lab.down(keep_state=True)
     host.lab.up({'host1': SEED_HOSTS['host1']})
-    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
-             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-             'sys.exit(_restore.main(sys.argv[1:]))']
+    entry = engine(collection_path)
     res = host.run(entry, check=False)
     assert res.returncode == 1, res.stdout + res.stderr
     assert "network bad: FAILED: parent 'ens99'" in res.stdout and 'failed: network bad' in res.stderr, res.stdout + res.stderr
