@@ -300,5 +300,9 @@ def main(argv=None, out=sys.stdout):
         return 1 if report.failed else 0
 
     if args.watch_firewalld:
-        return watch_firewalld(run)
+        try:
+            return watch_firewalld(run)
+        except OSError as exc:
+            sys.stderr.write('hostnet-restore: cannot listen for firewalld reloads with busctl: %s\n' % exc)
+            return 1
     return run()

@@ -189,3 +189,15 @@ def test_watch_firewalld_reapplies_at_start_and_after_each_reload():
     monitor = ('sh', '-c', 'echo "{\\"member\\":\\"Reloaded\\"}"; echo unrelated; echo "{\\"member\\":\\"Reloaded\\"}"', 'monitor')
     assert _restore.watch_firewalld(lambda: calls.append(1), monitor) == 0
     assert len(calls) == 3
+
+
+def test_watch_firewalld_without_busctl_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(_restore, 'restore', lambda *a: _restore.Report())
+
+    def no_busctl(run):
+        run()
+        raise FileNotFoundError(2, 'No such file or directory', 'busctl')
+
+    monkeypatch.setattr(_restore, 'watch_firewalld', no_busctl)
+    assert _restore.main(['--watch-firewalld']) == 1
+    assert 'cannot listen for firewalld reloads with busctl' in capsys.readouterr().err
