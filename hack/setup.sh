@@ -16,10 +16,12 @@ fi
 
 # ansible-test sanity runs the shellcheck program on hack/*.sh and skips that test (only a warning) without it;
 # the reliability tests kill and fail modules at chosen system calls with strace.
+# systemd provides systemd-analyze, which verifies the unit files the collection ships (nothing is started);
+# podman runs a workload in a container's namespace inside an emulated host (docs/real-hosts.md).
 # openssh-server is for the SSH smoke test (hack/ssh_smoke.py), which starts its own sshd inside an emulated host.
 APT_PACKAGES=(iproute2 iptables nftables iputils-ping util-linux procps rsync git make shellcheck strace
               python3 python3-venv python3-pip python3-pyroute2 python3-netaddr python3-pytest python3-jmespath
-              openssh-server openssh-client)
+              openssh-server openssh-client systemd podman)
 
 mapfile -t missing < <(missing_packages "${APT_PACKAGES[@]}")
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -5,8 +5,8 @@
 """Emulated hosts for the hostnet.containers lab, tests and Molecule.
 
 Each host is a process that is PID 1 of its own pid, net, mount, UTS and IPC
-namespaces, with a private /run (and /run/netns), an overlay on /etc, its own
-/var/lib/hostnet, a fresh /sys and /proc.  Its /etc/resolv.conf names 127.0.0.1: the
+namespaces, with a private /run (and /run/netns), overlays on /etc, /var/lib and /usr/local (kept by
+down --keep-state, a simulated reboot), its own /var/lib/hostnet, a fresh /sys and /proc.  Its /etc/resolv.conf names 127.0.0.1: the
 machine's name server is not reachable from a lab, and a lookup of an unknown name
 (``ping web02`` on the default bridge) fails at once, as on a LAN whose server says
 NXDOMAIN, instead of after glibc's 2 x 5 s of timeouts.  A switch node holds the bridge sw0;
@@ -109,8 +109,8 @@ class Lab:
 
     # -- nodes ---------------------------------------------------------------
     def _spawn(self, name, meta):
-        work = os.path.join(self.dir, 'ovl', name)
-        for sub in ('etc-upper', 'etc-work', 'varlib-upper', 'varlib-work'):
+        work = _overlay_dir(self.dir, name)
+        for sub in ('etc-upper', 'etc-work', 'varlib-upper', 'varlib-work', 'usrlocal-upper', 'usrlocal-work'):
             os.makedirs(os.path.join(work, sub), exist_ok=True)
         os.makedirs(os.path.join(self.state_dir(name), 'hostnet'), exist_ok=True)
         ready = os.path.join(self.dir, '%s.ready' % name)
@@ -319,11 +319,17 @@ def _proc_state(pid):
 
 
 # -- inside the emulated host (PID 1) -------------------------------------------
+def _overlay_dir(directory, name):
+    """The upper layers of a host's /etc, /var/lib and /usr/local: under its state, so a simulated reboot
+    (down(keep_state=True), then up()) keeps them as a disk would."""
+    return os.path.join(directory, 'state', name, 'ovl')
+
+
 def _init(directory, name):
     def mount(*args):
         _run(['mount'] + list(args))
 
-    work = os.path.join(directory, 'ovl', name)
+    work = _overlay_dir(directory, name)
     mount('-t', 'tmpfs', '-o', 'mode=755', 'tmpfs', '/run')
     os.makedirs('/run/netns', exist_ok=True)
     os.makedirs('/run/lock', exist_ok=True)
@@ -346,6 +352,9 @@ def _init(directory, name):
         os.path.join(work, 'varlib-upper'), os.path.join(work, 'varlib-work')), '/var/lib')
     os.makedirs('/var/lib/hostnet', exist_ok=True)
     mount('--bind', os.path.join(directory, 'state', name, 'hostnet'), '/var/lib/hostnet')
+    # What a role installs for the boot-time restore (/usr/local/sbin, /usr/local/lib) stays in the host.
+    mount('-t', 'overlay', 'overlay', '-o', 'lowerdir=/usr/local,upperdir=%s,workdir=%s' % (
+        os.path.join(work, 'usrlocal-upper'), os.path.join(work, 'usrlocal-work')), '/usr/local')
     mount('-t', 'sysfs', 'sysfs', '/sys')
     socket.sethostname(name)
     _run(['ip', 'link', 'set', 'lo', 'up'])
