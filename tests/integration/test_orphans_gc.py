@@ -95,6 +95,9 @@ def test_gc_lists_then_removes_exactly_the_leaks(host):
     # store entry whose namespace was deleted, a leaked veth named as a recorded endpoint's host end.
     host.run('rm /var/lib/hostnet/networks/net2.json')
     host.run('rm /var/lib/hostnet/netns/users2.json && ip netns del users2')
+    # The kernel dismantles a deleted namespace (and the veth whose peer was in it) in the background.
+    conftest.wait_until(lambda: host.run('ip link show %s' % veth, check=False).returncode != 0,
+                        "users2's host end %s gone with its namespace" % veth)
     host.run('ip link add %s type veth peer name leakp' % veth)
     # And what is not the collection's: a namespace and a link made by hand.
     host.run('ip netns add mine && ip link add myveth type veth peer name myveth2')

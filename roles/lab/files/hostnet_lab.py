@@ -352,7 +352,7 @@ def _init(directory, name):
         os.path.join(work, 'varlib-upper'), os.path.join(work, 'varlib-work')), '/var/lib')
     os.makedirs('/var/lib/hostnet', exist_ok=True)
     mount('--bind', os.path.join(directory, 'state', name, 'hostnet'), '/var/lib/hostnet')
-    # What a role installs for the boot-time restore (/usr/local/sbin, /usr/local/lib) stays in the host.
+    # What a role installs for the boot-time restore (/usr/local/sbin/hostnet-restore) stays in the host.
     mount('-t', 'overlay', 'overlay', '-o', 'lowerdir=/usr/local,upperdir=%s,workdir=%s' % (
         os.path.join(work, 'usrlocal-upper'), os.path.join(work, 'usrlocal-work')), '/usr/local')
     mount('-t', 'sysfs', 'sysfs', '/sys')

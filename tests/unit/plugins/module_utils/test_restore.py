@@ -8,9 +8,7 @@ re-picked), the order networks and namespaces are rebuilt in, what planning must
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import subprocess
 import sys
 
@@ -169,19 +167,34 @@ def test_report_names_failures():
     assert report.lines(check=True) == ['network a: ok', 'network b: would create bridge br-b', 'network c: FAILED: no such interface']
 
 
-def test_the_engine_runs_without_ansible(tmp_path):
-    """As the role installs it: module_utils copied under a lib directory, and ansible not importable."""
-    target = tmp_path / 'ansible_collections' / 'hostnet' / 'containers' / 'plugins' / 'module_utils'
-    target.mkdir(parents=True)
-    for path in glob.glob(os.path.join(REPO, 'plugins', 'module_utils', '*.py')):
-        shutil.copy(path, str(target))
-    code = ('import sys; sys.modules["ansible"] = None; sys.path.insert(0, %r)\n'
-            'from ansible_collections.hostnet.containers.plugins.module_utils import _restore\n'
-            'sys.exit(_restore.main(["--help"]))' % str(tmp_path))
+def test_the_entry_point_carries_its_engine_and_runs_without_ansible(tmp_path):
+    """As the role installs it: the template with the restore_engine filter's text in it, one file on its own, run where
+    neither ansible nor the collection is importable; the engine's modules come from the file itself."""
+    from ansible_collections.hostnet.containers.plugins.filter import restore_engine  # pylint: disable=import-outside-toplevel
+    script = tmp_path / 'hostnet-restore'
+    with open(os.path.join(REPO, 'roles', 'host_requirements', 'templates', 'hostnet-restore.j2')) as f:
+        text = f.read()
+    text = text.replace("{{ '#!' ~ host_requirements_python }}", '#!' + sys.executable).replace('{{ ansible_managed }}', 'test')
+    text = text.replace('{{ host_requirements_restore_bin | hostnet.containers.restore_engine }}',
+                        restore_engine.restore_engine(str(script)))
+    assert '{{' not in text
+    script.write_text(text)
+    script.chmod(0o755)
+    probe = tmp_path / 'probe.py'
+    probe.write_text('import runpy, sys\nsys.modules["ansible"] = None\nsys.argv = [%r, "--help"]\n'
+                     'runpy.run_path(%r, run_name="__main__")\n' % (str(script), str(script)))
     env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin')}
-    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=False)
+    res = subprocess.run([str(script), '--help'], capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
     assert res.returncode == 0, res.stderr
     assert '--firewall-only' in res.stdout and '--check' in res.stdout
+    res = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
+    assert res.returncode == 0 and '--firewall-only' in res.stdout, res.stderr
+    code = ('import runpy, sys; sys.modules["ansible"] = None; g = runpy.run_path(%r, run_name="bundle"); '
+            'name = g["_restore"].__name__; print(sys.modules[name].__spec__.origin); '
+            'print(sys.modules[name.rsplit(".", 1)[0] + "._ipam"].__spec__.origin)' % str(script))
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == [str(script) + '/_restore.py', str(script) + '/_ipam.py']
 
 
 def test_watch_firewalld_reapplies_at_start_and_after_each_reload():
