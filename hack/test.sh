@@ -5,7 +5,7 @@
 # (--busy N: N CPU-bound processes run beside the stages, as on a shared machine; make test-busy. They are started
 # here and killed by their PIDs when the script ends, fails or is interrupted.)
 # With no group, every stage runs in five lanes side by side (see LANES below); a group named on the command line
-# runs its stages one after another, except integrations (three integration lanes side by side). release builds the
+# runs its stages one after another, except integrations (the four integration stages side by side). release builds the
 # tarball, installs it into a fresh collections path and runs the labs and the SSH smoke test from there (see
 # hack/release.sh).
 set -uo pipefail
@@ -53,6 +53,14 @@ changelog_lint() {
 }
 
 release_dir=
+# The once tests that run the roles through ansible-playbook (the slowest ones) have a stage of their own, so that
+# the tests marked once are split over two lanes.
+ROLE_TESTS=(tests/integration/test_bridge_network_role.py tests/integration/test_macvlan_network_role.py
+            tests/integration/test_reliability_roles.py tests/integration/test_restore.py
+            tests/integration/test_orphans_gc.py tests/integration/test_ownership.py
+            tests/integration/test_workloads.py tests/integration/test_host_requirements.py)
+ROLE_IGNORES=()
+for f in "${ROLE_TESTS[@]}"; do ROLE_IGNORES+=("--ignore=$f"); done
 # One stage, by name. The tests marked once (see tests/integration/conftest.py) run beside the rest under the newest
 # pyroute2; there the fault tests kill and fail the module at every step (under Debian's pyroute2, at a sample).
 stage() {
@@ -65,7 +73,8 @@ stage() {
     docs-lint) antsibull-docs lint-collection-docs --plugin-docs .build/collections/ansible_collections/hostnet/containers ;;
     changelog-lint) changelog_lint ;;
     integration) HOSTNET_FAULTS=all pytest_in .venv tests/integration -m 'not once' ;;
-    integration-once) pytest_in .venv tests/integration -m once ;;
+    integration-once) pytest_in .venv tests/integration -m once "${ROLE_IGNORES[@]}" ;;
+    integration-roles) pytest_in .venv -m once "${ROLE_TESTS[@]}" ;;
     integration-deb) pytest_in .venv-deb tests/integration -m 'not once' ;;
     molecule) molecule test --all ;;
     release-build) bash hack/release.sh build "$release_dir" ;;
@@ -135,10 +144,10 @@ host_netns() {
 before=$(host_netns)
 release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 
-# make test: five lanes. The three integration lanes take the longest; the checks and the release (with Molecule)
-# fit beside them.
+# make test: five lanes. The three integration lanes take the longest; the checks (then the role tests marked
+# once) and the release (with Molecule) fit beside them.
 LANES=("integration" "integration-once" "integration-deb"
-       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint"
+       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint integration-roles"
        "molecule release-build lab bridge-lab ssh-smoke")
 if [ ${#groups[@]} -eq 0 ]; then
   run_lanes "${LANES[@]}"
@@ -149,7 +158,7 @@ for group in "${groups[@]}"; do
     sanity) run_stage sanity ;;
     lint) for s in ansible-lint yamllint docs-lint changelog-lint; do run_stage $s; done ;;
     integration|integration-deb|molecule) run_stage "$group" ;;
-    integrations) run_lanes "${LANES[@]:0:3}" ;;
+    integrations) run_lanes "${LANES[@]:0:3}" integration-roles ;;
     release) for s in release-build lab bridge-lab ssh-smoke; do run_stage $s; done ;;
     *) echo "unknown stage $group"; failed=$((failed + 1)); failures+=("$group") ;;
   esac
