@@ -53,14 +53,14 @@ changelog_lint() {
 }
 
 release_dir=
-# The once tests that run the roles through ansible-playbook (the slowest ones) have a stage of their own, so that
-# the tests marked once are split over two lanes.
-ROLE_TESTS=(tests/integration/test_bridge_network_role.py tests/integration/test_macvlan_network_role.py
-            tests/integration/test_reliability_roles.py tests/integration/test_restore.py
-            tests/integration/test_orphans_gc.py tests/integration/test_ownership.py
-            tests/integration/test_workloads.py tests/integration/test_host_requirements.py)
+# The once tests that run the roles through ansible-playbook (the slowest ones) have two stages of their own, of
+# about equal length, so that the tests marked once are spread over three lanes.
+ROLE_TESTS_1=(tests/integration/test_bridge_network_role.py tests/integration/test_restore.py
+              tests/integration/test_host_requirements.py tests/integration/test_workloads.py)
+ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_orphans_gc.py
+              tests/integration/test_ownership.py tests/integration/test_reliability_roles.py)
 ROLE_IGNORES=()
-for f in "${ROLE_TESTS[@]}"; do ROLE_IGNORES+=("--ignore=$f"); done
+for f in "${ROLE_TESTS_1[@]}" "${ROLE_TESTS_2[@]}"; do ROLE_IGNORES+=("--ignore=$f"); done
 # One stage, by name. The tests marked once (see tests/integration/conftest.py) run beside the rest under the newest
 # pyroute2; there the fault tests kill and fail the module at every step (under Debian's pyroute2, at a sample).
 stage() {
@@ -74,7 +74,8 @@ stage() {
     changelog-lint) changelog_lint ;;
     integration) HOSTNET_FAULTS=all pytest_in .venv tests/integration -m 'not once' ;;
     integration-once) pytest_in .venv tests/integration -m once "${ROLE_IGNORES[@]}" ;;
-    integration-roles) pytest_in .venv -m once "${ROLE_TESTS[@]}" ;;
+    integration-roles-1) pytest_in .venv -m once "${ROLE_TESTS_1[@]}" ;;
+    integration-roles-2) pytest_in .venv -m once "${ROLE_TESTS_2[@]}" ;;
     integration-deb) pytest_in .venv-deb tests/integration -m 'not once' ;;
     molecule) molecule test --all ;;
     release-build) bash hack/release.sh build "$release_dir" ;;
@@ -144,11 +145,11 @@ host_netns() {
 before=$(host_netns)
 release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 
-# make test: five lanes. The three integration lanes take the longest; the checks (then the role tests marked
-# once) and the release (with Molecule) fit beside them.
-LANES=("integration" "integration-once" "integration-deb"
-       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint integration-roles"
-       "molecule release-build lab bridge-lab ssh-smoke")
+# make test: five lanes. The three integration lanes take the longest; the two stages of role tests marked once
+# follow the shorter ones (the once tests, Molecule with the release), and the checks fit beside them.
+LANES=("integration" "integration-once integration-roles-2" "integration-deb"
+       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint"
+       "molecule release-build lab bridge-lab ssh-smoke integration-roles-1")
 if [ ${#groups[@]} -eq 0 ]; then
   run_lanes "${LANES[@]}"
 fi
@@ -158,7 +159,7 @@ for group in "${groups[@]}"; do
     sanity) run_stage sanity ;;
     lint) for s in ansible-lint yamllint docs-lint changelog-lint; do run_stage $s; done ;;
     integration|integration-deb|molecule) run_stage "$group" ;;
-    integrations) run_lanes "${LANES[@]:0:3}" integration-roles ;;
+    integrations) run_lanes "${LANES[@]:0:3}" integration-roles-1 ;;
     release) for s in release-build lab bridge-lab ssh-smoke; do run_stage $s; done ;;
     *) echo "unknown stage $group"; failed=$((failed + 1)); failures+=("$group") ;;
   esac
