@@ -83,7 +83,7 @@ def prove(h1, h2, web_ip):
 
 def test_a_reboot_is_replayed_by_the_installed_entry_point(two_hosts, run_role):
     h1, h2 = two_hosts
-    rc, out, dummy = run_role('bridge_network', {'host1': ROLE_VARS})
+    rc, out, dummy = run_role('bridge_network', {'host1': ROLE_VARS}, bridge_network_restore_service=True)
     assert rc == 0, out
     assert 'systemd is not running' in out
     for host, name, ip in ((h1, 'm1', '10.138.3.200'), (h2, 'm2', '10.138.3.201')):
@@ -138,7 +138,8 @@ def test_a_reboot_is_replayed_by_the_installed_entry_point(two_hosts, run_role):
 def test_a_flushed_firewall_is_reapplied(two_hosts, run_role, backend, flush):
     h1, h2 = two_hosts
     rc, out, dummy = run_role('bridge_network', {'host1': {'bridge_network_firewall_backend': backend,
-                                                           'bridge_network_containers': [{'name': 'web', 'publish': ['8080:80']}]}})
+                                                           'bridge_network_containers': [{'name': 'web', 'publish': ['8080:80']}]}},
+                              bridge_network_restore_service=True)
     assert rc == 0, out
     pid = serve(h1, 'web', 80, tag='web')
     try:
@@ -162,21 +163,21 @@ def test_a_flushed_firewall_is_reapplied(two_hosts, run_role, backend, flush):
 def test_the_role_installs_in_check_mode_nothing_and_can_opt_out(two_hosts, run_role):
     h1, dummy = two_hosts
     installed = ['test', '-x', ENTRY]
-    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, check=True)
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, check=True, bridge_network_restore_service=True)
     assert rc == 0 and recap['host1']['changed'] > 0, out
     assert h1.run(installed, check=False).returncode != 0
     assert h1.run('ls /etc/systemd/system/hostnet-restore.service', check=False).returncode != 0
     rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, bridge_network_restore_service=False)
     assert rc == 0, out
     assert h1.run(installed, check=False).returncode != 0
-    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS})
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, bridge_network_restore_service=True)
     assert rc == 0 and h1.run(installed, check=False).returncode == 0, out
     assert ok_units(h1) == ['hostnet-firewalld-reload.service', 'hostnet-iptables-reload.service',
                             'hostnet-nftables-reload.service', 'hostnet-restore.service']
     # As installed, with the entry point they run in place.
     res = h1.run(['systemd-analyze', 'verify'] + ['/etc/systemd/system/' + n for n in ok_units(h1)], check=False)
     assert res.returncode == 0 and (res.stdout + res.stderr).strip() == '', res.stdout + res.stderr
-    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS})
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, bridge_network_restore_service=True)
     assert rc == 0 and recap['host1']['changed'] == 0, out
 
 
