@@ -14,9 +14,9 @@ out) except the steps' own actions.
 
 from __future__ import annotations
 
-import datetime
 import os
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
@@ -29,12 +29,9 @@ def claim(network):
     return 'network:' + network
 
 
-def now():
-    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
-
-
 def new(name, by, share_with=None, sysctls=None, owner=None, created=None):
-    return {'name': name, 'created': created or now(), 'by': sorted(set(by)), 'share_with': share_with,
+    return {'name': name, 'created': created or _inspect._now(),  # pylint: disable=protected-access
+            'by': sorted(set(by)), 'share_with': share_with,
             'sysctls': dict(sysctls or {}), 'owner': owner}
 
 

@@ -28,12 +28,12 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
-NETNS_KIND = 'netns'
 # What one network or namespace may fail with; anything else is a bug and keeps its traceback.
 ERRORS = (_kernel.HostnetError, _kernel.NetlinkError, _store.StoreError, _validate.InputError, _plan.PlanFailed,
           OSError, KeyError, TypeError, ValueError)
@@ -204,7 +204,7 @@ def _netns_commands(name, rec, ns):
 
 
 def restore_namespaces(report, root, check):
-    records = _store.load_all(NETNS_KIND, root)
+    records = _store.load_all(_netns_record.KIND, root)
     with _netns.Namespaces() as ns:
         for name in namespace_order(records):
             try:
