@@ -20,7 +20,7 @@ def _public(doc):
     if doc is None:
         return None
     out = {k: v for k, v in doc.items() if k != 'endpoints'}
-    out['endpoints'] = {n: {k: v for k, v in e.items() if k != 'default_route'} for n, e in (doc.get('endpoints') or {}).items()}
+    out['endpoints'] = {n: {k: v for k, v in e.items() if k not in ('default_route', 'connected')} for n, e in (doc.get('endpoints') or {}).items()}
     return out
 
 

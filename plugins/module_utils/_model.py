@@ -21,7 +21,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 # Keys of an endpoint's and a network's document that the model holds in fields; any other key is kept as is.
-_EP_KEYS = ('ip', 'mac', 'ifname', 'endpoint_id', 'aliases', 'veth', 'publish', 'default_route')
+_EP_KEYS = ('ip', 'mac', 'ifname', 'endpoint_id', 'aliases', 'veth', 'publish', 'default_route', 'gw_priority', 'connected')
 _NET_KEYS = ('name', 'id', 'driver', 'created', 'mtu', 'internal', 'endpoints', 'subnet', 'gateway', 'ip_range',
              'aux_addresses')
 IPAM_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
@@ -38,6 +38,7 @@ class EndpointSpec:
     mac: Optional[str] = None
     aliases: list = field(default_factory=list)
     publish: list = field(default_factory=list)
+    gw_priority: int = 0
 
     @property
     def option(self):
@@ -53,6 +54,15 @@ def _check_container_name(cname, option, reserved):
 def _check_aliases(aliases, option):
     for alias in aliases:
         _validate.alias(alias, option)
+
+
+def _gw_priority(value, option):
+    """Docker's --gw-priority: any integer (negative too), default 0."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _validate.InputError(option, value, 'must be an integer (the highest gives the default route; default 0)')
+    return value
 
 
 def endpoint_specs(entries, reserved=()):
@@ -71,7 +81,8 @@ def endpoint_specs(entries, reserved=()):
         mac = _ipam.normalize_mac(ep['mac'], 'endpoints[%d].mac' % i) if ep.get('mac') is not None else None
         aliases = list(ep.get('aliases') or [])
         _check_aliases(aliases, 'endpoints[%d].aliases' % i)
-        specs.append(EndpointSpec(cname, i, ep.get('ip'), ep.get('ifname'), mac or None, aliases, list(ep.get('publish') or [])))
+        specs.append(EndpointSpec(cname, i, ep.get('ip'), ep.get('ifname'), mac or None, aliases, list(ep.get('publish') or []),
+                                  _gw_priority(ep.get('gw_priority'), 'endpoints[%d].gw_priority' % i)))
     return specs
 
 
@@ -79,8 +90,10 @@ def endpoint_specs(entries, reserved=()):
 class Endpoint:
     """A container's place on a network.  ``addresses`` by family ({4: 'a.b.c.d'}, an IPv6 address under 6);
     ``veth`` (the host end) and ``publish`` only where the driver has them; ``default_route`` is filled by planning
-    (does this endpoint hold the container's default route).  Per-endpoint settings a later version records
-    (a priority for the default route, routes, a host-side name, bandwidth) are kept in ``extra`` until the model
+    (does this endpoint hold the container's default route); ``gw_priority`` (Docker's --gw-priority, kept in the
+    document only when not 0) and ``connected`` (when the container joined, for the default-route election; None in
+    documents written before it existed) are _default_route's.  Per-endpoint settings a later version records
+    (routes, a host-side name, bandwidth) are kept in ``extra`` until the model
     gives them a field: a document written by a newer version loads and saves back unchanged."""
     addresses: dict
     mac: str
@@ -91,6 +104,8 @@ class Endpoint:
     publish: Optional[list] = None
     default_route: Optional[bool] = None
     extra: dict = field(default_factory=dict)
+    gw_priority: int = 0
+    connected: Optional[str] = None
 
     @property
     def ip(self):
@@ -100,14 +115,16 @@ class Endpoint:
     def from_doc(cls, doc):
         return cls({4: doc['ip']} if doc.get('ip') else {}, doc.get('mac'), doc.get('ifname'), doc.get('endpoint_id'),
                    doc.get('aliases'), doc.get('veth'), doc.get('publish'), doc.get('default_route'),
-                   {k: v for k, v in doc.items() if k not in _EP_KEYS})
+                   {k: v for k, v in doc.items() if k not in _EP_KEYS}, int(doc.get('gw_priority') or 0), doc.get('connected'))
 
     def to_doc(self):
         out = dict(self.extra)
         out.update(ip=self.ip, mac=self.mac, ifname=self.ifname, endpoint_id=self.endpoint_id, aliases=self.aliases)
-        for key in ('veth', 'publish', 'default_route'):
+        for key in ('veth', 'publish', 'default_route', 'connected'):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
+        if self.gw_priority:
+            out['gw_priority'] = self.gw_priority
         return out
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
+from ansible_collections.hostnet.containers.plugins.module_utils import _default_route
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
@@ -72,9 +73,12 @@ def allocate(specs, entries, purge, pool, stored, extra=(), extra_existing=None)
 
 def endpoint(spec, ip, net_id, old):
     """The wanted Endpoint of a listed container: its MAC as given or Docker's from the address, its interface
-    name as given or as it has it."""
+    name as given or as it has it, its gw_priority, and when it joined (now, for a new endpoint: the default-route
+    election's "first connected"; an endpoint recorded before that key existed keeps none)."""
+    connected = old.get('connected') if old else _inspect._now()  # pylint: disable=protected-access
     return _model.Endpoint({4: str(ip)}, spec.mac or _ipam.docker_mac(ip), spec.ifname or (old or {}).get('ifname'),
-                           _network.endpoint_id(net_id, spec.name), list(spec.aliases))
+                           _network.endpoint_id(net_id, spec.name), list(spec.aliases), gw_priority=spec.gw_priority,
+                           connected=connected)
 
 
 def check_driver(stored, driver, name, message):
@@ -154,6 +158,7 @@ class NetworkRun:
         self._records = {}
         self.made = []  # namespaces this run creates (recorded before they are)
         self.released = []  # namespaces of endpoints this run disconnects
+        self._members = None  # {container: {network: _default_route.Candidate}} of the other networks
 
     @property
     def old(self):
@@ -169,20 +174,38 @@ class NetworkRun:
         if net is not None:
             self.driver.prefetch(self, net)
             targets = self.driver.view_targets(self, net, present)
+            # A container leaving this network for good stays on others: its default route is elected again.
+            listed = {cname for cname, dummy in targets}
+            targets += [(cname, None) for cname in self.leaving_names(net, present) if cname not in listed and self.memberships(cname)]
             _snapshot.read_views(self.ns, self.snap, targets, lambda cname, view: self.wants(net, cname, view, present))
         return self.snap
 
     def wants(self, net, cname, view, present=True):
         """What planning an endpoint will look at in its namespace beyond its own link: every link (to name or
         check a new interface) and the routes (when the probe does not answer the default route question)."""
-        ep = net.endpoints.get(cname)
-        if ep is None or not present:
-            return False, False
+        ep = net.endpoints.get(cname) if present else None
+        others = bool(self.memberships(cname))
+        if ep is None:
+            # Leaving: the links of its other networks and the default route, to elect again.
+            return others, others and not view.probe_answers()
         link = self.driver.endpoint_link(self, cname, ep, view)
         if link is None:
             # A new link: every name, and every route (the probe may answer through a link the plan deletes).
             return True, True
+        if others:
+            # On other networks too: their links (is each there, its index) and whichever default route it has.
+            return True, not view.probe_answers()
         return False, not view.probe_answers(link['index'])
+
+    def leaving_names(self, net, present=True):
+        """The containers this run takes off the network."""
+        return sorted(set(self.old.get('endpoints') or {}) - set(net.endpoints)) if present else sorted(net.endpoints)
+
+    def memberships(self, cname):
+        """{network: _default_route.Candidate} of the other networks (the store's) ``cname`` is on."""
+        if self._members is None:
+            self._members = _default_route.memberships(self.others)
+        return self._members.get(cname, {})
 
     def build(self):
         if self.p['state'] == 'absent':
@@ -202,9 +225,10 @@ class NetworkRun:
         """The plan for a network that should exist, from ``net`` (wanted) and the snapshot."""
         self.net = net
         self.batch = _batch.EndpointBatch(self.ns, self.driver.device(net))
-        for cname in sorted(set(self.old.get('endpoints') or {}) - set(net.endpoints)):
+        for cname in self.leaving_names(net):
             self.driver.plan_disconnect(self, cname, _model.Endpoint.from_doc(self.old_endpoint(cname)))
             self.released.append(cname)
+        self.plan_reelections(self.released)
         # The network's state is written before anything is created (and after what is removed), so a run killed
         # part-way leaves a state that names everything it may have made: the id, and so the device and link names.
         write_at = len(self.plan.steps)
@@ -246,6 +270,7 @@ class NetworkRun:
         for cname in sorted(old.endpoints):
             self.driver.plan_disconnect(self, cname, old.endpoints[cname])
         self.released = sorted(old.endpoints)
+        self.plan_reelections(self.released)
         self.driver.plan_teardown(self, old)
         if self.driver.firewall:
             self.plan_firewall(None)
@@ -311,14 +336,11 @@ class NetworkRun:
             self.plan_create(cname, ep, view, gone)
             return
         ep.ifname = link['ifname']
-        ep.default_route = self.old_endpoint(cname).get('default_route', False)
         self.driver.plan_repair(self, cname, ep, view, link)
         self.plan_link(cname, ep, link)
-        self.plan_addresses(cname, link, self.net.cidr(ep.ip), view.addresses(link['index']))
-        if ep.default_route and view.default_gateway(link['index']) != self.net.gateway:
-            gateway, index = self.net.gateway, link['index']
-            self.add('set default route via %s dev %s in %s' % (gateway, link['ifname'], cname),
-                     [(cname, lambda ctx: _kernel.default_route_request(gateway, index))])
+        readdressed = self.plan_addresses(cname, link, self.net.cidr(ep.ip), view.addresses(link['index']))
+        # Taking the old address away flushes the routes through the link: the default route is set again after.
+        ep.default_route = self.plan_default_route(cname, ep, view, link['index'], readdressed=readdressed)
 
     def plan_namespace(self, cname, view):
         ns = self.ns
@@ -341,15 +363,63 @@ class NetworkRun:
             link = view.by_name[ep.ifname]
             raise _kernel.HostnetError("endpoints[%s].ifname '%s': %s already has an interface of that name (a %s)"
                                        % (cname, ep.ifname, cname, link['kind'] or 'device'))
-        ep.default_route = self.elect_default_route(view, gone)
+        # When this network wins the election the driver's create sends the default route with the new link.
+        ep.default_route = self.plan_default_route(cname, ep, view, gone=gone)
         self.driver.plan_create(self, cname, ep)
 
-    @staticmethod
-    def elect_default_route(view, gone=None):
-        """Whether a new endpoint holds its container's default route: when the container has none (but through
-        ``gone``), as Docker gives it to the first network a container joins.  The one place a priority among
-        a container's networks would decide."""
-        return view is None or view.default_gateway(gone=gone) is None
+    # -- the default route ---------------------------------------------------------------------------------------
+    def plan_reelections(self, cnames):
+        """After disconnecting ``cnames``: each that stays on another network gets the default route elected again
+        (the kernel dropped the one through the deleted link)."""
+        for cname in cnames:
+            view = self.snap.views.get(cname)
+            if view is None or not self.memberships(cname):
+                continue
+            link = view.by_name.get(self.old_endpoint(cname).get('ifname'))
+            self.plan_default_route(cname, None, view, gone=link['index'] if link else None)
+
+    def plan_default_route(self, cname, ep, view, index=None, gone=None, readdressed=False):
+        """Elect the default route of ``cname`` among every network it is on (_default_route) and plan the step
+        that makes the kernel agree; whether ``ep`` (this network's endpoint; None: it is leaving) holds it.
+        ``index``: its link's (None: a new link, whose create sends the route when it wins); ``gone``: a link the
+        plan deletes.  A default route that none of the container's networks gave (the user's own) is left alone."""
+        cands = dict(self.memberships(cname))
+        if ep is not None:
+            net = self.net
+            cands[self.name] = _default_route.Candidate(self.name, net.gateway, ep.ifname, ep.gw_priority, ep.connected or '',
+                                                        net.created or '', bool(net.internal))
+        links = view.by_name if view is not None else {}
+        here = [c for n, c in cands.items() if n == self.name or (c.ifname in links and links[c.ifname]['index'] != gone)]
+        oifs = {links[c.ifname]['index']: c.network for c in here if c.network != self.name}
+        if index is not None:
+            oifs[index] = self.name
+        current = view.default_route(gone) if view is not None else None
+        incumbent = _default_route.holder(cands.values(), current, oifs)
+        if current is not None and incumbent is None:
+            return False
+        elected = _default_route.elect(here, incumbent)
+        mine = elected is not None and elected.network == self.name
+        if mine and index is None:
+            return True
+        want = None if elected is None else (elected.gateway, index if mine else links[elected.ifname]['index'], elected.ifname)
+        have = (current['gateway'], current['oif']) if current is not None else None
+        if (want[:2] if want else None) != have or (mine and readdressed):
+            self.plan_route(cname, want, current)
+        return mine
+
+    def plan_route(self, cname, want, current):
+        """Set the default route to ``want`` (gateway, ifindex, ifname) or, None, remove ``current``; undone by
+        putting back ``current``."""
+        back = (lambda: _kernel.default_route_request(current['gateway'], current['oif'])) if current else None
+        if want is None:
+            gateway, oif = current['gateway'], current['oif']
+            self.plan_request(cname, 'remove default route via %s from %s (none of its networks gives one)' % (gateway, cname),
+                              lambda: _kernel.route_del_request(gateway, oif), back, (errno.ESRCH, errno.ENETUNREACH))
+            return
+        gateway, oif, ifname = want
+        self.plan_request(cname, 'set default route via %s dev %s in %s' % (gateway, ifname, cname),
+                          lambda: _kernel.default_route_request(gateway, oif),
+                          back or (lambda: _kernel.route_del_request(gateway, oif)), (errno.ESRCH, errno.ENETUNREACH))
 
     def plan_link(self, cname, ep, link):
         where = '%s in %s' % (link['ifname'], cname)
@@ -388,6 +458,7 @@ class NetworkRun:
         """Remove every address of the link but ``want``, add ``want`` if missing; each undone on its own."""
         where = link['ifname'] if netns is None else '%s in %s' % (link['ifname'], netns)
         index = link['index']
+        changed = want not in have or len(have) > 1
         for addr in have:
             if addr != want:
                 self.plan_request(netns, 'remove %s from %s' % (addr, where),
@@ -396,3 +467,4 @@ class NetworkRun:
         if want not in have:
             self.plan_request(netns, 'add %s to %s' % (want, where), lambda: _kernel.addr_request(_kernel.RTM_NEWADDR, index, want),
                               lambda: _kernel.addr_request(_kernel.RTM_DELADDR, index, want), (errno.EADDRNOTAVAIL,), batch)
+        return changed

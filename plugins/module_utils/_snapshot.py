@@ -52,6 +52,16 @@ class NetnsView:
                 return route['gateway']
         return None
 
+    def default_route(self, gone=None):
+        """The main table's default route as {gateway, oif}, not counting one through ``gone`` (a link the plan
+        deletes); None when there is none."""
+        if self.probe_answers() and self.probe['oif'] != gone:
+            return {'gateway': self.probe['gateway'], 'oif': self.probe['oif']}
+        for route in self.routes or ():
+            if route['dst_len'] == 0 and route['oif'] != gone:
+                return {'gateway': route['gateway'], 'oif': route['oif']}
+        return None
+
 
 class Snapshot:
     """The host as one run sees it.  ``views``: {container: NetnsView} of the endpoints' namespaces that exist."""

@@ -248,7 +248,9 @@ def test_wrong_address_mac_mtu_state(tmp_path, bridge_net):
     view.addrs[0]['address'] = '10.10.0.9/24'
     cmds = plan(BridgeRun, bridge_params(), snap, tmp_path).plan.commands
     assert cmds == ['set mac 02:42:0a:0a:00:02 on eth0 in c1', 'set mtu 1500 on eth0 in c1', 'set eth0 in c1 up',
-                    'remove 10.10.0.9/24 from eth0 in c1', 'add 10.10.0.2/24 to eth0 in c1']
+                    'remove 10.10.0.9/24 from eth0 in c1', 'add 10.10.0.2/24 to eth0 in c1',
+                    # taking 10.10.0.9 away flushed the default route through eth0: set again in the same run
+                    'set default route via 10.10.0.1 dev eth0 in c1']
 
 
 def test_host_end_off_the_bridge_down_no_hairpin(tmp_path, bridge_net):
@@ -616,7 +618,7 @@ def test_undo_of_repairs_sends_the_old_values(tmp_path, bridge_net):
     run.ns.live = RecordingNs()
     for step in run.plan.steps:
         step.undo()
-    assert run.ns.live.log == [('c1', 'run', 1)] * 3
+    assert run.ns.live.log == [('c1', 'run', 1)] * 4
 
 
 def test_shim_repair_runs_on_its_own(tmp_path, macvlan_net):
