@@ -91,6 +91,13 @@ def check_mtu(mtu):
         _validate.mtu(mtu)
 
 
+def _same_route(want, current):
+    """Whether the default route ``current`` ({gateway, oif} or None) is ``want`` ((gateway, ifindex, ifname) or None)."""
+    if want is None or current is None:
+        return want is None and current is None
+    return (current['gateway'], current['oif']) == want[:2]
+
+
 # -- the driver interface ------------------------------------------------------------------------------------------
 class Driver:
     """What a driver tells the planner; a new driver (vxlan...) is one file with a subclass of this.
@@ -378,32 +385,35 @@ class NetworkRun:
             link = view.by_name.get(self.old_endpoint(cname).get('ifname'))
             self.plan_default_route(cname, None, view, gone=link['index'] if link else None)
 
+    def route_candidates(self, cname, ep, view, index=None, gone=None):
+        """The container's networks ({network: _default_route.Candidate}: the store's and, unless ``ep`` is None,
+        this one's) and those whose link it has ({ifindex: Candidate}; this network's under ``index``, None for a new
+        link), not counting ``gone``."""
+        cands = dict(self.memberships(cname))
+        links = view.by_name if view is not None else {}
+        here = {links[c.ifname]['index']: c for c in cands.values() if c.ifname in links and links[c.ifname]['index'] != gone}
+        if ep is not None:
+            net = self.net
+            cands[self.name] = here[index] = _default_route.Candidate(self.name, net.gateway, ep.ifname, ep.gw_priority, ep.connected or '',
+                                                                      net.created or '', bool(net.internal))
+        return cands, here
+
     def plan_default_route(self, cname, ep, view, index=None, gone=None, readdressed=False):
         """Elect the default route of ``cname`` among every network it is on (_default_route) and plan the step
         that makes the kernel agree; whether ``ep`` (this network's endpoint; None: it is leaving) holds it.
         ``index``: its link's (None: a new link, whose create sends the route when it wins); ``gone``: a link the
         plan deletes.  A default route that none of the container's networks gave (the user's own) is left alone."""
-        cands = dict(self.memberships(cname))
-        if ep is not None:
-            net = self.net
-            cands[self.name] = _default_route.Candidate(self.name, net.gateway, ep.ifname, ep.gw_priority, ep.connected or '',
-                                                        net.created or '', bool(net.internal))
-        links = view.by_name if view is not None else {}
-        here = [c for n, c in cands.items() if n == self.name or (c.ifname in links and links[c.ifname]['index'] != gone)]
-        oifs = {links[c.ifname]['index']: c.network for c in here if c.network != self.name}
-        if index is not None:
-            oifs[index] = self.name
+        cands, here = self.route_candidates(cname, ep, view, index, gone)
         current = view.default_route(gone) if view is not None else None
-        incumbent = _default_route.holder(cands.values(), current, oifs)
+        incumbent = _default_route.holder(cands.values(), current, {i: c.network for i, c in here.items()})
         if current is not None and incumbent is None:
             return False
-        elected = _default_route.elect(here, incumbent)
+        elected = _default_route.elect(list(here.values()), incumbent)
         mine = elected is not None and elected.network == self.name
         if mine and index is None:
             return True
-        want = None if elected is None else (elected.gateway, index if mine else links[elected.ifname]['index'], elected.ifname)
-        have = (current['gateway'], current['oif']) if current is not None else None
-        if (want[:2] if want else None) != have or (mine and readdressed):
+        want = (elected.gateway, next(i for i, c in here.items() if c is elected), elected.ifname) if elected else None
+        if not _same_route(want, current) or (mine and readdressed):
             self.plan_route(cname, want, current)
         return mine
 
