@@ -106,13 +106,13 @@ def _network_mode(c, option):
 
 
 def _attachment(item, sub, networks):
-    """One entry of a container's networks ('name' or {name, ip, aliases, mac}) as a docker_bridge endpoint."""
+    """One entry of a container's networks ('name' or {name, ip, aliases, mac, gw_priority}) as a docker_bridge endpoint."""
     net = {'name': item} if isinstance(item, str) else item
     if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
         raise PlanError('%s: %r must be a network name or a dict with name, ip and aliases' % (sub, item))
-    extra = sorted(set(net) - {'name', 'ip', 'aliases', 'mac'})
+    extra = sorted(set(net) - {'name', 'ip', 'aliases', 'mac', 'gw_priority'})
     if extra:
-        raise PlanError('%s: unknown key %s (use name, ip, aliases, mac)' % (sub, ', '.join(extra)))
+        raise PlanError('%s: unknown key %s (use name, ip, aliases, mac, gw_priority)' % (sub, ', '.join(extra)))
     if any(n['name'] == net['name'] for n in networks):
         raise PlanError("%s: network '%s' is listed twice" % (sub, net['name']))
     entry = {'name': net['name']}
@@ -128,6 +128,9 @@ def _attachment(item, sub, networks):
             _validate.alias(one, sub + '.aliases')
     if aliases:
         entry['aliases'] = aliases
+    if net.get('gw_priority') is not None:
+        with refused():
+            entry['gw_priority'] = _validate.gw_priority(net['gw_priority'], sub + '.gw_priority')
     return entry
 
 

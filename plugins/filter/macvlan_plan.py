@@ -24,7 +24,7 @@ SHIM = ':shim'  # never a container name: _validate.container_name refuses ':'
 MODES = ('bridge', 'private', 'vepa', 'passthru')
 STATES = ('present', 'absent')
 NETWORK_KEYS = ('name', 'state', 'parent', 'mode', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'host_shim')
-ENDPOINT_KEYS = ('name', 'ip', 'mac', 'ifname', 'aliases')
+ENDPOINT_KEYS = ('name', 'ip', 'mac', 'ifname', 'aliases', 'gw_priority')
 SEGMENT_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
 
 
@@ -133,8 +133,9 @@ def _endpoint(host, cname, item, sub, networks, by_network):
         _optional(_validate.validate_ifname, endpoint.get('ifname'), sub + '.ifname')
         for one in endpoint.get('aliases') if isinstance(endpoint.get('aliases'), list) else []:
             _validate.alias(one, sub + '.aliases')
+        _optional(_validate.gw_priority, endpoint.get('gw_priority'), sub + '.gw_priority')
     out = {'name': cname}
-    out.update((k, endpoint[k]) for k in ('ip', 'mac', 'ifname', 'aliases') if endpoint.get(k) not in (None, '', []))
+    out.update((k, endpoint[k]) for k in ('ip', 'mac', 'ifname', 'aliases', 'gw_priority') if endpoint.get(k) not in (None, '', []))
     out['option'] = sub
     return net, out
 

@@ -56,15 +56,6 @@ def _check_aliases(aliases, option):
         _validate.alias(alias, option)
 
 
-def _gw_priority(value, option):
-    """Docker's --gw-priority: any integer (negative too), default 0."""
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _validate.InputError(option, value, 'must be an integer (the highest gives the default route; default 0)')
-    return value
-
-
 def endpoint_specs(entries, reserved=()):
     """The ``endpoints`` option as EndpointSpecs, every entry checked (name, twice listed, ifname, mac, aliases).
     ``reserved``: names a driver keeps for itself (the macvlan host shim's key)."""
@@ -82,7 +73,7 @@ def endpoint_specs(entries, reserved=()):
         aliases = list(ep.get('aliases') or [])
         _check_aliases(aliases, 'endpoints[%d].aliases' % i)
         specs.append(EndpointSpec(cname, i, ep.get('ip'), ep.get('ifname'), mac or None, aliases, list(ep.get('publish') or []),
-                                  _gw_priority(ep.get('gw_priority'), 'endpoints[%d].gw_priority' % i)))
+                                  _validate.gw_priority(ep.get('gw_priority'), 'endpoints[%d].gw_priority' % i)))
     return specs
 
 

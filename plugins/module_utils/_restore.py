@@ -58,7 +58,7 @@ def publish_strings(entries):
 def endpoint_params(name, ep, publish=True):
     """One ``endpoints`` entry from a stored endpoint: its address, MAC, interface name and aliases as they were."""
     out = {'name': name, 'ip': ep.get('ip'), 'ifname': ep.get('ifname'), 'mac': ep.get('mac'),
-           'aliases': list(ep.get('aliases') or [])}
+           'aliases': list(ep.get('aliases') or []), 'gw_priority': ep.get('gw_priority') or 0}
     if publish:
         out['publish'] = publish_strings(ep.get('publish'))
     return out

@@ -169,6 +169,17 @@ _MAC_DOT_RE = re.compile(r'^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$')
 _MAC_BARE_RE = re.compile(r'^[0-9a-fA-F]{12}$')
 
 
+def gw_priority(value, option='gw_priority'):
+    """Docker's --gw-priority as an int: any integer, negative too (a string of one, as a template renders it); None is 0."""
+    if value is None:
+        return 0
+    if isinstance(value, str) and re.match(r'^[+-]?[0-9]+$', value.strip()):
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(option, value, 'must be an integer; the highest of a container\'s networks gives its default route (default 0)')
+    return value
+
+
 def mac(value, option='mac'):
     """A unicast MAC (aa:bb:.., aa-bb-.., aabb.ccdd.eeff or 12 hex digits); return it lower-case with colons."""
     if isinstance(value, bool) or value is None:

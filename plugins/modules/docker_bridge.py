@@ -81,7 +81,11 @@ options:
   endpoints:
     description:
       - Containers connected to the network. A missing namespace is created.
-      - The container's first network gets its default route; a further network only its subnet route (C(docker network connect)).
+      - "The container's default route is elected as Docker 28 does, among every network (bridge or macvlan) it is on:
+        an internal network never gives one; of the others the endpoint with the highest O(endpoints[].gw_priority)
+        wins, then the one connected first (C(docker network connect) adds only the subnet route). Re-elected when
+        the endpoint holding it disconnects; kept when an address changes. A default route that none of the
+        container's networks gave is left alone."
     type: list
     elements: dict
     suboptions:
@@ -102,6 +106,12 @@ options:
         description: Extra names of the container on this network.
         type: list
         elements: str
+      gw_priority:
+        description:
+          - Gateway priority of this endpoint, as Docker 28's C(docker network connect --gw-priority); any integer,
+            negative too. The container's default route goes through the network whose endpoint has the highest.
+          - Omitted, 0.
+        type: int
       publish:
         description:
           - Published ports as in C(docker run -p), for example V(80) (a free host port from C(ip_local_port_range),
@@ -292,6 +302,7 @@ def main():
                 mac=dict(type='str'),
                 aliases=dict(type='list', elements='str'),
                 publish=dict(type='list', elements='str'),
+                gw_priority=dict(type='int'),
             )),
             icc=dict(type='bool', default=True),
             ip_masquerade=dict(type='bool', default=True),

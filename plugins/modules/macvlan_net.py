@@ -77,7 +77,7 @@ options:
     description: MTU of the endpoints. Default the parent's; never above it.
     type: int
   endpoints:
-    description: Containers connected to the network. A missing namespace is created. Their first network gets the default route.
+    description: Containers connected to the network. A missing namespace is created. The default route is elected among a container's networks (see O(endpoints[].gw_priority)).
     type: list
     elements: dict
     suboptions:
@@ -98,6 +98,13 @@ options:
         description: Extra names of the container on this network.
         type: list
         elements: str
+      gw_priority:
+        description:
+          - Gateway priority of this endpoint, as Docker 28's C(--gw-priority); any integer, negative too. Of a
+            container's networks (bridge or macvlan) that give a gateway (not internal ones, such as a macvlan
+            network without a parent), the highest gives its default route, then the one connected first.
+          - Omitted, 0.
+        type: int
   purge_endpoints:
     description: Disconnect endpoints of this network that are not in O(endpoints).
     type: bool
@@ -223,6 +230,7 @@ def main():
                 ifname=dict(type='str'),
                 mac=dict(type='str'),
                 aliases=dict(type='list', elements='str'),
+                gw_priority=dict(type='int'),
             )),
             purge_endpoints=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
