@@ -780,3 +780,84 @@ def test_macvlan_unrecorded_shim_refused(tmp_path):
     with pytest.raises(_validate.ForeignLinkError, match="host_shim.name 'sh0': the host already has a macvlan of that name that this network did not create"):
         plan(_macvlan.MacvlanNetwork, macvlan_params(host_shim={'enabled': True, 'name': 'sh0', 'ip': None}),
              empty_host(link(2, 'ens33', 'veth'), link(5, 'sh0', 'macvlan')), tmp_path)
+
+
+# -- the default route of a container on several networks (_default_route) ------------------------------------------
+def other_network(root, endpoints, name='other', internal=False):
+    """A network of the store the container is on too: 10.99.0.0/24, gateway 10.99.0.1."""
+    doc = {'name': name, 'id': 'f' * 64, 'driver': 'bridge', 'created': '2026-01-01T00:00:00.000000Z', 'bridge': 'br-other',
+           'mtu': 1500, 'internal': internal, 'subnet': '10.99.0.0/24', 'gateway': '10.99.0.1', 'ip_range': None, 'aux_addresses': {},
+           'endpoints': {c: dict({'ip': '10.99.0.2', 'mac': 'm', 'ifname': 'eth0', 'endpoint_id': 'e', 'aliases': []}, **ep)
+                         for c, ep in endpoints.items()}}
+    _store.save(_network.KIND, name, doc, str(root))
+    return doc
+
+
+def on_other(route_gateway='10.99.0.1', route_oif=2, extra=()):
+    """The full view of a container whose eth0 (index 2) is on ``other`` and whose default route is as given."""
+    route = [default_route(route_gateway, route_oif)] if route_gateway else []
+    return _snapshot.NetnsView([link(1, 'lo'), link(2, 'eth0', 'veth', peer=99)] + list(extra), [], route[0] if route else None,
+                               routes=route)
+
+
+@pytest.mark.parametrize('priority, takes', [(5, True), (0, False), (-1, False)])
+def test_new_endpoint_takes_the_route_by_priority(tmp_path, priority, takes):
+    other_network(tmp_path, {'c9': {}})
+    snap = empty_host(netns={'c9'})
+    snap.views['c9'] = on_other()
+    run = plan(BridgeRun, bridge_params(endpoints=[{'name': 'c9', 'gw_priority': priority}]), snap, tmp_path)
+    assert run.doc['endpoints']['c9']['default_route'] is takes
+    assert len(run.plan.steps[-1].do) == (6 if takes else 5)
+    assert run.doc['endpoints']['c9'].get('gw_priority') == (priority or None) and run.doc['endpoints']['c9']['connected']
+
+
+def test_internal_network_gives_no_default_route(tmp_path):
+    run = plan(BridgeRun, bridge_params(internal=True, endpoints=[{'name': 'c1'}]), empty_host(), tmp_path)
+    assert run.doc['endpoints']['c1']['default_route'] is False
+    assert len(run.plan.steps[-1].do) == 5  # link, peer, up, address: no default route request
+
+
+def test_route_through_an_internal_network_is_removed(tmp_path):
+    # Left by an older version: the internal network's endpoint held the route.
+    run = plan(BridgeRun, bridge_params(internal=True, endpoints=[{'name': 'c1'}]), empty_host(), tmp_path)
+    commit(run, tmp_path)
+    cmds = plan(BridgeRun, bridge_params(internal=True, endpoints=[{'name': 'c1'}]), bridge_host(run.doc), tmp_path).plan.commands
+    assert cmds == ['remove default route via 10.10.0.1 from c1 (none of its networks gives one)']
+
+
+def test_wrong_route_of_a_container_on_two_networks_is_set_to_the_elected(tmp_path, bridge_net):
+    # c1 is on net1 (connected first) and on other: a route through other is put back through net1.
+    other_network(tmp_path, {'c1': {'ifname': 'eth1', 'connected': '2999-01-01T00:00:00.000000Z'}})
+    snap = bridge_host(bridge_net)
+    view = snap.views['c1']
+    snap.views['c1'] = _snapshot.NetnsView(view.links + [link(3, 'eth1', 'veth', peer=98)], view.addrs,
+                                           default_route('10.99.0.1', 3), routes=[default_route('10.99.0.1', 3)])
+    cmds = plan(BridgeRun, bridge_params(), snap, tmp_path).plan.commands
+    assert cmds == ['set default route via 10.10.0.1 dev eth0 in c1']
+    # Recorded before connect times were, other counts as connected first: it keeps the route.
+    other_network(tmp_path, {'c1': {'ifname': 'eth1'}})
+    run = plan(BridgeRun, bridge_params(), snap, tmp_path)
+    assert run.plan.commands == ['write network state net1'] and run.doc['endpoints']['c1']['default_route'] is False
+
+
+def test_disconnecting_the_holder_elects_the_next(tmp_path, bridge_net):
+    other_network(tmp_path, {'c1': {'ifname': 'eth1'}})
+    snap = bridge_host(bridge_net)
+    view = snap.views['c1']
+    snap.views['c1'] = _snapshot.NetnsView(view.links + [link(3, 'eth1', 'veth', peer=98)], view.addrs,
+                                           default_route('10.10.0.1', 2), routes=[default_route('10.10.0.1', 2)])
+    run = plan(BridgeRun, bridge_params(endpoints=[{'name': 'c2'}], purge_endpoints=True), snap, tmp_path)
+    veth = bridge_net['endpoints']['c1']['veth']
+    assert run.plan.commands[:2] == ['disconnect c1 from net1 (delete %s)' % veth, 'set default route via 10.99.0.1 dev eth1 in c1']
+    # Removing the network with force does the same.
+    run = plan(BridgeRun, bridge_params(state='absent', force=True), snap, tmp_path)
+    assert 'set default route via 10.99.0.1 dev eth1 in c1' in run.plan.commands
+
+
+def test_a_route_the_networks_did_not_give_is_left_alone(tmp_path, bridge_net):
+    other_network(tmp_path, {'c1': {'ifname': 'eth1'}})
+    snap = bridge_host(bridge_net)
+    view = snap.views['c1']
+    snap.views['c1'] = _snapshot.NetnsView(view.links + [link(3, 'eth1', 'veth', peer=98), link(4, 'wan', 'veth')], view.addrs,
+                                           default_route('192.0.2.1', 4), routes=[default_route('192.0.2.1', 4)])
+    assert plan(BridgeRun, bridge_params(), snap, tmp_path).plan.commands == ['write network state net1']
