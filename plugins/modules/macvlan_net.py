@@ -77,7 +77,9 @@ options:
     description: MTU of the endpoints. Default the parent's; never above it.
     type: int
   endpoints:
-    description: Containers connected to the network. A missing namespace is created. The default route is elected among a container's networks (see O(endpoints[].gw_priority)).
+    description:
+      - Containers connected to the network. A missing namespace is created.
+      - The default route is elected among a container's networks (see O(endpoints[].gw_priority)).
     type: list
     elements: dict
     suboptions:
