@@ -56,7 +56,7 @@ def publish_strings(entries):
 
 
 def endpoint_params(name, ep, publish=True):
-    """One ``endpoints`` entry from a stored endpoint: its address, MAC, interface name and aliases as they were."""
+    """One ``endpoints`` entry from a stored endpoint: its address, MAC, interface name, aliases and gw_priority as they were."""
     out = {'name': name, 'ip': ep.get('ip'), 'ifname': ep.get('ifname'), 'mac': ep.get('mac'),
            'aliases': list(ep.get('aliases') or []), 'gw_priority': ep.get('gw_priority') or 0}
     if publish:
@@ -117,7 +117,7 @@ def _default_route_first(docs, names):
 
 def network_order(docs):
     """Network names in the order to rebuild them: a container's default-route network before its other networks
-    (a new endpoint takes the default route when its container has none, as Docker's first network does), else by
+    (the election, _default_route, counts only the networks whose link is there, so the holder is set once), else by
     creation time.  A cycle (two containers preferring opposite networks) falls back to creation order."""
     names = sorted(docs, key=lambda n: (docs[n].get('created') or '', n))
     before = _default_route_first(docs, names)
