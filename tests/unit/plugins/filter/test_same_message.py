@@ -98,3 +98,21 @@ def test_a_bad_mtu(mtu):
     assert refusal(bp.bridge_plan, [], [], {'mtu': mtu}) == str(engine(_validate.mtu, mtu, 'bridge_network_mtu'))
     said = refusal(macvlan, [], [{'name': 'mac', 'parent': 'ens33', 'subnet': '10.0.0.0/24', 'mtu': mtu}])
     assert said == 'host h1, ' + str(engine(_validate.mtu, mtu, 'macvlan_network_networks[0].mtu'))
+
+
+@pytest.mark.parametrize('priority', ['high', 1.5, True])
+def test_a_bad_gw_priority(priority):
+    said = refusal(bp.bridge_plan, [{'name': 'c', 'networks': [{'name': 'n', 'gw_priority': priority}]}], [{'name': 'n'}])
+    assert said == str(engine(_validate.gw_priority, priority, 'bridge_network_containers[0].networks[0].gw_priority'))
+    assert said.endswith(': ' + engine(_validate.gw_priority, priority, 'endpoints[0].gw_priority').message)
+    said = refusal(macvlan, [{'name': 'c', 'networks': [{'name': 'mac', 'gw_priority': priority}]}])
+    assert said == 'host h1, ' + str(engine(_validate.gw_priority, priority, 'macvlan_network_containers[0].networks[0].gw_priority'))
+
+
+def test_gw_priority_reaches_the_module_calls():
+    nets = {n['name']: n for n in bp.bridge_plan([{'name': 'c', 'networks': ['a', {'name': 'n', 'gw_priority': -2}]}],
+                                                 [{'name': 'a'}, {'name': 'n'}])['networks']}
+    assert nets['n']['endpoints'] == [{'name': 'c', 'gw_priority': -2, 'ifname': 'eth1'}]
+    assert nets['a']['endpoints'] == [{'name': 'c', 'ifname': 'eth0'}]
+    calls = macvlan([{'name': 'c', 'networks': [{'name': 'mac', 'gw_priority': 7}]}])
+    assert calls['h1']['networks'][0]['endpoints'] == [{'name': 'c', 'gw_priority': 7, 'ip': '10.0.0.2'}]
