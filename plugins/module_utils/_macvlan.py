@@ -103,6 +103,21 @@ def _create_vlan(host, parent, base_index, vid):
         raise
 
 
+def _macs_on_parent(snap, parent, mode):
+    """{MAC: what has it} of the parent (but in passthru, where its endpoint shares it) and its macvlan children on the
+    host."""
+    taken = {}
+    link = snap.link(parent)
+    if link is None:
+        return taken
+    if mode != 'passthru' and link['mac']:
+        taken[link['mac']] = 'the parent %s itself' % parent
+    for ifname, other in sorted(snap.links.items()):
+        if other['kind'] == 'macvlan' and other['link'] == link['index'] and other['mac']:
+            taken.setdefault(other['mac'], 'the macvlan interface %s on the host' % ifname)
+    return taken
+
+
 def _check_macs(run, parent, mode, endpoints, specs):
     """Every MAC on one parent distinct, checked before any change: the kernel refuses a macvlan child whose MAC
     another child of the parent (or, but in passthru, the parent itself) has, which an apply would only learn
@@ -110,14 +125,7 @@ def _check_macs(run, parent, mode, endpoints, specs):
     macvlan networks on it, then this network's endpoints (those the network keeps unlisted first, so the message
     names the listed one, by its option)."""
     options = {spec.name: spec.option + '.mac' for spec in specs}
-    taken = {}
-    link = run.snap.link(parent)
-    if link is not None:
-        if mode != 'passthru' and link['mac']:
-            taken[link['mac']] = 'the parent %s itself' % parent
-        for ifname, other in sorted(run.snap.links.items()):
-            if other['kind'] == 'macvlan' and other['link'] == link['index'] and other['mac']:
-                taken.setdefault(other['mac'], 'the macvlan interface %s on the host' % ifname)
+    taken = _macs_on_parent(run.snap, parent, mode)
     for net_name, doc in sorted(run.others.items()):
         if doc.get('driver') == 'macvlan' and doc.get('parent') == parent:
             for cname, ep in sorted((doc.get('endpoints') or {}).items()):
