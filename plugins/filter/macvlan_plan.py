@@ -185,6 +185,15 @@ def _existing(request):
     return held
 
 
+def _existing_macs(request):
+    """{network: {container: MAC}} held on the host now, from network_info's networks."""
+    held = {}
+    for net in request.get('existing') or []:
+        if isinstance(net, Mapping) and net.get('Driver') == 'macvlan':
+            held[net['Name']] = {ep['Name']: ep['MacAddress'] for ep in (net.get('Containers') or {}).values() if ep.get('MacAddress')}
+    return held
+
+
 def _docker_mac_ip(mac):
     """The IPv4 address whose Docker MAC ``mac`` is (02:42 and four address bytes), else None."""
     if not isinstance(mac, str):
@@ -212,7 +221,7 @@ def _parse(requests, hosts):
                             'allocated once for every host of the play, so each must take part' % host)
         networks = _networks(host, request)
         parsed[host] = {'networks': networks, 'endpoints': _endpoints(host, request, networks), 'existing': _existing(request),
-                        'verify_isolation': bool(request.get('verify_isolation', True))}
+                        'existing_macs': _existing_macs(request), 'verify_isolation': bool(request.get('verify_isolation', True))}
     return parsed
 
 
@@ -263,9 +272,64 @@ def _endpoint_mac(host, name, ep, ip, macs):
     macs[mac] = (host, ep['name'])
 
 
+def _claim(name, claims, mac, who):
+    """Take ``mac`` for ``who`` (host, container, its option or None, whether the MAC is given explicitly); a MAC
+    claimed twice, once explicitly at least, fails naming the option of the later claim.  Two claims that both
+    follow from an address are the same address, which the allocation reports."""
+    other = claims.get(mac)
+    if other is None:
+        claims[mac] = who
+        return
+    if not (who[3] or other[3]):
+        return
+    blamed, holder = (who, other) if who[2] is not None else (other, who)
+    raise PlanError('%s: %s of container %s is also the MAC of container %s on host %s in network %s; one segment needs '
+                    'distinct MACs' % (_where(blamed[0], blamed[2]), mac, blamed[1], holder[1], holder[0], name))
+
+
+def _listed_mac(host, ep, held):
+    """The MAC of a listed endpoint when it is known before allocation (explicit, or Docker's of its explicit or
+    held address; None when its address is yet to be allocated) and whether it is held (no explicit MAC or address)."""
+    if ep.get('mac'):
+        with refused('host %s, ' % host):
+            return _ipam.normalize_mac(ep['mac'], ep['option'] + '.mac'), False
+    ip = ep.get('ip') or held.get(ep['name'])
+    try:
+        return (_ipam.docker_mac(ip) if ip else None), not ep.get('ip')
+    except _validate.InputError:
+        return None, False  # a bad address: the allocation names it
+
+
+def _check_macs(name, members, parsed):
+    """Before any address is allocated: an explicit MAC that another container of the segment (on any host) has or
+    will have is refused, naming the option, rather than met by renumbering that container or found after the
+    allocation.  What the hosts hold (MACs of the endpoints they have, Docker's of held addresses) is claimed first,
+    then what the request asks (explicit MACs, Docker's of explicit addresses), in play order."""
+    claims = {}
+    asked = []
+    for host in members:
+        held = parsed[host]['existing'].get(name, {})
+        listed = set()
+        for ep in parsed[host]['endpoints'][name]:
+            listed.add(ep['name'])
+            mac, holds = _listed_mac(host, ep, held)
+            if mac is not None:
+                who = (mac, (host, ep['name'], ep['option'] + '.mac', bool(ep.get('mac'))))
+                if holds:
+                    _claim(name, claims, *who)
+                else:
+                    asked.append(who)
+        for cname, mac in sorted(parsed[host]['existing_macs'].get(name, {}).items()):
+            if cname not in listed:
+                _claim(name, claims, mac, (host, cname, None, False))
+    for mac, who in asked:
+        _claim(name, claims, mac, who)
+
+
 def _allocate_segment(name, members, parsed, allocations, shims):
     """Addresses of network ``name`` on every member host, once for the segment, into allocations and shims."""
     pool = _segment_pool(name, members, parsed)
+    _check_macs(name, members, parsed)
     requests_by_host, existing = _segment_requests(name, members, parsed)
     try:
         got = pool.allocate_across_hosts(requests_by_host, existing, option='macvlan_network_containers')

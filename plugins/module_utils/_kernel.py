@@ -37,6 +37,11 @@ from ansible_collections.hostnet.containers.plugins.module_utils._kernel_codec i
     RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
     _messages)
 
+try:
+    import netaddr
+except ImportError:  # the modules report it (_common); the read paths do not need it
+    netaddr = None
+
 
 def _find_pyroute2():
     """Whether pyroute2 is installed, without importing it: it is imported when the first request is encoded
@@ -450,11 +455,24 @@ def link_del_request(index=0, group=None, ifname=None):
     return request('ifinfmsg', RTM_DELLINK, index=index, attrs=[('IFLA_IFNAME', ifname)] if ifname else [])
 
 
+def broadcast(cidr):
+    """The broadcast address of an IPv4 'a.b.c.d/len' as Docker sets it (its netlink library fills IFA_BROADCAST in
+    with the subnet's last address for every prefix shorter than /31: ``brd 172.17.255.255`` on docker0 and on each
+    container's eth0), or None: a /31 or /32 has no broadcast address (RFC 3021)."""
+    brd = netaddr.IPNetwork(cidr).broadcast  # None for a /31 or /32
+    return str(brd) if brd is not None else None
+
+
 def addr_request(msg_type, index, cidr):
-    """RTM_NEWADDR / RTM_DELADDR of an IPv4 'a.b.c.d/len' on ifindex ``index``."""
+    """RTM_NEWADDR / RTM_DELADDR of an IPv4 'a.b.c.d/len' on ifindex ``index``; a new one with its broadcast
+    address (see broadcast).  A delete matches by address and prefix, whatever its broadcast."""
     ip, plen = _split(cidr)
+    attrs = [('IFA_LOCAL', ip), ('IFA_ADDRESS', ip)]
+    brd = broadcast(cidr) if msg_type == RTM_NEWADDR else None
+    if brd:
+        attrs.append(('IFA_BROADCAST', brd))
     return request('ifaddrmsg', msg_type, NLM_F_CREATE | NLM_F_EXCL if msg_type == RTM_NEWADDR else 0,
-                   family=socket.AF_INET, prefixlen=plen, index=index, attrs=[('IFA_LOCAL', ip), ('IFA_ADDRESS', ip)])
+                   family=socket.AF_INET, prefixlen=plen, index=index, attrs=attrs)
 
 
 def default_route_request(gateway, oif):

@@ -137,12 +137,17 @@ def _parse_linkinfo(data, off, end, out):
 
 
 def parse_addr(data, off, end):
-    """An RTM_NEWADDR message: {'index', 'address' ('a.b.c.d/len'), 'family'}."""
+    """An RTM_NEWADDR message: {'index', 'address' ('a.b.c.d/len'), 'family', 'broadcast' (IFA_BROADCAST or None)}.
+
+    Planners compare addresses by 'a.b.c.d/len' only: an address an older version added without a broadcast is
+    left as it is (see _kernel.broadcast), so a rerun after an upgrade changes nothing."""
     family, prefixlen, dummy, dummy2, index = struct.unpack_from('=BBBBI', data, off)
-    out = {'index': index, 'family': family, 'address': None}
+    out = {'index': index, 'family': family, 'address': None, 'broadcast': None}
     for typ, start, dummy3 in _nlas(data, off + 8, end):
         if typ == 1 and family == socket.AF_INET:
             out['address'] = '%s/%d' % (_ip4(data, start), prefixlen)
+        elif typ == 4 and family == socket.AF_INET:
+            out['broadcast'] = _ip4(data, start)
     return out
 
 

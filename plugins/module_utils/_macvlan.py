@@ -25,6 +25,7 @@ _planner's.
 from __future__ import annotations
 
 import errno
+import os
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
@@ -37,6 +38,43 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 MODES = ('bridge', 'private', 'vepa', 'passthru')
 MODE_BITS = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8}  # MACVLAN_MODE_* of linux/if_link.h
 SHIM_KEY = '__host_shim__'
+NO_VLAN = ("parent '%s': this kernel has no 802.1q VLAN support (8021q module); create the VLAN interface another way "
+           'or use an existing parent')
+
+
+def vlan_support(root='/'):
+    """Whether this kernel can make 802.1q links, found without changing anything: True, False, or None (cannot tell).
+
+    Check mode must fail exactly where the real run would, so it cannot ask the kernel for a vlan link (that loads
+    the 8021q module on demand, a change) nor guess from a name.  What is reliable:
+    - /proc/net/vlan exists in every namespace once the 8021q driver is in the kernel (built in or loaded; this is
+      its procfs directory, made per namespace when the driver starts), and a built-in or loaded 8021q also has
+      /sys/module/8021q (the driver declares a version);
+    - otherwise the kernel loads it when asked for a vlan link ("rtnl-link-vlan") only if it has module support
+      (/proc/modules exists), module loading is not switched off (/proc/sys/kernel/modules_disabled is 0) and the
+      running kernel's module tree lists 8021q.ko (in modules.dep, however it is compressed).
+    Anything else cannot make one (this machine's kernel: no 8021q, no modules).  Without /proc/net we cannot tell.
+    A module listed but refused at load (a modprobe.d "install 8021q /bin/false") still fails in the real run, with
+    the same message, and that run is rolled back."""
+    def path(*parts):
+        return os.path.join(root, *parts)
+
+    if os.path.isdir(path('proc', 'net', 'vlan')) or os.path.isdir(path('sys', 'module', '8021q')):
+        return True
+    if not os.path.isdir(path('proc', 'net')):
+        return None
+    if not os.path.exists(path('proc', 'modules')):
+        return False
+    try:
+        with open(path('proc', 'sys', 'kernel', 'modules_disabled')) as f:
+            if f.read().strip() != '0':
+                return False
+        with open(path('proc', 'sys', 'kernel', 'osrelease')) as f:
+            release = f.read().strip()
+        with open(path('lib', 'modules', release, 'modules.dep')) as f:
+            return any(line.split(':', 1)[0].rsplit('/', 1)[-1].startswith('8021q.ko') for line in f)
+    except OSError:
+        return False
 
 
 def vlan_parent(parent):
@@ -61,9 +99,56 @@ def _create_vlan(host, parent, base_index, vid):
         _batch.run_one(host, _kernel.vlan_request(parent, base_index, vid))
     except _kernel.NetlinkError as exc:
         if exc.code in (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL) or 'not supported' in str(exc).lower():
-            raise _kernel.HostnetError("parent '%s': this kernel has no 802.1q VLAN support (8021q module); "
-                                       'create the VLAN interface another way or use an existing parent' % parent)
+            raise _kernel.HostnetError(NO_VLAN % parent)
         raise
+
+
+def _macs_on_parent(snap, parent, mode):
+    """{MAC: what has it} of the parent (but in passthru, where its endpoint shares it) and its macvlan children on the
+    host."""
+    taken = {}
+    link = snap.link(parent)
+    if link is None:
+        return taken
+    if mode != 'passthru' and link['mac']:
+        taken[link['mac']] = 'the parent %s itself' % parent
+    for ifname, other in sorted(snap.links.items()):
+        if other['kind'] == 'macvlan' and other['link'] == link['index'] and other['mac']:
+            taken.setdefault(other['mac'], 'the macvlan interface %s on the host' % ifname)
+    return taken
+
+
+def _check_macs(run, parent, mode, endpoints, specs):
+    """Every MAC on one parent distinct, checked before any change: the kernel refuses a macvlan child whose MAC
+    another child of the parent (or, but in passthru, the parent itself) has, which an apply would only learn
+    part-way (EADDRINUSE).  Taken: the parent, its macvlan children on the host (shims), the endpoints of the other
+    macvlan networks on it, then this network's endpoints (those the network keeps unlisted first, so the message
+    names the listed one, by its option)."""
+    options = {spec.name: spec.option + '.mac' for spec in specs}
+    taken = _macs_on_parent(run.snap, parent, mode)
+    for net_name, doc in sorted(run.others.items()):
+        if doc.get('driver') == 'macvlan' and doc.get('parent') == parent:
+            for cname, ep in sorted((doc.get('endpoints') or {}).items()):
+                taken.setdefault(ep.get('mac'), 'container %s on macvlan network %s' % (cname, net_name))
+    for cname in sorted(endpoints, key=lambda name: (name in options, options.get(name, ''), name)):
+        mac = endpoints[cname].mac
+        if mac in taken:
+            raise _validate.InputError(options.get(cname, 'endpoints[%s].mac' % cname), mac,
+                                       'is also the MAC of %s; macvlan endpoints on one parent need distinct MACs' % taken[mac])
+        taken[mac] = 'container %s on this network' % cname
+
+
+def _plan_parent_mac_back(run, options):
+    """Give the parent its own MAC back once its passthru endpoint is gone (passthru gave it the endpoint's: see
+    MacvlanDriver.plan_create).  Recent kernels put it back themselves when the last child goes; the recorded one
+    makes it certain, and the request changes nothing when the kernel already did."""
+    parent, mac = options['parent'], options.get('parent_mac')
+    link = run.snap.link(parent)
+    if not mac or link is None or link['mac'] == mac:
+        return
+    host = run.ns.chan(None)
+    run.plan.add('give parent %s its own MAC %s back (its passthru endpoint had lent it its own)' % (parent, mac),
+                 lambda: _batch.run_one(host, _kernel.link_set_request(ifname=parent, address=mac)))
 
 
 def _create_shim(host, shim, parent, mtu, cidr):
@@ -131,6 +216,19 @@ class MacvlanDriver(_planner.Driver):
         return mtu
 
     @staticmethod
+    def _parent_mac(run, parent, mode, endpoints):
+        """The parent's own MAC, recorded in the network's document (``parent_mac``) before a passthru endpoint
+        changes it, so it can be given back.  Not recorded when the parent already has an endpoint's MAC (a
+        network an older version made and reran): its own is unknown then, and the kernel's own restore is all
+        there is."""
+        recorded = run.old.get('parent_mac')
+        link = run.snap.link(parent)
+        if recorded or mode != 'passthru' or link is None or not link['mac']:
+            return recorded
+        lent = {ep.mac for ep in endpoints.values()} | {ep.get('mac') for ep in (run.old.get('endpoints') or {}).values()}
+        return None if link['mac'] in lent else link['mac']
+
+    @staticmethod
     def _shim_wanted(run):
         shim_p = run.p.get('host_shim') or {}
         if not shim_p or not shim_p.get('enabled', True):
@@ -172,14 +270,24 @@ class MacvlanDriver(_planner.Driver):
                                        'as the kernel does')
         if p['mode'] == 'passthru' and shim:
             raise _validate.InputError('host_shim', p['host_shim'], 'a passthru parent cannot carry a host shim')
+        _check_macs(run, parent, p['mode'], endpoints, _model.endpoint_specs(p['endpoints'], reserved=(SHIM_KEY,)))
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
-        return _model.Network(run.name, net_id, 'macvlan', created, {4: pool.config()}, mtu, made == 'veth', endpoints,
-                              {'parent': parent, 'parent_created': made, 'mode': p['mode'], 'host_shim': shim})
+        options = {'parent': parent, 'parent_created': made, 'mode': p['mode'], 'host_shim': shim}
+        parent_mac = self._parent_mac(run, parent, p['mode'], endpoints)
+        if parent_mac:
+            options['parent_mac'] = parent_mac
+        return _model.Network(run.name, net_id, 'macvlan', created, {4: pool.config()}, mtu, made == 'veth', endpoints, options)
 
     # -- what to read ----------------------------------------------------------------------------------------
     @staticmethod
     def device(net):
         return net.options['parent']
+
+    @staticmethod
+    def prefetch(run, net):
+        """Whether the kernel can make the 802.1q parent this run would create (read here, planning reads nothing)."""
+        if net.options['parent_created'] == 'vlan' and run.snap.link(net.options['parent']) is None and not hasattr(run.snap, 'vlan_support'):
+            run.snap.vlan_support = vlan_support()
 
     @staticmethod
     def view_targets(run, net, present):
@@ -206,6 +314,9 @@ class MacvlanDriver(_planner.Driver):
         parent, made = net.options['parent'], net.options['parent_created']
         link = run.snap.link(parent)
         if made == 'vlan' and link is None:
+            if getattr(run.snap, 'vlan_support', None) is False:
+                # The real run would fail creating it: fail now, in check mode as in a real run, with nothing changed.
+                raise _kernel.HostnetError(NO_VLAN % parent)
             base, vid = vlan_parent(parent)
             base_index = run.snap.link(base)['index']
             run.plan.add('create 802.1q parent %s (VLAN %d on %s)' % (parent, vid, base),
@@ -234,9 +345,14 @@ class MacvlanDriver(_planner.Driver):
         net, ifname, cidr = run.net, ep.ifname, run.net.cidr(ep.ip)
         mode = net.options['mode']
         ops = [('host', lambda ctx: macvlan_request(ifname, ctx.device_index(), mode, ctx.fd(cname), ep.mac, net.mtu)),
-               ('find', cname, ifname),
-               (cname, lambda ctx: _kernel.link_set_request(ctx.index(cname, ifname), up=True)),
-               (cname, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.index(cname, ifname), cidr))]
+               ('find', cname, ifname)]
+        if mode == 'passthru':
+            # The kernel gives a passthru child its parent's MAC whatever the request asks; setting the child's MAC
+            # then sets the parent's too (as Docker does, setting the endpoint's MAC in the container).  A rerun
+            # finds the endpoint with its own MAC and changes nothing.
+            ops.append((cname, lambda ctx: _kernel.link_set_request(ctx.index(cname, ifname), address=ep.mac)))
+        ops += [(cname, lambda ctx: _kernel.link_set_request(ctx.index(cname, ifname), up=True)),
+                (cname, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.index(cname, ifname), cidr))]
         if ep.default_route:
             ops.append((cname, lambda ctx: _kernel.default_route_request(net.gateway, ctx.index(cname, ifname))))
         chan = run.ns.chan
@@ -251,6 +367,8 @@ class MacvlanDriver(_planner.Driver):
         shim = net.options['host_shim']
         if old and (not shim or old['name'] != shim['name']) and run.snap.link(old['name']) is not None:
             run.plan.add('delete host shim %s' % old['name'], lambda: _batch.delete_by_name(host, old['name']))
+        if run.released and not net.endpoints:
+            _plan_parent_mac_back(run, net.options)
         if not shim:
             return
         link = run.snap.link(shim['name'])
@@ -279,6 +397,8 @@ class MacvlanDriver(_planner.Driver):
         still_used = any(d.get('parent') == parent for d in run.others.values())
         if made and not still_used and run.snap.link(parent) is not None:
             run.plan.add('delete %s parent %s (no network uses it now)' % (made, parent), lambda: _batch.delete_by_name(host, parent))
+        else:
+            _plan_parent_mac_back(run, old.options)
 
 
 class MacvlanNetwork(_planner.NetworkRun):

@@ -32,6 +32,8 @@ description:
     with every other managed network in one transaction (iptables C(HOSTNET-*) chains or the nftables C(hostnet) table),
     that is masquerade of the subnet, forwarding, published ports (DNAT, hairpin, 127.0.0.1-only ports), icc, isolation
     between bridges, internal networks. Rules the collection does not own are never touched.
+  - The bridge's and the containers' addresses carry their broadcast address as Docker's do (C(brd 172.17.255.255));
+    an address an older version made without one is left as it is.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:

@@ -22,6 +22,8 @@ description:
   - Only interfaces the network's document records are changed or deleted, never one guessed from its name; a host shim
     name or a container interface name held by an interface the network did not create is refused with an error
     naming it, and nothing changes.
+  - Addresses (endpoints and the host shim) carry their broadcast address as Docker's do (C(brd 10.0.0.255)); an
+    address an older version made without one is left as it is.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -40,7 +42,9 @@ options:
     description:
       - Host interface the endpoints are macvlan children of (C(-o parent=ens33)).
       - A missing C(ens33.10) style name is created as an 802.1q VLAN link on C(ens33) and removed with the last
-        network that uses it; on a kernel without 802.1q support the module fails saying so.
+        network that uses it; on a kernel without 802.1q support the module fails saying so, in check mode too and
+        before anything changes (whether the kernel can make one is read from C(/proc/net/vlan), C(/sys/module/8021q)
+        and the running kernel's C(modules.dep), without making one).
       - Omitted, the network is internal, on a parent of its own that never leaves the host (one end of a veth pair,
         as the kernel may lack the dummy driver Docker uses).
     type: str
@@ -48,6 +52,8 @@ options:
     description:
       - Macvlan mode. V(bridge) lets endpoints on one parent talk; V(private) forbids it; V(vepa) sends their traffic
         to the switch (which must hairpin it back); V(passthru) gives the parent to a single endpoint.
+      - In V(passthru) the endpoint and the parent share one MAC, the endpoint's (as Docker sets it); the parent's own
+        MAC is recorded in the network's document before it changes and given back when the endpoint or the network goes.
     type: str
     choices: [bridge, private, vepa, passthru]
     default: bridge
@@ -94,7 +100,11 @@ options:
         description: Interface name in the container. Default the next free C(ethN).
         type: str
       mac:
-        description: MAC address. Default C(02:42) followed by the IPv4 address bytes.
+        description:
+          - MAC address. Default C(02:42) followed by the IPv4 address bytes.
+          - Must differ from the MAC of every other endpoint on the same parent (of this or another macvlan network), of the
+            host's macvlan interfaces on it and, but with O(mode=passthru), of the parent itself, as the kernel requires; checked
+            before anything changes.
         type: str
       aliases:
         description: Extra names of the container on this network.

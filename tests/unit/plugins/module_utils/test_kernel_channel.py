@@ -61,7 +61,7 @@ def test_addresses_and_routes_decode():
     addr['family'], addr['prefixlen'], addr['index'] = socket.AF_INET, 16, 2
     addr['attrs'] = [('IFA_ADDRESS', '172.18.0.2'), ('IFA_LOCAL', '172.18.0.2'), ('IFA_LABEL', 'eth0')]
     assert parse_one(_kernel_codec.parse_addr, encoded(addr, _kernel.RTM_NEWADDR)) == {
-        'index': 2, 'family': socket.AF_INET, 'address': '172.18.0.2/16'}
+        'index': 2, 'family': socket.AF_INET, 'address': '172.18.0.2/16', 'broadcast': None}
     route = rtmsg()
     route['family'], route['table'] = socket.AF_INET, 254
     route['attrs'] = [('RTA_GATEWAY', '172.18.0.1'), ('RTA_OIF', 2), ('RTA_TABLE', 254)]
