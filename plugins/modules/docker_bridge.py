@@ -251,6 +251,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
@@ -267,6 +268,8 @@ def run(module):
                 _common.fail_input(module, exc)
             result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
             _common.apply_plan(module, net.plan, result)
+            for warning in _conntrack.warnings(net.plan):
+                module.warn(warning)
             if net.doc is not None:
                 result['network'] = _inspect.inspect(net.doc)
                 result['published'] = {n: [_ports.format_publish(e) for e in ep.get('publish') or []]

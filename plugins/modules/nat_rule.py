@@ -145,6 +145,7 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
@@ -226,8 +227,11 @@ def run(module):
         if doc is not None:
             new[name] = doc
         changes = _firewall.plan(plan, ns, snap.networks, snap.networks, snap.nats, new)
+        _nat_plan.plan_conntrack(plan, stored, doc)
         result = _common.plan_result(module, plan, stored, doc, firewall=changes)
         _common.apply_plan(module, plan, result)
+        for warning in _conntrack.warnings(plan):
+            module.warn(warning)
         if doc is not None:
             result['rule'] = doc
     module.exit_json(**result)
