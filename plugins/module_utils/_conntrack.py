@@ -63,12 +63,13 @@ def _forwards(doc):
 
 def network_targets(old, new):
     """The mappings of the network's old document that the new one (None: the network goes) no longer has, and
-    the addresses of its old endpoints that no endpoint has any more (removed, or readdressed)."""
+    the addresses of its old endpoints that are gone or readdressed (even when another endpoint takes the address
+    in the same run: the flows were the old container's, as Docker deletes them when an endpoint leaves)."""
     if not old:
         return []
     gone = sorted(_mappings(_forwards(old)) - _mappings(_forwards(new)), key=repr)
-    kept = {ep.get('ip') for ep in ((new or {}).get('endpoints') or {}).values()}
-    addresses = sorted({ep.get('ip') for ep in (old.get('endpoints') or {}).values()} - kept - {None})
+    kept = {(name, ep.get('ip')) for name, ep in ((new or {}).get('endpoints') or {}).items()}
+    addresses = sorted({ep.get('ip') for name, ep in (old.get('endpoints') or {}).items() if (name, ep.get('ip')) not in kept} - {None})
     return gone + [Address(ip) for ip in addresses]
 
 
@@ -112,8 +113,9 @@ def _entry(ct):
 
 
 def _open():
-    # pyroute2 0.7 (Debian 12) and 0.9 share this class, its dump_entries() and delete(entry) (0.9 wraps its
-    # asyncio core behind the same synchronous calls).
+    # pyroute2 0.7 (Debian 12) and 0.9 share this class, its dump_entries() and entry('del', tuple_orig=...) (0.9
+    # wraps its asyncio core behind the same synchronous calls).  Not delete(entry): in 0.7 it iterates what
+    # entry() returns, None for a plain ACK, and raises TypeError after the kernel has deleted the entry.
     from pyroute2.conntrack import Conntrack  # pylint: disable=import-outside-toplevel
     return Conntrack()
 
@@ -124,7 +126,7 @@ def _error_code(exc):
 
 class Deletion:
     """The ``do`` of the step: dump the IPv4 table, delete the selected entries.  ``deleted``: how many;
-    ``skipped``: why nothing could be deleted (None when it ran)."""
+    ``skipped``: why some or all were not deleted (None when every one was)."""
 
     def __init__(self, targets, opener=_open):
         self.targets = list(targets)
@@ -139,27 +141,47 @@ class Deletion:
             self.skipped = _kernel.describe(exc, 'opening the conntrack netlink socket') if isinstance(exc, OSError) else str(exc)
             return
         try:
-            self._delete(ct)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            # pyroute2's NetlinkError (a class of its own in each version) or an OSError: the kernel refused; anything
-            # else is a bug and fails the step.
-            if _error_code(exc) is None:
-                raise
-            self.skipped = _kernel.describe(exc, 'reading the conntrack table')
+            failed, found = self._delete(ct)
+        except _Refused as exc:
+            self.skipped = _kernel.describe(exc.error, 'reading the conntrack table')
+            return
         finally:
             ct.close()
+        if failed:
+            self.skipped = '%d of %d entries: %s' % (len(failed), len(found), _kernel.describe(failed[0], 'deleting'))
 
     def _delete(self, ct):
+        """(errors of the deletes that failed, the entries selected)."""
         # The whole dump is read before the first delete: both go over the one socket.
-        for raw in [raw for raw in ct.dump_entries() if belongs(_entry(raw), self.targets)]:
+        found = [raw for raw in _refused(lambda: list(ct.dump_entries())) if belongs(_entry(raw), self.targets)]
+        failed = []
+        for raw in found:
             try:
-                ct.delete(raw)
-            except Exception as exc:  # pylint: disable=broad-exception-caught
-                # An entry that expired (or that the kernel deleted with its flow) between the dump and now.
-                if _error_code(exc) != errno.ENOENT:
-                    raise
-                continue
-            self.deleted += 1
+                _refused(lambda raw=raw: ct.entry('del', tuple_orig=raw.tuple_orig))
+                self.deleted += 1
+            except _Refused as exc:
+                # ENOENT: the entry expired (or went with its flow) between the dump and now; the others are tried.
+                if _error_code(exc.error) != errno.ENOENT:
+                    failed.append(exc.error)
+        return failed, found
+
+
+class _Refused(Exception):
+    """What the kernel answered with an error: pyroute2's NetlinkError (a class of its own in each version) or an
+    OSError, both with an errno; anything else is a bug and fails the step."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _refused(call):
+    try:
+        return call()
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        if _error_code(exc) is None:
+            raise
+        raise _Refused(exc) from exc
 
 
 def plan_delete(plan, targets, opener=_open):
