@@ -108,6 +108,9 @@ options:
             returned and kept across reruns), V(8080:80), V(127.0.0.1::80) (only the host reaches it),
             V(10.138.3.130:20022:22), each with an optional V(/udp) or V(/sctp).
           - A host port already published or listened on fails with a message naming it.
+          - When a publish changes or goes, or an endpoint is disconnected or readdressed, the conntrack entries of its
+            old flows are deleted after the new rules are in place (as Docker does), so a UDP flow follows the new
+            mapping at once; when the kernel refuses, the run warns and the old flows keep it until their entries expire.
         type: list
         elements: str
   icc:

@@ -16,7 +16,8 @@ description:
     does not own are never touched.
   - O(kind=dnat) is a port publish like C(docker run -p), with the forward accept, the hairpin masquerade (a container on
     O(bridge) reaching the port through the host's address) and, for O(host_ip=127.0.0.1), the localhost-only handling
-    (packets for it arriving from outside are dropped).
+    (packets for it arriving from outside are dropped). When the rule changes or goes, the conntrack entries of the
+    flows its old mapping NATed are deleted after the new rules are in place, so a UDP flow follows at once.
   - The rule is kept in C(/var/lib/hostnet/nat/NAME.json), so an automatically chosen host port stays the same across reruns.
 author:
   - hostnet.containers contributors (@hostnet)
