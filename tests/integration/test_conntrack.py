@@ -59,7 +59,11 @@ def answer(host, port, sport, ip=HOST1):
     """Which container answers the flow from ``sport`` to ``ip``:``port`` (its tag), waiting past a datagram lost
     while a server starts; never past a wrong answer, which is returned as it is."""
     argv = [sys.executable, '-c', FLOW_CLIENT, ip, str(port), str(sport)]
-    return wait_until(lambda: host.run(argv).stdout.strip(), 'an answer to the UDP flow from port %d' % sport)
+
+    def tag():
+        return host.run(argv).stdout.strip()
+
+    return wait_until(tag, 'an answer to the UDP flow from port %d' % sport)
 
 
 def table(host):

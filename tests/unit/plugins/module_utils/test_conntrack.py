@@ -201,9 +201,15 @@ def test_long_text_is_shortened():
                              'address 172.18.0.5 and 3 more']
 
 
+def raising(exc):
+    def opener():
+        raise exc
+    return opener
+
+
 @pytest.mark.parametrize('opener, reason', [
-    (lambda: (_ for _ in ()).throw(OSError(errno.EPROTONOSUPPORT, 'Protocol not supported')), 'opening the conntrack netlink socket failed'),
-    (lambda: (_ for _ in ()).throw(ImportError('No module named pyroute2.conntrack')), 'No module named pyroute2.conntrack'),
+    (raising(OSError(errno.EPROTONOSUPPORT, 'Protocol not supported')), 'opening the conntrack netlink socket failed'),
+    (raising(ImportError('No module named pyroute2.conntrack')), 'No module named pyroute2.conntrack'),
     (lambda: FakeConntrack(TABLE, dump_error=NetlinkError(errno.EOPNOTSUPP)), 'reading the conntrack table failed: not supported'),
     (lambda: FakeConntrack(TABLE, delete_error=NetlinkError(errno.EPERM)), '2 of 2 entries: deleting failed: operation not permitted'),
 ])
