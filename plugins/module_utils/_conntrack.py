@@ -86,24 +86,30 @@ def describe_target(target):
 
 
 # -- which entries (pure) --------------------------------------------------------------------------------------
-def _matches(entry, target):
-    if isinstance(target, Address):
-        return target.ip in (entry.saddr, entry.daddr, entry.reply_saddr, entry.reply_daddr)
-    # The entry of a flow NATed by this mapping: to its host address (any local one for a wildcard) and port, and
-    # answered by the old container; flows through the host to another machine's port of that number are not.
-    return (entry.proto == PROTOCOLS[target.proto] and entry.dport == target.host_port
-            and target.host_ip in (None, entry.daddr)
-            and entry.reply_saddr == target.container_ip and entry.reply_sport == target.container_port)
+class Selection:
+    """``targets`` indexed so that checking an entry costs a few lookups, not a pass over every target: a network of
+    hundreds of endpoints removed against a table of thousands of flows."""
 
+    def __init__(self, targets):
+        self.addresses = {t.ip for t in targets if isinstance(t, Address)}
+        self.mappings = {}
+        for t in targets:
+            if isinstance(t, Mapping):
+                self.mappings.setdefault((PROTOCOLS[t.proto], t.host_port), []).append(t)
 
-def belongs(entry, targets):
-    """Whether the entry is a flow of one of ``targets``."""
-    return any(_matches(entry, target) for target in targets)
+    def __contains__(self, entry):
+        if self.addresses.intersection((entry.saddr, entry.daddr, entry.reply_saddr, entry.reply_daddr)):
+            return True
+        # A flow NATed by the mapping: to its host address (any local one for a wildcard) and port, and answered by
+        # the old container; a flow through the host to another machine's port of that number is not one.
+        return any(t.host_ip in (None, entry.daddr) and (entry.reply_saddr, entry.reply_sport) == (t.container_ip, t.container_port)
+                   for t in self.mappings.get((entry.proto, entry.dport), ()))
 
 
 def selected(entries, targets):
     """The entries that belong to one of ``targets``, in table order."""
-    return [entry for entry in entries if belongs(entry, targets)]
+    selection = Selection(targets)
+    return [entry for entry in entries if entry in selection]
 
 
 # -- the step ------------------------------------------------------------------------------------------------
@@ -153,7 +159,8 @@ class Deletion:
     def _delete(self, ct):
         """(errors of the deletes that failed, the entries selected)."""
         # The whole dump is read before the first delete: both go over the one socket.
-        found = [raw for raw in _refused(lambda: list(ct.dump_entries())) if belongs(_entry(raw), self.targets)]
+        selection = Selection(self.targets)
+        found = [raw for raw in _refused(lambda: list(ct.dump_entries())) if _entry(raw) in selection]
         failed = []
         for raw in found:
             try:
