@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
@@ -120,3 +121,8 @@ def desired(p, name, snap):
     backend = p['firewall_backend'] if p['firewall_backend'] != 'auto' else (stored or {}).get('firewall_backend', 'auto')
     doc['firewall_backend'] = _firewall.resolve_backend(backend, exists=lambda tool: snap.installed.get(tool, False))
     return doc
+
+
+def plan_conntrack(plan, stored, doc):
+    """After the firewall step: the flows of a dnat rule that changed or goes start again under the new rules."""
+    return _conntrack.plan_delete(plan, _conntrack.nat_targets(stored, doc))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
+from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _default_route
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
@@ -326,6 +327,8 @@ class NetworkRun:
         nats = _store.load_all(_firewall.NAT_KIND, self.root)
         old, new = self._networks(doc)
         self.firewall = _firewall.plan(self.plan, self.ns, old, new, nats, nats, self.root, backends_cache=self.backends)
+        # After the rules: the flows of changed mappings and gone endpoints start again under the new ones.
+        _conntrack.plan_delete(self.plan, _conntrack.network_targets(self.stored, doc))
 
     # -- one endpoint ------------------------------------------------------------------------------------------
     def add(self, text, ops, undo=None):

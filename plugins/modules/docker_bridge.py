@@ -120,6 +120,9 @@ options:
             returned and kept across reruns), V(8080:80), V(127.0.0.1::80) (only the host reaches it),
             V(10.138.3.130:20022:22), each with an optional V(/udp) or V(/sctp).
           - A host port already published or listened on fails with a message naming it.
+          - When a publish changes or goes, or an endpoint is disconnected or readdressed, the conntrack entries of its
+            old flows are deleted after the new rules are in place (as Docker does), so a UDP flow follows the new
+            mapping at once; when the kernel refuses, the run warns and the old flows keep it until their entries expire.
         type: list
         elements: str
   icc:
@@ -263,6 +266,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
@@ -279,6 +283,8 @@ def run(module):
                 _common.fail_input(module, exc)
             result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
             _common.apply_plan(module, net.plan, result)
+            for warning in _conntrack.warnings(net.plan):
+                module.warn(warning)
             if net.doc is not None:
                 result['network'] = _inspect.inspect(net.doc)
                 result['published'] = {n: [_ports.format_publish(e) for e in ep.get('publish') or []]

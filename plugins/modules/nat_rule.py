@@ -16,7 +16,8 @@ description:
     does not own are never touched.
   - O(kind=dnat) is a port publish like C(docker run -p), with the forward accept, the hairpin masquerade (a container on
     O(bridge) reaching the port through the host's address) and, for O(host_ip=127.0.0.1), the localhost-only handling
-    (packets for it arriving from outside are dropped).
+    (packets for it arriving from outside are dropped). When the rule changes or goes, the conntrack entries of the
+    flows its old mapping NATed are deleted after the new rules are in place, so a UDP flow follows at once.
   - The rule is kept in C(/var/lib/hostnet/nat/NAME.json), so an automatically chosen host port stays the same across reruns.
 author:
   - hostnet.containers contributors (@hostnet)
@@ -145,6 +146,7 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
@@ -226,8 +228,11 @@ def run(module):
         if doc is not None:
             new[name] = doc
         changes = _firewall.plan(plan, ns, snap.networks, snap.networks, snap.nats, new)
+        _nat_plan.plan_conntrack(plan, stored, doc)
         result = _common.plan_result(module, plan, stored, doc, firewall=changes)
         _common.apply_plan(module, plan, result)
+        for warning in _conntrack.warnings(plan):
+            module.warn(warning)
         if doc is not None:
             result['rule'] = doc
     module.exit_json(**result)
