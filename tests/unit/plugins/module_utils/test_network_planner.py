@@ -778,3 +778,18 @@ def test_macvlan_unrecorded_shim_refused(tmp_path):
     with pytest.raises(_validate.ForeignLinkError, match="host_shim.name 'sh0': the host already has a macvlan of that name that this network did not create"):
         plan(_macvlan.MacvlanNetwork, macvlan_params(host_shim={'enabled': True, 'name': 'sh0', 'ip': None}),
              empty_host(link(2, 'ens33', 'veth'), link(5, 'sh0', 'macvlan')), tmp_path)
+
+
+def test_isolated_network_gives_its_bridge_no_address(tmp_path, bridge_net):
+    """gateway_mode_ipv4 isolated (internal only): no gateway address on the bridge, and one taken away when an
+    existing internal network becomes isolated; a rerun changes nothing."""
+    run = plan(BridgeRun, bridge_params(internal=True, gateway_mode_ipv4='isolated'), empty_host(), tmp_path / 'new')
+    assert run.doc['gateway_mode_ipv4'] == 'isolated'
+    assert not any(cmd.startswith('add 10.10.0.1/24') for cmd in run.plan.commands)
+    bridge = bridge_net['bridge']
+    run = plan(BridgeRun, bridge_params(internal=True, gateway_mode_ipv4='isolated'), bridge_host(bridge_net), tmp_path)
+    assert 'remove 10.10.0.1/24 from %s (gateway_mode_ipv4 isolated)' % bridge in run.plan.commands
+    commit(run, tmp_path)
+    snap = bridge_host(run.doc)
+    snap.addrs = []
+    assert plan(BridgeRun, bridge_params(internal=True, gateway_mode_ipv4='isolated'), snap, tmp_path).plan.commands == []
