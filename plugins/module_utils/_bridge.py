@@ -238,6 +238,7 @@ class BridgeDriver(_planner.Driver):
         elif br['mtu'] != net.mtu:
             run.plan_set(None, br, 'set mtu %d on %s' % (net.mtu, bridge), batch=False, mtu=net.mtu)
         _plan_gateway_address(run, net, br, host)
+        batch = run.batch
         if br is None or not br['up']:
             run.plan.add('set %s up' % bridge, lambda: _batch.run_one(host, _kernel.link_set_request(batch.device_index(), up=True)))
 
