@@ -85,9 +85,9 @@ def test_routed_opens_published_container_ports_without_nat():
 
 
 def test_nftables_renders_every_new_match():
-    nets = {'r': network(gateway_mode_ipv4='routed'), 'n': network(bridge='br-n', subnet='198.51.100.0/24', trusted_host_interfaces=['wg0'],
-                                                                  endpoints={'c2': {'ip': '198.51.100.2'}}, firewall_backend='nftables')}
-    nets['r']['firewall_backend'] = 'nftables'
+    nets = {'r': network(gateway_mode_ipv4='routed', firewall_backend='nftables'),
+            'n': network(bridge='br-n', subnet='198.51.100.0/24', trusted_host_interfaces=['wg0'], endpoints={'c2': {'ip': '198.51.100.2'}},
+                         firewall_backend='nftables')}
     rules = _firewall_rules.desired_rules(nets, {}, 'nftables')
     text = [_firewall_nftables.describe(_firewall_nftables.render(r)) for r in rules]
     assert 'ip daddr 198.51.100.2 iifname wg0 accept' in text
