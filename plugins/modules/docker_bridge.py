@@ -148,7 +148,7 @@ options:
     description:
       - Host interfaces from which the containers' published ports may be reached directly at the container addresses,
         in V(nat) mode (C(com.docker.network.bridge.trusted_host_interfaces), Docker 28.2). Unpublished ports stay closed.
-      - The bridge_network role has a default for all its networks, O(bridge_network_trusted_host_interfaces).
+      - The bridge_network role has a default for all its networks, O(hostnet.containers.bridge_network#role:main:bridge_network_trusted_host_interfaces).
     type: list
     elements: str
   host_binding_ipv4:
