@@ -12,6 +12,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_iptables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
+from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
@@ -117,3 +118,12 @@ def test_exposure_options_are_stored_only_when_not_the_defaults():
     assert _bridge._exposure_options({'gateway_mode_ipv4': 'isolated', 'internal': True,  # pylint: disable=protected-access
                                       'trusted_host_interfaces': ['wg0', 'ens34', 'wg0']}, 'br-w') == {
         'gateway_mode_ipv4': 'isolated', 'trusted_host_interfaces': ['ens34', 'wg0']}
+
+
+def test_inspect_shows_the_options_as_docker_names_them():
+    doc = dict(network(gateway_mode_ipv4='routed', trusted_host_interfaces=['ens34', 'wg0']), id='0' * 64, created='now', gateway='192.0.2.1')
+    doc['endpoints']['c1'].update(endpoint_id='e' * 64, mac='02:42:c0:00:02:02')
+    options = _inspect.inspect(doc)['Options']
+    assert options['com.docker.network.bridge.gateway_mode_ipv4'] == 'routed'
+    assert options['com.docker.network.bridge.trusted_host_interfaces'] == 'ens34:wg0'
+    assert 'com.docker.network.bridge.gateway_mode_ipv4' not in _inspect.inspect(dict(doc, gateway_mode_ipv4=None))['Options']
