@@ -290,11 +290,11 @@ def direct_routing_guard(doc):
 def direct_routing_filter(nets):
     """What reaches a nat bridge from outside and is neither an answer nor a published port (both accepted before) is
     dropped, as Docker's default drop does whatever the FORWARD policy; nat-unprotected accepts it (Docker 27's ACCEPT
-    policy).  A routed network's filter is in routed_filter."""
+    policy).  A routed network's filter is in routed_filter; an internal network's isolation lets nothing in already."""
     rules = []
     for doc in nets:
         mode = gateway_mode(doc)
-        if mode != 'routed':
+        if mode != 'routed' and not doc.get('internal'):
             rules.append(Rule('filter', 'FORWARD', 'ACCEPT' if mode == 'nat-unprotected' else 'DROP', iif='!' + doc['bridge'], oif=doc['bridge']))
     return rules
 
@@ -306,8 +306,8 @@ def routed_filter(nets):
     bridges' accepts in FORWARD never see what is for a routed bridge."""
     rules = []
     for doc in nets:
-        if gateway_mode(doc) != 'routed':
-            continue
+        if gateway_mode(doc) != 'routed' or doc.get('internal'):
+            continue  # an internal network's isolation lets nothing in, whatever its mode
         br = doc['bridge']
         rules += [Rule('filter', 'ISOLATION-1', 'ACCEPT', iif=br, ctstate='RELATED,ESTABLISHED'),
                   Rule('filter', 'ISOLATION-1', 'ACCEPT', oif=br, ctstate='RELATED,ESTABLISHED'),

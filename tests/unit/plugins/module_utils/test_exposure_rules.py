@@ -85,6 +85,13 @@ def test_routed_opens_published_container_ports_without_nat():
     assert '-A HOSTNET-POSTROUTING -s 198.51.100.0/24 ! -o br-o -j MASQUERADE' in got
 
 
+def test_an_internal_network_stays_closed_whatever_its_mode():
+    for mode in ('routed', 'nat-unprotected', 'isolated'):
+        got = lines(network(gateway_mode_ipv4=mode, internal=True, endpoints={}))
+        assert not any('ACCEPT' in r and '! -i br-w -o br-w' in r for r in got), (mode, got)
+        assert '-A HOSTNET-ISOLATION-1 ! -s 192.0.2.0/24 -o br-w -j DROP' in got
+
+
 def test_nftables_renders_every_new_match():
     nets = {'r': network(gateway_mode_ipv4='routed', firewall_backend='nftables'),
             'n': network(bridge='br-n', subnet='198.51.100.0/24', trusted_host_interfaces=['wg0'], endpoints={'c2': {'ip': '198.51.100.2'}},
