@@ -28,9 +28,10 @@ except ImportError:  # reported when a filter is used
 DEFAULT_NETWORK = 'bridge'
 MODES = ('bridge', 'host', 'none')
 DEFAULT_BRIDGE_MODES = ('auto', 'managed', 'unmanaged')
+GATEWAY_MODES = ('nat', 'nat-unprotected', 'routed', 'isolated')
 CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname')
 NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
-                'dns', 'stp', 'address_pools')
+                'dns', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces')
 NETWORK_KEYS = ('name', 'state') + NETWORK_PASS
 # The query bridge_endpoints runs: the present containers in bridge mode attached to the network.
 ENDPOINTS_QUERY = "[?state=='present' && network_mode=='bridge'] | [?networks[?name==%s]]"
@@ -269,6 +270,16 @@ def _check_subnets(nets):
         seen[name] = str(pool.subnet)
 
 
+def _check_exposure(net, option):
+    """A networks entry's gateway_mode_ipv4 and trusted_host_interfaces, checked before any network is made."""
+    if net.get('gateway_mode_ipv4') is not None:
+        _validate.choice(net['gateway_mode_ipv4'], option + '.gateway_mode_ipv4', GATEWAY_MODES)
+        if net['gateway_mode_ipv4'] == 'isolated' and not net.get('internal'):
+            raise _validate.InputError(option + '.gateway_mode_ipv4', 'isolated', 'needs internal: true, as in Docker')
+    if net.get('trusted_host_interfaces') is not None:
+        _validate.interface_names(net['trusted_host_interfaces'], option + '.trusted_host_interfaces')
+
+
 def _role_network(net, option, nets):
     """One entry of bridge_network_networks, checked, with its state and option settled."""
     if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
@@ -282,6 +293,7 @@ def _role_network(net, option, nets):
             _validate.validate_ifname(net['bridge_name'], option + '.bridge_name')
         if net.get('mtu') is not None:
             _validate.mtu(net['mtu'], option + '.mtu')
+        _check_exposure(net, option)
     state = _state(net.get('state'), option + '.state')
     if net['name'] == DEFAULT_NETWORK and state == 'absent':
         raise PlanError("%s.state: the default network 'bridge' stays while the role is present (use "
@@ -370,6 +382,8 @@ def _network_call(name, net, daemon, containers):
         params['ip_forward'] = daemon['ip_forward']
     if daemon.get('iptables') is not None:
         params['firewall'] = daemon['iptables']
+    if 'trusted_host_interfaces' not in params and daemon.get('trusted_host_interfaces'):
+        params['trusted_host_interfaces'] = daemon['trusted_host_interfaces']
     params['endpoints'] = bridge_endpoints(containers, name)
     return params
 
@@ -404,6 +418,8 @@ def bridge_plan(containers, networks=None, daemon=None):
     unmanaged) and ``foreign_default_bridge`` among them (see _default_left_out).
     """
     daemon = _plain(daemon or {})
+    with refused():
+        _validate.interface_names(daemon.get('trusted_host_interfaces'), 'bridge_network_trusted_host_interfaces')
     normalized = normalize_containers(containers, daemon)
     nets, order = _role_networks(networks)
     nets[DEFAULT_NETWORK] = _default_network(daemon, nets.get(DEFAULT_NETWORK, {}))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
@@ -67,6 +68,39 @@ def _own_host_end(run, cname, ep, link):
     return not link['master'] or (bridge is not None and link['master'] == bridge['index'])
 
 
+def _exposure_options(p, bridge):
+    """gateway_mode_ipv4 and trusted_host_interfaces as the document keeps them: only when not Docker's defaults (nat,
+    none), so a document written before they existed reads the same and a rerun of it changes nothing."""
+    mode = _validate.choice(p.get('gateway_mode_ipv4') or 'nat', 'gateway_mode_ipv4', _firewall_rules.GATEWAY_MODES)
+    if mode == 'isolated' and not p.get('internal'):
+        raise _validate.InputError('gateway_mode_ipv4', mode, 'needs internal: true, as in Docker (an isolated network is an internal one '
+                                   'whose bridge has no address either)')
+    trusted = _validate.interface_names(p.get('trusted_host_interfaces'), 'trusted_host_interfaces')
+    if bridge in trusted:
+        raise _validate.InputError('trusted_host_interfaces', bridge, "is the network's own bridge, whose traffic is the containers' own")
+    out = {}
+    if mode != 'nat':
+        out['gateway_mode_ipv4'] = mode
+    if trusted:
+        out['trusted_host_interfaces'] = trusted
+    return out
+
+
+def _plan_gateway_address(run, net, br, host):
+    """The gateway address on the bridge; none in Docker's isolated mode, so the host is not on that network either."""
+    gw, bridge, batch = net.cidr(net.gateway), net.options['bridge'], run.batch
+    have = run.snap.addresses(br['index']) if br else []
+    if net.options.get('gateway_mode_ipv4') != 'isolated':
+        if gw not in have:
+            run.plan.add('add %s to %s' % (gw, bridge),
+                         lambda: _batch.run_one(host, _kernel.addr_request(_kernel.RTM_NEWADDR, batch.device_index(), gw)))
+    elif gw in have:
+        index = br['index']
+        run.plan.add('remove %s from %s (gateway_mode_ipv4 isolated)' % (gw, bridge),
+                     lambda: _batch.run_one(host, _kernel.addr_request(_kernel.RTM_DELADDR, index, gw)),
+                     lambda: _batch.run_one(host, _kernel.addr_request(_kernel.RTM_NEWADDR, index, gw)))
+
+
 class BridgeDriver(_planner.Driver):
     """The bridge's part of planning (see _planner.Driver)."""
 
@@ -105,6 +139,7 @@ class BridgeDriver(_planner.Driver):
         if p.get('internal') and any(ep.get('publish') for ep in p.get('endpoints') or []):
             raise _validate.InputError('endpoints[].publish', [ep['publish'] for ep in p['endpoints'] if ep.get('publish')][0],
                                        'an internal network has no traffic in or out, so it cannot publish ports')
+        exposure = _exposure_options(p, bridge)
         # bridge_created: the record that this network made its bridge (teardown deletes only such a bridge).  A
         # document without the key keeps it absent (see owns_bridge), so an upgrade rewrites nothing.
         made = {} if run.old.get('bridge') == bridge and 'bridge_created' not in run.old else {'bridge_created': True}
@@ -112,6 +147,7 @@ class BridgeDriver(_planner.Driver):
                      'ip_masquerade': p.get('ip_masquerade', True) is not False, 'host_binding_ipv4': host_ip,
                      'ip_forward': p.get('ip_forward', True) is not False, 'firewall': firewall, 'firewall_backend': backend,
                      'dns': bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK})
+        made.update(exposure)
         return made
 
     def desired(self, run):
@@ -201,11 +237,8 @@ class BridgeDriver(_planner.Driver):
             run.plan.add('create bridge %s' % bridge, lambda: _batch.run_one(host, create), lambda: _batch.delete_by_name(host, bridge))
         elif br['mtu'] != net.mtu:
             run.plan_set(None, br, 'set mtu %d on %s' % (net.mtu, bridge), batch=False, mtu=net.mtu)
-        gw = net.cidr(net.gateway)
+        _plan_gateway_address(run, net, br, host)
         batch = run.batch
-        if gw not in (run.snap.addresses(br['index']) if br else []):
-            run.plan.add('add %s to %s' % (gw, bridge),
-                         lambda: _batch.run_one(host, _kernel.addr_request(_kernel.RTM_NEWADDR, batch.device_index(), gw)))
         if br is None or not br['up']:
             run.plan.add('set %s up' % bridge, lambda: _batch.run_one(host, _kernel.link_set_request(batch.device_index(), up=True)))
 

@@ -119,21 +119,27 @@ def desired_rules(networks, nat_rules, backend):
     nats = [doc for name, doc in sorted(nat_rules.items()) if doc.get('firewall_backend') == backend]
     if not nets and not nats:
         return []
-    forwards = [fwd for doc in nets for fwd in network_forwards(doc)] + nat_forwards(nats)
+    # A routed network publishes by opening the container's port (publish_accepts): no DNAT, masquerade or hairpin.
+    forwards = [fwd for doc in nets if gateway_mode(doc) != 'routed' for fwd in network_forwards(doc)] + nat_forwards(nats)
     rules = user_hook()
     for doc in nets:
         rules += bridge_forward(doc)
     rules += nat_forward_accepts(nat_forwards(nats))
+    rules += direct_routing_filter(nets)
+    rules += routed_filter(nets)
     rules += isolation(nets)
     for doc in nets:
         rules += publish_accepts(doc)
     rules += localhost_dnat(forwards)
     for doc in nets:
-        rules += masquerade(doc)
+        if gateway_mode(doc) != 'routed':
+            rules += masquerade(doc)
     for nat in nats:
         rules += nat_postrouting(nat)
     rules += port_dnat(forwards)
     rules += loopback_guard(forwards)
+    for doc in nets:
+        rules += direct_routing_guard(doc)
     return _dedupe(rules)
 
 
@@ -252,6 +258,63 @@ def loopback_guard(forwards):
     """A port published on a loopback address answers the host only: packets for it from outside are dropped."""
     return [Rule('raw', 'PREROUTING', 'DROP', dst=fwd.host_ip, iif='!lo', proto=fwd.proto, dport=fwd.host_port)
             for fwd in forwards if is_loopback(fwd.host_ip)]
+
+
+# -- exposure: direct routing to container addresses (Docker 28, moby#48724, #49325, #49829, #49832) ------------
+GATEWAY_MODES = ('nat', 'nat-unprotected', 'routed', 'isolated')
+
+
+def gateway_mode(doc):
+    """A network's gateway_mode_ipv4; a document written before the option existed is nat, Docker's default."""
+    return doc.get('gateway_mode_ipv4') or 'nat'
+
+
+def direct_routing_guard(doc):
+    """Packets from outside addressed straight to a container of a nat network are dropped before DNAT can make them
+    look published (raw PREROUTING: a published port's own packets are still addressed to the host then).  The host's
+    own packets never pass PREROUTING; the bridge's are the containers'.  A trusted host interface is let through to
+    the filter, where only published container ports are open.  Left out without masquerade: the answers to the
+    containers' own connections then come back addressed to them (the filter's established accept lets them in)."""
+    if gateway_mode(doc) not in ('nat', 'isolated') or not doc.get('ip_masquerade', True):
+        return []
+    br = doc['bridge']
+    rules = []
+    for dummy, ep in sorted((doc.get('endpoints') or {}).items()):
+        if not ep.get('ip'):
+            continue
+        rules += [Rule('raw', 'PREROUTING', 'ACCEPT', dst=ep['ip'], iif=trusted) for trusted in doc.get('trusted_host_interfaces') or []]
+        rules.append(Rule('raw', 'PREROUTING', 'DROP', dst=ep['ip'], iif='!' + br))
+    return rules
+
+
+def direct_routing_filter(nets):
+    """What reaches a nat bridge from outside and is neither an answer nor a published port (both accepted before) is
+    dropped, as Docker's default drop does whatever the FORWARD policy; nat-unprotected accepts it (Docker 27's ACCEPT
+    policy).  A routed network's filter is in routed_filter; an internal network's isolation lets nothing in already."""
+    rules = []
+    for doc in nets:
+        mode = gateway_mode(doc)
+        if mode != 'routed' and not doc.get('internal'):
+            rules.append(Rule('filter', 'FORWARD', 'ACCEPT' if mode == 'nat-unprotected' else 'DROP', iif='!' + doc['bridge'], oif=doc['bridge']))
+    return rules
+
+
+def routed_filter(nets):
+    """A routed network's containers are reached at their own addresses, from outside and from the other bridges,
+    on their published ports and by ICMP only (Docker's routed mode); the answers to its containers' own connections
+    come back from nat networks too (Docker's DOCKER-ISOLATION-STAGE-1).  First in ISOLATION-1, so the other
+    bridges' accepts in FORWARD never see what is for a routed bridge."""
+    rules = []
+    for doc in nets:
+        if gateway_mode(doc) != 'routed' or doc.get('internal'):
+            continue  # an internal network's isolation lets nothing in, whatever its mode
+        br = doc['bridge']
+        rules += [Rule('filter', 'ISOLATION-1', 'ACCEPT', iif=br, ctstate='RELATED,ESTABLISHED'),
+                  Rule('filter', 'ISOLATION-1', 'ACCEPT', oif=br, ctstate='RELATED,ESTABLISHED'),
+                  Rule('filter', 'ISOLATION-1', 'JUMP', 'PUBLISH', iif='!' + br, oif=br),
+                  Rule('filter', 'ISOLATION-1', 'ACCEPT', iif='!' + br, oif=br, proto='icmp'),
+                  Rule('filter', 'ISOLATION-1', 'DROP', iif='!' + br, oif=br)]
+    return rules
 
 
 def _dedupe(rules):

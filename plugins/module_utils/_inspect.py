@@ -40,6 +40,11 @@ def inspect(doc):
             options['hostnet.containers.host_shim_ip'] = doc['host_shim']['ip']
     else:
         options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
+        # Shown, as Docker shows a network's options, only when given; Docker separates the interfaces with colons.
+        if doc.get('gateway_mode_ipv4'):
+            options['com.docker.network.bridge.gateway_mode_ipv4'] = doc['gateway_mode_ipv4']
+        if doc.get('trusted_host_interfaces'):
+            options['com.docker.network.bridge.trusted_host_interfaces'] = ':'.join(doc['trusted_host_interfaces'])
     if doc['name'] == _network.DEFAULT_NETWORK:
         options['com.docker.network.bridge.default_bridge'] = 'true'
     return {

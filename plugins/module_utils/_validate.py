@@ -204,3 +204,13 @@ def netns_sysctl(key, option='sysctls'):
     if not isinstance(key, str) or not _NETNS_SYSCTL_RE.fullmatch(key):
         raise InputError(option, key, 'only net.* sysctls can be set per namespace')
     return key
+
+
+def interface_names(value, option):
+    """A list of host interface names (trusted_host_interfaces), each checked as the kernel would; returned sorted
+    without duplicates (their order means nothing to the rules)."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise InputError(option, value, 'expected a list of interface names')
+    return sorted({validate_ifname(name, option) for name in value})

@@ -34,6 +34,8 @@ description:
     between bridges, internal networks. Rules the collection does not own are never touched.
   - The bridge's and the containers' addresses carry their broadcast address as Docker's do (C(brd 172.17.255.255));
     an address an older version made without one is left as it is.
+  - Unpublished container ports are closed to other hosts, also to one that routes the subnet through this host, as in
+    Docker 28 (O(gateway_mode_ipv4), O(trusted_host_interfaces)).
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -140,6 +142,30 @@ options:
     description: No traffic into or out of the subnet through the host (C(docker network create --internal)); no masquerade, no published ports.
     type: bool
     default: false
+  gateway_mode_ipv4:
+    description:
+      - How the network meets the outside world (C(com.docker.network.bridge.gateway_mode_ipv4), Docker 28).
+      - V(nat) (Docker's default) masquerades the subnet and reaches published ports through the host's addresses. Everything
+        else is closed to other hosts, also to a neighbour that routes the subnet through this host (direct routing). Packets
+        from outside addressed to a container are dropped in the raw table before any NAT. The forward filter drops whatever
+        enters the bridge from outside and is neither an answer nor a published port. Only the host itself and the network's
+        own containers reach its unpublished ports. With O(ip_masquerade=false) the raw drop is left out, because the answers
+        to the containers' own connections come back addressed to them.
+      - V(nat-unprotected) is NAT and masquerade as V(nat), with direct routing allowed to every port (Docker 27's behaviour).
+      - V(routed) has no masquerade and no DNAT. Containers are reached at their own addresses, from other hosts that route
+        the subnet through this host and from the other bridges, on their published container ports and by ICMP only. The
+        host port of a publish is not used.
+      - V(isolated) needs O(internal=true) and gives the bridge no address, so not even the host is on the network.
+    type: str
+    choices: [nat, nat-unprotected, routed, isolated]
+    default: nat
+  trusted_host_interfaces:
+    description:
+      - Host interfaces from which the containers' published ports may be reached directly at the container addresses,
+        in V(nat) mode (C(com.docker.network.bridge.trusted_host_interfaces), Docker 28.2). Unpublished ports stay closed.
+      - The bridge_network role has a default for all its networks, O(hostnet.containers.bridge_network#role:main:bridge_network_trusted_host_interfaces).
+    type: list
+    elements: str
   host_binding_ipv4:
     description: Host address published ports bind to when their C(publish) string names none (C(com.docker.network.bridge.host_binding_ipv4)).
     type: str
@@ -214,6 +240,23 @@ EXAMPLES = r'''
     icc: false
     endpoints:
       - name: db
+
+- name: A routed network (no NAT) whose container answers on port 80 at its own address, and only there
+  hostnet.containers.docker_bridge:
+    name: routed_net
+    subnet: 192.0.2.0/24
+    gateway_mode_ipv4: routed
+    endpoints:
+      - name: web
+        publish: ["80"]
+
+- name: A nat network whose published ports are also reached directly from the VPN interface wg0
+  hostnet.containers.docker_bridge:
+    name: mynet
+    trusted_host_interfaces: [wg0]
+    endpoints:
+      - name: api
+        publish: ["127.0.0.1:8080:80"]
 
 - name: docker network rm custom_network, even with containers attached
   hostnet.containers.docker_bridge:
@@ -315,6 +358,8 @@ def main():
             icc=dict(type='bool', default=True),
             ip_masquerade=dict(type='bool', default=True),
             internal=dict(type='bool', default=False),
+            gateway_mode_ipv4=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
+            trusted_host_interfaces=dict(type='list', elements='str'),
             host_binding_ipv4=dict(type='str', default='0.0.0.0'),
             ip_forward=dict(type='bool', default=True),
             firewall=dict(type='bool', default=True),

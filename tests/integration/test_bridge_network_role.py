@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from traffic import connect, ping, serve
@@ -112,7 +114,8 @@ def test_daemon_options_publish_and_dns(two_hosts, play):
         'bridge_network_dns': ['10.200.0.53'],
         'bridge_network_dns_search': ['lab.example'],
         'bridge_network_default_address_pools': [{'base': '10.210.0.0/16', 'size': 24}],
-        'bridge_network_networks': [{'name': 'user'}],
+        'bridge_network_trusted_host_interfaces': ['ens33'],
+        'bridge_network_networks': [{'name': 'user', 'gateway_mode_ipv4': 'routed'}],
         'bridge_network_containers': [
             {'name': 'web01', 'publish_all': True, 'expose': [80]},
             {'name': 'web02', 'publish': ['8080:80'], 'dns': ['10.200.0.54']},
@@ -124,6 +127,8 @@ def test_daemon_options_publish_and_dns(two_hosts, play):
     assert '10.200.0.2/24' in '\n'.join(addrs(h1, 'web01')) and '10.210.0.2/24' in '\n'.join(addrs(h1, 'inner'))
     assert {'nameserver 10.200.0.53', 'search lab.example'} <= set(h1.run('cat /etc/netns/web01/resolv.conf').stdout.split('\n'))
     assert 'nameserver 10.200.0.54' in h1.run('cat /etc/netns/web02/resolv.conf').stdout
+    user = json.loads(h1.run('cat /var/lib/hostnet/networks/user.json').stdout)
+    assert (user['gateway_mode_ipv4'], user['trusted_host_interfaces']) == ('routed', ['ens33'])
     # The published ports answer from the outside host.
     info = h1.module('network_info', name='bridge')
     assert info['networks'][0]['IPAM']['Config'][0] == {'Subnet': '10.200.0.0/24', 'Gateway': '10.200.0.1'}
@@ -131,6 +136,9 @@ def test_daemon_options_publish_and_dns(two_hosts, play):
     try:
         assert connect(h2, None, h1.address, 8080).startswith('web02 ')
         assert connect(h2, None, h1.address, 32768).startswith('web01 ')  # -P: the first port of ip_local_port_range
+        # The role's trusted interface: host2, routing docker0's subnet through host1, reaches a published container port.
+        h2.run('ip route add 10.200.0.0/24 via %s' % h1.address)
+        assert connect(h2, None, '10.200.0.3', 80).startswith('web02 ')
     finally:
         for pid in pids:
             h1.run(['kill', str(pid)], check=False)

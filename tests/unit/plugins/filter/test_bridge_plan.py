@@ -143,3 +143,24 @@ def test_a_container_on_a_default_network_left_alone_is_refused_by_name():
 def test_default_bridge_mode_checked():
     with pytest.raises(bp.PlanError, match="bridge_network_default_bridge 'sometimes': must be one of auto, managed, unmanaged"):
         plan([], None, {'default_bridge': 'sometimes'})
+
+
+def test_gateway_mode_and_trusted_interfaces_pass_through_with_the_role_default():
+    nets = [{'name': 'routed', 'gateway_mode_ipv4': 'routed'}, {'name': 'own', 'trusted_host_interfaces': ['ens34']},
+            {'name': 'iso', 'internal': True, 'gateway_mode_ipv4': 'isolated'}]
+    got = by_name(plan([], nets, {'trusted_host_interfaces': ['wg0']})['networks'])
+    assert (got['routed']['gateway_mode_ipv4'], got['routed']['trusted_host_interfaces']) == ('routed', ['wg0'])
+    assert got['own']['trusted_host_interfaces'] == ['ens34'], "a network's own list replaces the role's"
+    assert got['bridge']['trusted_host_interfaces'] == ['wg0'] and 'gateway_mode_ipv4' not in got['bridge']
+    assert 'trusted_host_interfaces' not in by_name(plan([], nets)['networks'])['routed']
+
+
+@pytest.mark.parametrize('networks, daemon, needle', [
+    ([{'name': 'n', 'gateway_mode_ipv4': 'open'}], None, r"bridge_network_networks\[0\]\.gateway_mode_ipv4 'open': must be one of"),
+    ([{'name': 'n', 'gateway_mode_ipv4': 'isolated'}], None, r"bridge_network_networks\[0\]\.gateway_mode_ipv4 'isolated': needs internal"),
+    ([{'name': 'n', 'trusted_host_interfaces': ['a b']}], None, r"bridge_network_networks\[0\]\.trusted_host_interfaces 'a b'"),
+    ([], {'trusted_host_interfaces': ['x' * 16]}, r"bridge_network_trusted_host_interfaces 'x{16}'"),
+])
+def test_bad_exposure_options_are_refused_by_name(networks, daemon, needle):
+    with pytest.raises(bp.PlanError, match=needle):
+        plan([], networks, daemon)

@@ -137,8 +137,10 @@ class FakeIptables(_firewall_iptables.Iptables):
 def test_restore_input_reconciles_without_touching_foreign_rules():
     rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
     empty = FakeIptables({})
+    text = FakeIptables({}).restore_input(_firewall_rules.desired_rules({'bridge': network(ip_masquerade=False)}, {}, 'iptables'))
+    assert '*filter\n' in text and '*nat\n' in text and '*raw' not in text, 'a table without rules of ours is not written'
     text = empty.restore_input(rules)
-    assert '*filter\n' in text and '*nat\n' in text and '*raw' not in text
+    assert '*raw\n' in text, "the seed's container is guarded against direct routing"
     assert ':HOSTNET-USER - [0:0]' in text
     assert '-I FORWARD 1 -j HOSTNET-FORWARD' in text and '-I POSTROUTING 1 -j HOSTNET-POSTROUTING' in text
     assert not any(line.startswith(':') and 'HOSTNET' not in line for line in text.splitlines())
@@ -246,10 +248,12 @@ def test_two_bridges_isolated_and_internal_kept_in():
     assert [r for r in got if r.startswith('-A HOSTNET-ISOLATION-2')] == [
         '-A HOSTNET-ISOLATION-2 -o br-a -j DROP', '-A HOSTNET-ISOLATION-2 -o br-b -j DROP', '-A HOSTNET-ISOLATION-2 -o br-c -j DROP',
         '-A HOSTNET-ISOLATION-2 -j RETURN']
-    # Per bridge, in Docker's order: answers first, then published ports, the way out (not for internal), icc last.
+    # Per bridge, in Docker's order: answers first, then published ports, the way out (not for internal), icc; the
+    # direct-routing drop after every bridge's accepts.
     assert [r for r in got if 'br-a' in r and r.startswith('-A HOSTNET-FORWARD')] == [
         '-A HOSTNET-FORWARD -o br-a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A HOSTNET-FORWARD -o br-a -j HOSTNET-PUBLISH',
-        '-A HOSTNET-FORWARD -i br-a ! -o br-a -j ACCEPT', '-A HOSTNET-FORWARD -i br-a -o br-a -j ACCEPT']
+        '-A HOSTNET-FORWARD -i br-a ! -o br-a -j ACCEPT', '-A HOSTNET-FORWARD -i br-a -o br-a -j ACCEPT',
+        '-A HOSTNET-FORWARD ! -i br-a -o br-a -j DROP']
     assert '-A HOSTNET-FORWARD -i br-c ! -o br-c -j ACCEPT' not in got
     assert [r for r in got if 'MASQUERADE' in r] == [
         '-A HOSTNET-POSTROUTING -s 172.18.0.0/16 ! -o br-a -j MASQUERADE', '-A HOSTNET-POSTROUTING -s 172.19.0.0/16 ! -o br-b -j MASQUERADE']
@@ -282,7 +286,8 @@ def test_publishes_on_wildcard_specific_and_loopback_addresses():
         '-A HOSTNET-POSTROUTING -s 127.0.0.0/8 -o docker0 -j MASQUERADE']
     assert [r for r in got if r.startswith('-A HOSTNET-PREROUTING')] == [
         '-A HOSTNET-PREROUTING -m addrtype --dst-type LOCAL -j HOSTNET-DNAT',
-        '-A HOSTNET-PREROUTING -d 127.0.0.1/32 ! -i lo -p udp -m udp --dport 5353 -j DROP']
+        '-A HOSTNET-PREROUTING -d 127.0.0.1/32 ! -i lo -p udp -m udp --dport 5353 -j DROP',
+        '-A HOSTNET-PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP']
 
 
 def test_nat_dnat_without_a_bridge_and_on_loopback():

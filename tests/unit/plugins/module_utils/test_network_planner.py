@@ -863,3 +863,18 @@ def test_a_route_the_networks_did_not_give_is_left_alone(tmp_path, bridge_net):
     snap.views['c1'] = _snapshot.NetnsView(view.links + [link(3, 'eth1', 'veth', peer=98), link(4, 'wan', 'veth')], view.addrs,
                                            default_route('192.0.2.1', 4), routes=[default_route('192.0.2.1', 4)])
     assert plan(BridgeRun, bridge_params(), snap, tmp_path).plan.commands == ['write network state net1']
+
+
+def test_isolated_network_gives_its_bridge_no_address(tmp_path, bridge_net):
+    """gateway_mode_ipv4 isolated (internal only): no gateway address on the bridge, and one taken away when an
+    existing internal network becomes isolated; a rerun changes nothing."""
+    run = plan(BridgeRun, bridge_params(internal=True, gateway_mode_ipv4='isolated'), empty_host(), tmp_path / 'new')
+    assert run.doc['gateway_mode_ipv4'] == 'isolated'
+    assert not any(cmd.startswith('add 10.10.0.1/24') for cmd in run.plan.commands)
+    bridge = bridge_net['bridge']
+    run = plan(BridgeRun, bridge_params(internal=True, gateway_mode_ipv4='isolated'), bridge_host(bridge_net), tmp_path)
+    assert 'remove 10.10.0.1/24 from %s (gateway_mode_ipv4 isolated)' % bridge in run.plan.commands
+    commit(run, tmp_path)
+    snap = bridge_host(run.doc)
+    snap.addrs = []
+    assert plan(BridgeRun, bridge_params(internal=True, gateway_mode_ipv4='isolated'), snap, tmp_path).plan.commands == []
