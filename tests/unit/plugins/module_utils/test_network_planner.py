@@ -114,7 +114,8 @@ def empty_host(*links, netns=()):
 
 # -- a host as a bridge run left it -----------------------------------------------------------------------------------
 def bridge_host(doc, netns_extra=()):
-    """The snapshot of a host where ``doc``'s network and endpoints are all as planned."""
+    """The snapshot of a host where ``doc``'s network and endpoints are all as planned (an internal network gives its
+    containers no default route)."""
     links = [link(1, 'lo'), link(10, doc['bridge'], 'bridge', mtu=doc['mtu'])]
     addrs = [{'index': 10, 'address': '%s/%s' % (doc['gateway'], doc['subnet'].split('/')[1]), 'family': 2}]
     views = {}
@@ -124,7 +125,7 @@ def bridge_host(doc, netns_extra=()):
         views[cname] = _snapshot.NetnsView(
             [link(1, 'lo'), link(2, ep['ifname'], 'veth', mtu=doc['mtu'], mac=ep['mac'], peer=host_end)],
             [{'index': 2, 'address': '%s/%s' % (ep['ip'], doc['subnet'].split('/')[1]), 'family': 2}],
-            default_route(doc['gateway'], 2), partial=True)
+            None if doc.get('internal') else default_route(doc['gateway'], 2), partial=True)
     return _snapshot.Snapshot(links, addrs, netns=set(views) | set(netns_extra), views=views)
 
 
@@ -823,7 +824,10 @@ def test_route_through_an_internal_network_is_removed(tmp_path):
     # Left by an older version: the internal network's endpoint held the route.
     run = plan(BridgeRun, bridge_params(internal=True, endpoints=[{'name': 'c1'}]), empty_host(), tmp_path)
     commit(run, tmp_path)
-    cmds = plan(BridgeRun, bridge_params(internal=True, endpoints=[{'name': 'c1'}]), bridge_host(run.doc), tmp_path).plan.commands
+    snap = bridge_host(run.doc)
+    view = snap.views['c1']
+    snap.views['c1'] = _snapshot.NetnsView(view.links, view.addrs, default_route('10.10.0.1', 2), partial=True)
+    cmds = plan(BridgeRun, bridge_params(internal=True, endpoints=[{'name': 'c1'}]), snap, tmp_path).plan.commands
     assert cmds == ['remove default route via 10.10.0.1 from c1 (none of its networks gives one)']
 
 
