@@ -42,8 +42,9 @@ class EndpointBatch(_plan.Batch):
     """Runs a network's endpoint steps in one pass (see _plan.Batch).
 
     A step's ``do`` is a list of operations: ('netns', name) creates a namespace; ('delete', link) deletes a host
-    link and ('delete', link, netns) one of a namespace (each namespace's in one kernel batch); ('host', build)
-    and (netns name, build) send the request ``build(self)`` returns on the host's or the namespace's socket;
+    link and ('delete', link, netns) one of a namespace (each namespace's in one kernel batch); (None, build)
+    and (netns name, build) send the request ``build(self)`` returns on the host's or the namespace's socket (an
+    operation is a send when its second item is callable, so a container may have any name, 'peer' or 'host' too);
     ('peer', veth) gives the ifindex the peer of a new veth got in its namespace (``peer(veth)``): from the new
     link the kernel echoed when the veth request asked for it (6.3 and newer: nothing to read while the kernel is
     busy with the new links), else read after the host's requests, one write for all; ('find', netns, ifname) reads, before that namespace's requests, the
@@ -86,13 +87,13 @@ class EndpointBatch(_plan.Batch):
         ops = {}
         for step in steps:
             for op in step.do:
-                kind = op[0] if op[0] in ('netns', 'delete', 'peer', 'find') else 'send'
+                kind = 'send' if callable(op[1]) else op[0]
                 ops.setdefault(kind, []).append((step, op))
         self._create_netns(ops.get('netns', []), steps)
         self._delete(ops.get('delete', []), steps)
         by_socket = {}
         for step, op in ops.get('send', []):
-            by_socket.setdefault(None if op[0] == 'host' else op[0], []).append((step, op[1]))
+            by_socket.setdefault(op[0], []).append((step, op[1]))
         finds = {}
         for step, op in ops.get('find', []):
             finds.setdefault(op[1], []).append((step, op[2]))

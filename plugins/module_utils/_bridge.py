@@ -273,11 +273,11 @@ class BridgeDriver(_planner.Driver):
         peer's state, address and (first network) default route, all in the endpoint batch."""
         net, veth, cidr = run.net, ep.veth, run.net.cidr(ep.ip)
         host = run.ns.chan(None)
-        ops = [('host', lambda ctx: _kernel.veth_request(veth, ep.ifname, ctx.fd(cname), master=ctx.device_index(),
+        ops = [(None, lambda ctx: _kernel.veth_request(veth, ep.ifname, ctx.fd(cname), master=ctx.device_index(),
                                                          mtu=net.mtu, peer_mac=ep.mac, echo=True)),
                # Hairpin: a container reaching its own published port through the host's address gets the
                # answer back through the port it came in on (Docker does this without its userland proxy).
-               ('host', lambda ctx: _kernel.link_set_request(ifname=veth, hairpin=True)),
+               (None, lambda ctx: _kernel.link_set_request(ifname=veth, hairpin=True)),
                ('peer', veth),
                (cname, lambda ctx: _kernel.link_set_request(ctx.peer(veth), up=True)),
                (cname, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.peer(veth), cidr))]
@@ -294,7 +294,7 @@ class BridgeDriver(_planner.Driver):
         if bridge is None or host_end['master'] != bridge['index']:
             index = host_end['index']
             run.add('attach %s to %s' % (ep.veth, run.net.options['bridge']),
-                    [('host', lambda ctx: _kernel.link_set_request(index, master=ctx.device_index()))])
+                    [(None, lambda ctx: _kernel.link_set_request(index, master=ctx.device_index()))])
         if not host_end.get('hairpin'):
             run.plan_set(None, dict(host_end, hairpin=False), 'set hairpin on %s' % ep.veth, hairpin=True)
         run.plan_mtu_up(None, host_end, ep.veth)

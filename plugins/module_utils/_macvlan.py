@@ -344,7 +344,7 @@ class MacvlanDriver(_planner.Driver):
         network) default route, all in the endpoint batch."""
         net, ifname, cidr = run.net, ep.ifname, run.net.cidr(ep.ip)
         mode = net.options['mode']
-        ops = [('host', lambda ctx: macvlan_request(ifname, ctx.device_index(), mode, ctx.fd(cname), ep.mac, net.mtu)),
+        ops = [(None, lambda ctx: macvlan_request(ifname, ctx.device_index(), mode, ctx.fd(cname), ep.mac, net.mtu)),
                ('find', cname, ifname)]
         if mode == 'passthru':
             # The kernel gives a passthru child its parent's MAC whatever the request asks; setting the child's MAC

@@ -455,7 +455,7 @@ class NetworkRun:
             _batch.quiet(lambda: _batch.run_one(chan(netns), undo_build()), *ignore)
 
         if batch:
-            self.add(text, [('host' if netns is None else netns, lambda ctx: build())], undo)
+            self.add(text, [(netns, lambda ctx: build())], undo)
         else:
             self.plan.add(text, lambda: _batch.run_one(chan(netns), build()), undo)
 

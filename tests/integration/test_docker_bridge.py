@@ -224,3 +224,14 @@ def test_the_bridge_keeps_its_own_mac_as_containers_come_and_go(host):
     ok(host.module('docker_bridge', name='custom_network', endpoints=eps[2:], purge_endpoints=True))
     assert bridge_mac() == mac
     assert host.netns_run('c', 'ping -c1 -W2 %s' % net['IPAM']['Config'][0]['Gateway']).returncode == 0
+
+
+def test_containers_may_be_named_like_the_engine_operations(host):
+    # The endpoint batch once told its operations from the namespace a request goes to by the first word: containers
+    # named peer or host crashed the run.
+    names = ['peer', 'host', 'netns', 'find', 'delete']
+    res = ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': n} for n in names]))
+    assert res['changed']
+    for i, name in enumerate(names):
+        assert host.netns_run(name, 'ping -c1 -W2 172.17.0.%d' % (2 + (i + 1) % len(names))).returncode == 0
+    assert not ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': n} for n in names]))['changed']

@@ -156,7 +156,7 @@ def test_new_bridge_network(tmp_path):
     assert run.firewall == {'planned': True}
     # The connect step builds requests that encode.
     step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
-    assert [op[0] for op in step.do] == ['host', 'host', 'peer', 'c1', 'c1', 'c1']
+    assert [op[0] for op in step.do] == [None, None, 'peer', 'c1', 'c1', 'c1']
     for op in step.do:
         if callable(op[-1]):
             op[-1](FakeCtx()).encode()
@@ -418,7 +418,7 @@ def test_new_macvlan_network(tmp_path):
         'connect c2 to mac1: eth0 10.20.0.3/24 (macvlan bridge on ens33)',
         'create host shim %s 10.20.0.4/24 (macvlan bridge on ens33)' % shim['name']]
     step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
-    assert [op[0] for op in step.do] == ['host', 'find', 'c1', 'c1', 'c1']
+    assert [op[0] for op in step.do] == [None, 'find', 'c1', 'c1', 'c1']
     for op in step.do:
         if callable(op[-1]):
             op[-1](FakeCtx()).encode()
@@ -576,9 +576,9 @@ class RecordingNs:
 def test_batch_order():
     ns = RecordingNs()
     batch = _batch.EndpointBatch(ns, 'br0')
-    steps = [_plan.Step('a', [('netns', 'c1'), ('host', lambda ctx: _kernel.link_set_request(ctx.device_index(), up=True)),
+    steps = [_plan.Step('a', [('netns', 'c1'), (None, lambda ctx: _kernel.link_set_request(ctx.device_index(), up=True)),
                               ('peer', 'veth1'), ('c1', lambda ctx: _kernel.link_set_request(ctx.peer('veth1'), up=True))], batch=batch),
-             _plan.Step('b', [('host', lambda ctx: _kernel.link_set_request(1, up=True)), ('find', 'c2', 'eth0'),
+             _plan.Step('b', [(None, lambda ctx: _kernel.link_set_request(1, up=True)), ('find', 'c2', 'eth0'),
                               ('c2', lambda ctx: _kernel.link_set_request(ctx.index('c2', 'eth0'), up=True))], batch=batch)]
     batch.run(steps)
     assert ns.log == [(None, 'netns', ['c1']), (None, 'run', 2), (None, 'query', ['veth1']), ('c1', 'run', 1),
@@ -590,7 +590,7 @@ def test_batch_takes_peers_from_the_echoed_links_and_reads_only_the_others():
     """The kernel echoed veth1's creation (its IFLA_LINK is the peer's ifindex): only veth2 is read back."""
     ns = RecordingNs(echoes=[link(41, 'veth1', kind='veth', peer=2), link(42, 'br0', kind='bridge')])
     batch = _batch.EndpointBatch(ns, 'br0')
-    steps = [_plan.Step('a', [('host', lambda ctx: _kernel.link_set_request(1, up=True)), ('peer', 'veth1'), ('peer', 'veth2'),
+    steps = [_plan.Step('a', [(None, lambda ctx: _kernel.link_set_request(1, up=True)), ('peer', 'veth1'), ('peer', 'veth2'),
                               ('c1', lambda ctx: _kernel.link_set_request(ctx.peer('veth1'), up=True))], batch=batch)]
     batch.run(steps)
     assert (None, 'query', ['veth2']) in ns.log and (None, 'query', ['veth1']) not in ns.log
@@ -605,8 +605,8 @@ def test_batch_failure_names_the_step():
             return chan
 
     batch = _batch.EndpointBatch(Failing(), 'br0')
-    steps = [_plan.Step('a', [('host', lambda ctx: _kernel.link_set_request(1, up=True))], batch=batch),
-             _plan.Step('b', [('host', lambda ctx: _kernel.link_set_request(2, up=True))], batch=batch)]
+    steps = [_plan.Step('a', [(None, lambda ctx: _kernel.link_set_request(1, up=True))], batch=batch),
+             _plan.Step('b', [(None, lambda ctx: _kernel.link_set_request(2, up=True))], batch=batch)]
     with pytest.raises(_plan.BatchFailed) as err:
         batch.run(steps)
     assert err.value.step is steps[1]
