@@ -32,6 +32,10 @@ description:
     with every other managed network in one transaction (iptables C(HOSTNET-*) chains or the nftables C(hostnet) table),
     that is masquerade of the subnet, forwarding, published ports (DNAT, hairpin, 127.0.0.1-only ports), icc, isolation
     between bridges, internal networks. Rules the collection does not own are never touched.
+  - A port published on all addresses answers the host itself on 127.0.0.1 and on each of its addresses, other hosts,
+    and containers reaching it through the host's address, as Docker's does; the bridge gets C(route_localnet) for
+    the host's 127.0.0.1 connections, and packets from outside addressed to or from 127.0.0.0/8 are dropped (the
+    CVE-2020-8558 guard).
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -108,6 +112,9 @@ options:
             returned and kept across reruns), V(8080:80), V(127.0.0.1::80) (only the host reaches it),
             V(10.138.3.130:20022:22), each with an optional V(/udp) or V(/sctp).
           - A host port already published or listened on fails with a message naming it.
+          - The host address must be one the host has (on any of its interfaces, or the gateway of this network), a
+            loopback address or V(0.0.0.0); any other fails before anything changes, in check mode too, as Docker
+            refuses to start such a container.
         type: list
         elements: str
   icc:
@@ -126,7 +133,9 @@ options:
     type: bool
     default: false
   host_binding_ipv4:
-    description: Host address published ports bind to when their C(publish) string names none (C(com.docker.network.bridge.host_binding_ipv4)).
+    description:
+      - Host address published ports bind to when their C(publish) string names none (C(com.docker.network.bridge.host_binding_ipv4)).
+      - Like an address in C(publish), it must be one the host has, or V(0.0.0.0), once a publish uses it.
     type: str
     default: 0.0.0.0
   ip_forward:

@@ -15,8 +15,9 @@ description:
     nat_rule in one transaction (iptables C(HOSTNET-*) chains or the nftables C(hostnet) table). Rules the collection
     does not own are never touched.
   - O(kind=dnat) is a port publish like C(docker run -p), with the forward accept, the hairpin masquerade (a container on
-    O(bridge) reaching the port through the host's address) and, for O(host_ip=127.0.0.1), the localhost-only handling
-    (packets for it arriving from outside are dropped).
+    O(bridge) reaching the port through the host's address) and the localhost handling: the port answers the host on
+    127.0.0.1 too (when the container is on a bridge of a network the collection manages, which gets C(route_localnet));
+    with O(host_ip=127.0.0.1) it answers only the host; packets from outside addressed to or from 127.0.0.0/8 are dropped.
   - The rule is kept in C(/var/lib/hostnet/nat/NAME.json), so an automatically chosen host port stays the same across reruns.
 author:
   - hostnet.containers contributors (@hostnet)
@@ -50,7 +51,10 @@ options:
     description: Address the source is rewritten to (snat, required there).
     type: str
   host_ip:
-    description: Host address the port is published on (dnat). V(127.0.0.1) makes it reachable from the host only.
+    description:
+      - Host address the port is published on (dnat). V(127.0.0.1) makes it reachable from the host only.
+      - It must be an address the host has (on any interface), a loopback address or V(0.0.0.0); any other fails before
+        anything changes, in check mode too.
     type: str
     default: 0.0.0.0
   host_port:

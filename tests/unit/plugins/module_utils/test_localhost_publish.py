@@ -128,3 +128,30 @@ def test_desired_publishes_checks_host_ip_and_host_binding_ipv4():
     # Without the host's addresses (the restore at boot) nothing is checked.
     got = _ports.desired_publishes(eps, {}, _ports.BoundPorts(), {'tcp': set()}, '0.0.0.0', PortRange())
     assert got['bad'][0]['host_ip'] == '10.138.3.99'
+
+
+def test_restore_at_boot_does_not_check_host_addresses(monkeypatch):
+    """At boot the address of a publish may come later (DHCP): the replay rebuilds the network anyway."""
+    from ansible_collections.hostnet.containers.plugins.module_utils import _restore  # pylint: disable=import-outside-toplevel
+    seen = []
+
+    class Run:
+        def __init__(self, params, ns, root):
+            self.doc = {'subnet': params['subnet']}
+            self.plan = type('P', (), {'commands': [], 'execute': lambda self: None})()
+
+        def build(self):
+            seen.append(getattr(self, 'host_ip_must_exist', True))
+
+    class Namespaces:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setitem(_restore.DRIVERS, 'bridge', (_restore.bridge_params, Run))
+    monkeypatch.setattr(_restore._netns, 'Namespaces', Namespaces)  # pylint: disable=protected-access
+    report = _restore.Report()
+    _restore.restore_network(report, {'name': 'n', 'driver': 'bridge', 'subnet': '172.18.0.0/16', 'endpoints': {}}, None, True)
+    assert seen == [False] and not report.failed
