@@ -233,9 +233,9 @@ def check_host_ip(option, value, host_ip, local, source=None):
     host_ip came from when the value does not name it (host_binding_ipv4)."""
     if host_ip in WILDCARDS or host_ip.startswith('127.') or host_ip in local:
         return
+    known = ', '.join(sorted(local, key=lambda ip: tuple(int(part) for part in ip.split('.')))) or 'none'
     raise _validate.InputError(option, value, 'host address %s%s is not an address of this host: use one of its addresses (%s) or '
-                               '0.0.0.0 for all of them' % (host_ip, ' (from %s)' % source if source else '',
-                                                             ', '.join(sorted(local, key=lambda ip: tuple(int(part) for part in ip.split('.')))) or 'none'))
+                               '0.0.0.0 for all of them' % (host_ip, ' (from %s)' % source if source else '', known))
 
 
 def format_publish(entry, default_host_ip='0.0.0.0'):

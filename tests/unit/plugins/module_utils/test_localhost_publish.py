@@ -27,8 +27,8 @@ def network(name='bridge', bridge='docker0', subnet='172.17.0.0/16', backend='ip
 
 
 def web(host_ip='0.0.0.0', host_port=8080):
-    return {'web': {'ip': '172.17.0.2', 'publish': [{'host_ip': host_ip, 'host_port': host_port, 'container_port': 80,
-                                                      'proto': 'tcp', 'auto': False}]}}
+    entry = {'host_ip': host_ip, 'host_port': host_port, 'container_port': 80, 'proto': 'tcp', 'auto': False}
+    return {'web': {'ip': '172.17.0.2', 'publish': [entry]}}
 
 
 def dnat(bridge='docker0', host_ip='0.0.0.0'):
