@@ -164,6 +164,13 @@ def _values_to_keep(ns, want, saved):
     return keep
 
 
+def _write_when_there(ns, key, value):
+    """A per-bridge knob of a bridge missing when planned: the run's own new bridge exists by now; another network's
+    bridge may not (the boot-time restore rebuilds networks one at a time), and its own run sets the knob."""
+    if _sysctl.sysctl_exists(ns, None, key):
+        _sysctl.write_sysctl(ns, None, key, value)
+
+
 def _plan_sets(plan_, ns, want):
     """A step per knob that differs from what the networks need; its undo writes back what it read."""
     for key, value in sorted(want.items()):
@@ -176,7 +183,8 @@ def _plan_sets(plan_, ns, want):
         if old is not None:
             before = dict(forward_side_effects(ns, old) if key == _firewall_rules.IP_FORWARD else {}, **{key: old})
         plan_.add('set %s = %s' % (key.replace('/', '.'), value),
-                  lambda key=key, value=value: _sysctl.write_sysctl(ns, None, key, value),
+                  (lambda key=key, value=value: _sysctl.write_sysctl(ns, None, key, value)) if exists else
+                  (lambda key=key, value=value: _write_when_there(ns, key, value)),
                   (lambda before=before: _write_sysctls(ns, before)) if before is not None else None)
 
 

@@ -222,7 +222,7 @@ WILDCARDS = (None, '', '0.0.0.0')
 def host_addresses(addrs, extra=()):
     """The set of IPv4 addresses the host has, from a snapshot's address dump ({'address': 'a.b.c.d/len'}), plus
     ``extra`` (addresses the run itself adds, such as the gateway of the network it creates)."""
-    found = {str(a['address']).split('/')[0] for a in addrs if a.get('address')}
+    found = {str(a['address']).split('/', maxsplit=1)[0] for a in addrs if a.get('address')}
     return found | {str(ip) for ip in extra if ip}
 
 

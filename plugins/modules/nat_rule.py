@@ -15,7 +15,7 @@ description:
     nat_rule in one transaction (iptables C(HOSTNET-*) chains or the nftables C(hostnet) table). Rules the collection
     does not own are never touched.
   - O(kind=dnat) is a port publish like C(docker run -p), with the forward accept, the hairpin masquerade (a container on
-    O(bridge) reaching the port through the host's address) and the localhost handling: the port answers the host on
+    O(bridge) reaching the port through the host's address) and the localhost handling. The port answers the host on
     127.0.0.1 too (when the container is on a bridge of a network the collection manages, which gets C(route_localnet));
     with O(host_ip=127.0.0.1) it answers only the host; packets from outside addressed to or from 127.0.0.0/8 are dropped.
   - The rule is kept in C(/var/lib/hostnet/nat/NAME.json), so an automatically chosen host port stays the same across reruns.

@@ -132,7 +132,7 @@ def test_a_reboot_is_replayed_by_the_installed_entry_point(two_hosts, run_role):
 
 
 @pytest.mark.parametrize('backend, flush', [
-    ('iptables', 'iptables -t nat -F; iptables -t nat -X; iptables -F; iptables -X'),
+    ('iptables', 'iptables -t raw -F; iptables -t raw -X; iptables -t nat -F; iptables -t nat -X; iptables -F; iptables -X'),
     ('nftables', 'nft flush ruleset'),
 ])
 def test_a_flushed_firewall_is_reapplied(two_hosts, run_role, backend, flush):
