@@ -105,3 +105,8 @@ def test_host_ip_not_on_the_host_is_refused(host):
     good = [{'name': 'web', 'publish': ['%s:8080:80' % HOST1, '172.18.0.1:8081:80']}]
     ok(host.module('docker_bridge', name='net1', subnet='172.18.0.0/16', endpoints=good))
     ok(host.module('nat_rule', name='web', kind='dnat', host_ip=HOST1, host_port=8082, container_ip='172.18.0.2', container_port=80))
+    # A nat_rule dnat on all addresses into a managed bridge answers the host on 127.0.0.1 as a publish does.
+    ok(host.module('nat_rule', name='any', kind='dnat', host_port=8083, container_ip='172.18.0.2', container_port=80))
+    serve(host, 'web', 80)
+    assert connect(host, None, '127.0.0.1', 8083) == 'web 172.18.0.1'
+    assert (connect(host, None, HOST1, 8082) or '').startswith('web ')
