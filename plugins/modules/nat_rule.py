@@ -208,7 +208,8 @@ def snapshot(p, ns):
     names = [name for name in (p['bridge'], route_dev) if name and _valid(_validate.validate_ifname, name)]
     listening = {p['proto']: _ports.listening(p['proto'])}
     port_range = None if p['host_port'] else _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
-    local = _ports.host_addresses(chan.dump(_kernel.RTM_GETADDR, socket.AF_INET))
+    specific = p['host_ip'] not in _ports.WILDCARDS and not str(p['host_ip']).startswith('127.')
+    local = _ports.host_addresses(chan.dump(_kernel.RTM_GETADDR, socket.AF_INET)) if specific else None
     return _nat_plan.Snapshot(nats, networks, _links(chan, names), route_dev, listening, port_range, installed, local)
 
 
