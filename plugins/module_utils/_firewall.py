@@ -22,8 +22,9 @@ from the forward chain; its rules belong to the user and survive every run.  It 
 removed at teardown only when empty.
 
 Kernel knobs the rule set needs are part of it: net.ipv4.ip_forward (on while a network
-needs it, restored to its earlier value after the last one), route_localnet on bridges
-with ports published on 127.0.0.1, and bridge netfilter for icc: false.
+needs it, restored to its earlier value after the last one), route_localnet on the managed
+bridges that carry published ports (the host reaches them on 127.0.0.1), and bridge netfilter
+for icc: false.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
         plan_.add('apply %s rule set (%d rules)' % (name, len(new_rules)),
                   lambda be=be, rules=new_rules: be.apply(rules),
                   lambda be=be, rules=old_rules: (be.forget(), be.apply(rules)), undo_partial=True)
-    _plan_sysctls(plan_, ns, new_networks, root)
+    _plan_sysctls(plan_, ns, new_networks, root, new_nats)
     return changes
 
 
@@ -163,6 +164,13 @@ def _values_to_keep(ns, want, saved):
     return keep
 
 
+def _write_when_there(ns, key, value):
+    """A per-bridge knob of a bridge missing when planned: the run's own new bridge exists by now; another network's
+    bridge may not (the boot-time restore rebuilds networks one at a time), and its own run sets the knob."""
+    if _sysctl.sysctl_exists(ns, None, key):
+        _sysctl.write_sysctl(ns, None, key, value)
+
+
 def _plan_sets(plan_, ns, want):
     """A step per knob that differs from what the networks need; its undo writes back what it read."""
     for key, value in sorted(want.items()):
@@ -175,7 +183,8 @@ def _plan_sets(plan_, ns, want):
         if old is not None:
             before = dict(forward_side_effects(ns, old) if key == _firewall_rules.IP_FORWARD else {}, **{key: old})
         plan_.add('set %s = %s' % (key.replace('/', '.'), value),
-                  lambda key=key, value=value: _sysctl.write_sysctl(ns, None, key, value),
+                  (lambda key=key, value=value: _sysctl.write_sysctl(ns, None, key, value)) if exists else
+                  (lambda key=key, value=value: _write_when_there(ns, key, value)),
                   (lambda before=before: _write_sysctls(ns, before)) if before is not None else None)
 
 
@@ -196,8 +205,8 @@ def _plan_restores(plan_, ns, want, saved, keep):
         keep.pop(key, None)
 
 
-def _plan_sysctls(plan_, ns, networks, root):
-    want = _firewall_rules.desired_sysctls(networks)
+def _plan_sysctls(plan_, ns, networks, root, nats=None):
+    want = _firewall_rules.desired_sysctls(networks, nats)
     rec = _store.load(_firewall_rules.FW_KIND, 'sysctls', root) or {}
     saved = dict(rec.get('before') or {})
     grown = _values_to_keep(ns, want, saved)

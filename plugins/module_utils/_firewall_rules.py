@@ -137,7 +137,7 @@ def desired_rules(networks, nat_rules, backend):
     for nat in nats:
         rules += nat_postrouting(nat)
     rules += port_dnat(forwards)
-    rules += loopback_guard(forwards)
+    rules += loopback_guard()
     for doc in nets:
         rules += direct_routing_guard(doc)
     return _dedupe(rules)
@@ -197,10 +197,11 @@ def _dnat(chain, fwd):
 
 def localhost_dnat(forwards):
     """The host's own connections: ports published on a loopback address are forwarded from OUTPUT, then every local
-    destination except loopback goes through the DNAT chain."""
+    destination, loopback included, goes through the DNAT chain, so a port published on all addresses answers on
+    127.0.0.1 too (Docker with userland-proxy=false: no `! -d 127.0.0.0/8` on the OUTPUT jump)."""
     rules = [_dnat('OUTPUT', fwd) for fwd in forwards if is_loopback(fwd.host_ip)]
     return ([Rule('nat', 'PREROUTING', 'JUMP', 'DNAT', dst_type='LOCAL')] + rules
-            + [Rule('nat', 'OUTPUT', 'JUMP', 'DNAT', dst='!' + LOOPBACK_NET, dst_type='LOCAL')])
+            + [Rule('nat', 'OUTPUT', 'JUMP', 'DNAT', dst_type='LOCAL')])
 
 
 def _hairpin(fwd):
@@ -211,18 +212,21 @@ def _hairpin(fwd):
 
 
 def _loopback_masquerade(bridge):
-    """Connections from the host's loopback to a container leave with the bridge's address (route_localnet)."""
+    """The host's connections from its loopback (127.0.0.1 to a published port) leave into the bridge with the
+    bridge's address: a container cannot answer 127.0.0.1.  Only 127.0.0.0/8 is rewritten (not Docker's
+    --src-type LOCAL, moby#45629), so a connection from the host's other addresses keeps its source."""
     return Rule('nat', 'POSTROUTING', 'MASQUERADE', src=LOOPBACK_NET, oif=bridge)
 
 
 def masquerade(doc):
-    """A network's traffic leaving by another interface is masqueraded (ip_masquerade, not internal); its hairpins."""
+    """A network's traffic leaving by another interface is masqueraded (ip_masquerade, not internal); its hairpins,
+    and the host's loopback connections to its published ports."""
     rules = []
     if doc.get('ip_masquerade', True) and not doc.get('internal'):
         rules.append(Rule('nat', 'POSTROUTING', 'MASQUERADE', src=doc['subnet'], oif='!' + doc['bridge']))
     forwards = network_forwards(doc)
     rules += [_hairpin(fwd) for fwd in forwards]
-    if any(is_loopback(fwd.host_ip) for fwd in forwards):
+    if forwards:
         rules.append(_loopback_masquerade(doc['bridge']))
     return rules
 
@@ -244,7 +248,7 @@ def nat_postrouting(nat):
     for fwd in nat_forwards([nat]):
         if fwd.bridge and fwd.hairpin_subnet:
             rules.append(_hairpin(fwd))
-        if fwd.bridge and is_loopback(fwd.host_ip):
+        if fwd.bridge:
             rules.append(_loopback_masquerade(fwd.bridge))
     return rules
 
@@ -254,10 +258,15 @@ def port_dnat(forwards):
     return [_dnat('DNAT', fwd) for fwd in forwards if not is_loopback(fwd.host_ip)]
 
 
-def loopback_guard(forwards):
-    """A port published on a loopback address answers the host only: packets for it from outside are dropped."""
-    return [Rule('raw', 'PREROUTING', 'DROP', dst=fwd.host_ip, iif='!lo', proto=fwd.proto, dport=fwd.host_port)
-            for fwd in forwards if is_loopback(fwd.host_ip)]
+def loopback_guard():
+    """Loopback-addressed packets arriving on any interface but lo are dropped before conntrack and NAT see them
+    (CVE-2020-8558 class).  route_localnet is on for bridges with published ports, and the DNAT chain matches
+    127.0.0.0/8 (every loopback address is local): without this, a LAN neighbour routing 127.0.0.1 to the host, or a
+    container crafting a packet to it, would reach published ports and the host's loopback services.  A legitimate
+    packet never carries 127.0.0.0/8 on the wire: answers to the host's loopback connections come back to the
+    bridge's address and are un-NATed after this table."""
+    return [Rule('raw', 'PREROUTING', 'DROP', dst=LOOPBACK_NET, iif='!lo'),
+            Rule('raw', 'PREROUTING', 'DROP', src=LOOPBACK_NET, iif='!lo')]
 
 
 # -- exposure: direct routing to container addresses (Docker 28, moby#48724, #49325, #49829, #49832) ------------
@@ -338,8 +347,19 @@ def used_chains(rules):
     return chains
 
 
-def desired_sysctls(networks):
-    """Host-wide knobs: {key: value} wanted while these networks exist, plus per-bridge ones."""
+def route_localnet_bridges(networks, nat_rules=None):
+    """The bridges of managed networks that carry a published port (a network's publish or a nat_rule of kind dnat
+    to a container on it): the host's connections to 127.0.0.1 are routed into them (route_localnet).  A bridge the
+    collection does not manage is left as it is."""
+    ours = {doc['bridge']: doc for doc in networks.values()
+            if doc and doc.get('driver', 'bridge') == 'bridge' and doc.get('firewall', True) and doc.get('bridge')}
+    used = {doc['bridge'] for doc in ours.values() if any(True for dummy in publishes(doc))}
+    used |= {nat.get('bridge') for nat in (nat_rules or {}).values() if nat and nat.get('kind') == 'dnat' and nat.get('bridge') in ours}
+    return sorted(used)
+
+
+def desired_sysctls(networks, nat_rules=None):
+    """Host-wide knobs: {key: value} wanted while these networks and nat rules exist, plus per-bridge ones."""
     want = {}
     for doc in networks.values():
         if not doc or doc.get('driver', 'bridge') != 'bridge' or not doc.get('firewall', True):
@@ -348,8 +368,8 @@ def desired_sysctls(networks):
             want[IP_FORWARD] = '1'
         if not doc.get('icc', True):
             want[BRIDGE_NF] = '1'
-        if any(is_loopback(e['host_ip']) for dummy, dummy2, e in publishes(doc)):
-            want['net/ipv4/conf/%s/route_localnet' % doc['bridge']] = '1'
+    for bridge in route_localnet_bridges(networks, nat_rules):
+        want['net/ipv4/conf/%s/route_localnet' % bridge] = '1'
     return want
 
 

@@ -31,8 +31,9 @@ _KIND_SPECIFIC = ('source', 'out_interface', 'not_out_interface', 'to_source', '
 #   links: {ifname: [IPv4 'a.b.c.d/len' addresses]} of the host's links the rule names or routes through;
 #   route_dev: the interface the host routes container_ip through (None: unreachable or not asked);
 #   listening: {proto: {(ip, port)}} sockets listening on the host; port_range: net.ipv4.ip_local_port_range;
-#   installed: {command: bool} for iptables-restore and nft.
-Snapshot = collections.namedtuple('Snapshot', 'nats networks links route_dev listening port_range installed')
+#   installed: {command: bool} for iptables-restore and nft;
+#   local: the host's IPv4 addresses (_ports.host_addresses), read when host_ip names one (None: not read).
+Snapshot = collections.namedtuple('Snapshot', 'nats networks links route_dev listening port_range installed local', defaults=(None,))
 
 
 def _check_kind_options(p):
@@ -104,6 +105,7 @@ def _destination_nat(p, stored, snap, others):
     doc = {'kind': 'dnat', 'container_ip': str(_ipam.parse_ip(p['container_ip'], 'container_ip'))}
     doc['container_port'] = _ports.parse_port(p['container_port'], 'container_port')
     doc['host_ip'] = str(_ipam.parse_ip(p['host_ip'] or '0.0.0.0', 'host_ip'))
+    _ports.check_host_ip('host_ip', p['host_ip'], doc['host_ip'], snap.local or set())
     doc['proto'] = p['proto']
     bridge = _bridge(p, doc['container_ip'], snap)
     doc['bridge'] = bridge

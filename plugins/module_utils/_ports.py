@@ -216,6 +216,28 @@ def parse_publishes(values, option='publish'):
     return result
 
 
+WILDCARDS = (None, '', '0.0.0.0')
+
+
+def host_addresses(addrs, extra=()):
+    """The set of IPv4 addresses the host has, from a snapshot's address dump ({'address': 'a.b.c.d/len'}), plus
+    ``extra`` (addresses the run itself adds, such as the gateway of the network it creates)."""
+    found = {str(a['address']).split('/', maxsplit=1)[0] for a in addrs if a.get('address')}
+    return found | {str(ip) for ip in extra if ip}
+
+
+def check_host_ip(option, value, host_ip, local, source=None):
+    """Fail (InputError naming option and value) when host_ip is neither the wildcard, a loopback address (Linux
+    routes all of 127.0.0.0/8 to lo) nor an address of the host (``local``: host_addresses()).  Docker refuses
+    such a publish too: the container does not start (bind: cannot assign requested address).  ``source``: where
+    host_ip came from when the value does not name it (host_binding_ipv4)."""
+    if host_ip in WILDCARDS or host_ip.startswith('127.') or host_ip in local:
+        return
+    known = ', '.join(sorted(local, key=lambda ip: tuple(int(part) for part in ip.split('.')))) or 'none'
+    raise _validate.InputError(option, value, 'host address %s%s is not an address of this host: use one of its addresses (%s) or '
+                               '0.0.0.0 for all of them' % (host_ip, ' (from %s)' % source if source else '', known))
+
+
 def format_publish(entry, default_host_ip='0.0.0.0'):
     """Docker's `docker ps` notation of one publish: 0.0.0.0:8080->80/tcp."""
     host_ip = entry.get('host_ip') or default_host_ip
@@ -316,13 +338,17 @@ def listening(proto):
     return found
 
 
-def _wanted(endpoints, default_host_ip):
-    """(index, container, publish string, entry) of every port the endpoints publish, host_ip defaulted."""
+def _wanted(endpoints, default_host_ip, local=None):
+    """(index, container, publish string, entry) of every port the endpoints publish, host_ip defaulted and, with
+    ``local`` (the host's addresses), checked to be one of them."""
     wanted = []
     for i, ep in enumerate(endpoints):
         for value in ep.get('publish') or []:
             for entry in parse_publishes([value], 'endpoints[%d].publish' % i):
+                source = None if entry['host_ip'] else 'host_binding_ipv4'
                 entry['host_ip'] = entry['host_ip'] or default_host_ip
+                if local is not None:
+                    check_host_ip('endpoints[%d].publish' % i, value, entry['host_ip'], local, source)
                 wanted.append((i, ep['name'], value, entry))
     return wanted
 
@@ -343,14 +369,15 @@ def _assign(entries, key, port):
             return
 
 
-def desired_publishes(endpoints, current, bound, listening, default_host_ip, read_port_range):
+def desired_publishes(endpoints, current, bound, listening, default_host_ip, read_port_range, local=None):
     """{container: [{host_ip, host_port, container_port, proto, auto}]}: explicit host ports checked against
     every other publish (``bound``, a BoundPorts) and listening socket on the host (``listening``: {proto: {(ip, port)}},
     a snapshot; a proto missing from it is read once, when needed), the others allocated from ip_local_port_range
-    (``read_port_range()``, read only when one is needed) and kept across reruns (``current``: the endpoints as stored)."""
+    (``read_port_range()``, read only when one is needed) and kept across reruns (``current``: the endpoints as stored).
+    ``local``: the host's addresses a host_ip must be one of (None: not checked)."""
     result = {}
     requests = {}
-    for i, cname, value, entry in _wanted(endpoints, default_host_ip):
+    for i, cname, value, entry in _wanted(endpoints, default_host_ip, local):
         result.setdefault(cname, []).append(entry)
         if entry['host_port'] is None:
             key = (cname, entry['host_ip'], entry['container_port'], entry['proto'])

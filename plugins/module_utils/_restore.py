@@ -224,6 +224,9 @@ def restore_network(report, doc, root, check):
         driver, params = network_params(doc)
         with _netns.Namespaces() as ns:
             run = DRIVERS[driver][1](params, ns, root)
+            # A stored publish was checked when it was made; at boot its host address may come later (DHCP): its
+            # rule matches nothing until then, and the network's other publishes and containers come up meanwhile.
+            run.host_ip_must_exist = False
             run.build()
             changes = moved(doc, run.doc)
             if changes:

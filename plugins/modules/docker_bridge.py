@@ -36,6 +36,10 @@ description:
     an address an older version made without one is left as it is.
   - Unpublished container ports are closed to other hosts, also to one that routes the subnet through this host, as in
     Docker 28 (O(gateway_mode_ipv4), O(trusted_host_interfaces)).
+  - A port published on all addresses answers the host itself on 127.0.0.1 and on each of its addresses, other hosts,
+    and containers reaching it through the host's address, as Docker's does; the bridge gets C(route_localnet) for
+    the host's 127.0.0.1 connections, and packets from outside addressed to or from 127.0.0.0/8 are dropped (the
+    CVE-2020-8558 guard).
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -125,6 +129,9 @@ options:
           - When a publish changes or goes, or an endpoint is disconnected or readdressed, the conntrack entries of its
             old flows are deleted after the new rules are in place (as Docker does), so a UDP flow follows the new
             mapping at once; when the kernel refuses, the run warns and the old flows keep it until their entries expire.
+          - The host address must be one the host has (on any of its interfaces, or the gateway of this network), a
+            loopback address or V(0.0.0.0); any other fails before anything changes, in check mode too, as Docker
+            refuses to start such a container.
         type: list
         elements: str
   icc:
@@ -167,7 +174,9 @@ options:
     type: list
     elements: str
   host_binding_ipv4:
-    description: Host address published ports bind to when their C(publish) string names none (C(com.docker.network.bridge.host_binding_ipv4)).
+    description:
+      - Host address published ports bind to when their C(publish) string names none (C(com.docker.network.bridge.host_binding_ipv4)).
+      - Like an address in C(publish), it must be one the host has, or V(0.0.0.0), once a publish uses it.
     type: str
     default: 0.0.0.0
   ip_forward:

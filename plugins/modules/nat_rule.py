@@ -15,9 +15,11 @@ description:
     nat_rule in one transaction (iptables C(HOSTNET-*) chains or the nftables C(hostnet) table). Rules the collection
     does not own are never touched.
   - O(kind=dnat) is a port publish like C(docker run -p), with the forward accept, the hairpin masquerade (a container on
-    O(bridge) reaching the port through the host's address) and, for O(host_ip=127.0.0.1), the localhost-only handling
-    (packets for it arriving from outside are dropped). When the rule changes or goes, the conntrack entries of the
-    flows its old mapping NATed are deleted after the new rules are in place, so a UDP flow follows at once.
+    O(bridge) reaching the port through the host's address) and the localhost handling. The port answers the host on
+    127.0.0.1 too (when the container is on a bridge of a network the collection manages, which gets C(route_localnet));
+    with O(host_ip=127.0.0.1) it answers only the host; packets from outside addressed to or from 127.0.0.0/8 are dropped.
+    When the rule changes or goes, the conntrack entries of the flows its old mapping NATed are deleted after the new
+    rules are in place, so a UDP flow follows at once.
   - The rule is kept in C(/var/lib/hostnet/nat/NAME.json), so an automatically chosen host port stays the same across reruns.
 author:
   - hostnet.containers contributors (@hostnet)
@@ -51,7 +53,10 @@ options:
     description: Address the source is rewritten to (snat, required there).
     type: str
   host_ip:
-    description: Host address the port is published on (dnat). V(127.0.0.1) makes it reachable from the host only.
+    description:
+      - Host address the port is published on (dnat). V(127.0.0.1) makes it reachable from the host only.
+      - It must be an address the host has (on any interface), a loopback address or V(0.0.0.0); any other fails before
+        anything changes, in check mode too.
     type: str
     default: 0.0.0.0
   host_port:
@@ -206,7 +211,9 @@ def snapshot(p, ns):
     names = [name for name in (p['bridge'], route_dev) if name and _valid(_validate.validate_ifname, name)]
     listening = {p['proto']: _ports.listening(p['proto'])}
     port_range = None if p['host_port'] else _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
-    return _nat_plan.Snapshot(nats, networks, _links(chan, names), route_dev, listening, port_range, installed)
+    specific = p['host_ip'] not in _ports.WILDCARDS and not str(p['host_ip']).startswith('127.')
+    local = _ports.host_addresses(chan.dump(_kernel.RTM_GETADDR, socket.AF_INET)) if specific else None
+    return _nat_plan.Snapshot(nats, networks, _links(chan, names), route_dev, listening, port_range, installed, local)
 
 
 def run(module):

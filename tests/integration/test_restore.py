@@ -132,7 +132,7 @@ def test_a_reboot_is_replayed_by_the_installed_entry_point(two_hosts, run_role):
 
 
 @pytest.mark.parametrize('backend, flush', [
-    # raw too: the direct-routing guard of the container is there.
+    # raw too: the direct-routing guard of the container and the loopback guard are there.
     ('iptables', 'iptables -t raw -F; iptables -t raw -X; iptables -t nat -F; iptables -t nat -X; iptables -F; iptables -X'),
     ('nftables', 'nft flush ruleset'),
 ])

@@ -46,7 +46,7 @@ def test_seed_iptables_save_rules_have_an_equivalent():
     # The seed's iptables-save, rule by rule, with HOSTNET chains in place of DOCKER ones.
     for rule in ('-A HOSTNET-POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
                  '-A HOSTNET-PREROUTING -m addrtype --dst-type LOCAL -j HOSTNET-DNAT',
-                 '-A HOSTNET-OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j HOSTNET-DNAT',
+                 '-A HOSTNET-OUTPUT -m addrtype --dst-type LOCAL -j HOSTNET-DNAT',
                  '-A HOSTNET-DNAT -d 10.138.3.130/32 -p tcp -m tcp --dport 20022 -j DNAT --to-destination 172.17.0.2:22',
                  '-A HOSTNET-FORWARD -j HOSTNET-USER',
                  '-A HOSTNET-FORWARD -j HOSTNET-ISOLATION-1',
@@ -81,7 +81,7 @@ def test_loopback_publish_only_from_output_and_dropped_from_outside():
     got = lines({'bridge': doc})
     assert '-A HOSTNET-OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 32770 -j DNAT --to-destination 172.17.0.5:80' in got
     assert not any(rule.startswith('-A HOSTNET-DNAT') for rule in got)
-    assert '-A HOSTNET-PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 32770 -j DROP' in got
+    assert '-A HOSTNET-PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP' in got
     assert '-A HOSTNET-POSTROUTING -s 127.0.0.0/8 -o docker0 -j MASQUERADE' in got
     assert _firewall_rules.desired_sysctls({'bridge': doc}) == {'net/ipv4/ip_forward': '1', 'net/ipv4/conf/docker0/route_localnet': '1'}
 
@@ -137,10 +137,8 @@ class FakeIptables(_firewall_iptables.Iptables):
 def test_restore_input_reconciles_without_touching_foreign_rules():
     rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
     empty = FakeIptables({})
-    text = FakeIptables({}).restore_input(_firewall_rules.desired_rules({'bridge': network(ip_masquerade=False)}, {}, 'iptables'))
-    assert '*filter\n' in text and '*nat\n' in text and '*raw' not in text, 'a table without rules of ours is not written'
     text = empty.restore_input(rules)
-    assert '*raw\n' in text, "the seed's container is guarded against direct routing"
+    assert '*filter\n' in text and '*nat\n' in text and '*raw\n' in text, 'the loopback and direct-routing guards are in raw'
     assert ':HOSTNET-USER - [0:0]' in text
     assert '-I FORWARD 1 -j HOSTNET-FORWARD' in text and '-I POSTROUTING 1 -j HOSTNET-POSTROUTING' in text
     assert not any(line.startswith(':') and 'HOSTNET' not in line for line in text.splitlines())
@@ -272,7 +270,7 @@ def test_publishes_on_wildcard_specific_and_loopback_addresses():
         '-A HOSTNET-DNAT -d 10.0.0.1/32 -p tcp -m tcp --dport 8443 -j DNAT --to-destination 172.17.0.2:443']
     assert [r for r in got if r.startswith('-A HOSTNET-OUTPUT')] == [
         '-A HOSTNET-OUTPUT -d 127.0.0.1/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 172.17.0.2:53',
-        '-A HOSTNET-OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j HOSTNET-DNAT']
+        '-A HOSTNET-OUTPUT -m addrtype --dst-type LOCAL -j HOSTNET-DNAT']
     assert [r for r in got if r.startswith('-A HOSTNET-PUBLISH')] == [
         '-A HOSTNET-PUBLISH -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT',
         '-A HOSTNET-PUBLISH -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 443 -j ACCEPT',
@@ -286,7 +284,7 @@ def test_publishes_on_wildcard_specific_and_loopback_addresses():
         '-A HOSTNET-POSTROUTING -s 127.0.0.0/8 -o docker0 -j MASQUERADE']
     assert [r for r in got if r.startswith('-A HOSTNET-PREROUTING')] == [
         '-A HOSTNET-PREROUTING -m addrtype --dst-type LOCAL -j HOSTNET-DNAT',
-        '-A HOSTNET-PREROUTING -d 127.0.0.1/32 ! -i lo -p udp -m udp --dport 5353 -j DROP',
+        '-A HOSTNET-PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP', '-A HOSTNET-PREROUTING -s 127.0.0.0/8 ! -i lo -j DROP',
         '-A HOSTNET-PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP']
 
 
@@ -299,7 +297,7 @@ def test_nat_dnat_without_a_bridge_and_on_loopback():
     assert '-A HOSTNET-DNAT -d 10.0.0.5/32 -p tcp -m tcp --dport 5001 -j DNAT --to-destination 10.9.0.3:51' in got
     assert not any('10.9.0.3' in r and ('FORWARD' in r or 'POSTROUTING' in r) for r in got), 'no bridge: no forward accept, no hairpin'
     assert '-A HOSTNET-OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 5000 -j DNAT --to-destination 172.17.0.3:50' in got
-    assert '-A HOSTNET-PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 5000 -j DROP' in got
+    assert '-A HOSTNET-PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP' in got
     assert '-A HOSTNET-POSTROUTING -s 127.0.0.0/8 -o docker0 -j MASQUERADE' in got
     assert not any('--ctstate DNAT' in r for r in got), 'no bridge subnet known: no hairpin'
     assert lines({}, nats, backend='nftables') == []
@@ -371,7 +369,7 @@ def test_nft_apply_reread_and_drift(nft, tmp_path):
     assert not be.differs(rules)
     assert be.owned() == be.wanted(rules)
     assert 'postrouting: ip saddr 10.1.0.0/16 oifname != br0 snat to 10.138.3.130' in be.wanted(rules)
-    assert 'raw_prerouting: ip daddr 127.0.0.1 iifname != lo udp dport 5353 drop' in be.wanted(rules)
+    assert 'raw_prerouting: ip daddr 127.0.0.0/8 iifname != lo drop' in be.wanted(rules)
     assert 'forward: iifname br-a oifname br-a drop' in be.wanted(rules)
     # Drift: a rule gone from the kernel, or a counter changing by itself (no drift).
     nft.table = [c for c in nft.table if 'snat' not in json.dumps(c)]

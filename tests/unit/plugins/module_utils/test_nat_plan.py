@@ -25,10 +25,11 @@ def params(**given):
     return p
 
 
-def snap(nats=None, networks=None, links=None, route_dev=None, listening=None, port_range='40000 40010', installed=None):
+def snap(nats=None, networks=None, links=None, route_dev=None, listening=None, port_range='40000 40010', installed=None,
+         local=frozenset({'10.138.3.130', '172.17.0.1'})):
     return _nat_plan.Snapshot(nats or {}, networks or {}, links if links is not None else {'docker0': ['172.17.0.1/16']}, route_dev,
                               listening or {'tcp': set(), 'udp': set()}, port_range,
-                              installed if installed is not None else BOTH)
+                              installed if installed is not None else BOTH, local)
 
 
 def test_masquerade_and_snat():
@@ -118,3 +119,16 @@ def test_rule_names(name):
     with pytest.raises(_validate.InputError, match='not a valid rule name'):
         _validate.rule_name(name)
     assert _validate.rule_name('web-1.x') == 'web-1.x'
+
+
+@pytest.mark.parametrize('host_ip', ['0.0.0.0', '10.138.3.130', '172.17.0.1', '127.0.0.1', '127.0.0.5'])
+def test_dnat_host_ip_of_the_host_loopback_or_wildcard(host_ip):
+    doc = _nat_plan.desired(params(kind='dnat', host_ip=host_ip, container_ip='172.17.0.2', container_port=80), 'r', snap(route_dev='docker0'))
+    assert doc['host_ip'] == host_ip
+
+
+def test_dnat_host_ip_not_on_the_host_is_refused_naming_it():
+    with pytest.raises(_validate.InputError) as err:
+        _nat_plan.desired(params(kind='dnat', host_ip='10.138.3.200', container_ip='172.17.0.2', container_port=80), 'r', snap())
+    assert err.value.option == 'host_ip' and err.value.value == '10.138.3.200'
+    assert "host_ip '10.138.3.200'" in str(err.value) and '10.138.3.130, 172.17.0.1' in str(err.value)
