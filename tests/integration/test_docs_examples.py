@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The README's quickstart, run as written on a fresh emulated host, does what the README says it does."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import traffic
+from conftest import ANSIBLE_PLAYBOOK, REPO, wait_until
+
+pytestmark = pytest.mark.once  # playbooks and roles: no request the module tests do not send under both pyroute2s
+
+
+def readme_quickstart():
+    """The first YAML block of README.md's Quickstart section, as a user copies it."""
+    with open(os.path.join(REPO, 'README.md')) as f:
+        text = f.read()
+    section = text[text.index('## Quickstart'):]
+    return re.search(r'```yaml\n(.*?)```', section, re.S).group(1)
+
+
+def run_play(host, play, tmp_path, collection_path, **extra):
+    """ansible-playbook on one emulated host named as the play names its hosts (myhosts) -> (rc, output, changed)."""
+    inventory = {'all': {'children': {'myhosts': {'hosts': {host.name: {
+        'hostnet_nsenter_pid_file': host.pid_file,
+        # The emulated host is entered as root already and has no sudo: the play's become is honoured as a no-op.
+        'ansible_become': False}}}},
+        'vars': {'ansible_connection': 'hostnet.containers.nsenter', 'ansible_python_interpreter': sys.executable}}}
+    inv = tmp_path / 'inventory.json'
+    inv.write_text(json.dumps(inventory))
+    playbook = tmp_path / 'quickstart.yml'
+    playbook.write_text(play)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path, ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='False',
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-local'))
+    extra.setdefault('bridge_network_restore_service', False)
+    res = subprocess.run([ANSIBLE_PLAYBOOK, '-i', str(inv), str(playbook), '-e', json.dumps(extra)], capture_output=True,
+                         text=True, env=env, timeout=300, check=False)
+    out = res.stdout + res.stderr
+    changed = re.search(r'^%s\s+: ok=\d+\s+changed=(\d+)' % host.name, out, re.M)
+    return res.returncode, out, int(changed.group(1)) if changed else None
+
+
+def test_readme_quickstart_runs_as_written(two_hosts, tmp_path, collection_path):
+    h1, h2 = two_hosts
+    play = readme_quickstart()
+    assert 'hosts: myhosts' in play
+    rc, out, changed = run_play(h1, play, tmp_path, collection_path)
+    assert rc == 0, out
+    assert changed > 0
+    assert {'web', 'db'} <= set(h1.run(['ls', '/run/netns']).stdout.split())
+    # web resolves db by name, as on a Docker user-defined network.
+    db_ip = h1.netns_run('db', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']).stdout.split()[3].split('/')[0]
+    assert db_ip.startswith('172.30.0.')
+    assert h1.netns_run('web', ['getent', 'hosts', 'db']).stdout.split()[0] == db_ip
+    # A server in web (the README runs python3 -m http.server 80) answers on port 8080 of the host's address, from
+    # another host of the LAN.
+    traffic.serve(h1, 'web', 80, tag='web')
+    assert wait_until(lambda: traffic.connect(h2, None, h1.address, 8080),
+                      'the web container answering on %s:8080 from host2' % h1.address).startswith('web ')
+    rc, out, changed = run_play(h1, play, tmp_path, collection_path)
+    assert rc == 0 and changed == 0, out
+    rc, out, changed = run_play(h1, play, tmp_path, collection_path, bridge_network_state='absent')
+    assert rc == 0, out
+    assert h1.run(['ls', '/run/netns']).stdout.split() == []
