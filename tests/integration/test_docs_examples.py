@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The README's quickstart, run as written on a fresh emulated host, does what the README says it does."""
+"""The examples of the README and the role READMEs, run as written on a fresh emulated host, do what the text around
+them says they do."""
 
 from __future__ import annotations
 
@@ -20,17 +21,19 @@ from conftest import ANSIBLE_PLAYBOOK, REPO, wait_until
 pytestmark = pytest.mark.once  # playbooks and roles: no request the module tests do not send under both pyroute2s
 
 
-def readme_quickstart():
-    """The first YAML block of README.md's Quickstart section, as a user copies it."""
-    with open(os.path.join(REPO, 'README.md')) as f:
+def yaml_block(path, heading):
+    """The first YAML block after ``heading`` in the Markdown file at path (relative to the repository), as a user
+    copies it."""
+    with open(os.path.join(REPO, path)) as f:
         text = f.read()
-    section = text[text.index('## Quickstart'):]
+    section = text[text.index(heading):]
     return re.search(r'```yaml\n(.*?)```', section, re.S).group(1)
 
 
 def run_play(host, play, tmp_path, collection_path, **extra):
-    """ansible-playbook on one emulated host named as the play names its hosts (myhosts) -> (rc, output, changed)."""
-    inventory = {'all': {'children': {'myhosts': {'hosts': {host.name: {
+    """ansible-playbook on one emulated host, in the group the play names (hosts: GROUP) -> (rc, output, changed)."""
+    group = re.search(r'^\s*hosts: (\S+)$', play, re.M).group(1)
+    inventory = {'all': {'children': {group: {'hosts': {host.name: {
         'hostnet_nsenter_pid_file': host.pid_file,
         # The emulated host is entered as root already and has no sudo: the play's become is honoured as a no-op.
         'ansible_become': False}}}},
@@ -51,7 +54,7 @@ def run_play(host, play, tmp_path, collection_path, **extra):
 
 def test_readme_quickstart_runs_as_written(two_hosts, tmp_path, collection_path):
     h1, h2 = two_hosts
-    play = readme_quickstart()
+    play = yaml_block('README.md', '## Quickstart')
     assert 'hosts: myhosts' in play
     rc, out, changed = run_play(h1, play, tmp_path, collection_path)
     assert rc == 0, out
@@ -66,6 +69,40 @@ def test_readme_quickstart_runs_as_written(two_hosts, tmp_path, collection_path)
     traffic.serve(h1, 'web', 80, tag='web')
     assert wait_until(lambda: traffic.connect(h2, None, h1.address, 8080),
                       'the web container answering on %s:8080 from host2' % h1.address).startswith('web ')
+    rc, out, changed = run_play(h1, play, tmp_path, collection_path)
+    assert rc == 0 and changed == 0, out
+    rc, out, changed = run_play(h1, play, tmp_path, collection_path, bridge_network_state='absent')
+    assert rc == 0, out
+    assert h1.run(['ls', '/run/netns']).stdout.split() == []
+
+
+def test_bridge_network_readme_example_runs_as_written(two_hosts, tmp_path, collection_path):
+    h1, h2 = two_hosts
+    play = yaml_block('roles/bridge_network/README.md', '## Example')
+    rc, out, changed = run_play(h1, play, tmp_path, collection_path)
+    assert rc == 0, out
+
+    def addr(ns, dev):
+        return h1.netns_run(ns, ['ip', '-4', '-o', 'addr', 'show', 'dev', dev]).stdout.split()[3].split('/')[0]
+    # proxy reaches app by name on frontend; app reaches db as db and as database on backend.
+    traffic.serve(h1, 'app', 8080, tag='app')
+    app_front = h1.netns_run('proxy', ['getent', 'hosts', 'app']).stdout.split()[0]
+    assert traffic.connect(h1, 'proxy', app_front, 8080).startswith('app ')
+    db_ip = addr('db', 'eth0')
+    for name in ('db', 'database'):
+        assert h1.netns_run('app', ['getent', 'hosts', name]).stdout.split()[0] == db_ip
+    assert traffic.ping(h1, 'app', db_ip)
+    # The sidecar shares app's interfaces and address; batch has only lo; proxy cannot reach db.
+    assert addr('app-sidecar', 'eth1') == addr('app', 'eth1') == '172.31.2.10'
+    links = h1.netns_run('batch', ['ip', '-o', 'link']).stdout.splitlines()
+    assert len(links) == 1 and links[0].split()[1] == 'lo:'
+    assert not traffic.ping(h1, 'proxy', db_ip)
+    # proxy publishes 80 on every host address, 9090 on the host's loopback only.
+    traffic.serve(h1, 'proxy', 8080, tag='proxy')
+    traffic.serve(h1, 'proxy', 9090, tag='proxy-admin')
+    assert wait_until(lambda: traffic.connect(h2, None, h1.address, 80), 'proxy on %s:80 from host2' % h1.address).startswith('proxy ')
+    assert traffic.connect(h1, None, '127.0.0.1', 9090).startswith('proxy-admin ')
+    assert traffic.connect(h2, None, h1.address, 9090, timeout=1) is None
     rc, out, changed = run_play(h1, play, tmp_path, collection_path)
     assert rc == 0 and changed == 0, out
     rc, out, changed = run_play(h1, play, tmp_path, collection_path, bridge_network_state='absent')
