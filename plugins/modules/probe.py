@@ -90,7 +90,7 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: web01 reaches web02 on the default bridge (docker exec web01 ping -c1 172.17.0.3)
+- name: Web01 reaches web02 on the default bridge (docker exec web01 ping -c1 172.17.0.3)
   hostnet.containers.probe:
     netns: web01
     target: 172.17.0.3
@@ -122,17 +122,17 @@ EXAMPLES = r'''
     port: 5432
     expect: unreachable
 
-- name: db01 resolves to its address inside web01
+- name: Db01 resolves to its address inside web01
   hostnet.containers.probe:
     netns: web01
     target: db01
     method: resolve
     expect_address: 172.18.0.3
-  register: lookup
+  register: db01_lookup
 
 - name: Show where the answer came from
   ansible.builtin.debug:
-    msg: "{{ lookup.address }} from {{ lookup.resolved_from }}"
+    msg: "{{ db01_lookup.address }} from {{ db01_lookup.resolved_from }}"
 '''
 
 RETURN = r'''
