@@ -12,8 +12,9 @@ Usage: check_docs.py COLLECTIONS_PATH
 - every role has meta/argument_specs.yml with a main entry point;
 - the EXAMPLES of the modules and filters, pasted together into one play, pass ansible-playbook --syntax-check
   (valid YAML, valid task keywords, every module and filter name resolves);
-- each plugin's EXAMPLES, pasted as they are under a play's tasks (the way a user copies them), pass ansible-lint's
-  production profile.
+- each plugin's EXAMPLES, pasted as they are under a play's tasks (the way a user copies them), and the examples of
+  the documentation pages (hack/docs_examples.py: the README, the role READMEs, docs/) pass ansible-lint's production
+  profile.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ import tempfile
 import textwrap
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import docs_examples  # noqa: E402  pylint: disable=wrong-import-position
 
 NS = 'hostnet.containers'
 ATTRIBUTES = {'check_mode', 'diff_mode', 'platform'}
@@ -112,7 +116,7 @@ def main(path):
         if rc != 0 or '[WARNING]' in err:
             problems.append('the EXAMPLES, pasted into a play, fail ansible-playbook --syntax-check:\n%s%s' % (out, err))
 
-    problems += lint_examples(example_texts, bindir, env)
+    problems += lint_examples(example_texts, bindir, env, root)
     counts = ', '.join('%s: %d' % (k, len(v)) for k, v in expected.items())
     if problems:
         print('docs: FAILED (%s)' % counts)
@@ -124,10 +128,20 @@ def main(path):
     return 0
 
 
-def lint_examples(example_texts, bindir, env):
-    """Problems ansible-lint's production profile finds in the EXAMPLES, each plugin's as one play."""
+def lint_examples(example_texts, bindir, env, root):
+    """Problems ansible-lint's production profile finds in the EXAMPLES, each plugin's as one play, and in the examples
+    of each documentation page, as a playbook."""
     with tempfile.TemporaryDirectory() as tmp:
         files = []
+        for page in docs_examples.PAGES:
+            try:
+                playbook = docs_examples.page_playbook(root, page)
+            except (docs_examples.ExampleError, OSError, yaml.YAMLError) as exc:
+                return [str(exc)]
+            path = os.path.join(tmp, 'page-' + re.sub(r'[^a-z0-9]+', '-', page.lower()) + '.yml')
+            with open(path, 'w') as f:
+                f.write(playbook)
+            files.append(os.path.basename(path))
         for name, text in sorted(example_texts.items()):
             path = os.path.join(tmp, name.split('.')[-1] + '.yml')
             with open(path, 'w') as f:

@@ -16,7 +16,10 @@ import sys
 import pytest
 
 import traffic
-from conftest import ANSIBLE_PLAYBOOK, REPO, wait_until
+from conftest import ANSIBLE_PLAYBOOK, REPO, hostnet_lab, wait_until
+
+sys.path.insert(0, os.path.join(REPO, 'hack'))
+import docs_examples  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 pytestmark = pytest.mark.once  # playbooks and roles: no request the module tests do not send under both pyroute2s
 
@@ -108,3 +111,54 @@ def test_bridge_network_readme_example_runs_as_written(two_hosts, tmp_path, coll
     rc, out, changed = run_play(h1, play, tmp_path, collection_path, bridge_network_state='absent')
     assert rc == 0, out
     assert h1.run(['ls', '/run/netns']).stdout.split() == []
+
+
+# The pages whose examples the tests above run and check in detail; the rest run here, each on a fresh lab.
+CHECKED_IN_DETAIL = ('README.md', 'roles/bridge_network/README.md')
+# Blocks of these pages build emulated hosts themselves (hosts: localhost, the lab role): they get a lab folder of
+# their own and no inventory.
+BUILDS_A_LAB = ('docs/lab.md', 'roles/lab/README.md')
+
+
+def _groups(plays):
+    return sorted({p['hosts'] for p in plays} - {'all', 'localhost', 'lab'})
+
+
+def _inventory(two_hosts, plays):
+    """host1 and host2 in group lab; host1 also in every other group the plays name (the docs' myhost, docker_hosts)."""
+    hosts = {}
+    for host in two_hosts:
+        hosts[host.name] = {'hostnet_nsenter_pid_file': host.pid_file, 'ansible_become': False,
+                            'lab_address': '%s/24' % host.address}
+    children = {'lab': {'hosts': hosts}}
+    for group in _groups(plays):
+        children[group] = {'hosts': {'host1': {}}}
+    return {'all': {'children': children, 'vars': {'ansible_connection': 'hostnet.containers.nsenter',
+                                                   'ansible_python_interpreter': sys.executable}}}
+
+
+@pytest.mark.parametrize('page', [p for p in docs_examples.PAGES if p not in CHECKED_IN_DETAIL])
+def test_docs_page_runs_as_written(page, two_hosts, tmp_path, collection_path):
+    """Every example of the page, in order, as one playbook: each must succeed (the probe tasks in them check
+    reachability with packets)."""
+    plays = docs_examples.page_plays(REPO, page)
+    assert plays, page
+    playbook = tmp_path / 'page.yml'
+    playbook.write_text(docs_examples.page_playbook(REPO, page))
+    extra = {'bridge_network_restore_service': False, 'macvlan_network_restore_service': False}
+    inventory = tmp_path / 'inventory.json'
+    if page in BUILDS_A_LAB:
+        extra['lab_dir'] = str(tmp_path / 'page-lab')
+        inventory.write_text(json.dumps({'all': {'hosts': {'localhost': {'ansible_connection': 'local',
+                                                                         'ansible_python_interpreter': sys.executable}}}}))
+    else:
+        inventory.write_text(json.dumps(_inventory(two_hosts, plays)))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path, ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='False',
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-local'))
+    try:
+        res = subprocess.run([ANSIBLE_PLAYBOOK, '-i', str(inventory), str(playbook), '-e', json.dumps(extra)], capture_output=True,
+                             text=True, env=env, timeout=600, check=False)
+    finally:
+        if page in BUILDS_A_LAB:
+            hostnet_lab.Lab(extra['lab_dir']).down()
+    assert res.returncode == 0, res.stdout + res.stderr
