@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 import traffic
 from conftest import ANSIBLE_PLAYBOOK, REPO, hostnet_lab, wait_until
@@ -162,3 +163,42 @@ def test_docs_page_runs_as_written(page, two_hosts, tmp_path, collection_path):
         if page in BUILDS_A_LAB:
             hostnet_lab.Lab(extra['lab_dir']).down()
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+# What each module's EXAMPLES assume the host already has, as their comments say; the examples then run as written.
+PROBE_TOPOLOGY = [
+    {'name': 'Docker0 with web01 and web02', 'hostnet.containers.docker_bridge': {
+        'name': 'bridge', 'endpoints': [{'name': 'web01', 'ip': '172.17.0.2'}, {'name': 'web02', 'ip': '172.17.0.3'}]}},
+    {'name': 'Custom_network with app and db01', 'hostnet.containers.docker_bridge': {
+        'name': 'custom_network', 'subnet': '172.18.0.0/16',
+        'endpoints': [{'name': 'app', 'ip': '172.18.0.2'}, {'name': 'db01', 'ip': '172.18.0.3'}]}},
+]
+MODULE_SETUP = {
+    'netns': [{'name': 'A namespace made by hand', 'ansible.builtin.command': 'ip netns add legacy01', 'changed_when': True}],
+    'veth_pair': [{'name': 'Docker0', 'hostnet.containers.docker_bridge': {'name': 'bridge'}},
+                  {'name': 'Container web01', 'hostnet.containers.netns': {'name': 'web01'}}],
+    'probe': PROBE_TOPOLOGY + [
+        {'name': 'A web server in app', 'ansible.builtin.shell': 'ip netns exec app python3 -m http.server 80 >/dev/null 2>&1 &',
+         'changed_when': True},
+        {'name': 'Wait for it', 'hostnet.containers.probe': {'netns': 'db01', 'target': '172.18.0.2', 'method': 'tcp', 'port': 80},
+         'register': 'up', 'until': 'up is succeeded', 'retries': 90, 'delay': 1}],
+    'network_info': PROBE_TOPOLOGY[1:],
+    'gc': [],
+}
+
+
+def module_examples(name):
+    with open(os.path.join(REPO, 'plugins', 'modules', name + '.py')) as f:
+        text = f.read()
+    start = text.index("EXAMPLES = r\'\'\'") + len("EXAMPLES = r\'\'\'")
+    return yaml.safe_load(text[start:text.index("\'\'\'", start)])
+
+
+@pytest.mark.parametrize('module', sorted(MODULE_SETUP))
+def test_module_examples_run_as_written(module, host, tmp_path, collection_path):
+    """A module's EXAMPLES, in order, on a host that has what their comments say they assume."""
+    plays = [{'name': 'What the examples of %s assume' % module, 'hosts': 'lab', 'gather_facts': False,
+              'tasks': MODULE_SETUP[module]}] if MODULE_SETUP[module] else []
+    plays.append({'name': 'The examples of %s' % module, 'hosts': 'lab', 'gather_facts': False, 'tasks': module_examples(module)})
+    rc, out, dummy = run_play(host, yaml.safe_dump(plays, sort_keys=False), tmp_path, collection_path)
+    assert rc == 0, out
