@@ -11,7 +11,10 @@ Usage: check_docs.py COLLECTIONS_PATH
   attributes check_mode, diff_mode and platform;
 - every role has meta/argument_specs.yml with a main entry point;
 - the EXAMPLES of the modules and filters, pasted together into one play, pass ansible-playbook --syntax-check
-  (valid YAML, valid task keywords, every module and filter name resolves).
+  (valid YAML, valid task keywords, every module and filter name resolves);
+- each plugin's EXAMPLES, pasted as they are under a play's tasks (the way a user copies them), and the examples of
+  the documentation pages (hack/docs_examples.py: the README, the role READMEs, docs/) pass ansible-lint's production
+  profile.
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import docs_examples  # noqa: E402  pylint: disable=wrong-import-position
 
 NS = 'hostnet.containers'
 ATTRIBUTES = {'check_mode', 'diff_mode', 'platform'}
@@ -36,6 +43,7 @@ def run(argv, env):
 
 
 def main(path):
+    path = os.path.abspath(path)  # ansible-lint runs from another folder
     root = os.path.join(path, 'ansible_collections', 'hostnet', 'containers')
     bindir = os.path.dirname(sys.executable)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=path, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false',
@@ -71,6 +79,7 @@ def main(path):
                 problems.append('ansible-doc -t %s did not render %s' % (kind, name))
 
     tasks = []
+    example_texts = {}
     for kind in ('module', 'filter', 'connection'):
         for name in expected[kind]:
             entry = dump.get(kind, {}).get(name) or {}
@@ -89,6 +98,7 @@ def main(path):
             if not any(name in json.dumps(task) for task in examples):
                 problems.append('%s %s: no example uses %s' % (kind, name, name))
             tasks.extend(examples)
+            example_texts[name] = entry.get('examples') or ''
 
     for role in expected['role']:
         spec_file = os.path.join(root, 'roles', role.split('.')[-1], 'meta', 'argument_specs.yml')
@@ -106,14 +116,44 @@ def main(path):
         if rc != 0 or '[WARNING]' in err:
             problems.append('the EXAMPLES, pasted into a play, fail ansible-playbook --syntax-check:\n%s%s' % (out, err))
 
+    problems += lint_examples(example_texts, bindir, env, root)
     counts = ', '.join('%s: %d' % (k, len(v)) for k, v in expected.items())
     if problems:
         print('docs: FAILED (%s)' % counts)
         for p in problems:
             print(' - ' + p)
         return 1
-    print('docs: %s render with ansible-doc; %d EXAMPLES tasks pass --syntax-check' % (counts, len(tasks)))
+    print('docs: %s render with ansible-doc; %d EXAMPLES tasks pass --syntax-check and ansible-lint --profile production'
+          % (counts, len(tasks)))
     return 0
+
+
+def lint_examples(example_texts, bindir, env, root):
+    """Problems ansible-lint's production profile finds in the EXAMPLES, each plugin's as one play, and in the examples
+    of each documentation page, as a playbook."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for page in docs_examples.PAGES:
+            try:
+                playbook = docs_examples.page_playbook(root, page)
+            except (docs_examples.ExampleError, OSError, yaml.YAMLError) as exc:
+                return [str(exc)]
+            path = os.path.join(tmp, 'page-' + re.sub(r'[^a-z0-9]+', '-', page.lower()) + '.yml')
+            with open(path, 'w') as f:
+                f.write(playbook)
+            files.append(os.path.basename(path))
+        for name, text in sorted(example_texts.items()):
+            path = os.path.join(tmp, name.split('.')[-1] + '.yml')
+            with open(path, 'w') as f:
+                f.write('---\n- name: Examples of %s\n  hosts: all\n  gather_facts: false\n  tasks:\n%s'
+                        % (name, textwrap.indent(text.strip('\n') + '\n', '    ')))
+            files.append(os.path.basename(path))
+        # Run from the folder of the plays, so that no project configuration of the caller's folder applies.
+        res = subprocess.run([os.path.join(bindir, 'ansible-lint'), '--offline', '--profile', 'production', '--nocolor'] + files,
+                             cwd=tmp, capture_output=True, text=True, env=env, check=False)
+    if res.returncode != 0:
+        return ['the EXAMPLES fail ansible-lint --profile production:\n%s%s' % (res.stdout, res.stderr)]
+    return []
 
 
 if __name__ == '__main__':

@@ -77,7 +77,7 @@ stage() {
     integration-roles-1) pytest_in .venv -m once "${ROLE_TESTS_1[@]}" ;;
     integration-roles-2) pytest_in .venv -m once "${ROLE_TESTS_2[@]}" ;;
     integration-deb) pytest_in .venv-deb tests/integration -m 'not once' ;;
-    molecule) molecule test --all ;;
+    molecule) ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections molecule test --all ;;
     release-build) bash hack/release.sh build "$release_dir" ;;
     lab) bash hack/release.sh lab "$release_dir" ;;
     bridge-lab) bash hack/release.sh bridge-lab "$release_dir" ;;

@@ -53,6 +53,18 @@ def mutation_lock(module):
     return _store.HostLock()
 
 
+def firewall_diff(lines):
+    """The rule lines a run removes and adds, each sorted: a set difference, so the diff does not depend on the order
+    the backend lists its rules in, and a run shows only what it changes, not the host's whole rule set.  A run that
+    only reorders rules (where iptables order decides) shows both lists in full, as the difference would be empty."""
+    before, after = list(lines['before']), list(lines['after'])
+    removed = sorted(set(before) - set(after))
+    added = sorted(set(after) - set(before))
+    if not removed and not added and before != after:
+        return before, after
+    return removed, added
+
+
 def plan_result(module, plan, before, after, **extra):
     """The result every module returns: changed, before, after, commands, and diff in diff mode."""
     result = {'changed': bool(plan), 'before': before, 'after': after, 'commands': plan.commands}
@@ -62,8 +74,9 @@ def plan_result(module, plan, before, after, **extra):
         # Drift in the kernel or the firewall leaves the declared documents equal: the rule lines that differ and
         # the changes the run makes say what drifted.
         for backend_name, lines in sorted((extra.get('firewall') or {}).items()):
-            diff_before.setdefault('firewall_rules', {})[backend_name] = lines['before']
-            diff_after.setdefault('firewall_rules', {})[backend_name] = lines['after']
+            removed, added = firewall_diff(lines)
+            diff_before.setdefault('firewall_rules', {})[backend_name] = removed
+            diff_after.setdefault('firewall_rules', {})[backend_name] = added
         result['diff'] = {'before': diff_before, 'after': diff_after}
         if plan:
             result['diff']['prepared'] = 'changes:\n' + ''.join('  - %s\n' % text for text in plan.commands)

@@ -219,7 +219,7 @@ EXAMPLES = r'''
       - name: web01
       - name: web02
 
-- name: docker network create custom_network (gets 172.18.0.0/16) with a fixed address
+- name: Create custom_network with a fixed address (docker network create custom_network gets 172.18.0.0/16)
   hostnet.containers.docker_bridge:
     name: custom_network
     endpoints:
@@ -227,7 +227,7 @@ EXAMPLES = r'''
         ip: 172.18.0.10
         aliases: [api]
 
-- name: docker run -p 8080:80 and -p 127.0.0.1::80 on the default bridge, with the iptables backend
+- name: Publish ports on the default bridge with the iptables backend (docker run -p 8080:80 -p 127.0.0.1::80)
   hostnet.containers.docker_bridge:
     name: bridge
     firewall_backend: iptables
@@ -267,7 +267,7 @@ EXAMPLES = r'''
       - name: api
         publish: ["127.0.0.1:8080:80"]
 
-- name: docker network rm custom_network, even with containers attached
+- name: Remove custom_network even with containers attached (docker network rm custom_network)
   hostnet.containers.docker_bridge:
     name: custom_network
     state: absent

@@ -93,7 +93,7 @@ EXAMPLES = r'''
     source: 172.17.0.0/16
     not_out_interface: docker0
 
-- name: docker run -p 10.138.3.130:20022:22, done by hand for a namespace on docker0
+- name: Publish port 22 of a namespace on docker0 by hand (docker run -p 10.138.3.130:20022:22)
   hostnet.containers.nat_rule:
     name: ssh-publish
     kind: dnat

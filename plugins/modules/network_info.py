@@ -18,7 +18,9 @@ author:
   - hostnet.containers contributors (@hostnet)
 options:
   name:
-    description: Only this network. Fails when it does not exist.
+    description:
+      - Only this network. When there is none of that name, RV(exists) is V(false) and RV(networks) is empty, as with
+        C(community.docker.docker_network_info), so a play can test for it.
     type: str
   query:
     description:
@@ -32,25 +34,35 @@ extends_documentation_fragment:
 '''
 
 EXAMPLES = r'''
-- name: docker network inspect custom_network
+- name: Inspect custom_network (docker network inspect custom_network)
   hostnet.containers.network_info:
     name: custom_network
   register: custom
 
-- name: docker network ls --format '{{.Name}}'
+- name: Say whether custom_network exists
+  ansible.builtin.debug:
+    msg: "custom_network {{ 'exists' if custom.exists else 'does not exist' }}"
+
+- name: List the network names (docker network ls --format Name)
   hostnet.containers.network_info:
     query: "[].Name"
   register: names
 
-- name: The address of container app on custom_network
+- name: Read the address of container app on custom_network
   hostnet.containers.network_info:
     name: custom_network
     query: "[0].Containers.* | [?Name=='app'].IPv4Address | [0]"
 '''
 
 RETURN = r'''
+exists:
+  description:
+    - With O(name), whether that network exists; without it, whether the host has any managed network.
+  returned: always
+  type: bool
+  sample: true
 networks:
-  description: The networks in C(docker network inspect) shape, sorted by name.
+  description: The networks in C(docker network inspect) shape, sorted by name; empty when O(name) names no network.
   returned: always
   type: list
   elements: dict
@@ -93,11 +105,9 @@ def main():
         module.fail_json(msg=str(exc))
     name = module.params['name']
     if name is not None:
-        if name not in docs:
-            module.fail_json(msg="name '%s': no such network (known: %s)" % (name, ', '.join(sorted(docs)) or 'none'))
-        docs = {name: docs[name]}
+        docs = {name: docs[name]} if name in docs else {}
     networks = [_inspect.inspect(docs[n]) for n in sorted(docs)]
-    result = {'changed': False, 'networks': networks}
+    result = {'changed': False, 'exists': bool(networks), 'networks': networks}
     if module.params['query'] is not None:
         if not HAS_JMESPATH:
             module.fail_json(msg=missing_required_lib('jmespath'), exception=JMESPATH_IMPORT_ERROR)

@@ -90,7 +90,9 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: web01 reaches web02 on the default bridge (docker exec web01 ping -c1 172.17.0.3)
+# These examples assume docker0 with web01 (172.17.0.2) and web02 (172.17.0.3), and custom_network
+# (172.18.0.0/16) with app (172.18.0.2), which runs a web server on port 80, and db01 (172.18.0.3).
+- name: Web01 reaches web02 on the default bridge (docker exec web01 ping -c1 172.17.0.3)
   hostnet.containers.probe:
     netns: web01
     target: 172.17.0.3
@@ -107,32 +109,32 @@ EXAMPLES = r'''
     expect: unreachable
     timeout: 1
 
-- name: The web server in app listens on port 80 (by name, from app's /etc/netns/web01/hosts)
+- name: The web server in app listens on port 80 (by name, from db01's /etc/netns/db01/hosts)
   hostnet.containers.probe:
-    netns: web01
+    netns: db01
     target: app
     method: tcp
     port: 80
 
 - name: Nothing listens on port 5432 there
   hostnet.containers.probe:
-    netns: web01
-    target: 172.18.0.2
+    netns: db01
+    target: app
     method: tcp
     port: 5432
     expect: unreachable
 
-- name: db01 resolves to its address inside web01
+- name: Db01 resolves to its address inside app
   hostnet.containers.probe:
-    netns: web01
+    netns: app
     target: db01
     method: resolve
     expect_address: 172.18.0.3
-  register: lookup
+  register: db01_lookup
 
 - name: Show where the answer came from
   ansible.builtin.debug:
-    msg: "{{ lookup.address }} from {{ lookup.resolved_from }}"
+    msg: "{{ db01_lookup.address }} from {{ db01_lookup.resolved_from }}"
 '''
 
 RETURN = r'''

@@ -101,8 +101,10 @@ def test_network_info_inspect_and_query(host):
     one = ok(host.module('network_info', name='bridge', query="[0].Containers.* | [?Name=='minos'].IPv4Address | [0]"))
     assert one['query_result'] == '172.17.0.2/16'
     assert ok(host.module('network_info', query='[].Name'))['query_result'] == ['bridge', 'macnet_like']
-    bad = host.module('network_info', name='nope')
-    assert bad.get('failed') and "name 'nope'" in bad['msg']
+    assert info['exists'] is True and one['exists'] is True
+    # Like community.docker's docker_network_info: an unknown name is an answer, not an error.
+    unknown = ok(host.module('network_info', name='nope', query='[].Name'))
+    assert unknown['exists'] is False and unknown['networks'] == [] and unknown['query_result'] == []
     bad = host.module('network_info', query='[')
     assert bad.get('failed') and "query '['" in bad['msg']
 

@@ -10,6 +10,7 @@ or they are a bare virtualenv, which no package can help, or the packages asked 
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -41,9 +42,30 @@ def test_an_interpreter_that_has_them_changes_nothing(run_role):
 def test_a_bare_virtualenv_fails_naming_the_interpreter_and_the_packages(run_role, bare_python):
     rc, out, recap = run_role('host_requirements', {'host1': {'ansible_python_interpreter': bare_python}})
     assert rc != 0 and recap['host1']['failed'] == 1 and recap['host2']['failed'] == 0, out
-    assert ('%s (the Python that runs the modules on host1) cannot import pyroute2 and netaddr' % bare_python) in out
-    assert 'although python3-pyroute2 and python3-netaddr are installed' in out
+    assert ('%s (the Python that runs the modules on host1) cannot import pyroute2, netaddr, jmespath' % bare_python) in out
+    assert 'although python3-pyroute2, python3-netaddr, python3-jmespath are installed' in out
     assert 'ansible_python_interpreter at the system Python' in out
+    assert not any(task in out for task in INSTALL_TASKS), out
+
+
+def test_a_pyroute2_older_than_supported_fails_naming_its_version(run_role, tmp_path):
+    """An interpreter whose pyroute2 (by its package metadata) is older than 0.7.2 stops the play on that host, with the
+    version and how to upgrade; nothing is installed over it."""
+    venv = tmp_path / 'old-pyroute2'
+    subprocess.run([SYSTEM_PYTHON, '-m', 'venv', '--without-pip', '--system-site-packages', str(venv)], check=True)
+    python = str(venv / 'bin' / 'python3')
+    site = subprocess.run([python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    # Found before the system's 0.7.2: the venv's own site-packages come first on sys.path.
+    os.makedirs(os.path.join(site, 'pyroute2'))
+    open(os.path.join(site, 'pyroute2', '__init__.py'), 'w').close()
+    os.makedirs(os.path.join(site, 'pyroute2-0.6.13.dist-info'))
+    with open(os.path.join(site, 'pyroute2-0.6.13.dist-info', 'METADATA'), 'w') as f:
+        f.write('Metadata-Version: 2.1\nName: pyroute2\nVersion: 0.6.13\n')
+    rc, out, recap = run_role('host_requirements', {'host1': {'ansible_python_interpreter': python}})
+    assert rc != 0 and recap['host1']['failed'] == 1 and recap['host2']['failed'] == 0, out
+    assert '%s (the Python that runs the modules on host1) has pyroute2 0.6.13; the collection needs 0.7.2 or newer' % python in out
+    assert "pip install 'pyroute2>=0.7.2'" in out
     assert not any(task in out for task in INSTALL_TASKS), out
 
 
@@ -72,5 +94,5 @@ def test_the_network_roles_stop_before_touching_the_host(two_hosts, run_role, ba
                                      'host2': dict(host_vars, ansible_python_interpreter=bare_python)})
     assert rc != 0 and 'host1' in recap, out
     assert recap['host1']['failed'] == 1 and recap['host1']['changed'] == 0, out
-    assert 'cannot import pyroute2 and netaddr' in out
+    assert 'cannot import pyroute2, netaddr, jmespath' in out
     assert h1.settled_snapshot(like=before) == before

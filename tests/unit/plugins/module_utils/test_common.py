@@ -167,3 +167,25 @@ def test_plan_link_set_on_a_channel_sets_and_restores_one_attribute():
     plan.steps[0].undo()
     assert [(m['index'], m.get_attr('IFLA_ADDRESS'), m.get_attr('IFLA_MASTER')) for m in chan.sent] == [
         (4, '02:00:00:00:00:01', None), (4, None, 3), (4, None, 0), (4, '02:00:00:00:00:09', None)]
+
+
+class _DiffModule:
+    _diff = True
+    check_mode = True
+
+
+def test_firewall_diff_is_a_set_difference_not_the_whole_rule_set():
+    rules = {'iptables': {'before': ['-A X -j A', '-A X -j B', '-A X -j C'],
+                          'after': ['-A X -j C', '-A X -j D', '-A X -j A']}}
+    plan = _plan.Plan()
+    plan.add('apply iptables rule set (3 rules)', lambda: None, lambda: None)
+    res = _common.plan_result(_DiffModule(), plan, {'name': 'n'}, {'name': 'n'}, firewall=rules)
+    assert res['diff']['before']['firewall_rules'] == {'iptables': ['-A X -j B']}
+    assert res['diff']['after']['firewall_rules'] == {'iptables': ['-A X -j D']}
+    # The full lines stay in the result for whoever reads them.
+    assert res['firewall'] == rules
+
+
+def test_firewall_diff_of_a_reorder_shows_both_orders():
+    assert _common.firewall_diff({'before': ['a', 'b'], 'after': ['b', 'a']}) == (['a', 'b'], ['b', 'a'])
+    assert _common.firewall_diff({'before': ['a'], 'after': ['a']}) == ([], [])
