@@ -12,6 +12,10 @@ A page's ```yaml blocks are, in the order they appear:
 - an inventory (a mapping with ``all``): not run (it names real machines); the test gives the plays emulated hosts in
   the same groups.
 Any other block fails the check: an example a user cannot run as written does not belong in the docs.
+
+The blocks of a page run one after the other on the same hosts, each building on the ones before, unless a block
+is preceded by the line ``<!-- example: fresh hosts -->`` (invisible on the rendered page): the blocks from there on
+start from hosts that have nothing yet, as a page that shows a second way to the same result does.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import yaml
 
 # The pages with examples, from the repository's root.
 PAGES = ('README.md', 'roles/bridge_network/README.md', 'roles/macvlan_network/README.md', 'roles/lab/README.md',
-         'docs/docker-network.md', 'docs/firewall.md', 'docs/lab.md', 'docs/real-hosts.md',
+         'docs/docker-network.md', 'docs/firewall.md', 'docs/lab.md', 'docs/macvlan.md', 'docs/real-hosts.md',
          'docs/experiments/README.md', 'docs/experiments/01-default-bridge.md', 'docs/experiments/02-custom-network.md',
          'docs/experiments/03-isolation-and-connect.md', 'docs/experiments/06-network-modes.md')
 ROLE_PREFIXES = {'bridge_network_': 'hostnet.containers.bridge_network', 'macvlan_network_': 'hostnet.containers.macvlan_network'}
@@ -34,10 +38,29 @@ class ExampleError(ValueError):
     """A block that is none of the kinds above."""
 
 
+FRESH = '<!-- example: fresh hosts -->'
+
+
+def _blocks(root, page):
+    """(fresh, text) of each YAML block of one page, in order."""
+    with open(os.path.join(root, page)) as f:
+        return [(bool(mark), text) for mark, text in
+                re.findall(r'^(%s\n)?```yaml\n(.*?)^```' % re.escape(FRESH), f.read(), re.S | re.M)]
+
+
 def blocks(root, page):
     """The YAML blocks of one page, as text, in order."""
-    with open(os.path.join(root, page)) as f:
-        return re.findall(r'^```yaml\n(.*?)^```', f.read(), re.S | re.M)
+    return [text for dummy, text in _blocks(root, page)]
+
+
+def segments(root, page):
+    """The page's blocks in runs that start from fresh hosts: a list of lists of block texts."""
+    out = []
+    for fresh, text in _blocks(root, page):
+        if fresh or not out:
+            out.append([])
+        out[-1].append(text)
+    return out
 
 
 def _role_of(mapping):
@@ -72,11 +95,12 @@ def page_plays(root, page, hosts='all'):
     return out
 
 
-def page_playbook(root, page, hosts='all'):
-    """A page's examples as one playbook, in YAML text that keeps each block as the page writes it (its comments,
-    layout and indentation), so that a lint of the playbook is a lint of what users copy."""
+def page_playbook(root, page, hosts='all', texts=None):
+    """A page's examples (or the blocks ``texts`` of it) as one playbook, in YAML text that keeps each block as the
+    page writes it (its comments, layout and indentation), so that a lint of the playbook is a lint of what users
+    copy."""
     parts = ['---\n']
-    for text in blocks(root, page):
+    for text in blocks(root, page) if texts is None else texts:
         kind = plays(page, text, hosts)[0]
         if kind == 'playbook':
             parts.append(text)

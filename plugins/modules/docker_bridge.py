@@ -265,7 +265,7 @@ EXAMPLES = r'''
     trusted_host_interfaces: [wg0]
     endpoints:
       - name: api
-        publish: ["127.0.0.1:8080:80"]
+        publish: ["8081:80"]
 
 - name: Remove custom_network even with containers attached (docker network rm custom_network)
   hostnet.containers.docker_bridge:
