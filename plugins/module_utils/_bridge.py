@@ -277,7 +277,7 @@ class BridgeDriver(_planner.Driver):
         net, veth, cidr = run.net, ep.veth, run.net.cidr(ep.ip)
         host = run.ns.chan(None)
         ops = [(None, lambda ctx: _kernel.veth_request(veth, ep.ifname, ctx.fd(cname), master=ctx.device_index(),
-                                                         mtu=net.mtu, peer_mac=ep.mac, echo=True)),
+                                                       mtu=net.mtu, peer_mac=ep.mac, echo=True)),
                # Hairpin: a container reaching its own published port through the host's address gets the
                # answer back through the port it came in on (Docker does this without its userland proxy).
                (None, lambda ctx: _kernel.link_set_request(ifname=veth, hairpin=True)),
