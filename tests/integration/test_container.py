@@ -104,3 +104,14 @@ def test_bad_input_changes_nothing(host, args, option, value):
     res = host.module('container', name='app', **args)
     assert res.get('failed') and option in res['msg'] and value in res['msg'], res
     assert host.settled_snapshot(like=before) == before
+
+
+def test_failure_on_the_second_network_undoes_the_first(host):
+    ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': 'web'}]))
+    ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'db'}]))
+    before = host.settled_snapshot()
+    res = host.module('container', name='app', networks=[{'name': 'bridge'}, {'name': 'custom_network'}], published_ports=['8080:80'],
+                      _env={'HOSTNET_TEST_FAIL_AT': 'connect app to custom_network'})
+    assert res.get('failed') and 'rolled back' in res['msg'], res
+    assert any(c.startswith('connect app to bridge') for c in res['commands'])
+    assert host.settled_snapshot(like=before) == before
