@@ -23,7 +23,6 @@ import re
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_plan
-from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _planner
@@ -387,7 +386,3 @@ class ContainerJob:
 
     def inspect(self, exists):
         return inspect(self.want, self.docs, exists)
-
-
-def record_of(name, root=None):
-    return _store.load(_netns_record.KIND, name, root)

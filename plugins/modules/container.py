@@ -12,7 +12,7 @@ short_description: One container's networking, as docker_container's network opt
 version_added: 0.3.0
 description:
   - The networking half of C(community.docker.docker_container) and C(containers.podman.podman_container) for one
-    container, which here is a named network namespace (C(/run/netns/NAME)): the networks it is on, its address,
+    container, which here is a named network namespace (C(/run/netns/NAME)), that is the networks it is on, its address,
     aliases and MAC on each, its published ports, its network mode, and its C(/etc/netns/NAME) resolver and host name.
   - Joining and leaving networks is declarative. Each network is one the collection manages
     (M(hostnet.containers.docker_bridge) or M(hostnet.containers.macvlan_net)), planned by that network's own engine
