@@ -23,6 +23,7 @@ import re
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _planner
@@ -277,15 +278,26 @@ def summary(name, docs, netns_side):
     return {'name': name, 'namespace': netns_side, 'networks': eps}
 
 
+def kept_record(netns_want, snap, gone):
+    """The namespace's record once the netns plan has run: with the netns claim when the container keeps its
+    namespace (a namespace without a record, the user's, stays without one)."""
+    record = snap['record']
+    if gone or (snap['exists'] and record is None):
+        return record
+    return _netns_record.with_claim(record, netns_want['name'], _netns_record.BY_NETNS, share_with=netns_want['share_with'],
+                                    sysctls=netns_want['sysctls'], owner=netns_want['owner'])
+
+
 # -- the run ---------------------------------------------------------------------------------------------------------
 class Shared:
     """What the network runs of one container hand on to each other: the namespace is created once (by the netns
     plan, first), the default route goes to one network, and interface names are not given out twice."""
 
-    def __init__(self, name, made, leaving_all):
+    def __init__(self, name, made, leaving_all, record):
         self.name = name
         self.made = made  # the netns plan creates the namespace earlier in this plan
         self.leaving_all = leaving_all  # absent or host mode: the netns plan removes a recorded namespace last
+        self.record = record  # the namespace's record as the steps planned so far leave it
         self.default_taken = False
         self.ifnames = set()
 
@@ -323,11 +335,23 @@ class ContainerRun(_planner.NetworkRun):
         self.shared.default_taken = won
         return won
 
+    def records(self, names):
+        out = super().records(names)
+        if self.shared.name in out:
+            # Not the record on disk: the one the netns plan and the networks planned before this one write.
+            out[self.shared.name] = self.shared.record
+        return out
+
     def plan_releases(self, doc):
-        if self.shared.leaving_all and self.shared.name in self.released:
+        name = self.shared.name
+        if self.shared.leaving_all and name in self.released:
             # The namespace goes (or stays) with the container's own record, planned after every network.
-            self.released = [c for c in self.released if c != self.shared.name]
+            self.released = [c for c in self.released if c != name]
         super().plan_releases(doc)
+        record = self.shared.record
+        if name in self.released and record is not None and self.claim in (record.get('by') or []):
+            left = _netns_record.release(record, self.claim, _netns_record.holders_of(name, self._networks(doc)[1], skip=self.name))
+            self.shared.record = dict(record, by=left) if left else None
 
 
 class ContainerJob:
@@ -354,7 +378,7 @@ class ContainerJob:
         steps = connections(want, self.docs)
         netns_want = _netns_plan.wanted(netns_params(want))
         snap = _netns_plan.snapshot(self.ns, netns_want)
-        shared = Shared(want['name'], not snap['exists'] and not self.gone, self.gone)
+        shared = Shared(want['name'], not snap['exists'] and not self.gone, self.gone, kept_record(netns_want, snap, self.gone))
         if not self.gone:
             self._add_netns(netns_want, snap)
         for name, action, params in steps:

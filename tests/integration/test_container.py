@@ -10,8 +10,13 @@ pyroute2 versions by their own files.
 
 from __future__ import annotations
 
-import pytest
+import ast
+import os
 
+import pytest
+import yaml
+
+from conftest import REPO
 from traffic import connect, serve
 
 pytestmark = pytest.mark.once
@@ -75,10 +80,12 @@ def test_two_networks_ports_rerun_check_purge_absent(two_hosts):
 
 
 def test_network_modes(host):
-    ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': 'web'}]))
+    ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': 'web'}, {'name': 'lonely'}]))
+    # lonely's namespace was made by the network; as a none mode container it leaves the network and keeps it.
     res = ok(host.module('container', name='lonely', network_mode='none'))
     assert [ln.split(':')[1].strip() for ln in host.netns_run('lonely', 'ip -o link').stdout.splitlines()] == ['lo']
     assert res['container']['HostConfig']['NetworkMode'] == 'none'
+    assert not ok(host.module('container', name='lonely', network_mode='none'))['changed']
     # container:NAME is web's own stack under a second name.
     res = ok(host.module('container', name='sidecar', network_mode='container:web'))
     assert '172.17.0.2/16' in host.netns_run('sidecar', 'ip -o -4 addr').stdout
@@ -115,3 +122,22 @@ def test_failure_on_the_second_network_undoes_the_first(host):
     assert res.get('failed') and 'rolled back' in res['msg'], res
     assert any(c.startswith('connect app to bridge') for c in res['commands'])
     assert host.settled_snapshot(like=before) == before
+
+
+def test_examples_run_as_written(host):
+    """The module's EXAMPLES, on a host with the networks they assume (the default network and custom_network)."""
+    ok(host.module('docker_bridge', name='bridge'))
+    ok(host.module('docker_bridge', name='custom_network'))
+    registered = {}
+    with open(os.path.join(REPO, 'plugins', 'modules', 'container.py')) as f:
+        tree = ast.parse(f.read())
+    examples = next(node.value.value for node in tree.body if isinstance(node, ast.Assign) and node.targets[0].id == 'EXAMPLES')
+    for task in yaml.safe_load(examples):
+        args = task.get('hostnet.containers.container')
+        if args is None:
+            assert registered['app']['container']['NetworkSettings']['Networks']['custom_network']['IPAddress'] == '172.18.0.10'
+            continue
+        res = ok(host.module('container', **args))
+        registered[task.get('register')] = res
+        assert res['changed'], task['name']
+    assert 'app' not in host.run('ip netns list').stdout.split()
