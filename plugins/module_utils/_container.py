@@ -300,6 +300,7 @@ class Shared:
         self.record = record  # the namespace's record as the steps planned so far leave it
         self.default_taken = False
         self.ifnames = set()
+        self.gone_ifnames = set()  # the container's interfaces on the networks this plan leaves
 
 
 class ContainerRun(_planner.NetworkRun):
@@ -328,8 +329,14 @@ class ContainerRun(_planner.NetworkRun):
             self.shared.ifnames.add(ep.ifname)
         super().plan_create(cname, ep, view, gone)
 
-    def elect_default_route(self, *args, **kwargs):
-        won = super().elect_default_route(*args, **kwargs)
+    # The planner's hook is a static method; here the election depends on the runs planned before this one.
+    def elect_default_route(self, view, gone=None, *args, **kwargs):  # pylint: disable=arguments-renamed
+        if gone is None and view is not None:
+            # A network this plan leaves may hold the default route now: the new link takes it, as after a
+            # docker network disconnect then connect.
+            gone = next((view.by_name[n]['index'] for n in sorted(self.shared.gone_ifnames) if n in view.by_name
+                         and view.default_gateway(gone=view.by_name[n]['index']) is None), None)
+        won = super().elect_default_route(view, gone, *args, **kwargs)
         if self.shared.default_taken:
             return False
         self.shared.default_taken = won
@@ -398,6 +405,8 @@ class ContainerJob:
         # The networks planned before this one are as this plan leaves them (names, firewall, bound ports).
         run.others = {n: d for n, d in self.docs.items() if n != name}
         entry = next((e for e in self.want['networks'] if e['name'] == name), None)
+        if action == 'leave':
+            shared.gone_ifnames.add(self.docs[name]['endpoints'][shared.name].get('ifname'))
         try:
             run.build()
         except _validate.InputError as exc:

@@ -73,6 +73,12 @@ def test_two_networks_ports_rerun_check_purge_absent(two_hosts):
     assert h1.netns_run('web', 'ping -c1 -W2 172.17.0.1').returncode == 0
     assert connect(h1, 'db', '172.18.0.10', 80).startswith('app ')
 
+    # Joining another network in the run that leaves the default-route one gives the new link the default route.
+    ok(h1.module('container', purge_networks=True, name='app', networks=[{'name': 'bridge'}]))
+    ok(h1.module('docker_bridge', name='other', subnet='172.19.0.0/16'))
+    ok(h1.module('container', purge_networks=True, name='app', networks=[{'name': 'other'}]))
+    assert 'default via 172.19.0.1' in h1.netns_run('app', 'ip route').stdout
+
     res = ok(h1.module('container', name='app', state='absent'))
     assert res['changed'] and res['container'] is None
     assert 'app' not in h1.run('ip netns list').stdout
