@@ -40,6 +40,7 @@ def test_two_networks_ports_rerun_check_purge_absent(two_hosts):
     assert check['changed'] and h1.settled_snapshot(like=before) == before, 'check mode changed the host'
     res = ok(h1.module('container', diff=True, **args))
     assert res['commands'] == check['commands']
+    assert set(res['diff']['after']['networks']) == {'bridge', 'custom_network'} and 'networks' not in res['diff']['before']
     nets = res['container']['NetworkSettings']['Networks']
     assert nets['custom_network']['IPAddress'] == '172.18.0.10' and nets['custom_network']['Aliases'] == ['api']
     assert nets['bridge']['IPAddress'] == '172.17.0.3' and nets['bridge']['Gateway'] == '172.17.0.1'
