@@ -164,7 +164,9 @@ def _entry_option(entry):
 
 
 def _order(entries):
-    """Docker 28's default-route election order: the highest gw_priority, then the network name."""
+    """The order the networks are joined in: the highest gw_priority first, then by name.  Joined in this order, they
+    are connected in it too, so the default-route election (_default_route: priority, then first connected) gives
+    the route to the first of them, as Docker 28 does for a container started on several networks."""
     return sorted(entries, key=lambda e: (-(e['gw_priority'] or 0), e['name']))
 
 
@@ -298,9 +300,7 @@ class Shared:
         self.made = made  # the netns plan creates the namespace earlier in this plan
         self.leaving_all = leaving_all  # absent or host mode: the netns plan removes a recorded namespace last
         self.record = record  # the namespace's record as the steps planned so far leave it
-        self.default_taken = False
         self.ifnames = set()
-        self.gone_ifnames = set()  # the container's interfaces on the networks this plan leaves
 
 
 class ContainerRun(_planner.NetworkRun):
@@ -329,18 +329,12 @@ class ContainerRun(_planner.NetworkRun):
             self.shared.ifnames.add(ep.ifname)
         super().plan_create(cname, ep, view, gone)
 
-    # The planner's hook is a static method; here the election depends on the runs planned before this one.
-    def elect_default_route(self, view, gone=None, *args, **kwargs):  # pylint: disable=arguments-renamed
-        if gone is None and view is not None:
-            # A network this plan leaves may hold the default route now: the new link takes it, as after a
-            # docker network disconnect then connect.
-            gone = next((view.by_name[n]['index'] for n in sorted(self.shared.gone_ifnames) if n in view.by_name
-                         and view.default_gateway(gone=view.by_name[n]['index']) is None), None)
-        won = super().elect_default_route(view, gone, *args, **kwargs)
-        if self.shared.default_taken:
-            return False
-        self.shared.default_taken = won
-        return won
+    def planned_links(self, cname, cands):
+        """This container's links that the runs of the networks planned before this one create: they take part in the
+        election as if they were there, so one plan leaves the route the election gives (and a second run agrees)."""
+        if cname != self.shared.name:
+            return {}
+        return {n: c for n, c in cands.items() if n != self.name and c.ifname in self.shared.ifnames}
 
     def records(self, names):
         out = super().records(names)
@@ -405,8 +399,6 @@ class ContainerJob:
         # The networks planned before this one are as this plan leaves them (names, firewall, bound ports).
         run.others = {n: d for n, d in self.docs.items() if n != name}
         entry = next((e for e in self.want['networks'] if e['name'] == name), None)
-        if action == 'leave':
-            shared.gone_ifnames.add(self.docs[name]['endpoints'][shared.name].get('ifname'))
         try:
             run.build()
         except _validate.InputError as exc:

@@ -395,11 +395,18 @@ class NetworkRun:
         cands = dict(self.memberships(cname))
         links = view.by_name if view is not None else {}
         here = {links[c.ifname]['index']: c for c in cands.values() if c.ifname in links and links[c.ifname]['index'] != gone}
+        for network, cand in self.planned_links(cname, cands).items():
+            here[('planned', network)] = cand
         if ep is not None:
             net = self.net
             cands[self.name] = here[index] = _default_route.Candidate(self.name, net.gateway, ep.ifname, ep.gw_priority, ep.connected or '',
                                                                       net.created or '', bool(net.internal))
         return cands, here
+
+    def planned_links(self, cname, cands):  # pylint: disable=unused-argument
+        """{network: Candidate} of ``cands`` whose link an earlier part of the same plan creates (the container module
+        plans several networks in one plan); a network run alone has none."""
+        return {}
 
     def plan_default_route(self, cname, ep, view, index=None, gone=None, readdressed=False):
         """Elect the default route of ``cname`` among every network it is on (_default_route) and plan the step
@@ -415,7 +422,10 @@ class NetworkRun:
         mine = elected is not None and elected.network == self.name
         if mine and index is None:
             return True
-        want = (elected.gateway, next(i for i, c in here.items() if c is elected), elected.ifname) if elected else None
+        key = next(i for i, c in here.items() if c is elected) if elected else None
+        if isinstance(key, tuple):
+            return False  # the link is made earlier in this plan, and its creation sends the route
+        want = (elected.gateway, key, elected.ifname) if elected else None
         if not _same_route(want, current) or (mine and readdressed):
             self.plan_route(cname, want, current)
         return mine

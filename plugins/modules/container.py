@@ -54,8 +54,10 @@ options:
       - The networks the container is on (C(docker run --network), C(docker network connect)). Each must exist; a name
         the collection does not manage fails naming C(networks[N].name), as Docker's C(network not found).
       - A network the container is on but that is not listed is left as it is, unless O(purge_networks) is set.
-      - The container's default route goes to the network with the highest O(networks[].gw_priority), then the
-        first by name (Docker 28), when the container has none yet; other networks get their subnet route.
+      - The container's default route is elected as for every network module (docs/docker-network.md): internal
+        networks give none; of the others the highest O(networks[].gw_priority) wins, then the network the container
+        was connected to first. Networks joined in one run are connected in order of priority, then name; other
+        networks give their subnet route only.
     type: list
     elements: dict
     suboptions:

@@ -10,13 +10,8 @@ pyroute2 versions by their own files.
 
 from __future__ import annotations
 
-import ast
-import os
-
 import pytest
-import yaml
 
-from conftest import REPO
 from traffic import connect, serve
 
 pytestmark = pytest.mark.once
@@ -129,22 +124,3 @@ def test_failure_on_the_second_network_undoes_the_first(host):
     assert res.get('failed') and 'rolled back' in res['msg'], res
     assert any(c.startswith('connect app to bridge') for c in res['commands'])
     assert host.settled_snapshot(like=before) == before
-
-
-def test_examples_run_as_written(host):
-    """The module's EXAMPLES, on a host with the networks they assume (the default network and custom_network)."""
-    ok(host.module('docker_bridge', name='bridge'))
-    ok(host.module('docker_bridge', name='custom_network'))
-    registered = {}
-    with open(os.path.join(REPO, 'plugins', 'modules', 'container.py')) as f:
-        tree = ast.parse(f.read())
-    examples = next(node.value.value for node in tree.body if isinstance(node, ast.Assign) and node.targets[0].id == 'EXAMPLES')
-    for task in yaml.safe_load(examples):
-        args = task.get('hostnet.containers.container')
-        if args is None:
-            assert registered['app']['container']['NetworkSettings']['Networks']['custom_network']['IPAddress'] == '172.18.0.10'
-            continue
-        res = ok(host.module('container', **args))
-        registered[task.get('register')] = res
-        assert res['changed'], task['name']
-    assert 'app' not in host.run('ip netns list').stdout.split()

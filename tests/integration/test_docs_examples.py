@@ -166,9 +166,10 @@ def test_docs_page_runs_as_written(page, lab_factory, tmp_path, collection_path)
                 hostnet_lab.Lab(extra['lab_dir']).down()
             continue
         hosts = lab_factory(name='lab-%d' % count)
-        plays = [p for text in texts for p in docs_examples.plays(page, text)[1]]
+        # Tasks and role variables run on host1, the seed's first host (the address in their examples is its).
+        plays = [p for text in texts for p in docs_examples.plays(page, text, 'host1')[1]]
         inventory.write_text(json.dumps(_inventory((hosts['host1'], hosts['host2']), plays)))
-        _run_playbook(docs_examples.page_playbook(REPO, page, texts=texts), inventory, extra, tmp_path, collection_path, count)
+        _run_playbook(docs_examples.page_playbook(REPO, page, 'host1', texts), inventory, extra, tmp_path, collection_path, count)
 
 
 # What each module's EXAMPLES assume the host already has, as their comments say; the examples then run as written.
@@ -193,6 +194,8 @@ MODULE_SETUP = {
     'docker_bridge': [],
     'macvlan_net': [],  # the lab's hosts have ens33, the seed's parent
     'nat_rule': [{'name': 'Docker0', 'hostnet.containers.docker_bridge': {'name': 'bridge'}}],
+    'container': [{'name': 'Docker0', 'hostnet.containers.docker_bridge': {'name': 'bridge'}},
+                  {'name': 'Custom_network', 'hostnet.containers.docker_bridge': {'name': 'custom_network'}}],
 }
 
 
