@@ -408,21 +408,29 @@ class NetworkRun:
         plans several networks in one plan); a network run alone has none."""
         return {}
 
+    def elect_route(self, cname, ep, view, index=None, gone=None):
+        """(elected Candidate or None, the key of its link in the candidates, the current default route), or None when
+        the current default route is one none of the container's networks gave (the user's own, left alone)."""
+        cands, here = self.route_candidates(cname, ep, view, index, gone)
+        current = view.default_route(gone) if view is not None else None
+        incumbent = _default_route.holder(cands.values(), current, {i: c.network for i, c in here.items()})
+        if current is not None and incumbent is None:
+            return None
+        elected = _default_route.elect(list(here.values()), incumbent)
+        return elected, next(i for i, c in here.items() if c is elected) if elected else None, current
+
     def plan_default_route(self, cname, ep, view, index=None, gone=None, readdressed=False):
         """Elect the default route of ``cname`` among every network it is on (_default_route) and plan the step
         that makes the kernel agree; whether ``ep`` (this network's endpoint; None: it is leaving) holds it.
         ``index``: its link's (None: a new link, whose create sends the route when it wins); ``gone``: a link the
         plan deletes.  A default route that none of the container's networks gave (the user's own) is left alone."""
-        cands, here = self.route_candidates(cname, ep, view, index, gone)
-        current = view.default_route(gone) if view is not None else None
-        incumbent = _default_route.holder(cands.values(), current, {i: c.network for i, c in here.items()})
-        if current is not None and incumbent is None:
+        got = self.elect_route(cname, ep, view, index, gone)
+        if got is None:
             return False
-        elected = _default_route.elect(list(here.values()), incumbent)
+        elected, key, current = got
         mine = elected is not None and elected.network == self.name
         if mine and index is None:
             return True
-        key = next(i for i, c in here.items() if c is elected) if elected else None
         if isinstance(key, tuple):
             return False  # the link is made earlier in this plan, and its creation sends the route
         want = (elected.gateway, key, elected.ifname) if elected else None
