@@ -54,7 +54,7 @@ options:
       - The networks the container is on (C(docker run --network), C(docker network connect)). Each must exist; a name
         the collection does not manage fails naming C(networks[N].name), as Docker's C(network not found).
       - A network the container is on but that is not listed is left as it is, unless O(purge_networks) is set.
-      - The container's default route is elected as for every network module (docs/docker-network.md): internal
+      - The container's default route is elected as for every network module (see docs/docker-network.md). Internal
         networks give none; of the others the highest O(networks[].gw_priority) wins, then the network the container
         was connected to first. Networks joined in one run are connected in order of priority, then name; other
         networks give their subnet route only.
