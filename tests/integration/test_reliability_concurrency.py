@@ -46,7 +46,14 @@ def at_once(*calls):
 
 
 def owned_rules(host):
-    return [ln for ln in host.run('iptables-save').stdout.splitlines() if 'HOSTNET' in ln and not ln.startswith(':')]
+    """The collection's iptables rules, each with its table: the jump from PREROUTING is in raw and in nat."""
+    out, table = [], None
+    for ln in host.run('iptables-save').stdout.splitlines():
+        if ln.startswith('*'):
+            table = ln[1:]
+        elif 'HOSTNET' in ln and not ln.startswith(':'):
+            out.append('%s %s' % (table, ln))
+    return out
 
 
 def container_addresses(host):

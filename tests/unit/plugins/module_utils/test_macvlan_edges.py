@@ -8,6 +8,7 @@ change, the 802.1q parent predicted from what the kernel shows (vlan_support on 
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -15,7 +16,9 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
-from test_network_planner import commit, empty_host, link, macvlan_host, macvlan_params, plan  # same folder
+# ansible-test units imports test files by their path, not with their folder on sys.path: put it there.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_network_planner import commit, empty_host, link, macvlan_host, macvlan_params, plan  # noqa: E402  pylint: disable=wrong-import-position
 
 
 # -- passthru -----------------------------------------------------------------------------------------------------------
