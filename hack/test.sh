@@ -59,8 +59,12 @@ ROLE_TESTS_1=(tests/integration/test_bridge_network_role.py tests/integration/te
               tests/integration/test_host_requirements.py tests/integration/test_workloads.py)
 ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_orphans_gc.py
               tests/integration/test_ownership.py tests/integration/test_reliability_roles.py)
+# The examples of the docs and the newest once tests (about three minutes) run after the checks, whose lane is the
+# shortest.
+ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py
+              tests/integration/test_localhost_publish.py tests/integration/test_container.py)
 ROLE_IGNORES=()
-for f in "${ROLE_TESTS_1[@]}" "${ROLE_TESTS_2[@]}"; do ROLE_IGNORES+=("--ignore=$f"); done
+for f in "${ROLE_TESTS_1[@]}" "${ROLE_TESTS_2[@]}" "${ROLE_TESTS_3[@]}"; do ROLE_IGNORES+=("--ignore=$f"); done
 # One stage, by name. The tests marked once (see tests/integration/conftest.py) run beside the rest under the newest
 # pyroute2; there the fault tests kill and fail the module at every step (under Debian's pyroute2, at a sample).
 stage() {
@@ -76,6 +80,7 @@ stage() {
     integration-once) pytest_in .venv tests/integration -m once "${ROLE_IGNORES[@]}" ;;
     integration-roles-1) pytest_in .venv -m once "${ROLE_TESTS_1[@]}" ;;
     integration-roles-2) pytest_in .venv -m once "${ROLE_TESTS_2[@]}" ;;
+    integration-roles-3) pytest_in .venv -m once "${ROLE_TESTS_3[@]}" ;;
     integration-deb) pytest_in .venv-deb tests/integration -m 'not once' ;;
     molecule) ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections molecule test --all ;;
     release-build) bash hack/release.sh build "$release_dir" ;;
@@ -148,7 +153,7 @@ release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 # make test: five lanes. The three integration lanes take the longest; the two stages of role tests marked once
 # follow the shorter ones (the once tests, Molecule with the release), and the checks fit beside them.
 LANES=("integration" "integration-once integration-roles-2" "integration-deb"
-       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint"
+       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint integration-roles-3"
        "molecule release-build lab bridge-lab ssh-smoke integration-roles-1")
 if [ ${#groups[@]} -eq 0 ]; then
   run_lanes "${LANES[@]}"
@@ -159,7 +164,7 @@ for group in "${groups[@]}"; do
     sanity) run_stage sanity ;;
     lint) for s in ansible-lint yamllint docs-lint changelog-lint; do run_stage $s; done ;;
     integration|integration-deb|molecule) run_stage "$group" ;;
-    integrations) run_lanes "${LANES[@]:0:3}" integration-roles-1 ;;
+    integrations) run_lanes "${LANES[@]:0:3}" integration-roles-1 integration-roles-3 ;;
     release) for s in release-build lab bridge-lab ssh-smoke; do run_stage $s; done ;;
     *) echo "unknown stage $group"; failed=$((failed + 1)); failures+=("$group") ;;
   esac

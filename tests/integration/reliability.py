@@ -127,7 +127,7 @@ _VOLATILE_RE = re.compile(r'^\d+: |@if\d+|(?<=link-netnsid )\d+|(?<![0-9a-f:])(?
 def comparable(host, snap=None):
     """The host's snapshot with what differs between two correct hosts masked: random network ids (and the
     bridge and veth names made from them), interface indexes; lines sorted; plus the state documents with the
-    creation time masked. Two hosts that hold the same networks compare equal."""
+    creation and connection times masked. Two hosts that hold the same networks compare equal."""
     snap = snap if snap is not None else host.snapshot()
     names = network_names(host)
 
@@ -140,7 +140,8 @@ def comparable(host, snap=None):
     docs = {}
     for path, doc in state_docs(host).items():
         text = json.dumps(doc, sort_keys=True)
-        text = re.sub(r'"created": "[^"]*"', '"created": "<time>"', text)
+        # When a network was created and when an endpoint connected: times of the run, not what it built.
+        text = re.sub(r'"(created|connected)": "[^"]*"', r'"\1": "<time>"', text)
         docs[mask(path)] = json.loads(mask(text))
     out['state documents'] = docs
     return out
