@@ -6,13 +6,18 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 pytest.importorskip('netaddr')
 
 from ansible_collections.hostnet.containers.plugins.filter import macvlan_plan as mp  # noqa: E402
 
-from test_macvlan_plan import addresses, request  # noqa: E402  (same folder)
+# ansible-test units imports test files by their path, not with their folder on sys.path: put it there.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_macvlan_plan import addresses, request  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def held(endpoints):
