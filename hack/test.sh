@@ -63,6 +63,8 @@ ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/t
 # shortest.
 ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py
               tests/integration/test_localhost_publish.py tests/integration/test_container.py)
+# The fault matrices (a run killed or failed at each step) are stages of their own, placed in the shorter lanes.
+FAULTS=tests/integration/test_reliability_faults.py
 ROLE_IGNORES=()
 for f in "${ROLE_TESTS_1[@]}" "${ROLE_TESTS_2[@]}" "${ROLE_TESTS_3[@]}"; do ROLE_IGNORES+=("--ignore=$f"); done
 # One stage, by name. The tests marked once (see tests/integration/conftest.py) run beside the rest under the newest
@@ -76,12 +78,14 @@ stage() {
     yamllint) yamllint --strict . ;;
     docs-lint) antsibull-docs lint-collection-docs --plugin-docs .build/collections/ansible_collections/hostnet/containers ;;
     changelog-lint) changelog_lint ;;
-    integration) HOSTNET_FAULTS=all pytest_in .venv tests/integration -m 'not once' ;;
+    integration) HOSTNET_FAULTS=all pytest_in .venv tests/integration -m 'not once' --ignore="$FAULTS" ;;
+    integration-faults) HOSTNET_FAULTS=all pytest_in .venv "$FAULTS" -m 'not once' ;;
     integration-once) pytest_in .venv tests/integration -m once "${ROLE_IGNORES[@]}" ;;
     integration-roles-1) pytest_in .venv -m once "${ROLE_TESTS_1[@]}" ;;
     integration-roles-2) pytest_in .venv -m once "${ROLE_TESTS_2[@]}" ;;
     integration-roles-3) pytest_in .venv -m once "${ROLE_TESTS_3[@]}" ;;
-    integration-deb) pytest_in .venv-deb tests/integration -m 'not once' ;;
+    integration-deb) pytest_in .venv-deb tests/integration -m 'not once' --ignore="$FAULTS" ;;
+    integration-deb-faults) pytest_in .venv-deb "$FAULTS" -m 'not once' ;;
     molecule) ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections molecule test --all ;;
     release-build) bash hack/release.sh build "$release_dir" ;;
     lab) bash hack/release.sh lab "$release_dir" ;;
@@ -150,11 +154,12 @@ host_netns() {
 before=$(host_netns)
 release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 
-# make test: five lanes. The three integration lanes take the longest; the two stages of role tests marked once
-# follow the shorter ones (the once tests, Molecule with the release), and the checks fit beside them.
-LANES=("integration" "integration-once integration-roles-2" "integration-deb"
-       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint integration-roles-3"
-       "molecule release-build lab bridge-lab ssh-smoke integration-roles-1")
+# make test: seven lanes. Each role stage (ansible-playbook, the slowest tests) and each integration job has a lane of
+# its own; the fault matrices follow the once tests and the second role stage; the checks, Molecule and the release
+# share one. On a shared machine more lanes also get a larger share of its CPUs.
+LANES=("integration" "integration-once integration-faults" "integration-deb"
+       "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint molecule release-build lab bridge-lab ssh-smoke"
+       "integration-roles-1" "integration-roles-2 integration-deb-faults" "integration-roles-3")
 if [ ${#groups[@]} -eq 0 ]; then
   run_lanes "${LANES[@]}"
 fi
@@ -163,8 +168,9 @@ for group in "${groups[@]}"; do
     units) run_stage units; run_stage units-deb ;;
     sanity) run_stage sanity ;;
     lint) for s in ansible-lint yamllint docs-lint changelog-lint; do run_stage $s; done ;;
-    integration|integration-deb|molecule) run_stage "$group" ;;
-    integrations) run_lanes "${LANES[@]:0:3}" integration-roles-1 integration-roles-3 ;;
+    integration|integration-deb) run_stage "$group"; run_stage "$group-faults" ;;
+    molecule) run_stage molecule ;;
+    integrations) run_lanes "${LANES[@]:0:3}" "${LANES[@]:4:3}" ;;
     release) for s in release-build lab bridge-lab ssh-smoke; do run_stage $s; done ;;
     *) echo "unknown stage $group"; failed=$((failed + 1)); failures+=("$group") ;;
   esac
