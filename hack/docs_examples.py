@@ -87,14 +87,6 @@ def plays(page, text, hosts='all'):
     raise ExampleError('%s: a YAML block that is neither a playbook, tasks, role variables nor an inventory:\n%s' % (page, text))
 
 
-def page_plays(root, page, hosts='all'):
-    """Every play of a page's examples, in order."""
-    out = []
-    for text in blocks(root, page):
-        out += plays(page, text, hosts)[1]
-    return out
-
-
 def page_playbook(root, page, hosts='all', texts=None):
     """A page's examples (or the blocks ``texts`` of it) as one playbook, in YAML text that keeps each block as the
     page writes it (its comments, layout and indentation), so that a lint of the playbook is a lint of what users

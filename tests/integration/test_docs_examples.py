@@ -152,7 +152,7 @@ def _run_playbook(text, inventory, extra, tmp_path, collection_path, count):
 def test_docs_page_runs_as_written(page, lab_factory, tmp_path, collection_path):
     """Every example of the page, in order, as playbooks: each must succeed (the probe tasks in them check
     reachability with packets). A run of blocks marked to start from fresh hosts gets a new lab."""
-    assert docs_examples.page_plays(REPO, page), page
+    assert docs_examples.blocks(REPO, page), page
     extra = {'bridge_network_restore_service': False, 'macvlan_network_restore_service': False}
     inventory = tmp_path / 'inventory.json'
     for count, texts in enumerate(docs_examples.segments(REPO, page)):
