@@ -254,13 +254,16 @@ class Host:
         own after the command that caused it has returned: counters and timers, a link's operational state and
         carrier flags and a route's linkdown flag (a new bridge or veth goes from UNKNOWN/NO-CARRIER to UP/LOWER_UP by itself, up to a second
         later through the kernel's linkwatch; a bridge port's STP state follows), DAD flags, address lifetimes, and
-        IPv6 link-local addresses and routes (they come and go with DAD timing; the collection is IPv4).
+        IPv6 link-local addresses and routes (they come and go with DAD timing; the collection is IPv4), and a bridge
+        port's number (the kernel gives a new port the lowest free one, and a port of a deleted namespace's veth is
+        freed later, in a work queue).
         Neighbour entries are not read at all.  Everything else (names, flags set by a command, masters, MACs,
         addresses, routes, rules, namespaces, files, firewall rules, sysctls) is compared.
         """
         link_filter = ('s/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+'
                        '|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g; s/ state [A-Z]+ / /; '
-                       's/(NO-CARRIER|LOWER_UP|M-DOWN|DORMANT),?//g; s/,>/>/; s/ bridge_slave state [a-z]+/ bridge_slave/')
+                       's/(NO-CARRIER|LOWER_UP|M-DOWN|DORMANT),?//g; s/,>/>/; s/ bridge_slave state [a-z]+/ bridge_slave/; '
+                       's/ (port_id|port_no) 0x[0-9a-f]+| designated_port [0-9]+//g')
         addr_filter = 's/ (tentative|dadfailed|optimistic)//g; s/ valid_lft .*//'
         script = 'LINK_FILTER=%s\nADDR_FILTER=%s\n' % (shlex.quote(link_filter), shlex.quote(addr_filter)) + r'''
 set -u

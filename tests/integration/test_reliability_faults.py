@@ -74,8 +74,8 @@ def kill_matrix(fresh, tmp_path, module, params, setup=(), every=12):
             # and nothing left for a third run to do.
             got = R.settled(host, like=want)
             if got != want:
-                failures.append((case, 'differs from a clean run', R.diff(want, got)))
-    assert not failures, failures
+                failures.append((case, 'differs from a clean run', R.explain(want, got)))
+    assert not failures, '\n'.join('%s: %s\n%s' % failure for failure in failures)
     return steps
 
 
@@ -125,7 +125,7 @@ def error_matrix(fresh, tmp_path, module, params, setup, every):
             if got != before:
                 failures.append((case, 'the host changed', R.diff(before, got)))
                 host = None
-    assert not failures, failures
+    assert not failures, '\n'.join('%s: %s\n%s' % failure for failure in failures)
     return steps
 
 
