@@ -111,6 +111,13 @@ run_stage() {
   tally "$1" "$rc" $((SECONDS - start))
 }
 
+# CPU seconds (user + system) that the children of a shell used between two outputs of its `times` builtin: what
+# a stage costs whatever the machine's load, which sets how the lanes are balanced and what to cut when make test grows.
+cpu_between() {  # file file; the second line of each is the children's "1m2.500s 0m3.250s"
+  awk 'FNR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } v[++n] = t }
+       END { printf "%d\n", v[2] - v[1] }' "$1" "$2"
+}
+
 # Lanes side by side, the stages of each one after another: the integration stages spend much of their time
 # waiting on packets and ansible-playbook, and on a shared machine more lanes get a larger share of its CPUs.
 # Each stage's output is kept and printed whole when every lane is done; a line says when each stage ends.
@@ -122,9 +129,12 @@ run_lanes() {  # "stage stage ..." "stage ..." ...
     (
       for name in $lane; do
         start=$SECONDS
+        times >"$dir/$name.t0"  # in this shell, not a $(...) subshell: its children are the ones counted
         stage "$name" >"$dir/$name.log" 2>&1; rc=$?
+        times >"$dir/$name.t1"
+        cpu=$(cpu_between "$dir/$name.t0" "$dir/$name.t1")
         echo "$rc $((SECONDS - start))" >"$dir/$name.rc"
-        echo "=== $name: $([ "$rc" -eq 0 ] && echo ok || echo FAILED) ($((SECONDS - start)) s; output below when every lane is done)"
+        echo "=== $name: $([ "$rc" -eq 0 ] && echo ok || echo FAILED) ($((SECONDS - start)) s, CPU $cpu s; output below when every lane is done)"
       done
     ) &
     pids+=($!)
