@@ -145,11 +145,11 @@ def machine_description(python):
 
 # -- one run: a fresh emulated host, every phase of one tool ---------------------------------------------------------
 class Run:
-    def __init__(self, bench, tool, n):
+    def __init__(self, bench, tool, n, kind='lab'):
         self.bench = bench
         self.tool = tool
         self.n = n
-        self.lab = hostnet_lab.Lab(os.path.join(bench.tmp, 'lab-%s-%d' % (tool, n)))
+        self.lab = hostnet_lab.Lab(os.path.join(bench.tmp, '%s-%s-%d' % (kind, tool, n)))
 
     def worker(self, tool, phase):
         env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNET_COLLECTIONS': self.bench.collections, 'LANG': 'C.UTF-8'}
@@ -235,11 +235,8 @@ class AddRun(Run):
     the engine), one container added alone by this column (timed), the files it wrote counted, the new name
     resolved both ways."""
 
-    def __init__(self, bench, tool, n):  # pylint: disable=super-init-not-called
-        self.bench = bench
-        self.tool = tool
-        self.n = n
-        self.lab = hostnet_lab.Lab(os.path.join(bench.tmp, 'add-%s-%d' % (tool, n)))
+    def __init__(self, bench, tool, n):
+        super().__init__(bench, tool, n, kind='add')
 
     def execute(self):
         """{seconds, files: {written, created, changed, removed, by_folder, ...}}"""
@@ -261,7 +258,8 @@ class AddRun(Run):
                 raise BenchError('after %s added c%d to a network of %d: %s' % (self.tool, self.n, self.n, '; '.join(check['problems'])))
         finally:
             self.lab.down()
-        return {'seconds': res['seconds'], 'files': files}
+        # The engine says how much of its add was planning and how many steps it ran: where the time goes.
+        return {'seconds': res['seconds'], 'files': files, 'plan_seconds': res.get('plan_seconds'), 'steps': res.get('steps')}
 
 
 class Bench:
@@ -313,9 +311,10 @@ class Bench:
             for n, tool in cells[k:] + cells[:k]:
                 started = time.monotonic()
                 out = AddRun(self, tool, n).execute()
-                cell = self.add.setdefault(tool, {}).setdefault(n, {'seconds': [], 'files': []})
-                cell['seconds'].append(out['seconds'])
-                cell['files'].append(out['files'])
+                cell = self.add.setdefault(tool, {}).setdefault(n, {'seconds': [], 'files': [], 'plan_seconds': [], 'steps': []})
+                for key in cell:
+                    if out[key] is not None:
+                        cell[key].append(out[key])
                 log('add to N=%-5d run %d/%d %-7s %.3f s, %d files written (%s)  (%.0f s)' % (
                     n, rep + 1, self.args.repeats, tool, out['seconds'], out['files']['written'],
                     ', '.join('%s %d' % kv for kv in out['files']['by_folder'].items()), time.monotonic() - started))
@@ -360,9 +359,11 @@ def add_report(add, args):
              'one container added alone (`endpoints: [cN]`, purge_endpoints off, as `docker run --network` adds one): seconds of '
              'that add, median of the repeats and each repeat; the files under /etc/netns and /run/hostnet/dns it wrote '
              '(new, or rewritten: another inode or mtime) and removed; every add verified (address, default route, names '
-             'resolved both ways between c0 and the new container by getent inside them, pings).', '',
+             'resolved both ways between c0 and the new container by getent inside them, pings). The engine column also '
+             'gives how much of its add was planning (reading the host and deciding) and how many plan steps it ran; the '
+             'module column\'s seconds include a play\'s fixed cost (about 1.2 s).', '',
              '| network of N | column | add, median s | repeats (s) | spread | / add to N=%d | files written | under /etc/netns | '
-             'under /run/hostnet/dns | removed |' % ADD_BASE, '|---|---|---|---|---|---|---|---|---|---|']
+             'under /run/hostnet/dns | removed | of which planning, median s | steps |' % ADD_BASE, '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for n in add_sizes(args):
         for col in ADD_TOOLS:
             cell = add.get(col, {}).get(n)
@@ -371,11 +372,12 @@ def add_report(add, args):
             base = add[col].get(ADD_BASE)
             m = statistics.median(cell['seconds'])
             files = cell['files']
-            lines.append('| %d | %s | %s | %s | %.2f | %s | %s | %s | %s | %s |' % (
+            lines.append('| %d | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s |' % (
                 n, col, fmt(m), ' '.join(fmt(v) for v in cell['seconds']), spread(cell['seconds']),
                 fmt_ratio(ratio(m, statistics.median(base['seconds']) if base else None)),
                 span([f['written'] for f in files]), span([f['by_folder']['/etc/netns'] for f in files]),
-                span([f['by_folder']['/run/hostnet/dns'] for f in files]), span([f['removed'] for f in files])))
+                span([f['by_folder']['/run/hostnet/dns'] for f in files]), span([f['removed'] for f in files]),
+                fmt(statistics.median(cell['plan_seconds']) if cell.get('plan_seconds') else None), span(cell.get('steps'))))
     return lines
 
 
