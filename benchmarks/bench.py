@@ -403,6 +403,16 @@ def add_targets(add, args):
     return out
 
 
+def add_section(add, args):
+    """(report lines, targets) of the add cell; nothing when it did not run."""
+    if not add:
+        return [], []
+    checks = add_targets(add, args)
+    lines = add_report(add, args) + ['', '## Targets (issue 22)', '']
+    lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- not measured (no add to a network larger than 1)']
+    return lines, checks
+
+
 def report(results, args, desc, elapsed, machine_ok, add=None):
     sizes = args.sizes
     tools = [t for t in TOOLS if t in results]
@@ -445,12 +455,9 @@ def report(results, args, desc, elapsed, machine_ok, add=None):
     checks = targets(results, sizes)
     lines += ['', '## Targets (issue 9)', '']
     lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- not measured (no run of N=%d with the peers)' % target_size(sizes)]
-    if add:
-        lines += add_report(add, args)
-        add_checks = add_targets(add, args)
-        lines += ['', '## Targets (issue 22)', '']
-        lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in add_checks] or ['- not measured (no add to a network larger than 1)']
-        checks = checks + add_checks
+    add_lines, add_checks = add_section(add, args)
+    lines += add_lines
+    checks = checks + add_checks
     lines += ['', '## Machine', '']
     lines += ['- %s: %s' % (k, v) for k, v in desc.items()]
     lines += ['- run took %.0f s; the machine\'s own network, firewall and /run/netns were %s' % (
