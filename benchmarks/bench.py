@@ -17,7 +17,12 @@ endpoints damaged; must report changed=true and repair them), teardown.  Each st
 each phase (addresses, routes, bridge ports, DNAT and masquerade rules, and pings).  The table gives
 medians; the ratios compare medians of the same run.
 
-    python benchmarks/bench.py [--sizes 10,100,500,1000] [--repeats 3] [--tools ...] [--peers-max 500] [--out DIR]
+The add cell (issue 22), for the module and engine columns: a network with name resolution on (docker_bridge's
+default `dns`) and N containers, built untimed, then ONE container added alone (timed), for N = 1 and each of
+--sizes up to --add-max, in the same run: the cost of the (N+1)th container against the cost of the 2nd, and
+how many files under /etc/netns and /run/hostnet/dns the add wrote.
+
+    python benchmarks/bench.py [--sizes 10,100,500,1000] [--repeats 3] [--tools ...] [--peers-max 500] [--add-max 500] [--out DIR]
 """
 
 from __future__ import annotations
@@ -71,6 +76,21 @@ PLAY = '''- name: One bridge network of many containers
         state: "{{ bench_state }}"
         endpoints: "{{ bench_endpoints | default(omit) }}"
 '''
+# The add cell's one container, with the options worker.py's DNS_OPTIONS builds the network with (`dns` left to
+# its default, on): only the endpoint is new, so the run adds it and changes nothing else.
+ADD_PLAY = '''- name: One more container on a network with name resolution on
+  hosts: bench
+  gather_facts: false
+  tasks:
+    - name: The new container
+      hostnet.containers.docker_bridge:
+        name: benchdns
+        subnet: 10.200.0.0/16
+        firewall_backend: iptables
+        endpoints: "{{ bench_endpoints }}"
+'''
+ADD_TOOLS = ('module', 'engine')
+ADD_BASE = 1  # the add every other is compared with: the 2nd container, added to a network of 1
 
 
 class BenchError(Exception):
@@ -125,11 +145,11 @@ def machine_description(python):
 
 # -- one run: a fresh emulated host, every phase of one tool ---------------------------------------------------------
 class Run:
-    def __init__(self, bench, tool, n):
+    def __init__(self, bench, tool, n, kind='lab'):
         self.bench = bench
         self.tool = tool
         self.n = n
-        self.lab = hostnet_lab.Lab(os.path.join(bench.tmp, 'lab-%s-%d' % (tool, n)))
+        self.lab = hostnet_lab.Lab(os.path.join(bench.tmp, '%s-%s-%d' % (kind, tool, n)))
 
     def worker(self, tool, phase):
         env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNET_COLLECTIONS': self.bench.collections, 'LANG': 'C.UTF-8'}
@@ -139,11 +159,16 @@ class Run:
         return json.loads(res.stdout.strip().splitlines()[-1])
 
     def module(self, state):
-        b = self.bench
         endpoints = [{'name': 'c%d' % i, 'publish': ['%d:80' % (20000 + i)]} for i in range(self.n)] if state == 'present' else None
+        return self.playbook(self.bench.playbook, {'bench_state': state, 'bench_endpoints': endpoints} if endpoints else {'bench_state': state},
+                             'docker_bridge N=%d state=%s' % (self.n, state))
+
+    def playbook(self, playbook, variables, what):
+        """One timed ansible-playbook run against the emulated host: {seconds, changed}."""
+        b = self.bench
         extra = os.path.join(b.tmp, 'vars-%d.json' % self.n)
         with open(extra, 'w') as f:
-            json.dump({'bench_state': state, 'bench_endpoints': endpoints} if endpoints else {'bench_state': state}, f)
+            json.dump(variables, f)
         inventory = os.path.join(b.tmp, 'inventory.json')
         with open(inventory, 'w') as f:
             json.dump({'all': {'hosts': {'bench': {'ansible_connection': 'hostnet.containers.nsenter',
@@ -153,13 +178,12 @@ class Run:
                    ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_LOCAL_TEMP=os.path.join(b.tmp, 'ansible-tmp'),
                    ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_HOME=os.path.join(b.tmp, 'ansible-home'))
         start = time.monotonic()
-        res = subprocess.run([b.ansible_playbook, '-i', inventory, b.playbook, '-e', '@' + extra], capture_output=True, text=True,
+        res = subprocess.run([b.ansible_playbook, '-i', inventory, playbook, '-e', '@' + extra], capture_output=True, text=True,
                              env=env, timeout=1800, check=False)
         seconds = time.monotonic() - start
         recap = re.search(r'^bench\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', res.stdout, re.M)
         if res.returncode != 0 or not recap or recap.group(3) != '0' or recap.group(4) != '0':
-            raise BenchError('docker_bridge N=%d state=%s failed (rc=%d): %s'
-                             % (self.n, state, res.returncode, (res.stdout + res.stderr)[-3000:]))
+            raise BenchError('%s failed (rc=%d): %s' % (what, res.returncode, (res.stdout + res.stderr)[-3000:]))
         return {'seconds': seconds, 'changed': recap.group(2) != '0'}
 
     def settle(self):
@@ -206,6 +230,38 @@ class Run:
         return out
 
 
+class AddRun(Run):
+    """The add cell in a fresh emulated host: a network of N containers with name resolution on (built untimed by
+    the engine), one container added alone by this column (timed), the files it wrote counted, the new name
+    resolved both ways."""
+
+    def __init__(self, bench, tool, n):
+        super().__init__(bench, tool, n, kind='add')
+
+    def execute(self):
+        """{seconds, files: {written, created, changed, removed, by_folder, ...}}"""
+        self.lab.up({'bench': {'address': '10.138.3.130/24'}})
+        try:
+            self.worker('dns', 'build')
+            self.settle()
+            self.worker('dns', 'files-before')
+            if self.tool == 'module':
+                res = self.playbook(self.bench.add_playbook, {'bench_endpoints': [{'name': 'c%d' % self.n}]},
+                                    'docker_bridge adding c%d to a network of %d' % (self.n, self.n))
+            else:
+                res = self.worker('dns', 'add')
+            if not res['changed']:
+                raise BenchError('%s adding c%d to a network of %d reported changed=false' % (self.tool, self.n, self.n))
+            files = self.worker('dns', 'files-after')
+            check = self.worker('dns', 'verify-add')
+            if not check['ok']:
+                raise BenchError('after %s added c%d to a network of %d: %s' % (self.tool, self.n, self.n, '; '.join(check['problems'])))
+        finally:
+            self.lab.down()
+        # The engine says how much of its add was planning and how many steps it ran: where the time goes.
+        return {'seconds': res['seconds'], 'files': files, 'plan_seconds': res.get('plan_seconds'), 'steps': res.get('steps')}
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -218,7 +274,11 @@ class Bench:
         self.playbook = os.path.join(self.tmp, 'bench.yml')
         with open(self.playbook, 'w') as f:
             f.write(PLAY)
+        self.add_playbook = os.path.join(self.tmp, 'add.yml')
+        with open(self.add_playbook, 'w') as f:
+            f.write(ADD_PLAY)
         self.results = {}
+        self.add = {}
 
     def close(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -239,6 +299,25 @@ class Bench:
                         self.results.setdefault(tool, {}).setdefault(n, {}).setdefault(phase, []).append(seconds)
                     done = '  '.join('%s %.3f s' % kv for kv in phases.items())
                     log('N=%-5d run %d/%d %-9s %s  (%.0f s)' % (n, rep + 1, self.args.repeats, tool, done, time.monotonic() - started))
+        self.run_add(log)
+
+    def run_add(self, log):
+        """The add cell: every size and column once per repeat, sizes and columns rotated from repeat to repeat, so the
+        add to a network of 1 and the add to a network of N share the run's slow and quiet moments."""
+        tools = [t for t in ADD_TOOLS if t in self.args.tools]
+        cells = [(n, t) for n in add_sizes(self.args) for t in tools]
+        for rep in range(self.args.repeats if cells else 0):
+            k = rep % len(cells)
+            for n, tool in cells[k:] + cells[:k]:
+                started = time.monotonic()
+                out = AddRun(self, tool, n).execute()
+                cell = self.add.setdefault(tool, {}).setdefault(n, {'seconds': [], 'files': [], 'plan_seconds': [], 'steps': []})
+                for key in cell:
+                    if out[key] is not None:
+                        cell[key].append(out[key])
+                log('add to N=%-5d run %d/%d %-7s %.3f s, %d files written (%s)  (%.0f s)' % (
+                    n, rep + 1, self.args.repeats, tool, out['seconds'], out['files']['written'],
+                    ', '.join('%s %d' % kv for kv in out['files']['by_folder'].items()), time.monotonic() - started))
 
 
 # -- the report ------------------------------------------------------------------------------------------------------------
@@ -259,7 +338,82 @@ def fmt_ratio(value):
     return '-' if value is None else ('%.2fx' % value if value < 10 else '%.0fx' % value)
 
 
-def report(results, args, desc, elapsed, machine_ok):
+def add_sizes(args):
+    """The add cell's networks: of 1 container (the base) and of each --sizes up to --add-max."""
+    return sorted({ADD_BASE} | {n for n in args.sizes if n <= args.add_max})
+
+
+def spread(values):
+    """The relative range of a cell's repeats, (max - min) / median: 0 with one repeat (nothing measured)."""
+    return (max(values) - min(values)) / statistics.median(values) if len(values) > 1 and statistics.median(values) else 0.0
+
+
+def span(values):
+    return '-' if not values else ('%d' % values[0] if min(values) == max(values) else '%d-%d' % (min(values), max(values)))
+
+
+def add_report(add, args):
+    """The add cell's section: one row per network size and column."""
+    lines = ['', '## Adding one container to a network of N (name resolution on; issue 22)', '',
+             'A network with `dns` on (docker_bridge\'s default) and N containers, built untimed in a fresh emulated host, then '
+             'one container added alone (`endpoints: [cN]`, purge_endpoints off, as `docker run --network` adds one): seconds of '
+             'that add, median of the repeats and each repeat; the files under /etc/netns and /run/hostnet/dns it wrote '
+             '(new, or rewritten: another inode or mtime) and removed; every add verified (address, default route, names '
+             'resolved both ways between c0 and the new container by getent inside them, pings). The engine column also '
+             'gives how much of its add was planning (reading the host and deciding) and how many plan steps it ran; the '
+             'module column\'s seconds include a play\'s fixed cost (about 1.2 s).', '',
+             '| network of N | column | add, median s | repeats (s) | spread | / add to N=%d | files written | under /etc/netns | '
+             'under /run/hostnet/dns | removed | of which planning, median s | steps |' % ADD_BASE, '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    for n in add_sizes(args):
+        for col in ADD_TOOLS:
+            cell = add.get(col, {}).get(n)
+            if not cell:
+                continue
+            base = add[col].get(ADD_BASE)
+            m = statistics.median(cell['seconds'])
+            files = cell['files']
+            lines.append('| %d | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s |' % (
+                n, col, fmt(m), ' '.join(fmt(v) for v in cell['seconds']), spread(cell['seconds']),
+                fmt_ratio(ratio(m, statistics.median(base['seconds']) if base else None)),
+                span([f['written'] for f in files]), span([f['by_folder']['/etc/netns'] for f in files]),
+                span([f['by_folder']['/run/hostnet/dns'] for f in files]), span([f['removed'] for f in files]),
+                fmt(statistics.median(cell['plan_seconds']) if cell.get('plan_seconds') else None), span(cell.get('steps'))))
+    return lines
+
+
+def add_targets(add, args):
+    """(met, text) for issue 22's benchmark: the add to a network of 500 (or the largest measured) costs no more than
+    the add to a network of 1.  "No more than" within what the run itself can tell apart: met when the ratio of the
+    medians is at most 1 plus the larger relative range of the two cells' repeats."""
+    out = []
+    sizes = add_sizes(args)
+    n = TARGET_N if TARGET_N in sizes else max(sizes)
+    for col in ADD_TOOLS:
+        base, big = add.get(col, {}).get(ADD_BASE), add.get(col, {}).get(n)
+        if n == ADD_BASE or not base or not big:
+            continue
+        mb, mn = statistics.median(base['seconds']), statistics.median(big['seconds'])
+        tol = max(spread(base['seconds']), spread(big['seconds']))
+        value = mn / mb
+        out.append((value <= 1.0 + tol, 'one-container add at N=%d within 1.0x (no more than) of the add at N=%d, %s: %.2fx (%s s vs %s s, '
+                    'medians of %d and %d repeats); tolerance 1.00 + the run\'s spread %.2f = %.2f (spread: the larger (max-min)/median '
+                    'of the two cells\' repeats); files the add wrote: %s vs %s' % (
+                        n, ADD_BASE, col, value, fmt(mn), fmt(mb), len(big['seconds']), len(base['seconds']), tol, 1.0 + tol,
+                        span([f['written'] for f in big['files']]), span([f['written'] for f in base['files']]))))
+    return out
+
+
+def add_section(add, args):
+    """(report lines, targets) of the add cell; nothing when it did not run."""
+    if not add:
+        return [], []
+    checks = add_targets(add, args)
+    lines = add_report(add, args) + ['', '## Targets (issue 22)', '']
+    lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- not measured (no add to a network larger than 1)']
+    return lines, checks
+
+
+def report(results, args, desc, elapsed, machine_ok, add=None):
     sizes = args.sizes
     tools = [t for t in TOOLS if t in results]
     lines = ['# hostnet.containers benchmark', '',
@@ -301,6 +455,9 @@ def report(results, args, desc, elapsed, machine_ok):
     checks = targets(results, sizes)
     lines += ['', '## Targets (issue 9)', '']
     lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- not measured (no run of N=%d with the peers)' % target_size(sizes)]
+    add_lines, add_checks = add_section(add, args)
+    lines += add_lines
+    checks = checks + add_checks
     lines += ['', '## Machine', '']
     lines += ['- %s: %s' % (k, v) for k, v in desc.items()]
     lines += ['- run took %.0f s; the machine\'s own network, firewall and /run/netns were %s' % (
@@ -342,6 +499,8 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=3, help='runs per tool and size (medians are reported)')
     p.add_argument('--tools', default=','.join(TOOLS), help='comma-separated subset of %s' % ','.join(TOOLS))
     p.add_argument('--peers-max', type=int, default=500, help='largest N the peers (CNI, netavark, ip -batch) run at (they are slow)')
+    p.add_argument('--add-max', type=int, default=500,
+                   help='largest network the add cell (issue 22) adds one container to; 0 measures only the add to a network of 1')
     p.add_argument('--settle', type=float, default=1.5,
                    help='seconds to wait before each timed phase after apply, per 250 containers (at least once)')
     p.add_argument('--out', default=os.path.join(HERE, 'results'), help='folder for the report (markdown and JSON)')
@@ -378,7 +537,7 @@ def main(argv=None):
     after = machine_state()
     changed = sorted(k for k in before if before[k] != after[k])
     desc['load average at end'] = ' '.join(open('/proc/loadavg').read().split()[:3])
-    text, checks = report(bench.results, args, desc, time.monotonic() - started, not changed)
+    text, checks = report(bench.results, args, desc, time.monotonic() - started, not changed, bench.add)
     print()
     print(text)
     os.makedirs(args.out, exist_ok=True)
@@ -386,7 +545,7 @@ def main(argv=None):
         with open(os.path.join(args.out, name), 'w') as f:
             f.write(text)
     with open(os.path.join(args.out, 'bench-%s.json' % stamp), 'w') as f:
-        json.dump({'machine': desc, 'args': argv, 'results': bench.results, 'targets': checks,
+        json.dump({'machine': desc, 'args': argv, 'results': bench.results, 'add': bench.add, 'targets': checks,
                    'error': str(error) if error else None}, f, indent=1, sort_keys=True)
     print('written to %s' % os.path.join(args.out, 'bench-%s.md' % stamp))
     if changed:

@@ -24,6 +24,13 @@ Tools and phases (only the phases inside the timer are timed; imports and file w
                                                  libcni chains them
   netavark  apply | teardown                     Debian's netavark: setup (teardown) per container
   any       damage | verify-up | verify-down | clean   untimed helpers (see the functions)
+  dns       build | add | files-before | files-after | verify-add
+                                                 the add cell (issue 22): network `benchdns` with name
+                                                 resolution on (docker_bridge's default), c0..c(N-1) built
+                                                 untimed, then container cN added alone, timed (engine
+                                                 in-process; bench.py times the module), the files under
+                                                 /etc/netns and /run/hostnet/dns it wrote counted, and the
+                                                 new name resolved both ways
 """
 
 from __future__ import annotations
@@ -391,14 +398,14 @@ def engine_params(n, state='present'):
                                 publish=['%d:80' % (FIRST_PORT + i)]) for i in range(n)])
 
 
-def engine_run(n, state):
+def engine_run(n, state, params=None):
     """What docker_bridge's run() does, without AnsibleModule: plan under the host-wide lock, then execute."""
     sys.path.insert(0, os.environ['HOSTNET_COLLECTIONS'])
     from ansible_collections.hostnet.containers.plugins.module_utils import _bridge, _netns, _store  # pylint: disable=import-outside-toplevel
     # pyroute2 is imported outside the timed window, as floor_apply's is (the engine imports it when it builds its
     # first request; a run with nothing to change never does).
     from pyroute2.netlink.rtnl import ifaddrmsg, ifinfmsg, rtmsg  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-    params = engine_params(n, state)
+    params = params or engine_params(n, state)
     start = time.monotonic()
     with _netns.Namespaces() as ns:
         with _store.HostLock():
@@ -408,6 +415,122 @@ def engine_run(n, state):
             net.plan.execute()
     end = time.monotonic()
     return {'seconds': end - start, 'plan_seconds': planned - start, 'changed': bool(net.plan), 'steps': len(net.plan.steps)}
+
+
+# -- the add cell (issue 22): one container added to a network of N with name resolution on ----------------------
+DNS_NETWORK = 'benchdns'
+# What the module sees: the add play of bench.py passes the same options (and lets `dns` default to on).
+DNS_OPTIONS = dict(name=DNS_NETWORK, subnet=SUBNET, firewall_backend='iptables')
+FILES_BEFORE = os.path.join(STATE, 'files-before.json')
+WATCHED = ('/etc/netns', '/run/hostnet/dns')
+
+
+def module_params(options):
+    """docker_bridge's parameters as AnsibleModule would hand them to the engine: its own argument spec (captured
+    from main(), so an option added later gets its default here too) validated against `options`."""
+    sys.path.insert(0, os.environ['HOSTNET_COLLECTIONS'])
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hostnet.containers.plugins.modules import docker_bridge  # pylint: disable=import-outside-toplevel
+    captured = {}
+
+    class Capture(Exception):
+        pass
+
+    def fake_module(argument_spec, **dummy):
+        captured.update(argument_spec)
+        raise Capture()
+
+    real = docker_bridge.AnsibleModule
+    docker_bridge.AnsibleModule = fake_module
+    try:
+        docker_bridge.main()
+    except Capture:
+        pass
+    finally:
+        docker_bridge.AnsibleModule = real
+    result = ArgumentSpecValidator(captured).validate(options)
+    if result.error_messages:
+        raise RuntimeError('docker_bridge parameters: %s' % '; '.join(result.error_messages))
+    return result.validated_parameters
+
+
+def dns_build(n):
+    """Untimed: the network with c0..c(N-1), through the engine (the same code and store the module uses)."""
+    res = engine_run(n, 'present', module_params(dict(DNS_OPTIONS, endpoints=[{'name': name_of(i)} for i in range(n)])))
+    if not res['changed']:
+        raise RuntimeError('building %s with %d containers changed nothing' % (DNS_NETWORK, n))
+    return res
+
+
+def dns_add(n):
+    """Timed: container cN added alone (purge_endpoints stays off), as `docker run --network benchdns` adds one."""
+    res = engine_run(n, 'present', module_params(dict(DNS_OPTIONS, endpoints=[{'name': name_of(n)}])))
+    if not res['changed']:
+        raise RuntimeError('adding %s changed nothing' % name_of(n))
+    return res
+
+
+def watched_files():
+    """{path: [inode, mtime_ns, size]} of every file under /etc/netns and /run/hostnet/dns (the emulated host's)."""
+    out = {}
+    for top in WATCHED:
+        for root, dummy, files in os.walk(top):
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    st = os.lstat(path)
+                except FileNotFoundError:
+                    continue
+                out[path] = [st.st_ino, st.st_mtime_ns, st.st_size]
+    return out
+
+
+def files_before(n):
+    files = watched_files()
+    with open(FILES_BEFORE, 'w') as f:
+        json.dump(files, f)
+    return {'files': len(files)}
+
+
+def files_after(n):
+    """How many files the add wrote (new, or rewritten: another inode or mtime) and removed, per folder."""
+    with open(FILES_BEFORE) as f:
+        before = json.load(f)
+    after = watched_files()
+    created = sorted(p for p in after if p not in before)
+    changed = sorted(p for p in after if p in before and after[p] != before[p])
+    removed = sorted(p for p in before if p not in after)
+    by_top = {top: sum(1 for p in created + changed if p.startswith(top + '/')) for top in WATCHED}
+    return {'created': len(created), 'changed': len(changed), 'removed': len(removed), 'written': len(created) + len(changed),
+            'by_folder': by_top, 'files_before': len(before), 'files_after': len(after), 'sample': (created + changed)[:6]}
+
+
+def _in_netns(name, argv):
+    return subprocess.run(['ip', 'netns', 'exec', name] + argv, capture_output=True, text=True, check=False)
+
+
+def verify_add(n):
+    """The added container cN has an address and the default route, and names resolve both ways between it and c0
+    (getent through the container's own /etc/netns files, as a workload sees them), then a ping by the resolved
+    address.  Name servers answer asynchronously after a change (dnsmasq reads a new hosts file by inotify):
+    wait, with a generous ceiling."""
+    new, old = name_of(n), name_of(0)
+    addrs, gateways = container_state(new)
+    problems = [] if addrs and gateways == [GATEWAY] else ['%s: eth0 has %s, default routes via %s' % (new, addrs, gateways)]
+    for source, target in ((old, new), (new, old)):
+        deadline, res = time.monotonic() + 60, None
+        while time.monotonic() < deadline:
+            res = _in_netns(source, ['getent', 'hosts', target])
+            if res.returncode == 0 and res.stdout.split():
+                break
+            time.sleep(0.2)
+        if res.returncode != 0 or not res.stdout.split():
+            problems.append('%s does not resolve %s (rc=%d)' % (source, target, res.returncode))
+            continue
+        address = res.stdout.split()[0]
+        if _in_netns(source, ['ping', '-c2', '-i0.2', '-W2', address]).returncode:
+            problems.append('%s cannot ping %s at %s' % (source, target, address))
+    return {'ok': not problems, 'problems': problems}
 
 
 # -- untimed helpers ----------------------------------------------------------------------------------------------------
@@ -562,6 +685,7 @@ TOOLS = {
     'ipbatch': {'apply': ipbatch_apply, 'teardown': ipbatch_teardown},
     'cni': {'apply': cni_apply, 'teardown': cni_teardown},
     'netavark': {'apply': netavark_apply, 'teardown': netavark_teardown},
+    'dns': {'build': dns_build, 'add': dns_add, 'files-before': files_before, 'files-after': files_after, 'verify-add': verify_add},
     'any': {'damage': damage, 'verify-up': verify_up, 'verify-down': verify_down, 'clean': clean},
 }
 

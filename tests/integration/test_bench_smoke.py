@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""make bench's harness end to end at N=3, one run: every column builds, verifies, repairs and tears down the network."""
+"""make bench's harness end to end at N=3, one run: every column builds, verifies, repairs and tears down the network,
+and the add cell (issue 22) adds one container to networks of 1 and 3 with name resolution on and reports it."""
 
 from __future__ import annotations
 
@@ -28,11 +29,12 @@ def bench(tmp_path, tools):
     with open(os.path.join(tmp_path, report)) as f:
         data = json.load(f)
     assert data['error'] is None
-    return data['results'], res.stdout
+    return data, res.stdout
 
 
 def test_hostnet_columns_and_recipes(tmp_path):
-    results, out = bench(tmp_path, ['module', 'engine', 'floor', 'ipbatch'])
+    data, out = bench(tmp_path, ['module', 'engine', 'floor', 'ipbatch'])
+    results = data['results']
     for tool in ('module', 'engine'):
         # re-apply reported changed=false and drift changed=true, or the harness would have failed
         assert sorted(results[tool]['3']) == ['apply', 'drift', 'reapply', 'teardown']
@@ -40,12 +42,31 @@ def test_hostnet_columns_and_recipes(tmp_path):
         assert sorted(results[tool]['3']) == ['apply', 'teardown']
     assert all(v[0] > 0 for phases in results.values() for v in phases['3'].values())
     assert '| 3 | apply |' in out and "firewall and /run/netns were unchanged (checked)" in out
+    check_add_cell(data, out, ['module', 'engine'])
+
+
+def check_add_cell(data, out, tools):
+    """Only that the add cell ran and reported (no timing is asserted): each add changed the network and its new
+    name resolved both ways (or the harness would have failed), and the files it wrote were counted."""
+    for tool in tools:
+        cells = data['add'][tool]
+        assert sorted(cells) == ['1', '3']
+        for n, cell in cells.items():
+            assert len(cell['seconds']) == 1 and cell['seconds'][0] > 0
+            [files] = cell['files']
+            # the new container's own file at least; before issue 22's engine change also every other container's hosts file
+            assert files['written'] >= 1 and files['removed'] == 0, (n, files)
+            assert files['written'] == sum(files['by_folder'].values())
+        assert '| 3 | %s |' % tool in out.split('issue 22)')[1]
+        assert any('one-container add at N=3 within 1.0x (no more than) of the add at N=1, %s' % tool in text for dummy, text in data['targets'])
+    assert '## Adding one container to a network of N (name resolution on; issue 22)' in out
 
 
 @pytest.mark.skipif(not all(os.path.exists(p) for p in PEERS.values()),
                     reason='the peers (containernetworking-plugins, netavark) are installed by benchmarks/setup.sh (make bench)')
 def test_peers(tmp_path):
-    results, out = bench(tmp_path, ['engine', 'cni', 'netavark'])
+    data, out = bench(tmp_path, ['engine', 'cni', 'netavark'])
+    results = data['results']
     for tool in PEERS:
         assert sorted(results[tool]['3']) == ['apply', 'teardown']
     assert 'apply vs CNI' in out
