@@ -167,4 +167,3 @@ def test_after_a_reboot_nothing_runs(net_host):
 def test_the_host_decides_supervised(host):
     # An emulated host has no systemd (its /run is its own): the one code path picks the supervised server.
     assert call(host, 'manager') == {'value': 'supervised'}
-
