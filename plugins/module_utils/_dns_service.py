@@ -197,10 +197,11 @@ def _systemctl(*args):
     return subprocess.run(['systemctl'] + list(args), capture_output=True, text=True, check=False)
 
 
-def _journal_message(unit):
-    """dnsmasq's own words from the journal (under systemd its stderr goes there, not to systemctl)."""
+def _journal_message(unit, since):
+    """dnsmasq's own words from the journal (under systemd its stderr goes there, not to systemctl), logged from
+    ``since`` (epoch seconds) on, so an older failure's message is not taken for this one."""
     try:
-        res = subprocess.run(['journalctl', '--unit', unit, '--lines', '20', '--output', 'cat', '--no-pager'],
+        res = subprocess.run(['journalctl', '--unit', unit, '--since', '@%d' % since, '--output', 'cat', '--no-pager'],
                              capture_output=True, text=True, check=False, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return ''
@@ -210,9 +211,13 @@ def _journal_message(unit):
 
 def _start_systemd(network):
     unit = UNIT % network
+    since = int(time.time())
     res = _systemctl('start', unit)
     if res.returncode != 0:
-        message = _journal_message(unit) or _last_line(res.stderr)
+        message = _journal_message(unit, since) or _last_line(res.stderr)
+        # Restart=on-failure would try again behind the caller's back (after it has rolled back): cancel that.
+        _systemctl('stop', unit)
+        _systemctl('reset-failed', unit)
         raise HostnetError('the name server of network %s could not start (%s): %s' % (network, unit, message))
 
 
@@ -222,6 +227,9 @@ def start(network):
     pid = running(network)
     if pid is not None:
         return pid
+    # Without it systemd skips the unit (ConditionPathExists) and reports success: say so here, for both managers.
+    if not os.path.isfile(paths(network)['conf']):
+        raise HostnetError('the name server of network %s has no conf file %s' % (network, paths(network)['conf']))
     if manager() == 'systemd':
         _start_systemd(network)
     else:
