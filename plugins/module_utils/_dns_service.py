@@ -45,9 +45,13 @@ _POLL = 0.02
 _NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 
 
+def is_network_name(name):
+    return isinstance(name, str) and _NAME_RE.fullmatch(name) is not None
+
+
 def paths(network):
     """Where a network's server files live; the network planner writes them, dnsmasq reads them."""
-    if not isinstance(network, str) or not _NAME_RE.match(network):
+    if not is_network_name(network):
         raise HostnetError('not a network name for a name server directory: %r' % (network,))
     base = os.path.join(RUN_DIR, network)
     return dict(dir=base, conf=os.path.join(base, 'dnsmasq.conf'), servers=os.path.join(base, 'servers'),
