@@ -188,9 +188,14 @@ def _start_supervised(network):
         try:
             proc = subprocess.Popen(_command(network), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                                     start_new_session=True, close_fds=True)
-            rc = proc.wait(timeout=START_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except OSError as exc:
             raise HostnetError('could not start the name server of network %s: %s' % (network, exc)) from exc
+        try:
+            rc = proc.wait(timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()  # its first process, still ours to end: it has not handed over to the daemon
+            proc.wait()
+            raise HostnetError('the name server of network %s did not start within %d s' % (network, START_TIMEOUT)) from exc
         err.seek(0)
         message = _last_line(err.read().decode('utf-8', 'replace'))
     if rc != 0:
@@ -257,8 +262,9 @@ def stop(network):
             break
         if _wait(lambda: running(network) is None, STOP_TIMEOUT):
             break
-    if running(network) is not None:
-        raise HostnetError('the name server of network %s (pid %d) did not stop' % (network, running(network)))
+    left = running(network)
+    if left is not None:
+        raise HostnetError('the name server of network %s (pid %d) did not stop' % (network, left))
     return was is not None
 
 
