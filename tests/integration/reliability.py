@@ -119,21 +119,37 @@ def network_names(host):
     return names
 
 
-# Interface indexes, and the MACs the kernel picks at random (bridges, host ends of veths; the collection's own
-# 02:42:... MACs stay), with the bridge ids made from them.
-_VOLATILE_RE = re.compile(r'^\d+: |@if\d+|(?<=link-netnsid )\d+|(?<![0-9a-f:])(?!02:42:)[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5}(?![0-9a-f:])')
+# Interface indexes, and every MAC but the collection's own (the bridge MACs made from network ids are named by
+# network_names first; the containers' MACs are in the state documents): the kernel picks the others at random
+# (host ends of veths, the lab's ens33), and a random MAC starts with 02:42 once in some 16,000 links.
+_VOLATILE_RE = re.compile(r'^\d+: |@if\d+|(?<=link-netnsid )\d+')
+_MAC_RE = re.compile(r'(?<![0-9a-f:])[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5}(?![0-9a-f:])')
+
+
+def own_macs(host):
+    """The MACs the collection gives containers: each endpoint's recorded MAC, and 02:42 + its IPv4 address."""
+    macs = set()
+    for path, doc in state_docs(host).items():
+        for ep in ((doc or {}).get('endpoints') or {}).values() if '/networks/' in path else ():
+            if ep.get('mac'):
+                macs.add(ep['mac'].lower())
+            if ep.get('ip'):
+                macs.add('02:42:' + ':'.join('%02x' % int(b) for b in ep['ip'].split('/')[0].split('.')))
+    return macs
 
 
 def comparable(host, snap=None):
     """The host's snapshot with what differs between two correct hosts masked: random network ids (and the
-    bridge and veth names made from them), interface indexes; lines sorted; plus the state documents with the
-    creation and connection times masked. Two hosts that hold the same networks compare equal."""
+    bridge and veth names made from them), interface indexes, random MACs; lines sorted; plus the state documents
+    with the creation and connection times masked. Two hosts that hold the same networks compare equal."""
     snap = snap if snap is not None else host.snapshot()
     names = network_names(host)
+    macs = own_macs(host)
 
     def mask(text):
         for old in sorted(names, key=len, reverse=True):
             text = text.replace(old, names[old])
+        text = _MAC_RE.sub(lambda m: m.group(0) if m.group(0) in macs else '', text)
         return _VOLATILE_RE.sub('', text)
 
     out = {section: sorted(mask(line) for line in lines) for section, lines in snap.items()}
