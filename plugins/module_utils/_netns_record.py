@@ -104,16 +104,14 @@ def plan_claims(plan, index, names, records, who, root=None):
 def save_all(records, old, root=None):
     """Write several records as one step: a failure part-way puts back the ones already written (a failed step's
     undo does not run), so the step did all or nothing."""
-    done = []
     try:
-        for name in sorted(records):
-            save(name, records[name], root)
-            done.append(name)
+        _store.save_many(KIND, records, root)
     except BaseException:
-        for name in reversed(done):
+        for name in sorted(records, reverse=True):
             try:
-                save(name, old[name], root)
-            except OSError:
+                if _store.load(KIND, name, root) != old[name]:
+                    save(name, old[name], root)
+            except (OSError, _store.StoreError):
                 pass  # the write error is the one to report
         raise
 

@@ -116,25 +116,36 @@ def read_views(ns, snap, targets, wants):
     """Views of the namespaces of ``targets`` ((container, key) pairs) that exist, their sockets opened in one pass;
     many are read by two processes at once (split_map)."""
     todo = [(cname, key) for cname, key in targets if cname in snap.netns and cname not in snap.views]
-    ns.open_many([cname for cname, dummy in todo])
 
     def read(item):
         cname, key = item
         return read_view(ns.chan(cname), key, lambda view: wants(cname, view))
-    views = split_map(read, todo) if len(todo) >= PARALLEL_MIN else [read(item) for item in todo]
+
+    def open_part(part):
+        ns.open_many([cname for cname, dummy in part])
+    if len(todo) >= PARALLEL_MIN:
+        views = split_map(read, todo, open_part)
+    else:
+        open_part(todo)
+        views = [read(item) for item in todo]
     snap.views.update((cname, view) for (cname, dummy), view in zip(todo, views))
     return snap
 
 
-def split_map(func, items):
+def split_map(func, items, prepare=None):
     """[func(item) for item in items], the second half computed in a forked child beside the first when the
     machine has a second CPU.  Reading a namespace is a few netlink round trips, mostly kernel time; the namespaces
     are independent, so two processes read 500 of them in about 60% of the time one takes (threads do not: they
-    queue on the GIL at every recv).  The child only reads through sockets this process opened and sends its
-    results back pickled; if it fails in any way, this process computes its half itself (so a real error is raised
-    here, as without the child)."""
+    queue on the GIL at every recv).  ``prepare(part)``, when given, runs before the items of a part in the process
+    that maps them (each process opens the sockets of its own half: opening 500 in turn before the fork took 10-16
+    ms).  The child sends its results back pickled; if it fails in any way, this process computes its half itself
+    (so a real error is raised here, as without the child)."""
+    def run(part):
+        if prepare is not None:
+            prepare(part)
+        return [func(item) for item in part]
     if len(os.sched_getaffinity(0)) < 2 or len(items) < 2:
-        return [func(item) for item in items]
+        return run(items)
     half = len(items) // 2
     rfd, wfd = os.pipe()
     pid = os.fork()
@@ -143,18 +154,18 @@ def split_map(func, items):
         try:
             os.close(rfd)
             with os.fdopen(wfd, 'wb') as out:
-                pickle.dump([func(item) for item in items[half:]], out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(run(items[half:]), out, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
         finally:
             os._exit(status)  # pylint: disable=protected-access
     os.close(wfd)
     try:
-        first = [func(item) for item in items[:half]]
+        first = run(items[:half])
     finally:
         with os.fdopen(rfd, 'rb') as pipe:
             data = pipe.read()
         dummy, status = os.waitpid(pid, 0)
     second = pickle.loads(data) if status == 0 and data else None
     if not isinstance(second, list) or len(second) != len(items) - half:
-        second = [func(item) for item in items[half:]]
+        second = run(items[half:])
     return first + second

@@ -51,3 +51,20 @@ def test_one_item_or_one_cpu_stays_in_this_process(monkeypatch):
     assert _snapshot.split_map(lambda i: i + 1, [1]) == [2]
     monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {0})
     assert _snapshot.split_map(lambda i: i + 1, [1, 2, 3]) == [2, 3, 4]
+
+
+@TWO_CPUS
+def test_each_process_prepares_its_own_half():
+    """The sockets of a half are opened by the process that reads it (prepare), before its items."""
+    prepared = {}
+
+    def prepare(part):
+        prepared[os.getpid()] = list(part)
+
+    def func(i):
+        return i, prepared.get(os.getpid())
+    got = _snapshot.split_map(func, list(range(10)), prepare)
+    assert [i for i, dummy in got] == list(range(10))
+    assert all(part == list(range(5)) for i, part in got[:5])
+    assert all(part == list(range(5, 10)) for i, part in got[5:])
+    assert _snapshot.split_map(func, [1], prepare) == [(1, [1])]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -64,3 +65,30 @@ def test_lock_excludes_and_times_out(tmp_path):
     # The kernel dropped the killed holder's lock: no stale lock.
     with _store.HostLock(path, timeout=1):
         pass
+
+
+def test_save_many_writes_and_removes_like_save(tmp_path):
+    root = str(tmp_path)
+    _store.save('netns', 'gone', {'by': ['x']}, root)
+    _store.save('netns', 'c1', {'by': ['old']}, root)
+    (tmp_path / 'netns' / 'c2.json.tmp.99999').write_text('{half')  # left by a run killed before its rename
+    docs = {'c%d' % i: {'by': ['network:n'], 'i': i} for i in range(40)}
+    _store.save_many('netns', dict(docs, gone=None), root)
+    assert _store.load_all('netns', root) == docs
+    assert sorted(os.listdir(os.path.join(root, 'netns'))) == sorted('c%d.json' % i for i in range(40))
+    with open(os.path.join(root, 'netns', 'c3.json')) as f:
+        assert f.read() == json.dumps(docs['c3'], indent=2, sort_keys=True) + '\n'  # the same bytes as save writes
+
+
+def test_save_many_failing_write_renames_nothing(tmp_path, monkeypatch):
+    root = str(tmp_path)
+    real = os.fsync
+
+    def fsync(fd):
+        if not os.path.isdir('/proc/self/fd/%d' % fd):
+            raise OSError(28, 'No space left on device')
+        real(fd)
+    monkeypatch.setattr(os, 'fsync', fsync)
+    with pytest.raises(OSError, match='No space'):
+        _store.save_many('netns', {'a': {}, 'b': {}}, root)
+    assert not (tmp_path / 'netns').exists()  # no document, no temporary copy, no folder
