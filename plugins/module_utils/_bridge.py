@@ -201,7 +201,7 @@ class BridgeDriver(_planner.Driver):
         if not present:
             return []
         out = []
-        for cname, ep in net.endpoints.items():
+        for cname, ep in run.checked(net).items():
             host_end = run.snap.link(ep.veth)
             out.append((cname, host_end['link'] if host_end is not None else None))
         return out

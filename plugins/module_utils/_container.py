@@ -317,6 +317,14 @@ class ContainerRun(_planner.NetworkRun):
             net.endpoints.pop(self.shared.name, None)
         return super().plan_present(net)
 
+    def checked(self, net):
+        # The container this run is about is read even on a network it leaves (listed nowhere then), so the
+        # disconnect sees its namespace as a listed endpoint's would be seen.
+        out = super().checked(net)
+        if self.shared.name in net.endpoints:
+            out[self.shared.name] = net.endpoints[self.shared.name]
+        return out
+
     def plan_namespace(self, cname, view):
         if cname == self.shared.name and self.shared.made:
             return  # created (lo up) by the netns plan that runs first

@@ -293,7 +293,7 @@ class MacvlanDriver(_planner.Driver):
     def view_targets(run, net, present):
         """Each endpoint's namespace, through its interface name (only that link is read), and the namespaces of
         the endpoints leaving the network."""
-        out = [(cname, ep.ifname) for cname, ep in net.endpoints.items() if present or ep.ifname]
+        out = [(cname, ep.ifname) for cname, ep in (run.checked(net) if present else net.endpoints).items() if present or ep.ifname]
         if present:
             gone = sorted(set(run.old.get('endpoints') or {}) - set(net.endpoints))
             out += [(cname, run.old_endpoint(cname)['ifname']) for cname in gone if run.old_endpoint(cname).get('ifname')]

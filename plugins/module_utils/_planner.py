@@ -205,6 +205,17 @@ class NetworkRun:
             return True, not view.probe_answers()
         return False, not view.probe_answers(link['index'])
 
+    def checked(self, net):
+        """The endpoints this run reads and repairs: the ones the task lists, or all when it lists none (the
+        restore and the roles list every container). One it does not name stays as recorded and untouched, as
+        ``docker network connect`` leaves the others alone, so adding one container to a network of N costs what
+        adding it to a network of 1 does."""
+        listed = self.p.get('endpoints')
+        if listed is None:
+            return net.endpoints
+        names = {entry['name'] for entry in listed}
+        return {cname: ep for cname, ep in net.endpoints.items() if cname in names}
+
     def leaving_names(self, net, present=True):
         """The containers this run takes off the network."""
         return sorted(set(self.old.get('endpoints') or {}) - set(net.endpoints)) if present else sorted(net.endpoints)
@@ -241,7 +252,7 @@ class NetworkRun:
         # part-way leaves a state that names everything it may have made: the id, and so the device and link names.
         write_at = len(self.plan.steps)
         self.driver.plan_device(self, net)
-        for cname, ep in net.endpoints.items():
+        for cname, ep in self.checked(net).items():
             self.plan_endpoint(cname, ep)
         self.driver.plan_after(self, net)
         self.doc = net.to_doc()

@@ -89,6 +89,10 @@ options:
   endpoints:
     description:
       - Containers connected to the network. A missing namespace is created.
+      - A run reads and repairs only the endpoints it lists (all of them when O(endpoints) is not given). One it does
+        not list stays as recorded and is not looked at, as C(docker network connect) leaves the other containers
+        alone, so connecting one container costs the same on a network of 1,000 as on a network of 1. List every
+        container (the roles and the boot-time restore do) to repair drift anywhere on the network.
       - "The container's default route is elected as Docker 28 does, among every network (bridge or macvlan) it is on:
         an internal network never gives one; of the others the endpoint with the highest O(endpoints[].gw_priority)
         wins, then the one connected first (C(docker network connect) adds only the subnet route). Re-elected when

@@ -85,6 +85,10 @@ options:
   endpoints:
     description:
       - Containers connected to the network. A missing namespace is created.
+      - A run reads and repairs only the endpoints it lists (all of them when O(endpoints) is not given). One it does
+        not list stays as recorded and is not looked at, as C(docker network connect) leaves the other containers
+        alone, so connecting one container costs the same on a network of 1,000 as on a network of 1. List every
+        container (the roles and the boot-time restore do) to repair drift anywhere on the network.
       - The default route is elected among a container's networks (see O(endpoints[].gw_priority)).
     type: list
     elements: dict

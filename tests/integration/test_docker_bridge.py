@@ -237,3 +237,20 @@ def test_containers_may_be_named_like_the_engine_operations(host):
     for i, name in enumerate(names):
         assert host.netns_run(name, 'ping -c1 -W2 172.17.0.%d' % (2 + (i + 1) % len(names))).returncode == 0
     assert not ok(host.module('docker_bridge', name='bridge', endpoints=[{'name': n} for n in names]))['changed']
+
+
+def test_a_run_reads_and_repairs_only_the_endpoints_it_lists(host):
+    # docker network connect: connecting one container leaves the others alone, drift included; a run that lists
+    # them all (the roles, the boot-time restore) repairs it.
+    eps = [{'name': 'a'}, {'name': 'b'}]
+    ok(host.module('docker_bridge', name='custom_network', endpoints=eps))
+    host.netns_run('a', 'ip addr flush dev eth0')
+    res = ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'c'}]))
+    assert res['changed'] and not [c for c in res['commands'] if re.search(r'\ba\b', c)], '\n'.join(res['commands'])
+    assert sorted(res['network']['Containers'][k]['Name'] for k in res['network']['Containers']) == ['a', 'b', 'c']
+    assert 'inet ' not in host.netns_run('a', 'ip -o -4 addr show eth0').stdout
+    assert host.netns_run('c', 'ping -c1 -W2 172.18.0.3').returncode == 0
+    assert not ok(host.module('docker_bridge', name='custom_network', endpoints=[{'name': 'c'}]))['changed']
+    res = ok(host.module('docker_bridge', name='custom_network', endpoints=eps + [{'name': 'c'}]))
+    assert res['changed'] and '172.18.0.2/16' in host.netns_run('a', 'ip -o -4 addr show eth0').stdout
+    assert host.netns_run('c', 'ping -c1 -W2 172.18.0.2').returncode == 0
