@@ -81,7 +81,10 @@ def run(argv, data=None, env=None):
 
 
 def masquerade_and_publish_rules(n, bridge):
-    """What Docker installs for this network, as one iptables-restore --noflush input (the recipes' firewall)."""
+    """What Docker 28 installs for this network, as one iptables-restore --noflush input (the recipes' firewall):
+    masquerade, a DNAT and a forward accept per published port, and the direct-routing protection (a raw drop of
+    what is addressed to a container but does not come from its bridge), as the engine's rule set has them."""
+    raw = ['*raw', ':BENCH-RAW - [0:0]', '-A PREROUTING -j BENCH-RAW']
     nat = ['*nat', ':BENCH-DNAT - [0:0]', '-A PREROUTING -m addrtype --dst-type LOCAL -j BENCH-DNAT',
            '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BENCH-DNAT',
            '-A POSTROUTING -s %s ! -o %s -j MASQUERADE' % (SUBNET, bridge)]
@@ -91,10 +94,16 @@ def masquerade_and_publish_rules(n, bridge):
     for i in range(n):
         nat.append('-A BENCH-DNAT -p tcp -m tcp --dport %d -j DNAT --to-destination %s:80' % (FIRST_PORT + i, ip_of(i)))
         flt.append('-A BENCH-FORWARD -d %s/32 ! -i %s -o %s -p tcp -m tcp --dport 80 -j ACCEPT' % (ip_of(i), bridge, bridge))
-    return '\n'.join(nat + ['COMMIT'] + flt + ['COMMIT']) + '\n'
+        raw.append('-A BENCH-RAW -d %s/32 ! -i %s -j DROP' % (ip_of(i), bridge))
+    return '\n'.join(raw + ['COMMIT'] + nat + ['COMMIT'] + flt + ['COMMIT']) + '\n'
 
 
-REMOVE_RECIPE_RULES = '''*nat
+REMOVE_RECIPE_RULES = '''*raw
+-D PREROUTING -j BENCH-RAW
+-F BENCH-RAW
+-X BENCH-RAW
+COMMIT
+*nat
 -D PREROUTING -m addrtype --dst-type LOCAL -j BENCH-DNAT
 -D OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BENCH-DNAT
 -D POSTROUTING -s %s ! -o %%s -j MASQUERADE
