@@ -11,6 +11,7 @@ end on the bridge with hairpin on, peer in the container).  Everything else is _
 from __future__ import annotations
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
@@ -147,6 +148,10 @@ class BridgeDriver(_planner.Driver):
                      'ip_masquerade': p.get('ip_masquerade', True) is not False, 'host_binding_ipv4': host_ip,
                      'ip_forward': p.get('ip_forward', True) is not False, 'firewall': firewall, 'firewall_backend': backend,
                      'dns': bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK})
+        if made['dns'] and run.name != _network.DEFAULT_NETWORK:
+            made['dns_domain'] = _dns.network_domain(p.get('dns_domain'), run.old, run.name)
+        elif p.get('dns_domain') is not None:
+            raise _validate.InputError('dns_domain', p['dns_domain'], 'needs dns on, and the default bridge network has no name server')
         made.update(exposure)
         return made
 
