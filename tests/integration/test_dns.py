@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import wait_until
+from conftest import SEED_HOSTS, wait_until
 
 RUN = '/run/hostnet/dns'
 
@@ -128,7 +128,7 @@ def test_two_networks_and_external_names_through_a_loopback_stub(host):
 def test_reboot_rerun_and_restore_bring_the_server_back(host, collection_path):
     ok(net(host, 'front', ['web', 'db']))
     host.lab.down(keep_state=True)
-    host.lab.up()
+    host.lab.up({'host1': SEED_HOSTS['host1']})
     assert server_pid(host, 'front') is None
     entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
              'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
@@ -154,7 +154,7 @@ def test_rollback_leaves_no_server_and_no_files(host):
 
 @pytest.mark.parametrize('endpoints, option, value', [
     ([{'name': 'web', 'aliases': ['bad-']}], 'endpoints[0].aliases', 'bad-'),
-    ([{'name': 'web', 'aliases': ['db']}, 'db'], 'endpoints[1].name', 'db'),
+    ([{'name': 'web', 'aliases': ['db']}, 'db'], 'endpoints[0].aliases', 'db'),
     (['web.'], 'endpoints[0].name', 'web.'),
 ])
 def test_bad_names_are_refused_and_nothing_changes(host, endpoints, option, value):
