@@ -152,10 +152,12 @@ def resolv_text(cname, networks, own_dns=None, own_search=None):
     ``dns`` servers, and the search list of every such network's domain then its own ``dns_search``; on none, the
     namespace's own options as the netns module writes them; None when it has neither (the file is not ours)."""
     nets = dns_networks(cname, networks)
-    servers = ([nets[0]['gateway']] if nets else []) + [s for s in own_dns or [] if not nets or s != nets[0]['gateway']]
-    search = [domain_of(d) for d in nets] + [s for s in own_search or [] if s not in [domain_of(d) for d in nets]]
     if not nets and own_dns is None and own_search is None:
         return None
+    domains = [domain_of(d) for d in nets]
+    servers = [nets[0]['gateway']] if nets else []
+    servers += [s for s in own_dns or [] if s not in servers]
+    search = domains + [s for s in own_search or [] if s not in domains]
     return ('search %s\n' % ' '.join(search) if search else '') + ''.join('nameserver %s\n' % s for s in servers)
 
 
