@@ -91,10 +91,10 @@ def _dns_options(run):
     """``dns`` (on by default but on the default network) and, with a name server, its ``dns_domain`` (_dns)."""
     p = run.p
     dns = bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK
-    if dns and run.name != _network.DEFAULT_NETWORK:
+    if dns:
         return {'dns': dns, 'dns_domain': _dns.network_domain(p.get('dns_domain'), run.old, run.name)}
     if p.get('dns_domain') is not None:
-        raise _validate.InputError('dns_domain', p['dns_domain'], 'needs dns on, and the default bridge network has no name server')
+        raise _validate.InputError('dns_domain', p['dns_domain'], 'needs dns on (off by default on the default bridge network)')
     return {'dns': dns}
 
 

@@ -28,7 +28,6 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 DOMAIN_SUFFIX = 'hostnet.internal'
-DEFAULT_NETWORK = 'bridge'
 # dnsmasq runs in the host's namespace, so a loopback stub works as its upstream; systemd-resolved's own list of the
 # real servers is preferred when it exists, as Docker does.
 UPSTREAMS = ('/run/systemd/resolve/resolv.conf', '/etc/resolv.conf')
@@ -62,8 +61,9 @@ def network_domain(param, stored, name):
 
 
 def serves(doc):
-    """Whether the network ``doc`` has a name server of its own."""
-    return bool(doc) and doc.get('driver', 'bridge') == 'bridge' and bool(doc.get('dns')) and doc.get('name') != DEFAULT_NETWORK
+    """Whether the network ``doc`` has a name server of its own: a bridge network with ``dns`` on (off by default on
+    the default ``bridge`` network, as Docker has no names there; ``dns: true`` asks for them)."""
+    return bool(doc) and doc.get('driver', 'bridge') == 'bridge' and bool(doc.get('dns'))
 
 
 def domain_of(doc):

@@ -205,15 +205,20 @@ def _foreign(name, what):
                                 % (name, os.path.join(_store.STATE_DIR, _netns_record.KIND), what))
 
 
-def _plan_record(steps, want, record, changes):
-    """The record naming the netns module as a holder, with the sysctls it set and the owner label; written
-    before the namespace is created."""
-    name = want['name']
-    new = _netns_record.with_claim(record, name, _netns_record.BY_NETNS, share_with=want['share_with'],
+def claimed_record(want, record):
+    """``record`` (None: a new one) naming the netns module as a holder, with the sysctls it set, the owner label, and
+    its dns/dns_search when given (the network planner writes resolv.conf from them)."""
+    new = _netns_record.with_claim(record, want['name'], _netns_record.BY_NETNS, share_with=want['share_with'],
                                    sysctls=want['sysctls'], owner=want['owner'])
     if want.get('resolver') is not None:
-        # Kept for the network planner, which writes resolv.conf when the namespace joins or leaves a network.
         new = dict(new, **want['resolver'])
+    return new
+
+
+def _plan_record(steps, want, record, changes):
+    """The record (claimed_record), written before the namespace is created."""
+    name = want['name']
+    new = claimed_record(want, record)
     if new != record:
         steps.add('record network namespace %s (netns%s)' % (name, ', owner %s' % want['owner'] if want['owner'] else ''),
                   lambda: changes.save_record(name, new), lambda: changes.save_record(name, record))

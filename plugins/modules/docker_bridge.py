@@ -203,8 +203,8 @@ options:
         forwarded to the host's own resolvers (nothing on an O(internal) network). Containers' C(/etc/netns/NAME/resolv.conf)
         name it, with the network's O(dns_domain) as search domain. A container's name and aliases must then be DNS names,
         one container per name, and port 53 on the gateway must be free. See C(docs/name-resolution.md).
-      - Default on for user-defined networks and off for V(bridge), as in Docker; the default V(bridge) network never has a
-        name server.
+      - Default on for user-defined networks and off for V(bridge), as in Docker (V(true) gives the default network a name
+        server too).
     type: bool
   dns_domain:
     description:

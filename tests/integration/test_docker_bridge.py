@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+from conftest import wait_until
+
 
 def ids_masked(commands):
     # The network id is random until the network exists, so check mode names other veths and bridges.

@@ -91,7 +91,7 @@ def test_bad_domain_names_option_and_value(value):
 def test_serves_only_user_defined_bridge_networks_with_dns():
     assert _dns.serves(net('app'))
     assert not _dns.serves(net('app', dns=False))
-    assert not _dns.serves(net('bridge'))
+    assert not _dns.serves(net('bridge', dns=False))
     assert not _dns.serves(dict(net('mv'), driver='macvlan'))
     assert not _dns.serves(None)
 
