@@ -101,6 +101,7 @@ pid-file=/run/stub-dns.pid
 '''
 
 
+@pytest.mark.once  # the name server's forwarding, not the managed host's pyroute2
 def test_two_networks_and_external_names_through_a_loopback_stub(host):
     # The host resolves through a stub on 127.0.0.1 (its /etc/resolv.conf names it): unreachable from a container.
     host.run(['sh', '-c', 'cat > /run/stub-dns.conf'], input=STUB)
@@ -125,6 +126,7 @@ def test_two_networks_and_external_names_through_a_loopback_stub(host):
             host.run(['kill', stub], check=False)
 
 
+@pytest.mark.once  # a reboot and the restore entry point: slow, and pyroute2 plays no part the other tests miss
 def test_reboot_rerun_and_restore_bring_the_server_back(host, collection_path):
     ok(net(host, 'front', ['web', 'db']))
     host.lab.down(keep_state=True)
