@@ -274,6 +274,12 @@ def write_file(path, content):
     _store.write_atomic(path, content, mode=0o644, tmp=tmp, fsync=False)
 
 
+def etc_write(cname, fname, text):
+    """/etc/netns/CNAME/FNAME through _netns (its one writer); None removes it, and the folder once empty (a folder the
+    network made for resolv.conf goes with it, one the netns module or the user filled stays)."""
+    _netns._write_text(os.path.join(_netns.etc_dir(cname), fname), text)  # pylint: disable=protected-access
+
+
 def make_dir(paths):
     for folder in (paths['dir'], paths['hosts']):
         os.makedirs(folder, mode=0o755, exist_ok=True)
@@ -393,13 +399,13 @@ class Planner:
             want = current  # not written by us: left alone
         if want != current:
             self.plan.add('%s %s' % ('write' if want is not None else 'remove', os.path.join(_netns.etc_dir(cname), 'resolv.conf')),
-                          lambda: _netns.write_file(cname, 'resolv.conf', want), lambda: _netns.write_file(cname, 'resolv.conf', current))
+                          lambda: etc_write(cname, 'resolv.conf', want), lambda: etc_write(cname, 'resolv.conf', current))
         hosts = files.get('hosts')
         if _netns.hosts_block(hosts):
             new = _netns.hosts_with_block(hosts, '')
             new = None if new == _netns.LOCALHOST_HOSTS else new  # only localhost and our names: the file was ours
             self.plan.add('remove container names from %s' % os.path.join(_netns.etc_dir(cname), 'hosts'),
-                          lambda: _netns.write_file(cname, 'hosts', new), lambda: _netns.write_file(cname, 'hosts', hosts))
+                          lambda: etc_write(cname, 'hosts', new), lambda: etc_write(cname, 'hosts', hosts))
 
 
 def plan(steps, name, old, new, snap, svc, options=None):

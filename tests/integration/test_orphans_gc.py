@@ -158,7 +158,9 @@ def test_role_removes_unlisted_containers_and_the_opt_out_keeps_them(two_hosts, 
     assert 'c3' not in namespaces(h1) and record(h1, 'c3') is None
     doc = json.loads(h1.run('cat /var/lib/hostnet/networks/front.json').stdout)
     assert 'c3' not in doc['endpoints'] and c3_ip not in [ep['ip'] for ep in doc['endpoints'].values()]
-    assert 'c3' not in h1.run('cat /etc/netns/c1/hosts').stdout
+    # Its names are gone from the network's name server: its records file is removed, and c1 no longer resolves it.
+    assert h1.run('test -e /run/hostnet/dns/front/hosts/c3', check=False).returncode != 0
+    conftest.wait_until(lambda: h1.netns_run('c1', ['getent', 'hosts', 'c3'], check=False).returncode != 0, 'c3 no longer resolves')
     assert connect(h2, None, h1.address, 8080, timeout=1) is None
     assert ping(h1, 'c1', 'c2') and ping(h1, 'c2', 'c1')  # by name: the remaining containers still reach each other
     assert not ping(h1, 'c1', c3_ip)
