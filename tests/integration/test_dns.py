@@ -56,7 +56,8 @@ def test_names_aliases_one_network_not_across_and_add_remove(host):
     ok(net(host, 'back', ['other']))
     web_ip = host.run(['ip', '-n', 'web', '-4', '-o', 'addr', 'show', 'eth0']).stdout.split()[3].split('/')[0]
     assert lookup(host, 'db', 'web') == web_ip
-    assert lookup(host, 'web', 'database') == lookup(host, 'web', 'db') is not None
+    db_ip = lookup(host, 'web', 'db')
+    assert db_ip is not None and lookup(host, 'web', 'database') == db_ip
     assert lookup(host, 'web', 'db.front.hostnet.internal') == lookup(host, 'web', 'db')
     assert 'search front.hostnet.internal' in host.run(['cat', '/etc/netns/web/resolv.conf']).stdout
     # Not across networks: back's container does not see front's names, nor front's containers back's.
