@@ -321,3 +321,10 @@ def test_restore_dir_puts_back_what_was_read(tmp_path):
     assert (tmp_path / 'd' / 'h' / 'web').read_text() == 'w\n' and (tmp_path / 'd' / 'c').read_text() == 'conf\n'
     _dns.remove_dir(paths)
     assert not (tmp_path / 'd').exists()
+
+
+def test_network_info_shows_the_domain():
+    from ansible_collections.hostnet.containers.plugins.module_utils import _inspect  # pylint: disable=import-outside-toplevel
+    doc = dict(net('app', domain='app.hostnet.internal'), id='x' * 64, created='now', subnet='172.18.0.0/16', bridge='br-x')
+    assert _inspect.inspect(doc)['Options']['hostnet.containers.dns_domain'] == 'app.hostnet.internal'
+    assert 'hostnet.containers.dns_domain' not in _inspect.inspect(dict(doc, dns_domain=None))['Options']
