@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
+from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
@@ -324,7 +325,6 @@ def test_restore_dir_puts_back_what_was_read(tmp_path):
 
 
 def test_network_info_shows_the_domain():
-    from ansible_collections.hostnet.containers.plugins.module_utils import _inspect  # pylint: disable=import-outside-toplevel
     doc = dict(net('app', domain='app.hostnet.internal'), id='x' * 64, created='now', subnet='172.18.0.0/16', bridge='br-x')
     assert _inspect.inspect(doc)['Options']['hostnet.containers.dns_domain'] == 'app.hostnet.internal'
     assert 'hostnet.containers.dns_domain' not in _inspect.inspect(dict(doc, dns_domain=None))['Options']
