@@ -21,7 +21,7 @@ fi
 # openssh-server is for the SSH smoke test (hack/ssh_smoke.py), which starts its own sshd inside an emulated host.
 APT_PACKAGES=(iproute2 iptables nftables iputils-ping util-linux procps rsync git make shellcheck strace
               python3 python3-venv python3-pip python3-pyroute2 python3-netaddr python3-pytest python3-jmespath
-              openssh-server openssh-client systemd podman)
+              openssh-server openssh-client systemd podman dnsmasq-base)
 
 mapfile -t missing < <(missing_packages "${APT_PACKAGES[@]}")
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -45,9 +45,13 @@ _POLL = 0.02
 _NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 
 
+def is_network_name(name):
+    return isinstance(name, str) and _NAME_RE.fullmatch(name) is not None
+
+
 def paths(network):
     """Where a network's server files live; the network planner writes them, dnsmasq reads them."""
-    if not isinstance(network, str) or not _NAME_RE.match(network):
+    if not is_network_name(network):
         raise HostnetError('not a network name for a name server directory: %r' % (network,))
     base = os.path.join(RUN_DIR, network)
     return dict(dir=base, conf=os.path.join(base, 'dnsmasq.conf'), servers=os.path.join(base, 'servers'),
@@ -184,9 +188,14 @@ def _start_supervised(network):
         try:
             proc = subprocess.Popen(_command(network), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                                     start_new_session=True, close_fds=True)
-            rc = proc.wait(timeout=START_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except OSError as exc:
             raise HostnetError('could not start the name server of network %s: %s' % (network, exc)) from exc
+        try:
+            rc = proc.wait(timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()  # its first process, still ours to end: it has not handed over to the daemon
+            proc.wait()
+            raise HostnetError('the name server of network %s did not start within %d s' % (network, START_TIMEOUT)) from exc
         err.seek(0)
         message = _last_line(err.read().decode('utf-8', 'replace'))
     if rc != 0:
@@ -197,10 +206,11 @@ def _systemctl(*args):
     return subprocess.run(['systemctl'] + list(args), capture_output=True, text=True, check=False)
 
 
-def _journal_message(unit):
-    """dnsmasq's own words from the journal (under systemd its stderr goes there, not to systemctl)."""
+def _journal_message(unit, since):
+    """dnsmasq's own words from the journal (under systemd its stderr goes there, not to systemctl), logged from
+    ``since`` (epoch seconds) on, so an older failure's message is not taken for this one."""
     try:
-        res = subprocess.run(['journalctl', '--unit', unit, '--lines', '20', '--output', 'cat', '--no-pager'],
+        res = subprocess.run(['journalctl', '--unit', unit, '--since', '@%d' % since, '--output', 'cat', '--no-pager'],
                              capture_output=True, text=True, check=False, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return ''
@@ -210,9 +220,13 @@ def _journal_message(unit):
 
 def _start_systemd(network):
     unit = UNIT % network
+    since = int(time.time())
     res = _systemctl('start', unit)
     if res.returncode != 0:
-        message = _journal_message(unit) or _last_line(res.stderr)
+        message = _journal_message(unit, since) or _last_line(res.stderr)
+        # Restart=on-failure would try again behind the caller's back (after it has rolled back): cancel that.
+        _systemctl('stop', unit)
+        _systemctl('reset-failed', unit)
         raise HostnetError('the name server of network %s could not start (%s): %s' % (network, unit, message))
 
 
@@ -222,6 +236,9 @@ def start(network):
     pid = running(network)
     if pid is not None:
         return pid
+    # Without it systemd skips the unit (ConditionPathExists) and reports success: say so here, for both managers.
+    if not os.path.isfile(paths(network)['conf']):
+        raise HostnetError('the name server of network %s has no conf file %s' % (network, paths(network)['conf']))
     if manager() == 'systemd':
         _start_systemd(network)
     else:
@@ -245,8 +262,9 @@ def stop(network):
             break
         if _wait(lambda: running(network) is None, STOP_TIMEOUT):
             break
-    if running(network) is not None:
-        raise HostnetError('the name server of network %s (pid %d) did not stop' % (network, running(network)))
+    left = running(network)
+    if left is not None:
+        raise HostnetError('the name server of network %s (pid %d) did not stop' % (network, left))
     return was is not None
 
 

@@ -8,15 +8,18 @@ the plan removing it (the gc module's engine).
 ``snapshot`` reads the host once; ``find_leaks(snap, owner, keep)`` and ``plan(snap, leaks, changes)`` are pure
 (a snapshot of plain dicts in, a list of leaks and a plan out).  Only what the store records as the collection's
 is ever a leak: a namespace with a record, a veth named as a recorded endpoint's host end, an empty folder of the
-store.  A leak is ``{'kind', 'name', 'why', 'action'}``; ``action`` is ``remove``, or ``report`` for what gc does
-not rebuild (the message says which module to re-run).
+store, a name server folder (/run/hostnet/dns/NET, the collection's own tree) of a network without a document.
+A leak is ``{'kind', 'name', 'why', 'action'}``; ``action`` is ``remove``, or ``report`` for what gc does not rebuild
+(the message says which module to re-run).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _names
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -31,7 +34,8 @@ REMOVE, REPORT = 'remove', 'report'
 # -- snapshot: the store and the kernel, read once -------------------------------------------------------------
 def snapshot(ns, root=None):
     """{records, networks, namespaces, host_links {ifname: link}, peers {veth: peer in its namespace?},
-    store_dirs {kind: empty?}, etc_dirs {name: [entries]}, etc_root_noted, root}."""
+    store_dirs {kind: empty?}, etc_dirs {name: [entries]}, etc_root_noted, root, dns_dirs {network: our server's pid or
+    None}}."""
     root = root or _store.STATE_DIR
     networks = _store.load_all(_network.KIND, root)
     namespaces = set(_netns.list_netns())
@@ -40,7 +44,18 @@ def snapshot(ns, root=None):
     return {'records': _store.load_all(_netns_record.KIND, root), 'networks': networks, 'namespaces': sorted(namespaces),
             'host_links': host_links, 'peers': _read_peers(ns, networks, namespaces, host_links),
             'store_dirs': _listing(root), 'etc_dirs': _etc_dirs(), 'root': root,
-            'etc_root_noted': _store.load(_netns.ETC_ROOT_NOTE[0], _netns.ETC_ROOT_NOTE[1], root) is not None}
+            'etc_root_noted': _store.load(_netns.ETC_ROOT_NOTE[0], _netns.ETC_ROOT_NOTE[1], root) is not None,
+            'dns_dirs': _dns_dirs()}
+
+
+def _dns_dirs():
+    """{network: our server's pid or None} for each name server folder (the runtime files of a network's server)."""
+    try:
+        names = sorted(n for n in os.listdir(_dns_service.RUN_DIR) if os.path.isdir(os.path.join(_dns_service.RUN_DIR, n)))
+    except OSError:
+        return {}
+    # A folder whose name is no network name was not made by _dns_service: never ours to judge.
+    return {name: _dns_service.running(name) for name in names if _dns_service.is_network_name(name)}
 
 
 def _read_peers(ns, networks, namespaces, host_links):
@@ -97,6 +112,7 @@ def find_leaks(snap, owner=None, keep=()):
     leaks += _endpoint_leaks(snap, removed, owner is None)
     if owner is None:
         leaks += _network_reports(snap) + _dir_leaks(snap, {item['name'] for item in leaks if item['kind'] == 'netns'})
+        leaks += _dns_leaks(snap)
     return leaks
 
 
@@ -159,6 +175,17 @@ def _dir_leaks(snap, removed):
     return out
 
 
+def _dns_leaks(snap):
+    """Name server folders of networks without a document (removed by a run that was killed, or by hand from the
+    store): their server still answers on an address the network no longer has."""
+    out = []
+    for net, pid in sorted(snap.get('dns_dirs', {}).items()):
+        if net not in snap['networks']:
+            server = 'its server (pid %d) runs' % pid if pid else 'no server runs'
+            out.append(leak('dns', net, 'name server files of network %s, which has no document; %s' % (net, server)))
+    return out
+
+
 def after_networks(snap, leaks):
     """The network documents with the leaked endpoints dropped."""
     drop = {tuple(item['name'].split('/', 1)) for item in leaks if item['kind'] == 'endpoint' and item['action'] == REMOVE}
@@ -192,6 +219,11 @@ def plan(snap, leaks, changes):
             steps.add('write network state %s (without its lost endpoints)' % net,
                       lambda net=net: changes.save_network(net, new[net]),
                       lambda net=net: changes.save_network(net, snap['networks'][net]))
+    for item in leaks:
+        if item['kind'] == 'dns':
+            steps.add('stop the name server of network %s and remove %s (%s)' % (
+                item['name'], _dns_service.paths(item['name'])['dir'], item['why']),
+                lambda net=item['name']: changes.remove_dns(net))
     for item in leaks:
         if item['kind'] == 'directory':
             steps.add('remove empty folder %s' % item['name'], lambda path=item['name']: changes.remove_dir(path))
@@ -232,6 +264,16 @@ class Changes:
                 os.rmdir(os.path.dirname(path))  # the store itself once empty (a mount point stays)
             except OSError:
                 pass
+
+    @staticmethod
+    def remove_dns(network):
+        """Our server only (_dns_service checks the pid file's process), then its folder, and the parent when empty."""
+        _dns_service.stop(network)
+        shutil.rmtree(_dns_service.paths(network)['dir'], ignore_errors=True)
+        try:
+            os.rmdir(_dns_service.RUN_DIR)
+        except OSError:  # other networks' servers, or gone
+            pass
 
     @staticmethod
     def plan_names(steps, old, new):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: gc
-short_description: Find and remove state the collection leaked (namespaces, veths, rules, store entries, folders)
+short_description: Find and remove state the collection leaked (namespaces, veths, rules, store entries, folders, name servers)
 version_added: 0.3.0
 description:
   - Compares C(/var/lib/hostnet) with the kernel and removes what the collection made that nothing holds any more.
@@ -26,6 +26,9 @@ description:
   - "Folders: empty folders of the store, C(/etc/netns/NAME) folders left empty of namespaces the collection made
     that are gone, and C(/etc/netns) when the collection created it and it is empty. Files are never removed but
     the collection's own files of a namespace it removes (C(hosts), C(resolv.conf), C(hostname))."
+  - "Name servers: a C(/run/hostnet/dns/NET) folder (the runtime files of network NET's name server) of a network
+    that has no document. Its server is stopped when it is the collection's (the process in its pid file is a
+    dnsmasq started with that folder's conf file; any other process is never signalled), then the folder is removed."
   - With O(owner), only the namespaces recorded with that owner label and not in O(keep) are removed, with their
     endpoints in every network, their names and their rules (the roles' C(remove_unlisted)).
   - Check mode lists what would be removed and touches nothing; a second run finds nothing to do.
@@ -52,7 +55,7 @@ EXAMPLES = r'''
   check_mode: true
   register: leaks
 
-- name: Remove leaked namespaces, veths, rules, store entries and empty folders
+- name: Remove leaked namespaces, veths, rules, store entries, empty folders and name servers
   hostnet.containers.gc:
 
 - name: Remove the containers the bridge_network role made that it no longer lists
@@ -65,7 +68,7 @@ RETURN = r'''
 leaks:
   description:
     - "Every leak found, in the order removed: C(kind) (C(netns), C(veth), C(endpoint), C(network), C(firewall),
-      C(directory)), C(name), C(why), and C(action) (C(remove), or C(report) for what is kept and must be rebuilt
+      C(directory), C(dns)), C(name), C(why), and C(action) (C(remove), or C(report) for what is kept and must be rebuilt
       by re-running the module named in C(why))."
   returned: always
   type: list

@@ -18,7 +18,7 @@ import pytest
 pytestmark = pytest.mark.once  # see conftest.py
 
 SYSTEM_PYTHON = '/usr/bin/python3'
-INSTALL_TASKS = ('Install them with apt', 'Install them with dnf')
+INSTALL_TASKS = ('Install them with apt', 'Install them with dnf', 'Install it with apt', 'Install it with dnf')
 
 
 @pytest.fixture
@@ -46,6 +46,16 @@ def test_a_bare_virtualenv_fails_naming_the_interpreter_and_the_packages(run_rol
     assert 'although python3-pyroute2, python3-netaddr, python3-jmespath are installed' in out
     assert 'ansible_python_interpreter at the system Python' in out
     assert not any(task in out for task in INSTALL_TASKS), out
+
+
+def test_a_missing_name_server_is_named_with_its_package(run_role):
+    # The hosts have /usr/sbin/dnsmasq (the machine's /usr): a path that is not there stands for a host without it.
+    rc, out, recap = run_role('host_requirements', {}, host_requirements_install=False,
+                              host_requirements_dns_program='/usr/sbin/hostnet-no-dnsmasq')
+    assert rc != 0 and recap['host1']['failed'] == 1 and recap['host2']['failed'] == 1, out
+    assert ('/usr/sbin/hostnet-no-dnsmasq (dnsmasq, the name server of networks with dns on) is not on host1. '
+            'Install dnsmasq-base, or let the role do it (host_requirements_install is false)') in out
+    assert recap['host1']['changed'] == 0 and not any(task in out for task in INSTALL_TASKS), out
 
 
 def test_a_pyroute2_older_than_supported_fails_naming_its_version(run_role, tmp_path):

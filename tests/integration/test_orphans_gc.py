@@ -125,6 +125,49 @@ def test_gc_lists_then_removes_exactly_the_leaks(host):
     assert not again['changed'] and again['commands'] == [], again
 
 
+DNS_CONF = 'pid-file={dir}/dnsmasq.pid\nlisten-address=127.0.0.1\nbind-interfaces\nport={port}\nno-resolv\nno-hosts\n'
+
+
+def dnsmasq_pid(host, conf):
+    """The pid of the dnsmasq in the host started with ``conf``, or None."""
+    res = host.run("pgrep -f -x '/usr/sbin/dnsmasq --conf-file=%s'" % conf, check=False)
+    return int(res.stdout.split()[0]) if res.returncode == 0 else None
+
+
+def test_gc_stops_the_name_server_of_a_network_without_a_document(host):
+    """A /run/hostnet/dns/NET folder of a network with no document is a leak: our server there is stopped and the
+    folder removed; a folder whose pid file names someone else's dnsmasq is removed without signalling it."""
+    ok(host.module('docker_bridge', name='net1', subnet='10.34.0.0/24'))
+    host.run('mkdir -p /run/hostnet/dns/net1')  # whatever the network's own run put there, or an empty folder
+    confs = {}
+    for net, port in (('ghost', 5302), ('alien', 5303)):
+        confs[net] = '/run/hostnet/dns/%s/dnsmasq.conf' % net
+        host.run(['sh', '-c', 'mkdir -p /run/hostnet/dns/%s && cat > %s' % (net, confs[net])],
+                 input=DNS_CONF.format(dir='/run/hostnet/dns/' + net, port=port))
+    # Ours (ghost), and someone else's whose pid sits in alien's pid file.
+    host.run(['/usr/sbin/dnsmasq', '--conf-file=' + confs['ghost']])
+    other = '/run/other-dns.conf'
+    host.run(['sh', '-c', 'cat > %s' % other], input=DNS_CONF.format(dir='/run/hostnet/dns/alien', port=5304))
+    host.run(['/usr/sbin/dnsmasq', '--conf-file=' + other])
+    ghost = conftest.wait_until(lambda: dnsmasq_pid(host, confs['ghost']), 'the leaked server')
+    alien = conftest.wait_until(lambda: dnsmasq_pid(host, other), "someone else's dnsmasq")
+    try:
+        check = ok(host.module('gc', check_mode=True))
+        assert gc_leaks(check) == [('dns', 'alien', 'remove'), ('dns', 'ghost', 'remove')], check['leaks']
+        assert 'its server (pid %d) runs' % ghost in check['leaks'][1]['why'] and 'no server runs' in check['leaks'][0]['why']
+        assert dnsmasq_pid(host, confs['ghost']) == ghost and host.run('test -d /run/hostnet/dns/ghost', check=False).returncode == 0
+
+        res = ok(host.module('gc'))
+        assert res['commands'] == check['commands'] and len(res['commands']) == 2, res
+        assert dnsmasq_pid(host, confs['ghost']) is None and dnsmasq_pid(host, other) == alien
+        assert host.run('ls /run/hostnet/dns').stdout.split() == ['net1']  # a network with a document keeps its folder
+        again = ok(host.module('gc'))
+        assert not again['changed'] and again['commands'] == [], again
+    finally:
+        host.run(['kill', str(alien)], check=False)
+        ok(host.module('docker_bridge', name='net1', state='absent'))
+
+
 # -- the roles ------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def play(run_role):

@@ -17,6 +17,9 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANALYZE = shutil.which('systemd-analyze') or '/usr/bin/systemd-analyze'
@@ -28,8 +31,9 @@ pytestmark = pytest.mark.skipif(not os.path.exists(ANALYZE) or SYSTEM_UNITS is N
                                 reason='systemd-analyze and the system units are needed (bindep test profile: systemd)')
 
 
-def verify(tmp_path, units):
-    """Return code and output of systemd-analyze verify on ``units`` ({file name: text}) under a private root."""
+def verify(tmp_path, units, names=None):
+    """Return code and output of systemd-analyze verify on ``units`` ({file name: text}) under a private root; ``names``
+    are the units verified (default: all of them), where an instance (NAME@net1.service) loads its template."""
     root = tmp_path / 'root'
     shutil.copytree(SYSTEM_UNITS, str(root / 'usr' / 'lib' / 'systemd' / 'system'), symlinks=True)
     etc = root / 'etc' / 'systemd' / 'system'
@@ -41,7 +45,7 @@ def verify(tmp_path, units):
             stub.parent.mkdir(parents=True, exist_ok=True)
             stub.write_text('#!/bin/sh\n')
             stub.chmod(0o755)
-    res = subprocess.run([ANALYZE, 'verify', '--root=%s' % root] + [str(etc / n) for n in units],
+    res = subprocess.run([ANALYZE, 'verify', '--root=%s' % root] + [str(etc / n) for n in names or units],
                          capture_output=True, text=True, check=False)
     return res.returncode, (res.stdout + res.stderr).strip()
 
@@ -49,7 +53,30 @@ def verify(tmp_path, units):
 def test_the_collection_ships_the_units():
     names = {os.path.basename(p) for p in SHIPPED}
     assert {'hostnet-restore.service', 'hostnet-nftables-reload.service', 'hostnet-iptables-reload.service',
-            'hostnet-firewalld-reload.service', 'hostnet-web01.service'} <= names
+            'hostnet-firewalld-reload.service', 'hostnet-web01.service', 'hostnet-dns@.service'} <= names
+
+
+def test_the_role_installs_every_unit_it_ships():
+    with open(os.path.join(REPO, 'roles', 'host_requirements', 'vars', 'main.yml')) as f:
+        role_vars = yaml.safe_load(f)
+    listed = role_vars['host_requirements_restore_units'] + role_vars['host_requirements_template_units']
+    shipped = os.listdir(os.path.join(REPO, 'roles', 'host_requirements', 'files', 'systemd'))
+    assert sorted(listed) == sorted(shipped)
+    # Templates are installed, never enabled (the enable loop takes the restore units only).
+    assert all('@.' in n for n in role_vars['host_requirements_template_units'])
+    assert not any('@.' in n for n in role_vars['host_requirements_restore_units'])
+
+
+def test_the_name_server_unit_runs_what_the_collection_runs():
+    """systemd and the supervised server run one command with one pid file (_dns_service), so either manager finds
+    and stops the other's server."""
+    with open(os.path.join(REPO, 'roles', 'host_requirements', 'files', 'systemd', 'hostnet-dns@.service')) as f:
+        text = f.read()
+    paths = _dns_service.paths('NET')
+    assert 'ExecStart=%s\n' % ' '.join(_dns_service._command('NET')).replace('NET', '%i') in text
+    assert 'PIDFile=%s\n' % paths['pid'].replace('NET', '%i') in text
+    assert 'ConditionPathExists=%s\n' % paths['conf'].replace('NET', '%i') in text
+    assert '[Install]' not in text  # never enabled
 
 
 def test_every_shipped_unit_verifies(tmp_path):
@@ -58,8 +85,14 @@ def test_every_shipped_unit_verifies(tmp_path):
     for path in SHIPPED:
         with open(path) as f:
             units[os.path.basename(path)] = f.read()
-    rc, out = verify(tmp_path, units)
+    # A template is verified through an instance (what systemctl start loads).
+    rc, out = verify(tmp_path, units, [n.replace('@.service', '@net1.service') for n in units])
     assert rc == 0 and out == '', out
+
+
+def test_a_broken_template_fails_through_its_instance(tmp_path):
+    rc, out = verify(tmp_path, {'broken@.service': '[Service]\nType=forking\n'}, ['broken@net1.service'])
+    assert rc != 0 and 'broken@net1.service' in out and 'ExecStart' in out
 
 
 def test_a_broken_unit_fails_the_check(tmp_path):

@@ -118,3 +118,29 @@ def test_socket_inodes_of_this_process_include_a_socket_it_holds():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         assert os.fstat(s.fileno()).st_ino in svc.socket_inodes(os.getpid())
     assert svc.socket_inodes(2 ** 22 + 12345) == set()
+
+
+class _Done:
+    def __init__(self, rc, stderr=''):
+        self.returncode, self.stderr, self.stdout = rc, stderr, ''
+
+
+def test_systemd_start_failure_gives_dnsmasqs_message_and_cancels_the_retries(monkeypatch):
+    calls = []
+    monkeypatch.setattr(svc, '_systemctl', lambda *args: calls.append(args) or _Done(1 if args[0] == 'start' else 0,
+                                                                                     'Job failed. See journalctl'))
+    monkeypatch.setattr(svc, '_journal_message', lambda unit, since: 'dnsmasq: failed to create listening socket for '
+                        '10.0.0.1: Address already in use')
+    with pytest.raises(HostnetError) as exc:
+        svc._start_systemd('net1')
+    assert str(exc.value) == ('the name server of network net1 could not start (hostnet-dns@net1.service): dnsmasq: '
+                              'failed to create listening socket for 10.0.0.1: Address already in use')
+    assert calls == [('start', 'hostnet-dns@net1.service'), ('stop', 'hostnet-dns@net1.service'),
+                     ('reset-failed', 'hostnet-dns@net1.service')]
+
+
+def test_systemd_start_failure_without_a_journal_falls_back_to_systemctl(monkeypatch):
+    monkeypatch.setattr(svc, '_systemctl', lambda *args: _Done(1 if args[0] == 'start' else 0, 'Unit not found.\n'))
+    monkeypatch.setattr(svc, '_journal_message', lambda unit, since: '')
+    with pytest.raises(HostnetError, match=r'network net1 could not start \(hostnet-dns@net1.service\): Unit not found.$'):
+        svc._start_systemd('net1')

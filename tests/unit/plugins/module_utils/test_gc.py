@@ -117,6 +117,20 @@ def test_owner_mode_removes_only_the_owners_unlisted_namespaces_and_their_endpoi
     assert [c[0] for c in changes.calls] == ['plan_names', 'plan_firewall', 'remove_namespace', 'save_network']
 
 
+def test_name_server_folders_of_networks_without_a_document_are_leaks():
+    s = snap(networks={'a': net('a', {})}, host_links={'br-1': {'kind': 'bridge'}},
+             dns_dirs={'a': 4242, 'gone': 4343, 'stale': None})
+    leaks = _gc.find_leaks(s)
+    assert [(i['kind'], i['name'], i['action']) for i in leaks] == [('dns', 'gone', 'remove'), ('dns', 'stale', 'remove')]
+    assert 'its server (pid 4343) runs' in leaks[0]['why'] and 'no server runs' in leaks[1]['why']
+    assert _gc.find_leaks(s, owner='bridge_network') == []  # an owner's run leaves other leaks alone
+    changes = Recorder()
+    steps, dummy = _gc.plan(s, leaks, changes)
+    assert steps.commands[-2].startswith('stop the name server of network gone and remove /run/hostnet/dns/gone (')
+    steps.execute()
+    assert [c for c in changes.calls if c[0] == 'remove_dns'] == [('remove_dns', 'gone'), ('remove_dns', 'stale')]
+
+
 class Recorder:
     """Stands in for _gc.Changes."""
 
