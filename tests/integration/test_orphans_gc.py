@@ -104,7 +104,8 @@ def test_gc_lists_then_removes_exactly_the_leaks(host):
     before = host.settled_snapshot()
     check = ok(host.module('gc', check_mode=True))
     assert check['changed']
-    wanted = [('endpoint', 'net1/users2', 'remove'), ('netns', 'orphan', 'remove'), ('veth', veth, 'remove')]
+    # net2's name server (its network's document is gone) is a leak too.
+    wanted = [('dns', 'net2', 'remove'), ('endpoint', 'net1/users2', 'remove'), ('netns', 'orphan', 'remove'), ('veth', veth, 'remove')]
     got = gc_leaks(check)
     assert [item for item in got if item[0] != 'firewall'] == wanted, check['leaks']
     assert [item[0] for item in got if item[0] == 'firewall'] == ['firewall'], check['leaks']
@@ -114,6 +115,8 @@ def test_gc_lists_then_removes_exactly_the_leaks(host):
     res = ok(host.module('gc'))
     assert gc_leaks(res) == got and res['commands'] == check['commands']
     assert 'orphan' not in namespaces(host) and record(host, 'orphan') is None
+    assert host.run('test -e /run/hostnet/dns/net2', check=False).returncode != 0
+    assert host.run('pgrep -f /run/hostnet/dns/net2/', check=False).returncode != 0
     assert host.run('ip link show %s' % veth, check=False).returncode != 0
     assert 'users2' not in json.loads(host.run('cat /var/lib/hostnet/networks/net1.json').stdout)['endpoints']
     rules = host.run('iptables-save 2>/dev/null; nft list ruleset 2>/dev/null', check=False).stdout
