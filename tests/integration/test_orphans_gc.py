@@ -116,7 +116,7 @@ def test_gc_lists_then_removes_exactly_the_leaks(host):
     assert gc_leaks(res) == got and res['commands'] == check['commands']
     assert 'orphan' not in namespaces(host) and record(host, 'orphan') is None
     assert host.run('test -e /run/hostnet/dns/net2', check=False).returncode != 0
-    assert host.run('pgrep -f /run/hostnet/dns/net2/', check=False).returncode != 0
+    assert host.run(['pgrep', '-f', '/run/hostnet/dns/net2/'], check=False).returncode != 0
     assert host.run('ip link show %s' % veth, check=False).returncode != 0
     assert 'users2' not in json.loads(host.run('cat /var/lib/hostnet/networks/net1.json').stdout)['endpoints']
     rules = host.run('iptables-save 2>/dev/null; nft list ruleset 2>/dev/null', check=False).stdout
