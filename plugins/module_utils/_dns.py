@@ -210,6 +210,17 @@ def needs_full(name, new, dirs):
     return ('listen-address=%s\n' % doc['gateway']) not in conf or ('local=/%s/\n' % domain_of(doc)) not in conf
 
 
+def resolver_candidates(name, old, new, dirs):
+    """resolver_changes, and the containers whose records file is missing or left over: a container's records file is
+    written after its resolv.conf (and removed after it is restored), as the mark that the container is done, so the
+    rerun of a run killed in between finds those containers by the listing alone (no file of the others is read)."""
+    out = set(resolver_changes(name, old, new, needs_full(name, new, dirs)))
+    listed = set((dirs.get(name) or {}).get('hosts') or {})
+    doc = new.get(name)
+    out |= (set(doc.get('endpoints') or {}) ^ listed) if serves(doc) else listed
+    return sorted(out)
+
+
 def _read_text(path):
     try:
         with open(path) as f:
@@ -252,7 +263,7 @@ def read(name, old, new, svc, records):
         dirs[net] = read_dir(net, svc, skip)
     doc = new.get(name)
     ours = svc.socket_inodes(dirs[name]['pid']) if dirs[name]['pid'] else set()
-    cnames = resolver_changes(name, old, new, needs_full(name, new, dirs))
+    cnames = resolver_candidates(name, old, new, dirs)
     etc = {c: {f: _read_text(os.path.join(_netns.etc_dir(c), f)) for f in ('hosts', 'resolv.conf')} for c in cnames}
     return {'dirs': dirs, 'listeners': svc.listeners(53) if serves(doc) else [], 'inodes': ours,
             'upstream': next((p for p in UPSTREAMS if os.path.exists(p)), UPSTREAMS[-1]), 'etc': etc,
@@ -312,6 +323,9 @@ class Planner:
         doc = self.new.get(self.name)
         check_names(doc, options)
         check_port(doc, self.snap['listeners'], self.snap['inodes'])
+        # The containers' resolv.conf first: their records files, written after, mark them done (resolver_candidates).
+        for cname in sorted(self.snap['etc']):
+            self.plan_resolver(cname)
         if serves(doc):
             self.plan_server(self.name, doc)
         else:
@@ -319,8 +333,6 @@ class Planner:
         for net in touched(self.name, self.old, self.new):
             if net != self.name and serves(self.new.get(net)):
                 self.plan_servers_file(net)
-        for cname in sorted(self.snap['etc']):
-            self.plan_resolver(cname)
         return self.plan
 
     def dir(self, net):

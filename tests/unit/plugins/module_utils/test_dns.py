@@ -182,9 +182,10 @@ def steps(old, new, snap, svc=None, name='app'):
 def test_new_network_creates_files_and_starts():
     doc = net('app', {'web': ep('172.18.0.2')})
     cmds, dummy = steps({}, {'app': doc}, snapshot({}, etc={'web': {'hosts': None, 'resolv.conf': None}}))
-    assert cmds == ['create /run/hostnet/dns/app', 'write /run/hostnet/dns/app/dnsmasq.conf', 'write /run/hostnet/dns/app/servers',
-                    'write names of web to /run/hostnet/dns/app/hosts/web', 'start name server of network app (supervised)',
-                    'write /etc/netns/web/resolv.conf']
+    # resolv.conf before the records file, which marks the container done for the rerun of a killed run.
+    assert cmds == ['write /etc/netns/web/resolv.conf', 'create /run/hostnet/dns/app', 'write /run/hostnet/dns/app/dnsmasq.conf',
+                    'write /run/hostnet/dns/app/servers', 'write names of web to /run/hostnet/dns/app/hosts/web',
+                    'start name server of network app (supervised)']
 
 
 def test_rerun_has_no_step():
@@ -198,7 +199,7 @@ def test_adding_one_container_writes_one_file_and_signals_nothing():
     old = net('app', {'web': ep('172.18.0.2')})
     new = net('app', {'web': ep('172.18.0.2'), 'db': ep('172.18.0.3')})
     cmds, svc = steps({'app': old}, {'app': new}, snapshot({'app': running_app(old)}, etc={'db': {'hosts': None, 'resolv.conf': None}}))
-    assert cmds == ['write names of db to /run/hostnet/dns/app/hosts/db', 'write /etc/netns/db/resolv.conf']
+    assert cmds == ['write /etc/netns/db/resolv.conf', 'write names of db to /run/hostnet/dns/app/hosts/db']
     assert svc.calls == []
 
 
@@ -209,7 +210,7 @@ def test_removing_a_container_removes_its_file():
     dirs['app']['hosts']['db'] = '172.18.0.3\tdb db.app.hostnet.internal\n'
     resolv = _dns.resolv_text('db', {'app': old})
     cmds, dummy = steps({'app': old}, {'app': new}, snapshot(dirs, etc={'db': {'hosts': None, 'resolv.conf': resolv}}))
-    assert cmds == ['remove names of db from /run/hostnet/dns/app/hosts/db', 'remove /etc/netns/db/resolv.conf']
+    assert cmds == ['remove /etc/netns/db/resolv.conf', 'remove names of db from /run/hostnet/dns/app/hosts/db']
 
 
 def test_a_missing_records_file_is_written_again():
@@ -238,9 +239,8 @@ def test_joining_a_second_network_reloads_the_first_networks_server():
             'b': dict(state(_dns.conf_text(b_old, svc.paths('b'), '/etc/resolv.conf'), '', {}, pid=6))}
     etc = {'c1': {'hosts': None, 'resolv.conf': _dns.resolv_text('c1', {'a': a_old})}}
     cmds, dummy = steps({'a': a_old, 'b': b_old}, {'a': a_old, 'b': b_new}, snapshot(dirs, etc=etc), svc, name='b')
-    assert cmds == ['write /run/hostnet/dns/b/servers', 'write names of c1 to /run/hostnet/dns/b/hosts/c1',
-                    'reload name server of network b',
-                    'write /run/hostnet/dns/a/servers', 'reload name server of network a', 'write /etc/netns/c1/resolv.conf']
+    assert cmds == ['write /etc/netns/c1/resolv.conf', 'write /run/hostnet/dns/b/servers', 'write names of c1 to /run/hostnet/dns/b/hosts/c1',
+                    'reload name server of network b', 'write /run/hostnet/dns/a/servers', 'reload name server of network a']
 
 
 def test_removed_network_stops_its_server_and_removes_its_folder():
@@ -328,3 +328,15 @@ def test_network_info_shows_the_domain():
     doc = dict(net('app', domain='app.hostnet.internal'), id='x' * 64, created='now', subnet='172.18.0.0/16', bridge='br-x')
     assert _inspect.inspect(doc)['Options']['hostnet.containers.dns_domain'] == 'app.hostnet.internal'
     assert 'hostnet.containers.dns_domain' not in _inspect.inspect(dict(doc, dns_domain=None))['Options']
+
+
+def test_a_run_killed_between_resolv_conf_and_records_is_finished_by_the_listing():
+    """The document is already saved, so old and new agree: the missing records file (and a left-over one) alone
+    makes the rerun look at that container's resolv.conf."""
+    doc = net('app', {'web': ep('172.18.0.2'), 'db': ep('172.18.0.3')})
+    dirs = {'app': running_app(doc, hosts=['web', 'gone'])}
+    assert _dns.resolver_candidates('app', {'app': doc}, {'app': doc}, dirs) == ['db', 'gone']
+    assert _dns.resolver_candidates('app', {'app': doc}, {'app': net('app', {}, dns=False)}, dirs) == ['db', 'gone', 'web']
+    etc = {'db': {'hosts': None, 'resolv.conf': None}}
+    cmds, dummy = steps({'app': doc}, {'app': doc}, snapshot(dirs, etc=etc))
+    assert cmds[:2] == ['write /etc/netns/db/resolv.conf', 'write names of db to /run/hostnet/dns/app/hosts/db']
