@@ -11,6 +11,7 @@ call per container namespace.
 
 from __future__ import annotations
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
@@ -31,7 +32,7 @@ DEFAULT_BRIDGE_MODES = ('auto', 'managed', 'unmanaged')
 GATEWAY_MODES = ('nat', 'nat-unprotected', 'routed', 'isolated')
 CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname')
 NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
-                'dns', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces')
+                'dns', 'dns_domain', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces')
 NETWORK_KEYS = ('name', 'state') + NETWORK_PASS
 # The query bridge_endpoints runs: the present containers in bridge mode attached to the network.
 ENDPOINTS_QUERY = "[?state=='present' && network_mode=='bridge'] | [?networks[?name==%s]]"
@@ -293,6 +294,8 @@ def _role_network(net, option, nets):
             _validate.validate_ifname(net['bridge_name'], option + '.bridge_name')
         if net.get('mtu') is not None:
             _validate.mtu(net['mtu'], option + '.mtu')
+        if net.get('dns_domain') is not None:
+            _dns.check_domain(net['dns_domain'], option + '.dns_domain')
         _check_exposure(net, option)
     state = _state(net.get('state'), option + '.state')
     if net['name'] == DEFAULT_NETWORK and state == 'absent':

@@ -11,6 +11,7 @@ end on the bridge with hairpin on, peer in the container).  Everything else is _
 from __future__ import annotations
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
@@ -86,6 +87,17 @@ def _exposure_options(p, bridge):
     return out
 
 
+def _dns_options(run):
+    """``dns`` (on by default but on the default network) and, with a name server, its ``dns_domain`` (_dns)."""
+    p = run.p
+    dns = bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK
+    if dns:
+        return {'dns': dns, 'dns_domain': _dns.network_domain(p.get('dns_domain'), run.old, run.name)}
+    if p.get('dns_domain') is not None:
+        raise _validate.InputError('dns_domain', p['dns_domain'], 'needs dns on (off by default on the default bridge network)')
+    return {'dns': dns}
+
+
 def _plan_gateway_address(run, net, br, host):
     """The gateway address on the bridge; none in Docker's isolated mode, so the host is not on that network either."""
     gw, bridge, batch = net.cidr(net.gateway), net.options['bridge'], run.batch
@@ -145,8 +157,8 @@ class BridgeDriver(_planner.Driver):
         made = {} if run.old.get('bridge') == bridge and 'bridge_created' not in run.old else {'bridge_created': True}
         made.update({'bridge': bridge, 'stp': bool(p['stp']), 'icc': p.get('icc', True) is not False,
                      'ip_masquerade': p.get('ip_masquerade', True) is not False, 'host_binding_ipv4': host_ip,
-                     'ip_forward': p.get('ip_forward', True) is not False, 'firewall': firewall, 'firewall_backend': backend,
-                     'dns': bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK})
+                     'ip_forward': p.get('ip_forward', True) is not False, 'firewall': firewall, 'firewall_backend': backend})
+        made.update(_dns_options(run))
         made.update(exposure)
         return made
 

@@ -286,8 +286,7 @@ def kept_record(netns_want, snap, gone):
     record = snap['record']
     if gone or (snap['exists'] and record is None):
         return record
-    return _netns_record.with_claim(record, netns_want['name'], _netns_record.BY_NETNS, share_with=netns_want['share_with'],
-                                    sysctls=netns_want['sysctls'], owner=netns_want['owner'])
+    return _netns_plan.claimed_record(netns_want, record)
 
 
 # -- the run ---------------------------------------------------------------------------------------------------------

@@ -45,6 +45,9 @@ def inspect(doc):
             options['com.docker.network.bridge.gateway_mode_ipv4'] = doc['gateway_mode_ipv4']
         if doc.get('trusted_host_interfaces'):
             options['com.docker.network.bridge.trusted_host_interfaces'] = ':'.join(doc['trusted_host_interfaces'])
+        if doc.get('dns_domain'):
+            # Not a Docker option (Docker's names have no domain): the domain the network's name server answers.
+            options['hostnet.containers.dns_domain'] = doc['dns_domain']
     if doc['name'] == _network.DEFAULT_NETWORK:
         options['com.docker.network.bridge.default_bridge'] = 'true'
     return {

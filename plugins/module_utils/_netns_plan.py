@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
@@ -39,14 +41,17 @@ def wanted(params):
     files = {}
     if params.get('hosts') is not None:
         files['hosts'] = hosts_file(params['hosts'])
+    resolver = None
     if params.get('dns') is not None or params.get('dns_search') is not None:
-        files['resolv.conf'] = resolv_conf(params.get('dns') or [], params.get('dns_search') or [])
+        resolv_conf(params.get('dns') or [], params.get('dns_search') or [])  # checks them
+        # The text also depends on the networks serving names the namespace is on (_dns.resolv_text): made by plan.
+        resolver = {'dns': [str(_ipam.parse_ip(s, 'dns')) for s in params.get('dns') or []], 'dns_search': list(params.get('dns_search') or [])}
     if params.get('hostname') is not None:
         files['hostname'] = _validate.validate_hostname(params['hostname'], 'hostname') + '\n'
     owner = params.get('owner')
     if owner is not None:
         _validate.namespace_name(owner, 'owner')
-    return {'name': name, 'state': params.get('state', 'present'), 'share_with': share, 'files': files,
+    return {'name': name, 'state': params.get('state', 'present'), 'share_with': share, 'files': files, 'resolver': resolver,
             'sysctls': sysctls(params.get('sysctls') or {}), 'owner': owner, 'adopt': bool(params.get('adopt'))}
 
 
@@ -124,7 +129,8 @@ def snapshot(ns, want):
     exists = _netns.netns_exists(name)
     snap = {'exists': exists, 'stale': not exists and os.path.lexists(_netns.netns_path(name)),
             'etc_dir': os.path.isdir(_netns.etc_dir(name)), 'files': _netns.read_files(name), 'lo_up': False,
-            'sysctls': {}, 'missing_sysctls': [], 'record': _store.load(_netns_record.KIND, name)}
+            'sysctls': {}, 'missing_sysctls': [], 'record': _store.load(_netns_record.KIND, name),
+            'networks': _store.load_all(_network.KIND) if want.get('resolver') else {}}
     where = name if exists else None  # a new namespace starts with the host's net.* sysctls
     for key in want['sysctls']:
         if not _sysctl.sysctl_exists(ns, where, key):
@@ -174,7 +180,7 @@ def plan(want, snap, changes):
                   lambda: changes.create(name, share), lambda: changes.remove(name))
     if not snap['lo_up']:
         steps.add('set lo up in %s' % name, lambda: changes.set_up(name, 'lo'))
-    files = _plan_files(steps, name, want['files'], snap, changes)
+    files = _plan_files(steps, name, wanted_files(want, snap), snap, changes)
     _plan_sysctls(steps, name, want['sysctls'], snap['sysctls'], changes)
     if foreign and steps:
         raise _foreign(name, 'change it (%s)' % '; '.join(steps.commands))
@@ -183,18 +189,36 @@ def plan(want, snap, changes):
     return steps, before, {'name': name, 'files': files, 'sysctls': dict(snap['sysctls'], **want['sysctls'])}
 
 
+def wanted_files(want, snap):
+    """The namespace's files: resolv.conf from its own dns/dns_search and the networks serving names it is on (the
+    same function the network planner calls, so the two never disagree: _dns.resolv_text)."""
+    files = dict(want['files'])
+    resolver = want.get('resolver')
+    if resolver is not None:
+        files['resolv.conf'] = _dns.resolv_text(want['name'], snap.get('networks') or {}, resolver['dns'], resolver['dns_search'])
+    return files
+
+
 def _foreign(name, what):
     return _validate.InputError('name', name, 'network namespace %s was not created by hostnet.containers (no record in %s); '
                                 'it is left alone: refusing to %s. Set adopt: true to hand it to the collection'
                                 % (name, os.path.join(_store.STATE_DIR, _netns_record.KIND), what))
 
 
-def _plan_record(steps, want, record, changes):
-    """The record naming the netns module as a holder, with the sysctls it set and the owner label; written
-    before the namespace is created."""
-    name = want['name']
-    new = _netns_record.with_claim(record, name, _netns_record.BY_NETNS, share_with=want['share_with'],
+def claimed_record(want, record):
+    """``record`` (None: a new one) naming the netns module as a holder, with the sysctls it set, the owner label, and
+    its dns/dns_search when given (the network planner writes resolv.conf from them)."""
+    new = _netns_record.with_claim(record, want['name'], _netns_record.BY_NETNS, share_with=want['share_with'],
                                    sysctls=want['sysctls'], owner=want['owner'])
+    if want.get('resolver') is not None:
+        new = dict(new, **want['resolver'])
+    return new
+
+
+def _plan_record(steps, want, record, changes):
+    """The record (claimed_record), written before the namespace is created."""
+    name = want['name']
+    new = claimed_record(want, record)
     if new != record:
         steps.add('record network namespace %s (netns%s)' % (name, ', owner %s' % want['owner'] if want['owner'] else ''),
                   lambda: changes.save_record(name, new), lambda: changes.save_record(name, record))

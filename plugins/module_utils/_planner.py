@@ -25,7 +25,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
-from ansible_collections.hostnet.containers.plugins.module_utils import _names
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
@@ -331,7 +332,12 @@ class NetworkRun:
                                        _netns_record.holders_of(cname, networks, skip=self.name), self.root)
 
     def plan_names(self, doc):
-        _names.plan_names(self.plan, *self._networks(doc))
+        """The network's name server and its containers' resolv.conf (_dns): one records file per changed container,
+        no other container's files."""
+        old, new = self._networks(doc)
+        snap = _dns.read(self.name, old, new, _dns_service, self.records)
+        options = {ep['name']: 'endpoints[%d]' % i for i, ep in enumerate(self.p.get('endpoints') or [])}
+        _dns.plan(self.plan, self.name, old, new, snap, _dns_service, options)
 
     def plan_firewall(self, doc):
         """The host's rule set and kernel knobs, recomputed from every network with this one as it will be."""

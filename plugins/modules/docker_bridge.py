@@ -202,9 +202,20 @@ options:
     default: auto
   dns:
     description:
-      - Name resolution between the network's containers, by name and alias, through C(/etc/netns/NAME/hosts).
-        Default on for user-defined networks and off for V(bridge), as in Docker.
+      - Name resolution between the network's containers, by name and alias (A and PTR records), served by a name server
+        of the network (C(dnsmasq)) listening on the gateway address in the host's namespace; every other name is
+        forwarded to the host's own resolvers (nothing on an O(internal) network). Containers' C(/etc/netns/NAME/resolv.conf)
+        name it, with the network's O(dns_domain) as search domain. A container's name and aliases must then be DNS names,
+        one container per name, and port 53 on the gateway must be free. See C(docs/name-resolution.md).
+      - Default on for user-defined networks and off for V(bridge), as in Docker (V(true) gives the default network a name
+        server too).
     type: bool
+  dns_domain:
+    description:
+      - The DNS domain of the network's names (C(web.NETWORK.hostnet.internal)), and the search domain of its containers.
+        Default the network's name, lowercased with characters a DNS label cannot hold replaced by C(-), then C(.hostnet.internal);
+        kept for the network once chosen. Needs O(dns) on.
+    type: str
   purge_endpoints:
     description: Disconnect endpoints of this network that are not in O(endpoints) (C(docker network disconnect)).
     type: bool
@@ -378,6 +389,7 @@ def main():
             firewall=dict(type='bool', default=True),
             firewall_backend=dict(type='str', default='auto', choices=['auto', 'iptables', 'nftables']),
             dns=dict(type='bool'),
+            dns_domain=dict(type='str'),
             purge_endpoints=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
         ),

@@ -188,7 +188,7 @@ LOCALHOST = _netns.LOCALHOST_HOSTS
 def validate(params):
     """(files, sysctls) the options ask for; InputError naming a bad option and its value."""
     want = _netns_plan.wanted(params)
-    return want['files'], want['sysctls']
+    return _netns_plan.wanted_files(want, {}), want['sysctls']
 
 
 def run(module):

@@ -258,7 +258,8 @@ class Host:
         port's number (the kernel gives a new port the lowest free one, and a port of a deleted namespace's veth is
         freed later, in a work queue).
         Neighbour entries are not read at all.  Everything else (names, flags set by a command, masters, MACs,
-        addresses, routes, rules, namespaces, files, firewall rules, sysctls) is compared.
+        addresses, routes, rules, namespaces, files, the name servers' files and command lines (not their pids),
+        firewall rules, sysctls) is compared.
         """
         link_filter = ('s/ (qlen|numtxqueues|numrxqueues|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+|gso_ipv4_max_[a-z]+'
                        '|gro_ipv4_max_[a-z]+) [0-9]+//g; s/ [a-z_]+_timer +[0-9.]+//g; s/ state [A-Z]+ / /; '
@@ -277,6 +278,8 @@ for ns in $(ls /run/netns); do
   ip -n "$ns" -o addr | sed -E "$ADDR_FILTER"; ip -n "$ns" route show table all | sed -E 's/ linkdown//'
 done
 echo '### files'; find /var/lib/hostnet /etc/netns -mindepth 1 ! -name '.lock' -printf '%p %s\n' 2>/dev/null | sort
+echo '### dns'; find /run/hostnet/dns -mindepth 1 ! -name '*.pid' -printf '%p %s\n' 2>/dev/null | sort
+for p in $(pgrep -x dnsmasq); do tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null; echo; done | sort
 echo '### nft'; nft list ruleset 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
 echo '### iptables'; iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]/[0:0]/'
 echo '### sysctl'; cat /proc/sys/net/ipv4/ip_forward

@@ -268,7 +268,7 @@ def _sample_offset(every):
 
 def sample(steps, every):
     """The steps a test visits: the first of each kind (a netlink request type, a file, a firewall command; the
-    containers' files count as one kind) and every ``every``-th step. HOSTNET_FAULTS=all visits every step."""
+    containers' files, and a name server's records files, count as one kind) and every ``every``-th step. HOSTNET_FAULTS=all visits every step."""
     if os.environ.get('HOSTNET_FAULTS') == 'all':
         return list(steps)
     offset = _sample_offset(every)
@@ -276,6 +276,7 @@ def sample(steps, every):
     kinds = set()
     for i, step in enumerate(steps):
         kind = re.sub(r'/etc/netns/[^/]+/', '/etc/netns/*/', step[2])
+        kind = re.sub(r'/run/hostnet/dns/([^/]+)/hosts/[^/ ]+', r'/run/hostnet/dns/\1/hosts/*', kind)
         if kind in kinds and (i - offset) % every:
             continue
         kinds.add(kind)

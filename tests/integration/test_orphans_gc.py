@@ -104,7 +104,8 @@ def test_gc_lists_then_removes_exactly_the_leaks(host):
     before = host.settled_snapshot()
     check = ok(host.module('gc', check_mode=True))
     assert check['changed']
-    wanted = [('endpoint', 'net1/users2', 'remove'), ('netns', 'orphan', 'remove'), ('veth', veth, 'remove')]
+    # net2's name server (its network's document is gone) is a leak too.
+    wanted = [('dns', 'net2', 'remove'), ('endpoint', 'net1/users2', 'remove'), ('netns', 'orphan', 'remove'), ('veth', veth, 'remove')]
     got = gc_leaks(check)
     assert [item for item in got if item[0] != 'firewall'] == wanted, check['leaks']
     assert [item[0] for item in got if item[0] == 'firewall'] == ['firewall'], check['leaks']
@@ -114,6 +115,8 @@ def test_gc_lists_then_removes_exactly_the_leaks(host):
     res = ok(host.module('gc'))
     assert gc_leaks(res) == got and res['commands'] == check['commands']
     assert 'orphan' not in namespaces(host) and record(host, 'orphan') is None
+    assert host.run('test -e /run/hostnet/dns/net2', check=False).returncode != 0
+    assert host.run(['pgrep', '-f', '/run/hostnet/dns/net2/'], check=False).returncode != 0
     assert host.run('ip link show %s' % veth, check=False).returncode != 0
     assert 'users2' not in json.loads(host.run('cat /var/lib/hostnet/networks/net1.json').stdout)['endpoints']
     rules = host.run('iptables-save 2>/dev/null; nft list ruleset 2>/dev/null', check=False).stdout
@@ -201,7 +204,9 @@ def test_role_removes_unlisted_containers_and_the_opt_out_keeps_them(two_hosts, 
     assert 'c3' not in namespaces(h1) and record(h1, 'c3') is None
     doc = json.loads(h1.run('cat /var/lib/hostnet/networks/front.json').stdout)
     assert 'c3' not in doc['endpoints'] and c3_ip not in [ep['ip'] for ep in doc['endpoints'].values()]
-    assert 'c3' not in h1.run('cat /etc/netns/c1/hosts').stdout
+    # Its names are gone from the network's name server: its records file is removed, and c1 no longer resolves it.
+    assert h1.run('test -e /run/hostnet/dns/front/hosts/c3', check=False).returncode != 0
+    conftest.wait_until(lambda: h1.netns_run('c1', ['getent', 'hosts', 'c3'], check=False).returncode != 0, 'c3 no longer resolves')
     assert connect(h2, None, h1.address, 8080, timeout=1) is None
     assert ping(h1, 'c1', 'c2') and ping(h1, 'c2', 'c1')  # by name: the remaining containers still reach each other
     assert not ping(h1, 'c1', c3_ip)

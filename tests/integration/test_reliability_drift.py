@@ -46,8 +46,10 @@ DRIFTS = [
     ('nftables rule deleted', "nft delete rule ip hostnet port_dnat handle $(nft -a list chain ip hostnet port_dnat | "
      "grep 8081 | sed -E 's/.*handle ([0-9]+)/\\1/')", ('docker_bridge', NFT), 'dport 8081'),
     ('ip_forward turned off', 'echo 0 > /proc/sys/net/ipv4/ip_forward', ('docker_bridge', WEB), 'set net.ipv4.ip_forward = 1'),
-    ('container names removed from hosts', "sed -i '/BEGIN hostnet/,/END hostnet/d' /etc/netns/b/hosts", ('docker_bridge', WEB),
-     'write names of 2 containers to /etc/netns/b/hosts'),
+    ('records file of a container removed', 'rm /run/hostnet/dns/web/hosts/b', ('docker_bridge', WEB),
+     'write names of b to /run/hostnet/dns/web/hosts/b'),
+    ('name server killed', 'p=$(cat /run/hostnet/dns/web/dnsmasq.pid) && kill $p && timeout 90 sh -c "while kill -0 $p 2>/dev/null; do sleep 0.05; done"',
+     ('docker_bridge', WEB), 'start name server of network web'),
     ('macvlan endpoint address deleted', 'ip -n m1 addr flush dev eth0', ('macvlan_net', MAC), 'add 10.0.0.2/24 to eth0 in m1'),
     ('macvlan host shim deleted', 'ip link del mvshim', ('macvlan_net', MAC), 'create host shim mvshim'),
     ('veth peer address changed', 'ip -n a addr flush dev eth9; ip -n a addr add 10.60.0.9/24 dev eth9', ('veth_pair', VETH),

@@ -82,9 +82,10 @@ def kill_matrix(fresh, tmp_path, module, params, setup=(), every=12):
 def test_bridge_apply_killed_at_each_step_converges_on_rerun(fresh, tmp_path):
     steps = kill_matrix(fresh, tmp_path, 'docker_bridge', dict(BIG, firewall_backend='iptables'))
     texts = ' '.join(t for dummy, dummy2, t in steps)
-    # The sample reaches every kind of step: links, addresses and routes in both namespaces, state, names, firewall.
+    # The sample reaches every kind of step: links, addresses and routes in both namespaces, state, the name server's
+    # files and the containers' resolv.conf, firewall.
     for kind in ('RTM_NEWLINK', 'RTM_NEWADDR', '0x14', '0x18', 'networks/big.json', 'firewall/iptables.json',
-                 'firewall/sysctls.json', '/etc/netns/c0/hosts', 'firewall command'):
+                 'firewall/sysctls.json', '/etc/netns/c0/resolv.conf', '/run/hostnet/dns/big/', 'firewall command'):
         assert kind in texts, (kind, steps)
 
 

@@ -108,7 +108,8 @@ def test_a_reboot_is_replayed_by_the_installed_entry_point(two_hosts, run_role):
         assert 'br-' not in host.run('ip -o link').stdout and 'docker0' not in host.run('ip -o link').stdout
         assert owned_rules(host) == [0, 0]
         assert host.run('ls /var/lib/hostnet/networks').stdout.split()
-    assert 'web' in h1.run('cat /etc/netns/client/hosts').stdout
+    assert 'nameserver ' in h1.run('cat /etc/netns/client/resolv.conf').stdout
+    assert h1.run('ls /run/hostnet/dns', check=False).stdout.split() == []  # /run is empty: the servers come back with the restore
 
     # --check says what it would do and does nothing.
     planned = restore(h1, '--check')

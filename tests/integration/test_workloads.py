@@ -43,7 +43,8 @@ def ok(res):
 def front(host):
     """A user-defined network with two containers that know each other by name."""
     ok(host.module('docker_bridge', name='front', endpoints=[{'name': 'web'}, {'name': 'client'}]))
-    assert 'web' in host.run('cat /etc/netns/client/hosts').stdout
+    assert 'nameserver ' in host.run('cat /etc/netns/client/resolv.conf').stdout
+    wait_until(lambda: host.netns_run('client', ['getent', 'hosts', 'web'], check=False).returncode == 0, 'web resolves in client')
     return host
 
 
@@ -60,10 +61,12 @@ def test_ip_netns_exec_reaches_a_server_by_name(front):
 
 def podman(host, netns, command, background=False):
     """podman run in the namespace, with its hosts and resolv.conf, as docs/real-hosts.md shows."""
-    network = '--network ns:/run/netns/{0} -v /etc/netns/{0}/hosts:/etc/hosts:ro'.format(netns)
-    # resolv.conf exists only for a container given its own name servers (netns dns); podman wants the file.
-    if host.run(['test', '-e', '/etc/netns/%s/resolv.conf' % netns], check=False).returncode == 0:
-        network += ' -v /etc/netns/{0}/resolv.conf:/etc/resolv.conf:ro'.format(netns)
+    network = '--network ns:/run/netns/{0}'.format(netns)
+    # Each file only when there is one (hosts: the netns module's entries; resolv.conf: on a network with names or
+    # given name servers); podman wants the file it mounts.
+    for fname, target in (('hosts', '/etc/hosts'), ('resolv.conf', '/etc/resolv.conf')):
+        if host.run(['test', '-e', '/etc/netns/%s/%s' % (netns, fname)], check=False).returncode == 0:
+            network += ' -v /etc/netns/{0}/{1}:{2}:ro'.format(netns, fname, target)
     script = LAB_PODMAN % (network, ' '.join(shlex.quote(a) for a in command))
     if background:
         script = '(%s) >/run/podman-%s.log 2>&1 & echo $!' % (script, netns)
@@ -81,9 +84,9 @@ def test_podman_in_a_namespace_reaches_a_server_by_name(front):
         res = podman(host, 'client', ['python3', '-c', CLIENT, 'tcp', 'web', '80', '5'])
         assert res.returncode == 0, res.stdout + res.stderr
         assert res.stdout.strip().startswith('web-podman '), res.stdout + res.stderr
-        # The container sees the namespace's names, not podman's own hosts file.
-        res = podman(host, 'client', ['cat', '/etc/hosts'])
-        assert res.stdout == host.run('cat /etc/netns/client/hosts').stdout
+        # The container sees the namespace's resolver (the network's name server), not podman's own.
+        res = podman(host, 'client', ['cat', '/etc/resolv.conf'])
+        assert res.stdout == host.run('cat /etc/netns/client/resolv.conf').stdout
     finally:
         # The subshell by its PID; podman and its server are in the emulated host's PID namespace and end with it.
         host.run(['kill', server.stdout.split()[-1]], check=False)

@@ -112,7 +112,8 @@ def test_files_are_written_into_a_new_folder_and_undone():
 
 def test_only_changed_files_are_written_and_old_content_restored_on_undo():
     current = {'hostname': 'old\n', 'resolv.conf': 'nameserver 10.0.0.2\n'}
-    steps, before, after, changes = plan_for(snap(exists=True, lo_up=True, etc_dir=True, files=current), hostname='new',
+    record = dict(RECORD, dns=['10.0.0.2'], dns_search=[])  # as the netns module keeps them for the network planner
+    steps, before, after, changes = plan_for(snap(exists=True, lo_up=True, etc_dir=True, files=current, record=record), hostname='new',
                                              dns=['10.0.0.2'])
     assert steps.commands == ['write /etc/netns/web01/hostname']
     assert before['files'] == current and after['files'] == {'hostname': 'new\n', 'resolv.conf': 'nameserver 10.0.0.2\n'}
@@ -192,3 +193,14 @@ def test_bad_options_name_the_option_and_the_value(kw, option, value):
     with pytest.raises(_validate.InputError) as err:
         _netns_plan.wanted(params(**kw))
     assert err.value.option == option and err.value.value == value
+
+
+def test_resolv_conf_on_a_network_serving_names_names_its_server_first():
+    """The same text the network planner writes (_dns.resolv_text), so the two never rewrite each other's file."""
+    networks = {'app': {'name': 'app', 'driver': 'bridge', 'dns': True, 'gateway': '172.18.0.1',
+                        'endpoints': {'web01': {'ip': '172.18.0.2', 'connected': '1'}}}}
+    steps, dummy, after, dummy2 = plan_for(snap(exists=True, lo_up=True, etc_dir=True, networks=networks), dns=['10.0.0.2'],
+                                           dns_search=['corp.example'])
+    assert after['files']['resolv.conf'] == ('search app.hostnet.internal corp.example\nnameserver 172.18.0.1\n'
+                                             'nameserver 10.0.0.2\n')
+    assert 'record network namespace web01 (netns)' in steps.commands
