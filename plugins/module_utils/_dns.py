@@ -147,13 +147,58 @@ def dns_networks(cname, networks):
     return [networks[n] for dummy, n in sorted(on)]
 
 
-def resolv_text(cname, networks, own_dns=None, own_search=None):
+# Docker's fallback when the host names only loopback resolvers, which a container cannot reach.
+FALLBACK_SERVERS = ('8.8.8.8', '8.8.4.4')
+
+
+def host_resolv_text(text):
+    """The resolv.conf Docker gives a container on a network without names: the host's (``text``) with its loopback
+    name servers (127.0.0.0/8, ::1: a stub such as systemd-resolved's 127.0.0.53) left out, and Google's two when
+    none is left; search and options lines as the host has them."""
+    lines, servers = [], []
+    for line in (text or '').splitlines():
+        words = line.split()
+        if words[:1] == ['nameserver'] and len(words) > 1:
+            if not _is_loopback(words[1]):
+                servers.append(words[1])
+        elif words[:1] in (['search'], ['domain'], ['options']):
+            lines.append(' '.join(words))
+    return ''.join(line + '\n' for line in lines) + ''.join('nameserver %s\n' % s for s in servers or FALLBACK_SERVERS)
+
+
+def _is_loopback(server):
+    return server.startswith('127.') or server.split('%')[0] in ('::1', '0:0:0:0:0:0:0:1')
+
+
+def read_host_resolv():
+    """The host's resolvers as Docker reads them: systemd-resolved's upstream list when there is one (the stub
+    127.0.0.53 in /etc/resolv.conf is no use inside a container), else /etc/resolv.conf."""
+    for path in UPSTREAMS:
+        text = _read_text(path)
+        if text is not None:
+            return text
+    return ''
+
+
+def on_a_network(cname, networks):
+    """Whether ``cname`` is on a bridge network (the networks whose runs write resolv.conf; a macvlan container
+    keeps what its namespace has)."""
+    return any(cname in ((d or {}).get('endpoints') or {}) for d in networks.values() if (d or {}).get('driver', 'bridge') == 'bridge')
+
+
+def _without_names(cname, networks, host):
+    return host_resolv_text(host) if host is not None and on_a_network(cname, networks) else None
+
+
+def resolv_text(cname, networks, own_dns=None, own_search=None, host=None):
     """/etc/netns/CNAME/resolv.conf: on networks serving names, the first one's server, then the namespace's own
     ``dns`` servers, and the search list of every such network's domain then its own ``dns_search``; on none, the
-    namespace's own options as the netns module writes them; None when it has neither (the file is not ours)."""
+    namespace's own options as the netns module writes them, or without them Docker's copy of the host's
+    resolvers (host_resolv_text of ``host``, the host's resolv.conf text) when it is on a network; None when it
+    has none of these (the file is not ours)."""
     nets = dns_networks(cname, networks)
     if not nets and own_dns is None and own_search is None:
-        return None
+        return _without_names(cname, networks, host)
     domains = [domain_of(d) for d in nets]
     servers = [nets[0]['gateway']] if nets else []
     servers += [s for s in own_dns or [] if s not in servers]
@@ -267,6 +312,7 @@ def read(name, old, new, svc, records):
     etc = {c: {f: _read_text(os.path.join(_netns.etc_dir(c), f)) for f in ('hosts', 'resolv.conf')} for c in cnames}
     return {'dirs': dirs, 'listeners': svc.listeners(53) if serves(doc) else [], 'inodes': ours,
             'upstream': next((p for p in UPSTREAMS if os.path.exists(p)), UPSTREAMS[-1]), 'etc': etc,
+            'host_resolv': read_host_resolv(),
             'records': records(cnames)}
 
 
@@ -404,8 +450,9 @@ class Planner:
         removed (the hosts file keeps localhost and the netns module's entries)."""
         files = self.snap['etc'][cname]
         own_dns, own_search = own_options(self.snap['records'].get(cname))
-        want = resolv_text(cname, self.new, own_dns, own_search)
-        had = resolv_text(cname, self.old, own_dns, own_search)
+        host = self.snap.get('host_resolv')
+        want = resolv_text(cname, self.new, own_dns, own_search, host)
+        had = resolv_text(cname, self.old, own_dns, own_search, host)
         current = files.get('resolv.conf')
         if want is None and current is not None and current != had:
             want = current  # not written by us: left alone

@@ -130,7 +130,8 @@ def snapshot(ns, want):
     snap = {'exists': exists, 'stale': not exists and os.path.lexists(_netns.netns_path(name)),
             'etc_dir': os.path.isdir(_netns.etc_dir(name)), 'files': _netns.read_files(name), 'lo_up': False,
             'sysctls': {}, 'missing_sysctls': [], 'record': _store.load(_netns_record.KIND, name),
-            'networks': _store.load_all(_network.KIND) if want.get('resolver') else {}}
+            'networks': _store.load_all(_network.KIND) if want.get('resolver') else {},
+            'host_resolv': _dns.read_host_resolv() if want.get('resolver') else None}
     where = name if exists else None  # a new namespace starts with the host's net.* sysctls
     for key in want['sysctls']:
         if not _sysctl.sysctl_exists(ns, where, key):
@@ -195,7 +196,8 @@ def wanted_files(want, snap):
     files = dict(want['files'])
     resolver = want.get('resolver')
     if resolver is not None:
-        files['resolv.conf'] = _dns.resolv_text(want['name'], snap.get('networks') or {}, resolver['dns'], resolver['dns_search'])
+        files['resolv.conf'] = _dns.resolv_text(want['name'], snap.get('networks') or {}, resolver['dns'], resolver['dns_search'],
+                                                snap.get('host_resolv'))
     return files
 
 

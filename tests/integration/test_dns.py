@@ -191,3 +191,24 @@ s.bind((sys.argv[1], 53))
 print(os.getpid(), flush=True)
 signal.pause()
 '''
+
+
+def test_default_bridge_gets_the_host_resolvers_without_loopback(host):
+    # Docker's default network: no names of its own; the host's resolvers, a loopback stub left out (the container
+    # cannot reach the host's 127.0.0.1), Google's two when nothing else is left. The emulated host's /etc/resolv.conf
+    # names 127.0.0.1 only.
+    ok(net(host, 'bridge', ['a']))
+    assert host.run(['cat', '/etc/netns/a/resolv.conf']).stdout == 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n'
+    assert lookup(host, 'a', 'a') is None  # no names served on the default network
+    host.run(['sh', '-c', 'printf "search corp.example\\nnameserver 127.0.0.1\\nnameserver 192.0.2.53\\n" >/etc/resolv.conf'])
+    ok(net(host, 'bridge', ['a', 'b']))
+    assert host.run(['cat', '/etc/netns/b/resolv.conf']).stdout == 'search corp.example\nnameserver 192.0.2.53\n'
+    # The netns module computes the same file for a namespace on the network: claiming it (its record) leaves the
+    # file as it is, and a rerun changes nothing.
+    claimed = ok(host.module('netns', name='b'))
+    assert not [c for c in claimed['commands'] if 'resolv.conf' in c], claimed['commands']
+    assert not ok(host.module('netns', name='b'))['changed']
+    assert host.run(['cat', '/etc/netns/b/resolv.conf']).stdout == 'search corp.example\nnameserver 192.0.2.53\n'
+    # Leaving the network takes the file away again.
+    ok(net(host, 'bridge', ['b'], purge_endpoints=True))
+    assert host.run(['test', '-e', '/etc/netns/a/resolv.conf'], check=False).returncode != 0

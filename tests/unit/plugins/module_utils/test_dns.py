@@ -163,6 +163,37 @@ def test_resolv_text_off_dns_networks_is_the_namespace_own_or_none():
     assert _dns.resolv_text('c1', nets, [], []) == ''
 
 
+def test_host_resolvers_without_loopback_as_docker_gives_them():
+    host = 'search corp.example\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nnameserver ::1\noptions edns0 trust-ad\n'
+    assert _dns.host_resolv_text(host) == 'search corp.example\noptions edns0 trust-ad\nnameserver 10.0.0.2\n'
+    # Only loopback stubs (systemd-resolved, a local dnsmasq), or nothing: Docker's fallback.
+    assert _dns.host_resolv_text('nameserver 127.0.0.53\n') == 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n'
+    assert _dns.host_resolv_text('') == 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n'
+
+
+def test_resolv_text_on_a_network_without_names_is_the_host_without_loopback():
+    nets = {'bridge': net('bridge', {'c1': ep('172.17.0.2')}, dns=False),
+            'mac': dict(net('mac', {'m1': ep('10.40.0.2')}, dns=False), driver='macvlan')}
+    host = 'nameserver 127.0.0.1\nnameserver 192.0.2.53\n'
+    assert _dns.resolv_text('c1', nets, host=host) == 'nameserver 192.0.2.53\n'
+    # The namespace's own options win; a container on no bridge network, or not on any, keeps what it has.
+    assert _dns.resolv_text('c1', nets, ['1.1.1.1'], [], host) == 'nameserver 1.1.1.1\n'
+    assert _dns.resolv_text('m1', nets, host=host) is None
+    assert _dns.resolv_text('x', nets, host=host) is None
+
+
+def test_a_container_joining_the_default_bridge_gets_the_host_resolvers_and_leaving_removes_them():
+    host = 'nameserver 127.0.0.53\nnameserver 192.0.2.53\n'
+    old = {'bridge': net('bridge', {}, dns=False)}
+    new = {'bridge': net('bridge', {'c1': ep('172.17.0.2')}, dns=False)}
+    snap = dict(snapshot({}, etc={'c1': {'hosts': None, 'resolv.conf': None}}), host_resolv=host)
+    plan = _dns.Planner(_plan.Plan(), 'bridge', old, new, snap, FakeService()).run()
+    assert [step.text for step in plan.steps] == ['write /etc/netns/c1/resolv.conf']
+    snap = dict(snapshot({}, etc={'c1': {'hosts': None, 'resolv.conf': 'nameserver 192.0.2.53\n'}}), host_resolv=host)
+    plan = _dns.Planner(_plan.Plan(), 'bridge', new, old, snap, FakeService()).run()
+    assert [step.text for step in plan.steps] == ['remove /etc/netns/c1/resolv.conf']
+
+
 def test_resolver_changes_and_full():
     old = {'app': net('app', {'a': ep('172.18.0.2'), 'b': ep('172.18.0.3')})}
     new = {'app': net('app', {'a': ep('172.18.0.2'), 'c': ep('172.18.0.4')})}
