@@ -62,8 +62,10 @@ def network_domain(param, stored, name):
 
 def serves(doc):
     """Whether the network ``doc`` has a name server of its own: a bridge network with ``dns`` on (off by default on
-    the default ``bridge`` network, as Docker has no names there; ``dns: true`` asks for them)."""
-    return bool(doc) and doc.get('driver', 'bridge') == 'bridge' and bool(doc.get('dns'))
+    the default ``bridge`` network, as Docker has no names there; ``dns: true`` asks for them) whose bridge holds its
+    gateway address (in gateway_mode_ipv4 isolated the host has no address there for a server to listen on)."""
+    return (bool(doc) and doc.get('driver', 'bridge') == 'bridge' and bool(doc.get('dns'))
+            and doc.get('gateway_mode_ipv4') != 'isolated')
 
 
 def domain_of(doc):

@@ -104,7 +104,8 @@ pid-file=/run/stub-dns.pid
 
 @pytest.mark.once  # the name server's forwarding, not the managed host's pyroute2
 def test_two_networks_and_external_names_through_a_loopback_stub(host):
-    # The host resolves through a stub on 127.0.0.1 (its /etc/resolv.conf names it): unreachable from a container.
+    # The host resolves through a stub on 127.0.0.1, which its /etc/resolv.conf names: unreachable from a container.
+    host.run(['sh', '-c', 'echo nameserver 127.0.0.1 >/etc/resolv.conf'])
     host.run(['sh', '-c', 'cat > /run/stub-dns.conf'], input=STUB)
     host.run(['/usr/sbin/dnsmasq', '--conf-file=/run/stub-dns.conf'])
     stub = host.run(['cat', '/run/stub-dns.pid']).stdout.strip()
@@ -194,21 +195,23 @@ signal.pause()
 
 
 def test_default_bridge_gets_the_host_resolvers_without_loopback(host):
-    # Docker's default network: no names of its own; the host's resolvers, a loopback stub left out (the container
-    # cannot reach the host's 127.0.0.1), Google's two when nothing else is left. The emulated host's /etc/resolv.conf
-    # names 127.0.0.1 only.
+    # Docker's default network: no names of its own; the host's resolvers with loopback ones left out (a container
+    # cannot reach the host's 127.0.0.1), Google's two when nothing else is left. The emulated host's resolv.conf
+    # names its own LAN address.
     ok(net(host, 'bridge', ['a']))
-    assert host.run(['cat', '/etc/netns/a/resolv.conf']).stdout == 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n'
+    assert host.run(['cat', '/etc/netns/a/resolv.conf']).stdout == 'nameserver %s\n' % SEED_HOSTS['host1']['address'].split('/')[0]
     assert lookup(host, 'a', 'a') is None  # no names served on the default network
     host.run(['sh', '-c', 'printf "search corp.example\\nnameserver 127.0.0.1\\nnameserver 192.0.2.53\\n" >/etc/resolv.conf'])
     ok(net(host, 'bridge', ['a', 'b']))
     assert host.run(['cat', '/etc/netns/b/resolv.conf']).stdout == 'search corp.example\nnameserver 192.0.2.53\n'
+    host.run(['sh', '-c', 'echo nameserver 127.0.0.53 >/etc/resolv.conf'])
+    ok(net(host, 'bridge', ['a', 'b', 'c']))
+    assert host.run(['cat', '/etc/netns/c/resolv.conf']).stdout == 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n'
     # The netns module computes the same file for a namespace on the network: claiming it (its record) leaves the
     # file as it is, and a rerun changes nothing.
     claimed = ok(host.module('netns', name='b'))
     assert not [c for c in claimed['commands'] if 'resolv.conf' in c], claimed['commands']
     assert not ok(host.module('netns', name='b'))['changed']
-    assert host.run(['cat', '/etc/netns/b/resolv.conf']).stdout == 'search corp.example\nnameserver 192.0.2.53\n'
     # Leaving the network takes the file away again.
     ok(net(host, 'bridge', ['b'], purge_endpoints=True))
     assert host.run(['test', '-e', '/etc/netns/a/resolv.conf'], check=False).returncode != 0

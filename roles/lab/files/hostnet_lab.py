@@ -6,10 +6,11 @@
 
 Each host is a process that is PID 1 of its own pid, net, mount, UTS and IPC
 namespaces, with a private /run (and /run/netns), overlays on /etc, /var/lib and /usr/local (kept by
-down --keep-state, a simulated reboot), its own /var/lib/hostnet, a fresh /sys and /proc.  Its /etc/resolv.conf names 127.0.0.1: the
-machine's name server is not reachable from a lab, and a lookup of an unknown name
-(``ping web02`` on the default bridge) fails at once, as on a LAN whose server says
-NXDOMAIN, instead of after glibc's 2 x 5 s of timeouts.  A switch node holds the bridge sw0;
+down --keep-state, a simulated reboot), its own /var/lib/hostnet, a fresh /sys and /proc.  Its /etc/resolv.conf names
+the host's own LAN address, where nothing listens on port 53: the machine's name server is not reachable from a
+lab, and a lookup of an unknown name (``ping web02`` on the default bridge) fails at once, from the host and from
+its containers alike (which get the host's non-loopback resolvers, as Docker gives them), as on a LAN whose server
+says NXDOMAIN, instead of after glibc's 2 x 5 s of timeouts.  A switch node holds the bridge sw0;
 every host has an ``ens33`` veth whose other end sits on sw0.  Nothing is ever
 created in the machine's own network or mount namespace: links are created from
 inside the switch namespace with their peer placed straight into the host's.
@@ -185,6 +186,8 @@ class Lab:
                 self._nsip(sw, 'link', 'set', port, 'master', BRIDGE, 'up')
                 self._nsip(hp, 'addr', 'add', spec['address'], 'dev', 'ens33')
                 self._nsip(hp, 'link', 'set', 'ens33', 'up')
+                _run(['nsenter', '-t', str(hp), '-m', 'sh', '-c', 'cat > /etc/resolv.conf'],
+                     input=RESOLV_CONF % spec['address'].split('/')[0])
                 if spec.get('gateway'):
                     self._nsip(hp, 'route', 'add', 'default', 'via', spec['gateway'])
                 meta['hosts'][name] = {'pid': hp, 'pid_file': self.pid_file(name), 'address': spec['address'],
@@ -325,6 +328,11 @@ def _overlay_dir(directory, name):
     return os.path.join(directory, 'state', name, 'ovl')
 
 
+# No name server in the lab: the host's own address refuses at once (from the host, and from its containers, which
+# cannot reach its 127.0.0.1), so unknown names fail fast.
+RESOLV_CONF = '# hostnet_lab: no name server in the lab; this address refuses at once, so unknown names fail fast\nnameserver %s\n'
+
+
 def _init(directory, name):
     def mount(*args):
         _run(['mount'] + list(args))
@@ -346,8 +354,7 @@ def _init(directory, name):
     if os.path.lexists('/etc/resolv.conf'):
         os.unlink('/etc/resolv.conf')
     with open('/etc/resolv.conf', 'w') as f:
-        f.write('# hostnet_lab: no name server in the lab; 127.0.0.1 refuses at once, so unknown names fail fast\n'
-                'nameserver 127.0.0.1\n')
+        f.write(RESOLV_CONF % '127.0.0.1')  # until up() knows the host's address
     mount('-t', 'overlay', 'overlay', '-o', 'lowerdir=/var/lib,upperdir=%s,workdir=%s' % (
         os.path.join(work, 'varlib-upper'), os.path.join(work, 'varlib-work')), '/var/lib')
     os.makedirs('/var/lib/hostnet', exist_ok=True)

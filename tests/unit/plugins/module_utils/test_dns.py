@@ -371,3 +371,9 @@ def test_a_run_killed_between_resolv_conf_and_records_is_finished_by_the_listing
     etc = {'db': {'hosts': None, 'resolv.conf': None}}
     cmds, dummy = steps({'app': doc}, {'app': doc}, snapshot(dirs, etc=etc))
     assert cmds[:2] == ['write /etc/netns/db/resolv.conf', 'write names of db to /run/hostnet/dns/app/hosts/db']
+
+
+def test_an_isolated_network_has_no_server():
+    # gateway_mode_ipv4 isolated: the bridge holds no address, so no server can listen on the gateway.
+    assert _dns.serves(net('n'))
+    assert not _dns.serves(dict(net('n'), gateway_mode_ipv4='isolated', internal=True))
