@@ -199,7 +199,8 @@ def test_default_bridge_gets_the_host_resolvers_without_loopback(host):
     # cannot reach the host's 127.0.0.1), Google's two when nothing else is left. The emulated host's resolv.conf
     # names its own LAN address.
     ok(net(host, 'bridge', ['a']))
-    assert host.run(['cat', '/etc/netns/a/resolv.conf']).stdout == 'nameserver %s\n' % SEED_HOSTS['host1']['address'].split('/')[0]
+    own = SEED_HOSTS['host1']['address'].partition('/')[0]
+    assert host.run(['cat', '/etc/netns/a/resolv.conf']).stdout == 'nameserver %s\n' % own
     assert lookup(host, 'a', 'a') is None  # no names served on the default network
     host.run(['sh', '-c', 'printf "search corp.example\\nnameserver 127.0.0.1\\nnameserver 192.0.2.53\\n" >/etc/resolv.conf'])
     ok(net(host, 'bridge', ['a', 'b']))

@@ -187,7 +187,7 @@ class Lab:
                 self._nsip(hp, 'addr', 'add', spec['address'], 'dev', 'ens33')
                 self._nsip(hp, 'link', 'set', 'ens33', 'up')
                 _run(['nsenter', '-t', str(hp), '-m', 'sh', '-c', 'cat > /etc/resolv.conf'],
-                     input=RESOLV_CONF % spec['address'].split('/')[0])
+                     input=RESOLV_CONF % spec['address'].partition('/')[0])
                 if spec.get('gateway'):
                     self._nsip(hp, 'route', 'add', 'default', 'via', spec['gateway'])
                 meta['hosts'][name] = {'pid': hp, 'pid_file': self.pid_file(name), 'address': spec['address'],
