@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
@@ -176,7 +177,7 @@ def read_host_resolv():
     """The host's resolvers as Docker reads them: systemd-resolved's upstream list when there is one (the stub
     127.0.0.53 in /etc/resolv.conf is no use inside a container), else /etc/resolv.conf."""
     for path in UPSTREAMS:
-        text = _read_text(path)
+        text = _dns_service.read_file(path)
         if text is not None:
             return text
     return ''
@@ -268,14 +269,6 @@ def resolver_candidates(name, old, new, dirs):
     return sorted(out)
 
 
-def _read_text(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
-
-
 def changed_records(had, want):
     """The containers whose records file differs between the network documents ``had`` and ``want``."""
     mine = hosts_wanted(want) if serves(want) else {}
@@ -291,8 +284,8 @@ def read_dir(network, svc, wanted=None):
         listing = sorted(n for n in os.listdir(paths['hosts']) if not n.startswith('.'))
     except OSError:
         listing = []
-    hosts = {n: None if wanted is not None and n in wanted else _read_text(os.path.join(paths['hosts'], n)) for n in listing}
-    return {'exists': os.path.isdir(paths['dir']), 'conf': _read_text(paths['conf']), 'servers': _read_text(paths['servers']),
+    hosts = {n: None if wanted is not None and n in wanted else _dns_service.read_file(os.path.join(paths['hosts'], n)) for n in listing}
+    return {'exists': os.path.isdir(paths['dir']), 'conf': _dns_service.read_file(paths['conf']), 'servers': _dns_service.read_file(paths['servers']),
             'hosts': hosts, 'pid': svc.running(network)}
 
 
@@ -311,7 +304,7 @@ def read(name, old, new, svc, records):
     doc = new.get(name)
     ours = svc.socket_inodes(dirs[name]['pid']) if dirs[name]['pid'] else set()
     cnames = resolver_candidates(name, old, new, dirs)
-    etc = {c: {f: _read_text(os.path.join(_netns.etc_dir(c), f)) for f in ('hosts', 'resolv.conf')} for c in cnames}
+    etc = {c: {f: _dns_service.read_file(os.path.join(_netns.etc_dir(c), f)) for f in ('hosts', 'resolv.conf')} for c in cnames}
     return {'dirs': dirs, 'listeners': svc.listeners(53) if serves(doc) else [], 'inodes': ours,
             'upstream': next((p for p in UPSTREAMS if os.path.exists(p)), UPSTREAMS[-1]), 'etc': etc,
             'host_resolv': read_host_resolv(),

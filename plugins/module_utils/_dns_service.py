@@ -81,11 +81,12 @@ def names_conf(argv, conf):
     return False
 
 
-def _read(path, mode='r'):
+def read_file(path, mode='r'):
+    """The file's content, or None when it is gone or cannot be read or decoded (the same as absent to a caller)."""
     try:
         with open(path, mode) as f:
             return f.read()
-    except (OSError, ValueError):  # gone, or not ours to read: the same as absent here
+    except (OSError, ValueError):
         return None
 
 
@@ -94,13 +95,13 @@ def _is_dnsmasq(pid):
     try:
         exe = os.readlink('/proc/%d/exe' % pid)
     except OSError:  # no permission (not root) or gone: the kernel's short name still tells
-        return (_read('/proc/%d/comm' % pid) or '').strip() == 'dnsmasq'
+        return (read_file('/proc/%d/comm' % pid) or '').strip() == 'dnsmasq'
     return os.path.basename(exe.split(' (deleted)')[0]) == 'dnsmasq'
 
 
 def _alive(pid):
     """A zombie is dead for us: it holds no socket and answers nothing; its parent reaps it."""
-    stat = _read('/proc/%d/stat' % pid)
+    stat = read_file('/proc/%d/stat' % pid)
     if stat is None:
         return False
     return stat.rpartition(')')[2].split()[:1] != ['Z']
@@ -108,14 +109,14 @@ def _alive(pid):
 
 def is_ours(pid, conf):
     """Whether process ``pid`` is a live dnsmasq started with our conf file."""
-    raw = _read('/proc/%d/cmdline' % pid, 'rb')
+    raw = read_file('/proc/%d/cmdline' % pid, 'rb')
     if not raw or not _alive(pid) or not _is_dnsmasq(pid):
         return False
     return names_conf(raw.decode('utf-8', 'replace').split('\0'), conf)
 
 
 def _pid_from_file(path):
-    text = (_read(path) or '').strip()
+    text = (read_file(path) or '').strip()
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
@@ -323,7 +324,7 @@ def listeners(port=53):
     """The sockets bound to ``port`` in the caller's network namespace, as dicts(proto, ip, port, inode)."""
     found = []
     for table, proto, family in _PROC_NET:
-        text = _read('/proc/net/' + table)
+        text = read_file('/proc/net/' + table)
         if text:  # tcp6/udp6 are absent when IPv6 is off
             found.extend(parse_listeners(text, proto, family, port))
     return found
