@@ -1,0 +1,421 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""overlay_plan: one plan for every host of a play that shares VXLAN overlay networks.
+
+An overlay has no key-value store: the inventory is the only place that knows every host, so this filter sees
+every host's request at once (the overlay_network role hands it in as the fact ``overlay_network_request``) and
+settles what must be the same everywhere (VNI, subnet, every container's address and MAC) and, per host, what
+the other hosts are to it (its peers' VTEPs and the remote endpoints it needs static entries for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+# The address and MAC rules of a segment are the same for a macvlan segment and an overlay: one copy of them.
+from ansible_collections.hostnet.containers.plugins.filter.macvlan_plan import (
+    _check_macs as check_macs, _container_name as container_name, _endpoint as checked_endpoint,
+    _endpoint_mac as endpoint_mac, _segment_requests as segment_requests)
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused
+
+REQUEST_FACT = 'overlay_network_request'
+STATES = ('present', 'absent')
+# What every host of an overlay must agree on; the first host that gives a value sets it.
+SHARED_KEYS = ('vni', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'internal', 'ip_masquerade', 'icc', 'port')
+NETWORK_KEYS = ('name', 'state') + SHARED_KEYS
+CALL_KEYS = ('mtu', 'internal', 'ip_masquerade', 'icc')
+VNI_MAX = 16777215
+DEFAULT_VNI_BASE = 4096  # Docker's first overlay VNI is 4097
+DEFAULT_PORT = 4789      # IANA's VXLAN port, Linux's and Docker's default
+DEFAULT_POOLS = [{'base': '10.0.0.0/8', 'size': 24}]  # Docker swarm's default address pool
+VXLAN_OPTION = 'com.docker.network.driver.overlay.vxlanid_list'
+
+
+def _where(host, option):
+    return 'host %s, %s' % (host, option)
+
+
+def _int(value, host, option, low, high):
+    """An integer low..high, or its decimal text."""
+    number = int(value) if isinstance(value, str) and value.isdigit() else value
+    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+        raise PlanError('%s: %r must be an integer from %d to %d' % (_where(host, option), value, low, high))
+    return number
+
+
+def _underlay(host, request):
+    """(interface, address) of this host's VTEP; the address is required, as every peer sends to it."""
+    interface = request.get('underlay_interface') or None
+    address = request.get('underlay_ip') or None
+    if interface is not None:
+        with refused('host %s, ' % host):
+            _validate.validate_ifname(interface, 'overlay_network_underlay_interface')
+    if address is None:
+        raise PlanError('%s: the host has no underlay address (no IPv4 default route%s to take it from); set '
+                        'overlay_network_underlay_ip (and overlay_network_underlay_interface) for this host'
+                        % (_where(host, 'overlay_network_underlay_ip'), ' on %s' % interface if interface else ''))
+    try:
+        parsed = _ipam.netaddr.IPAddress(str(address))
+    except (ValueError, TypeError, _ipam.netaddr.AddrFormatError):
+        raise PlanError('%s: %r is not an IP address' % (_where(host, 'overlay_network_underlay_ip'), address)) from None
+    if '/' in str(address) or parsed.is_loopback() or parsed.is_multicast() or int(parsed) == 0:
+        raise PlanError('%s: %s is not a unicast host address other hosts can reach'
+                        % (_where(host, 'overlay_network_underlay_ip'), address))
+    return interface, str(parsed)
+
+
+def _network(host, net, option, networks):
+    """One entry of a host's overlay_network_networks, checked."""
+    if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
+        raise PlanError('%s: %r needs a name' % (_where(host, option), net))
+    unknown = sorted(set(net) - set(NETWORK_KEYS))
+    if unknown:
+        raise PlanError('%s: unknown key %s (known: %s)' % (_where(host, option), ', '.join(unknown), ', '.join(NETWORK_KEYS)))
+    if net['name'] in networks:
+        raise PlanError('%s: network %s is listed twice' % (_where(host, option), net['name']))
+    state = net.get('state') or 'present'
+    if state not in STATES:
+        raise PlanError("%s: '%s' must be present or absent" % (_where(host, option + '.state'), state))
+    entry = {k: v for k, v in net.items() if v not in (None, '')}
+    entry.update(state=state, option=option, shim={'enabled': False})
+    with refused('host %s, ' % host):
+        _validate.network_name(net['name'], option + '.name', 'overlay')
+    return _network_values(host, entry, option)
+
+
+def _network_values(host, entry, option):
+    """The entry with its MTU, VNI, port and flags checked and normalised."""
+    if entry.get('mtu') is not None:
+        with refused('host %s, ' % host):
+            entry['mtu'] = _validate.mtu(entry['mtu'], option + '.mtu')
+    if entry.get('vni') is not None:
+        entry['vni'] = _int(entry['vni'], host, option + '.vni', 1, VNI_MAX)
+    if entry.get('port') is not None:
+        entry['port'] = _int(entry['port'], host, option + '.port', 1, 65535)
+    for flag in ('internal', 'ip_masquerade', 'icc'):
+        if flag in entry and not isinstance(entry[flag], bool):
+            raise PlanError('%s: %r must be true or false' % (_where(host, '%s.%s' % (option, flag)), entry[flag]))
+    return entry
+
+
+def _endpoints(host, request, networks):
+    """{network: [endpoint dict]} of one host's containers, in the order they are listed."""
+    by_network = {name: [] for name in networks}
+    seen = set()
+    for i, container in enumerate(request.get('containers') or []):
+        option = 'overlay_network_containers[%d]' % i
+        cname = container_name(host, container, option, seen)
+        for j, item in enumerate(container.get('networks') or []):
+            sub = '%s.networks[%d]' % (option, j)
+            net = item.get('name') if isinstance(item, Mapping) else item
+            if isinstance(net, str) and net not in networks:
+                raise PlanError("%s: container %s joins network '%s', which is not in overlay_network_networks"
+                                % (_where(host, sub), cname, net))
+            net, endpoint = checked_endpoint(host, cname, item, sub, networks, by_network)
+            by_network[net].append(endpoint)
+    return by_network
+
+
+def _existing(request):
+    """({network: {container: ip}}, {network: {container: mac}}, {network: {vni, subnet}}) held on the host now."""
+    ips, macs, held = {}, {}, {}
+    for net in request.get('existing') or []:
+        if not isinstance(net, Mapping) or net.get('Driver') != 'overlay':
+            continue
+        eps = (net.get('Containers') or {}).values()
+        ips[net['Name']] = {ep['Name']: ep['IPv4Address'].split('/')[0] for ep in eps}
+        macs[net['Name']] = {ep['Name']: ep['MacAddress'] for ep in eps if ep.get('MacAddress')}
+        vni = (net.get('Options') or {}).get(VXLAN_OPTION)
+        config = ((net.get('IPAM') or {}).get('Config') or [{}])[0]
+        held[net['Name']] = {'vni': int(vni) if str(vni).isdigit() else None, 'subnet': config.get('Subnet')}
+    return ips, macs, held
+
+
+def _parse(requests, hosts):
+    """{host: parsed request} of every host, each checked."""
+    parsed = {}
+    for host in hosts:
+        request = requests.get(host)
+        if not isinstance(request, Mapping):
+            raise PlanError('host %s handed in no overlay request (was it unreachable, or did it skip the role?); an overlay '
+                            'is planned once for every host of the play, so each must take part' % host)
+        state = request.get('state') or 'present'
+        if state not in STATES:
+            raise PlanError("%s: '%s' must be present or absent" % (_where(host, 'overlay_network_state'), state))
+        networks = {}
+        for i, net in enumerate(request.get('networks') or []):
+            entry = _network(host, net, 'overlay_network_networks[%d]' % i, networks)
+            networks[entry['name']] = entry
+        ips, macs, held = _existing(request)
+        entry = {'state': state, 'networks': networks, 'existing': ips, 'existing_macs': macs, 'held': held,
+                 'endpoints': _endpoints(host, request, networks)}
+        if state == 'present':
+            entry['underlay_interface'], entry['underlay_ip'] = _underlay(host, request)
+        parsed[host] = entry
+    return parsed
+
+
+def _check_underlays(hosts, parsed):
+    """Two VTEPs on one address would each take the other's traffic."""
+    seen = {}
+    for host in hosts:
+        address = parsed[host].get('underlay_ip')
+        if address is None:
+            continue
+        if address in seen:
+            raise PlanError('%s: %s is also the underlay address of host %s; every host needs a VTEP address of its own'
+                            % (_where(host, 'overlay_network_underlay_ip'), address, seen[address]))
+        seen[address] = host
+
+
+def _definitions(hosts, parsed):
+    """{name: {key: (value, host, option)}}: each overlay's shared settings, which every host giving them must agree on."""
+    defs = {}
+    for host in hosts:
+        for name, net in parsed[host]['networks'].items():
+            known = defs.setdefault(name, {})
+            for key in SHARED_KEYS:
+                if net.get(key) is None:
+                    continue
+                if key in known and known[key][0] != net[key]:
+                    raise PlanError('%s: %r differs from %r on host %s; every host of overlay %s must agree on %s'
+                                    % (_where(host, '%s.%s' % (net['option'], key)), net[key], known[key][0], known[key][1],
+                                       name, ', '.join(SHARED_KEYS)))
+                known.setdefault(key, (net[key], host, '%s.%s' % (net['option'], key)))
+    return defs
+
+
+def _cidr(value, option):
+    return _ipam.parse_interface_address(value, option).cidr
+
+
+def _held(name, key, hosts, parsed):
+    """(value, host) of ``key`` ('vni' or 'subnet') that a host holds for overlay ``name`` now, else (None, None)."""
+    for host in hosts:
+        value = parsed[host]['held'].get(name, {}).get(key)
+        if value is not None:
+            return value, host
+    return None, None
+
+
+def _settle(name, key, defs, hosts, parsed):
+    """The given value of ``key`` (checked against what hosts hold: a VNI or subnet never changes in place), else the held."""
+    held, holder = _held(name, key, hosts, parsed)
+    given = defs[name].get(key)
+    if given is None:
+        return held, None
+    value, host, option = given
+    with refused('host %s, ' % host):
+        same = value == held if key == 'vni' else held is None or _cidr(value, option) == _cidr(held, option)
+    if held is not None and not same:
+        raise PlanError('%s: %s, but network %s has %s %s on host %s; remove the network first to change it'
+                        % (_where(host, option), value, name, key, held, holder))
+    return value, (host, option)
+
+
+def _vnis(names, defs, hosts, parsed, base):
+    """{name: VNI}: given or held ones kept (two networks on one VNI refused), the rest from base + 1 upward."""
+    vnis, origin = {}, {}
+    for name in names:
+        vni, where = _settle(name, 'vni', defs, hosts, parsed)
+        if vni is None:
+            continue
+        other = next((n for n, v in vnis.items() if v == vni), None)
+        if other is not None:
+            host, option = where or origin.get(other) or (hosts[0], 'overlay_network_networks')
+            raise PlanError('%s: %s is also the VNI of network %s' % (_where(host, option), vni, other if where else name))
+        vnis[name], origin[name] = vni, where
+    candidate = base
+    for name in names:
+        if name not in vnis:
+            candidate += 1
+            while candidate in vnis.values():
+                candidate += 1
+            if candidate > VNI_MAX:
+                raise PlanError('overlay_network_vni_base: %s leaves no free VNI for network %s' % (base, name))
+            vnis[name] = candidate
+    return vnis
+
+
+def _subnets(names, defs, hosts, parsed, pools):
+    """{name: subnet}: given or held ones kept (two overlapping overlays refused), the rest the first free pool subnet."""
+    subnets, origin = {}, {}
+    for name in names:
+        subnet, where = _settle(name, 'subnet', defs, hosts, parsed)
+        if subnet is None:
+            continue
+        host, option = where or (hosts[0], 'overlay_network_networks')
+        with refused('host %s, ' % host):
+            net = _cidr(subnet, option)
+        for other, other_net in subnets.items():
+            if _ipam.networks_overlap(net, other_net):
+                ohost, ooption = origin[other] or (host, option)
+                blamed = (host, option) if where else (ohost, ooption)
+                raise PlanError('%s: %s overlaps %s, the subnet of network %s; overlays are routed by the containers, so '
+                                'their subnets must not overlap' % (_where(*blamed), net, other_net, other if where else name))
+        subnets[name], origin[name] = net, where
+    # Underlay addresses are taken too: a container must never shadow a VTEP.
+    taken = list(subnets.values()) + [parsed[h]['underlay_ip'] for h in hosts if parsed[h].get('underlay_ip')]
+    for name in names:
+        if name not in subnets:
+            with refused():
+                subnets[name] = _ipam.next_free_subnet(taken, pools, 'overlay_network_address_pools')
+            taken.append(subnets[name])
+    return {name: str(subnet) for name, subnet in subnets.items()}
+
+
+def _pool(name, subnet, defs):
+    host, option = next(((h, o.rsplit('.', 1)[0]) for _v, h, o in defs[name].values()), (None, 'overlay_network_networks'))
+    given = {k: defs[name][k][0] for k in ('gateway', 'ip_range', 'aux_addresses') if k in defs[name]}
+    with refused('host %s, ' % host if host else ''):
+        return _ipam.AddressPool(subnet, option_prefix=option + '.', **given)
+
+
+def _check_names(name, members, parsed):
+    """Names resolve across the overlay: one container name on two hosts of it would answer twice."""
+    seen = {}
+    for host in members:
+        for ep in parsed[host]['endpoints'][name]:
+            if ep['name'] in seen:
+                raise PlanError('%s: container %s is also on host %s in network %s; names resolve across the overlay, so '
+                                'they must be distinct' % (_where(host, ep['option']), ep['name'], seen[ep['name']], name))
+            seen[ep['name']] = host
+
+
+def _allocate(name, members, parsed, pool):
+    """{host: [endpoint with ip and mac]} of overlay ``name``: every address allocated once for all its hosts."""
+    _check_names(name, members, parsed)
+    check_macs(name, members, parsed)
+    requests_by_host, existing = segment_requests(name, members, parsed)
+    try:
+        got = pool.allocate_across_hosts(requests_by_host, existing, option='overlay_network_containers')
+    except _validate.InputError as exc:
+        raise PlanError('network %s: %s' % (name, exc)) from None
+    macs, out = {}, {}
+    for host in members:
+        out[host] = []
+        for ep in parsed[host]['endpoints'][name]:
+            ip = str(got[host][ep['name']])
+            endpoint_mac(host, name, ep, ip, macs)  # checked there: distinct on the overlay
+            mac = _ipam.normalize_mac(ep['mac']) if ep.get('mac') else _ipam.docker_mac(ip)
+            out[host].append(dict({k: v for k, v in ep.items() if k != 'option'}, ip=ip, mac=mac))
+    return out
+
+
+def _members(name, hosts, parsed):
+    """The hosts that take part in overlay ``name``: present themselves, with the network present."""
+    return [h for h in hosts if parsed[h]['state'] == 'present' and parsed[h]['networks'].get(name, {}).get('state') == 'present']
+
+
+def _overlay(name, hosts, parsed, settled):
+    """What every host gets for overlay ``name``: {host: module parameters}."""
+    members = _members(name, hosts, parsed)
+    defs = settled['defs'][name]
+    pool = _pool(name, settled['subnets'][name], settled['defs'])
+    endpoints = _allocate(name, members, parsed, pool) if members else {}
+    shared = dict(pool.config(), name=name, state='present', vni=settled['vnis'][name],
+                  port=defs['port'][0] if 'port' in defs else DEFAULT_PORT)
+    shared.update((k, defs[k][0]) for k in CALL_KEYS if k in defs)
+    shared = {k: v for k, v in shared.items() if v not in (None, {}, '')}
+    calls = {}
+    for host in hosts:
+        if host in members:
+            calls[host] = _host_call(host, shared, members, parsed, endpoints)
+        elif name in parsed[host]['networks']:
+            calls[host] = {'name': name, 'state': 'absent'}
+    return calls
+
+
+def _host_call(host, shared, members, parsed, endpoints):
+    """overlay_net's parameters on ``host``: its VTEP, its containers, the other members as peers and remote endpoints."""
+    call = dict(shared, underlay_ip=parsed[host]['underlay_ip'], endpoints=endpoints[host],
+                peers=[{'host': h, 'underlay_ip': parsed[h]['underlay_ip']} for h in members if h != host],
+                remote_endpoints=[dict(_remote(ep), host=h) for h in members if h != host for ep in endpoints[h]])
+    if parsed[host]['underlay_interface']:
+        call['underlay_interface'] = parsed[host]['underlay_interface']
+    return call
+
+
+def _remote(ep):
+    return {k: ep[k] for k in ('name', 'ip', 'mac', 'aliases') if ep.get(k)}
+
+
+def plan(requests, hosts=None, vni_base=DEFAULT_VNI_BASE, address_pools=None):
+    """The plan for ``requests`` ({host: request}); see the filter's documentation for the shapes."""
+    requests = _plain(requests)
+    hosts = list(hosts) if hosts is not None else list(requests)
+    parsed = _parse(requests, hosts)
+    _check_underlays(hosts, parsed)
+    vni_base = _int(vni_base, hosts[0] if hosts else '-', 'overlay_network_vni_base', 0, VNI_MAX - 1)
+    names = list(dict.fromkeys(n for host in hosts for n in parsed[host]['networks']))
+    defs = _definitions(hosts, parsed)
+    present = [n for n in names if _members(n, hosts, parsed)]
+    settled = {'defs': defs, 'vnis': _vnis(present, defs, hosts, parsed, vni_base),
+               'subnets': _subnets(present, defs, hosts, parsed, _plain(address_pools) or DEFAULT_POOLS)}
+    calls = {host: [] for host in hosts}
+    for name in names:
+        # An overlay no host keeps is removed wherever it is listed.
+        by_host = _overlay(name, hosts, parsed, settled) if name in present else \
+            {h: {'name': name, 'state': 'absent'} for h in hosts if name in parsed[h]['networks']}
+        for host, call in by_host.items():
+            calls[host].append(call)
+    return {host: _host_result(host, calls[host], parsed) for host in hosts}
+
+
+def _host_result(host, calls, parsed):
+    """One host's share: its module calls, its addresses, the peers it must reach, what verify probes."""
+    present = [c for c in calls if c['state'] == 'present']
+    peers = {}
+    for call in present:
+        for peer in call['peers']:
+            peers.setdefault(peer['underlay_ip'], peer['host'])
+    return {'networks': calls, 'state': parsed[host]['state'],
+            'addresses': {c['name']: {ep['name']: ep['ip'] for ep in c['endpoints']} for c in present},
+            'vnis': {c['name']: c['vni'] for c in present}, 'subnets': {c['name']: c['subnet'] for c in present},
+            'peers': [{'host': h, 'underlay_ip': ip} for ip, h in peers.items()],
+            'probes': _probes(present)}
+
+
+def _probes(present):
+    """What the role's verification checks from this host: [{netns, target, method, expect, expect_address, why}]."""
+    probes = []
+    for call in present:
+        for ep in call['endpoints']:
+            for remote in call['remote_endpoints']:
+                why = '%s to %s on %s across overlay %s' % (ep['name'], remote['name'], remote['host'], call['name'])
+                probes.append({'netns': ep['name'], 'target': remote['ip'], 'method': 'ping', 'expect': 'reachable', 'why': why})
+                probes.append({'netns': ep['name'], 'target': remote['name'], 'method': 'resolve', 'expect': 'reachable',
+                               'expect_address': remote['ip'], 'why': why + ' by name'})
+            for other in present:
+                # Overlays are isolated from each other as bridge networks are: a container reaches only its own.
+                if other is not call and not any(e['name'] == ep['name'] for e in other['endpoints']):
+                    for remote in other['remote_endpoints'][:1]:
+                        probes.append({'netns': ep['name'], 'target': remote['ip'], 'method': 'ping', 'expect': 'unreachable',
+                                       'why': '%s (overlay %s) to %s on %s (overlay %s): isolated'
+                                              % (ep['name'], call['name'], remote['name'], remote['host'], other['name'])})
+    return probes
+
+
+def overlay_plan(hostvars, hosts, vni_base=DEFAULT_VNI_BASE, address_pools=None):
+    """The filter: ``hostvars | hostnet.containers.overlay_plan(ansible_play_hosts_all, vni_base, address_pools)``."""
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    requests = {}
+    for host in hosts:
+        try:
+            variables = hostvars[host]
+        except KeyError:
+            raise PlanError('host %s is not in the inventory' % host) from None
+        request = variables.get(REQUEST_FACT) if hasattr(variables, 'get') else None
+        if request is not None:
+            requests[host] = request
+    return plan(requests, hosts, vni_base, address_pools)
+
+
+class FilterModule:
+    def filters(self):
+        return {'overlay_plan': overlay_plan}
