@@ -412,28 +412,22 @@ ROLE_PLAY = '''\
 '''
 
 
-@pytest.fixture
-def run_role(two_hosts, tmp_path, collection_path):
-    """run_role(role, host_vars, check=False, **extra_vars) -> (returncode, output, recap).  ROLE_restore_service is
-    false unless given (test_restore.py gives it).
-
-    Runs ``ansible-playbook`` with a play applying the collection's ``role`` to host1 and host2 (the
-    nsenter connection), ``host_vars`` as {host: {var: value}} and ``extra_vars`` with -e. ``recap``
-    is {host: {ok, changed, failed}} from the PLAY RECAP.
-    """
-    h1, h2 = two_hosts
+def role_runner(hosts, tmp_path, collection_path):
+    """run(role, host_vars, check=False, only=None, **extra_vars) -> (returncode, output, recap) for the emulated
+    ``hosts`` ({name: Host}); ``only`` (host names) leaves the others out of the inventory. See run_role."""
     count = [0]
 
-    def run(role, host_vars, check=False, **extra):
+    def run(role, host_vars, check=False, only=None, **extra):
         count[0] += 1
         # The boot-time restore is installed by default for users; the tests that are about it (test_restore.py)
         # ask for it, the others leave it out: it is a template and a copy of four units per host per run.
         extra.setdefault('%s_restore_service' % role, False)
-        hosts = {}
-        for name, host in (('host1', h1), ('host2', h2)):
-            hosts[name] = dict(host_vars.get(name, {}), hostnet_nsenter_pid_file=host.pid_file,
-                               lab_address='%s/24' % host.address)
-        inventory = {'all': {'children': {'lab': {'hosts': hosts}},
+        inventory_hosts = {}
+        for name, host in hosts.items():
+            if only is None or name in only:
+                inventory_hosts[name] = dict(host_vars.get(name, {}), hostnet_nsenter_pid_file=host.pid_file,
+                                             lab_address='%s/24' % host.address)
+        inventory = {'all': {'children': {'lab': {'hosts': inventory_hosts}},
                              'vars': {'ansible_connection': 'hostnet.containers.nsenter',
                                       'ansible_python_interpreter': sys.executable}}}
         inv = tmp_path / ('inventory-%d.json' % count[0])
@@ -453,3 +447,16 @@ def run_role(two_hosts, tmp_path, collection_path):
         return res.returncode, out, recap
 
     return run
+
+
+@pytest.fixture
+def run_role(two_hosts, tmp_path, collection_path):
+    """run_role(role, host_vars, check=False, **extra_vars) -> (returncode, output, recap).  ROLE_restore_service is
+    false unless given (test_restore.py gives it).
+
+    Runs ``ansible-playbook`` with a play applying the collection's ``role`` to host1 and host2 (the
+    nsenter connection), ``host_vars`` as {host: {var: value}} and ``extra_vars`` with -e. ``recap``
+    is {host: {ok, changed, failed}} from the PLAY RECAP.
+    """
+    h1, h2 = two_hosts
+    return role_runner({'host1': h1, 'host2': h2}, tmp_path, collection_path)
