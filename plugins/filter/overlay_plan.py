@@ -383,13 +383,13 @@ def _host_result(host, calls, parsed):
 def _probes(present):
     """What the role's verification checks from this host: [{netns, target, method, expect, expect_address, why}]."""
     probes = []
+    joined = {}
     for call in present:
         for ep in call['endpoints']:
-            for remote in call['remote_endpoints']:
-                why = '%s to %s on %s across overlay %s' % (ep['name'], remote['name'], remote['host'], call['name'])
-                probes.append({'netns': ep['name'], 'target': remote['ip'], 'method': 'ping', 'expect': 'reachable', 'why': why})
-                probes.append({'netns': ep['name'], 'target': remote['name'], 'method': 'resolve', 'expect': 'reachable',
-                               'expect_address': remote['ip'], 'why': why + ' by name'})
+            joined[ep['name']] = joined.get(ep['name'], 0) + 1
+    for call in present:
+        for ep in call['endpoints']:
+            probes.extend(_remote_probes(call, ep, joined[ep['name']] == 1))
             for other in present:
                 # Overlays are isolated from each other as bridge networks are: a container reaches only its own.
                 if other is not call and not any(e['name'] == ep['name'] for e in other['endpoints']):
@@ -397,6 +397,21 @@ def _probes(present):
                         probes.append({'netns': ep['name'], 'target': remote['ip'], 'method': 'ping', 'expect': 'unreachable',
                                        'why': '%s (overlay %s) to %s on %s (overlay %s): isolated'
                                               % (ep['name'], call['name'], remote['name'], remote['host'], other['name'])})
+    return probes
+
+
+def _remote_probes(call, ep, only_network):
+    """``ep`` reaches every remote container of its overlay by address, and by name.  A container on several overlays
+    resolves a name on the one its resolver asks first (as in Docker), so its address is checked only when ``ep`` is on
+    one overlay of this host."""
+    probes = []
+    for remote in call['remote_endpoints']:
+        why = '%s to %s on %s across overlay %s' % (ep['name'], remote['name'], remote['host'], call['name'])
+        probes.append({'netns': ep['name'], 'target': remote['ip'], 'method': 'ping', 'expect': 'reachable', 'why': why})
+        resolve = {'netns': ep['name'], 'target': remote['name'], 'method': 'resolve', 'expect': 'reachable', 'why': why + ' by name'}
+        if only_network:
+            resolve['expect_address'] = remote['ip']
+        probes.append(resolve)
     return probes
 
 

@@ -154,3 +154,11 @@ def test_the_filter_reads_each_hosts_fact():
     assert op.FilterModule().filters()['overlay_plan'](hostvars, ['host1', 'host2'])['host1']['addresses'] == {'blue': {'c1': '10.0.0.2'}}
     with pytest.raises(op.PlanError, match='host nope is not in the inventory'):
         op.overlay_plan(hostvars, 'nope')
+
+
+def test_a_container_on_two_overlays_is_resolved_without_an_expected_address():
+    nets = [{'name': 'blue'}, {'name': 'red'}]
+    reqs = {h: request(h, {'name': 'w' + h[-1], 'networks': ['blue', 'red']}, networks=nets) for h in ('host1', 'host2')}
+    resolves = [p for p in op.plan(reqs)['host1']['probes'] if p['method'] == 'resolve']
+    # Its resolver asks blue's name server first, so w2 resolves to its blue address even when probed for red.
+    assert [(p['target'], 'expect_address' in p) for p in resolves] == [('w2', False), ('w2', False)]
