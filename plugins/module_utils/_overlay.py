@@ -355,7 +355,10 @@ class OverlayDriver(_bridge.BridgeDriver):
             raise _validate.InputError('subnet', None, 'is required for a new overlay network (the same subnet on every host)')
         ifname, link, ip = underlay(p, run.snap, getattr(run, 'host_ip_must_exist', True))
         p['mtu'] = overlay_mtu(p, ifname, link)
-        peers, remote = members(p, stored, _ipam.parse_subnet(p['subnet'] or stored['subnet']), ip)
+        subnet = _ipam.parse_subnet(p['subnet'] or stored['subnet'])
+        # The clash with another network first: it explains the remote containers' addresses outside the others' subnet.
+        _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in run.others.items()}, run.name)
+        peers, remote = members(p, stored, subnet, ip)
         run.overlay = {'remote_endpoints': remote}
         net = super().desired(run)
         check_local_addresses(net, remote)
@@ -371,7 +374,7 @@ class OverlayDriver(_bridge.BridgeDriver):
     def prefetch(self, run, net):
         super().prefetch(run, net)
         link = run.snap.link(net.options['vxlan'])
-        if link is not None and link['kind'] == 'vxlan':
+        if link is not None and link['kind'] == 'vxlan' and getattr(run.snap, 'vxlan_entries', None) is None:
             run.snap.vxlan_entries = read_entries(run.ns.chan(None), link['index'])
 
     def plan_device(self, run, net):
