@@ -69,8 +69,9 @@ def default_underlay(snap):
     return None
 
 
-def underlay(p, snap):
-    """(interface, its link, address) of this host's VTEP, checked against the host."""
+def underlay(p, snap, must_exist=True):
+    """(interface, its link, address) of this host's VTEP, checked against the host (but whether a given address is
+    there yet when not ``must_exist``: at boot DHCP may not have given it; the kernel takes a VXLAN source it lacks)."""
     ifname = p.get('underlay_interface') or default_underlay(snap)
     if not ifname:
         raise _validate.InputError('underlay_interface', None, 'the host has no IPv4 default route to take it from; give the '
@@ -88,7 +89,7 @@ def underlay(p, snap):
     if ':' in str(ip):
         raise _validate.InputError('underlay_ip', ip, 'an IPv6 underlay is not supported yet; give an IPv4 address')
     ip = str(_ipam.parse_ip(ip, 'underlay_ip'))
-    if ip not in [a['address'].split('/')[0] for a in snap.addrs if a['address']]:
+    if must_exist and ip not in [a['address'].split('/')[0] for a in snap.addrs if a['address']]:
         raise _validate.InputError('underlay_ip', ip, 'is not an address of this host (the VTEP sends from it); addresses of %s: %s'
                                    % (ifname, ', '.join(mine) or 'none'))
     return ifname, link, ip
@@ -352,9 +353,12 @@ class OverlayDriver(_bridge.BridgeDriver):
         port = check_port(p.get('port'))
         if p['subnet'] is None and not stored.get('subnet'):
             raise _validate.InputError('subnet', None, 'is required for a new overlay network (the same subnet on every host)')
-        ifname, link, ip = underlay(p, run.snap)
+        ifname, link, ip = underlay(p, run.snap, getattr(run, 'host_ip_must_exist', True))
         p['mtu'] = overlay_mtu(p, ifname, link)
-        peers, remote = members(p, stored, _ipam.parse_subnet(p['subnet'] or stored['subnet']), ip)
+        subnet = _ipam.parse_subnet(p['subnet'] or stored['subnet'])
+        # The clash with another network first: it explains the remote containers' addresses outside the others' subnet.
+        _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in run.others.items()}, run.name)
+        peers, remote = members(p, stored, subnet, ip)
         run.overlay = {'remote_endpoints': remote}
         net = super().desired(run)
         check_local_addresses(net, remote)
@@ -370,7 +374,7 @@ class OverlayDriver(_bridge.BridgeDriver):
     def prefetch(self, run, net):
         super().prefetch(run, net)
         link = run.snap.link(net.options['vxlan'])
-        if link is not None and link['kind'] == 'vxlan':
+        if link is not None and link['kind'] == 'vxlan' and getattr(run.snap, 'vxlan_entries', None) is None:
             run.snap.vxlan_entries = read_entries(run.ns.chan(None), link['index'])
 
     def plan_device(self, run, net):
