@@ -17,7 +17,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 
 from collections.abc import Mapping
 
-from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused, requests_from
 
 REQUEST_FACT = 'macvlan_network_request'
 SHIM = ':shim'  # never a container name: _validate.container_name refuses ':'
@@ -57,13 +57,13 @@ def _optional(validator, value, option):
         validator(value, option)
 
 
-def _network_keys(host, net, option, networks):
-    """A network entry is a dict with a name not listed before and only the keys the role knows."""
+def _network_keys(host, net, option, networks, keys=NETWORK_KEYS):
+    """A network entry is a dict with a name not listed before and only the ``keys`` the role knows."""
     if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
         raise PlanError('%s: %r needs a name' % (_where(host, option), net))
-    unknown = sorted(set(net) - set(NETWORK_KEYS))
+    unknown = sorted(set(net) - set(keys))
     if unknown:
-        raise PlanError('%s: unknown key %s (known: %s)' % (_where(host, option), ', '.join(unknown), ', '.join(NETWORK_KEYS)))
+        raise PlanError('%s: unknown key %s (known: %s)' % (_where(host, option), ', '.join(unknown), ', '.join(keys)))
     if net['name'] in networks:
         raise PlanError('%s: network %s is listed twice' % (_where(host, option), net['name']))
 
@@ -115,8 +115,9 @@ def _networks(host, request):
     return networks
 
 
-def _endpoint(host, cname, item, sub, networks, by_network):
-    """One network a container joins ('name' or {name, ip, mac, ifname, aliases}), checked: (network, endpoint)."""
+def _endpoint(host, cname, item, sub, networks, by_network, prefix='macvlan_network'):
+    """One network a container joins ('name' or {name, ip, mac, ifname, aliases}), checked: (network, endpoint).
+    ``prefix`` is the role's variable prefix, for messages (the overlay plan shares these checks)."""
     endpoint = {'name': item} if isinstance(item, str) else item
     if not isinstance(endpoint, Mapping) or not isinstance(endpoint.get('name'), str):
         raise PlanError('%s: %r must be a network name or a dict with name, ip, mac, ifname, aliases' % (_where(host, sub), item))
@@ -125,8 +126,8 @@ def _endpoint(host, cname, item, sub, networks, by_network):
         raise PlanError('%s: unknown key %s (use %s)' % (_where(host, sub), ', '.join(unknown), ', '.join(ENDPOINT_KEYS)))
     net = endpoint['name']
     if net not in networks:
-        raise PlanError("%s: container %s joins network '%s', which is not in macvlan_network_networks of this host"
-                        % (_where(host, sub), cname, net))
+        raise PlanError("%s: container %s joins network '%s', which is not in %s_networks of this host"
+                        % (_where(host, sub), cname, net, prefix))
     if any(e['name'] == cname for e in by_network[net]):
         raise PlanError('%s: container %s joins network %s twice' % (_where(host, sub), cname, net))
     with refused('host %s, ' % host):
@@ -156,15 +157,15 @@ def _container_name(host, container, option, seen):
     return cname
 
 
-def _endpoints(host, request, networks):
+def _endpoints(host, request, networks, prefix='macvlan_network'):
     """{network: [endpoint dict]} of one host's containers, in the order they are listed."""
     by_network = {name: [] for name in networks}
     seen = set()
     for i, container in enumerate(request.get('containers') or []):
-        option = 'macvlan_network_containers[%d]' % i
+        option = '%s_containers[%d]' % (prefix, i)
         cname = _container_name(host, container, option, seen)
         for j, item in enumerate(container.get('networks') or []):
-            net, endpoint = _endpoint(host, cname, item, '%s.networks[%d]' % (option, j), networks, by_network)
+            net, endpoint = _endpoint(host, cname, item, '%s.networks[%d]' % (option, j), networks, by_network, prefix)
             by_network[net].append(endpoint)
     return by_network
 
@@ -443,17 +444,7 @@ def _probes(host, hosts, parsed, allocations, shims):
 
 def macvlan_plan(hostvars, hosts):
     """The filter: ``hostvars | hostnet.containers.macvlan_plan(ansible_play_hosts_all)``."""
-    if isinstance(hosts, str):
-        hosts = [hosts]
-    requests = {}
-    for host in hosts:
-        try:
-            variables = hostvars[host]
-        except KeyError:
-            raise PlanError('host %s is not in the inventory' % host) from None
-        request = variables.get(REQUEST_FACT) if hasattr(variables, 'get') else None
-        if request is not None:
-            requests[host] = request
+    hosts, requests = requests_from(hostvars, hosts, REQUEST_FACT)
     return plan(requests, hosts)
 
 

@@ -18,9 +18,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 # The address and MAC rules of a segment are the same for a macvlan segment and an overlay: one copy of them.
 from ansible_collections.hostnet.containers.plugins.filter.macvlan_plan import (
-    _check_macs as check_macs, _container_name as container_name, _endpoint as checked_endpoint,
-    _endpoint_mac as endpoint_mac, _segment_requests as segment_requests)
-from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused
+    _check_macs as check_macs, _endpoint_mac as endpoint_mac, _endpoints as endpoints_of, _network_keys as network_keys, _segment_requests as segment_requests)
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused, requests_from
 
 REQUEST_FACT = 'overlay_network_request'
 STATES = ('present', 'absent')
@@ -70,13 +69,7 @@ def _underlay(host, request):
 
 def _network(host, net, option, networks):
     """One entry of a host's overlay_network_networks, checked."""
-    if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
-        raise PlanError('%s: %r needs a name' % (_where(host, option), net))
-    unknown = sorted(set(net) - set(NETWORK_KEYS))
-    if unknown:
-        raise PlanError('%s: unknown key %s (known: %s)' % (_where(host, option), ', '.join(unknown), ', '.join(NETWORK_KEYS)))
-    if net['name'] in networks:
-        raise PlanError('%s: network %s is listed twice' % (_where(host, option), net['name']))
+    network_keys(host, net, option, networks, NETWORK_KEYS)
     state = net.get('state') or 'present'
     if state not in STATES:
         raise PlanError("%s: '%s' must be present or absent" % (_where(host, option + '.state'), state))
@@ -100,24 +93,6 @@ def _network_values(host, entry, option):
         if flag in entry and not isinstance(entry[flag], bool):
             raise PlanError('%s: %r must be true or false' % (_where(host, '%s.%s' % (option, flag)), entry[flag]))
     return entry
-
-
-def _endpoints(host, request, networks):
-    """{network: [endpoint dict]} of one host's containers, in the order they are listed."""
-    by_network = {name: [] for name in networks}
-    seen = set()
-    for i, container in enumerate(request.get('containers') or []):
-        option = 'overlay_network_containers[%d]' % i
-        cname = container_name(host, container, option, seen)
-        for j, item in enumerate(container.get('networks') or []):
-            sub = '%s.networks[%d]' % (option, j)
-            net = item.get('name') if isinstance(item, Mapping) else item
-            if isinstance(net, str) and net not in networks:
-                raise PlanError("%s: container %s joins network '%s', which is not in overlay_network_networks"
-                                % (_where(host, sub), cname, net))
-            net, endpoint = checked_endpoint(host, cname, item, sub, networks, by_network)
-            by_network[net].append(endpoint)
-    return by_network
 
 
 def _existing(request):
@@ -152,7 +127,7 @@ def _parse(requests, hosts):
             networks[entry['name']] = entry
         ips, macs, held = _existing(request)
         entry = {'state': state, 'networks': networks, 'existing': ips, 'existing_macs': macs, 'held': held,
-                 'endpoints': _endpoints(host, request, networks)}
+                 'endpoints': endpoints_of(host, request, networks, 'overlay_network')}
         if state == 'present':
             entry['underlay_interface'], entry['underlay_ip'] = _underlay(host, request)
         parsed[host] = entry
@@ -217,18 +192,31 @@ def _settle(name, key, defs, hosts, parsed):
     return value, (host, option)
 
 
+def _kept(names, key, defs, hosts, parsed, clash):
+    """({name: value}, {name: (host, option) or None}) of the overlays whose ``key`` is given or held.  ``clash(value,
+    other)`` is the error text (with %s for the other network) when two overlays may not have these values; it names
+    the overlay whose value was given (a held one cannot be helped here)."""
+    kept, origin = {}, {}
+    for name in names:
+        value, where = _settle(name, key, defs, hosts, parsed)
+        if value is None:
+            continue
+        host, option = where or (hosts[0], 'overlay_network_networks')
+        if key == 'subnet':
+            with refused('host %s, ' % host):
+                value = _cidr(value, option)
+        for other, other_value in kept.items():
+            text = clash(value, other_value)
+            if text:
+                blamed = (host, option) if where else (origin[other] or (host, option))
+                raise PlanError('%s: %s' % (_where(*blamed), text % (other if where else name)))
+        kept[name], origin[name] = value, where
+    return kept
+
+
 def _vnis(names, defs, hosts, parsed, base):
     """{name: VNI}: given or held ones kept (two networks on one VNI refused), the rest from base + 1 upward."""
-    vnis, origin = {}, {}
-    for name in names:
-        vni, where = _settle(name, 'vni', defs, hosts, parsed)
-        if vni is None:
-            continue
-        other = next((n for n, v in vnis.items() if v == vni), None)
-        if other is not None:
-            host, option = where or origin.get(other) or (hosts[0], 'overlay_network_networks')
-            raise PlanError('%s: %s is also the VNI of network %s' % (_where(host, option), vni, other if where else name))
-        vnis[name], origin[name] = vni, where
+    vnis = _kept(names, 'vni', defs, hosts, parsed, lambda v, o: '%s is also the VNI of network %%s' % v if v == o else None)
     candidate = base
     for name in names:
         if name not in vnis:
@@ -243,21 +231,9 @@ def _vnis(names, defs, hosts, parsed, base):
 
 def _subnets(names, defs, hosts, parsed, pools):
     """{name: subnet}: given or held ones kept (two overlapping overlays refused), the rest the first free pool subnet."""
-    subnets, origin = {}, {}
-    for name in names:
-        subnet, where = _settle(name, 'subnet', defs, hosts, parsed)
-        if subnet is None:
-            continue
-        host, option = where or (hosts[0], 'overlay_network_networks')
-        with refused('host %s, ' % host):
-            net = _cidr(subnet, option)
-        for other, other_net in subnets.items():
-            if _ipam.networks_overlap(net, other_net):
-                ohost, ooption = origin[other] or (host, option)
-                blamed = (host, option) if where else (ohost, ooption)
-                raise PlanError('%s: %s overlaps %s, the subnet of network %s; overlays are routed by the containers, so '
-                                'their subnets must not overlap' % (_where(*blamed), net, other_net, other if where else name))
-        subnets[name], origin[name] = net, where
+    subnets = _kept(names, 'subnet', defs, hosts, parsed, lambda v, o: (
+        '%s overlaps %s, the subnet of network %%s; overlays are routed by the containers, so their subnets must not '
+        'overlap' % (v, o)) if _ipam.networks_overlap(v, o) else None)
     # Underlay addresses are taken too: a container must never shadow a VTEP.
     taken = list(subnets.values()) + [parsed[h]['underlay_ip'] for h in hosts if parsed[h].get('underlay_ip')]
     for name in names:
@@ -417,17 +393,7 @@ def _remote_probes(call, ep, only_network):
 
 def overlay_plan(hostvars, hosts, vni_base=DEFAULT_VNI_BASE, address_pools=None):
     """The filter: ``hostvars | hostnet.containers.overlay_plan(ansible_play_hosts_all, vni_base, address_pools)``."""
-    if isinstance(hosts, str):
-        hosts = [hosts]
-    requests = {}
-    for host in hosts:
-        try:
-            variables = hostvars[host]
-        except KeyError:
-            raise PlanError('host %s is not in the inventory' % host) from None
-        request = variables.get(REQUEST_FACT) if hasattr(variables, 'get') else None
-        if request is not None:
-            requests[host] = request
+    hosts, requests = requests_from(hostvars, hosts, REQUEST_FACT)
     return plan(requests, hosts, vni_base, address_pools)
 
 

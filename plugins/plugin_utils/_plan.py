@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the collection's planning filters (bridge_plan, macvlan_plan) share on the controller."""
+"""What the collection's planning filters (bridge_plan, macvlan_plan, overlay_plan) share on the controller."""
 
 from __future__ import annotations
 
@@ -27,6 +27,23 @@ def plain(value):
     if isinstance(value, str):
         return str(value)
     return value
+
+
+def requests_from(hostvars, hosts, fact):
+    """(hosts as a list, {host: its ``fact``}) for a play-wide filter; a host without the fact is left out (the planner
+    names it), a host not in the inventory is an error."""
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    requests = {}
+    for host in hosts:
+        try:
+            variables = hostvars[host]
+        except KeyError:
+            raise PlanError('host %s is not in the inventory' % host) from None
+        request = variables.get(fact) if hasattr(variables, 'get') else None
+        if request is not None:
+            requests[host] = request
+    return list(hosts), requests
 
 
 @contextmanager
