@@ -16,13 +16,13 @@ description:
     module with the same O(name), O(vni) and O(subnet), its own O(endpoints), the other hosts as O(peers) and their
     containers as O(remote_endpoints). The P(hostnet.containers.overlay_network#role) role computes all of it from the inventory.
   - On the host the network is a bridge network (bridge C(ov-) and 12 hex of the network id, the gateway address, veth
-    endpoints, firewall, names, as M(hostnet.containers.docker_bridge)) plus one VXLAN device C(vx-) and 12 hex on the bridge:
+    endpoints, firewall, names, as M(hostnet.containers.docker_bridge)) plus one VXLAN device C(vx-) and 12 hex on the bridge, with
     VNI O(vni), this host's O(underlay_ip) as source on O(underlay_interface), UDP O(port), learning off and ARP proxy on,
     no multicast group.
   - The VXLAN device learns nothing; each run writes static entries, and only the ones that differ from what the device
     has. Per peer an all-zero forwarding entry (broadcast and unknown unicast are copied to every peer); per remote
-    container a forwarding entry (its MAC to its host's underlay address) and a neighbour entry (its address to its MAC:
-    the device answers ARP itself). Adding or removing one container anywhere changes one forwarding and one neighbour
+    container a forwarding entry (its MAC to its host's underlay address) and a neighbour entry (its address to its MAC,
+    so the device answers ARP itself). Adding or removing one container anywhere changes one forwarding and one neighbour
     entry on each other host. Entries on the device that are not wanted are removed (the device is the network's).
   - Every host's bridge has the same gateway address with the same MAC (Docker's, from the address), so a container
     leaves the subnet through its own host (masqueraded unless O(ip_masquerade=false) or O(internal=true)).
@@ -127,8 +127,8 @@ options:
         required: true
   endpoints:
     description:
-      - This host's containers on the overlay, as for M(hostnet.containers.docker_bridge) (no published ports: an overlay has
-        no ingress). A missing namespace is created. A run reads and repairs only the endpoints it lists (all when omitted).
+      - This host's containers on the overlay, as for M(hostnet.containers.docker_bridge), without published ports (an
+        overlay has no ingress). A missing namespace is created. A run reads and repairs only the endpoints it lists (all when omitted).
     type: list
     elements: dict
     suboptions:

@@ -25,7 +25,7 @@ HOSTS = {'host1': {'address': '10.138.3.130/24', 'gateway': '10.138.3.1'},
          'host2': {'address': '10.138.3.131/24', 'gateway': '10.138.3.1'},
          'host3': {'address': '10.138.3.132/24', 'gateway': '10.138.3.1'},
          'host4': {'address': '10.138.3.133/24'}}
-UNDERLAY = {n: spec['address'].split('/')[0] for n, spec in HOSTS.items()}
+UNDERLAY = {n: spec['address'].split('/', maxsplit=1)[0] for n, spec in HOSTS.items()}
 MEMBERS = ('host1', 'host2', 'host3')
 OV1 = {'name': 'ov1', 'vni': 4097, 'subnet': '10.20.0.0/24'}
 # ov2 on the other firewall backend: both render the rule model's overlay rules and the VXLAN port guard.
@@ -75,14 +75,14 @@ def where(name):
 def test_full_matrix_ping_and_tcp_across_three_hosts(lab):
     for cname, (host, dummy) in C.items():
         traffic.serve(lab[host], cname, 8080)
-    for src, (shost, dummy) in C.items():
-        for dst, (dummy2, ip) in C.items():
+    for src, (shost, sip) in C.items():
+        for dst, (dummy, ip) in C.items():
             if src == dst:
                 continue
             assert traffic.ping(lab[shost], src, ip, timeout=2), (src, dst)
             answer = traffic.connect(lab[shost], src, ip, 8080)
             # The server sees the container's own address: no NAT inside the overlay.
-            assert answer == '%s %s' % (dst, C[src][1]), (src, dst, answer)
+            assert answer == '%s %s' % (dst, sip), (src, dst, answer)
 
 
 def test_rerun_changes_nothing_and_check_mode_agrees(lab):
