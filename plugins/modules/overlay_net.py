@@ -190,40 +190,43 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Host a's part of overlay ov1 (host b is 192.0.2.12 and runs web2)
+# The seed's two hosts: host1 10.138.3.130 and host2 10.138.3.131 on ens33. host2 runs the same tasks with its own
+# endpoints and web1 as a remote endpoint.
+- name: Host1's part of overlay ov1 (web1 here, web2 on host2)
   hostnet.containers.overlay_net:
     name: ov1
     vni: 4097
     subnet: 10.10.0.0/24
-    underlay_interface: eth0
-    underlay_ip: 192.0.2.11
+    underlay_interface: ens33
+    underlay_ip: 10.138.3.130
     peers:
-      - host: a
-        underlay_ip: 192.0.2.11
-      - host: b
-        underlay_ip: 192.0.2.12
+      - host: host1
+        underlay_ip: 10.138.3.130
+      - host: host2
+        underlay_ip: 10.138.3.131
     endpoints:
       - name: web1
         ip: 10.10.0.2
     remote_endpoints:
       - name: web2
         ip: 10.10.0.3
-        host: b
+        host: host2
 
-- name: An internal overlay (no egress) on the same hosts, underlay from the default route
+- name: An internal overlay (no egress) on the same hosts, the VTEP address taken from ens33
   hostnet.containers.overlay_net:
     name: backend
     vni: 4098
     subnet: 10.10.1.0/24
     internal: true
+    underlay_interface: ens33
     peers:
-      - host: b
-        underlay_ip: 192.0.2.12
+      - host: host2
+        underlay_ip: 10.138.3.131
     endpoints:
       - name: db1
         ip: 10.10.1.2
 
-- name: Take this host out of the overlay (the others drop it from their peers)
+- name: Take this host out of the overlay (the other hosts drop it from their peers)
   hostnet.containers.overlay_net:
     name: ov1
     state: absent
