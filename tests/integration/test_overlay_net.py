@@ -14,6 +14,7 @@ failure part-way rolled back.
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -25,7 +26,7 @@ HOSTS = {'host1': {'address': '10.138.3.130/24', 'gateway': '10.138.3.1'},
          'host2': {'address': '10.138.3.131/24', 'gateway': '10.138.3.1'},
          'host3': {'address': '10.138.3.132/24', 'gateway': '10.138.3.1'},
          'host4': {'address': '10.138.3.133/24'}}
-UNDERLAY = {n: spec['address'].split('/')[0] for n, spec in HOSTS.items()}
+UNDERLAY = {n: spec['address'].split('/', maxsplit=1)[0] for n, spec in HOSTS.items()}
 MEMBERS = ('host1', 'host2', 'host3')
 OV1 = {'name': 'ov1', 'vni': 4097, 'subnet': '10.20.0.0/24'}
 # ov2 on the other firewall backend: both render the rule model's overlay rules and the VXLAN port guard.
@@ -75,14 +76,14 @@ def where(name):
 def test_full_matrix_ping_and_tcp_across_three_hosts(lab):
     for cname, (host, dummy) in C.items():
         traffic.serve(lab[host], cname, 8080)
-    for src, (shost, dummy) in C.items():
-        for dst, (dummy2, ip) in C.items():
+    for src, (shost, sip) in C.items():
+        for dst, (dummy, ip) in C.items():
             if src == dst:
                 continue
             assert traffic.ping(lab[shost], src, ip, timeout=2), (src, dst)
             answer = traffic.connect(lab[shost], src, ip, 8080)
             # The server sees the container's own address: no NAT inside the overlay.
-            assert answer == '%s %s' % (dst, C[src][1]), (src, dst, answer)
+            assert answer == '%s %s' % (dst, sip), (src, dst, answer)
 
 
 def test_rerun_changes_nothing_and_check_mode_agrees(lab):
@@ -245,3 +246,38 @@ def test_a_host_leaves_and_joins_again(lab):
 
 def vx_of_gone(res):
     return res['before']['vxlan']
+
+
+def restore(host, *args):
+    entry = ['env', 'PYTHONPATH=%s' % host.collection_path, sys.executable, '-c',
+             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
+             'sys.exit(_restore.main(sys.argv[1:]))']
+    res = host.run(entry + list(args), check=False, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.stdout
+
+
+def test_a_reboot_and_a_flushed_firewall_are_restored(lab):
+    """Last (it restarts the lab): every runtime object gone but /etc and /var/lib/hostnet, then hostnet-restore's
+    engine on each host rebuilds both overlays, their entries and rules; after a firewall flush --firewall-only puts
+    the guard back."""
+    the_lab = lab['host1'].lab
+    the_lab.down(keep_state=True)
+    the_lab.up(HOSTS, keep_state=True)
+    for name in MEMBERS:
+        restore(lab[name])
+    for src, (shost, dummy) in C.items():
+        for dst, (dummy2, ip) in C.items():
+            if src != dst:
+                assert traffic.ping(lab[shost], src, ip, timeout=2), (src, dst)
+    assert traffic.ping(lab['host1'], 'd1', D['d2'][1], timeout=2) and not traffic.ping(lab['host1'], 'c1', D['d2'][1])
+    vx = vx_of(lab['host1'], 'ov1')
+    assert ('10.20.0.4', '02:42:0a:14:00:04') in entries(lab['host1'], vx)[1]
+    for name in MEMBERS:
+        res = lab[name].module('hostnet.containers.overlay_net', **params(OV1, C, name))
+        assert res['changed'] is False, (name, res['commands'])
+    h1 = lab['host1']
+    h1.run(['sh', '-c', 'iptables -F HOSTNET-INPUT && nft flush chain ip hostnet input'])
+    restore(h1, '--firewall-only')
+    assert '--dport 4789 -j DROP' in h1.run(['iptables', '-S', 'HOSTNET-INPUT']).stdout
+    assert 'udp dport 4789 drop' in h1.run(['nft', 'list', 'chain', 'ip', 'hostnet', 'input']).stdout
