@@ -25,10 +25,10 @@ BLUE = {'name': 'blue'}
 
 @pytest.fixture
 def three(lab_factory, tmp_path, collection_path):
-    """(hosts, play): three emulated hosts and play(host_vars, only=None, **extra) running the role on them."""
+    """(hosts, play): three emulated hosts and play(host_vars, only=None, check=False, **extra) running the role on them."""
     hosts = lab_factory(HOSTS)
     run = role_runner(hosts, tmp_path, collection_path)
-    return hosts, lambda host_vars, only=None, **extra: run('overlay_network', host_vars, only=only, **extra)
+    return hosts, lambda host_vars, only=None, check=False, **extra: run('overlay_network', host_vars, check=check, only=only, **extra)
 
 
 def host_vars(containers, networks=(BLUE,), explicit_underlay=True, **more):
@@ -83,6 +83,15 @@ def test_bad_input_fails_before_any_host_changes(three):
     rc, out, _recap = play(no_underlay)
     assert rc != 0 and 'host host3, overlay_network_underlay_ip: the host has no underlay address' in out, out
 
+    # The plan is fine, but host3's underlay MTU leaves too little for the overlay: its check in check mode stops every host.
+    hosts['host3'].run(['ip', 'link', 'set', 'ens33', 'mtu', '600'])
+    before['host3'] = hosts['host3'].settled_snapshot()
+    rc, out, recap = play(host_vars(containers))
+    assert rc != 0 and recap['host3']['failed'] == 1 and 'underlay_interface' in out and '600' in out, out
+    assert all(r['changed'] == 0 for r in recap.values()), out
+    hosts['host3'].run(['ip', 'link', 'set', 'ens33', 'mtu', '1500'])
+    before['host3'] = hosts['host3'].settled_snapshot()
+
     # Every host's check passes (192.0.2.3 is host3's), but no peer reaches it: the peer check stops every host.
     rc, out, recap = play(host_vars(containers, host3={'overlay_network_underlay_ip': '192.0.2.3'}))
     assert rc != 0 and 'host host3, overlay_network_underlay_ip: 192.0.2.3' in out, out
@@ -106,8 +115,14 @@ def test_hosts_join_rerun_and_leave(three):
     assert net1['Peers'] == [{'Name': 'host2', 'IP': '10.138.3.131'}]
     assert overlay(h3) is None
 
-    # host3 joins: every host is wired to it, packets flow both ways and names resolve (verify).
+    # host3 joins, in check mode first: every host says what it would change, and nothing changes.
     all3 = dict(both, **host_vars({'host3': ['c3']}))
+    before = {n: h.settled_snapshot() for n, h in hosts.items()}
+    rc, out, recap = play(all3, check=True)
+    assert rc == 0 and all(r['changed'] >= 1 for r in recap.values()) and len(recap) == 3, out
+    assert {n: h.settled_snapshot(like=before[n]) for n, h in hosts.items()} == before
+
+    # Then for real: every host is wired to it, packets flow both ways and names resolve (verify).
     rc, out, recap = play(all3, overlay_network_verify=True)
     assert rc == 0, out
     assert recap['host1']['changed'] >= 1 and recap['host2']['changed'] >= 1 and recap['host3']['changed'] >= 2, out
