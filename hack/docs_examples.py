@@ -7,8 +7,8 @@ profile) and by tests/integration/test_docs_examples.py (run in emulated hosts).
 A page's ```yaml blocks are, in the order they appear:
 - a playbook (a list of plays, each with ``hosts``): run as it is;
 - a list of tasks: run as one play on the page's hosts;
-- the variables of a role (a mapping whose keys all start with ``bridge_network_`` or ``macvlan_network_``): run as a
-  play that applies the role with them;
+- the variables of a role (a mapping whose keys all start with ``bridge_network_``, ``macvlan_network_`` or
+  ``overlay_network_``): run as a play that applies the role with them;
 - an inventory (a mapping with ``all``): not run (it names real machines); the test gives the plays emulated hosts in
   the same groups.
 Any other block fails the check: an example a user cannot run as written does not belong in the docs.
@@ -28,10 +28,12 @@ import yaml
 
 # The pages with examples, from the repository's root.
 PAGES = ('README.md', 'roles/bridge_network/README.md', 'roles/macvlan_network/README.md', 'roles/lab/README.md',
-         'roles/host_requirements/README.md', 'docs/docker-network.md', 'docs/firewall.md', 'docs/lab.md', 'docs/macvlan.md', 'docs/real-hosts.md',
+         'roles/host_requirements/README.md', 'roles/overlay_network/README.md', 'docs/docker-network.md', 'docs/firewall.md',
+         'docs/lab.md', 'docs/macvlan.md', 'docs/real-hosts.md', 'docs/overlay.md',
          'docs/experiments/README.md', 'docs/experiments/01-default-bridge.md', 'docs/experiments/02-custom-network.md',
          'docs/experiments/03-isolation-and-connect.md', 'docs/experiments/06-network-modes.md')
-ROLE_PREFIXES = {'bridge_network_': 'hostnet.containers.bridge_network', 'macvlan_network_': 'hostnet.containers.macvlan_network'}
+ROLE_PREFIXES = {'bridge_network_': 'hostnet.containers.bridge_network', 'macvlan_network_': 'hostnet.containers.macvlan_network',
+                 'overlay_network_': 'hostnet.containers.overlay_network'}
 
 
 class ExampleError(ValueError):

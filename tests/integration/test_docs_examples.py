@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import traffic
-from conftest import ANSIBLE_PLAYBOOK, REPO, hostnet_lab, wait_until
+from conftest import ANSIBLE_PLAYBOOK, REPO, SEED_HOSTS, hostnet_lab, wait_until
 
 sys.path.insert(0, os.path.join(REPO, 'hack'))
 import docs_examples  # noqa: E402  pylint: disable=wrong-import-position,import-error
@@ -119,6 +119,9 @@ CHECKED_IN_DETAIL = ('README.md', 'roles/bridge_network/README.md')
 # Blocks of these pages build emulated hosts themselves (hosts: localhost, the lab role): they get a lab folder of
 # their own and no inventory.
 BUILDS_A_LAB = ('docs/lab.md', 'roles/lab/README.md')
+# Pages whose examples take the host's VTEP from its default route, as on real hosts: their hosts get one (to no router).
+DEFAULT_ROUTE_PAGES = ('docs/overlay.md', 'roles/overlay_network/README.md')
+DEFAULT_ROUTE_HOSTS = {name: dict(spec, gateway='10.138.3.1') for name, spec in SEED_HOSTS.items()}
 
 
 def _groups(plays):
@@ -153,7 +156,8 @@ def test_docs_page_runs_as_written(page, lab_factory, tmp_path, collection_path)
     """Every example of the page, in order, as playbooks: each must succeed (the probe tasks in them check
     reachability with packets). A run of blocks marked to start from fresh hosts gets a new lab."""
     assert docs_examples.blocks(REPO, page), page
-    extra = {'bridge_network_restore_service': False, 'macvlan_network_restore_service': False}
+    extra = {'bridge_network_restore_service': False, 'macvlan_network_restore_service': False,
+             'overlay_network_restore_service': False}
     inventory = tmp_path / 'inventory.json'
     for count, texts in enumerate(docs_examples.segments(REPO, page)):
         if page in BUILDS_A_LAB:
@@ -165,7 +169,7 @@ def test_docs_page_runs_as_written(page, lab_factory, tmp_path, collection_path)
             finally:
                 hostnet_lab.Lab(extra['lab_dir']).down()
             continue
-        hosts = lab_factory(name='lab-%d' % count)
+        hosts = lab_factory(DEFAULT_ROUTE_HOSTS if page in DEFAULT_ROUTE_PAGES else None, name='lab-%d' % count)
         # Tasks and role variables run on host1, the seed's first host (the address in their examples is its).
         plays = [p for text in texts for p in docs_examples.plays(page, text, 'host1')[1]]
         inventory.write_text(json.dumps(_inventory((hosts['host1'], hosts['host2']), plays)))
