@@ -342,6 +342,12 @@ class OverlayDriver(_bridge.BridgeDriver):
         return run.p['state'] == 'present' and not run.p.get('underlay_interface')
 
     @staticmethod
+    def device_mac(net):
+        """Docker's MAC of the gateway address: the same on every host without sharing the (random) network id, so every
+        bridge of the overlay is the same gateway to its own containers (anycast)."""
+        return _ipam.docker_mac(net.gateway)
+
+    @staticmethod
     def held_addresses(run):
         return {HELD + n: ep['ip'] for n, ep in run.overlay['remote_endpoints'].items()}
 
