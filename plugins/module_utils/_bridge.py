@@ -118,8 +118,8 @@ class BridgeDriver(_planner.Driver):
 
     name = 'bridge'
     firewall = True
-    not_mine = 'is already a %s network (manage it with macvlan_net)'
-    not_this = 'is a %s network, not a bridge one (manage it with macvlan_net)'
+    not_mine = 'is already a %s network (manage it with that driver\'s module: macvlan_net, overlay_net)'
+    not_this = 'is a %s network, not a bridge one (manage it with that driver\'s module: macvlan_net, overlay_net)'
 
     # -- the wanted network ----------------------------------------------------------------------------------
     @staticmethod
