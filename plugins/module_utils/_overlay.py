@@ -138,6 +138,18 @@ def _remote_host(entry, i, peers):
     raise _validate.InputError('remote_endpoints[%d].host' % i, host, 'is not a peer (a peers[].host or peers[].underlay_ip)')
 
 
+def check_remote_names(remote, local_names):
+    """A remote container's name or alias is nobody else's (case-insensitively, as DNS compares): the name servers of
+    every host answer for all of them.  ``local_names``: {name or alias, lower-case: the local container}."""
+    owner = dict(local_names)
+    for i, (cname, ep) in enumerate(remote.items()):
+        for option, name in [('name', cname)] + [('aliases', alias) for alias in ep['aliases']]:
+            other = owner.setdefault(name.lower(), cname)
+            if other != cname:
+                raise _validate.InputError('remote_endpoints[%d].%s' % (i, option), name,
+                                           "is already a name of container '%s'; a name resolves to one container" % other)
+
+
 def check_remote(entries, peers, subnet, local):
     """{name: {ip, mac, host, aliases}} of the ``remote_endpoints`` option; ``local``: {name: explicit or held ip}."""
     out, owner = {}, {ip: name for name, ip in local.items() if ip}
@@ -172,10 +184,16 @@ def members(p, stored, subnet, own_ip):
     peers = check_peers(p['peers'], own_ip) if p.get('peers') is not None else dict(stored.get('peers') or {})
     if p.get('remote_endpoints') is None:
         return peers, {n: ep for n, ep in (stored.get('remote_endpoints') or {}).items() if ep.get('host') in peers}
-    local = {s.name: s.ip for s in _model.endpoint_specs(p['endpoints'])}
+    specs = _model.endpoint_specs(p['endpoints'])
+    local = {s.name: s.ip for s in specs}
+    names = {n.lower(): s.name for s in specs for n in [s.name] + s.aliases}
     for cname, ep in (stored.get('endpoints') or {}).items():
         local.setdefault(cname, ep.get('ip'))
-    return peers, check_remote(p['remote_endpoints'], peers, subnet, local)
+        for name in [cname] + list(ep.get('aliases') or []):
+            names.setdefault(name.lower(), cname)
+    remote = check_remote(p['remote_endpoints'], peers, subnet, local)
+    check_remote_names(remote, names)
+    return peers, remote
 
 
 def check_local_addresses(net, remote):
@@ -334,12 +352,18 @@ class OverlayDriver(_bridge.BridgeDriver):
 
     name = 'overlay'
     bridge_prefix = 'ov-'
-    not_mine = 'is already a %s network (manage it with the module of that driver)'
+    not_mine = 'is already a %s network (manage it with that driver\'s module: docker_bridge, macvlan_net)'
     not_this = 'is a %s network, not an overlay one'
 
     @staticmethod
     def needs_routes(run):
         return run.p['state'] == 'present' and not run.p.get('underlay_interface')
+
+    @staticmethod
+    def device_mac(net):
+        """Docker's MAC of the gateway address: the same on every host without sharing the (random) network id, so every
+        bridge of the overlay is the same gateway to its own containers (anycast)."""
+        return _ipam.docker_mac(net.gateway)
 
     @staticmethod
     def held_addresses(run):

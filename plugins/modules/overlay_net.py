@@ -271,28 +271,11 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
-from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
-from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
-from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _overlay
-from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
 def run(module):
-    with _netns.Namespaces() as ns:
-        with _common.mutation_lock(module):
-            net = _overlay.OverlayNetwork(module.params, ns)
-            try:
-                before, after = net.build()
-            except _validate.InputError as exc:
-                _common.fail_input(module, exc)
-            result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
-            _common.apply_plan(module, net.plan, result)
-            for warning in _conntrack.warnings(net.plan):
-                module.warn(warning)
-            if net.doc is not None:
-                result['network'] = _inspect.inspect(net.doc)
-    module.exit_json(**result)
+    _common.run_network(module, _overlay.OverlayNetwork)
 
 
 def main():
@@ -318,14 +301,7 @@ def main():
                 aliases=dict(type='list', elements='str'),
                 host=dict(type='str', required=True),
             )),
-            endpoints=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                ip=dict(type='str'),
-                ifname=dict(type='str'),
-                mac=dict(type='str'),
-                aliases=dict(type='list', elements='str'),
-                gw_priority=dict(type='int'),
-            )),
+            endpoints=dict(type='list', elements='dict', options=_common.endpoint_options()),
             purge_endpoints=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
             internal=dict(type='bool', default=False),

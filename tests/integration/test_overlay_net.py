@@ -136,6 +136,11 @@ def test_device_is_static_learning_off_with_entries_for_every_peer_and_remote(la
     assert fdb == {('00:00:00:00:00:00', UNDERLAY['host2']), ('00:00:00:00:00:00', UNDERLAY['host3']),
                    ('02:42:0a:14:00:03', UNDERLAY['host2']), ('02:42:0a:14:00:04', UNDERLAY['host3'])}
     assert neigh == {('10.20.0.3', '02:42:0a:14:00:03'), ('10.20.0.4', '02:42:0a:14:00:04')}
+    # One gateway for the whole overlay: the same address and MAC on every host's bridge (anycast).
+    for name in MEMBERS:
+        bridge = lab[name].module('hostnet.containers.network_info', name='ov1')['networks'][0]['Options']['com.docker.network.bridge.name']
+        shown = json.loads(lab[name].run(['ip', '-j', 'addr', 'show', bridge]).stdout)[0]
+        assert shown['address'] == '02:42:0a:14:00:01' and [a['local'] for a in shown['addr_info'] if a['family'] == 'inet'] == ['10.20.0.1']
 
 
 def test_guard_chains_in_both_backends(lab):

@@ -191,6 +191,8 @@ def test_local_endpoints_never_take_a_remote_address(tmp_path):
      r"remote_endpoints\[1\].ip '10.20.0.3': is also the address of container 'c2'"),
     ({'endpoints': [{'name': 'c1', 'ip': '10.20.0.3'}]}, None, r"remote_endpoints\[0\].ip '10.20.0.3': is also the address of container 'c1'"),
     ({'remote_endpoints': [{'name': 'c2', 'ip': '10.20.0.3', 'host': 'zz'}]}, None, r"remote_endpoints\[0\].host 'zz': is not a peer"),
+    ({'endpoints': [{'name': 'c1', 'aliases': ['web']}], 'remote_endpoints': [{'name': 'c2', 'ip': '10.20.0.3', 'host': 'b', 'aliases': ['Web']}]},
+     None, r"remote_endpoints\[0\].aliases 'Web': is already a name of container 'c1'"),
     ({'peers': [{'host': 'b', 'underlay_ip': B}, {'host': 'c', 'underlay_ip': B}]}, None,
      r"peers\[1\].underlay_ip '192.0.2.12': is also the underlay address of peer 'b'"),
 ])
