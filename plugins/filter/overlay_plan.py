@@ -252,14 +252,17 @@ def _pool(name, subnet, defs):
 
 
 def _check_names(name, members, parsed):
-    """Names resolve across the overlay: one container name on two hosts of it would answer twice."""
-    seen = {}
+    """Names resolve across the overlay (every host's name server answers for every container of it), so a name or
+    alias, compared case-insensitively as DNS does, belongs to one container of the overlay on all its hosts."""
+    owner = {}
     for host in members:
         for ep in parsed[host]['endpoints'][name]:
-            if ep['name'] in seen:
-                raise PlanError('%s: container %s is also on host %s in network %s; names resolve across the overlay, so '
-                                'they must be distinct' % (_where(host, ep['option']), ep['name'], seen[ep['name']], name))
-            seen[ep['name']] = host
+            for option, label in [('', ep['name'])] + [('.aliases', alias) for alias in ep.get('aliases') or []]:
+                other = owner.setdefault(label.lower(), (host, ep['name']))
+                if other != (host, ep['name']):
+                    raise PlanError('%s: %s is also a name of container %s on host %s in network %s; names resolve across '
+                                    'the overlay, so each must belong to one container'
+                                    % (_where(host, ep['option'] + option), label, other[1], other[0], name))
 
 
 def _allocate(name, members, parsed, pool):
