@@ -7,7 +7,7 @@ export PY_COLORS := 0
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: setup lab bridge-lab release test test-busy units sanity lint integration integration-deb molecule bench clean
+.PHONY: setup lab bridge-lab overlay-lab release test test-busy units sanity lint integration integration-deb molecule bench clean
 
 setup:
 	@bash hack/setup.sh
@@ -20,8 +20,12 @@ lab: setup
 bridge-lab: setup
 	@bash hack/lab.sh bridge
 
+# Two overlays (one internal) across three emulated hosts, the packet matrix between their containers checked.
+overlay-lab: setup
+	@bash hack/lab.sh overlay
+
 # The release as users get it: the tarball built and checked, installed into a fresh collections path, its docs
-# rendered and its execution environment metadata read by ansible-builder, then both labs and an SSH smoke test
+# rendered and its execution environment metadata read by ansible-builder, then the labs and an SSH smoke test
 # run from that installed copy (hack/release.sh).
 release: setup
 	@bash hack/release.sh all

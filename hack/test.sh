@@ -91,6 +91,7 @@ stage() {
     release-build) bash hack/release.sh build "$release_dir" ;;
     lab) bash hack/release.sh lab "$release_dir" ;;
     bridge-lab) bash hack/release.sh bridge-lab "$release_dir" ;;
+    overlay-lab) bash hack/release.sh overlay-lab "$release_dir" ;;
     ssh-smoke) bash hack/release.sh ssh "$release_dir" ;;
     *) echo "unknown stage $1"; return 2 ;;
   esac
@@ -171,7 +172,7 @@ release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 # also get a larger share of its CPUs.
 LANES=("integration" "integration-once" "integration-deb"
        "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint integration-faults"
-       "integration-roles-1 release-build lab bridge-lab ssh-smoke" "integration-roles-2 integration-deb-faults"
+       "integration-roles-1 release-build lab bridge-lab overlay-lab ssh-smoke" "integration-roles-2 integration-deb-faults"
        "integration-roles-3 molecule")
 if [ ${#groups[@]} -eq 0 ]; then
   run_lanes "${LANES[@]}"
@@ -185,7 +186,7 @@ for group in "${groups[@]}"; do
     molecule) run_stage molecule ;;
     integrations) run_lanes integration integration-once integration-deb integration-faults integration-roles-1 \
                             "integration-roles-2 integration-deb-faults" integration-roles-3 ;;
-    release) for s in release-build lab bridge-lab ssh-smoke; do run_stage $s; done ;;
+    release) for s in release-build lab bridge-lab overlay-lab ssh-smoke; do run_stage $s; done ;;
     *) echo "unknown stage $group"; failed=$((failed + 1)); failures+=("$group") ;;
   esac
 done
