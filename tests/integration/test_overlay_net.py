@@ -253,6 +253,25 @@ def vx_of_gone(res):
     return res['before']['vxlan']
 
 
+def test_the_container_module_joins_and_leaves_an_overlay(lab):
+    """`docker run --network ov1` on host1: the container module plans the overlay from its stored settings (peers and
+    remote containers kept); once host3 lists it as a remote container (what the role's rerun does), they meet."""
+    h1, h3 = lab['host1'], lab['host3']
+    try:
+        res = h1.module('hostnet.containers.container', name='c9', networks=[{'name': 'ov1', 'ipv4_address': '10.20.0.9'}])
+        assert not res.get('failed') and res['changed'], res
+        assert traffic.ping(h1, 'c9', C['c1'][1], timeout=2)
+        assert not h1.module('hostnet.containers.overlay_net', check_mode=True, **params(OV1, dict(C, c9=('host1', '10.20.0.9')), 'host1'))['changed']
+        res = h3.module('hostnet.containers.overlay_net', **params(OV1, dict(C, c9=('host1', '10.20.0.9')), 'host3'))
+        assert not res.get('failed'), res
+        assert traffic.ping(h1, 'c9', C['c3'][1], timeout=2)
+    finally:
+        res = h1.module('hostnet.containers.container', name='c9', state='absent')
+        assert not res.get('failed'), res
+        assert not h3.module('hostnet.containers.overlay_net', **params(OV1, C, 'host3')).get('failed')
+    assert h1.module('hostnet.containers.overlay_net', **params(OV1, C, 'host1'))['changed'] is False
+
+
 def test_drift_is_repaired(lab):
     """Entries someone deleted or added by hand on the VXLAN device, and the device itself gone: a rerun puts back
     exactly what differs."""
