@@ -253,6 +253,45 @@ def vx_of_gone(res):
     return res['before']['vxlan']
 
 
+def test_the_container_module_joins_and_leaves_an_overlay(lab):
+    """`docker run --network ov1` on host1: the container module plans the overlay from its stored settings (peers and
+    remote containers kept); once host3 lists it as a remote container (what the role's rerun does), they meet."""
+    h1, h3 = lab['host1'], lab['host3']
+    try:
+        res = h1.module('hostnet.containers.container', name='c9', networks=[{'name': 'ov1', 'ipv4_address': '10.20.0.9'}])
+        assert not res.get('failed') and res['changed'], res
+        assert traffic.ping(h1, 'c9', C['c1'][1], timeout=2)
+        assert not h1.module('hostnet.containers.overlay_net', check_mode=True, **params(OV1, dict(C, c9=('host1', '10.20.0.9')), 'host1'))['changed']
+        res = h3.module('hostnet.containers.overlay_net', **params(OV1, dict(C, c9=('host1', '10.20.0.9')), 'host3'))
+        assert not res.get('failed'), res
+        assert traffic.ping(h1, 'c9', C['c3'][1], timeout=2)
+    finally:
+        res = h1.module('hostnet.containers.container', name='c9', state='absent')
+        assert not res.get('failed'), res
+        assert not h3.module('hostnet.containers.overlay_net', **params(OV1, C, 'host3')).get('failed')
+    assert h1.module('hostnet.containers.overlay_net', **params(OV1, C, 'host1'))['changed'] is False
+
+
+def test_drift_is_repaired(lab):
+    """Entries someone deleted or added by hand on the VXLAN device, and the device itself gone: a rerun puts back
+    exactly what differs."""
+    h1 = lab['host1']
+    vx = vx_of(h1, 'ov1')
+    want = entries(h1, vx)
+    h1.run(['sh', '-c', 'ip neigh del 10.20.0.4 dev {vx} && bridge fdb del 02:42:0a:14:00:04 dev {vx} dst {ip} self && '
+            'bridge fdb append 00:00:00:00:00:00 dev {vx} dst 10.138.3.99'.format(vx=vx, ip=UNDERLAY['host3'])])
+    res = h1.module('hostnet.containers.overlay_net', **params(OV1, C, 'host1'))
+    assert res['commands'] == ['remove flood entry to 10.138.3.99 from %s' % vx,
+                               'add forwarding entry 02:42:0a:14:00:04 dst %s to %s' % (UNDERLAY['host3'], vx),
+                               'add neighbour entry 10.20.0.4 lladdr 02:42:0a:14:00:04 to %s' % vx], res
+    assert entries(h1, vx) == want
+    h1.run(['ip', 'link', 'del', vx])
+    res = h1.module('hostnet.containers.overlay_net', **params(OV1, C, 'host1'))
+    assert res['changed'] and entries(h1, vx) == want
+    assert traffic.ping(h1, 'c1', C['c3'][1], timeout=2)
+    assert h1.module('hostnet.containers.overlay_net', **params(OV1, C, 'host1'))['changed'] is False
+
+
 def restore(host, *args):
     entry = ['env', 'PYTHONPATH=%s' % host.collection_path, sys.executable, '-c',
              'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
