@@ -17,7 +17,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 
 from collections.abc import Mapping
 
-from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused, requests_from
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, host_request, plain as _plain, refused, requests_from
 
 REQUEST_FACT = 'macvlan_network_request'
 SHIM = ':shim'  # never a container name: _validate.container_name refuses ':'
@@ -216,10 +216,8 @@ def _parse(requests, hosts):
     """{host: {networks, endpoints, existing, verify_isolation}} of every host's request, each checked."""
     parsed = {}
     for host in hosts:
-        request = requests.get(host)
-        if not isinstance(request, Mapping):
-            raise PlanError('host %s handed in no macvlan request (was it unreachable, or did it skip the role?); addresses are '
-                            'allocated once for every host of the play, so each must take part' % host)
+        request = host_request(requests, host, 'macvlan', 'addresses are allocated once for every host of the play, so each '
+                               'must take part')
         networks = _networks(host, request)
         parsed[host] = {'networks': networks, 'endpoints': _endpoints(host, request, networks), 'existing': _existing(request),
                         'existing_macs': _existing_macs(request), 'verify_isolation': bool(request.get('verify_isolation', True))}

@@ -19,7 +19,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 # The address and MAC rules of a segment are the same for a macvlan segment and an overlay: one copy of them.
 from ansible_collections.hostnet.containers.plugins.filter.macvlan_plan import (
     _check_macs as check_macs, _endpoint_mac as endpoint_mac, _endpoints as endpoints_of, _network_keys as network_keys, _segment_requests as segment_requests)
-from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, plain as _plain, refused, requests_from
+from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import PlanError, host_request, plain as _plain, refused, requests_from
 
 REQUEST_FACT = 'overlay_network_request'
 STATES = ('present', 'absent')
@@ -114,10 +114,8 @@ def _parse(requests, hosts):
     """{host: parsed request} of every host, each checked."""
     parsed = {}
     for host in hosts:
-        request = requests.get(host)
-        if not isinstance(request, Mapping):
-            raise PlanError('host %s handed in no overlay request (was it unreachable, or did it skip the role?); an overlay '
-                            'is planned once for every host of the play, so each must take part' % host)
+        request = host_request(requests, host, 'overlay', 'an overlay is planned once for every host of the play, so each '
+                               'must take part')
         state = request.get('state') or 'present'
         if state not in STATES:
             raise PlanError("%s: '%s' must be present or absent" % (_where(host, 'overlay_network_state'), state))

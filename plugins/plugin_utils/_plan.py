@@ -46,6 +46,14 @@ def requests_from(hostvars, hosts, fact):
     return list(hosts), requests
 
 
+def host_request(requests, host, kind, why):
+    """The request ``host`` handed in; a host without one fails the plan (``why``: why every host must take part)."""
+    request = requests.get(host)
+    if not isinstance(request, Mapping):
+        raise PlanError('host %s handed in no %s request (was it unreachable, or did it skip the role?); %s' % (host, kind, why))
+    return request
+
+
 @contextmanager
 def refused(prefix=''):
     """A bad value found by the shared validators (_validate, _ipam, _ports), as the filter's error: the same text
