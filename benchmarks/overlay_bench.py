@@ -304,7 +304,7 @@ def report(results, args, desc, elapsed, machine_ok, error):
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     p.add_argument('--hosts', default='2,4,8', help='comma-separated numbers of emulated hosts (2..16)')
-    p.add_argument('--containers', type=int, default=50, help='containers on each host (1..250)')
+    p.add_argument('--containers', type=int, default=50, help='containers on each host (1..240)')
     p.add_argument('--extra', default='4x25', help='more cells as HxC, comma-separated (another container count at one H); empty for none')
     p.add_argument('--repeats', type=int, default=3, help='runs of each cell, each in a fresh lab (medians are reported)')
     p.add_argument('--settle', type=float, default=1.5, help='seconds to wait before re-apply and the change, per 250 containers of the lab')
@@ -318,12 +318,23 @@ def parse_args(argv):
         args.extra = [tuple(int(x) for x in s.split('x')) for s in args.extra.split(',') if s]
     except ValueError:
         p.error('--hosts takes numbers, --extra HxC pairs such as 4x25')
-    if any(h < 2 or h > 16 for h in args.hosts + [e[0] for e in args.extra]) or any(not 1 <= c <= 250 for c in [args.containers] + [
-            e[1] for e in args.extra]) or args.repeats < 1 or any(len(e) != 2 for e in args.extra):
-        p.error('hosts 2..16, containers 1..250 per host (one /24 of the subnet each), repeats >= 1')
+    problem = bad_sizes(args)
+    if problem:
+        p.error(problem)
     if os.geteuid() != 0:
         p.error('run as root: the benchmark builds emulated hosts (namespaces)')
     return args
+
+
+def bad_sizes(args):
+    """What is wrong with the cells asked for, or None.  Container i of host h is 10.210.h.(10+i): one /24 each."""
+    if any(len(e) != 2 for e in args.extra):
+        return '--extra takes HxC pairs such as 4x25'
+    if not args.hosts or any(not 2 <= h <= 16 for h in args.hosts + [e[0] for e in args.extra]):
+        return 'hosts 2..16'
+    if any(not 1 <= c <= 240 for c in [args.containers] + [e[1] for e in args.extra]):
+        return 'containers 1..240 per host'
+    return None if args.repeats >= 1 else 'repeats >= 1'
 
 
 def main(argv=None):
