@@ -31,6 +31,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,27 @@ SUBNET = '10.210.0.0/16'
 GATEWAY = '10.210.0.1'
 UNDERLAY = 'ens33'
 MEASURES = ('apply', 'reapply', 'change_local', 'change_remote')
+PLAY_MEASURES = ('apply', 'reapply', 'change')
+TOOLS = ('engine', 'module')
+# The module column: one play over every host with forks = H, as the overlay_network role's last task runs it.
+PLAY = '''- name: One overlay over every host of the play
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: The overlay on this host
+      hostnet.containers.overlay_net:
+        name: "{{ p.name }}"
+        vni: "{{ p.vni }}"
+        subnet: "{{ p.subnet }}"
+        gateway: "{{ p.gateway }}"
+        underlay_interface: "{{ p.underlay_interface }}"
+        underlay_ip: "{{ p.underlay_ip }}"
+        firewall_backend: "{{ p.firewall_backend }}"
+        dns: "{{ p.dns }}"
+        peers: "{{ p.peers }}"
+        endpoints: "{{ p.endpoints }}"
+        remote_endpoints: "{{ p.remote_endpoints }}"
+'''
 LABELS = {'apply': 'apply, each host', 'reapply': 're-apply, each host', 'change_local': 'one-container change, host1',
           'change_remote': 'one-container change, each other host'}
 
@@ -84,11 +106,12 @@ def cells_of(args):
 class OverlayRun:
     """One cell in a fresh lab: H hosts, C containers each, every measure of every host."""
 
-    def __init__(self, ob, hosts, containers):
+    def __init__(self, ob, hosts, containers, tool='engine'):
         self.ob = ob
         self.hosts = list(range(1, hosts + 1))
         self.c = containers
-        self.lab = hostnet_lab.Lab(os.path.join(ob.tmp, 'ovl-%d-%d' % (hosts, containers)))
+        self.tool = tool
+        self.lab = hostnet_lab.Lab(os.path.join(ob.tmp, 'ovl-%s-%d-%d' % (tool, hosts, containers)))
 
     def worker(self, h, phase, request):
         env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNET_COLLECTIONS': self.ob.collections, 'LANG': 'C.UTF-8'}
@@ -120,8 +143,52 @@ class OverlayRun:
         """As bench.py's settle: the kernel's IPv6 setup of hundreds of new links would otherwise fall on the next run."""
         time.sleep(self.ob.args.settle * max(1.0, len(self.hosts) * self.c / 250.0))
 
+    def play(self, counts, what, changed):
+        """One timed ansible-playbook run of overlay_net on every host (forks = H): {seconds, changed: [host...]}."""
+        b = self.ob
+        inventory = os.path.join(self.lab.dir, 'inventory.json')
+        with open(inventory, 'w') as f:
+            json.dump({'all': {'vars': {'ansible_connection': 'hostnet.containers.nsenter', 'ansible_python_interpreter': b.python},
+                               'hosts': {host_name(h): {'hostnet_nsenter_pid_file': self.lab.pid_file(host_name(h)),
+                                                        'p': overlay_params(h, self.hosts, counts, b.args.dns)} for h in self.hosts}}}, f)
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=b.collections, ANSIBLE_PIPELINING='True', ANSIBLE_NOCOLOR='1',
+                   ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_LOCAL_TEMP=os.path.join(b.tmp, 'ansible-tmp'),
+                   ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_HOME=os.path.join(b.tmp, 'ansible-home'), ANSIBLE_FORKS=str(len(self.hosts)))
+        start = time.monotonic()
+        res = subprocess.run([b.b.ansible_playbook, '-i', inventory, b.playbook], capture_output=True, text=True, env=env, timeout=1800, check=False)
+        seconds = time.monotonic() - start
+        recap = {m.group(1): (m.group(2), m.group(3), m.group(4)) for m in re.finditer(
+            r'^(host\d+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', res.stdout, re.M)}
+        if res.returncode != 0 or sorted(recap) != sorted(host_name(h) for h in self.hosts) or any(v[1:] != ('0', '0') for v in recap.values()):
+            raise BenchError('%s (H=%d, C=%d) failed (rc=%d): %s' % (what, len(self.hosts), self.c, res.returncode, (res.stdout + res.stderr)[-3000:]))
+        got = sorted(name for name, v in recap.items() if v[0] != '0')
+        if got != sorted(host_name(h) for h in changed):
+            raise BenchError('%s (H=%d, C=%d): changed on %s, expected on %s' % (what, len(self.hosts), self.c, got, [host_name(h) for h in changed]))
+        return {'seconds': seconds}
+
+    def execute_module(self):
+        """{measure: seconds} of the play over every host: apply, re-apply, the one-container change."""
+        hosts, c, last = self.hosts, self.c, self.hosts[-1]
+        counts = {h: c for h in hosts}
+        out = {}
+        self.lab.up({host_name(h): {'address': underlay_ip(h) + '/24'} for h in hosts})
+        try:
+            out['apply'] = self.play(counts, 'apply', hosts)['seconds']
+            self.verify(1, container(1, 0), [container(k, i) for k in hosts[1:] for i in (0, c - 1)])
+            self.settle()
+            out['reapply'] = self.play(counts, 're-apply', [])['seconds']
+            self.settle()
+            counts[1] = c + 1
+            out['change'] = self.play(counts, 'adding %s' % container(1, c)['name'], hosts)['seconds']
+            self.verify(last, container(last, 0), [container(1, c)])
+        finally:
+            self.lab.down()
+        return out
+
     def execute(self):
         """{measure: [per-host result]} of this cell, every state checked."""
+        if self.tool == 'module':
+            return self.execute_module()
         hosts, c, last = self.hosts, self.c, self.hosts[-1]
         counts = {h: c for h in hosts}
         remote = (len(hosts) - 1) * c
@@ -162,7 +229,11 @@ class OverlayBench:
         self.python = args.python or sys.executable
         self.b = bench.Bench(argparse.Namespace(python=self.python))
         self.tmp, self.collections = self.b.tmp, self.b.collections
+        self.playbook = os.path.join(self.tmp, 'overlay.yml')
+        with open(self.playbook, 'w') as f:
+            f.write(PLAY)
         self.results = {}
+        self.plays = {}
 
     def close(self):
         self.b.close()
@@ -170,12 +241,20 @@ class OverlayBench:
     def run(self, log):
         """Every cell once per repeat, the order rotated from repeat to repeat so a busy moment of a shared machine
         does not fall on one cell."""
-        cells = cells_of(self.args)
+        cells = [(h, c, t) for h, c in cells_of(self.args) for t in TOOLS if t in self.args.tools]
         for rep in range(self.args.repeats):
             k = rep % len(cells)
-            for hosts, c in cells[k:] + cells[:k]:
+            for hosts, c, tool in cells[k:] + cells[:k]:
                 started = time.monotonic()
-                out = OverlayRun(self, hosts, c).execute()
+                out = OverlayRun(self, hosts, c, tool).execute()
+                if tool == 'module':
+                    cell = self.plays.setdefault('%dx%d' % (hosts, c), {m: [] for m in PLAY_MEASURES})
+                    for m in PLAY_MEASURES:
+                        cell[m].append(out[m])
+                    log('H=%d C=%-3d run %d/%d  play: apply %s s  re-apply %s s  change %s s  (%.0f s)' % (
+                        hosts, c, rep + 1, self.args.repeats, fmt(out['apply']), fmt(out['reapply']), fmt(out['change']),
+                        time.monotonic() - started))
+                    continue
                 cell = self.results.setdefault('%dx%d' % (hosts, c), {m: [] for m in MEASURES})
                 for m in MEASURES:
                     cell[m].append(out[m])
@@ -240,6 +319,25 @@ def growth_table(results, cells):
     return lines + ['']
 
 
+def play_table(plays, cells):
+    """The module column: wall seconds of one ansible-playbook run over every host (forks = H)."""
+    rows = [(hosts, c, plays['%dx%d' % (hosts, c)]) for hosts, c in cells if '%dx%d' % (hosts, c) in plays]
+    if not rows:
+        return []
+    lines = ['## As Ansible runs it: one play over every host', '',
+             'One `ansible-playbook` run of the `overlay_net` task on every host at once (forks = H, the `nsenter` connection, '
+             'pipelining), wall seconds from start to end, median of the repeats and the range; every host reported changed '
+             '(apply, change) or unchanged (re-apply) as expected, packets checked after the apply and the change. A play\'s '
+             'fixed cost (about 1.2 s on this machine, see benchmarks/results/latest.md) is part of every figure.', '',
+             '| H hosts | C per host | apply s | re-apply s | one-container change s | apply range | re-apply range | change range |',
+             '|---|---|---|---|---|---|---|---|']
+    for hosts, c, cell in rows:
+        lines.append('| %d | %d | %s | %s | %s | %s | %s | %s |' % (
+            hosts, c, fmt(statistics.median(cell['apply'])), fmt(statistics.median(cell['reapply'])), fmt(statistics.median(cell['change'])),
+            *('%s-%s' % (fmt(min(cell[m])), fmt(max(cell[m]))) for m in PLAY_MEASURES)))
+    return lines + ['']
+
+
 def verdict(results, args):
     """(met, text) for the issue's criterion: on every other host the one-container change writes exactly one FDB
     and one neighbour entry, whatever H and C (the harness fails a run that does not, so a finished run has it), and
@@ -268,13 +366,13 @@ def growth(cells, pairs, label, axis):
     a, b = values(cells['%dx%d' % small], 'change_remote'), values(cells['%dx%d' % big], 'change_remote')
     ma, mb = statistics.median(a), statistics.median(b)
     tol = max(spread(a), spread(b))
-    return [(None, 'time of that run on each other host, %s vs %s: %s s vs %s s (%.2fx, +%.1f ms; the repeats\' spread %.2f); '
+    return [(None, 'time of that run on each other host, %s vs %s: %s s vs %s s (%.2fx, %+.1f ms; the repeats\' spread %.2f); '
              'remote endpoints per host %d vs %d (%.2fx)' % (
                  label % big[axis], label % small[axis], fmt(mb), fmt(ma), mb / ma, 1000 * (mb - ma), tol,
                  (big[0] - 1) * big[1], (small[0] - 1) * small[1], ((big[0] - 1) * big[1]) / float((small[0] - 1) * small[1])))]
 
 
-def report(results, args, desc, elapsed, machine_ok, error):
+def report(results, plays, args, desc, elapsed, machine_ok, error):
     cells = cells_of(args)
     lines = ['# hostnet.containers overlay benchmark (issue 24)', '',
              'One VXLAN overlay (`overlay_net`, VNI %d, %s, learning off, static FDB and neighbour entries) over H emulated hosts on '
@@ -292,7 +390,7 @@ def report(results, args, desc, elapsed, machine_ok, error):
     lines += ['Columns: median, spread and range of every host\'s run over the repeats; the sum over the hosts (median of the '
               'repeats) is the serial cost for the play; planning: the time until the run handed its plan to execution; '
               'files written under /etc/netns, /run/hostnet and /var/lib/hostnet (new or rewritten).', '']
-    lines += growth_table(results, cells) + ['## Verdict (issue 24)', '']
+    lines += growth_table(results, cells) + play_table(plays, cells) + ['## Verdict (issue 24)', '']
     checks = verdict(results, args)
     lines += ['- %s: %s' % ({True: 'met', False: 'NOT met', None: 'measured'}[ok], text) for ok, text in checks] or ['- not measured']
     lines += ['', '## Machine', ''] + ['- %s: %s' % kv for kv in desc.items()]
@@ -308,6 +406,8 @@ def parse_args(argv):
     p.add_argument('--extra', default='4x25', help='more cells as HxC, comma-separated (another container count at one H); empty for none')
     p.add_argument('--repeats', type=int, default=3, help='runs of each cell, each in a fresh lab (medians are reported)')
     p.add_argument('--settle', type=float, default=1.5, help='seconds to wait before re-apply and the change, per 250 containers of the lab')
+    p.add_argument('--tools', default=','.join(TOOLS), help='engine (overlay_net\'s run() in-process, per host), module (one '
+                   'ansible-playbook over every host), or both')
     p.add_argument('--no-dns', dest='dns', action='store_false', help='name resolution off (on by default, as overlay_net\'s default)')
     p.add_argument('--out', default=os.path.join(HERE, 'results'), help='folder for the report (markdown and JSON)')
     p.add_argument('--python', help='interpreter with ansible-core, pyroute2 and netaddr (default: this one)')
@@ -318,6 +418,7 @@ def parse_args(argv):
         args.extra = [tuple(int(x) for x in s.split('x')) for s in args.extra.split(',') if s]
     except ValueError:
         p.error('--hosts takes numbers, --extra HxC pairs such as 4x25')
+    args.tools = [t for t in args.tools.split(',') if t]
     problem = bad_sizes(args)
     if problem:
         p.error(problem)
@@ -334,6 +435,8 @@ def bad_sizes(args):
         return 'hosts 2..16'
     if any(not 1 <= c <= 240 for c in [args.containers] + [e[1] for e in args.extra]):
         return 'containers 1..240 per host'
+    if not args.tools or set(args.tools) - set(TOOLS):
+        return '--tools among %s' % ','.join(TOOLS)
     return None if args.repeats >= 1 else 'repeats >= 1'
 
 
@@ -356,7 +459,7 @@ def main(argv=None):
     after = bench.machine_state()
     changed = sorted(k for k in before if before[k] != after[k])
     desc['load average at end'] = ' '.join(open('/proc/loadavg').read().split()[:3])
-    text, checks = report(ob.results, args, desc, time.monotonic() - started, not changed, error)
+    text, checks = report(ob.results, ob.plays, args, desc, time.monotonic() - started, not changed, error)
     print()
     print(text)
     os.makedirs(args.out, exist_ok=True)
@@ -364,7 +467,7 @@ def main(argv=None):
         with open(os.path.join(args.out, name), 'w') as f:
             f.write(text)
     with open(os.path.join(args.out, 'overlay-%s.json' % stamp), 'w') as f:
-        json.dump({'machine': desc, 'args': argv, 'results': ob.results, 'checks': checks, 'error': str(error) if error else None},
+        json.dump({'machine': desc, 'args': argv, 'results': ob.results, 'plays': ob.plays, 'checks': checks, 'error': str(error) if error else None},
                   f, indent=1, sort_keys=True)
     print('written to %s' % os.path.join(args.out, 'overlay-%s.md' % stamp))
     if changed:
