@@ -126,9 +126,11 @@ class BridgeDriver(_planner.Driver):
     def needs_routes(run):
         return _planner.Driver.needs_routes(run) and run.name != _network.DEFAULT_NETWORK
 
-    @staticmethod
-    def _bridge_name(run, net_id):
-        default = _network.DEFAULT_BRIDGE if run.name == _network.DEFAULT_NETWORK else 'br-' + net_id[:12]
+    bridge_prefix = 'br-'
+
+    @classmethod
+    def _bridge_name(cls, run, net_id):
+        default = _network.DEFAULT_BRIDGE if run.name == _network.DEFAULT_NETWORK else cls.bridge_prefix + net_id[:12]
         bridge = run.p['bridge_name'] or run.old.get('bridge') or default
         _validate.validate_ifname(bridge, 'bridge_name')
         for other, doc in run.others.items():
@@ -178,7 +180,8 @@ class BridgeDriver(_planner.Driver):
         specs = _model.endpoint_specs(p['endpoints'])
         if len(specs) > _network.MAX_BRIDGE_PORTS:
             raise _validate.InputError('endpoints', len(specs), 'a Linux bridge holds at most %d ports' % _network.MAX_BRIDGE_PORTS)
-        addresses, endpoints = _planner.allocate(specs, p['endpoints'], p['purge_endpoints'], pool, stored)
+        addresses, endpoints = _planner.allocate(specs, p['endpoints'], p['purge_endpoints'], pool, stored,
+                                                 extra_existing=self.held_addresses(run))
         current = stored.get('endpoints') or {}
         bound = _ports.bound_ports(run.others, _store.load_all(_firewall.NAT_KIND, run.root))
         # A publish's host address must be one the host has (or the gateway this run gives the bridge); the boot-time
@@ -192,8 +195,13 @@ class BridgeDriver(_planner.Driver):
             ep.publish = publishes.get(spec.name, [])
             endpoints[spec.name] = ep
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
-        return _model.Network(run.name, net_id, 'bridge', created, {4: pool.config()}, p['mtu'] or stored.get('mtu') or 1500,
+        return _model.Network(run.name, net_id, self.name, created, {4: pool.config()}, p['mtu'] or stored.get('mtu') or 1500,
                               bool(p.get('internal')), endpoints, options)
+
+    @staticmethod
+    def held_addresses(run):  # pylint: disable=unused-argument
+        """{key: address} held in the pool beside the endpoints' (an overlay's remote endpoints); a bridge has none."""
+        return None
 
     # -- what to read ----------------------------------------------------------------------------------------
     @staticmethod

@@ -32,6 +32,7 @@ import socket
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
 
 PROTOCOLS = {'tcp': socket.IPPROTO_TCP, 'udp': socket.IPPROTO_UDP, 'sctp': getattr(socket, 'IPPROTO_SCTP', 132)}
 WILDCARD = (None, '', '0.0.0.0')
@@ -56,7 +57,7 @@ def _mappings(forwards):
 
 
 def _forwards(doc):
-    if not doc or doc.get('driver', 'bridge') != 'bridge' or not doc.get('bridge'):
+    if not _network.bridge_like(doc) or not doc.get('bridge'):
         return []
     return _firewall_rules.network_forwards(doc)
 

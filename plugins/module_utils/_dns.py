@@ -25,6 +25,7 @@ import shutil
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -65,7 +66,7 @@ def serves(doc):
     """Whether the network ``doc`` has a name server of its own: a bridge network with ``dns`` on (off by default on
     the default ``bridge`` network, as Docker has no names there; ``dns: true`` asks for them) whose bridge holds its
     gateway address (in gateway_mode_ipv4 isolated the host has no address there for a server to listen on)."""
-    return (bool(doc) and doc.get('driver', 'bridge') == 'bridge' and bool(doc.get('dns'))
+    return (_network.bridge_like(doc) and bool(doc.get('dns'))
             and doc.get('gateway_mode_ipv4') != 'isolated')
 
 
@@ -110,10 +111,18 @@ def records_text(cname, ep, domain):
     return ''.join('%s\t%s\n' % (ip, full) for ip in (ep.get('ip'), ep.get('ip6')) if ip)
 
 
+# An overlay's containers on other hosts (its document's remote_endpoints) have records files too, named with this
+# prefix, which no container name has: they are not this host's containers (no resolv.conf of theirs to write).
+REMOTE_PREFIX = '@'
+
+
 def hosts_wanted(doc):
-    """{container: records text} of a network that serves names."""
+    """{records file name: records text} of a network that serves names: its containers' and an overlay's remote
+    containers' (REMOTE_PREFIX + name), so every container resolves every other one of the overlay."""
     domain = domain_of(doc)
-    return {c: records_text(c, ep, domain) for c, ep in (doc.get('endpoints') or {}).items()}
+    out = {c: records_text(c, ep, domain) for c, ep in (doc.get('endpoints') or {}).items()}
+    out.update((REMOTE_PREFIX + c, records_text(c, ep, domain)) for c, ep in (doc.get('remote_endpoints') or {}).items())
+    return out
 
 
 # -- the server's files ---------------------------------------------------------------------------------------------
@@ -186,7 +195,7 @@ def read_host_resolv():
 def on_a_network(cname, networks):
     """Whether ``cname`` is on a bridge network (the networks whose runs write resolv.conf; a macvlan container
     keeps what its namespace has)."""
-    return any(cname in ((d or {}).get('endpoints') or {}) for d in networks.values() if (d or {}).get('driver', 'bridge') == 'bridge')
+    return any(cname in ((d or {}).get('endpoints') or {}) for d in networks.values() if _network.bridge_like(d))
 
 
 def _without_names(cname, networks, host):
@@ -263,7 +272,7 @@ def resolver_candidates(name, old, new, dirs):
     written after its resolv.conf (and removed after it is restored), as the mark that the container is done, so the
     rerun of a run killed in between finds those containers by the listing alone (no file of the others is read)."""
     out = set(resolver_changes(name, old, new, needs_full(name, new, dirs)))
-    listed = set((dirs.get(name) or {}).get('hosts') or {})
+    listed = {n for n in (dirs.get(name) or {}).get('hosts') or {} if not n.startswith(REMOTE_PREFIX)}
     doc = new.get(name)
     out |= (set(doc.get('endpoints') or {}) ^ listed) if serves(doc) else listed
     return sorted(out)
@@ -299,7 +308,7 @@ def read(name, old, new, svc, records):
             skip = set((want or {}).get('endpoints') or {}) | set((old.get(net) or {}).get('endpoints') or {})
         elif serves(want):
             # Only the files this run changes are read (for undo): the rest are as written, or missing and rewritten.
-            skip = set(want.get('endpoints') or {}) - changed_records(old.get(net), want)
+            skip = set(hosts_wanted(want)) - changed_records(old.get(net), want)
         dirs[net] = read_dir(net, svc, skip)
     doc = new.get(name)
     ours = svc.socket_inodes(dirs[name]['pid']) if dirs[name]['pid'] else set()

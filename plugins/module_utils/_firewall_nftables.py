@@ -33,6 +33,7 @@ USER = 'user'
 # keeps in three tables.  Priorities as nft lists them: filter 0, dstnat -100, srcnat 100, raw -300.
 CHAINS = {
     ('filter', 'FORWARD'): ('forward', {'type': 'filter', 'hook': 'forward', 'prio': 0, 'policy': 'accept'}),
+    ('filter', 'INPUT'): ('input', {'type': 'filter', 'hook': 'input', 'prio': 0, 'policy': 'accept'}),
     ('filter', _firewall_rules.USER_CHAIN): (USER, None),
     ('filter', 'ISOLATION-1'): ('isolation_1', None),
     ('filter', 'ISOLATION-2'): ('isolation_2', None),

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
 
 USER_CHAIN = 'USER'
 TABLES = ('raw', 'nat', 'filter')
@@ -26,6 +27,7 @@ TABLES = ('raw', 'nat', 'filter')
 # Logical chain -> table, and the built-in hook the chain is reached from (None: reached only by jumps).
 CHAINS = {
     ('filter', 'FORWARD'): 'FORWARD',
+    ('filter', 'INPUT'): 'INPUT',
     ('filter', USER_CHAIN): None,
     ('filter', 'ISOLATION-1'): None,
     ('filter', 'ISOLATION-2'): None,
@@ -85,8 +87,7 @@ Forward = collections.namedtuple('Forward', 'host_ip host_port container_ip cont
 def bridge_networks(networks, backend):
     """The managed bridge networks whose firewall this backend handles, in a stable order."""
     return [doc for name, doc in sorted(networks.items())
-            if doc and doc.get('driver', 'bridge') == 'bridge' and doc.get('firewall', True)
-            and doc.get('firewall_backend') == backend]
+            if _network.bridge_like(doc) and doc.get('firewall', True) and doc.get('firewall_backend') == backend]
 
 
 def publishes(doc):
@@ -140,7 +141,26 @@ def desired_rules(networks, nat_rules, backend):
     rules += loopback_guard()
     for doc in nets:
         rules += direct_routing_guard(doc)
+    rules += vxlan_guard(nets)
     return _dedupe(rules)
+
+
+VXLAN_PORT = 4789
+
+
+def vxlan_guard(nets):
+    """An overlay's VXLAN port takes packets from its peers' underlay addresses only, then drops the rest (Docker's
+    overlay keeps one INPUT rule per peer): a VTEP decapsulates whatever arrives, so anyone else reaching the port
+    could put frames on the overlay, past every rule of the bridge."""
+    ports = {}
+    for doc in nets:
+        if doc.get('driver') == 'overlay':
+            ports.setdefault(int(doc.get('port') or VXLAN_PORT), set()).update((doc.get('peers') or {}).values())
+    rules = []
+    for port, peers in sorted(ports.items()):
+        rules += [Rule('filter', 'INPUT', 'ACCEPT', src=peer, proto='udp', dport=port) for peer in sorted(peers)]
+        rules.append(Rule('filter', 'INPUT', 'DROP', proto='udp', dport=port))
+    return rules
 
 
 def user_hook():
@@ -352,7 +372,7 @@ def route_localnet_bridges(networks, nat_rules=None):
     to a container on it): the host's connections to 127.0.0.1 are routed into them (route_localnet).  A bridge the
     collection does not manage is left as it is."""
     ours = {doc['bridge']: doc for doc in networks.values()
-            if doc and doc.get('driver', 'bridge') == 'bridge' and doc.get('firewall', True) and doc.get('bridge')}
+            if _network.bridge_like(doc) and doc.get('firewall', True) and doc.get('bridge')}
     used = {doc['bridge'] for doc in ours.values() if any(True for dummy in publishes(doc))}
     used |= {nat.get('bridge') for nat in (nat_rules or {}).values() if nat and nat.get('kind') == 'dnat' and nat.get('bridge') in ours}
     return sorted(used)
@@ -362,7 +382,7 @@ def desired_sysctls(networks, nat_rules=None):
     """Host-wide knobs: {key: value} wanted while these networks and nat rules exist, plus per-bridge ones."""
     want = {}
     for doc in networks.values():
-        if not doc or doc.get('driver', 'bridge') != 'bridge' or not doc.get('firewall', True):
+        if not _network.bridge_like(doc) or not doc.get('firewall', True):
             continue
         if doc.get('ip_forward', True) and not doc.get('internal'):
             want[IP_FORWARD] = '1'

@@ -50,7 +50,7 @@ def inspect(doc):
             options['hostnet.containers.dns_domain'] = doc['dns_domain']
     if doc['name'] == _network.DEFAULT_NETWORK:
         options['com.docker.network.bridge.default_bridge'] = 'true'
-    return {
+    out = {
         'Name': doc['name'], 'Id': doc['id'], 'Created': doc['created'], 'Scope': 'local', 'Driver': doc.get('driver', 'bridge'),
         'EnableIPv4': True, 'EnableIPv6': False,
         'IPAM': {'Driver': 'default', 'Options': {}, 'Config': [config]},
@@ -60,3 +60,19 @@ def inspect(doc):
                        for n, ep in sorted((doc.get('endpoints') or {}).items())},
         'Options': options, 'Labels': {},
     }
+    if doc.get('driver') == 'overlay':
+        _overlay_view(doc, out, prefix)
+    return out
+
+
+def _overlay_view(doc, out, prefix):
+    """What `docker network inspect` shows of an overlay on a swarm node: scope swarm, the VNI among the options, the
+    peers; the containers on other hosts under RemoteContainers (not Docker's: it lists only the local ones)."""
+    out['Scope'] = 'swarm'
+    out['Attachable'] = True
+    out['Options']['com.docker.network.driver.overlay.vxlanid_list'] = str(doc['vni'])
+    out['Options']['hostnet.containers.vxlan'] = doc['vxlan']
+    out['Options']['hostnet.containers.underlay'] = '%s@%s' % (doc['underlay_ip'], doc['underlay_interface'])
+    out['Peers'] = [{'Name': host, 'IP': ip} for host, ip in sorted((doc.get('peers') or {}).items())]
+    out['RemoteContainers'] = {n: {'Name': n, 'MacAddress': ep['mac'], 'IPv4Address': '%s/%s' % (ep['ip'], prefix), 'Host': ep.get('host')}
+                               for n, ep in sorted((doc.get('remote_endpoints') or {}).items())}

@@ -305,6 +305,12 @@ class Channel:
         """The route entry a lookup of IPv4 ``ip`` matches (dict with oif, gateway, dst), None when unreachable."""
         return self.query(('route', ip))[0]
 
+    def neighbours(self, index, family):
+        """The neighbour entries of device ``index`` in ``family`` (codec.AF_BRIDGE: its forwarding entries; AF_INET:
+        its ARP entries), as parse_neigh gives them."""
+        seq = self._next_seq()
+        return [n for n in dump(self.sock, codec.neigh_dump_request(family, index, seq), seq, codec.parse_neigh) if n['index'] == index]
+
 
 def dump(sock, request, seq, parse, tries=5):
     """Every object of one dump on a netlink socket (``request``: the encoded dump, sent with ``seq``), each as
@@ -412,6 +418,13 @@ def new_link_request(ifname, kind, data=None, **attrs):
 
 def vlan_request(ifname, base_index, vid):
     return new_link_request(ifname, 'vlan', [('IFLA_VLAN_ID', vid)], link=base_index)
+
+
+def vxlan_request(ifname, vni, local, link, port, mtu):
+    """RTM_NEWLINK creating a VXLAN device of an overlay: no group and no remote (every destination is a static
+    forwarding entry), learning off, proxy on (it answers ARP from its own neighbour entries)."""
+    return new_link_request(ifname, 'vxlan', [('IFLA_VXLAN_ID', vni), ('IFLA_VXLAN_LOCAL', local), ('IFLA_VXLAN_LINK', link),
+                                              ('IFLA_VXLAN_PORT', port), ('IFLA_VXLAN_LEARNING', 0), ('IFLA_VXLAN_PROXY', 1)], mtu=mtu)
 
 
 def veth_pair_request(ifname, peer, mtu=None):

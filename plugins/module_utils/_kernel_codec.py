@@ -29,6 +29,11 @@ NLM_F_DUMP = 0x300
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
 RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
+RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH = 28, 29, 30
+AF_BRIDGE = 7
+NTF_SELF = 0x02
+NUD_PERMANENT = 0x80
+NLM_F_APPEND = 0x800
 IFF_UP = 1
 RTM_F_FIB_MATCH = 0x2000
 
@@ -123,9 +128,12 @@ def parse_link(data, off, end):
 def _parse_linkinfo(data, off, end, out):
     slave_kind = None
     mode = None
+    info = None
     for ityp, istart, istop in _nlas(data, off, end):
         if ityp == 1:
             out['kind'] = _str(data, istart, istop)
+        elif ityp == 2:
+            info = (istart, istop)
         elif ityp == 4:
             slave_kind = _str(data, istart, istop)
         elif ityp == 5:
@@ -134,6 +142,28 @@ def _parse_linkinfo(data, off, end, out):
                     mode = bool(data[bstart])
     if slave_kind == 'bridge':
         out['hairpin'] = bool(mode)
+    if out['kind'] == 'vxlan' and info:
+        out['vxlan'] = _parse_vxlan(data, *info)
+
+
+# IFLA_VXLAN_* attributes an overlay compares: its VNI, local address, underlay link, UDP port, learning and proxy.
+_VXLAN = {1: 'id', 4: 'local', 3: 'link', 15: 'port', 7: 'learning', 11: 'proxy'}
+
+
+def _parse_vxlan(data, off, end):
+    """A vxlan link's settings (only links of that kind carry the key 'vxlan'): id, local, link, port, learning, proxy."""
+    out = {'id': None, 'local': None, 'link': None, 'port': 4789, 'learning': None, 'proxy': None}
+    for typ, start, dummy in _nlas(data, off, end):
+        key = _VXLAN.get(typ)
+        if key in ('id', 'link'):
+            out[key] = _u32(data, start)
+        elif key == 'local':
+            out[key] = _ip4(data, start)
+        elif key == 'port':
+            out[key] = struct.unpack_from('>H', data, start)[0]  # network order (be16)
+        elif key:
+            out[key] = bool(data[start])
+    return out
 
 
 def parse_addr(data, off, end):
@@ -202,3 +232,67 @@ def read_request(query, seq):
             struct.pack('=HH4s', 8, 1, socket.inet_aton(query[1]))
         return _HDR.pack(_HDR.size + len(body), RTM_GETROUTE, NLM_F_REQUEST, seq, 0) + body
     return dump_request(what, query[1], seq)
+
+
+# -- neighbours: a vxlan device's forwarding entries (AF_BRIDGE, NTF_SELF) and its ARP entries (AF_INET) ---------------
+_NDMSG = struct.Struct('=BxxxiHBB')
+
+
+def parse_neigh(data, off, end):
+    """An RTM_NEWNEIGH message: {'family', 'index', 'state', 'flags', 'dst' (NDA_DST: the IPv4 address, or a vxlan
+    forwarding entry's remote VTEP), 'mac' (NDA_LLADDR)}."""
+    family, index, state, flags, dummy = _NDMSG.unpack_from(data, off)
+    out = {'family': family, 'index': index, 'state': state, 'flags': flags, 'dst': None, 'mac': None}
+    for typ, start, stop in _nlas(data, off + _NDMSG.size, end):
+        if typ == 1 and stop - start == 4:
+            out['dst'] = _ip4(data, start)
+        elif typ == 2 and stop - start == 6:
+            out['mac'] = bytes(data[start:stop]).hex(':')
+    return out
+
+
+def neigh_dump_request(family, index, seq):
+    """A neighbour dump of one device: AF_BRIDGE with an ifinfomsg head whose index names the bridge port (the kernel
+    reads the port filter from it when strict checking is off, as on a Channel's socket), AF_INET with an ndmsg head
+    and NDA_IFINDEX.  Callers still keep only that device's entries: an older kernel may ignore the filter."""
+    if family == AF_BRIDGE:
+        body = struct.pack('=BxHiII', AF_BRIDGE, 0, index, 0, 0)
+    else:
+        body = _NDMSG.pack(family, 0, 0, 0, 0) + _NLA.pack(8, 8) + _U32.pack(index)  # NDA_IFINDEX
+    return dump_head(RTM_GETNEIGH, seq, len(body)) + body
+
+
+class RawRequest:
+    """A change request encoded here with struct, run by Channel.run like a pyroute2 message (it reads ['header'],
+    calls encode() and sends .data).  Neighbour entries are encoded here: pyroute2's NDA_DST encoding depends on the
+    message family, which for AF_BRIDGE differs between its versions."""
+
+    def __init__(self, msg_type, flags, body):
+        self.header = {'type': msg_type, 'flags': flags, 'sequence_number': 0}
+        self.body = body
+        self.data = b''
+
+    def __getitem__(self, key):
+        if key != 'header':
+            raise KeyError(key)
+        return self.header
+
+    def encode(self):
+        h = self.header
+        self.data = _HDR.pack(_HDR.size + len(self.body), h['type'], h['flags'], h['sequence_number'], 0) + self.body
+
+
+def neigh_request(msg_type, family, index, mac, dst, append=False):
+    """RTM_NEWNEIGH / RTM_DELNEIGH of a permanent entry on device ``index``: AF_BRIDGE, a vxlan forwarding entry
+    (``bridge fdb append|add|del MAC dev VX dst DST self permanent``), or AF_INET, an ARP entry (``ip neigh add DST
+    lladdr MAC dev VX nud permanent``).  ``append`` (NLM_F_APPEND): one more all-zero flood entry beside the
+    others (head-end replication to every peer); else a new entry is created or replaced."""
+    flags = NTF_SELF if family == AF_BRIDGE else 0
+    body = _NDMSG.pack(family, index, NUD_PERMANENT, flags, 0)
+    body += _NLA.pack(8, 1) + socket.inet_aton(dst)
+    if mac:
+        body += _NLA.pack(10, 2) + bytes.fromhex(mac.replace(':', '')) + b'\0\0'
+    how = 0
+    if msg_type == RTM_NEWNEIGH:
+        how = NLM_F_CREATE | (NLM_F_APPEND if append else NLM_F_REPLACE)
+    return RawRequest(msg_type, how, body)

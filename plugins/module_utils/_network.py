@@ -22,6 +22,14 @@ DEFAULT_NETWORK = 'bridge'
 DEFAULT_BRIDGE = 'docker0'
 DEFAULT_BIP = '172.17.0.0/16'
 MAX_BRIDGE_PORTS = 1023
+# Drivers whose networks are a Linux bridge with the gateway address and veth endpoints: the firewall rule model, the
+# name server and the containers' resolv.conf treat them alike (an overlay's bridge also has its VXLAN port).
+BRIDGE_LIKE = ('bridge', 'overlay')
+
+
+def bridge_like(doc):
+    """Whether a network document is of a bridge-like driver (a document without a driver is a bridge one)."""
+    return bool(doc) and doc.get('driver', 'bridge') in BRIDGE_LIKE
 
 
 def new_id(name):

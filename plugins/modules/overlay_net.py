@@ -1,0 +1,342 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: overlay_net
+short_description: One host's part of a multi-host overlay network (VXLAN with static forwarding), without a daemon
+version_added: 0.3.0
+description:
+  - Builds this host's part of an overlay network, one subnet shared by containers on many hosts, as Docker's overlay
+    driver does on a swarm node but without Swarm, multicast or a key-value store. Every host of the overlay runs the
+    module with the same O(name), O(vni) and O(subnet), its own O(endpoints), the other hosts as O(peers) and their
+    containers as O(remote_endpoints). The P(hostnet.containers.overlay_network#role) role computes all of it from the inventory.
+  - On the host the network is a bridge network (bridge C(ov-) and 12 hex of the network id, the gateway address, veth
+    endpoints, firewall, names, as M(hostnet.containers.docker_bridge)) plus one VXLAN device C(vx-) and 12 hex on the bridge:
+    VNI O(vni), this host's O(underlay_ip) as source on O(underlay_interface), UDP O(port), learning off and ARP proxy on,
+    no multicast group.
+  - The VXLAN device learns nothing; each run writes static entries, and only the ones that differ from what the device
+    has. Per peer an all-zero forwarding entry (broadcast and unknown unicast are copied to every peer); per remote
+    container a forwarding entry (its MAC to its host's underlay address) and a neighbour entry (its address to its MAC:
+    the device answers ARP itself). Adding or removing one container anywhere changes one forwarding and one neighbour
+    entry on each other host. Entries on the device that are not wanted are removed (the device is the network's).
+  - Every host's bridge has the same gateway address with the same MAC (Docker's, from the address), so a container
+    leaves the subnet through its own host (masqueraded unless O(ip_masquerade=false) or O(internal=true)).
+  - The host's firewall lets UDP O(port) in only from the peers' underlay addresses and drops it from anyone else
+    (chain C(HOSTNET-INPUT) from C(INPUT), or the C(input) chain of the nftables C(hostnet) table).
+  - The network's name server answers for the remote containers too, so every container resolves every other one of the
+    overlay by name and alias, on every host.
+  - The network id, VNI, peers and every address are kept in C(/var/lib/hostnet/networks/NAME.json) (driver C(overlay)),
+    so the boot-time restore rebuilds it. The bridge and VXLAN device are the collection's only when that document
+    records it; a VXLAN device of the same VNI and port that the collection did not create is refused by name.
+author:
+  - hostnet.containers contributors (@hostnet)
+extends_documentation_fragment:
+  - hostnet.containers._common
+options:
+  name:
+    description: Network name (the same on every host).
+    type: str
+    required: true
+  state:
+    description: V(absent) removes this host's part (bridge, VXLAN device, rules, state); the other hosts drop it from their O(peers).
+    type: str
+    choices: [present, absent]
+    default: present
+  force:
+    description: Remove the network even when containers of this host are still connected.
+    type: bool
+    default: false
+  vni:
+    description:
+      - VXLAN network identifier, 1-16777215, the same on every host. Required when the network does not exist yet on this
+        host; the stored one is kept, and a different one is an error. Another overlay of the host with this VNI is an error.
+    type: int
+  subnet:
+    description: IPv4 subnet of the overlay, the same on every host. Required when the network does not exist yet on this host.
+    type: str
+  gateway:
+    description: Gateway address, held by the bridge of every host. Default the first address of the subnet.
+    type: str
+  ip_range:
+    description: Sub-range (CIDR) automatic endpoint addresses are taken from.
+    type: str
+  aux_addresses:
+    description: Addresses never handed out, name to address.
+    type: dict
+  mtu:
+    description:
+      - MTU of the bridge, the VXLAN device and the endpoints. Default the underlay interface's less 50 bytes of VXLAN
+        encapsulation; never above it. An underlay that leaves less than 576 is an error naming O(underlay_interface).
+    type: int
+  underlay_interface:
+    description: The interface that reaches the other hosts. Default the interface of the host's IPv4 default route.
+    type: str
+  underlay_ip:
+    description:
+      - This host's VTEP address, the source of its VXLAN packets and what the peers list for it. Default the first IPv4
+        address of O(underlay_interface). Must be an address of this host. IPv4 only.
+    type: str
+  port:
+    description: UDP port of the VXLAN packets (the IANA port by default), the same on every host.
+    type: int
+    default: 4789
+  peers:
+    description:
+      - The other hosts of the overlay. An entry with this host's own O(underlay_ip) is skipped, so every host may get the
+        same list. Omitted, the stored peers are kept.
+    type: list
+    elements: dict
+    suboptions:
+      host:
+        description: The peer's name, for messages, O(remote_endpoints[].host) and C(network_info). Default its O(peers[].underlay_ip).
+        type: str
+      underlay_ip:
+        description: The peer's VTEP address.
+        type: str
+        required: true
+  remote_endpoints:
+    description:
+      - The overlay's containers on other hosts. Their addresses are never given to a container of this host.
+      - Omitted, the stored ones are kept (but those of hosts no longer among the peers).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Container name (not one of this host's containers).
+        type: str
+        required: true
+      ip:
+        description: Its address, inside the subnet.
+        type: str
+        required: true
+      mac:
+        description: Its MAC. Default C(02:42) followed by the address bytes, as its host gives it.
+        type: str
+      aliases:
+        description: Its extra names on this network.
+        type: list
+        elements: str
+      host:
+        description: The peer it runs on, by O(peers[].host) or O(peers[].underlay_ip).
+        type: str
+        required: true
+  endpoints:
+    description:
+      - This host's containers on the overlay, as for M(hostnet.containers.docker_bridge) (no published ports: an overlay has
+        no ingress). A missing namespace is created. A run reads and repairs only the endpoints it lists (all when omitted).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Container (network namespace) name.
+        type: str
+        required: true
+      ip:
+        description: IPv4 address. Omitted, the lowest free one (give it explicitly when several hosts share the subnet; the role does).
+        type: str
+      ifname:
+        description: Interface name in the container. Default the next free C(ethN).
+        type: str
+      mac:
+        description: MAC address. Default C(02:42) followed by the IPv4 address bytes.
+        type: str
+      aliases:
+        description: Extra names of the container on this network.
+        type: list
+        elements: str
+      gw_priority:
+        description: Gateway priority of this endpoint, as Docker 28's C(--gw-priority). Omitted, 0.
+        type: int
+  purge_endpoints:
+    description: Disconnect endpoints of this host that are not in O(endpoints).
+    type: bool
+    default: false
+  internal:
+    description:
+      - No traffic into or out of the subnet through the host (no default route, no masquerade); the containers of all
+        hosts still reach each other.
+    type: bool
+    default: false
+  ip_masquerade:
+    description: Masquerade traffic of the subnet leaving this host by any other interface (egress through each container's own host).
+    type: bool
+    default: true
+  icc:
+    description: Traffic between containers of the same host on this network (V(false) needs bridge netfilter, as for a bridge).
+    type: bool
+    default: true
+  bridge_name:
+    description: The bridge's name. Default C(ov-) and 12 hex of the network id; kept once chosen.
+    type: str
+  firewall_backend:
+    description: V(iptables), V(nftables), or V(auto) (iptables where the command exists). Kept for the network.
+    type: str
+    choices: [auto, iptables, nftables]
+    default: auto
+  dns:
+    description: Name resolution between the overlay's containers on every host, by name and alias (a C(dnsmasq) on the gateway). Default on.
+    type: bool
+  dns_domain:
+    description: The DNS domain of the network's names. Default the network's name then C(.hostnet.internal). Needs O(dns) on.
+    type: str
+seealso:
+  - module: hostnet.containers.docker_bridge
+  - module: hostnet.containers.network_info
+'''
+
+EXAMPLES = r'''
+- name: Host a's part of overlay ov1 (host b is 192.0.2.12 and runs web2)
+  hostnet.containers.overlay_net:
+    name: ov1
+    vni: 4097
+    subnet: 10.10.0.0/24
+    underlay_interface: eth0
+    underlay_ip: 192.0.2.11
+    peers:
+      - host: a
+        underlay_ip: 192.0.2.11
+      - host: b
+        underlay_ip: 192.0.2.12
+    endpoints:
+      - name: web1
+        ip: 10.10.0.2
+    remote_endpoints:
+      - name: web2
+        ip: 10.10.0.3
+        host: b
+
+- name: An internal overlay (no egress) on the same hosts, underlay from the default route
+  hostnet.containers.overlay_net:
+    name: backend
+    vni: 4098
+    subnet: 10.10.1.0/24
+    internal: true
+    peers:
+      - host: b
+        underlay_ip: 192.0.2.12
+    endpoints:
+      - name: db1
+        ip: 10.10.1.2
+
+- name: Take this host out of the overlay (the others drop it from their peers)
+  hostnet.containers.overlay_net:
+    name: ov1
+    state: absent
+    force: true
+'''
+
+RETURN = r'''
+foreign_link:
+  description: The interface the module refused because the collection has no record of creating it (the run changed nothing).
+  returned: when the module fails on such an interface
+  type: str
+  sample: vxlan100
+network:
+  description:
+    - The network in C(docker network inspect) shape (absent after removal), with C(Peers) as on a swarm node, the VNI
+      in C(Options) (C(com.docker.network.driver.overlay.vxlanid_list)) and the containers of the other hosts under C(RemoteContainers).
+  returned: when state is present
+  type: dict
+  sample: {"Name": "ov1", "Driver": "overlay", "Options": {"com.docker.network.driver.overlay.vxlanid_list": "4097"},
+           "Peers": [{"Name": "b", "IP": "192.0.2.12"}]}
+before:
+  description: The stored network before the run (null when it did not exist).
+  returned: always
+  type: dict
+after:
+  description: The network after the run (null when absent).
+  returned: always
+  type: dict
+commands:
+  description: The changes made (or that check mode would make), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create vxlan vx-0123456789ab (VNI 4097, local 192.0.2.11 dev eth0, port 4789) on ov-0123456789ab",
+           "add forwarding entry 02:42:0a:0a:00:03 dst 192.0.2.12 to vx-0123456789ab"]
+diff:
+  description: Before and after, when run with C(--diff).
+  returned: when diff mode is on
+  type: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
+from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _overlay
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+
+def run(module):
+    with _netns.Namespaces() as ns:
+        with _common.mutation_lock(module):
+            net = _overlay.OverlayNetwork(module.params, ns)
+            try:
+                before, after = net.build()
+            except _validate.InputError as exc:
+                _common.fail_input(module, exc)
+            result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
+            _common.apply_plan(module, net.plan, result)
+            for warning in _conntrack.warnings(net.plan):
+                module.warn(warning)
+            if net.doc is not None:
+                result['network'] = _inspect.inspect(net.doc)
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=_common.argument_spec(
+            vni=dict(type='int'),
+            subnet=dict(type='str'),
+            gateway=dict(type='str'),
+            ip_range=dict(type='str'),
+            aux_addresses=dict(type='dict'),
+            mtu=dict(type='int'),
+            underlay_interface=dict(type='str'),
+            underlay_ip=dict(type='str'),
+            port=dict(type='int', default=_overlay.DEFAULT_PORT),
+            peers=dict(type='list', elements='dict', options=dict(
+                host=dict(type='str'),
+                underlay_ip=dict(type='str', required=True),
+            )),
+            remote_endpoints=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                ip=dict(type='str', required=True),
+                mac=dict(type='str'),
+                aliases=dict(type='list', elements='str'),
+                host=dict(type='str', required=True),
+            )),
+            endpoints=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                ip=dict(type='str'),
+                ifname=dict(type='str'),
+                mac=dict(type='str'),
+                aliases=dict(type='list', elements='str'),
+                gw_priority=dict(type='int'),
+            )),
+            purge_endpoints=dict(type='bool', default=False),
+            force=dict(type='bool', default=False),
+            internal=dict(type='bool', default=False),
+            ip_masquerade=dict(type='bool', default=True),
+            icc=dict(type='bool', default=True),
+            bridge_name=dict(type='str'),
+            firewall_backend=dict(type='str', default='auto', choices=['auto', 'iptables', 'nftables']),
+            dns=dict(type='bool'),
+            dns_domain=dict(type='str'),
+        ),
+        supports_check_mode=True,
+    )
+    _common.run_module(module, run)
+
+
+if __name__ == '__main__':
+    main()
