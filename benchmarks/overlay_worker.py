@@ -17,7 +17,7 @@ Phases:
            answer says what the run wrote: {seconds, plan_seconds, steps, changed, fdb: {added, removed, total},
            neigh: {...}, files: {written, removed}}
   verify   {"from": container, "to": [{"name", "ip"}], "names": bool}: real packets from that container's namespace
-           to each target (ping), and with names its name resolved there (getent) to the target's address:
+           to each target (ping), and with names its name resolved there (getent ahostsv4) to the target's address:
            {ok, problems}
 """
 
@@ -151,11 +151,13 @@ def _in_netns(name, argv):
 
 
 def _resolve(source, name):
-    """The address `name` resolves to inside `source`, or None: name servers take a change asynchronously (dnsmasq
-    reads a new hosts file by inotify), so wait for it, with a generous ceiling."""
+    """The IPv4 address `name` resolves to inside `source`, or None: name servers take a change asynchronously (dnsmasq
+    reads a new hosts file by inotify), so wait for it, with a generous ceiling.  ahostsv4 asks for the A record only:
+    the overlay is IPv4, and in the lab the AAAA query of a bare name goes on to the host's resolver, which never
+    answers (`getent hosts` then takes glibc's 2 x 5 s, on a bridge network as well)."""
     deadline = time.monotonic() + 60
     while True:
-        res = _in_netns(source, ['getent', 'hosts', name])
+        res = _in_netns(source, ['getent', 'ahostsv4', name])
         if res.returncode == 0 and res.stdout.split():
             return res.stdout.split()[0]
         if time.monotonic() > deadline:
