@@ -462,22 +462,11 @@ def main(argv=None):
     text, checks = report(ob.results, ob.plays, args, desc, time.monotonic() - started, not changed, error)
     print()
     print(text)
-    os.makedirs(args.out, exist_ok=True)
-    for name in ('overlay-%s.md' % stamp, 'overlay-latest.md'):
-        with open(os.path.join(args.out, name), 'w') as f:
-            f.write(text)
-    with open(os.path.join(args.out, 'overlay-%s.json' % stamp), 'w') as f:
-        json.dump({'machine': desc, 'args': argv, 'results': ob.results, 'plays': ob.plays, 'checks': checks, 'error': str(error) if error else None},
-                  f, indent=1, sort_keys=True)
-    print('written to %s' % os.path.join(args.out, 'overlay-%s.md' % stamp))
-    if changed:
-        for key in changed:
-            print('MACHINE STATE CHANGED: %s\n  before: %s\n  after:  %s' % (key, before[key], after[key]), file=sys.stderr)
-        print('overlay bench: FAILED, the machine\'s own state changed (%s)' % ', '.join(changed), file=sys.stderr)
-        return 2
-    if error:
-        print('overlay bench: FAILED: %s' % error, file=sys.stderr)
-        return 1
+    bench.write_report(args.out, 'overlay-%s' % stamp, 'overlay-latest.md', text, {
+        'machine': desc, 'args': argv, 'results': ob.results, 'plays': ob.plays, 'checks': checks, 'error': str(error) if error else None})
+    failed = bench.failure('overlay bench', before, after, error)
+    if failed:
+        return failed
     missed = [text for ok, text in checks if ok is False]
     if missed:
         print('overlay bench: criterion not met:\n  ' + '\n  '.join(missed))
