@@ -303,8 +303,10 @@ def measure_table(results, measure, cells):
 def growth_table(results, cells):
     """One row per cell: each measure's per-host median, and the other hosts' change against the first cell's."""
     lines = ['## Per-host cost as the play grows', '',
+             'The other hosts\' run of the one-container change split in two: planning (the lock, reading the kernel, the '
+             'document and the name server\'s files, deciding) and executing the plan (the writes).', '',
              '| H hosts | C per host | remote endpoints per host | apply s | re-apply s | change, host1 s | change, each other host s | '
-             'that, / first row | its FDB + neighbour writes |', '|---|---|---|---|---|---|---|---|---|']
+             'that, / first row | of which planning s | of which executing s | its FDB + neighbour writes |', '|---|---|---|---|---|---|---|---|---|---|---|']
     base = None
     for hosts, c in cells:
         cell = results.get('%dx%d' % (hosts, c))
@@ -313,9 +315,12 @@ def growth_table(results, cells):
         med = {m: statistics.median(values(cell, m)) for m in MEASURES}
         base = base or med['change_remote']
         writes = [r['fdb']['added'] + r['neigh']['added'] for rep in cell['change_remote'] for r in rep]
-        lines.append('| %d | %d | %d | %s | %s | %s | %s | %.2fx | %s |' % (
+        planned = [r for rep in cell['change_remote'] for r in rep if r.get('plan_seconds') is not None]
+        split = ('-', '-') if not planned else (fmt(statistics.median(r['plan_seconds'] for r in planned)),
+                                                fmt(statistics.median(r['seconds'] - r['plan_seconds'] for r in planned)))
+        lines.append('| %d | %d | %d | %s | %s | %s | %s | %.2fx | %s | %s | %s |' % (
             hosts, c, (hosts - 1) * c, fmt(med['apply']), fmt(med['reapply']), fmt(med['change_local']), fmt(med['change_remote']),
-            med['change_remote'] / base, span_of(writes)))
+            med['change_remote'] / base, split[0], split[1], span_of(writes)))
     return lines + ['']
 
 
