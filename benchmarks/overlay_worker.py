@@ -116,16 +116,17 @@ def engine_run(params):
 
     _common.apply_plan = apply_plan
     start = time.monotonic()
+    done = None
     try:
         _common.run_module(module, overlay_net.run)
-        raise RuntimeError('overlay_net returned without a result')
-    except _Exit as done:
-        end = time.monotonic()
-        if done.failed:
-            raise RuntimeError('overlay_net failed: %s' % done.result.get('msg')) from None
-        result = done.result
+    except _Exit as exc:
+        done = exc
     finally:
+        end = time.monotonic()
         _common.apply_plan = real
+    if done is None or done.failed:
+        raise RuntimeError('overlay_net failed: %s' % (done.result.get('msg') if done else 'it returned without a result'))
+    result = done.result
     return {'seconds': end - start, 'plan_seconds': seen['planned'] - start if 'planned' in seen else None,
             'steps': seen.get('steps'), 'changed': bool(result.get('changed')), 'warnings': module.warnings}
 
