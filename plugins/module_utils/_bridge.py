@@ -118,8 +118,8 @@ class BridgeDriver(_planner.Driver):
 
     name = 'bridge'
     firewall = True
-    not_mine = 'is already a %s network (manage it with macvlan_net)'
-    not_this = 'is a %s network, not a bridge one (manage it with macvlan_net)'
+    not_mine = 'is already a %s network (manage it with that driver\'s module: macvlan_net, overlay_net)'
+    not_this = 'is a %s network, not a bridge one (manage it with that driver\'s module: macvlan_net, overlay_net)'
 
     # -- the wanted network ----------------------------------------------------------------------------------
     @staticmethod
@@ -240,7 +240,12 @@ class BridgeDriver(_planner.Driver):
 
     # -- planning --------------------------------------------------------------------------------------------
     @staticmethod
-    def plan_device(run, net):
+    def device_mac(net):
+        """The bridge's own MAC: from the network's id."""
+        return bridge_mac(net.id)
+
+    @classmethod
+    def plan_device(cls, run, net):
         """The bridge: created, or its MTU, gateway address and state repaired."""
         host = run.ns.chan(None)
         bridge = net.options['bridge']
@@ -256,7 +261,7 @@ class BridgeDriver(_planner.Driver):
                                              'the bridge %s already exists and the collection has no record of creating it; '
                                              'it is left alone: choose another bridge_name%s' % (bridge, hint))
         if br is None:
-            create = _kernel.bridge_request(bridge, net.mtu, bridge_mac(net.id), net.options['stp'])
+            create = _kernel.bridge_request(bridge, net.mtu, cls.device_mac(net), net.options['stp'])
             run.plan.add('create bridge %s' % bridge, lambda: _batch.run_one(host, create), lambda: _batch.delete_by_name(host, bridge))
         elif br['mtu'] != net.mtu:
             run.plan_set(None, br, 'set mtu %d on %s' % (net.mtu, bridge), batch=False, mtu=net.mtu)

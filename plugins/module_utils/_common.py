@@ -105,6 +105,34 @@ def apply_plan(module, plan, result, lock=None):
     return True
 
 
+def endpoint_options(**more):
+    """The ``endpoints`` suboptions of the network modules (a container on the network), with a driver's ``more``."""
+    return dict(name=dict(type='str', required=True), ip=dict(type='str'), ifname=dict(type='str'), mac=dict(type='str'),
+                aliases=dict(type='list', elements='str'), gw_priority=dict(type='int'), **more)
+
+
+def run_network(module, network_class, extra=None):
+    """The run of a bridge-like network module: plan the network (``network_class``, a _planner.NetworkRun) under the
+    lock, report, apply, and return its `docker network inspect` view (with ``extra(doc)``'s keys)."""
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack, _inspect, _netns
+    with _netns.Namespaces() as ns:
+        with mutation_lock(module):
+            net = network_class(module.params, ns)
+            try:
+                before, after = net.build()
+            except _validate.InputError as exc:
+                fail_input(module, exc)
+            result = plan_result(module, net.plan, before, after, firewall=net.firewall)
+            apply_plan(module, net.plan, result)
+            for warning in _conntrack.warnings(net.plan):
+                module.warn(warning)
+            if net.doc is not None:
+                result['network'] = _inspect.inspect(net.doc)
+                result.update(extra(net.doc) if extra else {})
+    module.exit_json(**result)
+
+
 def run_module(module, run):
     """Check the libraries, run the module, and turn engine errors into messages naming what failed."""
     from ansible_collections.hostnet.containers.plugins.module_utils import _ipam, _store  # pylint: disable=import-outside-toplevel

@@ -141,21 +141,22 @@ def desired_rules(networks, nat_rules, backend):
     rules += loopback_guard()
     for doc in nets:
         rules += direct_routing_guard(doc)
-    rules += vxlan_guard(nets)
+    rules += vxlan_guard(nets, networks)
     return _dedupe(rules)
 
 
 VXLAN_PORT = 4789
 
 
-def vxlan_guard(nets):
+def vxlan_guard(nets, networks):
     """An overlay's VXLAN port takes packets from its peers' underlay addresses only, then drops the rest (Docker's
     overlay keeps one INPUT rule per peer): a VTEP decapsulates whatever arrives, so anyone else reaching the port
-    could put frames on the overlay, past every rule of the bridge."""
-    ports = {}
-    for doc in nets:
-        if doc.get('driver') == 'overlay':
-            ports.setdefault(int(doc.get('port') or VXLAN_PORT), set()).update((doc.get('peers') or {}).values())
+    could put frames on the overlay, past every rule of the bridge.  A port's accepts are the peers of every overlay
+    on it, whichever backend handles that overlay: each backend's drop sees every packet of the port."""
+    ports = {int(doc.get('port') or VXLAN_PORT): set() for doc in nets if doc.get('driver') == 'overlay'}
+    for doc in networks.values():
+        if doc and doc.get('driver') == 'overlay' and doc.get('firewall', True) and int(doc.get('port') or VXLAN_PORT) in ports:
+            ports[int(doc.get('port') or VXLAN_PORT)].update((doc.get('peers') or {}).values())
     rules = []
     for port, peers in sorted(ports.items()):
         rules += [Rule('filter', 'INPUT', 'ACCEPT', src=peer, proto='udp', dport=port) for peer in sorted(peers)]

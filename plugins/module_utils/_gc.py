@@ -154,10 +154,11 @@ def _endpoint_leaks(snap, removed, all_veths):
 def _network_reports(snap):
     out = []
     for net, doc in sorted(snap['networks'].items()):
-        device = (doc or {}).get('bridge') or (doc or {}).get('parent')
-        if device and device not in snap['host_links']:
-            out.append(leak('network', net, '%s is gone from the host; re-run the network module (or the restore) to '
-                                            'rebuild it' % device, REPORT))
+        # An overlay's VXLAN device is the network's too (its document records creating it).
+        for device in ((doc or {}).get('bridge') or (doc or {}).get('parent'), (doc or {}).get('vxlan')):
+            if device and device not in snap['host_links']:
+                out.append(leak('network', net, '%s is gone from the host; re-run the network module (or the restore) to '
+                                                'rebuild it' % device, REPORT))
     return out
 
 

@@ -69,8 +69,9 @@ def default_underlay(snap):
     return None
 
 
-def underlay(p, snap):
-    """(interface, its link, address) of this host's VTEP, checked against the host."""
+def underlay(p, snap, must_exist=True):
+    """(interface, its link, address) of this host's VTEP, checked against the host (but whether a given address is
+    there yet when not ``must_exist``: at boot DHCP may not have given it; the kernel takes a VXLAN source it lacks)."""
     ifname = p.get('underlay_interface') or default_underlay(snap)
     if not ifname:
         raise _validate.InputError('underlay_interface', None, 'the host has no IPv4 default route to take it from; give the '
@@ -88,7 +89,7 @@ def underlay(p, snap):
     if ':' in str(ip):
         raise _validate.InputError('underlay_ip', ip, 'an IPv6 underlay is not supported yet; give an IPv4 address')
     ip = str(_ipam.parse_ip(ip, 'underlay_ip'))
-    if ip not in [a['address'].split('/')[0] for a in snap.addrs if a['address']]:
+    if must_exist and ip not in [a['address'].split('/')[0] for a in snap.addrs if a['address']]:
         raise _validate.InputError('underlay_ip', ip, 'is not an address of this host (the VTEP sends from it); addresses of %s: %s'
                                    % (ifname, ', '.join(mine) or 'none'))
     return ifname, link, ip
@@ -137,6 +138,18 @@ def _remote_host(entry, i, peers):
     raise _validate.InputError('remote_endpoints[%d].host' % i, host, 'is not a peer (a peers[].host or peers[].underlay_ip)')
 
 
+def check_remote_names(remote, local_names):
+    """A remote container's name or alias is nobody else's (case-insensitively, as DNS compares): the name servers of
+    every host answer for all of them.  ``local_names``: {name or alias, lower-case: the local container}."""
+    owner = dict(local_names)
+    for i, (cname, ep) in enumerate(remote.items()):
+        for option, name in [('name', cname)] + [('aliases', alias) for alias in ep['aliases']]:
+            other = owner.setdefault(name.lower(), cname)
+            if other != cname:
+                raise _validate.InputError('remote_endpoints[%d].%s' % (i, option), name,
+                                           "is already a name of container '%s'; a name resolves to one container" % other)
+
+
 def check_remote(entries, peers, subnet, local):
     """{name: {ip, mac, host, aliases}} of the ``remote_endpoints`` option; ``local``: {name: explicit or held ip}."""
     out, owner = {}, {ip: name for name, ip in local.items() if ip}
@@ -171,10 +184,16 @@ def members(p, stored, subnet, own_ip):
     peers = check_peers(p['peers'], own_ip) if p.get('peers') is not None else dict(stored.get('peers') or {})
     if p.get('remote_endpoints') is None:
         return peers, {n: ep for n, ep in (stored.get('remote_endpoints') or {}).items() if ep.get('host') in peers}
-    local = {s.name: s.ip for s in _model.endpoint_specs(p['endpoints'])}
+    specs = _model.endpoint_specs(p['endpoints'])
+    local = {s.name: s.ip for s in specs}
+    names = {n.lower(): s.name for s in specs for n in [s.name] + s.aliases}
     for cname, ep in (stored.get('endpoints') or {}).items():
         local.setdefault(cname, ep.get('ip'))
-    return peers, check_remote(p['remote_endpoints'], peers, subnet, local)
+        for name in [cname] + list(ep.get('aliases') or []):
+            names.setdefault(name.lower(), cname)
+    remote = check_remote(p['remote_endpoints'], peers, subnet, local)
+    check_remote_names(remote, names)
+    return peers, remote
 
 
 def check_local_addresses(net, remote):
@@ -333,12 +352,18 @@ class OverlayDriver(_bridge.BridgeDriver):
 
     name = 'overlay'
     bridge_prefix = 'ov-'
-    not_mine = 'is already a %s network (manage it with the module of that driver)'
+    not_mine = 'is already a %s network (manage it with that driver\'s module: docker_bridge, macvlan_net)'
     not_this = 'is a %s network, not an overlay one'
 
     @staticmethod
     def needs_routes(run):
         return run.p['state'] == 'present' and not run.p.get('underlay_interface')
+
+    @staticmethod
+    def device_mac(net):
+        """Docker's MAC of the gateway address: the same on every host without sharing the (random) network id, so every
+        bridge of the overlay is the same gateway to its own containers (anycast)."""
+        return _ipam.docker_mac(net.gateway)
 
     @staticmethod
     def held_addresses(run):
@@ -352,9 +377,12 @@ class OverlayDriver(_bridge.BridgeDriver):
         port = check_port(p.get('port'))
         if p['subnet'] is None and not stored.get('subnet'):
             raise _validate.InputError('subnet', None, 'is required for a new overlay network (the same subnet on every host)')
-        ifname, link, ip = underlay(p, run.snap)
+        ifname, link, ip = underlay(p, run.snap, getattr(run, 'host_ip_must_exist', True))
         p['mtu'] = overlay_mtu(p, ifname, link)
-        peers, remote = members(p, stored, _ipam.parse_subnet(p['subnet'] or stored['subnet']), ip)
+        subnet = _ipam.parse_subnet(p['subnet'] or stored['subnet'])
+        # The clash with another network first: it explains the remote containers' addresses outside the others' subnet.
+        _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in run.others.items()}, run.name)
+        peers, remote = members(p, stored, subnet, ip)
         run.overlay = {'remote_endpoints': remote}
         net = super().desired(run)
         check_local_addresses(net, remote)
@@ -370,7 +398,7 @@ class OverlayDriver(_bridge.BridgeDriver):
     def prefetch(self, run, net):
         super().prefetch(run, net)
         link = run.snap.link(net.options['vxlan'])
-        if link is not None and link['kind'] == 'vxlan':
+        if link is not None and link['kind'] == 'vxlan' and getattr(run.snap, 'vxlan_entries', None) is None:
             run.snap.vxlan_entries = read_entries(run.ns.chan(None), link['index'])
 
     def plan_device(self, run, net):

@@ -10,7 +10,7 @@ driver's planner with the stored endpoints, addresses, MACs, interface names, al
 parameters (so nothing is reallocated), then the firewall rule set of every network and nat/NAME.json rule and the
 sysctls it needs.  ``firewall_only`` re-applies just the rule set (a firewall reload wiped it).
 
-Turning documents into module parameters is pure (``bridge_params``, ``macvlan_params``, ``network_order``,
+Turning documents into module parameters is pure (``bridge_params``, ``macvlan_params``, ``overlay_params``, ``network_order``,
 ``namespace_order``).  Nothing here imports ansible: the entry point runs on the host with the standard library,
 pyroute2 and netaddr (``hostnet-restore``, installed by the roles with the hostnet-*.service units).
 """
@@ -29,6 +29,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
+from ansible_collections.hostnet.containers.plugins.module_utils import _overlay
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
@@ -93,7 +94,20 @@ def macvlan_params(doc):
     return p
 
 
-DRIVERS = {'bridge': (bridge_params, _bridge.BridgeNetwork), 'macvlan': (macvlan_params, _macvlan.MacvlanNetwork)}
+def overlay_params(doc):
+    """overlay_net's parameters that rebuild this host's part of the stored overlay: its bridge network's, the VTEP,
+    the peers and the other hosts' containers as they were."""
+    p = bridge_params(doc)
+    p.update(vni=doc['vni'], port=doc.get('port'), underlay_interface=doc.get('underlay_interface'), underlay_ip=doc.get('underlay_ip'),
+             peers=[{'host': host, 'underlay_ip': ip} for host, ip in sorted((doc.get('peers') or {}).items())],
+             remote_endpoints=[dict(ep, name=name, aliases=list(ep.get('aliases') or []))
+                               for name, ep in sorted((doc.get('remote_endpoints') or {}).items())])
+    p['endpoints'] = [endpoint_params(n, ep, publish=False) for n, ep in sorted((doc.get('endpoints') or {}).items())]
+    return p
+
+
+DRIVERS = {'bridge': (bridge_params, _bridge.BridgeNetwork), 'macvlan': (macvlan_params, _macvlan.MacvlanNetwork),
+           'overlay': (overlay_params, _overlay.OverlayNetwork)}
 
 
 def network_params(doc):

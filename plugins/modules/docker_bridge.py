@@ -333,30 +333,16 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
-from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
-from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
-from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
-from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+
+def published(doc):
+    return {'published': {n: [_ports.format_publish(e) for e in ep.get('publish') or []]
+                          for n, ep in sorted(doc['endpoints'].items()) if ep.get('publish')}}
 
 
 def run(module):
-    with _netns.Namespaces() as ns:
-        with _common.mutation_lock(module):
-            net = _bridge.BridgeNetwork(module.params, ns)
-            try:
-                before, after = net.build()
-            except _validate.InputError as exc:
-                _common.fail_input(module, exc)
-            result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
-            _common.apply_plan(module, net.plan, result)
-            for warning in _conntrack.warnings(net.plan):
-                module.warn(warning)
-            if net.doc is not None:
-                result['network'] = _inspect.inspect(net.doc)
-                result['published'] = {n: [_ports.format_publish(e) for e in ep.get('publish') or []]
-                                       for n, ep in sorted(net.doc['endpoints'].items()) if ep.get('publish')}
-    module.exit_json(**result)
+    _common.run_network(module, _bridge.BridgeNetwork, published)
 
 
 def main():
@@ -370,15 +356,7 @@ def main():
             address_pools=dict(type='list', elements='dict'),
             mtu=dict(type='int'),
             stp=dict(type='bool', default=False),
-            endpoints=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                ip=dict(type='str'),
-                ifname=dict(type='str'),
-                mac=dict(type='str'),
-                aliases=dict(type='list', elements='str'),
-                publish=dict(type='list', elements='str'),
-                gw_priority=dict(type='int'),
-            )),
+            endpoints=dict(type='list', elements='dict', options=_common.endpoint_options(publish=dict(type='list', elements='str'))),
             icc=dict(type='bool', default=True),
             ip_masquerade=dict(type='bool', default=True),
             internal=dict(type='bool', default=False),

@@ -16,13 +16,13 @@ description:
     module with the same O(name), O(vni) and O(subnet), its own O(endpoints), the other hosts as O(peers) and their
     containers as O(remote_endpoints). The P(hostnet.containers.overlay_network#role) role computes all of it from the inventory.
   - On the host the network is a bridge network (bridge C(ov-) and 12 hex of the network id, the gateway address, veth
-    endpoints, firewall, names, as M(hostnet.containers.docker_bridge)) plus one VXLAN device C(vx-) and 12 hex on the bridge:
+    endpoints, firewall, names, as M(hostnet.containers.docker_bridge)) plus one VXLAN device C(vx-) and 12 hex on the bridge, with
     VNI O(vni), this host's O(underlay_ip) as source on O(underlay_interface), UDP O(port), learning off and ARP proxy on,
     no multicast group.
   - The VXLAN device learns nothing; each run writes static entries, and only the ones that differ from what the device
     has. Per peer an all-zero forwarding entry (broadcast and unknown unicast are copied to every peer); per remote
-    container a forwarding entry (its MAC to its host's underlay address) and a neighbour entry (its address to its MAC:
-    the device answers ARP itself). Adding or removing one container anywhere changes one forwarding and one neighbour
+    container a forwarding entry (its MAC to its host's underlay address) and a neighbour entry (its address to its MAC,
+    so the device answers ARP itself). Adding or removing one container anywhere changes one forwarding and one neighbour
     entry on each other host. Entries on the device that are not wanted are removed (the device is the network's).
   - Every host's bridge has the same gateway address with the same MAC (Docker's, from the address), so a container
     leaves the subnet through its own host (masqueraded unless O(ip_masquerade=false) or O(internal=true)).
@@ -127,8 +127,8 @@ options:
         required: true
   endpoints:
     description:
-      - This host's containers on the overlay, as for M(hostnet.containers.docker_bridge) (no published ports: an overlay has
-        no ingress). A missing namespace is created. A run reads and repairs only the endpoints it lists (all when omitted).
+      - This host's containers on the overlay, as for M(hostnet.containers.docker_bridge), without published ports (an
+        overlay has no ingress). A missing namespace is created. A run reads and repairs only the endpoints it lists (all when omitted).
     type: list
     elements: dict
     suboptions:
@@ -190,40 +190,43 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Host a's part of overlay ov1 (host b is 192.0.2.12 and runs web2)
+# The seed's two hosts: host1 10.138.3.130 and host2 10.138.3.131 on ens33. host2 runs the same tasks with its own
+# endpoints and web1 as a remote endpoint.
+- name: Host1's part of overlay ov1 (web1 here, web2 on host2)
   hostnet.containers.overlay_net:
     name: ov1
     vni: 4097
     subnet: 10.10.0.0/24
-    underlay_interface: eth0
-    underlay_ip: 192.0.2.11
+    underlay_interface: ens33
+    underlay_ip: 10.138.3.130
     peers:
-      - host: a
-        underlay_ip: 192.0.2.11
-      - host: b
-        underlay_ip: 192.0.2.12
+      - host: host1
+        underlay_ip: 10.138.3.130
+      - host: host2
+        underlay_ip: 10.138.3.131
     endpoints:
       - name: web1
         ip: 10.10.0.2
     remote_endpoints:
       - name: web2
         ip: 10.10.0.3
-        host: b
+        host: host2
 
-- name: An internal overlay (no egress) on the same hosts, underlay from the default route
+- name: An internal overlay (no egress) on the same hosts, the VTEP address taken from ens33
   hostnet.containers.overlay_net:
     name: backend
     vni: 4098
     subnet: 10.10.1.0/24
     internal: true
+    underlay_interface: ens33
     peers:
-      - host: b
-        underlay_ip: 192.0.2.12
+      - host: host2
+        underlay_ip: 10.138.3.131
     endpoints:
       - name: db1
         ip: 10.10.1.2
 
-- name: Take this host out of the overlay (the others drop it from their peers)
+- name: Take this host out of the overlay (the other hosts drop it from their peers)
   hostnet.containers.overlay_net:
     name: ov1
     state: absent
@@ -268,28 +271,11 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
-from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
-from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
-from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _overlay
-from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
 def run(module):
-    with _netns.Namespaces() as ns:
-        with _common.mutation_lock(module):
-            net = _overlay.OverlayNetwork(module.params, ns)
-            try:
-                before, after = net.build()
-            except _validate.InputError as exc:
-                _common.fail_input(module, exc)
-            result = _common.plan_result(module, net.plan, before, after, firewall=net.firewall)
-            _common.apply_plan(module, net.plan, result)
-            for warning in _conntrack.warnings(net.plan):
-                module.warn(warning)
-            if net.doc is not None:
-                result['network'] = _inspect.inspect(net.doc)
-    module.exit_json(**result)
+    _common.run_network(module, _overlay.OverlayNetwork)
 
 
 def main():
@@ -315,14 +301,7 @@ def main():
                 aliases=dict(type='list', elements='str'),
                 host=dict(type='str', required=True),
             )),
-            endpoints=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                ip=dict(type='str'),
-                ifname=dict(type='str'),
-                mac=dict(type='str'),
-                aliases=dict(type='list', elements='str'),
-                gw_priority=dict(type='int'),
-            )),
+            endpoints=dict(type='list', elements='dict', options=_common.endpoint_options()),
             purge_endpoints=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
             internal=dict(type='bool', default=False),

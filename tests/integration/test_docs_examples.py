@@ -193,6 +193,7 @@ MODULE_SETUP = {
     'gc': [],
     'docker_bridge': [],
     'macvlan_net': [],  # the lab's hosts have ens33, the seed's parent
+    'overlay_net': [],  # the lab's host1 is the seed's 10.138.3.130 on ens33
     'nat_rule': [{'name': 'Docker0', 'hostnet.containers.docker_bridge': {'name': 'bridge'}}],
     'container': [{'name': 'Docker0', 'hostnet.containers.docker_bridge': {'name': 'bridge'}},
                   {'name': 'Custom_network', 'hostnet.containers.docker_bridge': {'name': 'custom_network'}}],

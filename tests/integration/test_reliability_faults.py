@@ -158,3 +158,15 @@ def test_name_collision_on_the_nth_endpoint_touches_nothing(host):
         host.run('ip link del %s' % taken)
     # With the name free again the same run goes through.
     assert R.ok(host.module('docker_bridge', name='big', endpoints=BIG['endpoints']))['changed']
+
+
+OVERLAY = {'name': 'ovl', 'vni': 4097, 'subnet': '10.50.0.0/24', 'underlay_interface': 'ens33', 'firewall_backend': 'iptables',
+           'peers': [{'host': 'host2', 'underlay_ip': '10.138.3.131'}],
+           'endpoints': [{'name': 'o%d' % i} for i in range(2)],
+           'remote_endpoints': [{'name': 'r%d' % i, 'ip': '10.50.0.%d' % (100 + i), 'host': 'host2'} for i in range(2)]}
+
+
+def test_overlay_failure_at_each_step_rolls_back_that_run(fresh, tmp_path):
+    # A network that exists already (the run extends it), so its VXLAN device, entries, rules and state must come back.
+    setup = [('overlay_net', dict(OVERLAY, endpoints=OVERLAY['endpoints'][:1], remote_endpoints=OVERLAY['remote_endpoints'][:1]))]
+    error_matrix(fresh, tmp_path, 'overlay_net', OVERLAY, setup, every=6)

@@ -93,6 +93,16 @@ def test_leaks_are_found_with_why_and_only_what_is_recorded():
     assert 'write network state a (without its lost endpoints)' in steps.commands
 
 
+def test_an_overlay_whose_vxlan_device_is_gone_is_reported():
+    doc = dict(net('ov', {}, bridge='ov-1'), driver='overlay', vxlan='vx-1', vxlan_created=True)
+    s = snap(networks={'ov': doc}, host_links={'ov-1': {'kind': 'bridge'}})
+    leaks = _gc.find_leaks(s)
+    assert [(item['kind'], item['name'], item['action']) for item in leaks] == [('network', 'ov', 'report')]
+    assert 'vx-1 is gone' in leaks[0]['why']
+    s['host_links']['vx-1'] = {'kind': 'vxlan'}
+    assert _gc.find_leaks(s) == []
+
+
 def test_an_endpoint_of_a_recorded_namespace_that_vanished_is_reported_not_dropped():
     s = snap(records={'c1': _netns_record.new('c1', ['network:a'])}, networks={'a': net('a', {'c1': ep()})},
              host_links={'br-1': {'kind': 'bridge'}})
