@@ -332,8 +332,8 @@ def play_table(plays, cells):
     lines = ['## As Ansible runs it: one play over every host', '',
              'One `ansible-playbook` run of the `overlay_net` task on every host at once (forks = H, the `nsenter` connection, '
              'pipelining), wall seconds from start to end, median of the repeats and the range; every host reported changed '
-             '(apply, change) or unchanged (re-apply) as expected, packets checked after the apply and the change. A play\'s '
-             'fixed cost (about 1.2 s on this machine, see benchmarks/results/latest.md) is part of every figure.', '',
+             '(apply, change) or unchanged (re-apply) as expected, packets checked after the apply and the change. The controller\'s '
+             'cost (starting ansible-playbook, a Python process per host for the module) is part of every figure.', '',
              '| H hosts | C per host | apply s | re-apply s | one-container change s | apply range | re-apply range | change range |',
              '|---|---|---|---|---|---|---|---|']
     for hosts, c, cell in rows:
