@@ -492,6 +492,32 @@ def targets(results, sizes):
     return out
 
 
+def write_report(out, stem, latest, text, data):
+    """STEM.md and LATEST (the report), STEM.json (the data) in the folder `out`."""
+    os.makedirs(out, exist_ok=True)
+    for name in (stem + '.md', latest):
+        with open(os.path.join(out, name), 'w') as f:
+            f.write(text)
+    with open(os.path.join(out, stem + '.json'), 'w') as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+    print('written to %s' % os.path.join(out, stem + '.md'))
+
+
+def failure(what, before, after, error):
+    """The exit status of a run that failed, said on stderr: 2 when the machine's own state changed, 1 on an error;
+    0 otherwise."""
+    changed = sorted(k for k in before if before[k] != after[k])
+    if changed:
+        for key in changed:
+            print('MACHINE STATE CHANGED: %s\n  before: %s\n  after:  %s' % (key, before[key], after[key]), file=sys.stderr)
+        print('%s: FAILED, the machine\'s own state changed (%s)' % (what, ', '.join(changed)), file=sys.stderr)
+        return 2
+    if error:
+        print('%s: FAILED: %s' % (what, error), file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
@@ -540,22 +566,11 @@ def main(argv=None):
     text, checks = report(bench.results, args, desc, time.monotonic() - started, not changed, bench.add)
     print()
     print(text)
-    os.makedirs(args.out, exist_ok=True)
-    for name in ('bench-%s.md' % stamp, 'latest.md'):
-        with open(os.path.join(args.out, name), 'w') as f:
-            f.write(text)
-    with open(os.path.join(args.out, 'bench-%s.json' % stamp), 'w') as f:
-        json.dump({'machine': desc, 'args': argv, 'results': bench.results, 'add': bench.add, 'targets': checks,
-                   'error': str(error) if error else None}, f, indent=1, sort_keys=True)
-    print('written to %s' % os.path.join(args.out, 'bench-%s.md' % stamp))
-    if changed:
-        for key in changed:
-            print('MACHINE STATE CHANGED: %s\n  before: %s\n  after:  %s' % (key, before[key], after[key]), file=sys.stderr)
-        print('bench: FAILED, the machine\'s own state changed (%s)' % ', '.join(changed), file=sys.stderr)
-        return 2
-    if error:
-        print('bench: FAILED: %s' % error, file=sys.stderr)
-        return 1
+    write_report(args.out, 'bench-%s' % stamp, 'latest.md', text, {
+        'machine': desc, 'args': argv, 'results': bench.results, 'add': bench.add, 'targets': checks, 'error': str(error) if error else None})
+    failed = failure('bench', before, after, error)
+    if failed:
+        return failed
     missed = [text for ok, text in checks if not ok]
     if missed:
         print('bench: targets not met:\n  ' + '\n  '.join(missed))

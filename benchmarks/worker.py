@@ -39,6 +39,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
+import importlib
 import json
 import os
 import socket
@@ -434,12 +435,13 @@ FILES_BEFORE = os.path.join(STATE, 'files-before.json')
 WATCHED = ('/etc/netns', '/run/hostnet/dns')
 
 
-def module_params(options):
-    """docker_bridge's parameters as AnsibleModule would hand them to the engine: its own argument spec (captured
-    from main(), so an option added later gets its default here too) validated against `options`."""
+def module_params(options, module='docker_bridge'):
+    """A module's parameters as AnsibleModule would hand them to the engine: its own argument spec (captured
+    from main(), so an option added later gets its default here too) validated against `options`.  docker_bridge
+    here; benchmarks/overlay_worker.py passes overlay_net."""
     sys.path.insert(0, os.environ['HOSTNET_COLLECTIONS'])
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
-    from ansible_collections.hostnet.containers.plugins.modules import docker_bridge  # pylint: disable=import-outside-toplevel
+    mod = importlib.import_module('ansible_collections.hostnet.containers.plugins.modules.' + module)
     captured = {}
 
     class Capture(Exception):
@@ -449,17 +451,17 @@ def module_params(options):
         captured.update(argument_spec)
         raise Capture()
 
-    real = docker_bridge.AnsibleModule
-    docker_bridge.AnsibleModule = fake_module
+    real = mod.AnsibleModule
+    mod.AnsibleModule = fake_module
     try:
-        docker_bridge.main()
+        mod.main()
     except Capture:
         pass
     finally:
-        docker_bridge.AnsibleModule = real
+        mod.AnsibleModule = real
     result = ArgumentSpecValidator(captured).validate(options)
     if result.error_messages:
-        raise RuntimeError('docker_bridge parameters: %s' % '; '.join(result.error_messages))
+        raise RuntimeError('%s parameters: %s' % (module, '; '.join(result.error_messages)))
     return result.validated_parameters
 
 
@@ -479,10 +481,11 @@ def dns_add(n):
     return res
 
 
-def watched_files():
-    """{path: [inode, mtime_ns, size]} of every file under /etc/netns and /run/hostnet/dns (the emulated host's)."""
+def watched_files(tops=WATCHED):
+    """{path: [inode, mtime_ns, size]} of every file under /etc/netns and /run/hostnet/dns (the emulated host's), or
+    under `tops`."""
     out = {}
-    for top in WATCHED:
+    for top in tops:
         for root, dummy, files in os.walk(top):
             for name in files:
                 path = os.path.join(root, name)
