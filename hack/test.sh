@@ -35,7 +35,8 @@ started=$SECONDS
 
 pytest_in() {  # venv, then pytest arguments
   local venv=$1; shift
-  "$venv/bin/python" -m pytest -p no:cacheprovider -q "$@"
+  # The slowest tests are named in the output: what to look at when a stage grows.
+  "$venv/bin/python" -m pytest -p no:cacheprovider -q --durations=8 "$@"
 }
 
 # The fragments lint, and CHANGELOG.rst is what antsibull-changelog generates from changelogs/changelog.yaml.
@@ -58,12 +59,11 @@ release_dir=
 ROLE_TESTS_1=(tests/integration/test_bridge_network_role.py tests/integration/test_restore.py
               tests/integration/test_host_requirements.py tests/integration/test_workloads.py)
 ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_orphans_gc.py
-              tests/integration/test_ownership.py tests/integration/test_reliability_roles.py)
-# The examples of the docs and the newest once tests (about three minutes) run after the checks, whose lane is the
-# shortest.
-ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py
-              tests/integration/test_localhost_publish.py tests/integration/test_container.py
+              tests/integration/test_ownership.py tests/integration/test_reliability_roles.py
               tests/integration/test_overlay_network_role.py)
+# The examples of the docs and the newest once tests, in the lane that Molecule ends.
+ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py
+              tests/integration/test_localhost_publish.py tests/integration/test_container.py)
 # The fault matrices (a run killed or failed at each step) are stages of their own, placed in the shorter lanes.
 FAULTS=tests/integration/test_reliability_faults.py
 ROLE_IGNORES=()
