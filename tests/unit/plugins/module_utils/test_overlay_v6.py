@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An overlay on an IPv6 underlay, on snapshots made of dicts: the VTEP from the IPv6 default route, MTU less 70,
+one family per overlay, no link-local VTEP, the IPv6 requests and their decoding, the guard rules in both backends."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import pytest
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _overlay
+from ansible_collections.hostnet.containers.plugins.module_utils import _snapshot
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_overlay import link, params, plan
+
+ME6, B6, C6 = 'fd00:138::11', 'fd00:138::12', 'fd00:138::13'
+
+
+def host6(*extra, route4=False, mtu=1500, link_local_only=False, addrs=()):
+    """A host whose ens33 has an IPv4 address (no IPv4 default route unless ``route4``) and an IPv6 default route."""
+    snap = _snapshot.Snapshot([link(1, 'lo'), link(2, 'ens33', mtu=mtu)] + list(extra),
+                              [{'index': 2, 'address': '192.0.2.11/24', 'family': 2}] + list(addrs),
+                              [{'family': 2, 'dst': None, 'dst_len': 0, 'table': 254, 'oif': 2, 'gateway': '192.0.2.1'}] if route4 else [])
+    snap.addrs6 = [{'index': 2, 'address': 'fe80::1/64', 'family': 10}, {'index': 1, 'address': '::1/128', 'family': 10}]
+    if not link_local_only:
+        snap.addrs6.append({'index': 2, 'address': ME6 + '/64', 'family': 10})
+    snap.routes6 = [{'family': 10, 'dst': None, 'dst_len': 0, 'table': 254, 'oif': 2, 'gateway': None}]
+    return snap
+
+
+def params6(**over):
+    p = dict(peers=[{'host': 'a', 'underlay_ip': ME6}, {'host': 'b', 'underlay_ip': B6}, {'host': 'c', 'underlay_ip': C6}],
+             remote_endpoints=[{'name': 'c2', 'ip': '10.20.0.3', 'host': 'b'}, {'name': 'c3', 'ip': '10.20.0.4', 'host': C6}])
+    p.update(over)
+    return params(**p)
+
+
+def test_vtep_from_the_ipv6_default_route_and_mtu_less_70(tmp_path):
+    run = plan(params6(), host6(), tmp_path)
+    doc = run.doc
+    assert (doc['underlay_interface'], doc['underlay_ip'], doc['mtu'], doc['peers']) == ('ens33', ME6, 1430, {'b': B6, 'c': C6})
+    assert 'create vxlan %s (VNI 4097, local %s dev ens33, port 4789) on %s' % (doc['vxlan'], ME6, doc['bridge']) in run.plan.commands
+    assert 'add forwarding entry 02:42:0a:14:00:04 dst %s to %s' % (C6, doc['vxlan']) in run.plan.commands
+    assert 'add flood entry to %s to %s' % (B6, doc['vxlan']) in run.plan.commands
+
+
+def test_ipv4_default_route_still_wins_and_an_ipv6_address_is_taken_when_given(tmp_path):
+    assert plan(params(), host6(route4=True), tmp_path).doc['underlay_ip'] == '192.0.2.11'
+    doc = plan(params6(underlay_ip='FD00:138:0::11', mtu=1430), host6(route4=True), tmp_path).doc
+    assert (doc['underlay_ip'], doc['mtu']) == (ME6, 1430)
+
+
+def test_a_rerun_on_the_device_as_the_kernel_lists_it_changes_nothing(tmp_path):
+    doc = plan(params6(), host6(), tmp_path).doc
+    _store.save(_network.KIND, 'ov1', doc, str(tmp_path))
+    vx = {'id': 4097, 'local': ME6, 'link': 2, 'port': 4789, 'learning': False, 'proxy': True}
+    snap = host6(link(10, doc['bridge'], 'bridge', mtu=1430), link(11, doc['vxlan'], 'vxlan', mtu=1430, master=10, vxlan=vx),
+                 addrs=[{'index': 10, 'address': '10.20.0.1/24', 'family': 2}])
+    fdb, neigh = _overlay.wanted_entries(doc)
+    entries = {'fdb': [{'mac': m, 'dst': d, 'flags': codec.NTF_SELF, 'index': 11, 'state': codec.NUD_PERMANENT, 'family': 7} for m, d in fdb],
+               'neigh': [{'mac': m, 'dst': ip, 'flags': 0, 'index': 11, 'state': codec.NUD_PERMANENT, 'family': 2} for ip, m in neigh.items()]}
+    run = plan(params6(), snap, tmp_path, entries)
+    assert run.plan.commands == []
+
+
+@pytest.mark.parametrize('over, snap, match', [
+    ({'peers': [{'host': 'b', 'underlay_ip': B6}, {'host': 'c', 'underlay_ip': '192.0.2.13'}]}, None,
+     r"peers\[1\].underlay_ip '192.0.2.13': is an IPv4 address, but this host's underlay_ip fd00:138::11 is IPv6"),
+    ({'underlay_ip': 'fe80::1'}, None, "underlay_ip 'fe80::1': is not a global IPv6 address"),
+    ({'peers': [{'host': 'b', 'underlay_ip': 'fe80::2'}]}, None, r"peers\[0\].underlay_ip 'fe80::2': is not a global IPv6 address"),
+    ({'underlay_ip': 'fd00::zz'}, None, "underlay_ip 'fd00::zz': is not a valid IPv6 address"),
+    ({'underlay_ip': 'fd00:138::99'}, None, "underlay_ip 'fd00:138::99': is not an address of this host.*addresses of ens33: fd00:138::11"),
+    ({'mtu': 1431}, None, "mtu 1431: is above the underlay ens33 MTU 1500 less 70 bytes of IPv6 VXLAN encapsulation"),
+    ({}, host6(mtu=640), "underlay_interface 'ens33': has MTU 640, which leaves 570 after the 70 bytes of IPv6"),
+    ({}, host6(link_local_only=True), "underlay_interface 'ens33': has no IPv6 global address"),
+])
+def test_bad_ipv6_underlay_input(tmp_path, over, snap, match):
+    with pytest.raises(_validate.InputError, match=match):
+        plan(params6(**over), snap or host6(), tmp_path)
+
+
+def test_ipv6_requests_encode_and_decode():
+    req = codec.neigh_request(codec.RTM_NEWNEIGH, codec.AF_BRIDGE, 11, '02:42:0a:14:00:03', B6)
+    req.encode()
+    (typ, dummy, dummy2, off, end), = list(codec._messages(req.data))  # pylint: disable=protected-access
+    assert codec.parse_neigh(req.data, off, end) == {'family': codec.AF_BRIDGE, 'index': 11, 'state': codec.NUD_PERMANENT,
+                                                     'flags': codec.NTF_SELF, 'dst': B6, 'mac': '02:42:0a:14:00:03'}
+    msg = _kernel.vxlan_request('vx-1', 4097, ME6, 2, 4789, 1430)
+    msg.encode()
+    parsed = codec.parse_link(msg.data, 16, len(msg.data))
+    assert parsed['vxlan'] == {'id': 4097, 'local': ME6, 'link': 2, 'port': 4789, 'learning': False, 'proxy': True}
+    v4 = _kernel.vxlan_request('vx-1', 4097, '192.0.2.11', 2, 4789, 1450)
+    v4.encode()
+    assert codec.parse_link(v4.data, 16, len(v4.data))['vxlan']['local'] == '192.0.2.11'
+    # An IPv6 address as an AF_INET6 address dump lists it.
+    body = struct_addr(socket.AF_INET6, 64, 2, socket.inet_pton(socket.AF_INET6, ME6))
+    assert codec.parse_addr(body, 0, len(body)) == {'index': 2, 'family': socket.AF_INET6, 'address': ME6 + '/64', 'broadcast': None}
+
+
+def struct_addr(family, plen, index, packed):
+    return struct.pack('=BBBBI', family, plen, 0, 0, index) + struct.pack('=HH', 4 + len(packed), 1) + packed
