@@ -7,11 +7,15 @@ one family per overlay, no link-local VTEP, the IPv6 requests and their decoding
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 
 import pytest
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_iptables
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
@@ -20,7 +24,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _snapsho
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
-from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_overlay import link, params, plan
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_overlay import link, overlay_doc, params, plan
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_firewall_rules import FakeIptables
 
 ME6, B6, C6 = 'fd00:138::11', 'fd00:138::12', 'fd00:138::13'
 
@@ -108,3 +113,48 @@ def test_ipv6_requests_encode_and_decode():
 
 def struct_addr(family, plen, index, packed):
     return struct.pack('=BBBBI', family, plen, 0, 0, index) + struct.pack('=HH', 4 + len(packed), 1) + packed
+
+
+# -- the VXLAN guard for IPv6 peers ---------------------------------------------------------------------------------------
+def guard_nets():
+    return {'ov1': overlay_doc(underlay_ip=ME6, peers={'b': B6, 'c': C6}),
+            'ov2': overlay_doc(name='ov2', bridge='ov-2', subnet='10.21.0.0/24', peers={'d': '192.0.2.14'})}
+
+
+def test_ipv6_guard_rules_rendered_for_iptables():
+    rules = _firewall_rules.desired_rules(guard_nets(), {}, 'iptables')
+    v6 = [_firewall_iptables.render(r) for r in _firewall_rules.by_family(rules, 6)]
+    assert v6 == ['-A HOSTNET-INPUT -s %s/128 -p udp -m udp --dport 4789 -j ACCEPT' % ip for ip in (B6, C6)] + \
+        ['-A HOSTNET-INPUT -p udp -m udp --dport 4789 -j DROP']
+    v4 = [_firewall_iptables.render(r) for r in _firewall_rules.by_family(rules, 4) if r.chain == 'INPUT']
+    assert v4 == ['-A HOSTNET-INPUT -s 192.0.2.14/32 -p udp -m udp --dport 4789 -j ACCEPT', '-A HOSTNET-INPUT -p udp -m udp --dport 4789 -j DROP']
+    assert _firewall_iptables.Ip6tables.wanted(rules) == ['ip6 filter :HOSTNET-INPUT'] + ['ip6 filter ' + line for line in v6] + \
+        ['ip6 filter -A INPUT -j HOSTNET-INPUT']
+    text = _firewall_iptables.restore_text({}, _firewall_rules.by_family(rules, 6))
+    assert text == '*filter\n:HOSTNET-INPUT - [0:0]\n' + '\n'.join(v6) + '\n-I INPUT 1 -j HOSTNET-INPUT\nCOMMIT\n'
+    assert not any('/128' in line for line in FakeIptables({}).restore_input(rules).splitlines()), 'IPv6 rules stay out of iptables'
+    # Without an IPv6 overlay: no IPv6 rule, and ip6tables is never read.
+    assert not _firewall_rules.by_family(_firewall_rules.desired_rules({'ov2': guard_nets()['ov2']}, {}, 'iptables'), 6)
+
+
+def test_ipv6_guard_in_nftables_own_ip6_table():
+    nets = {n: dict(d, firewall_backend='nftables') for n, d in guard_nets().items()}
+    rules = _firewall_rules.desired_rules(nets, {}, 'nftables')
+    cmds = _firewall_nftables.commands(rules, [], False, True)
+    six = [c for c in cmds if 'ip6' in json.dumps(c)]
+    assert six[0] == {'delete': {'table': {'family': 'ip6', 'name': 'hostnet6'}}}
+    assert six[1] == {'add': {'table': {'family': 'ip6', 'name': 'hostnet6'}}}
+    assert six[2]['add']['chain'] == {'table': 'hostnet6', 'family': 'ip6', 'name': 'input', 'type': 'filter', 'hook': 'input',
+                                      'prio': 0, 'policy': 'accept'}
+    assert [c['add']['rule']['chain'] for c in six[3:]] == ['input'] * 3
+    lines = _firewall_nftables.Nftables.wanted(rules)
+    assert lines[-3:] == ['ip6 hostnet6: input: ip6 saddr %s udp dport 4789 accept' % B6, 'ip6 hostnet6: input: ip6 saddr %s udp dport 4789 accept' % C6,
+                          'ip6 hostnet6: input: udp dport 4789 drop']
+    assert 'input: ip saddr 192.0.2.14 udp dport 4789 accept' in lines
+    # The ip table's commands are what they were without the IPv6 overlay's guard (a v4-only host's record holds).
+    v4only = _firewall_rules.by_family(rules, 4)
+    assert _firewall_nftables.commands(rules, [], False)[:len(_firewall_nftables.commands(v4only, [], False))] == \
+        _firewall_nftables.commands(v4only, [], False)
+    # Teardown: both tables deleted.
+    gone = [{'delete': {'table': {'family': 'ip', 'name': 'hostnet'}}}, {'delete': {'table': {'family': 'ip6', 'name': 'hostnet6'}}}]
+    assert _firewall_nftables.commands([], [], True, True) == gone
