@@ -33,8 +33,8 @@ def test_vtep_from_the_ipv6_default_route(lab_factory, tmp_path, collection_path
     h1, h2 = hosts['host1'], hosts['host2']
     net = next(n for n in h1.module('network_info')['networks'] if n['Name'] == 'blue')
     assert net['Peers'] == [{'Name': 'host2', 'IP': V6['host2']}], net
-    c2 = next(ep['IPv4Address'].split('/')[0] for ep in next(n for n in h2.module('network_info')['networks']
-                                                              if n['Name'] == 'blue')['Containers'].values())
+    net2 = next(n for n in h2.module('network_info')['networks'] if n['Name'] == 'blue')
+    c2 = next(ep['IPv4Address'].split('/')[0] for ep in net2['Containers'].values())
     assert ping(h1, 'c1', c2)
     assert '1430' in h1.run(['cat', '/sys/class/net/%s/mtu' % net['Options']['hostnet.containers.vxlan']]).stdout
     rc, out, recap = run('overlay_network', host_vars)
