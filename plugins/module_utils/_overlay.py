@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import socket
 
-import netaddr
-
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
@@ -91,8 +89,8 @@ def parse_vtep(value, option):
     if ':' not in text:
         return str(_ipam.parse_ip(text, option))
     try:
-        ip = netaddr.IPAddress(text, 6)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        ip = _ipam.netaddr.IPAddress(text, 6)
+    except (_ipam.netaddr.AddrFormatError, ValueError, TypeError):
         raise _validate.InputError(option, value, 'is not a valid IPv6 address') from None
     if not routable6(ip):
         raise _validate.InputError(option, value, 'is not a global IPv6 address (a VTEP needs one the other hosts route to, '
@@ -105,7 +103,7 @@ def host_addresses(snap, index, version):
     if version == 4:
         return [a.split('/')[0] for a in snap.addresses(index)]
     return [a['address'].split('/')[0] for a in getattr(snap, 'addrs6', None) or ()
-            if a['index'] == index and a['address'] and routable6(netaddr.IPAddress(a['address'].split('/')[0], 6))]
+            if a['index'] == index and a['address'] and routable6(_ipam.netaddr.IPAddress(a['address'].split('/')[0], 6))]
 
 
 def _underlay_interface(p, snap):
