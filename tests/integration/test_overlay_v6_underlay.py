@@ -20,6 +20,7 @@ import pytest
 import hostnet_lab
 import traffic
 from conftest import Host, wait_until
+from test_overlay_net import SEND, SINK
 
 HOSTS = {'host1': {'address': '10.138.6.130/24'}, 'host2': {'address': '10.138.6.131/24'}, 'host3': {'address': '10.138.6.132/24'}}
 V6 = {'host1': 'fd00:138::130', 'host2': 'fd00:138::131', 'host3': 'fd00:138::132'}
@@ -103,18 +104,6 @@ def test_ipv6_guard_chains_in_both_backends(lab):
     assert '-A HOSTNET-INPUT -p udp -m udp --dport 4789 -j DROP' in ipt and '4790' not in ipt, ipt
     nft = lab['host1'].run(['nft', 'list', 'table', 'ip6', 'hostnet6']).stdout
     assert 'ip6 saddr %s udp dport 4790 accept' % V6['host2'] in nft and 'udp dport 4790 drop' in nft, nft
-
-
-SINK = r'''
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('0.0.0.0', int(sys.argv[1])))
-while True:
-    data, peer = s.recvfrom(512)
-    with open(sys.argv[2], 'a') as f:
-        f.write(data.decode() + '\n')
-'''
-SEND = "import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))"
 
 
 @pytest.mark.parametrize('net', [OV6A, OV6B], ids=['iptables', 'nftables'])
