@@ -8,7 +8,8 @@ hosts only), and a third on the switch that is no peer.
 ov6a (iptables, port 4789) and ov6b (nftables, port 4790) span host1 and host2.  Proven with packets and kernel state:
 ping and TCP across the hosts, a full-size packet at MTU 1430 (the 1500 underlay less 70), the VXLAN device sending
 from the IPv6 VTEP, a rerun and check mode that change nothing, each backend's IPv6 guard dropping a non-peer's VXLAN
-frames (and passing them once it is a peer), and removal taking the IPv6 guard away.
+frames (and passing them once it is a peer), a reboot and a firewall flush restored, and removal taking the IPv6 guard
+away.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 import hostnet_lab
 import traffic
 from conftest import Host, wait_until
-from test_overlay_net import SEND, SINK
+from test_overlay_net import SEND, SINK, restore
 
 HOSTS = {'host1': {'address': '10.138.6.130/24'}, 'host2': {'address': '10.138.6.131/24'}, 'host3': {'address': '10.138.6.132/24'}}
 V6 = {'host1': 'fd00:138::130', 'host2': 'fd00:138::131', 'host3': 'fd00:138::132'}
@@ -51,6 +52,13 @@ def apply(hosts, **extra):
     return out
 
 
+def add_ipv6(hosts):
+    for name, host in hosts.items():
+        # Inside the emulated host only: IPv6 on its lab port, the ULA without duplicate address detection.
+        host.run(['sh', '-c', 'sysctl -qw net.ipv6.conf.ens33.disable_ipv6=0 && ip -6 addr add %s/64 dev ens33 nodad' % V6[name]])
+    wait_until(lambda: traffic.ping(hosts['host1'], None, V6['host2']), 'host1 to reach host2 over IPv6')
+
+
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory, collection_path):
     tmp = tmp_path_factory.mktemp('overlay6')
@@ -58,10 +66,7 @@ def lab(tmp_path_factory, collection_path):
     the_lab.up(HOSTS)
     try:
         hosts = {n: Host(the_lab, n, collection_path, str(tmp)) for n in HOSTS}
-        for name, host in hosts.items():
-            # Inside the emulated host only: IPv6 on its lab port, the ULA without duplicate address detection.
-            host.run(['sh', '-c', 'sysctl -qw net.ipv6.conf.ens33.disable_ipv6=0 && ip -6 addr add %s/64 dev ens33 nodad' % V6[name]])
-        wait_until(lambda: traffic.ping(hosts['host1'], None, V6['host2']), 'host1 to reach host2 over IPv6')
+        add_ipv6(hosts)
         apply(hosts)
         yield hosts
     finally:
@@ -139,6 +144,28 @@ def test_vxlan_port_closed_to_a_non_peer_over_ipv6(lab, net):
 
 def mac_of(ip):
     return '02:42:' + ':'.join('%02x' % int(part) for part in ip.split('.'))
+
+
+def test_a_reboot_and_a_flushed_firewall_are_restored(lab):
+    """Every runtime object gone but /etc and /var/lib/hostnet (the IPv6 addresses given again, as the host's own
+    network configuration would), then hostnet-restore's engine rebuilds both overlays; after a flush of both IPv6
+    guards --firewall-only puts them back."""
+    the_lab = lab['host1'].lab
+    the_lab.down(keep_state=True)
+    the_lab.up(HOSTS, keep_state=True)
+    add_ipv6(lab)
+    for name in MEMBERS:
+        restore(lab[name])
+    for placed in PLACED.values():
+        (src, (shost, dummy)), (dummy2, (dummy3, dip)) = sorted(placed.items())
+        assert traffic.ping(lab[shost], src, dip, timeout=2), placed
+    h1 = lab['host1']
+    h1.run(['sh', '-c', 'ip6tables -F HOSTNET-INPUT && nft flush chain ip6 hostnet6 input'])
+    restore(h1, '--firewall-only')
+    assert '--dport 4789 -j DROP' in h1.run(['ip6tables', '-S', 'HOSTNET-INPUT']).stdout
+    assert 'udp dport 4790 drop' in h1.run(['nft', 'list', 'chain', 'ip6', 'hostnet6', 'input']).stdout
+    for (net, name), res in sorted(apply(lab).items()):
+        assert not res['changed'], (net, name, res.get('commands'))
 
 
 def test_removal_takes_the_ipv6_guard_away(lab):
