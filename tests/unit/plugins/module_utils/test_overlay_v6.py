@@ -25,7 +25,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_overlay import link, overlay_doc, params, plan
-from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_firewall_rules import FakeIptables
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_firewall_rules import FakeIptables, listed
 
 ME6, B6, C6 = 'fd00:138::11', 'fd00:138::12', 'fd00:138::13'
 
@@ -158,3 +158,78 @@ def test_ipv6_guard_in_nftables_own_ip6_table():
     # Teardown: both tables deleted.
     gone = [{'delete': {'table': {'family': 'ip', 'name': 'hostnet'}}}, {'delete': {'table': {'family': 'ip6', 'name': 'hostnet6'}}}]
     assert _firewall_nftables.commands([], [], True, True) == gone
+
+
+class FakeNft6:
+    """nft -j for the collection's two tables (ip hostnet, ip6 hostnet6): applies add/delete commands, answers list table."""
+
+    def __init__(self):
+        self.tables = {}
+        self.calls = []
+
+    def __call__(self, *args, data=None):
+        self.calls.append(args)
+        if args[:2] == ('list', 'table'):
+            if args[2:] not in self.tables:
+                raise _firewall_rules.FirewallError('nft -j list table failed (exit 1): Error: No such file or directory')
+            return listed(self.tables[args[2:]])
+        for cmd in json.loads(data)['nftables']:
+            (verb, body), = cmd.items()
+            (kind, obj), = body.items()
+            key = (obj['family'], obj['name'] if kind == 'table' else obj['table'])
+            assert key in (('ip', 'hostnet'), ('ip6', 'hostnet6')), cmd  # the collection's own tables only
+            if verb == 'delete':
+                self.tables.pop(key, None)
+            else:
+                self.tables.setdefault(key, []).append(cmd)
+        return []
+
+
+def test_nftables_ip6_table_made_recorded_compared_and_removed(monkeypatch, tmp_path):
+    fake = FakeNft6()
+    monkeypatch.setattr(_firewall_nftables, 'nft_json', fake)
+    nets = {n: dict(d, firewall_backend='nftables') for n, d in guard_nets().items()}
+    rules = _firewall_rules.desired_rules(nets, {}, 'nftables')
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    assert be.differs(rules)
+    be.apply(rules)
+    assert set(fake.tables) == {('ip', 'hostnet'), ('ip6', 'hostnet6')}
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    assert not be.differs(rules) and sorted(be.owned()) == sorted(be.wanted(rules))
+    # Drift in the ip6 table (flushed) is a difference; a host without IPv6 overlays never lists it.
+    fake.tables[('ip6', 'hostnet6')] = fake.tables[('ip6', 'hostnet6')][:2]
+    assert _firewall_nftables.Nftables(str(tmp_path)).differs(rules)
+    v4 = _firewall_rules.desired_rules({'ov2': nets['ov2']}, {}, 'nftables')
+    be = _firewall_nftables.Nftables(str(tmp_path))
+    be.apply(v4)
+    assert set(fake.tables) == {('ip', 'hostnet')} and 'table6' not in be.recorded()
+    fake.calls.clear()
+    assert not _firewall_nftables.Nftables(str(tmp_path)).differs(v4)
+    assert not any('ip6' in call for call in fake.calls), fake.calls
+
+
+def test_ip6tables_applied_recorded_and_removed(monkeypatch, tmp_path):
+    runs = []
+    saved = {'text': ''}
+
+    def run(argv, data=None):
+        runs.append(argv[0])
+        if argv[0] == 'ip6tables-restore':
+            saved['text'] = '*filter\n:HOSTNET-INPUT - [0:0]\n' + '\n'.join(
+                line for line in data.splitlines() if line.startswith('-A ')) + '\n-A INPUT -j HOSTNET-INPUT\nCOMMIT\n' if '-A ' in data else ''
+        return {'ip6tables-save': saved['text'], 'ip6tables': 'ip6tables v1.8.9 (legacy)'}.get(argv[0], '')
+    monkeypatch.setattr(_firewall_rules, '_run', run)
+    monkeypatch.setattr(_firewall_rules, 'command_exists', lambda name: True)
+    rules = _firewall_rules.desired_rules(guard_nets(), {}, 'iptables')
+    v6 = _firewall_iptables.Ip6tables(str(tmp_path))
+    v6.apply(rules)
+    assert runs == ['ip6tables-save', 'ip6tables', 'ip6tables-restore']
+    assert _store.load(_firewall_rules.FW_KIND, 'ip6tables', str(tmp_path)) == {'created': []}
+    v6 = _firewall_iptables.Ip6tables(str(tmp_path))
+    v6.read(rules)
+    assert sorted(v6.owned()) == sorted(v6.wanted(rules)), 'applied as wanted: no difference'
+    # No IPv6 overlay left: the chain goes and so does the record; then ip6tables is not read at all.
+    _firewall_iptables.Ip6tables(str(tmp_path)).apply([])
+    assert _store.load(_firewall_rules.FW_KIND, 'ip6tables', str(tmp_path)) is None and saved['text'] == ''
+    runs.clear()
+    assert _firewall_iptables.Ip6tables(str(tmp_path)).read([]) == {} and runs == []
