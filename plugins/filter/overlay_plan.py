@@ -54,17 +54,33 @@ def _underlay(host, request):
         with refused('host %s, ' % host):
             _validate.validate_ifname(interface, 'overlay_network_underlay_interface')
     if address is None:
-        raise PlanError('%s: the host has no underlay address (no IPv4 default route%s to take it from); set '
+        raise PlanError('%s: the host has no underlay address (no IPv4 or IPv6 default route%s to take it from); set '
                         'overlay_network_underlay_ip (and overlay_network_underlay_interface) for this host'
                         % (_where(host, 'overlay_network_underlay_ip'), ' on %s' % interface if interface else ''))
     try:
         parsed = _ipam.netaddr.IPAddress(str(address))
     except (ValueError, TypeError, _ipam.netaddr.AddrFormatError):
         raise PlanError('%s: %r is not an IP address' % (_where(host, 'overlay_network_underlay_ip'), address)) from None
-    if '/' in str(address) or parsed.is_loopback() or parsed.is_multicast() or int(parsed) == 0:
-        raise PlanError('%s: %s is not a unicast host address other hosts can reach'
-                        % (_where(host, 'overlay_network_underlay_ip'), address))
+    if '/' in str(address) or parsed.is_loopback() or parsed.is_multicast() or int(parsed) == 0 or \
+            (parsed.version == 6 and parsed.is_link_local()):
+        raise PlanError('%s: %s is not a unicast host address other hosts can reach (an IPv6 one must be global, not '
+                        'link-local)' % (_where(host, 'overlay_network_underlay_ip'), address))
     return interface, str(parsed)
+
+
+def _check_families(names, hosts, parsed):
+    """A VXLAN device sends over its local address's family: an overlay's VTEPs are all IPv4 or all IPv6."""
+    for name in names:
+        first = None
+        for host in _members(name, hosts, parsed):
+            version = _ipam.netaddr.IPAddress(parsed[host]['underlay_ip']).version
+            if first is None:
+                first = (host, version, parsed[host]['underlay_ip'])
+            elif version != first[1]:
+                raise PlanError('%s: %s is an IPv%d address, but host %s is on overlay %s with the IPv%d address %s; the VTEPs of '
+                                'an overlay are all IPv4 or all IPv6'
+                                % (_where(host, 'overlay_network_underlay_ip'), parsed[host]['underlay_ip'], version, first[0], name,
+                                   first[1], first[2]))
 
 
 def _network(host, net, option, networks):
@@ -331,6 +347,7 @@ def plan(requests, hosts=None, vni_base=DEFAULT_VNI_BASE, address_pools=None):
     names = list(dict.fromkeys(n for host in hosts for n in parsed[host]['networks']))
     defs = _definitions(hosts, parsed)
     present = [n for n in names if _members(n, hosts, parsed)]
+    _check_families(present, hosts, parsed)
     settled = {'defs': defs, 'vnis': _vnis(present, defs, hosts, parsed, vni_base),
                'subnets': _subnets(present, defs, hosts, parsed, _plain(address_pools) or DEFAULT_POOLS)}
     calls = {host: [] for host in hosts}

@@ -8,6 +8,8 @@ restore --noflush (iptables' own transaction interface).
 Declaring a chain in a --noflush restore flushes that chain and nothing else, so only HOSTNET-* chains and the jumps
 to them from the built-in chains are ever written; the user's chains and rules, and a running Docker's, are kept.
 Rules are rendered in iptables-save's canonical form, so the kernel's listing compares line by line with the desired one.
+The IPv6 rules (an overlay's VXLAN guard on an IPv6 underlay) go the same way through ip6tables: the HOSTNET-INPUT
+chain reached from the ip6 INPUT, read with ip6tables-save only while the record 'ip6tables' says there are some.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def ipt_chain(logical):
 
 
 # -- rendering the rule model --------------------------------------------------------------------
-def _interfaces_and_addresses(match):
+def _interfaces_and_addresses(match, family=4):
     out = []
     for key, flag in _FLAGS:
         value = match.get(key)
@@ -36,7 +38,7 @@ def _interfaces_and_addresses(match):
         neg = value.startswith('!')
         value = value.lstrip('!')
         if key in ('src', 'dst') and '/' not in value:
-            value += '/32'
+            value += '/128' if family == 6 else '/32'
         out += (['!'] if neg else []) + [flag, value]
     return out
 
@@ -67,7 +69,7 @@ def _target(rule):
 def render(rule):
     """The rule as iptables-save lists it ('-A HOSTNET-... -j ...'), made once per rule."""
     if rule.rendered is None or rule.rendered[0] != 'iptables':
-        words = ['-A', ipt_chain(rule.chain)] + _interfaces_and_addresses(rule.match) + _protocol_and_state(rule.match) + _target(rule)
+        words = ['-A', ipt_chain(rule.chain)] + _interfaces_and_addresses(rule.match, rule.family) + _protocol_and_state(rule.match) + _target(rule)
         rule.rendered = ('iptables', ' '.join(words))
     return rule.rendered[1]
 
@@ -127,20 +129,126 @@ def _table_block(table, st, rules, wanted):
 
 
 # -- iptables-nft's own objects ----------------------------------------------------------------------
-def _remove_created(created, rules):
+def _remove_created(created, rules, family='ip'):
     """Delete the tables and chains iptables-nft created for the collection once they are empty; return the rest."""
     in_use = {table for table, dummy in _firewall_rules.used_chains(rules)}
+    objects = _firewall_nftables.nft_objects6 if family == 'ip6' else _firewall_nftables.nft_objects
     left = set(created)
     for obj in sorted(created, key=len, reverse=True):  # chains before their tables
         if obj[0] in in_use:
             continue
-        if len(obj) == 2 and _firewall_nftables.nft_chain_empty(*obj):
-            _firewall_rules._run(['nft', 'delete', 'chain', 'ip', obj[0], obj[1]])
+        if len(obj) == 2 and _firewall_nftables.nft_chain_empty(*(obj if family == 'ip' else obj + (family,))):
+            _firewall_rules._run(['nft', 'delete', 'chain', family, obj[0], obj[1]])
             left.discard(obj)
-        elif len(obj) == 1 and not any(len(o) == 2 and o[0] == obj[0] for o in _firewall_nftables.nft_objects()):
-            _firewall_rules._run(['nft', 'delete', 'table', 'ip', obj[0]])
+        elif len(obj) == 1 and not any(len(o) == 2 and o[0] == obj[0] for o in objects()):
+            _firewall_rules._run(['nft', 'delete', 'table', family, obj[0]])
             left.discard(obj)
     return left
+
+
+def restore_text(current, rules):
+    """One iptables-restore --noflush input for every table that holds (``current``, parse_save's) or will hold
+    chains of ours."""
+    chains = _firewall_rules.used_chains(rules)
+    blocks = []
+    for table in _firewall_rules.TABLES:
+        st = current.get(table, _empty_table())
+        wanted = sorted(c for t, c in chains if t == table)
+        if wanted or st['chains'] or st['builtin_jumps']:
+            blocks.append(_table_block(table, st, rules, wanted))
+    return '\n'.join(blocks) + '\n' if blocks else ''
+
+
+def owned_lines(state):
+    """What the collection owns in parse_save's ``state``, as text lines (for comparison and diffs)."""
+    out = []
+    for table, st in sorted(state.items()):
+        for chain in st['chains']:
+            if chain != USER or st['rules'] or st['builtin_jumps']:
+                out.append('%s :%s' % (table, chain))
+        out += ['%s %s' % (table, r) for r in st['rules']]
+        for line, count in sorted(st['builtin_jumps'].items()):
+            out += ['%s %s' % (table, line)] * count
+    return out
+
+
+def wanted_lines(rules):
+    """The lines owned_lines gives once ``rules`` (of one family) are applied."""
+    out = []
+    by_table = {}
+    for table, chain in _firewall_rules.used_chains(rules):
+        by_table.setdefault(table, []).append(chain)
+    for table in sorted(by_table):
+        chains = sorted(by_table[table])
+        out += ['%s :%s' % (table, ipt_chain(chain)) for chain in chains]
+        out += ['%s %s' % (table, render(r)) for r in rules if r.table == table]
+        out += ['%s -A %s -j %s' % (table, _firewall_rules.CHAINS[(table, chain)], ipt_chain(chain))
+                for chain in chains if _firewall_rules.CHAINS[(table, chain)]]
+    return out
+
+
+class Ip6tables:
+    """The IPv6 rules' part of the iptables backend (see Iptables): HOSTNET-INPUT of ip6tables, and the ip6 objects
+    ip6tables-nft made for it, recorded as 'ip6tables' (and removed again) as Iptables records its own."""
+
+    def __init__(self, root=None):
+        self.root = root
+        self._current = None
+
+    def record(self):
+        return _store.load(_firewall_rules.FW_KIND, 'ip6tables', self.root)
+
+    def read(self, rules=()):
+        """parse_save() of ip6tables-save, read only while there are IPv6 rules to have or recorded ones; else {}."""
+        if self._current is None:
+            wanted = _firewall_rules.by_family(rules, 6) or self.record() is not None
+            if wanted and not _firewall_rules.command_exists('ip6tables-save'):
+                raise _firewall_rules.FirewallError('an overlay on an IPv6 underlay guards its VXLAN port with ip6tables, which this '
+                                                    'host lacks (ip6tables-save); install it or use firewall_backend nftables')
+            self._current = parse_save(_firewall_rules._run(['ip6tables-save'])) if wanted else {}
+        return self._current
+
+    def owned(self):
+        return ['ip6 ' + line for line in owned_lines(self._current or {})]
+
+    @staticmethod
+    def wanted(rules):
+        return ['ip6 ' + line for line in wanted_lines(_firewall_rules.by_family(rules, 6))]
+
+    def apply(self, rules):
+        rules = _firewall_rules.by_family(rules, 6)
+        rec = self.record() or {}
+        if not rules and not rec:
+            return
+        data = restore_text(self.read(rules), rules)
+        nft = 'nf_tables' in _firewall_rules._run(['ip6tables', '-V'])
+        before = self._before(rec, nft)
+        self._current = None
+        if data:
+            _firewall_rules._run(['ip6tables-restore', '--noflush', '-w', '10'], data)
+        created = {tuple(obj) for obj in rec.get('created') or []}
+        if nft:
+            after = _firewall_nftables.nft_objects6()
+            created = _remove_created({obj for obj in created | (after - before) if obj in after}, rules, 'ip6')
+        if rules or created:
+            _store.save(_firewall_rules.FW_KIND, 'ip6tables', {'created': sorted(list(obj) for obj in created)}, self.root)
+        else:
+            _store.delete(_firewall_rules.FW_KIND, 'ip6tables', self.root)
+
+    def _before(self, rec, nft):
+        """The ip6 objects that existed before this restore (those of a killed run's, as it recorded them)."""
+        if rec.get('pending') is not None:
+            return {tuple(obj) for obj in rec['pending']}
+        before = _firewall_nftables.nft_objects6() if nft else set()
+        # Recorded before the restore: a run killed after it still finds (and later removes) what it made.
+        _store.save(_firewall_rules.FW_KIND, 'ip6tables', dict(rec, pending=sorted(list(obj) for obj in before)), self.root)
+        return before
+
+    def forget(self):
+        self._current = None
+
+    def interrupted(self):
+        return (self.record() or {}).get('pending') is not None
 
 
 class Iptables:
@@ -152,6 +260,7 @@ class Iptables:
         self.root = root
         self._current = None
         self._reading = None
+        self.v6 = Ip6tables(root)
 
     def prefetch(self):
         """Start iptables-save now, in its own process, so it runs while the caller reads the kernel's links."""
@@ -175,45 +284,21 @@ class Iptables:
         return self._current
 
     def owned(self):
-        """What the collection owns now, as sorted text lines (for comparison and diffs)."""
-        out = []
-        for table, st in sorted(self.read().items()):
-            for chain in st['chains']:
-                if chain != USER or st['rules'] or st['builtin_jumps']:
-                    out.append('%s :%s' % (table, chain))
-            out += ['%s %s' % (table, r) for r in st['rules']]
-            for line, count in sorted(st['builtin_jumps'].items()):
-                out += ['%s %s' % (table, line)] * count
-        return out
+        """What the collection owns now, as sorted text lines (for comparison and diffs); the IPv6 ones as read by
+        the last differs()."""
+        return owned_lines(self.read()) + self.v6.owned()
 
     @staticmethod
     def wanted(rules):
-        out = []
-        by_table = {}
-        for table, chain in _firewall_rules.used_chains(rules):
-            by_table.setdefault(table, []).append(chain)
-        for table in sorted(by_table):
-            chains = sorted(by_table[table])
-            out += ['%s :%s' % (table, ipt_chain(chain)) for chain in chains]
-            out += ['%s %s' % (table, render(r)) for r in rules if r.table == table]
-            out += ['%s -A %s -j %s' % (table, _firewall_rules.CHAINS[(table, chain)], ipt_chain(chain))
-                    for chain in chains if _firewall_rules.CHAINS[(table, chain)]]
-        return out
+        return wanted_lines(_firewall_rules.by_family(rules, 4)) + Ip6tables.wanted(rules)
 
     def differs(self, rules):
+        self.v6.read(rules)
         return sorted(self.owned()) != sorted(self.wanted(rules))
 
     def restore_input(self, rules):
-        """One iptables-restore --noflush input for every table that holds or will hold chains of ours."""
-        current = self.read()
-        chains = _firewall_rules.used_chains(rules)
-        blocks = []
-        for table in _firewall_rules.TABLES:
-            st = current.get(table, _empty_table())
-            wanted = sorted(c for t, c in chains if t == table)
-            if wanted or st['chains'] or st['builtin_jumps']:
-                blocks.append(_table_block(table, st, rules, wanted))
-        return '\n'.join(blocks) + '\n' if blocks else ''
+        """One iptables-restore --noflush input for every table that holds or will hold chains of ours (IPv4)."""
+        return restore_text(self.read(), _firewall_rules.by_family(rules, 4))
 
     def _restore(self, data, rec, nft):
         try:
@@ -260,10 +345,12 @@ class Iptables:
             _store.save(_firewall_rules.FW_KIND, 'iptables', {'created': sorted(list(obj) for obj in created)}, self.root)
         elif rec or (nft and data):
             _store.delete(_firewall_rules.FW_KIND, 'iptables', self.root)
+        self.v6.apply(rules)
 
     def forget(self):
         self._current = None
+        self.v6.forget()
 
     def interrupted(self):
         """True when a run was killed between a restore and recording what it created: apply again to finish."""
-        return (_store.load(_firewall_rules.FW_KIND, 'iptables', self.root) or {}).get('pending') is not None
+        return (_store.load(_firewall_rules.FW_KIND, 'iptables', self.root) or {}).get('pending') is not None or self.v6.interrupted()

@@ -10,6 +10,9 @@ out) is recorded with the command list that made it; a later listing or command 
 record compares the kernel with itself, so it holds whatever form a given nft version lists a rule in.
 
 Only the table is ever written: every command names it, so a running Docker's tables and the user's are untouched.
+An overlay on an IPv6 underlay adds a second table of the collection's own, ``ip6 hostnet6``, holding only the
+input chain of its VXLAN guard; it is written in the same transaction, read and recorded beside the first, and goes
+when no rule needs it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 FAMILY = 'ip'
 TABLE = 'hostnet'
+FAMILY6 = 'ip6'
+TABLE6 = 'hostnet6'
 USER = 'user'
 
 # Logical chain -> (nft chain, base chain hook or None).  One table, so chain names are unique across what iptables
@@ -58,6 +63,8 @@ _LEFTS = {
     'ctstate': {'ct': {'key': 'state'}},
     'fib': {'fib': {'result': 'type', 'flags': ['daddr']}},
 }
+# An IPv6 rule's addresses (the IPv6 VXLAN guard's peers).
+_LEFTS6 = {'src': {'payload': {'protocol': 'ip6', 'field': 'saddr'}}, 'dst': {'payload': {'protocol': 'ip6', 'field': 'daddr'}}}
 _DPORT = {proto: {'payload': {'protocol': proto, 'field': 'dport'}} for proto in ('tcp', 'udp', 'sctp')}
 
 
@@ -71,13 +78,14 @@ def _address(value):
     return {'prefix': {'addr': addr, 'len': int(length)}} if length else addr
 
 
-def _interfaces_and_addresses(match):
+def _interfaces_and_addresses(match, family=4):
     out = []
+    lefts = dict(_LEFTS, **_LEFTS6) if family == 6 else _LEFTS
     for key in ('src', 'dst', 'iif', 'oif'):
         value = match.get(key)
         if value is not None:
             plain = value.lstrip('!')
-            out.append(_match(_LEFTS[key], _address(plain) if key in ('src', 'dst') else plain, value.startswith('!')))
+            out.append(_match(lefts[key], _address(plain) if key in ('src', 'dst') else plain, value.startswith('!')))
     return out
 
 
@@ -115,15 +123,21 @@ _VERDICT_OBJECTS = {target: {verdict: None} for target, verdict in _VERDICTS.ite
 def render(rule):
     """The rule's nft JSON expression list, made once per rule."""
     if rule.rendered is None or rule.rendered[0] != 'nft':
-        rule.rendered = ('nft', _interfaces_and_addresses(rule.match) + _protocol_and_state(rule.match) + [_verdict(rule)])
+        rule.rendered = ('nft', _interfaces_and_addresses(rule.match, rule.family) + _protocol_and_state(rule.match) + [_verdict(rule)])
     return rule.rendered[1]
 
 
-def commands(rules, user_rules, present):
-    """The JSON command list that replaces the table in one transaction: the chains the rules need (the user chain
-    also while it holds the user's rules, which are put back as they were), or only its removal when nothing is left.
-    ``present``: the table exists now (it is deleted first)."""
-    table = {'family': FAMILY, 'name': TABLE}
+def commands(rules, user_rules, present, present6=False):
+    """The JSON command list that replaces the tables in one transaction: the chains the rules need (the user chain
+    also while it holds the user's rules, which are put back as they were), or only their removal when nothing is left.
+    ``present`` / ``present6``: the ip / ip6 table exists now (it is deleted first).  The IPv6 rules go to the ip6
+    table."""
+    return (_table_commands(FAMILY, TABLE, _firewall_rules.by_family(rules, 4), user_rules, present) +
+            _table_commands(FAMILY6, TABLE6, _firewall_rules.by_family(rules, 6), [], present6))
+
+
+def _table_commands(family, name_, rules, user_rules, present):
+    table = {'family': family, 'name': name_}
     cmds = [{'delete': {'table': table}}] if present else []
     if not rules and not user_rules:
         return cmds
@@ -131,10 +145,10 @@ def commands(rules, user_rules, present):
     chains = _firewall_rules.used_chains(rules)
     wanted = [(key, name, base) for key, (name, base) in CHAINS.items() if key in chains or (name == USER and user_rules)]
     # Every chain before any rule: a jump names a chain that must exist already.
-    cmds += [{'add': {'chain': dict(table=TABLE, family=FAMILY, name=name, **(base or {}))}} for dummy, name, base in wanted]
+    cmds += [{'add': {'chain': dict(table=name_, family=family, name=name, **(base or {}))}} for dummy, name, base in wanted]
     for key, name, dummy in wanted:
         exprs = (user_rules if name == USER else []) + [render(r) for r in rules if (r.table, r.chain) == key]
-        cmds += [{'add': {'rule': {'family': FAMILY, 'table': TABLE, 'chain': name, 'expr': expr}}} for expr in exprs]
+        cmds += [{'add': {'rule': {'family': family, 'table': name_, 'chain': name, 'expr': expr}}} for expr in exprs]
     return cmds
 
 
@@ -154,10 +168,10 @@ def normalised(table):
                       for chain, exprs in table['rules'].items()}}
 
 
-def read_table():
+def read_table(family=FAMILY, name=TABLE):
     """{'chains': {name: base hook fields}, 'rules': {chain: [expr, ...]}} of the table, or None when it is absent."""
     try:
-        objs = nft_json('list', 'table', FAMILY, TABLE)
+        objs = nft_json('list', 'table', family, name)
     except _firewall_rules.FirewallError as exc:
         if 'No such file' in str(exc) or 'does not exist' in str(exc):
             return None
@@ -181,6 +195,13 @@ def nft_objects():
     return objs
 
 
+def nft_objects6():
+    """nft_objects of the ip6 family (what ip6tables-nft uses for an IPv6 VXLAN guard)."""
+    objs = {(attrs[1],) for attrs in nft_names(NFT_MSG_GETTABLE, (1,), socket.AF_INET6) if attrs.get(1) in _firewall_rules.TABLES}
+    objs |= {(attrs[1], attrs[3]) for attrs in nft_names(NFT_MSG_GETCHAIN, (1, 3), socket.AF_INET6) if attrs.get(1) in _firewall_rules.TABLES}
+    return objs
+
+
 # Which tables and chains exist is read from nf_tables over netlink, names only: `nft list tables` loads every rule
 # of the family first (tens of milliseconds with a thousand published ports, twice per iptables apply).
 NETLINK_NETFILTER = 12
@@ -188,32 +209,32 @@ NFT_MSG_GETTABLE = 0x0a01  # (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE: att
 NFT_MSG_GETCHAIN = 0x0a04  # (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN: attributes 1 its table, 3 its name
 
 
-def nft_names(msg_type, wanted):
-    """[{attribute type: string}] of every object an nf_tables dump of the ip family answers, for the string
-    attributes ``wanted``."""
+def nft_names(msg_type, wanted, family=socket.AF_INET):
+    """[{attribute type: string}] of every object an nf_tables dump of the ip (or ``family``) family answers, for the
+    string attributes ``wanted``."""
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_NETFILTER)
     try:
         sock.bind((0, 0))
-        return nft_dump(sock, msg_type, wanted)
+        return nft_dump(sock, msg_type, wanted, family)
     finally:
         sock.close()
 
 
-def nft_dump(sock, msg_type, wanted):
-    """One dump on ``sock`` (see _kernel.dump): an nfgenmsg of the ip family, no resource id."""
+def nft_dump(sock, msg_type, wanted, family=socket.AF_INET):
+    """One dump on ``sock`` (see _kernel.dump): an nfgenmsg of the ip (or ``family``) family, no resource id."""
     def names(data, off, end):
         return {typ: codec._str(data, start, stop)  # pylint: disable=protected-access
                 for typ, start, stop in codec._nlas(data, off + 4, end) if typ in wanted}  # pylint: disable=protected-access
-    nfgenmsg = struct.pack('=BBH', socket.AF_INET, 0, 0)
+    nfgenmsg = struct.pack('=BBH', family, 0, 0)
     try:
         return _kernel.dump(sock, codec.dump_head(msg_type, 1, len(nfgenmsg)) + nfgenmsg, 1, names)
     except _kernel.NetlinkError as exc:
         raise _firewall_rules.FirewallError('reading nf_tables failed: %s' % os.strerror(exc.code)) from exc
 
 
-def nft_chain_empty(table, chain):
+def nft_chain_empty(table, chain, family=FAMILY):
     """A chain with no rules and, for a base chain, an accept policy."""
-    for obj in nft_json('list', 'chain', FAMILY, table, chain):
+    for obj in nft_json('list', 'chain', family, table, chain):
         if 'rule' in obj or obj.get('chain', {}).get('policy', 'accept') != 'accept':
             return False
     return True
@@ -269,11 +290,13 @@ def table_lines(table):
     return lines
 
 
-def _desired_table(rules):
-    """The table the rules make, in read_table's form, or None when they need none."""
+def _desired_table(rules, family=FAMILY):
+    """The table (of ``family``) the rules make, in read_table's form, or None when they need none."""
     table = {'chains': {}, 'rules': {}}
     for cmd in commands(rules, [], False):
         obj = cmd['add']
+        if next(iter(obj.values()))['family'] != family:
+            continue
         if 'chain' in obj:
             table['chains'][obj['chain']['name']] = {k: obj['chain'][k] for k in _BASE_KEYS if k in obj['chain']}
         elif 'rule' in obj:
@@ -289,6 +312,7 @@ class Nftables:
     def __init__(self, root=None):
         self.root = root
         self._table = False  # not read yet (None: read, absent)
+        self._table6 = False
 
     def prefetch(self):
         """Nothing to start early: one nft listing of a small table."""
@@ -297,6 +321,15 @@ class Nftables:
         if self._table is False:
             self._table = read_table()
         return self._table
+
+    def read6(self, rules=()):
+        """The ip6 table, listed only when this run wants IPv6 rules or the record says the table was made (an
+        IPv4-only host never runs nft for it); None when absent."""
+        if self._table6 is False:
+            self._table6 = None
+            if _firewall_rules.by_family(rules, 6) or self.recorded().get('table6'):
+                self._table6 = read_table(FAMILY6, TABLE6)
+        return self._table6
 
     def _user_rules(self):
         table = self.read()
@@ -316,37 +349,56 @@ class Nftables:
         """The rules the collection owns differ from the record of the last apply, or the table from its listing then.
         The user chain's rules are the user's: adding or removing them is no drift."""
         owned = self._owned_table()
+        owned6 = self.read6(rules)
         rec = self.recorded()
         if not rules and not self._user_rules():
-            return owned is not None or bool(rec)  # the record outlived the table: a run was killed in between
-        return rec.get('commands') != _hash(commands(rules, [], False)) or rec.get('table') != _hash(normalised(owned))
+            return owned is not None or owned6 is not None or bool(rec)  # the record outlived the table: a run was killed in between
+        return (rec.get('commands') != _hash(commands(rules, [], False)) or rec.get('table') != _hash(normalised(owned)) or
+                rec.get('table6') != _hash6(owned6))
 
     def owned(self):
         owned = self._owned_table()
-        return table_lines(owned) if owned else []
+        return (table_lines(owned) if owned else []) + _lines6(self._table6 or None)
 
     @staticmethod
     def wanted(rules):
         table = _desired_table(rules)
-        return table_lines(table) if table else []
+        return (table_lines(table) if table else []) + _lines6(_desired_table(rules, FAMILY6))
 
     def apply(self, rules):
-        cmds = commands(rules, self._user_rules(), self.read() is not None)
+        present6 = self.read6(rules) is not None
+        if _firewall_rules.by_family(rules, 6) and not self.recorded().get('table6'):
+            # Recorded before the table is made: a run killed after nft still finds it (read6) and removes it later.
+            _store.save(_firewall_rules.FW_KIND, 'nftables', dict(self.recorded(), table6='pending'), self.root)
+        cmds = commands(rules, self._user_rules(), self.read() is not None, present6)
         if cmds:
             nft_json('-f', '-', data=json.dumps({'nftables': cmds}))
-        self._table = False
+        self.forget()
         if any('add' in cmd for cmd in cmds):
             record = {'commands': _hash(commands(rules, [], False)), 'table': _hash(normalised(self._owned_table()))}
+            if _firewall_rules.by_family(rules, 6):
+                record['table6'] = _hash6(self.read6(rules))
             _store.save(_firewall_rules.FW_KIND, 'nftables', record, self.root)
         else:
             _store.delete(_firewall_rules.FW_KIND, 'nftables', self.root)
 
     def forget(self):
         self._table = False
+        self._table6 = False
 
     @staticmethod
     def interrupted():
         return False  # one nft transaction, and the record of it is compared on every run (differs)
+
+
+def _hash6(table):
+    """The record's form of the ip6 table as listed: None when there is none (an IPv4-only record has no key)."""
+    return _hash(normalised(table)) if table is not None else None
+
+
+def _lines6(table):
+    """The ip6 table's text lines, each marked with its table (its chain is named as the ip table's one)."""
+    return ['%s %s: %s' % (FAMILY6, TABLE6, line) for line in table_lines(table)] if table else []
 
 
 def _hash(value):

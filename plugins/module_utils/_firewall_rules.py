@@ -56,21 +56,24 @@ class Rule:
 
     match keys: src, dst (address or subnet), iif, oif (interface name), each negated by a leading '!'; proto with
     dport; ctstate ('RELATED,ESTABLISHED', or 'DNAT': the connection was destination-NATed); dst_type ('LOCAL').
+    ``family`` 6: an IPv6 rule (only the VXLAN guard of an overlay on an IPv6 underlay); the backends keep those
+    apart (ip6tables, nftables' ip6 table).
     """
 
-    __slots__ = ('table', 'chain', 'match', 'target', 'arg', 'rendered')
+    __slots__ = ('table', 'chain', 'match', 'target', 'arg', 'rendered', 'family')
 
-    def __init__(self, table, chain, target, arg=None, **match):
+    def __init__(self, table, chain, target, arg=None, family=4, **match):
         self.table = table
         self.chain = chain
         self.target = target
         self.arg = arg
+        self.family = family
         self.match = match
         self.rendered = None  # a backend's rendering, made once: a rule set of thousands of publishes is compared and written from it
 
     def key(self):
         """What the rule means (one address is written one way: without /32, see nat_postrouting)."""
-        return (self.table, self.chain, self.target, self.arg, tuple(sorted(self.match.items())))
+        return (self.table, self.chain, self.target, self.arg, self.family, tuple(sorted(self.match.items())))
 
 
 def _one_address(value):
@@ -152,16 +155,36 @@ def vxlan_guard(nets, networks):
     """An overlay's VXLAN port takes packets from its peers' underlay addresses only, then drops the rest (Docker's
     overlay keeps one INPUT rule per peer): a VTEP decapsulates whatever arrives, so anyone else reaching the port
     could put frames on the overlay, past every rule of the bridge.  A port's accepts are the peers of every overlay
-    on it, whichever backend handles that overlay: each backend's drop sees every packet of the port."""
-    ports = {int(doc.get('port') or VXLAN_PORT): set() for doc in nets if doc.get('driver') == 'overlay'}
-    for doc in networks.values():
-        if doc and doc.get('driver') == 'overlay' and doc.get('firewall', True) and int(doc.get('port') or VXLAN_PORT) in ports:
-            ports[int(doc.get('port') or VXLAN_PORT)].update((doc.get('peers') or {}).values())
+    on it, whichever backend handles that overlay: each backend's drop sees every packet of the port.  A port that an
+    overlay on an IPv6 underlay uses is guarded in IPv6 too (its peers are IPv6 addresses)."""
+    ports, ports6 = _vxlan_ports(nets, networks)
     rules = []
     for port, peers in sorted(ports.items()):
-        rules += [Rule('filter', 'INPUT', 'ACCEPT', src=peer, proto='udp', dport=port) for peer in sorted(peers)]
+        rules += [Rule('filter', 'INPUT', 'ACCEPT', src=peer, proto='udp', dport=port) for peer in sorted(peers) if ':' not in peer]
         rules.append(Rule('filter', 'INPUT', 'DROP', proto='udp', dport=port))
+    for port in sorted(ports6):
+        rules += [Rule('filter', 'INPUT', 'ACCEPT', family=6, src=peer, proto='udp', dport=port) for peer in sorted(ports[port]) if ':' in peer]
+        rules.append(Rule('filter', 'INPUT', 'DROP', family=6, proto='udp', dport=port))
     return rules
+
+
+def _vxlan_ports(nets, networks):
+    """({port: peers' underlay addresses} of the overlays of ``nets``' ports, the ports an IPv6 underlay uses)."""
+    def port_of(doc):
+        return int(doc.get('port') or VXLAN_PORT)
+    ports = {port_of(doc): set() for doc in nets if doc.get('driver') == 'overlay'}
+    ports6 = set()
+    for doc in networks.values():
+        if doc and doc.get('driver') == 'overlay' and doc.get('firewall', True) and port_of(doc) in ports:
+            ports[port_of(doc)].update((doc.get('peers') or {}).values())
+            if ':' in str(doc.get('underlay_ip') or ''):
+                ports6.add(port_of(doc))
+    return ports, ports6
+
+
+def by_family(rules, family):
+    """The rules of one address family (4 or 6), in order."""
+    return [rule for rule in rules if rule.family == family]
 
 
 def user_hook():

@@ -422,8 +422,10 @@ def vlan_request(ifname, base_index, vid):
 
 def vxlan_request(ifname, vni, local, link, port, mtu):
     """RTM_NEWLINK creating a VXLAN device of an overlay: no group and no remote (every destination is a static
-    forwarding entry), learning off, proxy on (it answers ARP from its own neighbour entries)."""
-    return new_link_request(ifname, 'vxlan', [('IFLA_VXLAN_ID', vni), ('IFLA_VXLAN_LOCAL', local), ('IFLA_VXLAN_LINK', link),
+    forwarding entry), learning off, proxy on (it answers ARP from its own neighbour entries).  An IPv6 ``local``
+    (IFLA_VXLAN_LOCAL6) makes the device's underlay IPv6: its forwarding entries then name IPv6 VTEPs."""
+    local_attr = 'IFLA_VXLAN_LOCAL6' if ':' in local else 'IFLA_VXLAN_LOCAL'
+    return new_link_request(ifname, 'vxlan', [('IFLA_VXLAN_ID', vni), (local_attr, local), ('IFLA_VXLAN_LINK', link),
                                               ('IFLA_VXLAN_PORT', port), ('IFLA_VXLAN_LEARNING', 0), ('IFLA_VXLAN_PROXY', 1)], mtu=mtu)
 
 

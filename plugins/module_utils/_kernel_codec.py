@@ -94,6 +94,22 @@ def _ip4(data, start):
     return socket.inet_ntoa(bytes(data[start:start + 4]))
 
 
+def _ip6(data, start):
+    return socket.inet_ntop(socket.AF_INET6, bytes(data[start:start + 16]))
+
+
+def _ip(data, start, stop):
+    """An address attribute of either family, told apart by its length (4 or 16 bytes), or None."""
+    if stop - start == 4:
+        return _ip4(data, start)
+    return _ip6(data, start) if stop - start == 16 else None
+
+
+def _packed(ip):
+    """The wire form of an IPv4 or IPv6 address in text."""
+    return socket.inet_pton(socket.AF_INET6, ip) if ':' in ip else socket.inet_aton(ip)
+
+
 def parse_link(data, off, end):
     """An RTM_NEWLINK message as a dict: index, ifname, kind, mtu, mac, up, master, link, link_netnsid, hairpin
     (a bridge port's hairpin mode, None for links that are no bridge port) and group.
@@ -146,19 +162,20 @@ def _parse_linkinfo(data, off, end, out):
         out['vxlan'] = _parse_vxlan(data, *info)
 
 
-# IFLA_VXLAN_* attributes an overlay compares: its VNI, local address, underlay link, UDP port, learning and proxy.
-_VXLAN = {1: 'id', 4: 'local', 3: 'link', 15: 'port', 7: 'learning', 11: 'proxy'}
+# IFLA_VXLAN_* attributes an overlay compares: its VNI, local address (IFLA_VXLAN_LOCAL, or LOCAL6 on an IPv6
+# underlay: both read as 'local'), underlay link, UDP port, learning and proxy.
+_VXLAN = {1: 'id', 4: 'local', 17: 'local', 3: 'link', 15: 'port', 7: 'learning', 11: 'proxy'}
 
 
 def _parse_vxlan(data, off, end):
     """A vxlan link's settings (only links of that kind carry the key 'vxlan'): id, local, link, port, learning, proxy."""
     out = {'id': None, 'local': None, 'link': None, 'port': 4789, 'learning': None, 'proxy': None}
-    for typ, start, dummy in _nlas(data, off, end):
+    for typ, start, stop in _nlas(data, off, end):
         key = _VXLAN.get(typ)
         if key in ('id', 'link'):
             out[key] = _u32(data, start)
         elif key == 'local':
-            out[key] = _ip4(data, start)
+            out[key] = _ip(data, start, stop) or out[key]
         elif key == 'port':
             out[key] = struct.unpack_from('>H', data, start)[0]  # network order (be16)
         elif key:
@@ -167,15 +184,18 @@ def _parse_vxlan(data, off, end):
 
 
 def parse_addr(data, off, end):
-    """An RTM_NEWADDR message: {'index', 'address' ('a.b.c.d/len'), 'family', 'broadcast' (IFA_BROADCAST or None)}.
+    """An RTM_NEWADDR message: {'index', 'address' ('a.b.c.d/len', or 'x::y/len' in a dump of AF_INET6), 'family',
+    'broadcast' (IFA_BROADCAST or None)}.
 
     Planners compare addresses by 'a.b.c.d/len' only: an address an older version added without a broadcast is
     left as it is (see _kernel.broadcast), so a rerun after an upgrade changes nothing."""
     family, prefixlen, dummy, dummy2, index = struct.unpack_from('=BBBBI', data, off)
     out = {'index': index, 'family': family, 'address': None, 'broadcast': None}
-    for typ, start, dummy3 in _nlas(data, off + 8, end):
+    for typ, start, stop in _nlas(data, off + 8, end):
         if typ == 1 and family == socket.AF_INET:
             out['address'] = '%s/%d' % (_ip4(data, start), prefixlen)
+        elif typ == 1 and family == socket.AF_INET6 and stop - start == 16:
+            out['address'] = '%s/%d' % (_ip6(data, start), prefixlen)
         elif typ == 4 and family == socket.AF_INET:
             out['broadcast'] = _ip4(data, start)
     return out
@@ -240,12 +260,12 @@ _NDMSG = struct.Struct('=BxxxiHBB')
 
 def parse_neigh(data, off, end):
     """An RTM_NEWNEIGH message: {'family', 'index', 'state', 'flags', 'dst' (NDA_DST: the IPv4 address, or a vxlan
-    forwarding entry's remote VTEP), 'mac' (NDA_LLADDR)}."""
+    forwarding entry's remote VTEP, IPv4 or IPv6), 'mac' (NDA_LLADDR)}."""
     family, index, state, flags, dummy = _NDMSG.unpack_from(data, off)
     out = {'family': family, 'index': index, 'state': state, 'flags': flags, 'dst': None, 'mac': None}
     for typ, start, stop in _nlas(data, off + _NDMSG.size, end):
-        if typ == 1 and stop - start == 4:
-            out['dst'] = _ip4(data, start)
+        if typ == 1:
+            out['dst'] = _ip(data, start, stop)
         elif typ == 2 and stop - start == 6:
             out['mac'] = bytes(data[start:stop]).hex(':')
     return out
@@ -286,10 +306,12 @@ def neigh_request(msg_type, family, index, mac, dst, append=False):
     """RTM_NEWNEIGH / RTM_DELNEIGH of a permanent entry on device ``index``: AF_BRIDGE, a vxlan forwarding entry
     (``bridge fdb append|add|del MAC dev VX dst DST self permanent``), or AF_INET, an ARP entry (``ip neigh add DST
     lladdr MAC dev VX nud permanent``).  ``append`` (NLM_F_APPEND): one more all-zero flood entry beside the
-    others (head-end replication to every peer); else a new entry is created or replaced."""
+    others (head-end replication to every peer); else a new entry is created or replaced.  A forwarding entry's
+    ``dst`` is IPv6 on a device with an IPv6 underlay (NDA_DST of 16 bytes)."""
     flags = NTF_SELF if family == AF_BRIDGE else 0
     body = _NDMSG.pack(family, index, NUD_PERMANENT, flags, 0)
-    body += _NLA.pack(8, 1) + socket.inet_aton(dst)
+    packed = _packed(dst)
+    body += _NLA.pack(4 + len(packed), 1) + packed
     if mac:
         body += _NLA.pack(10, 2) + bytes.fromhex(mac.replace(':', '')) + b'\0\0'
     how = 0

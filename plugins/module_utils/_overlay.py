@@ -31,7 +31,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 
 DEFAULT_PORT = 4789
 MAX_VNI = (1 << 24) - 1
-OVERHEAD = 50  # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14 (an IPv6 underlay would take 70)
+# The encapsulation per underlay family: outer IPv4 20 (IPv6 40) + UDP 8 + VXLAN 8 + inner Ethernet 14.
+OVERHEAD = {4: 50, 6: 70}
 MIN_MTU = 576
 FLOOD_MAC = '00:00:00:00:00:00'
 HELD = '@remote:'  # key prefix of the remote endpoints' addresses held in the pool (no container name has '@')
@@ -61,59 +62,111 @@ def check_vni(p, stored, others):
     return vni
 
 
-def default_underlay(snap):
-    """The interface of the host's IPv4 default route, or None."""
-    for route in snap.routes or ():
+def default_underlay(snap, version=4):
+    """The interface of the host's IPv4 (``version`` 6: IPv6) default route, or None."""
+    routes = snap.routes if version == 4 else getattr(snap, 'routes6', None)
+    for route in routes or ():
         if route['dst_len'] == 0 and route['table'] == 254 and route['oif']:
             return snap.ifname_of(route['oif'])
     return None
 
 
+def version_of(ip):
+    return 6 if ':' in str(ip) else 4
+
+
+def routable6(ip):
+    """An IPv6 address other hosts can reach: not link-local (it needs a scope), loopback, multicast or unspecified."""
+    return not (ip.is_link_local() or ip.is_loopback() or ip.is_multicast() or ip.value == 0)
+
+
+def parse_vtep(value, option):
+    """An underlay address, IPv4 or IPv6 (not link-local: a VTEP's address must route between hosts), in the one text
+    form the kernel reads back (netaddr's compact one)."""
+    if value is None or str(value).strip() == '':
+        raise _validate.InputError(option, value, 'expected an IPv4 or IPv6 address')
+    text = str(value).strip()
+    if ':' not in text:
+        return str(_ipam.parse_ip(text, option))
+    try:
+        ip = _ipam.netaddr.IPAddress(text, 6)
+    except (_ipam.netaddr.AddrFormatError, ValueError, TypeError):
+        raise _validate.InputError(option, value, 'is not a valid IPv6 address') from None
+    if not routable6(ip):
+        raise _validate.InputError(option, value, 'is not a global IPv6 address (a VTEP needs one the other hosts route to, '
+                                   'not a link-local, loopback or multicast one)')
+    return str(ip)
+
+
+def host_addresses(snap, index, version):
+    """The addresses of link ``index`` in one family: IPv4 in kernel order, IPv6 only global ones (not link-local)."""
+    if version == 4:
+        return [a.split('/')[0] for a in snap.addresses(index)]
+    return [a['address'].split('/')[0] for a in getattr(snap, 'addrs6', None) or ()
+            if a['index'] == index and a['address'] and routable6(_ipam.netaddr.IPAddress(a['address'].split('/')[0], 6))]
+
+
+def _underlay_interface(p, snap):
+    """(interface, the family its default gives) of the VTEP: as given, else the IPv4 default route's, else the IPv6 one's."""
+    if p.get('underlay_interface'):
+        return p['underlay_interface'], None
+    for version in (4, 6):
+        ifname = default_underlay(snap, version)
+        if ifname:
+            return ifname, version
+    raise _validate.InputError('underlay_interface', None, 'the host has no IPv4 or IPv6 default route to take it from; give the '
+                               'interface that reaches the other hosts')
+
+
 def underlay(p, snap, must_exist=True):
     """(interface, its link, address) of this host's VTEP, checked against the host (but whether a given address is
     there yet when not ``must_exist``: at boot DHCP may not have given it; the kernel takes a VXLAN source it lacks)."""
-    ifname = p.get('underlay_interface') or default_underlay(snap)
-    if not ifname:
-        raise _validate.InputError('underlay_interface', None, 'the host has no IPv4 default route to take it from; give the '
-                                   'interface that reaches the other hosts')
+    ifname, version = _underlay_interface(p, snap)
     _validate.validate_ifname(ifname, 'underlay_interface')
     link = snap.link(ifname)
     if link is None:
         raise _validate.InputError('underlay_interface', ifname, 'no such interface on the host')
-    mine = [a.split('/')[0] for a in snap.addresses(link['index'])]
     ip = p.get('underlay_ip')
     if ip is None:
+        # From an IPv6 default route its global address; else the first IPv4 address, or a global IPv6 one without.
+        mine = [a for v in ((version,) if version else (4, 6)) for a in host_addresses(snap, link['index'], v)]
         if not mine:
-            raise _validate.InputError('underlay_interface', ifname, 'has no IPv4 address to be the VTEP; give underlay_ip')
+            raise _validate.InputError('underlay_interface', ifname, 'has no %s address to be the VTEP; give underlay_ip'
+                                       % ('IPv6 global' if version == 6 else 'IPv4 or global IPv6'))
         return ifname, link, mine[0]
-    if ':' in str(ip):
-        raise _validate.InputError('underlay_ip', ip, 'an IPv6 underlay is not supported yet; give an IPv4 address')
-    ip = str(_ipam.parse_ip(ip, 'underlay_ip'))
-    if must_exist and ip not in [a['address'].split('/')[0] for a in snap.addrs if a['address']]:
+    ip = parse_vtep(ip, 'underlay_ip')
+    mine = host_addresses(snap, link['index'], version_of(ip))
+    every = [a['address'].split('/')[0] for a in list(snap.addrs) + list(getattr(snap, 'addrs6', None) or ()) if a['address']]
+    if must_exist and ip not in every:
         raise _validate.InputError('underlay_ip', ip, 'is not an address of this host (the VTEP sends from it); addresses of %s: %s'
                                    % (ifname, ', '.join(mine) or 'none'))
     return ifname, link, ip
 
 
-def overlay_mtu(p, ifname, link):
-    """The overlay's MTU: the underlay's less the encapsulation, or lower as asked."""
-    room = (link['mtu'] or 1500) - OVERHEAD
+def overlay_mtu(p, ifname, link, version=4):
+    """The overlay's MTU: the underlay's less the encapsulation (of an IPv4 or IPv6 underlay), or lower as asked."""
+    overhead = OVERHEAD[version]
+    room = (link['mtu'] or 1500) - overhead
     if room < MIN_MTU:
-        raise _validate.InputError('underlay_interface', ifname, 'has MTU %d, which leaves %d after the %d bytes of VXLAN '
-                                   'encapsulation; an overlay needs at least %d' % (link['mtu'], room, OVERHEAD, MIN_MTU))
+        raise _validate.InputError('underlay_interface', ifname, 'has MTU %d, which leaves %d after the %d bytes of IPv%d VXLAN '
+                                   'encapsulation; an overlay needs at least %d' % (link['mtu'], room, overhead, version, MIN_MTU))
     mtu = p.get('mtu') or room
     _validate.mtu(mtu)
     if mtu > room:
-        raise _validate.InputError('mtu', mtu, 'is above the underlay %s MTU %d less %d bytes of VXLAN encapsulation (%d at most)'
-                                   % (ifname, link['mtu'], OVERHEAD, room))
+        raise _validate.InputError('mtu', mtu, 'is above the underlay %s MTU %d less %d bytes of IPv%d VXLAN encapsulation (%d at most)'
+                                   % (ifname, link['mtu'], overhead, version, room))
     return mtu
 
 
 def check_peers(entries, own_ip):
-    """{host: underlay ip} of the ``peers`` option, this host's own address left out."""
+    """{host: underlay ip} of the ``peers`` option, this host's own address left out; all of ``own_ip``'s family (a
+    VXLAN device sends over one family: its local address's)."""
     peers, owner = {}, {}
     for i, entry in enumerate(entries):
-        ip = str(_ipam.parse_ip(entry.get('underlay_ip'), 'peers[%d].underlay_ip' % i))
+        ip = parse_vtep(entry.get('underlay_ip'), 'peers[%d].underlay_ip' % i)
+        if version_of(ip) != version_of(own_ip):
+            raise _validate.InputError('peers[%d].underlay_ip' % i, ip, 'is an IPv%d address, but this host\'s underlay_ip %s is IPv%d; '
+                                       'the VTEPs of an overlay are all IPv4 or all IPv6' % (version_of(ip), own_ip, version_of(own_ip)))
         host = entry.get('host') or ip
         if entry.get('host'):
             _validate.validate_hostname(host, 'peers[%d].host' % i)
@@ -211,6 +264,21 @@ def foreign_vxlan(snap, vni, port, mine):
         if ifname != mine and vx and vx['id'] == vni and vx['port'] == port:
             return ifname
     return None
+
+
+def read_underlay6(run):
+    """The host's IPv6 addresses, and its IPv6 routes when the VTEP may come from the IPv6 default route (no interface
+    given and no IPv4 default route), read once before planning into the snapshot (``addrs6``, ``routes6``)."""
+    snap = run.snap
+    if getattr(snap, 'addrs6', None) is not None:
+        return
+    if run.p.get('underlay_ip') and ':' not in str(run.p['underlay_ip']):
+        snap.addrs6 = []  # an IPv4 VTEP: nothing IPv6 to look at
+        return
+    host = run.ns.chan(None)
+    snap.addrs6 = host.dump(_kernel.RTM_GETADDR, socket.AF_INET6)
+    if not run.p.get('underlay_interface') and default_underlay(snap) is None:
+        snap.routes6 = [r for r in host.dump(_kernel.RTM_GETROUTE, socket.AF_INET6) if r['table'] == 254]
 
 
 # -- the entries (pure) ----------------------------------------------------------------------------------------------
@@ -378,7 +446,7 @@ class OverlayDriver(_bridge.BridgeDriver):
         if p['subnet'] is None and not stored.get('subnet'):
             raise _validate.InputError('subnet', None, 'is required for a new overlay network (the same subnet on every host)')
         ifname, link, ip = underlay(p, run.snap, getattr(run, 'host_ip_must_exist', True))
-        p['mtu'] = overlay_mtu(p, ifname, link)
+        p['mtu'] = overlay_mtu(p, ifname, link, version_of(ip))
         subnet = _ipam.parse_subnet(p['subnet'] or stored['subnet'])
         # The clash with another network first: it explains the remote containers' addresses outside the others' subnet.
         _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in run.others.items()}, run.name)
@@ -424,3 +492,10 @@ class OverlayNetwork(_bridge.BridgeNetwork):
         params = dict(BRIDGE_DEFAULTS, **params)
         super().__init__(params, ns, root, driver)
         self.overlay = {'remote_endpoints': {}}
+
+    def read(self, net, present=True):
+        fresh = self.snap is None
+        snap = super().read(net, present)
+        if fresh and self.p['state'] == 'present':
+            read_underlay6(self)  # with the host's first read: planning (desired) then only looks at the snapshot
+        return snap

@@ -27,7 +27,10 @@ description:
   - Every host's bridge has the same gateway address with the same MAC (Docker's, from the address), so a container
     leaves the subnet through its own host (masqueraded unless O(ip_masquerade=false) or O(internal=true)).
   - The host's firewall lets UDP O(port) in only from the peers' underlay addresses and drops it from anyone else
-    (chain C(HOSTNET-INPUT) from C(INPUT), or the C(input) chain of the nftables C(hostnet) table).
+    (chain C(HOSTNET-INPUT) from C(INPUT), or the C(input) chain of the nftables C(hostnet) table). On an IPv6 underlay the
+    same guard is in ip6tables' C(HOSTNET-INPUT), or the C(input) chain of the collection's own nftables table C(ip6 hostnet6).
+  - The underlay may be IPv6 (O(underlay_ip) and every O(peers[].underlay_ip) of one family); the overlay's own
+    addresses stay IPv4.
   - The network's name server answers for the remote containers too, so every container resolves every other one of the
     overlay by name and alias, on every host.
   - The network id, VNI, peers and every address are kept in C(/var/lib/hostnet/networks/NAME.json) (driver C(overlay)),
@@ -70,16 +73,21 @@ options:
     type: dict
   mtu:
     description:
-      - MTU of the bridge, the VXLAN device and the endpoints. Default the underlay interface's less 50 bytes of VXLAN
-        encapsulation; never above it. An underlay that leaves less than 576 is an error naming O(underlay_interface).
+      - MTU of the bridge, the VXLAN device and the endpoints. Default the underlay interface's less the VXLAN
+        encapsulation, 50 bytes on an IPv4 underlay and 70 on an IPv6 one; never above it. An underlay that leaves less
+        than 576 is an error naming O(underlay_interface).
     type: int
   underlay_interface:
-    description: The interface that reaches the other hosts. Default the interface of the host's IPv4 default route.
+    description:
+      - The interface that reaches the other hosts. Default the interface of the host's IPv4 default route, or without
+        one the interface of its IPv6 default route (an IPv6 underlay).
     type: str
   underlay_ip:
     description:
-      - This host's VTEP address, the source of its VXLAN packets and what the peers list for it. Default the first IPv4
-        address of O(underlay_interface). Must be an address of this host. IPv4 only.
+      - This host's VTEP address, the source of its VXLAN packets and what the peers list for it. Must be an address of
+        this host. IPv4, or a global IPv6 address (not link-local) for an IPv6 underlay.
+      - Default the first IPv4 address of O(underlay_interface), or without one its first global IPv6 address; when
+        O(underlay_interface) comes from the IPv6 default route, that interface's first global IPv6 address.
     type: str
   port:
     description: UDP port of the VXLAN packets (the IANA port by default), the same on every host.
@@ -96,7 +104,7 @@ options:
         description: The peer's name, for messages, O(remote_endpoints[].host) and C(network_info). Default its O(peers[].underlay_ip).
         type: str
       underlay_ip:
-        description: The peer's VTEP address.
+        description: The peer's VTEP address, of the same family as O(underlay_ip) (a mix is an error naming the entry).
         type: str
         required: true
   remote_endpoints:
@@ -225,6 +233,18 @@ EXAMPLES = r'''
     endpoints:
       - name: db1
         ip: 10.10.1.2
+
+# Assumes fd00:138::130/64 on ens33 (host2 fd00:138::131).
+- name: An overlay on an IPv6 underlay (MTU 1430 on a 1500 underlay; the containers' addresses stay IPv4)
+  hostnet.containers.overlay_net:
+    name: ov6
+    vni: 4099
+    subnet: 10.10.2.0/24
+    underlay_interface: ens33
+    underlay_ip: fd00:138::130
+    peers:
+      - host: host2
+        underlay_ip: fd00:138::131
 
 - name: Take this host out of the overlay (the other hosts drop it from their peers)
   hostnet.containers.overlay_net:

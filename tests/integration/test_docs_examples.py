@@ -197,7 +197,9 @@ MODULE_SETUP = {
     'gc': [],
     'docker_bridge': [],
     'macvlan_net': [],  # the lab's hosts have ens33, the seed's parent
-    'overlay_net': [],  # the lab's host1 is the seed's 10.138.3.130 on ens33
+    # The lab's host1 is the seed's 10.138.3.130 on ens33; the IPv6 underlay example's address is added inside it.
+    'overlay_net': [{'name': 'IPv6 on ens33', 'ansible.builtin.shell': 'sysctl -qw net.ipv6.conf.ens33.disable_ipv6=0 && '
+                     'ip -6 addr add fd00:138::130/64 dev ens33 nodad', 'changed_when': True}],
     'nat_rule': [{'name': 'Docker0', 'hostnet.containers.docker_bridge': {'name': 'bridge'}}],
     'container': [{'name': 'Docker0', 'hostnet.containers.docker_bridge': {'name': 'bridge'}},
                   {'name': 'Custom_network', 'hostnet.containers.docker_bridge': {'name': 'custom_network'}}],

@@ -167,3 +167,25 @@ def test_a_container_on_two_overlays_is_resolved_without_an_expected_address():
     resolves = [p for p in op.plan(reqs)['host1']['probes'] if p['method'] == 'resolve']
     # Its resolver asks blue's name server first, so w2 resolves to its blue address even when probed for red.
     assert [(p['target'], 'expect_address' in p) for p in resolves] == [('w2', False), ('w2', False)]
+
+
+# -- an IPv6 underlay ------------------------------------------------------------------------------------------------------
+V6 = {'host1': 'fd00:138::130', 'host2': 'fd00:138::131', 'host3': 'fd00:138::132'}
+
+
+def test_an_ipv6_underlay_gives_ipv6_peers():
+    result = op.plan(three(**{h: request(h, 'c%s' % h[-1], underlay_ip=V6[h]) for h in V6}))
+    c1 = call(result, 'host1')
+    assert c1['underlay_ip'] == V6['host1']
+    assert c1['peers'] == [{'host': 'host2', 'underlay_ip': V6['host2']}, {'host': 'host3', 'underlay_ip': V6['host3']}]
+    assert result['host1']['peers'] == c1['peers']
+
+
+def test_one_family_per_overlay_and_no_link_local_vtep():
+    with pytest.raises(op.PlanError, match=r'host host2, overlay_network_underlay_ip: fd00:138::131 is an IPv6 address, but host '
+                                           r'host1 is on overlay blue with the IPv4 address 10.138.3.130'):
+        op.plan(three(host2=request('host2', 'c2', underlay_ip=V6['host2'])))
+    with pytest.raises(op.PlanError, match='host host2, overlay_network_underlay_ip: fe80::1 is not a unicast host address'):
+        op.plan(three(host2=request('host2', 'c2', underlay_ip='fe80::1')))
+    # Every VTEP IPv6 and no container yet: planned.
+    assert op.plan(three(**{h: request(h, underlay_ip=V6[h]) for h in V6}))
