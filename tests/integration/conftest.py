@@ -375,6 +375,19 @@ def result_after_the_lock(host, run, trace_file):
     return results['res']
 
 
+@contextlib.contextmanager
+def module_lab(tmp_path_factory, collection_path, name, hosts):
+    """{name: Host} of emulated ``hosts`` ({name: address}) shared by the tests of one file (a module-scoped fixture
+    yields from this), torn down when they are done, also when setting them up fails."""
+    tmp = tmp_path_factory.mktemp(name)
+    lab = hostnet_lab.Lab(str(tmp / 'lab'))
+    try:
+        lab.up(dict(hosts))
+        yield {n: Host(lab, n, collection_path, str(tmp)) for n in hosts}
+    finally:
+        lab.down()
+
+
 @pytest.fixture
 def lab_factory(tmp_path, collection_path):
     labs = []

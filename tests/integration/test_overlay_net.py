@@ -18,9 +18,8 @@ import sys
 
 import pytest
 
-import hostnet_lab
 import traffic
-from conftest import Host, wait_until
+from conftest import module_lab, wait_until
 
 HOSTS = {'host1': {'address': '10.138.3.130/24', 'gateway': '10.138.3.1'},
          'host2': {'address': '10.138.3.131/24', 'gateway': '10.138.3.1'},
@@ -57,16 +56,10 @@ def apply(hosts, net, placement, members=MEMBERS, **extra):
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory, collection_path):
-    tmp = tmp_path_factory.mktemp('overlay')
-    the_lab = hostnet_lab.Lab(str(tmp / 'lab'))
-    the_lab.up(HOSTS)
-    try:
-        hosts = {n: Host(the_lab, n, collection_path, str(tmp)) for n in HOSTS}
+    with module_lab(tmp_path_factory, collection_path, 'overlay', HOSTS) as hosts:
         apply(hosts, OV1, C)
         apply(hosts, OV2, D, members=('host1', 'host2'))
         yield hosts
-    finally:
-        the_lab.down()
 
 
 def where(name):

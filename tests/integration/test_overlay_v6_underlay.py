@@ -18,9 +18,8 @@ import json
 
 import pytest
 
-import hostnet_lab
 import traffic
-from conftest import Host, wait_until
+from conftest import module_lab, wait_until
 from test_overlay_net import SEND, SINK, restore
 
 HOSTS = {'host1': {'address': '10.138.6.130/24'}, 'host2': {'address': '10.138.6.131/24'}, 'host3': {'address': '10.138.6.132/24'}}
@@ -61,16 +60,10 @@ def add_ipv6(hosts):
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory, collection_path):
-    tmp = tmp_path_factory.mktemp('overlay6')
-    the_lab = hostnet_lab.Lab(str(tmp / 'lab'))
-    the_lab.up(HOSTS)
-    try:
-        hosts = {n: Host(the_lab, n, collection_path, str(tmp)) for n in HOSTS}
+    with module_lab(tmp_path_factory, collection_path, 'overlay6', HOSTS) as hosts:
         add_ipv6(hosts)
         apply(hosts)
         yield hosts
-    finally:
-        the_lab.down()
 
 
 def test_ping_tcp_and_full_size_packets_across_an_ipv6_underlay(lab):
