@@ -12,7 +12,10 @@ namespace by entering it on the calling thread (``_netns.entered``) and returnin
 namespace it was created in, so everything it sends and receives afterwards is that namespace's traffic.
 
 Name lookup is the system resolver's, run in a child inside the namespace as ``ip netns exec`` runs a program
-(``_probe_names``): /etc/netns/NETNS/hosts and resolv.conf replace /etc's when they exist.  IPv4 only.
+(``_probe_names``): /etc/netns/NETNS/hosts and resolv.conf replace /etc's when they exist.
+
+IPv4 and IPv6 take the same path; only the socket family and the echo packets (``_probe_icmp6``) differ. A
+link-local IPv6 target carries its interface (``fe80::1%eth0``), looked up inside the namespace.
 """
 
 from __future__ import annotations
@@ -27,14 +30,22 @@ import socket
 import struct
 import time
 
+try:
+    import netaddr
+except ImportError:  # reported when an IPv6 target is given (host_requirements installs it)
+    netaddr = None
+
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe_icmp
+from ansible_collections.hostnet.containers.plugins.module_utils import _probe_icmp6
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe_names
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 METHODS = ('ping', 'tcp', 'resolve')
 EXPECTS = ('reachable', 'unreachable')
+FAMILIES = ('any', 'ipv4', 'ipv6')
+IFNAME_RE = re.compile(r'^[^/%\s]{1,15}$')
 NETNS_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
 LABEL_RE = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$')
 SOL_RAW = 255
@@ -76,6 +87,37 @@ def parse_ipv4(text):
         return None
 
 
+def parse_ipv6(text):
+    """(address, scope) of an IPv6 literal (``fd00::1``, ``[fd00::1]``, ``fe80::1%eth0``): the address in its
+    compact form and the interface name after ``%`` (None without); None when ``text`` is not one. Raises a
+    ProbeError for a scope that is no interface name, a link-local address without one, or a scope on an address
+    that is not link-local (the kernel would ignore it)."""
+    if not isinstance(text, str) or ':' not in text:
+        return None
+    bare = text[1:-1] if text.startswith('[') and text.endswith(']') else text
+    address, _sep, scope = bare.partition('%')
+    if netaddr is None:
+        raise ProbeError('target', text, 'an IPv6 target needs the Python library netaddr on the managed host')
+    if not netaddr.valid_ipv6(address):
+        return None
+    ip = netaddr.IPAddress(address, 6)
+    if ip.ipv4_mapped():
+        raise ProbeError('target', text, 'an IPv4-mapped IPv6 address; give the IPv4 address %s' % ip.ipv4())
+    if _sep and not IFNAME_RE.match(scope):
+        raise ProbeError('target', text, 'the part after %% must be an interface name (fe80::1%%eth0)')
+    if ip.is_link_local() and not scope:
+        raise ProbeError('target', text, 'a link-local address needs its interface: %s%%IFNAME (for example %s%%eth0)'
+                         % (ip, ip))
+    if scope and not ip.is_link_local():
+        raise ProbeError('target', text, 'an interface (%%%s) is only taken with a link-local (fe80::/10) address' % scope)
+    return str(ip.format(netaddr.ipv6_compact)), scope or None
+
+
+def address_family(ip):
+    """'ipv6' or 'ipv4' for an address text the probe made."""
+    return 'ipv6' if ':' in ip else 'ipv4'
+
+
 def is_host_name(name):
     """A DNS name we can look up: dot-separated labels (letters, digits, ``-``, ``_``), optional trailing dot."""
     if not isinstance(name, str) or not name or len(name.rstrip('.')) > 253 or name == '.':
@@ -106,18 +148,24 @@ def _netns_name(netns):
     return netns
 
 
-def _target(target, method):
-    """(target, ip, name): the target stripped, its IPv4 address when it is one, else the host name to look up."""
+def _target(target, method, family):
+    """(target, ip, name): the target stripped, its IPv4 or IPv6 address when it is one (an IPv6 link-local one
+    with its ``%ifname``), else the host name to look up."""
     if not isinstance(target, str) or not target.strip():
-        raise ProbeError('target', target, 'must be an IPv4 address or a host name')
+        raise ProbeError('target', target, 'must be an IPv4 address, an IPv6 address or a host name')
     target = target.strip()
     ip = parse_ipv4(target)
+    if ip is None and ':' in target:
+        parsed = parse_ipv6(target)
+        if parsed is None:
+            raise ProbeError('target', target, 'not a valid IPv6 address')
+        ip = parsed[0] if parsed[1] is None else '%s%%%s' % parsed
     if ip is not None:
         if method == 'resolve':
             raise ProbeError('target', target, 'method resolve needs a host name, not an address')
+        if family != 'any' and address_family(ip) != family:
+            raise ProbeError('family', family, 'target %s is an %s address' % (target, address_family(ip).replace('ipv', 'IPv')))
         return target, ip, None
-    if ':' in target:
-        raise ProbeError('target', target, 'IPv6 is not supported yet; use an IPv4 address or a host name')
     if re.match(r'^[0-9.]+$', target):
         raise ProbeError('target', target, 'not a valid IPv4 address')
     if not is_host_name(target):
@@ -138,7 +186,7 @@ def _port(port, method):
     return port
 
 
-def _expect_address(value, method, expect):
+def _expect_address(value, method, expect, family):
     if value is None:
         return None
     if method != 'resolve':
@@ -146,8 +194,12 @@ def _expect_address(value, method, expect):
     if expect != 'reachable':
         raise ProbeError('expect_address', value, 'needs expect reachable (a name that must not resolve has no address)')
     parsed = parse_ipv4(value)
+    if parsed is None and isinstance(value, str) and ':' in value and '%' not in value:
+        parsed = (parse_ipv6(value) or (None,))[0]
     if parsed is None:
-        raise ProbeError('expect_address', value, 'not an IPv4 address')
+        raise ProbeError('expect_address', value, 'not an IPv4 or IPv6 address')
+    if family != 'any' and address_family(parsed) != family:
+        raise ProbeError('expect_address', value, 'not an %s address (family %s)' % (family.replace('ipv', 'IPv'), family))
     return parsed
 
 
@@ -165,18 +217,19 @@ def validate(params):
     """The module's parameters checked and normalised; a ProbeError names the first bad option.
 
     Returns a dict: netns, target, name (the host name to look up, or None), ip (the
-    target's IPv4 address when given as one), method, port, expect, expect_address,
-    count, timeout.
+    target's IPv4 or IPv6 address when given as one, ``fe80::1%eth0`` for a link-local one), method, port,
+    expect, expect_address, family, count, timeout.
     """
     netns = _netns_name(params.get('netns'))
     method = _choice(params, 'method', 'ping', METHODS)
     expect = _choice(params, 'expect', 'reachable', EXPECTS)
-    target, ip, name = _target(params.get('target'), method)
+    family = _choice(params, 'family', 'any', FAMILIES)
+    target, ip, name = _target(params.get('target'), method, family)
     port = _port(params.get('port'), method)
-    expect_address = _expect_address(params.get('expect_address'), method, expect)
+    expect_address = _expect_address(params.get('expect_address'), method, expect, family)
     count, timeout = _count_and_timeout(params)
     return {'netns': netns, 'target': target, 'name': name, 'ip': ip, 'method': method, 'port': port,
-            'expect': expect, 'expect_address': expect_address, 'count': count, 'timeout': timeout}
+            'expect': expect, 'expect_address': expect_address, 'family': family, 'count': count, 'timeout': timeout}
 
 
 # -- sending packets ------------------------------------------------------------------------------------
@@ -223,12 +276,32 @@ class Prober:
             with _netns.entered(self.fd):
                 return socket.socket(family, kind, proto)
         except OSError as exc:
-            what = {socket.SOCK_RAW: 'a raw ICMP socket', socket.SOCK_STREAM: 'a TCP socket'}.get(kind, 'a UDP socket')
+            what = {socket.SOCK_RAW: 'a raw ICMPv6 socket' if family == socket.AF_INET6 else 'a raw ICMP socket', socket.SOCK_STREAM: 'a TCP socket'}.get(kind, 'a UDP socket')
             raise _kernel.HostnetError(_kernel.describe(exc, 'opening %s in %s' % (what, self.where))) from None
+
+    def sockaddr(self, ip, port):
+        """(family, socket address) for ``ip``; a link-local IPv6 address's ``%ifname`` becomes the index that
+        interface has inside the namespace (interface indexes are per namespace)."""
+        if ':' not in ip:
+            return socket.AF_INET, (ip, port)
+        address, _sep, scope = ip.partition('%')
+        if not scope:
+            return socket.AF_INET6, (address, port, 0, 0)
+        try:
+            if self.fd is None:
+                index = socket.if_nametoindex(scope)
+            else:
+                with _netns.entered(self.fd):
+                    index = socket.if_nametoindex(scope)
+        except OSError:
+            raise ProbeError('target', ip, 'no interface %s in %s' % (scope, self.where)) from None
+        return socket.AF_INET6, (address, port, 0, index)
 
     # -- ping -----------------------------------------------------------------------------------------
     def ping(self, ip, timeout, ident, seq):
         """One echo request: (True, rtt_ms, None) or (False, None, reason)."""
+        if ':' in ip:
+            return self.ping6(ip, timeout, ident, seq)
         payload = _probe_icmp.echo_payload(struct.pack('!HHd', ident, seq, time.time()))
         sock = self.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         try:
@@ -242,18 +315,39 @@ class Prober:
                 sock.sendto(_probe_icmp.echo_request(ident, seq, payload), (ip, 0))
             except OSError as exc:
                 return False, None, socket_reason(exc)
-            return _await_echo(sock, start, timeout, lambda packet: _probe_icmp.match_icmp(packet, ip, ident, seq, payload))
+            return _await_echo(sock, start, timeout, lambda packet, _source: _probe_icmp.match_icmp(packet, ip, ident, seq, payload))
+        finally:
+            sock.close()
+
+    def ping6(self, ip, timeout, ident, seq):
+        """One ICMPv6 echo request, as ping() for IPv4: (True, rtt_ms, None) or (False, None, reason)."""
+        family, address = self.sockaddr(ip, 0)
+        payload = _probe_icmp.echo_payload(struct.pack('!HHd', ident, seq, time.time()))
+        sock = self.socket(family, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        try:
+            try:
+                sock.setsockopt(socket.IPPROTO_ICMPV6, _probe_icmp6.ICMP6_FILTER, _probe_icmp6.icmp6_filter())
+            except OSError:
+                pass
+            start = time.monotonic()
+            try:
+                sock.sendto(_probe_icmp6.echo_request(ident, seq, payload), address)
+            except OSError as exc:
+                return False, None, socket_reason(exc)
+            return _await_echo(sock, start, timeout,
+                               lambda packet, source: _probe_icmp6.match_icmp6(packet, source[0], address[0], ident, seq, payload))
         finally:
             sock.close()
 
     # -- TCP -------------------------------------------------------------------------------------------
     def tcp(self, ip, port, timeout):
         """One TCP connect: (True, rtt_ms, None) once the handshake completes, else (False, None, reason)."""
-        sock = self.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family, address = self.sockaddr(ip, port)
+        sock = self.socket(family, socket.SOCK_STREAM)
         try:
             sock.setblocking(False)
             start = time.monotonic()
-            err = sock.connect_ex((ip, port))
+            err = sock.connect_ex(address)
             if err in (errno.EINPROGRESS, errno.EAGAIN):
                 _r, writable, _x = select.select([], [sock], [], timeout)
                 if not writable:
@@ -266,10 +360,11 @@ class Prober:
             sock.close()
 
     # -- names -------------------------------------------------------------------------------------------
-    def resolve(self, name, timeout):
-        """Look ``name`` up with the system resolver, in a child inside the namespace with the namespace's
-        /etc/netns files over /etc's, as a program run by ``ip netns exec NETNS`` would."""
-        return _probe_names.resolution(_probe_names.lookup(self.fd, self.netns, name, timeout), self.netns)
+    def resolve(self, name, timeout, family='ipv4'):
+        """Look ``name`` up with the system resolver (A, AAAA or both as ``family`` says), in a child inside the
+        namespace with the namespace's /etc/netns files over /etc's, as a program run by ``ip netns exec NETNS``
+        would."""
+        return _probe_names.resolution(_probe_names.lookup(self.fd, self.netns, name, timeout, family), self.netns)
 
 
 def _await_echo(sock, start, timeout, match):
@@ -283,11 +378,11 @@ def _await_echo(sock, start, timeout, match):
         if not readable:
             continue
         try:
-            packet = sock.recv(65535)
+            packet, source = sock.recvfrom(65535)
         except OSError as exc:
             return False, None, socket_reason(exc)
         now = time.monotonic()
-        seen = match(packet)
+        seen = match(packet, source)
         if seen is None:
             continue
         if seen[0] == 'reply':
@@ -311,7 +406,7 @@ def run(want, prober):
         for _i in range(count):
             result['attempts'] += 1
             start = time.monotonic()
-            found = prober.resolve(want['name'], timeout)
+            found = prober.resolve(want['name'], timeout, want['family'])
             if found.addresses:
                 result.update(reachable=True, address=found.addresses[0], addresses=found.addresses, resolved_from=found.source,
                               rtt_ms=round((time.monotonic() - start) * 1000, 3), error=None)
@@ -320,7 +415,7 @@ def run(want, prober):
         return result
 
     if want['name'] is not None:
-        found = prober.resolve(want['name'], timeout)
+        found = prober.resolve(want['name'], timeout, want['family'])
         if not found.addresses:
             raise ProbeError('target', want['name'], 'does not resolve from %s (%s); to check that a name does not resolve, '
                              'use method resolve with expect unreachable' % (prober.where, found.error))

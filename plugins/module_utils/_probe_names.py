@@ -6,8 +6,8 @@
 
 A child process enters the namespace's network namespace and a private mount namespace, bind-mounts every
 /etc/netns/NETNS/FILE over /etc/FILE (as ``ip netns exec`` does, so the namespace's hosts and resolv.conf are the
-ones read), and asks the C library: getaddrinfo() for IPv4 with the canonical name, the call ``getent ahostsv4``
-makes but without AI_ADDRCONFIG, so a namespace whose only address is on lo still reads its hosts file. Whatever
+ones read), and asks the C library: getaddrinfo() for IPv4, IPv6 or both with the canonical name, the call
+``getent ahostsv4`` (``ahostsv6``, ``ahosts``) makes but without AI_ADDRCONFIG, so a namespace whose only address is on lo still reads its hosts file. Whatever
 /etc/nsswitch.conf lists for hosts answers (``files dns`` on Debian): hosts file lines, DNS search domains, ndots,
 CNAMEs, TCP after a truncated answer are the resolver's. The child sends its answer back as JSON on a pipe and
 exits; it never touches the parent's namespaces or mounts. As with ``ip netns exec``, an NSS service that asks a
@@ -47,10 +47,12 @@ EAI_NODATA = getattr(socket, 'EAI_NODATA', -5)
 # getaddrinfo's failures in the user's words (the resolver's own text follows in parentheses).
 FAILURES = {
     socket.EAI_NONAME: 'NXDOMAIN, no such name',
-    EAI_NODATA: 'the name has no IPv4 address',
+    EAI_NODATA: 'the name has no address of the family asked',
     socket.EAI_AGAIN: 'no name server answered (or one answered SERVFAIL)',
     socket.EAI_FAIL: 'a name server refused the query or failed',
 }
+# The probe's family option as getaddrinfo's: any asks A and AAAA, ordered by the resolver (RFC 6724).
+FAMILIES = {'any': socket.AF_UNSPEC, 'ipv4': socket.AF_INET, 'ipv6': socket.AF_INET6}
 
 
 class Resolution:
@@ -128,14 +130,15 @@ def failure(answer):
 
 
 # -- the child ------------------------------------------------------------------------------------------------
-def lookup(fd, netns, name, timeout):
-    """Look ``name`` up in a child inside the namespace behind ``fd`` (None: this process's); the child's answer."""
+def lookup(fd, netns, name, timeout, family='ipv4'):
+    """Look ``name`` up in a child inside the namespace behind ``fd`` (None: this process's); the child's answer.
+    ``family``: 'ipv4', 'ipv6' or 'any' (the addresses of both, in the resolver's order)."""
     budget = MAX_QUERIES * resolver_seconds(timeout) + 1
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        _child(write_end, fd, netns, name, timeout)
+        _child(write_end, fd, netns, (name, FAMILIES[family]), timeout)
     os.close(write_end)
     data = None
     try:
@@ -169,13 +172,13 @@ def _read_all(fd, deadline):
         chunks.append(chunk)
 
 
-def _child(write_end, fd, netns, name, timeout):
+def _child(write_end, fd, netns, query, timeout):
     """Run in the forked child: answer, write the answer, exit without running the parent's cleanup."""
     try:
         try:
             # The resolver waits this long for each answer and asks each server once, as the probe's timeout says.
             os.environ['RES_OPTIONS'] = 'timeout:%d attempts:1' % resolver_seconds(timeout)
-            answer = _answer_inside(fd, netns, name)
+            answer = _answer_inside(fd, netns, query)
         except BaseException as exc:  # pylint: disable=broad-except
             answer = {'setup_error': str(exc) or type(exc).__name__}
         data = json.dumps(answer).encode('utf-8')
@@ -185,12 +188,12 @@ def _child(write_end, fd, netns, name, timeout):
         os._exit(0)  # pylint: disable=protected-access
 
 
-def _answer_inside(fd, netns, name):
+def _answer_inside(fd, netns, query):
     if fd is None:
-        return answer(name)
+        return answer(*query)
     with _netns.entered(fd):
         _private_etc(netns)
-        return answer(name)
+        return answer(*query)
 
 
 def _libc_call(func, *args):
@@ -220,32 +223,43 @@ def _private_etc(netns):
                 raise
 
 
-def answer(name):
-    """The C library's IPv4 answer for ``name`` here: addresses, canonical name, and whether the hosts file alone
+def answer(name, family=socket.AF_INET):
+    """The C library's answer for ``name`` here (``family``: AF_INET, AF_INET6 or AF_UNSPEC): addresses, canonical name, and whether the hosts file alone
     gives the same addresses (to name it as the source); or the getaddrinfo error code and its text."""
     try:
-        addresses, canonical = _getaddrinfo(name)
+        addresses, canonical = _getaddrinfo(name, family)
     except socket.gaierror as exc:
         return {'error': exc.errno, 'text': exc.strerror}
-    return {'addresses': addresses, 'canonical': canonical, 'files': _hosts_file_gives(name, addresses)}
+    return {'addresses': addresses, 'canonical': canonical, 'files': _hosts_file_gives(name, family, addresses)}
 
 
-def _getaddrinfo(name):
-    infos = socket.getaddrinfo(name, None, socket.AF_INET, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
+def _getaddrinfo(name, family=socket.AF_INET):
+    infos = socket.getaddrinfo(name, None, family, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
     addresses = []
     for info in infos:
-        if info[4][0] not in addresses:
-            addresses.append(info[4][0])
+        address = info[4][0]
+        if info[0] == socket.AF_INET6 and info[4][3]:
+            # A link-local answer (fe80::1%eth0 in a hosts file): its interface, named here inside the namespace.
+            address = '%s%%%s' % (address.split('%')[0], _ifname(info[4][3]))
+        if address not in addresses:
+            addresses.append(address)
     return addresses, infos[0][3] or name
 
 
-def _hosts_file_gives(name, addresses):
+def _ifname(index):
+    try:
+        return socket.if_indextoname(index)
+    except OSError:
+        return str(index)
+
+
+def _hosts_file_gives(name, family, addresses):
     """Whether the hosts file alone answers ``addresses``: the hosts database switched to files only, as
     ``getent -s files`` does. Only ever called in the child, which exits right after."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.__nss_configure_lookup(b'hosts', b'files') != 0:
         return False
     try:
-        return _getaddrinfo(name)[0] == addresses
+        return _getaddrinfo(name, family)[0] == addresses
     except socket.gaierror:
         return False

@@ -22,11 +22,14 @@ description:
     NETNS) asks it. A child process enters the namespace and a private mount namespace where
     C(/etc/netns/NETNS/hosts) and C(/etc/netns/NETNS/resolv.conf) (the files the M(hostnet.containers.netns) options
     O(hostnet.containers.netns#module:hosts) and O(hostnet.containers.netns#module:dns) write) cover C(/etc/hosts)
-    and C(/etc/resolv.conf), as C(ip netns exec) arranges, and calls the C library's C(getaddrinfo) for IPv4. The
+    and C(/etc/resolv.conf), as C(ip netns exec) arranges, and calls the C library's C(getaddrinfo) for the
+    families O(family) names (A and AAAA records, hosts file lines of either family). The
     services C(/etc/nsswitch.conf) lists for hosts answer (C(files dns) on Debian), so every hosts file line naming
     the target counts, and otherwise DNS is asked from inside the namespace, with the C(search) domains, C(ndots) and
     CNAMEs handled by the resolver. As with C(ip netns exec), a service that asks a daemon of the host (nscd,
-    systemd-resolved's C(resolve)) gets that daemon's answer, made from the host's namespace. IPv4 only.
+    systemd-resolved's C(resolve)) gets that daemon's answer, made from the host's namespace.
+  - IPv4 and IPv6 are probed the same way, with the same options, attempts and verdict; an IPv6 ping is an ICMPv6
+    echo request on a raw ICMPv6 socket.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -39,14 +42,18 @@ options:
     type: str
   target:
     description:
-      - IPv4 address or host name to probe. A name is looked up from O(netns) first, as described above; for
-        O(method=ping) and O(method=tcp) a name that does not resolve fails the task whatever O(expect) says.
+      - IPv4 address, IPv6 address or host name to probe. A name is looked up from O(netns) first, as described
+        above (the resolver's first address of the families O(family) allows is probed); for O(method=ping) and
+        O(method=tcp) a name that does not resolve fails the task whatever O(expect) says.
+      - An IPv6 address may be written in brackets (V([fd00::1])); the port is always O(port). A link-local IPv6
+        address (C(fe80::/10)) needs the interface it is reached over, as V(fe80::1%eth0), the interface of
+        O(netns) (or of the host); an interface suffix on any other address is refused.
       - With O(method=resolve), a host name.
     type: str
     required: true
   method:
     description:
-      - V(ping) sends ICMP echo requests (a raw socket, as C(ping) does).
+      - V(ping) sends ICMP echo requests, ICMPv6 ones to an IPv6 address (a raw socket, as C(ping) does).
       - V(tcp) opens a TCP connection to O(port). A refused connection (the host is there, the port is closed)
         counts as unreachable, with RV(error) C(connection refused).
       - V(resolve) looks O(target) up; reachable means the name resolves.
@@ -65,9 +72,17 @@ options:
     default: reachable
   expect_address:
     description:
-      - With O(method=resolve) and O(expect=reachable), the IPv4 address O(target) must resolve to (one of the
-        addresses, when DNS returns several).
+      - With O(method=resolve) and O(expect=reachable), the IPv4 or IPv6 address O(target) must resolve to (one
+        of the addresses, when DNS returns several).
     type: str
+  family:
+    description:
+      - Which addresses a name is looked up for. V(any) asks for both (A and AAAA records), in the resolver's
+        order (an address the namespace has no route to comes last); V(ipv4) only A, V(ipv6) only AAAA.
+      - An address O(target) or O(expect_address) of the other family is an error.
+    type: str
+    choices: [any, ipv4, ipv6]
+    default: any
   count:
     description:
       - Number of attempts (1-1000). The probe is reachable as soon as one attempt succeeds, and stops there;
@@ -132,6 +147,29 @@ EXAMPLES = r'''
     expect_address: 172.18.0.3
   register: db01_lookup
 
+- name: Over IPv6 - a container reaches another's ULA address, and a TCP port on it
+  hostnet.containers.probe:
+    netns: web01
+    target: fd00:17::3
+    method: "{{ item.method }}"
+    port: "{{ item.port | default(omit) }}"
+  loop:
+    - method: ping
+    - method: tcp
+      port: 80
+
+- name: A link-local neighbour over the container's eth0
+  hostnet.containers.probe:
+    netns: web01
+    target: fe80::42:acff:fe11:3%eth0
+
+- name: Db01 has an IPv6 address (an AAAA record or an IPv6 hosts file line)
+  hostnet.containers.probe:
+    netns: app
+    target: db01
+    method: resolve
+    family: ipv6
+
 - name: Show where the answer came from
   ansible.builtin.debug:
     msg: "{{ db01_lookup.address }} from {{ db01_lookup.resolved_from }}"
@@ -144,13 +182,15 @@ reachable:
   type: bool
   sample: true
 address:
-  description: The IPv4 address probed, or the first address the name resolved to; null when it did not resolve.
+  description:
+    - The address probed (IPv4 or IPv6, a link-local one with its C(%ifname)), or the first address the name
+      resolved to; null when it did not resolve.
   returned: always
   type: str
   sample: 172.17.0.3
 addresses:
   description:
-    - Every IPv4 address the name resolved to (the hosts file and DNS may give several), in the resolver's order; the
+    - Every address (of the families O(family) allows) the name resolved to (the hosts file and DNS may give several), in the resolver's order; the
       target address for an address.
   returned: always
   type: list
@@ -216,6 +256,7 @@ def main():
             port=dict(type='int'),
             expect=dict(type='str', default='reachable', choices=list(_probe.EXPECTS)),
             expect_address=dict(type='str'),
+            family=dict(type='str', default='any', choices=list(_probe.FAMILIES)),
             count=dict(type='int', default=1),
             timeout=dict(type='float', default=2.0),
         ),

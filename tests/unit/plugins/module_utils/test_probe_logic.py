@@ -18,7 +18,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _probe_i
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe_names
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
-DEFAULTS = dict(netns=None, target='172.17.0.3', method='ping', port=None, expect='reachable', expect_address=None,
+DEFAULTS = dict(netns=None, target='172.17.0.3', method='ping', port=None, expect='reachable', expect_address=None, family='any',
                 count=1, timeout=2.0)
 
 
@@ -49,10 +49,10 @@ def test_validate_resolve_with_expect_address():
     ({'expect': 'maybe'}, 'expect', 'must be one of'),
     ({'netns': 'a/b'}, 'netns', 'not a valid namespace name'),
     ({'netns': '..'}, 'netns', 'not a valid namespace name'),
-    ({'target': ''}, 'target', 'IPv4 address or a host name'),
-    ({'target': None}, 'target', 'IPv4 address or a host name'),
+    ({'target': ''}, 'target', 'an IPv6 address or a host name'),
+    ({'target': None}, 'target', 'an IPv6 address or a host name'),
     ({'target': '172.17.0.300'}, 'target', 'not a valid IPv4 address'),
-    ({'target': 'fd00::1'}, 'target', 'IPv6'),
+    ({'target': 'fd00::zz'}, 'target', 'not a valid IPv6 address'),
     ({'target': 'bad name'}, 'target', 'neither'),
     ({'target': '-leading.example'}, 'target', 'neither'),
     ({'target': 'a' * 64 + '.example'}, 'target', 'neither'),
@@ -60,7 +60,7 @@ def test_validate_resolve_with_expect_address():
     ({'expect_address': '172.18.0.3', 'target': 'db'}, 'expect_address', 'only used with method resolve'),
     ({'method': 'resolve', 'target': 'db', 'expect_address': '172.18.0.3', 'expect': 'unreachable'}, 'expect_address',
      'needs expect reachable'),
-    ({'method': 'resolve', 'target': 'db', 'expect_address': 'db01'}, 'expect_address', 'not an IPv4 address'),
+    ({'method': 'resolve', 'target': 'db', 'expect_address': 'db01'}, 'expect_address', 'not an IPv4 or IPv6 address'),
     ({'count': 0}, 'count', '1 to 1000'),
     ({'count': True}, 'count', 'must be a number'),
     ({'timeout': 0}, 'timeout', 'more than 0'),
@@ -141,7 +141,7 @@ def test_resolution_names_the_hosts_file_or_the_name_servers(etc):
      'NXDOMAIN, no such name (getaddrinfo: Name or service not known)'),
     ({'error': socket.EAI_AGAIN, 'text': 'Temporary failure in name resolution'},
      'no name server answered (or one answered SERVFAIL) (getaddrinfo: Temporary failure in name resolution)'),
-    ({'error': _probe_names.EAI_NODATA, 'text': 'No address associated with hostname'}, 'the name has no IPv4 address'),
+    ({'error': _probe_names.EAI_NODATA, 'text': 'No address associated with hostname'}, 'the name has no address of the family asked'),
     ({'error': socket.EAI_FAIL, 'text': 'Non-recoverable failure'}, 'a name server refused the query or failed'),
     ({'error': -99, 'text': 'Something else'}, 'getaddrinfo: Something else'),
     ({'timeout': 43}, 'timeout after 43 s'),
@@ -168,27 +168,27 @@ def test_lookup_runs_the_system_resolver_in_a_child():
 
 
 def test_lookup_reports_the_resolver_error(monkeypatch):
-    def not_found(name):
+    def not_found(name, family):
         raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
     monkeypatch.setattr(_probe_names, '_getaddrinfo', not_found)  # the forked child inherits the fake
     assert _probe_names.lookup(None, None, 'nosuchname', 1) == {'error': socket.EAI_NONAME, 'text': 'Name or service not known'}
 
 
 def test_lookup_gives_the_resolver_the_probe_timeout(monkeypatch):
-    monkeypatch.setattr(_probe_names, 'answer', lambda name: {'res_options': os.environ.get('RES_OPTIONS')})
+    monkeypatch.setattr(_probe_names, 'answer', lambda name, family: {'res_options': os.environ.get('RES_OPTIONS')})
     assert _probe_names.lookup(None, None, 'x', 1.5) == {'res_options': 'timeout:2 attempts:1'}
 
 
 def test_lookup_kills_a_child_that_hangs(monkeypatch):
     monkeypatch.setattr(_probe_names, 'MAX_QUERIES', 0)  # the budget is then the one spare second
-    monkeypatch.setattr(_probe_names, 'answer', lambda name: time.sleep(30))
+    monkeypatch.setattr(_probe_names, 'answer', lambda name, family: time.sleep(30))
     start = time.monotonic()
     assert _probe_names.lookup(None, None, 'x', 1) == {'timeout': 1}
     assert time.monotonic() - start < 5
 
 
 def test_lookup_reports_a_child_that_cannot_set_up(monkeypatch):
-    def broken(name):
+    def broken(name, family):
         raise OSError(1, 'Operation not permitted')
     monkeypatch.setattr(_probe_names, 'answer', broken)
     assert _probe_names.lookup(None, None, 'x', 1) == {'setup_error': '[Errno 1] Operation not permitted'}
@@ -330,7 +330,7 @@ class FakeProber:
         self.calls.append(('tcp', ip, port, timeout))
         return self.outcomes.pop(0)
 
-    def resolve(self, name, timeout):
+    def resolve(self, name, timeout, family='any'):
         self.calls.append(('resolve', name))
         addresses = self.names.get(name)
         return _probe.Resolution(addresses or [], '/etc/netns/web01/hosts' if addresses else None,
