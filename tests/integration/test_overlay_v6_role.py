@@ -29,7 +29,7 @@ def test_vtep_from_the_ipv6_default_route(lab_factory, tmp_path, collection_path
                  for h in HOSTS}
     rc, out, recap = run('overlay_network', host_vars, overlay_network_verify=True)
     assert rc == 0, out
-    assert 'Every IPv6 peer' in out and 'fd00:138::131' in out, 'the IPv6 peer check ran'
+    assert 'ok: [host1] => (item=host host2, overlay_network_underlay_ip: fd00:138::131)' in out, 'the IPv6 peer check ran'
     h1, h2 = hosts['host1'], hosts['host2']
     net = next(n for n in h1.module('network_info')['networks'] if n['Name'] == 'blue')
     assert net['Peers'] == [{'Name': 'host2', 'IP': V6['host2']}], net
