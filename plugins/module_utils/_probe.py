@@ -101,7 +101,7 @@ def parse_ipv6(text):
     if not netaddr.valid_ipv6(address):
         return None
     ip = netaddr.IPAddress(address, 6)
-    if ip.ipv4_mapped():
+    if ip.is_ipv4_mapped():
         raise ProbeError('target', text, 'an IPv4-mapped IPv6 address; give the IPv4 address %s' % ip.ipv4())
     if _sep and not IFNAME_RE.match(scope):
         raise ProbeError('target', text, 'the part after %% must be an interface name (fe80::1%%eth0)')

@@ -237,20 +237,9 @@ def _getaddrinfo(name, family=socket.AF_INET):
     infos = socket.getaddrinfo(name, None, family, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
     addresses = []
     for info in infos:
-        address = info[4][0]
-        if info[0] == socket.AF_INET6 and info[4][3]:
-            # A link-local answer (fe80::1%eth0 in a hosts file): its interface, named here inside the namespace.
-            address = '%s%%%s' % (address.split('%')[0], _ifname(info[4][3]))
-        if address not in addresses:
-            addresses.append(address)
+        if info[4][0] not in addresses:
+            addresses.append(info[4][0])
     return addresses, infos[0][3] or name
-
-
-def _ifname(index):
-    try:
-        return socket.if_indextoname(index)
-    except OSError:
-        return str(index)
 
 
 def _hosts_file_gives(name, family, addresses):

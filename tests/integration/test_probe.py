@@ -331,7 +331,11 @@ BAD_INPUTS = [
     (dict(target='172.17.0.3', netns='web99'), "netns 'web99': no such network namespace (no /run/netns/web99)"),
     (dict(target='172.17.0.3', netns='a/b'), "netns 'a/b'"),
     (dict(target='172.17.0.300'), "target '172.17.0.300'"),
-    (dict(target='fd00::1'), "target 'fd00::1'"),
+    (dict(target='fd00::zz'), "target 'fd00::zz': not a valid IPv6 address"),
+    (dict(target='fe80::1'), "target 'fe80::1': a link-local address needs its interface"),
+    (dict(target='fd00::1%eth0'), "target 'fd00::1%eth0': an interface (%eth0) is only taken with a link-local"),
+    (dict(target='fd00::1', family='ipv4'), "family 'ipv4': target fd00::1 is an IPv6 address"),
+    (dict(target='db', method='resolve', expect_address='fd00::1', family='ipv4'), "expect_address 'fd00::1': not an IPv4"),
     (dict(target='172.17.0.3', method='resolve'), "target '172.17.0.3': method resolve needs a host name"),
     (dict(target='db', expect_address='10.0.0.1'), "expect_address '10.0.0.1': only used with method resolve"),
     (dict(target='172.17.0.3', count=0), 'count 0'),
@@ -346,3 +350,90 @@ def test_bad_input_fails_naming_the_option(host):
         if not res.get('failed') or needle not in res.get('msg', ''):
             failures.append((params, res.get('msg'), needle))
     assert not failures, failures
+
+
+# -- IPv6 ---------------------------------------------------------------------------------------------------------
+TCP6_SERVER = TCP_SERVER.replace('socket.AF_INET,', 'socket.AF_INET6,')
+
+
+@pytest.fixture
+def v6(host):
+    """Inside the emulated host only: namespaces a and b joined by a veth pair (eth1 in each) with ULA addresses
+    fd00:23::1 and fd00:23::2 and link-local fe80::1 and fe80::2, all added with nodad so they are usable at once."""
+    for name in ('a', 'b'):
+        ok(host.module('netns', name=name))
+        host.netns_run(name, 'sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0')
+    host.run(['ip', '-n', 'a', 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', 'b'])
+    for name, last in (('a', 1), ('b', 2)):
+        host.netns_run(name, 'ip link set lo up && ip -6 addr add fd00:23::%d/64 dev eth1 nodad && '
+                             'ip -6 addr add fe80::%d/64 dev eth1 nodad && ip link set eth1 up' % (last, last))
+    wait_until(lambda: 'state UP' in host.netns_run('a', ['ip', 'link', 'show', 'eth1']).stdout
+               and 'state UP' in host.netns_run('b', ['ip', 'link', 'show', 'eth1']).stdout, 'both veth ends up')
+    return host
+
+
+def test_ping_over_ipv6(v6):
+    host = v6
+    res = ok(host.module('probe', netns='a', target='fd00:23::2'))
+    assert res['reachable'] and res['address'] == 'fd00:23::2' and res['attempts'] == 1 and res['error'] is None, res
+    assert res['msg'].startswith('probe from a to fd00:23::2 (ping): reachable as expected (rtt ')
+    # Brackets and the long form are the same address.
+    assert ok(host.module('probe', netns='b', target='[fd00:0023:0000::0001]'))['address'] == 'fd00:23::1'
+    # A link-local address over the namespace's own eth1 (its index there, not the emulated host's).
+    res = ok(host.module('probe', netns='a', target='fe80::2%eth1', count=2))
+    assert res['address'] == 'fe80::2%eth1' and res['attempts'] == 1, res
+    failed(host.module('probe', netns='a', target='fe80::2%eth9'), "target 'fe80::2%eth9': no interface eth9 in namespace a")
+    # Check mode probes as usual and changes nothing.
+    before = host.settled_snapshot()
+    assert ok(host.module('probe', check_mode=True, netns='b', target='fd00:23::1'))['reachable']
+    assert host.settled_snapshot(like=before) == before
+    # expect unreachable fails when something answers.
+    failed(host.module('probe', netns='a', target='fd00:23::2', expect='unreachable'),
+           'probe from a to fd00:23::2 (ping): expected unreachable, got reachable (rtt ')
+
+
+def test_ping_over_ipv6_nobody_there(v6):
+    host = v6
+    # On-link, nobody holds it: neighbour discovery fails (a timeout, or ICMPv6 address unreachable once it has).
+    res = ok(host.module('probe', netns='a', target='fd00:23::99', expect='unreachable', timeout=0.5, count=2))
+    assert res['reachable'] is False and res['attempts'] == 2 and nobody_there(res['error'], '0.5'), res
+    res = failed(host.module('probe', netns='a', target='fd00:23::99', timeout=1),
+                 'probe from a to fd00:23::99 (ping): expected reachable, got unreachable (')
+    assert nobody_there(res['error'], '1') and res['rtt_ms'] is None, res
+    # No IPv6 route at all from a namespace with only lo.
+    ok(host.module('netns', name='lonely'))
+    res = failed(host.module('probe', netns='lonely', target='fd00:23::2'), 'expected reachable, got unreachable (network unreachable')
+    assert res['reachable'] is False
+
+
+def test_tcp_over_ipv6_open_and_closed_port(v6, tmp_path):
+    host = v6
+    with server(host, 'b', tmp_path, 'tcp6', TCP6_SERVER, 'fd00:23::2', 8080):
+        res = ok(host.module('probe', netns='a', target='fd00:23::2', method='tcp', port=8080))
+        assert res['reachable'] and res['msg'].startswith('probe from a to fd00:23::2 (tcp port 8080): reachable as expected')
+        ok(host.module('probe', netns='a', target='[fd00:23::2]', method='tcp', port=8080))
+        res = ok(host.module('probe', netns='a', target='fd00:23::2', method='tcp', port=8081, expect='unreachable'))
+        assert res['error'] == 'connection refused', res
+        failed(host.module('probe', netns='a', target='fd00:23::2', method='tcp', port=8081),
+               'probe from a to fd00:23::2 (tcp port 8081): expected reachable, got unreachable (connection refused)')
+
+
+def test_resolve_aaaa_from_the_namespace_hosts_file(v6, tmp_path):
+    host = v6
+    # The namespace's own hosts file (inside the emulated host's private /etc), as ip netns exec shows it.
+    host.run(['sh', '-c', 'mkdir -p /etc/netns/a && printf "%s" > /etc/netns/a/hosts'
+              % '127.0.0.1 localhost\\nfd00:23::2 bee\\n172.18.0.7 dual\\nfd00:23::7 dual\\n'])
+    res = ok(host.module('probe', netns='a', target='bee', method='resolve', expect_address='fd00:23::2'))
+    assert res['addresses'] == ['fd00:23::2'] and res['resolved_from'] == '/etc/netns/a/hosts', res
+    res = ok(host.module('probe', netns='a', target='bee', method='resolve', family='ipv4', expect='unreachable'))
+    assert res['addresses'] == [] and 'bee not found' in res['error'], res
+    assert ok(host.module('probe', netns='a', target='dual', method='resolve', family='ipv6'))['addresses'] == ['fd00:23::7']
+    assert ok(host.module('probe', netns='a', target='dual', method='resolve', family='ipv4'))['addresses'] == ['172.18.0.7']
+    res = ok(host.module('probe', netns='a', target='dual', method='resolve', expect_address='172.18.0.7'))
+    assert sorted(res['addresses']) == ['172.18.0.7', 'fd00:23::7'], res
+    # ping and tcp by a name that has only an IPv6 address.
+    res = ok(host.module('probe', netns='a', target='bee'))
+    assert res['address'] == 'fd00:23::2' and res['msg'].startswith('probe from a to bee (fd00:23::2) (ping)'), res
+    with server(host, 'b', tmp_path, 'tcp6', TCP6_SERVER, 'fd00:23::2', 8080):
+        ok(host.module('probe', netns='a', target='bee', method='tcp', port=8080, family='ipv6'))
+    failed(host.module('probe', netns='a', target='bee', family='ipv4'), "target 'bee': does not resolve from namespace a")
