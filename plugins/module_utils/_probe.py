@@ -276,7 +276,8 @@ class Prober:
             with _netns.entered(self.fd):
                 return socket.socket(family, kind, proto)
         except OSError as exc:
-            what = {socket.SOCK_RAW: 'a raw ICMPv6 socket' if family == socket.AF_INET6 else 'a raw ICMP socket', socket.SOCK_STREAM: 'a TCP socket'}.get(kind, 'a UDP socket')
+            raw = 'a raw ICMPv6 socket' if family == socket.AF_INET6 else 'a raw ICMP socket'
+            what = {socket.SOCK_RAW: raw, socket.SOCK_STREAM: 'a TCP socket'}.get(kind, 'a UDP socket')
             raise _kernel.HostnetError(_kernel.describe(exc, 'opening %s in %s' % (what, self.where))) from None
 
     def sockaddr(self, ip, port):
