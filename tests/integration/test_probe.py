@@ -54,6 +54,7 @@ def answer(data, peer, tcp):
     qname, end = name_at(data, 12)
     question = data[12:end + 4]
     key = qname.lower()
+    qtype, = struct.unpack('!H', data[end:end + 2])
     records = []
     rcode, tc = 0, False
     if key in CNAMES:
@@ -72,20 +73,31 @@ def answer(data, peer, tcp):
         rcode = 3
     if tc:
         records = []
-    else:
+    elif qtype == 1:  # A; an AAAA query (the probe's family any asks both) gets the CNAME and no address
         records += [owner + struct.pack('!HHIH', 1, 1, 60, 4) + socket.inet_aton(a) for a in addresses]
     flags = 0x8400 | 0x0100 | 0x0080 | (0x0200 if tc else 0) | rcode
     return struct.pack('!HHHHHH', qid, flags, 1, len(records), 0, 0) + question + b''.join(records)
 
+def read_exactly(conn, size):
+    data = b''
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
 def serve_tcp(srv):
     while True:
         conn, peer = srv.accept()
-        size, = struct.unpack('!H', conn.recv(2))
-        data = b''
-        while len(data) < size:
-            data += conn.recv(size - len(data))
-        reply = answer(data, peer, True)
-        conn.sendall(struct.pack('!H', len(reply)) + reply)
+        # The resolver may send its A and AAAA queries on one connection: answer each until it closes.
+        while True:
+            head = read_exactly(conn, 2)
+            data = head and read_exactly(conn, struct.unpack('!H', head)[0])
+            if not data:
+                break
+            reply = answer(data, peer, True)
+            conn.sendall(struct.pack('!H', len(reply)) + reply)
         conn.close()
 
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
