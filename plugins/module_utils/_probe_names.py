@@ -51,7 +51,9 @@ FAILURES = {
     socket.EAI_AGAIN: 'no name server answered (or one answered SERVFAIL)',
     socket.EAI_FAIL: 'a name server refused the query or failed',
 }
-# The probe's family option as getaddrinfo's: any asks A and AAAA, ordered by the resolver (RFC 6724).
+# The probe's family option as getaddrinfo's. any asks for IPv4 and then IPv6 addresses in two calls, and lists the
+# IPv4 ones first (not AF_UNSPEC, whose order depends on the routes and whose hosts file answer may hold one family
+# only): a name that has both is probed over IPv4 as before IPv6 existed, and family ipv6 probes it over IPv6.
 FAMILIES = {'any': socket.AF_UNSPEC, 'ipv4': socket.AF_INET, 'ipv6': socket.AF_INET6}
 
 
@@ -133,7 +135,7 @@ def failure(answer):
 def lookup(fd, netns, name, timeout, family='ipv4'):
     """Look ``name`` up in a child inside the namespace behind ``fd`` (None: this process's); the child's answer.
     ``family``: 'ipv4', 'ipv6' or 'any' (the addresses of both, in the resolver's order)."""
-    budget = MAX_QUERIES * resolver_seconds(timeout) + 1
+    budget = MAX_QUERIES * resolver_seconds(timeout) * (2 if family == 'any' else 1) + 1
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -227,10 +229,26 @@ def answer(name, family=socket.AF_INET):
     """The C library's answer for ``name`` here (``family``: AF_INET, AF_INET6 or AF_UNSPEC): addresses, canonical name, and whether the hosts file alone
     gives the same addresses (to name it as the source); or the getaddrinfo error code and its text."""
     try:
-        addresses, canonical = _getaddrinfo(name, family)
+        addresses, canonical = _addresses(name, family)
     except socket.gaierror as exc:
         return {'error': exc.errno, 'text': exc.strerror}
     return {'addresses': addresses, 'canonical': canonical, 'files': _hosts_file_gives(name, family, addresses)}
+
+
+def _addresses(name, family):
+    """(addresses, canonical name) of one family, or of IPv4 then IPv6 for AF_UNSPEC: the IPv4 lookup's error
+    counts only when the IPv6 one finds nothing either and says no more than "no such address"."""
+    if family != socket.AF_UNSPEC:
+        return _getaddrinfo(name, family)
+    found, errors = [], []
+    for one in (socket.AF_INET, socket.AF_INET6):
+        try:
+            found.append(_getaddrinfo(name, one))
+        except socket.gaierror as exc:
+            errors.append(exc)
+    if not found:
+        raise errors[0] if errors[1].errno in (socket.EAI_NONAME, EAI_NODATA) else errors[1]
+    return [a for addresses, _c in found for a in addresses], found[0][1]
 
 
 def _getaddrinfo(name, family=socket.AF_INET):
@@ -249,6 +267,6 @@ def _hosts_file_gives(name, family, addresses):
     if libc.__nss_configure_lookup(b'hosts', b'files') != 0:
         return False
     try:
-        return _getaddrinfo(name, family)[0] == addresses
+        return _addresses(name, family)[0] == addresses
     except socket.gaierror:
         return False

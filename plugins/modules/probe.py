@@ -43,7 +43,7 @@ options:
   target:
     description:
       - IPv4 address, IPv6 address or host name to probe. A name is looked up from O(netns) first, as described
-        above (the resolver's first address of the families O(family) allows is probed); for O(method=ping) and
+        above (the first address of the families O(family) allows is probed); for O(method=ping) and
         O(method=tcp) a name that does not resolve fails the task whatever O(expect) says.
       - An IPv6 address may be written in brackets (V([fd00::1])); the port is always O(port). A link-local IPv6
         address (C(fe80::/10)) needs the interface it is reached over, as V(fe80::1%eth0), the interface of
@@ -77,8 +77,9 @@ options:
     type: str
   family:
     description:
-      - Which addresses a name is looked up for. V(any) asks for both (A and AAAA records), in the resolver's
-        order (an address the namespace has no route to comes last); V(ipv4) only A, V(ipv6) only AAAA.
+      - Which addresses a name is looked up for. V(any) asks for both (A and AAAA records) and lists the IPv4
+        addresses first, so O(method=ping) and O(method=tcp) probe a name that has both over IPv4, and one that
+        has only IPv6 addresses over IPv6; V(ipv4) only A, V(ipv6) only AAAA (to probe a dual-stack name over IPv6).
       - An address O(target) or O(expect_address) of the other family is an error.
     type: str
     choices: [any, ipv4, ipv6]
@@ -147,6 +148,8 @@ EXAMPLES = r'''
     expect_address: 172.18.0.3
   register: db01_lookup
 
+# The IPv6 examples assume docker0 also has fd00:17::1 and fe80::1, web01 fd00:17::2 and web02 fd00:17::3 (a web
+# server on port 80 there), and that app's hosts file (/etc/netns/app/hosts) also gives db01 fd00:18::3.
 - name: Over IPv6 - a container reaches another's ULA address, and a TCP port on it
   hostnet.containers.probe:
     netns: web01
@@ -158,10 +161,10 @@ EXAMPLES = r'''
     - method: tcp
       port: 80
 
-- name: A link-local neighbour over the container's eth0
+- name: The bridge's link-local address, over the container's eth0
   hostnet.containers.probe:
     netns: web01
-    target: fe80::42:acff:fe11:3%eth0
+    target: fe80::1%eth0
 
 - name: Db01 has an IPv6 address (an AAAA record or an IPv6 hosts file line)
   hostnet.containers.probe:
@@ -169,6 +172,7 @@ EXAMPLES = r'''
     target: db01
     method: resolve
     family: ipv6
+    expect_address: fd00:18::3
 
 - name: Show where the answer came from
   ansible.builtin.debug:

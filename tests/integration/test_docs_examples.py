@@ -192,7 +192,18 @@ MODULE_SETUP = {
         {'name': 'A web server in app', 'ansible.builtin.shell': 'ip netns exec app python3 -m http.server 80 >/dev/null 2>&1 &',
          'changed_when': True},
         {'name': 'Wait for it', 'hostnet.containers.probe': {'netns': 'db01', 'target': '172.18.0.2', 'method': 'tcp', 'port': 80},
-         'register': 'up', 'until': 'up is succeeded', 'retries': 90, 'delay': 1}],
+         'register': 'up', 'until': 'up is succeeded', 'retries': 90, 'delay': 1},
+        # The IPv6 examples' addresses, added by hand inside the emulated host (nodad: usable at once).
+        {'name': 'IPv6 on docker0, web01 and web02, a web server on web02, db01 in app\'s hosts file', 'changed_when': True,
+         'ansible.builtin.shell': 'sysctl -qw net.ipv6.conf.docker0.disable_ipv6=0 && '
+                                  'ip -6 addr add fd00:17::1/64 dev docker0 nodad && ip -6 addr add fe80::1/64 dev docker0 nodad && '
+                                  'for n in 2 3; do ip netns exec web0$((n - 1)) sh -c "sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 && '
+                                  'ip -6 addr add fd00:17::$n/64 dev eth0 nodad"; done && '
+                                  'echo "fd00:18::3 db01" >> /etc/netns/app/hosts && '
+                                  '(ip netns exec web02 python3 -m http.server 80 --bind fd00:17::3 >/dev/null 2>&1 &)'},
+        {'name': 'Wait for the IPv6 web server', 'hostnet.containers.probe': {'netns': 'web01', 'target': 'fd00:17::3',
+                                                                                'method': 'tcp', 'port': 80},
+         'register': 'up6', 'until': 'up6 is succeeded', 'retries': 90, 'delay': 1}],
     'network_info': PROBE_TOPOLOGY[1:],
     'gc': [],
     'docker_bridge': [],

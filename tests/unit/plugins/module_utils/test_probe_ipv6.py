@@ -15,6 +15,7 @@ import pytest
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe_icmp
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe_icmp6
+from ansible_collections.hostnet.containers.plugins.module_utils import _probe_names
 
 DEFAULTS = dict(netns=None, target='fd00:23::2', method='ping', port=None, expect='reachable', expect_address=None,
                 family='any', count=1, timeout=2.0)
@@ -144,3 +145,34 @@ def test_same_address():
     assert _probe_icmp6.same_address('FD00:23:0::2', 'fd00:23::2%eth0')
     assert not _probe_icmp6.same_address('fd00:23::2', 'fd00:23::3')
     assert not _probe_icmp6.same_address('nonsense', 'fd00:23::3')
+
+
+# -- family any: IPv4 then IPv6 ------------------------------------------------------------------------------------
+def fake_getaddrinfo(table):
+    def lookup(name, family):
+        answer = table[family]
+        if isinstance(answer, int):
+            raise socket.gaierror(answer, 'error %d' % answer)
+        return answer, name
+    return lookup
+
+
+@pytest.mark.parametrize('table, expected', [
+    ({socket.AF_INET: ['10.0.0.7'], socket.AF_INET6: ['fd00::7']}, ['10.0.0.7', 'fd00::7']),
+    ({socket.AF_INET: socket.EAI_NONAME, socket.AF_INET6: ['fd00::7']}, ['fd00::7']),
+    ({socket.AF_INET: ['10.0.0.7'], socket.AF_INET6: _probe_names.EAI_NODATA}, ['10.0.0.7']),
+])
+def test_family_any_lists_ipv4_first(monkeypatch, table, expected):
+    monkeypatch.setattr(_probe_names, '_getaddrinfo', fake_getaddrinfo(table))
+    assert _probe_names._addresses('dual', socket.AF_UNSPEC) == (expected, 'dual')  # pylint: disable=protected-access
+
+
+def test_family_any_not_found_says_why(monkeypatch):
+    monkeypatch.setattr(_probe_names, '_getaddrinfo', fake_getaddrinfo({socket.AF_INET: socket.EAI_NONAME,
+                                                                        socket.AF_INET6: socket.EAI_AGAIN}))
+    with pytest.raises(socket.gaierror) as err:
+        _probe_names._addresses('x', socket.AF_UNSPEC)  # pylint: disable=protected-access
+    assert err.value.errno == socket.EAI_AGAIN
+    monkeypatch.setattr(_probe_names, '_getaddrinfo', fake_getaddrinfo({socket.AF_INET: socket.EAI_NONAME,
+                                                                        socket.AF_INET6: _probe_names.EAI_NODATA}))
+    assert _probe_names.answer('x', socket.AF_UNSPEC)['error'] == socket.EAI_NONAME
