@@ -201,8 +201,8 @@ MODULE_SETUP = {
                                   'ip -6 addr add fd00:17::$n/64 dev eth0 nodad"; done && '
                                   'echo "fd00:18::3 db01" >> /etc/netns/app/hosts && '
                                   '(ip netns exec web02 python3 -m http.server 80 --bind fd00:17::3 >/dev/null 2>&1 &)'},
-        {'name': 'Wait for the IPv6 web server', 'hostnet.containers.probe': {'netns': 'web01', 'target': 'fd00:17::3',
-                                                                                'method': 'tcp', 'port': 80},
+        {'name': 'Wait for the IPv6 web server',
+         'hostnet.containers.probe': {'netns': 'web01', 'target': 'fd00:17::3', 'method': 'tcp', 'port': 80},
          'register': 'up6', 'until': 'up6 is succeeded', 'retries': 90, 'delay': 1}],
     'network_info': PROBE_TOPOLOGY[1:],
     'gc': [],
