@@ -98,6 +98,7 @@ bind-interfaces
 no-resolv
 no-hosts
 address=/ext.example/203.0.113.7
+address=/plainhost/203.0.113.8
 pid-file=/run/stub-dns.pid
 '''
 
@@ -120,6 +121,9 @@ def test_two_networks_and_external_names_through_a_loopback_stub(host):
         # External names go to the host's stub through the network's server.
         assert lookup(host, 'a1', 'ext.example') == '203.0.113.7'
         assert lookup(host, 'b1', 'ext.example') == '203.0.113.7'
+        # A plain name that is no container's is "not found" at the network's server, never asked upstream (the
+        # stub would answer it).
+        assert lookup(host, 'a1', 'plainhost') is None
         # An internal network forwards nothing.
         ok(net(host, 'sealed', ['s1'], internal=True))
         assert lookup(host, 's1', 'ext.example') is None and lookup(host, 's1', 's1') is not None

@@ -107,6 +107,7 @@ def test_conf_forwards_unless_internal():
     assert 'listen-address=172.18.0.1\n' in conf and 'bind-interfaces\n' in conf and 'local=/app.hostnet.internal/\n' in conf
     assert 'resolv-file=/run/systemd/resolve/resolv.conf\n' in conf and 'servers-file=/run/hostnet/dns/app/servers\n' in conf
     assert 'hostsdir=/run/hostnet/dns/app/hosts\n' in conf and 'pid-file=/run/hostnet/dns/app/dnsmasq.pid\n' in conf
+    assert 'domain-needed\n' in conf  # a plain name that is no container's is not sent upstream
     internal = _dns.conf_text(net('app', internal=True), PATHS, '/etc/resolv.conf')
     assert 'no-resolv\n' in internal and 'resolv-file' not in internal and 'servers-file' not in internal
 
