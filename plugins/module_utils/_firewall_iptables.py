@@ -14,6 +14,7 @@ chain reached from the ip6 INPUT, read with ip6tables-save only while the record
 
 from __future__ import annotations
 
+import socket
 import subprocess
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
@@ -129,18 +130,20 @@ def _table_block(table, st, rules, wanted):
 
 
 # -- iptables-nft's own objects ----------------------------------------------------------------------
+_NFT_FAMILIES = {'ip': socket.AF_INET, 'ip6': socket.AF_INET6}  # nft's family names, as netlink numbers them
+
+
 def _remove_created(created, rules, family='ip'):
     """Delete the tables and chains iptables-nft created for the collection once they are empty; return the rest."""
     in_use = {table for table, dummy in _firewall_rules.used_chains(rules)}
-    objects = _firewall_nftables.nft_objects6 if family == 'ip6' else _firewall_nftables.nft_objects
     left = set(created)
     for obj in sorted(created, key=len, reverse=True):  # chains before their tables
         if obj[0] in in_use:
             continue
-        if len(obj) == 2 and _firewall_nftables.nft_chain_empty(*(obj if family == 'ip' else obj + (family,))):
+        if len(obj) == 2 and _firewall_nftables.nft_chain_empty(*obj, family=family):
             _firewall_rules._run(['nft', 'delete', 'chain', family, obj[0], obj[1]])
             left.discard(obj)
-        elif len(obj) == 1 and not any(len(o) == 2 and o[0] == obj[0] for o in objects()):
+        elif len(obj) == 1 and not any(len(o) == 2 and o[0] == obj[0] for o in _firewall_nftables.nft_objects(_NFT_FAMILIES[family])):
             _firewall_rules._run(['nft', 'delete', 'table', family, obj[0]])
             left.discard(obj)
     return left
@@ -228,7 +231,7 @@ class Ip6tables:
             _firewall_rules._run(['ip6tables-restore', '--noflush', '-w', '10'], data)
         created = {tuple(obj) for obj in rec.get('created') or []}
         if nft:
-            after = _firewall_nftables.nft_objects6()
+            after = _firewall_nftables.nft_objects(socket.AF_INET6)
             created = _remove_created({obj for obj in created | (after - before) if obj in after}, rules, 'ip6')
         if rules or created:
             _store.save(_firewall_rules.FW_KIND, 'ip6tables', {'created': sorted(list(obj) for obj in created)}, self.root)
@@ -239,7 +242,7 @@ class Ip6tables:
         """The ip6 objects that existed before this restore (those of a killed run's, as it recorded them)."""
         if rec.get('pending') is not None:
             return {tuple(obj) for obj in rec['pending']}
-        before = _firewall_nftables.nft_objects6() if nft else set()
+        before = _firewall_nftables.nft_objects(socket.AF_INET6) if nft else set()
         # Recorded before the restore: a run killed after it still finds (and later removes) what it made.
         _store.save(_firewall_rules.FW_KIND, 'ip6tables', dict(rec, pending=sorted(list(obj) for obj in before)), self.root)
         return before

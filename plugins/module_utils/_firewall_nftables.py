@@ -188,17 +188,11 @@ def read_table(family=FAMILY, name=TABLE):
     return table
 
 
-def nft_objects():
-    """('table',) and ('table', 'chain') of the ip-family tables iptables-nft uses (filter, nat, raw)."""
-    objs = {(attrs[1],) for attrs in nft_names(NFT_MSG_GETTABLE, (1,)) if attrs.get(1) in _firewall_rules.TABLES}
-    objs |= {(attrs[1], attrs[3]) for attrs in nft_names(NFT_MSG_GETCHAIN, (1, 3)) if attrs.get(1) in _firewall_rules.TABLES}
-    return objs
-
-
-def nft_objects6():
-    """nft_objects of the ip6 family (what ip6tables-nft uses for an IPv6 VXLAN guard)."""
-    objs = {(attrs[1],) for attrs in nft_names(NFT_MSG_GETTABLE, (1,), socket.AF_INET6) if attrs.get(1) in _firewall_rules.TABLES}
-    objs |= {(attrs[1], attrs[3]) for attrs in nft_names(NFT_MSG_GETCHAIN, (1, 3), socket.AF_INET6) if attrs.get(1) in _firewall_rules.TABLES}
+def nft_objects(family=socket.AF_INET):
+    """('table',) and ('table', 'chain') of the tables iptables-nft uses (filter, nat, raw) in the ip family, or in
+    ip6 (``socket.AF_INET6``: what ip6tables-nft uses for an IPv6 VXLAN guard)."""
+    objs = {(attrs[1],) for attrs in nft_names(NFT_MSG_GETTABLE, (1,), family) if attrs.get(1) in _firewall_rules.TABLES}
+    objs |= {(attrs[1], attrs[3]) for attrs in nft_names(NFT_MSG_GETCHAIN, (1, 3), family) if attrs.get(1) in _firewall_rules.TABLES}
     return objs
 
 

@@ -426,7 +426,7 @@ def test_nft_objects_and_empty_chains(monkeypatch):
     names = {0x0a01: [{1: 'filter'}, {1: 'mine'}, {1: 'nat'}], 0x0a04: [{1: 'filter', 3: 'FORWARD'}, {1: 'mine', 3: 'c'}]}
     answers = {('list', 'chain', 'ip', 'filter', 'FORWARD'): [{'chain': {'name': 'FORWARD', 'policy': 'accept'}}],
                ('list', 'chain', 'ip', 'nat', 'POSTROUTING'): [{'chain': {'name': 'POSTROUTING', 'policy': 'accept'}}, {'rule': {}}]}
-    monkeypatch.setattr(_firewall_nftables, 'nft_names', lambda msg_type, wanted: names[msg_type])
+    monkeypatch.setattr(_firewall_nftables, 'nft_names', lambda msg_type, wanted, family=None: names[msg_type])
     monkeypatch.setattr(_firewall_nftables, 'nft_json', lambda *args, data=None: answers[args])
     assert _firewall_nftables.nft_objects() == {('filter',), ('nat',), ('filter', 'FORWARD')}
     assert _firewall_nftables.nft_chain_empty('filter', 'FORWARD')
@@ -523,8 +523,8 @@ def test_iptables_apply_records_and_removes_what_iptables_nft_created(monkeypatc
         runs.append((argv, data))
         return 'iptables v1.8.9 (nf_tables)' if argv[:2] == ['iptables', '-V'] else ''
     monkeypatch.setattr(_firewall_rules, '_run', run)
-    monkeypatch.setattr(_firewall_nftables, 'nft_objects', lambda: objects[0] if len(objects) == 1 else objects.pop(0))
-    monkeypatch.setattr(_firewall_nftables, 'nft_chain_empty', lambda table, chain: True)
+    monkeypatch.setattr(_firewall_nftables, 'nft_objects', lambda family=None: objects[0] if len(objects) == 1 else objects.pop(0))
+    monkeypatch.setattr(_firewall_nftables, 'nft_chain_empty', lambda table, chain, family=None: True)
     rules = _firewall_rules.desired_rules({'bridge': SEED}, {}, 'iptables')
     be = FakeIptables({})
     be.root = str(tmp_path)
