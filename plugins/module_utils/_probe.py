@@ -268,13 +268,18 @@ class Prober:
     def where(self):
         return 'namespace %s' % self.netns if self.netns is not None else "the host's namespace"
 
+    def inside(self, call, *args):
+        """call(*args) on this thread inside the namespace (in the host's when there is none): a socket made there,
+        an interface name looked up there, belong to that namespace."""
+        if self.fd is None:
+            return call(*args)
+        with _netns.entered(self.fd):
+            return call(*args)
+
     def socket(self, family, kind, proto=0):
         """A socket created inside the namespace; failing to make one is an environment error, not a result."""
         try:
-            if self.fd is None:
-                return socket.socket(family, kind, proto)
-            with _netns.entered(self.fd):
-                return socket.socket(family, kind, proto)
+            return self.inside(socket.socket, family, kind, proto)
         except OSError as exc:
             raw = 'a raw ICMPv6 socket' if family == socket.AF_INET6 else 'a raw ICMP socket'
             what = {socket.SOCK_RAW: raw, socket.SOCK_STREAM: 'a TCP socket'}.get(kind, 'a UDP socket')
@@ -289,11 +294,7 @@ class Prober:
         if not scope:
             return socket.AF_INET6, (address, port, 0, 0)
         try:
-            if self.fd is None:
-                index = socket.if_nametoindex(scope)
-            else:
-                with _netns.entered(self.fd):
-                    index = socket.if_nametoindex(scope)
+            index = self.inside(socket.if_nametoindex, scope)
         except OSError:
             raise ProbeError('target', ip, 'no interface %s in %s' % (scope, self.where)) from None
         return socket.AF_INET6, (address, port, 0, index)
