@@ -234,13 +234,34 @@ def map_error(exc, entry_option):
 
 
 # -- docker inspect (pure) ------------------------------------------------------------------------------------------
+def _prefix(subnet):
+    return int(subnet.split('/')[1]) if subnet else 0
+
+
+def _ipam_config(asked):
+    """IPAMConfig as Docker shows it: the addresses the container asked for ({family key: address}), None without."""
+    keys = {4: 'IPv4Address', 6: 'IPv6Address'}
+    out = {keys[f]: a for f, a in sorted((asked or {}).items()) if a}
+    return out or None
+
+
+def _addresses(doc, ep):
+    """The address fields of one network: Docker's empty values for a family the endpoint has no address of (a
+    gateway is shown per endpoint, only beside an address of its family)."""
+    ip, ip6 = ep.get('ip') or '', ep.get('ip6') or ''
+    return {'Gateway': doc.get('gateway') or '' if ip else '', 'IPAddress': ip, 'IPPrefixLen': _prefix(doc.get('subnet')) if ip else 0,
+            'IPv6Gateway': doc.get('gateway_v6') or '' if ip6 else '', 'GlobalIPv6Address': ip6,
+            'GlobalIPv6PrefixLen': _prefix(doc.get('subnet_v6')) if ip6 else 0}
+
+
 def _endpoint_settings(cname, doc, ep, asked=None):
-    prefix = int(doc['subnet'].split('/')[1])
-    return {'IPAMConfig': {'IPv4Address': asked} if asked else None, 'Links': None, 'Aliases': list(ep.get('aliases') or []) or None,
-            'MacAddress': ep.get('mac') or '', 'DriverOpts': None, 'GwPriority': ep.get('gw_priority') or 0,
-            'NetworkID': doc['id'], 'EndpointID': ep.get('endpoint_id') or '', 'Gateway': doc.get('gateway') or '',
-            'IPAddress': ep.get('ip') or '', 'IPPrefixLen': prefix, 'IPv6Gateway': '', 'GlobalIPv6Address': '',
-            'GlobalIPv6PrefixLen': 0, 'DNSNames': [cname] + [a for a in ep.get('aliases') or [] if a != cname]}
+    """One network of NetworkSettings.Networks."""
+    out = {'IPAMConfig': _ipam_config(asked), 'Links': None, 'Aliases': list(ep.get('aliases') or []) or None,
+           'MacAddress': ep.get('mac') or '', 'DriverOpts': None, 'GwPriority': ep.get('gw_priority') or 0,
+           'NetworkID': doc['id'], 'EndpointID': ep.get('endpoint_id') or ''}
+    out.update(_addresses(doc, ep))
+    out['DNSNames'] = [cname] + [a for a in ep.get('aliases') or [] if a != cname]
+    return out
 
 
 def _ports_block(endpoints):
@@ -258,7 +279,7 @@ def inspect(want, docs, exists=True):
     if not exists or want['state'] == 'absent':
         return None
     name, mode = want['name'], want['mode']
-    asked = {e['name']: e['ipv4_address'] for e in want['networks']}
+    asked = {e['name']: {4: e.get('ipv4_address'), 6: e.get('ipv6_address')} for e in want['networks']}
     mine = {n: docs[n]['endpoints'][name] for n in member_of(name, docs)}
     networks = {n: _endpoint_settings(name, docs[n], ep, asked.get(n)) for n, ep in mine.items()}
     if mode in ('host', 'none'):

@@ -9,7 +9,9 @@ Everything here but ``read`` and the steps' own actions is pure: network documen
 them) and a snapshot dict in, text or plan steps out.  A network ``serves`` names when it is a bridge network with
 ``dns`` on other than the default ``bridge``.  Its runtime files live in /run/hostnet/dns/NET (_dns_service.paths):
 ``dnsmasq.conf``, ``servers`` (the other networks' domains it forwards) and ``hosts/CONTAINER``, one records file per
-container, which dnsmasq's ``hostsdir`` watches: adding or removing a container writes or removes one file.
+container, which dnsmasq's ``hostsdir`` watches: adding or removing a container writes or removes one file.  A
+network with IPv6 gets AAAA records from its endpoints' ``ip6`` and a server listening on ``gateway_v6`` too
+(listen_addresses); an IPv6-only network's containers ask it there.
 
 The snapshot (``read``): ``dirs`` {network: {conf, servers, hosts: {container: text or None (listed, not read)},
 pid}} of the networks the run touches, ``listeners`` / ``inodes`` (port 53 sockets; our server's), ``upstream`` (the
@@ -24,6 +26,7 @@ import re
 import shutil
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
@@ -62,12 +65,31 @@ def network_domain(param, stored, name):
     return (stored or {}).get('dns_domain') or default_domain(name)
 
 
+def listen_addresses(doc):
+    """The addresses the name server of ``doc`` listens on: the IPv4 gateway, then the IPv6 one, each when the network
+    has that family and its bridge holds the address (a family in gateway mode isolated has none there).  A dual-stack
+    container asks the IPv4 one (its resolv.conf is as before IPv6); an IPv6-only one, or one whose IPv4 side is
+    isolated, asks the IPv6 one."""
+    out = []
+    if doc.get('gateway') and doc.get('gateway_mode_ipv4') != 'isolated':
+        out.append(doc['gateway'])
+    if doc.get('enable_ipv6') and doc.get('gateway_v6') and doc.get('gateway_mode_ipv6') != 'isolated':
+        out.append(doc['gateway_v6'])
+    return out
+
+
+def server_address(doc):
+    """The address containers and the other networks' servers send the names of ``doc`` to."""
+    return listen_addresses(doc)[0]
+
+
 def serves(doc):
     """Whether the network ``doc`` has a name server of its own: a bridge network with ``dns`` on (off by default on
-    the default ``bridge`` network, as Docker has no names there; ``dns: true`` asks for them) whose bridge holds its
-    gateway address (in gateway_mode_ipv4 isolated the host has no address there for a server to listen on)."""
+    the default ``bridge`` network, as Docker has no names there; ``dns: true`` asks for them) whose bridge holds a
+    gateway address to listen on (listen_addresses; in gateway mode isolated of every family it has, the host has
+    none there)."""
     return (_network.bridge_like(doc) and bool(doc.get('dns'))
-            and doc.get('gateway_mode_ipv4') != 'isolated')
+            and bool(listen_addresses(doc)))
 
 
 def domain_of(doc):
@@ -127,10 +149,11 @@ def hosts_wanted(doc):
 
 # -- the server's files ---------------------------------------------------------------------------------------------
 def conf_text(doc, paths, upstream):
-    """dnsmasq.conf of the network: its gateway only, the records of hostsdir, its own domain and plain names never
+    """dnsmasq.conf of the network: its gateways only (listen_addresses, one line each), the records of hostsdir, its own domain and plain names never
     forwarded, the rest to ``upstream`` (the host's resolvers) unless the network is internal."""
     lines = ['# hostnet.containers: the name server of network %s (written by every run; do not edit)' % doc['name'],
-             'pid-file=%s' % paths['pid'], 'listen-address=%s' % doc['gateway'], 'bind-interfaces', 'port=53',
+             'pid-file=%s' % paths['pid']] + ['listen-address=%s' % a for a in listen_addresses(doc)] + [
+             'bind-interfaces', 'port=53',
              'no-hosts', 'hostsdir=%s' % paths['hosts'], 'local=/%s/' % domain_of(doc), 'user=dnsmasq', 'cache-size=150',
              # A plain name (no dot) that is not a container's is answered "not found" here, never sent upstream: the
              # search list has already tried it in the network's domain, and a LAN's resolver that does not answer
@@ -152,7 +175,7 @@ def sharing(name, networks):
 def servers_text(name, networks):
     """The servers file of ``name``: the domain of each network sharing a container with it, sent to that network's
     server, so a container on both resolves the names of both through its first network's server."""
-    return ''.join('server=/%s/%s\n' % (domain_of(networks[n]), networks[n]['gateway']) for n in sharing(name, networks))
+    return ''.join('server=/%s/%s\n' % (domain_of(networks[n]), server_address(networks[n])) for n in sharing(name, networks))
 
 
 # -- a namespace's resolv.conf (the netns planner and the network planner both call this) ----------------------------
@@ -216,7 +239,7 @@ def resolv_text(cname, networks, own_dns=None, own_search=None, host=None):
     if not nets and own_dns is None and own_search is None:
         return _without_names(cname, networks, host)
     domains = [domain_of(d) for d in nets]
-    servers = [nets[0]['gateway']] if nets else []
+    servers = [server_address(nets[0])] if nets else []
     servers += [s for s in own_dns or [] if s not in servers]
     search = domains + [s for s in own_search or [] if s not in domains]
     return ('search %s\n' % ' '.join(search) if search else '') + ''.join('nameserver %s\n' % s for s in servers)
@@ -228,17 +251,27 @@ def own_options(record):
 
 
 # -- port 53 ----------------------------------------------------------------------------------------------------------
+def _blocks(sock_ip, address):
+    """Whether a socket bound to ``sock_ip`` keeps a server from binding ``address``: the same address, or a wildcard
+    of its family ('::' without IPV6_V6ONLY takes IPv4 too, so it blocks both)."""
+    if sock_ip == '::':
+        return True
+    if ':' not in address:
+        return sock_ip in (address, '0.0.0.0')
+    return ':' in sock_ip and _ipam.netaddr.IPAddress(sock_ip) == _ipam.netaddr.IPAddress(address)
+
+
 def check_port(doc, listeners, ours):
-    """Refuse a network whose server cannot listen: a port 53 socket on its gateway (or a wildcard) that is not
-    held by its own server (``ours``: that server's socket inodes)."""
+    """Refuse a network whose server cannot listen: a port 53 socket on one of its listen addresses (or a wildcard)
+    that is not held by its own server (``ours``: that server's socket inodes)."""
     if not serves(doc):
         return
-    gateway = doc['gateway']
-    for sock in listeners:
-        if sock['ip'] in (gateway, '0.0.0.0', '::') and sock['inode'] not in ours:
-            raise _validate.InputError('dns', True, 'port 53 (%s) on %s, the gateway of network %s, is already taken by another '
-                                       'program (listening on %s); its name server cannot start there'
-                                       % (sock['proto'], gateway, doc['name'], sock['ip']))
+    for address in listen_addresses(doc):
+        for sock in listeners:
+            if _blocks(sock['ip'], address) and sock['inode'] not in ours:
+                raise _validate.InputError('dns', True, 'port 53 (%s) on %s, the gateway of network %s, is already taken by another '
+                                           'program (listening on %s); its name server cannot start there'
+                                           % (sock['proto'], address, doc['name'], sock['ip']))
 
 
 # -- what a run reads -------------------------------------------------------------------------------------------------
@@ -263,12 +296,13 @@ def resolver_changes(name, old, new, full=False):
 
 def needs_full(name, new, dirs):
     """Whether every container of ``name`` is looked at: the server's files are not there or say another domain or
-    gateway (after a reboot /run is empty; an upgrade from hosts-file names has none yet)."""
+    other listen addresses (after a reboot /run is empty; an upgrade from hosts-file names has none yet)."""
     doc = new.get(name)
     if not serves(doc):
         return False
     conf = (dirs.get(name) or {}).get('conf') or ''
-    return ('listen-address=%s\n' % doc['gateway']) not in conf or ('local=/%s/\n' % domain_of(doc)) not in conf
+    listening = [line for line in conf.splitlines() if line.startswith('listen-address=')]
+    return listening != ['listen-address=%s' % a for a in listen_addresses(doc)] or ('local=/%s/\n' % domain_of(doc)) not in conf
 
 
 def resolver_candidates(name, old, new, dirs):

@@ -24,14 +24,33 @@ def _public(doc):
     return out
 
 
+def _config(subnet, gateway, ip_range, aux):
+    config = {'Subnet': subnet, 'Gateway': gateway}
+    if ip_range:
+        config['IPRange'] = ip_range
+    if aux:
+        config['AuxiliaryAddresses'] = aux
+    return config
+
+
+def ipam_config(doc):
+    """IPAM.Config as Docker lists it: the IPv4 entry (none on an IPv6-only network), then the IPv6 one."""
+    out = []
+    if doc.get('subnet'):
+        out.append(_config(doc['subnet'], doc.get('gateway'), doc.get('ip_range'), doc.get('aux_addresses')))
+    if doc.get('enable_ipv6') and doc.get('subnet_v6'):
+        out.append(_config(doc['subnet_v6'], doc.get('gateway_v6'), doc.get('ip_range_v6'), doc.get('aux_addresses_v6')))
+    return out
+
+
+def with_prefix(ip, subnet):
+    """'addr/prefix' as Docker shows an endpoint's address, '' when it has none of that family."""
+    return '%s/%s' % (ip, subnet.split('/')[1]) if ip and subnet else ''
+
+
 def inspect(doc):
     """A network document in `docker network inspect` shape."""
-    config = {'Subnet': doc['subnet'], 'Gateway': doc['gateway']}
-    if doc.get('ip_range'):
-        config['IPRange'] = doc['ip_range']
-    if doc.get('aux_addresses'):
-        config['AuxiliaryAddresses'] = doc['aux_addresses']
-    prefix = doc['subnet'].split('/')[1]
+    prefix = doc['subnet'].split('/')[1] if doc.get('subnet') else None
     if doc.get('driver') == 'macvlan':
         options = {'parent': doc['parent'], 'macvlan_mode': doc['mode']}
         if doc.get('host_shim'):
@@ -41,8 +60,9 @@ def inspect(doc):
     else:
         options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
         # Shown, as Docker shows a network's options, only when given; Docker separates the interfaces with colons.
-        if doc.get('gateway_mode_ipv4'):
-            options['com.docker.network.bridge.gateway_mode_ipv4'] = doc['gateway_mode_ipv4']
+        for key in ('gateway_mode_ipv4', 'gateway_mode_ipv6'):
+            if doc.get(key):
+                options['com.docker.network.bridge.' + key] = doc[key]
         if doc.get('trusted_host_interfaces'):
             options['com.docker.network.bridge.trusted_host_interfaces'] = ':'.join(doc['trusted_host_interfaces'])
         if doc.get('dns_domain'):
@@ -52,11 +72,12 @@ def inspect(doc):
         options['com.docker.network.bridge.default_bridge'] = 'true'
     out = {
         'Name': doc['name'], 'Id': doc['id'], 'Created': doc['created'], 'Scope': 'local', 'Driver': doc.get('driver', 'bridge'),
-        'EnableIPv4': True, 'EnableIPv6': False,
-        'IPAM': {'Driver': 'default', 'Options': {}, 'Config': [config]},
+        'EnableIPv4': doc.get('enable_ipv4') is not False, 'EnableIPv6': bool(doc.get('enable_ipv6')),
+        'IPAM': {'Driver': 'default', 'Options': {}, 'Config': ipam_config(doc)},
         'Internal': bool(doc.get('internal', False)), 'Attachable': False, 'Ingress': False,
         'Containers': {ep['endpoint_id']: {'Name': n, 'EndpointID': ep['endpoint_id'], 'MacAddress': ep['mac'],
-                                           'IPv4Address': '%s/%s' % (ep['ip'], prefix), 'IPv6Address': ''}
+                                           'IPv4Address': with_prefix(ep.get('ip'), doc.get('subnet')),
+                                           'IPv6Address': with_prefix(ep.get('ip6'), doc.get('subnet_v6'))}
                        for n, ep in sorted((doc.get('endpoints') or {}).items())},
         'Options': options, 'Labels': {},
     }
