@@ -156,6 +156,9 @@ container:
     - C(NetworkSettings.Networks) has, per network, C(IPAddress), C(IPPrefixLen), C(Gateway), C(MacAddress),
       C(Aliases), C(NetworkID), C(EndpointID), C(GwPriority) and C(DNSNames); C(NetworkSettings.Ports) maps
       C(80/tcp) to its host bindings; C(NetworkSettings.SandboxKey) is the namespace's path.
+    - On a network with IPv6, C(GlobalIPv6Address), C(GlobalIPv6PrefixLen) and C(IPv6Gateway) are the container's IPv6
+      address, its prefix length and the network's C(gateway_v6), as Docker shows them (V(''), V(0) and V('') on a
+      network without IPv6); on an IPv6-only network C(IPAddress) and C(Gateway) are V('') and C(IPPrefixLen) V(0).
   returned: always
   type: dict
   sample:
@@ -167,7 +170,8 @@ container:
       Ports: {"80/tcp": [{HostIp: 0.0.0.0, HostPort: "8080"}]}
       Networks:
         custom_network: {IPAddress: 172.18.0.10, IPPrefixLen: 16, Gateway: 172.18.0.1, MacAddress: "02:42:ac:12:00:0a",
-                         Aliases: [api], NetworkID: 0123abcd, EndpointID: 4567ef01, GwPriority: 0}
+                         Aliases: [api], NetworkID: 0123abcd, EndpointID: 4567ef01, GwPriority: 0,
+                         GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, IPv6Gateway: ""}
 before:
   description: The container before the run (its namespace files and its endpoints per network; null when it did not exist).
   returned: always

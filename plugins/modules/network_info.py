@@ -14,6 +14,10 @@ description:
   - Returns every network managed by the collection on the host (or one, by O(name)) the way
     C(docker network inspect) shows it, and C(docker network ls) style names.
   - O(query) filters the result with a JMESPath expression, like C(docker ... --format).
+  - A network with IPv6 shows it as Docker does, C(EnableIPv6), a second C(IPAM.Config) entry (after the IPv4 one;
+    the only one of an IPv6-only network, whose C(EnableIPv4) is V(false)), each container's C(IPv6Address) as
+    C(address/prefix) (an empty string without one), and C(com.docker.network.bridge.gateway_mode_ipv6) in C(Options)
+    when it is not V(nat).
 author:
   - hostnet.containers contributors (@hostnet)
 options:
@@ -52,6 +56,11 @@ EXAMPLES = r'''
   hostnet.containers.network_info:
     name: custom_network
     query: "[0].Containers.* | [?Name=='app'].IPv4Address | [0]"
+
+- name: Read the IPv6 subnet of a dual-stack network (its IPAM.Config entry with a colon)
+  hostnet.containers.network_info:
+    name: custom_network
+    query: "[0].IPAM.Config[?contains(Subnet, ':')].Subnet | [0]"
 '''
 
 RETURN = r'''
@@ -66,10 +75,15 @@ networks:
   returned: always
   type: list
   elements: dict
-  sample: [{"Name": "bridge", "Id": "0ceff546...", "Driver": "bridge", "Scope": "local",
+  sample: [{"Name": "bridge", "Id": "0ceff546...", "Driver": "bridge", "Scope": "local", "EnableIPv4": true, "EnableIPv6": false,
             "IPAM": {"Driver": "default", "Config": [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]},
             "Containers": {"e05b067a...": {"Name": "minos", "EndpointID": "e05b067a...", "MacAddress": "02:42:ac:11:00:02",
-                                           "IPv4Address": "172.17.0.2/16", "IPv6Address": ""}}}]
+                                           "IPv4Address": "172.17.0.2/16", "IPv6Address": ""}}},
+           {"Name": "dual", "Id": "7d9a1e02...", "Driver": "bridge", "Scope": "local", "EnableIPv4": true, "EnableIPv6": true,
+            "IPAM": {"Driver": "default", "Config": [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"},
+                                                     {"Subnet": "fd6b:1c2e:9a01::/64", "Gateway": "fd6b:1c2e:9a01::1"}]},
+            "Containers": {"3f0c9b7d...": {"Name": "web", "EndpointID": "3f0c9b7d...", "MacAddress": "02:42:ac:12:00:02",
+                                           "IPv4Address": "172.18.0.2/16", "IPv6Address": "fd6b:1c2e:9a01::2/64"}}}]
 query_result:
   description: The result of O(query).
   returned: when query is set
