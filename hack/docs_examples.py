@@ -29,7 +29,7 @@ import yaml
 # The pages with examples, from the repository's root.
 PAGES = ('README.md', 'roles/bridge_network/README.md', 'roles/macvlan_network/README.md', 'roles/lab/README.md',
          'roles/host_requirements/README.md', 'roles/overlay_network/README.md', 'docs/docker-network.md', 'docs/firewall.md',
-         'docs/lab.md', 'docs/macvlan.md', 'docs/real-hosts.md', 'docs/overlay.md',
+         'docs/lab.md', 'docs/macvlan.md', 'docs/real-hosts.md', 'docs/overlay.md', 'docs/ipv6.md',
          'docs/experiments/README.md', 'docs/experiments/01-default-bridge.md', 'docs/experiments/02-custom-network.md',
          'docs/experiments/03-isolation-and-connect.md', 'docs/experiments/06-network-modes.md')
 ROLE_PREFIXES = {'bridge_network_': 'hostnet.containers.bridge_network', 'macvlan_network_': 'hostnet.containers.macvlan_network',
