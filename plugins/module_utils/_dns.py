@@ -149,16 +149,18 @@ def hosts_wanted(doc):
 
 # -- the server's files ---------------------------------------------------------------------------------------------
 def conf_text(doc, paths, upstream):
-    """dnsmasq.conf of the network: its gateways only (listen_addresses, one line each), the records of hostsdir, its own domain and plain names never
-    forwarded, the rest to ``upstream`` (the host's resolvers) unless the network is internal."""
+    """dnsmasq.conf of the network: its gateways only (listen_addresses, one line each), the records of hostsdir, its
+    own domain and plain names never forwarded, the rest to ``upstream`` (the host's resolvers) unless the network is
+    internal."""
     lines = ['# hostnet.containers: the name server of network %s (written by every run; do not edit)' % doc['name'],
-             'pid-file=%s' % paths['pid']] + ['listen-address=%s' % a for a in listen_addresses(doc)] + [
-             'bind-interfaces', 'port=53',
-             'no-hosts', 'hostsdir=%s' % paths['hosts'], 'local=/%s/' % domain_of(doc), 'user=dnsmasq', 'cache-size=150',
-             # A plain name (no dot) that is not a container's is answered "not found" here, never sent upstream: the
-             # search list has already tried it in the network's domain, and a LAN's resolver that does not answer
-             # would otherwise hold every such lookup (an IPv6-first getent) for two 5 s retries.
-             'domain-needed']
+             'pid-file=%s' % paths['pid']]
+    lines += ['listen-address=%s' % a for a in listen_addresses(doc)]
+    lines += ['bind-interfaces', 'port=53', 'no-hosts', 'hostsdir=%s' % paths['hosts'], 'local=/%s/' % domain_of(doc),
+              'user=dnsmasq', 'cache-size=150',
+              # A plain name (no dot) that is not a container's is answered "not found" here, never sent upstream: the
+              # search list has already tried it in the network's domain, and a LAN's resolver that does not answer
+              # would otherwise hold every such lookup (an IPv6-first getent) for two 5 s retries.
+              'domain-needed']
     if doc.get('internal'):
         lines.append('no-resolv')  # an internal network reaches nothing outside, names included
     else:
