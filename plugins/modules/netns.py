@@ -58,10 +58,13 @@ options:
         mapping a host name to its IP (V({db01: 172.18.0.3})) or an IP to its names
         (V({172.18.0.3: [db01, db]}))."
       - A list keeps its order; a dict's entries are written sorted by key.
+      - An IP may be IPv4 or IPv6 (V(fd00:db8::3), or in brackets as C(--add-host db6:[fd00:db8::3]) has it); it is
+        written normalised.
     type: raw
   dns:
     description:
-      - Name servers for C(/etc/netns/NAME/resolv.conf). Omit both O(dns) and O(dns_search) to leave the file alone.
+      - Name servers for C(/etc/netns/NAME/resolv.conf), IPv4 or IPv6 addresses. Omit both O(dns) and O(dns_search)
+        to leave the file alone.
     type: list
     elements: str
   dns_search:

@@ -125,3 +125,12 @@ def test_container_module_inspect_view_shows_ipv6(host):
     assert (net['GlobalIPv6Address'], net['GlobalIPv6PrefixLen'], net['IPv6Gateway']) == (app6, 64, GW6)
     assert net['IPAddress'] == addr(host, 'app', 4) and net['Gateway']
     assert lookup(host, 'app', 'app', 6) == [app6]
+
+
+def test_netns_hosts_entries_and_name_servers_in_ipv6(host):
+    """Docker's --add-host and --dns with IPv6 addresses: written to the namespace's files, read by its resolver."""
+    ok(host.module('netns', name='n6', hosts=[{'ip': '[FD00:DB8::3]', 'names': ['db6']}], dns=['fd00:db8::53']))
+    assert 'fd00:db8::3\tdb6\n' in host.run(['cat', '/etc/netns/n6/hosts']).stdout
+    assert 'nameserver fd00:db8::53\n' in host.run(['cat', '/etc/netns/n6/resolv.conf']).stdout
+    ok(host.module('probe', netns='n6', target='db6', method='resolve', family='ipv6', expect_address='fd00:db8::3'))
+    assert not ok(host.module('netns', name='n6', hosts=[{'ip': 'fd00:db8::3', 'names': ['db6']}], dns=['fd00:db8::53']))['changed']

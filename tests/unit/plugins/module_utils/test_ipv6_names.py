@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.hostnet.containers.plugins.module_utils import _container
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns_plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -216,3 +217,23 @@ def test_container_inspect_ipam_config_shows_the_asked_ipv6_address():
     net = _container._endpoint_settings('web', dual(), dual()['endpoints']['web'], asked)  # pylint: disable=protected-access
     assert net['IPAMConfig'] == {'IPv6Address': 'fd12:3456:789a:1::2'}
     assert _container._endpoint_settings('web', dual(), dual()['endpoints']['web'], {4: None})['IPAMConfig'] is None  # pylint: disable=protected-access
+
+
+# -- /etc/netns/NAME/hosts and resolv.conf of the netns module (Docker's --add-host and --dns take IPv6 too) ------------
+def test_hosts_entries_and_name_servers_take_ipv6():
+    text = _netns_plan.hosts_file([{'ip': 'FD00:DB8::0003', 'names': 'db6'}, {'ip': '[fd00:db8::4]', 'names': ['cache']},
+                                   {'ip': '172.18.0.3', 'names': 'db'}])
+    assert text.endswith('fd00:db8::3\tdb6\nfd00:db8::4\tcache\n172.18.0.3\tdb\n')
+    assert _netns_plan.hosts_file({'db6': 'fd00:db8::3'}).endswith('fd00:db8::3\tdb6\n')
+    assert _netns_plan.resolv_conf(['fd00:db8::1', '10.0.0.2'], []) == 'nameserver fd00:db8::1\nnameserver 10.0.0.2\n'
+
+
+@pytest.mark.parametrize('call, option', [
+    (lambda: _netns_plan.hosts_file([{'ip': 'fd00::db8::1', 'names': 'x'}]), 'hosts[0].ip'),
+    (lambda: _netns_plan.hosts_file({'x': 'fd00:zz::1'}), 'hosts[x].ip'),
+    (lambda: _netns_plan.resolv_conf(['fd00::1/64'], []), 'dns[0]'),
+])
+def test_a_bad_ipv6_entry_names_its_option(call, option):
+    with pytest.raises(_validate.InputError) as err:
+        call()
+    assert err.value.option == option

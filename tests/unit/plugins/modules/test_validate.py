@@ -33,7 +33,7 @@ def test_netns_leaves_unmanaged_files_alone():
 
 @pytest.mark.parametrize('extra, option', [
     ({'name': 'a/b'}, 'name'), ({'name': '..'}, 'name'), ({'share_with': 'web01'}, 'share_with'),
-    ({'share_with': 'x/y'}, 'share_with'), ({'dns': ['::1']}, 'dns[0]'), ({'hostname': '-x'}, 'hostname'),
+    ({'share_with': 'x/y'}, 'share_with'), ({'dns': ['fd00::zz']}, 'dns[0]'), ({'hostname': '-x'}, 'hostname'),
     ({'hosts': [{'ip': '1.2.3.4', 'names': []}]}, 'hosts[0].names'), ({'sysctls': {'vm.swappiness': 1}}, 'sysctls'),
     ({'sysctls': {'net..x': 1}}, 'sysctls'),
 ])
