@@ -134,3 +134,18 @@ def test_netns_hosts_entries_and_name_servers_in_ipv6(host):
     assert 'nameserver fd00:db8::53\n' in host.run(['cat', '/etc/netns/n6/resolv.conf']).stdout
     ok(host.module('probe', netns='n6', target='db6', method='resolve', family='ipv6', expect_address='fd00:db8::3'))
     assert not ok(host.module('netns', name='n6', hosts=[{'ip': 'fd00:db8::3', 'names': ['db6']}], dns=['fd00:db8::53']))['changed']
+
+
+def test_ipv4_isolated_dual_stack_network_serves_names_on_gateway_v6(host):
+    """gateway_mode_ipv4 isolated leaves the bridge no IPv4 address: the server listens on gateway_v6 alone and the
+    containers ask it there; isolated in both families, there is no server at all and the containers get the
+    host's resolvers."""
+    spec = dict(name='iso', enable_ipv6=True, subnet_v6=SUBNET6, internal=True, gateway_mode_ipv4='isolated',
+                endpoints=[{'name': 'i1'}, {'name': 'i2'}])
+    ok(host.module('docker_bridge', **spec))
+    assert 'nameserver %s\n' % GW6 in host.run(['cat', '/etc/netns/i1/resolv.conf']).stdout
+    assert lookup(host, 'i1', 'i2', 6) == [addr(host, 'i2', 6)] and lookup(host, 'i1', 'i2', 4) == [addr(host, 'i2', 4)]
+    ok(host.module('docker_bridge', gateway_mode_ipv6='isolated', **spec))
+    assert host.run(['test', '-e', '/run/hostnet/dns/iso'], check=False).returncode != 0
+    # As on any network without names: the host's resolvers (Docker's copy), not the gone server.
+    assert GW6 not in host.run(['cat', '/etc/netns/i1/resolv.conf']).stdout
