@@ -225,3 +225,21 @@ def test_ipv6_comes_back_after_a_reboot(lab_factory, collection_path):
     assert traffic.ping(host, 'c1', 'fd00:db8:3::1', timeout=2)
     again = json.loads(host.run(entry + ['--json']).stdout)
     assert again['changed'] is False and again['failed'] == [], again
+
+
+def test_container_module_joins_with_an_ipv6_address(host):
+    ok(dual(host, [{'name': 'c1'}]))
+    ok(host.module('docker_bridge', name='other', enable_ipv6=True, subnet_v6='fd00:db8:2::/64', dns=False))
+    nets = [{'name': 'dual', 'ipv6_address': 'fd00:db8:1::40'}, {'name': 'other', 'ipv6_address': 'fd00:db8:2::40'}]
+    res = ok(host.module('container', name='app', networks=nets))
+    assert res['changed']
+    assert addrs6(host, 'app') == [('fd00:db8:1::40', 64, False)]
+    assert addrs6(host, 'app', 'eth1') == [('fd00:db8:2::40', 64, False)]
+    assert route6(host, 'app').startswith('default via fd00:db8:1::1 dev eth0')
+    assert traffic.ping(host, 'app', 'fd00:db8:1::2', timeout=2)
+    assert not ok(host.module('container', name='app', networks=nets))['changed']
+    bad = host.module('container', name='app', networks=[{'name': 'dual', 'ipv6_address': 'fd00:db8:9::1'}])
+    assert bad.get('failed') and bad['msg'].startswith("networks[0].ipv6_address 'fd00:db8:9::1'"), bad
+    ok(host.module('container', name='app', state='absent'))
+    for name in ('other', 'dual'):
+        ok(host.module('docker_bridge', name=name, state='absent', force=True))
