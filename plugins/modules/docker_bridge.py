@@ -123,7 +123,7 @@ options:
   address_pools:
     description:
       - Pools to take the subnet from when O(subnet) is omitted, like the daemon's C(default-address-pools).
-      - IPv6 entries (V({base: fd12:3456::/48, size: 64})) are for O(subnet_v6), the others for O(subnet).
+      - "IPv6 entries (V({base: fd12:3456::/48, size: 64})) are for O(subnet_v6), the others for O(subnet)."
     type: list
     elements: dict
   mtu:
