@@ -118,13 +118,17 @@ def test_ipv6_only_network_resolves_through_gateway_v6(host):
 
 def test_container_module_inspect_view_shows_ipv6(host):
     ok(host.module('docker_bridge', name='dual', enable_ipv6=True, subnet_v6=SUBNET6))
-    res = ok(host.module('container', name='app', networks=[{'name': 'dual'}]))
-    app6 = addr(host, 'app', 6)
-    assert app6 and app6.startswith('fd00:db8:23:')
+    res = ok(host.module('container', name='app', networks=[{'name': 'dual', 'ipv6_address': 'fd00:db8:23::10'}]))
+    assert addr(host, 'app', 6) == 'fd00:db8:23::10'
     net = res['container']['NetworkSettings']['Networks']['dual']
-    assert (net['GlobalIPv6Address'], net['GlobalIPv6PrefixLen'], net['IPv6Gateway']) == (app6, 64, GW6)
+    assert (net['GlobalIPv6Address'], net['GlobalIPv6PrefixLen'], net['IPv6Gateway']) == ('fd00:db8:23::10', 64, GW6)
+    assert net['IPAMConfig'] == {'IPv6Address': 'fd00:db8:23::10'}
     assert net['IPAddress'] == addr(host, 'app', 4) and net['Gateway']
-    assert lookup(host, 'app', 'app', 6) == [app6]
+    assert lookup(host, 'app', 'app', 6) == ['fd00:db8:23::10']
+    # An allocated address is shown the same, without IPAMConfig (nothing was asked).
+    res = ok(host.module('container', name='other', networks=[{'name': 'dual'}]))
+    other = res['container']['NetworkSettings']['Networks']['dual']
+    assert other['GlobalIPv6Address'] == addr(host, 'other', 6) and other['IPAMConfig'] is None
 
 
 def test_netns_hosts_entries_and_name_servers_in_ipv6(host):
