@@ -9,6 +9,7 @@ keep running, a simulated reboot, check mode, rerun, rollback, and the refusals.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 
@@ -172,26 +173,33 @@ def test_bad_names_are_refused_and_nothing_changes(host, endpoints, option, valu
     assert host.snapshot() == before and listing(host) == ''
 
 
-def test_port_53_taken_on_the_gateway_is_refused(host):
-    ok(net(host, 'front', ['web'], dns=False))
-    gateway = host.module('network_info', name='front')['networks'][0]['IPAM']['Config'][0]['Gateway']
-    holder = subprocess.Popen(host.lab.command(host.name, [sys.executable, '-c', HOLD, gateway]), stdout=subprocess.PIPE, text=True)
+@contextlib.contextmanager
+def holding_port_53(host, address):
+    """Another program holding UDP port 53 on ``address`` (IPv4 or IPv6) inside the host while the block runs."""
+    holder = subprocess.Popen(host.lab.command(host.name, [sys.executable, '-c', HOLD, address]), stdout=subprocess.PIPE, text=True)
     pid = holder.stdout.readline().strip()
     try:
         assert pid.isdigit(), pid
-        before = host.snapshot()
-        res = net(host, 'front', ['web'], dns=True)
-        assert res.get('failed') and 'dns' in res['msg'] and gateway in res['msg'], res
-        assert host.snapshot() == before and listing(host) == ''
+        yield pid
     finally:
         if pid.isdigit():
             host.run(['kill', pid], check=False)
         holder.wait(timeout=60)
 
 
+def test_port_53_taken_on_the_gateway_is_refused(host):
+    ok(net(host, 'front', ['web'], dns=False))
+    gateway = host.module('network_info', name='front')['networks'][0]['IPAM']['Config'][0]['Gateway']
+    with holding_port_53(host, gateway):
+        before = host.snapshot()
+        res = net(host, 'front', ['web'], dns=True)
+        assert res.get('failed') and 'dns' in res['msg'] and gateway in res['msg'], res
+        assert host.snapshot() == before and listing(host) == ''
+
+
 HOLD = '''\
 import os, signal, socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], 53))
 print(os.getpid(), flush=True)
 signal.pause()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from test_dns import holding_port_53
+
 SUBNET6 = 'fd00:db8:23::/64'
 GW6 = 'fd00:db8:23::1'
 
@@ -153,3 +155,15 @@ def test_ipv4_isolated_dual_stack_network_serves_names_on_gateway_v6(host):
     assert host.run(['test', '-e', '/run/hostnet/dns/iso'], check=False).returncode != 0
     # As on any network without names: the host's resolvers (Docker's copy), not the gone server.
     assert GW6 not in host.run(['cat', '/etc/netns/i1/resolv.conf']).stdout
+
+
+def test_port_53_taken_on_gateway_v6_is_refused(host):
+    """Another program on [gateway_v6]:53: turning dns on is refused naming dns and the address, nothing changed."""
+    spec = dict(name='only6', enable_ipv4=False, enable_ipv6=True, subnet_v6=SUBNET6, endpoints=[{'name': 'a6'}])
+    ok(host.module('docker_bridge', dns=False, **spec))
+    with holding_port_53(host, GW6):
+        before = host.snapshot()
+        res = host.module('docker_bridge', dns=True, **spec)
+        assert res.get('failed') and 'dns' in res['msg'] and GW6 in res['msg'], res
+        assert host.snapshot() == before
+        assert host.run(['test', '-e', '/run/hostnet/dns/only6'], check=False).returncode != 0
