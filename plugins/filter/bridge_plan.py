@@ -173,7 +173,7 @@ def _resolver(c, daemon, option):
                            option + '.dns_search')
     with refused():  # what the netns module would refuse, refused before the role changes anything
         for j, server in enumerate(dns):
-            _ipam.parse_ip(server, '%s.dns[%d]' % (option, j))
+            _dns.host_ip(server, '%s.dns[%d]' % (option, j))
         for domain in dns_search:
             _validate.validate_domain(domain, option + '.dns_search')
         if c.get('hostname'):

@@ -27,6 +27,7 @@ import shutil
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
@@ -97,6 +98,15 @@ def domain_of(doc):
 
 
 # -- names ----------------------------------------------------------------------------------------------------------
+def host_ip(value, option):
+    """An IPv4 or IPv6 address of a hosts entry or a name server (Docker takes both; an IPv6 one may be written in
+    brackets, as --add-host 'name:[addr]' has it), normalised."""
+    text = value[1:-1] if isinstance(value, str) and value.startswith('[') and value.endswith(']') else value
+    if isinstance(text, str) and ':' in text:
+        return _ipam6.parse_ip(text, option)
+    return _ipam.parse_ip(value, option)
+
+
 def endpoint_names(cname, ep):
     """The names a container answers to on a network: its own, then its aliases (each once)."""
     names = [cname]

@@ -17,8 +17,6 @@ import os
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
@@ -46,7 +44,7 @@ def wanted(params):
     if params.get('dns') is not None or params.get('dns_search') is not None:
         resolv_conf(params.get('dns') or [], params.get('dns_search') or [])  # checks them
         # The text also depends on the networks serving names the namespace is on (_dns.resolv_text): made by plan.
-        resolver = {'dns': [str(host_ip(s, 'dns')) for s in params.get('dns') or []], 'dns_search': list(params.get('dns_search') or [])}
+        resolver = {'dns': [str(_dns.host_ip(s, 'dns')) for s in params.get('dns') or []], 'dns_search': list(params.get('dns_search') or [])}
     if params.get('hostname') is not None:
         files['hostname'] = _validate.validate_hostname(params['hostname'], 'hostname') + '\n'
     owner = params.get('owner')
@@ -87,20 +85,11 @@ def _looks_like_ip(text):
     return bool(re.match(r'^[0-9.]+$', str(text))) or ':' in str(text)
 
 
-def host_ip(value, option):
-    """An IPv4 or IPv6 address of a hosts entry or a name server (Docker takes both; an IPv6 one may be written in
-    brackets, as --add-host 'name:[addr]' has it), normalised."""
-    text = value[1:-1] if isinstance(value, str) and value.startswith('[') and value.endswith(']') else value
-    if isinstance(text, str) and ':' in text:
-        return _ipam6.parse_ip(text, option)
-    return _ipam.parse_ip(value, option)
-
-
 def hosts_file(value):
     """The hosts file: the localhost lines, then one line per entry."""
     lines = [_netns.LOCALHOST_HOSTS]
     for option, ip, names in host_entries(value):
-        ip = host_ip(ip, option + '.ip')
+        ip = _dns.host_ip(ip, option + '.ip')
         if not names:
             raise _validate.InputError(option + '.names', names, 'needs at least one name')
         for host_name in names:
@@ -116,7 +105,7 @@ def resolv_conf(servers, search):
             _validate.validate_domain(domain, 'dns_search')
         text += 'search %s\n' % ' '.join(search)
     for i, server in enumerate(servers):
-        text += 'nameserver %s\n' % host_ip(server, 'dns[%d]' % i)
+        text += 'nameserver %s\n' % _dns.host_ip(server, 'dns[%d]' % i)
     return text
 
 
