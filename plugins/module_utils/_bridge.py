@@ -187,9 +187,9 @@ class BridgeDriver(_planner.Driver):
         # A publish's host address must be one the host has (or the gateway this run gives the bridge); the boot-time
         # restore sets host_ip_must_exist false: DHCP may not have given the address yet (real-hosts.md).
         local = _ports.host_addresses(run.snap.addrs, [pool.gateway]) if getattr(run, 'host_ip_must_exist', True) else None
-        families = tuple(f for f, on in ((4, p.get('enable_ipv4') is not False), (6, bool(p.get('enable_ipv6')))) if on)
         publishes = _ports.desired_publishes(p['endpoints'] or [], current, bound, {}, options['host_binding_ipv4'],
-                                             lambda: _sysctl.read_sysctl(run.ns, None, 'net/ipv4/ip_local_port_range'), local, families)
+                                             lambda: _sysctl.read_sysctl(run.ns, None, 'net/ipv4/ip_local_port_range'), local,
+                                             _ports.families_of(p))
         for spec in specs:
             ep = _planner.endpoint(spec, addresses[spec.name], net_id, current.get(spec.name))
             ep.veth = _network.veth_name(net_id, spec.name)
