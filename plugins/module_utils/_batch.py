@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 
 _GONE = (errno.ENODEV, errno.ENOENT)
@@ -38,6 +39,32 @@ def delete_by_name(chan, ifname):
             raise err
 
 
+# A container end's IPv6 settings, set in its namespace before its address: IPv6 on (a namespace whose default is
+# disable_ipv6 1 would refuse the address), and no router advertisements (a container takes its routes from the
+# network, not from whatever router answers on the segment).  Only the interface's own keys: all/default are the
+# container's, untouched.
+IPV6_SYSCTLS = (('disable_ipv6', '0'), ('accept_ra', '0'))
+
+
+def ipv6_ops(netns, ifname, veth, cidr6, gateway6=None):
+    """The batch operations giving a new container end ``ifname`` (the peer of ``veth``) in ``netns`` IPv6: its
+    sysctls, the address ``cidr6`` and, with ``gateway6``, the IPv6 default route."""
+    ops = [('sysctl', netns, ifname, IPV6_SYSCTLS),
+           (netns, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.peer(veth), cidr6))]
+    if gateway6:
+        ops.append((netns, lambda ctx: _kernel.default_route_request(gateway6, ctx.peer(veth))))
+    return ops
+
+
+def write_link_sysctls(ns, netns, ifname, values):
+    """Write net.ipv6.conf.IFNAME.KEY = VALUE for each (key, value) inside ``netns`` (the path is built here, not from
+    a dotted name: an interface name may hold a dot)."""
+    with _netns.entered(ns.fd(netns)):
+        for key, value in values:
+            with open('/proc/sys/net/ipv6/conf/%s/%s' % (ifname, key), 'w') as f:
+                f.write(value)
+
+
 class EndpointBatch(_plan.Batch):
     """Runs a network's endpoint steps in one pass (see _plan.Batch).
 
@@ -48,7 +75,8 @@ class EndpointBatch(_plan.Batch):
     ('peer', veth) gives the ifindex the peer of a new veth got in its namespace (``peer(veth)``): from the new
     link the kernel echoed when the veth request asked for it (6.3 and newer: nothing to read while the kernel is
     busy with the new links), else read after the host's requests, one write for all; ('find', netns, ifname) reads, before that namespace's requests, the
-    ifindex a link created there from the host got (``index(netns, ifname)``).
+    ifindex a link created there from the host got (``index(netns, ifname)``); ('sysctl', netns, ifname, ((key,
+    value), ...)) writes IPv6 sysctls of a link of that namespace, after the peers and before the namespaces' requests.
     Order: namespaces, deletions, host requests, peers, then each namespace's finds and requests, each socket's
     requests pipelined in one write.  ``device`` names the host link new endpoints hang on (bridge, parent).
     """
@@ -102,6 +130,7 @@ class EndpointBatch(_plan.Batch):
             self._send(None, by_socket.pop(None), steps)
         if peers:
             self._read_peers(peers, steps)
+        self._sysctls(ops.get('sysctl', []), steps)
         for where in by_socket:
             self._find(where, finds.get(where, []), steps)
             self._send(where, by_socket[where], steps)
@@ -134,6 +163,13 @@ class EndpointBatch(_plan.Batch):
                 raise _plan.BatchFailed(step, _kernel.HostnetError('veth %s disappeared while the run was applying changes'
                                                                    % op[1]), steps)
             self._peers[op[1]] = link['link']
+
+    def _sysctls(self, items, steps):
+        for step, op in items:
+            try:
+                write_link_sysctls(self.ns, op[1], op[2], op[3])
+            except OSError as exc:
+                raise _plan.BatchFailed(step, exc, steps)
 
     def _find(self, where, items, steps):
         if not items:

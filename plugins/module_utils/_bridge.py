@@ -19,6 +19,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _network6
 from ansible_collections.hostnet.containers.plugins.module_utils import _planner
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
@@ -70,18 +71,19 @@ def _own_host_end(run, cname, ep, link):
 
 
 def _exposure_options(p, bridge):
-    """gateway_mode_ipv4 and trusted_host_interfaces as the document keeps them: only when not Docker's defaults (nat,
+    """gateway_mode_ipv4, gateway_mode_ipv6 and trusted_host_interfaces as the document keeps them: only when not Docker's defaults (nat,
     none), so a document written before they existed reads the same and a rerun of it changes nothing."""
-    mode = _validate.choice(p.get('gateway_mode_ipv4') or 'nat', 'gateway_mode_ipv4', _firewall_rules.GATEWAY_MODES)
-    if mode == 'isolated' and not p.get('internal'):
-        raise _validate.InputError('gateway_mode_ipv4', mode, 'needs internal: true, as in Docker (an isolated network is an internal one '
-                                   'whose bridge has no address either)')
+    out = {}
+    for key in ('gateway_mode_ipv4', 'gateway_mode_ipv6'):
+        mode = _validate.choice(p.get(key) or 'nat', key, _firewall_rules.GATEWAY_MODES)
+        if mode == 'isolated' and not p.get('internal'):
+            raise _validate.InputError(key, mode, 'needs internal: true, as in Docker (an isolated network is an internal one '
+                                       'whose bridge has no address either)')
+        if mode != 'nat':
+            out[key] = mode
     trusted = _validate.interface_names(p.get('trusted_host_interfaces'), 'trusted_host_interfaces')
     if bridge in trusted:
         raise _validate.InputError('trusted_host_interfaces', bridge, "is the network's own bridge, whose traffic is the containers' own")
-    out = {}
-    if mode != 'nat':
-        out['gateway_mode_ipv4'] = mode
     if trusted:
         out['trusted_host_interfaces'] = trusted
     return out
@@ -98,19 +100,33 @@ def _dns_options(run):
     return {'dns': dns}
 
 
-def _plan_gateway_address(run, net, br, host):
-    """The gateway address on the bridge; none in Docker's isolated mode, so the host is not on that network either."""
-    gw, bridge, batch = net.cidr(net.gateway), net.options['bridge'], run.batch
-    have = run.snap.addresses(br['index']) if br else []
-    if net.options.get('gateway_mode_ipv4') != 'isolated':
+def _plan_gateway_address(run, net, br, host, family=4):
+    """The gateway address of ``family`` on the bridge; none in Docker's isolated mode, so the host is not on that
+    network either."""
+    if family == 6:
+        gw, have, key = net.cidr6(net.gateway6), run.snap.addresses6(br['index']) if br else [], 'gateway_mode_ipv6'
+    else:
+        gw, have, key = net.cidr(net.gateway), run.snap.addresses(br['index']) if br else [], 'gateway_mode_ipv4'
+    bridge, batch = net.options['bridge'], run.batch
+    if net.options.get(key) != 'isolated':
         if gw not in have:
             run.plan.add('add %s to %s' % (gw, bridge),
                          lambda: _batch.run_one(host, _kernel.addr_request(_kernel.RTM_NEWADDR, batch.device_index(), gw)))
     elif gw in have:
         index = br['index']
-        run.plan.add('remove %s from %s (gateway_mode_ipv4 isolated)' % (gw, bridge),
+        run.plan.add('remove %s from %s (%s isolated)' % (gw, bridge, key),
                      lambda: _batch.run_one(host, _kernel.addr_request(_kernel.RTM_DELADDR, index, gw)),
                      lambda: _batch.run_one(host, _kernel.addr_request(_kernel.RTM_NEWADDR, index, gw)))
+
+
+def _plan_bridge_ipv6(run, net, br):
+    """IPv6 on the bridge (net.ipv6.conf.BRIDGE.disable_ipv6 0: a host whose default is 1 makes bridges without it),
+    set before its gateway address is added."""
+    bridge = net.options['bridge']
+    key = 'net/ipv6/conf/%s/disable_ipv6' % bridge
+    if br is not None and _sysctl.read_sysctl(run.ns, None, key) == '0':
+        return
+    run.plan.add('enable IPv6 on %s (disable_ipv6 0)' % bridge, lambda: _sysctl.write_sysctl(run.ns, None, key, 0))
 
 
 class BridgeDriver(_planner.Driver):
@@ -164,17 +180,29 @@ class BridgeDriver(_planner.Driver):
         made.update(exposure)
         return made
 
+    def _pools(self, run, bridge):
+        """The network's IPv4 and IPv6 address pools (None for a family it does not have)."""
+        p, stored = run.p, run.old
+        v4, v6 = _network6.families(p, stored, run.snap.ipv6 if _network6.wants_v6(p, stored) else True)
+        pool = pool6 = None
+        if v4:
+            default = _network.DEFAULT_BIP if run.name == _network.DEFAULT_NETWORK else None
+            subnet = _planner.choose_subnet(p, stored, run.others, run.snap, default, _network.DEFAULT_NETWORK not in run.others)
+            if str(subnet) != stored.get('subnet'):
+                ours = {bridge} | {d.get('bridge') for d in run.others.values()} | {(d.get('host_shim') or {}).get('name') for d in run.others.values()}
+                check_foreign_subnet(run, subnet, ours)
+            pool = _planner.address_pool(p, stored, run.others, subnet, run.name)
+        if v6:
+            subnet6 = _network6.choose_subnet(p, stored, run.others, run.snap, run.machine_id())
+            pool6 = _network6.address_pool(p, stored, run.others, subnet6)
+        return pool, pool6
+
     def desired(self, run):
         """The network we want, validated (InputError names the option and the value)."""
         p, stored = run.p, run.old
         net_id = stored.get('id') or _network.new_id(run.name)
         bridge = self._bridge_name(run, net_id)
-        default = _network.DEFAULT_BIP if run.name == _network.DEFAULT_NETWORK else None
-        subnet = _planner.choose_subnet(p, stored, run.others, run.snap, default, _network.DEFAULT_NETWORK not in run.others)
-        if str(subnet) != stored.get('subnet'):
-            ours = {bridge} | {d.get('bridge') for d in run.others.values()} | {(d.get('host_shim') or {}).get('name') for d in run.others.values()}
-            check_foreign_subnet(run, subnet, ours)
-        pool = _planner.address_pool(p, stored, run.others, subnet, run.name)
+        pool, pool6 = self._pools(run, bridge)
         _planner.check_mtu(p['mtu'])
         options = self._options(run, bridge)
         specs = _model.endpoint_specs(p['endpoints'])
@@ -182,21 +210,23 @@ class BridgeDriver(_planner.Driver):
             raise _validate.InputError('endpoints', len(specs), 'a Linux bridge holds at most %d ports' % _network.MAX_BRIDGE_PORTS)
         addresses, endpoints = _planner.allocate(specs, p['endpoints'], p['purge_endpoints'], pool, stored,
                                                  extra_existing=self.held_addresses(run))
+        addresses6 = _network6.allocate(specs, p['endpoints'], p['purge_endpoints'], pool6, stored) if pool6 else {}
         current = stored.get('endpoints') or {}
         bound = _ports.bound_ports(run.others, _store.load_all(_firewall.NAT_KIND, run.root))
         # A publish's host address must be one the host has (or the gateway this run gives the bridge); the boot-time
         # restore sets host_ip_must_exist false: DHCP may not have given the address yet (real-hosts.md).
-        local = _ports.host_addresses(run.snap.addrs, [pool.gateway]) if getattr(run, 'host_ip_must_exist', True) else None
+        local = _ports.host_addresses(run.snap.addrs, [pool.gateway] if pool else []) if getattr(run, 'host_ip_must_exist', True) else None
         publishes = _ports.desired_publishes(p['endpoints'] or [], current, bound, {}, options['host_binding_ipv4'],
                                              lambda: _sysctl.read_sysctl(run.ns, None, 'net/ipv4/ip_local_port_range'), local,
                                              _ports.families_of(p))
         for spec in specs:
-            ep = _planner.endpoint(spec, addresses[spec.name], net_id, current.get(spec.name))
+            ep = _planner.endpoint(spec, addresses.get(spec.name), net_id, current.get(spec.name), addresses6.get(spec.name))
             ep.veth = _network.veth_name(net_id, spec.name)
             ep.publish = publishes.get(spec.name, [])
             endpoints[spec.name] = ep
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
-        return _model.Network(run.name, net_id, self.name, created, {4: pool.config()}, p['mtu'] or stored.get('mtu') or 1500,
+        ipam = {family: q.config() for family, q in ((4, pool), (6, pool6)) if q is not None}
+        return _model.Network(run.name, net_id, self.name, created, ipam, p['mtu'] or stored.get('mtu') or 1500,
                               bool(p.get('internal')), endpoints, options)
 
     @staticmethod
@@ -266,7 +296,10 @@ class BridgeDriver(_planner.Driver):
             run.plan.add('create bridge %s' % bridge, lambda: _batch.run_one(host, create), lambda: _batch.delete_by_name(host, bridge))
         elif br['mtu'] != net.mtu:
             run.plan_set(None, br, 'set mtu %d on %s' % (net.mtu, bridge), batch=False, mtu=net.mtu)
-        _plan_gateway_address(run, net, br, host)
+        if 6 in net.families:
+            _plan_bridge_ipv6(run, net, br)
+        for family in net.families:
+            _plan_gateway_address(run, net, br, host, family)
         batch = run.batch
         if br is None or not br['up']:
             run.plan.add('set %s up' % bridge, lambda: _batch.run_one(host, _kernel.link_set_request(batch.device_index(), up=True)))
@@ -300,7 +333,8 @@ class BridgeDriver(_planner.Driver):
     def plan_create(run, cname, ep):
         """The veth pair in one request (peer born in the namespace, named, with its MAC), hairpin on, then the
         peer's state, address and (first network) default route, all in the endpoint batch."""
-        net, veth, cidr = run.net, ep.veth, run.net.cidr(ep.ip)
+        net, veth = run.net, ep.veth
+        cidr = net.cidr(ep.ip) if ep.ip is not None else None
         host = run.ns.chan(None)
         ops = [(None, lambda ctx: _kernel.veth_request(veth, ep.ifname, ctx.fd(cname), master=ctx.device_index(),
                                                        mtu=net.mtu, peer_mac=ep.mac, echo=True)),
@@ -308,11 +342,17 @@ class BridgeDriver(_planner.Driver):
                # answer back through the port it came in on (Docker does this without its userland proxy).
                (None, lambda ctx: _kernel.link_set_request(ifname=veth, hairpin=True)),
                ('peer', veth),
-               (cname, lambda ctx: _kernel.link_set_request(ctx.peer(veth), up=True)),
-               (cname, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.peer(veth), cidr))]
+               (cname, lambda ctx: _kernel.link_set_request(ctx.peer(veth), up=True))]
+        addresses = []
+        if ep.ip is not None:  # none on an IPv6-only network
+            addresses.append(cidr)
+            ops.append((cname, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.peer(veth), cidr)))
         if ep.default_route:
             ops.append((cname, lambda ctx: _kernel.default_route_request(net.gateway, ctx.peer(veth))))
-        run.add('connect %s to %s: %s %s via %s' % (cname, run.name, ep.ifname, cidr, veth), ops,
+        if ep.ip6 is not None:
+            addresses.append(net.cidr6(ep.ip6))
+            ops += _batch.ipv6_ops(cname, ep.ifname, veth, net.cidr6(ep.ip6), net.gateway6 if run.route6.get(cname) else None)
+        run.add('connect %s to %s: %s %s via %s' % (cname, run.name, ep.ifname, ' '.join(addresses), veth), ops,
                 lambda: _batch.delete_by_name(host, veth))
 
     @staticmethod

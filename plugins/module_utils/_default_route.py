@@ -23,18 +23,19 @@ from collections import namedtuple
 Candidate = namedtuple('Candidate', 'network gateway ifname priority connected created internal')
 
 
-def candidate(network, doc, ep):
-    """The Candidate of endpoint ``ep`` (an endpoint document) of network document ``doc``."""
-    return Candidate(network, doc.get('gateway'), ep.get('ifname'), int(ep.get('gw_priority') or 0), ep.get('connected') or '',
+def candidate(network, doc, ep, family=4):
+    """The Candidate of endpoint ``ep`` (an endpoint document) of network document ``doc``, its gateway of ``family``
+    (a network without that family gives none, so never that family's default route)."""
+    return Candidate(network, doc.get('gateway' if family == 4 else 'gateway_v6'), ep.get('ifname'), int(ep.get('gw_priority') or 0), ep.get('connected') or '',
                      doc.get('created') or '', bool(doc.get('internal')))
 
 
-def memberships(docs):
+def memberships(docs, family=4):
     """{container: {network: Candidate}} of every endpoint of the network documents ``docs`` ({name: document})."""
     out = {}
     for name, doc in docs.items():
         for cname, ep in (doc.get('endpoints') or {}).items():
-            out.setdefault(cname, {})[name] = candidate(name, doc, ep)
+            out.setdefault(cname, {})[name] = candidate(name, doc, ep, family)
     return out
 
 

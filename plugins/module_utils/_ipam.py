@@ -8,7 +8,7 @@ Every function validates user input once, at the edge, and returns normalised va
 MACs); a bad value raises _validate.InputError naming the option and the value, before the host is touched.
 Behaviour mirrors Docker's libnetwork IPAM where users rely on it: the default-address-pools order, the gateway on
 the first host address, allocation from the first address of ip_range.  The arithmetic works on either family
-(ADDRESS_BITS); the parsers accept IPv4 only for now.
+(ADDRESS_BITS); these parsers take IPv4, _ipam6's IPv6.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _text(value, option, what):
 
 def _check_ipv4_text(text, value, option, what):
     if ':' in text:
-        raise _validate.InputError(option, value, 'IPv6 is not supported yet; use an IPv4 %s' % what)
+        raise _validate.InputError(option, value, 'is an IPv6 %s; this option takes IPv4 (the IPv6 ones end in _v6 or ipv6_)' % what)
     if not _IPV4_RE.match(text):
         raise _validate.InputError(option, value, 'not a valid IPv4 %s (expected dotted decimal like 10.0.0.2, no leading zeros)' % what)
 
@@ -101,7 +101,7 @@ def _split_cidr(value, option):
     text = _text(value, option, 'an IPv4 network in CIDR notation')
     if '/' not in text:
         if ':' in text:
-            raise _validate.InputError(option, value, 'IPv6 is not supported yet; use an IPv4 subnet')
+            raise _validate.InputError(option, value, 'is an IPv6 network; this option takes IPv4 (the IPv6 one is subnet_v6)')
         raise _validate.InputError(option, value, 'expected CIDR notation with a prefix length, e.g. 172.18.0.0/16')
     addr, prefix = text.split('/', 1)
     _check_ipv4_text(addr, value, option, 'network')

@@ -83,6 +83,7 @@ class NetlinkError(Exception):
 # What a delete or a lookup of something that is not there answers: the object is already gone.
 GONE = (errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH)
 MAIN_TABLE = 254
+IFA_F_NODAD = 0x02
 NLM_F_DUMP = codec.NLM_F_DUMP
 
 
@@ -480,9 +481,14 @@ def broadcast(cidr):
 
 def addr_request(msg_type, index, cidr):
     """RTM_NEWADDR / RTM_DELADDR of an IPv4 'a.b.c.d/len' on ifindex ``index``; a new one with its broadcast
-    address (see broadcast).  A delete matches by address and prefix, whatever its broadcast."""
+    address (see broadcast).  A delete matches by address and prefix, whatever its broadcast.  An IPv6 'x::y/len'
+    is added with IFA_F_NODAD: duplicate address detection would leave it tentative (unusable) for a second or more
+    after the module returns, and the network's IPAM already makes it unique on its segment."""
     ip, plen = _split(cidr)
     attrs = [('IFA_LOCAL', ip), ('IFA_ADDRESS', ip)]
+    if ':' in ip:
+        return request('ifaddrmsg', msg_type, NLM_F_CREATE | NLM_F_EXCL if msg_type == RTM_NEWADDR else 0, family=socket.AF_INET6,
+                       prefixlen=plen, flags=IFA_F_NODAD, index=index, attrs=attrs[1:])
     brd = broadcast(cidr) if msg_type == RTM_NEWADDR else None
     if brd:
         attrs.append(('IFA_BROADCAST', brd))
@@ -490,19 +496,24 @@ def addr_request(msg_type, index, cidr):
                    family=socket.AF_INET, prefixlen=plen, index=index, attrs=attrs)
 
 
+def _family(gateway):
+    return socket.AF_INET6 if gateway and ':' in gateway else socket.AF_INET
+
+
 def default_route_request(gateway, oif):
-    """RTM_NEWROUTE replacing the main table's IPv4 default route with one via ``gateway`` on ``oif``."""
-    return request('rtmsg', RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family=socket.AF_INET, table=MAIN_TABLE, proto=3,
+    """RTM_NEWROUTE replacing the main table's default route of the gateway's family with one via ``gateway`` on ``oif``."""
+    return request('rtmsg', RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family=_family(gateway), table=MAIN_TABLE, proto=3,
                    scope=0, type=1, attrs=[('RTA_GATEWAY', gateway), ('RTA_OIF', oif)])
 
 
-def route_del_request(gateway=None, oif=None):
-    """RTM_DELROUTE of the main table's IPv4 default route (only the one via ``gateway`` / ``oif`` when given).
-    Scope RT_SCOPE_NOWHERE, type and protocol 0 match any, as ``ip route del`` asks."""
+def route_del_request(gateway=None, oif=None, family=None):
+    """RTM_DELROUTE of the main table's default route of the gateway's family (``family`` without one; IPv4 by
+    default), only the one via ``gateway`` / ``oif`` when given.  Scope RT_SCOPE_NOWHERE, type and protocol 0 match
+    any, as ``ip route del`` asks."""
     attrs = [('RTA_GATEWAY', gateway)] if gateway else []
     if oif:
         attrs.append(('RTA_OIF', oif))
-    return request('rtmsg', RTM_DELROUTE, family=socket.AF_INET, table=MAIN_TABLE, scope=255, attrs=attrs)
+    return request('rtmsg', RTM_DELROUTE, family=family or _family(gateway), table=MAIN_TABLE, scope=255, attrs=attrs)
 
 
 def delete_links(chan, links):

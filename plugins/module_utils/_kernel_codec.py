@@ -202,16 +202,16 @@ def parse_addr(data, off, end):
 
 
 def parse_route(data, off, end):
-    """An RTM_NEWROUTE message: {'family', 'dst' ('a.b.c.d/len' or None), 'table', 'oif', 'gateway'}."""
+    """An RTM_NEWROUTE message: {'family', 'dst' ('a.b.c.d/len', 'x::/len' or None), 'table', 'oif', 'gateway'}."""
     family, dst_len, dummy, dummy2, table = struct.unpack_from('=BBBBB', data, off)
     out = {'family': family, 'dst': None, 'dst_len': dst_len, 'table': table, 'oif': None, 'gateway': None}
-    for typ, start, dummy3 in _nlas(data, off + 12, end):
-        if typ == 1 and family == socket.AF_INET:
-            out['dst'] = '%s/%d' % (_ip4(data, start), dst_len)
+    for typ, start, stop in _nlas(data, off + 12, end):
+        if typ == 1:
+            out['dst'] = '%s/%d' % (_ip(data, start, stop), dst_len)
         elif typ == 4:
             out['oif'] = _u32(data, start)
-        elif typ == 5 and family == socket.AF_INET:
-            out['gateway'] = _ip4(data, start)
+        elif typ == 5:
+            out['gateway'] = _ip(data, start, stop)
         elif typ == 15:
             out['table'] = _u32(data, start)
     return out

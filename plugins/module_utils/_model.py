@@ -21,10 +21,11 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 # Keys of an endpoint's and a network's document that the model holds in fields; any other key is kept as is.
-_EP_KEYS = ('ip', 'mac', 'ifname', 'endpoint_id', 'aliases', 'veth', 'publish', 'default_route', 'gw_priority', 'connected')
-_NET_KEYS = ('name', 'id', 'driver', 'created', 'mtu', 'internal', 'endpoints', 'subnet', 'gateway', 'ip_range',
-             'aux_addresses')
+_EP_KEYS = ('ip', 'ip6', 'mac', 'ifname', 'endpoint_id', 'aliases', 'veth', 'publish', 'default_route', 'gw_priority', 'connected')
 IPAM_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
+# The IPv6 pool's keys in a document (the IPv4 ones are IPAM_KEYS), in the order IPAM_KEYS lists their IPv4 twins.
+IPAM6_KEYS = ('subnet_v6', 'gateway_v6', 'ip_range_v6', 'aux_addresses_v6')
+_NET_KEYS = ('name', 'id', 'driver', 'created', 'mtu', 'internal', 'endpoints', 'enable_ipv4', 'enable_ipv6') + IPAM_KEYS + IPAM6_KEYS
 
 
 @dataclass
@@ -39,6 +40,7 @@ class EndpointSpec:
     aliases: list = field(default_factory=list)
     publish: list = field(default_factory=list)
     gw_priority: int = 0
+    ip6: Optional[str] = None
 
     @property
     def option(self):
@@ -73,7 +75,8 @@ def endpoint_specs(entries, reserved=()):
         aliases = list(ep.get('aliases') or [])
         _check_aliases(aliases, 'endpoints[%d].aliases' % i)
         specs.append(EndpointSpec(cname, i, ep.get('ip'), ep.get('ifname'), mac or None, aliases, list(ep.get('publish') or []),
-                                  _validate.gw_priority(ep.get('gw_priority'), 'endpoints[%d].gw_priority' % i)))
+                                  _validate.gw_priority(ep.get('gw_priority'), 'endpoints[%d].gw_priority' % i),
+                                  ep.get('ipv6_address') or None))
     return specs
 
 
@@ -102,15 +105,22 @@ class Endpoint:
     def ip(self):
         return self.addresses.get(4)
 
+    @property
+    def ip6(self):
+        return self.addresses.get(6)
+
     @classmethod
     def from_doc(cls, doc):
-        return cls({4: doc['ip']} if doc.get('ip') else {}, doc.get('mac'), doc.get('ifname'), doc.get('endpoint_id'),
+        addresses = {family: doc[key] for family, key in ((4, 'ip'), (6, 'ip6')) if doc.get(key)}
+        return cls(addresses, doc.get('mac'), doc.get('ifname'), doc.get('endpoint_id'),
                    doc.get('aliases'), doc.get('veth'), doc.get('publish'), doc.get('default_route'),
                    {k: v for k, v in doc.items() if k not in _EP_KEYS}, int(doc.get('gw_priority') or 0), doc.get('connected'))
 
     def to_doc(self):
         out = dict(self.extra)
         out.update(ip=self.ip, mac=self.mac, ifname=self.ifname, endpoint_id=self.endpoint_id, aliases=self.aliases)
+        if self.ip6:
+            out['ip6'] = self.ip6
         for key in ('veth', 'publish', 'default_route', 'connected'):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
@@ -136,30 +146,58 @@ class Network:
     options: dict = field(default_factory=dict)
 
     @property
+    def families(self):
+        """The address families the network has: (4,), (4, 6) or (6,) (IPv6-only)."""
+        return tuple(family for family in (4, 6) if family in self.ipam)
+
+    @property
     def subnet(self):
-        return self.ipam[4]['subnet']
+        return self.ipam.get(4, {}).get('subnet')
 
     @property
     def gateway(self):
-        return self.ipam[4]['gateway']
+        return self.ipam.get(4, {}).get('gateway')
 
     @property
     def prefix(self):
-        return int(self.subnet.split('/')[1])
+        return int(self.subnet.split('/')[1]) if self.subnet else None
 
     def cidr(self, ip):
         return '%s/%d' % (ip, self.prefix)
 
+    @property
+    def subnet6(self):
+        return self.ipam.get(6, {}).get('subnet')
+
+    @property
+    def gateway6(self):
+        return self.ipam.get(6, {}).get('gateway')
+
+    def cidr6(self, ip):
+        return '%s/%s' % (ip, self.subnet6.split('/')[1])
+
     @classmethod
     def from_doc(cls, doc):
-        return cls(doc['name'], doc['id'], doc.get('driver', 'bridge'), doc.get('created'),
-                   {4: {k: doc.get(k) for k in IPAM_KEYS}}, doc.get('mtu'), doc.get('internal'),
+        ipam = {}
+        if doc.get('enable_ipv4', True) is not False:
+            ipam[4] = {k: doc.get(k) for k in IPAM_KEYS}
+        if doc.get('enable_ipv6'):
+            ipam[6] = {k: doc.get(k6) for k, k6 in zip(IPAM_KEYS, IPAM6_KEYS)}
+        return cls(doc['name'], doc['id'], doc.get('driver', 'bridge'), doc.get('created'), ipam, doc.get('mtu'), doc.get('internal'),
                    {n: Endpoint.from_doc(e) for n, e in (doc.get('endpoints') or {}).items()},
                    {k: v for k, v in doc.items() if k not in _NET_KEYS})
 
     def to_doc(self):
+        """The document; an IPv4-only network's has no IPv6 key (as before IPv6 existed), an IPv6-only one's the four
+        IPv4 keys null and ``enable_ipv4: false``."""
         out = {'name': self.name, 'id': self.id, 'driver': self.driver, 'created': self.created}
         out.update(self.options)
         out.update(mtu=self.mtu, internal=self.internal, endpoints={n: e.to_doc() for n, e in self.endpoints.items()})
-        out.update(self.ipam[4])
+        out.update(self.ipam.get(4) or dict.fromkeys(IPAM_KEYS))
+        if 4 not in self.ipam:
+            out['enable_ipv4'] = False
+        if 6 in self.ipam:
+            out['enable_ipv6'] = True
+            out.update((k6, self.ipam[6].get(k)) for k, k6 in zip(IPAM_KEYS, IPAM6_KEYS))
+            out['aux_addresses_v6'] = dict(out['aux_addresses_v6'] or {})
         return out

@@ -23,6 +23,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _default
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
@@ -30,6 +31,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _dns_ser
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _network6
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _snapshot
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
@@ -55,7 +57,10 @@ def choose_subnet(params, stored, others, snap, default=None, skip_default=True)
 
 def address_pool(params, stored, others, subnet, name):
     _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in others.items()}, name)
-    return _ipam.AddressPool(str(subnet), *_network.pool_settings(params, stored, subnet))
+    gateway, ip_range, aux = _network.pool_settings(params, stored, subnet)
+    if params.get('enable_ipv6') and aux:
+        aux = _ipam6.split_aux_addresses(aux)[0]  # the IPv6 aux addresses are the IPv6 pool's
+    return _ipam.AddressPool(str(subnet), gateway, ip_range, aux)
 
 
 def allocate(specs, entries, purge, pool, stored, extra=(), extra_existing=None):
@@ -68,18 +73,23 @@ def allocate(specs, entries, purge, pool, stored, extra=(), extra_existing=None)
     existing = {n: e['ip'] for n, e in current.items() if keep or n in seen}
     existing.update(extra_existing or {})
     requested = [{'name': spec.name, 'ip': spec.ip} for spec in specs] + list(extra)
-    addresses = pool.allocate(requested, existing, option='endpoints')
+    # An IPv6-only network (no IPv4 pool) gives no IPv4 address.
+    addresses = pool.allocate(requested, existing, option='endpoints') if pool is not None else {}
     kept = {n: _model.Endpoint.from_doc(e) for n, e in current.items() if keep and n not in seen}
     return addresses, kept
 
 
-def endpoint(spec, ip, net_id, old):
-    """The wanted Endpoint of a listed container: its MAC as given or Docker's from the address, its interface
-    name as given or as it has it, its gw_priority, and when it joined (now, for a new endpoint: the default-route
-    election's "first connected"; an endpoint recorded before that key existed keeps none)."""
+def endpoint(spec, ip, net_id, old, ip6=None):
+    """The wanted Endpoint of a listed container: its MAC as given or Docker's from the IPv4 address (an IPv6-only
+    endpoint's from its endpoint id, as stable), its interface name as given or as it has it, its gw_priority, and when
+    it joined (now, for a new endpoint: the default-route election's "first connected"; an endpoint recorded before
+    that key existed keeps none)."""
     connected = old.get('connected') if old else _inspect._now()  # pylint: disable=protected-access
-    return _model.Endpoint({4: str(ip)}, spec.mac or _ipam.docker_mac(ip), spec.ifname or (old or {}).get('ifname'),
-                           _network.endpoint_id(net_id, spec.name), list(spec.aliases), gw_priority=spec.gw_priority,
+    addresses = {family: str(addr) for family, addr in ((4, ip), (6, ip6)) if addr is not None}
+    eid = _network.endpoint_id(net_id, spec.name)
+    mac = spec.mac or (_ipam.docker_mac(ip) if ip is not None else '02:42:' + ':'.join(eid[i:i + 2] for i in range(0, 8, 2)))
+    return _model.Endpoint(addresses, mac, spec.ifname or (old or {}).get('ifname'),
+                           eid, list(spec.aliases), gw_priority=spec.gw_priority,
                            connected=connected)
 
 
@@ -167,7 +177,9 @@ class NetworkRun:
         self._records = {}
         self.made = []  # namespaces this run creates (recorded before they are)
         self.released = []  # namespaces of endpoints this run disconnects
-        self._members = None  # {container: {network: _default_route.Candidate}} of the other networks
+        self._members = {}  # {family: {container: {network: _default_route.Candidate}}} of the other networks
+        self.route6 = {}  # {container: whether this network gives its IPv6 default route}
+        self._machine_id = None
 
     @property
     def old(self):
@@ -176,17 +188,31 @@ class NetworkRun:
     def old_endpoint(self, cname):
         return (self.old.get('endpoints') or {}).get(cname) or {}
 
+    @property
+    def v6(self):
+        """Whether this run involves IPv6 (the network has it or is asked to): then the IPv6 side is read."""
+        return _network6.wants_v6(self.p, self.stored)
+
+    def machine_id(self):
+        """The host's machine id (the default IPv6 pool's seed), read once, only when a subnet_v6 is chosen."""
+        if self._machine_id is None:
+            self._machine_id = _network6.read_machine_id()
+        return self._machine_id
+
     def read(self, net, present=True):
         """The snapshot: the host, then the namespaces of the endpoints the driver looks at (of ``net``, wanted
         or, with present false, as it was)."""
-        self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self))
+        v6 = self.v6
+        routes6 = v6 and self.p['state'] == 'present' and not self.p.get('subnet_v6') and not self.old.get('subnet_v6')
+        self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self), v6=v6, routes6=routes6)
         if net is not None:
             self.driver.prefetch(self, net)
             targets = self.driver.view_targets(self, net, present)
             # A container leaving this network for good stays on others: its default route is elected again.
             listed = {cname for cname, dummy in targets}
             targets += [(cname, None) for cname in self.leaving_names(net, present) if cname not in listed and self.memberships(cname)]
-            _snapshot.read_views(self.ns, self.snap, targets, lambda cname, view: self.wants(net, cname, view, present))
+            _snapshot.read_views(self.ns, self.snap, targets, lambda cname, view: self.wants(net, cname, view, present),
+                                 v6=6 in net.families)
         return self.snap
 
     def wants(self, net, cname, view, present=True):
@@ -221,11 +247,12 @@ class NetworkRun:
         """The containers this run takes off the network."""
         return sorted(set(self.old.get('endpoints') or {}) - set(net.endpoints)) if present else sorted(net.endpoints)
 
-    def memberships(self, cname):
-        """{network: _default_route.Candidate} of the other networks (the store's) ``cname`` is on."""
-        if self._members is None:
-            self._members = _default_route.memberships(self.others)
-        return self._members.get(cname, {})
+    def memberships(self, cname, family=4):
+        """{network: _default_route.Candidate} of the other networks (the store's) ``cname`` is on, their gateways
+        of ``family``."""
+        if family not in self._members:
+            self._members[family] = _default_route.memberships(self.others, family)
+        return self._members[family].get(cname, {})
 
     def build(self):
         if self.p['state'] == 'absent':
@@ -365,9 +392,12 @@ class NetworkRun:
         ep.ifname = link['ifname']
         self.driver.plan_repair(self, cname, ep, view, link)
         self.plan_link(cname, ep, link)
-        readdressed = self.plan_addresses(cname, link, self.net.cidr(ep.ip), view.addresses(link['index']))
+        readdressed = ep.ip is not None and self.plan_addresses(cname, link, self.net.cidr(ep.ip), view.addresses(link['index']))
         # Taking the old address away flushes the routes through the link: the default route is set again after.
         ep.default_route = self.plan_default_route(cname, ep, view, link['index'], readdressed=readdressed)
+        if ep.ip6 is not None:
+            readdressed6 = self.plan_addresses(cname, link, self.net.cidr6(ep.ip6), view.addresses6(link['index']))
+            self.route6[cname] = self.plan_default_route(cname, ep, view, link['index'], readdressed=readdressed6, family=6)
 
     def plan_namespace(self, cname, view):
         ns = self.ns
@@ -392,6 +422,8 @@ class NetworkRun:
                                        % (cname, ep.ifname, cname, link['kind'] or 'device'))
         # When this network wins the election the driver's create sends the default route with the new link.
         ep.default_route = self.plan_default_route(cname, ep, view, gone=gone)
+        if ep.ip6 is not None:
+            self.route6[cname] = self.plan_default_route(cname, ep, view, gone=gone, family=6)
         self.driver.plan_create(self, cname, ep)
 
     # -- the default route ---------------------------------------------------------------------------------------
@@ -404,19 +436,22 @@ class NetworkRun:
                 continue
             link = view.by_name.get(self.old_endpoint(cname).get('ifname'))
             self.plan_default_route(cname, None, view, gone=link['index'] if link else None)
+            if self.old.get('enable_ipv6'):
+                self.plan_default_route(cname, None, view, gone=link['index'] if link else None, family=6)
 
-    def route_candidates(self, cname, ep, view, index=None, gone=None):
+    def route_candidates(self, cname, ep, view, index=None, gone=None, family=4):
         """The container's networks ({network: _default_route.Candidate}: the store's and, unless ``ep`` is None,
         this one's) and those whose link it has ({ifindex: Candidate}; this network's under ``index``, None for a new
         link), not counting ``gone``."""
-        cands = dict(self.memberships(cname))
+        cands = dict(self.memberships(cname, family))
         links = view.by_name if view is not None else {}
         here = {links[c.ifname]['index']: c for c in cands.values() if c.ifname in links and links[c.ifname]['index'] != gone}
         for network, cand in self.planned_links(cname, cands).items():
             here[('planned', network)] = cand
         if ep is not None:
             net = self.net
-            cands[self.name] = here[index] = _default_route.Candidate(self.name, net.gateway, ep.ifname, ep.gw_priority, ep.connected or '',
+            gateway = net.gateway if family == 4 else net.gateway6
+            cands[self.name] = here[index] = _default_route.Candidate(self.name, gateway, ep.ifname, ep.gw_priority, ep.connected or '',
                                                                       net.created or '', bool(net.internal))
         return cands, here
 
@@ -425,23 +460,24 @@ class NetworkRun:
         plans several networks in one plan); a network run alone has none."""
         return {}
 
-    def elect_route(self, cname, ep, view, index=None, gone=None):
+    def elect_route(self, cname, ep, view, index=None, gone=None, family=4):
         """(elected Candidate or None, the key of its link in the candidates, the current default route), or None when
         the current default route is one none of the container's networks gave (the user's own, left alone)."""
-        cands, here = self.route_candidates(cname, ep, view, index, gone)
-        current = view.default_route(gone) if view is not None else None
+        cands, here = self.route_candidates(cname, ep, view, index, gone, family)
+        current = None if view is None else view.default_route(gone) if family == 4 else view.default_route6(gone)
         incumbent = _default_route.holder(cands.values(), current, {i: c.network for i, c in here.items()})
         if current is not None and incumbent is None:
             return None
         elected = _default_route.elect(list(here.values()), incumbent)
         return elected, next(i for i, c in here.items() if c is elected) if elected else None, current
 
-    def plan_default_route(self, cname, ep, view, index=None, gone=None, readdressed=False):
+    def plan_default_route(self, cname, ep, view, index=None, gone=None, readdressed=False, family=4):
         """Elect the default route of ``cname`` among every network it is on (_default_route) and plan the step
         that makes the kernel agree; whether ``ep`` (this network's endpoint; None: it is leaving) holds it.
         ``index``: its link's (None: a new link, whose create sends the route when it wins); ``gone``: a link the
-        plan deletes.  A default route that none of the container's networks gave (the user's own) is left alone."""
-        got = self.elect_route(cname, ep, view, index, gone)
+        plan deletes.  A default route that none of the container's networks gave (the user's own) is left alone.
+        ``family``: the election of the IPv4 or of the IPv6 default route (among the networks with that family)."""
+        got = self.elect_route(cname, ep, view, index, gone, family)
         if got is None:
             return False
         elected, key, current = got

@@ -52,14 +52,19 @@ def publish_strings(entries):
     out = []
     for entry in entries or []:
         proto = entry.get('proto') or 'tcp'
-        out.append('%s:%d:%d/%s' % (entry.get('host_ip') or '0.0.0.0', entry['host_port'], entry['container_port'], proto))
+        host_ip = entry.get('host_ip') or '0.0.0.0'
+        # An IPv6 host address in brackets, as docker run -p '[::]:8080:80' writes it.
+        out.append('%s:%d:%d/%s' % ('[%s]' % host_ip if ':' in host_ip else host_ip, entry['host_port'], entry['container_port'], proto))
     return out
 
 
-def endpoint_params(name, ep, publish=True):
-    """One ``endpoints`` entry from a stored endpoint: its address, MAC, interface name, aliases and gw_priority as they were."""
+def endpoint_params(name, ep, publish=True, v6=False):
+    """One ``endpoints`` entry from a stored endpoint: its addresses, MAC, interface name, aliases and gw_priority as
+    they were (``v6``: the driver's endpoints have ipv6_address)."""
     out = {'name': name, 'ip': ep.get('ip'), 'ifname': ep.get('ifname'), 'mac': ep.get('mac'),
            'aliases': list(ep.get('aliases') or []), 'gw_priority': ep.get('gw_priority') or 0}
+    if v6:
+        out['ipv6_address'] = ep.get('ip6')
     if publish:
         out['publish'] = publish_strings(ep.get('publish'))
     return out
@@ -68,6 +73,17 @@ def endpoint_params(name, ep, publish=True):
 def _ipam_params(doc):
     return {'subnet': doc.get('subnet'), 'gateway': doc.get('gateway'), 'ip_range': doc.get('ip_range'),
             'aux_addresses': dict(doc.get('aux_addresses') or {}), 'mtu': doc.get('mtu')}
+
+
+def _ipam6_params(doc):
+    """The address families and the IPv6 pool: the IPv6 aux addresses join the IPv4 ones in aux_addresses (one option)."""
+    v6 = bool(doc.get('enable_ipv6'))
+    out = {'enable_ipv4': doc.get('enable_ipv4', True) is not False, 'enable_ipv6': v6,
+           'subnet_v6': doc.get('subnet_v6') if v6 else None, 'gateway_v6': doc.get('gateway_v6') if v6 else None,
+           'ip_range_v6': doc.get('ip_range_v6') if v6 else None, 'gateway_mode_ipv6': doc.get('gateway_mode_ipv6') or 'nat'}
+    if v6 and doc.get('aux_addresses_v6'):
+        out['aux_addresses'] = dict(doc.get('aux_addresses') or {}, **doc['aux_addresses_v6'])
+    return out
 
 
 def bridge_params(doc):
@@ -79,7 +95,8 @@ def bridge_params(doc):
              firewall_backend=doc.get('firewall_backend') or 'auto', dns=doc.get('dns'), dns_domain=doc.get('dns_domain'),
              gateway_mode_ipv4=doc.get('gateway_mode_ipv4') or 'nat', trusted_host_interfaces=list(doc.get('trusted_host_interfaces') or []))
     p.update(_ipam_params(doc))
-    p['endpoints'] = [endpoint_params(n, ep) for n, ep in sorted((doc.get('endpoints') or {}).items())]
+    p.update(_ipam6_params(doc))
+    p['endpoints'] = [endpoint_params(n, ep, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
     return p
 
 
@@ -97,7 +114,7 @@ def macvlan_params(doc):
 def overlay_params(doc):
     """overlay_net's parameters that rebuild this host's part of the stored overlay: its bridge network's, the VTEP,
     the peers and the other hosts' containers as they were."""
-    p = bridge_params(doc)
+    p = {k: v for k, v in bridge_params(doc).items() if k not in _ipam6_params({})}  # overlays have no IPv6 options yet
     p.update(vni=doc['vni'], port=doc.get('port'), underlay_interface=doc.get('underlay_interface'), underlay_ip=doc.get('underlay_ip'),
              peers=[{'host': host, 'underlay_ip': ip} for host, ip in sorted((doc.get('peers') or {}).items())],
              remote_endpoints=[dict(ep, name=name, aliases=list(ep.get('aliases') or []))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from socket import AF_INET
+from socket import AF_INET, AF_INET6
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -32,11 +32,25 @@ class NetnsView:
         self.probe = probe
         self.routes = routes
         self.partial = partial
+        # IPv6: read only for a network with IPv6 (read_view's v6), so IPv4-only runs read what they always did.
+        self.addrs6 = []
+        self.routes6 = []
         self.by_index = {link['index']: link for link in links}
         self.by_name = {link['ifname']: link for link in links}
 
     def addresses(self, index):
         return [a['address'] for a in self.addrs if a['index'] == index and a['address']]
+
+    def addresses6(self, index):
+        """The link's IPv6 addresses but link-local ones (fe80::/10: the kernel's own, never the collection's)."""
+        return global6(self.addrs6, index)
+
+    def default_route6(self, gone=None):
+        """The main table's IPv6 default route as {gateway, oif}, not counting one through ``gone``; None when none."""
+        for route in self.routes6:
+            if route['dst_len'] == 0 and route['oif'] != gone and route['gateway']:
+                return {'gateway': route['gateway'], 'oif': route['oif']}
+        return None
 
     def probe_answers(self, oif=None):
         probe = self.probe
@@ -72,6 +86,11 @@ class Snapshot:
         self.routes = routes
         self.netns = set(netns)
         self.views = dict(views or {})
+        # IPv6 (read_host's v6): the host's addresses, its main-table routes when a subnet_v6 is chosen, and whether
+        # IPv6 is enabled in the host's namespace (None: not read).
+        self.addrs6 = []
+        self.routes6 = []
+        self.ipv6 = None
 
     def link(self, ifname):
         return self.links.get(ifname) if ifname else None
@@ -79,15 +98,42 @@ class Snapshot:
     def addresses(self, index):
         return [a['address'] for a in self.addrs if a['index'] == index and a['address']]
 
+    def addresses6(self, index):
+        return global6(self.addrs6, index)
+
     def ifname_of(self, index):
         return next((name for name, link in self.links.items() if link['index'] == index), None)
 
 
-def read_host(chan, routes=False):
+def global6(addrs, index):
+    """The IPv6 addresses of ``index`` among ``addrs`` (parse_addr dicts) but link-local ones."""
+    return [a['address'] for a in addrs if a['index'] == index and a['address'] and not a['address'].lower().startswith('fe80:')]
+
+
+def main_routes(chan, family):
+    return [r for r in chan.dump(_kernel.RTM_GETROUTE, family) if r['table'] == 254]
+
+
+def ipv6_enabled():
+    """Whether the host's namespace has IPv6: /proc/sys/net/ipv6 there and net.ipv6.conf.all.disable_ipv6 0."""
+    try:
+        with open('/proc/sys/net/ipv6/conf/all/disable_ipv6') as f:
+            return f.read().strip() == '0'
+    except OSError:
+        return False
+
+
+def read_host(chan, routes=False, v6=False, routes6=False):
     """The host's links, IPv4 addresses, main-table routes (only with ``routes``: choosing a subnet needs them)
-    and the named namespaces."""
-    main = [r for r in chan.dump(_kernel.RTM_GETROUTE, AF_INET) if r['table'] == 254] if routes else None
-    return Snapshot(chan.dump(_kernel.RTM_GETLINK), chan.dump(_kernel.RTM_GETADDR, AF_INET), main, _netns.list_netns())
+    and the named namespaces; with ``v6`` (a network with IPv6) its IPv6 addresses and whether IPv6 is on, and with
+    ``routes6`` its IPv6 routes (choosing a subnet_v6)."""
+    snap = Snapshot(chan.dump(_kernel.RTM_GETLINK), chan.dump(_kernel.RTM_GETADDR, AF_INET), main_routes(chan, AF_INET) if routes else None,
+                    _netns.list_netns())
+    if v6:
+        snap.ipv6 = ipv6_enabled()
+        snap.addrs6 = chan.dump(_kernel.RTM_GETADDR, AF_INET6) if snap.ipv6 else []
+        snap.routes6 = main_routes(chan, AF_INET6) if snap.ipv6 and routes6 else []
+    return snap
 
 
 def _partial_view(chan, key):
@@ -97,9 +143,10 @@ def _partial_view(chan, key):
     return NetnsView([entry for entry in (link, lo) if entry], addrs, probe, partial=True)
 
 
-def read_view(chan, key, wants):
+def read_view(chan, key, wants, v6=False):
     """One namespace: with ``key`` (the endpoint's link there, by index or name) only that link and lo, in one write;
-    ``wants(view)`` -> (all links, routes) says what else the planner will look at, read then."""
+    ``wants(view)`` -> (all links, routes) says what else the planner will look at, read then; with ``v6`` its IPv6
+    addresses and routes too."""
     if key:
         view = _partial_view(chan, key)
     else:
@@ -108,18 +155,21 @@ def read_view(chan, key, wants):
     if links and view.partial:
         view = NetnsView(chan.dump(_kernel.RTM_GETLINK), view.addrs, view.probe)
     if routes:
-        view.routes = [r for r in chan.dump(_kernel.RTM_GETROUTE, AF_INET) if r['table'] == 254]
+        view.routes = main_routes(chan, AF_INET)
+    if v6:
+        view.addrs6 = chan.dump(_kernel.RTM_GETADDR, AF_INET6)
+        view.routes6 = main_routes(chan, AF_INET6)
     return view
 
 
-def read_views(ns, snap, targets, wants):
+def read_views(ns, snap, targets, wants, v6=False):
     """Views of the namespaces of ``targets`` ((container, key) pairs) that exist, their sockets opened in one pass;
     many are read by two processes at once (split_map)."""
     todo = [(cname, key) for cname, key in targets if cname in snap.netns and cname not in snap.views]
 
     def read(item):
         cname, key = item
-        return read_view(ns.chan(cname), key, lambda view: wants(cname, view))
+        return read_view(ns.chan(cname), key, lambda view: wants(cname, view), v6)
 
     def open_part(part):
         ns.open_many([cname for cname, dummy in part])

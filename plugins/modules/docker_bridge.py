@@ -60,6 +60,50 @@ options:
   subnet:
     description: IPv4 subnet in CIDR form, network address required. Omitted, the first free pool subnet.
     type: str
+  enable_ipv4:
+    description:
+      - Give the network IPv4 (C(docker network create --ipv4)). V(false) makes an IPv6-only network (O(enable_ipv6=true)
+        needed); then O(subnet), O(gateway), O(ip_range), IPv4 O(aux_addresses) and O(endpoints[].ip) are errors.
+      - As in Docker, a network's address families are fixed once it has endpoints.
+    type: bool
+    default: true
+  enable_ipv6:
+    description:
+      - Give the network IPv6 (C(docker network create --ipv6)), besides IPv4 or alone (O(enable_ipv4=false)).
+      - The bridge gets O(gateway_v6) with its prefix length and every endpoint an IPv6 address and, when this network
+        gives the container its default route (elected for IPv6 as for IPv4, among the container's networks with IPv6),
+        an IPv6 default route. Addresses are added without duplicate address detection (the network's IPAM makes them
+        unique), so they are usable when the module returns. The container end gets C(accept_ra) 0 and
+        C(disable_ipv6) 0 in its namespace; link-local addresses are the kernel's and never removed.
+      - Fails naming O(enable_ipv6) on a host where IPv6 is disabled (no C(/proc/sys/net/ipv6), or
+        C(net.ipv6.conf.all.disable_ipv6=1)), before anything changes.
+      - Every IPv6 option given with O(enable_ipv6=false) fails naming the option.
+    type: bool
+    default: false
+  subnet_v6:
+    description:
+      - IPv6 subnet in CIDR form, network address required, with room for the gateway and one endpoint (/126 or
+        shorter). Must not overlap another network's.
+      - Omitted, the first free /64 of the IPv6 entries of O(address_pools), else of Docker's default pool, a ULA /48
+        C(fdXX:XXXX:XXXX::/48) whose 40-bit global ID is the start of the sha256 of the host's C(/etc/machine-id);
+        never one overlapping a host IPv6 route or address or another network. Kept across reruns.
+    type: str
+  gateway_v6:
+    description:
+      - IPv6 gateway address on the bridge. Default the subnet's first address (C(::1)).
+      - Omitted on a network that exists with the same O(subnet_v6), the network keeps the value it has.
+    type: str
+  ip_range_v6:
+    description:
+      - Sub-range (CIDR) automatic IPv6 endpoint addresses are taken from (else O(subnet_v6)).
+      - Omitted on a network that exists with the same O(subnet_v6), the network keeps the value it has.
+    type: str
+  gateway_mode_ipv6:
+    description:
+      - As O(gateway_mode_ipv4), for IPv6 (C(com.docker.network.bridge.gateway_mode_ipv6)).
+    type: str
+    choices: [nat, nat-unprotected, routed, isolated]
+    default: nat
   gateway:
     description:
       - Gateway address on the bridge. Default the first address of the subnet.
@@ -74,9 +118,12 @@ options:
     description:
       - Addresses never handed out, name to address (C(--aux-address)).
       - Omitted on a network that exists with the same subnet, the network keeps the value it has (as Docker keeps a network's IPAM). Give V({}) to drop them.
+      - IPv6 values are the IPv6 pool's (O(enable_ipv6=true) needed), the others the IPv4 pool's.
     type: dict
   address_pools:
-    description: Pools to take the subnet from when O(subnet) is omitted, like the daemon's C(default-address-pools).
+    description:
+      - Pools to take the subnet from when O(subnet) is omitted, like the daemon's C(default-address-pools).
+      - IPv6 entries (V({base: fd12:3456::/48, size: 64})) are for O(subnet_v6), the others for O(subnet).
     type: list
     elements: dict
   mtu:
@@ -107,6 +154,11 @@ options:
         required: true
       ip:
         description: IPv4 address. Omitted, the lowest free address of O(ip_range) (else the subnet).
+        type: str
+      ipv6_address:
+        description:
+          - IPv6 address (O(enable_ipv6=true) needed), inside O(subnet_v6), not its gateway, an aux address or another
+            endpoint's. Omitted, the lowest free address of O(ip_range_v6) (else O(subnet_v6)), kept across reruns.
         type: str
       ifname:
         description: Interface name in the container. Default the next free C(ethN).
@@ -282,6 +334,24 @@ EXAMPLES = r'''
       - name: api
         publish: ["8081:80"]
 
+- name: A dual-stack network (docker network create --ipv6 --subnet fd00:db8:1::/64 dual)
+  hostnet.containers.docker_bridge:
+    name: dual
+    enable_ipv6: true
+    subnet_v6: fd00:db8:1::/64
+    endpoints:
+      - name: web01
+      - name: web02
+        ipv6_address: fd00:db8:1::20
+
+- name: An IPv6-only network with a subnet from Docker's default ULA pool
+  hostnet.containers.docker_bridge:
+    name: v6only
+    enable_ipv4: false
+    enable_ipv6: true
+    endpoints:
+      - name: app01
+
 - name: Remove custom_network even with containers attached (docker network rm custom_network)
   hostnet.containers.docker_bridge:
     name: custom_network
@@ -350,13 +420,20 @@ def main():
         argument_spec=_common.argument_spec(
             bridge_name=dict(type='str'),
             subnet=dict(type='str'),
+            enable_ipv4=dict(type='bool', default=True),
+            enable_ipv6=dict(type='bool', default=False),
+            subnet_v6=dict(type='str'),
+            gateway_v6=dict(type='str'),
+            ip_range_v6=dict(type='str'),
+            gateway_mode_ipv6=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
             gateway=dict(type='str'),
             ip_range=dict(type='str'),
             aux_addresses=dict(type='dict'),
             address_pools=dict(type='list', elements='dict'),
             mtu=dict(type='int'),
             stp=dict(type='bool', default=False),
-            endpoints=dict(type='list', elements='dict', options=_common.endpoint_options(publish=dict(type='list', elements='str'))),
+            endpoints=dict(type='list', elements='dict', options=_common.endpoint_options(publish=dict(type='list', elements='str'),
+                                                                                                    ipv6_address=dict(type='str'))),
             icc=dict(type='bool', default=True),
             ip_masquerade=dict(type='bool', default=True),
             internal=dict(type='bool', default=False),

@@ -72,8 +72,8 @@ def test_parse_ip_rejects_non_strings(value):
         ipam.parse_ip(value)
 
 
-def test_parse_ip_ipv6_says_not_supported():
-    with pytest.raises(IPAMError, match='IPv6 is not supported yet'):
+def test_parse_ip_ipv6_names_the_family():
+    with pytest.raises(IPAMError, match='is an IPv6 address; this option takes IPv4'):
         ipam.parse_ip('fd00::1')
 
 
@@ -104,10 +104,10 @@ def test_parse_subnet_requires_prefix():
         ipam.parse_subnet('172.18.0.0')
 
 
-def test_parse_subnet_ipv6_says_not_supported():
-    with pytest.raises(IPAMError, match='IPv6 is not supported yet'):
+def test_parse_subnet_ipv6_names_the_family():
+    with pytest.raises(IPAMError, match='is an IPv6 network; this option takes IPv4'):
         ipam.parse_subnet('fd00:dead:beef::/64')
-    with pytest.raises(IPAMError, match='IPv6 is not supported yet'):
+    with pytest.raises(IPAMError, match='is an IPv6 network; this option takes IPv4'):
         ipam.parse_subnet('fd00::')
 
 
