@@ -253,11 +253,6 @@ def family(host_ip):
     return 6 if host_ip and ':' in host_ip else 4
 
 
-def families_of(params):
-    """The address families (4, 6) of a network from its module parameters (enable_ipv4, default true; enable_ipv6)."""
-    return tuple(f for f, on in ((4, params.get('enable_ipv4') is not False), (6, bool(params.get('enable_ipv6')))) if on)
-
-
 def overlaps(ip, other):
     """Two publishes' host addresses share a socket address: the same family and the same address or a wildcard of
     it (0.0.0.0:80 and [::]:80 do not: Docker binds both).  None (a host_ip not given yet) may be either family."""
