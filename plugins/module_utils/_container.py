@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
@@ -96,6 +97,9 @@ def _network_entry(entry, i, seen):
     ip = entry.get('ipv4_address')
     if ip:
         ip = str(_ipam.parse_ip(ip, option + '.ipv4_address'))
+    ip6 = entry.get('ipv6_address')
+    if ip6:
+        ip6 = str(_ipam6.parse_ip(ip6, option + '.ipv6_address'))
     mac = _ipam.normalize_mac(entry['mac_address'], option + '.mac_address') if entry.get('mac_address') else None
     aliases = list(entry.get('aliases') or [])
     for alias in aliases:
@@ -103,7 +107,8 @@ def _network_entry(entry, i, seen):
     prio = entry.get('gw_priority')
     if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
         raise _validate.InputError(option + '.gw_priority', prio, 'must be an integer (Docker 28 gw-priority)')
-    return {'name': name, 'ipv4_address': ip or None, 'aliases': aliases, 'mac_address': mac, 'gw_priority': prio, 'index': i}
+    return {'name': name, 'ipv4_address': ip or None, 'ipv6_address': ip6 or None, 'aliases': aliases, 'mac_address': mac,
+            'gw_priority': prio, 'index': i}
 
 
 def _check_mode(want, params):
@@ -142,7 +147,7 @@ def wanted(params):
         _check_mode(want, params)
         if mode == 'bridge' and not networks:
             # As Docker: a container without --network is on the default network.
-            want['networks'] = [{'name': _network.DEFAULT_NETWORK, 'ipv4_address': None, 'aliases': [], 'mac_address': None,
+            want['networks'] = [{'name': _network.DEFAULT_NETWORK, 'ipv4_address': None, 'ipv6_address': None, 'aliases': [], 'mac_address': None,
                                  'gw_priority': None, 'index': None}]
     return want
 
@@ -191,6 +196,10 @@ def endpoint_entry(want, entry, doc, publish):
         ep['gw_priority'] = entry['gw_priority']
     if doc.get('driver', 'bridge') == 'bridge':
         ep['publish'] = list(publish)
+        ep['ipv6_address'] = entry.get('ipv6_address')
+    elif entry.get('ipv6_address'):
+        raise _validate.InputError('networks[%d].ipv6_address' % entry['index'], entry['ipv6_address'],
+                                   'only bridge networks have IPv6 in this version (network %s is a %s one)' % (entry['name'], doc.get('driver')))
     return ep
 
 
@@ -228,14 +237,14 @@ def map_error(exc, entry_option):
         if '.publish' in rest:
             return _validate.InputError('published_ports', exc.value, exc.message)
         for old, new in _SUFFIXES:
-            rest = rest.replace(old, new)
+            rest = re.sub(re.escape(old) + r'\b', new, rest)
         return _validate.InputError(entry_option + (rest or '.ipv4_address'), exc.value, exc.message)
     return exc
 
 
 # -- docker inspect (pure) ------------------------------------------------------------------------------------------
 def _endpoint_settings(cname, doc, ep, asked=None):
-    prefix = int(doc['subnet'].split('/')[1])
+    prefix = int(doc['subnet'].split('/')[1]) if doc.get('subnet') else 0  # 0: an IPv6-only network
     return {'IPAMConfig': {'IPv4Address': asked} if asked else None, 'Links': None, 'Aliases': list(ep.get('aliases') or []) or None,
             'MacAddress': ep.get('mac') or '', 'DriverOpts': None, 'GwPriority': ep.get('gw_priority') or 0,
             'NetworkID': doc['id'], 'EndpointID': ep.get('endpoint_id') or '', 'Gateway': doc.get('gateway') or '',

@@ -31,7 +31,7 @@ def inspect(doc):
         config['IPRange'] = doc['ip_range']
     if doc.get('aux_addresses'):
         config['AuxiliaryAddresses'] = doc['aux_addresses']
-    prefix = doc['subnet'].split('/')[1]
+    prefix = doc['subnet'].split('/')[1] if doc.get('subnet') else None  # None: an IPv6-only network
     if doc.get('driver') == 'macvlan':
         options = {'parent': doc['parent'], 'macvlan_mode': doc['mode']}
         if doc.get('host_shim'):
@@ -53,10 +53,10 @@ def inspect(doc):
     out = {
         'Name': doc['name'], 'Id': doc['id'], 'Created': doc['created'], 'Scope': 'local', 'Driver': doc.get('driver', 'bridge'),
         'EnableIPv4': True, 'EnableIPv6': False,
-        'IPAM': {'Driver': 'default', 'Options': {}, 'Config': [config]},
+        'IPAM': {'Driver': 'default', 'Options': {}, 'Config': [config] if prefix else []},
         'Internal': bool(doc.get('internal', False)), 'Attachable': False, 'Ingress': False,
         'Containers': {ep['endpoint_id']: {'Name': n, 'EndpointID': ep['endpoint_id'], 'MacAddress': ep['mac'],
-                                           'IPv4Address': '%s/%s' % (ep['ip'], prefix), 'IPv6Address': ''}
+                                           'IPv4Address': '%s/%s' % (ep['ip'], prefix) if ep.get('ip') else '', 'IPv6Address': ''}
                        for n, ep in sorted((doc.get('endpoints') or {}).items())},
         'Options': options, 'Labels': {},
     }

@@ -68,6 +68,11 @@ options:
       ipv4_address:
         description: IPv4 address on the network. Omitted, the address it has, else the lowest free one.
         type: str
+      ipv6_address:
+        description:
+          - IPv6 address on a bridge network with IPv6 (C(--ip6)). Omitted, the address it has, else the lowest free one.
+          - On a network without IPv6, or one of another driver, it fails naming the option.
+        type: str
       aliases:
         description: Extra names of the container on this network (C(--network-alias)).
         type: list
@@ -220,6 +225,7 @@ def main():
             networks=dict(type='list', elements='dict', options=dict(
                 name=dict(type='str', required=True),
                 ipv4_address=dict(type='str'),
+                ipv6_address=dict(type='str'),
                 aliases=dict(type='list', elements='str'),
                 mac_address=dict(type='str'),
                 gw_priority=dict(type='int'),

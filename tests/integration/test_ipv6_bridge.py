@@ -7,7 +7,11 @@ default route, repair, check mode, bad input and the restore after a reboot."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sys
+
+import pytest
 
 import traffic
 from conftest import wait_until
@@ -34,7 +38,7 @@ while True:
 
 
 def ok(res):
-    assert not res.get('failed'), res
+    assert not res.get('failed'), res.get('stderr', res)
     return res
 
 
@@ -102,3 +106,140 @@ def test_dual_stack_two_containers_talk_over_ipv6(host):
     assert not again['changed'] and again['commands'] == [], again
     ok(host.module('docker_bridge', name='dual', state='absent', force=True))
     assert host.settled_snapshot(like=before) == before
+
+
+def test_deleted_ipv6_address_and_route_are_repaired(host):
+    eps = [{'name': 'c1'}, {'name': 'c2'}]
+    ok(dual(host, eps))
+    host.netns_run('c1', 'ip -6 route del default')
+    host.netns_run('c2', 'ip -6 addr del fd00:db8:1::3/64 dev eth0')
+    host.netns_run('c2', 'ip -6 addr add fd00:db8:1::99/64 dev eth0 nodad')  # a stray address: removed
+    check = ok(host.module('docker_bridge', check_mode=True, name='dual', enable_ipv6=True, subnet_v6=SUBNET6, endpoints=eps, dns=False))
+    assert check['changed'] and route6(host, 'c1') == ''
+    res = ok(dual(host, eps))
+    assert res['changed']
+    assert any('set default route via fd00:db8:1::1 dev eth0 in c1' in c for c in res['commands']), res['commands']
+    assert route6(host, 'c1').startswith('default via fd00:db8:1::1 dev eth0')
+    assert addrs6(host, 'c2') == [('fd00:db8:1::3', 64, False)]
+    # Link-local addresses are the kernel's: never removed.
+    assert 'fe80::' in host.netns_run('c2', 'ip -6 addr show dev eth0').stdout
+    assert traffic.ping(host, 'c1', 'fd00:db8:1::3', timeout=2)
+    assert not ok(dual(host, eps))['changed']
+    ok(host.module('docker_bridge', name='dual', state='absent', force=True))
+
+
+def test_ipv6_only_network_from_the_ula_pool(host):
+    before = host.settled_snapshot()
+    eps = [{'name': 'v1'}, {'name': 'v2'}]
+    params = dict(name='v6only', enable_ipv4=False, enable_ipv6=True, endpoints=eps, dns=False)
+    ok(host.module('docker_bridge', **params))
+    doc = stored(host, 'v6only')
+    machine_id = host.run('cat /etc/machine-id', check=False).stdout.strip()
+    base = _ula(machine_id)
+    assert doc['enable_ipv4'] is False and doc['subnet'] is None and doc['endpoints']['v1']['ip'] is None
+    assert doc['subnet_v6'] == base + '/64' and doc['gateway_v6'] == base + '1'
+    assert host.netns_run('v1', 'ip -o -4 addr show dev eth0').stdout.strip() == ''
+    assert traffic.ping(host, 'v1', doc['endpoints']['v2']['ip6'], timeout=2)
+    assert traffic.ping(host, 'v2', doc['gateway_v6'], timeout=2)
+    assert route6(host, 'v2').startswith('default via %s dev eth0' % doc['gateway_v6'])
+    assert host.netns_run('v1', 'ip -4 route show default').stdout.strip() == ''
+    assert not ok(host.module('docker_bridge', **params))['changed']
+    ok(host.module('docker_bridge', name='v6only', state='absent', force=True))
+    assert host.settled_snapshot(like=before) == before
+
+
+def _ula(machine_id):
+    digest = hashlib.sha256(machine_id.encode()).hexdigest()
+    return 'fd%s:%s:%s::' % (digest[:2], digest[2:6].lstrip('0') or '0', digest[6:10].lstrip('0') or '0')
+
+
+def test_ipv6_default_route_elected_among_networks(host):
+    ok(dual(host, [{'name': 'c1'}]))
+    ok(host.module('docker_bridge', name='other', enable_ipv6=True, subnet_v6='fd00:db8:2::/64', dns=False, endpoints=[{'name': 'c1'}]))
+    # First connected keeps it, as for IPv4.
+    assert route6(host, 'c1').startswith('default via fd00:db8:1::1 dev eth0')
+    assert addrs6(host, 'c1', 'eth1') == [('fd00:db8:2::2', 64, False)]
+    # A higher gw_priority takes both families' default routes.
+    res = ok(host.module('docker_bridge', name='other', enable_ipv6=True, subnet_v6='fd00:db8:2::/64', dns=False,
+                         endpoints=[{'name': 'c1', 'gw_priority': 10}]))
+    assert res['changed']
+    assert route6(host, 'c1').startswith('default via fd00:db8:2::1 dev eth1')
+    assert 'dev eth1' in host.netns_run('c1', 'ip -4 route show default').stdout
+    # Leaving it gives the IPv6 default route back to the first network.
+    ok(host.module('docker_bridge', name='other', state='absent', force=True))
+    assert route6(host, 'c1').startswith('default via fd00:db8:1::1 dev eth0')
+    ok(host.module('docker_bridge', name='dual', state='absent', force=True))
+
+
+@pytest.mark.parametrize('params, option, text', [
+    ({'subnet_v6': 'fd00:db8:1::/127'}, 'subnet_v6', 'too small'),
+    ({'subnet_v6': 'fd00:db8:5::/64', 'gateway_v6': 'fd00:db8:9::1'}, 'gateway_v6', 'not inside subnet'),
+    ({'subnet_v6': '10.9.0.0/24'}, 'subnet_v6', 'IPv4 network; this option takes IPv6'),
+    ({'subnet': 'fd00:db8:1::/64'}, 'subnet', 'IPv6 network; this option takes IPv4'),
+    ({'subnet_v6': 'fd00:db8::/32'}, 'subnet_v6', "overlaps subnet_v6 fd00:db8:1::/64 of network 'dual'"),
+    ({'enable_ipv6': False, 'subnet_v6': 'fd00:db8:7::/64'}, 'subnet_v6', 'needs enable_ipv6: true'),
+    ({'endpoints': [{'name': 'b1', 'ipv6_address': '10.0.0.5'}]}, 'endpoints[0].ipv6_address', 'IPv4 address'),
+])
+def test_bad_input_names_option_and_value_and_changes_nothing(host, params, option, text):
+    ok(dual(host, [{'name': 'c1'}]))
+    before = host.settled_snapshot()
+    args = dict(name='bad', enable_ipv6=True, dns=False, endpoints=[{'name': 'b1'}])
+    args.update(params)
+    res = host.module('docker_bridge', **args)
+    assert res.get('failed') and res['msg'].startswith(option + ' '), res
+    assert text in res['msg'], res['msg']
+    assert host.settled_snapshot(like=before) == before
+
+
+def test_ipv6_disabled_on_the_host_is_refused(host):
+    before_cmd = 'cat /proc/sys/net/ipv6/conf/all/disable_ipv6'
+    host.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1')  # the emulated host's own namespace
+    try:
+        before = host.settled_snapshot()
+        res = dual(host, [{'name': 'c1'}])
+        assert res.get('failed') and res['msg'].startswith('enable_ipv6 ') and 'IPv6 is disabled on this host' in res['msg'], res
+        assert host.settled_snapshot(like=before) == before
+    finally:
+        host.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=0')
+    assert host.run(before_cmd).stdout.strip() == '0'
+
+
+def test_ipv6_comes_back_after_a_reboot(lab_factory, collection_path):
+    hosts = lab_factory({'host1': {'address': '10.138.3.130/24'}})
+    host = hosts['host1']
+    ok(dual(host, [{'name': 'c1'}, {'name': 'c2'}]))
+    ok(host.module('docker_bridge', name='v6only', enable_ipv4=False, enable_ipv6=True, subnet_v6='fd00:db8:3::/64', dns=False,
+                   endpoints=[{'name': 'c1', 'ipv6_address': 'fd00:db8:3::30'}]))
+    host.lab.down(keep_state=True)
+    host.lab.up({'host1': {'address': '10.138.3.130/24'}})
+    assert host.run('ls /run/netns', check=False).stdout.split() == []
+    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
+             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
+             'sys.exit(_restore.main(sys.argv[1:]))']
+    res = host.run(entry, check=False, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert addrs6(host, 'c1') == [('fd00:db8:1::2', 64, False)]
+    assert addrs6(host, 'c1', 'eth1') == [('fd00:db8:3::30', 64, False)]
+    assert route6(host, 'c1').startswith('default via fd00:db8:1::1 dev eth0')
+    assert traffic.ping(host, 'c2', 'fd00:db8:1::2', timeout=2)
+    assert traffic.ping(host, 'c1', 'fd00:db8:3::1', timeout=2)
+    again = json.loads(host.run(entry + ['--json']).stdout)
+    assert again['changed'] is False and again['failed'] == [], again
+
+
+def test_container_module_joins_with_an_ipv6_address(host):
+    ok(dual(host, [{'name': 'c1'}]))
+    ok(host.module('docker_bridge', name='other', enable_ipv6=True, subnet_v6='fd00:db8:2::/64', dns=False))
+    nets = [{'name': 'dual', 'ipv6_address': 'fd00:db8:1::40'}, {'name': 'other', 'ipv6_address': 'fd00:db8:2::40'}]
+    res = ok(host.module('container', name='app', networks=nets))
+    assert res['changed']
+    assert addrs6(host, 'app') == [('fd00:db8:1::40', 64, False)]
+    assert addrs6(host, 'app', 'eth1') == [('fd00:db8:2::40', 64, False)]
+    assert route6(host, 'app').startswith('default via fd00:db8:1::1 dev eth0')
+    assert traffic.ping(host, 'app', 'fd00:db8:1::2', timeout=2)
+    assert not ok(host.module('container', name='app', networks=nets))['changed']
+    bad = host.module('container', name='app', networks=[{'name': 'dual', 'ipv6_address': 'fd00:db8:9::1'}])
+    assert bad.get('failed') and bad['msg'].startswith("networks[0].ipv6_address 'fd00:db8:9::1'"), bad
+    ok(host.module('container', name='app', state='absent'))
+    for name in ('other', 'dual'):
+        ok(host.module('docker_bridge', name=name, state='absent', force=True))
