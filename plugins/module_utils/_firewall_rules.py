@@ -182,7 +182,7 @@ def family_rules(nets, nats, family):
     rules += nat_forward_accepts(nat_forwards(nats))
     rules += direct_routing_filter(nets)
     rules += routed_filter(nets, family)
-    rules += isolation(nets)
+    rules += isolation(nets, family)
     for doc in nets:
         rules += publish_accepts(doc)
     rules += localhost_dnat(forwards)
@@ -260,11 +260,16 @@ def nat_forward_accepts(forwards):
             for fwd in forwards if fwd.bridge]
 
 
-def isolation(nets):
-    """Bridges do not reach each other; an internal network reaches nothing outside its subnet, and nothing reaches in."""
+def isolation(nets, family=4):
+    """Bridges do not reach each other; an internal network reaches nothing outside its subnet, and nothing reaches in.
+    In IPv6 an internal bridge's own frames are left to icc first: with bridge netfilter they pass FORWARD too, and
+    neighbour discovery goes to solicited-node multicast from link-local addresses, outside the subnet (IPv4's ARP
+    is no IP packet)."""
     rules = []
     for doc in nets:
         br = doc['bridge']
+        if doc.get('internal') and family == 6:
+            rules.append(Rule('filter', 'ISOLATION-1', 'RETURN', iif=br, oif=br))
         if doc.get('internal'):
             rules.append(Rule('filter', 'ISOLATION-1', 'DROP', src='!' + doc['subnet'], oif=br))
             rules.append(Rule('filter', 'ISOLATION-1', 'DROP', dst='!' + doc['subnet'], iif=br))

@@ -104,6 +104,9 @@ def test_internal_icc_and_isolation_between_two_ipv6_networks():
     a = network(internal=True, icc=False)
     b = network(name='b6', bridge='br-b6', subnet='172.31.0.0/24', subnet_v6='fd00:31::/64', gateway_v6='fd00:31::1')
     got = rendered({'a': a, 'b6': b}, 6)
+    # The internal bridge's own frames (neighbour discovery: link-local, multicast) go on to icc before its drops.
+    assert got.index('-A HOSTNET-ISOLATION-1 -i br-n6 -o br-n6 -j RETURN') < got.index('-A HOSTNET-ISOLATION-1 ! -s fd00:30::/64 -o br-n6 -j DROP')
+    assert '-A HOSTNET-ISOLATION-1 -i br-n6 -o br-n6 -j RETURN' not in rendered({'a': a}, 4)
     for rule in ('-A HOSTNET-ISOLATION-1 ! -s fd00:30::/64 -o br-n6 -j DROP',
                  '-A HOSTNET-ISOLATION-1 ! -d fd00:30::/64 -i br-n6 -j DROP',
                  '-A HOSTNET-FORWARD -i br-n6 -o br-n6 -j DROP',
