@@ -290,8 +290,9 @@ def check_host_ip(option, value, host_ip, local, source=None):
 
 
 def format_publish(entry, default_host_ip='0.0.0.0'):
-    """Docker's `docker ps` notation of one publish: 0.0.0.0:8080->80/tcp."""
+    """Docker's `docker ps` notation of one publish: 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp."""
     host_ip = entry.get('host_ip') or default_host_ip
+    host_ip = '[%s]' % host_ip if family(host_ip) == 6 else host_ip
     host_port = entry.get('host_port')
     host = '%s:%s' % (host_ip, host_port if host_port is not None else '')
     return '%s->%d/%s' % (host, entry['container_port'], entry.get('proto') or 'tcp')

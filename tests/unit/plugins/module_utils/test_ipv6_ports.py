@@ -117,3 +117,8 @@ def test_conflicts_are_per_family():
     with pytest.raises(_validate.InputError, match='already published'):
         _ports.parse_publishes(['[::]:8080:80', '[2001:db8::5]:8080:80'])
     assert len(_ports.parse_publishes(['0.0.0.0:8080:80', '[::]:8080:80'])) == 2
+
+
+def test_ipv6_publish_in_docker_ps_notation():
+    assert _ports.format_publish(pub(8080, 80, '::')) == '[::]:8080->80/tcp'
+    assert _ports.format_publish(pub(8443, 443, '2001:db8::5', 'udp')) == '[2001:db8::5]:8443->443/udp'
