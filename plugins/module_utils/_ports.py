@@ -11,8 +11,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-import netaddr
-
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -140,12 +138,12 @@ def _split_proto(value, option):
 
 
 def parse_ip6(text, value, option):
-    """An IPv6 host address ('2001:db8::1', '::'), written the one way netaddr writes it."""
+    """An IPv6 host address ('2001:db8::1', '::'), written one way (RFC 5952, as netaddr and the kernel write it)."""
     try:
         if '/' in text or '%' in text:
             raise ValueError('expected an address without a prefix length or zone')
-        return str(netaddr.IPAddress(text, 6))
-    except (ValueError, netaddr.AddrFormatError) as exc:
+        return str(ipaddress.IPv6Address(text))
+    except ValueError as exc:
         raise _validate.InputError(option, value, 'invalid IPv6 host address %s: %s' % (_validate.show(text), exc)) from None
 
 
@@ -283,7 +281,7 @@ def check_host_ip(option, value, host_ip, local, source=None):
                                    "the host's IPv6 addresses, or on 127.0.0.1 for the host's own connections")
     if local is None or host_ip in WILDCARDS or host_ip == WILDCARD6 or host_ip.startswith('127.') or host_ip in local:
         return
-    same = sorted((ip for ip in local if family(ip) == family(host_ip)), key=lambda ip: ipaddress.ip_address(ip))
+    same = sorted((ip for ip in local if family(ip) == family(host_ip)), key=ipaddress.ip_address)
     wildcard = '[::]' if family(host_ip) == 6 else '0.0.0.0'
     raise _validate.InputError(option, value, 'host address %s%s is not an address of this host: use one of its addresses (%s) or '
                                '%s for all of them' % (host_ip, ' (from %s)' % source if source else '', ', '.join(same) or 'none', wildcard))
@@ -366,7 +364,7 @@ def _listen_addresses(addr):
         return ['.'.join(str(b) for b in bytes.fromhex(addr[24:])[::-1])]
     # Four 32-bit words, each in the host's (little-endian) byte order.
     raw = b''.join(bytes.fromhex(addr[i:i + 8])[::-1] for i in range(0, 32, 8))
-    return [str(netaddr.IPAddress(int.from_bytes(raw, 'big'), 6))]
+    return [str(ipaddress.IPv6Address(raw))]
 
 
 def listening(proto):

@@ -22,11 +22,11 @@ def pub(host_port, container_port, host_ip='0.0.0.0', proto='tcp', auto=False):
     return {'host_ip': host_ip, 'host_port': host_port, 'container_port': container_port, 'proto': proto, 'auto': auto}
 
 
-def plan(publish, families=DUAL, current=None, bound=None, listening=None, default_host_ip='0.0.0.0', local=LOCAL):
+def plan(publish, families=DUAL, current=None, bound=None, listening=None, default_host_ip='0.0.0.0'):
     bound = bound if bound is not None else _ports.BoundPorts()
     listening = listening if listening is not None else {'tcp': set(), 'udp': set(), 'sctp': set()}
     return _ports.desired_publishes([{'name': 'web', 'publish': publish}], current or {}, bound, listening, default_host_ip,
-                                    lambda: '32768\t60999', local, families).get('web')
+                                    lambda: '32768\t60999', LOCAL, families).get('web')
 
 
 @pytest.mark.parametrize('value, host_ip, host_port, container_port', [
