@@ -131,4 +131,3 @@ def allocate(specs, entries, purge, pool, stored):
             if exc.option == 'endpoints[%s].ip' % name:
                 raise _validate.InputError(opt, exc.value, exc.message) from None
         raise
-

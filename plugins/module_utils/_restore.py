@@ -42,7 +42,7 @@ ERRORS = (_kernel.HostnetError, _kernel.NetlinkError, _store.StoreError, _valida
 _COMMON = {'state': 'present', 'gateway': None, 'ip_range': None, 'aux_addresses': None, 'address_pools': None,
            'purge_endpoints': False, 'force': False}
 # What must come back unchanged from planning: a restore that would move an address or a port is refused.
-_KEPT = ('ip', 'mac', 'ifname')
+_KEPT = ('ip', 'ip6', 'mac', 'ifname')
 FIREWALLD_SIGNAL = "type='signal',interface='org.fedoraproject.FirewallD1',member='Reloaded'"
 
 

@@ -123,7 +123,7 @@ options:
   address_pools:
     description:
       - Pools to take the subnet from when O(subnet) is omitted, like the daemon's C(default-address-pools).
-      - IPv6 entries (V({base: fd12:3456::/48, size: 64})) are for O(subnet_v6), the others for O(subnet).
+      - "IPv6 entries (V({base: fd12:3456::/48, size: 64})) are for O(subnet_v6), the others for O(subnet)."
     type: list
     elements: dict
   mtu:
@@ -438,8 +438,8 @@ def main():
             address_pools=dict(type='list', elements='dict'),
             mtu=dict(type='int'),
             stp=dict(type='bool', default=False),
-            endpoints=dict(type='list', elements='dict', options=_common.endpoint_options(publish=dict(type='list', elements='str'),
-                                                                                                    ipv6_address=dict(type='str'))),
+            endpoints=dict(type='list', elements='dict',
+                           options=_common.endpoint_options(publish=dict(type='list', elements='str'), ipv6_address=dict(type='str'))),
             icc=dict(type='bool', default=True),
             ip_masquerade=dict(type='bool', default=True),
             internal=dict(type='bool', default=False),

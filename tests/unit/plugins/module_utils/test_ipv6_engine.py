@@ -205,3 +205,9 @@ def test_restore_parameters_carry_ipv6():
     p = _restore.bridge_params(copy.deepcopy(V6_DOC))
     assert p['enable_ipv4'] is False and p['endpoints'][0]['ip'] is None
     assert _restore.publish_strings([{'host_ip': '::', 'host_port': 8080, 'container_port': 80, 'proto': 'tcp'}]) == ['[::]:8080:80/tcp']
+
+
+def test_a_restore_that_would_move_an_ipv6_address_is_refused():
+    after = copy.deepcopy(DUAL_DOC)
+    after['endpoints']['c1']['ip6'] = 'fd00:1::3'
+    assert _restore.moved(copy.deepcopy(DUAL_DOC), after) == ['c1 ip6 fd00:1::2 -> fd00:1::3']

@@ -882,3 +882,38 @@ def test_isolated_network_gives_its_bridge_no_address(tmp_path, bridge_net):
     snap = bridge_host(run.doc)
     snap.addrs = []
     assert plan(BridgeRun, bridge_params(internal=True, gateway_mode_ipv4='isolated'), snap, tmp_path).plan.commands == []
+
+
+# -- bridge: IPv6 -----------------------------------------------------------------------------------------------------
+def dual_host(doc, routes6=True):
+    """bridge_host of a dual-stack ``doc`` with the IPv6 side as planned (and the kernel's link-local addresses)."""
+    snap = bridge_host(doc)
+    snap.ipv6 = True
+    snap.addrs6 = [{'index': 10, 'address': doc['gateway_v6'] + '/64', 'family': 10}]
+    for cname, ep in doc['endpoints'].items():
+        view = snap.views[cname]
+        view.addrs6 = [{'index': 2, 'address': 'fe80::42/64', 'family': 10}, {'index': 2, 'address': ep['ip6'] + '/64', 'family': 10}]
+        view.routes6 = [dict(default_route(doc['gateway_v6'], 2), family=10)] if routes6 else []
+    return snap
+
+
+def test_dual_stack_plan_and_rerun(tmp_path):
+    snap = empty_host()
+    snap.ipv6 = True
+    run = plan(BridgeRun, bridge_params(enable_ipv6=True, subnet_v6='fd00:5::/64'), snap, tmp_path)
+    texts = [s.text for s in run.plan.steps]
+    bridge = run.doc['bridge']
+    assert texts.index('enable IPv6 on %s (disable_ipv6 0)' % bridge) < texts.index('add fd00:5::1/64 to %s' % bridge)
+    assert any(t.startswith('connect c1 to net1: eth0 10.10.0.2/24 fd00:5::2/64 via') for t in texts), texts
+    step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
+    assert ('sysctl', 'c1', 'eth0', (('disable_ipv6', '0'), ('accept_ra', '0'))) in step.do
+    sends = [op[1](FakeCtx()) for op in step.do if op[0] == 'c1' and callable(op[1])]
+    assert [m['family'] for m in sends if m['header']['type'] == _kernel.RTM_NEWADDR] == [2, 10]
+    assert [m['family'] for m in sends if m['header']['type'] == _kernel.RTM_NEWROUTE] == [2, 10]
+    assert run.doc['endpoints']['c2']['ip6'] == 'fd00:5::3' and run.route6 == {'c1': True, 'c2': True}
+    commit(run, tmp_path)
+    again = plan(BridgeRun, bridge_params(enable_ipv6=True, subnet_v6='fd00:5::/64'), dual_host(run.doc), tmp_path)
+    assert [s.text for s in again.plan.steps] == []
+    # A deleted IPv6 default route is put back; the link-local address stays.
+    repair = plan(BridgeRun, bridge_params(enable_ipv6=True, subnet_v6='fd00:5::/64'), dual_host(run.doc, routes6=False), tmp_path)
+    assert [s.text for s in repair.plan.steps] == ['set default route via fd00:5::1 dev eth0 in c1', 'set default route via fd00:5::1 dev eth0 in c2']
