@@ -189,7 +189,7 @@ options:
             loopback address or V(0.0.0.0); any other fails before anything changes, in check mode too, as Docker
             refuses to start such a container.
           - IPv6 host addresses go in brackets, V([2001:db8::5]:8080:80), V([::]:8080:80) (every IPv6 address of the
-            host), and need O(enable_ipv6=true); they reach the container's IPv6 address. V([::1]) is refused: the
+            host), and need O(enable_ipv6=true); they reach the container's IPv6 address. V([::1]) is refused, since the
             kernel does not forward IPv6 loopback to a container.
           - Without a host address, on a network with O(enable_ipv6=true), a publish binds V(0.0.0.0) and V([::]) with
             one host port, as Docker does (two entries in RV(published)); on an IPv6-only network only V([::]). An
