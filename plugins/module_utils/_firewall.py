@@ -87,7 +87,8 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
     for name in names:
         be = cache.setdefault(name, backend(name, root))
         new_rules = _firewall_rules.desired_rules(new_networks, new_nats, name)
-        if name == 'iptables' and not new_rules and not be.read():
+        # Nothing to have and nothing held: no IPv4 tables, and no record of IPv6 rules (an IPv6-only network's).
+        if name == 'iptables' and not new_rules and not be.read() and be.v6.record() is None:
             continue
         if not be.differs(new_rules) and not be.interrupted():
             continue

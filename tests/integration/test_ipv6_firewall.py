@@ -122,6 +122,8 @@ def test_isolation_and_internal_over_ipv6(two_hosts, backend):
     assert connect(h1, 'i1', HOST2, 9000, timeout=1) is None
     assert connect(h1, 'i1', 'fd00:51::3', 80, timeout=1) is None
     assert connect(h1, 'a1', 'fd00:53::3', 80, timeout=1) is None
-    for name in ('a6', 'b6', 'in6'):
+    # The IPv6-only network last: its removal alone must take the IPv6 rules away (no IPv4 rules are left to apply).
+    for name in ('b6', 'in6', 'a6'):
         ok(h1.module('docker_bridge', name=name, state='absent', force=True))
     assert owned6(h1, backend) == []
+    assert 'HOSTNET' not in h1.run('iptables-save').stdout + h1.run('nft list ruleset').stdout
