@@ -17,23 +17,9 @@ import sys
 
 import pytest
 
-from conftest import wait_until
+from test_conntrack import answer
 from test_ipv6_firewall import HOST1, add_ipv6, ok
 from traffic import serve
-
-FLOW_CLIENT6 = r'''
-import socket, sys
-host, port, sport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('::', sport))
-s.settimeout(2)
-s.sendto(b'hello', (host, port))
-try:
-    print(s.recvfrom(512)[0].decode().split()[0])
-except OSError:
-    print('')
-'''
 
 TABLE6 = r'''
 import json, socket
@@ -44,11 +30,6 @@ ct.close()
 '''
 
 A, B = 'fd00:60::2', 'fd00:60::3'
-
-
-def answer(host, port, sport):
-    argv = [sys.executable, '-c', FLOW_CLIENT6, HOST1, str(port), str(sport)]
-    return wait_until(lambda: host.run(argv).stdout.strip(), 'an answer to the IPv6 UDP flow from port %d' % sport)
 
 
 @pytest.mark.parametrize('backend', ['iptables', 'nftables'])
@@ -64,11 +45,11 @@ def test_moved_ipv6_udp_publish_and_removed_endpoint(two_hosts, backend):
     bridge(eps)
     for name in ('ct6a', 'ct6b'):
         serve(h1, name, 9000, tag=name, proto='udp', family=6)
-    assert answer(h2, 5000, 40000) == 'ct6a'
+    assert answer(h2, 5000, 40000, ip=HOST1) == 'ct6a'
     eps[0]['publish'], eps[1]['publish'] = [], ['[::]:5000:9000/udp']
     res = bridge(eps)
     assert 'delete conntrack entries of udp [::]:5000->[%s]:9000' % A in res['commands'] and not res.get('warnings')
-    assert answer(h2, 5000, 40000) == 'ct6b'
+    assert answer(h2, 5000, 40000, ip=HOST1) == 'ct6b'
     # ct6b goes: the IPv6 table has none of its flows left.
     assert [e for e in json.loads(h1.run([sys.executable, '-c', TABLE6]).stdout) if B in e]
     res = bridge(eps[:1], purge_endpoints=True)

@@ -557,6 +557,9 @@ class FakeSysctls:
             self.values['net/ipv4/conf/all/accept_redirects'] = '0' if value == '1' else '1'
             for dev in ('default', 'eth0'):
                 self.values['net/ipv4/conf/%s/forwarding' % dev] = value
+        if key == 'net/ipv6/conf/all/forwarding':  # addrconf.c: every device's, and default's
+            for dev in ('default', 'eth0'):
+                self.values['net/ipv6/conf/%s/forwarding' % dev] = value
 
 
 def test_sysctls_set_recorded_and_restored(monkeypatch, tmp_path):

@@ -20,11 +20,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _firewal
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
-from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
-
-
-def publish(host_port, container_port, host_ip='0.0.0.0', proto='tcp'):
-    return {'host_ip': host_ip, 'host_port': host_port, 'container_port': container_port, 'proto': proto, 'auto': False}
+from test_firewall_rules import FakeSysctls, publish
 
 
 def network(name='n6', bridge='br-n6', backend='iptables', v4=True, **extra):
@@ -138,24 +134,6 @@ def test_nft_ip6_user_chain_rules_are_kept():
     rules = _firewall_rules.desired_rules({'n6': dict(DUAL, firewall_backend='nftables')}, {}, 'nftables')
     cmds = _firewall_nftables.commands(rules, [], True, True, user)
     assert {'add': {'rule': {'family': 'ip6', 'table': 'hostnet6', 'chain': 'user', 'expr': [{'accept': None}]}}} in cmds
-
-
-class FakeSysctls:
-    """The kernel's sysctls as far as the firewall reads and writes them; forwarding's side effects as addrconf.c and
-    devinet.c make them."""
-
-    def __init__(self, monkeypatch, values):
-        self.values = dict(values)
-        monkeypatch.setattr(_sysctl, 'sysctl_exists', lambda ns, netns, key: key in self.values)
-        monkeypatch.setattr(_sysctl, 'read_sysctl', lambda ns, netns, key: self.values[key])
-        monkeypatch.setattr(_sysctl, 'write_sysctl', self.write)
-        monkeypatch.setattr(_firewall.os, 'listdir', lambda path: ['all', 'default', 'eth0'])
-
-    def write(self, ns, netns, key, value):
-        self.values[key] = value
-        if key == 'net/ipv6/conf/all/forwarding':
-            for dev in ('default', 'eth0'):
-                self.values['net/ipv6/conf/%s/forwarding' % dev] = value
 
 
 def test_ipv6_forwarding_set_recorded_and_restored_with_what_it_overwrote(monkeypatch, tmp_path):
