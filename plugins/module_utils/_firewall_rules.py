@@ -453,11 +453,12 @@ def used_chains(rules):
 
 def route_localnet_bridges(networks, nat_rules=None):
     """The bridges of managed networks that carry a published port (a network's publish or a nat_rule of kind dnat
-    to a container on it): the host's connections to 127.0.0.1 are routed into them (route_localnet).  A bridge the
-    collection does not manage is left as it is."""
+    to a container on it): the host's connections to 127.0.0.1 are routed into them (route_localnet).  Only IPv4
+    publishes count: 127.0.0.1 reaches no IPv6 one.  A bridge the collection does not manage is left as it is."""
     ours = {doc['bridge']: doc for doc in networks.values()
             if _network.bridge_like(doc) and doc.get('firewall', True) and doc.get('bridge')}
-    used = {doc['bridge'] for doc in ours.values() if family_view(doc, 4) is not None and any(True for dummy in publishes(family_view(doc, 4)))}
+    views = [view for view in (family_view(doc, 4) for doc in ours.values()) if view is not None]
+    used = {view['bridge'] for view in views if any(True for dummy in publishes(view))}
     used |= {nat.get('bridge') for nat in (nat_rules or {}).values() if nat and nat.get('kind') == 'dnat' and nat.get('bridge') in ours}
     return sorted(used)
 

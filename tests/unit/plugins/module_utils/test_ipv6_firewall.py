@@ -206,3 +206,9 @@ def test_conntrack_step_opens_each_familys_table():
     deletion = _conntrack.plan_delete(plan, [_conntrack.Mapping('tcp', '2001:db8::5', 8443, 'fd00:30::2', 443), _conntrack.Address('172.30.0.2')], opener)
     plan.execute()
     assert opened == [socket.AF_INET, socket.AF_INET6] and deletion.deleted == 1 and tables[socket.AF_INET6].deleted == [raw.tuple_orig]
+
+
+def test_route_localnet_only_for_ipv4_publishes():
+    v6only = network(v4=False, endpoints={'web': {'ip': None, 'ip6': 'fd00:30::2', 'publish': [publish(8080, 80, '::')]}})
+    assert _firewall_rules.route_localnet_bridges({'n6': v6only}) == []
+    assert _firewall_rules.route_localnet_bridges({'n6': DUAL}) == ['br-n6']
