@@ -122,6 +122,8 @@ def _plan_gateway_address(run, net, br, host, family=4):
 def _plan_bridge_ipv6(run, net, br):
     """IPv6 on the bridge (net.ipv6.conf.BRIDGE.disable_ipv6 0: a host whose default is 1 makes bridges without it),
     set before its gateway address is added, whenever that address is missing (so nothing is read while planning)."""
+    if 6 not in net.families or net.options.get('gateway_mode_ipv6') == 'isolated':
+        return
     bridge = net.options['bridge']
     if br is not None and net.cidr6(net.gateway6) in run.snap.addresses6(br['index']):
         return
@@ -305,8 +307,7 @@ class BridgeDriver(_planner.Driver):
             run.plan.add('create bridge %s' % bridge, lambda: _batch.run_one(host, create), lambda: _batch.delete_by_name(host, bridge))
         elif br['mtu'] != net.mtu:
             run.plan_set(None, br, 'set mtu %d on %s' % (net.mtu, bridge), batch=False, mtu=net.mtu)
-        if 6 in net.families and net.options.get('gateway_mode_ipv6') != 'isolated':
-            _plan_bridge_ipv6(run, net, br)
+        _plan_bridge_ipv6(run, net, br)
         for family in net.families:
             _plan_gateway_address(run, net, br, host, family)
         batch = run.batch

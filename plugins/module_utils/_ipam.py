@@ -219,8 +219,7 @@ def parse_aux_addresses(value, subnet, gateway=None, option='aux_addresses'):
     """
     if value is None or value == '':
         return {}
-    result = {}
-    seen = {}
+    result, seen = {}, {}
     for name, ip in _aux_pairs(value, option):
         if not isinstance(name, str) or not name:
             raise _validate.InputError(option, name, 'aux address names must be non-empty strings')
@@ -400,8 +399,7 @@ def _requests_list(requests, option):
                 raise _validate.InputError('%s[%d]' % (option, index), item, 'expected an endpoint name or a dict with name and ip')
     else:
         raise _validate.InputError(option, requests, 'expected a list of endpoints')
-    result = []
-    seen = set()
+    result, seen = [], set()
     for name, ip in items:
         if not isinstance(name, str) or not name:
             raise _validate.InputError(option, name, 'endpoint names must be non-empty strings')
@@ -462,9 +460,11 @@ class AddressPool:
         reserved = sum(1 for ip in self.reserved() if first <= ip <= last)
         return last - first + 1 - reserved
 
+    parse_address = staticmethod(parse_ip)  # the parser of the pool's family (_ipam6.AddressPool: IPv6's)
+
     def check_ip(self, value, option='ip'):
         """Validate an explicit endpoint address: inside the subnet and not reserved. Return it."""
-        ip = parse_ip(value, option)
+        ip = self.parse_address(value, option)
         if ip not in self.subnet:
             raise _validate.InputError(option, value, 'is not inside subnet %s' % self.subnet)
         reason = self.reserved().get(int(ip))
@@ -476,7 +476,7 @@ class AddressPool:
         """An existing allocation still valid for this pool (``reserved``: what reserved() returns, computed once
         per allocation run), or None (then it is reallocated)."""
         try:
-            ip = parse_ip(value)
+            ip = self.parse_address(value)
         except _validate.InputError:
             return None
         if ip not in self.subnet or int(ip) in reserved:

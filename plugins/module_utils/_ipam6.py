@@ -144,21 +144,7 @@ class AddressPool(_ipam.AddressPool):
             result.setdefault(int(ip), "aux address '%s'" % name)
         return result
 
-    def check_ip(self, value, option='ipv6_address'):
-        ip = parse_ip(value, option)
-        if ip not in self.subnet:
-            raise _validate.InputError(option, value, 'is not inside subnet %s' % self.subnet)
-        reason = self.reserved().get(int(ip))
-        if reason:
-            raise _validate.InputError(option, value, 'is %s' % reason)
-        return ip
-
-    def _usable(self, value, reserved):
-        try:
-            ip = parse_ip(value)
-        except _validate.InputError:
-            return None
-        return None if ip not in self.subnet or int(ip) in reserved else ip
+    parse_address = staticmethod(parse_ip)
 
 
 # -- the subnet of a network without subnet_v6 -------------------------------------------------------------------------
