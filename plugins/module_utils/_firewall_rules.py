@@ -457,10 +457,15 @@ def route_localnet_bridges(networks, nat_rules=None):
     publishes count: 127.0.0.1 reaches no IPv6 one.  A bridge the collection does not manage is left as it is."""
     ours = {doc['bridge']: doc for doc in networks.values()
             if _network.bridge_like(doc) and doc.get('firewall', True) and doc.get('bridge')}
-    views = [view for view in (family_view(doc, 4) for doc in ours.values()) if view is not None]
-    used = {view['bridge'] for view in views if any(True for dummy in publishes(view))}
+    used = _publishing_bridges(ours.values())
     used |= {nat.get('bridge') for nat in (nat_rules or {}).values() if nat and nat.get('kind') == 'dnat' and nat.get('bridge') in ours}
     return sorted(used)
+
+
+def _publishing_bridges(docs):
+    """The bridges of the networks among ``docs`` with an IPv4 publish."""
+    views = [view for view in (family_view(doc, 4) for doc in docs) if view is not None]
+    return {view['bridge'] for view in views if any(True for dummy in publishes(view))}
 
 
 def desired_sysctls(networks, nat_rules=None):
