@@ -268,7 +268,8 @@ def _statement(stmt):
     if kind in ('jump', 'goto'):
         return '%s %s' % (kind, body['target'])
     if kind in ('dnat', 'snat') and isinstance(body, dict) and 'addr' in body:
-        return '%s to %s%s' % (kind, body['addr'], ':%s' % body['port'] if 'port' in body else '')
+        addr = '[%s]' % body['addr'] if ':' in str(body['addr']) and 'port' in body else body['addr']  # as nft writes IPv6 with a port
+        return '%s to %s%s' % (kind, addr, ':%s' % body['port'] if 'port' in body else '')
     if kind and body is None:
         return kind
     return json.dumps(stmt, sort_keys=True)

@@ -126,7 +126,7 @@ def test_nft_rendering_goes_to_the_ip6_table():
     masq = [r for r in dual if r.family == 6 and r.target == 'MASQUERADE' and r.match.get('oif') == '!br-n6'][0]
     assert _firewall_nftables.render(masq)[0]['match']['left'] == {'payload': {'protocol': 'ip6', 'field': 'saddr'}}
     lines = _firewall_nftables.Nftables.wanted(dual)
-    assert 'ip6 hostnet6: port_dnat: tcp dport 8080 dnat to fd00:30::2:80' in lines
+    assert 'ip6 hostnet6: port_dnat: tcp dport 8080 dnat to [fd00:30::2]:80' in lines
 
 
 def test_nft_ip6_user_chain_rules_are_kept():
