@@ -13,6 +13,7 @@ addresses are given inside the emulated hosts only.
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -127,3 +128,31 @@ def test_isolation_and_internal_over_ipv6(two_hosts, backend):
         ok(h1.module('docker_bridge', name=name, state='absent', force=True))
     assert owned6(h1, backend) == []
     assert 'HOSTNET' not in h1.run('iptables-save').stdout + h1.run('nft list ruleset').stdout
+
+
+def test_ipv6_publish_comes_back_after_a_reboot(two_hosts, collection_path):
+    h1, h2 = two_hosts
+    add_ipv6(h1, h2)
+    params = dict(name='v6pub', enable_ipv6=True, subnet_v6=SUBNET6, firewall_backend='nftables', dns=False,
+                  endpoints=[{'name': 'web', 'ipv6_address': WEB, 'publish': ['80']}])
+    web = ok(h1.module('docker_bridge', **params))['after']['endpoints']['web']
+    (v4, v6) = web['publish']
+    assert (v4['host_ip'], v6['host_ip'], v6['host_port'], v6['auto']) == ('0.0.0.0', '::', v4['host_port'], True)
+    # A simulated reboot: the emulated hosts come back with their /etc and /var/lib/hostnet only.
+    h1.lab.down(keep_state=True)
+    h1.lab.up({'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.138.3.131/24'}})
+    add_ipv6(h1, h2)
+    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
+             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
+             'sys.exit(_restore.main(sys.argv[1:]))']
+    res = h1.run(entry, check=False, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    serve(h1, 'web', 80, family=6)
+    # A generous connect timeout (the client's SYN is retransmitted): right after the bridge is made its link-local
+    # address is still in duplicate address detection, and until it is done the host sends no neighbour
+    # solicitation for the container (ndisc needs a usable link-local source), so the first forwarded packets wait.
+    assert connect(h2, None, HOST1, v6['host_port'], timeout=15) == 'web %s' % HOST2
+    # The restore keeps the port (the entries as stored); a rerun of the task changes no rule.
+    again = ok(h1.module('docker_bridge', **params))
+    assert not [c for c in again['commands'] if c.startswith('apply ')], again['commands']
+    assert [(e['host_ip'], e['host_port']) for e in again['after']['endpoints']['web']['publish']] == [('0.0.0.0', v4['host_port']), ('::', v4['host_port'])]
