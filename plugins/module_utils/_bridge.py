@@ -131,6 +131,16 @@ def _plan_bridge_ipv6(run, net, br):
     run.plan.add('enable IPv6 on %s (disable_ipv6 0)' % bridge, lambda: _sysctl.write_sysctl(run.ns, None, key, 0))
 
 
+def _publish_scope(run, pool, pool6):
+    """(the host's addresses of both families a publish's host_ip must be one of, None when not checked; the network's
+    families)."""
+    families = tuple(family for family, q in ((4, pool), (6, pool6)) if q is not None)
+    if not getattr(run, 'host_ip_must_exist', True):
+        return None, families
+    gateways = [q.gateway for q in (pool, pool6) if q is not None]
+    return _ports.host_addresses(list(run.snap.addrs) + list(getattr(run.snap, 'addrs6', None) or []), gateways), families
+
+
 class BridgeDriver(_planner.Driver):
     """The bridge's part of planning (see _planner.Driver)."""
 
@@ -217,9 +227,9 @@ class BridgeDriver(_planner.Driver):
         bound = _ports.bound_ports(run.others, _store.load_all(_firewall.NAT_KIND, run.root))
         # A publish's host address must be one the host has (or the gateway this run gives the bridge); the boot-time
         # restore sets host_ip_must_exist false: DHCP may not have given the address yet (real-hosts.md).
-        local = _ports.host_addresses(run.snap.addrs, [pool.gateway] if pool else []) if getattr(run, 'host_ip_must_exist', True) else None
+        local, families = _publish_scope(run, pool, pool6)
         publishes = _ports.desired_publishes(p['endpoints'] or [], current, bound, {}, options['host_binding_ipv4'],
-                                             lambda: _sysctl.read_sysctl(run.ns, None, 'net/ipv4/ip_local_port_range'), local)
+                                             lambda: _sysctl.read_sysctl(run.ns, None, 'net/ipv4/ip_local_port_range'), local, families)
         for spec in specs:
             ep = _planner.endpoint(spec, addresses.get(spec.name), net_id, current.get(spec.name), addresses6.get(spec.name))
             ep.veth = _network.veth_name(net_id, spec.name)

@@ -16,8 +16,9 @@ mapping or an endpoint goes; so does this file.
   to its host address and port that the kernel NATed to its old container, an address's entries are the flows
   from or to that address; the rest of the table is never touched.
 * ``plan_delete(plan, targets)``: one step (after the firewall step, so the packet that follows the deletion
-  already meets the new rules) that dumps the IPv4 table over pyroute2's conntrack netlink socket and deletes
-  the selected entries by their original tuple.
+  already meets the new rules) that dumps the table of each family with targets (IPv4; IPv6 for the IPv6 side of a
+  network with enable_ipv6) over pyroute2's conntrack netlink socket and deletes the selected entries by their
+  original tuple.
 
 Docker treats a failed deletion as a warning, not a failed network change, and so does this step: without
 conntrack netlink support (a kernel without nf_conntrack_netlink, no permission) the entries are left to expire
@@ -35,7 +36,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 
 PROTOCOLS = {'tcp': socket.IPPROTO_TCP, 'udp': socket.IPPROTO_UDP, 'sctp': getattr(socket, 'IPPROTO_SCTP', 132)}
-WILDCARD = (None, '', '0.0.0.0')
+WILDCARD = (None, '', '0.0.0.0', '::')
 
 # One entry of the table as the selection sees it: the original tuple (the packet as the client sent it) and the
 # reply tuple (as the container answers: after DNAT its source is the container's address and port).
@@ -57,9 +58,11 @@ def _mappings(forwards):
 
 
 def _forwards(doc):
+    """The Forwards of both families of a network (each family's publishes to that family's container address)."""
     if not _network.bridge_like(doc) or not doc.get('bridge'):
         return []
-    return _firewall_rules.network_forwards(doc)
+    views = (_firewall_rules.family_view(doc, family) for family in (4, 6))
+    return [fwd for view in views if view is not None for fwd in _firewall_rules.network_forwards(view)]
 
 
 def network_targets(old, new):
@@ -69,9 +72,11 @@ def network_targets(old, new):
     if not old:
         return []
     gone = sorted(_mappings(_forwards(old)) - _mappings(_forwards(new)), key=repr)
-    kept = {(name, ep.get('ip')) for name, ep in ((new or {}).get('endpoints') or {}).items()}
-    addresses = sorted({ep.get('ip') for name, ep in (old.get('endpoints') or {}).items() if (name, ep.get('ip')) not in kept} - {None})
-    return gone + [Address(ip) for ip in addresses]
+    addresses = set()
+    for key in ('ip', 'ip6'):
+        kept = {(name, ep.get(key)) for name, ep in ((new or {}).get('endpoints') or {}).items()}
+        addresses |= {ep.get(key) for name, ep in (old.get('endpoints') or {}).items() if (name, ep.get(key)) not in kept}
+    return gone + [Address(ip) for ip in sorted(addresses - {None})]
 
 
 def nat_targets(old, new):
@@ -80,9 +85,17 @@ def nat_targets(old, new):
     return sorted(gone, key=repr)
 
 
+def target_family(target):
+    """The conntrack table a target's entries are in: socket.AF_INET or AF_INET6."""
+    ip = target.ip if isinstance(target, Address) else target.container_ip
+    return socket.AF_INET6 if ':' in ip else socket.AF_INET
+
+
 def describe_target(target):
     if isinstance(target, Address):
         return 'address %s' % target.ip
+    if target_family(target) == socket.AF_INET6:
+        return '%s [%s]:%d->[%s]:%d' % (target.proto, target.host_ip or '::', target.host_port, target.container_ip, target.container_port)
     return '%s %s:%d->%s:%d' % (target.proto, target.host_ip or '0.0.0.0', target.host_port, target.container_ip, target.container_port)
 
 
@@ -119,12 +132,13 @@ def _entry(ct):
     return Entry(orig.proto, orig.saddr, orig.daddr, orig.sport, orig.dport, reply.saddr, reply.daddr, reply.sport, reply.dport)
 
 
-def _open():
+def _open(family=socket.AF_INET):
     # pyroute2 0.7 (Debian 12) and 0.9 share this class, its dump_entries() and entry('del', tuple_orig=...) (0.9
     # wraps its asyncio core behind the same synchronous calls).  Not delete(entry): in 0.7 it iterates what
-    # entry() returns, None for a plain ACK, and raises TypeError after the kernel has deleted the entry.
+    # entry() returns, None for a plain ACK, and raises TypeError after the kernel has deleted the entry.  The
+    # socket's family is the table it dumps and the family of its deletes (both versions take nfgen_family).
     from pyroute2.conntrack import Conntrack  # pylint: disable=import-outside-toplevel
-    return Conntrack()
+    return Conntrack(nfgen_family=family)
 
 
 def _error_code(exc):
@@ -132,8 +146,9 @@ def _error_code(exc):
 
 
 class Deletion:
-    """The ``do`` of the step: dump the IPv4 table, delete the selected entries.  ``deleted``: how many;
-    ``skipped``: why some or all were not deleted (None when every one was)."""
+    """The ``do`` of the step: dump the table of each family with targets, delete the selected entries.
+    ``deleted``: how many; ``skipped``: why some or all were not deleted (None when every one was).
+    ``opener(family)``: the conntrack socket of a family (called without it for IPv4)."""
 
     def __init__(self, targets, opener=_open):
         self.targets = list(targets)
@@ -142,25 +157,33 @@ class Deletion:
         self.skipped = None
 
     def __call__(self):
+        for family in (socket.AF_INET, socket.AF_INET6):
+            targets = [t for t in self.targets if target_family(t) == family]
+            if targets and not self._family(family, targets):
+                return
+
+    def _family(self, family, targets):
+        """Delete one family's entries; False when the table could not be read (skipped says why)."""
         try:
-            ct = self.opener()
+            ct = self.opener() if family == socket.AF_INET else self.opener(family)
         except (ImportError, OSError) as exc:
             self.skipped = _kernel.describe(exc, 'opening the conntrack netlink socket') if isinstance(exc, OSError) else str(exc)
-            return
+            return False
         try:
-            failed, found = self._delete(ct)
+            failed, found = self._delete(ct, targets)
         except _Refused as exc:
             self.skipped = _kernel.describe(exc.error, 'reading the conntrack table')
-            return
+            return False
         finally:
             ct.close()
         if failed:
             self.skipped = '%d of %d entries: %s' % (len(failed), len(found), _kernel.describe(failed[0], 'deleting'))
+        return True
 
-    def _delete(self, ct):
+    def _delete(self, ct, targets):
         """(errors of the deletes that failed, the entries selected)."""
         # The whole dump is read before the first delete: both go over the one socket.
-        selection = Selection(self.targets)
+        selection = Selection(targets)
         found = [raw for raw in _refused(lambda: list(ct.dump_entries())) if _entry(raw) in selection]
         failed = []
         for raw in found:

@@ -87,7 +87,8 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
     for name in names:
         be = cache.setdefault(name, backend(name, root))
         new_rules = _firewall_rules.desired_rules(new_networks, new_nats, name)
-        if name == 'iptables' and not new_rules and not be.read():
+        # Nothing to have and nothing held: no IPv4 tables, and no record of IPv6 rules (an IPv6-only network's).
+        if name == 'iptables' and not new_rules and not be.read() and be.v6.record() is None:
             continue
         if not be.differs(new_rules) and not be.interrupted():
             continue
@@ -102,24 +103,36 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
     return changes
 
 
+def forward_master(key):
+    """The forwarding switch (ip_forward, IPv6's conf/all/forwarding) whose write overwrites ``key``, or None."""
+    if key == _firewall_rules.ACCEPT_REDIRECTS:
+        return _firewall_rules.IP_FORWARD
+    for master, conf in _firewall_rules.FORWARDS.items():
+        if key != master and key.startswith(conf + '/') and key.endswith('/forwarding'):
+            return master
+    return None
+
+
 def _is_forward_side_effect(key):
-    return key == _firewall_rules.ACCEPT_REDIRECTS or (key.startswith('net/ipv4/conf/') and key.endswith('/forwarding'))
+    return forward_master(key) is not None
 
 
-def forward_side_effects(ns, forward):
-    """{key: value now} of the knobs that writing ``forward`` to ip_forward would overwrite with something else.
+def forward_side_effects(ns, forward, master=_firewall_rules.IP_FORWARD):
+    """{key: value now} of the knobs that writing ``forward`` to the switch ``master`` would overwrite with something else.
 
     The kernel (devinet.c, inet_forward_change) sets conf/all/accept_redirects to the opposite of ip_forward and
-    conf/default and every device's forwarding to it; a user's own values there are kept aside and put back.
+    conf/default and every device's forwarding to it; IPv6's conf/all/forwarding (addrconf_fixup_forwarding) sets
+    conf/default and every device's forwarding.  A user's own values there are kept aside and put back.
     """
-    kernel = {_firewall_rules.ACCEPT_REDIRECTS: '0' if forward == '1' else '1'}
+    conf = _firewall_rules.FORWARDS[master]
+    kernel = {_firewall_rules.ACCEPT_REDIRECTS: '0' if forward == '1' else '1'} if master == _firewall_rules.IP_FORWARD else {}
     try:
-        devices = os.listdir('/proc/sys/net/ipv4/conf')
+        devices = os.listdir('/proc/sys/' + conf)
     except OSError:
         devices = []
     for dev in devices:
         if dev != 'all':
-            kernel['net/ipv4/conf/%s/forwarding' % dev] = forward
+            kernel['%s/%s/forwarding' % (conf, dev)] = forward
     out = {}
     for key, value in kernel.items():
         if _sysctl.sysctl_exists(ns, None, key):
@@ -130,7 +143,7 @@ def forward_side_effects(ns, forward):
 
 
 def _write_sysctls(ns, values):
-    for key, value in sorted(values.items(), key=lambda kv: kv[0] != _firewall_rules.IP_FORWARD):  # ip_forward first: it resets the rest
+    for key, value in sorted(values.items(), key=lambda kv: kv[0] not in _firewall_rules.FORWARDS):  # the switches first: they reset the rest
         if _sysctl.sysctl_exists(ns, None, key):
             _sysctl.write_sysctl(ns, None, key, value)
 
@@ -144,22 +157,22 @@ def _record(values, root):
 
 
 def _values_to_keep(ns, want, saved):
-    """saved, plus the current value of every host-wide knob this run changes for the first time (and, for
-    ip_forward, the user's own values that writing it would overwrite).  Per-bridge knobs are not restored: they go
-    with their bridge."""
+    """saved, plus the current value of every host-wide knob this run changes for the first time (and, for a
+    forwarding switch, the user's own values that writing it would overwrite).  Per-bridge knobs are not restored: they
+    go with their bridge."""
     keep = dict(saved)
     for key, value in sorted(want.items()):
         if not _sysctl.sysctl_exists(ns, None, key):
-            if key == _firewall_rules.BRIDGE_NF:
+            if key in (_firewall_rules.BRIDGE_NF, _firewall_rules.BRIDGE_NF6):
                 raise _firewall_rules.FirewallError("icc 'false': containers on one bridge talk at layer 2, and blocking them needs bridge "
                                                     "netfilter, which this host lacks (/proc/sys/%s is missing): load the br_netfilter "
                                                     "kernel module (modprobe br_netfilter) or keep icc true" % key)
             continue  # a per-bridge key of a bridge this run creates: set after it exists
         current = _sysctl.read_sysctl(ns, None, key)
-        if current != value and '/conf/' not in key and key not in keep:
+        if current != value and ('/conf/' not in key or key in _firewall_rules.FORWARDS) and key not in keep:
             keep[key] = current
-            if key == _firewall_rules.IP_FORWARD:
-                for side, old in forward_side_effects(ns, current).items():
+            if key in _firewall_rules.FORWARDS:
+                for side, old in forward_side_effects(ns, current, key).items():
                     keep.setdefault(side, old)
     return keep
 
@@ -181,7 +194,7 @@ def _plan_sets(plan_, ns, want):
         old = _sysctl.read_sysctl(ns, None, key) if exists else None
         before = None
         if old is not None:
-            before = dict(forward_side_effects(ns, old) if key == _firewall_rules.IP_FORWARD else {}, **{key: old})
+            before = dict(forward_side_effects(ns, old, key) if key in _firewall_rules.FORWARDS else {}, **{key: old})
         plan_.add('set %s = %s' % (key.replace('/', '.'), value),
                   (lambda key=key, value=value: _sysctl.write_sysctl(ns, None, key, value)) if exists else
                   (lambda key=key, value=value: _write_when_there(ns, key, value)),
@@ -190,9 +203,9 @@ def _plan_sets(plan_, ns, want):
 
 def _plan_restores(plan_, ns, want, saved, keep):
     """A step per recorded knob no network needs any more, putting back its value from before; forgotten from keep."""
-    restoring_forward = _firewall_rules.IP_FORWARD in saved and _firewall_rules.IP_FORWARD not in want
-    for key in sorted(saved, key=lambda k: (k != _firewall_rules.IP_FORWARD, k)):  # ip_forward first: writing it resets the others
-        if key in want or (_is_forward_side_effect(key) and not restoring_forward):
+    restoring = {master for master in _firewall_rules.FORWARDS if master in saved and master not in want}
+    for key in sorted(saved, key=lambda k: (k not in _firewall_rules.FORWARDS, k)):  # the switches first: writing one resets the others
+        if key in want or (_is_forward_side_effect(key) and forward_master(key) not in restoring):
             continue
         old = saved[key]
         exists = _sysctl.sysctl_exists(ns, None, key)

@@ -8,8 +8,10 @@ restore --noflush (iptables' own transaction interface).
 Declaring a chain in a --noflush restore flushes that chain and nothing else, so only HOSTNET-* chains and the jumps
 to them from the built-in chains are ever written; the user's chains and rules, and a running Docker's, are kept.
 Rules are rendered in iptables-save's canonical form, so the kernel's listing compares line by line with the desired one.
-The IPv6 rules (an overlay's VXLAN guard on an IPv6 underlay) go the same way through ip6tables: the HOSTNET-INPUT
-chain reached from the ip6 INPUT, read with ip6tables-save only while the record 'ip6tables' says there are some.
+The IPv6 rules (the IPv6 side of networks with enable_ipv6, an overlay's VXLAN guard on an IPv6 underlay) go the same
+way through ip6tables-restore --noflush: the same HOSTNET-* chains in ip6tables' raw, nat and filter tables, reached
+from the same built-in chains, read with ip6tables-save only while there are IPv6 rules to have or the record
+'ip6tables' says there are some.  An IPv6 DNAT's destination is written '[address]:port', as ip6tables-save lists it.
 """
 
 from __future__ import annotations
@@ -191,8 +193,8 @@ def wanted_lines(rules):
 
 
 class Ip6tables:
-    """The IPv6 rules' part of the iptables backend (see Iptables): HOSTNET-INPUT of ip6tables, and the ip6 objects
-    ip6tables-nft made for it, recorded as 'ip6tables' (and removed again) as Iptables records its own."""
+    """The IPv6 rules' part of the iptables backend (see Iptables): the HOSTNET-* chains of ip6tables, and the ip6
+    objects ip6tables-nft made for them, recorded as 'ip6tables' (and removed again) as Iptables records its own."""
 
     def __init__(self, root=None):
         self.root = root
@@ -206,8 +208,8 @@ class Ip6tables:
         if self._current is None:
             wanted = _firewall_rules.by_family(rules, 6) or self.record() is not None
             if wanted and not _firewall_rules.command_exists('ip6tables-save'):
-                raise _firewall_rules.FirewallError('an overlay on an IPv6 underlay guards its VXLAN port with ip6tables, which this '
-                                                    'host lacks (ip6tables-save); install it or use firewall_backend nftables')
+                raise _firewall_rules.FirewallError('IPv6 rules (a network with enable_ipv6, an overlay on an IPv6 underlay) need '
+                                                    'ip6tables, which this host lacks (ip6tables-save); install it or use firewall_backend nftables')
             self._current = parse_save(_firewall_rules._run(['ip6tables-save'])) if wanted else {}
         return self._current
 

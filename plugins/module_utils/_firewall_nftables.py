@@ -10,9 +10,10 @@ out) is recorded with the command list that made it; a later listing or command 
 record compares the kernel with itself, so it holds whatever form a given nft version lists a rule in.
 
 Only the table is ever written: every command names it, so a running Docker's tables and the user's are untouched.
-An overlay on an IPv6 underlay adds a second table of the collection's own, ``ip6 hostnet6``, holding only the
-input chain of its VXLAN guard; it is written in the same transaction, read and recorded beside the first, and goes
-when no rule needs it.
+The IPv6 rules (the IPv6 side of networks with enable_ipv6, an overlay's VXLAN guard on an IPv6 underlay) go to a
+second table of the collection's own, ``ip6 hostnet6``, with the same chain layout (its own ``user`` chain kept as
+the first table's); it is written in the same transaction, read and recorded beside the first, and goes when no
+rule needs it.
 """
 
 from __future__ import annotations
@@ -110,7 +111,11 @@ def _verdict(rule):
     if rule.target == 'JUMP':
         return {'jump': {'target': CHAINS[(rule.table, rule.arg)][0]}}
     if rule.target == 'DNAT':
-        addr, dummy, port = rule.arg.partition(':')
+        if rule.arg.startswith('['):  # '[fd00::2]:80'
+            addr, dummy, port = rule.arg[1:].partition(']')
+            port = port[1:]
+        else:
+            addr, dummy, port = rule.arg.partition(':')
         return {'dnat': dict({'addr': addr}, **({'port': int(port)} if port else {}))}
     if rule.target == 'SNAT':
         return {'snat': {'addr': rule.arg}}
@@ -127,13 +132,13 @@ def render(rule):
     return rule.rendered[1]
 
 
-def commands(rules, user_rules, present, present6=False):
+def commands(rules, user_rules, present, present6=False, user_rules6=()):
     """The JSON command list that replaces the tables in one transaction: the chains the rules need (the user chain
     also while it holds the user's rules, which are put back as they were), or only their removal when nothing is left.
     ``present`` / ``present6``: the ip / ip6 table exists now (it is deleted first).  The IPv6 rules go to the ip6
-    table."""
+    table, ``user_rules6`` to its user chain."""
     return (_table_commands(FAMILY, TABLE, _firewall_rules.by_family(rules, 4), user_rules, present) +
-            _table_commands(FAMILY6, TABLE6, _firewall_rules.by_family(rules, 6), [], present6))
+            _table_commands(FAMILY6, TABLE6, _firewall_rules.by_family(rules, 6), list(user_rules6), present6))
 
 
 def _table_commands(family, name_, rules, user_rules, present):
@@ -263,7 +268,8 @@ def _statement(stmt):
     if kind in ('jump', 'goto'):
         return '%s %s' % (kind, body['target'])
     if kind in ('dnat', 'snat') and isinstance(body, dict) and 'addr' in body:
-        return '%s to %s%s' % (kind, body['addr'], ':%s' % body['port'] if 'port' in body else '')
+        addr = '[%s]' % body['addr'] if ':' in str(body['addr']) and 'port' in body else body['addr']  # as nft writes IPv6 with a port
+        return '%s to %s%s' % (kind, addr, ':%s' % body['port'] if 'port' in body else '')
     if kind and body is None:
         return kind
     return json.dumps(stmt, sort_keys=True)
@@ -325,13 +331,14 @@ class Nftables:
                 self._table6 = read_table(FAMILY6, TABLE6)
         return self._table6
 
-    def _user_rules(self):
-        table = self.read()
+    def _user_rules(self, table=False):
+        table = self.read() if table is False else table
         return list(table['rules'].get(USER, [])) if table else []
 
-    def _owned_table(self):
-        """The table as listed, without the user chain's rules (they belong to the user)."""
-        table = self.read()
+    def _owned_table(self, table=False):
+        """The table as listed (the ip one unless ``table`` is given), without the user chain's rules (they belong to
+        the user)."""
+        table = self.read() if table is False else table
         if table is None:
             return None
         return {'chains': table['chains'], 'rules': {c: r for c, r in table['rules'].items() if c != USER}}
@@ -343,16 +350,16 @@ class Nftables:
         """The rules the collection owns differ from the record of the last apply, or the table from its listing then.
         The user chain's rules are the user's: adding or removing them is no drift."""
         owned = self._owned_table()
-        owned6 = self.read6(rules)
+        owned6 = self._owned_table(self.read6(rules))
         rec = self.recorded()
-        if not rules and not self._user_rules():
+        if not rules and not self._user_rules() and not self._user_rules(self._table6):
             return owned is not None or owned6 is not None or bool(rec)  # the record outlived the table: a run was killed in between
         return (rec.get('commands') != _hash(commands(rules, [], False)) or rec.get('table') != _hash(normalised(owned)) or
                 rec.get('table6') != _hash6(owned6))
 
     def owned(self):
         owned = self._owned_table()
-        return (table_lines(owned) if owned else []) + _lines6(self._table6 or None)
+        return (table_lines(owned) if owned else []) + _lines6(self._owned_table(self._table6 or None))
 
     @staticmethod
     def wanted(rules):
@@ -364,14 +371,14 @@ class Nftables:
         if _firewall_rules.by_family(rules, 6) and not self.recorded().get('table6'):
             # Recorded before the table is made: a run killed after nft still finds it (read6) and removes it later.
             _store.save(_firewall_rules.FW_KIND, 'nftables', dict(self.recorded(), table6='pending'), self.root)
-        cmds = commands(rules, self._user_rules(), self.read() is not None, present6)
+        cmds = commands(rules, self._user_rules(), self.read() is not None, present6, self._user_rules(self._table6 or None))
         if cmds:
             nft_json('-f', '-', data=json.dumps({'nftables': cmds}))
         self.forget()
         if any('add' in cmd for cmd in cmds):
             record = {'commands': _hash(commands(rules, [], False)), 'table': _hash(normalised(self._owned_table()))}
             if _firewall_rules.by_family(rules, 6):
-                record['table6'] = _hash6(self.read6(rules))
+                record['table6'] = _hash6(self._owned_table(self.read6(rules)))
             _store.save(_firewall_rules.FW_KIND, 'nftables', record, self.root)
         else:
             _store.delete(_firewall_rules.FW_KIND, 'nftables', self.root)

@@ -41,9 +41,17 @@ CHAINS = {
 
 
 IP_FORWARD = 'net/ipv4/ip_forward'
+IPV6_FORWARD = 'net/ipv6/conf/all/forwarding'
+# The host-wide forwarding switches, and the directory of the per-device knobs writing one of them overwrites.
+FORWARDS = {IP_FORWARD: 'net/ipv4/conf', IPV6_FORWARD: 'net/ipv6/conf'}
 ACCEPT_REDIRECTS = 'net/ipv4/conf/all/accept_redirects'
 BRIDGE_NF = 'net/bridge/bridge-nf-call-iptables'
+BRIDGE_NF6 = 'net/bridge/bridge-nf-call-ip6tables'
 LOOPBACK_NET = '127.0.0.0/8'
+LOOPBACK6 = '::1'
+# The ICMP of each family, as the routed mode lets it in (iptables-save and nft list ICMPv6 as ipv6-icmp).
+ICMP = {4: 'icmp', 6: 'ipv6-icmp'}
+WILDCARDS = (None, '0.0.0.0', '::')
 
 
 class FirewallError(_kernel.HostnetError):
@@ -56,8 +64,8 @@ class Rule:
 
     match keys: src, dst (address or subnet), iif, oif (interface name), each negated by a leading '!'; proto with
     dport; ctstate ('RELATED,ESTABLISHED', or 'DNAT': the connection was destination-NATed); dst_type ('LOCAL').
-    ``family`` 6: an IPv6 rule (only the VXLAN guard of an overlay on an IPv6 underlay); the backends keep those
-    apart (ip6tables, nftables' ip6 table).
+    ``family`` 6: an IPv6 rule (a network's IPv6 side, the VXLAN guard of an overlay on an IPv6 underlay); the
+    backends keep those apart (ip6tables, nftables' ip6 table).  An IPv6 DNAT's ``arg`` is '[address]:port'.
     """
 
     __slots__ = ('table', 'chain', 'match', 'target', 'arg', 'rendered', 'family')
@@ -100,6 +108,36 @@ def publishes(doc):
             yield cname, ep['ip'], entry
 
 
+def entry_family(host_ip):
+    """A publish entry's family: its host address's (an entry for every IPv6 address has '::')."""
+    return 6 if host_ip and ':' in host_ip else 4
+
+
+def _family_endpoints(doc, family):
+    """The endpoints as one family sees them: ``ip`` the address of that family, only the publishes of that family."""
+    key = 'ip' if family == 4 else 'ip6'
+    out = {}
+    for cname, ep in (doc.get('endpoints') or {}).items():
+        ip = ep.get(key)
+        publish = [e for e in ep.get('publish') or [] if entry_family(e.get('host_ip')) == family] if ip else []
+        out[cname] = dict(ep, ip=ip, publish=publish)
+    return out
+
+
+def family_view(doc, family):
+    """The network as the rules of one family see it, in the IPv4 document's shape (subnet, gateway_mode_ipv4,
+    endpoints' ip and publish of that family), or None when the network lacks that family.  An IPv4-only network's
+    view is its document itself: its rules stay exactly what they were before IPv6."""
+    if family == 4:
+        if doc.get('enable_ipv4', True) is False or (doc.get('enable_ipv6') and not doc.get('subnet')):
+            return None
+        return dict(doc, endpoints=_family_endpoints(doc, 4)) if doc.get('enable_ipv6') else doc
+    if not doc.get('enable_ipv6') or not doc.get('subnet_v6'):
+        return None
+    return dict(doc, subnet=doc['subnet_v6'], gateway=doc.get('gateway_v6'), gateway_mode_ipv4=doc.get('gateway_mode_ipv6'),
+                endpoints=_family_endpoints(doc, 6))
+
+
 def network_forwards(doc):
     """The Forwards of a network's publishes."""
     return [Forward(entry['host_ip'], entry['host_port'], cip, entry['container_port'], entry['proto'], doc['bridge'], doc['subnet'])
@@ -114,15 +152,28 @@ def nat_forwards(nats):
 
 
 def is_loopback(ip):
-    return bool(ip) and ip.startswith('127.')
+    return bool(ip) and (ip.startswith('127.') or ip == LOOPBACK6)
 
 
 def desired_rules(networks, nat_rules, backend):
-    """Every rule of one backend, in order (lists of Rule)."""
+    """Every rule of one backend, in order (lists of Rule): the IPv4 ones, then the IPv6 ones (the same concerns, in
+    the same order, for the networks with IPv6; nat_rules are IPv4 only)."""
     nets = bridge_networks(networks, backend)
     nats = [doc for name, doc in sorted(nat_rules.items()) if doc.get('firewall_backend') == backend]
     if not nets and not nats:
         return []
+    nets4 = [view for view in (family_view(doc, 4) for doc in nets) if view is not None]
+    nets6 = [view for view in (family_view(doc, 6) for doc in nets) if view is not None]
+    rules = family_rules(nets4, nats, 4) if nets4 or nats else []
+    for rule in family_rules(nets6, [], 6) if nets6 else []:
+        rule.family = 6
+        rules.append(rule)
+    rules += vxlan_guard(nets, networks)
+    return _dedupe(rules)
+
+
+def family_rules(nets, nats, family):
+    """The rules of one family for the networks' views of it (family_view) and the nat_rules."""
     # A routed network publishes by opening the container's port (publish_accepts): no DNAT, masquerade or hairpin.
     forwards = [fwd for doc in nets if gateway_mode(doc) != 'routed' for fwd in network_forwards(doc)] + nat_forwards(nats)
     rules = user_hook()
@@ -130,22 +181,21 @@ def desired_rules(networks, nat_rules, backend):
         rules += bridge_forward(doc)
     rules += nat_forward_accepts(nat_forwards(nats))
     rules += direct_routing_filter(nets)
-    rules += routed_filter(nets)
-    rules += isolation(nets)
+    rules += routed_filter(nets, family)
+    rules += isolation(nets, family)
     for doc in nets:
         rules += publish_accepts(doc)
     rules += localhost_dnat(forwards)
     for doc in nets:
         if gateway_mode(doc) != 'routed':
-            rules += masquerade(doc)
+            rules += masquerade(doc, family)
     for nat in nats:
         rules += nat_postrouting(nat)
     rules += port_dnat(forwards)
-    rules += loopback_guard()
+    rules += loopback_guard(family)
     for doc in nets:
         rules += direct_routing_guard(doc)
-    rules += vxlan_guard(nets, networks)
-    return _dedupe(rules)
+    return rules
 
 
 VXLAN_PORT = 4789
@@ -210,11 +260,16 @@ def nat_forward_accepts(forwards):
             for fwd in forwards if fwd.bridge]
 
 
-def isolation(nets):
-    """Bridges do not reach each other; an internal network reaches nothing outside its subnet, and nothing reaches in."""
+def isolation(nets, family=4):
+    """Bridges do not reach each other; an internal network reaches nothing outside its subnet, and nothing reaches in.
+    In IPv6 an internal bridge's own frames are left to icc first: with bridge netfilter they pass FORWARD too, and
+    neighbour discovery goes to solicited-node multicast from link-local addresses, outside the subnet (IPv4's ARP
+    is no IP packet)."""
     rules = []
     for doc in nets:
         br = doc['bridge']
+        if doc.get('internal') and family == 6:
+            rules.append(Rule('filter', 'ISOLATION-1', 'RETURN', iif=br, oif=br))
         if doc.get('internal'):
             rules.append(Rule('filter', 'ISOLATION-1', 'DROP', src='!' + doc['subnet'], oif=br))
             rules.append(Rule('filter', 'ISOLATION-1', 'DROP', dst='!' + doc['subnet'], iif=br))
@@ -234,8 +289,9 @@ def publish_accepts(doc):
 
 
 def _dnat(chain, fwd):
-    host_ip = fwd.host_ip if fwd.host_ip not in (None, '0.0.0.0') else None
-    return Rule('nat', chain, 'DNAT', '%s:%d' % (fwd.container_ip, fwd.container_port), dst=host_ip, proto=fwd.proto,
+    host_ip = fwd.host_ip if fwd.host_ip not in WILDCARDS else None
+    to = '[%s]:%d' if ':' in fwd.container_ip else '%s:%d'
+    return Rule('nat', chain, 'DNAT', to % (fwd.container_ip, fwd.container_port), dst=host_ip, proto=fwd.proto,
                 dport=fwd.host_port)
 
 
@@ -262,15 +318,16 @@ def _loopback_masquerade(bridge):
     return Rule('nat', 'POSTROUTING', 'MASQUERADE', src=LOOPBACK_NET, oif=bridge)
 
 
-def masquerade(doc):
-    """A network's traffic leaving by another interface is masqueraded (ip_masquerade, not internal); its hairpins,
-    and the host's loopback connections to its published ports."""
+def masquerade(doc, family=4):
+    """A network's traffic leaving by another interface is masqueraded (ip_masquerade, not internal; NAT66 in IPv6,
+    as Docker does for a nat network); its hairpins, and the host's IPv4 loopback connections to its published ports
+    (no IPv6 publish is reached from ::1: the kernel does not route IPv6 loopback out)."""
     rules = []
     if doc.get('ip_masquerade', True) and not doc.get('internal'):
         rules.append(Rule('nat', 'POSTROUTING', 'MASQUERADE', src=doc['subnet'], oif='!' + doc['bridge']))
     forwards = network_forwards(doc)
     rules += [_hairpin(fwd) for fwd in forwards]
-    if forwards:
+    if forwards and family == 4:
         rules.append(_loopback_masquerade(doc['bridge']))
     return rules
 
@@ -302,15 +359,17 @@ def port_dnat(forwards):
     return [_dnat('DNAT', fwd) for fwd in forwards if not is_loopback(fwd.host_ip)]
 
 
-def loopback_guard():
+def loopback_guard(family=4):
     """Loopback-addressed packets arriving on any interface but lo are dropped before conntrack and NAT see them
     (CVE-2020-8558 class).  route_localnet is on for bridges with published ports, and the DNAT chain matches
     127.0.0.0/8 (every loopback address is local): without this, a LAN neighbour routing 127.0.0.1 to the host, or a
     container crafting a packet to it, would reach published ports and the host's loopback services.  A legitimate
     packet never carries 127.0.0.0/8 on the wire: answers to the host's loopback connections come back to the
-    bridge's address and are un-NATed after this table."""
-    return [Rule('raw', 'PREROUTING', 'DROP', dst=LOOPBACK_NET, iif='!lo'),
-            Rule('raw', 'PREROUTING', 'DROP', src=LOOPBACK_NET, iif='!lo')]
+    bridge's address and are un-NATed after this table.  In IPv6 the same for ::1 (the kernel drops it too, but
+    only after PREROUTING: the DNAT chain would see it first)."""
+    net = LOOPBACK_NET if family == 4 else LOOPBACK6
+    return [Rule('raw', 'PREROUTING', 'DROP', dst=net, iif='!lo'),
+            Rule('raw', 'PREROUTING', 'DROP', src=net, iif='!lo')]
 
 
 # -- exposure: direct routing to container addresses (Docker 28, moby#48724, #49325, #49829, #49832) ------------
@@ -318,7 +377,8 @@ GATEWAY_MODES = ('nat', 'nat-unprotected', 'routed', 'isolated')
 
 
 def gateway_mode(doc):
-    """A network's gateway_mode_ipv4; a document written before the option existed is nat, Docker's default."""
+    """A network's gateway_mode_ipv4 (of a family_view: its family's mode); a document written before the option
+    existed is nat, Docker's default."""
     return doc.get('gateway_mode_ipv4') or 'nat'
 
 
@@ -352,9 +412,9 @@ def direct_routing_filter(nets):
     return rules
 
 
-def routed_filter(nets):
+def routed_filter(nets, family=4):
     """A routed network's containers are reached at their own addresses, from outside and from the other bridges,
-    on their published ports and by ICMP only (Docker's routed mode); the answers to its containers' own connections
+    on their published ports and by ICMP (ICMPv6 in IPv6) only (Docker's routed mode); the answers to its containers' own connections
     come back from nat networks too (Docker's DOCKER-ISOLATION-STAGE-1).  First in ISOLATION-1, so the other
     bridges' accepts in FORWARD never see what is for a routed bridge."""
     rules = []
@@ -365,7 +425,7 @@ def routed_filter(nets):
         rules += [Rule('filter', 'ISOLATION-1', 'ACCEPT', iif=br, ctstate='RELATED,ESTABLISHED'),
                   Rule('filter', 'ISOLATION-1', 'ACCEPT', oif=br, ctstate='RELATED,ESTABLISHED'),
                   Rule('filter', 'ISOLATION-1', 'JUMP', 'PUBLISH', iif='!' + br, oif=br),
-                  Rule('filter', 'ISOLATION-1', 'ACCEPT', iif='!' + br, oif=br, proto='icmp'),
+                  Rule('filter', 'ISOLATION-1', 'ACCEPT', iif='!' + br, oif=br, proto=ICMP[family]),
                   Rule('filter', 'ISOLATION-1', 'DROP', iif='!' + br, oif=br)]
     return rules
 
@@ -393,13 +453,19 @@ def used_chains(rules):
 
 def route_localnet_bridges(networks, nat_rules=None):
     """The bridges of managed networks that carry a published port (a network's publish or a nat_rule of kind dnat
-    to a container on it): the host's connections to 127.0.0.1 are routed into them (route_localnet).  A bridge the
-    collection does not manage is left as it is."""
+    to a container on it): the host's connections to 127.0.0.1 are routed into them (route_localnet).  Only IPv4
+    publishes count: 127.0.0.1 reaches no IPv6 one.  A bridge the collection does not manage is left as it is."""
     ours = {doc['bridge']: doc for doc in networks.values()
             if _network.bridge_like(doc) and doc.get('firewall', True) and doc.get('bridge')}
-    used = {doc['bridge'] for doc in ours.values() if any(True for dummy in publishes(doc))}
+    used = _publishing_bridges(ours.values())
     used |= {nat.get('bridge') for nat in (nat_rules or {}).values() if nat and nat.get('kind') == 'dnat' and nat.get('bridge') in ours}
     return sorted(used)
+
+
+def _publishing_bridges(docs):
+    """The bridges of the networks among ``docs`` with an IPv4 publish."""
+    views = [view for view in (family_view(doc, 4) for doc in docs) if view is not None]
+    return {view['bridge'] for view in views if any(True for dummy in publishes(view))}
 
 
 def desired_sysctls(networks, nat_rules=None):
@@ -408,10 +474,14 @@ def desired_sysctls(networks, nat_rules=None):
     for doc in networks.values():
         if not _network.bridge_like(doc) or not doc.get('firewall', True):
             continue
-        if doc.get('ip_forward', True) and not doc.get('internal'):
-            want[IP_FORWARD] = '1'
-        if not doc.get('icc', True):
-            want[BRIDGE_NF] = '1'
+        # Each family's switches for the families the network has: an IPv6-only network leaves IPv4 forwarding alone.
+        for family, forward, bridge_nf in ((4, IP_FORWARD, BRIDGE_NF), (6, IPV6_FORWARD, BRIDGE_NF6)):
+            if family_view(doc, family) is None:
+                continue
+            if doc.get('ip_forward', True) and not doc.get('internal'):
+                want[forward] = '1'
+            if not doc.get('icc', True):
+                want[bridge_nf] = '1'
     for bridge in route_localnet_bridges(networks, nat_rules):
         want['net/ipv4/conf/%s/route_localnet' % bridge] = '1'
     return want

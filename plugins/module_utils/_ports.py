@@ -8,6 +8,7 @@ ip_local_port_range.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
@@ -136,18 +137,42 @@ def _split_proto(value, option):
         raise _validate.InputError(option, value, 'unknown protocol %s: use tcp, udp or sctp' % _validate.show(proto_text)) from None
 
 
+def parse_ip6(text, value, option):
+    """An IPv6 host address ('2001:db8::1', '::'), written one way (RFC 5952, as netaddr and the kernel write it)."""
+    try:
+        if '/' in text or '%' in text:
+            raise ValueError('expected an address without a prefix length or zone')
+        return str(ipaddress.IPv6Address(text))
+    except ValueError as exc:
+        raise _validate.InputError(option, value, 'invalid IPv6 host address %s: %s' % (_validate.show(text), exc)) from None
+
+
+def _split_bracketed(text, value, option):
+    """'[2001:db8::1]:8080:80' -> ('2001:db8::1', '8080:80'): an IPv6 host address is written in brackets, as Docker
+    takes it."""
+    addr, bracket, rest = text[1:].partition(']')
+    if not bracket or not rest.startswith(':'):
+        raise _validate.InputError(option, value, "expected [ipv6_address]:[host_port]:container_port, e.g. '[2001:db8::1]:8080:80'")
+    return parse_ip6(addr, value, option), rest[1:]
+
+
 def _split_host(text, value, option):
-    """'ip:host:container', 'host:container' or 'container' -> (host_ip or None, host port text, container port text)."""
-    if text.startswith('['):
-        raise _validate.InputError(option, value, 'IPv6 host addresses are not supported yet')
-    parts = text.split(':')
-    if len(parts) > 3:
-        if text.count(':') > 3:
-            raise _validate.InputError(option, value, 'IPv6 host addresses are not supported yet')
-        raise _validate.InputError(option, value, 'expected [host_ip:][host_port:]container_port[/proto]')
-    parts = [''] * (3 - len(parts)) + parts
-    ip_text, host_text, container_text = parts
+    """'ip:host:container', '[ip6]:host:container', 'host:container' or 'container' -> (host_ip or None, host port
+    text, container port text)."""
     host_ip = None
+    if text.startswith('['):
+        host_ip, text = _split_bracketed(text, value, option)
+        parts = text.split(':')
+        if len(parts) != 2:
+            raise _validate.InputError(option, value, 'expected [ipv6_address]:[host_port]:container_port')
+        parts = [''] + parts
+    else:
+        parts = text.split(':')
+        if len(parts) > 3:
+            raise _validate.InputError(option, value, "expected [host_ip:][host_port:]container_port[/proto]; an IPv6 host address goes in "
+                                       "brackets: '[2001:db8::1]:8080:80'")
+        parts = [''] * (3 - len(parts)) + parts
+    ip_text, host_text, container_text = parts
     if ip_text:
         try:
             host_ip = str(_ipam.parse_ip(ip_text, option))
@@ -176,7 +201,8 @@ def parse_publish(value, option='publish'):
     """Parse one `docker run -p` string into a list of publishes, one per port.
 
     Forms: 80, 8080:80, 127.0.0.1::80, 10.138.3.130:20022:22, 8080-8081:80-81,
-    8000-8010:80 (any free host port of that range), each with an optional /tcp,
+    8000-8010:80 (any free host port of that range), [2001:db8::1]:8080:80, [::]::80 (IPv6 host addresses in
+    brackets), each with an optional /tcp,
     /udp or /sctp.  Each entry is {host_ip (None: unset), host_port (None: pick a
     free one), host_port_range ([low, high] or None), container_port, proto}.
     A host port of 0 means unset, as in Docker.
@@ -208,8 +234,7 @@ def parse_publishes(values, option='publish'):
             port = entry['host_port']
             if port is not None:
                 for (ip, other_port, proto), other_value in bound.items():
-                    wildcard = ip in (None, '0.0.0.0') or entry['host_ip'] in (None, '0.0.0.0')
-                    if other_port == port and proto == entry['proto'] and (wildcard or ip == entry['host_ip']):
+                    if other_port == port and proto == entry['proto'] and overlaps(ip, entry['host_ip']):
                         raise _validate.InputError(option, value, 'host port %d/%s is already published by %s' % (port, proto, _validate.show(other_value)))
                 bound[(entry['host_ip'], port, entry['proto'])] = value
             result.append(entry)
@@ -217,6 +242,23 @@ def parse_publishes(values, option='publish'):
 
 
 WILDCARDS = (None, '', '0.0.0.0')
+WILDCARD6 = '::'
+LOOPBACK6 = '::1'
+
+
+def family(host_ip):
+    """4 or 6: the family of a publish's host address (None, unset: 4)."""
+    return 6 if host_ip and ':' in host_ip else 4
+
+
+def overlaps(ip, other):
+    """Two publishes' host addresses share a socket address: the same family and the same address or a wildcard of
+    it (0.0.0.0:80 and [::]:80 do not: Docker binds both).  None (a host_ip not given yet) may be either family."""
+    if ip is None or other is None:
+        return True
+    if family(ip) != family(other):
+        return False
+    return ip == other or bool({ip, other} & {'0.0.0.0', '', WILDCARD6})
 
 
 def host_addresses(addrs, extra=()):
@@ -227,20 +269,28 @@ def host_addresses(addrs, extra=()):
 
 
 def check_host_ip(option, value, host_ip, local, source=None):
-    """Fail (InputError naming option and value) when host_ip is neither the wildcard, a loopback address (Linux
-    routes all of 127.0.0.0/8 to lo) nor an address of the host (``local``: host_addresses()).  Docker refuses
-    such a publish too: the container does not start (bind: cannot assign requested address).  ``source``: where
-    host_ip came from when the value does not name it (host_binding_ipv4)."""
-    if host_ip in WILDCARDS or host_ip.startswith('127.') or host_ip in local:
+    """Fail (InputError naming option and value) when host_ip is neither a wildcard, an IPv4 loopback address (Linux
+    routes all of 127.0.0.0/8 to lo) nor an address of the host (``local``: host_addresses(); None: not checked).
+    Docker refuses such a publish too: the container does not start (bind: cannot assign requested address).
+    ``source``: where host_ip came from when the value does not name it (host_binding_ipv4).  ::1 is refused
+    whatever ``local`` says: the kernel never forwards a packet from IPv6 loopback to another interface (no
+    route_localnet for IPv6), so no rule can send it to a container."""
+    if host_ip == LOOPBACK6:
+        raise _validate.InputError(option, value, 'host address ::1 cannot be published: the kernel does not forward IPv6 loopback '
+                                   'packets to a container (there is no route_localnet for IPv6); publish on [::] or on one of '
+                                   "the host's IPv6 addresses, or on 127.0.0.1 for the host's own connections")
+    if local is None or host_ip in WILDCARDS or host_ip == WILDCARD6 or host_ip.startswith('127.') or host_ip in local:
         return
-    known = ', '.join(sorted(local, key=lambda ip: tuple(int(part) for part in ip.split('.')))) or 'none'
+    same = sorted((ip for ip in local if family(ip) == family(host_ip)), key=ipaddress.ip_address)
+    wildcard = '[::]' if family(host_ip) == 6 else '0.0.0.0'
     raise _validate.InputError(option, value, 'host address %s%s is not an address of this host: use one of its addresses (%s) or '
-                               '0.0.0.0 for all of them' % (host_ip, ' (from %s)' % source if source else '', known))
+                               '%s for all of them' % (host_ip, ' (from %s)' % source if source else '', ', '.join(same) or 'none', wildcard))
 
 
 def format_publish(entry, default_host_ip='0.0.0.0'):
-    """Docker's `docker ps` notation of one publish: 0.0.0.0:8080->80/tcp."""
+    """Docker's `docker ps` notation of one publish: 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp."""
     host_ip = entry.get('host_ip') or default_host_ip
+    host_ip = '[%s]' % host_ip if family(host_ip) == 6 else host_ip
     host_port = entry.get('host_port')
     host = '%s:%s' % (host_ip, host_port if host_port is not None else '')
     return '%s->%d/%s' % (host, entry['container_port'], entry.get('proto') or 'tcp')
@@ -279,16 +329,17 @@ def check_port_free(option, value, entry, bound, listening_cache):
     port, proto, ip = entry['host_port'], entry['proto'], entry['host_ip'] or '0.0.0.0'
     same = bound.index.get((port, proto), []) if isinstance(bound, BoundPorts) else bound
     for other_ip, other_port, other_proto, who in same:
-        if other_port == port and other_proto == proto and ('0.0.0.0' in (ip, other_ip) or ip == other_ip):
+        if other_port == port and other_proto == proto and overlaps(ip, other_ip):
             raise _validate.InputError(option, value, 'host port %d/%s is already published by %s' % (port, proto, who))
     listeners = listening_cache.setdefault(('by port', proto), {})
     if not listeners:
         for other_ip, other_port in cached_listening(proto, listening_cache):
             listeners.setdefault(other_port, []).append(other_ip)
     for other_ip in listeners.get(port, []):
-        if '0.0.0.0' in (ip, other_ip) or other_ip == ip:
+        if overlaps(ip, other_ip):
+            shown = '[%s]' % other_ip if family(other_ip) == 6 else other_ip
             raise _validate.InputError(option, value, 'host port %d/%s is already in use: a process on the host listens on %s:%d'
-                                       % (port, proto, other_ip, port))
+                                       % (port, proto, shown, port))
 
 
 def taken_ports(proto, bound, listening_cache):
@@ -302,8 +353,23 @@ def cached_listening(proto, cache):
     return cache[proto]
 
 
+def _listen_addresses(addr):
+    """The host addresses a socket of /proc/net/{tcp,udp}{,6}'s hex address is bound on: an IPv6 wildcard socket
+    takes both families' ports (unless IPV6_V6ONLY, which /proc does not show), a v4-mapped one is IPv4."""
+    if set(addr) == {'0'}:
+        return ['0.0.0.0', WILDCARD6] if len(addr) == 32 else ['0.0.0.0']
+    if len(addr) == 8:
+        return ['.'.join(str(b) for b in bytes.fromhex(addr)[::-1])]
+    if addr.startswith('0000000000000000FFFF0000'):
+        return ['.'.join(str(b) for b in bytes.fromhex(addr[24:])[::-1])]
+    # Four 32-bit words, each in the host's (little-endian) byte order.
+    raw = b''.join(bytes.fromhex(addr[i:i + 8])[::-1] for i in range(0, 32, 8))
+    return [str(ipaddress.IPv6Address(raw))]
+
+
 def listening(proto):
-    """(ip, port) of every socket bound on this namespace for a protocol (IPv6 wildcards count as 0.0.0.0)."""
+    """(ip, port) of every socket bound on this namespace for a protocol (an IPv6 wildcard socket counts as 0.0.0.0
+    and ::)."""
     found = set()
     if proto == 'sctp':
         try:
@@ -326,30 +392,42 @@ def listening(proto):
             if proto == 'tcp' and state != '0A':
                 continue
             addr, port = local.split(':')
-            if set(addr) == {'0'}:
-                ip = '0.0.0.0'
-            elif len(addr) == 8:
-                ip = '.'.join(str(b) for b in bytes.fromhex(addr)[::-1])
-            elif addr.startswith('0000000000000000FFFF0000'):
-                ip = '.'.join(str(b) for b in bytes.fromhex(addr[24:])[::-1])
-            else:
-                continue  # an IPv6-only socket: the collection publishes IPv4
-            found.add((ip, int(port, 16)))
+            found.update((ip, int(port, 16)) for ip in _listen_addresses(addr))
     return found
 
 
-def _wanted(endpoints, default_host_ip, local=None):
+def _family_entries(i, value, entry, default_host_ip, families):
+    """The entries one parsed publish makes on a network of ``families``: an omitted host_ip on a network with IPv6
+    binds every IPv6 address too ('::', Docker's -p 8080:80 on 0.0.0.0 and [::]; only '::' on an IPv6-only network),
+    the second entry the twin of the first (same host port, auto or not).  A host_ip of a family the network lacks
+    is refused: the container has no address of that family to forward to."""
+    option = 'endpoints[%d].publish' % i
+    if entry['host_ip']:
+        if family(entry['host_ip']) not in families:
+            raise _validate.InputError(option, value, 'host address %s is IPv%d but the network has no IPv%d (the container has no such '
+                                       'address to forward to)%s' % (entry['host_ip'], family(entry['host_ip']), family(entry['host_ip']),
+                                                                     ': set enable_ipv6 true' if family(entry['host_ip']) == 6 else ''))
+        return [entry]
+    entries = []
+    if 4 in families:
+        entries.append(dict(entry, host_ip=default_host_ip))
+    # A host_binding_ipv4 of one address narrows the default to that address, as in Docker: no IPv6 twin then.
+    if 6 in families and (4 not in families or default_host_ip in WILDCARDS):
+        entries.append(dict(entry, host_ip=WILDCARD6, twin=bool(entries)))
+    return entries
+
+
+def _wanted(endpoints, default_host_ip, local=None, families=(4,)):
     """(index, container, publish string, entry) of every port the endpoints publish, host_ip defaulted and, with
-    ``local`` (the host's addresses), checked to be one of them."""
+    ``local`` (the host's addresses), checked to be one of them.  ``families``: the network's (4 and/or 6)."""
     wanted = []
     for i, ep in enumerate(endpoints):
         for value in ep.get('publish') or []:
-            for entry in parse_publishes([value], 'endpoints[%d].publish' % i):
-                source = None if entry['host_ip'] else 'host_binding_ipv4'
-                entry['host_ip'] = entry['host_ip'] or default_host_ip
-                if local is not None:
-                    check_host_ip('endpoints[%d].publish' % i, value, entry['host_ip'], local, source)
-                wanted.append((i, ep['name'], value, entry))
+            for parsed in parse_publishes([value], 'endpoints[%d].publish' % i):
+                source = None if parsed['host_ip'] else 'host_binding_ipv4'
+                for entry in _family_entries(i, value, parsed, default_host_ip, families):
+                    check_host_ip('endpoints[%d].publish' % i, value, entry['host_ip'], local, source if family(entry['host_ip']) == 4 else None)
+                    wanted.append((i, ep['name'], value, entry))
     return wanted
 
 
@@ -369,16 +447,25 @@ def _assign(entries, key, port):
             return
 
 
-def desired_publishes(endpoints, current, bound, listening, default_host_ip, read_port_range, local=None):
+def desired_publishes(endpoints, current, bound, listening, default_host_ip, read_port_range, local=None, families=(4,)):
     """{container: [{host_ip, host_port, container_port, proto, auto}]}: explicit host ports checked against
     every other publish (``bound``, a BoundPorts) and listening socket on the host (``listening``: {proto: {(ip, port)}},
     a snapshot; a proto missing from it is read once, when needed), the others allocated from ip_local_port_range
     (``read_port_range()``, read only when one is needed) and kept across reruns (``current``: the endpoints as stored).
-    ``local``: the host's addresses a host_ip must be one of (None: not checked)."""
+    ``local``: the host's addresses a host_ip must be one of (None: not checked).  ``families``: the network's; an
+    omitted host_ip makes an IPv6 twin entry (_family_entries) that gets its IPv4 entry's port, one port for both
+    (chosen free in both families: every publish and listener of the protocol counts as taken)."""
     result = {}
     requests = {}
-    for i, cname, value, entry in _wanted(endpoints, default_host_ip, local):
+    twins = []
+    for i, cname, value, entry in _wanted(endpoints, default_host_ip, local, families):
         result.setdefault(cname, []).append(entry)
+        if entry.pop('twin', False):
+            twins.append((result[cname][-2], entry))
+            if entry['host_port'] is not None:
+                check_port_free('endpoints[%d].publish' % i, value, entry, bound, listening)
+                bound.append((entry['host_ip'], entry['host_port'], entry['proto'], 'container %s' % cname))
+            continue
         if entry['host_port'] is None:
             key = (cname, entry['host_ip'], entry['container_port'], entry['proto'])
             requests.setdefault(entry['proto'], {})[key] = entry.get('host_port_range')
@@ -391,6 +478,8 @@ def desired_publishes(endpoints, current, bound, listening, default_host_ip, rea
         ports = allocate_host_ports(reqs, taken, port_range, _earlier_auto_ports(current, proto), option='endpoints[].publish')
         for key, port in ports.items():
             _assign(result[key[0]], key, port)
+    for first, twin in twins:
+        twin['host_port'], twin['auto'] = first['host_port'], first.get('auto')
     return {cname: [{'host_ip': e['host_ip'], 'host_port': e['host_port'], 'container_port': e['container_port'],
                      'proto': e['proto'], 'auto': bool(e.get('auto'))} for e in entries]
             for cname, entries in result.items()}

@@ -188,6 +188,12 @@ options:
           - The host address must be one the host has (on any of its interfaces, or the gateway of this network), a
             loopback address or V(0.0.0.0); any other fails before anything changes, in check mode too, as Docker
             refuses to start such a container.
+          - IPv6 host addresses go in brackets, V([2001:db8::5]:8080:80), V([::]:8080:80) (every IPv6 address of the
+            host), and need O(enable_ipv6=true); they reach the container's IPv6 address. V([::1]) is refused, since the
+            kernel does not forward IPv6 loopback to a container.
+          - Without a host address, on a network with O(enable_ipv6=true), a publish binds V(0.0.0.0) and V([::]) with
+            one host port, as Docker does (two entries in RV(published)); on an IPv6-only network only V([::]). An
+            explicit IPv4 or IPv6 host address binds that family only; V(0.0.0.0:80) and V([::]:80) do not conflict.
         type: list
         elements: str
   icc:
@@ -382,7 +388,7 @@ published:
   description: Published ports per container, in C(docker port) notation.
   returned: when state is present
   type: dict
-  sample: {"web04": ["127.0.0.1:32768->80/tcp"]}
+  sample: {"web04": ["127.0.0.1:32768->80/tcp"], "web05": ["0.0.0.0:8080->80/tcp", "[::]:8080->80/tcp"]}
 firewall:
   description: Per firewall backend whose rules the run changed, the lines the collection owned before and after.
   returned: always

@@ -23,13 +23,15 @@ from traffic import ping, serve
 
 HOST1 = '10.138.3.130'
 
-# One datagram of a flow: always from source port ``sport``, so it is the same conntrack tuple every time.
+# One datagram of a flow (IPv4 or IPv6, as ``host`` is): always from source port ``sport``, so it is the same conntrack
+# tuple every time.
 FLOW_CLIENT = r'''
 import socket, sys
 host, port, sport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+family, wildcard = (socket.AF_INET6, '::') if ':' in host else (socket.AF_INET, '0.0.0.0')
+s = socket.socket(family, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', sport))
+s.bind((wildcard, sport))
 s.settimeout(2)
 s.sendto(b'hello', (host, port))
 try:

@@ -16,15 +16,18 @@ from conftest import wait_until
 SERVER = r'''
 import socket, sys
 proto, port, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+family, wildcard = (socket.AF_INET6, '::') if sys.argv[4:] == ['6'] else (socket.AF_INET, '0.0.0.0')
 if proto == 'udp':
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(('0.0.0.0', port))
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.bind((wildcard, port))
     while True:
         data, peer = s.recvfrom(512)
         s.sendto(('%s %s\n' % (tag, peer[0])).encode(), peer)
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP if proto == 'sctp' else 0)
+s = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_SCTP if proto == 'sctp' else 0)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', port))
+if family == socket.AF_INET6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind((wildcard, port))
 s.listen(64)
 while True:
     c, peer = s.accept()
@@ -35,14 +38,15 @@ while True:
 CLIENT = r'''
 import socket, sys
 proto, host, port, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+family = socket.AF_INET6 if ':' in host else socket.AF_INET
 try:
     if proto == 'udp':
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family, socket.SOCK_DGRAM)
         s.settimeout(timeout)
         s.sendto(b'hello', (host, port))
         print(s.recvfrom(512)[0].decode().strip())
     else:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP if proto == 'sctp' else 0)
+        s = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_SCTP if proto == 'sctp' else 0)
         s.settimeout(timeout)
         s.connect((host, port))
         print(s.recv(512).decode().strip())
@@ -56,16 +60,17 @@ def _in(netns, argv):
     return ['ip', 'netns', 'exec', netns] + argv if netns else argv
 
 
-def serve(host, netns, port, tag=None, proto='tcp'):
-    """Start a server in netns (None: the host) on port; wait until it answers from inside netns; return its PID.
+def serve(host, netns, port, tag=None, proto='tcp', family=4):
+    """Start a server in netns (None: the host) on port (``family`` 6: on every IPv6 address, IPv6 only); wait until
+    it answers from inside netns; return its PID.
 
     A UDP server is waited for too: a datagram sent before it has bound its port is refused (ICMP port
     unreachable), and the test would blame the network for a server that was still starting."""
     tag = tag or netns or host.name
-    argv = _in(netns, ['python3', '-c', SERVER, proto, str(port), tag])
+    argv = _in(netns, ['python3', '-c', SERVER, proto, str(port), tag, str(family)])
     res = host.run(['sh', '-c', '"$@" >/dev/null 2>&1 & echo $!', 'serve'] + argv)
     pid = int(res.stdout.split()[-1])
-    wait_until(lambda: connect(host, netns, '127.0.0.1', port, proto=proto, timeout=0.5),
+    wait_until(lambda: connect(host, netns, '::1' if family == 6 else '127.0.0.1', port, proto=proto, timeout=0.5),
                'the %s server on port %d in %s to answer' % (proto, port, netns or host.name), pause=0.1)
     return pid
 
@@ -80,6 +85,6 @@ def connect(host, netns, ip, port, proto='tcp', timeout=2.0):
 
 
 def ping(host, netns, ip, timeout=1):
-    """True when one ping from netns (None: the host) to ip is answered."""
+    """True when one ping from netns (None: the host) to ip (IPv4 or IPv6) is answered."""
     argv = _in(netns, ['ping', '-c1', '-W%d' % timeout, ip])
     return host.run(argv, check=False).returncode == 0

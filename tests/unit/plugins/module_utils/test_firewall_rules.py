@@ -207,7 +207,9 @@ def test_listening_parses_proc_net(tmp_path, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr('builtins.open', fake_open)
-    assert _ports.listening('tcp') == {('127.0.0.1', 8080), ('0.0.0.0', 22), ('0.0.0.0', 8081), ('10.138.2.10', 8082)}
+    # An IPv6 wildcard socket takes both families' port; an IPv6-only address is kept (per-family conflicts).
+    assert _ports.listening('tcp') == {('127.0.0.1', 8080), ('0.0.0.0', 22), ('0.0.0.0', 8081), ('::', 8081), ('10.138.2.10', 8082),
+                                       ('fe80::ff:100:0', 8083)}
 
 
 def test_bound_ports_are_indexed_and_conflicts_still_found():
@@ -555,6 +557,9 @@ class FakeSysctls:
             self.values['net/ipv4/conf/all/accept_redirects'] = '0' if value == '1' else '1'
             for dev in ('default', 'eth0'):
                 self.values['net/ipv4/conf/%s/forwarding' % dev] = value
+        if key == 'net/ipv6/conf/all/forwarding':  # addrconf.c: every device's, and default's
+            for dev in ('default', 'eth0'):
+                self.values['net/ipv6/conf/%s/forwarding' % dev] = value
 
 
 def test_sysctls_set_recorded_and_restored(monkeypatch, tmp_path):

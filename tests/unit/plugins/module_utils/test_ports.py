@@ -110,7 +110,7 @@ def test_parse_publish_ok(value, expected):
     ('80/', 'unknown protocol'),
     ('80/tcp/udp', "only one '/proto'"),
     ('1:2:3:4', r'expected \[host_ip:\]'),
-    ('[::1]:80:80', 'IPv6'),
+    ('[::1:80:80', 'ipv6_address'),  # an unclosed bracket; [::1]:80:80 parses (check_host_ip refuses it)
     ('::1:80:80', 'IPv6'),
     ('80 ', 'whitespace'),
     ('abc', 'container port'),
