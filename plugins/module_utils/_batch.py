@@ -41,9 +41,10 @@ def delete_by_name(chan, ifname):
 
 # A container end's IPv6 settings, set in its namespace before its address: IPv6 on (a namespace whose default is
 # disable_ipv6 1 would refuse the address), and no router advertisements (a container takes its routes from the
-# network, not from whatever router answers on the segment).  Only the interface's own keys: all/default are the
-# container's, untouched.
-IPV6_SYSCTLS = (('disable_ipv6', '0'), ('accept_ra', '0'))
+# network, not from whatever router answers on the segment), and no duplicate address detection of its link-local
+# address (from its MAC, unique on the network; usable when the module returns, as the NODAD global one).  Only the
+# interface's own keys: all/default are the container's, untouched.
+IPV6_SYSCTLS = (('disable_ipv6', '0'), ('accept_ra', '0'), ('accept_dad', '0'))
 
 
 def ipv6_ops(netns, ifname, veth, cidr6, gateway6=None):

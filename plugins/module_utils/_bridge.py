@@ -120,15 +120,23 @@ def _plan_gateway_address(run, net, br, host, family=4):
 
 
 def _plan_bridge_ipv6(run, net, br):
-    """IPv6 on the bridge (net.ipv6.conf.BRIDGE.disable_ipv6 0: a host whose default is 1 makes bridges without it),
+    """IPv6 on the bridge (net.ipv6.conf.BRIDGE.disable_ipv6 0: a host whose default is 1 makes bridges without it;
+    accept_dad 0),
     set before its gateway address is added, whenever that address is missing (so nothing is read while planning)."""
     if 6 not in net.families or net.options.get('gateway_mode_ipv6') == 'isolated':
         return
     bridge = net.options['bridge']
     if br is not None and net.cidr6(net.gateway6) in run.snap.addresses6(br['index']):
         return
-    key = 'net/ipv6/conf/%s/disable_ipv6' % bridge
-    run.plan.add('enable IPv6 on %s (disable_ipv6 0)' % bridge, lambda: _sysctl.write_sysctl(run.ns, None, key, 0))
+    conf = 'net/ipv6/conf/%s/' % bridge
+
+    def enable():
+        # No duplicate address detection of the bridge's link-local address (derived from the network's own MAC):
+        # until it ends the host sends no neighbour solicitation into the bridge, and the first packets to a new
+        # container wait a second or two.  Set before the bridge goes up, as its gateway address is added NODAD.
+        _sysctl.write_sysctl(run.ns, None, conf + 'accept_dad', 0)
+        _sysctl.write_sysctl(run.ns, None, conf + 'disable_ipv6', 0)
+    run.plan.add('enable IPv6 on %s (disable_ipv6 0, accept_dad 0)' % bridge, enable)
 
 
 def _publish_scope(run, pool, pool6):

@@ -65,5 +65,5 @@ def taken_subnets(routes, addrs, others):
     """Everything a new subnet must not overlap: host routes (main table), host addresses, other networks."""
     taken = [r['dst'] for r in routes if r['table'] == 254 and r['dst'] and r['dst_len']]
     taken += [a['address'] for a in addrs if a['address']]
-    taken.extend(doc['subnet'] for doc in others.values())
+    taken.extend(doc['subnet'] for doc in others.values() if doc.get('subnet'))  # an IPv6-only network has none
     return taken

@@ -270,8 +270,9 @@ def read_underlay6(run):
     """The host's IPv6 addresses, and its IPv6 routes when the VTEP may come from the IPv6 default route (no interface
     given and no IPv4 default route), read once before planning into the snapshot (``addrs6``, ``routes6``)."""
     snap = run.snap
-    if getattr(snap, 'addrs6', None) is not None:
+    if getattr(snap, 'underlay6_read', False):
         return
+    snap.underlay6_read = True
     if run.p.get('underlay_ip') and ':' not in str(run.p['underlay_ip']):
         snap.addrs6 = []  # an IPv4 VTEP: nothing IPv6 to look at
         return
@@ -449,7 +450,7 @@ class OverlayDriver(_bridge.BridgeDriver):
         p['mtu'] = overlay_mtu(p, ifname, link, version_of(ip))
         subnet = _ipam.parse_subnet(p['subnet'] or stored['subnet'])
         # The clash with another network first: it explains the remote containers' addresses outside the others' subnet.
-        _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in run.others.items()}, run.name)
+        _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in run.others.items() if d.get('subnet')}, run.name)
         peers, remote = members(p, stored, subnet, ip)
         run.overlay = {'remote_endpoints': remote}
         net = super().desired(run)

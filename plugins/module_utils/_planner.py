@@ -56,7 +56,7 @@ def choose_subnet(params, stored, others, snap, default=None, skip_default=True)
 
 
 def address_pool(params, stored, others, subnet, name):
-    _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in others.items()}, name)
+    _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in others.items() if d.get('subnet')}, name)
     gateway, ip_range, aux = _network.pool_settings(params, stored, subnet)
     if params.get('enable_ipv6') and aux:
         aux = _ipam6.split_aux_addresses(aux)[0]  # the IPv6 aux addresses are the IPv6 pool's

@@ -90,8 +90,12 @@ def test_dual_stack_two_containers_talk_over_ipv6(host):
     bridge = doc['bridge']
     out = json.loads(host.run('ip -j -6 addr show dev %s' % bridge).stdout)
     assert ('fd00:db8:1::1', 64) in [(a['local'], a['prefixlen']) for link in out for a in link['addr_info'] if not a.get('tentative')]
+    # Link-local addresses too (accept_dad 0 on both ends): neighbour discovery into the bridge starts at once.
+    assert not [a for link in out for a in link['addr_info'] if a.get('tentative')]
+    eth0 = json.loads(host.netns_run('c1', 'ip -j -6 addr show dev eth0').stdout)
+    assert not [a for link in eth0 for a in link['addr_info'] if a.get('tentative')]
     assert route6(host, 'c1').startswith('default via fd00:db8:1::1 dev eth0')
-    for key, want in (('accept_ra', '0'), ('disable_ipv6', '0')):
+    for key, want in (('accept_ra', '0'), ('disable_ipv6', '0'), ('accept_dad', '0')):
         assert host.netns_run('c1', 'cat /proc/sys/net/ipv6/conf/eth0/%s' % key).stdout.strip() == want
     assert traffic.ping(host, 'c1', 'fd00:db8:1::20', timeout=2)
     assert traffic.ping(host, 'c2', 'fd00:db8:1::1', timeout=2)

@@ -903,10 +903,10 @@ def test_dual_stack_plan_and_rerun(tmp_path):
     run = plan(BridgeRun, bridge_params(enable_ipv6=True, subnet_v6='fd00:5::/64'), snap, tmp_path)
     texts = [s.text for s in run.plan.steps]
     bridge = run.doc['bridge']
-    assert texts.index('enable IPv6 on %s (disable_ipv6 0)' % bridge) < texts.index('add fd00:5::1/64 to %s' % bridge)
+    assert texts.index('enable IPv6 on %s (disable_ipv6 0, accept_dad 0)' % bridge) < texts.index('add fd00:5::1/64 to %s' % bridge)
     assert any(t.startswith('connect c1 to net1: eth0 10.10.0.2/24 fd00:5::2/64 via') for t in texts), texts
     step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
-    assert ('sysctl', 'c1', 'eth0', (('disable_ipv6', '0'), ('accept_ra', '0'))) in step.do
+    assert ('sysctl', 'c1', 'eth0', (('disable_ipv6', '0'), ('accept_ra', '0'), ('accept_dad', '0'))) in step.do
     sends = [op[1](FakeCtx()) for op in step.do if op[0] == 'c1' and callable(op[1])]
     assert [m['family'] for m in sends if m['header']['type'] == _kernel.RTM_NEWADDR] == [2, 10]
     assert [m['family'] for m in sends if m['header']['type'] == _kernel.RTM_NEWROUTE] == [2, 10]
