@@ -18,6 +18,8 @@ import pytest
 from conftest import SEED_HOSTS, wait_until
 from test_dns import holding_port_53
 
+pytestmark = pytest.mark.once  # the name server, its files and inspect: the IPv6 engine's requests run under both pyroute2s in test_ipv6_bridge
+
 SUBNET6 = 'fd00:db8:23::/64'
 GW6 = 'fd00:db8:23::1'
 
@@ -174,7 +176,6 @@ def test_port_53_taken_on_gateway_v6_is_refused(host):
         assert host.run(['test', '-e', '/run/hostnet/dns/only6'], check=False).returncode != 0
 
 
-@pytest.mark.once  # a reboot and the restore entry point: slow, and pyroute2 plays no part the other tests miss
 def test_ipv6_only_names_come_back_after_a_reboot(host, collection_path):
     """The restore rebuilds gateway_v6 on the bridge before the server that listens on it: names answer again."""
     ok(host.module('docker_bridge', name='only6', enable_ipv4=False, enable_ipv6=True, subnet_v6=SUBNET6,
