@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import socket
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
@@ -283,7 +284,15 @@ def _plan_create(steps, want, snap, links, where):
               lambda: links.create_veth(name, peer_name, netns, master=want['master'], mtu=want['mtu'], mac=want['mac'],
                                         peer_mac=want['peer_mac']),
               lambda: links.delete(None, name))
+    if netns is not None and _wants_ipv6(want):
+        # Before the peer is up: its link-local address then skips DAD too, usable at once (see _batch.IPV6_SYSCTLS).
+        steps.add('set %s on %s%s' % (', '.join('%s %s' % kv for kv in _batch.IPV6_SYSCTLS), peer_name, where),
+                  lambda: _batch.write_link_sysctls(links.ns, netns, peer_name, _batch.IPV6_SYSCTLS))
     steps.add('set %s%s up' % (peer_name, where), lambda: links.set(netns, peer_name, up=True))
+
+
+def _wants_ipv6(want):
+    return want['peer_gateway_v6'] is not None or any(':' in addr for addr in want['peer_addresses'] or [])
 
 
 def _plan_repair(steps, want, snap, links, where):
