@@ -172,16 +172,20 @@ def desired_rules(networks, nat_rules, backend):
     nats = [doc for name, doc in sorted(nat_rules.items()) if doc.get('firewall_backend') == backend]
     if not nets and not nats:
         return []
-    nets4 = [view for view in (family_view(doc, 4) for doc in nets) if view is not None]
-    nets6 = [view for view in (family_view(doc, 6) for doc in nets) if view is not None]
-    nats4 = [nat for nat in nats if nat_family(nat) == 4]
-    nats6 = [nat for nat in nats if nat_family(nat) == 6]
+    nets4, nats4 = _of_family(nets, nats, 4)
+    nets6, nats6 = _of_family(nets, nats, 6)
     rules = family_rules(nets4, nats4, 4) if nets4 or nats4 else []
     for rule in family_rules(nets6, nats6, 6) if nets6 or nats6 else []:
         rule.family = 6
         rules.append(rule)
     rules += vxlan_guard(nets, networks)
     return _dedupe(rules)
+
+
+def _of_family(nets, nats, family):
+    """(the networks' views of one family, the nat_rules of that family)."""
+    return ([view for view in (family_view(doc, family) for doc in nets) if view is not None],
+            [nat for nat in nats if nat_family(nat) == family])
 
 
 def family_rules(nets, nats, family):

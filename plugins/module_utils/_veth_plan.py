@@ -9,7 +9,8 @@ A snapshot is a plain dict, so every branch of the planner is unit-tested withou
 _kernel.Channel.link returns them (index, ifname, kind, mtu, mac, up, master, link, link_netnsid):
 ``netns_exists`` (peer_netns is a namespace), ``host`` (the link named ``name``), ``host_master`` (the name of its
 bridge), ``master`` (the link named ``master``), ``peer`` (the link named ``peer_name`` where the peer goes),
-``peer_addresses`` (both families, no link-local), ``peer_gateway`` and ``peer_gateway_v6`` (its default routes), ``record`` (the store's record of the pair, or None).
+``peer_addresses`` (both families, no link-local), ``peer_gateway`` and ``peer_gateway_v6`` (its default routes),
+``record`` (the store's record of the pair, or None).
 
 Ownership: the module changes or deletes a link named ``name`` only when its record (/var/lib/hostnet/veth/NAME.json,
 written before the pair is created, removed after it is deleted) says veth_pair made it; any other link of that

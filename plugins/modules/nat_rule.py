@@ -239,18 +239,28 @@ def snapshot(p, ns):
         return _nat_plan.Snapshot(nats, networks, {}, None, {}, None, installed)
     chan = ns.chan(None)
     container_ip = _valid(lambda v: _nat_plan.parse_ip(v, 'container_ip'), p['container_ip']) if p['container_ip'] else None
-    addrs = chan.dump(_kernel.RTM_GETADDR, socket.AF_INET6 if _nat_plan.family(container_ip) == 6 else socket.AF_INET)
+    addrs = _addresses(chan, container_ip)
     route_dev = None
     if p['bridge'] is None and container_ip is not None:
         route_dev = _route_dev6(chan, addrs, container_ip) if _nat_plan.family(container_ip) == 6 else _route_dev(chan, container_ip)
     names = [name for name in (p['bridge'], route_dev) if name and _valid(_validate.validate_ifname, name)]
     listening = {p['proto']: _ports.listening(p['proto'])}
     port_range = None if p['host_port'] else _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
-    local = None
-    if p['host_ip'] not in _ports.WILDCARDS and not str(p['host_ip']).startswith('127.'):
-        same = _nat_plan.family(p['host_ip']) == _nat_plan.family(container_ip)
-        local = _ports.host_addresses(addrs if same else chan.dump(_kernel.RTM_GETADDR, socket.AF_INET6 if ':' in p['host_ip'] else socket.AF_INET))
-    return _nat_plan.Snapshot(nats, networks, _links(chan, names, addrs), route_dev, listening, port_range, installed, local)
+    return _nat_plan.Snapshot(nats, networks, _links(chan, names, addrs), route_dev, listening, port_range, installed,
+                              _local(chan, p['host_ip'], container_ip, addrs))
+
+
+def _addresses(chan, ip):
+    """The host's address dump of ip's family."""
+    return chan.dump(_kernel.RTM_GETADDR, socket.AF_INET6 if _nat_plan.family(ip) == 6 else socket.AF_INET)
+
+
+def _local(chan, host_ip, container_ip, addrs):
+    """The host's addresses of host_ip's family when host_ip names one (None: a wildcard or loopback, nothing to check)."""
+    if host_ip in _ports.WILDCARDS or str(host_ip).startswith('127.'):
+        return None
+    same = _nat_plan.family(host_ip) == _nat_plan.family(container_ip)
+    return _ports.host_addresses(addrs if same else _addresses(chan, host_ip))
 
 
 def run(module):
