@@ -43,8 +43,9 @@ options:
   source:
     description:
       - Source subnet or address matched (masquerade, snat), for example V(172.17.0.0/16), or IPv6 (V(fd00:db8:1::/64)).
-      - The rule's family is its addresses': an IPv6 O(source) or O(to_source) makes an IPv6 rule (NAT66, in ip6tables or
-        the nftables C(ip6 hostnet6) table); a masquerade without either is IPv4 (give V(::/0) for every IPv6 source).
+      - The rule's family is that of its addresses. An IPv6 O(source) or O(to_source) makes an IPv6 rule (NAT66, in
+        ip6tables or the nftables C(ip6 hostnet6) table); a masquerade without either is IPv4 (give V(::/0) for every
+        IPv6 source).
     type: str
   out_interface:
     description: Match only traffic leaving by this interface (masquerade, snat).
@@ -59,7 +60,7 @@ options:
     description:
       - Host address the port is published on (dnat). V(127.0.0.1) makes it reachable from the host only.
       - It must be an address the host has (on any interface), an IPv4 loopback address, V(0.0.0.0) or V(::); any other
-        fails before anything changes, in check mode too. V(::1) is refused: the kernel does not forward IPv6 loopback
+        fails before anything changes, in check mode too. V(::1) is refused, since the kernel does not forward IPv6 loopback
         packets to a container.
       - Omitted, V(0.0.0.0), or V(::) when O(container_ip) is an IPv6 address. It must be of O(container_ip)'s family.
     type: str
@@ -82,7 +83,7 @@ options:
   bridge:
     description:
       - Bridge the container is on (dnat). Adds the forward accept and the hairpin masquerade.
-        Omitted, the bridge whose subnet holds O(container_ip) is found from the host's routes (IPv6: the interface with
+        Omitted, the bridge whose subnet holds O(container_ip) is found from the host's routes (for IPv6, the interface with
         an address whose prefix holds it).
     type: str
   firewall_backend:
