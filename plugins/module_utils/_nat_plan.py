@@ -34,8 +34,10 @@ _KIND_SPECIFIC = ('source', 'out_interface', 'not_out_interface', 'to_source', '
 #     it; None: unreachable or not asked);
 #   listening: {proto: {(ip, port)}} sockets listening on the host; port_range: net.ipv4.ip_local_port_range;
 #   installed: {command: bool} for iptables-restore and nft;
-#   local: the host's addresses of host_ip's family (_ports.host_addresses), read when host_ip names one (None: not read).
-Snapshot = collections.namedtuple('Snapshot', 'nats networks links route_dev listening port_range installed local', defaults=(None,))
+#   local: the host's addresses of host_ip's family (_ports.host_addresses), read when host_ip names one (None: not read);
+#   ipv6: whether the host has IPv6 on (_snapshot.ipv6_enabled; None: not read, the rule is IPv4).
+Snapshot = collections.namedtuple('Snapshot', 'nats networks links route_dev listening port_range installed local ipv6',
+                                  defaults=(None, None))
 
 
 def _check_kind_options(p):
@@ -159,9 +161,20 @@ def desired(p, name, snap):
     others = {n: d for n, d in snap.nats.items() if n != name}
     _check_kind_options(p)
     doc = _destination_nat(p, stored, snap, others) if p['kind'] == 'dnat' else _source_nat(p)
+    _check_ipv6_on(doc, snap)
     backend = p['firewall_backend'] if p['firewall_backend'] != 'auto' else (stored or {}).get('firewall_backend', 'auto')
     doc['firewall_backend'] = _firewall.resolve_backend(backend, exists=lambda tool: snap.installed.get(tool, False))
     return doc
+
+
+def _check_ipv6_on(doc, snap):
+    """An IPv6 rule on a host whose IPv6 is off is refused, naming the address option that made it IPv6."""
+    if snap.ipv6 is not False:
+        return
+    for option in ('container_ip', 'source', 'to_source'):
+        if family(doc.get(option)) == 6:
+            raise _validate.InputError(option, doc[option], 'IPv6 is disabled on this host (no /proc/sys/net/ipv6, or '
+                                       'net.ipv6.conf.all.disable_ipv6 is 1); enable it or give IPv4 addresses')
 
 
 def plan_conntrack(plan, stored, doc):

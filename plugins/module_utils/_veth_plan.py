@@ -27,6 +27,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _snapshot
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -131,6 +132,7 @@ def snapshot(ns, want, root=None):
         return snap
     if want['master'] is not None:
         snap['master'] = host.link(want['master'])
+    snap['ipv6'] = _snapshot.ipv6_enabled() if _wants_ipv6(want) else None
     netns = want['peer_netns']
     if netns is not None:
         try:
@@ -149,8 +151,7 @@ def snapshot(ns, want, root=None):
 
 def _addresses6(chan, index):
     """The link's IPv6 addresses but the link-local ones (the kernel's, never the module's to add or remove)."""
-    return [a['address'] for a in chan.dump(_kernel.RTM_GETADDR, socket.AF_INET6)
-            if a['index'] == index and a['address'] and not a['address'].lower().startswith('fe80:')]
+    return _snapshot.global6(chan.dump(_kernel.RTM_GETADDR, socket.AF_INET6), index)
 
 
 def _default_gateway6(chan, index):
@@ -207,6 +208,8 @@ def _check_references(want, snap):
     """Refuse, before any step, references the host does not have and a name held by something else."""
     if want['state'] == 'present' and want['peer_netns'] is not None and not snap['netns_exists']:
         raise _validate.InputError('peer_netns', want['peer_netns'], 'network namespace does not exist (create it with hostnet.containers.netns)')
+    if want['state'] == 'present' and snap.get('ipv6') is False:
+        _refuse_ipv6(want)
     master = snap['master']
     if want['state'] == 'present' and want['master'] is not None:
         if master is None:
@@ -220,6 +223,13 @@ def _check_references(want, snap):
                                          'the host already has an interface %s (a %s) and the collection has no record of creating it '
                                          '(veth_pair records its pairs in the store, kind %s); it is left alone: choose another name'
                                          % (want['name'], host['kind'] or 'device', KIND))
+
+
+def _refuse_ipv6(want):
+    """IPv6 asked for on a host where it is off: refused naming the first IPv6 option value."""
+    option, value = next((('peer_addresses', a) for a in want['peer_addresses'] or [] if ':' in a), ('peer_gateway', want['peer_gateway_v6']))
+    raise _validate.InputError(option, value, 'IPv6 is disabled on this host (no /proc/sys/net/ipv6, or net.ipv6.conf.all.disable_ipv6 '
+                               'is 1); enable it or give IPv4 addresses only')
 
 
 def record(want, old):

@@ -183,6 +183,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _nat_pla
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _snapshot
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
@@ -236,8 +237,9 @@ def snapshot(p, ns):
     nats = _store.load_all(_firewall.NAT_KIND)
     networks = _store.load_all(_network.KIND)
     installed = {tool: _firewall_rules.command_exists(tool) for tool in ('iptables-restore', 'nft')}
+    ipv6 = _snapshot.ipv6_enabled() if any(_nat_plan.family(p[o]) == 6 for o in ('container_ip', 'source', 'to_source')) else None
     if p['state'] != 'present' or p['kind'] != 'dnat':
-        return _nat_plan.Snapshot(nats, networks, {}, None, {}, None, installed)
+        return _nat_plan.Snapshot(nats, networks, {}, None, {}, None, installed, None, ipv6)
     chan = ns.chan(None)
     container_ip = _valid(lambda v: _nat_plan.parse_ip(v, 'container_ip'), p['container_ip']) if p['container_ip'] else None
     addrs = _addresses(chan, container_ip)
@@ -248,7 +250,7 @@ def snapshot(p, ns):
     listening = {p['proto']: _ports.listening(p['proto'])}
     port_range = None if p['host_port'] else _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
     return _nat_plan.Snapshot(nats, networks, _links(chan, names, addrs), route_dev, listening, port_range, installed,
-                              _local(chan, p['host_ip'], container_ip, addrs))
+                              _local(chan, p['host_ip'], container_ip, addrs), ipv6)
 
 
 def _addresses(chan, ip):

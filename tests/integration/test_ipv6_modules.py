@@ -73,6 +73,14 @@ def test_veth_pair_bad_ipv6_input_changes_nothing(host):
     res = pair(host, 'vc1', 'c1', '10.77.0.2', C1_6, peer_gateway=['fd00:99::1'])
     assert res['failed'] and "peer_gateway 'fd00:99::1'" in res['msg']
     assert host.run(['ip', 'link', 'show', 'vc1'], check=False).returncode != 0
+    # IPv6 off in the (emulated) host: refused naming the address, nothing made; so is an IPv6 nat_rule.
+    host.run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'])
+    res = pair(host, 'vc1', 'c1', '10.77.0.2', C1_6)
+    assert res['failed'] and "peer_addresses '%s/64': IPv6 is disabled" % C1_6 in res['msg'], res['msg']
+    assert host.run(['ip', 'link', 'show', 'vc1'], check=False).returncode != 0
+    res = host.module('nat_rule', name='m6', kind='masquerade', source='fd00:77::/64')
+    assert res['failed'] and "source 'fd00:77::/64': IPv6 is disabled" in res['msg'], res['msg']
+    assert not host.run(['ls', '/var/lib/hostnet/nat'], check=False).stdout.strip()
 
 
 @pytest.mark.once  # the firewall backends' commands and packets

@@ -85,3 +85,15 @@ def test_both_families_side_by_side():
     rules = _firewall_rules.desired_rules({}, nats, 'nftables')
     srcs = {(r.family, r.match.get('src')) for r in rules if r.target == 'MASQUERADE'}
     assert srcs == {(4, '10.1.0.0/24'), (6, 'fd00:db8:1::/64')}
+
+
+def test_an_ipv6_rule_on_a_host_without_ipv6_is_refused():
+    off = snap(route_dev='br6')._replace(ipv6=False)
+    with pytest.raises(_validate.InputError) as err:
+        _nat_plan.desired(params(kind='dnat', container_ip='fd00:db8:1::2', container_port=80), 'r', off)
+    assert (err.value.option, err.value.value) == ('container_ip', 'fd00:db8:1::2')
+    with pytest.raises(_validate.InputError) as err:
+        _nat_plan.desired(params(source='fd00::/64'), 'r', off)
+    assert err.value.option == 'source'
+    # An IPv4 rule does not care (the module reads nothing of IPv6 for it: None).
+    assert _nat_plan.desired(params(kind='snat', source='10.0.0.0/8', to_source='10.1.1.1'), 'r', off._replace(ipv6=None))['kind'] == 'snat'

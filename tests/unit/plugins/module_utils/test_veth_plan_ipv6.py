@@ -74,3 +74,13 @@ def test_bad_ipv6_input_names_the_option(given, option, value):
     with pytest.raises(_validate.InputError) as err:
         _veth_plan.wanted(dict(WANT, **given))
     assert (err.value.option, err.value.value) == (option, value)
+
+
+def test_ipv6_on_a_host_without_it_is_refused_naming_the_option():
+    with pytest.raises(_validate.InputError) as err:
+        _veth_plan.plan(_veth_plan.wanted(WANT), snap(ipv6=False), Recorder(), Recorder())
+    assert (err.value.option, err.value.value) == ('peer_addresses', 'fd00:db8:1::2/64')
+    with pytest.raises(_validate.InputError) as err:
+        _veth_plan.plan(_veth_plan.wanted(dict(WANT, peer_addresses=['fd00:db8:1::2/64', '172.17.0.2/16'], peer_gateway=['fe80::1'])),
+                        snap(ipv6=False), Recorder(), Recorder())
+    assert err.value.option == 'peer_addresses' and 'IPv6 is disabled' in str(err.value)
