@@ -63,7 +63,8 @@ ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/t
               tests/integration/test_overlay_network_role.py)
 # The examples of the docs and the newest once tests, in the lane that Molecule ends.
 ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py
-              tests/integration/test_localhost_publish.py tests/integration/test_container.py)
+              tests/integration/test_localhost_publish.py tests/integration/test_container.py
+              tests/integration/test_ipv6_bridge_role.py)
 # The fault matrices (a run killed or failed at each step) are stages of their own, placed in the shorter lanes.
 FAULTS=tests/integration/test_reliability_faults.py
 ROLE_IGNORES=()

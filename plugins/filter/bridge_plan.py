@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -32,7 +33,8 @@ DEFAULT_BRIDGE_MODES = ('auto', 'managed', 'unmanaged')
 GATEWAY_MODES = ('nat', 'nat-unprotected', 'routed', 'isolated')
 CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname')
 NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
-                'dns', 'dns_domain', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces')
+                'dns', 'dns_domain', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces',
+                'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6', 'gateway_mode_ipv6')
 NETWORK_KEYS = ('name', 'state') + NETWORK_PASS
 # The query bridge_endpoints runs: the present containers in bridge mode attached to the network.
 ENDPOINTS_QUERY = "[?state=='present' && network_mode=='bridge'] | [?networks[?name==%s]]"
@@ -107,19 +109,35 @@ def _network_mode(c, option):
     return mode, share_with
 
 
+def _ipv6_address(net, sub):
+    """A networks entry's IPv6 address: ``ip6`` (docker run --ip6) or ``ipv6_address`` (the container module's
+    name), one address whichever is used; None without one."""
+    given = [(key, net[key]) for key in ('ip6', 'ipv6_address') if net.get(key)]
+    if not given:
+        return None
+    with refused():
+        values = [(key, str(_ipam6.parse_ip(value, '%s.%s' % (sub, key)))) for key, value in given]
+    if len(set(v for dummy, v in values)) > 1:
+        raise PlanError("%s.ipv6_address: '%s' differs from ip6 '%s'; give one of them" % (sub, net['ipv6_address'], net['ip6']))
+    return values[0][1]
+
+
 def _attachment(item, sub, networks):
-    """One entry of a container's networks ('name' or {name, ip, aliases, mac, gw_priority}) as a docker_bridge endpoint."""
+    """One entry of a container's networks ('name' or {name, ip, ip6, aliases, mac, gw_priority}) as a docker_bridge endpoint."""
     net = {'name': item} if isinstance(item, str) else item
     if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
         raise PlanError('%s: %r must be a network name or a dict with name, ip and aliases' % (sub, item))
-    extra = sorted(set(net) - {'name', 'ip', 'aliases', 'mac', 'gw_priority'})
+    extra = sorted(set(net) - {'name', 'ip', 'ip6', 'ipv6_address', 'aliases', 'mac', 'gw_priority'})
     if extra:
-        raise PlanError('%s: unknown key %s (use name, ip, aliases, mac, gw_priority)' % (sub, ', '.join(extra)))
+        raise PlanError('%s: unknown key %s (use name, ip, ip6, aliases, mac, gw_priority)' % (sub, ', '.join(extra)))
     if any(n['name'] == net['name'] for n in networks):
         raise PlanError("%s: network '%s' is listed twice" % (sub, net['name']))
     entry = {'name': net['name']}
     if net.get('ip'):
         entry['ip'] = net['ip']
+    ip6 = _ipv6_address(net, sub)
+    if ip6:
+        entry['ipv6_address'] = ip6
     if net.get('mac'):
         with refused():
             _validate.mac(net['mac'], sub + '.mac')
@@ -258,25 +276,46 @@ def bridge_endpoints(containers, network):
 
 
 def _check_subnets(nets):
-    """The role's own networks, checked together before any is made: valid IPAM, no two subnets overlapping."""
-    seen = {}
+    """The role's own networks, checked together before any is made: valid IPAM of each family (aux_addresses holds
+    both), no two subnets of a family overlapping."""
+    seen, seen6 = {}, {}
     for name, net in nets.items():
-        if net['state'] != 'present' or not net.get('subnet'):
+        if net['state'] != 'present':
             continue
         option = net['option']
         with refused():
-            pool = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
-                                     option_prefix=option + '.')
-            _ipam.check_subnet_overlaps(pool.subnet, seen, name, option + '.subnet')
-        seen[name] = str(pool.subnet)
+            aux4, aux6 = _ipam6.split_aux_addresses(net.get('aux_addresses'), option + '.aux_addresses')
+            if net.get('subnet'):
+                pool = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), aux4, option_prefix=option + '.')
+                _ipam.check_subnet_overlaps(pool.subnet, seen, name, option + '.subnet')
+                seen[name] = str(pool.subnet)
+            if net.get('subnet_v6'):
+                pool6 = _ipam6.AddressPool(net['subnet_v6'], net.get('gateway_v6'), net.get('ip_range_v6'), aux6, option_prefix=option + '.')
+                _ipam6.check_overlaps(pool6.subnet, seen6, option + '.subnet_v6')
+                seen6[name] = {'subnet_v6': str(pool6.subnet)}
+
+
+def _check_families(net, option):
+    """A networks entry's address families: IPv6 options need enable_ipv6, and a network needs one family (as
+    docker_bridge says, said here before any network is made)."""
+    for key in ('enable_ipv4', 'enable_ipv6'):
+        if net.get(key) is not None and not isinstance(net[key], bool):
+            raise _validate.InputError(option + '.' + key, net[key], 'must be true or false')
+    if not net.get('enable_ipv6'):
+        for key in ('subnet_v6', 'gateway_v6', 'ip_range_v6', 'gateway_mode_ipv6'):
+            if net.get(key) is not None:
+                raise _validate.InputError(option + '.' + key, net[key], 'needs enable_ipv6: true')
+        if net.get('enable_ipv4') is False:
+            raise _validate.InputError(option + '.enable_ipv4', False, 'needs enable_ipv6: true (a network needs one address family)')
 
 
 def _check_exposure(net, option):
-    """A networks entry's gateway_mode_ipv4 and trusted_host_interfaces, checked before any network is made."""
-    if net.get('gateway_mode_ipv4') is not None:
-        _validate.choice(net['gateway_mode_ipv4'], option + '.gateway_mode_ipv4', GATEWAY_MODES)
-        if net['gateway_mode_ipv4'] == 'isolated' and not net.get('internal'):
-            raise _validate.InputError(option + '.gateway_mode_ipv4', 'isolated', 'needs internal: true, as in Docker')
+    """A networks entry's gateway modes and trusted_host_interfaces, checked before any network is made."""
+    for key in ('gateway_mode_ipv4', 'gateway_mode_ipv6'):
+        if net.get(key) is not None:
+            _validate.choice(net[key], option + '.' + key, GATEWAY_MODES)
+            if net[key] == 'isolated' and not net.get('internal'):
+                raise _validate.InputError(option + '.' + key, 'isolated', 'needs internal: true, as in Docker')
     if net.get('trusted_host_interfaces') is not None:
         _validate.interface_names(net['trusted_host_interfaces'], option + '.trusted_host_interfaces')
 
@@ -297,6 +336,7 @@ def _role_network(net, option, nets):
         if net.get('dns_domain') is not None:
             _dns.check_domain(net['dns_domain'], option + '.dns_domain')
         _check_exposure(net, option)
+        _check_families(net, option)
     state = _state(net.get('state'), option + '.state')
     if net['name'] == DEFAULT_NETWORK and state == 'absent':
         raise PlanError("%s.state: the default network 'bridge' stays while the role is present (use "
@@ -331,9 +371,38 @@ def _default_network(daemon, override):
     for key in ('mtu', 'icc'):
         if daemon.get(key) is not None:
             default[key] = daemon[key]
+    default.update(_default_ipv6(daemon))
     default.update({k: v for k, v in override.items() if k != 'option'})
     default['option'] = override.get('option') or 'bridge_network_bip'
     return default
+
+
+def _default_ipv6(daemon):
+    """docker0's IPv6 from the daemon's ``ipv6`` and ``fixed-cidr-v6`` (bridge_network_ipv6, bridge_network_fixed_cidr_v6):
+    the fixed CIDR is its subnet_v6; without one, Docker 27's rule, a /64 of the IPv6 default address pools."""
+    fixed = daemon.get('fixed_cidr_v6') or None
+    if not daemon.get('ipv6'):
+        if fixed:
+            raise PlanError("bridge_network_fixed_cidr_v6: '%s' needs bridge_network_ipv6: true" % fixed)
+        return {}
+    out = {'enable_ipv6': True}
+    if fixed:
+        with refused():
+            out['subnet_v6'] = str(_ipam6.parse_subnet(fixed, 'bridge_network_fixed_cidr_v6'))
+    return out
+
+
+def _default_pools(params, pools):
+    """The daemon's default-address-pools entries a network takes a subnet from: the IPv4 ones when it has no
+    subnet, the IPv6 ones when it has IPv6 without subnet_v6 (Docker's daemon.json pools hold both families)."""
+    v4 = [p for p in pools if ':' not in str((p or {}).get('base', ''))]
+    v6 = [p for p in pools if ':' in str((p or {}).get('base', ''))]
+    wanted = []
+    if params.get('enable_ipv4', True) and 'subnet' not in params:
+        wanted += v4
+    if params.get('enable_ipv6') and 'subnet_v6' not in params:
+        wanted += v6
+    return wanted
 
 
 def _default_left_out(daemon):
@@ -379,8 +448,9 @@ def _network_call(name, net, daemon, containers):
     """The docker_bridge parameters of one present network, the daemon's settings added, with its endpoints."""
     params = {k: net[k] for k in NETWORK_PASS if net.get(k) is not None}
     params['name'] = name
-    if daemon.get('default_address_pools') and 'subnet' not in params and 'address_pools' not in params:
-        params['address_pools'] = daemon['default_address_pools']
+    pools = _default_pools(params, daemon.get('default_address_pools') or []) if 'address_pools' not in params else None
+    if pools:
+        params['address_pools'] = pools
     if daemon.get('ip_forward') is not None:
         params['ip_forward'] = daemon['ip_forward']
     if daemon.get('iptables') is not None:

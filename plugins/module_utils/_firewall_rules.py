@@ -85,8 +85,11 @@ class Rule:
 
 
 def _one_address(value):
-    """'10.0.0.1/32' -> '10.0.0.1': a rule for one address is the same rule whichever way a user wrote it."""
-    return value[:-3] if value.endswith('/32') else value
+    """'10.0.0.1/32' -> '10.0.0.1' (and 'fd00::1/128' -> 'fd00::1'): a rule for one address is the same rule whichever
+    way a user wrote it."""
+    if value.endswith('/128'):
+        return value[:-4]
+    return value[:-3] if value.endswith('/32') and ':' not in value else value
 
 
 # A port forward, whoever asked for it: a network's publish or a nat_rule of kind dnat.  bridge and hairpin_subnet
@@ -151,25 +154,38 @@ def nat_forwards(nats):
             for nat in nats if nat['kind'] == 'dnat']
 
 
+def nat_family(nat):
+    """A nat_rule's family, from its addresses (nat_rule refuses a rule that mixes them): a dnat's container_ip, a
+    masquerade's or snat's source or to_source; a rule with none of them (a masquerade by interface) is IPv4's."""
+    addresses = (nat.get('container_ip'),) if nat.get('kind') == 'dnat' else (nat.get('source'), nat.get('to_source'))
+    return 6 if any(ip and ':' in ip for ip in addresses) else 4
+
+
 def is_loopback(ip):
     return bool(ip) and (ip.startswith('127.') or ip == LOOPBACK6)
 
 
 def desired_rules(networks, nat_rules, backend):
     """Every rule of one backend, in order (lists of Rule): the IPv4 ones, then the IPv6 ones (the same concerns, in
-    the same order, for the networks with IPv6; nat_rules are IPv4 only)."""
+    the same order, for the networks with IPv6 and the nat_rules of IPv6 addresses)."""
     nets = bridge_networks(networks, backend)
     nats = [doc for name, doc in sorted(nat_rules.items()) if doc.get('firewall_backend') == backend]
     if not nets and not nats:
         return []
-    nets4 = [view for view in (family_view(doc, 4) for doc in nets) if view is not None]
-    nets6 = [view for view in (family_view(doc, 6) for doc in nets) if view is not None]
-    rules = family_rules(nets4, nats, 4) if nets4 or nats else []
-    for rule in family_rules(nets6, [], 6) if nets6 else []:
+    nets4, nats4 = _of_family(nets, nats, 4)
+    nets6, nats6 = _of_family(nets, nats, 6)
+    rules = family_rules(nets4, nats4, 4) if nets4 or nats4 else []
+    for rule in family_rules(nets6, nats6, 6) if nets6 or nats6 else []:
         rule.family = 6
         rules.append(rule)
     rules += vxlan_guard(nets, networks)
     return _dedupe(rules)
+
+
+def _of_family(nets, nats, family):
+    """(the networks' views of one family, the nat_rules of that family)."""
+    return ([view for view in (family_view(doc, family) for doc in nets) if view is not None],
+            [nat for nat in nats if nat_family(nat) == family])
 
 
 def family_rules(nets, nats, family):
@@ -190,7 +206,7 @@ def family_rules(nets, nats, family):
         if gateway_mode(doc) != 'routed':
             rules += masquerade(doc, family)
     for nat in nats:
-        rules += nat_postrouting(nat)
+        rules += nat_postrouting(nat, family)
     rules += port_dnat(forwards)
     rules += loopback_guard(family)
     for doc in nets:
@@ -332,8 +348,9 @@ def masquerade(doc, family=4):
     return rules
 
 
-def nat_postrouting(nat):
-    """A nat_rule's masquerade or SNAT; for a dnat on a bridge, its hairpin and loopback masquerades."""
+def nat_postrouting(nat, family=4):
+    """A nat_rule's masquerade or SNAT; for a dnat on a bridge, its hairpin and (IPv4: the host's 127.0.0.1 reaches
+    it, no ::1 reaches an IPv6 one) loopback masquerades."""
     if nat['kind'] in ('masquerade', 'snat'):
         match = {}
         if nat.get('source'):
@@ -349,7 +366,7 @@ def nat_postrouting(nat):
     for fwd in nat_forwards([nat]):
         if fwd.bridge and fwd.hairpin_subnet:
             rules.append(_hairpin(fwd))
-        if fwd.bridge:
+        if fwd.bridge and family == 4:
             rules.append(_loopback_masquerade(fwd.bridge))
     return rules
 
@@ -458,7 +475,8 @@ def route_localnet_bridges(networks, nat_rules=None):
     ours = {doc['bridge']: doc for doc in networks.values()
             if _network.bridge_like(doc) and doc.get('firewall', True) and doc.get('bridge')}
     used = _publishing_bridges(ours.values())
-    used |= {nat.get('bridge') for nat in (nat_rules or {}).values() if nat and nat.get('kind') == 'dnat' and nat.get('bridge') in ours}
+    used |= {nat.get('bridge') for nat in (nat_rules or {}).values()
+             if nat and nat.get('kind') == 'dnat' and nat.get('bridge') in ours and nat_family(nat) == 4}
     return sorted(used)
 
 

@@ -14,6 +14,7 @@ import collections
 from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -28,12 +29,15 @@ _KIND_SPECIFIC = ('source', 'out_interface', 'not_out_interface', 'to_source', '
 
 # What the planner needs from the host, read once by the module:
 #   nats: every stored nat rule {name: doc}; networks: every stored network {name: doc};
-#   links: {ifname: [IPv4 'a.b.c.d/len' addresses]} of the host's links the rule names or routes through;
-#   route_dev: the interface the host routes container_ip through (None: unreachable or not asked);
+#   links: {ifname: ['address/len' of container_ip's family]} of the host's links the rule names or routes through;
+#   route_dev: the interface the host routes container_ip through (IPv6: the link with an address whose prefix holds
+#     it; None: unreachable or not asked);
 #   listening: {proto: {(ip, port)}} sockets listening on the host; port_range: net.ipv4.ip_local_port_range;
 #   installed: {command: bool} for iptables-restore and nft;
-#   local: the host's IPv4 addresses (_ports.host_addresses), read when host_ip names one (None: not read).
-Snapshot = collections.namedtuple('Snapshot', 'nats networks links route_dev listening port_range installed local', defaults=(None,))
+#   local: the host's addresses of host_ip's family (_ports.host_addresses), read when host_ip names one (None: not read);
+#   ipv6: whether the host has IPv6 on (_snapshot.ipv6_enabled; None: not read, the rule is IPv4).
+Snapshot = collections.namedtuple('Snapshot', 'nats networks links route_dev listening port_range installed local ipv6',
+                                  defaults=(None, None))
 
 
 def _check_kind_options(p):
@@ -43,11 +47,45 @@ def _check_kind_options(p):
             raise _validate.InputError(option, p[option], 'does not apply to kind %s' % kind)
 
 
+def family(value):
+    """4 or 6: the family an address option's value is written in (an IPv6 address has a colon)."""
+    return 6 if isinstance(value, str) and ':' in value else 4
+
+
+def parse_ip(value, option):
+    """One address of either family, normalised ('fd00::0:2' -> 'fd00::2'); InputError naming the option."""
+    return str(_ipam6.parse_ip(value, option) if family(value) == 6 else _ipam.parse_ip(value, option))
+
+
+def _ipv6_network(value, option):
+    """An IPv6 subnet matched as a source (any prefix length, ::/0 too: a match, not a network to address)."""
+    try:
+        net = _ipam.netaddr.IPNetwork(value, version=6)
+    except (_ipam.netaddr.AddrFormatError, ValueError, TypeError):
+        raise _validate.InputError(option, value, 'expected an IPv6 address or network in CIDR notation')
+    if net.ip != net.network:
+        raise _validate.InputError(option, value, 'host bits are set; did you mean %s?' % net.cidr)
+    return str(net.cidr)
+
+
+def _source(value):
+    if '/' not in value:
+        return parse_ip(value, 'source')
+    return _ipv6_network(value, 'source') if family(value) == 6 else str(_ipam.parse_subnet(value, 'source'))
+
+
+def check_same_family(option, value, other_option, other_value):
+    """A rule is of one family: an address option of the other family than the one it goes with is refused by name."""
+    if other_value is not None and family(value) != family(other_value):
+        raise _validate.InputError(option, value, 'is an IPv%d address but %s %s is IPv%d: a rule is of one address family'
+                                   % (family(value), other_option, other_value, family(other_value)))
+
+
 def _source_nat(p):
-    """masquerade / snat: what is matched, and the address snat rewrites to."""
+    """masquerade / snat: what is matched, and the address snat rewrites to (IPv6: NAT66 in the IPv6 tables)."""
     doc = {'kind': p['kind']}
     if p['source'] is not None:
-        doc['source'] = str(_ipam.parse_subnet(p['source'], 'source')) if '/' in p['source'] else str(_ipam.parse_ip(p['source'], 'source'))
+        doc['source'] = _source(p['source'])
     if p['out_interface'] and p['not_out_interface']:
         raise _validate.InputError('not_out_interface', p['not_out_interface'], 'cannot be combined with out_interface')
     for option in ('out_interface', 'not_out_interface'):
@@ -56,7 +94,8 @@ def _source_nat(p):
     if p['kind'] == 'snat':
         if p['to_source'] is None:
             raise _validate.InputError('to_source', None, 'is required for kind snat')
-        doc['to_source'] = str(_ipam.parse_ip(p['to_source'], 'to_source'))
+        doc['to_source'] = parse_ip(p['to_source'], 'to_source')
+        check_same_family('to_source', doc['to_source'], 'source', doc.get('source'))
     return doc
 
 
@@ -102,9 +141,11 @@ def _destination_nat(p, stored, snap, others):
     for option in ('container_ip', 'container_port'):
         if p[option] is None:
             raise _validate.InputError(option, None, 'is required for kind dnat')
-    doc = {'kind': 'dnat', 'container_ip': str(_ipam.parse_ip(p['container_ip'], 'container_ip'))}
+    doc = {'kind': 'dnat', 'container_ip': parse_ip(p['container_ip'], 'container_ip')}
     doc['container_port'] = _ports.parse_port(p['container_port'], 'container_port')
-    doc['host_ip'] = str(_ipam.parse_ip(p['host_ip'] or '0.0.0.0', 'host_ip'))
+    # Omitted, every host address of the container's family (Docker's 0.0.0.0 or [::]).
+    doc['host_ip'] = parse_ip(p['host_ip'] or ('::' if family(doc['container_ip']) == 6 else '0.0.0.0'), 'host_ip')
+    check_same_family('host_ip', doc['host_ip'], 'container_ip', doc['container_ip'])
     _ports.check_host_ip('host_ip', p['host_ip'], doc['host_ip'], snap.local or set())
     doc['proto'] = p['proto']
     bridge = _bridge(p, doc['container_ip'], snap)
@@ -120,9 +161,20 @@ def desired(p, name, snap):
     others = {n: d for n, d in snap.nats.items() if n != name}
     _check_kind_options(p)
     doc = _destination_nat(p, stored, snap, others) if p['kind'] == 'dnat' else _source_nat(p)
+    _check_ipv6_on(doc, snap)
     backend = p['firewall_backend'] if p['firewall_backend'] != 'auto' else (stored or {}).get('firewall_backend', 'auto')
     doc['firewall_backend'] = _firewall.resolve_backend(backend, exists=lambda tool: snap.installed.get(tool, False))
     return doc
+
+
+def _check_ipv6_on(doc, snap):
+    """An IPv6 rule on a host whose IPv6 is off is refused, naming the address option that made it IPv6."""
+    if snap.ipv6 is not False:
+        return
+    for option in ('container_ip', 'source', 'to_source'):
+        if family(doc.get(option)) == 6:
+            raise _validate.InputError(option, doc[option], 'IPv6 is disabled on this host (no /proc/sys/net/ipv6, or '
+                                       'net.ipv6.conf.all.disable_ipv6 is 1); enable it or give IPv4 addresses')
 
 
 def plan_conntrack(plan, stored, doc):

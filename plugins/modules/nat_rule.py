@@ -41,7 +41,11 @@ options:
     choices: [masquerade, snat, dnat]
     default: masquerade
   source:
-    description: Source subnet or address matched (masquerade, snat), for example V(172.17.0.0/16).
+    description:
+      - Source subnet or address matched (masquerade, snat), for example V(172.17.0.0/16), or IPv6 (V(fd00:db8:1::/64)).
+      - The rule's family is that of its addresses. An IPv6 O(source) or O(to_source) makes an IPv6 rule (NAT66, in
+        ip6tables or the nftables C(ip6 hostnet6) table); a masquerade without either is IPv4 (give V(::/0) for every
+        IPv6 source).
     type: str
   out_interface:
     description: Match only traffic leaving by this interface (masquerade, snat).
@@ -50,20 +54,23 @@ options:
     description: Match only traffic leaving by any other interface than this one (masquerade, snat), as Docker does with its bridge.
     type: str
   to_source:
-    description: Address the source is rewritten to (snat, required there).
+    description: Address the source is rewritten to (snat, required there), of the family of O(source).
     type: str
   host_ip:
     description:
       - Host address the port is published on (dnat). V(127.0.0.1) makes it reachable from the host only.
-      - It must be an address the host has (on any interface), a loopback address or V(0.0.0.0); any other fails before
-        anything changes, in check mode too.
+      - It must be an address the host has (on any interface), an IPv4 loopback address, V(0.0.0.0) or V(::); any other
+        fails before anything changes, in check mode too. V(::1) is refused, since the kernel does not forward IPv6 loopback
+        packets to a container.
+      - Omitted, V(0.0.0.0), or V(::) when O(container_ip) is an IPv6 address. It must be of O(container_ip)'s family.
     type: str
-    default: 0.0.0.0
   host_port:
     description: Host port (dnat). 0 or omitted picks a free port from C(ip_local_port_range), returned and kept across reruns.
     type: int
   container_ip:
-    description: Address the traffic is sent to (dnat, required there).
+    description:
+      - Address the traffic is sent to (dnat, required there). An IPv6 address makes an IPv6 publish (rules in the IPv6
+        tables, hairpin included; the host's C(::1) does not reach it).
     type: str
   container_port:
     description: Port the traffic is sent to (dnat, required there).
@@ -76,7 +83,8 @@ options:
   bridge:
     description:
       - Bridge the container is on (dnat). Adds the forward accept and the hairpin masquerade.
-        Omitted, the bridge whose subnet holds O(container_ip) is found from the host's routes.
+        Omitted, the bridge whose subnet holds O(container_ip) is found from the host's routes (for IPv6, the interface with
+        an address whose prefix holds it).
     type: str
   firewall_backend:
     description: V(iptables), V(nftables), or V(auto) (iptables where the command exists, else nftables).
@@ -102,6 +110,21 @@ EXAMPLES = r'''
     container_ip: 172.17.0.2
     container_port: 22
     bridge: docker0
+
+- name: Publish port 80 of an IPv6 container on every IPv6 address of the host (docker run -p '[::]:8080:80')
+  hostnet.containers.nat_rule:
+    name: web6
+    kind: dnat
+    host_port: 8080
+    container_ip: "fd00:db8:1::2"
+    container_port: 80
+
+- name: NAT66 for an IPv6 subnet leaving by eth0
+  hostnet.containers.nat_rule:
+    name: lab6-masquerade
+    kind: masquerade
+    source: "fd00:db8:1::/64"
+    out_interface: eth0
 
 - name: A free host port for 172.17.0.3:80
   hostnet.containers.nat_rule:
@@ -160,6 +183,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _nat_pla
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _snapshot
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
@@ -184,15 +208,25 @@ def _route_dev(chan, ip):
     return found['ifname'] if found else None
 
 
-def _links(chan, names):
-    """{ifname: [IPv4 addresses]} of the links among names that exist."""
+def _route_dev6(chan, addrs6, ip):
+    """The interface with an IPv6 address whose prefix holds ip (the container's bridge: its connected route), or None."""
+    target = _ipam.netaddr.IPAddress(ip)
+    for addr in addrs6:
+        if addr['address'] and target in _ipam.netaddr.IPNetwork(addr['address']):
+            found = chan.query(('link', addr['index']))[0]
+            return found['ifname'] if found else None
+    return None
+
+
+def _links(chan, names, addrs):
+    """{ifname: [addresses]} of the links among names that exist (addrs: an address dump of the rule's family)."""
     if not names:
         return {}
     found = {name: info for name, info in zip(names, chan.query(*[('link', name) for name in names])) if info}
     if not found:
         return {}
     by_index = {}
-    for addr in chan.dump(_kernel.RTM_GETADDR, socket.AF_INET):
+    for addr in addrs:
         if addr['address']:
             by_index.setdefault(addr['index'], []).append(addr['address'])
     return {name: by_index.get(info['index'], []) for name, info in found.items()}
@@ -203,17 +237,33 @@ def snapshot(p, ns):
     nats = _store.load_all(_firewall.NAT_KIND)
     networks = _store.load_all(_network.KIND)
     installed = {tool: _firewall_rules.command_exists(tool) for tool in ('iptables-restore', 'nft')}
+    ipv6 = _snapshot.ipv6_enabled() if any(_nat_plan.family(p[o]) == 6 for o in ('container_ip', 'source', 'to_source')) else None
     if p['state'] != 'present' or p['kind'] != 'dnat':
-        return _nat_plan.Snapshot(nats, networks, {}, None, {}, None, installed)
+        return _nat_plan.Snapshot(nats, networks, {}, None, {}, None, installed, None, ipv6)
     chan = ns.chan(None)
-    container_ip = _valid(lambda v: _ipam.parse_ip(v, 'container_ip'), p['container_ip']) if p['container_ip'] else None
-    route_dev = _route_dev(chan, str(container_ip)) if p['bridge'] is None and container_ip is not None else None
+    container_ip = _valid(lambda v: _nat_plan.parse_ip(v, 'container_ip'), p['container_ip']) if p['container_ip'] else None
+    addrs = _addresses(chan, container_ip)
+    route_dev = None
+    if p['bridge'] is None and container_ip is not None:
+        route_dev = _route_dev6(chan, addrs, container_ip) if _nat_plan.family(container_ip) == 6 else _route_dev(chan, container_ip)
     names = [name for name in (p['bridge'], route_dev) if name and _valid(_validate.validate_ifname, name)]
     listening = {p['proto']: _ports.listening(p['proto'])}
     port_range = None if p['host_port'] else _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
-    specific = p['host_ip'] not in _ports.WILDCARDS and not str(p['host_ip']).startswith('127.')
-    local = _ports.host_addresses(chan.dump(_kernel.RTM_GETADDR, socket.AF_INET)) if specific else None
-    return _nat_plan.Snapshot(nats, networks, _links(chan, names), route_dev, listening, port_range, installed, local)
+    return _nat_plan.Snapshot(nats, networks, _links(chan, names, addrs), route_dev, listening, port_range, installed,
+                              _local(chan, p['host_ip'], container_ip, addrs), ipv6)
+
+
+def _addresses(chan, ip):
+    """The host's address dump of ip's family."""
+    return chan.dump(_kernel.RTM_GETADDR, socket.AF_INET6 if _nat_plan.family(ip) == 6 else socket.AF_INET)
+
+
+def _local(chan, host_ip, container_ip, addrs):
+    """The host's addresses of host_ip's family when host_ip names one (None: a wildcard or loopback, nothing to check)."""
+    if host_ip in _ports.WILDCARDS or str(host_ip).startswith('127.'):
+        return None
+    same = _nat_plan.family(host_ip) == _nat_plan.family(container_ip)
+    return _ports.host_addresses(addrs if same else _addresses(chan, host_ip))
 
 
 def run(module):
@@ -253,7 +303,7 @@ def main():
             out_interface=dict(type='str'),
             not_out_interface=dict(type='str'),
             to_source=dict(type='str'),
-            host_ip=dict(type='str', default='0.0.0.0'),
+            host_ip=dict(type='str'),
             host_port=dict(type='int'),
             container_ip=dict(type='str'),
             container_port=dict(type='int'),

@@ -68,16 +68,22 @@ options:
     type: str
   peer_addresses:
     description:
-      - IPv4 addresses of the peer in CIDR form (V(172.17.0.2/16)). This is the complete list
-        when given; other IPv4 addresses on the peer are removed. Omit to leave addresses alone.
+      - Addresses of the peer in CIDR form, IPv4 (V(172.17.0.2/16)), IPv6 (V(fd00:db8:1::2/64)) or both. This is the
+        complete list when given; other addresses on the peer are removed, but for its IPv6 link-local (C(fe80::)) ones,
+        which are the kernel's. Omit to leave addresses alone.
+      - IPv6 addresses are added without duplicate address detection (C(nodad)), so they are usable when the module
+        returns; keeping them unique is the caller's part, as with IPv4.
     type: list
     elements: str
   peer_gateway:
     description:
-      - Default route inside O(peer_netns) through this address, which must be inside one of O(peer_addresses)
-        and must not be one of them. Requires O(peer_netns) (the host's own default route is never touched).
-      - Replaces another default route in that namespace. Omit to leave routes alone.
-    type: str
+      - Default route inside O(peer_netns) through this address, which must be inside one of O(peer_addresses) of its
+        family and must not be one of them (an IPv6 link-local router address, V(fe80::1), is taken as it is).
+        Requires O(peer_netns) (the host's own default route is never touched).
+      - One address, or a list of one per family (V([172.17.0.1, fd00:db8:1::1])) for an IPv4 and an IPv6 default route.
+      - Replaces another default route of that family in that namespace. Omit to leave routes alone.
+    type: list
+    elements: str
 '''
 
 EXAMPLES = r'''
@@ -90,6 +96,14 @@ EXAMPLES = r'''
     peer_mac: "02:42:ac:11:00:02"
     peer_addresses: [172.17.0.2/16]
     peer_gateway: 172.17.0.1
+
+- name: A dual-stack container end (docker run --ip 172.17.0.3 --ip6 fd00:db8:1::3)
+  hostnet.containers.veth_pair:
+    name: veth0d4e5f
+    master: docker0
+    peer_netns: web02
+    peer_addresses: [172.17.0.3/16, "fd00:db8:1::3/64"]
+    peer_gateway: [172.17.0.1, "fd00:db8:1::1"]
 
 - name: A plain veth pair on the host
   hostnet.containers.veth_pair:
@@ -125,12 +139,14 @@ before:
   type: dict
   sample: null
 after:
-  description: The pair after the run (null when absent); in check mode, what a real run would produce.
+  description:
+    - The pair after the run (null when absent); in check mode, what a real run would produce.
+    - C(peer_gateway) is the IPv4 default route's gateway, C(peer_gateway_v6) the IPv6 one's (null without one).
   returned: always
   type: dict
   sample: {"name": "veth0a1b2c", "master": "docker0", "mtu": 1500, "mac": "96:1e:5c:aa:10:01", "peer_name": "eth0",
            "peer_netns": "web01", "peer_mac": "02:42:ac:11:00:02", "peer_addresses": ["172.17.0.2/16"],
-           "peer_gateway": "172.17.0.1"}
+           "peer_gateway": "172.17.0.1", "peer_gateway_v6": null}
 commands:
   description: The changes made (or that would be made in check mode), in order.
   returned: always
@@ -185,7 +201,7 @@ def main():
             mac=dict(type='str'),
             peer_mac=dict(type='str'),
             peer_addresses=dict(type='list', elements='str'),
-            peer_gateway=dict(type='str'),
+            peer_gateway=dict(type='list', elements='str'),
         ),
         supports_check_mode=True,
     )

@@ -187,7 +187,8 @@ PROBE_TOPOLOGY = [
 MODULE_SETUP = {
     'netns': [{'name': 'A namespace made by hand', 'ansible.builtin.command': 'ip netns add legacy01', 'changed_when': True}],
     'veth_pair': [{'name': 'Docker0', 'hostnet.containers.docker_bridge': {'name': 'bridge'}},
-                  {'name': 'Container web01', 'hostnet.containers.netns': {'name': 'web01'}}],
+                  {'name': 'Container web01', 'hostnet.containers.netns': {'name': 'web01'}},
+                  {'name': 'Container web02 (the dual-stack example)', 'hostnet.containers.netns': {'name': 'web02'}}],
     'probe': PROBE_TOPOLOGY + [
         {'name': 'A web server in app', 'ansible.builtin.shell': 'ip netns exec app python3 -m http.server 80 >/dev/null 2>&1 &',
          'changed_when': True},

@@ -69,7 +69,7 @@ def test_a_new_pair_is_one_create_then_the_peer_up_addresses_and_route():
     assert before is None
     assert after == {'name': 'vethweb01', 'master': 'docker0', 'mtu': 1500, 'mac': None, 'peer_name': 'eth0', 'peer_netns': 'web01',
                      'peer_mac': '02:42:ac:11:00:02', 'peer_mtu': 1500, 'peer_up': True, 'up': True,
-                     'peer_addresses': ['172.17.0.2/16'], 'peer_gateway': '172.17.0.1'}
+                     'peer_addresses': ['172.17.0.2/16'], 'peer_gateway': '172.17.0.1', 'peer_gateway_v6': None}
     # On a new pair only the create is undone: the addresses and the route go with the pair.
     assert [s.undo is None for s in steps.steps] == [False, False, True, True, True]
     steps.execute()
