@@ -47,10 +47,7 @@ _ADDRESS_KEYS = {4: ('ip', 'subnet', 'enable_ipv4: true (the network is IPv6-onl
 def mac_of(ip, ip6=None):
     """A container's (or the gateway's) MAC on the overlay, the same on every host without telling them: Docker's from
     the IPv4 address, else (IPv6-only) 02:42 and the last four bytes of the IPv6 address."""
-    if ip is not None:
-        return _ipam.docker_mac(ip)
-    num = int(_ipam6.parse_ip(ip6))
-    return '02:42:' + ':'.join('%02x' % ((num >> shift) & 0xff) for shift in (24, 16, 8, 0))
+    return _ipam.docker_mac(ip) if ip is not None else _ipam6.docker_mac(ip6)
 
 
 def owns_vxlan(stored, name):
