@@ -510,8 +510,7 @@ def _remote_probes(call, ep, only_network):
         for key, family in (('ip', None), ('ipv6_address', 'ipv6')):
             if not remote.get(key):
                 continue
-            why = '%s to %s on %s across overlay %s%s' % (ep['name'], remote['name'], remote['host'], call['name'],
-                                                         ' over IPv6' if family else '')
+            why = '%s to %s on %s across overlay %s%s' % (ep['name'], remote['name'], remote['host'], call['name'], ' over IPv6' if family else '')
             probes.append({'netns': ep['name'], 'target': remote[key], 'method': 'ping', 'expect': 'reachable', 'why': why})
             resolve = {'netns': ep['name'], 'target': remote['name'], 'method': 'resolve', 'expect': 'reachable', 'why': why + ' by name'}
             if family:

@@ -32,7 +32,7 @@ description:
   - The underlay may be IPv6 (O(underlay_ip) and every O(peers[].underlay_ip) of one family), whatever the overlay's own
     address families.
   - With O(enable_ipv6=true) the overlay carries IPv6 too (or only, with O(enable_ipv4=false)), as a dual-stack
-    M(hostnet.containers.docker_bridge) network: every host's bridge has the same O(gateway_v6) (anycast, as the IPv4
+    M(hostnet.containers.docker_bridge) network. Every host's bridge has the same O(gateway_v6) (anycast, as the IPv4
     gateway), each container an IPv6 address and default route, NAT66 out through its own host, the IPv6 firewall rules of
     a bridge, and the VXLAN device one permanent IPv6 neighbour entry per remote container beside its IPv4 one (its proxy
     answers neighbour solicitations itself). One container added anywhere changes one forwarding, one IPv4 and one IPv6
@@ -89,7 +89,7 @@ options:
   subnet_v6:
     description:
       - IPv6 subnet of the overlay, the same on every host (room for the gateway and one container, /126 or shorter).
-        Required with O(enable_ipv6=true) when the network does not exist yet on this host (no per-host pool: every host
+        Required with O(enable_ipv6=true) when the network does not exist yet on this host (no per-host pool, as every host
         would choose its own); the P(hostnet.containers.overlay_network#role) role chooses one for the play.
     type: str
   gateway_v6:
