@@ -121,14 +121,18 @@ def _existing(request):
         if not isinstance(net, Mapping) or net.get('Driver') != 'overlay':
             continue
         eps = (net.get('Containers') or {}).values()
-        ips[net['Name']] = {ep['Name']: ep['IPv4Address'].split('/')[0] for ep in eps if ep.get('IPv4Address')}
-        ips6[net['Name']] = {ep['Name']: ep['IPv6Address'].split('/')[0] for ep in eps if ep.get('IPv6Address')}
+        ips[net['Name']], ips6[net['Name']] = (_held_addresses(eps, key) for key in ('IPv4Address', 'IPv6Address'))
         macs[net['Name']] = {ep['Name']: ep['MacAddress'] for ep in eps if ep.get('MacAddress')}
         vni = (net.get('Options') or {}).get(VXLAN_OPTION)
         configs = (net.get('IPAM') or {}).get('Config') or []
         subnets = {':' in str(c.get('Subnet')): c.get('Subnet') for c in configs}
         held[net['Name']] = {'vni': int(vni) if str(vni).isdigit() else None, 'subnet': subnets.get(False), 'subnet_v6': subnets.get(True)}
     return ips, macs, held, ips6
+
+
+def _held_addresses(eps, key):
+    """{container: address} of network_info's containers, from their IPv4Address or IPv6Address ('' when none)."""
+    return {ep['Name']: ep[key].split('/')[0] for ep in eps if ep.get(key)}
 
 
 def _without_ipv6(request):
@@ -371,12 +375,24 @@ def _addresses(name, members, parsed, pool, pool6):
         _check_names(name, members, parsed)
         out = {h: [{k: v for k, v in ep.items() if k != 'option'} for ep in parsed[h]['endpoints'][name]] for h in members}
     if pool6 is None:
-        for host in members:
-            for ep in parsed[host]['endpoints'][name]:
-                if ep.get('ipv6_address'):
-                    raise PlanError('%s: %s needs enable_ipv6: true on network %s'
-                                    % (_where(host, ep['option'] + '.ipv6_address'), ep['ipv6_address'], name))
-        return out
+        _check_no_ipv6(name, members, parsed)
+    else:
+        _addresses6(name, members, parsed, pool6, out, pool is None)
+    return out
+
+
+def _check_no_ipv6(name, members, parsed):
+    """An ipv6_address on an overlay without IPv6 names itself."""
+    for host in members:
+        for ep in parsed[host]['endpoints'][name]:
+            if ep.get('ipv6_address'):
+                raise PlanError('%s: %s needs enable_ipv6: true on network %s'
+                                % (_where(host, ep['option'] + '.ipv6_address'), ep['ipv6_address'], name))
+
+
+def _addresses6(name, members, parsed, pool6, out, ipv6_only):
+    """Each endpoint of ``out`` ({host: [endpoint]}) gets its IPv6 address, allocated once for all hosts (and on an
+    IPv6-only overlay its MAC from it)."""
     requests = {h: [{'name': ep['name'], 'ip': ep.get('ipv6_address')} for ep in parsed[h]['endpoints'][name]] for h in members}
     try:
         got = pool6.allocate_across_hosts(requests, {h: dict(parsed[h]['existing6'].get(name, {})) for h in members},
@@ -386,11 +402,10 @@ def _addresses(name, members, parsed, pool, pool6):
     for host in members:
         for ep, asked in zip(out[host], parsed[host]['endpoints'][name]):
             ep['ipv6_address'] = str(got[host][ep['name']])
-            if pool is None:
+            if ipv6_only:
                 with refused('host %s, ' % host):
                     ep['mac'] = _ipam.normalize_mac(asked['mac'], asked['option'] + '.mac') if asked.get('mac') else \
                         _ipam6.docker_mac(ep['ipv6_address'])
-    return out
 
 
 def _members(name, hosts, parsed):
@@ -447,13 +462,7 @@ def plan(requests, hosts=None, vni_base=DEFAULT_VNI_BASE, address_pools=None):
     defs = _definitions(hosts, parsed)
     present = [n for n in names if _members(n, hosts, parsed)]
     _check_families(present, hosts, parsed)
-    families = {n: _families(n, defs) for n in present}
-    pools = _plain(address_pools) or DEFAULT_POOLS
-    with refused():
-        pools4 = _ipam6.split_pools(pools, 'overlay_network_address_pools')[0] or DEFAULT_POOLS
-    settled = {'defs': defs, 'vnis': _vnis(present, defs, hosts, parsed, vni_base),
-               'subnets': _subnets([n for n in present if families[n][0]], defs, hosts, parsed, pools4),
-               'subnets6': _subnets6([n for n in present if families[n][1]], defs, hosts, parsed, pools)}
+    settled = _settled(present, defs, hosts, parsed, vni_base, address_pools)
     calls = {host: [] for host in hosts}
     for name in names:
         # An overlay no host keeps is removed wherever it is listed.
@@ -464,6 +473,25 @@ def plan(requests, hosts=None, vni_base=DEFAULT_VNI_BASE, address_pools=None):
     return {host: _host_result(host, calls[host], parsed) for host in hosts}
 
 
+def _settled(present, defs, hosts, parsed, vni_base, address_pools):
+    """What is the same on every host of each present overlay: {defs, vnis, subnets, subnets6} (IPv4 subnets from the
+    pools' IPv4 entries, of the overlays with IPv4; subnet_v6 of those with IPv6)."""
+    families = {n: _families(n, defs) for n in present}
+    pools = _plain(address_pools) or DEFAULT_POOLS
+    with refused():
+        pools4 = _ipam6.split_pools(pools, 'overlay_network_address_pools')[0] or DEFAULT_POOLS
+    return {'defs': defs, 'vnis': _vnis(present, defs, hosts, parsed, vni_base),
+            'subnets': _subnets([n for n in present if families[n][0]], defs, hosts, parsed, pools4),
+            'subnets6': _subnets6([n for n in present if families[n][1]], defs, hosts, parsed, pools)}
+
+
+def _per_network(present, key, endpoint_key=None):
+    """{network: its call's ``key``} (with ``endpoint_key``: {network: {container: that key}}) of the calls that have it."""
+    if endpoint_key is None:
+        return {c['name']: c[key] for c in present if c.get(key)}
+    return {c['name']: {ep['name']: ep[endpoint_key] for ep in c['endpoints'] if ep.get(endpoint_key)} for c in present if c.get(key)}
+
+
 def _host_result(host, calls, parsed):
     """One host's share: its module calls, its addresses, the peers it must reach, what verify probes."""
     present = [c for c in calls if c['state'] == 'present']
@@ -472,10 +500,8 @@ def _host_result(host, calls, parsed):
         for peer in call['peers']:
             peers.setdefault(peer['underlay_ip'], peer['host'])
     return {'networks': calls, 'state': parsed[host]['state'],
-            'addresses': {c['name']: {ep['name']: ep['ip'] for ep in c['endpoints'] if ep.get('ip')} for c in present},
-            'addresses_v6': {c['name']: {ep['name']: ep['ipv6_address'] for ep in c['endpoints']} for c in present if c.get('subnet_v6')},
-            'vnis': {c['name']: c['vni'] for c in present}, 'subnets': {c['name']: c['subnet'] for c in present if c.get('subnet')},
-            'subnets_v6': {c['name']: c['subnet_v6'] for c in present if c.get('subnet_v6')},
+            'addresses': _per_network(present, 'name', 'ip'), 'addresses_v6': _per_network(present, 'subnet_v6', 'ipv6_address'),
+            'vnis': _per_network(present, 'vni'), 'subnets': _per_network(present, 'subnet'), 'subnets_v6': _per_network(present, 'subnet_v6'),
             'peers': [{'host': h, 'underlay_ip': ip} for ip, h in peers.items()],
             'probes': _probes(present)}
 
