@@ -42,24 +42,23 @@ def params(net, placement, here, members=MEMBERS, **extra):
              endpoints=[dict(_addresses(ip, ip6), name=c) for c, (h, ip, ip6) in sorted(placement.items()) if h == here],
              remote_endpoints=[dict(_addresses(ip, ip6), name=c, host=h) for c, (h, ip, ip6) in sorted(placement.items())
                                if h != here and h in members])
-    p.update(extra)
-    return p
+    return dict(p, **extra)
 
 
 def apply(hosts, net, placement, members=MEMBERS, **extra):
-    out = {}
-    for name in members:
-        res = hosts[name].module('hostnet.containers.overlay_net', **params(net, placement, name, members, **extra))
-        assert not res.get('failed'), (name, res)
-        out[name] = res
-    return out
+    """overlay_net on every member, in order; {host: result}, each one a success."""
+    results = {name: hosts[name].module('hostnet.containers.overlay_net', **params(net, placement, name, members, **extra))
+               for name in members}
+    assert not any(res.get('failed') for res in results.values()), results
+    return results
 
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory, collection_path):
+    """The dual-stack overlay on the three hosts and the IPv6-only one on host1 and host2."""
     with module_lab(tmp_path_factory, collection_path, 'overlay6', HOSTS) as hosts:
-        apply(hosts, DUAL, C)
-        apply(hosts, ONLY6, E, members=('host1', 'host2'))
+        for net, placement, members in ((DUAL, C, MEMBERS), (ONLY6, E, MEMBERS[:2])):
+            apply(hosts, net, placement, members)
         yield hosts
 
 
