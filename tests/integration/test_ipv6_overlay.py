@@ -18,6 +18,7 @@ import pytest
 
 import traffic
 from conftest import module_lab
+from test_overlay_net import restore
 
 HOSTS = {'host1': {'address': '10.138.3.130/24', 'gateway': '10.138.3.1'},
          'host2': {'address': '10.138.3.131/24', 'gateway': '10.138.3.1'},
@@ -174,3 +175,20 @@ def test_bad_input_names_the_option_and_changes_nothing(lab, change, option, val
     res = h1.module('hostnet.containers.overlay_net', **p)
     assert res.get('failed') and res['msg'].startswith('%s' % option) and value in res['msg'], res['msg']
     assert h1.snapshot() == before
+
+
+def test_a_reboot_restores_the_ipv6_of_both_overlays(lab):
+    """Last (it restarts the lab): every runtime object gone but /etc and /var/lib/hostnet, then hostnet-restore's
+    engine on each host rebuilds the overlays with their IPv6 addresses, routes and neighbour entries."""
+    the_lab = lab['host1'].lab
+    the_lab.down(keep_state=True)
+    the_lab.up(HOSTS, keep_state=True)
+    for name in MEMBERS:
+        restore(lab[name])
+    assert traffic.ping(lab['host1'], 'c1', C['c3'][2], timeout=2) and traffic.ping(lab['host3'], 'c3', C['c2'][2], timeout=2)
+    assert traffic.ping(lab['host2'], 'e2', E['e1'][2], timeout=2)
+    assert ('fd00:30::4', '02:42:0a:1e:00:04', True) in neigh6(lab['host1'], vx_of(lab['host1'], 'dual6'))
+    for net, placement, members in ((DUAL, C, MEMBERS), (ONLY6, E, MEMBERS[:2])):
+        for name in members:
+            res = lab[name].module('hostnet.containers.overlay_net', **params(net, placement, name, members))
+            assert res['changed'] is False, (name, net['name'], res['commands'])
