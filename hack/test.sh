@@ -60,7 +60,7 @@ ROLE_TESTS_1=(tests/integration/test_bridge_network_role.py tests/integration/te
               tests/integration/test_host_requirements.py tests/integration/test_workloads.py)
 ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_orphans_gc.py
               tests/integration/test_ownership.py tests/integration/test_reliability_roles.py
-              tests/integration/test_overlay_network_role.py)
+              tests/integration/test_overlay_network_role.py tests/integration/test_ipv6_overlay_role.py)
 # The examples of the docs and the newest once tests, in the lane that Molecule ends.
 ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py
               tests/integration/test_localhost_publish.py tests/integration/test_container.py

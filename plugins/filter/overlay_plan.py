@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 # The address and MAC rules of a segment are the same for a macvlan segment and an overlay: one copy of them.
 from ansible_collections.hostnet.containers.plugins.filter.macvlan_plan import (
@@ -24,9 +25,10 @@ from ansible_collections.hostnet.containers.plugins.plugin_utils._plan import Pl
 REQUEST_FACT = 'overlay_network_request'
 STATES = ('present', 'absent')
 # What every host of an overlay must agree on; the first host that gives a value sets it.
-SHARED_KEYS = ('vni', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'internal', 'ip_masquerade', 'icc', 'port')
+SHARED_KEYS = ('vni', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'internal', 'ip_masquerade', 'icc', 'port',
+               'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6')
 NETWORK_KEYS = ('name', 'state') + SHARED_KEYS
-CALL_KEYS = ('mtu', 'internal', 'ip_masquerade', 'icc')
+CALL_KEYS = ('mtu', 'internal', 'ip_masquerade', 'icc', 'enable_ipv4', 'enable_ipv6')
 VNI_MAX = 16777215
 DEFAULT_VNI_BASE = 4096  # Docker's first overlay VNI is 4097
 DEFAULT_PORT = 4789      # IANA's VXLAN port, Linux's and Docker's default
@@ -105,25 +107,49 @@ def _network_values(host, entry, option):
         entry['vni'] = _int(entry['vni'], host, option + '.vni', 1, VNI_MAX)
     if entry.get('port') is not None:
         entry['port'] = _int(entry['port'], host, option + '.port', 1, 65535)
-    for flag in ('internal', 'ip_masquerade', 'icc'):
+    for flag in ('internal', 'ip_masquerade', 'icc', 'enable_ipv4', 'enable_ipv6'):
         if flag in entry and not isinstance(entry[flag], bool):
             raise PlanError('%s: %r must be true or false' % (_where(host, '%s.%s' % (option, flag)), entry[flag]))
     return entry
 
 
 def _existing(request):
-    """({network: {container: ip}}, {network: {container: mac}}, {network: {vni, subnet}}) held on the host now."""
-    ips, macs, held = {}, {}, {}
+    """({network: {container: ip}}, {network: {container: mac}}, {network: {vni, subnet, subnet_v6}}, {network:
+    {container: IPv6 address}}) held on the host now."""
+    ips, macs, held, ips6 = {}, {}, {}, {}
     for net in request.get('existing') or []:
         if not isinstance(net, Mapping) or net.get('Driver') != 'overlay':
             continue
         eps = (net.get('Containers') or {}).values()
-        ips[net['Name']] = {ep['Name']: ep['IPv4Address'].split('/')[0] for ep in eps}
+        ips[net['Name']], ips6[net['Name']] = (_held_addresses(eps, key) for key in ('IPv4Address', 'IPv6Address'))
         macs[net['Name']] = {ep['Name']: ep['MacAddress'] for ep in eps if ep.get('MacAddress')}
         vni = (net.get('Options') or {}).get(VXLAN_OPTION)
-        config = ((net.get('IPAM') or {}).get('Config') or [{}])[0]
-        held[net['Name']] = {'vni': int(vni) if str(vni).isdigit() else None, 'subnet': config.get('Subnet')}
-    return ips, macs, held
+        configs = (net.get('IPAM') or {}).get('Config') or []
+        subnets = {':' in str(c.get('Subnet')): c.get('Subnet') for c in configs}
+        held[net['Name']] = {'vni': int(vni) if str(vni).isdigit() else None, 'subnet': subnets.get(False), 'subnet_v6': subnets.get(True)}
+    return ips, macs, held, ips6
+
+
+def _held_addresses(eps, key):
+    """{container: address} of network_info's containers, from their IPv4Address or IPv6Address ('' when none)."""
+    return {ep['Name']: ep[key].split('/')[0] for ep in eps if ep.get(key)}
+
+
+def _without_ipv6(request):
+    """(the request with no ipv6_address in its containers' networks, {(container, network): ipv6_address}): the
+    endpoint checks shared with macvlan_plan see the IPv4 keys, the IPv6 address joins the endpoint after them."""
+    v6, containers = {}, []
+    for container in request.get('containers') or []:
+        if isinstance(container, Mapping) and isinstance(container.get('networks'), list):
+            items = []
+            for item in container['networks']:
+                if isinstance(item, Mapping) and 'ipv6_address' in item:
+                    v6[(container.get('name'), item.get('name'))] = item['ipv6_address']
+                    item = {k: v for k, v in item.items() if k != 'ipv6_address'}
+                items.append(item)
+            container = dict(container, networks=items)
+        containers.append(container)
+    return dict(request, containers=containers), v6
 
 
 def _parse(requests, hosts):
@@ -139,9 +165,14 @@ def _parse(requests, hosts):
         for i, net in enumerate(request.get('networks') or []):
             entry = _network(host, net, 'overlay_network_networks[%d]' % i, networks)
             networks[entry['name']] = entry
-        ips, macs, held = _existing(request)
-        entry = {'state': state, 'networks': networks, 'existing': ips, 'existing_macs': macs, 'held': held,
+        ips, macs, held, ips6 = _existing(request)
+        request, v6 = _without_ipv6(request)
+        entry = {'state': state, 'networks': networks, 'existing': ips, 'existing_macs': macs, 'held': held, 'existing6': ips6,
                  'endpoints': endpoints_of(host, request, networks, 'overlay_network')}
+        for name, eps in entry['endpoints'].items():
+            for ep in eps:
+                if v6.get((ep['name'], name)) not in (None, ''):
+                    ep['ipv6_address'] = v6[(ep['name'], name)]
         if state == 'present':
             entry['underlay_interface'], entry['underlay_ip'] = _underlay(host, request)
         parsed[host] = entry
@@ -178,12 +209,14 @@ def _definitions(hosts, parsed):
     return defs
 
 
-def _cidr(value, option):
+def _cidr(value, option, key='subnet'):
+    if key == 'subnet_v6':
+        return _ipam6.parse_subnet(value, option)
     return _ipam.parse_interface_address(value, option).cidr
 
 
 def _held(name, key, hosts, parsed):
-    """(value, host) of ``key`` ('vni' or 'subnet') that a host holds for overlay ``name`` now, else (None, None)."""
+    """(value, host) of ``key`` ('vni', 'subnet' or 'subnet_v6') that a host holds for overlay ``name`` now, else (None, None)."""
     for host in hosts:
         value = parsed[host]['held'].get(name, {}).get(key)
         if value is not None:
@@ -199,7 +232,7 @@ def _settle(name, key, defs, hosts, parsed):
         return held, None
     value, host, option = given
     with refused('host %s, ' % host):
-        same = value == held if key == 'vni' else held is None or _cidr(value, option) == _cidr(held, option)
+        same = value == held if key == 'vni' else held is None or _cidr(value, option, key) == _cidr(held, option, key)
     if held is not None and not same:
         raise PlanError('%s: %s, but network %s has %s %s on host %s; remove the network first to change it'
                         % (_where(host, option), value, name, key, held, holder))
@@ -216,9 +249,9 @@ def _kept(names, key, defs, hosts, parsed, clash):
         if value is None:
             continue
         host, option = where or (hosts[0], 'overlay_network_networks')
-        if key == 'subnet':
+        if key != 'vni':
             with refused('host %s, ' % host):
-                value = _cidr(value, option)
+                value = _cidr(value, option, key)
         for other, other_value in kept.items():
             text = clash(value, other_value)
             if text:
@@ -258,11 +291,45 @@ def _subnets(names, defs, hosts, parsed, pools):
     return {name: str(subnet) for name, subnet in subnets.items()}
 
 
-def _pool(name, subnet, defs):
+def _subnets6(names, defs, hosts, parsed, pools):
+    """{name: subnet_v6} of the overlays with IPv6: given or held ones kept (two overlapping refused), the rest the first
+    free /64 of the IPv6 entries of the pools, else of a ULA /48 of the overlay's own (from its name: the same on
+    every host and every run, as a host's /48 comes from its machine id)."""
+    subnets = _kept(names, 'subnet_v6', defs, hosts, parsed, lambda v, o: (
+        '%s overlaps %s, the subnet_v6 of network %%s; overlays are routed by the containers, so their subnets must not '
+        'overlap' % (v, o)) if _ipam.networks_overlap(v, o) else None)
+    taken = [str(s) for s in subnets.values()] + [parsed[h]['underlay_ip'] for h in hosts if parsed[h].get('underlay_ip')]
+    with refused():
+        pools6 = _ipam6.split_pools(pools, 'overlay_network_address_pools')[1]
+    for name in names:
+        if name not in subnets:
+            with refused():
+                subnets[name] = _ipam6.next_free_subnet(taken, pools6 or _ipam6.ula_pool('hostnet.containers overlay ' + name),
+                                                        'overlay_network_address_pools')
+            taken.append(str(subnets[name]))
+    return {name: str(subnet) for name, subnet in subnets.items()}
+
+
+def _families(name, defs):
+    """(IPv4, IPv6) of overlay ``name``: enable_ipv4 (default true) and enable_ipv6 (default false), one at least."""
+    v4 = defs[name].get('enable_ipv4', (True,))[0] is not False
+    v6 = bool(defs[name].get('enable_ipv6', (False,))[0])
+    if not v4 and not v6:
+        dummy, host, option = defs[name]['enable_ipv4']
+        raise PlanError('%s: false, but network %s has no IPv6 either; set enable_ipv6: true for an IPv6-only overlay'
+                        % (_where(host, option), name))
+    return v4, v6
+
+
+def _pool(name, subnet, defs, family=4):
+    """The overlay's IPv4 (``family`` 6: IPv6) address pool, from its given gateway, ip_range and aux_addresses of that family."""
     host, option = next(((h, o.rsplit('.', 1)[0]) for _v, h, o in defs[name].values()), (None, 'overlay_network_networks'))
-    given = {k: defs[name][k][0] for k in ('gateway', 'ip_range', 'aux_addresses') if k in defs[name]}
+    keys = ('gateway', 'ip_range') if family == 4 else ('gateway_v6', 'ip_range_v6')
+    given = {k.replace('_v6', ''): defs[name][k][0] for k in keys if k in defs[name]}
     with refused('host %s, ' % host if host else ''):
-        return _ipam.AddressPool(subnet, option_prefix=option + '.', **given)
+        if 'aux_addresses' in defs[name]:
+            given['aux_addresses'] = _ipam6.split_aux_addresses(defs[name]['aux_addresses'][0], option + '.aux_addresses')[family == 6]
+        return (_ipam.AddressPool if family == 4 else _ipam6.AddressPool)(subnet, option_prefix=option + '.', **given)
 
 
 def _check_names(name, members, parsed):
@@ -299,6 +366,48 @@ def _allocate(name, members, parsed, pool):
     return out
 
 
+def _addresses(name, members, parsed, pool, pool6):
+    """{host: [endpoint with ip, ipv6_address and mac]} of overlay ``name``: each family's addresses allocated once
+    for all its hosts; an IPv6-only endpoint's MAC from its IPv6 address (as overlay_net makes it)."""
+    if pool is not None:
+        out = _allocate(name, members, parsed, pool)
+    else:
+        _check_names(name, members, parsed)
+        out = {h: [{k: v for k, v in ep.items() if k != 'option'} for ep in parsed[h]['endpoints'][name]] for h in members}
+    if pool6 is None:
+        _check_no_ipv6(name, members, parsed)
+    else:
+        _addresses6(name, members, parsed, pool6, out, pool is None)
+    return out
+
+
+def _check_no_ipv6(name, members, parsed):
+    """An ipv6_address on an overlay without IPv6 names itself."""
+    for host in members:
+        for ep in parsed[host]['endpoints'][name]:
+            if ep.get('ipv6_address'):
+                raise PlanError('%s: %s needs enable_ipv6: true on network %s'
+                                % (_where(host, ep['option'] + '.ipv6_address'), ep['ipv6_address'], name))
+
+
+def _addresses6(name, members, parsed, pool6, out, ipv6_only):
+    """Each endpoint of ``out`` ({host: [endpoint]}) gets its IPv6 address, allocated once for all hosts (and on an
+    IPv6-only overlay its MAC from it)."""
+    requests = {h: [{'name': ep['name'], 'ip': ep.get('ipv6_address')} for ep in parsed[h]['endpoints'][name]] for h in members}
+    try:
+        got = pool6.allocate_across_hosts(requests, {h: dict(parsed[h]['existing6'].get(name, {})) for h in members},
+                                          option='overlay_network_containers')
+    except _validate.InputError as exc:
+        raise PlanError('network %s: %s' % (name, str(exc).replace('].ip ', '].ipv6_address '))) from None
+    for host in members:
+        for ep, asked in zip(out[host], parsed[host]['endpoints'][name]):
+            ep['ipv6_address'] = str(got[host][ep['name']])
+            if ipv6_only:
+                with refused('host %s, ' % host):
+                    ep['mac'] = _ipam.normalize_mac(asked['mac'], asked['option'] + '.mac') if asked.get('mac') else \
+                        _ipam6.docker_mac(ep['ipv6_address'])
+
+
 def _members(name, hosts, parsed):
     """The hosts that take part in overlay ``name``: present themselves, with the network present."""
     return [h for h in hosts if parsed[h]['state'] == 'present' and parsed[h]['networks'].get(name, {}).get('state') == 'present']
@@ -308,10 +417,15 @@ def _overlay(name, hosts, parsed, settled):
     """What every host gets for overlay ``name``: {host: module parameters}."""
     members = _members(name, hosts, parsed)
     defs = settled['defs'][name]
-    pool = _pool(name, settled['subnets'][name], settled['defs'])
-    endpoints = _allocate(name, members, parsed, pool) if members else {}
-    shared = dict(pool.config(), name=name, state='present', vni=settled['vnis'][name],
+    pool = _pool(name, settled['subnets'][name], settled['defs']) if name in settled['subnets'] else None
+    pool6 = _pool(name, settled['subnets6'][name], settled['defs'], 6) if name in settled['subnets6'] else None
+    endpoints = _addresses(name, members, parsed, pool, pool6) if members else {}
+    shared = dict(pool.config() if pool else {}, name=name, state='present', vni=settled['vnis'][name],
                   port=defs['port'][0] if 'port' in defs else DEFAULT_PORT)
+    if pool6 is not None:
+        config = pool6.config()
+        shared.update(subnet_v6=config['subnet'], gateway_v6=config['gateway'], ip_range_v6=config['ip_range'],
+                      aux_addresses=dict(shared.get('aux_addresses') or {}, **config['aux_addresses']))
     shared.update((k, defs[k][0]) for k in CALL_KEYS if k in defs)
     shared = {k: v for k, v in shared.items() if v not in (None, {}, '')}
     calls = {}
@@ -334,7 +448,7 @@ def _host_call(host, shared, members, parsed, endpoints):
 
 
 def _remote(ep):
-    return {k: ep[k] for k in ('name', 'ip', 'mac', 'aliases') if ep.get(k)}
+    return {k: ep[k] for k in ('name', 'ip', 'ipv6_address', 'mac', 'aliases') if ep.get(k)}
 
 
 def plan(requests, hosts=None, vni_base=DEFAULT_VNI_BASE, address_pools=None):
@@ -348,8 +462,7 @@ def plan(requests, hosts=None, vni_base=DEFAULT_VNI_BASE, address_pools=None):
     defs = _definitions(hosts, parsed)
     present = [n for n in names if _members(n, hosts, parsed)]
     _check_families(present, hosts, parsed)
-    settled = {'defs': defs, 'vnis': _vnis(present, defs, hosts, parsed, vni_base),
-               'subnets': _subnets(present, defs, hosts, parsed, _plain(address_pools) or DEFAULT_POOLS)}
+    settled = _settled(present, defs, hosts, parsed, vni_base, address_pools)
     calls = {host: [] for host in hosts}
     for name in names:
         # An overlay no host keeps is removed wherever it is listed.
@@ -360,6 +473,25 @@ def plan(requests, hosts=None, vni_base=DEFAULT_VNI_BASE, address_pools=None):
     return {host: _host_result(host, calls[host], parsed) for host in hosts}
 
 
+def _settled(present, defs, hosts, parsed, vni_base, address_pools):
+    """What is the same on every host of each present overlay: {defs, vnis, subnets, subnets6} (IPv4 subnets from the
+    pools' IPv4 entries, of the overlays with IPv4; subnet_v6 of those with IPv6)."""
+    families = {n: _families(n, defs) for n in present}
+    pools = _plain(address_pools) or DEFAULT_POOLS
+    with refused():
+        pools4 = _ipam6.split_pools(pools, 'overlay_network_address_pools')[0] or DEFAULT_POOLS
+    return {'defs': defs, 'vnis': _vnis(present, defs, hosts, parsed, vni_base),
+            'subnets': _subnets([n for n in present if families[n][0]], defs, hosts, parsed, pools4),
+            'subnets6': _subnets6([n for n in present if families[n][1]], defs, hosts, parsed, pools)}
+
+
+def _per_network(present, key, endpoint_key=None):
+    """{network: its call's ``key``} (with ``endpoint_key``: {network: {container: that key}}) of the calls that have it."""
+    if endpoint_key is None:
+        return {c['name']: c[key] for c in present if c.get(key)}
+    return {c['name']: {ep['name']: ep[endpoint_key] for ep in c['endpoints'] if ep.get(endpoint_key)} for c in present if c.get(key)}
+
+
 def _host_result(host, calls, parsed):
     """One host's share: its module calls, its addresses, the peers it must reach, what verify probes."""
     present = [c for c in calls if c['state'] == 'present']
@@ -368,8 +500,8 @@ def _host_result(host, calls, parsed):
         for peer in call['peers']:
             peers.setdefault(peer['underlay_ip'], peer['host'])
     return {'networks': calls, 'state': parsed[host]['state'],
-            'addresses': {c['name']: {ep['name']: ep['ip'] for ep in c['endpoints']} for c in present},
-            'vnis': {c['name']: c['vni'] for c in present}, 'subnets': {c['name']: c['subnet'] for c in present},
+            'addresses': _per_network(present, 'name', 'ip'), 'addresses_v6': _per_network(present, 'subnet_v6', 'ipv6_address'),
+            'vnis': _per_network(present, 'vni'), 'subnets': _per_network(present, 'subnet'), 'subnets_v6': _per_network(present, 'subnet_v6'),
             'peers': [{'host': h, 'underlay_ip': ip} for ip, h in peers.items()],
             'probes': _probes(present)}
 
@@ -388,7 +520,8 @@ def _probes(present):
                 # Overlays are isolated from each other as bridge networks are: a container reaches only its own.
                 if other is not call and not any(e['name'] == ep['name'] for e in other['endpoints']):
                     for remote in other['remote_endpoints'][:1]:
-                        probes.append({'netns': ep['name'], 'target': remote['ip'], 'method': 'ping', 'expect': 'unreachable',
+                        probes.append({'netns': ep['name'], 'target': remote.get('ip') or remote['ipv6_address'], 'method': 'ping',
+                                       'expect': 'unreachable',
                                        'why': '%s (overlay %s) to %s on %s (overlay %s): isolated'
                                               % (ep['name'], call['name'], remote['name'], remote['host'], other['name'])})
     return probes
@@ -400,12 +533,17 @@ def _remote_probes(call, ep, only_network):
     one overlay of this host."""
     probes = []
     for remote in call['remote_endpoints']:
-        why = '%s to %s on %s across overlay %s' % (ep['name'], remote['name'], remote['host'], call['name'])
-        probes.append({'netns': ep['name'], 'target': remote['ip'], 'method': 'ping', 'expect': 'reachable', 'why': why})
-        resolve = {'netns': ep['name'], 'target': remote['name'], 'method': 'resolve', 'expect': 'reachable', 'why': why + ' by name'}
-        if only_network:
-            resolve['expect_address'] = remote['ip']
-        probes.append(resolve)
+        for key, family in (('ip', None), ('ipv6_address', 'ipv6')):
+            if not remote.get(key):
+                continue
+            why = '%s to %s on %s across overlay %s%s' % (ep['name'], remote['name'], remote['host'], call['name'], ' over IPv6' if family else '')
+            probes.append({'netns': ep['name'], 'target': remote[key], 'method': 'ping', 'expect': 'reachable', 'why': why})
+            resolve = {'netns': ep['name'], 'target': remote['name'], 'method': 'resolve', 'expect': 'reachable', 'why': why + ' by name'}
+            if family:
+                resolve['family'] = family
+            if only_network:
+                resolve['expect_address'] = remote[key]
+            probes.append(resolve)
     return probes
 
 

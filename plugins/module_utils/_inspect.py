@@ -50,7 +50,6 @@ def with_prefix(ip, subnet):
 
 def inspect(doc):
     """A network document in `docker network inspect` shape."""
-    prefix = doc['subnet'].split('/')[1] if doc.get('subnet') else None
     if doc.get('driver') == 'macvlan':
         options = {'parent': doc['parent'], 'macvlan_mode': doc['mode']}
         if doc.get('host_shim'):
@@ -82,11 +81,11 @@ def inspect(doc):
         'Options': options, 'Labels': {},
     }
     if doc.get('driver') == 'overlay':
-        _overlay_view(doc, out, prefix)
+        _overlay_view(doc, out)
     return out
 
 
-def _overlay_view(doc, out, prefix):
+def _overlay_view(doc, out):
     """What `docker network inspect` shows of an overlay on a swarm node: scope swarm, the VNI among the options, the
     peers; the containers on other hosts under RemoteContainers (not Docker's: it lists only the local ones)."""
     out['Scope'] = 'swarm'
@@ -95,5 +94,6 @@ def _overlay_view(doc, out, prefix):
     out['Options']['hostnet.containers.vxlan'] = doc['vxlan']
     out['Options']['hostnet.containers.underlay'] = '%s@%s' % (doc['underlay_ip'], doc['underlay_interface'])
     out['Peers'] = [{'Name': host, 'IP': ip} for host, ip in sorted((doc.get('peers') or {}).items())]
-    out['RemoteContainers'] = {n: {'Name': n, 'MacAddress': ep['mac'], 'IPv4Address': '%s/%s' % (ep['ip'], prefix), 'Host': ep.get('host')}
+    out['RemoteContainers'] = {n: {'Name': n, 'MacAddress': ep['mac'], 'IPv4Address': with_prefix(ep.get('ip'), doc.get('subnet')),
+                                   'IPv6Address': with_prefix(ep.get('ip6'), doc.get('subnet_v6')), 'Host': ep.get('host')}
                                for n, ep in sorted((doc.get('remote_endpoints') or {}).items())}

@@ -206,3 +206,10 @@ def check_overlaps(subnet, others, option='subnet_v6'):
         other = doc.get('subnet_v6')
         if other and _ipam.networks_overlap(subnet, netaddr.IPNetwork(other)):
             raise _validate.InputError(option, str(subnet), "overlaps subnet_v6 %s of network '%s'" % (other, name))
+
+
+def docker_mac(ip):
+    """A MAC of an IPv6-only endpoint that every host computes alike from its address (an overlay's, whose hosts share
+    no endpoint id): 02:42 followed by the address's last four bytes, as Docker's IPv4 MAC has the four IPv4 bytes."""
+    num = int(parse_ip(ip, 'ipv6_address'))
+    return '02:42:' + ':'.join('%02x' % ((num >> shift) & 0xff) for shift in (24, 16, 8, 0))

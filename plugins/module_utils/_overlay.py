@@ -23,9 +23,11 @@ import socket
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
+from ansible_collections.hostnet.containers.plugins.module_utils import _network6
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -37,8 +39,15 @@ MIN_MTU = 576
 FLOOD_MAC = '00:00:00:00:00:00'
 HELD = '@remote:'  # key prefix of the remote endpoints' addresses held in the pool (no container name has '@')
 # The bridge driver's options an overlay does not offer, at the values it keeps.
-BRIDGE_DEFAULTS = {'stp': False, 'host_binding_ipv4': '0.0.0.0', 'gateway_mode_ipv4': 'nat', 'trusted_host_interfaces': None,
-                   'ip_forward': True, 'firewall': True, 'address_pools': None}
+BRIDGE_DEFAULTS = {'stp': False, 'host_binding_ipv4': '0.0.0.0', 'gateway_mode_ipv4': 'nat', 'gateway_mode_ipv6': 'nat',
+                   'trusted_host_interfaces': None, 'ip_forward': True, 'firewall': True, 'address_pools': None}
+_ADDRESS_KEYS = {4: ('ip', 'subnet', 'enable_ipv4: true (the network is IPv6-only)'), 6: ('ipv6_address', 'subnet_v6', 'enable_ipv6: true')}
+
+
+def mac_of(ip, ip6=None):
+    """A container's (or the gateway's) MAC on the overlay, the same on every host without telling them: Docker's from
+    the IPv4 address, else (IPv6-only) 02:42 and the last four bytes of the IPv6 address."""
+    return _ipam.docker_mac(ip) if ip is not None else _ipam6.docker_mac(ip6)
 
 
 def owns_vxlan(stored, name):
@@ -203,25 +212,43 @@ def check_remote_names(remote, local_names):
                                            "is already a name of container '%s'; a name resolves to one container" % other)
 
 
-def check_remote(entries, peers, subnet, local):
-    """{name: {ip, mac, host, aliases}} of the ``remote_endpoints`` option; ``local``: {name: explicit or held ip}."""
-    out, owner = {}, {ip: name for name, ip in local.items() if ip}
+def _remote_address(entry, where, family, subnet, owner, name):
+    """A remote container's address of ``family``: required when the network has that family (it is the other host's
+    to allocate), refused when not; inside the subnet and nobody else's."""
+    key, subnet_key, needs = _ADDRESS_KEYS[family]
+    option, value = '%s.%s' % (where, key), entry.get(key)
+    if subnet is None:
+        if value:
+            raise _validate.InputError(option, value, 'needs ' + needs)
+        return None
+    if not value:
+        raise _validate.InputError(option, value, 'is required: the network has IPv%d, and a remote container\'s address is given by its host' % family)
+    ip = _ipam.parse_ip(value, option) if family == 4 else _ipam6.parse_ip(value, option)
+    if ip not in subnet:
+        raise _validate.InputError(option, str(ip), 'is not inside %s %s' % (subnet_key, subnet))
+    if str(ip) in owner:
+        raise _validate.InputError(option, str(ip), "is also the address of container '%s'" % owner[str(ip)])
+    owner[str(ip)] = name
+    return str(ip)
+
+
+def check_remote(entries, peers, subnets, local):
+    """{name: {ip, mac, host, aliases, ip6?}} of the ``remote_endpoints`` option; ``subnets``: {4: subnet or None, 6: subnet_v6
+    or None}; ``local``: {name: [explicit or held addresses]}."""
+    out, owner = {}, {ip: name for name, ips in local.items() for ip in ips if ip}
     for i, entry in enumerate(entries):
         where = 'remote_endpoints[%d]' % i
         name = _validate.container_name(entry.get('name'), where + '.name')
         if name in local or name in out:
             raise _validate.InputError(where + '.name', name, 'is also %s' % ('a container on this host' if name in local else 'listed before'))
-        ip = _ipam.parse_ip(entry.get('ip'), where + '.ip')
-        if ip not in subnet:
-            raise _validate.InputError(where + '.ip', str(ip), 'is not inside subnet %s' % subnet)
-        if str(ip) in owner:
-            raise _validate.InputError(where + '.ip', str(ip), "is also the address of container '%s'" % owner[str(ip)])
-        owner[str(ip)] = name
-        mac = _ipam.normalize_mac(entry['mac'], where + '.mac') if entry.get('mac') else _ipam.docker_mac(ip)
+        ip, ip6 = (_remote_address(entry, where, family, subnets[family], owner, name) for family in (4, 6))
+        mac = _ipam.normalize_mac(entry['mac'], where + '.mac') if entry.get('mac') else mac_of(ip, ip6)
         aliases = list(entry.get('aliases') or [])
         for alias in aliases:
             _validate.alias(alias, where + '.aliases')
-        out[name] = {'ip': str(ip), 'mac': mac, 'host': _remote_host(entry, i, peers), 'aliases': aliases}
+        out[name] = {'ip': ip, 'mac': mac, 'host': _remote_host(entry, i, peers), 'aliases': aliases}
+        if ip6 is not None:
+            out[name]['ip6'] = ip6
     return out
 
 
@@ -232,29 +259,31 @@ def check_port(port):
     return port
 
 
-def members(p, stored, subnet, own_ip):
+def members(p, stored, subnets, own_ip):
     """(peers, remote endpoints) as given, else as stored (the remote endpoints of the peers kept)."""
     peers = check_peers(p['peers'], own_ip) if p.get('peers') is not None else dict(stored.get('peers') or {})
     if p.get('remote_endpoints') is None:
         return peers, {n: ep for n, ep in (stored.get('remote_endpoints') or {}).items() if ep.get('host') in peers}
     specs = _model.endpoint_specs(p['endpoints'])
-    local = {s.name: s.ip for s in specs}
+    local = {s.name: [s.ip, s.ip6] for s in specs}
     names = {n.lower(): s.name for s in specs for n in [s.name] + s.aliases}
     for cname, ep in (stored.get('endpoints') or {}).items():
-        local.setdefault(cname, ep.get('ip'))
+        local.setdefault(cname, [ep.get('ip'), ep.get('ip6')])
         for name in [cname] + list(ep.get('aliases') or []):
             names.setdefault(name.lower(), cname)
-    remote = check_remote(p['remote_endpoints'], peers, subnet, local)
+    remote = check_remote(p['remote_endpoints'], peers, subnets, local)
     check_remote_names(remote, names)
     return peers, remote
 
 
 def check_local_addresses(net, remote):
     """A container of this host never has a remote container's address (one held before that one was listed)."""
-    owners = {ep['ip']: n for n, ep in remote.items()}
+    owners = {ep.get(key): (n, key) for n, ep in remote.items() for key in ('ip', 'ip6') if ep.get(key)}
     for cname, ep in sorted(net.endpoints.items()):
-        if ep.ip in owners:
-            raise _validate.InputError('remote_endpoints[%s].ip' % owners[ep.ip], ep.ip, "is the address of container '%s' on this host" % cname)
+        for ip in (ep.ip, ep.ip6):
+            if ip in owners:
+                raise _validate.InputError('remote_endpoints[%s].%s' % (owners[ip][0], 'ipv6_address' if owners[ip][1] == 'ip6' else 'ip'), ip,
+                                           "is the address of container '%s' on this host" % cname)
 
 
 def foreign_vxlan(snap, vni, port, mine):
@@ -274,10 +303,10 @@ def read_underlay6(run):
         return
     snap.underlay6_read = True
     if run.p.get('underlay_ip') and ':' not in str(run.p['underlay_ip']):
-        snap.addrs6 = []  # an IPv4 VTEP: nothing IPv6 to look at
-        return
+        return  # an IPv4 VTEP: nothing IPv6 to look at for it (a network with IPv6 has its addresses read already)
     host = run.ns.chan(None)
-    snap.addrs6 = host.dump(_kernel.RTM_GETADDR, socket.AF_INET6)
+    if getattr(snap, 'ipv6', None) is None:  # not read with the host (a network without IPv6)
+        snap.addrs6 = host.dump(_kernel.RTM_GETADDR, socket.AF_INET6)
     if not run.p.get('underlay_interface') and default_underlay(snap) is None:
         snap.routes6 = [r for r in host.dump(_kernel.RTM_GETROUTE, socket.AF_INET6) if r['table'] == 254]
 
@@ -291,7 +320,8 @@ def wanted_entries(options):
     for ep in (options.get('remote_endpoints') or {}).values():
         if ep.get('host') in peers:
             fdb.add((ep['mac'], peers[ep['host']]))
-            neigh[ep['ip']] = ep['mac']
+            # IPv4 (ARP) and IPv6 (neighbour discovery) entries alike: the device's proxy answers both itself.
+            neigh.update((ip, ep['mac']) for ip in (ep.get('ip'), ep.get('ip6')) if ip)
     return fdb, neigh
 
 
@@ -300,7 +330,7 @@ def current_entries(entries):
     device as read (see read_entries)."""
     fdb = {(e['mac'], e['dst']) for e in entries.get('fdb') or () if e['flags'] & codec.NTF_SELF and e['dst'] and e['mac']}
     neigh, other = {}, set()
-    for e in entries.get('neigh') or ():
+    for e in list(entries.get('neigh') or ()) + list(entries.get('neigh6') or ()):
         if e['dst'] and e['mac'] and e['state'] & codec.NUD_PERMANENT:
             neigh[e['dst']] = e['mac']
         elif e['dst']:
@@ -325,7 +355,7 @@ def entry_request(action, kind, key, value, index):
     msg = codec.RTM_NEWNEIGH if action == 'add' else codec.RTM_DELNEIGH
     if kind == 'fdb':
         return codec.neigh_request(msg, codec.AF_BRIDGE, index, key, value, append=key == FLOOD_MAC)
-    return codec.neigh_request(msg, socket.AF_INET, index, value, key)
+    return codec.neigh_request(msg, socket.AF_INET6 if ':' in key else socket.AF_INET, index, value, key)
 
 
 def entry_text(action, kind, key, value, device):
@@ -352,9 +382,13 @@ class EntryBatch(_plan.Batch):
                 raise _plan.BatchFailed(step, error, steps[:self.chan.sent])
 
 
-def read_entries(chan, index):
-    """The forwarding and neighbour entries of the VXLAN device ``index``, read once before planning."""
-    return {'fdb': chan.neighbours(index, codec.AF_BRIDGE), 'neigh': chan.neighbours(index, socket.AF_INET)}
+def read_entries(chan, index, v6=False):
+    """The forwarding and neighbour entries of the VXLAN device ``index`` (with ``v6`` its IPv6 neighbour entries too),
+    read once before planning."""
+    out = {'fdb': chan.neighbours(index, codec.AF_BRIDGE), 'neigh': chan.neighbours(index, socket.AF_INET)}
+    if v6:
+        out['neigh6'] = chan.neighbours(index, socket.AF_INET6)
+    return out
 
 
 def plan_entries(run, net, fresh):
@@ -416,6 +450,37 @@ def plan_vxlan(run, net):
     return False
 
 
+def overlay_subnets(run):
+    """{4: subnet or None, 6: subnet_v6 or None}: given or held, never chosen from a pool (every host must have the
+    same; the role chooses for the play), each overlapping no other network's."""
+    p, stored = run.p, run.old
+    families = _network6.families(p, stored, run.snap.ipv6 if _network6.wants_v6(p, stored) else True)
+    out = {4: None, 6: None}
+    for family, on, key in ((4, families[0], 'subnet'), (6, families[1], 'subnet_v6')):
+        if not on:
+            continue
+        if not p.get(key) and not stored.get(key):
+            raise _validate.InputError(key, None, 'is required for a new overlay network%s (the same subnet on every host)'
+                                       % (' with enable_ipv6' if family == 6 else ''))
+        # The clash with another network first: it explains the remote containers' addresses outside the others' subnet.
+        if family == 4:
+            out[4] = _ipam.parse_subnet(p['subnet'] or stored['subnet'])
+            _ipam.check_subnet_overlaps(out[4], {n: d['subnet'] for n, d in run.others.items() if d.get('subnet')}, run.name)
+        else:
+            out[6] = _ipam6.parse_subnet(p.get('subnet_v6') or stored['subnet_v6'])
+            _ipam6.check_overlaps(out[6], run.others)
+    return out
+
+
+def ipv6_only_macs(net, p):
+    """An IPv6-only endpoint's MAC without a given one: from its IPv6 address (mac_of), as its remote hosts compute it,
+    not from the host's own endpoint id."""
+    for spec in _model.endpoint_specs(p['endpoints']):
+        ep = net.endpoints[spec.name]
+        if ep.ip is None and ep.ip6 is not None and not spec.mac:
+            ep.mac = mac_of(None, ep.ip6)
+
+
 class OverlayDriver(_bridge.BridgeDriver):
     """The overlay's part of planning: a bridge network's (see _bridge.BridgeDriver) with its VXLAN device."""
 
@@ -432,11 +497,12 @@ class OverlayDriver(_bridge.BridgeDriver):
     def device_mac(net):
         """Docker's MAC of the gateway address: the same on every host without sharing the (random) network id, so every
         bridge of the overlay is the same gateway to its own containers (anycast)."""
-        return _ipam.docker_mac(net.gateway)
+        return mac_of(net.gateway, net.gateway6)
 
     @staticmethod
-    def held_addresses(run):
-        return {HELD + n: ep['ip'] for n, ep in run.overlay['remote_endpoints'].items()}
+    def held_addresses(run, family=4):
+        key = 'ip' if family == 4 else 'ip6'
+        return {HELD + n: ep[key] for n, ep in run.overlay['remote_endpoints'].items() if ep.get(key)}
 
     def desired(self, run):
         p, stored = run.p, run.old
@@ -444,17 +510,14 @@ class OverlayDriver(_bridge.BridgeDriver):
             raise _validate.InputError('name', run.name, "is Docker's default bridge network, not an overlay")
         vni = check_vni(p, stored, run.others)
         port = check_port(p.get('port'))
-        if p['subnet'] is None and not stored.get('subnet'):
-            raise _validate.InputError('subnet', None, 'is required for a new overlay network (the same subnet on every host)')
+        subnets = overlay_subnets(run)
         ifname, link, ip = underlay(p, run.snap, getattr(run, 'host_ip_must_exist', True))
         p['mtu'] = overlay_mtu(p, ifname, link, version_of(ip))
-        subnet = _ipam.parse_subnet(p['subnet'] or stored['subnet'])
-        # The clash with another network first: it explains the remote containers' addresses outside the others' subnet.
-        _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in run.others.items() if d.get('subnet')}, run.name)
-        peers, remote = members(p, stored, subnet, ip)
+        peers, remote = members(p, stored, subnets, ip)
         run.overlay = {'remote_endpoints': remote}
         net = super().desired(run)
         check_local_addresses(net, remote)
+        ipv6_only_macs(net, p)
         mine = stored.get('vxlan') or 'vx-' + net.id[:12]
         other = foreign_vxlan(run.snap, vni, port, mine if owns_vxlan(stored, mine) else None)
         if other:
@@ -468,7 +531,7 @@ class OverlayDriver(_bridge.BridgeDriver):
         super().prefetch(run, net)
         link = run.snap.link(net.options['vxlan'])
         if link is not None and link['kind'] == 'vxlan' and getattr(run.snap, 'vxlan_entries', None) is None:
-            run.snap.vxlan_entries = read_entries(run.ns.chan(None), link['index'])
+            run.snap.vxlan_entries = read_entries(run.ns.chan(None), link['index'], 6 in net.families or bool(run.old.get('enable_ipv6')))
 
     def plan_device(self, run, net):
         super().plan_device(run, net)

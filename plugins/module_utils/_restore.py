@@ -114,12 +114,13 @@ def macvlan_params(doc):
 def overlay_params(doc):
     """overlay_net's parameters that rebuild this host's part of the stored overlay: its bridge network's, the VTEP,
     the peers and the other hosts' containers as they were."""
-    p = {k: v for k, v in bridge_params(doc).items() if k not in _ipam6_params({})}  # overlays have no IPv6 options yet
+    p = {k: v for k, v in bridge_params(doc).items() if k != 'gateway_mode_ipv6'}  # an overlay's is always nat
     p.update(vni=doc['vni'], port=doc.get('port'), underlay_interface=doc.get('underlay_interface'), underlay_ip=doc.get('underlay_ip'),
              peers=[{'host': host, 'underlay_ip': ip} for host, ip in sorted((doc.get('peers') or {}).items())],
-             remote_endpoints=[dict(ep, name=name, aliases=list(ep.get('aliases') or []))
+             remote_endpoints=[dict({k: v for k, v in ep.items() if k != 'ip6'}, name=name, aliases=list(ep.get('aliases') or []),
+                                    ipv6_address=ep.get('ip6'))
                                for name, ep in sorted((doc.get('remote_endpoints') or {}).items())])
-    p['endpoints'] = [endpoint_params(n, ep, publish=False) for n, ep in sorted((doc.get('endpoints') or {}).items())]
+    p['endpoints'] = [endpoint_params(n, ep, publish=False, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
     return p
 
 

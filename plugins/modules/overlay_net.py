@@ -29,8 +29,14 @@ description:
   - The host's firewall lets UDP O(port) in only from the peers' underlay addresses and drops it from anyone else
     (chain C(HOSTNET-INPUT) from C(INPUT), or the C(input) chain of the nftables C(hostnet) table). On an IPv6 underlay the
     same guard is in ip6tables' C(HOSTNET-INPUT), or the C(input) chain of the collection's own nftables table C(ip6 hostnet6).
-  - The underlay may be IPv6 (O(underlay_ip) and every O(peers[].underlay_ip) of one family); the overlay's own
-    addresses stay IPv4.
+  - The underlay may be IPv6 (O(underlay_ip) and every O(peers[].underlay_ip) of one family), whatever the overlay's own
+    address families.
+  - With O(enable_ipv6=true) the overlay carries IPv6 too (or only, with O(enable_ipv4=false)), as a dual-stack
+    M(hostnet.containers.docker_bridge) network. Every host's bridge has the same O(gateway_v6) (anycast, as the IPv4
+    gateway), each container an IPv6 address and default route, NAT66 out through its own host, the IPv6 firewall rules of
+    a bridge, and the VXLAN device one permanent IPv6 neighbour entry per remote container beside its IPv4 one (its proxy
+    answers neighbour solicitations itself). One container added anywhere changes one forwarding, one IPv4 and one IPv6
+    neighbour entry on each other host. The MTU is the same as without IPv6.
   - The network's name server answers for the remote containers too, so every container resolves every other one of the
     overlay by name and alias, on every host.
   - The network id, VNI, peers and every address are kept in C(/var/lib/hostnet/networks/NAME.json) (driver C(overlay)),
@@ -60,7 +66,37 @@ options:
         host; the stored one is kept, and a different one is an error. Another overlay of the host with this VNI is an error.
     type: int
   subnet:
-    description: IPv4 subnet of the overlay, the same on every host. Required when the network does not exist yet on this host.
+    description:
+      - IPv4 subnet of the overlay, the same on every host. Required when the network does not exist yet on this host
+        (unless O(enable_ipv4=false)).
+    type: str
+  enable_ipv4:
+    description:
+      - Give the overlay IPv4. V(false) makes an IPv6-only overlay (O(enable_ipv6=true) needed); then O(subnet),
+        O(gateway), O(ip_range), IPv4 O(aux_addresses), O(endpoints[].ip) and O(remote_endpoints[].ip) are errors.
+      - In an IPv6-only overlay a container's MAC, and the gateway's, is V(02:42) followed by the last four bytes of its
+        IPv6 address (every host computes the same).
+      - As in Docker, a network's address families are fixed once it has endpoints.
+    type: bool
+    default: true
+  enable_ipv6:
+    description:
+      - Give the overlay IPv6, besides IPv4 or alone (O(enable_ipv4=false)), the same on every host.
+      - Every IPv6 option given with O(enable_ipv6=false) fails naming the option; so does O(enable_ipv6=true) on a host
+        where IPv6 is disabled.
+    type: bool
+    default: false
+  subnet_v6:
+    description:
+      - IPv6 subnet of the overlay, the same on every host (room for the gateway and one container, /126 or shorter).
+        Required with O(enable_ipv6=true) when the network does not exist yet on this host (no per-host pool, as every host
+        would choose its own); the P(hostnet.containers.overlay_network#role) role chooses one for the play.
+    type: str
+  gateway_v6:
+    description: IPv6 gateway address, held by the bridge of every host. Default the first address of O(subnet_v6) (C(::1)).
+    type: str
+  ip_range_v6:
+    description: Sub-range (CIDR) automatic IPv6 endpoint addresses are taken from (else O(subnet_v6)).
     type: str
   gateway:
     description: Gateway address, held by the bridge of every host. Default the first address of the subnet.
@@ -69,7 +105,7 @@ options:
     description: Sub-range (CIDR) automatic endpoint addresses are taken from.
     type: str
   aux_addresses:
-    description: Addresses never handed out, name to address.
+    description: Addresses never handed out, name to address. IPv6 values are the IPv6 pool's (O(enable_ipv6=true) needed).
     type: dict
   mtu:
     description:
@@ -119,11 +155,15 @@ options:
         type: str
         required: true
       ip:
-        description: Its address, inside the subnet.
+        description: Its IPv4 address, inside O(subnet). Required unless O(enable_ipv4=false).
         type: str
-        required: true
+      ipv6_address:
+        description: Its IPv6 address, inside O(subnet_v6). Required with O(enable_ipv6=true), an error without.
+        type: str
       mac:
-        description: Its MAC. Default C(02:42) followed by the address bytes, as its host gives it.
+        description:
+          - Its MAC. Default C(02:42) followed by the IPv4 address bytes (IPv6-only, the last four bytes of the IPv6
+            address), as its host gives it.
         type: str
       aliases:
         description: Its extra names on this network.
@@ -147,11 +187,16 @@ options:
       ip:
         description: IPv4 address. Omitted, the lowest free one (give it explicitly when several hosts share the subnet; the role does).
         type: str
+      ipv6_address:
+        description:
+          - IPv6 address (O(enable_ipv6=true) needed), inside O(subnet_v6). Omitted, the lowest free one that no remote
+            container has (give it explicitly when several hosts share the subnet; the role does).
+        type: str
       ifname:
         description: Interface name in the container. Default the next free C(ethN).
         type: str
       mac:
-        description: MAC address. Default C(02:42) followed by the IPv4 address bytes.
+        description: MAC address. Default C(02:42) followed by the IPv4 address bytes (IPv6-only, the last four bytes of the IPv6 address).
         type: str
       aliases:
         description: Extra names of the container on this network.
@@ -246,6 +291,27 @@ EXAMPLES = r'''
       - host: host2
         underlay_ip: fd00:138::131
 
+- name: A dual-stack overlay (host2 runs it with web4 and web3 swapped, and host1 as its peer)
+  hostnet.containers.overlay_net:
+    name: dual
+    vni: 4100
+    subnet: 10.10.3.0/24
+    enable_ipv6: true
+    subnet_v6: fd00:10:3::/64
+    underlay_interface: ens33
+    peers:
+      - host: host2
+        underlay_ip: 10.138.3.131
+    endpoints:
+      - name: web3
+        ip: 10.10.3.2
+        ipv6_address: fd00:10:3::2
+    remote_endpoints:
+      - name: web4
+        ip: 10.10.3.3
+        ipv6_address: fd00:10:3::3
+        host: host2
+
 - name: Take this host out of the overlay (the other hosts drop it from their peers)
   hostnet.containers.overlay_net:
     name: ov1
@@ -303,6 +369,11 @@ def main():
         argument_spec=_common.argument_spec(
             vni=dict(type='int'),
             subnet=dict(type='str'),
+            enable_ipv4=dict(type='bool', default=True),
+            enable_ipv6=dict(type='bool', default=False),
+            subnet_v6=dict(type='str'),
+            gateway_v6=dict(type='str'),
+            ip_range_v6=dict(type='str'),
             gateway=dict(type='str'),
             ip_range=dict(type='str'),
             aux_addresses=dict(type='dict'),
@@ -316,12 +387,13 @@ def main():
             )),
             remote_endpoints=dict(type='list', elements='dict', options=dict(
                 name=dict(type='str', required=True),
-                ip=dict(type='str', required=True),
+                ip=dict(type='str'),
+                ipv6_address=dict(type='str'),
                 mac=dict(type='str'),
                 aliases=dict(type='list', elements='str'),
                 host=dict(type='str', required=True),
             )),
-            endpoints=dict(type='list', elements='dict', options=_common.endpoint_options()),
+            endpoints=dict(type='list', elements='dict', options=_common.endpoint_options(ipv6_address=dict(type='str'))),
             purge_endpoints=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
             internal=dict(type='bool', default=False),
