@@ -141,6 +141,24 @@ def _check_macs(run, parent, mode, endpoints, specs):
         taken[mac] = 'container %s on this network' % cname
 
 
+def _plan_new_shim(run, net, shim):
+    """Create the host shim with its address of each family the network has."""
+    ns, host, parent = run.ns, run.ns.chan(None), net.options['parent']
+    cidrs = ([net.cidr(shim['ip'])] if shim.get('ip') else []) + ([net.cidr6(shim['ip6'])] if shim.get('ip6') else [])
+    run.plan.add('create host shim %s %s (macvlan bridge on %s)' % (shim['name'], ' '.join(cidrs), parent),
+                 lambda: _create_shim(ns, shim['name'], parent, net.mtu, cidrs), lambda: _batch.delete_by_name(host, shim['name']))
+
+
+def _plan_shim_repair(run, net, shim, link):
+    """The recorded shim up, with its addresses (of each family) and no other."""
+    if not link['up']:
+        run.plan_set(None, link, 'set %s up' % shim['name'], batch=False, up=True)
+    if shim.get('ip'):
+        run.plan_addresses(None, link, net.cidr(shim['ip']), run.snap.addresses(link['index']), batch=False)
+    if shim.get('ip6'):
+        _plan_shim_ipv6(run, link, net.cidr6(shim['ip6']))
+
+
 def _plan_shim_ipv6(run, link, cidr6):
     """The shim's IPv6 address repaired; its sysctls set first when the address is missing (a shim made before the
     network had IPv6, or whose IPv6 was switched off by hand)."""
@@ -466,19 +484,10 @@ class MacvlanDriver(_planner.Driver):
             raise _validate.ForeignLinkError('host_shim.name', shim['name'], shim['name'],
                                              'the host already has a %s of that name that this network did not create; it is left alone'
                                              % (link['kind'] or 'device'))
-        cidrs = ([net.cidr(shim['ip'])] if shim.get('ip') else []) + ([net.cidr6(shim['ip6'])] if shim.get('ip6') else [])
         if link is None:
-            ns = run.ns
-            run.plan.add('create host shim %s %s (macvlan bridge on %s)' % (shim['name'], ' '.join(cidrs), net.options['parent']),
-                         lambda: _create_shim(ns, shim['name'], net.options['parent'], net.mtu, cidrs),
-                         lambda: _batch.delete_by_name(host, shim['name']))
-            return
-        if not link['up']:
-            run.plan_set(None, link, 'set %s up' % shim['name'], batch=False, up=True)
-        if shim.get('ip'):
-            run.plan_addresses(None, link, net.cidr(shim['ip']), run.snap.addresses(link['index']), batch=False)
-        if shim.get('ip6'):
-            _plan_shim_ipv6(run, link, net.cidr6(shim['ip6']))
+            _plan_new_shim(run, net, shim)
+        else:
+            _plan_shim_repair(run, net, shim, link)
 
     @staticmethod
     def plan_teardown(run, old):
