@@ -85,7 +85,7 @@ options:
       - IPv6 subnet of the segment in CIDR form, network address required, /126 or shorter. Must not overlap another
         network's.
       - Omitted, the first free /64 of the IPv6 entries of O(address_pools), else of Docker's default ULA pool (from the
-        host's C(/etc/machine-id), so two hosts choose different ones: give it when several hosts share the segment).
+        host's C(/etc/machine-id), so two hosts choose different ones; give it when several hosts share the segment).
     type: str
   gateway_v6:
     description:

@@ -55,6 +55,7 @@ def test_ipv6_addresses_allocated_once_for_both_hosts(two_hosts, play):
     assert addresses6(h1) == (eps1, shim1) and addresses6(h2) == (eps2, shim2)
     # Hosts that disagree on the IPv6 segment are refused before any change.
     before = h1.settled_snapshot(), h2.settled_snapshot()
-    rc, out, recap = play({'host1': host_vars(['c1', 'c3'], host_shim=True), 'host2': host_vars(['c2'], subnet_v6='fd00:61::/64', ip_range_v6='fd00:61::100/120')})
+    other = host_vars(['c2'], subnet_v6='fd00:61::/64', ip_range_v6='fd00:61::100/120')
+    rc, out, recap = play({'host1': host_vars(['c1', 'c3'], host_shim=True), 'host2': other})
     assert rc != 0 and 'hosts sharing a segment must agree on enable_ipv6, subnet_v6' in out, out
     assert (h1.settled_snapshot(like=before[0]), h2.settled_snapshot(like=before[1])) == before
