@@ -23,9 +23,8 @@ DOC = {
     'endpoints': {'c1': {'ip': '10.0.0.2', 'ip6': 'fd00:60::2', 'mac': '02:42:0a:00:00:02', 'ifname': 'eth0', 'endpoint_id': 'e1',
                          'aliases': []}},
 }
-ONLY6 = dict(DOC, enable_ipv4=False, subnet=None, gateway=None, aux_addresses=None, host_shim={'name': 'mvs-efefefefef', 'ip': None,
-                                                                                                'ip6': 'fd00:60::250'},
-             endpoints={'c1': dict(DOC['endpoints']['c1'], ip=None)})
+ONLY6 = dict(DOC, enable_ipv4=False, subnet=None, gateway=None, aux_addresses=None,
+             host_shim={'name': 'mvs-efefefefef', 'ip': None, 'ip6': 'fd00:60::250'}, endpoints={'c1': dict(DOC['endpoints']['c1'], ip=None)})
 
 
 def test_restore_gives_back_the_ipv6_options_endpoints_and_shim():
