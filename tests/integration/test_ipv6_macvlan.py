@@ -168,3 +168,17 @@ def test_ipv6_macvlan_comes_back_after_a_reboot(lab_factory, collection_path):
     assert ping(host, 'c1', 'fd00:60::20') and ping(host, None, 'fd00:60::20')
     again = json.loads(host.run(entry + ['--json']).stdout)
     assert again['changed'] is False and again['failed'] == [], again
+
+
+def test_passthru_endpoint_with_ipv6(host):
+    # The parent is one end of a veth pair made for the test inside the emulated host; its peer talks to the endpoint.
+    host.run('ip link add pt0 type veth peer name pt0p && ip link set pt0 up && ip link set pt0p up')
+    host.run(['ip', '-6', 'addr', 'add', 'fd00:64::fe/64', 'dev', 'pt0p', 'nodad'])
+    params = dict(name='pt6', parent='pt0', mode='passthru', subnet='10.5.0.0/24', enable_ipv6=True, subnet_v6='fd00:64::/64',
+                  endpoints=[{'name': 'x'}])
+    res = ok(host.module('macvlan_net', **params))
+    assert res['after']['endpoints']['x']['ip6'] == 'fd00:64::2'
+    assert 'macvlan mode passthru' in host.netns_run('x', 'ip -d -o link show eth0').stdout
+    assert addrs6(host, 'x') == [('fd00:64::2', 64, False)]
+    assert ping(host, 'x', 'fd00:64::fe') and ping(host, None, 'fd00:64::2')
+    assert not ok(host.module('macvlan_net', **params))['changed']
