@@ -379,9 +379,9 @@ def _allocate_segment6(name, members, parsed, allocations6, shims6):
 def _allocate_segment(name, members, parsed, allocations, shims):
     """Addresses of network ``name`` on every member host, once for the segment, into allocations and shims."""
     pool = _segment_pool(name, members, parsed)
-    if pool is None:
-        return  # IPv6-only: the endpoints' MACs come from their endpoint ids, not from an address
     _check_macs(name, members, parsed)
+    if pool is None:
+        return  # IPv6-only: no IPv4 address; a MAC not given comes from the endpoint id (macvlan_net), not an address
     requests_by_host, existing = _segment_requests(name, members, parsed)
     try:
         got = pool.allocate_across_hosts(requests_by_host, existing, option='macvlan_network_containers')

@@ -90,3 +90,12 @@ def test_two_hosts_asking_one_ipv6_address_fail():
     with pytest.raises(PlanError) as err:
         mp.plan(reqs, ['host1', 'host2'])
     assert 'ipv6_address' in str(err.value) and 'fd00:60::150' in str(err.value)
+
+
+def test_an_explicit_mac_twice_on_an_ipv6_only_segment_is_refused():
+    only6 = {'name': 'only6', 'parent': 'ens33', 'enable_ipv4': False, 'enable_ipv6': True, 'subnet_v6': 'fd00:61::/64'}
+    mac = {'name': 'only6', 'mac': '02:00:00:00:00:01'}
+    reqs = {'host1': request({'name': 'a', 'networks': [mac]}, net=only6), 'host2': request({'name': 'b', 'networks': [mac]}, net=only6)}
+    with pytest.raises(PlanError) as err:
+        mp.plan(reqs, ['host1', 'host2'])
+    assert 'one segment needs distinct MACs' in str(err.value)
