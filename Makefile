@@ -7,7 +7,7 @@ export PY_COLORS := 0
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: setup lab bridge-lab overlay-lab release test test-busy units sanity lint integration integration-deb molecule bench clean
+.PHONY: setup lab lab-v6 bridge-lab overlay-lab release test test-busy units sanity lint integration integration-deb molecule bench clean
 
 setup:
 	@bash hack/setup.sh
@@ -15,6 +15,10 @@ setup:
 # The seed's two-host macvlan lab on emulated hosts, its connectivity matrix checked, then teardown.
 lab: setup
 	@bash hack/lab.sh macvlan
+
+# Its dual-stack variant: the containers and the hosts' shims checked over IPv6 and IPv4.
+lab-v6: setup
+	@bash hack/lab.sh macvlan-v6
 
 # The seeds' bridge experiments (default bridge, custom_network, isolation, -p, MASQUERADE, modes).
 bridge-lab: setup

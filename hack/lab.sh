@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # make lab: the seed's two-host macvlan lab on emulated hosts; the lab is torn down even when a step fails.
 # hack/lab.sh bridge runs the seeds' single-host bridge experiments (playbooks/bridge_lab.yml) instead, hack/lab.sh overlay
-# the three-host overlay lab (playbooks/overlay_lab.yml).
+# the three-host overlay lab (playbooks/overlay_lab.yml), hack/lab.sh macvlan-v6 the dual-stack macvlan lab
+# (playbooks/macvlan_lab_v6.yml).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 case ${1:-macvlan} in
   macvlan) lab_dir=${HOSTNET_LAB_DIR:-/tmp/hostnet-lab/macvlan}
            ansible-playbook playbooks/macvlan_lab.yml -e "macvlan_lab_dir=$lab_dir" ;;
+  macvlan-v6) lab_dir=${HOSTNET_LAB_DIR:-/tmp/hostnet-lab/macvlan-v6}
+              ansible-playbook playbooks/macvlan_lab_v6.yml -e "macvlan_lab_dir=$lab_dir" ;;
   bridge) lab_dir=${HOSTNET_LAB_DIR:-/tmp/hostnet-lab/bridge}
           ansible-playbook playbooks/bridge_lab.yml -e "bridge_lab_dir=$lab_dir" ;;
   overlay) lab_dir=${HOSTNET_LAB_DIR:-/tmp/hostnet-lab/overlay}
            ansible-playbook playbooks/overlay_lab.yml -e "overlay_lab_dir=$lab_dir" ;;
-  *) echo "usage: hack/lab.sh [macvlan|bridge|overlay]" >&2; exit 2 ;;
+  *) echo "usage: hack/lab.sh [macvlan|macvlan-v6|bridge|overlay]" >&2; exit 2 ;;
 esac
 rc=$?
 # The playbook tears down in an always: section; this catches a run that was interrupted before it.

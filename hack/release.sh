@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # The release as users get it: build the tarball, install it into a fresh collections path, and run the labs and
 # the SSH smoke test from that installed copy, never from this checkout.
-# Usage: hack/release.sh build|lab|bridge-lab|overlay-lab|ssh DIR   (DIR: an empty scratch folder outside the checkout;
+# Usage: hack/release.sh build|lab|lab-v6|bridge-lab|overlay-lab|ssh DIR   (DIR: an empty scratch folder outside the checkout;
 #        `build` fills DIR/dist and DIR/collections, the other steps use DIR/collections)
 #        hack/release.sh all          (every step in a temporary folder, removed afterwards)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 export PATH="$root/.venv/bin:$PATH"
-step=${1:?usage: hack/release.sh build|lab|bridge-lab|overlay-lab|ssh DIR | all}
+step=${1:?usage: hack/release.sh build|lab|lab-v6|bridge-lab|overlay-lab|ssh DIR | all}
 
 if [ "$step" = all ]; then
   dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
   trap 'rm -rf "$dir"' EXIT
   rc=0
-  for s in build lab bridge-lab overlay-lab ssh; do
+  for s in build lab lab-v6 bridge-lab overlay-lab ssh; do
     echo "=== release $s"
     bash "$root/hack/release.sh" "$s" "$dir" || { rc=1; [ "$s" = build ] && break; }
   done
@@ -47,12 +47,15 @@ print('release: hostnet.containers %s installed in %s and nowhere else' % (found
 PYEOF
     (cd "$dir" && "$root/.venv/bin/python" "$root/hack/check_docs.py" "$collections") || exit 1
     "$root/.venv/bin/python" "$root/hack/check_release.py" ee "$collections" "$tarball" "$dir/ee" || exit 1 ;;
-  lab|bridge-lab|overlay-lab)
+  lab|lab-v6|bridge-lab|overlay-lab)
     [ -d "$installed" ] || { echo "release: nothing installed in $collections (run the build step)" >&2; exit 1; }
     cd "$dir" || exit 1
     if [ "$step" = lab ]; then
       lab_dir=$dir/lab-macvlan
       ansible-playbook hostnet.containers.macvlan_lab -e "macvlan_lab_dir=$lab_dir"
+    elif [ "$step" = lab-v6 ]; then
+      lab_dir=$dir/lab-macvlan-v6
+      ansible-playbook hostnet.containers.macvlan_lab_v6 -e "macvlan_lab_dir=$lab_dir"
     elif [ "$step" = overlay-lab ]; then
       lab_dir=$dir/lab-overlay
       ansible-playbook hostnet.containers.overlay_lab -e "overlay_lab_dir=$lab_dir"

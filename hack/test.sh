@@ -58,7 +58,7 @@ release_dir=
 # about equal length, so that the tests marked once are spread over three lanes.
 ROLE_TESTS_1=(tests/integration/test_bridge_network_role.py tests/integration/test_restore.py
               tests/integration/test_host_requirements.py tests/integration/test_workloads.py)
-ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_orphans_gc.py
+ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_macvlan_v6_role.py tests/integration/test_orphans_gc.py
               tests/integration/test_ownership.py tests/integration/test_reliability_roles.py
               tests/integration/test_overlay_network_role.py tests/integration/test_ipv6_overlay_role.py)
 # The examples of the docs and the newest once tests, in the lane that Molecule ends.
@@ -93,6 +93,7 @@ stage() {
     lab) bash hack/release.sh lab "$release_dir" ;;
     bridge-lab) bash hack/release.sh bridge-lab "$release_dir" ;;
     overlay-lab) bash hack/release.sh overlay-lab "$release_dir" ;;
+    lab-v6) bash hack/release.sh lab-v6 "$release_dir" ;;
     ssh-smoke) bash hack/release.sh ssh "$release_dir" ;;
     *) echo "unknown stage $1"; return 2 ;;
   esac
@@ -173,7 +174,7 @@ release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 # also get a larger share of its CPUs.
 LANES=("integration" "integration-once" "integration-deb"
        "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint integration-faults"
-       "integration-roles-1 release-build lab bridge-lab overlay-lab ssh-smoke" "integration-roles-2 integration-deb-faults"
+       "integration-roles-1 release-build lab lab-v6 bridge-lab overlay-lab ssh-smoke" "integration-roles-2 integration-deb-faults"
        "integration-roles-3 molecule")
 if [ ${#groups[@]} -eq 0 ]; then
   run_lanes "${LANES[@]}"
@@ -187,7 +188,7 @@ for group in "${groups[@]}"; do
     molecule) run_stage molecule ;;
     integrations) run_lanes integration integration-once integration-deb integration-faults integration-roles-1 \
                             "integration-roles-2 integration-deb-faults" integration-roles-3 ;;
-    release) for s in release-build lab bridge-lab overlay-lab ssh-smoke; do run_stage $s; done ;;
+    release) for s in release-build lab lab-v6 bridge-lab overlay-lab ssh-smoke; do run_stage $s; done ;;
     *) echo "unknown stage $group"; failed=$((failed + 1)); failures+=("$group") ;;
   esac
 done

@@ -13,6 +13,8 @@ allocates each segment's addresses once, keeping what every host already holds.
 from __future__ import annotations
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
+from ansible_collections.hostnet.containers.plugins.module_utils import _network6
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 from collections.abc import Mapping
@@ -23,9 +25,13 @@ REQUEST_FACT = 'macvlan_network_request'
 SHIM = ':shim'  # never a container name: _validate.container_name refuses ':'
 MODES = ('bridge', 'private', 'vepa', 'passthru')
 STATES = ('present', 'absent')
-NETWORK_KEYS = ('name', 'state', 'parent', 'mode', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'host_shim')
+NETWORK_KEYS = ('name', 'state', 'parent', 'mode', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'host_shim',
+                'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6')
 ENDPOINT_KEYS = ('name', 'ip', 'mac', 'ifname', 'aliases', 'gw_priority')
+# A macvlan container's network entry takes an IPv6 address too (the overlay plan shares _endpoint with ENDPOINT_KEYS).
+MACVLAN_ENDPOINT_KEYS = ENDPOINT_KEYS + ('ipv6_address',)
 SEGMENT_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
+SHIM_KEYS = ('enabled', 'ip', 'ipv6_address', 'name')
 
 
 def _where(host, option):
@@ -37,18 +43,18 @@ def _shim_spec(value, default, host, option):
     if value is None:
         value = default
     if value is None or isinstance(value, bool):
-        return {'enabled': bool(value), 'ip': None, 'name': None}
+        return {'enabled': bool(value), 'ip': None, 'ipv6_address': None, 'name': None}
     if not isinstance(value, Mapping):
-        raise PlanError('%s: %r must be true, false or a dict with enabled, ip and name' % (_where(host, option), value))
-    unknown = sorted(set(value) - {'enabled', 'ip', 'name'})
+        raise PlanError('%s: %r must be true, false or a dict with enabled, ip, ipv6_address and name' % (_where(host, option), value))
+    unknown = sorted(set(value) - set(SHIM_KEYS))
     if unknown:
-        raise PlanError('%s: unknown key %s (use enabled, ip, name)' % (_where(host, option), ', '.join(unknown)))
+        raise PlanError('%s: unknown key %s (use %s)' % (_where(host, option), ', '.join(unknown), ', '.join(SHIM_KEYS)))
     enabled = value.get('enabled', True)
     if not isinstance(enabled, bool):
         raise PlanError('%s: %r must be true or false' % (_where(host, option + '.enabled'), enabled))
     if value.get('name') is not None:
         _validate.validate_ifname(value['name'], option + '.name')  # the caller names the host
-    return {'enabled': enabled, 'ip': value.get('ip'), 'name': value.get('name')}
+    return {'enabled': enabled, 'ip': value.get('ip'), 'ipv6_address': value.get('ipv6_address'), 'name': value.get('name')}
 
 
 def _optional(validator, value, option):
@@ -77,9 +83,6 @@ def _network(host, request, net, option, networks):
     mode = net.get('mode') or 'bridge'
     if mode not in MODES:
         raise PlanError("%s: '%s' must be one of %s" % (_where(host, option + '.mode'), mode, ', '.join(MODES)))
-    if not net.get('subnet') and state == 'present':
-        raise PlanError('%s: required; the hosts of the play share the segment of network %s and must agree on '
-                        'its subnet' % (_where(host, option + '.subnet'), net['name']))
     entry = dict(net, state=state, mode=mode, option=option)
     with refused('host %s, ' % host):
         _validate.network_name(net['name'], option + '.name', 'macvlan')
@@ -87,10 +90,28 @@ def _network(host, request, net, option, networks):
         _optional(_validate.mtu, net.get('mtu'), option + '.mtu')
         entry['parent'] = net.get('parent') or request.get('parent') or None
         entry['shim'] = _shim_spec(net.get('host_shim'), request.get('host_shim'), host, option + '.host_shim')
-        if state == 'present':
-            entry['pool'] = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), net.get('aux_addresses'),
-                                              option_prefix=option + '.')
+    if state == 'present':
+        entry['pool'], entry['pool6'] = _pools(host, net, option)
     return entry
+
+
+def _pools(host, net, option):
+    """(IPv4 pool or None, IPv6 pool or None) of a present network, its address families checked as the module checks
+    them; the subnet of each family it has is required: the hosts sharing the segment must agree on it (the default
+    ULA subnet_v6 differs from host to host)."""
+    with refused('host %s, %s.' % (host, option)):
+        v4, v6 = _network6.families({k: net.get(k) for k in NETWORK_KEYS if k in net}, None)
+    for on, key in ((v4, 'subnet'), (v6, 'subnet_v6')):
+        if on and not net.get(key):
+            raise PlanError('%s: required; the hosts of the play share the segment of network %s and must agree on '
+                            'its %s' % (_where(host, option + '.' + key), net['name'], key))
+    with refused('host %s, ' % host):
+        aux4, aux6 = _ipam6.split_aux_addresses(net.get('aux_addresses'), option + '.aux_addresses')
+        pool = _ipam.AddressPool(net['subnet'], net.get('gateway'), net.get('ip_range'), aux4 if v6 else net.get('aux_addresses'),
+                                 option_prefix=option + '.') if v4 else None
+        pool6 = _ipam6.AddressPool(net['subnet_v6'], net.get('gateway_v6'), net.get('ip_range_v6'), aux6,
+                                   option_prefix=option + '.') if v6 else None
+    return pool, pool6
 
 
 def _check_passthru(host, entry, networks):
@@ -115,15 +136,15 @@ def _networks(host, request):
     return networks
 
 
-def _endpoint(host, cname, item, sub, networks, by_network, prefix='macvlan_network'):
+def _endpoint(host, cname, item, sub, networks, by_network, prefix='macvlan_network', keys=ENDPOINT_KEYS):
     """One network a container joins ('name' or {name, ip, mac, ifname, aliases}), checked: (network, endpoint).
     ``prefix`` is the role's variable prefix, for messages (the overlay plan shares these checks)."""
     endpoint = {'name': item} if isinstance(item, str) else item
     if not isinstance(endpoint, Mapping) or not isinstance(endpoint.get('name'), str):
         raise PlanError('%s: %r must be a network name or a dict with name, ip, mac, ifname, aliases' % (_where(host, sub), item))
-    unknown = sorted(set(endpoint) - set(ENDPOINT_KEYS))
+    unknown = sorted(set(endpoint) - set(keys))
     if unknown:
-        raise PlanError('%s: unknown key %s (use %s)' % (_where(host, sub), ', '.join(unknown), ', '.join(ENDPOINT_KEYS)))
+        raise PlanError('%s: unknown key %s (use %s)' % (_where(host, sub), ', '.join(unknown), ', '.join(keys)))
     net = endpoint['name']
     if net not in networks:
         raise PlanError("%s: container %s joins network '%s', which is not in %s_networks of this host"
@@ -136,7 +157,7 @@ def _endpoint(host, cname, item, sub, networks, by_network, prefix='macvlan_netw
             _validate.alias(one, sub + '.aliases')
         _optional(_validate.gw_priority, endpoint.get('gw_priority'), sub + '.gw_priority')
     out = {'name': cname}
-    out.update((k, endpoint[k]) for k in ('ip', 'mac', 'ifname', 'aliases', 'gw_priority') if endpoint.get(k) not in (None, '', []))
+    out.update((k, endpoint[k]) for k in keys if k != 'name' and endpoint.get(k) not in (None, '', []))
     out['option'] = sub
     return net, out
 
@@ -157,7 +178,7 @@ def _container_name(host, container, option, seen):
     return cname
 
 
-def _endpoints(host, request, networks, prefix='macvlan_network'):
+def _endpoints(host, request, networks, prefix='macvlan_network', keys=ENDPOINT_KEYS):
     """{network: [endpoint dict]} of one host's containers, in the order they are listed."""
     by_network = {name: [] for name in networks}
     seen = set()
@@ -165,21 +186,23 @@ def _endpoints(host, request, networks, prefix='macvlan_network'):
         option = '%s_containers[%d]' % (prefix, i)
         cname = _container_name(host, container, option, seen)
         for j, item in enumerate(container.get('networks') or []):
-            net, endpoint = _endpoint(host, cname, item, '%s.networks[%d]' % (option, j), networks, by_network, prefix)
+            net, endpoint = _endpoint(host, cname, item, '%s.networks[%d]' % (option, j), networks, by_network, prefix, keys)
             by_network[net].append(endpoint)
     return by_network
 
 
-def _existing(request):
-    """{network: {container or SHIM: ip}} held on the host now, from network_info's networks."""
+def _existing(request, key='IPv4Address', shim_option='host_shim_ip'):
+    """{network: {container or SHIM: ip}} held on the host now, from network_info's networks (``key``, ``shim_option``:
+    IPv6Address and host_shim_ip6 for the IPv6 addresses)."""
     held = {}
     for net in request.get('existing') or []:
         if not isinstance(net, Mapping) or net.get('Driver') != 'macvlan':
             continue
         entries = {}
         for ep in (net.get('Containers') or {}).values():
-            entries[ep['Name']] = ep['IPv4Address'].split('/')[0]
-        shim_ip = (net.get('Options') or {}).get('hostnet.containers.host_shim_ip')
+            if ep.get(key):
+                entries[ep['Name']] = ep[key].split('/')[0]
+        shim_ip = (net.get('Options') or {}).get('hostnet.containers.' + shim_option)
         if shim_ip:
             entries[SHIM] = shim_ip
         held[net['Name']] = entries
@@ -219,21 +242,24 @@ def _parse(requests, hosts):
         request = host_request(requests, host, 'macvlan', 'addresses are allocated once for every host of the play, so each '
                                'must take part')
         networks = _networks(host, request)
-        parsed[host] = {'networks': networks, 'endpoints': _endpoints(host, request, networks), 'existing': _existing(request),
+        parsed[host] = {'networks': networks, 'endpoints': _endpoints(host, request, networks, keys=MACVLAN_ENDPOINT_KEYS),
+                        'existing': _existing(request), 'existing6': _existing(request, 'IPv6Address', 'host_shim_ip6'),
                         'existing_macs': _existing_macs(request), 'verify_isolation': bool(request.get('verify_isolation', True))}
     return parsed
 
 
-def _segment_pool(name, members, parsed):
-    """The pool of network ``name``, which every member host must declare alike (one segment, one IPAM)."""
+def _segment_pool(name, members, parsed, key='pool'):
+    """The pool (``key`` pool6: the IPv6 one) of network ``name``, which every member host must declare alike (one
+    segment, one IPAM per family)."""
     first = members[0]
-    pool = parsed[first]['networks'][name]['pool']
+    pool = parsed[first]['networks'][name][key]
     for host in members[1:]:
         other = parsed[host]['networks'][name]
-        if _segment(other['pool']) != _segment(pool):
-            raise PlanError('%s: network %s is %s on host %s but %s on host %s; hosts sharing a segment must agree on subnet, '
-                            'gateway, ip_range and aux_addresses'
-                            % (_where(host, other['option']), name, _segment(other['pool']), host, _segment(pool), first))
+        if (other[key] is None) != (pool is None) or (pool is not None and _segment(other[key]) != _segment(pool)):
+            seg, first_seg = (_segment(q) if q is not None else None for q in (other[key], pool))
+            keys = 'subnet, gateway, ip_range and aux_addresses' if key == 'pool' else 'enable_ipv6, subnet_v6, gateway_v6, ip_range_v6 and IPv6 aux_addresses'
+            raise PlanError('%s: network %s is %s on host %s but %s on host %s; hosts sharing a segment must agree on %s'
+                            % (_where(host, other['option']), name, seg, host, first_seg, first, keys))
     return pool
 
 
@@ -325,10 +351,37 @@ def _check_macs(name, members, parsed):
         _claim(name, claims, mac, who)
 
 
+def _allocate_segment6(name, members, parsed, allocations6, shims6):
+    """The IPv6 addresses of network ``name`` on every member host, once for the segment (as the IPv4 ones)."""
+    pool6 = _segment_pool(name, members, parsed, 'pool6')
+    if pool6 is None:
+        return
+    requests_by_host, existing = {}, {}
+    for host in members:
+        net = parsed[host]['networks'][name]
+        requests_by_host[host] = [{'name': ep['name'], 'ip': ep.get('ipv6_address')} for ep in parsed[host]['endpoints'][name]]
+        if net['shim']['enabled']:
+            requests_by_host[host].append({'name': SHIM, 'ip': net['shim']['ipv6_address']})
+        existing[host] = dict(parsed[host]['existing6'].get(name, {}))
+    try:
+        got = pool6.allocate_across_hosts(requests_by_host, existing, option='macvlan_network_containers')
+    except _validate.InputError as exc:
+        text = str(exc).replace("endpoint '%s'" % SHIM, 'the host shim').replace('].ip ', '].ipv6_address ')
+        raise PlanError('network %s: %s' % (name, text)) from None
+    for host in members:
+        for cname, ip in got[host].items():
+            if cname == SHIM:
+                shims6[host][name] = str(ip)
+            else:
+                allocations6[host].setdefault(name, {})[cname] = str(ip)
+
+
 def _allocate_segment(name, members, parsed, allocations, shims):
     """Addresses of network ``name`` on every member host, once for the segment, into allocations and shims."""
     pool = _segment_pool(name, members, parsed)
     _check_macs(name, members, parsed)
+    if pool is None:
+        return  # IPv6-only: no IPv4 address; a MAC not given comes from the endpoint id (macvlan_net), not an address
     requests_by_host, existing = _segment_requests(name, members, parsed)
     try:
         got = pool.allocate_across_hosts(requests_by_host, existing, option='macvlan_network_containers')
@@ -344,17 +397,25 @@ def _allocate_segment(name, members, parsed, allocations, shims):
             shims[host][name] = str(got[host][SHIM])
 
 
+def _with_addresses(ep, ip, ip6):
+    out = {k: v for k, v in ep.items() if k not in ('option', 'ip', 'ipv6_address')}
+    out.update((k, v) for k, v in (('ip', ip), ('ipv6_address', ip6)) if v is not None)
+    return out
+
+
 def _network_call(host, name, net, parsed, allocations, shims):
-    """The macvlan_net parameters of one network of ``host``: endpoints with their addresses, the shim's."""
+    """The macvlan_net parameters of one network of ``host``: endpoints with their addresses, the shim's
+    (``allocations``, ``shims``: the IPv4 ones and the IPv6 ones)."""
     out = {k: net[k] for k in NETWORK_KEYS if k not in ('host_shim',) and net.get(k) is not None}
     out['parent'] = net['parent']
     if net['state'] != 'present':
         return out
-    out['endpoints'] = [dict({k: v for k, v in ep.items() if k != 'option'}, ip=allocations[host][name][ep['name']])
-                        for ep in parsed[host]['endpoints'][name]]
+    (v4, v6), (shims4, shims6) = ([a[host].get(name, {}) for a in allocations], [s[host] for s in shims])
+    out['endpoints'] = [_with_addresses(ep, v4.get(ep['name']), v6.get(ep['name'])) for ep in parsed[host]['endpoints'][name]]
     shim = net['shim']
     if shim['enabled']:
-        out['host_shim'] = {'enabled': True, 'ip': shims[host][name]}
+        out['host_shim'] = {'enabled': True}
+        out['host_shim'].update((k, v) for k, v in (('ip', shims4.get(name)), ('ipv6_address', shims6.get(name))) if v is not None)
         if shim['name']:
             out['host_shim']['name'] = shim['name']
     else:
@@ -368,8 +429,8 @@ def plan(requests, hosts=None):
     hosts = list(hosts) if hosts is not None else list(requests)
     parsed = _parse(requests, hosts)
     # One allocation per network name across the hosts that have it present.
-    allocations = {host: {} for host in hosts}
-    shims = {host: {} for host in hosts}
+    allocations, allocations6 = {host: {} for host in hosts}, {host: {} for host in hosts}
+    shims, shims6 = {host: {} for host in hosts}, {host: {} for host in hosts}
     names = []
     for host in hosts:
         names.extend(n for n in parsed[host]['networks'] if n not in names)
@@ -377,11 +438,14 @@ def plan(requests, hosts=None):
         members = [h for h in hosts if parsed[h]['networks'].get(name, {}).get('state') == 'present']
         if members:
             _allocate_segment(name, members, parsed, allocations, shims)
+            _allocate_segment6(name, members, parsed, allocations6, shims6)
     result = {}
     for host in hosts:
-        networks = [_network_call(host, name, net, parsed, allocations, shims) for name, net in parsed[host]['networks'].items()]
+        networks = [_network_call(host, name, net, parsed, (allocations, allocations6), (shims, shims6))
+                    for name, net in parsed[host]['networks'].items()]
         result[host] = {'networks': networks, 'addresses': allocations[host], 'shims': shims[host],
-                        'probes': _probes(host, hosts, parsed, allocations, shims)}
+                        'addresses6': allocations6[host], 'shims6': shims6[host],
+                        'probes': _probes(host, hosts, parsed, allocations, shims) + _probes(host, hosts, parsed, allocations6, shims6)}
     return result
 
 

@@ -230,7 +230,8 @@ class BridgeDriver(_planner.Driver):
             raise _validate.InputError('endpoints', len(specs), 'a Linux bridge holds at most %d ports' % _network.MAX_BRIDGE_PORTS)
         addresses, endpoints = _planner.allocate(specs, p['endpoints'], p['purge_endpoints'], pool, stored,
                                                  extra_existing=self.held_addresses(run))
-        addresses6 = _network6.allocate(specs, p['endpoints'], p['purge_endpoints'], pool6, stored, self.held_addresses(run, 6)) if pool6 else {}
+        addresses6 = (_network6.allocate(specs, p['endpoints'], p['purge_endpoints'], pool6, stored, held=self.held_addresses(run, 6))
+                      if pool6 else {})
         current = stored.get('endpoints') or {}
         bound = _ports.bound_ports(run.others, _store.load_all(_firewall.NAT_KIND, run.root))
         # A publish's host address must be one the host has (or the gateway this run gives the bridge); the boot-time

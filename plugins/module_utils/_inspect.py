@@ -55,7 +55,9 @@ def inspect(doc):
         if doc.get('host_shim'):
             # Not a Docker option: the host-side macvlan child and its address, so plays can see them.
             options['hostnet.containers.host_shim'] = doc['host_shim']['name']
-            options['hostnet.containers.host_shim_ip'] = doc['host_shim']['ip']
+            for key, option in (('ip', 'host_shim_ip'), ('ip6', 'host_shim_ip6')):
+                if doc['host_shim'].get(key):
+                    options['hostnet.containers.' + option] = doc['host_shim'][key]
     else:
         options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
         # Shown, as Docker shows a network's options, only when given; Docker separates the interfaces with colons.

@@ -32,12 +32,15 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _network6
 from ansible_collections.hostnet.containers.plugins.module_utils import _planner
+from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 MODES = ('bridge', 'private', 'vepa', 'passthru')
 MODE_BITS = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8}  # MACVLAN_MODE_* of linux/if_link.h
 SHIM_KEY = '__host_shim__'
+_NEEDS_V6 = 'needs enable_ipv6: true'
 NO_VLAN = ("parent '%s': this kernel has no 802.1q VLAN support (8021q module); create the VLAN interface another way "
            'or use an existing parent')
 
@@ -138,6 +141,34 @@ def _check_macs(run, parent, mode, endpoints, specs):
         taken[mac] = 'container %s on this network' % cname
 
 
+def _plan_new_shim(run, net, shim):
+    """Create the host shim with its address of each family the network has."""
+    ns, host, parent = run.ns, run.ns.chan(None), net.options['parent']
+    cidrs = ([net.cidr(shim['ip'])] if shim.get('ip') else []) + ([net.cidr6(shim['ip6'])] if shim.get('ip6') else [])
+    run.plan.add('create host shim %s %s (macvlan bridge on %s)' % (shim['name'], ' '.join(cidrs), parent),
+                 lambda: _create_shim(ns, shim['name'], parent, net.mtu, cidrs), lambda: _batch.delete_by_name(host, shim['name']))
+
+
+def _plan_shim_repair(run, net, shim, link):
+    """The recorded shim up, with its addresses (of each family) and no other."""
+    if not link['up']:
+        run.plan_set(None, link, 'set %s up' % shim['name'], batch=False, up=True)
+    if shim.get('ip'):
+        run.plan_addresses(None, link, net.cidr(shim['ip']), run.snap.addresses(link['index']), batch=False)
+    if shim.get('ip6'):
+        _plan_shim_ipv6(run, link, net.cidr6(shim['ip6']))
+
+
+def _plan_shim_ipv6(run, link, cidr6):
+    """The shim's IPv6 address repaired; its sysctls set first when the address is missing (a shim made before the
+    network had IPv6, or whose IPv6 was switched off by hand)."""
+    have = run.snap.addresses6(link['index'])
+    if cidr6 not in have:
+        ns, shim = run.ns, link['ifname']
+        run.plan.add('enable IPv6 on host shim %s (disable_ipv6 0, accept_ra 0, accept_dad 0)' % shim, lambda: _shim_ipv6(ns, shim))
+    run.plan_addresses(None, link, cidr6, have, batch=False)
+
+
 def _plan_parent_mac_back(run, options):
     """Give the parent its own MAC back once its passthru endpoint is gone (passthru gave it the endpoint's: see
     MacvlanDriver.plan_create).  Recent kernels put it back themselves when the last child goes; the recorded one
@@ -151,16 +182,56 @@ def _plan_parent_mac_back(run, options):
                  lambda: _batch.run_one(host, _kernel.link_set_request(ifname=parent, address=mac)))
 
 
-def _create_shim(host, shim, parent, mtu, cidr):
+def _shim_ipv6(ns, shim):
+    """IPv6 on the host shim before its address: on (a host whose default is disable_ipv6 1 makes links without it),
+    no router advertisements (its routes are the network's: a LAN router's RAs would add addresses and a second
+    default route through the shim) and no DAD of its link-local address (its MAC is unique on the parent)."""
+    for key, value in _batch.IPV6_SYSCTLS:
+        _sysctl.write_sysctl(ns, None, 'net/ipv6/conf/%s/%s' % (shim, key), value)
+
+
+def _create_shim(ns, shim, parent, mtu, cidrs):
+    """The shim with its addresses (IPv4, IPv6 or both): with the subnet's prefix the kernel adds the route to the
+    containers through the shim, for each family (an IPv6 one as soon as the NODAD address is there)."""
+    host = ns.chan(None)
     _batch.run_one(host, macvlan_request(shim, host.link(parent)['index'], 'bridge', mtu=mtu))
     try:
         index = host.link(shim)['index']
-        # With the subnet's prefix the kernel adds the route to the containers through the shim.
-        _batch.run_one(host, _kernel.addr_request(_kernel.RTM_NEWADDR, index, cidr))
+        if any(':' in cidr for cidr in cidrs):
+            _shim_ipv6(ns, shim)
+        for cidr in cidrs:
+            _batch.run_one(host, _kernel.addr_request(_kernel.RTM_NEWADDR, index, cidr))
         _batch.run_one(host, _kernel.link_set_request(index, up=True))
     except BaseException:
         _batch.delete_by_name(host, shim)
         raise
+
+
+def _shim_request(shim_p, old_shim, key, option):
+    """(extra, held) of the host shim for one family's allocation (see _planner.allocate): what it asks (``option``
+    of host_shim) and what it holds (``key`` of the stored shim)."""
+    if not shim_p:
+        return [], {}
+    return [{'name': SHIM_KEY, 'ip': shim_p.get(option)}], ({SHIM_KEY: old_shim[key]} if old_shim.get(key) else {})
+
+
+def _shim_option(exc, option):
+    """An allocation error about the shim names the option the user wrote (host_shim.ip, host_shim.ipv6_address)."""
+    if exc.option.startswith('endpoints[%s]' % SHIM_KEY):
+        return _validate.InputError(option, exc.value, exc.message)
+    return exc
+
+
+def _ipv6_ops(cname, ifname, cidr6, gateway6):
+    """A new endpoint's IPv6 (as a bridge's container end, _batch.ipv6_ops): its sysctls (on, accept_ra 0: a LAN
+    router's RAs must not add addresses or routes the network does not know; no DAD of its link-local address) when
+    the link is in the namespace, the NODAD address, and with ``gateway6`` the IPv6 default route through the LAN's
+    router (gateway_v6)."""
+    ops = [('sysctl', cname, ifname, _batch.IPV6_SYSCTLS),
+           (cname, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.index(cname, ifname), cidr6))]
+    if gateway6:
+        ops.append((cname, lambda ctx: _kernel.default_route_request(gateway6, ctx.index(cname, ifname))))
+    return ops
 
 
 class MacvlanDriver(_planner.Driver):
@@ -237,21 +308,52 @@ class MacvlanDriver(_planner.Driver):
             _validate.validate_ifname(shim_p['name'], 'host_shim.name')
         return shim_p
 
-    def _endpoints(self, run, pool, net_id):
-        """The endpoints and the host shim ({name, ip} or None), their addresses allocated together."""
+    @staticmethod
+    def _pools(run):
+        """The network's IPv4 and IPv6 address pools (None for a family it does not have), as docker_bridge's."""
+        p, stored = run.p, run.old
+        v4, v6 = _network6.families(p, stored, run.snap.ipv6 if _network6.wants_v6(p, stored) else True)
+        shim_p = p.get('host_shim') or {}
+        for on, key, message in ((v4, 'ip', 'needs enable_ipv4: true (the network is IPv6-only)'), (v6, 'ipv6_address', _NEEDS_V6)):
+            if not on and shim_p.get(key):
+                raise _validate.InputError('host_shim.' + key, shim_p[key], message)
+        pool = pool6 = None
+        if v4:
+            subnet = _planner.choose_subnet(p, stored, run.others, run.snap)
+            pool = _planner.address_pool(p, stored, run.others, subnet, run.name)
+        if v6:
+            subnet6 = _network6.choose_subnet(p, stored, run.others, run.snap, run.machine_id())
+            pool6 = _network6.address_pool(p, stored, run.others, subnet6)
+        return pool, pool6
+
+    def _endpoints(self, run, pool, pool6, net_id):
+        """The endpoints and the host shim ({name, ip, ip6?} or None), their addresses allocated together, per family."""
         p, stored = run.p, run.old
         specs = _model.endpoint_specs(p['endpoints'], reserved=(SHIM_KEY,))
         shim_p = self._shim_wanted(run)
         old_shim = stored.get('host_shim') or {}
-        extra = [{'name': SHIM_KEY, 'ip': shim_p.get('ip')}] if shim_p else []
-        held = {SHIM_KEY: old_shim['ip']} if shim_p and old_shim.get('ip') else {}
-        addresses, endpoints = _planner.allocate(specs, p['endpoints'], p['purge_endpoints'], pool, stored, extra, held)
+        try:
+            addresses, endpoints = _planner.allocate(specs, p['endpoints'], p['purge_endpoints'], pool, stored,
+                                                     *_shim_request(shim_p, old_shim, 'ip', 'ip'))
+        except _validate.InputError as exc:
+            raise _shim_option(exc, 'host_shim.ip') from None
+        addresses6 = {}
+        if pool6 is not None:
+            try:
+                addresses6 = _network6.allocate(specs, p['endpoints'], p['purge_endpoints'], pool6, stored,
+                                                *_shim_request(shim_p, old_shim, 'ip6', 'ipv6_address'))
+            except _validate.InputError as exc:
+                raise _shim_option(exc, 'host_shim.ipv6_address') from None
         current = stored.get('endpoints') or {}
         for spec in specs:
-            endpoints[spec.name] = _planner.endpoint(spec, addresses[spec.name], net_id, current.get(spec.name))
+            endpoints[spec.name] = _planner.endpoint(spec, addresses.get(spec.name), net_id, current.get(spec.name), addresses6.get(spec.name))
         shim = None
         if shim_p:
-            shim = {'name': shim_p.get('name') or old_shim.get('name') or 'mvs-' + net_id[:10], 'ip': str(addresses[SHIM_KEY])}
+            # 'ip' is null on an IPv6-only network; 'ip6' is there only with IPv6 (an IPv4 network's shim is as before).
+            shim = {'name': shim_p.get('name') or old_shim.get('name') or 'mvs-' + net_id[:10],
+                    'ip': str(addresses[SHIM_KEY]) if SHIM_KEY in addresses else None}
+            if SHIM_KEY in addresses6:
+                shim['ip6'] = str(addresses6[SHIM_KEY])
         return endpoints, shim
 
     def desired(self, run):
@@ -261,10 +363,9 @@ class MacvlanDriver(_planner.Driver):
             raise _validate.InputError('mode', p['mode'], 'must be one of %s' % ', '.join(MODES))
         net_id = stored.get('id') or _network.new_id(run.name)
         parent, made = self._parent(run, net_id)
-        subnet = _planner.choose_subnet(p, stored, run.others, run.snap)
-        pool = _planner.address_pool(p, stored, run.others, subnet, run.name)
+        pool, pool6 = self._pools(run)
         mtu = self._mtu(run, parent, made)
-        endpoints, shim = self._endpoints(run, pool, net_id)
+        endpoints, shim = self._endpoints(run, pool, pool6, net_id)
         if p['mode'] == 'passthru' and len(endpoints) > 1:
             raise _validate.InputError('endpoints', sorted(endpoints), 'mode passthru gives the parent to one endpoint only, '
                                        'as the kernel does')
@@ -276,7 +377,8 @@ class MacvlanDriver(_planner.Driver):
         parent_mac = self._parent_mac(run, parent, p['mode'], endpoints)
         if parent_mac:
             options['parent_mac'] = parent_mac
-        return _model.Network(run.name, net_id, 'macvlan', created, {4: pool.config()}, mtu, made == 'veth', endpoints, options)
+        ipam = {family: q.config() for family, q in ((4, pool), (6, pool6)) if q is not None}
+        return _model.Network(run.name, net_id, 'macvlan', created, ipam, mtu, made == 'veth', endpoints, options)
 
     # -- what to read ----------------------------------------------------------------------------------------
     @staticmethod
@@ -342,8 +444,9 @@ class MacvlanDriver(_planner.Driver):
     def plan_create(run, cname, ep):
         """The macvlan child, born in the namespace with its name, MAC and MTU; then its state, address and (first
         network) default route, all in the endpoint batch."""
-        net, ifname, cidr = run.net, ep.ifname, run.net.cidr(ep.ip)
+        net, ifname = run.net, ep.ifname
         mode = net.options['mode']
+        cidrs = [net.cidr(ep.ip)] if ep.ip is not None else []  # none on an IPv6-only network
         ops = [(None, lambda ctx: macvlan_request(ifname, ctx.device_index(), mode, ctx.fd(cname), ep.mac, net.mtu)),
                ('find', cname, ifname)]
         if mode == 'passthru':
@@ -351,12 +454,16 @@ class MacvlanDriver(_planner.Driver):
             # then sets the parent's too (as Docker does, setting the endpoint's MAC in the container).  A rerun
             # finds the endpoint with its own MAC and changes nothing.
             ops.append((cname, lambda ctx: _kernel.link_set_request(ctx.index(cname, ifname), address=ep.mac)))
-        ops += [(cname, lambda ctx: _kernel.link_set_request(ctx.index(cname, ifname), up=True)),
-                (cname, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.index(cname, ifname), cidr))]
+        ops.append((cname, lambda ctx: _kernel.link_set_request(ctx.index(cname, ifname), up=True)))
+        if cidrs:
+            ops.append((cname, lambda ctx: _kernel.addr_request(_kernel.RTM_NEWADDR, ctx.index(cname, ifname), cidrs[0])))
         if ep.default_route:
             ops.append((cname, lambda ctx: _kernel.default_route_request(net.gateway, ctx.index(cname, ifname))))
+        if ep.ip6 is not None:
+            cidrs.append(net.cidr6(ep.ip6))
+            ops += _ipv6_ops(cname, ifname, net.cidr6(ep.ip6), net.gateway6 if run.route6.get(cname) else None)
         chan = run.ns.chan
-        run.add('connect %s to %s: %s %s (macvlan %s on %s)' % (cname, run.name, ifname, cidr, mode, net.options['parent']),
+        run.add('connect %s to %s: %s %s (macvlan %s on %s)' % (cname, run.name, ifname, ' '.join(cidrs), mode, net.options['parent']),
                 ops, lambda: _batch.delete_by_name(chan(cname), ifname))
 
     @staticmethod
@@ -377,15 +484,10 @@ class MacvlanDriver(_planner.Driver):
             raise _validate.ForeignLinkError('host_shim.name', shim['name'], shim['name'],
                                              'the host already has a %s of that name that this network did not create; it is left alone'
                                              % (link['kind'] or 'device'))
-        cidr = net.cidr(shim['ip'])
         if link is None:
-            run.plan.add('create host shim %s %s (macvlan bridge on %s)' % (shim['name'], cidr, net.options['parent']),
-                         lambda: _create_shim(host, shim['name'], net.options['parent'], net.mtu, cidr),
-                         lambda: _batch.delete_by_name(host, shim['name']))
-            return
-        if not link['up']:
-            run.plan_set(None, link, 'set %s up' % shim['name'], batch=False, up=True)
-        run.plan_addresses(None, link, cidr, run.snap.addresses(link['index']), batch=False)
+            _plan_new_shim(run, net, shim)
+        else:
+            _plan_shim_repair(run, net, shim, link)
 
     @staticmethod
     def plan_teardown(run, old):

@@ -114,16 +114,17 @@ def address_pool(params, stored, others, subnet):
     return _ipam6.AddressPool(str(subnet), gateway, ip_range, aux)
 
 
-def allocate(specs, entries, purge, pool, stored, extra_existing=None):
+def allocate(specs, entries, purge, pool, stored, extra=(), held=None):
     """{name: IPv6 address} of the listed endpoints (explicit ipv6_address checked; the others keep theirs or get
-    the lowest free one) with the unlisted endpoints the network keeps holding theirs (and ``extra_existing``: the
-    driver's, an overlay's remote containers)."""
+    the lowest free one) with the unlisted endpoints the network keeps holding theirs.  ``extra``: the driver's own
+    requests ({name, ip}: a macvlan host shim), ``held``: {name: address} held beside the endpoints' (the shim's, an
+    overlay's remote containers'), as _planner.allocate."""
     current = stored.get('endpoints') or {}
     seen = {spec.name for spec in specs}
     keep = entries is None or not purge
     existing = {n: e.get('ip6') for n, e in current.items() if (keep or n in seen) and e.get('ip6')}
-    existing.update(extra_existing or {})
-    requested = [{'name': spec.name, 'ip': spec.ip6} for spec in specs]
+    existing.update(held or {})
+    requested = [{'name': spec.name, 'ip': spec.ip6} for spec in specs] + list(extra)
     option = {spec.name: 'endpoints[%d].ipv6_address' % spec.index for spec in specs}
     try:
         return pool.allocate(requested, existing, option='endpoints')

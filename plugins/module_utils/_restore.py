@@ -106,8 +106,11 @@ def macvlan_params(doc):
     p = dict(_COMMON, name=doc['name'], parent=None if doc.get('parent_created') == 'veth' else doc.get('parent'),
              mode=doc.get('mode') or 'bridge',
              host_shim={'enabled': True, 'name': shim.get('name'), 'ip': shim.get('ip')} if shim else None)
+    if shim and shim.get('ip6'):
+        p['host_shim']['ipv6_address'] = shim['ip6']
     p.update(_ipam_params(doc))
-    p['endpoints'] = [endpoint_params(n, ep, publish=False) for n, ep in sorted((doc.get('endpoints') or {}).items())]
+    p.update((k, v) for k, v in _ipam6_params(doc).items() if k != 'gateway_mode_ipv6')  # a macvlan network has no gateway modes
+    p['endpoints'] = [endpoint_params(n, ep, publish=False, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
     return p
 
 

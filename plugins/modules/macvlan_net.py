@@ -60,6 +60,44 @@ options:
   subnet:
     description: IPv4 subnet in CIDR form. Omitted, the first free subnet of Docker's default address pools.
     type: str
+  enable_ipv4:
+    description:
+      - Give the network IPv4. V(false) makes an IPv6-only network (O(enable_ipv6=true) needed); then O(subnet),
+        O(gateway), O(ip_range), IPv4 O(aux_addresses), O(endpoints[].ip) and O(host_shim.ip) are errors.
+      - As in Docker, a network's address families are fixed once it has endpoints.
+    type: bool
+    default: true
+  enable_ipv6:
+    description:
+      - Give the network IPv6 (C(docker network create -d macvlan --ipv6)), besides IPv4 or alone (O(enable_ipv4=false)).
+      - Every endpoint gets an IPv6 address, added without duplicate address detection (the network's IPAM makes it
+        unique on the segment) so it is usable when the module returns, and, when this network gives the container
+        its default route (elected for IPv6 as for IPv4), an IPv6 default route through O(gateway_v6). The endpoint
+        gets C(accept_ra) 0 and C(disable_ipv6) 0 in its namespace, so router advertisements on the segment add no
+        address or route the network does not know; link-local addresses are the kernel's and never removed.
+      - Fails naming O(enable_ipv6) on a host where IPv6 is disabled (no C(/proc/sys/net/ipv6), or
+        C(net.ipv6.conf.all.disable_ipv6=1)), before anything changes. Every IPv6 option given with
+        O(enable_ipv6=false) fails naming the option.
+    type: bool
+    default: false
+  subnet_v6:
+    description:
+      - IPv6 subnet of the segment in CIDR form, network address required, /126 or shorter. Must not overlap another
+        network's.
+      - Omitted, the first free /64 of the IPv6 entries of O(address_pools), else of Docker's default ULA pool (from the
+        host's C(/etc/machine-id), so two hosts choose different ones; give it when several hosts share the segment).
+    type: str
+  gateway_v6:
+    description:
+      - The segment's IPv6 router (outside the host; the collection adds this address nowhere, as O(gateway)). Default
+        the subnet's first address (C(::1)).
+      - Omitted on a network that exists with the same O(subnet_v6), the network keeps the value it has.
+    type: str
+  ip_range_v6:
+    description:
+      - Sub-range (CIDR) automatic IPv6 endpoint addresses are taken from (else O(subnet_v6)).
+      - Omitted on a network that exists with the same O(subnet_v6), the network keeps the value it has.
+    type: str
   gateway:
     description:
       - Gateway of the segment (a router outside the host). Default the first address of the subnet.
@@ -74,9 +112,12 @@ options:
     description:
       - Addresses never handed out, name to address (C(--aux-address)).
       - Omitted on a network that exists with the same subnet, the network keeps the value it has (as Docker keeps a network's IPAM). Give V({}) to drop them.
+      - IPv6 values are the IPv6 pool's (O(enable_ipv6=true) needed), the others the IPv4 pool's.
     type: dict
   address_pools:
-    description: Pools to take the subnet from when O(subnet) is omitted.
+    description:
+      - Pools to take the subnet from when O(subnet) is omitted.
+      - "IPv6 entries (V({base: fd12:3456::/48, size: 64})) are for O(subnet_v6), the others for O(subnet)."
     type: list
     elements: dict
   mtu:
@@ -100,12 +141,18 @@ options:
       ip:
         description: IPv4 address, anywhere in the subnet but the gateway and aux addresses. Omitted, the lowest free address of O(ip_range).
         type: str
+      ipv6_address:
+        description:
+          - IPv6 address (O(enable_ipv6=true) needed), inside O(subnet_v6), not its gateway, an aux address or another
+            endpoint's. Omitted, the lowest free address of O(ip_range_v6) (else O(subnet_v6)), kept across reruns.
+        type: str
       ifname:
         description: Interface name in the container. Default the next free C(ethN).
         type: str
       mac:
         description:
-          - MAC address. Default C(02:42) followed by the IPv4 address bytes.
+          - MAC address. Default C(02:42) followed by the IPv4 address bytes (on an IPv6-only network, by four bytes of
+            the endpoint id).
           - Must differ from the MAC of every other endpoint on the same parent (of this or another macvlan network), of the
             host's macvlan interfaces on it and, but with O(mode=passthru), of the parent itself, as the kernel requires; checked
             before anything changes.
@@ -133,6 +180,8 @@ options:
     description:
       - A host-side macvlan child (mode bridge) on the parent with an address in the subnet, so the host and its
         containers reach each other. The subnet's route goes through it.
+      - With O(enable_ipv6), it has an IPv6 address in O(subnet_v6) too (NODAD, C(accept_ra) 0), and the route to
+        O(subnet_v6) goes through it.
     type: dict
     suboptions:
       enabled:
@@ -144,6 +193,9 @@ options:
         type: str
       ip:
         description: The shim's address. Omitted, allocated like an endpoint's (give it explicitly when several hosts share the segment).
+        type: str
+      ipv6_address:
+        description: The shim's IPv6 address (O(enable_ipv6=true)). Omitted, allocated like an endpoint's.
         type: str
 '''
 
@@ -171,6 +223,21 @@ EXAMPLES = r'''
     endpoints:
       - name: c1
         ip: 10.0.0.100
+
+- name: Dual stack - docker network create -d macvlan --ipv6 --subnet fd00:10::/64 ... -o parent=ens33 macnet6
+  hostnet.containers.macvlan_net:
+    name: macnet6
+    parent: ens33
+    subnet: 10.0.1.0/24
+    enable_ipv6: true
+    subnet_v6: fd00:10::/64
+    gateway_v6: fd00:10::fffe
+    host_shim:
+      ip: 10.0.1.250
+      ipv6_address: fd00:10::250
+    endpoints:
+      - name: c1
+        ipv6_address: fd00:10::100
 
 - name: Remove it, disconnecting its containers
   hostnet.containers.macvlan_net:
@@ -235,6 +302,11 @@ def main():
             parent=dict(type='str'),
             mode=dict(type='str', default='bridge', choices=list(_macvlan.MODES)),
             subnet=dict(type='str'),
+            enable_ipv4=dict(type='bool', default=True),
+            enable_ipv6=dict(type='bool', default=False),
+            subnet_v6=dict(type='str'),
+            gateway_v6=dict(type='str'),
+            ip_range_v6=dict(type='str'),
             gateway=dict(type='str'),
             ip_range=dict(type='str'),
             aux_addresses=dict(type='dict'),
@@ -243,6 +315,7 @@ def main():
             endpoints=dict(type='list', elements='dict', options=dict(
                 name=dict(type='str', required=True),
                 ip=dict(type='str'),
+                ipv6_address=dict(type='str'),
                 ifname=dict(type='str'),
                 mac=dict(type='str'),
                 aliases=dict(type='list', elements='str'),
@@ -254,6 +327,7 @@ def main():
                 enabled=dict(type='bool', default=True),
                 name=dict(type='str'),
                 ip=dict(type='str'),
+                ipv6_address=dict(type='str'),
             )),
         ),
         supports_check_mode=True,
