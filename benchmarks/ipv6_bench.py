@@ -17,8 +17,8 @@ publish, the NAT66 masquerade and pings over IPv6; for IPv4-only, no global IPv6
 The stacks and columns run interleaved: every repeat runs every (stack, column) cell once, the order rotated from
 repeat to repeat, so a busy moment of a shared machine falls on both stacks alike.  The report gives medians, the
 ratio dual-stack / IPv4-only of the medians and of each repeat's pair, and the issue's target: the dual-stack apply
-within 1.3x of the IPv4-only apply at N=500.  --profile adds a cProfile of one engine apply per stack at the largest N
-(where the dual-stack apply spends the time the IPv4-only apply does not).  The machine's own network, firewall and
+within 1.3x of the IPv4-only apply at N=500.  --profile adds a cProfile of one engine apply and re-apply per stack at the
+largest N (where the dual-stack runs spend the time the IPv4-only ones do not).  The machine's own network, firewall and
 namespaces are compared before and after, as by bench.py.
 
     python benchmarks/ipv6_bench.py [--sizes 500] [--repeats 3] [--tools engine,module] [--profile] [--out DIR]
@@ -163,7 +163,8 @@ class V6Bench:
             n = max(self.args.sizes)
             for stack in STACKS:
                 self.profiles[stack] = V6Run(self, stack, 'engine', n).profile()
-                log('profile %s N=%d: apply %.3f s under cProfile' % (STACK_LABELS[stack], n, self.profiles[stack]['seconds']))
+                log('profile %s N=%d: apply %.3f s, re-apply %.3f s under cProfile' % (
+                    STACK_LABELS[stack], n, self.profiles[stack]['seconds'], self.profiles[stack]['reapply']['seconds']))
 
 
 # -- the report --------------------------------------------------------------------------------------------------------
@@ -223,24 +224,33 @@ def targets(results, args):
     return out
 
 
+def grown(v4, dual, top=15):
+    """Table rows of the functions whose cumulative time grew most from the IPv4-only profile to the dual-stack one."""
+    before = {row[0]: row for row in v4}
+    after = {row[0]: row for row in dual}
+    lines = ['| function | IPv4-only, cumulative s | dual-stack, cumulative s | more | calls IPv4-only | calls dual-stack |', '|---|---|---|---|---|---|']
+    for key in sorted(after, key=lambda k: after[k][3] - (before[k][3] if k in before else 0.0), reverse=True)[:top]:
+        old = before.get(key, [key, 0, 0.0, 0.0])
+        lines.append('| `%s` | %.3f | %.3f | %+.3f | %d | %d |' % (key, old[3], after[key][3], after[key][3] - old[3], old[1], after[key][1]))
+    return lines
+
+
 def profile_section(profiles, args):
-    """Where one engine apply spends its time, per stack, and what grows from IPv4-only to dual-stack."""
+    """Where one engine apply (and the re-apply after it) spends its time, per stack, and what grows from IPv4-only
+    to dual-stack."""
     if not profiles:
         return []
-    n = max(args.sizes)
-    lines = ['## Profile of one engine apply at N=%d (cProfile, a fresh host per stack)' % n, '',
-             'Seconds under cProfile (slower than without it): IPv4-only %s s, dual-stack %s s.' % (
-                 fmt(profiles['v4']['seconds']), fmt(profiles['dual']['seconds'])), '',
-             'What grew most from IPv4-only to dual-stack (cumulative seconds of the function and what it calls):', '',
-             '| function | IPv4-only, cumulative s | dual-stack, cumulative s | more | calls IPv4-only | calls dual-stack |', '|---|---|---|---|---|---|']
-    v4 = {row[0]: row for row in profiles['v4']['top']}
-    dual = {row[0]: row for row in profiles['dual']['top']}
-    grown = sorted(dual, key=lambda k: dual[k][3] - (v4[k][3] if k in v4 else 0.0), reverse=True)[:15]
-    for key in grown:
-        before = v4.get(key, [key, 0, 0.0, 0.0])
-        lines.append('| `%s` | %.3f | %.3f | %+.3f | %d | %d |' % (key, before[3], dual[key][3], dual[key][3] - before[3], before[1], dual[key][1]))
-    lines += ['', 'Dual-stack, by own time (the function alone):', '', '| function | calls | own s | cumulative s |', '|---|---|---|---|']
-    lines += ['| `%s` | %d | %.3f | %.3f |' % tuple(row) for row in profiles['dual']['own'][:15]]
+    v4, dual = profiles['v4'], profiles['dual']
+    lines = ['## Profile of one engine apply and re-apply at N=%d (cProfile, a fresh host per stack)' % max(args.sizes), '',
+             'Seconds under cProfile (slower than without it): apply IPv4-only %s s (of which planning %s s), dual-stack %s s (%s s); '
+             're-apply IPv4-only %s s, dual-stack %s s.' % (
+                 fmt(v4['seconds']), fmt(v4['plan_seconds']), fmt(dual['seconds']), fmt(dual['plan_seconds']),
+                 fmt(v4['reapply']['seconds']), fmt(dual['reapply']['seconds'])), '',
+             'Apply: what grew most from IPv4-only to dual-stack (cumulative seconds of the function and what it calls):', '']
+    lines += grown(v4['top'], dual['top'])
+    lines += ['', 'Re-apply: what grew most from IPv4-only to dual-stack:', ''] + grown(v4['reapply']['top'], dual['reapply']['top'])
+    lines += ['', 'Dual-stack apply, by own time (the function alone):', '', '| function | calls | own s | cumulative s |', '|---|---|---|---|']
+    lines += ['| `%s` | %d | %.3f | %.3f |' % tuple(row) for row in dual['own'][:15]]
     return lines + ['']
 
 
@@ -272,7 +282,7 @@ def parse_args(argv):
     p.add_argument('--repeats', type=int, default=3, help='runs of each (stack, column) cell, each in a fresh emulated host')
     p.add_argument('--tools', default=','.join(TOOLS), help='engine (in-process), module (ansible-playbook), or both')
     p.add_argument('--settle', type=float, default=1.5, help='seconds to wait before re-apply and teardown, per 250 containers (at least once)')
-    p.add_argument('--profile', action='store_true', help='add a cProfile of one engine apply per stack at the largest N')
+    p.add_argument('--profile', action='store_true', help='add a cProfile of one engine apply and re-apply per stack at the largest N')
     p.add_argument('--out', default=os.path.join(HERE, 'results'), help='folder for the report (markdown and JSON)')
     p.add_argument('--python', help='interpreter with ansible-core, pyroute2 and netaddr (default: this one)')
     args = p.parse_args(argv)

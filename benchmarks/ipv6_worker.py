@@ -15,7 +15,8 @@ options through docker_bridge's own argument spec (untimed), so the only differe
 
 Phases:
   apply | reapply | teardown   the engine in-process (worker.engine_run: plan under the lock, then execute), timed
-  profile                      an apply under cProfile: {seconds, top: [[function, calls, own s, cumulative s]...]}
+  profile                      an apply, then a re-apply, under cProfile: {seconds, top: [[function, calls, own s,
+                               cumulative s]...], own: [...], reapply: {the same}}
   lab                          IPv6 on the emulated host's lab port (fd00:138::130/64, no DAD), for both stacks alike
   verify-up | verify-down      the state after an apply and after a teardown, for the stack (see the functions)
   clean                        what a teardown leaves by design (worker.clean)
@@ -61,10 +62,9 @@ def run_engine(stack, n, state):
     return worker.engine_run(n, state, params(stack, n, state))
 
 
-def profile(stack, n):
-    """An apply under cProfile: where its time goes, every function with PROFILE_MIN cumulative seconds or more (`top`,
+def _profiled(prepared, n):
+    """One engine run under cProfile: its result, with every function of PROFILE_MIN cumulative seconds or more (`top`,
     by cumulative time) and the PROFILE_OWN first by own time (`own`), as [function, calls, own s, cumulative s]."""
-    prepared = params(stack, n)
     prof = cProfile.Profile()
     prof.enable()
     res = worker.engine_run(n, 'present', prepared)
@@ -76,6 +76,16 @@ def profile(stack, n):
         return [['%s:%d(%s)' % (_short(f), line, name), nc, round(tt, 4), round(ct, 4)] for (f, line, name), (dummy, nc, tt, ct, dummy2) in order]
 
     return dict(res, top=[row for row in rows(3) if row[3] >= PROFILE_MIN], own=rows(2)[:PROFILE_OWN])
+
+
+def profile(stack, n):
+    """An apply from nothing, then a re-apply (nothing to change), each under cProfile: where their time goes."""
+    prepared = params(stack, n)
+    apply = _profiled(prepared, n)
+    reapply = _profiled(prepared, n)
+    if not apply['changed'] or reapply['changed']:
+        raise RuntimeError('profile: the apply reported changed=%s, the re-apply changed=%s' % (apply['changed'], reapply['changed']))
+    return dict(apply, reapply=reapply)
 
 
 def _short(path):
