@@ -38,12 +38,13 @@ def test_ipv6_bench_smallest(tmp_path):
             # re-apply reported changed=false and every state was verified, or the harness would have failed
             cell = data['results'][stack][tool]['3']
             assert sorted(cell) == ['apply', 'reapply', 'teardown'] and all(len(v) == 1 and v[0] > 0 for v in cell.values())
-        assert data['profiles'][stack]['changed'] and data['profiles'][stack]['top']
+        profile = data['profiles'][stack]
+        assert profile['changed'] and profile['top'] and not profile['reapply']['changed'] and profile['reapply']['top']
     assert len(data['loads']) == 4
     assert sorted(text.split(',')[1].strip() for dummy, text in data['targets']) == ['N=3', 'N=3']
     out = res.stdout
     assert '## Dual-stack / IPv4-only' in out and '| 3 | engine | apply |' in out and '| 3 | module | reapply |' in out
     assert 'dual-stack apply within 1.3x of the IPv4-only apply, N=3, engine: ' in out
     assert 'dual-stack apply within 1.3x of the IPv4-only apply, N=3, module: ' in out
-    assert '## Profile of one engine apply at N=3' in out
+    assert '## Profile of one engine apply and re-apply at N=3' in out and 'Re-apply: what grew most' in out
     assert "firewall and /run/netns were unchanged (checked)" in out
