@@ -14,8 +14,9 @@ Phases: apply from nothing, re-apply (must report changed=false), teardown; each
 checks for both stacks, and for dual-stack every container's IPv6 address and default route, the IPv6 DNAT of every
 publish, the NAT66 masquerade and pings over IPv6; for IPv4-only, no global IPv6 address in a container).
 
-The stacks and columns run interleaved: every repeat runs every (stack, column) cell once, the order rotated from
-repeat to repeat, so a busy moment of a shared machine falls on both stacks alike.  The report gives medians, the
+The stacks and columns run interleaved: every repeat runs every (stack, column) cell once, each column's two stacks
+one right after the other (which goes first alternates) and the columns rotated from repeat to repeat, so a busy
+moment of a shared machine falls on both stacks alike.  The report gives medians, the
 ratio dual-stack / IPv4-only of the medians and of each repeat's pair, and the issue's target: the dual-stack apply
 within 1.3x of the IPv4-only apply at N=500.  --profile adds a cProfile of one engine apply and re-apply per stack at the
 largest N (where the dual-stack runs spend the time the IPv4-only ones do not).  The machine's own network, firewall and
@@ -129,6 +130,14 @@ class V6Run(bench.Run):
             self.lab.down()
 
 
+def cell_order(tools, rep):
+    """The (stack, column) cells of repeat ``rep``: the columns rotated from repeat to repeat, and each column's two
+    stacks next to each other (a pair shares the machine's moment), the one to go first alternating."""
+    k = rep % len(tools)
+    stacks = STACKS if rep % 2 == 0 else STACKS[::-1]
+    return [(stack, tool) for tool in tools[k:] + tools[:k] for stack in stacks]
+
+
 class V6Bench:
     def __init__(self, args):
         self.args = args
@@ -145,11 +154,9 @@ class V6Bench:
         self.b.close()
 
     def run(self, log):
-        cells = [(stack, tool) for tool in self.args.tools for stack in STACKS]
         for n in self.args.sizes:
             for rep in range(self.args.repeats):
-                k = rep % len(cells)
-                for stack, tool in cells[k:] + cells[:k]:
+                for stack, tool in cell_order(self.args.tools, rep):
                     started = time.monotonic()
                     out = V6Run(self, stack, tool, n).execute()
                     self.loads.append(out.pop('load'))
