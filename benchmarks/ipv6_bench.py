@@ -32,12 +32,11 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import bench  # benchmarks/bench.py: the lab, the machine's state and description, the playbook runner, the formats
-from bench import BenchError, fmt, hostnet_lab, spread
+from bench import BenchError, fmt, spread
 
 HERE = bench.HERE
 WORKER = os.path.join(HERE, 'ipv6_worker.py')
@@ -309,29 +308,13 @@ def parse_args(argv):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    started = time.monotonic()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
-    before = bench.machine_state()
     vb = V6Bench(args)
-    desc = bench.machine_description(vb.python)
-    desc['load average at start'] = ' '.join(open('/proc/loadavg').read().split()[:3])
-    error = None
-    try:
-        vb.run(lambda msg: print(msg, flush=True))
-    except (BenchError, hostnet_lab.LabError, subprocess.TimeoutExpired) as exc:
-        error = exc
-    finally:
-        vb.close()
-    after = bench.machine_state()
-    changed = sorted(k for k in before if before[k] != after[k])
-    desc['load average at end'] = ' '.join(open('/proc/loadavg').read().split()[:3])
-    text, checks = report(vb, args, desc, time.monotonic() - started, not changed, error)
-    print()
-    print(text)
-    bench.write_report(args.out, 'ipv6-%s' % stamp, 'ipv6-latest.md', text, {
+    desc, elapsed, before, after, error = bench.measured(vb)
+    text, checks = report(vb, args, desc, elapsed, before == after, error)
+    failed = bench.conclude('ipv6 bench', (args.out, 'ipv6-%s' % stamp, 'ipv6-latest.md'), text, {
         'machine': desc, 'args': argv, 'results': vb.results, 'loads': vb.loads, 'profiles': vb.profiles, 'targets': checks,
-        'error': str(error) if error else None})
-    failed = bench.failure('ipv6 bench', before, after, error)
+        'error': str(error) if error else None}, before, after, error)
     if failed:
         return failed
     missed = [text for ok, text in checks if not ok]
