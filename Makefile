@@ -66,5 +66,11 @@ bench: setup
 	@bash benchmarks/setup.sh
 	@python benchmarks/bench.py $(BENCH_ARGS)
 
+# docker_bridge dual-stack against IPv4-only, interleaved in one run (docs/development.md, The dual-stack benchmark).
+# Not part of make test; about 10 minutes. BENCH_IPV6_ARGS="--repeats 1 --tools engine" for a quick look.
+.PHONY: bench-ipv6
+bench-ipv6: setup
+	@python benchmarks/ipv6_bench.py --repeats 5 --profile $(BENCH_IPV6_ARGS)
+
 clean:
 	rm -rf .build tests/output .pytest_cache

@@ -518,6 +518,41 @@ def failure(what, before, after, error):
     return 0
 
 
+def conclude(what, where, text, data, before, after, error):
+    """Print the report, write it (``where``: write_report's folder, stem and latest name) and its data, and say on
+    stderr what failed: the exit status, as failure() gives it."""
+    print()
+    print(text)
+    write_report(*where, text, data)
+    return failure(what, before, after, error)
+
+
+def loadavg():
+    """The 1, 5 and 15 minute load averages, as /proc/loadavg has them."""
+    with open('/proc/loadavg') as f:
+        return ' '.join(f.read().split()[:3])
+
+
+def measured(runner):
+    """``runner.run(log)``, then ``runner.close()``, between two reads of the machine's own state, the machine and its
+    load described: (description, seconds, state before, state after, the BenchError, LabError or timeout that
+    stopped the run or None).  bench.py, overlay_bench.py and ipv6_bench.py run their benchmark through it."""
+    started = time.monotonic()
+    before = machine_state()
+    desc = machine_description(runner.python)
+    desc['load average at start'] = loadavg()
+    error = None
+    try:
+        runner.run(lambda msg: print(msg, flush=True))
+    except (BenchError, hostnet_lab.LabError, subprocess.TimeoutExpired) as exc:
+        error = exc
+    finally:
+        runner.close()
+    after = machine_state()
+    desc['load average at end'] = loadavg()
+    return desc, time.monotonic() - started, before, after, error
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
@@ -544,31 +579,13 @@ def main(argv=None):
     if missing:
         p.error('missing %s: run benchmarks/setup.sh (make bench does) to install the peers' % ', '.join(missing))
 
-    def log(msg):
-        print(msg, flush=True)
-
-    started = time.monotonic()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
-    before = machine_state()
     bench = Bench(args)
-    desc = machine_description(bench.python)
-    desc['load average at start'] = ' '.join(open('/proc/loadavg').read().split()[:3])
-    error = None
-    try:
-        bench.run(log)
-    except (BenchError, hostnet_lab.LabError, subprocess.TimeoutExpired) as exc:
-        error = exc
-    finally:
-        bench.close()
-    after = machine_state()
-    changed = sorted(k for k in before if before[k] != after[k])
-    desc['load average at end'] = ' '.join(open('/proc/loadavg').read().split()[:3])
-    text, checks = report(bench.results, args, desc, time.monotonic() - started, not changed, bench.add)
-    print()
-    print(text)
-    write_report(args.out, 'bench-%s' % stamp, 'latest.md', text, {
-        'machine': desc, 'args': argv, 'results': bench.results, 'add': bench.add, 'targets': checks, 'error': str(error) if error else None})
-    failed = failure('bench', before, after, error)
+    desc, elapsed, before, after, error = measured(bench)
+    text, checks = report(bench.results, args, desc, elapsed, before == after, bench.add)
+    failed = conclude('bench', (args.out, 'bench-%s' % stamp, 'latest.md'), text, {
+        'machine': desc, 'args': argv, 'results': bench.results, 'add': bench.add, 'targets': checks, 'error': str(error) if error else None},
+        before, after, error)
     if failed:
         return failed
     missed = [text for ok, text in checks if not ok]

@@ -448,28 +448,13 @@ def bad_sizes(args):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    started = time.monotonic()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
-    before = bench.machine_state()
     ob = OverlayBench(args)
-    desc = bench.machine_description(ob.python)
-    desc['load average at start'] = ' '.join(open('/proc/loadavg').read().split()[:3])
-    error = None
-    try:
-        ob.run(lambda msg: print(msg, flush=True))
-    except (BenchError, hostnet_lab.LabError, subprocess.TimeoutExpired) as exc:
-        error = exc
-    finally:
-        ob.close()
-    after = bench.machine_state()
-    changed = sorted(k for k in before if before[k] != after[k])
-    desc['load average at end'] = ' '.join(open('/proc/loadavg').read().split()[:3])
-    text, checks = report(ob.results, ob.plays, args, desc, time.monotonic() - started, not changed, error)
-    print()
-    print(text)
-    bench.write_report(args.out, 'overlay-%s' % stamp, 'overlay-latest.md', text, {
-        'machine': desc, 'args': argv, 'results': ob.results, 'plays': ob.plays, 'checks': checks, 'error': str(error) if error else None})
-    failed = bench.failure('overlay bench', before, after, error)
+    desc, elapsed, before, after, error = bench.measured(ob)
+    text, checks = report(ob.results, ob.plays, args, desc, elapsed, before == after, error)
+    failed = bench.conclude('overlay bench', (args.out, 'overlay-%s' % stamp, 'overlay-latest.md'), text, {
+        'machine': desc, 'args': argv, 'results': ob.results, 'plays': ob.plays, 'checks': checks, 'error': str(error) if error else None},
+        before, after, error)
     if failed:
         return failed
     missed = [text for ok, text in checks if ok is False]

@@ -127,16 +127,21 @@ def _family_endpoints(doc, family):
     return out
 
 
+def has_family(doc, family):
+    """Whether the network has that family (family_view's None test, without building the view's endpoints)."""
+    if family == 4:
+        return doc.get('enable_ipv4', True) is not False and not (doc.get('enable_ipv6') and not doc.get('subnet'))
+    return bool(doc.get('enable_ipv6') and doc.get('subnet_v6'))
+
+
 def family_view(doc, family):
     """The network as the rules of one family see it, in the IPv4 document's shape (subnet, gateway_mode_ipv4,
     endpoints' ip and publish of that family), or None when the network lacks that family.  An IPv4-only network's
     view is its document itself: its rules stay exactly what they were before IPv6."""
-    if family == 4:
-        if doc.get('enable_ipv4', True) is False or (doc.get('enable_ipv6') and not doc.get('subnet')):
-            return None
-        return dict(doc, endpoints=_family_endpoints(doc, 4)) if doc.get('enable_ipv6') else doc
-    if not doc.get('enable_ipv6') or not doc.get('subnet_v6'):
+    if not has_family(doc, family):
         return None
+    if family == 4:
+        return dict(doc, endpoints=_family_endpoints(doc, 4)) if doc.get('enable_ipv6') else doc
     return dict(doc, subnet=doc['subnet_v6'], gateway=doc.get('gateway_v6'), gateway_mode_ipv4=doc.get('gateway_mode_ipv6'),
                 endpoints=_family_endpoints(doc, 6))
 
@@ -494,7 +499,7 @@ def desired_sysctls(networks, nat_rules=None):
             continue
         # Each family's switches for the families the network has: an IPv6-only network leaves IPv4 forwarding alone.
         for family, forward, bridge_nf in ((4, IP_FORWARD, BRIDGE_NF), (6, IPV6_FORWARD, BRIDGE_NF6)):
-            if family_view(doc, family) is None:
+            if not has_family(doc, family):
                 continue
             if doc.get('ip_forward', True) and not doc.get('internal'):
                 want[forward] = '1'

@@ -502,18 +502,15 @@ def _family(gateway):
 
 def default_route_request(gateway, oif):
     """RTM_NEWROUTE replacing the main table's default route of the gateway's family with one via ``gateway`` on ``oif``."""
-    return request('rtmsg', RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family=_family(gateway), table=MAIN_TABLE, proto=3,
-                   scope=0, type=1, attrs=[('RTA_GATEWAY', gateway), ('RTA_OIF', oif)])
+    return codec.route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, _family(gateway), MAIN_TABLE, 0, proto=3, rtype=1,
+                               gateway=gateway, oif=oif)
 
 
 def route_del_request(gateway=None, oif=None, family=None):
     """RTM_DELROUTE of the main table's default route of the gateway's family (``family`` without one; IPv4 by
     default), only the one via ``gateway`` / ``oif`` when given.  Scope RT_SCOPE_NOWHERE, type and protocol 0 match
     any, as ``ip route del`` asks."""
-    attrs = [('RTA_GATEWAY', gateway)] if gateway else []
-    if oif:
-        attrs.append(('RTA_OIF', oif))
-    return request('rtmsg', RTM_DELROUTE, family=family or _family(gateway), table=MAIN_TABLE, scope=255, attrs=attrs)
+    return codec.route_request(RTM_DELROUTE, 0, family or _family(gateway), MAIN_TABLE, 255, gateway=gateway, oif=oif)
 
 
 def delete_links(chan, links):

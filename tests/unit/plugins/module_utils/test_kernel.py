@@ -52,7 +52,8 @@ class FakeChan:
     def apply(self, *requests, gone_ok=False):
         for msg in requests:
             msg.encode()
-            back = type(msg)(msg.data)
+            # Route requests are encoded by the collection's codec (a RawRequest): read them back as pyroute2 does.
+            back = (_kernel._message_class('rtmsg') if isinstance(msg, _kernel.codec.RawRequest) else type(msg))(msg.data)
             back.decode()
             self.sent.append((back['header']['type'], back))
         if self.fail is None:
