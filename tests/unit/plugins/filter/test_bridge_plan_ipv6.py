@@ -77,3 +77,10 @@ def test_default_address_pools_go_by_family():
     assert nets['v4set']['address_pools'] == pools[1:]
     assert nets['plain']['address_pools'] == pools[:1]
     assert 'address_pools' not in nets['set']
+
+
+def test_the_bridge_plan_filter_passes_an_ipv6_name_server_the_netns_module_takes():
+    plan = bp.bridge_plan([{'name': 'a', 'dns': ['fd00:db8::53']}], None, None)
+    assert plan['namespaces'][0]['dns'] == ['fd00:db8::53']
+    with pytest.raises(PlanError, match=r'containers\[0\]\.dns\[0\]'):
+        bp.bridge_plan([{'name': 'a', 'dns': ['fd00::zz']}], None, None)

@@ -20,7 +20,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _firewal
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
-from test_firewall_rules import FakeSysctls, publish
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_firewall_rules import FakeSysctls, publish
 
 
 def network(name='n6', bridge='br-n6', backend='iptables', v4=True, **extra):

@@ -245,12 +245,3 @@ def test_the_role_takes_ipv6_name_servers_as_the_netns_module_does():
         with pytest.raises(_validate.InputError) as err:
             _dns.host_ip(value, 'containers[0].dns[0]')
         assert err.value.option == 'containers[0].dns[0]' and err.value.value == value
-
-
-def test_the_bridge_plan_filter_passes_an_ipv6_name_server_the_netns_module_takes():
-    pytest.importorskip('jmespath')
-    from ansible_collections.hostnet.containers.plugins.filter import bridge_plan  # pylint: disable=import-outside-toplevel
-    plan = bridge_plan.bridge_plan([{'name': 'a', 'dns': ['fd00:db8::53']}], None, None)
-    assert plan['namespaces'][0]['dns'] == ['fd00:db8::53']
-    with pytest.raises(bridge_plan.PlanError, match=r'containers\[0\]\.dns\[0\]'):
-        bridge_plan.bridge_plan([{'name': 'a', 'dns': ['fd00::zz']}], None, None)
