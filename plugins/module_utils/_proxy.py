@@ -28,6 +28,7 @@ import subprocess
 import time
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils._kernel import HostnetError
 
 RUN_DIR = '/run/hostnet/proxy'
@@ -177,7 +178,7 @@ def _start_supervised(name, text):
                                     env=env, start_new_session=True, close_fds=True)
         except OSError as exc:
             raise HostnetError('could not start the [::1] proxy %s: %s' % (name, exc)) from exc
-    _dns_service.write_file(p['pid'], '%d\n' % proc.pid)
+    _store.write_atomic(p['pid'], '%d\n' % proc.pid, mode=0o644, fsync=False)
     return proc
 
 
@@ -189,7 +190,7 @@ def _start_systemd(name):
     res = subprocess.run(['systemctl', 'show', '--property=MainPID', '--value', unit], capture_output=True, text=True, check=False)
     pid = res.stdout.strip()
     if pid.isdigit() and int(pid) > 0:
-        _dns_service.write_file(paths(name)['pid'], pid + '\n')
+        _store.write_atomic(paths(name)['pid'], pid + '\n', mode=0o644, fsync=False)
 
 
 def start(name):
@@ -263,7 +264,7 @@ def write(name, text):
         shutil.rmtree(p['dir'], ignore_errors=True)
         return
     os.makedirs(p['dir'], mode=0o755, exist_ok=True)
-    _dns_service.write_file(p['env'], text)
+    _store.write_atomic(p['env'], text, mode=0o644, fsync=False)
 
 
 def restart(name):
