@@ -191,9 +191,9 @@ options:
           - IPv6 host addresses go in brackets, V([2001:db8::5]:8080:80), V([::]:8080:80) (every IPv6 address of the
             host), and need O(enable_ipv6=true); they reach the container's IPv6 address.
           - The host reaches a TCP port published on V([::]) (an omitted host address's IPv6 entry included) or on
-            V([::1]) (V([::1]:8080:80): only the host reaches it) at V([::1]:PORT) through a userland proxy per port,
-            C(systemd-socket-proxyd) (from the C(systemd) package), as Docker's C(docker-proxy) does: the kernel does
-            not forward IPv6 loopback to a container. It runs under systemd (C(hostnet-proxy@NET-PORT.service)) when
+            V([::1]) (V([::1]:8080:80), which only the host reaches) at V([::1]:PORT) through a userland proxy per
+            port, C(systemd-socket-proxyd) (from the C(systemd) package), as Docker's C(docker-proxy) does, since the
+            kernel does not forward IPv6 loopback to a container. It runs under systemd (C(hostnet-proxy@NET-PORT.service)) when
             systemd runs the host and the unit is installed, else detached; it is started and stopped with the
             publish, and C(hostnet-restore) starts it at boot. V([::1]) with V(/udp) or V(/sctp) is refused (the
             proxy relays TCP only). Not in O(gateway_mode_ipv6=routed), where no host port is mapped.

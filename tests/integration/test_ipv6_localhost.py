@@ -50,8 +50,8 @@ def test_ipv6_loopback_reaches_published_ports(two_hosts, backend):
     res = ok(h1.module('docker_bridge', **params(backend)))
     assert [(e['host_ip'], e['host_port']) for e in res['after']['endpoints']['web']['publish']] == [
         ('0.0.0.0', 8080), ('::', 8080), ('::1', 9090)]
-    assert [c for c in res['commands'] if c.startswith('start [::1]')] == ['start [::1] proxy v6lo-8080 (supervised)',
-                                                                            'start [::1] proxy v6lo-9090 (supervised)']
+    started = [c for c in res['commands'] if c.startswith('start [::1]')]
+    assert started == ['start [::1] proxy v6lo-8080 (supervised)', 'start [::1] proxy v6lo-9090 (supervised)']
     serve(h1, 'web', 80, family=6)
     serve(h1, 'web', 81, tag='web81', family=6)
     # The host reaches both over [::1]: the proxy connects from the bridge's IPv6 address.

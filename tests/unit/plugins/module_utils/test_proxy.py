@@ -116,7 +116,11 @@ def test_a_failed_start_is_undone():
     doc = network([pub('::', 8080)])
     svc = FakeService()
     steps = _proxy.plan(_plan.Plan(), 'v6', doc, {'proxyd': PROXYD, 'instances': {}}, svc)
-    steps.steps[-1].do = lambda: (_ for _ in ()).throw(OSError('port taken'))
+
+    def refused():
+        raise OSError('port taken')
+
+    steps.steps[-1].do = refused
     with pytest.raises(_plan.PlanFailed):
         steps.execute()
     assert svc.calls[-1] == ('write', 'v6-8080', None)  # the folder removed again
