@@ -25,7 +25,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
@@ -42,7 +41,9 @@ MARK = 'HOSTNET_PROXY'
 LOOPBACK6 = '::1'
 START_TIMEOUT = _dns_service.START_TIMEOUT
 STOP_TIMEOUT = _dns_service.STOP_TIMEOUT
-_POLL = 0.02
+# The name servers' process helpers, the same rules here: a zombie is dead; waits poll their condition to a ceiling.
+_alive = _dns_service._alive  # pylint: disable=protected-access
+_wait = _dns_service._wait  # pylint: disable=protected-access
 
 
 # -- what a network wants (pure) -----------------------------------------------------------------------------------
@@ -106,11 +107,6 @@ def manager(root='/'):
     return 'systemd' if booted and os.path.isfile(os.path.join(root, UNIT_TEMPLATE)) else 'supervised'
 
 
-def _alive(pid):
-    stat = _dns_service.read_file('/proc/%d/stat' % pid)
-    return stat is not None and stat.rpartition(')')[2].split()[:1] != ['Z']
-
-
 def is_ours(pid, name):
     """Whether ``pid`` is a live proxy of ours for instance ``name`` (before its first connection it is
     systemd-socket-activate, after it the proxy it became; the mark is in its environment either way)."""
@@ -156,15 +152,6 @@ def _listening(name, pid):
     port = parse_instance(name)[1]
     inodes = _dns_service.socket_inodes(pid)
     return any(s['ip'] == LOOPBACK6 and s['proto'] == 'tcp' and s['inode'] in inodes for s in _dns_service.listeners(port))
-
-
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(_POLL)
 
 
 def _start_supervised(name, text):
