@@ -5,7 +5,8 @@
 """Published ports on [::1] from the host (issue 23), both firewall backends: a port published on [::] (the twin of
 -p 8080:80) and one published on [::1] answer the host's connections to [::1] through the userland proxy
 (systemd-socket-proxyd), the [::1] one only from the host; the proxy's process and files go with the publish and the
-network; a rerun changes nothing; a simulated reboot's restore starts it again; UDP on [::1] is refused.
+network; a rerun changes nothing; a simulated reboot's restore starts it again; UDP on [::1] is refused; gc stops a
+proxy whose network document is gone.
 
 host1 (fd00:138::130) runs the containers; host2 (fd00:138::131) is the IPv6 LAN neighbour.
 """
@@ -101,3 +102,16 @@ def test_ipv6_loopback_proxy_comes_back_after_a_reboot(two_hosts, collection_pat
     assert connect(h1, None, '::1', 9090, timeout=15) == 'web %s' % GATEWAY6
     assert not ok(h1.module('docker_bridge', **params(publish=('[::1]:9090:80',))))['changed']
     assert proxy_pid(h1, 9090) == pid
+
+
+def test_gc_stops_a_proxy_whose_network_document_is_gone(host):
+    # IPv6 on the lab port is not needed: the proxy listens on [::1] only.
+    ok(host.module('docker_bridge', **params(publish=('[::1]:9090:80',))))
+    pid = proxy_pid(host, 9090)
+    assert pid is not None and alive(host, pid)
+    # As a run killed between removing the document and stopping the proxy would leave it (inside the emulated host).
+    host.run(['rm', '/var/lib/hostnet/networks/v6lo.json'])
+    res = ok(host.module('gc'))
+    assert ('proxy', 'v6lo-9090', 'remove') in [(i['kind'], i['name'], i['action']) for i in res['leaks']], res['leaks']
+    wait_until(lambda: gone(host, 9090, pid), 'the leaked proxy of [::1]:9090 to end')
+    assert not [i for i in ok(host.module('gc'))['leaks'] if i['kind'] == 'proxy']
