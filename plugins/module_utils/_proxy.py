@@ -24,9 +24,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils._kernel import HostnetError
 
@@ -147,11 +149,17 @@ def read(network):
     return {'proxyd': proxyd(), 'instances': found}
 
 
-def _listening(name, pid):
-    """Whether ``pid`` holds the listening socket of [::1]:port."""
-    port = parse_instance(name)[1]
-    inodes = _dns_service.socket_inodes(pid)
-    return any(s['ip'] == LOOPBACK6 and s['proto'] == 'tcp' and s['inode'] in inodes for s in _dns_service.listeners(port))
+def loopback_listeners():
+    """{port: inode} of the TCP sockets listening on [::1], from one read of /proc/net/tcp6."""
+    found = {}
+    for line in (_dns_service.read_file('/proc/net/tcp6') or '').splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 10 or fields[3] != '0A':
+            continue
+        hex_ip, dummy, hex_port = fields[1].partition(':')
+        if _dns_service._address(hex_ip, socket.AF_INET6) == LOOPBACK6:  # pylint: disable=protected-access
+            found[int(hex_port, 16)] = int(fields[9])
+    return found
 
 
 def _start_supervised(name, text):
@@ -180,34 +188,83 @@ def _start_systemd(name):
         _store.write_atomic(paths(name)['pid'], pid + '\n', mode=0o644, fsync=False)
 
 
+def _failed(name, text):
+    """Why a proxy did not come up: its last message (the log of a supervised one), or the wait's ceiling."""
+    log = (_dns_service.read_file(paths(name)['log']) or '').strip()
+    reason = log.splitlines()[-1] if log else 'it did not listen within %d s' % START_TIMEOUT
+    return HostnetError('the [::1] proxy %s (%s) could not start: %s' % (name, parse_env(text).get('LISTEN'), reason))
+
+
+def start_many(names):
+    """Start the proxies ``names`` (their env files written), all first, then wait for them together (a network of
+    many publishes starts its proxies in parallel); {name: pid} once each listens on [::1]:port.  When one does not
+    come up, the ones this call started are stopped and its reason raised."""
+    pids = {name: running(name) for name in names}
+    texts = {}
+    for name in [n for n in names if pids[n] is None]:
+        texts[name] = _dns_service.read_file(paths(name)['env'])
+        if texts[name] is None:
+            raise HostnetError('the [::1] proxy %s has no env file %s' % (name, paths(name)['env']))
+    procs = {}
+    try:
+        for name in texts:
+            if manager() == 'systemd':
+                _start_systemd(name)
+            else:
+                procs[name] = _start_supervised(name, texts[name])
+        failed = _wait_listening(texts, procs, pids)
+    except HostnetError:
+        for name in texts:
+            stop(name)
+        raise
+    if failed is not None:
+        for name in texts:
+            stop(name)
+        raise _failed(failed, texts[failed])
+    return pids
+
+
+def _wait_listening(texts, procs, pids):
+    """Wait until every proxy of ``texts`` listens (its pid into ``pids``); the name of one that exited or did not
+    listen in time, else None."""
+    def pending():
+        listening = loopback_listeners()
+        for name in [n for n in texts if pids[n] is None]:
+            if name in procs and procs[name].poll() is not None:
+                return name
+            pid = running(name)
+            if pid is not None and listening.get(parse_instance(name)[1]) in _dns_service.socket_inodes(pid):
+                pids[name] = pid
+        left = [n for n in texts if pids[n] is None]
+        return left[0] if left else True
+
+    last = [None]
+
+    def done():
+        last[0] = pending()
+        return last[0] is True or (last[0] in procs and procs[last[0]].poll() is not None)
+
+    _wait(done, START_TIMEOUT)
+    return None if last[0] is True else last[0]
+
+
 def start(name):
     """Start the proxy of instance ``name`` (its env file written); its pid once it listens on [::1]:port."""
-    pid = running(name)
-    if pid is not None:
-        return pid
-    p = paths(name)
-    text = _dns_service.read_file(p['env'])
-    if text is None:
-        raise HostnetError('the [::1] proxy %s has no env file %s' % (name, p['env']))
-    proc = None
-    if manager() == 'systemd':
-        _start_systemd(name)
-    else:
-        proc = _start_supervised(name, text)
+    return start_many([name])[name]
 
-    def ready():
-        pid = running(name)
-        if pid is not None and _listening(name, pid):
-            return pid
-        return -1 if proc is not None and proc.poll() is not None else None
 
-    pid = _wait(ready, START_TIMEOUT)
-    if pid is None or pid < 0:
-        stop(name)
-        log = _dns_service.read_file(p['log']) or ''
-        reason = log.strip().splitlines()[-1] if log.strip() else 'it did not listen within %d s' % START_TIMEOUT
-        raise HostnetError('the [::1] proxy %s (%s) could not start: %s' % (name, parse_env(text).get('LISTEN'), reason))
-    return pid
+class StartBatch(_plan.Batch):
+    """The start steps of one run together (each step's ``do`` is its instance name): start_many of ``svc``."""
+
+    def __init__(self, svc):
+        self.svc = svc
+
+    def run(self, steps):
+        try:
+            self.svc.start_many([step.do for step in steps])
+        except Exception as exc:
+            failed = next((step for step in steps if step.do in str(exc)), steps[0])
+            raise _plan.BatchFailed(failed, exc, steps) from exc
 
 
 def _signal(name, signum):
@@ -266,6 +323,7 @@ def plan(steps, network, doc, snap, svc):
     ``svc``: this module (a fake in unit tests)."""
     want = {instance(network, port): env_text(port, target, snap['proxyd']) for port, target in proxied(doc).items()}
     have = snap['instances']
+    starts = []
     for name in sorted(set(want) | set(have)):
         text, state = want.get(name), have.get(name) or {'env': None, 'pid': None}
         old = state['env']
@@ -280,8 +338,11 @@ def plan(steps, network, doc, snap, svc):
             steps.add('write %s' % svc.paths(name)['env'], lambda name=name, text=text: svc.write(name, text),
                       lambda name=name, old=old: (svc.write(name, old), svc.restart(name) if old and svc.running(name) else None))
         if state['pid'] is None:
-            steps.add('start [::1] proxy %s (%s)' % (name, svc.manager()), lambda name=name: svc.start(name),
-                      lambda name=name: svc.stop(name))
+            starts.append(name)
         elif old != text:
             steps.add('restart [::1] proxy %s' % name, lambda name=name: svc.restart(name))
+    # Last and together (StartBatch): each proxy's start is a step of its own, for the commands and the rollback.
+    batch = StartBatch(svc)
+    for name in starts:
+        steps.add('start [::1] proxy %s (%s)' % (name, svc.manager()), name, lambda name=name: svc.stop(name), batch=batch)
     return steps

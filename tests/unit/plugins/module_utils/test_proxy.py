@@ -95,10 +95,11 @@ def test_plan_starts_keeps_restarts_and_stops():
     doc = network([pub('0.0.0.0', 8080), pub('::', 8080), pub('::1', 9090)])
     env8080, env9090 = _proxy.env_text(8080, ('fd00:50::2', 80), PROXYD), _proxy.env_text(9090, ('fd00:50::2', 80), PROXYD)
     steps, svc = plan(doc, {})
-    assert steps.commands == ['write /run/hostnet/proxy/v6-8080/env', 'start [::1] proxy v6-8080 (supervised)',
-                              'write /run/hostnet/proxy/v6-9090/env', 'start [::1] proxy v6-9090 (supervised)']
+    assert steps.commands == ['write /run/hostnet/proxy/v6-8080/env', 'write /run/hostnet/proxy/v6-9090/env',
+                              'start [::1] proxy v6-8080 (supervised)', 'start [::1] proxy v6-9090 (supervised)']
     steps.execute()
-    assert svc.calls == [('write', 'v6-8080', env8080), ('start', 'v6-8080'), ('write', 'v6-9090', env9090), ('start', 'v6-9090')]
+    # The starts together, in one call: a network of many publishes starts its proxies in parallel.
+    assert svc.calls == [('write', 'v6-8080', env8080), ('write', 'v6-9090', env9090), ('start_many', ['v6-8080', 'v6-9090'])]
     # A rerun with both running: nothing.  After a reboot (/run empty) or a killed proxy: started again.
     running = {'v6-8080': {'env': env8080, 'pid': 10}, 'v6-9090': {'env': env9090, 'pid': 11}}
     assert not plan(doc, running)[0]
@@ -112,18 +113,20 @@ def test_plan_starts_keeps_restarts_and_stops():
                                                'stop [::1] proxy v6-9090', 'remove /run/hostnet/proxy/v6-9090']
 
 
+class RefusingService(FakeService):
+    def start_many(self, names):
+        self.calls.append(('start_many', names))
+        raise _proxy.HostnetError('the [::1] proxy v6-9090 ([::1]:9090) could not start: Address already in use')
+
+
 def test_a_failed_start_is_undone():
-    doc = network([pub('::', 8080)])
-    svc = FakeService()
+    doc = network([pub('::', 8080), pub('::1', 9090)])
+    svc = RefusingService()
     steps = _proxy.plan(_plan.Plan(), 'v6', doc, {'proxyd': PROXYD, 'instances': {}}, svc)
-
-    def refused():
-        raise OSError('port taken')
-
-    steps.steps[-1].do = refused
-    with pytest.raises(_plan.PlanFailed):
+    with pytest.raises(_plan.PlanFailed, match=r'^start \[::1\] proxy v6-9090 \(supervised\): .*Address already in use'):
         steps.execute()
-    assert svc.calls[-1] == ('write', 'v6-8080', None)  # the folder removed again
+    # Every start of the batch and every write undone, in reverse: the folders removed again.
+    assert svc.calls[-4:] == [('stop', 'v6-9090'), ('stop', 'v6-8080'), ('write', 'v6-9090', None), ('write', 'v6-8080', None)]
 
 
 def test_ipv6_rules_leave_loopback_to_the_proxy():
