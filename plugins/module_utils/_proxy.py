@@ -263,7 +263,8 @@ class StartBatch(_plan.Batch):
         try:
             self.svc.start_many([step.do for step in steps])
         except Exception as exc:
-            failed = next((step for step in steps if step.do in str(exc)), steps[0])
+            # start_many's errors name the instance ('the [::1] proxy NAME ...'): that start is the step that failed.
+            failed = next((step for step in steps if 'proxy %s ' % step.do in str(exc)), steps[0])
             raise _plan.BatchFailed(failed, exc, steps) from exc
 
 
