@@ -22,6 +22,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _network6
 from ansible_collections.hostnet.containers.plugins.module_utils import _planner
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
+from ansible_collections.hostnet.containers.plugins.module_utils import _proxy
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
@@ -237,7 +238,7 @@ class BridgeDriver(_planner.Driver):
         # A publish's host address must be one the host has (or the gateway this run gives the bridge); the boot-time
         # restore sets host_ip_must_exist false: DHCP may not have given the address yet (real-hosts.md).
         local, families = _publish_scope(run, pool, pool6)
-        publishes = _ports.desired_publishes(p['endpoints'] or [], current, bound, {}, options['host_binding_ipv4'],
+        publishes = _ports.desired_publishes(p['endpoints'] or [], current, bound, {_ports.OURS: _proxy.held()}, options['host_binding_ipv4'],
                                              lambda: _sysctl.read_sysctl(run.ns, None, 'net/ipv4/ip_local_port_range'), local, families)
         for spec in specs:
             ep = _planner.endpoint(spec, addresses.get(spec.name), net_id, current.get(spec.name), addresses6.get(spec.name))

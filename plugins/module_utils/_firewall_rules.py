@@ -122,7 +122,8 @@ def _family_endpoints(doc, family):
     out = {}
     for cname, ep in (doc.get('endpoints') or {}).items():
         ip = ep.get(key)
-        publish = [e for e in ep.get('publish') or [] if entry_family(e.get('host_ip')) == family] if ip else []
+        # A publish on ::1 has no rule: the kernel cannot forward IPv6 loopback, the userland proxy serves it (_proxy).
+        publish = [e for e in ep.get('publish') or [] if entry_family(e.get('host_ip')) == family and e.get('host_ip') != LOOPBACK6] if ip else []
         out[cname] = dict(ep, ip=ip, publish=publish)
     return out
 
@@ -206,7 +207,7 @@ def family_rules(nets, nats, family):
     rules += isolation(nets, family)
     for doc in nets:
         rules += publish_accepts(doc)
-    rules += localhost_dnat(forwards)
+    rules += localhost_dnat(forwards, family)
     for doc in nets:
         if gateway_mode(doc) != 'routed':
             rules += masquerade(doc, family)
@@ -316,13 +317,16 @@ def _dnat(chain, fwd):
                 dport=fwd.host_port)
 
 
-def localhost_dnat(forwards):
+def localhost_dnat(forwards, family=4):
     """The host's own connections: ports published on a loopback address are forwarded from OUTPUT, then every local
     destination, loopback included, goes through the DNAT chain, so a port published on all addresses answers on
-    127.0.0.1 too (Docker with userland-proxy=false: no `! -d 127.0.0.0/8` on the OUTPUT jump)."""
+    127.0.0.1 too (Docker with userland-proxy=false: no `! -d 127.0.0.0/8` on the OUTPUT jump).  In IPv6 ::1 is
+    left out of the jump (Docker's `! -d ::1`): a DNAT of it is routed nowhere, the userland proxy listening on
+    [::1] answers it (_proxy)."""
     rules = [_dnat('OUTPUT', fwd) for fwd in forwards if is_loopback(fwd.host_ip)]
+    output = dict(dst='!' + LOOPBACK6) if family == 6 else {}
     return ([Rule('nat', 'PREROUTING', 'JUMP', 'DNAT', dst_type='LOCAL')] + rules
-            + [Rule('nat', 'OUTPUT', 'JUMP', 'DNAT', dst_type='LOCAL')])
+            + [Rule('nat', 'OUTPUT', 'JUMP', 'DNAT', dst_type='LOCAL', **output)])
 
 
 def _hairpin(fwd):

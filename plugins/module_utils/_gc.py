@@ -8,7 +8,8 @@ the plan removing it (the gc module's engine).
 ``snapshot`` reads the host once; ``find_leaks(snap, owner, keep)`` and ``plan(snap, leaks, changes)`` are pure
 (a snapshot of plain dicts in, a list of leaks and a plan out).  Only what the store records as the collection's
 is ever a leak: a namespace with a record, a veth named as a recorded endpoint's host end, an empty folder of the
-store, a name server folder (/run/hostnet/dns/NET, the collection's own tree) of a network without a document.
+store, a name server folder (/run/hostnet/dns/NET, the collection's own tree) of a network without a document, a [::1]
+proxy folder (/run/hostnet/proxy/NET-PORT) of a port no network publishes there.
 A leak is ``{'kind', 'name', 'why', 'action'}``; ``action`` is ``remove``, or ``report`` for what gc does not rebuild
 (the message says which module to re-run).
 """
@@ -20,6 +21,7 @@ import shutil
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
+from ansible_collections.hostnet.containers.plugins.module_utils import _proxy
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _names
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -45,7 +47,7 @@ def snapshot(ns, root=None):
             'host_links': host_links, 'peers': _read_peers(ns, networks, namespaces, host_links),
             'store_dirs': _listing(root), 'etc_dirs': _etc_dirs(), 'root': root,
             'etc_root_noted': _store.load(_netns.ETC_ROOT_NOTE[0], _netns.ETC_ROOT_NOTE[1], root) is not None,
-            'dns_dirs': _dns_dirs()}
+            'dns_dirs': _dns_dirs(), 'proxy_dirs': {name: _proxy.running(name) for name in _proxy.instances()}}
 
 
 def _dns_dirs():
@@ -112,7 +114,7 @@ def find_leaks(snap, owner=None, keep=()):
     leaks += _endpoint_leaks(snap, removed, owner is None)
     if owner is None:
         leaks += _network_reports(snap) + _dir_leaks(snap, {item['name'] for item in leaks if item['kind'] == 'netns'})
-        leaks += _dns_leaks(snap)
+        leaks += _dns_leaks(snap) + _proxy_leaks(snap)
     return leaks
 
 
@@ -187,6 +189,18 @@ def _dns_leaks(snap):
     return out
 
 
+def _proxy_leaks(snap):
+    """[::1] proxy folders (/run/hostnet/proxy/NET-PORT) whose network has no document or no longer publishes that
+    port on [::] or [::1] (a run killed before it stopped them): the port stays taken on [::1]."""
+    out = []
+    for name, pid in sorted(snap.get('proxy_dirs', {}).items()):
+        net, port = _proxy.parse_instance(name)
+        if port not in _proxy.proxied(snap['networks'].get(net)):
+            proxy = 'its proxy (pid %d) runs' % pid if pid else 'no proxy runs'
+            out.append(leak('proxy', name, '[::1]:%d proxy files of network %s, which does not publish it; %s' % (port, net, proxy)))
+    return out
+
+
 def after_networks(snap, leaks):
     """The network documents with the leaked endpoints dropped."""
     drop = {tuple(item['name'].split('/', 1)) for item in leaks if item['kind'] == 'endpoint' and item['action'] == REMOVE}
@@ -225,6 +239,9 @@ def plan(snap, leaks, changes):
             steps.add('stop the name server of network %s and remove %s (%s)' % (
                 item['name'], _dns_service.paths(item['name'])['dir'], item['why']),
                 lambda net=item['name']: changes.remove_dns(net))
+        elif item['kind'] == 'proxy':
+            steps.add('stop the [::1] proxy %s and remove %s (%s)' % (item['name'], _proxy.paths(item['name'])['dir'], item['why']),
+                      lambda name=item['name']: changes.remove_proxy(name))
     for item in leaks:
         if item['kind'] == 'directory':
             steps.add('remove empty folder %s' % item['name'], lambda path=item['name']: changes.remove_dir(path))
@@ -274,6 +291,16 @@ class Changes:
         try:
             os.rmdir(_dns_service.RUN_DIR)
         except OSError:  # other networks' servers, or gone
+            pass
+
+    @staticmethod
+    def remove_proxy(name):
+        """Our proxy only (_proxy checks the pid file's process), then its folder, and the parent when empty."""
+        _proxy.stop(name)
+        _proxy.write(name, None)
+        try:
+            os.rmdir(_proxy.RUN_DIR)
+        except OSError:  # other proxies, or gone
             pass
 
     @staticmethod

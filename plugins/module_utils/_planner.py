@@ -28,6 +28,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
+from ansible_collections.hostnet.containers.plugins.module_utils import _proxy
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
@@ -291,6 +292,7 @@ class NetworkRun:
             _network.plan_state_write(self.plan, write_at, self.name, self.doc, self.stored, self.root)
         if self.driver.firewall:
             self.plan_firewall(self.doc)
+            self.plan_proxies(self.doc)
             self.plan_names(self.doc)
         self.plan_releases(self.doc)
         return _inspect._public(self.stored), _inspect._public(self.doc)  # pylint: disable=protected-access
@@ -321,6 +323,7 @@ class NetworkRun:
         self.driver.plan_teardown(self, old)
         if self.driver.firewall:
             self.plan_firewall(None)
+            self.plan_proxies(None)
             self.plan_names(None)
         self.plan_releases(None)
         # Last: while the state is there, a rerun of a run killed part-way finds what is left to remove.
@@ -373,6 +376,10 @@ class NetworkRun:
         self.firewall = _firewall.plan(self.plan, self.ns, old, new, nats, nats, self.root, backends_cache=self.backends)
         # After the rules: the flows of changed mappings and gone endpoints start again under the new ones.
         _conntrack.plan_delete(self.plan, _conntrack.network_targets(self.stored, doc))
+
+    def plan_proxies(self, doc):
+        """The userland proxies that answer the network's IPv6 publishes on [::1] (_proxy), after the rule set."""
+        _proxy.plan(self.plan, self.name, doc, _proxy.read(self.name), _proxy)
 
     # -- one endpoint ------------------------------------------------------------------------------------------
     def add(self, text, ops, undo=None):

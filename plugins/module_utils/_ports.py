@@ -272,19 +272,24 @@ def check_host_ip(option, value, host_ip, local, source=None):
     """Fail (InputError naming option and value) when host_ip is neither a wildcard, an IPv4 loopback address (Linux
     routes all of 127.0.0.0/8 to lo) nor an address of the host (``local``: host_addresses(); None: not checked).
     Docker refuses such a publish too: the container does not start (bind: cannot assign requested address).
-    ``source``: where host_ip came from when the value does not name it (host_binding_ipv4).  ::1 is refused
-    whatever ``local`` says: the kernel never forwards a packet from IPv6 loopback to another interface (no
-    route_localnet for IPv6), so no rule can send it to a container."""
-    if host_ip == LOOPBACK6:
-        raise _validate.InputError(option, value, 'host address ::1 cannot be published: the kernel does not forward IPv6 loopback '
-                                   'packets to a container (there is no route_localnet for IPv6); publish on [::] or on one of '
-                                   "the host's IPv6 addresses, or on 127.0.0.1 for the host's own connections")
-    if local is None or host_ip in WILDCARDS or host_ip == WILDCARD6 or host_ip.startswith('127.') or host_ip in local:
+    ``source``: where host_ip came from when the value does not name it (host_binding_ipv4).  ::1 is always the
+    host's, though the kernel never forwards a packet from IPv6 loopback to another interface (no
+    route_localnet for IPv6): a TCP publish on ::1 is served by the userland proxy (_proxy), see check_proxied."""
+    if local is None or host_ip in WILDCARDS or host_ip in (WILDCARD6, LOOPBACK6) or host_ip.startswith('127.') or host_ip in local:
         return
     same = sorted((ip for ip in local if family(ip) == family(host_ip)), key=ipaddress.ip_address)
     wildcard = '[::]' if family(host_ip) == 6 else '0.0.0.0'
     raise _validate.InputError(option, value, 'host address %s%s is not an address of this host: use one of its addresses (%s) or '
                                '%s for all of them' % (host_ip, ' (from %s)' % source if source else '', ', '.join(same) or 'none', wildcard))
+
+
+def check_proxied(option, value, entry):
+    """Refuse a publish on ::1 of another protocol than TCP: the kernel cannot forward IPv6 loopback packets, and the
+    userland proxy that answers there (systemd-socket-proxyd, _proxy) relays streams only."""
+    if entry['host_ip'] == LOOPBACK6 and entry['proto'] != 'tcp':
+        raise _validate.InputError(option, value, 'host address ::1 takes TCP only: the kernel does not forward IPv6 loopback packets to '
+                                   'a container (there is no route_localnet for IPv6) and the userland proxy that answers on '
+                                   '[::1] relays TCP streams only; publish %s on [::] or on one of the host\'s addresses' % entry['proto'])
 
 
 def format_publish(entry, default_host_ip='0.0.0.0'):
@@ -347,9 +352,14 @@ def taken_ports(proto, bound, listening_cache):
     return sorted({b[1] for b in bound if b[2] == proto} | {port for dummy, port in cached_listening(proto, listening_cache)})
 
 
+# A listening cache's key for the sockets of the collection's own userland proxies ({(ip, port)}): a rerun must not
+# see the proxy of a publish it keeps as a foreign listener on that port.
+OURS = 'ours'
+
+
 def cached_listening(proto, cache):
     if proto not in cache:
-        cache[proto] = listening(proto)
+        cache[proto] = listening(proto) - (cache.get(OURS) or set()) if proto == 'tcp' else listening(proto)
     return cache[proto]
 
 
@@ -427,6 +437,7 @@ def _wanted(endpoints, default_host_ip, local=None, families=(4,)):
                 source = None if parsed['host_ip'] else 'host_binding_ipv4'
                 for entry in _family_entries(i, value, parsed, default_host_ip, families):
                     check_host_ip('endpoints[%d].publish' % i, value, entry['host_ip'], local, source if family(entry['host_ip']) == 4 else None)
+                    check_proxied('endpoints[%d].publish' % i, value, entry)
                     wanted.append((i, ep['name'], value, entry))
     return wanted
 

@@ -189,8 +189,14 @@ options:
             loopback address or V(0.0.0.0); any other fails before anything changes, in check mode too, as Docker
             refuses to start such a container.
           - IPv6 host addresses go in brackets, V([2001:db8::5]:8080:80), V([::]:8080:80) (every IPv6 address of the
-            host), and need O(enable_ipv6=true); they reach the container's IPv6 address. V([::1]) is refused, since the
-            kernel does not forward IPv6 loopback to a container.
+            host), and need O(enable_ipv6=true); they reach the container's IPv6 address.
+          - The host reaches a TCP port published on V([::]) (an omitted host address's IPv6 entry included) or on
+            V([::1]) (V([::1]:8080:80), which only the host reaches) at V([::1]:PORT) through a userland proxy per
+            port, C(systemd-socket-proxyd) (from the C(systemd) package), as Docker's C(docker-proxy) does, since the
+            kernel does not forward IPv6 loopback to a container. It runs under systemd (C(hostnet-proxy@NET-PORT.service)) when
+            systemd runs the host and the unit is installed, else detached; it is started and stopped with the
+            publish, and C(hostnet-restore) starts it at boot. V([::1]) with V(/udp) or V(/sctp) is refused (the
+            proxy relays TCP only). Not in O(gateway_mode_ipv6=routed), where no host port is mapped.
           - Without a host address, on a network with O(enable_ipv6=true), a publish binds V(0.0.0.0) and V([::]) with
             one host port, as Docker does (two entries in RV(published)); on an IPv6-only network only V([::]). An
             explicit IPv4 or IPv6 host address binds that family only; V(0.0.0.0:80) and V([::]:80) do not conflict.

@@ -29,6 +29,10 @@ description:
   - "Name servers: a C(/run/hostnet/dns/NET) folder (the runtime files of network NET's name server) of a network
     that has no document. Its server is stopped when it is the collection's (the process in its pid file is a
     dnsmasq started with that folder's conf file; any other process is never signalled), then the folder is removed."
+  - "IPv6 loopback proxies: a C(/run/hostnet/proxy/NET-PORT) folder (the runtime files of the proxy answering
+    C([::1]:PORT)) whose network has no document or no longer publishes that TCP port on C([::]) or C([::1]). Its
+    proxy is stopped when it is the collection's (the process in its pid file has C(HOSTNET_PROXY=NET-PORT) in its
+    environment), then the folder is removed."
   - With O(owner), only the namespaces recorded with that owner label and not in O(keep) are removed, with their
     endpoints in every network, their names and their rules (the roles' C(remove_unlisted)).
   - Check mode lists what would be removed and touches nothing; a second run finds nothing to do.
@@ -68,7 +72,7 @@ RETURN = r'''
 leaks:
   description:
     - "Every leak found, in the order removed: C(kind) (C(netns), C(veth), C(endpoint), C(network), C(firewall),
-      C(directory), C(dns)), C(name), C(why), and C(action) (C(remove), or C(report) for what is kept and must be rebuilt
+      C(directory), C(dns), C(proxy)), C(name), C(why), and C(action) (C(remove), or C(report) for what is kept and must be rebuilt
       by re-running the module named in C(why))."
   returned: always
   type: list

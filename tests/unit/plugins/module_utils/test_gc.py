@@ -141,6 +141,22 @@ def test_name_server_folders_of_networks_without_a_document_are_leaks():
     assert [c for c in changes.calls if c[0] == 'remove_dns'] == [('remove_dns', 'gone'), ('remove_dns', 'stale')]
 
 
+def test_proxy_folders_of_ports_no_network_publishes_on_ipv6_loopback_are_leaks():
+    web = {'ip': '10.0.0.2', 'ip6': 'fd00::2', 'veth': None,
+           'publish': [{'host_ip': '::', 'host_port': 8080, 'container_port': 80, 'proto': 'tcp', 'auto': False}]}
+    kept = dict(net('a', {'web': web}), enable_ipv6=True)
+    s = snap(networks={'a': kept}, namespaces=['web'], host_links={'br-1': {'kind': 'bridge'}},
+             proxy_dirs={'a-8080': 4242, 'a-9090': 4343, 'gone-80': None})
+    leaks = _gc.find_leaks(s)
+    assert [(i['kind'], i['name'], i['action']) for i in leaks] == [('proxy', 'a-9090', 'remove'), ('proxy', 'gone-80', 'remove')]
+    assert 'its proxy (pid 4343) runs' in leaks[0]['why'] and 'no proxy runs' in leaks[1]['why']
+    changes = Recorder()
+    steps, dummy = _gc.plan(s, leaks, changes)
+    assert steps.commands[-1].startswith('stop the [::1] proxy gone-80 and remove /run/hostnet/proxy/gone-80 (')
+    steps.execute()
+    assert [c for c in changes.calls if c[0] == 'remove_proxy'] == [('remove_proxy', 'a-9090'), ('remove_proxy', 'gone-80')]
+
+
 class Recorder:
     """Stands in for _gc.Changes."""
 

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Publishes on IPv6 (issue 23): the bracketed syntax, host_ip checks (::1 refused), the two entries of an omitted
+"""Publishes on IPv6 (issue 23): the bracketed syntax, host_ip checks (::1 for TCP only), the two entries of an omitted
 host_ip on a network with IPv6 (one host port, kept across reruns), conflicts per family.  No kernel."""
 
 from __future__ import annotations
@@ -89,10 +89,28 @@ def test_ipv6_publish_needs_the_networks_ipv6():
     assert exc.value.option == 'endpoints[0].publish' and exc.value.value == '[::]:8080:80'
 
 
-def test_ipv6_loopback_refused_with_the_reason():
-    with pytest.raises(_validate.InputError, match='does not forward IPv6 loopback') as exc:
-        plan(['[::1]:8080:80'])
-    assert exc.value.value == '[::1]:8080:80'
+def test_ipv6_loopback_takes_tcp_only():
+    # TCP on ::1 is the userland proxy's (_proxy); UDP and SCTP are refused with the reason, naming the value.
+    assert plan(['[::1]:8080:80']) == [pub(8080, 80, '::1')]
+    for value in ('[::1]:8080:80/udp', '[::1]:8080:80/sctp'):
+        with pytest.raises(_validate.InputError, match='takes TCP only: the kernel does not forward IPv6 loopback') as exc:
+            plan([value])
+        assert (exc.value.option, exc.value.value) == ('endpoints[0].publish', value)
+    # [::1] and [::] share the port: one socket address each family.
+    with pytest.raises(_validate.InputError, match='already published'):
+        _ports.parse_publishes(['[::]:8080:80', '[::1]:8080:80'])
+
+
+def test_our_proxies_are_no_foreign_listeners(monkeypatch):
+    """A rerun finds the [::1] proxy of its own publish listening: not a conflict, and an automatic port stays; a
+    foreign [::1] listener still is one."""
+    monkeypatch.setattr(_ports, 'listening', lambda proto: {('::1', 8080), ('::1', 40000)} if proto == 'tcp' else set())
+    assert plan(['8080:80'], listening={_ports.OURS: {('::1', 8080)}}) == [pub(8080, 80), pub(8080, 80, '::')]
+    current = {'web': {'publish': [pub(40000, 80, auto=True), pub(40000, 80, '::', auto=True)]}}
+    got = plan(['80'], current=current, listening={_ports.OURS: {('::1', 40000)}})
+    assert [e['host_port'] for e in got] == [40000, 40000]
+    with pytest.raises(_validate.InputError, match=r'listens on \[::1\]:8080'):
+        plan(['8080:80'], listening={_ports.OURS: {('::1', 40000)}})
 
 
 def test_ipv6_host_address_must_be_the_hosts():
