@@ -147,6 +147,11 @@ def _destination_nat(p, stored, snap, others):
     doc['host_ip'] = parse_ip(p['host_ip'] or ('::' if family(doc['container_ip']) == 6 else '0.0.0.0'), 'host_ip')
     check_same_family('host_ip', doc['host_ip'], 'container_ip', doc['container_ip'])
     _ports.check_host_ip('host_ip', p['host_ip'], doc['host_ip'], snap.local or set())
+    if doc['host_ip'] == _ports.LOOPBACK6:
+        # The kernel never forwards from IPv6 loopback; only a network's publishes get the userland proxy (_proxy).
+        raise _validate.InputError('host_ip', p['host_ip'], 'a nat_rule cannot publish on ::1: the kernel does not forward IPv6 '
+                                   'loopback packets; publish on :: or a host address, or publish the port on its network '
+                                   '(docker_bridge answers [::1] through its userland proxy)')
     doc['proto'] = p['proto']
     bridge = _bridge(p, doc['container_ip'], snap)
     doc['bridge'] = bridge
