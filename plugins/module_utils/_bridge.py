@@ -197,6 +197,9 @@ class BridgeDriver(_planner.Driver):
         made.update({'bridge': bridge, 'stp': bool(p['stp']), 'icc': p.get('icc', True) is not False,
                      'ip_masquerade': p.get('ip_masquerade', True) is not False, 'host_binding_ipv4': host_ip,
                      'ip_forward': p.get('ip_forward', True) is not False, 'firewall': firewall, 'firewall_backend': backend})
+        if p.get('userland_proxy'):
+            # Kept only when on: a document without it (every earlier one) proxies explicit [::1] publishes only.
+            made['userland_proxy'] = True
         made.update(_dns_options(run))
         made.update(exposure)
         return made

@@ -5,8 +5,8 @@
 """Published TCP ports answering on [::1] from the host: a userland proxy per port (Docker's docker-proxy).
 
 The kernel cannot send a connection from IPv6 loopback to a container (no route_localnet for IPv6: a DNAT of ::1 in
-OUTPUT is routed nowhere), so a port a network publishes on '::' (the twin of an omitted host_ip included) or on
-'::1' gets systemd's ``systemd-socket-proxyd``: ``systemd-socket-activate`` binds [::1]:host_port and, at the first
+OUTPUT is routed nowhere), so a port a network publishes on '::1', or on '::' (the twin of an omitted host_ip
+included) when the network has ``userland_proxy``, gets systemd's ``systemd-socket-proxyd``: ``systemd-socket-activate`` binds [::1]:host_port and, at the first
 connection, execs the proxy (same pid) that relays every connection to [container ip6]:container_port.  The other
 addresses of a '::' publish are the kernel's DNAT, as before.  Not in gateway mode routed (no port mapping there).
 
@@ -62,14 +62,17 @@ def parse_instance(name):
 
 
 def proxied(doc):
-    """{host port: (container ip6, container port)} of the TCP ports network ``doc`` publishes on '::' or '::1'
-    (none without IPv6 or in gateway mode routed, where no host port is mapped)."""
+    """{host port: (container ip6, container port)} of the TCP ports network ``doc`` publishes on '::1', and on '::'
+    when the network has ``userland_proxy`` (none without IPv6 or in gateway mode routed, where no host port is
+    mapped).  Without it a '::' publish is the kernel's alone, as Docker's with userland-proxy false: one process per
+    port is what a [::1] answer costs, so a user asks for it, once for the network or by publishing on [::1]."""
     out = {}
     if not doc or not doc.get('enable_ipv6') or doc.get('gateway_mode_ipv6') == 'routed':
         return out
+    hosts = ('::', LOOPBACK6) if doc.get('userland_proxy') else (LOOPBACK6,)
     for dummy, ep in sorted((doc.get('endpoints') or {}).items()):
         for entry in ep.get('publish') or []:
-            if ep.get('ip6') and entry['proto'] == 'tcp' and entry['host_ip'] in ('::', LOOPBACK6):
+            if ep.get('ip6') and entry['proto'] == 'tcp' and entry['host_ip'] in hosts:
                 out[entry['host_port']] = (ep['ip6'], entry['container_port'])
     return out
 

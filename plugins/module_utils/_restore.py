@@ -91,6 +91,7 @@ def bridge_params(doc):
     p = dict(_COMMON, name=doc['name'], bridge_name=doc.get('bridge'), stp=bool(doc.get('stp')),
              icc=doc.get('icc', True) is not False, ip_masquerade=doc.get('ip_masquerade', True) is not False,
              internal=bool(doc.get('internal')), host_binding_ipv4=doc.get('host_binding_ipv4') or '0.0.0.0',
+             userland_proxy=bool(doc.get('userland_proxy')),
              ip_forward=doc.get('ip_forward', True) is not False, firewall=doc.get('firewall', True) is not False,
              firewall_backend=doc.get('firewall_backend') or 'auto', dns=doc.get('dns'), dns_domain=doc.get('dns_domain'),
              gateway_mode_ipv4=doc.get('gateway_mode_ipv4') or 'nat', trusted_host_interfaces=list(doc.get('trusted_host_interfaces') or []))

@@ -247,6 +247,17 @@ options:
       - Like an address in C(publish), it must be one the host has, or V(0.0.0.0), once a publish uses it.
     type: str
     default: 0.0.0.0
+  userland_proxy:
+    description:
+      - Answer the network's TCP ports published on the IPv6 wildcard (V([::]:8080:80), and the IPv6 entry of V(8080:80)
+        on a network with O(enable_ipv6)) on V([::1]) from the host too, through a userland proxy per port
+        (systemd's C(systemd-socket-proxyd), as Docker's C(docker-proxy) with its daemon's C(userland-proxy)).
+        The kernel cannot forward a connection from IPv6 loopback, so only a proxy answers there.
+      - V(false) (the default) leaves a V(::) publish to the kernel alone, as Docker with C(userland-proxy) off, and
+        starts no process; a port published on V([::1]) explicitly gets its proxy either way. IPv4 publishes never
+        need one (the host's V(127.0.0.1) is forwarded by the kernel, see O(endpoints[].publish)).
+    type: bool
+    default: false
   ip_forward:
     description:
       - Turn on C(net.ipv4.ip_forward) while a network needs it (the daemon's C(--ip-forward)). The value it had before is
@@ -452,6 +463,7 @@ def main():
             gateway_mode_ipv4=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
             trusted_host_interfaces=dict(type='list', elements='str'),
             host_binding_ipv4=dict(type='str', default='0.0.0.0'),
+            userland_proxy=dict(type='bool', default=False),
             ip_forward=dict(type='bool', default=True),
             firewall=dict(type='bool', default=True),
             firewall_backend=dict(type='str', default='auto', choices=['auto', 'iptables', 'nftables']),

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Published ports on [::1] from the host (issue 23), both firewall backends: a port published on [::] (the twin of
--p 8080:80) and one published on [::1] answer the host's connections to [::1] through the userland proxy
+-p 8080:80, with userland_proxy) and one published on [::1] answer the host's connections to [::1] through the userland proxy
 (systemd-socket-proxyd), the [::1] one only from the host; the proxy's process and files go with the publish and the
 network; a rerun changes nothing; a simulated reboot's restore starts it again; UDP on [::1] is refused; gc stops a
 proxy whose network document is gone.
@@ -26,7 +26,8 @@ WEB, GATEWAY6 = 'fd00:60::2', 'fd00:60::1'
 
 def params(backend='nftables', publish=('8080:80', '[::1]:9090:81'), **extra):
     return dict(dict(name='v6lo', subnet='10.60.0.0/24', enable_ipv6=True, subnet_v6='fd00:60::/64', firewall_backend=backend,
-                     dns=False, endpoints=[{'name': 'web', 'ipv6_address': WEB, 'publish': list(publish)}]), **extra)
+                     dns=False, userland_proxy=True, endpoints=[{'name': 'web', 'ipv6_address': WEB, 'publish': list(publish)}]),
+                **extra)
 
 
 def proxy_pid(host, port, network='v6lo'):
@@ -48,13 +49,20 @@ def gone(host, port, pid):
 def test_ipv6_loopback_reaches_published_ports(two_hosts, backend):
     h1, h2 = two_hosts
     add_ipv6(h1, h2)
-    res = ok(h1.module('docker_bridge', **params(backend)))
+    # Without userland_proxy the [::] publish is the kernel's alone (Docker's userland-proxy false): no process, and
+    # no answer on [::1]; the port published on [::1] itself gets its proxy anyway.
+    res = ok(h1.module('docker_bridge', **params(backend, userland_proxy=False)))
     assert [(e['host_ip'], e['host_port']) for e in res['after']['endpoints']['web']['publish']] == [
         ('0.0.0.0', 8080), ('::', 8080), ('::1', 9090)]
-    started = [c for c in res['commands'] if c.startswith('start [::1]')]
-    assert started == ['start [::1] proxy v6lo-8080 (supervised)', 'start [::1] proxy v6lo-9090 (supervised)']
+    assert [c for c in res['commands'] if c.startswith('start [::1]')] == ['start [::1] proxy v6lo-9090 (supervised)']
     serve(h1, 'web', 80, family=6)
     serve(h1, 'web', 81, tag='web81', family=6)
+    assert proxy_pid(h1, 8080) is None
+    assert connect(h1, None, '::1', 8080, timeout=1) is None
+    assert connect(h1, None, '::1', 9090) == 'web81 %s' % GATEWAY6
+    # userland_proxy on: the [::] publish gets its proxy too.
+    res = ok(h1.module('docker_bridge', **params(backend)))
+    assert [c for c in res['commands'] if c.startswith('start [::1]')] == ['start [::1] proxy v6lo-8080 (supervised)']
     # The host reaches both over [::1]: the proxy connects from the bridge's IPv6 address.
     assert connect(h1, None, '::1', 8080) == 'web %s' % GATEWAY6
     assert connect(h1, None, '::1', 9090) == 'web81 %s' % GATEWAY6

@@ -144,7 +144,7 @@ def test_name_server_folders_of_networks_without_a_document_are_leaks():
 def test_proxy_folders_of_ports_no_network_publishes_on_ipv6_loopback_are_leaks():
     web = {'ip': '10.0.0.2', 'ip6': 'fd00::2', 'veth': None,
            'publish': [{'host_ip': '::', 'host_port': 8080, 'container_port': 80, 'proto': 'tcp', 'auto': False}]}
-    kept = dict(net('a', {'web': web}), enable_ipv6=True)
+    kept = dict(net('a', {'web': web}), enable_ipv6=True, userland_proxy=True)
     s = snap(networks={'a': kept}, namespaces=['web'], host_links={'br-1': {'kind': 'bridge'}},
              proxy_dirs={'a-8080': 4242, 'a-9090': 4343, 'gone-80': None})
     leaks = _gc.find_leaks(s)

@@ -26,7 +26,7 @@ def pub(host_ip, host_port, container_port=80, proto='tcp'):
 
 def network(publish, ip6='fd00:50::2', **extra):
     doc = {'name': 'v6', 'enable_ipv6': True, 'bridge': 'br-v6', 'subnet': '10.50.0.0/24', 'subnet_v6': 'fd00:50::/64',
-           'gateway_v6': 'fd00:50::1', 'endpoints': {'web': {'ip': '10.50.0.2', 'ip6': ip6, 'publish': publish}}}
+           'gateway_v6': 'fd00:50::1', 'userland_proxy': True, 'endpoints': {'web': {'ip': '10.50.0.2', 'ip6': ip6, 'publish': publish}}}
     doc.update(extra)
     return doc
 
@@ -44,6 +44,8 @@ def test_tcp_publishes_on_the_ipv6_wildcard_and_loopback_are_proxied():
     doc = network([pub('0.0.0.0', 8080), pub('::', 8080), pub('::1', 9090), pub('fd00:138::130', 8443),
                    pub('::', 5353, 53, 'udp'), pub('127.0.0.1', 7070)])
     assert _proxy.proxied(doc) == {8080: ('fd00:50::2', 80), 9090: ('fd00:50::2', 80)}
+    # Without userland_proxy (the default, absent from the document) only the explicit [::1] publish is proxied.
+    assert _proxy.proxied({k: v for k, v in doc.items() if k != 'userland_proxy'}) == {9090: ('fd00:50::2', 80)}
     # None without IPv6, without the container's IPv6 address, or in gateway mode routed (no host port mapped).
     assert _proxy.proxied(dict(doc, enable_ipv6=False)) == {}
     assert _proxy.proxied(network([pub('::', 8080)], ip6=None)) == {}
