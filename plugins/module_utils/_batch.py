@@ -8,6 +8,7 @@ the drivers' steps and undos share."""
 from __future__ import annotations
 
 import errno
+import os
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -57,13 +58,22 @@ def ipv6_ops(netns, ifname, veth, cidr6, gateway6=None):
     return ops
 
 
-def write_link_sysctls(ns, netns, ifname, values):
-    """Write net.ipv6.conf.IFNAME.KEY = VALUE for each (key, value) inside ``netns`` (the path is built here, not from
-    a dotted name: an interface name may hold a dot)."""
+def write_netns_link_sysctls(ns, netns, ifname, values):
+    """write_link_sysctls inside ``netns`` (one link: the veth_pair module's peer)."""
     with _netns.entered(ns.fd(netns)):
-        for key, value in values:
-            with open('/proc/sys/net/ipv6/conf/%s/%s' % (ifname, key), 'w') as f:
-                f.write(value)
+        write_link_sysctls(ifname, values)
+
+
+def write_link_sysctls(ifname, values):
+    """Write net.ipv6.conf.IFNAME.KEY = VALUE for each (key, value) in the namespace the thread is in (the path is
+    built here, not from a dotted name: an interface name may hold a dot).  os.open and os.write: three of these per
+    new container end, and a buffered text file costs more than the write itself."""
+    for key, value in values:
+        fd = os.open('/proc/sys/net/ipv6/conf/%s/%s' % (ifname, key), os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, value.encode())
+        finally:
+            os.close(fd)
 
 
 class EndpointBatch(_plan.Batch):
@@ -166,11 +176,18 @@ class EndpointBatch(_plan.Batch):
             self._peers[op[1]] = link['link']
 
     def _sysctls(self, items, steps):
-        for step, op in items:
-            try:
-                write_link_sysctls(self.ns, op[1], op[2], op[3])
-            except OSError as exc:
-                raise _plan.BatchFailed(step, exc, steps)
+        """The ('sysctl', ...) operations: the thread goes from one namespace straight to the next and home once at
+        the end (as _netns.Namespaces.open_many: a setns pair per container end cost more than its writes)."""
+        if not items:
+            return
+        fds = [self.ns.fd(op[1]) for dummy, op in items]
+        with _netns.entered(fds[0]):
+            for fd, (step, op) in zip(fds, items):
+                try:
+                    _netns.setns(fd)
+                    write_link_sysctls(op[2], op[3])
+                except OSError as exc:
+                    raise _plan.BatchFailed(step, exc, steps)
 
     def _find(self, where, items, steps):
         if not items:

@@ -298,7 +298,7 @@ def _plan_create(steps, want, snap, links, where):
     if netns is not None and _wants_ipv6(want):
         # Before the peer is up: its link-local address then skips DAD too, usable at once (see _batch.IPV6_SYSCTLS).
         steps.add('set %s on %s%s' % (', '.join('%s %s' % kv for kv in _batch.IPV6_SYSCTLS), peer_name, where),
-                  lambda: _batch.write_link_sysctls(links.ns, netns, peer_name, _batch.IPV6_SYSCTLS))
+                  lambda: _batch.write_netns_link_sysctls(links.ns, netns, peer_name, _batch.IPV6_SYSCTLS))
     steps.add('set %s%s up' % (peer_name, where), lambda: links.set(netns, peer_name, up=True))
 
 
