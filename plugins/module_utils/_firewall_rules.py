@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 
@@ -111,11 +112,6 @@ def publishes(doc):
             yield cname, ep['ip'], entry
 
 
-def entry_family(host_ip):
-    """A publish entry's family: its host address's (an entry for every IPv6 address has '::')."""
-    return 6 if host_ip and ':' in host_ip else 4
-
-
 def _family_endpoints(doc, family):
     """The endpoints as one family sees them: ``ip`` the address of that family, only the publishes of that family."""
     key = 'ip' if family == 4 else 'ip6'
@@ -123,7 +119,7 @@ def _family_endpoints(doc, family):
     for cname, ep in (doc.get('endpoints') or {}).items():
         ip = ep.get(key)
         # A publish on ::1 has no rule: the kernel cannot forward IPv6 loopback, the userland proxy serves it (_proxy).
-        publish = [e for e in ep.get('publish') or [] if entry_family(e.get('host_ip')) == family and e.get('host_ip') != LOOPBACK6] if ip else []
+        publish = [e for e in ep.get('publish') or [] if _ipam6.family(e.get('host_ip')) == family and e.get('host_ip') != LOOPBACK6] if ip else []
         out[cname] = dict(ep, ip=ip, publish=publish)
     return out
 
@@ -164,7 +160,7 @@ def nat_family(nat):
     """A nat_rule's family, from its addresses (nat_rule refuses a rule that mixes them): a dnat's container_ip, a
     masquerade's or snat's source or to_source; a rule with none of them (a masquerade by interface) is IPv4's."""
     addresses = (nat.get('container_ip'),) if nat.get('kind') == 'dnat' else (nat.get('source'), nat.get('to_source'))
-    return 6 if any(ip and ':' in ip for ip in addresses) else 4
+    return 6 if any(_ipam6.family(ip) == 6 for ip in addresses) else 4
 
 
 def is_loopback(ip):

@@ -47,14 +47,9 @@ def _check_kind_options(p):
             raise _validate.InputError(option, p[option], 'does not apply to kind %s' % kind)
 
 
-def family(value):
-    """4 or 6: the family an address option's value is written in (an IPv6 address has a colon)."""
-    return 6 if isinstance(value, str) and ':' in value else 4
-
-
 def parse_ip(value, option):
     """One address of either family, normalised ('fd00::0:2' -> 'fd00::2'); InputError naming the option."""
-    return str(_ipam6.parse_ip(value, option) if family(value) == 6 else _ipam.parse_ip(value, option))
+    return str(_ipam6.parse_ip(value, option) if _ipam6.family(value) == 6 else _ipam.parse_ip(value, option))
 
 
 def _ipv6_network(value, option):
@@ -71,14 +66,14 @@ def _ipv6_network(value, option):
 def _source(value):
     if '/' not in value:
         return parse_ip(value, 'source')
-    return _ipv6_network(value, 'source') if family(value) == 6 else str(_ipam.parse_subnet(value, 'source'))
+    return _ipv6_network(value, 'source') if _ipam6.family(value) == 6 else str(_ipam.parse_subnet(value, 'source'))
 
 
 def check_same_family(option, value, other_option, other_value):
     """A rule is of one family: an address option of the other family than the one it goes with is refused by name."""
-    if other_value is not None and family(value) != family(other_value):
+    if other_value is not None and _ipam6.family(value) != _ipam6.family(other_value):
         raise _validate.InputError(option, value, 'is an IPv%d address but %s %s is IPv%d: a rule is of one address family'
-                                   % (family(value), other_option, other_value, family(other_value)))
+                                   % (_ipam6.family(value), other_option, other_value, _ipam6.family(other_value)))
 
 
 def _source_nat(p):
@@ -144,7 +139,7 @@ def _destination_nat(p, stored, snap, others):
     doc = {'kind': 'dnat', 'container_ip': parse_ip(p['container_ip'], 'container_ip')}
     doc['container_port'] = _ports.parse_port(p['container_port'], 'container_port')
     # Omitted, every host address of the container's family (Docker's 0.0.0.0 or [::]).
-    doc['host_ip'] = parse_ip(p['host_ip'] or ('::' if family(doc['container_ip']) == 6 else '0.0.0.0'), 'host_ip')
+    doc['host_ip'] = parse_ip(p['host_ip'] or ('::' if _ipam6.family(doc['container_ip']) == 6 else '0.0.0.0'), 'host_ip')
     check_same_family('host_ip', doc['host_ip'], 'container_ip', doc['container_ip'])
     _ports.check_host_ip('host_ip', p['host_ip'], doc['host_ip'], snap.local or set())
     if doc['host_ip'] == _ports.LOOPBACK6:
@@ -177,7 +172,7 @@ def _check_ipv6_on(doc, snap):
     if snap.ipv6 is not False:
         return
     for option in ('container_ip', 'source', 'to_source'):
-        if family(doc.get(option)) == 6:
+        if _ipam6.family(doc.get(option)) == 6:
             raise _validate.InputError(option, doc[option], 'IPv6 is disabled on this host (no /proc/sys/net/ipv6, or '
                                        'net.ipv6.conf.all.disable_ipv6 is 1); enable it or give IPv4 addresses')
 

@@ -12,6 +12,7 @@ import ipaddress
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 # Linux's default net.ipv4.ip_local_port_range.
@@ -246,17 +247,12 @@ WILDCARD6 = '::'
 LOOPBACK6 = '::1'
 
 
-def family(host_ip):
-    """4 or 6: the family of a publish's host address (None, unset: 4)."""
-    return 6 if host_ip and ':' in host_ip else 4
-
-
 def overlaps(ip, other):
     """Two publishes' host addresses share a socket address: the same family and the same address or a wildcard of
     it (0.0.0.0:80 and [::]:80 do not: Docker binds both).  None (a host_ip not given yet) may be either family."""
     if ip is None or other is None:
         return True
-    if family(ip) != family(other):
+    if _ipam6.family(ip) != _ipam6.family(other):
         return False
     return ip == other or bool({ip, other} & {'0.0.0.0', '', WILDCARD6})
 
@@ -277,8 +273,8 @@ def check_host_ip(option, value, host_ip, local, source=None):
     route_localnet for IPv6): a TCP publish on ::1 is served by the userland proxy (_proxy), see check_proxied."""
     if local is None or host_ip in WILDCARDS or host_ip in (WILDCARD6, LOOPBACK6) or host_ip.startswith('127.') or host_ip in local:
         return
-    same = sorted((ip for ip in local if family(ip) == family(host_ip)), key=ipaddress.ip_address)
-    wildcard = '[::]' if family(host_ip) == 6 else '0.0.0.0'
+    same = sorted((ip for ip in local if _ipam6.family(ip) == _ipam6.family(host_ip)), key=ipaddress.ip_address)
+    wildcard = '[::]' if _ipam6.family(host_ip) == 6 else '0.0.0.0'
     raise _validate.InputError(option, value, 'host address %s%s is not an address of this host: use one of its addresses (%s) or '
                                '%s for all of them' % (host_ip, ' (from %s)' % source if source else '', ', '.join(same) or 'none', wildcard))
 
@@ -295,7 +291,7 @@ def check_proxied(option, value, entry):
 def format_publish(entry, default_host_ip='0.0.0.0'):
     """Docker's `docker ps` notation of one publish: 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp."""
     host_ip = entry.get('host_ip') or default_host_ip
-    host_ip = '[%s]' % host_ip if family(host_ip) == 6 else host_ip
+    host_ip = '[%s]' % host_ip if _ipam6.family(host_ip) == 6 else host_ip
     host_port = entry.get('host_port')
     host = '%s:%s' % (host_ip, host_port if host_port is not None else '')
     return '%s->%d/%s' % (host, entry['container_port'], entry.get('proto') or 'tcp')
@@ -342,7 +338,7 @@ def check_port_free(option, value, entry, bound, listening_cache):
             listeners.setdefault(other_port, []).append(other_ip)
     for other_ip in listeners.get(port, []):
         if overlaps(ip, other_ip):
-            shown = '[%s]' % other_ip if family(other_ip) == 6 else other_ip
+            shown = '[%s]' % other_ip if _ipam6.family(other_ip) == 6 else other_ip
             raise _validate.InputError(option, value, 'host port %d/%s is already in use: a process on the host listens on %s:%d'
                                        % (port, proto, shown, port))
 
@@ -413,10 +409,10 @@ def _family_entries(i, value, entry, default_host_ip, families):
     is refused: the container has no address of that family to forward to."""
     option = 'endpoints[%d].publish' % i
     if entry['host_ip']:
-        if family(entry['host_ip']) not in families:
+        if _ipam6.family(entry['host_ip']) not in families:
             raise _validate.InputError(option, value, 'host address %s is IPv%d but the network has no IPv%d (the container has no such '
-                                       'address to forward to)%s' % (entry['host_ip'], family(entry['host_ip']), family(entry['host_ip']),
-                                                                     ': set enable_ipv6 true' if family(entry['host_ip']) == 6 else ''))
+                                       'address to forward to)%s' % (entry['host_ip'], _ipam6.family(entry['host_ip']), _ipam6.family(entry['host_ip']),
+                                                                     ': set enable_ipv6 true' if _ipam6.family(entry['host_ip']) == 6 else ''))
         return [entry]
     entries = []
     if 4 in families:
@@ -436,7 +432,7 @@ def _wanted(endpoints, default_host_ip, local=None, families=(4,)):
             for parsed in parse_publishes([value], 'endpoints[%d].publish' % i):
                 source = None if parsed['host_ip'] else 'host_binding_ipv4'
                 for entry in _family_entries(i, value, parsed, default_host_ip, families):
-                    check_host_ip('endpoints[%d].publish' % i, value, entry['host_ip'], local, source if family(entry['host_ip']) == 4 else None)
+                    check_host_ip('endpoints[%d].publish' % i, value, entry['host_ip'], local, source if _ipam6.family(entry['host_ip']) == 4 else None)
                     check_proxied('endpoints[%d].publish' % i, value, entry)
                     wanted.append((i, ep['name'], value, entry))
     return wanted

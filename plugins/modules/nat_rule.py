@@ -178,6 +178,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _conntra
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _nat_plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -237,7 +238,7 @@ def snapshot(p, ns):
     nats = _store.load_all(_firewall.NAT_KIND)
     networks = _store.load_all(_network.KIND)
     installed = {tool: _firewall_rules.command_exists(tool) for tool in ('iptables-restore', 'nft')}
-    ipv6 = _snapshot.ipv6_enabled() if any(_nat_plan.family(p[o]) == 6 for o in ('container_ip', 'source', 'to_source')) else None
+    ipv6 = _snapshot.ipv6_enabled() if any(_ipam6.family(p[o]) == 6 for o in ('container_ip', 'source', 'to_source')) else None
     if p['state'] != 'present' or p['kind'] != 'dnat':
         return _nat_plan.Snapshot(nats, networks, {}, None, {}, None, installed, None, ipv6)
     chan = ns.chan(None)
@@ -245,7 +246,7 @@ def snapshot(p, ns):
     addrs = _addresses(chan, container_ip)
     route_dev = None
     if p['bridge'] is None and container_ip is not None:
-        route_dev = _route_dev6(chan, addrs, container_ip) if _nat_plan.family(container_ip) == 6 else _route_dev(chan, container_ip)
+        route_dev = _route_dev6(chan, addrs, container_ip) if _ipam6.family(container_ip) == 6 else _route_dev(chan, container_ip)
     names = [name for name in (p['bridge'], route_dev) if name and _valid(_validate.validate_ifname, name)]
     listening = {p['proto']: _ports.listening(p['proto'])}
     port_range = None if p['host_port'] else _sysctl.read_sysctl(ns, None, 'net/ipv4/ip_local_port_range')
@@ -255,14 +256,14 @@ def snapshot(p, ns):
 
 def _addresses(chan, ip):
     """The host's address dump of ip's family."""
-    return chan.dump(_kernel.RTM_GETADDR, socket.AF_INET6 if _nat_plan.family(ip) == 6 else socket.AF_INET)
+    return chan.dump(_kernel.RTM_GETADDR, socket.AF_INET6 if _ipam6.family(ip) == 6 else socket.AF_INET)
 
 
 def _local(chan, host_ip, container_ip, addrs):
     """The host's addresses of host_ip's family when host_ip names one (None: a wildcard or loopback, nothing to check)."""
     if host_ip in _ports.WILDCARDS or str(host_ip).startswith('127.'):
         return None
-    same = _nat_plan.family(host_ip) == _nat_plan.family(container_ip)
+    same = _ipam6.family(host_ip) == _ipam6.family(container_ip)
     return _ports.host_addresses(addrs if same else _addresses(chan, host_ip))
 
 
