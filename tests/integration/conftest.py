@@ -375,6 +375,17 @@ def result_after_the_lock(host, run, trace_file):
     return results['res']
 
 
+def run_restore(host, *args):
+    """hostnet-restore's engine inside the emulated ``host`` (the same _restore.main the installed entry point runs,
+    from this checkout), with ``args`` (``--firewall-only``...); its output.  Fails the test when the restore fails."""
+    entry = ['env', 'PYTHONPATH=%s' % host.collection_path, sys.executable, '-c',
+             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
+             'sys.exit(_restore.main(sys.argv[1:]))']
+    res = host.run(entry + list(args), check=False, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.stdout
+
+
 @contextlib.contextmanager
 def module_lab(tmp_path_factory, collection_path, name, hosts):
     """{name: Host} of emulated ``hosts`` ({name: address}) shared by the tests of one file (a module-scoped fixture

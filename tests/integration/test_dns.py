@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import SEED_HOSTS, wait_until
+from conftest import SEED_HOSTS, run_restore, wait_until
 
 RUN = '/run/hostnet/dns'
 
@@ -134,16 +134,12 @@ def test_two_networks_and_external_names_through_a_loopback_stub(host):
 
 
 @pytest.mark.once  # a reboot and the restore entry point: slow, and pyroute2 plays no part the other tests miss
-def test_reboot_rerun_and_restore_bring_the_server_back(host, collection_path):
+def test_reboot_rerun_and_restore_bring_the_server_back(host):
     ok(net(host, 'front', ['web', 'db']))
     host.lab.down(keep_state=True)
     host.lab.up({'host1': SEED_HOSTS['host1']})
     assert server_pid(host, 'front') is None
-    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
-             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-             'sys.exit(_restore.main(sys.argv[1:]))']
-    res = host.run(entry, check=False, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
+    run_restore(host)
     assert server_pid(host, 'front') is not None
     assert wait_until(lambda: lookup(host, 'web', 'db'), 'names after the restore') is not None
     # The server killed: a rerun starts it again.

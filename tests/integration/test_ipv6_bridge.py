@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 
 import pytest
 
 import traffic
-from conftest import wait_until
+from conftest import run_restore, wait_until
 
 SUBNET6 = 'fd00:db8:1::/64'
 TCP_CLIENT6 = r'''
@@ -208,7 +207,7 @@ def test_ipv6_disabled_on_the_host_is_refused(host):
     assert host.run(before_cmd).stdout.strip() == '0'
 
 
-def test_ipv6_comes_back_after_a_reboot(lab_factory, collection_path):
+def test_ipv6_comes_back_after_a_reboot(lab_factory):
     hosts = lab_factory({'host1': {'address': '10.138.3.130/24'}})
     host = hosts['host1']
     ok(dual(host, [{'name': 'c1'}, {'name': 'c2'}]))
@@ -217,17 +216,13 @@ def test_ipv6_comes_back_after_a_reboot(lab_factory, collection_path):
     host.lab.down(keep_state=True)
     host.lab.up({'host1': {'address': '10.138.3.130/24'}})
     assert host.run('ls /run/netns', check=False).stdout.split() == []
-    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
-             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-             'sys.exit(_restore.main(sys.argv[1:]))']
-    res = host.run(entry, check=False, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
+    run_restore(host)
     assert addrs6(host, 'c1') == [('fd00:db8:1::2', 64, False)]
     assert addrs6(host, 'c1', 'eth1') == [('fd00:db8:3::30', 64, False)]
     assert route6(host, 'c1').startswith('default via fd00:db8:1::1 dev eth0')
     assert traffic.ping(host, 'c2', 'fd00:db8:1::2', timeout=2)
     assert traffic.ping(host, 'c1', 'fd00:db8:3::1', timeout=2)
-    again = json.loads(host.run(entry + ['--json']).stdout)
+    again = json.loads(run_restore(host, '--json'))
     assert again['changed'] is False and again['failed'] == [], again
 
 

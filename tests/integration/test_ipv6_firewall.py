@@ -13,11 +13,10 @@ addresses are given inside the emulated hosts only.
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from conftest import wait_until
+from conftest import run_restore, wait_until
 from traffic import connect, ping, serve
 
 pytestmark = pytest.mark.once  # the firewall backends' commands and packets, no netlink request of their own
@@ -130,7 +129,7 @@ def test_isolation_and_internal_over_ipv6(two_hosts, backend):
     assert 'HOSTNET' not in h1.run('iptables-save').stdout + h1.run('nft list ruleset').stdout
 
 
-def test_ipv6_publish_comes_back_after_a_reboot(two_hosts, collection_path):
+def test_ipv6_publish_comes_back_after_a_reboot(two_hosts):
     h1, h2 = two_hosts
     add_ipv6(h1, h2)
     params = dict(name='v6pub', enable_ipv6=True, subnet_v6=SUBNET6, firewall_backend='nftables', dns=False,
@@ -142,11 +141,7 @@ def test_ipv6_publish_comes_back_after_a_reboot(two_hosts, collection_path):
     h1.lab.down(keep_state=True)
     h1.lab.up({'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.138.3.131/24'}})
     add_ipv6(h1, h2)
-    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
-             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-             'sys.exit(_restore.main(sys.argv[1:]))']
-    res = h1.run(entry, check=False, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
+    run_restore(h1)
     serve(h1, 'web', 80, family=6)
     # A generous connect timeout (the client's SYN is retransmitted): right after the bridge is made its link-local
     # address is still in duplicate address detection, and until it is done the host sends no neighbour

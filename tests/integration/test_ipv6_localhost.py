@@ -13,11 +13,10 @@ host1 (fd00:138::130) runs the containers; host2 (fd00:138::131) is the IPv6 LAN
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
-from conftest import wait_until
+from conftest import run_restore, wait_until
 from test_ipv6_firewall import HOST1, HOST2, add_ipv6, ok
 from traffic import connect, serve
 
@@ -90,7 +89,7 @@ def test_ipv6_loopback_reaches_published_ports(two_hosts, backend):
     assert h1.run(['sh', '-c', 'ls /run/hostnet/proxy 2>/dev/null || true']).stdout.strip() == ''
 
 
-def test_ipv6_loopback_proxy_comes_back_after_a_reboot(two_hosts, collection_path):
+def test_ipv6_loopback_proxy_comes_back_after_a_reboot(two_hosts):
     h1, h2 = two_hosts
     add_ipv6(h1, h2)
     ok(h1.module('docker_bridge', **params(publish=('[::1]:9090:80',))))
@@ -99,11 +98,7 @@ def test_ipv6_loopback_proxy_comes_back_after_a_reboot(two_hosts, collection_pat
     h1.lab.up({'host1': {'address': '10.138.3.130/24'}, 'host2': {'address': '10.138.3.131/24'}})
     add_ipv6(h1, h2)
     assert proxy_pid(h1, 9090) is None
-    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
-             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-             'sys.exit(_restore.main(sys.argv[1:]))']
-    res = h1.run(entry, check=False, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
+    run_restore(h1)
     pid = proxy_pid(h1, 9090)
     assert pid is not None and alive(h1, pid)
     serve(h1, 'web', 80, family=6)

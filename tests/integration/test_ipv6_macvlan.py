@@ -14,11 +14,10 @@ segment's IPv6 router, fd00:60::1 (the default gateway_v6 of subnet_v6 fd00:60::
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from conftest import wait_until
+from conftest import run_restore, wait_until
 from traffic import connect, ping, serve
 
 HOST1, HOST2 = 'fd00:138::130', 'fd00:138::131'
@@ -153,20 +152,16 @@ def test_ipv6_disabled_on_the_host_is_refused(host):
         host.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=0')
 
 
-def test_ipv6_macvlan_comes_back_after_a_reboot(lab_factory, collection_path):
+def test_ipv6_macvlan_comes_back_after_a_reboot(lab_factory):
     spec = {'host1': {'address': '10.138.3.130/24'}}
     host = lab_factory(spec)['host1']
     ok(host.module('macvlan_net', **dict(NET, host_shim={}, endpoints=[{'name': 'c1'}, {'name': 'c2', 'ipv6_address': 'fd00:60::20'}])))
     host.lab.down(keep_state=True)
     host.lab.up(spec)
-    entry = ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
-             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-             'sys.exit(_restore.main(sys.argv[1:]))']
-    res = host.run(entry, check=False, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
+    run_restore(host)
     assert addrs6(host, 'c2') == [('fd00:60::20', 64, False)]
     assert ping(host, 'c1', 'fd00:60::20') and ping(host, None, 'fd00:60::20')
-    again = json.loads(host.run(entry + ['--json']).stdout)
+    again = json.loads(run_restore(host, '--json'))
     assert again['changed'] is False and again['failed'] == [], again
 
 

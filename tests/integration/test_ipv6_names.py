@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import SEED_HOSTS, wait_until
+from conftest import SEED_HOSTS, run_restore, wait_until
 from test_dns import holding_port_53
 
 pytestmark = pytest.mark.once  # the name server, its files and inspect: the IPv6 engine's requests run under both pyroute2s in test_ipv6_bridge
@@ -176,7 +176,7 @@ def test_port_53_taken_on_gateway_v6_is_refused(host):
         assert host.run(['test', '-e', '/run/hostnet/dns/only6'], check=False).returncode != 0
 
 
-def test_ipv6_only_names_come_back_after_a_reboot(host, collection_path):
+def test_ipv6_only_names_come_back_after_a_reboot(host):
     """The restore rebuilds gateway_v6 on the bridge before the server that listens on it: names answer again."""
     ok(host.module('docker_bridge', name='only6', enable_ipv4=False, enable_ipv6=True, subnet_v6=SUBNET6,
                    endpoints=[{'name': 'a6'}, {'name': 'b6'}]))
@@ -184,9 +184,6 @@ def test_ipv6_only_names_come_back_after_a_reboot(host, collection_path):
     host.lab.down(keep_state=True)
     host.lab.up({'host1': SEED_HOSTS['host1']})
     assert host.run(['test', '-e', '/run/hostnet/dns/only6'], check=False).returncode != 0
-    res = host.run(['env', 'PYTHONPATH=%s' % collection_path, sys.executable, '-c',
-                    'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-                    'sys.exit(_restore.main(sys.argv[1:]))'], check=False, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
+    run_restore(host)
     assert wait_until(lambda: lookup(host, 'a6', 'b6', 6), 'names after the restore') == [b6]
     assert ask_server(host, 'a6', GW6, 'b6.only6.hostnet.internal') == [b6]

@@ -17,8 +17,7 @@ import json
 import pytest
 
 import traffic
-from conftest import module_lab
-from test_overlay_net import restore
+from conftest import module_lab, run_restore
 
 HOSTS = {'host1': {'address': '10.138.3.130/24', 'gateway': '10.138.3.1'},
          'host2': {'address': '10.138.3.131/24', 'gateway': '10.138.3.1'},
@@ -184,7 +183,7 @@ def test_a_reboot_restores_the_ipv6_of_both_overlays(lab):
     the_lab.down(keep_state=True)
     the_lab.up(HOSTS, keep_state=True)
     for name in MEMBERS:
-        restore(lab[name])
+        run_restore(lab[name])
     assert traffic.ping(lab['host1'], 'c1', C['c3'][2], timeout=2) and traffic.ping(lab['host3'], 'c3', C['c2'][2], timeout=2)
     assert traffic.ping(lab['host2'], 'e2', E['e1'][2], timeout=2)
     assert ('fd00:30::4', '02:42:0a:1e:00:04', True) in neigh6(lab['host1'], vx_of(lab['host1'], 'dual6'))

@@ -14,12 +14,11 @@ failure part-way rolled back.
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
 import traffic
-from conftest import module_lab, wait_until
+from conftest import module_lab, run_restore, wait_until
 
 HOSTS = {'host1': {'address': '10.138.3.130/24', 'gateway': '10.138.3.1'},
          'host2': {'address': '10.138.3.131/24', 'gateway': '10.138.3.1'},
@@ -285,15 +284,6 @@ def test_drift_is_repaired(lab):
     assert h1.module('hostnet.containers.overlay_net', **params(OV1, C, 'host1'))['changed'] is False
 
 
-def restore(host, *args):
-    entry = ['env', 'PYTHONPATH=%s' % host.collection_path, sys.executable, '-c',
-             'import sys; from ansible_collections.hostnet.containers.plugins.module_utils import _restore; '
-             'sys.exit(_restore.main(sys.argv[1:]))']
-    res = host.run(entry + list(args), check=False, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return res.stdout
-
-
 def test_a_reboot_and_a_flushed_firewall_are_restored(lab):
     """Last (it restarts the lab): every runtime object gone but /etc and /var/lib/hostnet, then hostnet-restore's
     engine on each host rebuilds both overlays, their entries and rules; after a firewall flush --firewall-only puts
@@ -302,7 +292,7 @@ def test_a_reboot_and_a_flushed_firewall_are_restored(lab):
     the_lab.down(keep_state=True)
     the_lab.up(HOSTS, keep_state=True)
     for name in MEMBERS:
-        restore(lab[name])
+        run_restore(lab[name])
     for src, (shost, dummy) in C.items():
         for dst, (dummy2, ip) in C.items():
             if src != dst:
@@ -315,6 +305,6 @@ def test_a_reboot_and_a_flushed_firewall_are_restored(lab):
         assert res['changed'] is False, (name, res['commands'])
     h1 = lab['host1']
     h1.run(['sh', '-c', 'iptables -F HOSTNET-INPUT && nft flush chain ip hostnet input'])
-    restore(h1, '--firewall-only')
+    run_restore(h1, '--firewall-only')
     assert '--dport 4789 -j DROP' in h1.run(['iptables', '-S', 'HOSTNET-INPUT']).stdout
     assert 'udp dport 4789 drop' in h1.run(['nft', 'list', 'chain', 'ip', 'hostnet', 'input']).stdout

@@ -19,8 +19,8 @@ import json
 import pytest
 
 import traffic
-from conftest import module_lab, wait_until
-from test_overlay_net import SEND, SINK, restore
+from conftest import module_lab, run_restore, wait_until
+from test_overlay_net import SEND, SINK
 
 HOSTS = {'host1': {'address': '10.138.6.130/24'}, 'host2': {'address': '10.138.6.131/24'}, 'host3': {'address': '10.138.6.132/24'}}
 V6 = {'host1': 'fd00:138::130', 'host2': 'fd00:138::131', 'host3': 'fd00:138::132'}
@@ -148,13 +148,13 @@ def test_a_reboot_and_a_flushed_firewall_are_restored(lab):
     the_lab.up(HOSTS, keep_state=True)
     add_ipv6(lab)
     for name in MEMBERS:
-        restore(lab[name])
+        run_restore(lab[name])
     for placed in PLACED.values():
         (src, (shost, dummy)), (dummy2, (dummy3, dip)) = sorted(placed.items())
         assert traffic.ping(lab[shost], src, dip, timeout=2), placed
     h1 = lab['host1']
     h1.run(['sh', '-c', 'ip6tables -F HOSTNET-INPUT && nft flush chain ip6 hostnet6 input'])
-    restore(h1, '--firewall-only')
+    run_restore(h1, '--firewall-only')
     assert '--dport 4789 -j DROP' in h1.run(['ip6tables', '-S', 'HOSTNET-INPUT']).stdout
     assert 'udp dport 4790 drop' in h1.run(['nft', 'list', 'chain', 'ip6', 'hostnet6', 'input']).stdout
     for (net, name), res in sorted(apply(lab).items()):
