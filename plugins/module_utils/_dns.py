@@ -102,9 +102,7 @@ def host_ip(value, option):
     """An IPv4 or IPv6 address of a hosts entry or a name server (Docker takes both; an IPv6 one may be written in
     brackets, as --add-host 'name:[addr]' has it), normalised."""
     text = value[1:-1] if isinstance(value, str) and value.startswith('[') and value.endswith(']') else value
-    if isinstance(text, str) and ':' in text:
-        return _ipam6.parse_ip(text, option)
-    return _ipam.parse_ip(value, option)
+    return _ipam6.parse_either(text if _ipam6.family(text) == 6 else value, option)
 
 
 def endpoint_names(cname, ep):

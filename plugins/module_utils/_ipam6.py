@@ -41,6 +41,12 @@ def family(value):
     return 6 if isinstance(value, str) and ':' in value else 4
 
 
+def parse_either(value, option):
+    """One address of either family (its family by family()), as that family's parser checks it: a netaddr.IPAddress;
+    InputError naming the option."""
+    return parse_ip(value, option) if family(value) == 6 else _ipam.parse_ip(value, option)
+
+
 def _text(value, option, what):
     if isinstance(value, bool) or value is None:
         raise _validate.InputError(option, value, 'expected %s' % what)

@@ -49,7 +49,7 @@ def _check_kind_options(p):
 
 def parse_ip(value, option):
     """One address of either family, normalised ('fd00::0:2' -> 'fd00::2'); InputError naming the option."""
-    return str(_ipam6.parse_ip(value, option) if _ipam6.family(value) == 6 else _ipam.parse_ip(value, option))
+    return str(_ipam6.parse_either(value, option))
 
 
 def _ipv6_network(value, option):

@@ -106,12 +106,9 @@ def _gateway(value, option, netns, addresses):
     if netns is None:
         # A default route through a veth in the host's own namespace would replace the host's uplink.
         raise _validate.InputError(option, value, 'needs peer_netns: the default route is set inside that namespace')
-    if isinstance(value, str) and ':' in value:
-        gw_ip = _ipam6.parse_ip(value, option)
-        if gw_ip.is_link_local():
-            return gw_ip  # a router's fe80:: address is on every link
-    else:
-        gw_ip = _ipam.parse_ip(value, option)
+    gw_ip = _ipam6.parse_either(value, option)
+    if gw_ip.version == 6 and gw_ip.is_link_local():
+        return gw_ip  # a router's fe80:: address is on every link
     nets = [_interface_address(a, 'peer_addresses') for a in (addresses or [])]
     if not any(gw_ip in n.cidr for n in nets if n.version == gw_ip.version):
         raise _validate.InputError(option, value, 'is not inside any of peer_addresses %s' % (addresses or []))
