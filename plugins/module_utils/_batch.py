@@ -48,6 +48,19 @@ def delete_by_name(chan, ifname):
 IPV6_SYSCTLS = (('disable_ipv6', '0'), ('accept_ra', '0'), ('accept_dad', '0'))
 
 
+# A container end on a network without IPv6 gets IPv6 off, as Docker does since 26.0.2 (CVE-2024-32473): left on, the
+# kernel gives it a link-local address and joins it to multicast groups, so on a network meant to be IPv4-only it
+# answers neighbour discovery and takes router advertisements (addresses, routes) from any neighbour on the segment.
+# Set before the link is up, so it never sends a packet of its own (DAD, MLD reports) either.
+NO_IPV6_SYSCTLS = (('disable_ipv6', '1'),)
+
+
+def no_ipv6_ops(netns, ifname, kernel_ipv6=True):
+    """The batch operation turning IPv6 off on a new container end ``ifname`` in ``netns`` (none when the kernel has
+    no IPv6 at all: nothing to turn off)."""
+    return [('sysctl', netns, ifname, NO_IPV6_SYSCTLS)] if kernel_ipv6 else []
+
+
 def ipv6_ops(netns, ifname, veth, cidr6, gateway6=None):
     """The batch operations giving a new container end ``ifname`` (the peer of ``veth``) in ``netns`` IPv6: its
     sysctls, the address ``cidr6`` and, with ``gateway6``, the IPv6 default route."""

@@ -375,6 +375,8 @@ class BridgeDriver(_planner.Driver):
         if ep.ip6 is not None:
             addresses.append(net.cidr6(ep.ip6))
             ops += _batch.ipv6_ops(cname, ep.ifname, veth, net.cidr6(ep.ip6), net.gateway6 if run.route6.get(cname) else None)
+        else:
+            ops += _batch.no_ipv6_ops(cname, ep.ifname, run.snap.kernel_ipv6)
         run.add('connect %s to %s: %s %s via %s' % (cname, run.name, ep.ifname, ' '.join(addresses), veth), ops,
                 lambda: _batch.delete_by_name(host, veth))
 

@@ -462,6 +462,8 @@ class MacvlanDriver(_planner.Driver):
         if ep.ip6 is not None:
             cidrs.append(net.cidr6(ep.ip6))
             ops += _ipv6_ops(cname, ifname, net.cidr6(ep.ip6), net.gateway6 if run.route6.get(cname) else None)
+        else:
+            ops += _batch.no_ipv6_ops(cname, ifname, run.snap.kernel_ipv6)
         chan = run.ns.chan
         run.add('connect %s to %s: %s %s (macvlan %s on %s)' % (cname, run.name, ifname, ' '.join(cidrs), mode, net.options['parent']),
                 ops, lambda: _batch.delete_by_name(chan(cname), ifname))

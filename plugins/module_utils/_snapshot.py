@@ -91,6 +91,9 @@ class Snapshot:
         self.addrs6 = []
         self.routes6 = []
         self.ipv6 = None
+        # Whether the kernel has IPv6 at all (/proc/sys/net/ipv6): the container ends of IPv4-only networks get it
+        # turned off (_batch.no_ipv6_ops), which a kernel without it has no key for.
+        self.kernel_ipv6 = True
 
     def link(self, ifname):
         return self.links.get(ifname) if ifname else None
@@ -129,6 +132,7 @@ def read_host(chan, routes=False, v6=False, routes6=False):
     ``routes6`` its IPv6 routes (choosing a subnet_v6)."""
     snap = Snapshot(chan.dump(_kernel.RTM_GETLINK), chan.dump(_kernel.RTM_GETADDR, AF_INET), main_routes(chan, AF_INET) if routes else None,
                     _netns.list_netns())
+    snap.kernel_ipv6 = os.path.isdir('/proc/sys/net/ipv6')
     if v6:
         snap.ipv6 = ipv6_enabled()
         snap.addrs6 = chan.dump(_kernel.RTM_GETADDR, AF_INET6) if snap.ipv6 else []

@@ -174,6 +174,44 @@ def test_ipv6_default_route_elected_among_networks(host):
     ok(host.module('docker_bridge', name='dual', state='absent', force=True))
 
 
+def _link_local(mac):
+    """The kernel's EUI-64 link-local address of an interface with ``mac``."""
+    b = [int(x, 16) for x in mac.split(':')]
+    b[0] ^= 2
+    words = [(b[0] << 8) | b[1], (b[2] << 8) | 0xff, 0xfe00 | b[3], (b[4] << 8) | b[5]]
+    return 'fe80::' + ':'.join('%x' % w for w in words)
+
+
+def _sysctl6(host, netns, ifname, key='disable_ipv6'):
+    return host.netns_run(netns, ['cat', '/proc/sys/net/ipv6/conf/%s/%s' % (ifname, key)]).stdout.strip()
+
+
+def test_ipv4_only_networks_give_their_container_ends_no_ipv6(host):
+    """As Docker since 26.0.2: a container end on an IPv4-only network has IPv6 off (no link-local address, no
+    multicast groups, nothing answered over IPv6), on a dual-stack one it has it; one container on both has both."""
+    ok(host.module('docker_bridge', name='v4', subnet='10.61.0.0/24', dns=False, endpoints=[{'name': 'c1'}, {'name': 'c2'}]))
+    ok(dual(host, [{'name': 'c1'}]))
+    for cname, ifname, off in (('c1', 'eth0', '1'), ('c2', 'eth0', '1'), ('c1', 'eth1', '0')):
+        assert _sysctl6(host, cname, ifname) == off, (cname, ifname)
+    assert 'inet6' not in host.netns_run('c2', 'ip -6 addr show dev eth0').stdout
+    assert 'fe80::' in host.netns_run('c1', 'ip -6 addr show dev eth1').stdout
+    # From the host, over each bridge: c2's link-local address (from its MAC) does not answer; c1's on the
+    # dual-stack network does.
+    c2_mac = stored(host, 'v4')['endpoints']['c2']['mac']
+    bridge4 = stored(host, 'v4')['bridge']
+    assert 'fe80::' in host.run(['ip', '-6', 'addr', 'show', 'dev', bridge4]).stdout  # the host end can ask
+    assert host.run(['ping', '-6', '-c', '1', '-W', '1', '%s%%%s' % (_link_local(c2_mac), bridge4)], check=False).returncode != 0
+    c1_mac = stored(host, 'dual')['endpoints']['c1']['mac']
+    bridge6 = stored(host, 'dual')['bridge']
+    wait_until(lambda: host.run(['ping', '-6', '-c', '1', '-W', '1', '%s%%%s' % (_link_local(c1_mac), bridge6)], check=False).returncode == 0,
+               "c1's link-local address on the dual-stack network answering")
+    # IPv4 is unchanged on the IPv4-only network.
+    assert traffic.ping(host, 'c2', stored(host, 'v4')['endpoints']['c1']['ip'])
+    # A rerun changes nothing.
+    assert not ok(host.module('docker_bridge', name='v4', subnet='10.61.0.0/24', dns=False,
+                              endpoints=[{'name': 'c1'}, {'name': 'c2'}]))['changed']
+
+
 @pytest.mark.parametrize('params, option, text', [
     ({'subnet_v6': 'fd00:db8:1::/127'}, 'subnet_v6', 'too small'),
     ({'subnet_v6': 'fd00:db8:5::/64', 'gateway_v6': 'fd00:db8:9::1'}, 'gateway_v6', 'not inside subnet'),

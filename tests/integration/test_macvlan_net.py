@@ -33,6 +33,10 @@ def test_seed_two_hosts_and_the_shim(two_hosts):
     link = h1.netns_run('c1', 'ip -d -o link show eth0').stdout
     assert 'macvlan mode bridge' in link and '02:42:0a:00:00:64' in link
     assert 'default via 10.0.0.254 dev eth0' in h1.netns_run('c1', 'ip route').stdout
+    # An IPv4-only network: IPv6 off on the endpoint (as Docker), so it neither joins multicast groups nor answers
+    # neighbour discovery or router advertisements on the LAN.
+    assert h1.netns_run('c1', ['cat', '/proc/sys/net/ipv6/conf/eth0/disable_ipv6']).stdout.strip() == '1'
+    assert 'inet6' not in h1.netns_run('c1', 'ip -6 addr show dev eth0').stdout
     # The seed's results: across hosts the containers talk; neither reaches its own host, nor the host it.
     assert ping(h1, 'c1', '10.0.0.101') and ping(h2, 'c2', '10.0.0.100')
     assert not ping(h1, 'c1', HOST1) and not ping(h1, None, '10.0.0.100')

@@ -34,7 +34,7 @@ def test_passthru_records_the_parents_mac_and_sets_the_endpoints_after_creating_
     assert run.doc['parent_mac'] == PARENT_MAC and run.doc['endpoints']['x']['mac'] == '02:42:0a:14:00:02'
     step = next(s for s in run.plan.steps if s.text.startswith('connect x'))
     # create, find, then the MAC (the kernel gave the child the parent's), up, address, default route
-    assert [op[0] for op in step.do] == [None, 'find', 'x', 'x', 'x', 'x']
+    assert [op[0] for op in step.do] == [None, 'find', 'x', 'x', 'x', 'x', 'sysctl']
 
 
 def test_passthru_rerun_changes_nothing_and_removal_gives_the_mac_back(tmp_path):

@@ -156,10 +156,20 @@ def test_new_bridge_network(tmp_path):
     assert run.firewall == {'planned': True}
     # The connect step builds requests that encode.
     step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
-    assert [op[0] for op in step.do] == [None, None, 'peer', 'c1', 'c1', 'c1']
+    # veth, hairpin, peer, up, address, default route; and IPv6 off on the container end (an IPv4-only network)
+    assert [op[0] for op in step.do] == [None, None, 'peer', 'c1', 'c1', 'c1', 'sysctl']
+    assert step.do[-1] == ('sysctl', 'c1', 'eth0', (('disable_ipv6', '1'),))
     for op in step.do:
         if callable(op[-1]):
             op[-1](FakeCtx()).encode()
+
+
+def test_a_kernel_without_ipv6_has_nothing_to_turn_off(tmp_path):
+    snap = empty_host()
+    snap.kernel_ipv6 = False
+    run = plan(BridgeRun, bridge_params(), snap, tmp_path)
+    step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
+    assert 'sysctl' not in [op[0] for op in step.do]
 
 
 def test_rerun_changes_nothing_and_keeps_addresses(tmp_path, bridge_net):
@@ -209,7 +219,7 @@ def test_second_network_does_not_take_the_default_route(tmp_path):
     assert run.plan.commands[-1] == 'connect c9 to net1: eth1 10.10.0.2/24 via %s' % run.doc['endpoints']['c9']['veth']
     assert run.doc['endpoints']['c9']['default_route'] is False
     step = run.plan.steps[-1]
-    assert len(step.do) == 5  # no default route request
+    assert len(step.do) == 6  # no default route request (the sixth is IPv6 off)
 
 
 def test_asked_ifname_taken_in_the_namespace(tmp_path):
@@ -239,7 +249,7 @@ def test_peer_renamed(tmp_path, bridge_net):
     run = plan(BridgeRun, bridge_params(), snap, tmp_path)
     assert run.plan.commands == ['delete %s (its peer is not in c1)' % veth, 'connect c1 to net1: eth0 10.10.0.2/24 via %s' % veth]
     # The renamed peer held the default route and goes with its pair: the new endpoint takes it.
-    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 6
+    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 7
 
 
 def test_wrong_address_mac_mtu_state(tmp_path, bridge_net):
@@ -418,7 +428,7 @@ def test_new_macvlan_network(tmp_path):
         'connect c2 to mac1: eth0 10.20.0.3/24 (macvlan bridge on ens33)',
         'create host shim %s 10.20.0.4/24 (macvlan bridge on ens33)' % shim['name']]
     step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
-    assert [op[0] for op in step.do] == [None, 'find', 'c1', 'c1', 'c1']
+    assert [op[0] for op in step.do] == [None, 'find', 'c1', 'c1', 'c1', 'sysctl']
     for op in step.do:
         if callable(op[-1]):
             op[-1](FakeCtx()).encode()
@@ -810,14 +820,14 @@ def test_new_endpoint_takes_the_route_by_priority(tmp_path, priority, takes):
     snap.views['c9'] = on_other()
     run = plan(BridgeRun, bridge_params(endpoints=[{'name': 'c9', 'gw_priority': priority}]), snap, tmp_path)
     assert run.doc['endpoints']['c9']['default_route'] is takes
-    assert len(run.plan.steps[-1].do) == (6 if takes else 5)
+    assert len(run.plan.steps[-1].do) == (7 if takes else 6)  # with IPv6 off on the new end
     assert run.doc['endpoints']['c9'].get('gw_priority') == (priority or None) and run.doc['endpoints']['c9']['connected']
 
 
 def test_internal_network_gives_no_default_route(tmp_path):
     run = plan(BridgeRun, bridge_params(internal=True, endpoints=[{'name': 'c1'}]), empty_host(), tmp_path)
     assert run.doc['endpoints']['c1']['default_route'] is False
-    assert len(run.plan.steps[-1].do) == 5  # link, peer, up, address: no default route request
+    assert len(run.plan.steps[-1].do) == 6  # link, hairpin, peer, up, address, IPv6 off: no default route request
 
 
 def test_route_through_an_internal_network_is_removed(tmp_path):
