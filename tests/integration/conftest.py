@@ -475,8 +475,9 @@ def role_runner(hosts, tmp_path, collection_path):
 
 @pytest.fixture
 def run_role(two_hosts, tmp_path, collection_path):
-    """run_role(role, host_vars, check=False, **extra_vars) -> (returncode, output, recap).  ROLE_restore_service is
-    false unless given (test_restore.py gives it).
+    """run_role(role, host_vars, check=False, only=None, **extra_vars) -> (returncode, output, recap).  ROLE_restore_service
+    is false unless given (test_restore.py gives it).  ``only=('host1',)`` leaves host2 out of the play (a test where
+    it is only the LAN neighbour: the role run on it with nothing to do costs as much CPU as on host1).
 
     Runs ``ansible-playbook`` with a play applying the collection's ``role`` to host1 and host2 (the
     nsenter connection), ``host_vars`` as {host: {var: value}} and ``extra_vars`` with -e. ``recap``

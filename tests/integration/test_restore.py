@@ -141,7 +141,7 @@ def test_a_flushed_firewall_is_reapplied(two_hosts, run_role, backend, flush):
     h1, h2 = two_hosts
     rc, out, dummy = run_role('bridge_network', {'host1': {'bridge_network_firewall_backend': backend,
                                                            'bridge_network_containers': [{'name': 'web', 'publish': ['8080:80']}]}},
-                              bridge_network_restore_service=True)
+                              only=('host1',), bridge_network_restore_service=True)
     assert rc == 0, out
     pid = serve(h1, 'web', 80, tag='web')
     try:
@@ -165,14 +165,14 @@ def test_a_flushed_firewall_is_reapplied(two_hosts, run_role, backend, flush):
 def test_the_role_installs_in_check_mode_nothing_and_can_opt_out(two_hosts, run_role):
     h1, dummy = two_hosts
     installed = ['test', '-x', ENTRY]
-    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, check=True, bridge_network_restore_service=True)
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, only=('host1',), check=True, bridge_network_restore_service=True)
     assert rc == 0 and recap['host1']['changed'] > 0, out
     assert h1.run(installed, check=False).returncode != 0
     assert h1.run('ls /etc/systemd/system/hostnet-restore.service', check=False).returncode != 0
-    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, bridge_network_restore_service=False)
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, only=('host1',), bridge_network_restore_service=False)
     assert rc == 0, out
     assert h1.run(installed, check=False).returncode != 0
-    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, bridge_network_restore_service=True)
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, only=('host1',), bridge_network_restore_service=True)
     assert rc == 0 and h1.run(installed, check=False).returncode == 0, out
     assert ok_units(h1) == ['hostnet-dns@.service', 'hostnet-firewalld-reload.service', 'hostnet-iptables-reload.service',
                             'hostnet-nftables-reload.service', 'hostnet-proxy@.service', 'hostnet-restore.service']
@@ -180,7 +180,7 @@ def test_the_role_installs_in_check_mode_nothing_and_can_opt_out(two_hosts, run_
     res = h1.run(['systemd-analyze', 'verify'] + ['/etc/systemd/system/' + n.replace('@.', '@net1.') for n in ok_units(h1)],
                  check=False)
     assert res.returncode == 0 and (res.stdout + res.stderr).strip() == '', res.stdout + res.stderr
-    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, bridge_network_restore_service=True)
+    rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, only=('host1',), bridge_network_restore_service=True)
     assert rc == 0 and recap['host1']['changed'] == 0, out
 
 
