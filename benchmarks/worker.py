@@ -408,6 +408,18 @@ def engine_params(n, state='present'):
                                 publish=['%d:80' % (FIRST_PORT + i)]) for i in range(n)])
 
 
+def kernel_counters():
+    """(the process's CPU seconds, the whole machine's softirq seconds, packets sent by this host's interfaces): what
+    an apply costs in the engine itself and in the kernel beside it (the bridge floods every IPv6 interface's multicast
+    listener reports to all its ports, in softirq: see docs/development.md, The dual-stack benchmark)."""
+    t = os.times()
+    with open('/proc/stat') as f:
+        softirq = int(f.readline().split()[7]) / os.sysconf('SC_CLK_TCK')
+    with open('/proc/net/dev') as f:
+        packets = sum(int(line.split(':', 1)[1].split()[9]) for line in f.readlines()[2:])
+    return t.user + t.system, softirq, packets
+
+
 def engine_run(n, state, params=None):
     """What docker_bridge's run() does, without AnsibleModule: plan under the host-wide lock, then execute."""
     sys.path.insert(0, os.environ['HOSTNET_COLLECTIONS'])
@@ -416,6 +428,7 @@ def engine_run(n, state, params=None):
     # first request; a run with nothing to change never does).
     from pyroute2.netlink.rtnl import ifaddrmsg, ifinfmsg, rtmsg  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     params = params or engine_params(n, state)
+    before = kernel_counters()
     start = time.monotonic()
     with _netns.Namespaces() as ns:
         with _store.HostLock():
@@ -424,7 +437,9 @@ def engine_run(n, state, params=None):
             planned = time.monotonic()
             net.plan.execute()
     end = time.monotonic()
-    return {'seconds': end - start, 'plan_seconds': planned - start, 'changed': bool(net.plan), 'steps': len(net.plan.steps)}
+    cpu, softirq, packets = (b - a for a, b in zip(before, kernel_counters()))
+    return {'seconds': end - start, 'plan_seconds': planned - start, 'changed': bool(net.plan), 'steps': len(net.plan.steps),
+            'cpu_seconds': cpu, 'softirq_seconds': softirq, 'packets': packets}
 
 
 # -- the add cell (issue 22): one container added to a network of N with name resolution on ----------------------
