@@ -122,9 +122,10 @@ def test_bridge_network_role_leaves_a_running_dockers_docker0_alone(run_role, tw
     assert rc == 0 and recap['host1']['changed'] == 0 and recap['host2']['changed'] == 0, out
     # A container that asks for the default network is refused by name; managed fails on the foreign docker0 (check mode too).
     web = dict(role, bridge_network_containers=role['bridge_network_containers'] + [{'name': 'web'}])
-    rc, out, recap = run_role('bridge_network', {'host1': web})
+    rc, out, recap = run_role('bridge_network', {'host1': web}, only=('host1',))
     assert rc != 0 and "container 'web' joins the default network 'bridge', which the role does not manage here" in out, out
-    rc, out, recap = run_role('bridge_network', {'host1': dict(role, bridge_network_default_bridge='managed')}, check=True)
+    rc, out, recap = run_role('bridge_network', {'host1': dict(role, bridge_network_default_bridge='managed')}, check=True,
+                              only=('host1',))
     assert rc != 0 and "name 'bridge': the bridge docker0 already exists and the collection has no record of creating it" in out, out
     assert foreign.link_state(host1, 'docker0') == docker0 and ping(host1, 'dockc', '172.17.0.1')
     # Teardown removes the role's networks and containers, never docker0 or its container.
