@@ -76,6 +76,9 @@ def test_full_matrix_ping_and_tcp_across_three_hosts(lab):
             answer = traffic.connect(lab[shost], src, ip, 8080)
             # The server sees the container's own address: no NAT inside the overlay.
             assert answer == '%s %s' % (dst, sip), (src, dst, answer)
+    # An IPv4-only overlay: IPv6 is off on every container end (no multicast listener reports crossing the underlay).
+    for cname, (host, dummy) in C.items():
+        assert lab[host].netns_run(cname, ['cat', '/proc/sys/net/ipv6/conf/eth0/disable_ipv6']).stdout.strip() == '1', cname
 
 
 def test_rerun_changes_nothing_and_check_mode_agrees(lab):
