@@ -209,6 +209,34 @@ def nl_messages(data):
         off += (length + 3) & ~3
 
 
+def ipv6_off(fds):
+    """IPv6 off on eth0 in each namespace (``fds``) before it is up, as the engine does on an IPv4-only network: one
+    thread going from namespace to namespace, home at the end."""
+    errors = []
+
+    def work():
+        home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
+        try:
+            for fd in fds:
+                _ok(_LIBC.setns(fd, 0x40000000), 'setns')
+                out = os.open('/proc/sys/net/ipv6/conf/eth0/disable_ipv6', os.O_WRONLY)
+                try:
+                    os.write(out, b'1')
+                finally:
+                    os.close(out)
+        except OSError as exc:
+            errors.append(exc)
+        finally:
+            _LIBC.setns(home, 0x40000000)
+            os.close(home)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
 def floor_apply(n):
     from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
@@ -258,6 +286,7 @@ def floor_apply(n):
             ('IFLA_IFNAME', 'vf%d' % i), ('IFLA_LINKINFO', {'attrs': [
                 ('IFLA_INFO_SLAVE_KIND', 'bridge'), ('IFLA_INFO_SLAVE_DATA', {'attrs': [('IFLA_BRPORT_MODE', 1)]})]})])
             for i in range(n)])
+    ipv6_off([fds[name] for name in names])
     for i, name in enumerate(names):
         nl_batch(socks[name], [link(index=1, flags=1, change=1, attrs=[]), link(index=2, flags=1, change=1, attrs=[]),
                                addr(2, ip_of(i)), default_route()])
