@@ -218,6 +218,13 @@ class Lab:
         """Kill the lab's recorded processes and remove its files; True when there was anything to remove."""
         meta = self._meta() or {'nodes': {}}
         changed = bool(meta.get('nodes'))
+        _kill_and_reap(self._owned_pids(meta))
+        if not os.path.isdir(self.dir):
+            return changed
+        return self._remove_files(keep_state) or changed
+
+    def _owned_pids(self, meta):
+        """The live processes of ``meta``'s nodes that carry this lab's marker: each node's init and launcher."""
         pids = []
         for node in meta.get('nodes', {}).values():
             candidates = [node.get('pid'), node.get('launcher')]
@@ -228,24 +235,11 @@ class Lab:
                 # Both the launcher and the init carry the marker and this lab's dir in their argv.
                 if pid and pid not in pids and _alive(pid) and self._owned(pid):
                     pids.append(pid)
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 10
-        for pid in pids:
-            while _alive(pid) and time.monotonic() < deadline:
-                try:
-                    # Reap it when it happens to be our own child (same-process up/down).
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-                if not os.path.exists('/proc/%d' % pid) or _proc_state(pid) == 'Z':
-                    break
-                time.sleep(0.005)
-        if not os.path.isdir(self.dir):
-            return changed
+        return pids
+
+    def _remove_files(self, keep_state):
+        """Remove the lab's folder (its state kept with ``keep_state``); True when anything was there."""
+        changed = False
         for entry in os.listdir(self.dir):
             if keep_state and entry == 'state':
                 continue
@@ -285,6 +279,26 @@ class Lab:
         if check and res.returncode != 0:
             raise LabError('%s on %s failed (rc=%d): %s%s' % (argv, name, res.returncode, res.stdout, res.stderr))
         return res
+
+
+def _kill_and_reap(pids):
+    """SIGKILL each of ``pids`` and wait (10 s at most in all) until each is gone or a zombie, reaping our own."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 10
+    for pid in pids:
+        while _alive(pid) and time.monotonic() < deadline:
+            try:
+                # Reap it when it happens to be our own child (same-process up/down).
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            if not os.path.exists('/proc/%d' % pid) or _proc_state(pid) == 'Z':
+                break
+            time.sleep(0.005)
 
 
 def _check_spec(name, spec):
