@@ -232,8 +232,8 @@ def kernel_table(kernel, args):
         for stack in STACKS:
             cell = kernel.get(stack, {}).get('engine', {}).get(n)
             if cell:
-                lines.append('| %d | %s | %.3f | %.3f | %d |' % (n, STACK_LABELS[stack], statistics.median(cell['cpu_seconds']),
-                                                                  statistics.median(cell['softirq_seconds']), statistics.median(cell['packets'])))
+                medians = [statistics.median(cell[key]) for key in KERNEL_KEYS]
+                lines.append('| %d | %s | %.3f | %.3f | %d |' % tuple([n, STACK_LABELS[stack]] + medians))
     v4, dual = (kernel.get(s, {}).get('engine', {}).get(target_size(args.sizes)) for s in STACKS)
     if v4 and dual:
         lines += ['', '- engine CPU, dual-stack / IPv4-only, N=%d: %.2fx' % (
