@@ -180,13 +180,14 @@ def interfaces_of(ns, names):
 
 
 # -- the planner: (wanted, snapshot) -> (plan, before, after), nothing read, nothing changed ----------------
-# A namespace's steps by phase: its record before it is created, then it is created, then lo, its files and sysctls,
-# its removal (the namespace and /etc/netns/NAME), and last the record of a namespace that was there (or the record's
-# removal).  The list form runs each phase of every namespace before the next phase, so the records and the new
-# namespaces go in one pass (RecordBatch, CreateBatch), and the removals, which cannot be undone, come after every
-# step that can: a failure before them leaves the host as it was.  One namespace's steps come in the same order
-# either way, and the list order is kept where it matters (a share_with of a namespace an earlier item creates).
-PHASES = ('claim', 'create', 'lo', 'files', 'sysctls', 'remove', 'record')
+# A namespace's steps by phase: its record before it is created, then it is created (a new one, or a second name of
+# one: container mode), then lo, its files and sysctls, its removal (the namespace and /etc/netns/NAME), and last the
+# record of a namespace that was there (or the record's removal).  The list form runs each phase of every namespace
+# before the next phase, so the records and the new namespaces go in one pass (RecordBatch, CreateBatch), and the
+# removals, which cannot be undone, come after every step that can: a failure before them leaves the host as it was.
+# One namespace's steps come in the same order either way, and the list order is kept where it matters (a
+# share_with names a namespace that exists, or that an earlier item creates: see in_list_order).
+PHASES = ('claim', 'create', 'share', 'lo', 'files', 'sysctls', 'remove', 'record')
 
 
 def plan(want, snap, changes):
@@ -218,15 +219,11 @@ def _phases(want, snap, changes, batches):
     if want['state'] == 'absent':
         if foreign:
             raise _foreign(name, 'remove it')
-        _plan_absent(phases['remove'], name, snap, changes)
-        if record is not None:
-            # Last: while the record is there, a rerun of a run killed part-way finds the namespace is ours.
-            phases['record'].add('remove record of network namespace %s' % name, (name, None, record),
-                                 lambda: changes.save_record(name, record), batch=batches.records)
+        _plan_absent(phases, name, snap, changes, batches.records)
         return phases, before, None
     if not snap['exists']:
         _plan_record(phases['claim'], want, record, changes, batches.records)
-        _plan_create(phases['create'], want, changes, batches.creates)
+        _plan_create(phases, want, changes, batches.creates)
     if not snap['lo_up']:
         phases['lo'].add('set lo up in %s' % name, lambda: changes.set_up(name, 'lo'))
     files = _plan_files(phases['files'], name, wanted_files(want, snap), snap, changes)
@@ -238,14 +235,15 @@ def _phases(want, snap, changes, batches):
     return phases, before, {'name': name, 'files': files, 'sysctls': dict(snap['sysctls'], **want['sysctls'])}
 
 
-def _plan_create(steps, want, changes, creates):
-    """A new namespace: in the CreateBatch, or the second name of a namespace (container mode), on its own."""
+def _plan_create(phases, want, changes, creates):
+    """A new namespace, in the CreateBatch ``creates``; or the second name of a namespace (container mode), on its own
+    once the new ones are there."""
     name, share = want['name'], want['share_with']
     if share:
-        steps.add('create network namespace %s sharing %s' % (name, share), lambda: changes.create(name, share),
-                  lambda: changes.remove(name))
+        phases['share'].add('create network namespace %s sharing %s' % (name, share), lambda: changes.create(name, share),
+                            lambda: changes.remove(name))
     else:
-        steps.add('create network namespace %s' % name, name, lambda: changes.remove(name), batch=creates)
+        phases['create'].add('create network namespace %s' % name, name, lambda: changes.remove(name), batch=creates)
 
 
 def wanted_files(want, snap):
@@ -299,13 +297,19 @@ def _check(want, snap):
                                    % want['name'])
 
 
-def _plan_absent(steps, name, snap, changes):
+def _plan_absent(phases, name, snap, changes, records):
+    steps = phases['remove']
     if snap['exists']:
         steps.add('remove network namespace %s' % name, lambda: changes.remove(name))
     elif snap['stale']:
         steps.add('remove stale %s (not a mounted namespace)' % _netns.netns_path(name), lambda: changes.remove_stale(name))
     if snap['etc_dir']:
         steps.add('remove %s' % _netns.etc_dir(name), lambda: changes.remove_etc_dir(name))
+    record = snap.get('record')
+    if record is not None:
+        # Last: while the record is there, a rerun of a run killed part-way finds the namespace is ours.
+        phases['record'].add('remove record of network namespace %s' % name, (name, None, record),
+                             lambda: changes.save_record(name, record), batch=records)
 
 
 def _plan_files(steps, name, wanted_files, snap, changes):

@@ -106,8 +106,9 @@ options:
         call naming C(namespaces[INDEX].OPTION) and its value, and nothing is changed (in check mode as in a real run).
         A name listed twice is refused, naming both indexes.
       - The items apply in list order, so an item's O(namespaces[].share_with) may name a namespace an earlier item
-        creates. A failure part-way rolls back what the call did.
-      - An empty list is a no-op (C(changed=false)).
+        creates (and not one an earlier item removes or a later one creates). A failure part-way rolls back what the
+        call did; the namespaces items remove go after every change that can be undone.
+      - An empty list is a no-op (C(changed=false)); the roles skip the task instead, which saves the module run.
     type: list
     elements: dict
     suboptions:

@@ -177,3 +177,13 @@ def test_in_list_order_sees_what_earlier_items_make_and_remove():
     items = wants(dict(name='a'), dict(name='b', state='absent'), dict(name='c', share_with='a'))
     out = _netns_plan.in_list_order(items, [snap(), snap(exists=True), snap(share_exists=False)])
     assert out[2]['share_exists'] and not out[2]['same_stack']
+
+
+def test_every_new_namespace_in_one_pass_then_the_second_names_in_list_order():
+    steps, dummy, changes = plan_many([dict(name='a'), dict(name='s1', share_with='a'), dict(name='b'),
+                                       dict(name='s2', share_with='s1')], [snap(), snap(share_exists=False), snap(), snap()])
+    assert [text for text in steps.commands if text.startswith('create')] == [
+        'create network namespace a', 'create network namespace b', 'create network namespace s1 sharing a',
+        'create network namespace s2 sharing s1']
+    steps.execute()
+    assert changes.calls[1:4] == [('create_many', ['a', 'b']), ('create', 's1', 'a'), ('create', 's2', 's1')]
