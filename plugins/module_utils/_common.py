@@ -145,7 +145,9 @@ def run_module(module, run):
     except (_kernel.HostnetError, _store.StoreError) as exc:
         module.fail_json(msg=str(exc))
     except (_kernel.NetlinkError, OSError) as exc:
-        module.fail_json(msg=_kernel.describe(exc, '%s %s' % (module._name, module.params.get('name'))))  # pylint: disable=protected-access
+        # The list form of netns has no name: the module's name alone then.
+        what = ' '.join(str(part) for part in (module._name, module.params.get('name')) if part)  # pylint: disable=protected-access
+        module.fail_json(msg=_kernel.describe(exc, what))
 
 
 def fail_input(module, exc):

@@ -260,7 +260,7 @@ class Namespaces:
             name, exc = errors[0]
             error = _kernel.HostnetError(_kernel.describe(exc, 'create network namespace %s' % name))
             error.netns = name
-            raise error
+            raise error from exc
         return created
 
     def forget(self, netns):

@@ -124,13 +124,34 @@ def sysctls(value):
 # -- snapshot: the host, read once ------------------------------------------------------------------------
 def snapshot(ns, want):
     """What the planner compares, read from the host (see the module doc for the keys)."""
-    name, share = want['name'], want['share_with']
+    return snapshots(ns, [want])[0]
+
+
+def snapshots(ns, wants):
+    """The snapshot of each of ``wants`` in one pass: the network documents and the host's resolv.conf read once (when
+    a namespace asks for name servers), the existing namespaces' sockets opened together (Namespaces.open_many)."""
+    names = any(want.get('resolver') for want in wants)
+    common = {'networks': _store.load_all(_network.KIND) if names else {}, 'host_resolv': _dns.read_host_resolv() if names else None}
+    snaps = [_read_files_and_record(want, common) for want in wants]
+    ns.open_many([want['name'] for want, snap in zip(wants, snaps) if snap['exists'] and want['state'] == 'present'])
+    for want, snap in zip(wants, snaps):
+        _read_kernel(ns, want, snap)
+    return snaps
+
+
+def _read_files_and_record(want, common):
+    name = want['name']
     exists = _netns.netns_exists(name)
-    snap = {'exists': exists, 'stale': not exists and os.path.lexists(_netns.netns_path(name)),
+    resolver = want.get('resolver')
+    return {'exists': exists, 'stale': not exists and os.path.lexists(_netns.netns_path(name)),
             'etc_dir': os.path.isdir(_netns.etc_dir(name)), 'files': _netns.read_files(name), 'lo_up': False,
             'sysctls': {}, 'missing_sysctls': [], 'record': _store.load(_netns_record.KIND, name),
-            'networks': _store.load_all(_network.KIND) if want.get('resolver') else {},
-            'host_resolv': _dns.read_host_resolv() if want.get('resolver') else None}
+            'networks': common['networks'] if resolver else {}, 'host_resolv': common['host_resolv'] if resolver else None}
+
+
+def _read_kernel(ns, want, snap):
+    """The namespace's sysctls, lo and the namespace it shares, into ``snap``."""
+    name, share, exists = want['name'], want['share_with'], snap['exists']
     where = name if exists else None  # a new namespace starts with the host's net.* sysctls
     for key in want['sysctls']:
         if not _sysctl.sysctl_exists(ns, where, key):
@@ -142,7 +163,6 @@ def snapshot(ns, want):
         snap['same_stack'] = exists and snap['share_exists'] and _netns.netns_identity(name) == _netns.netns_identity(share)
     if exists and want['state'] == 'present':
         snap['lo_up'] = bool((ns.chan(name).link('lo') or {}).get('up'))
-    return snap
 
 
 def interfaces(chan):
@@ -152,14 +172,46 @@ def interfaces(chan):
              'addresses': addresses.get(link['index'], [])} for link in sorted(chan.links(), key=lambda i: i['index'])]
 
 
+def interfaces_of(ns, names):
+    """{name: interfaces} of the namespaces of ``names`` that exist, their sockets opened in one pass."""
+    there = [name for name in names if _netns.netns_exists(name)]
+    ns.open_many(there)
+    return {name: interfaces(ns.chan(name)) for name in there}
+
+
 # -- the planner: (wanted, snapshot) -> (plan, before, after), nothing read, nothing changed ----------------
+# A namespace's steps by phase: its record before it is created, then it is created (a new one, or a second name of
+# one: container mode), then lo, its files and sysctls, its removal (the namespace and /etc/netns/NAME), and last the
+# record of a namespace that was there (or the record's removal).  The list form runs each phase of every namespace
+# before the next phase, so the records and the new namespaces go in one pass (RecordBatch, CreateBatch), and the
+# removals, which cannot be undone, come after every step that can: a failure before them leaves the host as it was.
+# One namespace's steps come in the same order either way, and the list order is kept where it matters (a
+# share_with names a namespace that exists, or that an earlier item creates: see in_list_order).
+PHASES = ('claim', 'create', 'share', 'lo', 'files', 'sysctls', 'remove', 'record')
+
+
 def plan(want, snap, changes):
     """The steps that make the host match ``want``; ``changes`` (see Changes) is what the steps call when run.
 
     A namespace that exists without a record (``snap['record']``) is the user's: it is never removed, and it is
     used as it is when nothing would change in it; anything else is refused naming it (``adopt`` takes it over)."""
-    _check(want, snap)
+    phases, before, after = _phases(want, snap, changes, Batches(changes))
+    return _joined([phases]), before, after
+
+
+def _joined(items):
+    """One Plan of the phases of ``items``: each phase of every item before the next phase."""
     steps = _plan.Plan()
+    for phase in PHASES:
+        for phases in items:
+            steps.steps.extend(phases[phase].steps)
+    return steps
+
+
+def _phases(want, snap, changes, batches):
+    """({phase: Plan}, before, after) of one namespace."""
+    _check(want, snap)
+    phases = {phase: _plan.Plan() for phase in PHASES}
     name = want['name']
     record = snap.get('record')
     foreign = snap['exists'] and record is None and not want['adopt']
@@ -167,26 +219,31 @@ def plan(want, snap, changes):
     if want['state'] == 'absent':
         if foreign:
             raise _foreign(name, 'remove it')
-        _plan_absent(steps, name, snap, changes)
-        if record is not None:
-            # Last: while the record is there, a rerun of a run killed part-way finds the namespace is ours.
-            steps.add('remove record of network namespace %s' % name, lambda: changes.save_record(name, None),
-                      lambda: changes.save_record(name, record))
-        return steps, before, None
+        _plan_absent(phases, name, snap, changes, batches.records)
+        return phases, before, None
     if not snap['exists']:
-        _plan_record(steps, want, record, changes)
-        share = want['share_with']
-        steps.add('create network namespace %s%s' % (name, ' sharing %s' % share if share else ''),
-                  lambda: changes.create(name, share), lambda: changes.remove(name))
+        _plan_record(phases['claim'], want, record, changes, batches.records)
+        _plan_create(phases, want, changes, batches.creates)
     if not snap['lo_up']:
-        steps.add('set lo up in %s' % name, lambda: changes.set_up(name, 'lo'))
-    files = _plan_files(steps, name, wanted_files(want, snap), snap, changes)
-    _plan_sysctls(steps, name, want['sysctls'], snap['sysctls'], changes)
-    if foreign and steps:
-        raise _foreign(name, 'change it (%s)' % '; '.join(steps.commands))
+        phases['lo'].add('set lo up in %s' % name, lambda: changes.set_up(name, 'lo'))
+    files = _plan_files(phases['files'], name, wanted_files(want, snap), snap, changes)
+    _plan_sysctls(phases['sysctls'], name, want['sysctls'], snap['sysctls'], changes)
+    if foreign and any(phases.values()):
+        raise _foreign(name, 'change it (%s)' % '; '.join(_joined([phases]).commands))
     if snap['exists'] and not foreign:
-        _plan_record(steps, want, record, changes)
-    return steps, before, {'name': name, 'files': files, 'sysctls': dict(snap['sysctls'], **want['sysctls'])}
+        _plan_record(phases['record'], want, record, changes, batches.records)
+    return phases, before, {'name': name, 'files': files, 'sysctls': dict(snap['sysctls'], **want['sysctls'])}
+
+
+def _plan_create(phases, want, changes, creates):
+    """A new namespace, in the CreateBatch ``creates``; or the second name of a namespace (container mode), on its own
+    once the new ones are there."""
+    name, share = want['name'], want['share_with']
+    if share:
+        phases['share'].add('create network namespace %s sharing %s' % (name, share), lambda: changes.create(name, share),
+                            lambda: changes.remove(name))
+    else:
+        phases['create'].add('create network namespace %s' % name, name, lambda: changes.remove(name), batch=creates)
 
 
 def wanted_files(want, snap):
@@ -216,13 +273,13 @@ def claimed_record(want, record):
     return new
 
 
-def _plan_record(steps, want, record, changes):
-    """The record (claimed_record), written before the namespace is created."""
+def _plan_record(steps, want, record, changes, records):
+    """The record (claimed_record), in the RecordBatch ``records``: written before the namespace is created."""
     name = want['name']
     new = claimed_record(want, record)
     if new != record:
         steps.add('record network namespace %s (netns%s)' % (name, ', owner %s' % want['owner'] if want['owner'] else ''),
-                  lambda: changes.save_record(name, new), lambda: changes.save_record(name, record))
+                  (name, new, record), lambda: changes.save_record(name, record), batch=records)
 
 
 def _check(want, snap):
@@ -240,13 +297,19 @@ def _check(want, snap):
                                    % want['name'])
 
 
-def _plan_absent(steps, name, snap, changes):
+def _plan_absent(phases, name, snap, changes, records):
+    steps = phases['remove']
     if snap['exists']:
         steps.add('remove network namespace %s' % name, lambda: changes.remove(name))
     elif snap['stale']:
         steps.add('remove stale %s (not a mounted namespace)' % _netns.netns_path(name), lambda: changes.remove_stale(name))
     if snap['etc_dir']:
         steps.add('remove %s' % _netns.etc_dir(name), lambda: changes.remove_etc_dir(name))
+    record = snap.get('record')
+    if record is not None:
+        # Last: while the record is there, a rerun of a run killed part-way finds the namespace is ours.
+        phases['record'].add('remove record of network namespace %s' % name, (name, None, record),
+                             lambda: changes.save_record(name, record), batch=records)
 
 
 def _plan_files(steps, name, wanted_files, snap, changes):
@@ -274,6 +337,108 @@ def _plan_sysctls(steps, name, wanted_sysctls, current, changes):
             steps.add('set sysctl %s=%s in %s' % (key, value, name),
                       lambda key=key, value=value: changes.write_sysctl(name, key, value),
                       (lambda key=key, old=old: changes.write_sysctl(name, key, old)) if old is not None else None)
+
+
+# -- the list form: many namespaces, validated and planned against one snapshot, then applied in list order ---------
+def wanted_many(items, option='namespaces'):
+    """``wanted`` of each item of the list option ``option``: an InputError names OPTION[INDEX].SUBOPTION, and a name
+    listed twice names both indexes."""
+    wants, seen = [], {}
+    for i, params in enumerate(items):
+        try:
+            want = wanted(params)
+        except _validate.InputError as exc:
+            raise indexed(exc, option, i) from None
+        if want['name'] in seen:
+            raise _validate.InputError('%s[%d].name' % (option, i), want['name'], 'is also %s[%d].name: list each namespace once'
+                                       % (option, seen[want['name']]))
+        seen[want['name']] = i
+        wants.append(want)
+    return wants
+
+
+def indexed(exc, option, index):
+    """An item's InputError with its option named as the list's: hosts[0].ip of item 2 is namespaces[2].hosts[0].ip."""
+    return _validate.InputError('%s[%d].%s' % (option, index, exc.option), exc.value, exc.message)
+
+
+def plan_many(wants, snaps, changes, option='namespaces'):
+    """(plan, items) of the namespaces ``wants`` from their snapshots (``snapshots``): every item planned before any
+    step runs (a refusal of any item raises, naming it, and nothing is changed), each phase of every item before the
+    next phase (see PHASES).  ``items``: per namespace, in list order, its ``netns``, ``changed``, ``commands``,
+    ``before`` and ``after``."""
+    batches = Batches(changes)
+    planned, items = [], []
+    for i, (want, snap) in enumerate(zip(wants, in_list_order(wants, snaps, option))):
+        try:
+            phases, before, after = _phases(want, snap, changes, batches)
+        except _validate.InputError as exc:
+            raise indexed(exc, option, i) from None
+        commands = _joined([phases]).commands
+        planned.append(phases)
+        items.append({'netns': want['name'], 'changed': bool(commands), 'commands': commands, 'before': before, 'after': after})
+    return _joined(planned), items
+
+
+def in_list_order(wants, snaps, option='namespaces'):
+    """Each snapshot as the items before it leave the host: a share_with may name a namespace an earlier item creates,
+    and not one an earlier item removes or a later one creates (the items apply in list order)."""
+    made, gone, out = set(), set(), []
+    listed = {want['name']: i for i, want in enumerate(wants) if want['state'] == 'present'}
+    for i, (want, snap) in enumerate(zip(wants, snaps)):
+        share = want['share_with']
+        if share is not None and want['state'] == 'present':
+            if share in made or share in gone:
+                snap = dict(snap, share_exists=share in made, same_stack=False)
+            elif not snap['share_exists'] and listed.get(share, -1) > i:
+                raise _validate.InputError('%s[%d].share_with' % (option, i), share, 'network namespace %s is made by %s[%d], '
+                                           'listed after this item: the items apply in list order, list it first'
+                                           % (share, option, listed[share]))
+        if snap['exists'] != (want['state'] == 'present'):
+            (gone if snap['exists'] else made).add(want['name'])
+        out.append(snap)
+    return out
+
+
+class Batches:
+    """The batches of one plan: every record in one write (_netns_record.save_all), every new namespace in one pass
+    (_netns.Namespaces.create_many)."""
+
+    def __init__(self, changes):
+        self.records = RecordBatch(changes)
+        self.creates = CreateBatch(changes)
+
+
+class RecordBatch(_plan.Batch):
+    """Record steps run together (see _plan.Batch): a step's ``do`` is (name, record, old record), None removes it; all
+    or nothing (a failure puts back the records already written)."""
+
+    def __init__(self, changes):
+        self.changes = changes
+
+    def run(self, steps):
+        try:
+            self.changes.save_records({step.do[0]: step.do[1] for step in steps}, {step.do[0]: step.do[2] for step in steps})
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            raise _plan.BatchFailed(steps[0], exc, []) from exc
+
+
+class CreateBatch(_plan.Batch):
+    """Steps creating namespaces run together: a step's ``do`` is the name.  A failure leaves the namespaces made
+    before it, whose steps' undo removes them."""
+
+    def __init__(self, changes):
+        self.changes = changes
+
+    def run(self, steps):
+        names = [step.do for step in steps]
+        try:
+            self.changes.create_many(names)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            failed = getattr(exc, 'netns', None)
+            index = names.index(failed) if failed in names else 0
+            reason = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+            raise _plan.BatchFailed(steps[index], reason, steps[:index]) from exc
 
 
 class Changes:
@@ -310,9 +475,16 @@ class Changes:
     def write_file(name, fname, content):
         _netns.write_file(name, fname, content)
 
+    def create_many(self, names):
+        self.ns.create_many(names)
+
     @staticmethod
     def save_record(name, record):
         _netns_record.save(name, record)
+
+    @staticmethod
+    def save_records(records, old):
+        _netns_record.save_all(records, old)
 
     def write_sysctl(self, name, key, value):
         _sysctl.write_sysctl(self.ns, name, key, value)

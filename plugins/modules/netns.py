@@ -23,6 +23,10 @@ description:
     asked) and refuses anything else, with an error naming it and nothing changed. O(adopt) hands it over."
   - Namespaces made before records existed (round-1 hosts) have no record and are treated as the user's; set
     O(adopt=true) once to let the collection manage or remove them.
+  - "Many namespaces in one call: O(namespaces) lists them, each with the options of the single form. The host is
+    read once, every item is checked and planned before anything changes, the records and the new namespaces are
+    written in one pass, and a failure part-way rolls back what the call did: a role's cost does not grow by a module
+    run per container."
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -32,8 +36,8 @@ options:
     description:
       - Name of the namespace (the file C(/run/netns/NAME)).
       - Letters, digits, C(.), C(_) and C(-), at most 64 characters.
+      - One of O(name) (the single form) and O(namespaces) (the list form) is required.
     type: str
-    required: true
   state:
     description:
       - C(present) creates the namespace and applies the other options; C(absent) removes it and C(/etc/netns/NAME).
@@ -94,6 +98,56 @@ options:
       - Without it, such a namespace is never removed or changed.
     type: bool
     default: false
+  namespaces:
+    description:
+      - Many namespaces in one call (the list form), each item with the options of the single form, checked as they
+        are; the single form's options are then not given at the top level.
+      - Every item is checked and planned against one read of the host before anything changes; a bad item fails the
+        call naming C(namespaces[INDEX].OPTION) and its value, and nothing is changed (in check mode as in a real run).
+        A name listed twice is refused, naming both indexes.
+      - The items apply in list order, so an item's O(namespaces[].share_with) may name a namespace an earlier item
+        creates (and not one an earlier item removes or a later one creates). A failure part-way rolls back what the
+        call did; the namespaces items remove go after every change that can be undone.
+      - An empty list is a no-op (C(changed=false)); the roles skip the task instead, which saves the module run.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: As O(name).
+        type: str
+        required: true
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      share_with:
+        description: As O(share_with); may name a namespace an earlier item of the list creates.
+        type: str
+      hosts:
+        description: As O(hosts).
+        type: raw
+      dns:
+        description: As O(dns).
+        type: list
+        elements: str
+      dns_search:
+        description: As O(dns_search).
+        type: list
+        elements: str
+      hostname:
+        description: As O(hostname).
+        type: str
+      sysctls:
+        description: As O(sysctls).
+        type: dict
+      owner:
+        description: As O(owner).
+        type: str
+      adopt:
+        description: As O(adopt).
+        type: bool
+        default: false
 '''
 
 EXAMPLES = r'''
@@ -131,6 +185,24 @@ EXAMPLES = r'''
     name: legacy01
     adopt: true
 
+- name: "Several containers in one call: one read of the host, one plan, all or nothing"
+  hostnet.containers.netns:
+    namespaces:
+      - name: app01
+        hostname: app01
+        dns: [10.138.3.2]
+        owner: my_app
+      - name: app02
+        hostname: app02
+        hosts:
+          db01: 172.18.0.3
+        owner: my_app
+      - name: app02-sidecar  # container mode on a namespace an earlier item creates
+        share_with: app02
+        owner: my_app
+      - name: web02
+        state: absent
+
 - name: Remove a namespace
   hostnet.containers.netns:
     name: web01
@@ -140,29 +212,66 @@ EXAMPLES = r'''
 RETURN = r'''
 netns:
   description: Name of the namespace.
-  returned: always
+  returned: in the single form (O(name))
   type: str
   sample: web01
 interfaces:
   description:
     - Interfaces inside the namespace with their IPv4 addresses, in ifindex order (empty when absent,
       and in check mode for a namespace that does not exist yet).
-  returned: always
+  returned: in the single form (O(name))
   type: list
   elements: dict
   sample: [{"name": "lo", "mac": "00:00:00:00:00:00", "mtu": 65536, "up": true, "addresses": ["127.0.0.1/8"]}]
 addresses:
   description: Every IPv4 address inside the namespace (all interfaces, loopback included).
-  returned: always
+  returned: in the single form (O(name))
   type: list
   elements: str
   sample: ["127.0.0.1/8", "172.17.0.2/16"]
+namespaces:
+  description:
+    - One result per item of O(namespaces), in list order, each with what the single form returns about its
+      namespace and what the call did to it.
+  returned: in the list form (O(namespaces))
+  type: list
+  elements: dict
+  contains:
+    netns:
+      description: Name of the namespace.
+      type: str
+      sample: app01
+    interfaces:
+      description: As RV(interfaces).
+      type: list
+      elements: dict
+    addresses:
+      description: As RV(addresses).
+      type: list
+      elements: str
+    changed:
+      description: Whether the call changes this namespace.
+      type: bool
+    commands:
+      description: The changes to this namespace, in order (the call's RV(commands) hold every item's).
+      type: list
+      elements: str
+    before:
+      description: As RV(before), for this namespace.
+      type: dict
+    after:
+      description: As RV(after), for this namespace.
+      type: dict
 before:
-  description: State before the run (null when the namespace did not exist).
+  description:
+    - State before the run (null when the namespace did not exist).
+    - In the list form, the same for each item, keyed by namespace name.
   returned: always
   type: dict
 after:
-  description: State after the run (null when absent); in check mode, the state a real run would produce.
+  description:
+    - State after the run (null when absent); in check mode, the state a real run would produce.
+    - In the list form, the same for each item, keyed by namespace name.
   returned: always
   type: dict
 commands:
@@ -195,6 +304,9 @@ def validate(params):
 
 
 def run(module):
+    if module.params['namespaces'] is not None:
+        run_many(module)
+        return
     want = _netns_plan.wanted(module.params)
     name = want['name']
     with _common.mutation_lock(module), _netns.Namespaces() as ns:
@@ -207,18 +319,44 @@ def run(module):
     module.exit_json(**result)
 
 
+def run_many(module):
+    """The list form: every item checked, the host read once, one plan for all items."""
+    wants = _netns_plan.wanted_many(module.params['namespaces'])
+    with _common.mutation_lock(module), _netns.Namespaces() as ns:
+        plan, items = _netns_plan.plan_many(wants, _netns_plan.snapshots(ns, wants), _netns_plan.Changes(ns))
+        before = {item['netns']: item['before'] for item in items}
+        after = {item['netns']: item['after'] for item in items}
+        result = _common.plan_result(module, plan, before, after, namespaces=items)
+        _common.apply_plan(module, plan, result)
+        found = _netns_plan.interfaces_of(ns, [want['name'] for want in wants if want['state'] == 'present'])
+        for item in items:
+            item['interfaces'] = found.get(item['netns'], [])
+            item['addresses'] = [a for i in item['interfaces'] for a in i['addresses']]
+    module.exit_json(**result)
+
+
+# The single form's options: with namespaces, each item gives them.
+SINGLE = ('name', 'state', 'share_with', 'hosts', 'dns', 'dns_search', 'hostname', 'sysctls', 'owner', 'adopt')
+
+
 def main():
+    options = dict(
+        share_with=dict(type='str'),
+        hosts=dict(type='raw'),
+        dns=dict(type='list', elements='str'),
+        dns_search=dict(type='list', elements='str'),
+        hostname=dict(type='str'),
+        sysctls=dict(type='dict'),
+        owner=dict(type='str'),
+        adopt=dict(type='bool', default=False),
+    )
+    spec = _common.argument_spec(**options)
+    item = dict(spec, name=dict(type='str', required=True))
+    spec.update(name=dict(type='str'), namespaces=dict(type='list', elements='dict', options=item))
     module = AnsibleModule(
-        argument_spec=_common.argument_spec(
-            share_with=dict(type='str'),
-            hosts=dict(type='raw'),
-            dns=dict(type='list', elements='str'),
-            dns_search=dict(type='list', elements='str'),
-            hostname=dict(type='str'),
-            sysctls=dict(type='dict'),
-            owner=dict(type='str'),
-            adopt=dict(type='bool', default=False),
-        ),
+        argument_spec=spec,
+        mutually_exclusive=[('namespaces', option) for option in SINGLE],
+        required_one_of=[('name', 'namespaces')],
         supports_check_mode=True,
     )
     _common.run_module(module, run)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import conftest
@@ -168,3 +170,104 @@ def test_namespace_is_visible_to_other_mount_namespaces(host, tmp_path):
     pid = pid_file.read_text().strip()
     out = host.run(['nsenter', '-t', pid, '-m', 'ip', 'netns', 'exec', 'late', 'ip', '-o', 'link', 'show', 'lo'], check=False)
     assert out.returncode == 0, out.stderr
+
+
+# -- the list form: many namespaces in one call -----------------------------------------------------------------
+MANY = [{'name': 'c1', 'hostname': 'c1', 'dns': ['10.138.3.2'], 'dns_search': ['lab.example'], 'owner': 'app'},
+        {'name': 'c2', 'hostname': 'c2', 'hosts': {'db01': '172.18.0.3'}, 'owner': 'app'},
+        {'name': 'c3', 'sysctls': {'net.ipv4.ip_forward': 1}}]
+
+
+def test_list_form_makes_many_namespaces_in_one_call(host):
+    before = host.settled_snapshot()
+    check = host.module('netns', check_mode=True, diff=True, namespaces=MANY)
+    assert check['changed'] and not check.get('failed'), check
+    assert host.settled_snapshot(like=before) == before, 'check mode changed the host'
+    assert check['commands'][:6] == ['record network namespace c1 (netns, owner app)', 'record network namespace c2 (netns, owner app)',
+                                     'record network namespace c3 (netns)', 'create network namespace c1',
+                                     'create network namespace c2', 'create network namespace c3']
+    assert sorted(check['diff']['after']) == ['c1', 'c2', 'c3'] and check['diff']['before'] == {'c1': None, 'c2': None, 'c3': None}
+
+    res = host.module('netns', diff=True, namespaces=MANY)
+    assert res['changed'] and not res.get('failed'), res
+    assert res['commands'] == check['commands'] and res['after'] == check['after']
+    assert [item['netns'] for item in res['namespaces']] == ['c1', 'c2', 'c3']
+    assert all(item['changed'] and item['addresses'] == ['127.0.0.1/8'] for item in res['namespaces']), res['namespaces']
+    assert host.netns_run('c1', 'cat /etc/hostname /etc/resolv.conf').stdout == 'c1\nsearch lab.example\nnameserver 10.138.3.2\n'
+    assert host.netns_run('c2', 'getent hosts db01').stdout.split() == ['172.18.0.3', 'db01']
+    assert host.netns_run('c3', 'cat /proc/sys/net/ipv4/ip_forward').stdout.strip() == '1'
+    assert host.netns_run('c2', 'ping -c1 -W1 127.0.0.1').returncode == 0
+    owners = host.run('cat /var/lib/hostnet/netns/c1.json /var/lib/hostnet/netns/c3.json').stdout
+    assert owners.count('"owner": "app"') == 1, owners
+
+    again = host.module('netns', namespaces=MANY)
+    assert not again['changed'] and again['commands'] == [], again
+    assert not host.module('netns', check_mode=True, namespaces=MANY)['changed']
+    gone = host.module('netns', namespaces=[{'name': n, 'state': 'absent'} for n in ('c1', 'c2', 'c3')])
+    assert gone['changed'] and not gone.get('failed'), gone
+    assert host.settled_snapshot(like=before) == before
+
+
+def test_list_form_share_with_an_earlier_item_and_removals(host):
+    host.module('netns', name='old', hostname='old')
+    before = host.settled_snapshot()
+    items = [{'name': 'web'}, {'name': 'side', 'share_with': 'web'}, {'name': 'old', 'state': 'absent'}]
+    check = host.module('netns', check_mode=True, namespaces=items)
+    assert check['changed'] and not check.get('failed'), check
+    assert host.settled_snapshot(like=before) == before, 'check mode changed the host'
+    res = host.module('netns', namespaces=items)
+    assert res['commands'] == check['commands'] and not res.get('failed'), res
+    assert 'create network namespace side sharing web' in res['commands']
+    assert res['commands'][-3:] == ['remove network namespace old', 'remove /etc/netns/old', 'remove record of network namespace old']
+    assert host.run('stat -L -c %i /run/netns/web').stdout == host.run('stat -L -c %i /run/netns/side').stdout
+    host.netns_run('web', 'ip link add tap0 type veth peer name tap1')
+    assert 'tap0' in host.netns_run('side', 'ip -o link').stdout
+    assert res['namespaces'][2] == {'netns': 'old', 'changed': True, 'commands': res['commands'][-3:], 'interfaces': [], 'addresses': [],
+                                    'before': {'name': 'old', 'files': {'hostname': 'old\n'}, 'sysctls': {}}, 'after': None}
+    assert 'old' not in host.run('ip netns list').stdout
+    assert not host.module('netns', namespaces=items)['changed']
+
+
+@pytest.mark.parametrize('items, needle', [
+    ([{'name': 'c1'}, {'name': 'c2', 'hostname': 'bad_host!'}], "namespaces[1].hostname 'bad_host!'"),
+    ([{'name': 'c1'}, {'name': 'c2'}, {'name': 'c1', 'state': 'absent'}], "namespaces[2].name 'c1': is also namespaces[0].name"),
+    ([{'name': 'c1', 'share_with': 'c2'}, {'name': 'c2'}], "namespaces[0].share_with 'c2': network namespace c2 is made by namespaces[1]"),
+    ([{'name': 'c1'}, {'name': 'c2', 'sysctls': {'net.ipv4.no_such_key': 1}}], "namespaces[1].sysctls 'net.ipv4.no_such_key'"),
+    ([{'name': 'c1'}, {'name': 'hand', 'state': 'absent'}], "namespaces[1].name 'hand': network namespace hand was not created"),
+])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_list_form_bad_item_changes_nothing(host, items, needle, check_mode):
+    host.run('ip netns add hand')  # the user's: no record
+    host.module('netns', name='c0', hostname='c0')
+    before = host.settled_snapshot()
+    res = host.module('netns', check_mode=check_mode, namespaces=[{'name': 'c0', 'hostname': 'new'}] + items)
+    assert res.get('failed'), res
+    assert _shifted(needle) in res['msg'], res['msg']
+    assert host.settled_snapshot(like=before) == before
+
+
+def _shifted(needle):
+    """The message of an item one place further down the list (the tests put c0 first)."""
+    return re.sub(r'namespaces\[(\d+)\]', lambda m: 'namespaces[%d]' % (int(m.group(1)) + 1), needle)
+
+
+def test_list_form_refuses_the_single_form_options(host):
+    res = host.module('netns', namespaces=[{'name': 'c1'}], hostname='c1')
+    assert res.get('failed') and 'mutually exclusive' in res['msg'] and 'hostname' in res['msg'], res
+    res = host.module('netns')
+    assert res.get('failed') and 'name' in res['msg'] and 'namespaces' in res['msg'], res
+    res = host.module('netns', namespaces=[])
+    assert not res['changed'] and not res.get('failed') and res['namespaces'] == [], res
+
+
+@pytest.mark.parametrize('step', ['create network namespace c2', 'create network namespace c3 sharing c2', 'set lo up in c3',
+                                  'write /etc/netns/c2/hostname', 'set sysctl', 'record network namespace c0'])
+def test_list_form_failure_part_way_rolls_back(host, step):
+    host.module('netns', name='c0', hostname='c0')
+    before = host.settled_snapshot()
+    items = [{'name': 'c0', 'hostname': 'changed', 'owner': 'app'}, {'name': 'c1', 'hostname': 'c1', 'dns': ['10.0.0.2']},
+             {'name': 'c2', 'hostname': 'c2', 'sysctls': {'net.ipv4.ip_forward': 1}}, {'name': 'c3', 'share_with': 'c2'}]
+    res = host.module('netns', _env={'HOSTNET_TEST_FAIL_AT': step}, namespaces=items)
+    assert res.get('failed') and 'rolled back' in res['msg'] and step in res['msg'], res
+    assert host.settled_snapshot(like=before) == before
+    assert host.netns_run('c0', 'cat /etc/hostname').stdout == 'c0\n'
