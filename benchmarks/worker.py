@@ -138,26 +138,36 @@ def make_netns(names, with_socket=False):
     """/run/netns/NAME for each name (unshare + bind mount, like `ip netns add`); {name: netlink socket} if asked."""
     os.makedirs('/run/netns', exist_ok=True)
     socks = {}
-    errors = []
 
     def work():
+        for name in names:
+            path = '/run/netns/' + name
+            os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+            _ok(_LIBC.unshare(0x40000000), 'unshare')
+            _ok(_LIBC.mount(b'/proc/thread-self/ns/net', path.encode(), b'none', ctypes.c_ulong(4096), None), 'mount')
+            if with_socket:
+                socks[name] = nl_socket()
+
+    in_thread(work)
+    return socks
+
+
+def in_thread(work):
+    """Run ``work`` in a thread of its own (one that may change its network namespace and never come back, as
+    unshare leaves it) and raise its OSError here."""
+    errors = []
+
+    def run():
         try:
-            for name in names:
-                path = '/run/netns/' + name
-                os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-                _ok(_LIBC.unshare(0x40000000), 'unshare')
-                _ok(_LIBC.mount(b'/proc/thread-self/ns/net', path.encode(), b'none', ctypes.c_ulong(4096), None), 'mount')
-                if with_socket:
-                    socks[name] = nl_socket()
+            work()
         except OSError as exc:
             errors.append(exc)
 
-    thread = threading.Thread(target=work)
+    thread = threading.Thread(target=run)
     thread.start()
     thread.join()
     if errors:
         raise errors[0]
-    return socks
 
 
 def remove_all_netns():
@@ -212,8 +222,6 @@ def nl_messages(data):
 def ipv6_off(fds):
     """IPv6 off on eth0 in each namespace (``fds``) before it is up, as the engine does on an IPv4-only network: one
     thread going from namespace to namespace, home at the end."""
-    errors = []
-
     def work():
         home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
         try:
@@ -224,17 +232,11 @@ def ipv6_off(fds):
                     os.write(out, b'1')
                 finally:
                     os.close(out)
-        except OSError as exc:
-            errors.append(exc)
         finally:
             _LIBC.setns(home, 0x40000000)
             os.close(home)
 
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
+    in_thread(work)
 
 
 def floor_apply(n):
