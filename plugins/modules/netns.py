@@ -313,10 +313,17 @@ def run(module):
         plan, before, after = _netns_plan.plan(want, _netns_plan.snapshot(ns, want), _netns_plan.Changes(ns))
         result = _common.plan_result(module, plan, before, after, netns=name, interfaces=[], addresses=[])
         _common.apply_plan(module, plan, result)
-        if want['state'] == 'present' and _netns.netns_exists(name):
-            result['interfaces'] = _netns_plan.interfaces(ns.chan(name))
-            result['addresses'] = [a for i in result['interfaces'] for a in i['addresses']]
+        if want['state'] == 'present':
+            _with_interfaces(result, _netns_plan.interfaces_of(ns, [name]).get(name))
     module.exit_json(**result)
+
+
+def _with_interfaces(target, interfaces):
+    """A namespace's interfaces and all their addresses into ``target`` (a result, or an item of the list form's);
+    None (the namespace is not there) leaves it as it is."""
+    if interfaces is not None:
+        target['interfaces'] = interfaces
+        target['addresses'] = [a for i in interfaces for a in i['addresses']]
 
 
 def run_many(module):
@@ -330,8 +337,8 @@ def run_many(module):
         _common.apply_plan(module, plan, result)
         found = _netns_plan.interfaces_of(ns, [want['name'] for want in wants if want['state'] == 'present'])
         for item in items:
-            item['interfaces'] = found.get(item['netns'], [])
-            item['addresses'] = [a for i in item['interfaces'] for a in i['addresses']]
+            item.update(interfaces=[], addresses=[])
+            _with_interfaces(item, found.get(item['netns']))
     module.exit_json(**result)
 
 
