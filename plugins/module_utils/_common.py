@@ -98,11 +98,16 @@ def apply_plan(module, plan, result, lock=None):
             with lock:
                 plan.execute()
     except _plan.PlanFailed as exc:
-        msg = str(exc)
-        if isinstance(exc.error, (_kernel.NetlinkError, OSError)):
-            msg = '%s (%s)' % (_kernel.describe(exc.error, exc.step.text), msg.split(': ', 1)[-1])
-        module.fail_json(msg=msg, **{k: v for k, v in result.items() if k != 'changed'})
+        module.fail_json(msg=failure_message(exc), **{k: v for k, v in result.items() if k != 'changed'})
     return True
+
+
+def failure_message(exc):
+    """A PlanFailed's message: the step, the kernel's reason for a kernel error, and whether it was rolled back."""
+    msg = str(exc)
+    if isinstance(exc.error, (_kernel.NetlinkError, OSError)):
+        msg = '%s (%s)' % (_kernel.describe(exc.error, exc.step.text), msg.split(': ', 1)[-1])
+    return msg
 
 
 def endpoint_options(**more):
@@ -111,11 +116,24 @@ def endpoint_options(**more):
                 aliases=dict(type='list', elements='str'), gw_priority=dict(type='int'), **more)
 
 
+def network_spec(**options):
+    """(argument_spec, mutually_exclusive, required_one_of) of a network module: the single form (``name`` and
+    ``options``) or the list form, ``networks``, whose items take the single form's options."""
+    single = argument_spec(**options)
+    item = dict(single, name=dict(type='str', required=True))
+    spec = dict(single, name=dict(type='str'), networks=dict(type='list', elements='dict', options=item))
+    return spec, [('networks', option) for option in single], [('name', 'networks')]
+
+
 def run_network(module, network_class, extra=None):
     """The run of a bridge-like network module: plan the network (``network_class``, a _planner.NetworkRun) under the
-    lock, report, apply, and return its `docker network inspect` view (with ``extra(doc)``'s keys)."""
+    lock, report, apply, and return its `docker network inspect` view (with ``extra(doc)``'s keys).  With
+    ``networks`` (the list form), run_networks."""
+    if module.params.get('networks') is not None:
+        run_networks(module, network_class, extra)
+        return
     # pylint: disable-next=import-outside-toplevel
-    from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack, _inspect, _netns
+    from ansible_collections.hostnet.containers.plugins.module_utils import _netns
     with _netns.Namespaces() as ns:
         with mutation_lock(module):
             net = network_class(module.params, ns)
@@ -125,12 +143,118 @@ def run_network(module, network_class, extra=None):
                 fail_input(module, exc)
             result = plan_result(module, net.plan, before, after, firewall=net.firewall)
             apply_plan(module, net.plan, result)
-            for warning in _conntrack.warnings(net.plan):
-                module.warn(warning)
-            if net.doc is not None:
-                result['network'] = _inspect.inspect(net.doc)
-                result.update(extra(net.doc) if extra else {})
+            _network_report(module, net, result, extra)
     module.exit_json(**result)
+
+
+def _network_report(module, net, result, extra):
+    """A network run's warnings (conntrack), and its inspect view and ``extra`` keys into ``result``."""
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack, _inspect
+    for warning in _conntrack.warnings(net.plan):
+        module.warn(warning)
+    if net.doc is not None:
+        result['network'] = _inspect.inspect(net.doc)
+        result.update(extra(net.doc) if extra else {})
+
+
+def listed_once(items, option):
+    """Refuse a name listed twice in the list option ``option``, naming both indexes."""
+    seen = {}
+    for i, params in enumerate(items):
+        if params['name'] in seen:
+            raise _validate.InputError('%s[%d].name' % (option, i), params['name'], 'is also %s[%d].name: list each once'
+                                       % (option, seen[params['name']]))
+        seen[params['name']] = i
+
+
+def run_networks(module, network_class, extra=None):
+    """The list form: the items in list order in one run under one lock, each planned once against the host as the
+    items before it left it (in check mode, their planned documents stand in for the store's, so a later item does
+    not pick an earlier one's subnet).  An item refused or failing undoes every earlier item's changes, so the host
+    is as before the run, and the error names the item (``networks[1].subnet``)."""
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+    items = module.params['networks']
+    listed_once(items, 'networks')
+    runs, planned = [], {}
+    with _netns.Namespaces() as ns:
+        with mutation_lock(module):
+            for index, params in enumerate(items):
+                net, before, after = _plan_item(module, network_class, params, ns, index, runs, planned)
+                _execute_item(module, net, index, runs)
+                runs.append((net, before, after))
+                planned[net.name] = net.doc
+            result = _many_result(module, runs, extra)
+    module.exit_json(**result)
+
+
+def _plan_item(module, network_class, params, ns, index, runs, planned):
+    """(run, before, after) of item ``index``; a refusal or an error reading the host undoes the earlier items."""
+    from ansible_collections.hostnet.containers.plugins.module_utils import _store  # pylint: disable=import-outside-toplevel
+    try:
+        net = network_class(params, ns)
+        _stand_in(net, planned, module.check_mode)
+        before, after = net.build()
+    except _validate.InputError as exc:
+        _undo_runs(module, runs, _validate.indexed(exc, 'networks', index))
+    except (_kernel.HostnetError, _store.StoreError, _kernel.NetlinkError, OSError) as exc:
+        what = 'networks[%d] (%s)' % (index, params['name'])
+        text = _kernel.describe(exc, what) if isinstance(exc, (_kernel.NetlinkError, OSError)) else '%s: %s' % (what, exc)
+        _undo_runs(module, runs, None, text)
+    return net, before, after
+
+
+def _stand_in(net, planned, check_mode):
+    """In check mode nothing is stored: the documents the earlier items planned stand in for the store's."""
+    if not check_mode:
+        return
+    for name, doc in planned.items():
+        if doc is None:
+            net.others.pop(name, None)
+        elif name != net.name:
+            net.others[name] = doc
+
+
+def _execute_item(module, net, index, runs):
+    """Run one item's plan (not in check mode); a failure (its own steps already undone) undoes the earlier items."""
+    if module.check_mode or not net.plan:
+        return
+    try:
+        net.plan.execute()
+    except _plan.PlanFailed as exc:
+        _undo_runs(module, runs, None, 'networks[%d] (%s): %s' % (index, net.name, failure_message(exc)))
+
+
+def _undo_runs(module, runs, error, msg=None):
+    """Undo the plans of ``runs`` (the items already made, in reverse) and fail with ``error`` (an InputError) or
+    ``msg``, saying whether the earlier items were undone."""
+    executed = [net for net, dummy, dummy2 in runs if net.plan] if not module.check_mode else []
+    errors = _plan.undo([step for net in executed for step in net.plan.steps])
+    msg = str(error) if error is not None else msg
+    if executed and errors:
+        msg += ' (rollback of the earlier items incomplete: %s)' % '; '.join(errors)
+    elif executed:
+        msg += " (the earlier items' changes were rolled back)"
+    extra = {'foreign_link': error.link} if isinstance(error, _validate.ForeignLinkError) else {}
+    module.fail_json(msg=msg, **extra)
+
+
+def _many_result(module, runs, extra):
+    """The list form's result: per item what the single form returns, and over all items changed, commands, before
+    and after (by network name) and the diff."""
+    whole = _plan.Plan()
+    firewall, items = {}, []
+    for net, before, after in runs:
+        whole.steps.extend(net.plan.steps)
+        for backend, lines in net.firewall.items():
+            firewall.setdefault(backend, {'before': lines['before']})['after'] = lines['after']
+        item = plan_result(module, net.plan, before, after, name=net.name, firewall=net.firewall)
+        item.pop('diff', None)
+        _network_report(module, net, item, extra)
+        items.append(item)
+    return plan_result(module, whole, {i['name']: i['before'] for i in items}, {i['name']: i['after'] for i in items},
+                       firewall=firewall, networks=items)
 
 
 def run_module(module, run):

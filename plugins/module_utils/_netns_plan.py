@@ -348,18 +348,13 @@ def wanted_many(items, option='namespaces'):
         try:
             want = wanted(params)
         except _validate.InputError as exc:
-            raise indexed(exc, option, i) from None
+            raise _validate.indexed(exc, option, i) from None
         if want['name'] in seen:
             raise _validate.InputError('%s[%d].name' % (option, i), want['name'], 'is also %s[%d].name: list each namespace once'
                                        % (option, seen[want['name']]))
         seen[want['name']] = i
         wants.append(want)
     return wants
-
-
-def indexed(exc, option, index):
-    """An item's InputError with its option named as the list's: hosts[0].ip of item 2 is namespaces[2].hosts[0].ip."""
-    return _validate.InputError('%s[%d].%s' % (option, index, exc.option), exc.value, exc.message)
 
 
 def plan_many(wants, snaps, changes, option='namespaces'):
@@ -373,7 +368,7 @@ def plan_many(wants, snaps, changes, option='namespaces'):
         try:
             phases, before, after = _phases(want, snap, changes, batches)
         except _validate.InputError as exc:
-            raise indexed(exc, option, i) from None
+            raise _validate.indexed(exc, option, i) from None
         commands = _joined([phases]).commands
         planned.append(phases)
         items.append({'netns': want['name'], 'changed': bool(commands), 'commands': commands, 'before': before, 'after': after})

@@ -98,7 +98,7 @@ class Plan:
             try:
                 _run_group(group, fault)
             except BatchFailed as exc:
-                raise PlanFailed(exc.step, exc.error, _undo(done + list(exc.started))) from exc.error
+                raise PlanFailed(exc.step, exc.error, undo(done + list(exc.started))) from exc.error
             done.extend(group)
         return self.commands
 
@@ -122,8 +122,9 @@ def _run_group(group, fault):
         raise BatchFailed(group[hit[0]], RuntimeError('injected failure (%s)' % FAULT_ENV), ready)
 
 
-def _undo(steps):
-    """Undo ``steps`` in reverse; the errors of undos that failed (the others still run)."""
+def undo(steps):
+    """Undo ``steps`` in reverse; the errors of undos that failed (the others still run).  A list-form run undoes
+    the whole plans of its earlier items with it when a later item fails."""
     errors = []
     for prev in reversed(steps):
         if prev.undo is None:

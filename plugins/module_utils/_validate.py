@@ -48,6 +48,15 @@ class ForeignLinkError(InputError):
         super().__init__(option, value, message)
 
 
+def indexed(exc, option, index):
+    """An item's InputError with its option named as the list's (hosts[0].ip of item 2 is namespaces[2].hosts[0].ip);
+    a refused foreign link stays one, so the run still returns it as ``foreign_link``."""
+    name = '%s[%d].%s' % (option, index, exc.option)
+    if isinstance(exc, ForeignLinkError):
+        return ForeignLinkError(name, exc.value, exc.link, exc.message)
+    return InputError(name, exc.value, exc.message)
+
+
 def validate_ifname(value, option='ifname'):
     """Validate a Linux interface name as the kernel's dev_valid_name() does; return it."""
     if not isinstance(value, str) or not value:

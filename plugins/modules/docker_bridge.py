@@ -46,9 +46,10 @@ extends_documentation_fragment:
   - hostnet.containers._common
 options:
   name:
-    description: Network name, as in C(docker network create NAME). V(bridge) is the default network on C(docker0).
+    description:
+      - Network name, as in C(docker network create NAME). V(bridge) is the default network on C(docker0).
+      - One of O(name) (the single form) and O(networks) (the list form) is required.
     type: str
-    required: true
   state:
     description: C(present) creates or repairs the network and its endpoints; C(absent) removes it.
     type: str
@@ -299,6 +300,165 @@ options:
     description: Remove the network even when containers are still connected (they are disconnected first). Without it, refuse, as Docker does.
     type: bool
     default: false
+  networks:
+    description:
+      - Many networks in one call (the list form), each item with the options of the single form; the single form's
+        options are then not given at the top level. One module run builds every network of a host (the
+        P(hostnet.containers.bridge_network#role) role makes one such call), under one lock.
+      - The items apply in list order, each planned once against the host as the items before it left it (in check
+        mode, the networks the earlier items plan stand in for them, so a later network does not take the subnet an
+        earlier one picks). A network listed twice is refused, naming both indexes.
+      - An item that is refused (bad input, an interface in the way) or fails part-way undoes what every earlier
+        item changed, so the host is as before the call; the error names the item (C(networks[1].subnet ...)).
+      - An empty list is a no-op (C(changed=false)).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: As O(name) (each network listed once).
+        type: str
+        required: true
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      bridge_name:
+        description: As O(bridge_name).
+        type: str
+      subnet:
+        description: As O(subnet).
+        type: str
+      enable_ipv4:
+        description: As O(enable_ipv4).
+        type: bool
+        default: true
+      enable_ipv6:
+        description: As O(enable_ipv6).
+        type: bool
+        default: false
+      subnet_v6:
+        description: As O(subnet_v6).
+        type: str
+      gateway_v6:
+        description: As O(gateway_v6).
+        type: str
+      ip_range_v6:
+        description: As O(ip_range_v6).
+        type: str
+      gateway_mode_ipv6:
+        description: As O(gateway_mode_ipv6).
+        type: str
+        choices: [nat, nat-unprotected, routed, isolated]
+        default: nat
+      gateway:
+        description: As O(gateway).
+        type: str
+      ip_range:
+        description: As O(ip_range).
+        type: str
+      aux_addresses:
+        description: As O(aux_addresses).
+        type: dict
+      address_pools:
+        description: As O(address_pools).
+        type: list
+        elements: dict
+      mtu:
+        description: As O(mtu).
+        type: int
+      stp:
+        description: As O(stp).
+        type: bool
+        default: false
+      endpoints:
+        description: As O(endpoints).
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: As O(endpoints[].name).
+            type: str
+            required: true
+          ip:
+            description: As O(endpoints[].ip).
+            type: str
+          ipv6_address:
+            description: As O(endpoints[].ipv6_address).
+            type: str
+          ifname:
+            description: As O(endpoints[].ifname).
+            type: str
+          mac:
+            description: As O(endpoints[].mac).
+            type: str
+          aliases:
+            description: As O(endpoints[].aliases).
+            type: list
+            elements: str
+          gw_priority:
+            description: As O(endpoints[].gw_priority).
+            type: int
+          publish:
+            description: As O(endpoints[].publish).
+            type: list
+            elements: str
+      icc:
+        description: As O(icc).
+        type: bool
+        default: true
+      ip_masquerade:
+        description: As O(ip_masquerade).
+        type: bool
+        default: true
+      internal:
+        description: As O(internal).
+        type: bool
+        default: false
+      gateway_mode_ipv4:
+        description: As O(gateway_mode_ipv4).
+        type: str
+        choices: [nat, nat-unprotected, routed, isolated]
+        default: nat
+      trusted_host_interfaces:
+        description: As O(trusted_host_interfaces).
+        type: list
+        elements: str
+      host_binding_ipv4:
+        description: As O(host_binding_ipv4).
+        type: str
+        default: 0.0.0.0
+      userland_proxy:
+        description: As O(userland_proxy).
+        type: bool
+        default: false
+      ip_forward:
+        description: As O(ip_forward).
+        type: bool
+        default: true
+      firewall:
+        description: As O(firewall).
+        type: bool
+        default: true
+      firewall_backend:
+        description: As O(firewall_backend).
+        type: str
+        choices: [auto, iptables, nftables]
+        default: auto
+      dns:
+        description: As O(dns).
+        type: bool
+      dns_domain:
+        description: As O(dns_domain).
+        type: str
+      purge_endpoints:
+        description: As O(purge_endpoints).
+        type: bool
+        default: false
+      force:
+        description: As O(force).
+        type: bool
+        default: false
 '''
 
 EXAMPLES = r'''
@@ -380,6 +540,27 @@ EXAMPLES = r'''
     name: custom_network
     state: absent
     force: true
+
+- name: Every network of the host in one run (the list form); a bad item changes nothing, not even the earlier items
+  hostnet.containers.docker_bridge:
+    networks:
+      - name: front
+        endpoints:
+          - name: web01
+            publish: ["8090:80"]
+      - name: back
+        internal: true
+        endpoints:
+          - name: web01
+          - name: db01
+      - name: old
+        state: absent
+        force: true
+  register: all_networks
+
+- name: The published ports, per container
+  ansible.builtin.debug:
+    msg: "{{ all_networks.networks | map(attribute='published', default={}) | combine(list_merge='append') }}"
 '''
 
 RETURN = r'''
@@ -390,24 +571,64 @@ foreign_link:
   sample: docker0
 network:
   description: The network in C(docker network inspect) shape (absent after removal).
-  returned: when state is present
+  returned: when state is present, in the single form
   type: dict
   sample: {"Name": "custom_network", "Driver": "bridge", "IPAM": {"Config": [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}]}}
 before:
-  description: The stored network before the run (null when it did not exist).
+  description:
+    - The stored network before the run (null when it did not exist).
+    - In the list form, a dict of network name to that.
   returned: always
   type: dict
 after:
-  description: The network after the run (null when absent).
+  description:
+    - The network after the run (null when absent).
+    - In the list form, a dict of network name to that.
   returned: always
   type: dict
 published:
   description: Published ports per container, in C(docker port) notation.
-  returned: when state is present
+  returned: when state is present, in the single form
   type: dict
   sample: {"web04": ["127.0.0.1:32768->80/tcp"], "web05": ["0.0.0.0:8080->80/tcp", "[::]:8080->80/tcp"]}
+networks:
+  description: One result per item of O(networks), in list order.
+  returned: in the list form (O(networks))
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The network's name.
+      type: str
+      sample: front
+    changed:
+      description: Whether the run changed this network (its bridge, endpoints, rules or state).
+      type: bool
+    before:
+      description: As RV(before) of the single form.
+      type: dict
+    after:
+      description: As RV(after) of the single form.
+      type: dict
+    commands:
+      description: This network's changes, in order.
+      type: list
+      elements: str
+    firewall:
+      description: As RV(firewall), for this network's step of the firewall.
+      type: dict
+    network:
+      description: As RV(network).
+      type: dict
+      returned: when the item's state is present
+    published:
+      description: As RV(published).
+      type: dict
+      returned: when the item's state is present
 firewall:
-  description: Per firewall backend whose rules the run changed, the lines the collection owned before and after.
+  description:
+    - Per firewall backend whose rules the run changed, the lines the collection owned before and after.
+    - In the list form, before the first item and after the last.
   returned: always
   type: dict
   sample: {"iptables": {"before": [], "after": ["nat -A HOSTNET-POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"]}}
@@ -439,41 +660,39 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=_common.argument_spec(
-            bridge_name=dict(type='str'),
-            subnet=dict(type='str'),
-            enable_ipv4=dict(type='bool', default=True),
-            enable_ipv6=dict(type='bool', default=False),
-            subnet_v6=dict(type='str'),
-            gateway_v6=dict(type='str'),
-            ip_range_v6=dict(type='str'),
-            gateway_mode_ipv6=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
-            gateway=dict(type='str'),
-            ip_range=dict(type='str'),
-            aux_addresses=dict(type='dict'),
-            address_pools=dict(type='list', elements='dict'),
-            mtu=dict(type='int'),
-            stp=dict(type='bool', default=False),
-            endpoints=dict(type='list', elements='dict',
-                           options=_common.endpoint_options(publish=dict(type='list', elements='str'), ipv6_address=dict(type='str'))),
-            icc=dict(type='bool', default=True),
-            ip_masquerade=dict(type='bool', default=True),
-            internal=dict(type='bool', default=False),
-            gateway_mode_ipv4=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
-            trusted_host_interfaces=dict(type='list', elements='str'),
-            host_binding_ipv4=dict(type='str', default='0.0.0.0'),
-            userland_proxy=dict(type='bool', default=False),
-            ip_forward=dict(type='bool', default=True),
-            firewall=dict(type='bool', default=True),
-            firewall_backend=dict(type='str', default='auto', choices=['auto', 'iptables', 'nftables']),
-            dns=dict(type='bool'),
-            dns_domain=dict(type='str'),
-            purge_endpoints=dict(type='bool', default=False),
-            force=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
+    spec, exclusive, one_of = _common.network_spec(
+        bridge_name=dict(type='str'),
+        subnet=dict(type='str'),
+        enable_ipv4=dict(type='bool', default=True),
+        enable_ipv6=dict(type='bool', default=False),
+        subnet_v6=dict(type='str'),
+        gateway_v6=dict(type='str'),
+        ip_range_v6=dict(type='str'),
+        gateway_mode_ipv6=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
+        gateway=dict(type='str'),
+        ip_range=dict(type='str'),
+        aux_addresses=dict(type='dict'),
+        address_pools=dict(type='list', elements='dict'),
+        mtu=dict(type='int'),
+        stp=dict(type='bool', default=False),
+        endpoints=dict(type='list', elements='dict',
+                       options=_common.endpoint_options(publish=dict(type='list', elements='str'), ipv6_address=dict(type='str'))),
+        icc=dict(type='bool', default=True),
+        ip_masquerade=dict(type='bool', default=True),
+        internal=dict(type='bool', default=False),
+        gateway_mode_ipv4=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
+        trusted_host_interfaces=dict(type='list', elements='str'),
+        host_binding_ipv4=dict(type='str', default='0.0.0.0'),
+        userland_proxy=dict(type='bool', default=False),
+        ip_forward=dict(type='bool', default=True),
+        firewall=dict(type='bool', default=True),
+        firewall_backend=dict(type='str', default='auto', choices=['auto', 'iptables', 'nftables']),
+        dns=dict(type='bool'),
+        dns_domain=dict(type='str'),
+        purge_endpoints=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
     )
+    module = AnsibleModule(argument_spec=spec, mutually_exclusive=exclusive, required_one_of=one_of, supports_check_mode=True)
     _common.run_module(module, run)
 
 
