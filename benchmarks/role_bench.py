@@ -281,13 +281,13 @@ def tasks_table(results, cells):
 
 
 def stand_in(cells, wanted, big):
-    """The cell a target is checked on: its own cell when the run has it, else the smallest (the 100x2 targets) or
-    the largest (the 1000x4 target, when the run has more than one cell)."""
+    """The cell a target is checked on: its own cell when the run has it, else the smallest (the 100x2 targets) or the
+    largest (the 1000x4 target), unless that one is another target's own cell or the other stand-in; None: not measured."""
     if wanted in cells:
         return wanted
-    if not big:
-        return cells[0]
-    return cells[-1] if len(cells) > 1 else None
+    cell = cells[-1] if big else cells[0]
+    others = {t[0] for t in TARGETS if t[0] != wanted} | ({stand_in(cells, TARGETS[0][0], False)} if big else set())
+    return None if cell in others else cell
 
 
 def ratio_targets(results, cells):
@@ -301,7 +301,7 @@ def ratio_targets(results, cells):
         value = statistics.median(rs)
         note = '' if cell == wanted else ' (the issue\'s cell is %s; this run\'s stands in)' % cell_key(wanted)
         out.append((value <= factor, '%s of %d containers over %d networks within %gx the trivial play%s: %.2fx (median of %d '
-                    'repeats, each in its own lab: %s; %s s vs %s s, medians)' % (
+                    'repeat(s), each in its own lab: %s; %s s vs %s s, medians)' % (
                         {'apply': 'apply', 'rerun': 'rerun with nothing to change'}[measure], cell[0], cell[1], factor, note, value,
                         len(rs), ' '.join('%.2f' % r for r in rs), fmt(statistics.median(seconds(data, measure))),
                         fmt(statistics.median(seconds(data, 'trivial'))))))

@@ -8,9 +8,9 @@ Enabled by role_bench.py for its own ansible-playbook runs only (ANSIBLE_CALLBAC
 ANSIBLE_CALLBACKS_ENABLED=module_runs); it writes, when the playbook ends, the JSON file named by
 HOSTNET_BENCH_MODULE_RUNS: per play, per task in the order they first ran, the action, how many of its results ran a
 module on a host (a result that carries ``invocation``, which AnsibleModule adds to every result it returns: so a
-loop counts once per item, and an action plugin that runs modules, such as template or copy, once per task or item)
-how many ran none (set_fact, debug, raw, include_*), how many were skipped and how many reported changed.  Counts only; the results
-themselves are never copied.
+loop counts once per item, and an action plugin that runs modules, such as template or copy, once per task or item),
+how many ran none (set_fact, debug, raw, include_*), how many were skipped and how many reported changed.  Counts
+only; the results themselves are never copied.
 """
 
 from __future__ import annotations
