@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The role benchmark's harness (benchmarks/role_bench.py, issue 25 item 1) end to end at its smallest: the
+bridge_network role with 4 and with 8 containers over 2 networks, one run each, in a fresh emulated host each: the
+trivial play, the apply (packets checked), the rerun with nothing to change (changed=0, packets checked), the module
+runs of every task counted by the bench's callback, and the report.  Counts and correctness only, never timing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.once  # see conftest.py
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCH = os.path.join(REPO, 'benchmarks', 'role_bench.py')
+
+
+def test_role_bench_smallest(tmp_path):
+    res = subprocess.run([sys.executable, BENCH, '--sizes', '4x2,8x2', '--repeats', '1', '--settle', '0', '--out', str(tmp_path)],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
+    with open(os.path.join(tmp_path, report)) as f:
+        data = json.load(f)
+    assert data['error'] is None
+    results = data['results']
+    assert sorted(results) == ['4x2', '8x2']
+    for key, cell in results.items():
+        [trivial], [apply], [rerun] = cell['trivial'], cell['apply'], cell['rerun']
+        # the trivial play: its one ping, counted as one module run
+        assert [(t['action'], t['module_runs']) for t in trivial['tasks']] == [('ansible.builtin.ping', 1)], key
+        assert trivial['changed'] == 0
+        # the apply changed the host, the rerun nothing (or the harness would have failed); both ran the network module
+        assert apply['changed'] > 0 and rerun['changed'] == 0, key
+        assert not [t['name'] for t in rerun['tasks'] if t['changed']], key
+        for run in (apply, rerun):
+            actions = {t['action'] for t in run['tasks'] if t['module_runs']}
+            assert 'hostnet.containers.docker_bridge' in actions, (key, actions)
+    # the same two networks for twice the containers: the role's module runs must be the same, task by task
+    growth = [(met, text) for met, text in data['targets'] if 'do not grow with the containers' in text]
+    assert [met for met, dummy in growth] == [True, True], growth
+    # the ratio targets are reported (met or not: never judged here), on the cells that stand in for the issue's
+    assert sum('within 6x the trivial play' in text or 'within 4x the trivial play' in text for dummy, text in data['targets']) == 2
+    assert any('within 20x the trivial play' in text and '8 containers over 2 networks' in text for dummy, text in data['targets'])
+    out = res.stdout
+    assert '| 8 | 2 | role rerun, nothing to change |' in out and '## Module runs per task' in out
+    assert "firewall and /run/netns were unchanged (checked)" in out
