@@ -405,19 +405,10 @@ def _default_pools(params, pools):
     return wanted
 
 
-def _default_left_out(daemon):
-    """Why the role leaves the default network out (a message), or None when it manages it: the
-    bridge_network_default_bridge option, or the foreign bridge the role found (``foreign_default_bridge``: the
-    link a read-only docker_bridge run refused as not the collection's)."""
+def _default_bridge_mode(daemon):
+    """bridge_network_default_bridge, checked: auto, managed or unmanaged."""
     with refused():
-        mode = _validate.choice(daemon.get('default_bridge') or 'auto', 'bridge_network_default_bridge', DEFAULT_BRIDGE_MODES)
-    if mode == 'unmanaged':
-        return 'bridge_network_default_bridge is unmanaged'
-    foreign = daemon.get('foreign_default_bridge')
-    if mode == 'auto' and foreign:
-        return ('%s is not the collection\'s (no record of creating it: a running Docker\'s?) and is left alone '
-                '(bridge_network_default_bridge auto)' % foreign)
-    return None
+        return _validate.choice(daemon.get('default_bridge') or 'auto', 'bridge_network_default_bridge', DEFAULT_BRIDGE_MODES)
 
 
 def _leave_default_out(containers, nets, order, reason):
@@ -488,7 +479,8 @@ def bridge_plan(containers, networks=None, daemon=None):
     containers with a namespace of their own), ``shared`` (container-mode namespaces, made after
     the networks), ``absent_namespaces`` (host-mode and absent containers) and
     ``absent_networks``.  ``daemon``: the role's daemon-wide settings, ``default_bridge`` (auto, managed,
-    unmanaged) and ``foreign_default_bridge`` among them (see _default_left_out).
+    unmanaged) among them: with auto, the default network's call leaves a docker0 of another alone (docker_bridge
+    foreign_bridge leave).
     """
     daemon = _plain(daemon or {})
     with refused():
@@ -496,12 +488,18 @@ def bridge_plan(containers, networks=None, daemon=None):
     normalized = normalize_containers(containers, daemon)
     nets, order = _role_networks(networks)
     nets[DEFAULT_NETWORK] = _default_network(daemon, nets.get(DEFAULT_NETWORK, {}))
-    left_out = _default_left_out(daemon)
-    if left_out:
-        _leave_default_out(normalized, nets, order, left_out)
+    mode = _default_bridge_mode(daemon)
+    if mode == 'unmanaged':
+        _leave_default_out(normalized, nets, order, 'bridge_network_default_bridge is unmanaged')
     _check_subnets(nets)
     _check_joined(normalized, nets)
     out_networks = [_network_call(name, nets[name], daemon, normalized) for name in order if nets[name]['state'] != 'absent']
+    if mode == 'auto' and not nets.get(DEFAULT_NETWORK, {}).get('option', '').startswith('bridge_network_networks'):
+        # A docker0 the collection has no record of (a running Docker's) is left alone with the default network
+        # (docker_bridge foreign_bridge leave), unless the role's networks name the default network themselves.
+        for params in out_networks:
+            if params['name'] == DEFAULT_NETWORK:
+                params['foreign_bridge'] = 'leave'
     absent_networks = [name for name in order if nets[name]['state'] == 'absent']
     namespaces, shared, absent = _namespace_calls(normalized)
     return {'containers': normalized, 'networks': out_networks, 'namespaces': namespaces, 'shared': shared,

@@ -20,6 +20,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _network6
+from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _planner
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _proxy
@@ -405,3 +406,30 @@ class BridgeDriver(_planner.Driver):
 class BridgeNetwork(_planner.NetworkRun):
     """Plan one bridge network (and all its endpoints) against the host, in one pass."""
     driver = BridgeDriver()
+
+    def build(self):
+        """As NetworkRun.build; with foreign_bridge leave, a bridge of another (a running Docker's docker0) that a new
+        network without endpoints would take leaves the network alone: nothing planned, ``left_alone`` names it."""
+        try:
+            return super().build()
+        except _validate.ForeignLinkError as exc:
+            if not self._leaves(exc):
+                raise
+            self.left_alone = exc.link
+        self.plan = _plan.Plan()
+        self.firewall, self.doc = {}, None
+        return None, None
+
+    def _leaves(self, exc):
+        """Whether the refusal ``exc`` is of the bridge this new network would use and foreign_bridge is leave; with
+        endpoints asked for, refused again, saying that the network is left alone and who cannot join it."""
+        p = self.p
+        bridge = p.get('bridge_name') or (_network.DEFAULT_BRIDGE if self.name == _network.DEFAULT_NETWORK else None)
+        if p.get('foreign_bridge') != 'leave' or p['state'] != 'present' or self.stored is not None or exc.link != bridge:
+            return False
+        if p.get('endpoints'):
+            raise _validate.ForeignLinkError(
+                'endpoints', [ep['name'] for ep in p['endpoints']], exc.link,
+                "%s exists and the collection has no record of creating it (a running Docker's?): it is left alone, and "
+                "the network '%s' with it (foreign_bridge leave), so no container can join it" % (exc.link, self.name))
+        return True

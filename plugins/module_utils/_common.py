@@ -153,6 +153,10 @@ def _network_report(module, net, result, extra):
     from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack, _inspect
     for warning in _conntrack.warnings(net.plan):
         module.warn(warning)
+    if net.left_alone:
+        module.warn("%s exists and the collection has no record of creating it (a running Docker's?): it is left alone, "
+                    "and the network '%s' with it (foreign_bridge leave)" % (net.left_alone, net.name))
+        result['foreign_link'] = net.left_alone
     if net.doc is not None:
         result['network'] = _inspect.inspect(net.doc)
         result.update(extra(net.doc) if extra else {})

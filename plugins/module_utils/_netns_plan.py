@@ -357,6 +357,17 @@ def wanted_many(items, option='namespaces'):
     return wants
 
 
+def owned_unlisted(wants, root=None):
+    """The namespaces recorded with an owner label of ``wants`` that ``wants`` do not name (a role's containers it no
+    longer lists: what hostnet.containers.gc with that owner removes); None when no item has an owner."""
+    owners = {want['owner'] for want in wants if want['owner']}
+    if not owners:
+        return None
+    listed = {want['name'] for want in wants}
+    return sorted(name for name, record in _store.load_all(_netns_record.KIND, root).items()
+                  if (record or {}).get('owner') in owners and name not in listed)
+
+
 def plan_many(wants, snaps, changes, option='namespaces'):
     """(plan, items) of the namespaces ``wants`` from their snapshots (``snapshots``): every item planned before any
     step runs (a refusal of any item raises, naming it, and nothing is changed), each phase of every item before the

@@ -159,6 +159,7 @@ class NetworkRun:
     them; ``plan`` is then ready to check or execute, ``doc`` the network's new document."""
 
     driver = None
+    left_alone = None  # a foreign bridge the run left alone, and the network with it (docker_bridge foreign_bridge leave)
 
     def __init__(self, params, ns, root=None, driver=None):
         self.p = params

@@ -94,7 +94,8 @@ def bridge_params(doc):
              userland_proxy=bool(doc.get('userland_proxy')),
              ip_forward=doc.get('ip_forward', True) is not False, firewall=doc.get('firewall', True) is not False,
              firewall_backend=doc.get('firewall_backend') or 'auto', dns=doc.get('dns'), dns_domain=doc.get('dns_domain'),
-             gateway_mode_ipv4=doc.get('gateway_mode_ipv4') or 'nat', trusted_host_interfaces=list(doc.get('trusted_host_interfaces') or []))
+             gateway_mode_ipv4=doc.get('gateway_mode_ipv4') or 'nat', trusted_host_interfaces=list(doc.get('trusted_host_interfaces') or []),
+             foreign_bridge='fail')  # a stored network's bridge is the collection's: another one in its place is refused
     p.update(_ipam_params(doc))
     p.update(_ipam6_params(doc))
     p['endpoints'] = [endpoint_params(n, ep, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]

@@ -300,6 +300,18 @@ options:
     description: Remove the network even when containers are still connected (they are disconnected first). Without it, refuse, as Docker does.
     type: bool
     default: false
+  foreign_bridge:
+    description:
+      - What a new network does when its bridge already exists and the collection has no record of creating it (the
+        C(docker0) of a running Docker for V(bridge), the user's own O(bridge_name)).
+      - V(fail) refuses it, naming it in the error and in RV(foreign_link), and changes nothing.
+      - V(leave) leaves it, and the network with it, alone; the run changes nothing for the network, warns, and
+        returns the bridge in RV(foreign_link). A network asked to have O(endpoints) is still refused (its containers
+        would need the bridge). The P(hostnet.containers.bridge_network#role) role's default C(auto) for the default
+        network is this.
+    type: str
+    choices: [fail, leave]
+    default: fail
   networks:
     description:
       - Many networks in one call (the list form), each item with the options of the single form; the single form's
@@ -459,6 +471,11 @@ options:
         description: As O(force).
         type: bool
         default: false
+      foreign_bridge:
+        description: As O(foreign_bridge).
+        type: str
+        choices: [fail, leave]
+        default: fail
 '''
 
 EXAMPLES = r'''
@@ -565,8 +582,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 foreign_link:
-  description: The interface the module refused because the collection has no record of creating it (the run changed nothing).
-  returned: when the module fails on such an interface
+  description:
+    - The interface the module refused because the collection has no record of creating it (the run changed nothing).
+    - With O(foreign_bridge=leave), the bridge it left alone with its network (in the list form, in that item's result).
+  returned: when the module fails on such an interface, or leaves it alone
   type: str
   sample: docker0
 network:
@@ -691,6 +710,7 @@ def main():
         dns_domain=dict(type='str'),
         purge_endpoints=dict(type='bool', default=False),
         force=dict(type='bool', default=False),
+        foreign_bridge=dict(type='str', default='fail', choices=['fail', 'leave']),
     )
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=exclusive, required_one_of=one_of, supports_check_mode=True)
     _common.run_module(module, run)

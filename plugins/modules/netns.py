@@ -229,6 +229,15 @@ addresses:
   type: list
   elements: str
   sample: ["127.0.0.1/8", "172.17.0.2/16"]
+owned_unlisted:
+  description:
+    - The namespaces recorded with an O(namespaces[].owner) label of the items that the call does not list, that
+      is what M(hostnet.containers.gc) with that O(hostnet.containers.gc#module:owner) would remove (a role skips
+      that run when the list is empty).
+  returned: in the list form, when an item has O(namespaces[].owner)
+  type: list
+  elements: str
+  sample: ["old-web"]
 namespaces:
   description:
     - One result per item of O(namespaces), in list order, each with what the single form returns about its
@@ -334,6 +343,9 @@ def run_many(module):
         before = {item['netns']: item['before'] for item in items}
         after = {item['netns']: item['after'] for item in items}
         result = _common.plan_result(module, plan, before, after, namespaces=items)
+        unlisted = _netns_plan.owned_unlisted(wants)
+        if unlisted is not None:
+            result['owned_unlisted'] = unlisted
         _common.apply_plan(module, plan, result)
         found = _netns_plan.interfaces_of(ns, [want['name'] for want in wants if want['state'] == 'present'])
         for item in items:

@@ -120,10 +120,12 @@ def test_bridge_network_role_leaves_a_running_dockers_docker0_alone(run_role, tw
     assert host2.run(['ip', 'link', 'show', 'docker0'], check=False).returncode != 0  # unmanaged: never created
     rc, out, recap = run_role('bridge_network', {'host1': role, 'host2': dict(role, bridge_network_default_bridge='unmanaged')})
     assert rc == 0 and recap['host1']['changed'] == 0 and recap['host2']['changed'] == 0, out
-    # A container that asks for the default network is refused by name; managed fails on the foreign docker0 (check mode too).
+    # A container that asks for the default network is refused by name (and nothing changes: the namespaces the role
+    # made for the run are removed again); managed fails on the foreign docker0 (check mode too).
     web = dict(role, bridge_network_containers=role['bridge_network_containers'] + [{'name': 'web'}])
     rc, out, recap = run_role('bridge_network', {'host1': web}, only=('host1',))
-    assert rc != 0 and "container 'web' joins the default network 'bridge', which the role does not manage here" in out, out
+    assert rc != 0 and "endpoints ['web']: docker0 exists and the collection has no record of creating it" in out, out
+    assert "left alone, and the network 'bridge' with it (foreign_bridge leave), so no container can join it" in out, out
     rc, out, recap = run_role('bridge_network', {'host1': dict(role, bridge_network_default_bridge='managed')}, check=True,
                               only=('host1',))
     assert rc != 0 and "name 'bridge': the bridge docker0 already exists and the collection has no record of creating it" in out, out

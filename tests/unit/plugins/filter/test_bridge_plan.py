@@ -26,7 +26,8 @@ def test_the_four_modes():
     p = plan([{'name': 'web_n1'}, {'name': 'centos', 'network_mode': 'container:web_n1'},
               {'name': 'nginx_host', 'network_mode': 'host'}, {'name': 'lonely', 'network_mode': 'none'}])
     # bridge: on docker0 by default; none: a namespace, no network; container: made after the networks; host: none.
-    assert p['networks'] == [{'name': 'bridge', 'endpoints': [{'name': 'web_n1', 'ifname': 'eth0'}]}]
+    # The default network leaves a docker0 of another alone (auto, the default: docker_bridge foreign_bridge leave).
+    assert p['networks'] == [{'name': 'bridge', 'endpoints': [{'name': 'web_n1', 'ifname': 'eth0'}], 'foreign_bridge': 'leave'}]
     assert [n['name'] for n in p['namespaces']] == ['web_n1', 'lonely']
     assert p['shared'] == [{'name': 'centos', 'share_with': 'web_n1'}]
     assert p['absent_namespaces'] == ['nginx_host'] and p['absent_networks'] == []
@@ -61,7 +62,7 @@ def test_daemon_settings_land_on_docker0_and_the_containers():
               'default_address_pools': pools, 'dns': ['1.1.1.1'], 'dns_search': ['lab.example']})
     nets = by_name(p['networks'])
     assert nets['bridge'] == {'name': 'bridge', 'subnet': '10.200.0.0/24', 'gateway': '10.200.0.1', 'mtu': 1400, 'icc': False,
-                              'ip_forward': True, 'firewall': False,
+                              'ip_forward': True, 'firewall': False, 'foreign_bridge': 'leave',
                               'endpoints': [{'name': 'a', 'ifname': 'eth0'}, {'name': 'b', 'ifname': 'eth0'}]}
     assert nets['user'] == {'name': 'user', 'address_pools': pools, 'ip_forward': True, 'firewall': False, 'endpoints': []}
     spaces = by_name(p['namespaces'])
@@ -117,23 +118,22 @@ def test_bad_bip():
         plan([], None, {'bip': '10.200.0.1'})
 
 
-# -- the default bridge: managed, left out by choice, or left alone because it is not the collection's --------------
-@pytest.mark.parametrize('daemon', [{'default_bridge': 'unmanaged'}, {'default_bridge': 'auto', 'foreign_default_bridge': 'docker0'}])
-def test_the_default_network_left_out(daemon):
-    p = plan([{'name': 'app', 'networks': ['custom']}, {'name': 'solo', 'network_mode': 'none'}], [{'name': 'custom'}], daemon)
+# -- the default bridge: managed, left out by choice, or left alone by its call when it is not the collection's ------
+def test_the_default_network_left_out():
+    p = plan([{'name': 'app', 'networks': ['custom']}, {'name': 'solo', 'network_mode': 'none'}], [{'name': 'custom'}],
+             {'default_bridge': 'unmanaged'})
     assert [n['name'] for n in p['networks']] == ['custom'] and p['absent_networks'] == []
 
 
-def test_managed_and_auto_without_a_foreign_bridge_keep_it():
-    for daemon in ({}, {'default_bridge': 'auto'}, {'default_bridge': 'managed', 'foreign_default_bridge': 'docker0'}):
-        assert [n['name'] for n in plan([{'name': 'web'}], None, daemon)['networks']] == ['bridge']
+def test_auto_leaves_a_foreign_docker0_to_the_call_and_managed_or_a_listed_default_network_insists():
+    for daemon, networks, leave in (({}, None, True), ({'default_bridge': 'auto'}, None, True), ({'default_bridge': 'managed'}, None, False),
+                                    ({}, [{'name': 'bridge', 'mtu': 1400}], False)):
+        [bridge] = plan([{'name': 'web'}], networks, daemon)['networks']
+        assert bridge['name'] == 'bridge' and (bridge.get('foreign_bridge') == 'leave') is leave
+        assert [ep['name'] for ep in bridge['endpoints']] == ['web']
 
 
 def test_a_container_on_a_default_network_left_alone_is_refused_by_name():
-    with pytest.raises(bp.PlanError, match=r"bridge_network_containers\[1\]: container 'web' joins the default network 'bridge', which "
-                                           r"the role does not manage here: docker0 is not the collection's .*left alone"):
-        plan([{'name': 'app', 'networks': ['custom']}, {'name': 'web'}], [{'name': 'custom'}],
-             {'default_bridge': 'auto', 'foreign_default_bridge': 'docker0'})
     with pytest.raises(bp.PlanError, match=r"container 'web' joins the default network 'bridge'.*bridge_network_default_bridge is unmanaged"):
         plan([{'name': 'web', 'networks': ['bridge']}], None, {'default_bridge': 'unmanaged'})
     with pytest.raises(bp.PlanError, match=r"bridge_network_networks\[0\]: the role does not manage the default network"):

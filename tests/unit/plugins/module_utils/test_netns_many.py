@@ -11,7 +11,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 pytest.importorskip('netaddr')
@@ -187,3 +189,12 @@ def test_every_new_namespace_in_one_pass_then_the_second_names_in_list_order():
         'create network namespace s2 sharing s1']
     steps.execute()
     assert changes.calls[1:4] == [('create_many', ['a', 'b']), ('create', 's1', 'a'), ('create', 's2', 's1')]
+
+
+def test_owned_unlisted_names_the_owners_namespaces_the_call_does_not_list(tmp_path):
+    for name, owner in (('kept', 'app'), ('gone', 'app'), ('other', 'db'), ('users', None)):
+        _store.save(_netns_record.KIND, name, _netns_record.new(name, ['netns'], owner=owner), str(tmp_path))
+    assert _netns_plan.owned_unlisted(wants(dict(name='kept', owner='app'), dict(name='new', owner='app')), str(tmp_path)) == ['gone']
+    assert _netns_plan.owned_unlisted(wants(dict(name='kept', owner='app'), dict(name='x', owner='db')), str(tmp_path)) == ['gone', 'other']
+    assert _netns_plan.owned_unlisted(wants(dict(name='kept')), str(tmp_path)) is None  # no owner: not asked
+    assert _netns_plan.owned_unlisted(wants(dict(name='kept', owner='app')), str(tmp_path / 'empty')) == []

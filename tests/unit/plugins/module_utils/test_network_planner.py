@@ -717,6 +717,18 @@ def test_foreign_default_bridge_refused(tmp_path):
     assert _store.load(_network.KIND, 'bridge', str(tmp_path)) is None
 
 
+def test_foreign_bridge_leave_leaves_a_foreign_docker0_and_its_network_alone(tmp_path):
+    run = plan(BridgeRun, bridge_params(name='bridge', subnet=None, endpoints=[], foreign_bridge='leave'), foreign_docker0(), tmp_path)
+    assert run.left_alone == 'docker0' and run.plan.commands == [] and run.doc is None and (run.before, run.after) == (None, None)
+    # Containers asking for it are refused, named; a user's own br0 given as bridge_name is left alone the same way.
+    with pytest.raises(_validate.ForeignLinkError, match=r"endpoints \['c1'\]: docker0 exists and the collection has no record of "
+                                                         r"creating it .*left alone, and the network 'bridge' with it") as exc:
+        plan(BridgeRun, bridge_params(name='bridge', subnet=None, endpoints=[{'name': 'c1'}], foreign_bridge='leave'), foreign_docker0(), tmp_path)
+    assert exc.value.link == 'docker0'
+    run = plan(BridgeRun, bridge_params(bridge_name='br0', endpoints=[], foreign_bridge='leave'), empty_host(link(5, 'br0', 'bridge')), tmp_path)
+    assert run.left_alone == 'br0' and run.plan.commands == []
+
+
 def test_foreign_bridge_name_refused(tmp_path):
     with pytest.raises(_validate.ForeignLinkError, match="bridge_name 'br0': the bridge br0 already exists") as exc:
         plan(BridgeRun, bridge_params(bridge_name='br0'), empty_host(link(5, 'br0', 'bridge')), tmp_path)
