@@ -12,6 +12,7 @@ executed step in reverse, so a run never leaves partial state behind.
 from __future__ import annotations
 
 import contextlib
+import resource
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
@@ -261,11 +262,25 @@ def _many_result(module, runs, extra):
                        firewall=firewall, networks=items)
 
 
+def lift_open_files_limit(cap=1 << 20):
+    """Raise this process's soft limit of open files to its hard limit (at most ``cap``), as dockerd and Go programs
+    do: a run holds a descriptor and a netlink socket per namespace it touches, and a host of 1,000 containers is
+    past the usual soft limit of 1,024.  Only this module's own process is affected."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = cap if hard == resource.RLIM_INFINITY else min(hard, cap)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        except (ValueError, OSError):
+            pass  # a container runtime may refuse it: the run then works within the limit it has
+
+
 def run_module(module, run):
     """Check the libraries, run the module, and turn engine errors into messages naming what failed."""
     from ansible_collections.hostnet.containers.plugins.module_utils import _ipam, _store  # pylint: disable=import-outside-toplevel
     require_libs(module, (_kernel.HAS_PYROUTE2, 'pyroute2', _kernel.PYROUTE2_IMPORT_ERROR),
                  (_ipam.HAS_NETADDR, 'netaddr', _ipam.NETADDR_IMPORT_ERROR))
+    lift_open_files_limit()
     try:
         run(module)
     except _validate.InputError as exc:

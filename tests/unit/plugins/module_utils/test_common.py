@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import resource
+
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
@@ -189,3 +191,16 @@ def test_firewall_diff_is_a_set_difference_not_the_whole_rule_set():
 def test_firewall_diff_of_a_reorder_shows_both_orders():
     assert _common.firewall_diff({'before': ['a', 'b'], 'after': ['b', 'a']}) == (['a', 'b'], ['b', 'a'])
     assert _common.firewall_diff({'before': ['a'], 'after': ['a']}) == ([], [])
+
+
+@pytest.mark.parametrize('limits, cap, want', [
+    ((1024, 524288), 1 << 20, (524288, 524288)),  # the usual soft limit: up to the hard one
+    ((1024, resource.RLIM_INFINITY), 4096, (4096, resource.RLIM_INFINITY)),  # no hard limit: up to the cap
+    ((8192, 8192), 1 << 20, None),  # already at the hard limit: nothing to do
+])
+def test_the_open_files_limit_is_lifted_to_the_hard_limit(monkeypatch, limits, cap, want):
+    calls = []
+    monkeypatch.setattr(resource, 'getrlimit', lambda which: limits)
+    monkeypatch.setattr(resource, 'setrlimit', lambda which, value: calls.append((which, value)))
+    _common.lift_open_files_limit(cap)
+    assert calls == ([] if want is None else [(resource.RLIMIT_NOFILE, want)])
