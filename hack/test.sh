@@ -58,9 +58,9 @@ release_dir=
 # about equal length, so that the tests marked once are spread over three lanes.
 ROLE_TESTS_1=(tests/integration/test_bridge_network_role.py tests/integration/test_restore.py
               tests/integration/test_host_requirements.py tests/integration/test_workloads.py
-              tests/integration/test_ipv6_bridge_role.py tests/integration/test_role_bench_smoke.py)
+              tests/integration/test_ipv6_bridge_role.py tests/integration/test_role_bench_smoke.py tests/integration/test_ownership.py)
 ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_macvlan_v6_role.py tests/integration/test_orphans_gc.py
-              tests/integration/test_ownership.py tests/integration/test_reliability_roles.py
+              tests/integration/test_reliability_roles.py
               tests/integration/test_overlay_network_role.py tests/integration/test_ipv6_overlay_role.py)
 # The examples of the docs and two of the exposure tests, in the lane that Molecule ends (balanced by the stages'
 # wall times in a clean-clone run: each lane about 14 minutes on a quiet 2-core machine).
