@@ -30,9 +30,10 @@ extends_documentation_fragment:
   - hostnet.containers._common
 options:
   name:
-    description: Network name, as in C(docker network create -d macvlan NAME).
+    description:
+      - Network name, as in C(docker network create -d macvlan NAME).
+      - One of O(name) (the single form) and O(networks) (the list form) is required.
     type: str
-    required: true
   state:
     description: C(present) creates or repairs the network and its endpoints; C(absent) removes it.
     type: str
@@ -197,6 +198,127 @@ options:
       ipv6_address:
         description: The shim's IPv6 address (O(enable_ipv6=true)). Omitted, allocated like an endpoint's.
         type: str
+  networks:
+    description:
+      - Many networks in one call (the list form), each item with the options of the single form; the single form's
+        options are then not given at the top level. One module run makes every macvlan network of a host (the
+        P(hostnet.containers.macvlan_network#role) role makes one such call), under one lock.
+      - The items apply in list order, each planned once against the host as the items before it left it (in check
+        mode, the networks the earlier items plan stand in for them). A network listed twice is refused, naming both
+        indexes.
+      - An item that is refused (bad input, a missing parent, an interface in the way) or fails part-way undoes what
+        every earlier item changed, so the host is as before the call; the error names the item
+        (C(networks[1].parent ...)).
+      - An empty list is a no-op (C(changed=false)).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: As O(name) (each network listed once).
+        type: str
+        required: true
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      parent:
+        description: As O(parent).
+        type: str
+      mode:
+        description: As O(mode).
+        type: str
+        choices: [bridge, private, vepa, passthru]
+        default: bridge
+      subnet:
+        description: As O(subnet).
+        type: str
+      enable_ipv4:
+        description: As O(enable_ipv4).
+        type: bool
+        default: true
+      enable_ipv6:
+        description: As O(enable_ipv6).
+        type: bool
+        default: false
+      subnet_v6:
+        description: As O(subnet_v6).
+        type: str
+      gateway_v6:
+        description: As O(gateway_v6).
+        type: str
+      ip_range_v6:
+        description: As O(ip_range_v6).
+        type: str
+      gateway:
+        description: As O(gateway).
+        type: str
+      ip_range:
+        description: As O(ip_range).
+        type: str
+      aux_addresses:
+        description: As O(aux_addresses).
+        type: dict
+      address_pools:
+        description: As O(address_pools).
+        type: list
+        elements: dict
+      mtu:
+        description: As O(mtu).
+        type: int
+      endpoints:
+        description: As O(endpoints).
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: As O(endpoints[].name).
+            type: str
+            required: true
+          ip:
+            description: As O(endpoints[].ip).
+            type: str
+          ipv6_address:
+            description: As O(endpoints[].ipv6_address).
+            type: str
+          ifname:
+            description: As O(endpoints[].ifname).
+            type: str
+          mac:
+            description: As O(endpoints[].mac).
+            type: str
+          aliases:
+            description: As O(endpoints[].aliases).
+            type: list
+            elements: str
+          gw_priority:
+            description: As O(endpoints[].gw_priority).
+            type: int
+      purge_endpoints:
+        description: As O(purge_endpoints).
+        type: bool
+        default: false
+      force:
+        description: As O(force).
+        type: bool
+        default: false
+      host_shim:
+        description: As O(host_shim).
+        type: dict
+        suboptions:
+          enabled:
+            description: As O(host_shim.enabled).
+            type: bool
+            default: true
+          name:
+            description: As O(host_shim.name).
+            type: str
+          ip:
+            description: As O(host_shim.ip).
+            type: str
+          ipv6_address:
+            description: As O(host_shim.ipv6_address).
+            type: str
 '''
 
 EXAMPLES = r'''
@@ -244,6 +366,18 @@ EXAMPLES = r'''
     name: macnet
     state: absent
     force: true
+
+- name: Several networks in one run (the list form); a bad item changes nothing, not even the earlier items
+  hostnet.containers.macvlan_net:
+    networks:
+      - name: macnet6
+        state: absent
+        force: true
+      - name: front
+        parent: ens33
+        subnet: 10.0.2.0/24
+        endpoints:
+          - name: c2
 '''
 
 RETURN = r'''
@@ -254,17 +388,48 @@ foreign_link:
   sample: docker0
 network:
   description: The network in C(docker network inspect) shape (absent after removal).
-  returned: when state is present
+  returned: when state is present, in the single form
   type: dict
   sample: {"Name": "macnet", "Driver": "macvlan", "Options": {"parent": "ens33", "macvlan_mode": "bridge"}}
 before:
-  description: The stored network before the run (null when it did not exist).
+  description:
+    - The stored network before the run (null when it did not exist).
+    - In the list form, a dict of network name to that.
   returned: always
   type: dict
 after:
-  description: The network after the run (null when absent).
+  description:
+    - The network after the run (null when absent).
+    - In the list form, a dict of network name to that.
   returned: always
   type: dict
+networks:
+  description: One result per item of O(networks), in list order.
+  returned: in the list form (O(networks))
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The network's name.
+      type: str
+      sample: macnet
+    changed:
+      description: Whether the run changed this network.
+      type: bool
+    before:
+      description: As RV(before) of the single form.
+      type: dict
+    after:
+      description: As RV(after) of the single form.
+      type: dict
+    commands:
+      description: This network's changes, in order.
+      type: list
+      elements: str
+    network:
+      description: As RV(network).
+      type: dict
+      returned: when the item's state is present
 commands:
   description: The changes made (or that check mode would make), in order.
   returned: always
@@ -280,58 +445,39 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
-from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
-from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 
 
 def run(module):
-    with _common.mutation_lock(module), _netns.Namespaces() as ns:
-        net = _macvlan.MacvlanNetwork(module.params, ns)
-        before, after = net.build()
-        result = _common.plan_result(module, net.plan, before, after)
-        _common.apply_plan(module, net.plan, result)
-        if net.doc is not None:
-            result['network'] = _inspect.inspect(net.doc)
-    module.exit_json(**result)
+    _common.run_network(module, _macvlan.MacvlanNetwork)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=_common.argument_spec(
-            parent=dict(type='str'),
-            mode=dict(type='str', default='bridge', choices=list(_macvlan.MODES)),
-            subnet=dict(type='str'),
-            enable_ipv4=dict(type='bool', default=True),
-            enable_ipv6=dict(type='bool', default=False),
-            subnet_v6=dict(type='str'),
-            gateway_v6=dict(type='str'),
-            ip_range_v6=dict(type='str'),
-            gateway=dict(type='str'),
-            ip_range=dict(type='str'),
-            aux_addresses=dict(type='dict'),
-            address_pools=dict(type='list', elements='dict'),
-            mtu=dict(type='int'),
-            endpoints=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                ip=dict(type='str'),
-                ipv6_address=dict(type='str'),
-                ifname=dict(type='str'),
-                mac=dict(type='str'),
-                aliases=dict(type='list', elements='str'),
-                gw_priority=dict(type='int'),
-            )),
-            purge_endpoints=dict(type='bool', default=False),
-            force=dict(type='bool', default=False),
-            host_shim=dict(type='dict', options=dict(
-                enabled=dict(type='bool', default=True),
-                name=dict(type='str'),
-                ip=dict(type='str'),
-                ipv6_address=dict(type='str'),
-            )),
-        ),
-        supports_check_mode=True,
+    spec, exclusive, one_of = _common.network_spec(
+        parent=dict(type='str'),
+        mode=dict(type='str', default='bridge', choices=list(_macvlan.MODES)),
+        subnet=dict(type='str'),
+        enable_ipv4=dict(type='bool', default=True),
+        enable_ipv6=dict(type='bool', default=False),
+        subnet_v6=dict(type='str'),
+        gateway_v6=dict(type='str'),
+        ip_range_v6=dict(type='str'),
+        gateway=dict(type='str'),
+        ip_range=dict(type='str'),
+        aux_addresses=dict(type='dict'),
+        address_pools=dict(type='list', elements='dict'),
+        mtu=dict(type='int'),
+        endpoints=dict(type='list', elements='dict', options=_common.endpoint_options(ipv6_address=dict(type='str'))),
+        purge_endpoints=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
+        host_shim=dict(type='dict', options=dict(
+            enabled=dict(type='bool', default=True),
+            name=dict(type='str'),
+            ip=dict(type='str'),
+            ipv6_address=dict(type='str'),
+        )),
     )
+    module = AnsibleModule(argument_spec=spec, mutually_exclusive=exclusive, required_one_of=one_of, supports_check_mode=True)
     _common.run_module(module, run)
 
 

@@ -7,7 +7,7 @@ item undoes what the earlier items did."""
 
 from __future__ import annotations
 
-from traffic import connect, serve
+from traffic import connect, ping, serve
 
 FRONT = {'name': 'front', 'endpoints': [{'name': 'web', 'publish': ['8080:80']}, {'name': 'cache'}]}
 BACK = {'name': 'back', 'internal': True, 'endpoints': [{'name': 'web'}, {'name': 'db'}]}
@@ -75,3 +75,19 @@ def test_a_failure_part_way_undoes_every_item(host):
     assert host.settled_snapshot(like=before) == before
     res = ok(host.module('docker_bridge', networks=[grown, BACK]))
     assert [item['changed'] for item in res['networks']] == [True, True]
+
+
+def test_macvlan_net_has_the_list_form_too(host):
+    before = host.settled_snapshot()
+    mac1 = {'name': 'mac1', 'parent': 'ens33', 'subnet': '10.0.2.0/24', 'endpoints': [{'name': 'm1'}, {'name': 'm2'}]}
+    missing = {'name': 'mac2', 'parent': 'eth9', 'subnet': '10.0.3.0/24', 'endpoints': [{'name': 'm3'}]}
+    res = host.module('macvlan_net', networks=[mac1, missing])
+    assert res['failed'] and res['msg'].startswith("networks[1].parent 'eth9'"), res
+    assert "the earlier items' changes were rolled back" in res['msg']
+    assert host.settled_snapshot(like=before) == before
+    internal = {'name': 'mac2', 'subnet': '10.0.3.0/24', 'endpoints': [{'name': 'm1'}, {'name': 'm3'}]}
+    res = ok(host.module('macvlan_net', networks=[mac1, internal]))
+    assert [item['changed'] for item in res['networks']] == [True, True]
+    assert res['networks'][0]['network']['Options']['parent'] == 'ens33'
+    assert ping(host, 'm1', '10.0.2.3') and ping(host, 'm1', '10.0.3.3') and not ping(host, 'm2', '10.0.3.3')
+    assert not ok(host.module('macvlan_net', networks=[mac1, internal]))['changed']
