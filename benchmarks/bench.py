@@ -22,7 +22,13 @@ default `dns`) and N containers, built untimed, then ONE container added alone (
 --sizes up to --add-max, in the same run: the cost of the (N+1)th container against the cost of the 2nd, and
 how many files under /etc/netns and /run/hostnet/dns the add wrote.
 
-    python benchmarks/bench.py [--sizes 10,100,500,1000] [--repeats 3] [--tools ...] [--peers-max 500] [--add-max 500] [--out DIR]
+The change cell (issue 25, item 2), for the module and engine columns, on each firewall backend: a network with name
+resolution on and N containers publishing a port each, built untimed, then ONE container with one published port
+(8080:80) added (timed) and removed again (timed), for each of --change-sizes (10 and 1000): target, at N=1,000 within
+1.5x of N=10.  --cells picks which of the three (network, add, change) a run measures.
+
+    python benchmarks/bench.py [--sizes 10,100,500,1000] [--repeats 3] [--tools ...] [--peers-max 500] [--add-max 500]
+                               [--cells network,add,change] [--change-sizes 10,1000] [--change-backends iptables,nftables] [--out DIR]
 """
 
 from __future__ import annotations

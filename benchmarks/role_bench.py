@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The role benchmark (issue 25, item 1): the bridge_network role as users run it, against a trivial play.
+"""The role benchmark (issue 25, items 1 and 2): the bridge_network role as users run it, against a trivial play.
 
 Each cell (N containers over M user-defined networks) runs in a fresh emulated host (roles/lab/files/hostnet_lab.py)
 per repeat, through ansible-playbook with the nsenter connection (pipelining on, as the connection recommends),
@@ -24,7 +24,13 @@ the smallest and the largest cell, no task runs more often, beyond the growth of
 task that runs once per network).  The machine's own network, firewall and namespaces are compared before and
 after, as by bench.py.
 
-    python benchmarks/role_bench.py [--sizes 100x2,1000x4] [--repeats 3] [--settle 1.5] [--out DIR]
+The change cell (issue 25, item 2): per firewall backend (bridge_network_firewall_backend) and size N (--change-sizes,
+10 and 1000), the role builds net0 with N containers publishing a port each (untimed), then one role run adds container
+cN publishing 8080:80 (timed) and one with cN left out of the list removes it (timed), each checked by TCP connects
+from the host: target, at N=1,000 within 1.5x of N=10.  --cells picks apply (item 1), change (item 2) or both.
+
+    python benchmarks/role_bench.py [--sizes 100x2,1000x4] [--repeats 3] [--settle 1.5] [--cells apply,change]
+                                    [--change-sizes 10,1000] [--change-backends iptables,nftables] [--out DIR]
 """
 
 from __future__ import annotations
