@@ -208,13 +208,13 @@ class RoleChangeRun(RoleRun):
         self.lab = hostnet_lab.Lab(os.path.join(rb.tmp, 'role-change-%s-%d-%d' % (backend, n, rep)))
 
     def execute(self):
-        """{'add': {seconds, module_runs}, 'remove': {...}}"""
+        """{'ready': {seconds}, 'add': {seconds, module_runs}, 'remove': {...}}"""
         out = {}
         self.lab.up({HOST: {'address': '10.138.3.130/24'}})
         try:
             if not self.playbook(self.rb.role, 'build', change_vars(self.n, self.backend, False))['changed']:
                 raise BenchError('building the %s reported changed=0' % self.what)
-            self.settle()
+            out['ready'] = bench.change_ready(lambda: bench.run_worker(self.rb.b, self.lab, self.n, ['change', 'ready']), self.settle)
             for step in bench.CHANGES:
                 res = self.playbook(self.rb.role, step, change_vars(self.n, self.backend, step == 'add'))
                 if not res['changed']:

@@ -75,10 +75,10 @@ def check_change_cell(data, out):
         cells = data['change']['nftables'][tool]
         assert sorted(cells) == ['1', '2']
         for cell in cells.values():
-            assert sorted(cell) == ['add', 'remove']
-            assert all(len(step['seconds']) == 1 and step['seconds'][0] > 0 for step in cell.values())
+            assert sorted(cell) == ['add', 'ready', 'remove']
+            assert all(len(cell[step]['seconds']) == 1 and cell[step]['seconds'][0] > 0 for step in ('add', 'remove'))
             if tool == 'engine':
-                assert all(step['steps'][0] > 0 for step in cell.values())
+                assert all(cell[step]['steps'][0] > 0 for step in ('add', 'remove'))
         for step in ('add', 'remove'):
             assert sum('one-container %s (one published port) at N=2 within 1.5x of N=1, nftables, %s:' % (step, tool) in text
                        for dummy, text in data['targets']) == 1
