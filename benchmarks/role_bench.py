@@ -222,7 +222,7 @@ class RoleChangeRun(RoleRun):
                 check = bench.run_worker(self.rb.b, self.lab, self.n, ['change', 'verify-' + step])
                 if not check['ok']:
                     raise BenchError('after the role\'s %s of c%d (%s): %s' % (step, self.n, self.what, '; '.join(check['problems'])))
-                out[step] = {'seconds': res['seconds'], 'module_runs': module_runs(res)}
+                out[step] = {'seconds': res['seconds'], 'module_runs': module_runs(res), 'answered': check.get('answered')}
         finally:
             self.lab.down()
         return out
