@@ -400,8 +400,8 @@ class Bench:
             for cell in cells[k:] + cells[:k]:
                 started = time.monotonic()
                 out = ChangeRun(self, cell[2], cell[1], cell[0]).execute()
-                log('change run %d/%d %s  (%.0f s)' % (rep + 1, self.args.repeats, record_change(self.change, cell, out),
-                                                      time.monotonic() - started))
+                done = record_change(self.change, cell, out)
+                log('change run %d/%d %s  (%.0f s)' % (rep + 1, self.args.repeats, done, time.monotonic() - started))
 
     def run_add(self, log):
         """The add cell: every size and column once per repeat, sizes and columns rotated from repeat to repeat, so the
@@ -575,7 +575,8 @@ def change_section(change, args, columns, how):
              '(the last column), then settles. The connects are retried for up to 120 s: on a bridge of about 1,000 ports '
              'a new container\'s port may answer only after tens of seconds (the column before the last; not part of '
              'the timed change), as every broadcast is flooded to each port into a per-CPU backlog of '
-             'net.core.netdev_max_backlog (1,000) packets and what comes past it is dropped.' % (bench_worker.CHANGE_PORT, bench_worker.FIRST_PORT, bench_worker.CHANGE_PORT),
+             'net.core.netdev_max_backlog (1,000) packets and what comes past it is dropped.' % (
+                 bench_worker.CHANGE_PORT, bench_worker.FIRST_PORT, bench_worker.CHANGE_PORT),
              ''] + change_table(change, args, columns) + ['', '## Targets (issue 25, item 2)', '']
     lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or [
         '- not measured (the change cell needs two network sizes)']
@@ -594,9 +595,9 @@ CHANGE_HOW = ('A network with name resolution on (docker_bridge\'s default `dns`
 
 def report(results, args, desc, elapsed, machine_ok, add=None, change=None):
     head = ['# hostnet.containers benchmark', '',
-             'One bridge network, N containers, masquerade, one published port each, inside an emulated host. '
-             'Median seconds of %d runs per cell; every state verified after every phase. '
-             'Reproduce with `make bench` (`%s`).' % (args.repeats, ' '.join(['python', 'benchmarks/bench.py'] + args.argv))]
+            'One bridge network, N containers, masquerade, one published port each, inside an emulated host. '
+            'Median seconds of %d runs per cell; every state verified after every phase. '
+            'Reproduce with `make bench` (`%s`).' % (args.repeats, ' '.join(['python', 'benchmarks/bench.py'] + args.argv))]
     lines, checks = network_section(results, args) if results else ([], [])
     add_lines, add_checks = add_section(add, args)
     change_lines, change_checks = change_section(change, args, [t for t in ADD_TOOLS if t in args.tools], CHANGE_HOW)
