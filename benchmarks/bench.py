@@ -22,7 +22,13 @@ default `dns`) and N containers, built untimed, then ONE container added alone (
 --sizes up to --add-max, in the same run: the cost of the (N+1)th container against the cost of the 2nd, and
 how many files under /etc/netns and /run/hostnet/dns the add wrote.
 
-    python benchmarks/bench.py [--sizes 10,100,500,1000] [--repeats 3] [--tools ...] [--peers-max 500] [--add-max 500] [--out DIR]
+The change cell (issue 25, item 2), for the module and engine columns, on each firewall backend: a network with name
+resolution on and N containers publishing a port each, built untimed, then ONE container with one published port
+(8080:80) added (timed) and removed again (timed), for each of --change-sizes (10 and 1000): target, at N=1,000 within
+1.5x of N=10.  --cells picks which of the three (network, add, change) a run measures.
+
+    python benchmarks/bench.py [--sizes 10,100,500,1000] [--repeats 3] [--tools ...] [--peers-max 500] [--add-max 500]
+                               [--cells network,add,change] [--change-sizes 10,1000] [--change-backends iptables,nftables] [--out DIR]
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'roles', 'lab', 'files'))
 
 import hostnet_lab  # noqa: E402  pylint: disable=wrong-import-position
+import worker as bench_worker  # noqa: E402  pylint: disable=wrong-import-position
 
 WORKER = os.path.join(HERE, 'worker.py')
 TOOLS = ('module', 'engine', 'floor', 'ipbatch', 'cni', 'netavark')
@@ -78,6 +85,7 @@ PLAY = '''- name: One bridge network of many containers
 '''
 # The add cell's one container, with the options worker.py's DNS_OPTIONS builds the network with (`dns` left to
 # its default, on): only the endpoint is new, so the run adds it and changes nothing else.
+# The change cell (issue 25, item 2) runs it too, with its firewall backend, and with purge_endpoints on to remove one.
 ADD_PLAY = '''- name: One more container on a network with name resolution on
   hosts: bench
   gather_facts: false
@@ -86,11 +94,16 @@ ADD_PLAY = '''- name: One more container on a network with name resolution on
       hostnet.containers.docker_bridge:
         name: benchdns
         subnet: 10.200.0.0/16
-        firewall_backend: iptables
+        firewall_backend: "{{ bench_backend | default('iptables') }}"
+        purge_endpoints: "{{ bench_purge | default(false) }}"
         endpoints: "{{ bench_endpoints }}"
 '''
 ADD_TOOLS = ('module', 'engine')
 ADD_BASE = 1  # the add every other is compared with: the 2nd container, added to a network of 1
+CELLS = ('network', 'add', 'change')
+CHANGES = ('add', 'remove')
+BACKENDS = ('iptables', 'nftables')
+CHANGE_TARGET = (10, 1000, 1.5)  # issue 25, item 2: at N=1,000 within 1.5x of the cost at N=10
 
 
 class BenchError(Exception):
@@ -143,6 +156,16 @@ def machine_description(python):
     return desc
 
 
+def run_worker(bench, lab, n, what, extra=()):
+    """worker.py's ``what`` (TOOL, PHASE) for N containers, with ``extra`` arguments, inside the lab's host `bench`:
+    its JSON result."""
+    env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNET_COLLECTIONS': bench.collections, 'LANG': 'C.UTF-8'}
+    res = lab.run('bench', [bench.python, WORKER] + list(what) + [str(n)] + list(extra), check=False, timeout=1800, env=env)
+    if res.returncode != 0:
+        raise BenchError('%s N=%d failed: %s' % (' '.join(list(what) + list(extra)), n, (res.stderr or res.stdout).strip()[-3000:]))
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 # -- one run: a fresh emulated host, every phase of one tool ---------------------------------------------------------
 class Run:
     def __init__(self, bench, tool, n, kind='lab'):
@@ -151,12 +174,8 @@ class Run:
         self.n = n
         self.lab = hostnet_lab.Lab(os.path.join(bench.tmp, '%s-%s-%d' % (kind, tool, n)))
 
-    def worker(self, tool, phase):
-        env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNET_COLLECTIONS': self.bench.collections, 'LANG': 'C.UTF-8'}
-        res = self.lab.run('bench', [self.bench.python, WORKER, tool, phase, str(self.n)], check=False, timeout=1800, env=env)
-        if res.returncode != 0:
-            raise BenchError('%s %s N=%d failed: %s' % (tool, phase, self.n, (res.stderr or res.stdout).strip()[-3000:]))
-        return json.loads(res.stdout.strip().splitlines()[-1])
+    def worker(self, tool, phase, extra=()):
+        return run_worker(self.bench, self.lab, self.n, [tool, phase], extra)
 
     def module(self, state):
         endpoints = [{'name': 'c%d' % i, 'publish': ['%d:80' % (20000 + i)]} for i in range(self.n)] if state == 'present' else None
@@ -262,6 +281,74 @@ class AddRun(Run):
         return {'seconds': res['seconds'], 'files': files, 'plan_seconds': res.get('plan_seconds'), 'steps': res.get('steps')}
 
 
+class ChangeRun(Run):
+    """The change cell (issue 25, item 2) in a fresh emulated host: a network of N containers, each publishing a
+    port, with name resolution on (built untimed by the engine), then one container with one published port added
+    by this column (timed) and removed again (timed).  After each change: it reported changed, its port answers a
+    TCP connect from the host (after the add) or is refused and in no rule (after the remove), and the engine run
+    again with the same parameters changes nothing."""
+
+    def __init__(self, bench, tool, n, backend):
+        super().__init__(bench, tool, n, kind='change-' + backend)
+        self.backend = backend
+
+    def change(self, step):
+        what = '%s %s of c%d on a network of %d (%s)' % (self.tool, step, self.n, self.n, self.backend)
+        if self.tool == 'module':
+            endpoints = [bench_worker.change_added(self.n)] if step == 'add' else bench_worker.change_endpoints(self.n)
+            res = self.playbook(self.bench.add_playbook, {'bench_endpoints': endpoints, 'bench_backend': self.backend,
+                                                          'bench_purge': step == 'remove'}, what)
+        else:
+            res = self.worker('change', step, (self.backend,))
+        if not res['changed']:
+            raise BenchError('%s reported changed=false' % what)
+        check = self.worker('change', 'verify-' + step, (self.backend,))
+        if not check['ok']:
+            raise BenchError('after the %s: %s' % (what, '; '.join(check['problems'])))
+        if self.worker('change', step, (self.backend,))['changed']:
+            raise BenchError('the %s, run again by the engine, reported changed=true' % what)
+        return {'seconds': res['seconds'], 'plan_seconds': res.get('plan_seconds'), 'steps': res.get('steps'), 'answered': check.get('answered')}
+
+    def execute(self):
+        """{'ready': {seconds}, 'add': {seconds, plan_seconds, steps}, 'remove': {...}} (plan_seconds and steps: the
+        engine's only; ready: how long after the build the network first answered)."""
+        self.lab.up({'bench': {'address': '10.138.3.130/24'}})
+        try:
+            self.worker('change', 'build', (self.backend,))
+            out = {'ready': change_ready(lambda: self.worker('change', 'ready'), self.settle)}
+            out.update((step, self.change(step)) for step in CHANGES)
+            return out
+        finally:
+            self.lab.down()
+
+
+def change_ready(ready, settle):
+    """After the change cell's untimed build: wait until the network answers (worker.py's change_ready, through the
+    callable ``ready``), then ``settle()``; {'seconds': how long the network took to answer}."""
+    res = ready()
+    if not res['ok']:
+        raise BenchError('the network never answered after its build: %s' % '; '.join(res['problems']))
+    settle()
+    return {'seconds': res['seconds']}
+
+
+def change_cells(args, columns):
+    """The change cell's (backend, N, column) of a run, in the order of its first repeat."""
+    return [(b, n, col) for b in args.change_backends for n in args.change_sizes for col in columns]
+
+
+def record_change(store, cell, out):
+    """Add one run's {'ready': {seconds}, 'add': {seconds, ...}, 'remove': {...}} to ``store`` (backend -> column -> N -> step -> lists)."""
+    backend, n, col = cell
+    steps = store.setdefault(backend, {}).setdefault(col, {}).setdefault(n, {})
+    for step, res in out.items():
+        for key, value in res.items():
+            if value is not None:
+                steps.setdefault(step, {}).setdefault(key, []).append(value)
+    return '%s N=%-5d %-6s add %s s (its port answered %s s after it), remove %s s (the network answered %s s after its build)' % (
+        backend, n, col, fmt(out['add']['seconds']), fmt(out['add']['answered']), fmt(out['remove']['seconds']), fmt(out['ready']['seconds']))
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -279,6 +366,7 @@ class Bench:
             f.write(ADD_PLAY)
         self.results = {}
         self.add = {}
+        self.change = {}
 
     def close(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -287,7 +375,7 @@ class Bench:
         return [t for t in self.args.tools if t not in SLOW or n <= self.args.peers_max]
 
     def run(self, log):
-        for n in self.args.sizes:
+        for n in self.args.sizes if 'network' in self.args.cells else ():
             for rep in range(self.args.repeats):
                 tools = self.tools_for(n)
                 # Rotate the order from repeat to repeat, so slow moments of a shared machine do not fall on one tool.
@@ -299,7 +387,21 @@ class Bench:
                         self.results.setdefault(tool, {}).setdefault(n, {}).setdefault(phase, []).append(seconds)
                     done = '  '.join('%s %.3f s' % kv for kv in phases.items())
                     log('N=%-5d run %d/%d %-9s %s  (%.0f s)' % (n, rep + 1, self.args.repeats, tool, done, time.monotonic() - started))
-        self.run_add(log)
+        if 'add' in self.args.cells:
+            self.run_add(log)
+        if 'change' in self.args.cells:
+            self.run_change(log)
+
+    def run_change(self, log):
+        """The change cell: every backend, size and column once per repeat, rotated from repeat to repeat."""
+        cells = change_cells(self.args, [t for t in ADD_TOOLS if t in self.args.tools])
+        for rep in range(self.args.repeats if cells else 0):
+            k = rep % len(cells)
+            for cell in cells[k:] + cells[:k]:
+                started = time.monotonic()
+                out = ChangeRun(self, cell[2], cell[1], cell[0]).execute()
+                done = record_change(self.change, cell, out)
+                log('change run %d/%d %s  (%.0f s)' % (rep + 1, self.args.repeats, done, time.monotonic() - started))
 
     def run_add(self, log):
         """The add cell: every size and column once per repeat, sizes and columns rotated from repeat to repeat, so the
@@ -413,14 +515,106 @@ def add_section(add, args):
     return lines, checks
 
 
-def report(results, args, desc, elapsed, machine_ok, add=None):
+def change_ends(sizes):
+    """(base, big) of the change target: N=10 and N=1,000 when the run has them, else its smallest and largest."""
+    base, big, dummy = CHANGE_TARGET
+    return (base if base in sizes else min(sizes)), (big if big in sizes else max(sizes))
+
+
+def change_table(change, args, columns):
+    lines = ['| firewall backend | network of N | column | add, median s | repeats (s) | spread | remove, median s | repeats (s) | '
+             'spread | planning add / remove, median s | steps add / remove | new port answered after the add, median s (max) | '
+             'first answer after the build, median s |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+    for backend, n, col in change_cells(args, columns):
+        cell = change.get(backend, {}).get(col, {}).get(n)
+        if not cell:
+            continue
+        row = ['| %s | %d | %s' % (backend, n, col)]
+        for step in CHANGES:
+            secs = cell[step]['seconds']
+            row.append('%s | %s | %.2f' % (fmt(statistics.median(secs)), ' '.join(fmt(v) for v in secs), spread(secs)))
+        plans = [cell[step].get('plan_seconds') for step in CHANGES]
+        row.append(' / '.join(fmt(statistics.median(p)) if p else '-' for p in plans))
+        row.append(' / '.join(span(cell[step].get('steps')) for step in CHANGES))
+        answered = cell['add']['answered']
+        row.append('%s (%s)' % (fmt(statistics.median(answered)), fmt(max(answered))))
+        row.append(fmt(statistics.median(cell['ready']['seconds'])) + ' |')
+        lines.append(' | '.join(row))
+    return lines
+
+
+def change_targets(change, args, columns):
+    """(met, text) per backend, column and change: at N=1,000 within 1.5x of the same change at N=10 (issue 25, item 2)."""
+    out = []
+    base, big = change_ends(args.change_sizes)
+    for backend, col in ((b, c) for b in args.change_backends for c in columns):
+        cells = change.get(backend, {}).get(col, {})
+        if base == big or base not in cells or big not in cells:
+            continue
+        for step in CHANGES:
+            mb, mn = statistics.median(cells[base][step]['seconds']), statistics.median(cells[big][step]['seconds'])
+            out.append((mn <= CHANGE_TARGET[2] * mb, 'one-container %s (one published port) at N=%d within %.1fx of N=%d, %s, %s: %.2fx '
+                        '(%s s vs %s s, medians of %d and %d repeats)' % (
+                            step, big, CHANGE_TARGET[2], base, backend, col, mn / mb, fmt(mn), fmt(mb),
+                            len(cells[big][step]['seconds']), len(cells[base][step]['seconds']))))
+    return out
+
+
+def change_section(change, args, columns, how):
+    """(report lines, targets) of the change cell (issue 25, item 2), ``how`` saying how its columns change the
+    network; nothing when it did not run."""
+    if not change:
+        return [], []
+    checks = change_targets(change, args, columns)
+    lines = ['', '## One-container change: add, and remove, one container with one published port on a network of N (issue 25, item 2)',
+             '', how + ' Seconds of the add and of the remove, median of the repeats and each repeat; spread = (max - min) / '
+             'median. After each change: the run reported changed; after the add, the new container has an address and a '
+             'default route, and a TCP connect from the host to its own address and port %d (and to c0\'s port %d) is accepted '
+             'in the container; after the remove, the container is off the network, port %d is refused and named by no '
+             'firewall rule, and c0\'s port still answers. Before the add, untimed, the run waits until c0\'s port answers '
+             '(the last column), then settles. The connects are retried for up to 120 s: on a bridge of about 1,000 ports '
+             'a new container\'s port may answer only after tens of seconds (the column before the last; not part of '
+             'the timed change), as every broadcast is flooded to each port into a per-CPU backlog of '
+             'net.core.netdev_max_backlog (1,000) packets and what comes past it is dropped.' % (
+                 bench_worker.CHANGE_PORT, bench_worker.FIRST_PORT, bench_worker.CHANGE_PORT),
+             ''] + change_table(change, args, columns) + ['', '## Targets (issue 25, item 2)', '']
+    lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or [
+        '- not measured (the change cell needs two network sizes)']
+    return lines, checks
+
+
+CHANGE_HOW = ('A network with name resolution on (docker_bridge\'s default `dns`) and N containers c0..c(N-1), container i '
+              'publishing host port 20000+i to its port 80, built untimed by the engine in a fresh emulated host per backend, '
+              'size, column and repeat (`firewall_backend` iptables or nftables); then container cN publishing `%d:80` added '
+              'alone (`endpoints: [cN]`, purge_endpoints off), and removed again (`endpoints: [c0..c(N-1)]` with '
+              '`purge_endpoints: true`: the module has no per-endpoint absent, so the remove lists the network\'s other '
+              'containers). Each change is then run again by the engine in-process with the same parameters and must '
+              'report changed=false. The module column\'s seconds include a play\'s fixed cost (about 1.2 s); the engine '
+              'column gives how much of each change was planning and how many plan steps it ran.' % bench_worker.CHANGE_PORT)
+
+
+def report(results, args, desc, elapsed, machine_ok, add=None, change=None):
+    head = ['# hostnet.containers benchmark', '',
+            'One bridge network, N containers, masquerade, one published port each, inside an emulated host. '
+            'Median seconds of %d runs per cell; every state verified after every phase. '
+            'Reproduce with `make bench` (`%s`).' % (args.repeats, ' '.join(['python', 'benchmarks/bench.py'] + args.argv))]
+    lines, checks = network_section(results, args) if results else ([], [])
+    add_lines, add_checks = add_section(add, args)
+    change_lines, change_checks = change_section(change, args, [t for t in ADD_TOOLS if t in args.tools], CHANGE_HOW)
+    lines = head + lines + add_lines + change_lines
+    checks = checks + add_checks + change_checks
+    lines += ['', '## Machine', '']
+    lines += ['- %s: %s' % (k, v) for k, v in desc.items()]
+    lines += ['- run took %.0f s; the machine\'s own network, firewall and /run/netns were %s' % (
+        elapsed, 'unchanged (checked)' if machine_ok else 'CHANGED'), '']
+    return '\n'.join(lines), checks
+
+
+def network_section(results, args):
+    """(report lines, targets) of the network of N built, re-applied, repaired and torn down by every column."""
     sizes = args.sizes
     tools = [t for t in TOOLS if t in results]
-    lines = ['# hostnet.containers benchmark', '',
-             'One bridge network, N containers, masquerade, one published port each, inside an emulated host. '
-             'Median seconds of %d runs per cell; every state verified after every phase. '
-             'Reproduce with `make bench` (`%s`).' % (args.repeats, ' '.join(['python', 'benchmarks/bench.py'] + args.argv)), '',
-             '## Seconds (median)', '',
+    lines = ['', '## Seconds (median)', '',
              '| N | phase | ' + ' | '.join(LABELS[t] for t in tools) + ' |',
              '|---|---|' + '---|' * len(tools)]
     for n in sizes:
@@ -455,14 +649,7 @@ def report(results, args, desc, elapsed, machine_ok, add=None):
     checks = targets(results, sizes)
     lines += ['', '## Targets (issue 9)', '']
     lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- not measured (no run of N=%d with the peers)' % target_size(sizes)]
-    add_lines, add_checks = add_section(add, args)
-    lines += add_lines
-    checks = checks + add_checks
-    lines += ['', '## Machine', '']
-    lines += ['- %s: %s' % (k, v) for k, v in desc.items()]
-    lines += ['- run took %.0f s; the machine\'s own network, firewall and /run/netns were %s' % (
-        elapsed, 'unchanged (checked)' if machine_ok else 'CHANGED'), '']
-    return '\n'.join(lines), checks
+    return lines, checks
 
 
 def target_size(sizes):
@@ -553,15 +740,33 @@ def measured(runner):
     return desc, time.monotonic() - started, before, after, error
 
 
+def change_options(p, args):
+    """Parse --cells, --change-sizes and --change-backends (bench.py's and role_bench.py's) into lists, or fail."""
+    args.cells = [c for c in args.cells.split(',') if c]
+    args.change_sizes = sorted({int(s) for s in args.change_sizes.split(',') if s})
+    args.change_backends = [b for b in args.change_backends.split(',') if b]
+    if not set(args.cells) <= set(p.cells):
+        p.error('--cells must be among %s' % ', '.join(p.cells))
+    if 'change' in args.cells and (not args.change_sizes or not args.change_backends or any(
+            n < 1 or n > 1000 for n in args.change_sizes) or not set(args.change_backends) <= set(BACKENDS)):
+        p.error('--change-sizes takes networks of 1..1000 containers, --change-backends %s' % ' and/or '.join(BACKENDS))
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    p.cells = CELLS
     p.add_argument('--sizes', default='10,100,500,1000', help='comma-separated numbers of containers')
     p.add_argument('--repeats', type=int, default=3, help='runs per tool and size (medians are reported)')
     p.add_argument('--tools', default=','.join(TOOLS), help='comma-separated subset of %s' % ','.join(TOOLS))
     p.add_argument('--peers-max', type=int, default=500, help='largest N the peers (CNI, netavark, ip -batch) run at (they are slow)')
     p.add_argument('--add-max', type=int, default=500,
                    help='largest network the add cell (issue 22) adds one container to; 0 measures only the add to a network of 1')
+    p.add_argument('--cells', default=','.join(CELLS),
+                   help='comma-separated subset of %s: the network of N by every column, the add cell (issue 22), the change '
+                        'cell (issue 25, item 2)' % ','.join(CELLS))
+    p.add_argument('--change-sizes', default='10,1000', help='networks the change cell adds one container to and removes it from')
+    p.add_argument('--change-backends', default=','.join(BACKENDS), help='firewall backends of the change cell')
     p.add_argument('--settle', type=float, default=1.5,
                    help='seconds to wait before each timed phase after apply, per 250 containers (at least once)')
     p.add_argument('--out', default=os.path.join(HERE, 'results'), help='folder for the report (markdown and JSON)')
@@ -573,6 +778,7 @@ def main(argv=None):
     unknown = [t for t in args.tools if t not in TOOLS]
     if unknown or any(n < 1 or n > 1000 for n in args.sizes) or args.repeats < 1:
         p.error('tools must be among %s, sizes 1..1000 (a Linux bridge holds 1023 ports), repeats >= 1' % ', '.join(TOOLS))
+    change_options(p, args)
     if os.geteuid() != 0:
         p.error('run as root: the benchmark builds emulated hosts (namespaces)')
     missing = [path for t in args.tools for path in NEEDS[t] if not os.path.exists(path)]
@@ -582,9 +788,10 @@ def main(argv=None):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
     bench = Bench(args)
     desc, elapsed, before, after, error = measured(bench)
-    text, checks = report(bench.results, args, desc, elapsed, before == after, bench.add)
+    text, checks = report(bench.results, args, desc, elapsed, before == after, bench.add, bench.change)
     failed = conclude('bench', (args.out, 'bench-%s' % stamp, 'latest.md'), text, {
-        'machine': desc, 'args': argv, 'results': bench.results, 'add': bench.add, 'targets': checks, 'error': str(error) if error else None},
+        'machine': desc, 'args': argv, 'results': bench.results, 'add': bench.add, 'change': bench.change, 'targets': checks,
+        'error': str(error) if error else None},
         before, after, error)
     if failed:
         return failed

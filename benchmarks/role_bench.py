@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The role benchmark (issue 25, item 1): the bridge_network role as users run it, against a trivial play.
+"""The role benchmark (issue 25, items 1 and 2): the bridge_network role as users run it, against a trivial play.
 
 Each cell (N containers over M user-defined networks) runs in a fresh emulated host (roles/lab/files/hostnet_lab.py)
 per repeat, through ansible-playbook with the nsenter connection (pipelining on, as the connection recommends),
@@ -24,7 +24,13 @@ the smallest and the largest cell, no task runs more often, beyond the growth of
 task that runs once per network).  The machine's own network, firewall and namespaces are compared before and
 after, as by bench.py.
 
-    python benchmarks/role_bench.py [--sizes 100x2,1000x4] [--repeats 3] [--settle 1.5] [--out DIR]
+The change cell (issue 25, item 2): per firewall backend (bridge_network_firewall_backend) and size N (--change-sizes,
+10 and 1000), the role builds net0 with N containers publishing a port each (untimed), then one role run adds container
+cN publishing 8080:80 (timed) and one with cN left out of the list removes it (timed), each checked by TCP connects
+from the host: target, at N=1,000 within 1.5x of N=10.  --cells picks apply (item 1), change (item 2) or both.
+
+    python benchmarks/role_bench.py [--sizes 100x2,1000x4] [--repeats 3] [--settle 1.5] [--cells apply,change]
+                                    [--change-sizes 10,1000] [--change-backends iptables,nftables] [--out DIR]
 """
 
 from __future__ import annotations
@@ -39,8 +45,8 @@ import subprocess
 import sys
 import time
 
-import bench  # benchmarks/bench.py: the machine's state and description, the lab, the number formats
-from bench import BenchError, fmt, fmt_ratio, hostnet_lab, spread
+import bench  # benchmarks/bench.py: the machine's state and description, the lab, the number formats, the change cell
+from bench import BenchError, bench_worker, fmt, fmt_ratio, hostnet_lab, spread
 
 HERE = bench.HERE
 CALLBACKS = os.path.join(HERE, 'callback_plugins')
@@ -181,6 +187,47 @@ class RoleRun:
         return out
 
 
+def change_vars(n, backend, added):
+    """The role's variables of the change cell: network net0 with c0..c(N-1), and cN when ``added``, each container
+    publishing its port as in bench.py's change cell, on the firewall backend ``backend``; every other default left."""
+    containers = bench_worker.change_endpoints(n) + ([bench_worker.change_added(n)] if added else [])
+    return {'bridge_network_networks': [{'name': 'net0'}], 'bridge_network_firewall_backend': backend,
+            'bridge_network_containers': [dict(c, networks=['net0']) for c in containers]}
+
+
+class RoleChangeRun(RoleRun):
+    """The change cell (issue 25, item 2) in a fresh emulated host: the role builds net0 with N containers (untimed),
+    then a role run with cN (publishing 8080:80) added to its list adds it (timed), and one with cN left out removes it
+    (timed: the role's default remove_unlisted removes the containers it created that are no longer listed).  Each
+    change must report changed, and is checked as bench.py's change cell checks it (TCP connects from the host)."""
+
+    def __init__(self, rb, n, backend, rep):
+        super().__init__(rb, n, 1, rep)
+        self.backend = backend
+        self.what = 'network of %d containers, %s' % (n, backend)
+        self.lab = hostnet_lab.Lab(os.path.join(rb.tmp, 'role-change-%s-%d-%d' % (backend, n, rep)))
+
+    def execute(self):
+        """{'ready': {seconds}, 'add': {seconds, module_runs}, 'remove': {...}}"""
+        out = {}
+        self.lab.up({HOST: {'address': '10.138.3.130/24'}})
+        try:
+            if not self.playbook(self.rb.role, 'build', change_vars(self.n, self.backend, False))['changed']:
+                raise BenchError('building the %s reported changed=0' % self.what)
+            out['ready'] = bench.change_ready(lambda: bench.run_worker(self.rb.b, self.lab, self.n, ['change', 'ready']), self.settle)
+            for step in bench.CHANGES:
+                res = self.playbook(self.rb.role, step, change_vars(self.n, self.backend, step == 'add'))
+                if not res['changed']:
+                    raise BenchError('the role\'s %s of c%d (%s) reported changed=0' % (step, self.n, self.what))
+                check = bench.run_worker(self.rb.b, self.lab, self.n, ['change', 'verify-' + step])
+                if not check['ok']:
+                    raise BenchError('after the role\'s %s of c%d (%s): %s' % (step, self.n, self.what, '; '.join(check['problems'])))
+                out[step] = {'seconds': res['seconds'], 'module_runs': module_runs(res), 'answered': check.get('answered')}
+        finally:
+            self.lab.down()
+        return out
+
+
 class RoleBench:
     def __init__(self, args):
         self.args = args
@@ -193,6 +240,7 @@ class RoleBench:
             with open(path, 'w') as f:
                 f.write(text)
         self.results = {}
+        self.change = {}
 
     def close(self):
         self.b.close()
@@ -201,7 +249,7 @@ class RoleBench:
         """Every cell once per repeat, the order rotated from repeat to repeat so a busy moment of a shared machine
         does not fall on one cell."""
         cells = self.args.sizes
-        for rep in range(self.args.repeats):
+        for rep in range(self.args.repeats if 'apply' in self.args.cells else 0):
             k = rep % len(cells)
             for n, nets in cells[k:] + cells[:k]:
                 started = time.monotonic()
@@ -214,6 +262,20 @@ class RoleBench:
                     fmt_ratio(out['apply']['seconds'] / out['trivial']['seconds']), fmt(out['rerun']['seconds']),
                     fmt_ratio(out['rerun']['seconds'] / out['trivial']['seconds']), module_runs(out['apply']), module_runs(out['rerun']),
                     time.monotonic() - started))
+        if 'change' in self.args.cells:
+            self.run_change(log)
+
+    def run_change(self, log):
+        """The change cell: every backend and size once per repeat, rotated from repeat to repeat."""
+        cells = bench.change_cells(self.args, ['role'])
+        for rep in range(self.args.repeats):
+            k = rep % len(cells)
+            for cell in cells[k:] + cells[:k]:
+                started = time.monotonic()
+                out = RoleChangeRun(self, cell[1], cell[0], rep).execute()
+                log('change run %d/%d %s, module runs: add %d, remove %d  (%.0f s)' % (
+                    rep + 1, self.args.repeats, bench.record_change(self.change, cell, out), out['add']['module_runs'],
+                    out['remove']['module_runs'], time.monotonic() - started))
 
 
 # -- the report --------------------------------------------------------------------------------------------------------
@@ -340,9 +402,18 @@ def bridge_runs(results, cells):
                    'a network run more than once is planned twice): %s' % '; '.join(parts))]
 
 
-def report(results, args, desc, elapsed, machine_ok, error):
+ROLE_CHANGE_HOW = (
+    'The bridge_network role as in the cells above (its defaults, `bridge_network_firewall_backend` iptables or nftables), '
+    'in a fresh emulated host per backend, size and repeat: net0 with N containers c0..c(N-1), container i publishing host '
+    'port 20000+i to its port 80, built untimed by the role; then the role with cN publishing `%d:80` added to '
+    '`bridge_network_containers` (timed), then the role with cN left out again (timed: the role\'s default '
+    '`bridge_network_remove_unlisted` removes it). Each run is a whole role run over every container of the network, '
+    'as users change one container through the role.' % bench_worker.CHANGE_PORT)
+
+
+def report(results, args, desc, elapsed, machine_ok, error, change=None):
     cells = args.sizes
-    lines = ['# hostnet.containers role benchmark (issue 25, item 1)', '',
+    lines = ['# hostnet.containers role benchmark (issue 25, items 1 and 2)', '',
              'The bridge_network role as users run it: `ansible-playbook` with the `nsenter` connection (pipelining on) into a '
              'fresh emulated host per cell and repeat, the role\'s defaults (boot-time restore installed, name resolution on, '
              'firewall backend auto, docker0 managed), N containers `cI` over M user-defined networks `netK` (container I on '
@@ -355,8 +426,12 @@ def report(results, args, desc, elapsed, machine_ok, error):
         lines += ['**The run FAILED: %s**' % error, '']
     lines += seconds_table(results, cells) + tasks_table(results, cells) if results else []
     checks = (ratio_targets(results, cells) + growth_targets(results, cells) + bridge_runs(results, cells)) if results else []
-    lines += ['## Targets (issue 25, item 1)', '']
-    lines += ['- %s: %s' % ({True: 'met', False: 'NOT met', None: 'measured'}[ok], text) for ok, text in checks] or ['- not measured']
+    if 'apply' in args.cells:
+        lines += ['## Targets (issue 25, item 1)', '']
+        lines += ['- %s: %s' % ({True: 'met', False: 'NOT met', None: 'measured'}[ok], text) for ok, text in checks] or ['- not measured']
+    change_lines, change_checks = bench.change_section(change, args, ['role'], ROLE_CHANGE_HOW)
+    lines += change_lines
+    checks += change_checks
     lines += ['', '## Machine', ''] + ['- %s: %s' % kv for kv in desc.items()]
     lines += ['- run took %.0f s; the machine\'s own network, firewall and /run/netns were %s' % (
         elapsed, 'unchanged (checked)' if machine_ok else 'CHANGED'), '']
@@ -365,7 +440,12 @@ def report(results, args, desc, elapsed, machine_ok, error):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    p.cells = ('apply', 'change')
     p.add_argument('--sizes', default='100x2,1000x4', help='cells as CONTAINERSxNETWORKS, comma-separated')
+    p.add_argument('--cells', default=','.join(p.cells),
+                   help='comma-separated subset of apply (the role\'s apply and rerun, item 1) and change (item 2)')
+    p.add_argument('--change-sizes', default='10,1000', help='networks the change cell adds one container to and removes it from')
+    p.add_argument('--change-backends', default=','.join(bench.BACKENDS), help='firewall backends of the change cell')
     p.add_argument('--repeats', type=int, default=3, help='runs of each cell, each in a fresh lab (medians are reported)')
     p.add_argument('--settle', type=float, default=1.5, help='seconds to wait before the rerun, per 250 containers (at least once)')
     p.add_argument('--out', default=os.path.join(HERE, 'results'), help='folder for the report (markdown and JSON)')
@@ -382,6 +462,7 @@ def parse_args(argv):
     args.sizes = sorted(set(args.sizes))
     if args.repeats < 1:
         p.error('--repeats must be 1 or more')
+    bench.change_options(p, args)
     if os.geteuid() != 0:
         p.error('run as root: the benchmark builds emulated hosts (namespaces)')
     return args
@@ -393,9 +474,10 @@ def main(argv=None):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
     rb = RoleBench(args)
     desc, elapsed, before, after, error = bench.measured(rb)
-    text, checks = report(rb.results, args, desc, elapsed, before == after, error)
+    text, checks = report(rb.results, args, desc, elapsed, before == after, error, rb.change)
     failed = bench.conclude('role bench', (args.out, 'role-%s' % stamp, 'role-latest.md'), text, {
-        'machine': desc, 'args': argv, 'results': rb.results, 'targets': checks, 'error': str(error) if error else None},
+        'machine': desc, 'args': argv, 'results': rb.results, 'change': rb.change, 'targets': checks,
+        'error': str(error) if error else None},
         before, after, error)
     if failed:
         return failed

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One timed phase of one way of building the benchmark network, run INSIDE an emulated host.
 
-    python worker.py TOOL PHASE N        prints one JSON object: {"seconds": ..., ...}
+    python worker.py TOOL PHASE N [BACKEND]   prints one JSON object: {"seconds": ..., ...}
 
 bench.py starts this through nsenter into a lab host (roles/lab/files/hostnet_lab.py): every
 namespace, link, rule and state file below belongs to that host.  The network is the same for
@@ -31,6 +31,13 @@ Tools and phases (only the phases inside the timer are timed; imports and file w
                                                  in-process; bench.py times the module), the files under
                                                  /etc/netns and /run/hostnet/dns it wrote counted, and the
                                                  new name resolved both ways
+  change    build | ready | add | remove | verify-add | verify-remove   (BACKEND: iptables or nftables)
+                                                 the change cell (issue 25, item 2): network `benchdns`
+                                                 (name resolution on) with c0..c(N-1) publishing a port
+                                                 each, built untimed, then cN with one published port
+                                                 (8080:80) added alone and removed again (engine
+                                                 in-process; bench.py times the module, role_bench.py
+                                                 the role); verified by TCP connects from the host
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -591,6 +599,112 @@ def verify_add(n):
     return {'ok': not problems, 'problems': problems}
 
 
+# -- the change cell (issue 25, item 2): one container with one published port added to a network of N, and removed --
+CHANGE_PORT = 8080  # the added container's published host port (to its port 80)
+
+
+def change_endpoints(n):
+    """The network the change is made on: c0..c(N-1), container i publishing host port 20000+i to its port 80."""
+    return [{'name': name_of(i), 'publish': ['%d:80' % (FIRST_PORT + i)]} for i in range(n)]
+
+
+def change_added(n):
+    """The container the change adds and removes: cN, publishing CHANGE_PORT to its port 80."""
+    return {'name': name_of(n), 'publish': ['%d:80' % CHANGE_PORT]}
+
+
+def change_run(n, backend, step):
+    """docker_bridge's run in-process, as bench.py's module column asks it: `build` c0..c(N-1) (untimed by bench.py),
+    `add` cN alone (purge_endpoints off, as `docker run --network -p` adds one), `remove` cN again by listing c0..c(N-1)
+    with purge_endpoints on (the module has no per-endpoint absent).  Run again, each must change nothing."""
+    endpoints = [change_added(n)] if step == 'add' else change_endpoints(n)
+    return engine_run(n, 'present', module_params(dict(DNS_OPTIONS, firewall_backend=backend, endpoints=endpoints,
+                                                       purge_endpoints=step == 'remove')))
+
+
+def host_address():
+    """The emulated host's own IPv4 address (its uplink's), on which it reaches a port published on all addresses."""
+    return json.loads(run(['ip', '-j', '-4', 'addr', 'show', 'dev', 'ens33']))[0]['addr_info'][0]['local']
+
+
+def answers(container, port, timeout=120):
+    """The seconds until a TCP connect from the host to its own address and ``port`` reached a socket listening on port
+    80 in ``container`` (accepted there), tried every 0.2 s (each try waiting 3 s at most); None after ``timeout``
+    seconds.  On a bridge of about 1,000 ports a new container may take tens of seconds: each broadcast (an ARP
+    request) is flooded to every port, one copy per veth into the CPU's backlog of net.core.netdev_max_backlog (1,000
+    by default) packets, and the copies or answers past it are dropped."""
+    start = time.monotonic()
+    with socket_in(container, socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(('0.0.0.0', 80))
+        server.listen(4)
+        server.settimeout(3)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection((host_address(), port), timeout=3):
+                    server.accept()[0].close()
+                    return time.monotonic() - start
+            except OSError:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.2)
+
+
+def refused(port):
+    """Whether a TCP connect from the host to its own address and ``port`` fails (nothing publishes it any more)."""
+    try:
+        with socket.create_connection((host_address(), port), timeout=3):
+            return False
+    except OSError:
+        return True
+
+
+def firewall_mentions(port):
+    """The host's firewall rules (iptables and nft, counters left out) that name ``port``."""
+    text = run(['iptables-save']) + run(['nft', 'list', 'ruleset'])
+    text = re.sub(r'counter packets \d+ bytes \d+|\[\d+:\d+\]', '', text)
+    return [line.strip() for line in text.splitlines() if re.search(r'\b%d\b' % port, line)]
+
+
+def change_ready(n, *dummy):
+    """Untimed, after the build: wait until c0's published port answers a connect from the host.  For tens of seconds
+    after a network of 1,000 appears, the host drops packets (its softirq busy with the IPv6 setup of every new host
+    veth, whose multicast listener reports the bridge floods to all its ports), and a change timed then would pay
+    for it.  {'seconds': how long that took, 'ok'}"""
+    seconds = answers(name_of(0), FIRST_PORT, timeout=600)
+    return {'seconds': seconds, 'ok': seconds is not None, 'problems': [] if seconds is not None else ['port %d never answered' % FIRST_PORT]}
+
+
+def verify_change_add(n, *dummy):
+    """The added container cN has an address and one default route, and its published port answers a connect from the
+    host (`answered`: after how many seconds); c0's port too."""
+    new = name_of(n)
+    addrs, gateways = container_state(new)
+    problems = [] if addrs and len(gateways) == 1 else ['%s: eth0 has %s, default routes via %s' % (new, addrs, gateways)]
+    answered = {}
+    for name, port in ((new, CHANGE_PORT), (name_of(0), FIRST_PORT)):
+        answered[name] = answers(name, port)
+        if answered[name] is None:
+            problems.append('port %d does not reach %s:80 within 120 s' % (port, name))
+    return {'ok': not problems, 'problems': problems, 'answered': answered[new]}
+
+
+def verify_change_remove(n, *dummy):
+    """cN is off the network (no namespace, or no eth0 in it), its port is refused and named by no firewall rule; c0's
+    port still answers."""
+    new = name_of(n)
+    problems = []
+    if os.path.exists('/run/netns/' + new) and container_state(new)[0]:
+        problems.append('%s still has eth0' % new)
+    if not refused(CHANGE_PORT):
+        problems.append('port %d still answers' % CHANGE_PORT)
+    problems += ['a rule still names port %d: %s' % (CHANGE_PORT, line) for line in firewall_mentions(CHANGE_PORT)[:3]]
+    if answers(name_of(0), FIRST_PORT) is None:
+        problems.append('port %d no longer reaches %s:80' % (FIRST_PORT, name_of(0)))
+    return {'ok': not problems, 'problems': problems}
+
+
 # -- untimed helpers ----------------------------------------------------------------------------------------------------
 def damaged(n):
     """Every tenth endpoint (10%)."""
@@ -647,18 +761,22 @@ def _attrs(data, off, end):
     return found
 
 
-def container_state(name):
-    """(eth0's IPv4 addresses as 'a.b.c.d/len', gateways of eth0's default routes) in a container, read in-process."""
+def socket_in(name, *args):
+    """A socket made inside container ``name``'s namespace (it stays there), this thread back home after."""
     fd = os.open('/run/netns/' + name, os.O_RDONLY)
     home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
     try:
         _ok(_LIBC.setns(fd, 0x40000000), 'setns')
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+        return socket.socket(*args)
     finally:
         _ok(_LIBC.setns(home, 0x40000000), 'setns')
         os.close(home)
         os.close(fd)
-    with sock:
+
+
+def container_state(name):
+    """(eth0's IPv4 addresses as 'a.b.c.d/len', gateways of eth0's default routes) in a container, read in-process."""
+    with socket_in(name, socket.AF_NETLINK, socket.SOCK_RAW, 0) as sock:
         addrs, eth0 = [], None
         for data, off, end in _dump(sock, 22):
             attrs = _attrs(data, off + 8, end)
@@ -744,6 +862,9 @@ TOOLS = {
     'cni': {'apply': cni_apply, 'teardown': cni_teardown},
     'netavark': {'apply': netavark_apply, 'teardown': netavark_teardown},
     'dns': {'build': dns_build, 'add': dns_add, 'files-before': files_before, 'files-after': files_after, 'verify-add': verify_add},
+    'change': {'build': lambda n, backend: change_run(n, backend, 'build'), 'add': lambda n, backend: change_run(n, backend, 'add'),
+               'remove': lambda n, backend: change_run(n, backend, 'remove'), 'ready': change_ready, 'verify-add': verify_change_add,
+               'verify-remove': verify_change_remove},
     'any': {'damage': damage, 'verify-up': verify_up, 'verify-down': verify_down, 'clean': clean},
 }
 
@@ -751,7 +872,7 @@ TOOLS = {
 def main(argv):
     tool, phase, n = argv[0], argv[1], int(argv[2])
     os.makedirs(STATE, exist_ok=True)
-    result = TOOLS[tool][phase](n)
+    result = TOOLS[tool][phase](n, *argv[3:])
     print(json.dumps(result))
     return 0
 

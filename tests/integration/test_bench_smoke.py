@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """make bench's harness end to end at N=3, one run: every column builds, verifies, repairs and tears down the network,
-and the add cell (issue 22) adds one container to networks of 1 and 3 with name resolution on and reports it."""
+the add cell (issue 22) adds one container to networks of 1 and 3 with name resolution on and reports it, and the
+change cell (issue 25, item 2) adds one container with a published port to networks of 1 and 2 and removes it again
+(nftables only here: role_bench's smoke test runs its change cell on iptables)."""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ BENCH = os.path.join(REPO, 'benchmarks', 'bench.py')
 PEERS = {'cni': '/usr/lib/cni/portmap', 'netavark': '/usr/lib/podman/netavark'}
 
 
-def bench(tmp_path, tools):
-    res = subprocess.run([sys.executable, BENCH, '--sizes', '3', '--repeats', '1', '--settle', '0', '--tools', ','.join(tools), '--out', str(tmp_path)],
+def bench(tmp_path, tools, cells):
+    res = subprocess.run([sys.executable, BENCH, '--sizes', '3', '--repeats', '1', '--settle', '0', '--tools', ','.join(tools), '--out', str(tmp_path),
+                          '--cells', cells, '--change-sizes', '1,2', '--change-backends', 'nftables'],
                          capture_output=True, text=True, timeout=300, check=False)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
     [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
@@ -33,7 +36,7 @@ def bench(tmp_path, tools):
 
 
 def test_hostnet_columns_and_recipes(tmp_path):
-    data, out = bench(tmp_path, ['module', 'engine', 'floor', 'ipbatch'])
+    data, out = bench(tmp_path, ['module', 'engine', 'floor', 'ipbatch'], 'network,add,change')
     results = data['results']
     for tool in ('module', 'engine'):
         # re-apply reported changed=false and drift changed=true, or the harness would have failed
@@ -43,6 +46,7 @@ def test_hostnet_columns_and_recipes(tmp_path):
     assert all(v[0] > 0 for phases in results.values() for v in phases['3'].values())
     assert '| 3 | apply |' in out and "firewall and /run/netns were unchanged (checked)" in out
     check_add_cell(data, out, ['module', 'engine'])
+    check_change_cell(data, out)
 
 
 def check_add_cell(data, out, tools):
@@ -62,10 +66,29 @@ def check_add_cell(data, out, tools):
     assert '## Adding one container to a network of N (name resolution on; issue 22)' in out
 
 
+def check_change_cell(data, out):
+    """Only that the change cell ran and reported (no timing is asserted): each change reported changed, its port
+    answered (add) or was refused and in no rule (remove), and the engine's rerun changed nothing, or the harness would
+    have failed; the engine's add and remove each ran a plan."""
+    assert sorted(data['change']) == ['nftables']
+    for tool in ('module', 'engine'):
+        cells = data['change']['nftables'][tool]
+        assert sorted(cells) == ['1', '2']
+        for cell in cells.values():
+            assert sorted(cell) == ['add', 'ready', 'remove']
+            assert all(len(cell[step]['seconds']) == 1 and cell[step]['seconds'][0] > 0 for step in ('add', 'remove'))
+            if tool == 'engine':
+                assert all(cell[step]['steps'][0] > 0 for step in ('add', 'remove'))
+        for step in ('add', 'remove'):
+            assert sum('one-container %s (one published port) at N=2 within 1.5x of N=1, nftables, %s:' % (step, tool) in text
+                       for dummy, text in data['targets']) == 1
+    assert '| nftables | 2 | module |' in out.split('issue 25, item 2)')[1]
+
+
 @pytest.mark.skipif(not all(os.path.exists(p) for p in PEERS.values()),
                     reason='the peers (containernetworking-plugins, netavark) are installed by benchmarks/setup.sh (make bench)')
 def test_peers(tmp_path):
-    data, out = bench(tmp_path, ['engine', 'cni', 'netavark'])
+    data, out = bench(tmp_path, ['engine', 'cni', 'netavark'], 'network,add')
     results = data['results']
     for tool in PEERS:
         assert sorted(results[tool]['3']) == ['apply', 'teardown']

@@ -5,7 +5,9 @@
 """The role benchmark's harness (benchmarks/role_bench.py, issue 25 item 1) end to end at its smallest: the
 bridge_network role with 4 and with 8 containers over 2 networks, one run each, in a fresh emulated host each: the
 trivial play, the apply (packets checked), the rerun with nothing to change (changed=0, packets checked), the module
-runs of every task counted by the bench's callback, and the report.  Counts and correctness only, never timing."""
+runs of every task counted by the bench's callback, and the report; and the change cell (item 2) at its smallest: one
+container with a published port added to and removed from a network of 1, on iptables (bench.py's smoke test runs
+its change cell on nftables, at two sizes).  Counts and correctness only, never timing."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ BENCH = os.path.join(REPO, 'benchmarks', 'role_bench.py')
 
 
 def test_role_bench_smallest(tmp_path):
-    res = subprocess.run([sys.executable, BENCH, '--sizes', '4x2,8x2', '--repeats', '1', '--settle', '0', '--out', str(tmp_path)],
+    res = subprocess.run([sys.executable, BENCH, '--sizes', '4x2,8x2', '--repeats', '1', '--settle', '0', '--out', str(tmp_path),
+                          '--change-sizes', '1', '--change-backends', 'iptables'],
                          capture_output=True, text=True, timeout=600, check=False)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
     [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
@@ -52,3 +55,8 @@ def test_role_bench_smallest(tmp_path):
     out = res.stdout
     assert '| 8 | 2 | role rerun, nothing to change |' in out and '## Module runs per task' in out
     assert "firewall and /run/netns were unchanged (checked)" in out
+    # the change cell: each change reported changed and was checked by TCP connects, or the harness would have failed
+    [[size, cell]] = data['change']['iptables']['role'].items()
+    assert size == '1' and sorted(cell) == ['add', 'ready', 'remove']
+    assert all(len(cell[step]['seconds']) == 1 and cell[step]['module_runs'][0] > 0 for step in ('add', 'remove'))
+    assert '| iptables | 1 | role |' in out and '- not measured (the change cell needs two network sizes)' in out
