@@ -428,8 +428,6 @@ class BridgeNetwork(_planner.NetworkRun):
         if p.get('foreign_bridge') != 'leave' or p['state'] != 'present' or self.stored is not None or exc.link != bridge:
             return False
         if p.get('endpoints'):
-            raise _validate.ForeignLinkError(
-                'endpoints', [ep['name'] for ep in p['endpoints']], exc.link,
-                "%s exists and the collection has no record of creating it (a running Docker's?): it is left alone, and "
-                "the network '%s' with it (foreign_bridge leave), so no container can join it" % (exc.link, self.name))
+            raise _validate.ForeignLinkError('endpoints', [ep['name'] for ep in p['endpoints']], exc.link,
+                                             _validate.left_alone(exc.link, self.name) + ', so no container can join it')
         return True

@@ -155,22 +155,11 @@ def _network_report(module, net, result, extra):
     for warning in _conntrack.warnings(net.plan):
         module.warn(warning)
     if net.left_alone:
-        module.warn("%s exists and the collection has no record of creating it (a running Docker's?): it is left alone, "
-                    "and the network '%s' with it (foreign_bridge leave)" % (net.left_alone, net.name))
+        module.warn(_validate.left_alone(net.left_alone, net.name))
         result['foreign_link'] = net.left_alone
     if net.doc is not None:
         result['network'] = _inspect.inspect(net.doc)
         result.update(extra(net.doc) if extra else {})
-
-
-def listed_once(items, option):
-    """Refuse a name listed twice in the list option ``option``, naming both indexes."""
-    seen = {}
-    for i, params in enumerate(items):
-        if params['name'] in seen:
-            raise _validate.InputError('%s[%d].name' % (option, i), params['name'], 'is also %s[%d].name: list each once'
-                                       % (option, seen[params['name']]))
-        seen[params['name']] = i
 
 
 def run_networks(module, network_class, extra=None):
@@ -180,8 +169,9 @@ def run_networks(module, network_class, extra=None):
     is as before the run, and the error names the item (``networks[1].subnet``)."""
     # pylint: disable-next=import-outside-toplevel
     from ansible_collections.hostnet.containers.plugins.module_utils import _netns
-    items = module.params['networks']
-    listed_once(items, 'networks')
+    items, seen = module.params['networks'], {}
+    for index, params in enumerate(items):
+        _validate.listed_once(seen, params['name'], 'networks', index, 'network')
     runs, planned = [], {}
     with _netns.Namespaces() as ns:
         with mutation_lock(module):

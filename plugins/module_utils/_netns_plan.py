@@ -349,10 +349,7 @@ def wanted_many(items, option='namespaces'):
             want = wanted(params)
         except _validate.InputError as exc:
             raise _validate.indexed(exc, option, i) from None
-        if want['name'] in seen:
-            raise _validate.InputError('%s[%d].name' % (option, i), want['name'], 'is also %s[%d].name: list each namespace once'
-                                       % (option, seen[want['name']]))
-        seen[want['name']] = i
+        _validate.listed_once(seen, want['name'], option, i, 'namespace')
         wants.append(want)
     return wants
 

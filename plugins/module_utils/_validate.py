@@ -57,6 +57,21 @@ def indexed(exc, option, index):
     return InputError(name, exc.value, exc.message)
 
 
+def left_alone(link, network):
+    """What a run says of a bridge the collection did not create (``link``) that it leaves alone, and the network
+    ``network`` with it (docker_bridge foreign_bridge leave): its warning, and the start of its refusal of endpoints."""
+    return ("%s exists and the collection has no record of creating it (a running Docker's?): it is left alone, and the "
+            "network '%s' with it (foreign_bridge leave)" % (link, network))
+
+
+def listed_once(seen, name, option, index, what):
+    """Record in ``seen`` ({name: index}) that item ``index`` of the list option ``option`` names ``name``; a name
+    already there is refused, naming both indexes (``what``: the kind of thing each item is)."""
+    if name in seen:
+        raise InputError('%s[%d].name' % (option, index), name, 'is also %s[%d].name: list each %s once' % (option, seen[name], what))
+    seen[name] = index
+
+
 def validate_ifname(value, option='ifname'):
     """Validate a Linux interface name as the kernel's dev_valid_name() does; return it."""
     if not isinstance(value, str) or not value:
