@@ -54,8 +54,8 @@ def wait_until(predicate, what, timeout=90.0, pause=0.05):
 
 def pytest_configure(config):
     # pyroute2 only encodes the requests that change the kernel (_kernel's builders); the module tests of docker_bridge,
-    # veth_pair, netns, macvlan_net and the drift, teardown and fault tests send every kind of them, so those run
-    # under both versions and the rest under the newest only.
+    # veth_pair, netns, macvlan_net, overlay_net and the drift and teardown tests send every kind of them, so those run
+    # under both versions and the rest under the newest only (the fault matrices too: see docs/development.md).
     config.addinivalue_line('markers', 'once: what the test proves does not depend on the pyroute2 of the managed host (playbooks, '
                             'roles, the connection plugin, the lab and bench harnesses, the firewall backends, the probe, '
                             'bad input, the host-wide lock; the requests they cause are sent by the module tests that run '

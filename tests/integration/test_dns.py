@@ -17,6 +17,8 @@ import pytest
 
 from conftest import SEED_HOSTS, run_restore, wait_until
 
+pytestmark = pytest.mark.once  # see conftest.py: the name server and hosts files, not the pyroute2 of the host
+
 RUN = '/run/hostnet/dns'
 
 
@@ -104,7 +106,6 @@ pid-file=/run/stub-dns.pid
 '''
 
 
-@pytest.mark.once  # the name server's forwarding, not the managed host's pyroute2
 def test_two_networks_and_external_names_through_a_loopback_stub(host):
     # The host resolves through a stub on 127.0.0.1, which its /etc/resolv.conf names: unreachable from a container.
     host.run(['sh', '-c', 'echo nameserver 127.0.0.1 >/etc/resolv.conf'])
@@ -133,7 +134,6 @@ def test_two_networks_and_external_names_through_a_loopback_stub(host):
             host.run(['kill', stub], check=False)
 
 
-@pytest.mark.once  # a reboot and the restore entry point: slow, and pyroute2 plays no part the other tests miss
 def test_reboot_rerun_and_restore_bring_the_server_back(host):
     ok(net(host, 'front', ['web', 'db']))
     host.lab.down(keep_state=True)

@@ -16,6 +16,8 @@ import pytest
 
 from conftest import SEED_HOSTS, wait_until
 
+pytestmark = pytest.mark.once  # see conftest.py: the name server's service, not the managed host's pyroute2
+
 NET = 'tnet'
 DIR = '/run/hostnet/dns/' + NET
 GATEWAY = '10.99.0.1'

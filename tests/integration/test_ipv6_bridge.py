@@ -221,6 +221,7 @@ def test_ipv4_only_networks_give_their_container_ends_no_ipv6(host):
     ({'enable_ipv6': False, 'subnet_v6': 'fd00:db8:7::/64'}, 'subnet_v6', 'needs enable_ipv6: true'),
     ({'endpoints': [{'name': 'b1', 'ipv6_address': '10.0.0.5'}]}, 'endpoints[0].ipv6_address', 'IPv4 address'),
 ])
+@pytest.mark.once  # refused before any request: the pyroute2 of the host plays no part
 def test_bad_input_names_option_and_value_and_changes_nothing(host, params, option, text):
     ok(dual(host, [{'name': 'c1'}]))
     before = host.settled_snapshot()
@@ -232,6 +233,7 @@ def test_bad_input_names_option_and_value_and_changes_nothing(host, params, opti
     assert host.settled_snapshot(like=before) == before
 
 
+@pytest.mark.once  # refused before any request: the pyroute2 of the host plays no part
 def test_ipv6_disabled_on_the_host_is_refused(host):
     before_cmd = 'cat /proc/sys/net/ipv6/conf/all/disable_ipv6'
     host.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1')  # the emulated host's own namespace

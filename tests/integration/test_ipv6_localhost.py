@@ -20,6 +20,8 @@ from conftest import run_restore, wait_until
 from test_ipv6_firewall import HOST1, HOST2, add_ipv6, ok
 from traffic import connect, serve
 
+pytestmark = pytest.mark.once  # see conftest.py: the [::1] proxies and rules; the requests are test_ipv6_bridge's
+
 WEB, GATEWAY6 = 'fd00:60::2', 'fd00:60::1'
 
 

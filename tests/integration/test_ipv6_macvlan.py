@@ -128,6 +128,7 @@ def test_ipv6_only_network_and_modes(host):
     ({'host_shim': {'ipv6_address': 'fd00:99::5'}}, 'host_shim.ipv6_address', 'not inside subnet'),
     ({'enable_ipv4': False, 'host_shim': {'ip': '10.0.1.5'}}, 'host_shim.ip', 'needs enable_ipv4: true'),
 ])
+@pytest.mark.once  # refused before any request: the pyroute2 of the host plays no part
 def test_bad_input_names_option_and_value_and_changes_nothing(host, params, option, text):
     ok(host.module('macvlan_net', **dict(NET, endpoints=[{'name': 'c1'}])))
     before = host.settled_snapshot()
@@ -141,6 +142,7 @@ def test_bad_input_names_option_and_value_and_changes_nothing(host, params, opti
     assert host.settled_snapshot(like=before) == before
 
 
+@pytest.mark.once  # refused before any request: the pyroute2 of the host plays no part
 def test_ipv6_disabled_on_the_host_is_refused(host):
     host.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1')  # the emulated host's own namespace
     try:

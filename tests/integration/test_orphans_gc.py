@@ -18,6 +18,8 @@ import conftest
 
 from traffic import connect, ping, serve
 
+pytestmark = pytest.mark.once  # see conftest.py: the delete requests are the teardown tests'
+
 
 def ok(res):
     assert not res.get('failed'), res
