@@ -63,11 +63,18 @@ molecule: setup
 # docker_bridge at scale against CNI, netavark, ip -batch and a pure-pyroute2 floor, inside emulated hosts (docs/development.md,
 # Benchmarks). Not part of make test; about 15 minutes. BENCH_ARGS="--sizes 10,100 --repeats 1" for a quick look.
 # Then the bridge_network role as users run it, against a trivial play (benchmarks/role_bench.py, issue 25; about
-# 3 minutes); BENCH_ROLE_ARGS="--sizes 100x2 --repeats 1" for a quick look.
+# 3 minutes); BENCH_ROLE_ARGS="--sizes 100x2 --repeats 1" for a quick look. Then 4,000 containers on 8 networks against
+# one network of 500 (benchmarks/scale_bench.py, issue 25; about 10 minutes); BENCH_SCALE_ARGS="--repeats 1".
 bench: setup
 	@bash benchmarks/setup.sh
 	@python benchmarks/bench.py $(BENCH_ARGS)
 	@python benchmarks/role_bench.py $(BENCH_ROLE_ARGS)
+	@python benchmarks/scale_bench.py $(BENCH_SCALE_ARGS)
+
+# Only the scale benchmark (docs/development.md, The scale benchmark).
+.PHONY: bench-scale
+bench-scale: setup
+	@python benchmarks/scale_bench.py $(BENCH_SCALE_ARGS)
 
 # docker_bridge dual-stack against IPv4-only, interleaved in one run (docs/development.md, The dual-stack benchmark).
 # Not part of make test; about 10 minutes. BENCH_IPV6_ARGS="--repeats 1 --tools engine" for a quick look.

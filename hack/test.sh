@@ -67,7 +67,7 @@ ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/t
 ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py)
 # The benchmark harnesses at their smallest (their own stage, in a lane of its own length).
 BENCH_TESTS=(tests/integration/test_bench_smoke.py tests/integration/test_ipv6_bench_smoke.py
-             tests/integration/test_overlay_bench_smoke.py)
+             tests/integration/test_overlay_bench_smoke.py tests/integration/test_scale_bench_smoke.py)
 # The fault matrices (a run killed or failed at each step) are stages of their own, placed in the shorter lanes.
 FAULTS=tests/integration/test_reliability_faults.py
 ROLE_IGNORES=()
