@@ -83,6 +83,15 @@ PLAY = '''- name: One bridge network of many containers
         state: "{{ bench_state }}"
         endpoints: "{{ bench_endpoints | default(omit) }}"
 '''
+# The unit of the through-Ansible targets (issue 25, item 4): what any play costs on the same host, one module run.
+TRIVIAL_PLAY = '''- name: A trivial play
+  hosts: bench
+  gather_facts: false
+  tasks:
+    - name: One ping
+      ansible.builtin.ping:
+'''
+THROUGH_ANSIBLE = (1.3, 0.1)  # module apply minus the trivial play within 1.3x of the engine; its re-apply at most 0.1 of it
 # The add cell's one container, with the options worker.py's DNS_OPTIONS builds the network with (`dns` left to
 # its default, on): only the endpoint is new, so the run adds it and changes nothing else.
 # The change cell (issue 25, item 2) runs it too, with its firewall backend, and with purge_endpoints on to remove one.
@@ -228,6 +237,8 @@ class Run:
         out = {}
         self.lab.up({'bench': {'address': '10.138.3.130/24'}})
         try:
+            if self.tool == 'module':  # the same host's trivial play: the part of every play that is not the module's
+                out['trivial'] = self.playbook(self.bench.trivial_playbook, {}, 'the trivial play')['seconds']
             out['apply'] = self.timed('apply')['seconds']
             self.verify('verify-up')
             if self.tool in HOSTNET_PHASES:
@@ -364,6 +375,9 @@ class Bench:
         self.add_playbook = os.path.join(self.tmp, 'add.yml')
         with open(self.add_playbook, 'w') as f:
             f.write(ADD_PLAY)
+        self.trivial_playbook = os.path.join(self.tmp, 'trivial.yml')
+        with open(self.trivial_playbook, 'w') as f:
+            f.write(TRIVIAL_PLAY)
         self.results = {}
         self.add = {}
         self.change = {}
@@ -618,7 +632,7 @@ def network_section(results, args):
              '| N | phase | ' + ' | '.join(LABELS[t] for t in tools) + ' |',
              '|---|---|' + '---|' * len(tools)]
     for n in sizes:
-        for phase in PHASES:
+        for phase in PHASES + ('trivial',):
             cells = [fmt(median(results, t, n, phase)) for t in tools]
             if any(c != '-' for c in cells):
                 lines.append('| %d | %s | %s |' % (n, phase, ' | '.join(cells)))
@@ -649,7 +663,28 @@ def network_section(results, args):
     checks = targets(results, sizes)
     lines += ['', '## Targets (issue 9)', '']
     lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or ['- not measured (no run of N=%d with the peers)' % target_size(sizes)]
-    return lines, checks
+    through = through_ansible(results, sizes)
+    lines += ['', '## Through Ansible (issue 25, item 4)', '',
+              'The module column less the trivial play (one `ansible.builtin.ping` task) timed on the same emulated host before '
+              'each apply: what the module itself costs when Ansible runs it, against the engine in-process.', '']
+    lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in through] or ['- not measured (needs the module and engine columns)']
+    return lines, checks + through
+
+
+def through_ansible(results, sizes):
+    """(met, text) of issue 25's item 4 at 500 containers (see target_size): the module's apply less the trivial play
+    within 1.3x of the engine's apply, and its re-apply less the trivial play at most 0.1 of that."""
+    n = target_size(sizes)
+    trivial, apply, reapply = (median(results, 'module', n, phase) for phase in ('trivial', 'apply', 'reapply'))
+    engine = median(results, 'engine', n, 'apply')
+    if None in (trivial, apply, reapply, engine) or not engine:
+        return []
+    # On a busy moment the trivial play may take as long as the apply: then no share of it is the module's to compare.
+    own, factor, share = max(apply - trivial, 1e-9), THROUGH_ANSIBLE[0], THROUGH_ANSIBLE[1]
+    return [(own / engine <= factor, 'module apply minus the trivial play within %.1fx of the engine in-process, N=%d: %.2fx (%s s - %s s vs %s s)' % (
+                factor, n, own / engine, fmt(apply), fmt(trivial), fmt(engine))),
+            ((reapply - trivial) / own <= share, 'module re-apply minus the trivial play at most %.1f of its apply, N=%d: %.3f (%s s - %s s vs %s s)' % (
+                share, n, (reapply - trivial) / own, fmt(reapply), fmt(trivial), fmt(own)))]
 
 
 def target_size(sizes):
