@@ -749,6 +749,24 @@ def conclude(what, where, text, data, before, after, error):
     return failure(what, before, after, error)
 
 
+def run_bench(what, stem, args, runner, report_of, data_of):
+    """A benchmark's main from its runner on: measured() runs it, ``report_of(desc, elapsed, machine_ok, error)`` gives
+    (text, checks), ``data_of()`` the data kept beside the report (STEM-STAMP.json, with the machine, the arguments,
+    the checks and the error); then conclude().  The exit status: conclude's, else 0 (a target not met is printed,
+    never fatal)."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
+    desc, elapsed, before, after, error = measured(runner)
+    text, checks = report_of(desc, elapsed, before == after, error)
+    data = dict(data_of(), machine=desc, args=args.argv, targets=checks, error=str(error) if error else None)
+    failed = conclude(what, (args.out, '%s-%s' % (stem, stamp), '%s-latest.md' % stem), text, data, before, after, error)
+    if failed:
+        return failed
+    missed = [text for ok, text in checks if ok is False]
+    if missed:
+        print('%s: target not met:\n  ' % what + '\n  '.join(missed))
+    return 0
+
+
 def loadavg():
     """The 1, 5 and 15 minute load averages, as /proc/loadavg has them."""
     with open('/proc/loadavg') as f:

@@ -28,7 +28,6 @@ namespaces are compared before and after, as by bench.py.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import statistics
@@ -338,19 +337,9 @@ def parse_args(argv):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
     vb = V6Bench(args)
-    desc, elapsed, before, after, error = bench.measured(vb)
-    text, checks = report(vb, args, desc, elapsed, before == after, error)
-    failed = bench.conclude('ipv6 bench', (args.out, 'ipv6-%s' % stamp, 'ipv6-latest.md'), text, {
-        'machine': desc, 'args': argv, 'results': vb.results, 'kernel': vb.kernel, 'loads': vb.loads, 'profiles': vb.profiles, 'targets': checks,
-        'error': str(error) if error else None}, before, after, error)
-    if failed:
-        return failed
-    missed = [text for ok, text in checks if not ok]
-    if missed:
-        print('ipv6 bench: target not met:\n  ' + '\n  '.join(missed))
-    return 0
+    return bench.run_bench('ipv6 bench', 'ipv6', args, vb, lambda *run: report(vb, args, *run),
+                           lambda: {'results': vb.results, 'kernel': vb.kernel, 'loads': vb.loads, 'profiles': vb.profiles})
 
 
 if __name__ == '__main__':

@@ -36,7 +36,6 @@ from the host: target, at N=1,000 within 1.5x of N=10.  --cells picks apply (ite
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import re
@@ -471,20 +470,9 @@ def parse_args(argv):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
     rb = RoleBench(args)
-    desc, elapsed, before, after, error = bench.measured(rb)
-    text, checks = report(rb.results, args, desc, elapsed, before == after, error, rb.change)
-    failed = bench.conclude('role bench', (args.out, 'role-%s' % stamp, 'role-latest.md'), text, {
-        'machine': desc, 'args': argv, 'results': rb.results, 'change': rb.change, 'targets': checks,
-        'error': str(error) if error else None},
-        before, after, error)
-    if failed:
-        return failed
-    missed = [text for ok, text in checks if ok is False]
-    if missed:
-        print('role bench: targets not met:\n  ' + '\n  '.join(missed))
-    return 0
+    return bench.run_bench('role bench', 'role', args, rb, lambda *run: report(rb.results, args, *run, rb.change),
+                           lambda: {'results': rb.results, 'change': rb.change})
 
 
 if __name__ == '__main__':

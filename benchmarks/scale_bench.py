@@ -21,7 +21,6 @@ one cell's (linear), and the module's peak resident memory (the largest of any r
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import statistics
@@ -197,19 +196,8 @@ def parse_args(argv):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
     sb = ScaleBench(args)
-    desc, elapsed, before, after, error = bench.measured(sb)
-    text, checks = report(sb, args, desc, elapsed, before == after, error)
-    failed = bench.conclude('scale bench', (args.out, 'scale-%s' % stamp, 'scale-latest.md'), text, {
-        'machine': desc, 'args': argv, 'results': sb.results, 'targets': checks, 'error': str(error) if error else None},
-        before, after, error)
-    if failed:
-        return failed
-    missed = [text for ok, text in checks if not ok]
-    if missed:
-        print('scale bench: target not met:\n  ' + '\n  '.join(missed))
-    return 0
+    return bench.run_bench('scale bench', 'scale', args, sb, lambda *run: report(sb, args, *run), lambda: {'results': sb.results})
 
 
 if __name__ == '__main__':
