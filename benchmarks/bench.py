@@ -681,10 +681,12 @@ def through_ansible(results, sizes):
         return []
     # On a busy moment the trivial play may take as long as the apply: then no share of it is the module's to compare.
     own, factor, share = max(apply - trivial, 1e-9), THROUGH_ANSIBLE[0], THROUGH_ANSIBLE[1]
-    return [(own / engine <= factor, 'module apply minus the trivial play within %.1fx of the engine in-process, N=%d: %.2fx (%s s - %s s vs %s s)' % (
-                factor, n, own / engine, fmt(apply), fmt(trivial), fmt(engine))),
-            ((reapply - trivial) / own <= share, 'module re-apply minus the trivial play at most %.1f of its apply, N=%d: %.3f (%s s - %s s vs %s s)' % (
-                share, n, (reapply - trivial) / own, fmt(reapply), fmt(trivial), fmt(own)))]
+    ratio_apply, ratio_reapply = own / engine, (reapply - trivial) / own
+    apply_text = 'module apply minus the trivial play within %.1fx of the engine in-process, N=%d: %.2fx (%s s - %s s vs %s s)' % (
+        factor, n, ratio_apply, fmt(apply), fmt(trivial), fmt(engine))
+    reapply_text = 'module re-apply minus the trivial play at most %.1f of its apply, N=%d: %.3f (%s s - %s s vs %s s)' % (
+        share, n, ratio_reapply, fmt(reapply), fmt(trivial), fmt(own))
+    return [(ratio_apply <= factor, apply_text), (ratio_reapply <= share, reapply_text)]
 
 
 def target_size(sizes):
