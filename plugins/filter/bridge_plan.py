@@ -14,6 +14,7 @@ from __future__ import annotations
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
+from ansible_collections.hostnet.containers.plugins.module_utils import _outbound
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -34,7 +35,8 @@ GATEWAY_MODES = ('nat', 'nat-unprotected', 'routed', 'isolated')
 CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname')
 NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
                 'dns', 'dns_domain', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces',
-                'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6', 'gateway_mode_ipv6')
+                'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6', 'gateway_mode_ipv6',
+                'host_ipv4', 'host_ipv6')
 NETWORK_KEYS = ('name', 'state') + NETWORK_PASS
 # The query bridge_endpoints runs: the present containers in bridge mode attached to the network.
 ENDPOINTS_QUERY = "[?state=='present' && network_mode=='bridge'] | [?networks[?name==%s]]"
@@ -320,6 +322,16 @@ def _check_exposure(net, option):
         _validate.interface_names(net['trusted_host_interfaces'], option + '.trusted_host_interfaces')
 
 
+def _check_outbound(net, option):
+    """A networks entry's host_ipv4 / host_ipv6: an address of its family, with the family on the network (whether the
+    host holds it is docker_bridge's check, on the host)."""
+    for family, key in sorted(_outbound.KEYS.items()):
+        if net.get(key) is not None:
+            _outbound.parse(net[key], '%s.%s' % (option, key), family)
+    if net.get('host_ipv6') is not None and not net.get('enable_ipv6'):
+        raise _validate.InputError(option + '.host_ipv6', net['host_ipv6'], 'needs enable_ipv6: true')
+
+
 def _role_network(net, option, nets):
     """One entry of bridge_network_networks, checked, with its state and option settled."""
     if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
@@ -337,6 +349,7 @@ def _role_network(net, option, nets):
             _dns.check_domain(net['dns_domain'], option + '.dns_domain')
         _check_exposure(net, option)
         _check_families(net, option)
+        _check_outbound(net, option)
     state = _state(net.get('state'), option + '.state')
     if net['name'] == DEFAULT_NETWORK and state == 'absent':
         raise PlanError("%s.state: the default network 'bridge' stays while the role is present (use "

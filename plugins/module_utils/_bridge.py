@@ -20,6 +20,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _network6
+from ansible_collections.hostnet.containers.plugins.module_utils import _outbound
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _planner
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
@@ -151,6 +152,16 @@ def _publish_scope(run, pool, pool6):
     return _ports.host_addresses(list(run.snap.addrs) + list(getattr(run.snap, 'addrs6', None) or []), gateways), families
 
 
+def _outbound_options(run, pool, pool6):
+    """host_ipv4 / host_ipv6 as the document keeps them (_outbound), the host's addresses checked but in the
+    boot-time restore (host_ip_must_exist false, as for publishes)."""
+    families = tuple(family for family, q in ((4, pool), (6, pool6)) if q is not None)
+    local = None
+    if getattr(run, 'host_ip_must_exist', True):
+        local = {4: _outbound.host_addresses(run.snap.addrs), 6: _outbound.host_addresses(getattr(run.snap, 'addrs6', None) or [])}
+    return _outbound.options(run.p, families, local)
+
+
 class BridgeDriver(_planner.Driver):
     """The bridge's part of planning (see _planner.Driver)."""
 
@@ -230,6 +241,7 @@ class BridgeDriver(_planner.Driver):
         pool, pool6 = self._pools(run, bridge)
         _planner.check_mtu(p['mtu'])
         options = self._options(run, bridge)
+        options.update(_outbound_options(run, pool, pool6))
         specs = _model.endpoint_specs(p['endpoints'])
         if len(specs) > _network.MAX_BRIDGE_PORTS:
             raise _validate.InputError('endpoints', len(specs), 'a Linux bridge holds at most %d ports' % _network.MAX_BRIDGE_PORTS)

@@ -140,7 +140,8 @@ def family_view(doc, family):
     if family == 4:
         return dict(doc, endpoints=_family_endpoints(doc, 4)) if doc.get('enable_ipv6') else doc
     return dict(doc, subnet=doc['subnet_v6'], gateway=doc.get('gateway_v6'), gateway_mode_ipv4=doc.get('gateway_mode_ipv6'),
-                endpoints=_family_endpoints(doc, 6))
+                endpoints=_family_endpoints(doc, 6),
+                host_ipv4=doc.get('host_ipv6'))
 
 
 def network_forwards(doc):
@@ -339,13 +340,21 @@ def _loopback_masquerade(bridge):
     return Rule('nat', 'POSTROUTING', 'MASQUERADE', src=LOOPBACK_NET, oif=bridge)
 
 
+def _egress(doc):
+    """The network's traffic leaving by another interface: masqueraded, or SNATed to its outbound address (host_ipv4;
+    host_ipv6 in the IPv6 view), Docker's com.docker.network.host_ipv4."""
+    if doc.get('host_ipv4'):
+        return Rule('nat', 'POSTROUTING', 'SNAT', doc['host_ipv4'], src=doc['subnet'], oif='!' + doc['bridge'])
+    return Rule('nat', 'POSTROUTING', 'MASQUERADE', src=doc['subnet'], oif='!' + doc['bridge'])
+
+
 def masquerade(doc, family=4):
     """A network's traffic leaving by another interface is masqueraded (ip_masquerade, not internal; NAT66 in IPv6,
     as Docker does for a nat network); its hairpins, and the host's IPv4 loopback connections to its published ports
     (no IPv6 publish is reached from ::1: the kernel does not route IPv6 loopback out)."""
     rules = []
     if doc.get('ip_masquerade', True) and not doc.get('internal'):
-        rules.append(Rule('nat', 'POSTROUTING', 'MASQUERADE', src=doc['subnet'], oif='!' + doc['bridge']))
+        rules.append(_egress(doc))
     forwards = network_forwards(doc)
     rules += [_hairpin(fwd) for fwd in forwards]
     if forwards and family == 4:

@@ -66,6 +66,9 @@ def inspect(doc):
                 options['com.docker.network.bridge.' + key] = doc[key]
         if doc.get('trusted_host_interfaces'):
             options['com.docker.network.bridge.trusted_host_interfaces'] = ':'.join(doc['trusted_host_interfaces'])
+        for key in ('host_ipv4', 'host_ipv6'):
+            if doc.get(key):
+                options['com.docker.network.' + key] = doc[key]
         if doc.get('dns_domain'):
             # Not a Docker option (Docker's names have no domain): the domain the network's name server answers.
             options['hostnet.containers.dns_domain'] = doc['dns_domain']

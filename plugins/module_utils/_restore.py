@@ -96,6 +96,7 @@ def bridge_params(doc):
              firewall_backend=doc.get('firewall_backend') or 'auto', dns=doc.get('dns'), dns_domain=doc.get('dns_domain'),
              gateway_mode_ipv4=doc.get('gateway_mode_ipv4') or 'nat', trusted_host_interfaces=list(doc.get('trusted_host_interfaces') or []),
              foreign_bridge='fail')  # a stored network's bridge is the collection's: another one in its place is refused
+    p.update(host_ipv4=doc.get('host_ipv4'), host_ipv6=doc.get('host_ipv6'))  # the outbound address (None: the masquerade)
     p.update(_ipam_params(doc))
     p.update(_ipam6_params(doc))
     p['endpoints'] = [endpoint_params(n, ep, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
@@ -119,7 +120,8 @@ def macvlan_params(doc):
 def overlay_params(doc):
     """overlay_net's parameters that rebuild this host's part of the stored overlay: its bridge network's, the VTEP,
     the peers and the other hosts' containers as they were."""
-    p = {k: v for k, v in bridge_params(doc).items() if k != 'gateway_mode_ipv6'}  # an overlay's is always nat
+    # An overlay's gateway mode is always nat, and it has no outbound address of its own.
+    p = {k: v for k, v in bridge_params(doc).items() if k not in ('gateway_mode_ipv6', 'host_ipv4', 'host_ipv6')}
     p.update(vni=doc['vni'], port=doc.get('port'), underlay_interface=doc.get('underlay_interface'), underlay_ip=doc.get('underlay_ip'),
              peers=[{'host': host, 'underlay_ip': ip} for host, ip in sorted((doc.get('peers') or {}).items())],
              remote_endpoints=[dict({k: v for k, v in ep.items() if k != 'ip6'}, name=name, aliases=list(ep.get('aliases') or []),

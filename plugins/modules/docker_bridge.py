@@ -218,6 +218,24 @@ options:
     description: No traffic into or out of the subnet through the host (C(docker network create --internal)); no masquerade, no published ports.
     type: bool
     default: false
+  host_ipv4:
+    description:
+      - The host address the network's traffic leaving the host takes as its source (C(com.docker.network.host_ipv4)), by
+        SNAT to it instead of the masquerade (which takes the address of the interface the packet leaves by), for example
+        a second address of the uplink that the LAN's firewall knows. Answers, published ports and hairpin are unchanged.
+      - It must be an IPv4 address the host has (on any interface), checked before anything changes, also in check mode;
+        an IPv6 value, a loopback or multicast address, or one on a network without masquerade (O(internal=true),
+        O(ip_masquerade=false), O(gateway_mode_ipv4=routed)) is refused naming the option and the value. At boot,
+        C(hostnet-restore) puts the rule back even when the address has not come yet (DHCP).
+      - Changing it replaces only that rule. Flows already open keep the source they started with until their
+        conntrack entries expire. Omitted, the masquerade.
+    type: str
+  host_ipv6:
+    description:
+      - As O(host_ipv4), for the network's IPv6 traffic (C(com.docker.network.host_ipv6), Docker 28), SNAT instead of the
+        NAT66 masquerade; needs O(enable_ipv6=true) and an IPv6 address of the host (not link-local); with
+        O(gateway_mode_ipv6=routed) refused.
+    type: str
   gateway_mode_ipv4:
     description:
       - How the network meets the outside world (C(com.docker.network.bridge.gateway_mode_ipv4), Docker 28).
@@ -427,6 +445,12 @@ options:
         description: As O(internal).
         type: bool
         default: false
+      host_ipv4:
+        description: As O(host_ipv4).
+        type: str
+      host_ipv6:
+        description: As O(host_ipv6).
+        type: str
       gateway_mode_ipv4:
         description: As O(gateway_mode_ipv4).
         type: str
@@ -533,6 +557,13 @@ EXAMPLES = r'''
     endpoints:
       - name: api
         publish: ["8081:80"]
+
+- name: A network whose containers reach the LAN from the host's 10.138.3.130 (-o com.docker.network.host_ipv4=10.138.3.130)
+  hostnet.containers.docker_bridge:
+    name: egress
+    host_ipv4: 10.138.3.130
+    endpoints:
+      - name: worker
 
 - name: A dual-stack network (docker network create --ipv6 --subnet fd00:db8:1::/64 dual)
   hostnet.containers.docker_bridge:
@@ -699,6 +730,8 @@ def main():
         icc=dict(type='bool', default=True),
         ip_masquerade=dict(type='bool', default=True),
         internal=dict(type='bool', default=False),
+        host_ipv4=dict(type='str'),
+        host_ipv6=dict(type='str'),
         gateway_mode_ipv4=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
         trusted_host_interfaces=dict(type='list', elements='str'),
         host_binding_ipv4=dict(type='str', default='0.0.0.0'),
