@@ -36,7 +36,7 @@ CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publi
 NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
                 'dns', 'dns_domain', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces',
                 'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6', 'gateway_mode_ipv6',
-                'host_ipv4', 'host_ipv6')
+                'host_ipv4', 'host_ipv6', 'routes', 'no_default_route')
 NETWORK_KEYS = ('name', 'state') + NETWORK_PASS
 # The query bridge_endpoints runs: the present containers in bridge mode attached to the network.
 ENDPOINTS_QUERY = "[?state=='present' && network_mode=='bridge'] | [?networks[?name==%s]]"

@@ -26,7 +26,8 @@ SHIM = ':shim'  # never a container name: _validate.container_name refuses ':'
 MODES = ('bridge', 'private', 'vepa', 'passthru')
 STATES = ('present', 'absent')
 NETWORK_KEYS = ('name', 'state', 'parent', 'mode', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'host_shim',
-                'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6')
+                'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6',
+                'routes', 'no_default_route')
 ENDPOINT_KEYS = ('name', 'ip', 'mac', 'ifname', 'aliases', 'gw_priority')
 # A macvlan container's network entry takes an IPv6 address too (the overlay plan shares _endpoint with ENDPOINT_KEYS).
 MACVLAN_ENDPOINT_KEYS = ENDPOINT_KEYS + ('ipv6_address',)

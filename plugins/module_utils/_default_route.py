@@ -5,7 +5,8 @@
 """Which of a container's networks gives it its default route: the election, pure (documents in, a choice out).
 
 As libnetwork does (sandbox.go, Endpoint.Less and getGatewayEndpoint): a network that gives no gateway (an internal
-network) never gives the default route; among the others the endpoint with the highest ``gw_priority`` wins.
+network) never gives the default route, nor does one with ``no_default_route`` (podman's); among the others the
+endpoint with the highest ``gw_priority`` wins.
 libnetwork breaks a tie by network name; here, as this collection always did and Docker's users expect from
 ``docker run`` then ``docker network connect``, the endpoint connected first wins, then the network created first,
 then the name.  ``connected`` (when the endpoint joined, recorded at connect) orders endpoints; an endpoint recorded
@@ -25,8 +26,10 @@ Candidate = namedtuple('Candidate', 'network gateway ifname priority connected c
 
 def candidate(network, doc, ep, family=4):
     """The Candidate of endpoint ``ep`` (an endpoint document) of network document ``doc``, its gateway of ``family``
-    (a network without that family gives none, so never that family's default route)."""
-    return Candidate(network, doc.get('gateway' if family == 4 else 'gateway_v6'), ep.get('ifname'), int(ep.get('gw_priority') or 0), ep.get('connected') or '',
+    (a network without that family gives none, so never that family's default route, and neither does a network with
+    ``no_default_route``, podman's option)."""
+    gateway = None if doc.get('no_default_route') else doc.get('gateway' if family == 4 else 'gateway_v6')
+    return Candidate(network, gateway, ep.get('ifname'), int(ep.get('gw_priority') or 0), ep.get('connected') or '',
                      doc.get('created') or '', bool(doc.get('internal')))
 
 

@@ -513,6 +513,18 @@ def route_del_request(gateway=None, oif=None, family=None):
     return codec.route_request(RTM_DELROUTE, 0, family or _family(gateway), MAIN_TABLE, 255, gateway=gateway, oif=oif)
 
 
+def extra_route_request(msg_type, destination, gateway, metric, oif):
+    """RTM_NEWROUTE (created or replaced) / RTM_DELROUTE of a network's extra route in the main table: to
+    ``destination`` (a CIDR) via ``gateway`` on ``oif``, or on-link through ``oif`` when ``gateway`` is None (scope
+    link, as ``ip route add DST dev IF``), with the metric ``metric``.  Protocol static, as ``ip route add ... proto
+    static``."""
+    family = _family(destination.split('/')[0])
+    if msg_type == RTM_NEWROUTE:
+        return codec.route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family, MAIN_TABLE, 0 if gateway else 253, proto=4, rtype=1,
+                                   gateway=gateway, oif=oif, dst=destination, priority=metric)
+    return codec.route_request(RTM_DELROUTE, 0, family, MAIN_TABLE, 255, gateway=gateway, oif=oif, dst=destination, priority=metric)
+
+
 def delete_links(chan, links):
     """Delete links (dicts with index and group, from a dump of ``chan``'s namespace) in one kernel batch.
 

@@ -202,7 +202,8 @@ def parse_addr(data, off, end):
 
 
 def parse_route(data, off, end):
-    """An RTM_NEWROUTE message: {'family', 'dst' ('a.b.c.d/len', 'x::/len' or None), 'table', 'oif', 'gateway'}."""
+    """An RTM_NEWROUTE message: {'family', 'dst' ('a.b.c.d/len', 'x::/len' or None), 'table', 'oif', 'gateway'}, and
+    'priority' (the metric) when the message has one (an IPv4 route of metric 0 has none)."""
     family, dst_len, dummy, dummy2, table = struct.unpack_from('=BBBBB', data, off)
     out = {'family': family, 'dst': None, 'dst_len': dst_len, 'table': table, 'oif': None, 'gateway': None}
     for typ, start, stop in _nlas(data, off + 12, end):
@@ -212,6 +213,8 @@ def parse_route(data, off, end):
             out['oif'] = _u32(data, start)
         elif typ == 5:
             out['gateway'] = _ip(data, start, stop)
+        elif typ == 6:
+            out['priority'] = _u32(data, start)
         elif typ == 15:
             out['table'] = _u32(data, start)
     return out
@@ -324,11 +327,18 @@ def neigh_request(msg_type, family, index, mac, dst, append=False):
 _RTMSG = struct.Struct('=BBBBBBBBI')
 
 
-def route_request(msg_type, flags, family, table, scope, proto=0, rtype=0, gateway=None, oif=None):
+def route_request(msg_type, flags, family, table, scope, proto=0, rtype=0, gateway=None, oif=None, dst=None, priority=None):
     """RTM_NEWROUTE / RTM_DELROUTE of a default route (no destination) in ``table`` (< 256), with RTA_GATEWAY and RTA_OIF
     when given.  Encoded here: pyroute2's rtmsg encoder took 1 to 2 ms a message (twice as long for IPv6), the largest
-    part of a dual-stack container's requests."""
-    body = _RTMSG.pack(family, 0, 0, 0, table, proto, scope, rtype, 0)
+    part of a dual-stack container's requests.  ``dst`` ('a.b.c.d/len' or 'x::/len') and ``priority`` (the metric):
+    a network's extra route (_routes)."""
+    dst_len = int(dst.split('/')[1]) if dst else 0
+    body = _RTMSG.pack(family, dst_len, 0, 0, table, proto, scope, rtype, 0)
+    if dst:
+        packed = _packed(dst.split('/')[0])
+        body += _NLA.pack(4 + len(packed), 1) + packed
+    if priority is not None:
+        body += _NLA.pack(8, 6) + _U32.pack(priority)
     if gateway:
         packed = _packed(gateway)
         body += _NLA.pack(4 + len(packed), 5) + packed

@@ -29,6 +29,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _proxy
+from ansible_collections.hostnet.containers.plugins.module_utils import _routes
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
@@ -229,10 +230,12 @@ class NetworkRun:
         if link is None:
             # A new link: every name, and every route (the probe may answer through a link the plan deletes).
             return True, True
+        # The network's extra routes (_routes) are compared with the container's table.
+        routes = _routes.wants_routes(net, self.stored)
         if others:
             # On other networks too: their links (is each there, its index) and whichever default route it has.
-            return True, not view.probe_answers()
-        return False, not view.probe_answers(link['index'])
+            return True, routes or not view.probe_answers()
+        return False, routes or not view.probe_answers(link['index'])
 
     def checked(self, net):
         """The endpoints this run reads and repairs: the ones the task lists, or all when it lists none (the
@@ -267,6 +270,7 @@ class NetworkRun:
         _validate.check_network_name(self.name, self.driver.name)
         self.read(None)
         net = self.driver.desired(self)
+        _routes.set_options(self.p, net)
         self.read(net)
         return self.plan_present(net)
 
@@ -403,9 +407,11 @@ class NetworkRun:
         readdressed = ep.ip is not None and self.plan_addresses(cname, link, self.net.cidr(ep.ip), view.addresses(link['index']))
         # Taking the old address away flushes the routes through the link: the default route is set again after.
         ep.default_route = self.plan_default_route(cname, ep, view, link['index'], readdressed=readdressed)
+        readdressed6 = False
         if ep.ip6 is not None:
             readdressed6 = self.plan_addresses(cname, link, self.net.cidr6(ep.ip6), view.addresses6(link['index']))
             self.route6[cname] = self.plan_default_route(cname, ep, view, link['index'], readdressed=readdressed6, family=6)
+        _routes.plan_endpoint(self, cname, ep, view, link['index'], {4: readdressed, 6: readdressed6})
 
     def plan_namespace(self, cname, view):
         ns = self.ns
@@ -433,6 +439,7 @@ class NetworkRun:
         if ep.ip6 is not None:
             self.route6[cname] = self.plan_default_route(cname, ep, view, gone=gone, family=6)
         self.driver.plan_create(self, cname, ep)
+        _routes.plan_new(self, cname, ep)
 
     # -- the default route ---------------------------------------------------------------------------------------
     def plan_reelections(self, cnames):
@@ -458,7 +465,8 @@ class NetworkRun:
             here[('planned', network)] = cand
         if ep is not None:
             net = self.net
-            gateway = net.gateway if family == 4 else net.gateway6
+            # A network with no_default_route gives no gateway to elect (_default_route.candidate for the others).
+            gateway = None if net.options.get('no_default_route') else net.gateway if family == 4 else net.gateway6
             cands[self.name] = here[index] = _default_route.Candidate(self.name, gateway, ep.ifname, ep.gw_priority, ep.connected or '',
                                                                       net.created or '', bool(net.internal))
         return cands, here

@@ -86,6 +86,11 @@ def _ipam6_params(doc):
     return out
 
 
+def _route_params(doc):
+    """The network's extra routes and no_default_route (_routes) as stored."""
+    return {'routes': [dict(route) for route in doc.get('routes') or []], 'no_default_route': bool(doc.get('no_default_route'))}
+
+
 def bridge_params(doc):
     """docker_bridge's parameters that rebuild the stored bridge network as it is."""
     p = dict(_COMMON, name=doc['name'], bridge_name=doc.get('bridge'), stp=bool(doc.get('stp')),
@@ -99,6 +104,7 @@ def bridge_params(doc):
     p.update(host_ipv4=doc.get('host_ipv4'), host_ipv6=doc.get('host_ipv6'))  # the outbound address (None: the masquerade)
     p.update(_ipam_params(doc))
     p.update(_ipam6_params(doc))
+    p.update(_route_params(doc))
     p['endpoints'] = [endpoint_params(n, ep, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
     return p
 
@@ -113,6 +119,7 @@ def macvlan_params(doc):
         p['host_shim']['ipv6_address'] = shim['ip6']
     p.update(_ipam_params(doc))
     p.update((k, v) for k, v in _ipam6_params(doc).items() if k != 'gateway_mode_ipv6')  # a macvlan network has no gateway modes
+    p.update(_route_params(doc))
     p['endpoints'] = [endpoint_params(n, ep, publish=False, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
     return p
 

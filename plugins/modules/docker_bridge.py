@@ -44,6 +44,7 @@ author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
+  - hostnet.containers._routes
 options:
   name:
     description:
@@ -451,6 +452,26 @@ options:
       host_ipv6:
         description: As O(host_ipv6).
         type: str
+      routes:
+        description: As O(routes).
+        type: list
+        elements: dict
+        suboptions:
+          destination:
+            description: As O(routes[].destination).
+            type: str
+            required: true
+          gateway:
+            description: As O(routes[].gateway).
+            type: str
+          metric:
+            description: As O(routes[].metric).
+            type: int
+            default: 100
+      no_default_route:
+        description: As O(no_default_route).
+        type: bool
+        default: false
       gateway_mode_ipv4:
         description: As O(gateway_mode_ipv4).
         type: str
@@ -583,6 +604,19 @@ EXAMPLES = r'''
     endpoints:
       - name: app01
 
+- name: Extra routes in every container (podman --route), and no default route from this network (no_default_route)
+  hostnet.containers.docker_bridge:
+    name: routed_lab
+    subnet: 10.78.0.0/24
+    no_default_route: true
+    routes:
+      - destination: 192.168.60.0/24
+        gateway: 10.78.0.254
+      - destination: 198.51.100.0/24  # on-link, through the container's interface on the network
+        metric: 50
+    endpoints:
+      - name: tool01
+
 - name: Remove custom_network even with containers attached (docker network rm custom_network)
   hostnet.containers.docker_bridge:
     name: custom_network
@@ -698,6 +732,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
+from ansible_collections.hostnet.containers.plugins.module_utils import _routes
 
 
 def published(doc):
@@ -732,6 +767,7 @@ def main():
         internal=dict(type='bool', default=False),
         host_ipv4=dict(type='str'),
         host_ipv6=dict(type='str'),
+        **_routes.argument_spec(),
         gateway_mode_ipv4=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
         trusted_host_interfaces=dict(type='list', elements='str'),
         host_binding_ipv4=dict(type='str', default='0.0.0.0'),

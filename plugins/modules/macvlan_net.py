@@ -28,6 +28,7 @@ author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
+  - hostnet.containers._routes
 options:
   name:
     description:
@@ -302,6 +303,26 @@ options:
         description: As O(force).
         type: bool
         default: false
+      routes:
+        description: As O(routes).
+        type: list
+        elements: dict
+        suboptions:
+          destination:
+            description: As O(routes[].destination).
+            type: str
+            required: true
+          gateway:
+            description: As O(routes[].gateway).
+            type: str
+          metric:
+            description: As O(routes[].metric).
+            type: int
+            default: 100
+      no_default_route:
+        description: As O(no_default_route).
+        type: bool
+        default: false
       host_shim:
         description: As O(host_shim).
         type: dict
@@ -360,6 +381,22 @@ EXAMPLES = r'''
     endpoints:
       - name: c1
         ipv6_address: fd00:10::100
+
+- name: Containers reach 192.168.99.0/24 through a router of the LAN, not through the segment's gateway
+  hostnet.containers.macvlan_net:
+    name: macnet
+    parent: ens33
+    subnet: 10.0.0.0/24
+    ip_range: 10.0.0.32/28
+    gateway: 10.0.0.254
+    host_shim:
+      ip: 10.0.0.250
+    routes:
+      - destination: 192.168.99.0/24
+        gateway: 10.0.0.253
+    endpoints:
+      - name: c1
+        ip: 10.0.0.100
 
 - name: Remove it, disconnecting its containers
   hostnet.containers.macvlan_net:
@@ -446,6 +483,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
+from ansible_collections.hostnet.containers.plugins.module_utils import _routes
 
 
 def run(module):
@@ -470,6 +508,7 @@ def main():
         endpoints=dict(type='list', elements='dict', options=_common.endpoint_options(ipv6_address=dict(type='str'))),
         purge_endpoints=dict(type='bool', default=False),
         force=dict(type='bool', default=False),
+        **_routes.argument_spec(),
         host_shim=dict(type='dict', options=dict(
             enabled=dict(type='bool', default=True),
             name=dict(type='str'),
