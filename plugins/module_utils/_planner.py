@@ -118,7 +118,8 @@ class Driver:
     ``name`` is the driver in state documents; ``not_mine`` / ``not_this``: the messages refusing a network of
     another driver (present / absent; %s is that driver); ``firewall``: whether the host's firewall and the
     names files follow this driver's networks.  The planner calls, in order: ``needs_routes(run)`` (does
-    choosing the subnet need the host's routes), ``desired(run)`` -> _model.Network, ``device(net)`` (the host
+    choosing the subnet need the host's routes), ``needs_uplink(run)`` (does the MTU come from the host's
+    default-route interface), ``desired(run)`` -> _model.Network, ``device(net)`` (the host
     link new endpoints hang on), ``prefetch(run, net)``, ``view_targets(run, net, present)`` -> [(container,
     link index or name)], then for planning ``plan_disconnect``, ``plan_device``, per endpoint
     ``endpoint_link`` (the container's link when the endpoint is whole, else None) and either ``plan_stale`` +
@@ -133,6 +134,11 @@ class Driver:
     @staticmethod
     def needs_routes(run):
         return run.p['state'] == 'present' and run.p['subnet'] is None and not run.old.get('subnet')
+
+    @staticmethod
+    def needs_uplink(run):  # pylint: disable=unused-argument
+        """Whether ``desired`` takes the MTU of the host's default-route interface (Snapshot.uplink_mtu)."""
+        return False
 
     @staticmethod
     def prefetch(run, net):
@@ -206,7 +212,8 @@ class NetworkRun:
         or, with present false, as it was)."""
         v6 = self.v6
         routes6 = v6 and self.p['state'] == 'present' and not self.p.get('subnet_v6') and not self.old.get('subnet_v6')
-        self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self), v6=v6, routes6=routes6)
+        self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self), v6=v6, routes6=routes6,
+                                                     uplink=self.driver.needs_uplink(self))
         if net is not None:
             self.driver.prefetch(self, net)
             targets = self.driver.view_targets(self, net, present)

@@ -128,7 +128,11 @@ options:
     type: list
     elements: dict
   mtu:
-    description: MTU of the bridge and the endpoints' veths (68-65535). Default 1500.
+    description:
+      - MTU of the bridge and the endpoints' veths (68-65535).
+      - Omitted on a new network, the MTU of the host's default-route interface (the first IPv4 default route of the main
+        table, else the first IPv6 one), as netavark 1.16; 1500 when the host has no default route. The value taken is
+        stored and reported (C(mtu) of RV(after)); a network that exists keeps its MTU when O(mtu) is omitted.
     type: int
   stp:
     description: Spanning tree on the bridge.
@@ -602,6 +606,8 @@ before:
 after:
   description:
     - The network after the run (null when absent).
+    - Its C(mtu) is the MTU the network has (taken from the host's default-route interface when O(mtu) was omitted on
+      a new network).
     - In the list form, a dict of network name to that.
   returned: always
   type: dict
