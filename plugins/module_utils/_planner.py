@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _default_route
@@ -91,7 +92,7 @@ def endpoint(spec, ip, net_id, old, ip6=None):
     mac = spec.mac or (_ipam.docker_mac(ip) if ip is not None else '02:42:' + ':'.join(eid[i:i + 2] for i in range(0, 8, 2)))
     return _model.Endpoint(addresses, mac, spec.ifname or (old or {}).get('ifname'),
                            eid, list(spec.aliases), gw_priority=spec.gw_priority,
-                           connected=connected)
+                           connected=connected, bandwidth=spec.bandwidth)
 
 
 def check_driver(stored, driver, name, message):
@@ -222,6 +223,8 @@ class NetworkRun:
             targets += [(cname, None) for cname in self.leaving_names(net, present) if cname not in listed and self.memberships(cname)]
             _snapshot.read_views(self.ns, self.snap, targets, lambda cname, view: self.wants(net, cname, view, present),
                                  v6=6 in net.families)
+            if present:
+                _bandwidth.read(self.ns, self.snap, _bandwidth.involved(self.checked(net), self.stored))
         return self.snap
 
     def wants(self, net, cname, view, present=True):
@@ -292,6 +295,7 @@ class NetworkRun:
         for cname, ep in self.checked(net).items():
             self.plan_endpoint(cname, ep)
         self.driver.plan_after(self, net)
+        _bandwidth.plan(self, net)
         self.doc = net.to_doc()
         # The namespaces this run creates are recorded (after the network's state) before anything is created.
         _netns_record.plan_claims(self.plan, write_at, self.made, self.records(self.made), self.claim, self.root)

@@ -96,6 +96,8 @@ class Snapshot:
         self.kernel_ipv6 = True
         # The MTU of the host's default-route interface (read_host's uplink: a new network without an mtu), else None.
         self.uplink_mtu = None
+        # The qdiscs of the host and of the namespaces of shaped endpoints ({None or container: [parse_qdisc]}: _bandwidth.read).
+        self.qdiscs = {}
 
     def link(self, ifname):
         return self.links.get(ifname) if ifname else None
