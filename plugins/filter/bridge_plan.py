@@ -11,6 +11,7 @@ call per container namespace.
 
 from __future__ import annotations
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
@@ -125,13 +126,13 @@ def _ipv6_address(net, sub):
 
 
 def _attachment(item, sub, networks):
-    """One entry of a container's networks ('name' or {name, ip, ip6, aliases, mac, gw_priority}) as a docker_bridge endpoint."""
+    """One entry of a container's networks ('name' or {name, ip, ip6, aliases, mac, gw_priority, bandwidth}) as a docker_bridge endpoint."""
     net = {'name': item} if isinstance(item, str) else item
     if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
         raise PlanError('%s: %r must be a network name or a dict with name, ip and aliases' % (sub, item))
-    extra = sorted(set(net) - {'name', 'ip', 'ip6', 'ipv6_address', 'aliases', 'mac', 'gw_priority'})
+    extra = sorted(set(net) - {'name', 'ip', 'ip6', 'ipv6_address', 'aliases', 'mac', 'gw_priority', 'bandwidth'})
     if extra:
-        raise PlanError('%s: unknown key %s (use name, ip, ip6, aliases, mac, gw_priority)' % (sub, ', '.join(extra)))
+        raise PlanError('%s: unknown key %s (use name, ip, ip6, aliases, mac, gw_priority, bandwidth)' % (sub, ', '.join(extra)))
     if any(n['name'] == net['name'] for n in networks):
         raise PlanError("%s: network '%s' is listed twice" % (sub, net['name']))
     entry = {'name': net['name']}
@@ -153,6 +154,10 @@ def _attachment(item, sub, networks):
     if net.get('gw_priority') is not None:
         with refused():
             entry['gw_priority'] = _validate.gw_priority(net['gw_priority'], sub + '.gw_priority')
+    if net.get('bandwidth') is not None:
+        with refused():
+            # Checked here, so the role fails naming the container's entry before any network task runs.
+            entry['bandwidth'] = _bandwidth.parse(net['bandwidth'], sub + '.bandwidth')
     return entry
 
 

@@ -10,6 +10,7 @@ end on the bridge with hairpin on, peer in the container).  Everything else is _
 
 from __future__ import annotations
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
@@ -263,7 +264,10 @@ class BridgeDriver(_planner.Driver):
             endpoints[spec.name] = ep
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
         ipam = {family: q.config() for family, q in ((4, pool), (6, pool6)) if q is not None}
-        return _model.Network(run.name, net_id, self.name, created, ipam, p['mtu'] or stored.get('mtu') or 1500,
+        # A new network without an mtu takes its host's default-route interface's (netavark 1.16); an existing one keeps its own.
+        mtu = p['mtu'] or stored.get('mtu') or run.snap.uplink_mtu or _network.DEFAULT_MTU
+        _bandwidth.check(specs, mtu, self.name)
+        return _model.Network(run.name, net_id, self.name, created, ipam, mtu,
                               bool(p.get('internal')), endpoints, options)
 
     @staticmethod
@@ -272,6 +276,10 @@ class BridgeDriver(_planner.Driver):
         return None
 
     # -- what to read ----------------------------------------------------------------------------------------
+    @staticmethod
+    def needs_uplink(run):
+        return run.p['state'] == 'present' and run.p['mtu'] is None and not run.old.get('mtu')
+
     @staticmethod
     def device(net):
         return net.options['bridge']

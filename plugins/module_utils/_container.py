@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -108,7 +109,7 @@ def _network_entry(entry, i, seen):
     if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
         raise _validate.InputError(option + '.gw_priority', prio, 'must be an integer (Docker 28 gw-priority)')
     return {'name': name, 'ipv4_address': ip or None, 'ipv6_address': ip6 or None, 'aliases': aliases, 'mac_address': mac,
-            'gw_priority': prio, 'index': i}
+            'gw_priority': prio, 'index': i, 'bandwidth': _bandwidth.parse(entry.get('bandwidth'), option + '.bandwidth')}
 
 
 def _check_mode(want, params):
@@ -200,6 +201,11 @@ def endpoint_entry(want, entry, doc, publish):
     elif entry.get('ipv6_address'):
         raise _validate.InputError('networks[%d].ipv6_address' % entry['index'], entry['ipv6_address'],
                                    'only bridge networks have IPv6 in this version (network %s is a %s one)' % (entry['name'], doc.get('driver')))
+    if entry.get('bandwidth'):
+        if doc.get('driver', 'bridge') == 'macvlan':
+            raise _validate.InputError('networks[%d].bandwidth' % entry['index'], entry['bandwidth'], 'a macvlan endpoint has no host '
+                                       'end to shape (network %s is a macvlan one); bandwidth applies to bridge and overlay networks' % entry['name'])
+        ep['bandwidth'] = dict(entry['bandwidth'])
     return ep
 
 

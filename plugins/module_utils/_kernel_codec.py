@@ -30,6 +30,7 @@ RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
 RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
 RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH = 28, 29, 30
+RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC = 36, 37, 38
 AF_BRIDGE = 7
 NTF_SELF = 0x02
 NUD_PERMANENT = 0x80
@@ -220,10 +221,36 @@ def parse_route(data, off, end):
     return out
 
 
-PARSERS = {RTM_GETLINK: parse_link, RTM_GETADDR: parse_addr, RTM_GETROUTE: parse_route}
+_TCMSG = struct.Struct('=BxxxiIII')
+# struct tc_tbf_qopt: rate and peakrate (struct tc_ratespec: cell_log, linklayer, overhead, cell_align, mpu, rate),
+# limit, buffer, mtu.
+_TBF_QOPT = struct.Struct('=BBHhHI BBHhHI III')
+
+
+def parse_qdisc(data, off, end):
+    """An RTM_NEWQDISC message: {'index', 'handle', 'parent', 'kind'}, and for a tbf its 'rate' (bytes per second),
+    'limit' (bytes) and 'buffer' (scheduler ticks), None otherwise."""
+    dummy, index, handle, parent, dummy2 = _TCMSG.unpack_from(data, off)
+    out = {'index': index, 'handle': handle, 'parent': parent, 'kind': None, 'rate': None, 'limit': None, 'buffer': None}
+    options = None
+    for typ, start, stop in _nlas(data, off + _TCMSG.size, end):
+        if typ == 1:
+            out['kind'] = _str(data, start, stop)
+        elif typ == 2:
+            options = (start, stop)
+    if out['kind'] == 'tbf' and options:
+        for typ, start, stop in _nlas(data, options[0], options[1]):
+            if typ == 1 and stop - start >= _TBF_QOPT.size:
+                fields = _TBF_QOPT.unpack_from(data, start)
+                out.update(rate=fields[5], limit=fields[12], buffer=fields[13])
+    return out
+
+
+PARSERS = {RTM_GETLINK: parse_link, RTM_GETADDR: parse_addr, RTM_GETROUTE: parse_route, RTM_GETQDISC: parse_qdisc}
 DUMP_HEADS = {RTM_GETLINK: lambda family: struct.pack('=BxHiII', family, 0, 0, 0, 0),
               RTM_GETADDR: lambda family: struct.pack('=BBBBI', family, 0, 0, 0, 0),
-              RTM_GETROUTE: lambda family: struct.pack('=BBBBBBBBI', family, 0, 0, 0, 0, 0, 0, 0, 0)}
+              RTM_GETROUTE: lambda family: struct.pack('=BBBBBBBBI', family, 0, 0, 0, 0, 0, 0, 0, 0),
+              RTM_GETQDISC: lambda family: _TCMSG.pack(family, 0, 0, 0, 0)}
 # Reads answered by one message (or an error): how each is decoded.
 GETS = {'link': parse_link, 'route': parse_route}
 

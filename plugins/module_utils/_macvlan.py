@@ -27,6 +27,7 @@ from __future__ import annotations
 import errno
 import os
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
@@ -371,7 +372,9 @@ class MacvlanDriver(_planner.Driver):
                                        'as the kernel does')
         if p['mode'] == 'passthru' and shim:
             raise _validate.InputError('host_shim', p['host_shim'], 'a passthru parent cannot carry a host shim')
-        _check_macs(run, parent, p['mode'], endpoints, _model.endpoint_specs(p['endpoints'], reserved=(SHIM_KEY,)))
+        specs = _model.endpoint_specs(p['endpoints'], reserved=(SHIM_KEY,))
+        _bandwidth.check(specs, mtu, 'macvlan')
+        _check_macs(run, parent, p['mode'], endpoints, specs)
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
         options = {'parent': parent, 'parent_created': made, 'mode': p['mode'], 'host_shim': shim}
         parent_mac = self._parent_mac(run, parent, p['mode'], endpoints)

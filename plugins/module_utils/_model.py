@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 # Keys of an endpoint's and a network's document that the model holds in fields; any other key is kept as is.
 _EP_KEYS = ('ip', 'ip6', 'mac', 'ifname', 'endpoint_id', 'aliases', 'veth', 'publish', 'default_route', 'gw_priority', 'connected')
+_EP_KEYS += ('bandwidth',)
 IPAM_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
 # The IPv6 pool's keys in a document (the IPv4 ones are IPAM_KEYS), in the order IPAM_KEYS lists their IPv4 twins.
 IPAM6_KEYS = ('subnet_v6', 'gateway_v6', 'ip_range_v6', 'aux_addresses_v6')
@@ -41,6 +43,7 @@ class EndpointSpec:
     publish: list = field(default_factory=list)
     gw_priority: int = 0
     ip6: Optional[str] = None
+    bandwidth: Optional[dict] = None  # _bandwidth.parse: rates in bit/s, bursts in bytes, only the directions given
 
     @property
     def option(self):
@@ -77,6 +80,7 @@ def endpoint_specs(entries, reserved=()):
         specs.append(EndpointSpec(cname, i, ep.get('ip'), ep.get('ifname'), mac or None, aliases, list(ep.get('publish') or []),
                                   _validate.gw_priority(ep.get('gw_priority'), 'endpoints[%d].gw_priority' % i),
                                   ep.get('ipv6_address') or None))
+        specs[-1].bandwidth = _bandwidth.parse(ep.get('bandwidth'), 'endpoints[%d].bandwidth' % i)
     return specs
 
 
@@ -100,6 +104,7 @@ class Endpoint:
     extra: dict = field(default_factory=dict)
     gw_priority: int = 0
     connected: Optional[str] = None
+    bandwidth: Optional[dict] = None  # as EndpointSpec's; in the document only when set
 
     @property
     def ip(self):
@@ -114,7 +119,8 @@ class Endpoint:
         addresses = {family: doc[key] for family, key in ((4, 'ip'), (6, 'ip6')) if doc.get(key)}
         return cls(addresses, doc.get('mac'), doc.get('ifname'), doc.get('endpoint_id'),
                    doc.get('aliases'), doc.get('veth'), doc.get('publish'), doc.get('default_route'),
-                   {k: v for k, v in doc.items() if k not in _EP_KEYS}, int(doc.get('gw_priority') or 0), doc.get('connected'))
+                   {k: v for k, v in doc.items() if k not in _EP_KEYS}, int(doc.get('gw_priority') or 0), doc.get('connected'),
+                   doc.get('bandwidth') or None)
 
     def to_doc(self):
         out = dict(self.extra)
@@ -126,6 +132,8 @@ class Endpoint:
                 out[key] = getattr(self, key)
         if self.gw_priority:
             out['gw_priority'] = self.gw_priority
+        if self.bandwidth:
+            out['bandwidth'] = dict(self.bandwidth)
         return out
 
 

@@ -21,6 +21,7 @@ KIND = 'networks'
 DEFAULT_NETWORK = 'bridge'
 DEFAULT_BRIDGE = 'docker0'
 DEFAULT_BIP = '172.17.0.0/16'
+DEFAULT_MTU = 1500  # a network's MTU when neither the task nor the host's default-route interface gives one
 MAX_BRIDGE_PORTS = 1023
 # Drivers whose networks are a Linux bridge with the gateway address and veth endpoints: the firewall rule model, the
 # name server and the containers' resolv.conf treat them alike (an overlay's bridge also has its VXLAN port).

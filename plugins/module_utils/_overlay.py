@@ -494,6 +494,10 @@ class OverlayDriver(_bridge.BridgeDriver):
         return run.p['state'] == 'present' and not run.p.get('underlay_interface')
 
     @staticmethod
+    def needs_uplink(run):  # pylint: disable=unused-argument
+        return False  # the MTU comes from the underlay (overlay_mtu)
+
+    @staticmethod
     def device_mac(net):
         """Docker's MAC of the gateway address: the same on every host without sharing the (random) network id, so every
         bridge of the overlay is the same gateway to its own containers (anycast)."""

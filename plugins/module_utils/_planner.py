@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _default_route
@@ -92,7 +93,7 @@ def endpoint(spec, ip, net_id, old, ip6=None):
     mac = spec.mac or (_ipam.docker_mac(ip) if ip is not None else '02:42:' + ':'.join(eid[i:i + 2] for i in range(0, 8, 2)))
     return _model.Endpoint(addresses, mac, spec.ifname or (old or {}).get('ifname'),
                            eid, list(spec.aliases), gw_priority=spec.gw_priority,
-                           connected=connected)
+                           connected=connected, bandwidth=spec.bandwidth)
 
 
 def check_driver(stored, driver, name, message):
@@ -119,7 +120,8 @@ class Driver:
     ``name`` is the driver in state documents; ``not_mine`` / ``not_this``: the messages refusing a network of
     another driver (present / absent; %s is that driver); ``firewall``: whether the host's firewall and the
     names files follow this driver's networks.  The planner calls, in order: ``needs_routes(run)`` (does
-    choosing the subnet need the host's routes), ``desired(run)`` -> _model.Network, ``device(net)`` (the host
+    choosing the subnet need the host's routes), ``needs_uplink(run)`` (does the MTU come from the host's
+    default-route interface), ``desired(run)`` -> _model.Network, ``device(net)`` (the host
     link new endpoints hang on), ``prefetch(run, net)``, ``view_targets(run, net, present)`` -> [(container,
     link index or name)], then for planning ``plan_disconnect``, ``plan_device``, per endpoint
     ``endpoint_link`` (the container's link when the endpoint is whole, else None) and either ``plan_stale`` +
@@ -134,6 +136,11 @@ class Driver:
     @staticmethod
     def needs_routes(run):
         return run.p['state'] == 'present' and run.p['subnet'] is None and not run.old.get('subnet')
+
+    @staticmethod
+    def needs_uplink(run):  # pylint: disable=unused-argument
+        """Whether ``desired`` takes the MTU of the host's default-route interface (Snapshot.uplink_mtu)."""
+        return False
 
     @staticmethod
     def prefetch(run, net):
@@ -207,7 +214,8 @@ class NetworkRun:
         or, with present false, as it was)."""
         v6 = self.v6
         routes6 = v6 and self.p['state'] == 'present' and not self.p.get('subnet_v6') and not self.old.get('subnet_v6')
-        self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self), v6=v6, routes6=routes6)
+        self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self), v6=v6, routes6=routes6,
+                                                     uplink=self.driver.needs_uplink(self))
         if net is not None:
             self.driver.prefetch(self, net)
             targets = self.driver.view_targets(self, net, present)
@@ -216,6 +224,8 @@ class NetworkRun:
             targets += [(cname, None) for cname in self.leaving_names(net, present) if cname not in listed and self.memberships(cname)]
             _snapshot.read_views(self.ns, self.snap, targets, lambda cname, view: self.wants(net, cname, view, present),
                                  v6=6 in net.families)
+            if present:
+                _bandwidth.read(self.ns, self.snap, _bandwidth.involved(self.checked(net), self.stored))
         return self.snap
 
     def wants(self, net, cname, view, present=True):
@@ -289,6 +299,7 @@ class NetworkRun:
         for cname, ep in self.checked(net).items():
             self.plan_endpoint(cname, ep)
         self.driver.plan_after(self, net)
+        _bandwidth.plan(self, net)
         self.doc = net.to_doc()
         # The namespaces this run creates are recorded (after the network's state) before anything is created.
         _netns_record.plan_claims(self.plan, write_at, self.made, self.records(self.made), self.claim, self.root)

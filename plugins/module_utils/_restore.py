@@ -67,6 +67,8 @@ def endpoint_params(name, ep, publish=True, v6=False):
         out['ipv6_address'] = ep.get('ip6')
     if publish:
         out['publish'] = publish_strings(ep.get('publish'))
+    if publish or ep.get('bandwidth'):  # docker_bridge's endpoints have the option (an overlay's only when it was given)
+        out['bandwidth'] = dict(ep['bandwidth']) if ep.get('bandwidth') else None
     return out
 
 

@@ -94,6 +94,10 @@ class Snapshot:
         # Whether the kernel has IPv6 at all (/proc/sys/net/ipv6): the container ends of IPv4-only networks get it
         # turned off (_batch.no_ipv6_ops), which a kernel without it has no key for.
         self.kernel_ipv6 = True
+        # The MTU of the host's default-route interface (read_host's uplink: a new network without an mtu), else None.
+        self.uplink_mtu = None
+        # The qdiscs of the host and of the namespaces of shaped endpoints ({None or container: [parse_qdisc]}: _bandwidth.read).
+        self.qdiscs = {}
 
     def link(self, ifname):
         return self.links.get(ifname) if ifname else None
@@ -126,12 +130,29 @@ def ipv6_enabled():
         return False
 
 
-def read_host(chan, routes=False, v6=False, routes6=False):
+def uplink_mtu(links, routes, routes6=()):
+    """The MTU of the interface of the host's default route (the first IPv4 one in the main table, else the first
+    IPv6 one; netavark 1.16 takes a new network's MTU from it), None when the host has none."""
+    by_index = {link['index']: link for link in links}
+    for table in (routes, routes6):
+        for route in table or ():
+            if route['dst_len'] == 0 and route['oif'] in by_index:
+                return by_index[route['oif']]['mtu']
+    return None
+
+
+def read_host(chan, routes=False, v6=False, routes6=False, uplink=False):
     """The host's links, IPv4 addresses, main-table routes (only with ``routes``: choosing a subnet needs them)
     and the named namespaces; with ``v6`` (a network with IPv6) its IPv6 addresses and whether IPv6 is on, and with
-    ``routes6`` its IPv6 routes (choosing a subnet_v6)."""
+    ``routes6`` its IPv6 routes (choosing a subnet_v6); with ``uplink`` (a new network without an mtu) the MTU of
+    the default-route interface."""
     snap = Snapshot(chan.dump(_kernel.RTM_GETLINK), chan.dump(_kernel.RTM_GETADDR, AF_INET), main_routes(chan, AF_INET) if routes else None,
                     _netns.list_netns())
+    if uplink:
+        routes4 = snap.routes if snap.routes is not None else main_routes(chan, AF_INET)
+        snap.uplink_mtu = uplink_mtu(snap.links.values(), routes4)
+        if snap.uplink_mtu is None and os.path.isdir('/proc/sys/net/ipv6'):
+            snap.uplink_mtu = uplink_mtu(snap.links.values(), (), main_routes(chan, AF_INET6))
     snap.kernel_ipv6 = os.path.isdir('/proc/sys/net/ipv6')
     if v6:
         snap.ipv6 = ipv6_enabled()

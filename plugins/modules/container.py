@@ -83,6 +83,26 @@ options:
       gw_priority:
         description: Docker 28's C(gw-priority) of the endpoint; the highest gives the container its default route.
         type: int
+      bandwidth:
+        description:
+          - Traffic shaping of the container on this network, as O(hostnet.containers.docker_bridge#module:endpoints[].bandwidth)
+            (the CNI bandwidth plugin's meaning, C(ingress) into the container and C(egress) out of it; rates in bit/s
+            or with a unit such as V(10mbit), bursts in bytes or with a unit such as V(32kb)).
+          - On a macvlan network it fails naming the option.
+        type: dict
+        suboptions:
+          ingress_rate:
+            description: Rate into the container (V(10mbit), V(500kbit), V(1gbit), or bit/s as an integer).
+            type: raw
+          ingress_burst:
+            description: Bucket size into the container (V(32kb), or bytes as an integer); omitted, the rate's 10 ms, at least 32 KiB.
+            type: raw
+          egress_rate:
+            description: Rate out of the container, as O(networks[].bandwidth.ingress_rate).
+            type: raw
+          egress_burst:
+            description: Bucket size out of the container, as O(networks[].bandwidth.ingress_burst).
+            type: raw
   purge_networks:
     description: Disconnect the container from the managed networks not in O(networks) (C(docker network disconnect)).
     type: bool
@@ -206,6 +226,7 @@ diff:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _container
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -233,6 +254,7 @@ def main():
                 aliases=dict(type='list', elements='str'),
                 mac_address=dict(type='str'),
                 gw_priority=dict(type='int'),
+                bandwidth=_bandwidth.ARGUMENT_SPEC,
             )),
             purge_networks=dict(type='bool', default=False),
             published_ports=dict(type='list', elements='raw'),

@@ -129,7 +129,11 @@ options:
     type: list
     elements: dict
   mtu:
-    description: MTU of the bridge and the endpoints' veths (68-65535). Default 1500.
+    description:
+      - MTU of the bridge and the endpoints' veths (68-65535).
+      - Omitted on a new network, the MTU of the host's default-route interface (the first IPv4 default route of the main
+        table, else the first IPv6 one), as netavark 1.16; 1500 when the host has no default route. The value taken is
+        stored and reported (C(mtu) of RV(after)); a network that exists keeps its MTU when O(mtu) is omitted.
     type: int
   stp:
     description: Spanning tree on the bridge.
@@ -178,6 +182,41 @@ options:
             negative too. The container's default route goes through the network whose endpoint has the highest.
           - Omitted, 0.
         type: int
+      bandwidth:
+        description:
+          - Traffic shaping of this endpoint, as the CNI bandwidth plugin's C(ingressRate), C(ingressBurst),
+            C(egressRate), C(egressBurst); C(ingress) is the
+            traffic into the container, C(egress) the traffic out of it.
+          - Each direction with a rate is a token bucket filter (C(tbf) qdisc, latency 25 ms, as CNI) at the root of
+            one end of the veth, set through netlink (C(RTM_NEWQDISC)); ingress on the host end (what the host sends to
+            the container), egress on the container end (what the container sends; for a veth pair the egress of one
+            end is the ingress of the other, the traffic CNI redirects to an C(ifb) device). A process that is root
+            in the container's namespace can remove the egress one.
+          - Changing it replaces only the qdiscs; removing it (or a direction) deletes the collection's tbf and the
+            link goes back to its default qdisc. A rerun reads the qdiscs back and changes nothing when they match.
+          - Not for macvlan networks (no host end to shape).
+        type: dict
+        suboptions:
+          ingress_rate:
+            description:
+              - Rate into the container, in bit/s as an integer, or a number with a unit as C(tc) writes it,
+                V(bit), V(kbit), V(mbit), V(gbit), V(tbit) (powers of 1000), V(kibit)... V(tibit) (powers of 1024),
+                V(bps), V(kbps), V(mbps), V(gbps) (bytes per second), for example V(10mbit), V(500kbit), V(1gbit).
+              - At most 34359738360 bit/s (tbf's 32-bit byte rate).
+            type: raw
+          ingress_burst:
+            description:
+              - Bucket size into the container, in bytes as an integer or a number with a unit, V(b), V(kb) or V(k),
+                V(mb) or V(m), V(gb) or V(g) (powers of 1024, as C(tc)), V(kbit), V(mbit), V(gbit), for example V(32kb).
+              - At least one frame of the network (MTU + 14). Omitted, what the rate sends in 10 ms, at least 32 KiB.
+              - Only with O(endpoints[].bandwidth.ingress_rate).
+            type: raw
+          egress_rate:
+            description: As O(endpoints[].bandwidth.ingress_rate), for the traffic out of the container.
+            type: raw
+          egress_burst:
+            description: As O(endpoints[].bandwidth.ingress_burst), for the traffic out of the container.
+            type: raw
       publish:
         description:
           - Published ports as in C(docker run -p), for example V(80) (a free host port from C(ip_local_port_range),
@@ -434,6 +473,14 @@ options:
             description: As O(endpoints[].publish).
             type: list
             elements: str
+          bandwidth:
+            description: As O(endpoints[].bandwidth).
+            type: dict
+            suboptions:
+              ingress_rate: {description: "As O(endpoints[].bandwidth.ingress_rate).", type: raw}
+              ingress_burst: {description: "As O(endpoints[].bandwidth.ingress_burst).", type: raw}
+              egress_rate: {description: "As O(endpoints[].bandwidth.egress_rate).", type: raw}
+              egress_burst: {description: "As O(endpoints[].bandwidth.egress_burst).", type: raw}
       icc:
         description: As O(icc).
         type: bool
@@ -538,6 +585,17 @@ EXAMPLES = r'''
       - name: app
         ip: 172.18.0.10
         aliases: [api]
+
+- name: A container on custom_network limited to 10 Mbit/s each way (the CNI bandwidth plugin's options)
+  hostnet.containers.docker_bridge:
+    name: custom_network
+    endpoints:
+      - name: limited
+        bandwidth:
+          ingress_rate: 10mbit
+          ingress_burst: 32kb
+          egress_rate: 10mbit
+          egress_burst: 32kb
 
 - name: Publish ports on the default bridge with the iptables backend (docker run -p 8080:80 -p 127.0.0.1::80)
   hostnet.containers.docker_bridge:
@@ -667,6 +725,8 @@ before:
 after:
   description:
     - The network after the run (null when absent).
+    - Its C(mtu) is the MTU the network has (taken from the host's default-route interface when O(mtu) was omitted on
+      a new network).
     - In the list form, a dict of network name to that.
   returned: always
   type: dict
@@ -729,6 +789,7 @@ diff:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
@@ -761,7 +822,8 @@ def main():
         mtu=dict(type='int'),
         stp=dict(type='bool', default=False),
         endpoints=dict(type='list', elements='dict',
-                       options=_common.endpoint_options(publish=dict(type='list', elements='str'), ipv6_address=dict(type='str'))),
+                       options=_common.endpoint_options(publish=dict(type='list', elements='str'), ipv6_address=dict(type='str'),
+                                                        bandwidth=_bandwidth.ARGUMENT_SPEC)),
         icc=dict(type='bool', default=True),
         ip_masquerade=dict(type='bool', default=True),
         internal=dict(type='bool', default=False),

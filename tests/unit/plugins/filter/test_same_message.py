@@ -14,6 +14,7 @@ pytest.importorskip('jmespath')
 
 from ansible_collections.hostnet.containers.plugins.filter import bridge_plan as bp  # noqa: E402
 from ansible_collections.hostnet.containers.plugins.filter import macvlan_plan as mp  # noqa: E402
+from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth  # noqa: E402
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate  # noqa: E402
 
 
@@ -116,3 +117,16 @@ def test_gw_priority_reaches_the_module_calls():
     assert nets['a']['endpoints'] == [{'name': 'c', 'ifname': 'eth0'}]
     calls = macvlan([{'name': 'c', 'networks': [{'name': 'mac', 'gw_priority': 7}]}])
     assert calls['h1']['networks'][0]['endpoints'] == [{'name': 'c', 'gw_priority': 7, 'ip': '10.0.0.2'}]
+
+
+@pytest.mark.parametrize('bandwidth', [{'ingress_rate': 'mbit'}, {'egress_rate': '10xb'}, {'egress_rate': -5}])
+def test_a_bad_bandwidth(bandwidth):
+    said = refusal(bp.bridge_plan, [{'name': 'c', 'networks': [{'name': 'n', 'bandwidth': bandwidth}]}], [{'name': 'n'}])
+    assert said == str(engine(_bandwidth.parse, bandwidth, 'bridge_network_containers[0].networks[0].bandwidth'))
+    assert said.endswith(': ' + engine(_bandwidth.parse, bandwidth, 'endpoints[0].bandwidth').message)
+
+
+def test_bandwidth_reaches_the_module_calls():
+    nets = {n['name']: n for n in bp.bridge_plan([{'name': 'c', 'networks': [{'name': 'n', 'bandwidth': {'egress_rate': '10mbit'}}]}],
+                                                 [{'name': 'n'}])['networks']}
+    assert nets['n']['endpoints'] == [{'name': 'c', 'ifname': 'eth0', 'bandwidth': {'egress_rate': 10 ** 7, 'egress_burst': 32768}}]

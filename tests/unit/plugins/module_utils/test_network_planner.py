@@ -187,6 +187,35 @@ def test_existing_bridge_wrong_mtu_down_no_gateway(tmp_path, bridge_net):
     assert cmds == ['set mtu 1500 on %s' % bridge, 'add 10.10.0.1/24 to %s' % bridge, 'set %s up' % bridge]
 
 
+def test_mtu_from_the_default_route_interface(tmp_path):
+    """A new network without an mtu takes the MTU of the host's default-route interface (netavark 1.16), IPv4's first,
+    then IPv6's, 1500 when there is none; one that exists keeps its own, and a given mtu wins."""
+    uplink, other = link(2, 'ens33', mtu=1450), link(3, 'ens34', mtu=9000)
+    links = [uplink, other]
+    assert _snapshot.uplink_mtu(links, [default_route('10.0.0.1', 3)]) == 9000
+    assert _snapshot.uplink_mtu(links, [dict(default_route(None, 2), dst_len=24)], [default_route('fe80::1', 2)]) == 1450
+    assert _snapshot.uplink_mtu(links, []) is None
+    snap = empty_host(uplink, other)
+    snap.uplink_mtu = 1450
+    run = plan(BridgeRun, bridge_params(), snap, tmp_path)
+    assert run.doc['mtu'] == 1450 and run.after['mtu'] == 1450
+    assert 'create bridge %s' % run.doc['bridge'] in run.plan.commands
+    commit(run, tmp_path)
+    host = bridge_host(run.doc)
+    host.uplink_mtu = 9000  # the uplink changed since: the network keeps the MTU it was made with
+    rerun = plan(BridgeRun, bridge_params(), host, tmp_path)
+    assert rerun.plan.commands == [] and rerun.doc['mtu'] == 1450
+    assert plan(BridgeRun, bridge_params(name='net2', subnet='10.11.0.0/24', mtu=1400), snap, tmp_path).doc['mtu'] == 1400
+    assert plan(BridgeRun, bridge_params(name='net3', subnet='10.12.0.0/24'), empty_host(), tmp_path).doc['mtu'] == 1500
+
+
+def test_only_a_new_network_without_mtu_reads_the_uplink(tmp_path):
+    run = BridgeRun(bridge_params(), FakeNs(), root=str(tmp_path))
+    assert run.driver.needs_uplink(run) is True
+    assert run.driver.needs_uplink(BridgeRun(bridge_params(mtu=1400), FakeNs(), root=str(tmp_path))) is False
+    assert run.driver.needs_uplink(BridgeRun(bridge_params(state='absent'), FakeNs(), root=str(tmp_path))) is False
+
+
 def test_foreign_link_with_the_bridge_name(tmp_path):
     with pytest.raises(_validate.ForeignLinkError, match="bridge_name 'br0': the host already has an interface br0 and it is a dummy"):
         plan(BridgeRun, bridge_params(bridge_name='br0'), empty_host(link(5, 'br0', 'dummy')), tmp_path)
