@@ -28,6 +28,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _proxy
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
+from ansible_collections.hostnet.containers.plugins.module_utils import _unmanaged
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 
@@ -196,7 +197,7 @@ class BridgeDriver(_planner.Driver):
         _ipam.parse_ip(host_ip, 'host_binding_ipv4')
         firewall = p.get('firewall', True) is not False
         backend = None
-        if firewall:
+        if firewall and not run.unmanaged:
             wanted = p.get('firewall_backend') or 'auto'
             stored = run.old.get('firewall_backend')
             backend = _firewall.resolve_backend(stored if wanted == 'auto' and stored else wanted)
@@ -213,8 +214,10 @@ class BridgeDriver(_planner.Driver):
         if p.get('userland_proxy'):
             # Kept only when on: a document without it (every earlier one) proxies explicit [::1] publishes only.
             made['userland_proxy'] = True
-        made.update(_dns_options(run))
+        made.update(_dns_options(run) if not run.unmanaged else {})
         made.update(exposure)
+        if run.unmanaged:
+            made.update(_unmanaged.options())
         return made
 
     def _pools(self, run, bridge):
@@ -225,7 +228,8 @@ class BridgeDriver(_planner.Driver):
         if v4:
             default = _network.DEFAULT_BIP if run.name == _network.DEFAULT_NETWORK else None
             subnet = _planner.choose_subnet(p, stored, run.others, run.snap, default, _network.DEFAULT_NETWORK not in run.others)
-            if str(subnet) != stored.get('subnet'):
+            if str(subnet) != stored.get('subnet') and not run.unmanaged:
+                # An unmanaged network's subnet is the LAN's, on purpose the subnet of the user's bridge.
                 ours = {bridge} | {d.get('bridge') for d in run.others.values()} | {(d.get('host_shim') or {}).get('name') for d in run.others.values()}
                 check_foreign_subnet(run, subnet, ours)
             pool = _planner.address_pool(p, stored, run.others, subnet, run.name)
@@ -238,6 +242,8 @@ class BridgeDriver(_planner.Driver):
         """The network we want, validated (InputError names the option and the value)."""
         p, stored = run.p, run.old
         net_id = stored.get('id') or _network.new_id(run.name)
+        run.unmanaged = _unmanaged.wanted(p, run.stored)
+        lan = _unmanaged.check(run) if run.unmanaged else None
         bridge = self._bridge_name(run, net_id)
         pool, pool6 = self._pools(run, bridge)
         _planner.check_mtu(p['mtu'])
@@ -247,8 +253,9 @@ class BridgeDriver(_planner.Driver):
         if len(specs) > _network.MAX_BRIDGE_PORTS:
             raise _validate.InputError('endpoints', len(specs), 'a Linux bridge holds at most %d ports' % _network.MAX_BRIDGE_PORTS)
         addresses, endpoints = _planner.allocate(specs, p['endpoints'], p['purge_endpoints'], pool, stored,
-                                                 extra_existing=self.held_addresses(run))
-        addresses6 = (_network6.allocate(specs, p['endpoints'], p['purge_endpoints'], pool6, stored, held=self.held_addresses(run, 6))
+                                                 extra_existing=self.held_addresses(run) or _unmanaged.held(run, lan))
+        addresses6 = (_network6.allocate(specs, p['endpoints'], p['purge_endpoints'], pool6, stored,
+                                         held=self.held_addresses(run, 6) or _unmanaged.held(run, lan, 6))
                       if pool6 else {})
         current = stored.get('endpoints') or {}
         bound = _ports.bound_ports(run.others, _store.load_all(_firewall.NAT_KIND, run.root))
@@ -265,7 +272,7 @@ class BridgeDriver(_planner.Driver):
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
         ipam = {family: q.config() for family, q in ((4, pool), (6, pool6)) if q is not None}
         # A new network without an mtu takes its host's default-route interface's (netavark 1.16); an existing one keeps its own.
-        mtu = p['mtu'] or stored.get('mtu') or run.snap.uplink_mtu or _network.DEFAULT_MTU
+        mtu = p['mtu'] or stored.get('mtu') or (lan['mtu'] if lan else run.snap.uplink_mtu) or _network.DEFAULT_MTU
         _bandwidth.check(specs, mtu, self.name)
         return _model.Network(run.name, net_id, self.name, created, ipam, mtu,
                               bool(p.get('internal')), endpoints, options)
@@ -278,7 +285,8 @@ class BridgeDriver(_planner.Driver):
     # -- what to read ----------------------------------------------------------------------------------------
     @staticmethod
     def needs_uplink(run):
-        return run.p['state'] == 'present' and run.p['mtu'] is None and not run.old.get('mtu')
+        # An unmanaged network takes its bridge's MTU.
+        return run.p['state'] == 'present' and not run.p.get('unmanaged') and run.p['mtu'] is None and not run.old.get('mtu')
 
     @staticmethod
     def device(net):
@@ -323,6 +331,8 @@ class BridgeDriver(_planner.Driver):
     @classmethod
     def plan_device(cls, run, net):
         """The bridge: created, or its MTU, gateway address and state repaired."""
+        if net.options.get('unmanaged'):
+            return  # the user's bridge, checked by _unmanaged.check: never created, addressed, set or deleted
         host = run.ns.chan(None)
         bridge = net.options['bridge']
         br = run.snap.link(bridge)

@@ -69,6 +69,10 @@ def inspect(doc):
         for key in ('host_ipv4', 'host_ipv6'):
             if doc.get(key):
                 options['com.docker.network.' + key] = doc[key]
+        if doc.get('unmanaged'):
+            # Docker's option for a bridge that gets no address of the engine's, and netavark's mode=unmanaged.
+            options['com.docker.network.bridge.inhibit_ipv4'] = 'true'
+            options['hostnet.containers.mode'] = 'unmanaged'
         if doc.get('dns_domain'):
             # Not a Docker option (Docker's names have no domain): the domain the network's name server answers.
             options['hostnet.containers.dns_domain'] = doc['dns_domain']

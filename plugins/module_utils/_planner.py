@@ -168,6 +168,7 @@ class NetworkRun:
 
     driver = None
     left_alone = None  # a foreign bridge the run left alone, and the network with it (docker_bridge foreign_bridge leave)
+    unmanaged = False  # docker_bridge unmanaged: the network is on the user's bridge (_unmanaged)
 
     def __init__(self, params, ns, root=None, driver=None):
         self.p = params

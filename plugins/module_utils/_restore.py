@@ -108,6 +108,9 @@ def bridge_params(doc):
     p.update(_ipam6_params(doc))
     p.update(_route_params(doc))
     p['endpoints'] = [endpoint_params(n, ep, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
+    if doc.get('unmanaged'):
+        # On the user's bridge (_unmanaged): no name server.
+        p.update(unmanaged=True, dns=None)
     return p
 
 

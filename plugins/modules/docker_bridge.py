@@ -342,7 +342,7 @@ options:
         name it, with the network's O(dns_domain) as search domain. A container's name and aliases must then be DNS names,
         one container per name, and port 53 on the gateway must be free. See C(docs/name-resolution.md).
       - Default on for user-defined networks and off for V(bridge), as in Docker (V(true) gives the default network a name
-        server too).
+        server too). Off on an O(unmanaged) network, where V(true) is refused.
     type: bool
   dns_domain:
     description:
@@ -370,6 +370,26 @@ options:
     type: str
     choices: [fail, leave]
     default: fail
+  unmanaged:
+    description:
+      - Attach the containers to an existing bridge of the host that the user owns (a C(br0) enslaving the LAN NIC), as
+        netavark's C(mode=unmanaged) and libvirt's C(forward mode='bridge'): the containers sit on the LAN beside the host.
+      - O(bridge_name) (the existing bridge) and O(subnet) (the LAN's; O(subnet_v6) with O(enable_ipv6)) are required;
+        O(gateway) is the LAN router (default the subnet's first address), which is never given to the bridge. Addresses
+        are static (O(endpoints[].ip)) or allocated from O(subnet), or from O(ip_range) to keep out of the DHCP server's
+        range; the host's own addresses on the bridge are never given to a container. Each container's default route
+        goes via O(gateway). The network takes the bridge's MTU unless O(mtu) is given.
+      - The collection adds no address to the bridge, no NAT and no firewall rule of any kind for the network, and never
+        changes or deletes the bridge (the document records C(bridge_created=false)); removing the network removes only
+        its endpoints. The host reaches the containers through its own address on the bridge (unlike macvlan).
+      - O(dns) is off: the name server needs an address of the network on the bridge; O(dns=true), O(dns_domain),
+        O(endpoints[].publish), O(internal), O(icc=false), O(userland_proxy), O(host_ipv4), O(host_ipv6),
+        O(trusted_host_interfaces) and a gateway mode other than V(nat) are refused, naming the option. So are a
+        bridge that does not exist or is not a bridge, and changing O(unmanaged) on an existing network.
+      - The bridge should have a fixed MAC address (systemd-networkd, NetworkManager and ifupdown's C(hwaddress) give
+        it one): a bridge without one takes the lowest MAC of its ports, which a new veth may change.
+    type: bool
+    default: false
   networks:
     description:
       - Many networks in one call (the list form), each item with the options of the single form; the single form's
@@ -675,6 +695,19 @@ EXAMPLES = r'''
     endpoints:
       - name: tool01
 
+- name: Containers on the host's own LAN bridge br0, addressed outside the DHCP range, routed by the LAN router
+  hostnet.containers.docker_bridge:
+    name: lan
+    unmanaged: true
+    bridge_name: br0
+    subnet: 10.138.3.0/24
+    gateway: 10.138.3.2
+    ip_range: 10.138.3.192/27
+    endpoints:
+      - name: nas01
+      - name: printer01
+        ip: 10.138.3.200
+
 - name: Remove custom_network even with containers attached (docker network rm custom_network)
   hostnet.containers.docker_bridge:
     name: custom_network
@@ -842,6 +875,7 @@ def main():
         purge_endpoints=dict(type='bool', default=False),
         force=dict(type='bool', default=False),
         foreign_bridge=dict(type='str', default='fail', choices=['fail', 'leave']),
+        unmanaged=dict(type='bool', default=False),
     )
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=exclusive, required_one_of=one_of, supports_check_mode=True)
     _common.run_module(module, run)

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An unmanaged bridge network (docker_bridge ``unmanaged: true``): containers on a bridge the user owns (br0 enslaving
+the LAN NIC; netavark's mode=unmanaged, libvirt's forward mode='bridge').
+
+The collection attaches and addresses the endpoints and nothing else: no address on the bridge (the gateway is the LAN
+router), no NAT or firewall rule of any kind, no name server (it would need an address on the bridge), and the bridge
+itself is never changed or deleted (``bridge_created: false`` in the network's document).  The checks here run before
+anything is planned, so bad input changes nothing, in check mode too.
+"""
+
+from __future__ import annotations
+
+import netaddr
+
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
+from ansible_collections.hostnet.containers.plugins.module_utils import _validate
+
+# Options that ask for rules or an address of the collection's on the bridge, with the value that does: refused.
+_NEEDS_RULES = (('internal', True), ('icc', False), ('userland_proxy', True), ('gateway_mode_ipv4', 'routed'),
+                ('gateway_mode_ipv4', 'nat-unprotected'), ('gateway_mode_ipv4', 'isolated'), ('gateway_mode_ipv6', 'routed'),
+                ('gateway_mode_ipv6', 'nat-unprotected'), ('gateway_mode_ipv6', 'isolated'))
+_NEEDS_VALUE = ('host_ipv4', 'host_ipv6', 'trusted_host_interfaces')
+_NO_RULES = 'an unmanaged network gets no address, NAT or firewall rule of the collection'
+
+
+def wanted(p, stored):
+    """Whether the network is unmanaged: as asked; changing it on an existing network is refused (the bridge would
+    change owner, and the firewall rules and gateway address would come or go under running containers)."""
+    want = bool(p.get('unmanaged'))
+    if stored is not None and bool(stored.get('unmanaged')) != want:
+        raise _validate.InputError('unmanaged', want, "network '%s' exists %s; it cannot change: remove the network and "
+                                   'create it again' % (p['name'], 'unmanaged' if stored.get('unmanaged') else 'as a managed bridge network'))
+    return want
+
+
+def check(run):
+    """The options of an unmanaged network, then its bridge: it exists on the host and is a bridge."""
+    p = run.p
+    if run.name == _network.DEFAULT_NETWORK:
+        raise _validate.InputError('unmanaged', True, "the default network '%s' is docker0, the collection's own; "
+                                   'give an unmanaged network another name' % run.name)
+    if not p.get('bridge_name'):
+        raise _validate.InputError('bridge_name', p.get('bridge_name'), 'unmanaged: true needs the name of an existing bridge of the host (such as br0)')
+    _validate.validate_ifname(p['bridge_name'], 'bridge_name')
+    _check_subnets(p)
+    _check_options(p)
+    br = run.snap.link(p['bridge_name'])
+    if br is None:
+        raise _validate.InputError('bridge_name', p['bridge_name'], 'the host has no interface %s; unmanaged: true attaches containers to '
+                                   'an existing bridge and never creates one' % p['bridge_name'])
+    if br['kind'] != 'bridge':
+        raise _validate.InputError('bridge_name', p['bridge_name'], 'is a %s, not a bridge; unmanaged: true needs a bridge'
+                                   % (br['kind'] or 'device'))
+    return br
+
+
+def _check_subnets(p):
+    """The LAN's subnet is the user's to give: the collection cannot pick a free one on someone else's segment."""
+    if p.get('enable_ipv4', True) is not False and not p.get('subnet'):
+        raise _validate.InputError('subnet', p.get('subnet'), "unmanaged: true needs the LAN's subnet (and its router as gateway)")
+    if p.get('enable_ipv6') and not p.get('subnet_v6'):
+        raise _validate.InputError('subnet_v6', p.get('subnet_v6'), "unmanaged: true with enable_ipv6 needs the LAN's IPv6 subnet")
+
+
+def _check_options(p):
+    if p.get('dns'):
+        raise _validate.InputError('dns', p['dns'], "the network's name server listens on the gateway address on the bridge, and "
+                                   'an unmanaged network has none (the gateway is the LAN router): set dns false or leave it out')
+    if p.get('dns_domain') is not None:
+        raise _validate.InputError('dns_domain', p['dns_domain'], 'an unmanaged network has no name server (dns is off)')
+    for option, value in _NEEDS_RULES:
+        if p.get(option) == value:
+            raise _validate.InputError(option, value, _NO_RULES)
+    for option in _NEEDS_VALUE:
+        if p.get(option):
+            raise _validate.InputError(option, p[option], _NO_RULES)
+    for i, ep in enumerate(p.get('endpoints') or []):
+        if ep.get('publish'):
+            raise _validate.InputError('endpoints[%d].publish' % i, ep['publish'], '%s, so it cannot publish ports: its containers are on '
+                                       'the LAN, reach them at their own address' % _NO_RULES)
+
+
+def options():
+    """What the network's document records of an unmanaged network: the bridge is not the collection's, and the
+    firewall, the forwarding sysctls and the name server leave the network out."""
+    return {'unmanaged': True, 'bridge_created': False, 'firewall': False, 'firewall_backend': None, 'ip_masquerade': False,
+            'ip_forward': False, 'dns': False}
+
+
+def held(run, br, family=4):
+    """{key: address} of the host's own addresses on the bridge (in the network's subnet or not, the pool ignores
+    what is outside): no container is given one of them."""
+    if br is None:
+        return {}
+    have = run.snap.addresses(br['index']) if family == 4 else run.snap.addresses6(br['index'])
+    return {'%s (the host, on %s)' % (str(netaddr.IPNetwork(a).ip), br['ifname']): str(netaddr.IPNetwork(a).ip) for a in have}

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hostnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""docker_bridge unmanaged: containers on the user's own LAN bridge, proven with packets.  Inside host1 (an emulated
+host, never the machine) br0 takes ens33's address and enslaves it, as a real host's network configuration would; a
+container on br0 reaches host2, the LAN host, and host2 reaches it, while br0's addresses and settings and the host's
+firewall stay exactly as the user left them, from before the apply to after the teardown."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import wait_until
+from traffic import connect, ping, serve
+
+HOST1, HOST2, ROUTER = '10.138.3.130', '10.138.3.131', '10.138.3.1'
+SUBNET = '10.138.3.0/24'
+
+
+def ok(res):
+    assert not res.get('failed'), (res.get('msg'), res.get('stderr', '')[-1500:])
+    return res
+
+
+def make_br0(h1):
+    """br0 with ens33's MAC (a fixed address, as networkd gives it), ens33's address moved to it, ens33 enslaved."""
+    mac = json.loads(h1.run(['ip', '-j', 'link', 'show', 'ens33']).stdout)[0]['address']
+    h1.run(['sh', '-c', 'ip link add br0 address %s type bridge && ip addr del %s/24 dev ens33 && ip link set ens33 master br0 && '
+            'ip addr add %s/24 dev br0 && ip link set br0 up' % (mac, HOST1, HOST1)])
+
+
+def bridge_state(h1):
+    """br0's addresses and settings (its link, its bridge options, its ports but the containers' veths) and the
+    host's firewall, as the user sees them."""
+    link = json.loads(h1.run(['ip', '-d', '-j', 'link', 'show', 'br0']).stdout)[0]
+    info = {k: v for k, v in link['linkinfo']['info_data'].items() if not k.endswith('_timer')}
+    addrs = [(a['family'], a['local'], a['prefixlen']) for a in json.loads(h1.run(['ip', '-j', 'addr', 'show', 'br0']).stdout)[0]['addr_info']]
+    ports = h1.run(['sh', '-c', "ip -o link show master br0 | awk '{print $2}' | grep -v '^veth'"], check=False).stdout
+    firewall = h1.run(['sh', '-c', "iptables-save | grep -v '^#' | sed -E 's/\\[[0-9]+:[0-9]+\\]//'; nft list ruleset"]).stdout
+    forward = h1.run(['cat', '/proc/sys/net/ipv4/ip_forward']).stdout
+    return {'forward': forward, 'mtu': link['mtu'], 'address': link['address'], 'flags': link['flags'], 'info': info, 'addrs': addrs, 'ports': ports,
+            'firewall': firewall}
+
+
+def lan(h1, check_mode=False, **options):
+    params = dict(name='lan', unmanaged=True, bridge_name='br0', subnet=SUBNET, gateway=ROUTER, ip_range='10.138.3.192/27',
+                  endpoints=[{'name': 'c1'}, {'name': 'c2', 'ip': '10.138.3.250'}])
+    params.update(options)
+    return h1.module('docker_bridge', check_mode=check_mode, diff=True, **params)
+
+
+def test_containers_on_the_users_lan_bridge(two_hosts):
+    h1, h2 = two_hosts
+    make_br0(h1)
+    wait_until(lambda: ping(h1, None, HOST2), 'host1 to reach host2 through br0')
+    before = bridge_state(h1)
+
+    # Check mode reports the change and makes none.
+    snap = h1.settled_snapshot()
+    assert ok(lan(h1, check_mode=True))['changed']
+    assert h1.settled_snapshot(like=snap) == snap
+
+    res = ok(lan(h1))
+    assert res['changed']
+    doc = res['after']
+    assert doc['unmanaged'] is True and doc['bridge_created'] is False and doc['firewall'] is False and doc['dns'] is False
+    assert doc['endpoints']['c1']['ip'] == '10.138.3.192' and doc['endpoints']['c2']['ip'] == '10.138.3.250'
+    assert doc['mtu'] == before['mtu']
+    assert not ok(lan(h1))['changed'], 'a rerun changes nothing'
+    assert not ok(lan(h1, check_mode=True))['changed']
+
+    # Nothing of the collection's on br0 or in the firewall while the network exists.
+    during = bridge_state(h1)
+    assert during == before
+    assert 'br0' not in during['firewall'] and '10.138.3.' not in during['firewall'], during['firewall']
+    route = h1.netns_run('c1', 'ip route show default').stdout
+    assert route.startswith('default via %s dev eth0' % ROUTER), route
+
+    # The container and the LAN host reach each other; the host reaches it through its address on br0.
+    assert ping(h1, 'c1', HOST2)
+    assert ping(h2, None, '10.138.3.192') and ping(h2, None, '10.138.3.250')
+    serve(h1, 'c2', 8080, tag='c2')
+    assert connect(h2, None, '10.138.3.250', 8080).split()[0] == 'c2'
+    serve(h2, None, 9000, tag='lan')
+    assert connect(h1, 'c1', HOST2, 9000).split() == ['lan', '10.138.3.192'], 'the LAN host sees the container itself, no NAT'
+    assert ping(h1, None, '10.138.3.192')
+
+    info = ok(h1.module('network_info', name='lan'))['networks'][0]
+    assert info['Driver'] == 'bridge' and info['Options']['com.docker.network.bridge.name'] == 'br0'
+    assert info['Options']['hostnet.containers.mode'] == 'unmanaged'
+    assert info['IPAM']['Config'] == [{'Subnet': SUBNET, 'Gateway': ROUTER, 'IPRange': '10.138.3.192/27'}]
+
+    # Teardown removes the endpoints only: br0 is the user's, as it was.
+    assert ok(h1.module('docker_bridge', name='lan', state='absent', force=True))['changed']
+    assert bridge_state(h1) == before
+    assert not h1.run(['sh', '-c', 'ls /var/lib/hostnet/networks 2>/dev/null'], check=False).stdout.strip()
+    assert ping(h1, None, HOST2)
+
+
+BAD = [
+    ({'bridge_name': 'br9'}, "bridge_name 'br9'", 'has no interface br9'),
+    ({'bridge_name': 'ens33'}, "bridge_name 'ens33'", 'not a bridge'),
+    ({'bridge_name': None}, 'bridge_name', 'needs the name of an existing bridge'),
+    ({'subnet': None}, 'subnet', "needs the LAN's subnet"),
+    ({'dns': True}, 'dns', 'name server'),
+    ({'endpoints': [{'name': 'c1', 'publish': ['8080:80']}]}, 'endpoints[0].publish', 'cannot publish ports'),
+    ({'internal': True}, 'internal', 'no address, NAT or firewall rule'),
+    ({'endpoints': [{'name': 'c1', 'ip': HOST1}]}, 'endpoints[c1].ip', 'the host, on br0'),
+]
+
+
+@pytest.mark.parametrize('options, option, message', BAD, ids=[b[1] for b in BAD])
+def test_bad_input_changes_nothing(host, options, option, message):
+    h1 = host
+    make_br0(h1)
+    snap = h1.settled_snapshot()
+    for check_mode in (True, False):
+        res = lan(h1, check_mode=check_mode, **options)
+        assert res.get('failed') and option in res['msg'] and message in res['msg'], res.get('msg')
+        assert h1.settled_snapshot(like=snap) == snap
+
+
+def test_unmanaged_cannot_change(host):
+    h1 = host
+    make_br0(h1)
+    ok(h1.module('docker_bridge', name='lan', subnet='10.61.0.0/24', endpoints=[{'name': 'c1'}]))
+    snap = h1.settled_snapshot()
+    res = lan(h1)
+    assert res.get('failed') and 'unmanaged True:' in res['msg'] and 'cannot change' in res['msg'], res['msg']
+    assert h1.settled_snapshot(like=snap) == snap
+    ok(h1.module('docker_bridge', name='lan', state='absent', force=True))
+    ok(lan(h1))
+    res = h1.module('docker_bridge', name='lan', bridge_name='br0', subnet=SUBNET, endpoints=[{'name': 'c1'}])
+    assert res.get('failed') and 'unmanaged False:' in res['msg'], res['msg']
