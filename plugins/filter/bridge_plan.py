@@ -17,6 +17,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _outbound
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
+from ansible_collections.hostnet.containers.plugins.module_utils import _unmanaged
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 import json
@@ -38,6 +39,7 @@ NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name',
                 'dns', 'dns_domain', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces',
                 'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6', 'gateway_mode_ipv6',
                 'host_ipv4', 'host_ipv6', 'routes', 'no_default_route')
+NETWORK_PASS += ('unmanaged',)  # on the user's own bridge (docker_bridge unmanaged, _unmanaged)
 NETWORK_KEYS = ('name', 'state') + NETWORK_PASS
 # The query bridge_endpoints runs: the present containers in bridge mode attached to the network.
 ENDPOINTS_QUERY = "[?state=='present' && network_mode=='bridge'] | [?networks[?name==%s]]"
@@ -355,6 +357,10 @@ def _role_network(net, option, nets):
         _check_exposure(net, option)
         _check_families(net, option)
         _check_outbound(net, option)
+        if net.get('unmanaged') is not None and not isinstance(net['unmanaged'], bool):
+            raise _validate.InputError(option + '.unmanaged', net['unmanaged'], 'must be true or false')
+        if net.get('unmanaged'):
+            _unmanaged.check_options(net, option + '.')
     state = _state(net.get('state'), option + '.state')
     if net['name'] == DEFAULT_NETWORK and state == 'absent':
         raise PlanError("%s.state: the default network 'bridge' stays while the role is present (use "
@@ -464,9 +470,14 @@ def _network_call(name, net, daemon, containers):
         params['ip_forward'] = daemon['ip_forward']
     if daemon.get('iptables') is not None:
         params['firewall'] = daemon['iptables']
-    if 'trusted_host_interfaces' not in params and daemon.get('trusted_host_interfaces'):
+    if 'trusted_host_interfaces' not in params and daemon.get('trusted_host_interfaces') and not net.get('unmanaged'):
         params['trusted_host_interfaces'] = daemon['trusted_host_interfaces']
     params['endpoints'] = bridge_endpoints(containers, name)
+    if net.get('unmanaged'):
+        for c in containers:
+            if c['state'] == 'present' and c['network_mode'] == 'bridge' and c['publish'] and c['networks'][0]['name'] == name:
+                with refused():
+                    _unmanaged.check_publish(c['option'] + '.publish', c['publish'])
     return params
 
 

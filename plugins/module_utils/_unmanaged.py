@@ -36,17 +36,47 @@ def wanted(p, stored):
     return want
 
 
-def check(run):
-    """The options of an unmanaged network, then its bridge: it exists on the host and is a bridge."""
-    p = run.p
-    if run.name == _network.DEFAULT_NETWORK:
-        raise _validate.InputError('unmanaged', True, "the default network '%s' is docker0, the collection's own; "
-                                   'give an unmanaged network another name' % run.name)
+def check_options(p, prefix=''):
+    """The options of an unmanaged network (``p``: docker_bridge's parameters or a bridge_network role's networks entry,
+    ``prefix`` before the option names in errors), before anything is read."""
+    if p.get('name') == _network.DEFAULT_NETWORK:
+        raise _validate.InputError(prefix + 'unmanaged', True, "the default network '%s' is docker0, the collection's own; "
+                                   'give an unmanaged network another name' % p['name'])
     if not p.get('bridge_name'):
-        raise _validate.InputError('bridge_name', p.get('bridge_name'), 'unmanaged: true needs the name of an existing bridge of the host (such as br0)')
-    _validate.validate_ifname(p['bridge_name'], 'bridge_name')
-    _check_subnets(p)
-    _check_options(p)
+        raise _validate.InputError(prefix + 'bridge_name', p.get('bridge_name'),
+                                   'unmanaged: true needs the name of an existing bridge of the host (such as br0)')
+    _validate.validate_ifname(p['bridge_name'], prefix + 'bridge_name')
+    # The LAN's subnet is the user's to give: the collection cannot pick a free one on someone else's segment.
+    if p.get('enable_ipv4', True) is not False and not p.get('subnet'):
+        raise _validate.InputError(prefix + 'subnet', p.get('subnet'), "unmanaged: true needs the LAN's subnet (and its router as gateway)")
+    if p.get('enable_ipv6') and not p.get('subnet_v6'):
+        raise _validate.InputError(prefix + 'subnet_v6', p.get('subnet_v6'), "unmanaged: true with enable_ipv6 needs the LAN's IPv6 subnet")
+    if p.get('dns'):
+        raise _validate.InputError(prefix + 'dns', p['dns'], "the network's name server listens on the gateway address on the bridge, "
+                                   'and an unmanaged network has none (the gateway is the LAN router): set dns false or leave it out')
+    if p.get('dns_domain') is not None:
+        raise _validate.InputError(prefix + 'dns_domain', p['dns_domain'], 'an unmanaged network has no name server (dns is off)')
+    for option, value in _NEEDS_RULES:
+        if p.get(option) == value:
+            raise _validate.InputError(prefix + option, value, _NO_RULES)
+    for option in _NEEDS_VALUE:
+        if p.get(option):
+            raise _validate.InputError(prefix + option, p[option], _NO_RULES)
+
+
+def check_publish(option, value):
+    """A publish on an unmanaged network: refused."""
+    raise _validate.InputError(option, value, '%s, so it cannot publish ports: its containers are on the LAN, reach them at '
+                               'their own address' % _NO_RULES)
+
+
+def check(run):
+    """The options of an unmanaged network, then its bridge: it exists on the host and is a bridge.  Returns its link."""
+    p = run.p
+    check_options(p)
+    for i, ep in enumerate(p.get('endpoints') or []):
+        if ep.get('publish'):
+            check_publish('endpoints[%d].publish' % i, ep['publish'])
     br = run.snap.link(p['bridge_name'])
     if br is None:
         raise _validate.InputError('bridge_name', p['bridge_name'], 'the host has no interface %s; unmanaged: true attaches containers to '
@@ -55,32 +85,6 @@ def check(run):
         raise _validate.InputError('bridge_name', p['bridge_name'], 'is a %s, not a bridge; unmanaged: true needs a bridge'
                                    % (br['kind'] or 'device'))
     return br
-
-
-def _check_subnets(p):
-    """The LAN's subnet is the user's to give: the collection cannot pick a free one on someone else's segment."""
-    if p.get('enable_ipv4', True) is not False and not p.get('subnet'):
-        raise _validate.InputError('subnet', p.get('subnet'), "unmanaged: true needs the LAN's subnet (and its router as gateway)")
-    if p.get('enable_ipv6') and not p.get('subnet_v6'):
-        raise _validate.InputError('subnet_v6', p.get('subnet_v6'), "unmanaged: true with enable_ipv6 needs the LAN's IPv6 subnet")
-
-
-def _check_options(p):
-    if p.get('dns'):
-        raise _validate.InputError('dns', p['dns'], "the network's name server listens on the gateway address on the bridge, and "
-                                   'an unmanaged network has none (the gateway is the LAN router): set dns false or leave it out')
-    if p.get('dns_domain') is not None:
-        raise _validate.InputError('dns_domain', p['dns_domain'], 'an unmanaged network has no name server (dns is off)')
-    for option, value in _NEEDS_RULES:
-        if p.get(option) == value:
-            raise _validate.InputError(option, value, _NO_RULES)
-    for option in _NEEDS_VALUE:
-        if p.get(option):
-            raise _validate.InputError(option, p[option], _NO_RULES)
-    for i, ep in enumerate(p.get('endpoints') or []):
-        if ep.get('publish'):
-            raise _validate.InputError('endpoints[%d].publish' % i, ep['publish'], '%s, so it cannot publish ports: its containers are on '
-                                       'the LAN, reach them at their own address' % _NO_RULES)
 
 
 def options():
