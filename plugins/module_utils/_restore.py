@@ -108,9 +108,9 @@ def bridge_params(doc):
     p.update(_ipam6_params(doc))
     p.update(_route_params(doc))
     p['endpoints'] = [endpoint_params(n, ep, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
-    if doc.get('unmanaged'):
-        # On the user's bridge (_unmanaged): no name server.
-        p.update(unmanaged=True, dns=None)
+    p['unmanaged'] = bool(doc.get('unmanaged'))
+    if p['unmanaged']:
+        p['dns'] = None  # on the user's bridge (_unmanaged): no name server
     return p
 
 
@@ -133,7 +133,7 @@ def overlay_params(doc):
     """overlay_net's parameters that rebuild this host's part of the stored overlay: its bridge network's, the VTEP,
     the peers and the other hosts' containers as they were."""
     # An overlay's gateway mode is always nat, and it has no outbound address of its own.
-    p = {k: v for k, v in bridge_params(doc).items() if k not in ('gateway_mode_ipv6', 'host_ipv4', 'host_ipv6')}
+    p = {k: v for k, v in bridge_params(doc).items() if k not in ('gateway_mode_ipv6', 'host_ipv4', 'host_ipv6', 'unmanaged')}
     p.update(vni=doc['vni'], port=doc.get('port'), underlay_interface=doc.get('underlay_interface'), underlay_ip=doc.get('underlay_ip'),
              peers=[{'host': host, 'underlay_ip': ip} for host, ip in sorted((doc.get('peers') or {}).items())],
              remote_endpoints=[dict({k: v for k, v in ep.items() if k != 'ip6'}, name=name, aliases=list(ep.get('aliases') or []),

@@ -695,7 +695,7 @@ EXAMPLES = r'''
     endpoints:
       - name: tool01
 
-- name: Containers on the host's own LAN bridge br0, addressed outside the DHCP range, routed by the LAN router
+- name: Containers on the host's own LAN bridge br0 (which the host has), outside the DHCP range, routed by the LAN router
   hostnet.containers.docker_bridge:
     name: lan
     unmanaged: true

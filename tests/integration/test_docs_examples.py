@@ -207,7 +207,8 @@ MODULE_SETUP = {
          'register': 'up6', 'until': 'up6 is succeeded', 'retries': 90, 'delay': 1}],
     'network_info': PROBE_TOPOLOGY[1:],
     'gc': [],
-    'docker_bridge': [],
+    # The unmanaged example's br0, the user's own bridge (an empty one will do for attaching containers).
+    'docker_bridge': [{'name': 'The host\'s br0', 'ansible.builtin.command': 'ip link add br0 type bridge', 'changed_when': True}],
     'macvlan_net': [],  # the lab's hosts have ens33, the seed's parent
     # The lab's host1 is the seed's 10.138.3.130 on ens33; the IPv6 underlay example's address is added inside it.
     'overlay_net': [{'name': 'IPv6 on ens33', 'ansible.builtin.shell': 'sysctl -qw net.ipv6.conf.ens33.disable_ipv6=0 && '

@@ -108,6 +108,7 @@ def test_restore_and_inspect_carry_it(tmp_path):
     assert params['unmanaged'] is True and params['bridge_name'] == 'br0' and params['dns'] is None
     run = plan(BridgeRun, dict(bridge_params(), **params), lan_host(), tmp_path)
     assert run.doc['endpoints']['c1']['ip'] == doc['endpoints']['c1']['ip']
-    assert 'unmanaged' not in _restore.bridge_params(dict(doc, unmanaged=None))
+    assert _restore.bridge_params(dict(doc, unmanaged=None))['unmanaged'] is False
+    assert 'unmanaged' not in _restore.overlay_params(dict(doc, driver='overlay', vni=42, unmanaged=None))
     options = _inspect.inspect(doc)['Options']
     assert options['hostnet.containers.mode'] == 'unmanaged' and options['com.docker.network.bridge.inhibit_ipv4'] == 'true'
