@@ -18,6 +18,7 @@ from traffic import connect, ping, serve
 
 HOST1, HOST2, ROUTER = '10.138.3.130', '10.138.3.131', '10.138.3.1'
 SUBNET = '10.138.3.0/24'
+HOST1_V6, HOST2_V6, ROUTER_V6, SUBNET_V6 = 'fd00:138::130', 'fd00:138::131', 'fd00:138::1', 'fd00:138::/64'
 
 
 def ok(res):
@@ -25,11 +26,15 @@ def ok(res):
     return res
 
 
-def make_br0(h1):
-    """br0 with ens33's MAC (a fixed address, as networkd gives it), ens33's address moved to it, ens33 enslaved."""
+def make_br0(h1, h2=None):
+    """br0 with ens33's MAC (a fixed address, as networkd gives it), ens33's address moved to it, ens33 enslaved; with
+    ``h2``, IPv6 addresses on br0 and on host2's ens33 too."""
     mac = json.loads(h1.run(['ip', '-j', 'link', 'show', 'ens33']).stdout)[0]['address']
     h1.run(['sh', '-c', 'ip link add br0 address %s type bridge && ip addr del %s/24 dev ens33 && ip link set ens33 master br0 && '
             'ip addr add %s/24 dev br0 && ip link set br0 up' % (mac, HOST1, HOST1)])
+    if h2 is not None:
+        for host, dev, addr in ((h1, 'br0', HOST1_V6), (h2, 'ens33', HOST2_V6)):
+            host.run(['sh', '-c', 'sysctl -qw net.ipv6.conf.%s.disable_ipv6=0 && ip -6 addr add %s/64 dev %s nodad' % (dev, addr, dev)])
 
 
 def bridge_state(h1):
@@ -39,45 +44,58 @@ def bridge_state(h1):
     info = {k: v for k, v in link['linkinfo']['info_data'].items() if not k.endswith('_timer')}
     addrs = [(a['family'], a['local'], a['prefixlen']) for a in json.loads(h1.run(['ip', '-j', 'addr', 'show', 'br0']).stdout)[0]['addr_info']]
     ports = h1.run(['sh', '-c', "ip -o link show master br0 | awk '{print $2}' | grep -v '^veth'"], check=False).stdout
-    firewall = h1.run(['sh', '-c', "iptables-save | grep -v '^#' | sed -E 's/\\[[0-9]+:[0-9]+\\]//'; nft list ruleset"]).stdout
+    firewall = h1.run(['sh', '-c', "(iptables-save; ip6tables-save) | grep -v '^#' | sed -E 's/\\[[0-9]+:[0-9]+\\]//'; "
+                       "nft list ruleset | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'"]).stdout
     forward = h1.run(['cat', '/proc/sys/net/ipv4/ip_forward']).stdout
     return {'forward': forward, 'mtu': link['mtu'], 'address': link['address'], 'flags': link['flags'], 'info': info, 'addrs': addrs, 'ports': ports,
             'firewall': firewall}
 
 
-def lan(h1, check_mode=False, **options):
+def lan(h1, check_mode=False, v6=False, **options):
     params = dict(name='lan', unmanaged=True, bridge_name='br0', subnet=SUBNET, gateway=ROUTER, ip_range='10.138.3.192/27',
                   endpoints=[{'name': 'c1'}, {'name': 'c2', 'ip': '10.138.3.250'}])
+    if v6:
+        params.update(enable_ipv6=True, subnet_v6=SUBNET_V6, gateway_v6=ROUTER_V6,
+                      endpoints=[{'name': 'c1'}, {'name': 'c2', 'ip': '10.138.3.250', 'ipv6_address': 'fd00:138::250'}])
     params.update(options)
     return h1.module('docker_bridge', check_mode=check_mode, diff=True, **params)
 
 
-def test_containers_on_the_users_lan_bridge(two_hosts):
+@pytest.mark.parametrize('backend', ['iptables', 'nftables'])
+def test_containers_on_the_users_lan_bridge(two_hosts, backend):
+    """Beside a managed network whose rules the backend holds (masquerade, isolation, the direct-routing guard): none
+    of them names br0 or the LAN, before, during or after."""
     h1, h2 = two_hosts
-    make_br0(h1)
-    wait_until(lambda: ping(h1, None, HOST2), 'host1 to reach host2 through br0')
+    make_br0(h1, h2)
+    wait_until(lambda: ping(h1, None, HOST2) and ping(h1, None, HOST2_V6), 'host1 to reach host2 through br0')
+    ok(h1.module('docker_bridge', name='other', subnet='10.62.0.0/24', firewall_backend=backend, endpoints=[{'name': 'o1'}]))
     before = bridge_state(h1)
+    assert 'HOSTNET' in before['firewall'] or 'hostnet' in before['firewall']
 
     # Check mode reports the change and makes none.
     snap = h1.settled_snapshot()
-    assert ok(lan(h1, check_mode=True))['changed']
+    assert ok(lan(h1, check_mode=True, v6=True))['changed']
     assert h1.settled_snapshot(like=snap) == snap
 
-    res = ok(lan(h1))
+    res = ok(lan(h1, v6=True))
     assert res['changed']
     doc = res['after']
     assert doc['unmanaged'] is True and doc['bridge_created'] is False and doc['firewall'] is False and doc['dns'] is False
     assert doc['endpoints']['c1']['ip'] == '10.138.3.192' and doc['endpoints']['c2']['ip'] == '10.138.3.250'
+    assert doc['endpoints']['c1']['ip6'] == 'fd00:138::2' and doc['endpoints']['c2']['ip6'] == 'fd00:138::250'
     assert doc['mtu'] == before['mtu']
-    assert not ok(lan(h1))['changed'], 'a rerun changes nothing'
-    assert not ok(lan(h1, check_mode=True))['changed']
+    assert not ok(lan(h1, v6=True))['changed'], 'a rerun changes nothing'
+    assert not ok(lan(h1, check_mode=True, v6=True))['changed']
 
     # Nothing of the collection's on br0 or in the firewall while the network exists.
     during = bridge_state(h1)
     assert during == before
-    assert 'br0' not in during['firewall'] and '10.138.3.' not in during['firewall'], during['firewall']
+    for needle in ('br0', '10.138.3.', 'fd00:138:'):
+        assert needle not in during['firewall'], during['firewall']
     route = h1.netns_run('c1', 'ip route show default').stdout
     assert route.startswith('default via %s dev eth0' % ROUTER), route
+    route6 = h1.netns_run('c1', 'ip -6 route show default').stdout
+    assert route6.startswith('default via %s dev eth0' % ROUTER_V6), route6
 
     # The container and the LAN host reach each other; the host reaches it through its address on br0.
     assert ping(h1, 'c1', HOST2)
@@ -87,16 +105,22 @@ def test_containers_on_the_users_lan_bridge(two_hosts):
     serve(h2, None, 9000, tag='lan')
     assert connect(h1, 'c1', HOST2, 9000).split() == ['lan', '10.138.3.192'], 'the LAN host sees the container itself, no NAT'
     assert ping(h1, None, '10.138.3.192')
+    # IPv6 alike, with the addresses of the LAN's IPv6 subnet.
+    assert ping(h1, 'c1', HOST2_V6) and ping(h2, None, 'fd00:138::250') and ping(h1, None, 'fd00:138::2')
+    serve(h2, None, 9006, tag='lan6', family=6)
+    assert connect(h1, 'c2', HOST2_V6, 9006).split() == ['lan6', 'fd00:138::250']
 
     info = ok(h1.module('network_info', name='lan'))['networks'][0]
     assert info['Driver'] == 'bridge' and info['Options']['com.docker.network.bridge.name'] == 'br0'
     assert info['Options']['hostnet.containers.mode'] == 'unmanaged'
-    assert info['IPAM']['Config'] == [{'Subnet': SUBNET, 'Gateway': ROUTER, 'IPRange': '10.138.3.192/27'}]
+    assert info['IPAM']['Config'] == [{'Subnet': SUBNET, 'Gateway': ROUTER, 'IPRange': '10.138.3.192/27'},
+                                      {'Subnet': SUBNET_V6, 'Gateway': ROUTER_V6}]
 
     # Teardown removes the endpoints only: br0 is the user's, as it was.
     assert ok(h1.module('docker_bridge', name='lan', state='absent', force=True))['changed']
     assert bridge_state(h1) == before
-    assert not h1.run(['sh', '-c', 'ls /var/lib/hostnet/networks 2>/dev/null'], check=False).stdout.strip()
+    assert h1.run(['ls', '/var/lib/hostnet/networks']).stdout.split() == ['other.json']
+    assert ping(h1, 'o1', HOST2), 'the managed network beside it still works'
     assert ping(h1, None, HOST2)
 
 
