@@ -159,3 +159,27 @@ def test_unmanaged_cannot_change(host):
     ok(lan(h1))
     res = h1.module('docker_bridge', name='lan', bridge_name='br0', subnet=SUBNET, endpoints=[{'name': 'c1'}])
     assert res.get('failed') and 'unmanaged False:' in res['msg'], res['msg']
+
+
+def test_the_bridge_network_role_puts_containers_on_br0(two_hosts, run_role):
+    """The role's networks entry passes unmanaged to docker_bridge: a container on br0 reaches host2, a rerun changes
+    nothing, and the role's teardown leaves br0 as it was."""
+    h1, h2 = two_hosts
+    make_br0(h1)
+    wait_until(lambda: ping(h1, None, HOST2), 'host1 to reach host2 through br0')
+    before = bridge_state(h1)
+    host_vars = {'bridge_network_networks': [{'name': 'lan', 'unmanaged': True, 'bridge_name': 'br0', 'subnet': SUBNET,
+                                              'gateway': ROUTER, 'ip_range': '10.138.3.192/27'}],
+                 'bridge_network_containers': [{'name': 'nas01', 'networks': [{'name': 'lan', 'ip': '10.138.3.200'}]},
+                                               {'name': 'web01'}]}
+    rc, out, recap = run_role('bridge_network', {'host1': host_vars}, only=('host1',))
+    assert rc == 0, out
+    assert ping(h1, 'nas01', HOST2) and ping(h2, None, '10.138.3.200')
+    rc, out, recap = run_role('bridge_network', {'host1': host_vars}, only=('host1',))
+    assert rc == 0 and recap['host1']['changed'] == 0, out
+    during = bridge_state(h1)
+    assert 'br0' not in during['firewall'] and '10.138.3.' not in during['firewall'], during['firewall']
+    rc, out, recap = run_role('bridge_network', {'host1': host_vars}, only=('host1',), bridge_network_state='absent')
+    assert rc == 0, out
+    assert bridge_state(h1) == before
+    assert ping(h1, None, HOST2)
