@@ -373,7 +373,7 @@ options:
   unmanaged:
     description:
       - Attach the containers to an existing bridge of the host that the user owns (a C(br0) enslaving the LAN NIC), as
-        netavark's C(mode=unmanaged) and libvirt's C(forward mode='bridge'): the containers sit on the LAN beside the host.
+        netavark's C(mode=unmanaged) and libvirt's C(forward mode='bridge'), so that the containers sit on the LAN beside the host.
       - O(bridge_name) (the existing bridge) and O(subnet) (the LAN's; O(subnet_v6) with O(enable_ipv6)) are required;
         O(gateway) is the LAN router (default the subnet's first address), which is never given to the bridge. Addresses
         are static (O(endpoints[].ip)) or allocated from O(subnet), or from O(ip_range) to keep out of the DHCP server's
@@ -382,12 +382,12 @@ options:
       - The collection adds no address to the bridge, no NAT and no firewall rule of any kind for the network, and never
         changes or deletes the bridge (the document records C(bridge_created=false)); removing the network removes only
         its endpoints. The host reaches the containers through its own address on the bridge (unlike macvlan).
-      - O(dns) is off: the name server needs an address of the network on the bridge; O(dns=true), O(dns_domain),
+      - O(dns) is off, as the name server needs an address of the network on the bridge; O(dns=true), O(dns_domain),
         O(endpoints[].publish), O(internal), O(icc=false), O(userland_proxy), O(host_ipv4), O(host_ipv6),
         O(trusted_host_interfaces) and a gateway mode other than V(nat) are refused, naming the option. So are a
         bridge that does not exist or is not a bridge, and changing O(unmanaged) on an existing network.
       - The bridge should have a fixed MAC address (systemd-networkd, NetworkManager and ifupdown's C(hwaddress) give
-        it one): a bridge without one takes the lowest MAC of its ports, which a new veth may change.
+        it one), as a bridge without one takes the lowest MAC of its ports, which a new veth may change.
     type: bool
     default: false
   networks:
