@@ -183,3 +183,23 @@ def test_the_bridge_network_role_puts_containers_on_br0(two_hosts, run_role):
     assert rc == 0, out
     assert bridge_state(h1) == before
     assert ping(h1, None, HOST2)
+
+
+def test_the_container_module_joins_an_unmanaged_network(two_hosts):
+    """A container joining through the container module gets its port on br0 the same way; published_ports, which
+    would go to that network, is refused by name and changes nothing."""
+    h1, h2 = two_hosts
+    make_br0(h1)
+    wait_until(lambda: ping(h1, None, HOST2), 'host1 to reach host2 through br0')
+    ok(lan(h1, endpoints=[]))
+    before = bridge_state(h1)
+    snap = h1.settled_snapshot()
+    res = h1.module('container', name='app01', networks=[{'name': 'lan'}], published_ports=['8080:80'])
+    assert res.get('failed') and 'published_ports' in res['msg'] and 'cannot publish ports' in res['msg'], res.get('msg')
+    assert h1.settled_snapshot(like=snap) == snap
+    res = ok(h1.module('container', name='app01', networks=[{'name': 'lan', 'ipv4_address': '10.138.3.210'}]))
+    assert res['changed'] and ping(h1, 'app01', HOST2) and ping(h2, None, '10.138.3.210')
+    assert not ok(h1.module('container', name='app01', networks=[{'name': 'lan', 'ipv4_address': '10.138.3.210'}]))['changed']
+    assert bridge_state(h1) == before
+    ok(h1.module('container', name='app01', state='absent'))
+    assert bridge_state(h1) == before
