@@ -13,8 +13,6 @@ anything is planned, so bad input changes nothing, in check mode too.
 
 from __future__ import annotations
 
-import netaddr
-
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -100,4 +98,5 @@ def held(run, br, family=4):
     if br is None:
         return {}
     have = run.snap.addresses(br['index']) if family == 4 else run.snap.addresses6(br['index'])
-    return {'%s (the host, on %s)' % (str(netaddr.IPNetwork(a).ip), br['ifname']): str(netaddr.IPNetwork(a).ip) for a in have}
+    ips = [a.split('/')[0] for a in have]
+    return {'%s (the host, on %s)' % (ip, br['ifname']): ip for ip in ips}
