@@ -588,6 +588,10 @@ options:
         type: str
         choices: [fail, leave]
         default: fail
+      unmanaged:
+        description: As O(unmanaged).
+        type: bool
+        default: false
 '''
 
 EXAMPLES = r'''
