@@ -473,12 +473,18 @@ def _network_call(name, net, daemon, containers):
     if 'trusted_host_interfaces' not in params and daemon.get('trusted_host_interfaces') and not net.get('unmanaged'):
         params['trusted_host_interfaces'] = daemon['trusted_host_interfaces']
     params['endpoints'] = bridge_endpoints(containers, name)
-    if net.get('unmanaged'):
-        for c in containers:
-            if c['state'] == 'present' and c['network_mode'] == 'bridge' and c['publish'] and c['networks'][0]['name'] == name:
-                with refused():
-                    _unmanaged.check_publish(c['option'] + '.publish', c['publish'])
+    _check_unmanaged_publish(name, net, containers)
     return params
+
+
+def _check_unmanaged_publish(name, net, containers):
+    """A container whose publishes would go to an unmanaged network (its first): refused by its publish option."""
+    if not net.get('unmanaged'):
+        return
+    for c in containers:
+        if c['state'] == 'present' and c['network_mode'] == 'bridge' and c['publish'] and c['networks'][0]['name'] == name:
+            with refused():
+                _unmanaged.check_publish(c['option'] + '.publish', c['publish'])
 
 
 def _namespace_calls(containers):

@@ -94,9 +94,23 @@ def _exposure_options(p, bridge):
     return out
 
 
-def _dns_options(run):
-    """``dns`` (on by default but on the default network) and, with a name server, its ``dns_domain`` (_dns)."""
+def _firewall_backend(run):
+    """The firewall backend of a network with firewall rules (none without: firewall false, or unmanaged), as given or as
+    the network has it."""
     p = run.p
+    if p.get('firewall', True) is False or run.unmanaged:
+        return None
+    wanted = p.get('firewall_backend') or 'auto'
+    stored = run.old.get('firewall_backend')
+    return _firewall.resolve_backend(stored if wanted == 'auto' and stored else wanted)
+
+
+def _dns_options(run):
+    """``dns`` (on by default but on the default network) and, with a name server, its ``dns_domain`` (_dns); an
+    unmanaged network's are _unmanaged.options'."""
+    p = run.p
+    if run.unmanaged:
+        return {}
     dns = bool(p['dns']) if p.get('dns') is not None else run.name != _network.DEFAULT_NETWORK
     if dns:
         return {'dns': dns, 'dns_domain': _dns.network_domain(p.get('dns_domain'), run.old, run.name)}
@@ -196,11 +210,7 @@ class BridgeDriver(_planner.Driver):
         host_ip = p.get('host_binding_ipv4') or '0.0.0.0'
         _ipam.parse_ip(host_ip, 'host_binding_ipv4')
         firewall = p.get('firewall', True) is not False
-        backend = None
-        if firewall and not run.unmanaged:
-            wanted = p.get('firewall_backend') or 'auto'
-            stored = run.old.get('firewall_backend')
-            backend = _firewall.resolve_backend(stored if wanted == 'auto' and stored else wanted)
+        backend = _firewall_backend(run)
         if p.get('internal') and any(ep.get('publish') for ep in p.get('endpoints') or []):
             raise _validate.InputError('endpoints[].publish', [ep['publish'] for ep in p['endpoints'] if ep.get('publish')][0],
                                        'an internal network has no traffic in or out, so it cannot publish ports')
@@ -214,7 +224,7 @@ class BridgeDriver(_planner.Driver):
         if p.get('userland_proxy'):
             # Kept only when on: a document without it (every earlier one) proxies explicit [::1] publishes only.
             made['userland_proxy'] = True
-        made.update(_dns_options(run) if not run.unmanaged else {})
+        made.update(_dns_options(run))
         made.update(exposure)
         if run.unmanaged:
             made.update(_unmanaged.options())
@@ -243,7 +253,7 @@ class BridgeDriver(_planner.Driver):
         p, stored = run.p, run.old
         net_id = stored.get('id') or _network.new_id(run.name)
         run.unmanaged = _unmanaged.wanted(p, run.stored)
-        lan = _unmanaged.check(run) if run.unmanaged else None
+        lan = _unmanaged.check(run)
         bridge = self._bridge_name(run, net_id)
         pool, pool6 = self._pools(run, bridge)
         _planner.check_mtu(p['mtu'])
@@ -253,9 +263,8 @@ class BridgeDriver(_planner.Driver):
         if len(specs) > _network.MAX_BRIDGE_PORTS:
             raise _validate.InputError('endpoints', len(specs), 'a Linux bridge holds at most %d ports' % _network.MAX_BRIDGE_PORTS)
         addresses, endpoints = _planner.allocate(specs, p['endpoints'], p['purge_endpoints'], pool, stored,
-                                                 extra_existing=self.held_addresses(run) or _unmanaged.held(run, lan))
-        addresses6 = (_network6.allocate(specs, p['endpoints'], p['purge_endpoints'], pool6, stored,
-                                         held=self.held_addresses(run, 6) or _unmanaged.held(run, lan, 6))
+                                                 extra_existing=self.held_addresses(run))
+        addresses6 = (_network6.allocate(specs, p['endpoints'], p['purge_endpoints'], pool6, stored, held=self.held_addresses(run, 6))
                       if pool6 else {})
         current = stored.get('endpoints') or {}
         bound = _ports.bound_ports(run.others, _store.load_all(_firewall.NAT_KIND, run.root))
@@ -272,15 +281,16 @@ class BridgeDriver(_planner.Driver):
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
         ipam = {family: q.config() for family, q in ((4, pool), (6, pool6)) if q is not None}
         # A new network without an mtu takes its host's default-route interface's (netavark 1.16); an existing one keeps its own.
-        mtu = p['mtu'] or stored.get('mtu') or (lan['mtu'] if lan else run.snap.uplink_mtu) or _network.DEFAULT_MTU
+        mtu = p['mtu'] or stored.get('mtu') or _unmanaged.mtu(lan) or run.snap.uplink_mtu or _network.DEFAULT_MTU
         _bandwidth.check(specs, mtu, self.name)
         return _model.Network(run.name, net_id, self.name, created, ipam, mtu,
                               bool(p.get('internal')), endpoints, options)
 
     @staticmethod
-    def held_addresses(run, family=4):  # pylint: disable=unused-argument
-        """{key: address} held in the ``family`` pool beside the endpoints' (an overlay's remote endpoints); a bridge has none."""
-        return None
+    def held_addresses(run, family=4):
+        """{key: address} held in the ``family`` pool beside the endpoints' (an overlay's remote endpoints); a bridge has
+        none, but the user's bridge of an unmanaged network holds the host's own addresses (_unmanaged.held)."""
+        return _unmanaged.held(run, family)
 
     # -- what to read ----------------------------------------------------------------------------------------
     @staticmethod
@@ -330,9 +340,14 @@ class BridgeDriver(_planner.Driver):
 
     @classmethod
     def plan_device(cls, run, net):
+        """The bridge (_plan_bridge); none for an unmanaged network, whose bridge is the user's (checked by
+        _unmanaged.check): never created, addressed, set or deleted."""
+        if not net.options.get('unmanaged'):
+            cls._plan_bridge(run, net)
+
+    @classmethod
+    def _plan_bridge(cls, run, net):
         """The bridge: created, or its MTU, gateway address and state repaired."""
-        if net.options.get('unmanaged'):
-            return  # the user's bridge, checked by _unmanaged.check: never created, addressed, set or deleted
         host = run.ns.chan(None)
         bridge = net.options['bridge']
         br = run.snap.link(bridge)

@@ -69,8 +69,11 @@ def check_publish(option, value):
 
 
 def check(run):
-    """The options of an unmanaged network, then its bridge: it exists on the host and is a bridge.  Returns its link."""
+    """The options of an unmanaged network, then its bridge: it exists on the host and is a bridge.  Returns its link
+    (None for a network that is not unmanaged)."""
     p = run.p
+    if not run.unmanaged:
+        return None
     check_options(p)
     for i, ep in enumerate(p.get('endpoints') or []):
         if ep.get('publish'):
@@ -92,11 +95,17 @@ def options():
             'ip_forward': False, 'dns': False}
 
 
-def held(run, br, family=4):
-    """{key: address} of the host's own addresses on the bridge (in the network's subnet or not, the pool ignores
-    what is outside): no container is given one of them."""
+def held(run, family=4):
+    """{key: address} of the host's own addresses on an unmanaged network's bridge (in the network's subnet or not, the
+    pool ignores what is outside): no container is given one of them.  None for another network."""
+    br = run.snap.link(run.p.get('bridge_name')) if run.unmanaged else None
     if br is None:
-        return {}
+        return None
     have = run.snap.addresses(br['index']) if family == 4 else run.snap.addresses6(br['index'])
     ips = [a.split('/')[0] for a in have]
     return {'%s (the host, on %s)' % (ip, br['ifname']): ip for ip in ips}
+
+
+def mtu(br):
+    """An unmanaged network's MTU when not given: its bridge's (None for another network)."""
+    return br['mtu'] if br is not None else None
