@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from conftest import wait_until
+from conftest import run_restore, wait_until
 from traffic import connect, ping, serve
 
 HOST1, HOST2, ROUTER = '10.138.3.130', '10.138.3.131', '10.138.3.1'
@@ -109,6 +109,13 @@ def test_containers_on_the_users_lan_bridge(two_hosts, backend):
     assert ping(h1, 'c1', HOST2_V6) and ping(h2, None, 'fd00:138::250') and ping(h1, None, 'fd00:138::2')
     serve(h2, None, 9006, tag='lan6', family=6)
     assert connect(h1, 'c2', HOST2_V6, 9006).split() == ['lan6', 'fd00:138::250']
+
+    # The boot-time restore rebuilds a lost endpoint on br0 and adds nothing else either.
+    h1.run(['ip', 'netns', 'del', 'c1'])
+    wait_until(lambda: not ping(h2, None, '10.138.3.192'), 'c1 to be gone')
+    run_restore(h1)
+    wait_until(lambda: ping(h2, None, '10.138.3.192'), 'c1 back on br0')
+    assert bridge_state(h1) == before
 
     info = ok(h1.module('network_info', name='lan'))['networks'][0]
     assert info['Driver'] == 'bridge' and info['Options']['com.docker.network.bridge.name'] == 'br0'
