@@ -85,6 +85,10 @@ def check(run):
     if br['kind'] != 'bridge':
         raise _validate.InputError('bridge_name', p['bridge_name'], 'is a %s, not a bridge; unmanaged: true needs a bridge'
                                    % (br['kind'] or 'device'))
+    if p.get('mtu') is not None and p['mtu'] != br['mtu']:
+        # A bridge whose MTU nobody set takes the lowest of its ports': a smaller veth would lower the user's bridge.
+        raise _validate.InputError('mtu', p['mtu'], 'an unmanaged network has the MTU of its bridge %s (%d): leave mtu out or give that'
+                                   % (p['bridge_name'], br['mtu']))
     return br
 
 

@@ -378,7 +378,8 @@ options:
         O(gateway) is the LAN router (default the subnet's first address), which is never given to the bridge. Addresses
         are static (O(endpoints[].ip)) or allocated from O(subnet), or from O(ip_range) to keep out of the DHCP server's
         range; the host's own addresses on the bridge are never given to a container. Each container's default route
-        goes via O(gateway). The network takes the bridge's MTU unless O(mtu) is given.
+        goes via O(gateway). The network has the bridge's MTU (another O(mtu) is refused, as a bridge takes the lowest
+        MTU of its ports).
       - The collection adds no address to the bridge, no NAT and no firewall rule of any kind for the network, and never
         changes or deletes the bridge (the document records C(bridge_created=false)); removing the network removes only
         its endpoints. The host reaches the containers through its own address on the bridge (unlike macvlan).

@@ -140,6 +140,7 @@ BAD = [
     ({'endpoints': [{'name': 'c1', 'publish': ['8080:80']}]}, 'endpoints[0].publish', 'cannot publish ports'),
     ({'internal': True}, 'internal', 'no address, NAT or firewall rule'),
     ({'endpoints': [{'name': 'c1', 'ip': HOST1}]}, 'endpoints[c1].ip', 'the host, on br0'),
+    ({'mtu': 1400}, 'mtu 1400', 'has the MTU of its bridge br0 (1500)'),
 ]
 
 

@@ -81,6 +81,7 @@ def test_the_hosts_address_is_not_given(tmp_path):
     ({'gateway_mode_ipv4': 'routed'}, None, "gateway_mode_ipv4 'routed': an unmanaged network"),
     ({'endpoints': [{'name': 'c1', 'publish': ['8080:80']}]}, None, "endpoints[0].publish ['8080:80']: an unmanaged network"),
     ({'name': 'bridge'}, None, "unmanaged True: the default network 'bridge' is docker0"),
+    ({'mtu': 1400}, None, 'mtu 1400: an unmanaged network has the MTU of its bridge br0 (1500)'),
 ])
 def test_bad_input_is_refused_by_name(tmp_path, over, host, needle):
     with pytest.raises(_validate.InputError) as exc:
