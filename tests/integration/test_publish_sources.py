@@ -54,6 +54,7 @@ def reached(hosts, target, port=8080):
 def test_allow_from_lan_ipv6_and_hairpin(three_hosts, backend):
     hosts = three_hosts
     h1 = hosts['host1']
+    tables = h1.run('nft list tables').stdout
 
     def bridge(allow_from, check_mode=False):
         web = {'name': 'web', 'ip': WEB, 'ipv6_address': WEB6,
@@ -97,6 +98,7 @@ def test_allow_from_lan_ipv6_and_hairpin(three_hosts, backend):
     ok(h1.module('docker_bridge', name='lim', state='absent', force=True))
     assert 'HOSTNET' not in h1.run('iptables-save -t mangle; ip6tables-save -t mangle', check=False).stdout
     assert 'mangle_prerouting' not in h1.run('nft list ruleset').stdout
+    assert h1.run('nft list tables').stdout == tables, 'the mangle table iptables-nft made for the rules is gone again'
 
 
 def test_container_module_and_role(three_hosts, tmp_path, collection_path):
