@@ -70,7 +70,7 @@ def _expose(value, option):
 
 
 def _container_ports(publishes, option):
-    """{(container_port, proto)} of a list of -p strings."""
+    """{(container_port, proto)} of a list of -p strings (or long-syntax dicts)."""
     ports = set()
     for i, item in enumerate(publishes):
         with refused():
@@ -220,7 +220,8 @@ def _container(c, option, names, daemon):
     state = _state(c.get('state'), option + '.state')
     mode, share_with = _network_mode(c, option)
     networks = _attachments(c, option)
-    publish = [str(p) for p in (c.get('publish') or [])]
+    # A -p string, or a dict in Compose's long syntax (with allow_from), which docker_bridge takes as it is.
+    publish = [dict(p) if isinstance(p, Mapping) else str(p) for p in (c.get('publish') or [])]
     expose = _expose(c.get('expose'), option + '.expose')
     if mode != 'bridge':
         _check_mode_limits(c, mode, option, networks, publish)

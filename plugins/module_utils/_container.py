@@ -67,12 +67,22 @@ def _port_string(entry, option):
     return text + ('/%s' % entry['protocol'] if entry.get('protocol') else '')
 
 
+def _long_syntax(value):
+    """A dict in Compose's long syntax (target, published, host_ip, protocol, allow_from), not this module's own dict
+    form (container_port, host_port)."""
+    return isinstance(value, dict) and not {'container_port', 'host_port'} & set(value)
+
+
 def port_strings(values):
-    """published_ports (Docker's strings and dicts) as checked `docker run -p` strings; a string Docker would refuse
-    is refused with what Docker reads there."""
+    """published_ports (Docker's strings and dicts) as checked `docker run -p` strings, a dict in Compose's long syntax
+    (with allow_from) kept as it is; a string Docker would refuse is refused with what Docker reads there."""
     out = []
     for i, value in enumerate(values or []):
         option = 'published_ports[%d]' % i
+        if _long_syntax(value):
+            _ports.parse_publish(value, option)  # its errors name the key (published_ports[1].allow_from)
+            out.append(dict(value))
+            continue
         text = _port_string(value, option) if isinstance(value, dict) else value
         try:
             _ports.parse_publish(text, option)
@@ -241,7 +251,7 @@ def map_error(exc, entry_option):
     if option.startswith('endpoints'):
         rest = re.sub(r'^endpoints(\[[^\]]*\])?', '', option)
         if '.publish' in rest:
-            return _validate.InputError('published_ports', exc.value, exc.message)
+            return _validate.InputError('published_ports' + rest.split('.publish', 1)[1], exc.value, exc.message)
         for old, new in _SUFFIXES:
             rest = re.sub(re.escape(old) + r'\b', new, rest)
         return _validate.InputError(entry_option + (rest or '.ipv4_address'), exc.value, exc.message)

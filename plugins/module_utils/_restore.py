@@ -48,11 +48,16 @@ FIREWALLD_SIGNAL = "type='signal',interface='org.fedoraproject.FirewallD1',membe
 
 # -- documents to parameters (pure) ------------------------------------------------------------------------------
 def publish_strings(entries):
-    """Stored publishes as `docker run -p` strings with the host address and port they have: nothing is re-picked."""
+    """Stored publishes as `docker run -p` strings with the host address and port they have: nothing is re-picked.
+    One with allow_from in the long syntax, which alone holds it."""
     out = []
     for entry in entries or []:
         proto = entry.get('proto') or 'tcp'
         host_ip = entry.get('host_ip') or '0.0.0.0'
+        if entry.get('allow_from') is not None:
+            out.append({'target': entry['container_port'], 'published': entry['host_port'], 'host_ip': host_ip, 'protocol': proto,
+                        'allow_from': list(entry['allow_from'])})
+            continue
         # An IPv6 host address in brackets, as docker run -p '[::]:8080:80' writes it.
         out.append('%s:%d:%d/%s' % ('[%s]' % host_ip if ':' in host_ip else host_ip, entry['host_port'], entry['container_port'], proto))
     return out

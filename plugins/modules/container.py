@@ -115,6 +115,9 @@ options:
         V(127.0.0.1:8080:80), V(127.0.0.1::80), V(8000-8010:80-90) (ranges of equal length), or dicts with
         C(container_port), C(host_port), C(host_ip) and C(protocol) (V(tcp), V(udp) or V(sctp)).
       - A string Docker would refuse fails with what Docker reads there.
+      - "Or dicts in Compose's long syntax, C(target) (required), C(published), C(host_ip), C(protocol), with C(allow_from):
+        the CIDRs that may connect, every other source dropped before DNAT (see M(hostnet.containers.docker_bridge)'s
+        O(hostnet.containers.docker_bridge#module:endpoints[].publish)). An unknown key is refused."
     type: list
     elements: raw
   dns:
@@ -136,6 +139,14 @@ EXAMPLES = r'''
     name: web01
     published_ports:
       - "8080:80"
+
+- name: Run admin with port 9443 reached from the LAN 10.138.3.0/24 only (Compose's long syntax, with allow_from)
+  hostnet.containers.container:
+    name: admin
+    published_ports:
+      - target: 443
+        published: 9443
+        allow_from: [10.138.3.0/24]
 
 - name: Put app on two networks with a fixed address and an alias
   hostnet.containers.container:

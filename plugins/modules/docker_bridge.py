@@ -241,8 +241,18 @@ options:
           - Without a host address, on a network with O(enable_ipv6=true), a publish binds V(0.0.0.0) and V([::]) with
             one host port, as Docker does (two entries in RV(published)); on an IPv6-only network only V([::]). An
             explicit IPv4 or IPv6 host address binds that family only; V(0.0.0.0:80) and V([::]:80) do not conflict.
+          - "A publish may also be a dict in Compose's long syntax, C(target) (the container port or range, required),
+            C(published) (the host port or range; omitted, a free one), C(host_ip) and C(protocol) (V(tcp), V(udp),
+            V(sctp)), with C(allow_from): a list of CIDRs (IPv4 and IPv6; an address alone is its /32 or /128) that
+            may connect. A new connection to the host port from any other source is dropped before DNAT (mangle
+            PREROUTING), from the LAN and from a container through hairpin alike; the host's own connections are not
+            limited (it reaches the container's address anyway). The container port reached without the host port
+            (O(gateway_mode_ipv4=routed), O(trusted_host_interfaces)) takes the same sources only. A family the
+            publish binds with no CIDR of its own in C(allow_from) is closed to every source of it; none at all is
+            refused. Changing C(allow_from) deletes the publish's conntrack entries, so no flow of a source it no
+            longer allows lives on. An unknown key, or no C(target), is refused."
         type: list
-        elements: str
+        elements: raw
   icc:
     description:
       - Inter-container communication on this bridge (C(com.docker.network.bridge.enable_icc)). V(false) drops traffic
@@ -472,7 +482,7 @@ options:
           publish:
             description: As O(endpoints[].publish).
             type: list
-            elements: str
+            elements: raw
           bandwidth:
             description: As O(endpoints[].bandwidth).
             type: dict
@@ -611,6 +621,16 @@ EXAMPLES = r'''
 - name: The host port Docker would show for web04
   ansible.builtin.debug:
     msg: "{{ bridge.published.web04 }}"
+
+- name: Port 8443 of web03 open to the LAN 10.138.3.0/24 only, in Compose's long syntax with allow_from
+  hostnet.containers.docker_bridge:
+    name: bridge
+    endpoints:
+      - name: web03
+        publish:
+          - target: 443
+            published: 8443
+            allow_from: [10.138.3.0/24]
 
 - name: An internal network without icc
   hostnet.containers.docker_bridge:
@@ -822,7 +842,7 @@ def main():
         mtu=dict(type='int'),
         stp=dict(type='bool', default=False),
         endpoints=dict(type='list', elements='dict',
-                       options=_common.endpoint_options(publish=dict(type='list', elements='str'), ipv6_address=dict(type='str'),
+                       options=_common.endpoint_options(publish=dict(type='list', elements='raw'), ipv6_address=dict(type='str'),
                                                         bandwidth=_bandwidth.ARGUMENT_SPEC)),
         icc=dict(type='bool', default=True),
         ip_masquerade=dict(type='bool', default=True),
