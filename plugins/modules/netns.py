@@ -176,7 +176,7 @@ EXAMPLES = r'''
     sysctls:
       net.ipv4.ip_unprivileged_port_start: 0
 
-- name: web02 reaches the host as host.docker.internal (docker run --add-host host.docker.internal:host-gateway)
+- name: Let web02 reach the host as host.docker.internal (docker run --add-host host.docker.internal:host-gateway)
   hostnet.containers.docker_bridge:
     name: gwnet
     subnet: 10.79.2.0/24
