@@ -102,3 +102,15 @@ def test_the_container_module_names_the_host_end(host):
     assert traffic.ping(host, 'app', '10.51.0.1')
     res = host.module('container', name='app', networks=[{'name': 'named', 'host_ifname': 'hn-app'}, {'name': 'mac', 'host_ifname': 'x'}])
     assert res.get('failed') and "networks[1].host_ifname 'x': only bridge networks have a host end" in res['msg'], res
+
+
+def test_the_bridge_network_role_names_the_host_end(two_hosts, run_role):
+    host = two_hosts[0]
+    containers = [{'name': 'web', 'networks': [{'name': 'named', 'host_ifname': 'hn-web'}]}]
+    host_vars = {'bridge_network_networks': [dict(NET)], 'bridge_network_containers': containers}
+    rc, out, dummy = run_role('bridge_network', {'host1': host_vars}, only=('host1',))
+    assert rc == 0, out
+    assert link(host, 'hn-web')['linkinfo']['info_kind'] == 'veth' and recorded_veth(host, 'web') == 'hn-web'
+    assert traffic.ping(host, 'web', '10.51.0.1')
+    rc, out, recap = run_role('bridge_network', {'host1': host_vars}, only=('host1',))
+    assert rc == 0 and recap['host1']['changed'] == 0, out
