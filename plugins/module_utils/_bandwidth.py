@@ -224,7 +224,7 @@ def read(ns, snap, names):
 
 def _sides(run, cname, ep):
     """((namespace, ifname, index, direction), ...): the host end shapes ingress, the container end egress."""
-    host_end = run.snap.link(ep.veth)
+    host_end = run.host_end(cname, ep)  # by its record's name while this run renames it (host_ifname)
     view = run.snap.views.get(cname)
     peer = view.by_name.get(ep.ifname) if view is not None and ep.ifname else None
     return ((None, ep.veth, host_end['index'] if host_end else None, 'ingress'),

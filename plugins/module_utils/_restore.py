@@ -63,9 +63,9 @@ def publish_strings(entries):
     return out
 
 
-def endpoint_params(name, ep, publish=True, v6=False):
+def endpoint_params(name, ep, publish=True, v6=False, host_ifname=False):
     """One ``endpoints`` entry from a stored endpoint: its addresses, MAC, interface name, aliases and gw_priority as
-    they were (``v6``: the driver's endpoints have ipv6_address)."""
+    they were (``v6``: the driver's endpoints have ipv6_address; ``host_ifname``: the name of their host end)."""
     out = {'name': name, 'ip': ep.get('ip'), 'ifname': ep.get('ifname'), 'mac': ep.get('mac'),
            'aliases': list(ep.get('aliases') or []), 'gw_priority': ep.get('gw_priority') or 0}
     if v6:
@@ -74,6 +74,8 @@ def endpoint_params(name, ep, publish=True, v6=False):
         out['publish'] = publish_strings(ep.get('publish'))
     if publish or ep.get('bandwidth'):  # docker_bridge's endpoints have the option (an overlay's only when it was given)
         out['bandwidth'] = dict(ep['bandwidth']) if ep.get('bandwidth') else None
+    if host_ifname:
+        out['host_ifname'] = ep.get('veth')
     return out
 
 
@@ -112,7 +114,7 @@ def bridge_params(doc):
     p.update(_ipam_params(doc))
     p.update(_ipam6_params(doc))
     p.update(_route_params(doc))
-    p['endpoints'] = [endpoint_params(n, ep, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
+    p['endpoints'] = [endpoint_params(n, ep, v6=True, host_ifname=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
     return p
 
 

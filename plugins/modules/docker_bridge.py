@@ -169,6 +169,17 @@ options:
       ifname:
         description: Interface name in the container. Default the next free C(ethN).
         type: str
+      host_ifname:
+        description:
+          - Name of the endpoint's host end, the veth on the bridge (netavark's C(host_interface_name)); at most 15 bytes,
+            a valid interface name. Default C(veth) followed by 7 hex of the endpoint id, as Docker names it.
+          - It must not be the name of another endpoint's host end or of a network's device, and not of a link the host
+            already has that the collection did not make (refused before anything changes, the link left alone).
+          - A change renames the host end in place, the veth staying on the bridge and the container's end untouched
+            (the kernel renames a link only while it is down, so the veth is set down, renamed and set up again, the
+            container's traffic pauses for that moment). The network's document records the new name, so the
+            collection keeps owning it. No firewall rule of the collection names a veth, so none changes.
+        type: str
       mac:
         description: MAC address. Default C(02:42) followed by the four bytes of the IPv4 address, as Docker does.
         type: str
@@ -469,6 +480,9 @@ options:
           ifname:
             description: As O(endpoints[].ifname).
             type: str
+          host_ifname:
+            description: As O(endpoints[].host_ifname).
+            type: str
           mac:
             description: As O(endpoints[].mac).
             type: str
@@ -682,6 +696,14 @@ EXAMPLES = r'''
     endpoints:
       - name: app01
 
+- name: The host end of web01's veth is called hn-web01 (netavark's host_interface_name); a new name renames it in place
+  hostnet.containers.docker_bridge:
+    name: named_ends
+    subnet: 10.79.1.0/24
+    endpoints:
+      - name: web01
+        host_ifname: hn-web01
+
 - name: Extra routes in every container (podman --route), and no default route from this network (no_default_route)
   hostnet.containers.docker_bridge:
     name: routed_lab
@@ -843,7 +865,7 @@ def main():
         stp=dict(type='bool', default=False),
         endpoints=dict(type='list', elements='dict',
                        options=_common.endpoint_options(publish=dict(type='list', elements='raw'), ipv6_address=dict(type='str'),
-                                                        bandwidth=_bandwidth.ARGUMENT_SPEC)),
+                                                        bandwidth=_bandwidth.ARGUMENT_SPEC, host_ifname=dict(type='str'))),
         icc=dict(type='bool', default=True),
         ip_masquerade=dict(type='bool', default=True),
         internal=dict(type='bool', default=False),
