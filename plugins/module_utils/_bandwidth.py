@@ -240,16 +240,22 @@ def plan(run, net):
         want = ep.bandwidth
         if (not want and not old) or ep.veth is None:
             continue
-        changes = []
-        for where, ifname, index, direction in _sides(run, cname, ep):
-            rate, burst = (want or {}).get(direction + '_rate'), (want or {}).get(direction + '_burst')
-            current = root_qdisc(run.snap.qdiscs.get(where), index) if index is not None else None
-            if rate is not None and (index is None or not matches(current, rate, burst)):
-                changes.append((where, ifname, rate, burst))
-            elif rate is None and (index is None or (current is not None and current['kind'] == 'tbf')) and (old or {}).get(direction + '_rate'):
-                changes.append((where, ifname, None, None))
+        changes = [change for change in (_side_change(run.snap, side, want or {}, old or {}) for side in _sides(run, cname, ep)) if change]
         if changes:
             _add_step(run, cname, ep, changes, old)
+
+
+def _side_change(snap, side, want, old):
+    """(namespace, ifname, rate, burst) when one end's root qdisc must change: a tbf wanted and not there as wanted (or the
+    link new), or the collection's tbf there and no longer wanted (rate None); else None."""
+    where, ifname, index, direction = side
+    rate, burst = want.get(direction + '_rate'), want.get(direction + '_burst')
+    current = root_qdisc(snap.qdiscs.get(where), index) if index is not None else None
+    if rate is not None:
+        return None if index is not None and matches(current, rate, burst) else (where, ifname, rate, burst)
+    if not old.get(direction + '_rate') or (index is not None and (current is None or current['kind'] != 'tbf')):
+        return None
+    return (where, ifname, None, None)
 
 
 def _add_step(run, cname, ep, changes, old):
