@@ -181,10 +181,13 @@ def _tc_classes():
     return tcmsg, sched_tbf
 
 
-def apply(chan, ifname, rate, burst, where):
+def apply(chan, ifname, rate, burst, where, gone_ok=False):
     """Shape ``ifname`` on ``chan`` (its namespace's Channel): a tbf of ``rate``/``burst``, or with rate None the
-    collection's tbf removed (a link with another root qdisc, or none, is left as it is)."""
+    collection's tbf removed (a link with another root qdisc, or none, is left as it is).  With ``gone_ok`` (an undo) a
+    link that is gone has nothing to undo."""
     link = chan.link(ifname)
+    if link is None and gone_ok:
+        return
     if link is None:
         raise _kernel.HostnetError('%s disappeared from %s while the run was applying changes' % (ifname, where))
     if rate is not None:
@@ -268,7 +271,8 @@ def _add_step(run, cname, ep, changes, old):
     def undo():
         for where, ifname, dummy, dummy2 in changes:
             direction = 'ingress' if where is None else 'egress'
-            apply(ns.chan(where), ifname, (old or {}).get(direction + '_rate'), (old or {}).get(direction + '_burst'), where or 'the host')
+            apply(ns.chan(where), ifname, (old or {}).get(direction + '_rate'), (old or {}).get(direction + '_burst'), where or 'the host',
+                  gone_ok=True)
     text = 'set bandwidth of %s on %s: %s (tbf on %s)' % (cname, run.name, describe(ep.bandwidth),
                                                           ', '.join('%s in %s' % (c[1], c[0]) if c[0] else c[1] for c in changes))
     run.plan.add(text, do, undo)
