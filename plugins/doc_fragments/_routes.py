@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # A network's extra routes and no_default_route (docker_bridge, macvlan_net; _routes.py).
+    # A network's extra routes and no_default_route (docker_bridge, macvlan_net, overlay_net; _routes.py).
     DOCUMENTATION = r'''
 options:
   routes:

@@ -16,6 +16,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _outbound
+from ansible_collections.hostnet.containers.plugins.module_utils import _netns_plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _unmanaged
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
@@ -34,7 +35,8 @@ DEFAULT_NETWORK = 'bridge'
 MODES = ('bridge', 'host', 'none')
 DEFAULT_BRIDGE_MODES = ('auto', 'managed', 'unmanaged')
 GATEWAY_MODES = ('nat', 'nat-unprotected', 'routed', 'isolated')
-CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname')
+CONTAINER_KEYS = ('name', 'state', 'network_mode', 'networks', 'publish', 'publish_all', 'expose', 'dns', 'dns_search', 'hostname',
+                  'extra_hosts')
 NETWORK_PASS = ('subnet', 'gateway', 'ip_range', 'aux_addresses', 'bridge_name', 'mtu', 'icc', 'ip_masquerade', 'internal',
                 'dns', 'dns_domain', 'stp', 'address_pools', 'gateway_mode_ipv4', 'trusted_host_interfaces',
                 'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6', 'gateway_mode_ipv6',
@@ -72,7 +74,7 @@ def _expose(value, option):
 
 
 def _container_ports(publishes, option):
-    """{(container_port, proto)} of a list of -p strings."""
+    """{(container_port, proto)} of a list of -p strings (or long-syntax dicts)."""
     ports = set()
     for i, item in enumerate(publishes):
         with refused():
@@ -128,13 +130,14 @@ def _ipv6_address(net, sub):
 
 
 def _attachment(item, sub, networks):
-    """One entry of a container's networks ('name' or {name, ip, ip6, aliases, mac, gw_priority, bandwidth}) as a docker_bridge endpoint."""
+    """One entry of a container's networks ('name' or {name, ip, ip6, aliases, mac, gw_priority, bandwidth, host_ifname}) as a
+    docker_bridge endpoint."""
     net = {'name': item} if isinstance(item, str) else item
     if not isinstance(net, Mapping) or not isinstance(net.get('name'), str) or not net['name']:
         raise PlanError('%s: %r must be a network name or a dict with name, ip and aliases' % (sub, item))
-    extra = sorted(set(net) - {'name', 'ip', 'ip6', 'ipv6_address', 'aliases', 'mac', 'gw_priority', 'bandwidth'})
+    extra = sorted(set(net) - {'name', 'ip', 'ip6', 'ipv6_address', 'aliases', 'mac', 'gw_priority', 'bandwidth', 'host_ifname'})
     if extra:
-        raise PlanError('%s: unknown key %s (use name, ip, ip6, aliases, mac, gw_priority, bandwidth)' % (sub, ', '.join(extra)))
+        raise PlanError('%s: unknown key %s (use name, ip, ip6, aliases, mac, gw_priority, bandwidth, host_ifname)' % (sub, ', '.join(extra)))
     if any(n['name'] == net['name'] for n in networks):
         raise PlanError("%s: network '%s' is listed twice" % (sub, net['name']))
     entry = {'name': net['name']}
@@ -160,6 +163,9 @@ def _attachment(item, sub, networks):
         with refused():
             # Checked here, so the role fails naming the container's entry before any network task runs.
             entry['bandwidth'] = _bandwidth.parse(net['bandwidth'], sub + '.bandwidth')
+    if net.get('host_ifname'):
+        with refused():
+            entry['host_ifname'] = _validate.validate_ifname(net['host_ifname'], sub + '.host_ifname')
     return entry
 
 
@@ -208,6 +214,27 @@ def _resolver(c, daemon, option):
     return dns, dns_search
 
 
+def _extra_hosts(c, mode, option):
+    """A container's extra_hosts (Compose's: a dict of name to address, or 'name:address' strings) as the netns module's
+    hosts dict, checked as it checks them; host-gateway (the host's address on the container's network) is resolved
+    by the netns call that runs after the networks."""
+    value = c.get('extra_hosts')
+    if not value:
+        return None
+    if mode != 'bridge' and mode != 'none':
+        raise PlanError('%s.extra_hosts: network_mode %s uses the hosts file of %s (Docker refuses --add-host with it)'
+                        % (option, mode, 'the host' if mode == 'host' else 'the container it shares'))
+    if isinstance(value, Mapping):
+        hosts = {str(k): str(v) for k, v in value.items()}
+    elif isinstance(value, list) and all(isinstance(v, str) and ':' in v for v in value):
+        hosts = dict(v.split(':', 1) for v in value)
+    else:
+        raise PlanError('%s.extra_hosts: %r must be a dict of name to address or a list of name:address strings' % (option, value))
+    with refused(option + '.extra_hosts: '):
+        _netns_plan.host_lines(hosts)
+    return hosts
+
+
 def _container(c, option, names, daemon):
     """One entry of the role's containers, checked, in the shape the rest of the plan uses."""
     if not isinstance(c, Mapping) or not isinstance(c.get('name'), str):
@@ -222,7 +249,8 @@ def _container(c, option, names, daemon):
     state = _state(c.get('state'), option + '.state')
     mode, share_with = _network_mode(c, option)
     networks = _attachments(c, option)
-    publish = [str(p) for p in (c.get('publish') or [])]
+    # A -p string, or a dict in Compose's long syntax (with allow_from), which docker_bridge takes as it is.
+    publish = [dict(p) if isinstance(p, Mapping) else str(p) for p in (c.get('publish') or [])]
     expose = _expose(c.get('expose'), option + '.expose')
     if mode != 'bridge':
         _check_mode_limits(c, mode, option, networks, publish)
@@ -232,7 +260,8 @@ def _container(c, option, names, daemon):
     dns, dns_search = _resolver(c, daemon, option)
     return {'name': name, 'state': state, 'network_mode': 'container' if share_with else mode, 'share_with': share_with,
             'networks': networks, 'publish': publish, 'dns': dns, 'dns_search': dns_search,
-            'hostname': c.get('hostname') or None, 'option': option}
+            'hostname': c.get('hostname') or None, 'option': option,
+            'extra_hosts': _extra_hosts(c, 'container' if share_with else mode, option) if state == 'present' else None}
 
 
 def _check_shared(containers):
@@ -488,8 +517,10 @@ def _check_unmanaged_publish(name, net, containers):
 
 
 def _namespace_calls(containers):
-    """(namespaces, shared, absent): netns parameters of own and container-mode namespaces, and names to remove."""
-    namespaces, shared, absent = [], [], []
+    """(namespaces, shared, absent, hosts): netns parameters of own and container-mode namespaces, names to remove,
+    and the extra hosts ({name, hosts}), written after the networks (host-gateway is an address of the container's
+    network)."""
+    namespaces, shared, absent, hosts = [], [], [], []
     for c in containers:
         if c['state'] == 'absent' or c['network_mode'] == 'host':
             absent.append(c['name'])
@@ -503,7 +534,9 @@ def _namespace_calls(containers):
             params['dns'] = c['dns']
             params['dns_search'] = c['dns_search']
         (shared if c['share_with'] else namespaces).append(params)
-    return namespaces, shared, absent
+        if c.get('extra_hosts'):
+            hosts.append({'name': c['name'], 'hosts': c['extra_hosts']})
+    return namespaces, shared, absent, hosts
 
 
 def bridge_plan(containers, networks=None, daemon=None):
@@ -536,9 +569,9 @@ def bridge_plan(containers, networks=None, daemon=None):
             if params['name'] == DEFAULT_NETWORK:
                 params['foreign_bridge'] = 'leave'
     absent_networks = [name for name in order if nets[name]['state'] == 'absent']
-    namespaces, shared, absent = _namespace_calls(normalized)
+    namespaces, shared, absent, hosts = _namespace_calls(normalized)
     return {'containers': normalized, 'networks': out_networks, 'namespaces': namespaces, 'shared': shared,
-            'absent_namespaces': absent, 'absent_networks': absent_networks}
+            'absent_namespaces': absent, 'absent_networks': absent_networks, 'hosts': hosts}
 
 
 class FilterModule:

@@ -181,10 +181,13 @@ def _tc_classes():
     return tcmsg, sched_tbf
 
 
-def apply(chan, ifname, rate, burst, where):
+def apply(chan, ifname, rate, burst, where, gone_ok=False):
     """Shape ``ifname`` on ``chan`` (its namespace's Channel): a tbf of ``rate``/``burst``, or with rate None the
-    collection's tbf removed (a link with another root qdisc, or none, is left as it is)."""
+    collection's tbf removed (a link with another root qdisc, or none, is left as it is).  With ``gone_ok`` (an undo) a
+    link that is gone has nothing to undo."""
     link = chan.link(ifname)
+    if link is None and gone_ok:
+        return
     if link is None:
         raise _kernel.HostnetError('%s disappeared from %s while the run was applying changes' % (ifname, where))
     if rate is not None:
@@ -224,7 +227,7 @@ def read(ns, snap, names):
 
 def _sides(run, cname, ep):
     """((namespace, ifname, index, direction), ...): the host end shapes ingress, the container end egress."""
-    host_end = run.snap.link(ep.veth)
+    host_end = run.host_end(cname, ep)  # by its record's name while this run renames it (host_ifname)
     view = run.snap.views.get(cname)
     peer = view.by_name.get(ep.ifname) if view is not None and ep.ifname else None
     return ((None, ep.veth, host_end['index'] if host_end else None, 'ingress'),
@@ -240,16 +243,22 @@ def plan(run, net):
         want = ep.bandwidth
         if (not want and not old) or ep.veth is None:
             continue
-        changes = []
-        for where, ifname, index, direction in _sides(run, cname, ep):
-            rate, burst = (want or {}).get(direction + '_rate'), (want or {}).get(direction + '_burst')
-            current = root_qdisc(run.snap.qdiscs.get(where), index) if index is not None else None
-            if rate is not None and (index is None or not matches(current, rate, burst)):
-                changes.append((where, ifname, rate, burst))
-            elif rate is None and (index is None or (current is not None and current['kind'] == 'tbf')) and (old or {}).get(direction + '_rate'):
-                changes.append((where, ifname, None, None))
+        changes = [change for change in (_side_change(run.snap, side, want or {}, old or {}) for side in _sides(run, cname, ep)) if change]
         if changes:
             _add_step(run, cname, ep, changes, old)
+
+
+def _side_change(snap, side, want, old):
+    """(namespace, ifname, rate, burst) when one end's root qdisc must change: a tbf wanted and not there as wanted (or the
+    link new), or the collection's tbf there and no longer wanted (rate None); else None."""
+    where, ifname, index, direction = side
+    rate, burst = want.get(direction + '_rate'), want.get(direction + '_burst')
+    current = root_qdisc(snap.qdiscs.get(where), index) if index is not None else None
+    if rate is not None:
+        return None if index is not None and matches(current, rate, burst) else (where, ifname, rate, burst)
+    if not old.get(direction + '_rate') or (index is not None and (current is None or current['kind'] != 'tbf')):
+        return None
+    return (where, ifname, None, None)
 
 
 def _add_step(run, cname, ep, changes, old):
@@ -262,7 +271,8 @@ def _add_step(run, cname, ep, changes, old):
     def undo():
         for where, ifname, dummy, dummy2 in changes:
             direction = 'ingress' if where is None else 'egress'
-            apply(ns.chan(where), ifname, (old or {}).get(direction + '_rate'), (old or {}).get(direction + '_burst'), where or 'the host')
+            apply(ns.chan(where), ifname, (old or {}).get(direction + '_rate'), (old or {}).get(direction + '_burst'), where or 'the host',
+                  gone_ok=True)
     text = 'set bandwidth of %s on %s: %s (tbf on %s)' % (cname, run.name, describe(ep.bandwidth),
                                                           ', '.join('%s in %s' % (c[1], c[0]) if c[0] else c[1] for c in changes))
     run.plan.add(text, do, undo)

@@ -67,12 +67,67 @@ _LEAVE_DEFAULT = ' or leave the default network out (role option bridge_network_
 
 
 def _own_host_end(run, cname, ep, link):
-    """Whether ``link`` (named like the endpoint's host end) is the collection's: the network's record lists the
-    endpoint with that host end, and the link is a veth on the network's bridge (or on none, left by a failed attach)."""
-    if link is None or link['kind'] != 'veth' or run.old_endpoint(cname).get('veth', ep.veth) != ep.veth or not run.old_endpoint(cname):
+    """Whether ``link`` (named like the endpoint's host end, or as its record names it before a rename) is the
+    collection's: the network's record lists the endpoint with that host end, and the link is a veth on the network's
+    bridge (or on none, left by a failed attach)."""
+    if link is None or link['kind'] != 'veth' or run.old_endpoint(cname).get('veth', ep.veth) != link['ifname'] or not run.old_endpoint(cname):
         return False
     bridge = run.snap.link(run.old.get('bridge') or (run.net.options['bridge'] if run.net else None))
     return not link['master'] or (bridge is not None and link['master'] == bridge['index'])
+
+
+def _host_names(run, net):
+    """{link name: what holds it} of the names the host's networks give their links: every recorded endpoint's host
+    end (but this network's, planned now), bridges, shims and VXLAN devices."""
+    out = {}
+    for other, doc in run.others.items():
+        for cname, ep in (doc.get('endpoints') or {}).items():
+            if ep.get('veth'):
+                out[ep['veth']] = 'the host end of %s on network %s' % (cname, other)
+        for key, what in (('bridge', 'the bridge'), ('vxlan', 'the VXLAN device')):
+            if doc.get(key):
+                out[doc[key]] = '%s of network %s' % (what, other)
+        if (doc.get('host_shim') or {}).get('name'):
+            out[doc['host_shim']['name']] = 'the host shim of network %s' % other
+    out[net.options['bridge']] = 'the bridge of network %s' % net.name
+    return out
+
+
+def check_host_ifnames(run, net, specs):
+    """Each ``host_ifname`` asked for: no name another endpoint, network or device of the collection's has, and no
+    link of the host's that is not this endpoint's own host end (never renamed or replaced)."""
+    taken = _host_names(run, net)
+    for cname, ep in net.endpoints.items():
+        taken.setdefault(ep.veth, 'the host end of %s on network %s' % (cname, net.name))
+    for spec in specs:
+        name = spec.host_ifname
+        if not name:
+            continue
+        option = spec.option + '.host_ifname'
+        holder = taken.get(name)
+        if holder and holder != 'the host end of %s on network %s' % (spec.name, net.name):
+            raise _validate.InputError(option, name, 'is already %s: each endpoint needs a host end of its own' % holder)
+        link = run.snap.link(name)
+        if link is not None and run.old_endpoint(spec.name).get('veth') != name:
+            raise _validate.ForeignLinkError(option, name, name, 'the host already has an interface of that name (a %s) that the '
+                                             'collection did not make; it is left alone: choose another name or remove it'
+                                             % (link['kind'] or 'device'))
+
+
+def _plan_rename(run, cname, link, name):
+    """Rename the host end ``link`` to ``name`` in place: down, renamed (the kernel renames a link only while it is
+    down), up again; it stays on the bridge and the container end is not touched.  Undone by the old name."""
+    index, old = link['index'], link['ifname']
+    host = run.ns.chan(None)
+
+    def requests(new):
+        return [_kernel.link_set_request(index, up=False), _kernel.link_set_request(index, ifname=new), _kernel.link_set_request(index, up=True)]
+
+    def undo():
+        for request in requests(old):
+            _batch.quiet(lambda request=request: _batch.run_one(host, request), *_kernel.GONE)
+    run.add('rename %s to %s (host end of %s on %s)' % (old, name, cname, run.name),
+            [(None, lambda ctx, i=i: requests(name)[i]) for i in range(3)], undo)
 
 
 def _exposure_options(p, bridge):
@@ -275,7 +330,7 @@ class BridgeDriver(_planner.Driver):
                                              lambda: _sysctl.read_sysctl(run.ns, None, 'net/ipv4/ip_local_port_range'), local, families)
         for spec in specs:
             ep = _planner.endpoint(spec, addresses.get(spec.name), net_id, current.get(spec.name), addresses6.get(spec.name))
-            ep.veth = _network.veth_name(net_id, spec.name)
+            ep.veth = spec.host_ifname or _network.veth_name(net_id, spec.name)
             ep.publish = publishes.get(spec.name, [])
             endpoints[spec.name] = ep
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
@@ -283,8 +338,9 @@ class BridgeDriver(_planner.Driver):
         # A new network without an mtu takes its host's default-route interface's (netavark 1.16); an existing one keeps its own.
         mtu = p['mtu'] or stored.get('mtu') or _unmanaged.mtu(lan) or run.snap.uplink_mtu or _network.DEFAULT_MTU
         _bandwidth.check(specs, mtu, self.name)
-        return _model.Network(run.name, net_id, self.name, created, ipam, mtu,
-                              bool(p.get('internal')), endpoints, options)
+        net = _model.Network(run.name, net_id, self.name, created, ipam, mtu, bool(p.get('internal')), endpoints, options)
+        check_host_ifnames(run, net, specs)
+        return net
 
     @staticmethod
     def held_addresses(run, family=4):
@@ -316,19 +372,19 @@ class BridgeDriver(_planner.Driver):
             return []
         out = []
         for cname, ep in run.checked(net).items():
-            host_end = run.snap.link(ep.veth)
-            out.append((cname, host_end['link'] if host_end is not None else None))
+            link = run.host_end(cname, ep)
+            out.append((cname, link['link'] if link is not None else None))
         return out
 
     @staticmethod
     def endpoint_link(run, cname, ep, view):
         """The container end of the endpoint's veth, when the pair is whole, named as wanted and recorded as this
-        network's endpoint; else None."""
-        host_end = run.snap.link(ep.veth)
-        if host_end is None or not host_end['link'] or not run.old_endpoint(cname):
+        network's endpoint (its host end may have the name its record gives, which this run changes); else None."""
+        link = run.host_end(cname, ep)
+        if link is None or not link['link'] or not run.old_endpoint(cname):
             return None
-        peer = view.by_index.get(host_end['link'])
-        if peer is None or peer['kind'] != 'veth' or peer['link'] != host_end['index'] or (ep.ifname and peer['ifname'] != ep.ifname):
+        peer = view.by_index.get(link['link'])
+        if peer is None or peer['kind'] != 'veth' or peer['link'] != link['index'] or (ep.ifname and peer['ifname'] != ep.ifname):
             return None
         return peer
 
@@ -385,18 +441,18 @@ class BridgeDriver(_planner.Driver):
         """A host end whose peer is not the endpoint's: deleted, if it is a port of this network's bridge; anything
         else with that name is someone else's interface, never touched.  Returns the ifindex of the link that goes
         with it in the container, if any."""
-        host_end = run.snap.link(ep.veth)
-        if host_end is None:
+        link = run.host_end(cname, ep)
+        if link is None:
             return None
-        if not _own_host_end(run, cname, ep, host_end):
-            master = run.snap.ifname_of(host_end['master']) if host_end['master'] else None
-            raise _validate.ForeignLinkError('endpoints[%s]' % cname, cname, ep.veth,
+        if not _own_host_end(run, cname, ep, link):
+            master = run.snap.ifname_of(link['master']) if link['master'] else None
+            raise _validate.ForeignLinkError('endpoints[%s]' % cname, cname, link['ifname'],
                                              "the host already has an interface %s (a %s%s) that this network did not make, and "
                                              "the endpoint's host end needs that name; it is left alone: rename or remove it"
-                                             % (ep.veth, host_end['kind'] or 'device', ' on %s' % master if master else ''))
-        run.add('delete %s (its peer is not in %s)' % (ep.veth, cname), [('delete', host_end)])
-        peer = view.by_index.get(host_end['link']) if view is not None and host_end['link'] else None
-        return peer['index'] if peer is not None and peer['kind'] == 'veth' and peer['link'] == host_end['index'] else None
+                                             % (link['ifname'], link['kind'] or 'device', ' on %s' % master if master else ''))
+        run.add('delete %s (its peer is not in %s)' % (link['ifname'], cname), [('delete', link)])
+        peer = view.by_index.get(link['link']) if view is not None and link['link'] else None
+        return peer['index'] if peer is not None and peer['kind'] == 'veth' and peer['link'] == link['index'] else None
 
     @staticmethod
     def plan_create(run, cname, ep):
@@ -428,8 +484,10 @@ class BridgeDriver(_planner.Driver):
 
     @staticmethod
     def plan_repair(run, cname, ep, view, link):
-        """The host end: on the bridge, hairpin on, MTU and state."""
-        host_end = run.snap.link(ep.veth)
+        """The host end: its name (``host_ifname`` changed: renamed in place), on the bridge, hairpin on, MTU and state."""
+        host_end = run.host_end(cname, ep)
+        if host_end['ifname'] != ep.veth:
+            _plan_rename(run, cname, host_end, ep.veth)
         bridge = run.snap.link(run.net.options['bridge'])
         if bridge is None or host_end['master'] != bridge['index']:
             index = host_end['index']

@@ -43,14 +43,16 @@ WILDCARD = (None, '', '0.0.0.0', '::')
 Entry = collections.namedtuple('Entry', 'proto saddr daddr sport dport reply_saddr reply_daddr reply_sport reply_dport')
 
 # What changed: a port mapping that no longer sends its flows where it did (host side and the old container side),
-# or an address that no longer belongs to the endpoint that had it.
-Mapping = collections.namedtuple('Mapping', 'proto host_ip host_port container_ip container_port')
+# or that lets other sources in (allow_from: a flow of a source it no longer allows must not outlive the change), or
+# an address that no longer belongs to the endpoint that had it.
+Mapping = collections.namedtuple('Mapping', 'proto host_ip host_port container_ip container_port allow_from', defaults=(None,))
 Address = collections.namedtuple('Address', 'ip')
 
 
 # -- what changed (pure) ---------------------------------------------------------------------------------------
 def _mapping(fwd):
-    return Mapping(fwd.proto, None if fwd.host_ip in WILDCARD else fwd.host_ip, fwd.host_port, fwd.container_ip, fwd.container_port)
+    return Mapping(fwd.proto, None if fwd.host_ip in WILDCARD else fwd.host_ip, fwd.host_port, fwd.container_ip, fwd.container_port,
+                   None if fwd.allow_from is None else tuple(fwd.allow_from))
 
 
 def _mappings(forwards):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
+from ansible_collections.hostnet.containers.plugins.module_utils import _host_gateway
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -67,12 +68,22 @@ def _port_string(entry, option):
     return text + ('/%s' % entry['protocol'] if entry.get('protocol') else '')
 
 
+def _long_syntax(value):
+    """A dict in Compose's long syntax (target, published, host_ip, protocol, allow_from), not this module's own dict
+    form (container_port, host_port)."""
+    return isinstance(value, dict) and not {'container_port', 'host_port'} & set(value)
+
+
 def port_strings(values):
-    """published_ports (Docker's strings and dicts) as checked `docker run -p` strings; a string Docker would refuse
-    is refused with what Docker reads there."""
+    """published_ports (Docker's strings and dicts) as checked `docker run -p` strings, a dict in Compose's long syntax
+    (with allow_from) kept as it is; a string Docker would refuse is refused with what Docker reads there."""
     out = []
     for i, value in enumerate(values or []):
         option = 'published_ports[%d]' % i
+        if _long_syntax(value):
+            _ports.parse_publish(value, option)  # its errors name the key (published_ports[1].allow_from)
+            out.append(dict(value))
+            continue
         text = _port_string(value, option) if isinstance(value, dict) else value
         try:
             _ports.parse_publish(text, option)
@@ -108,8 +119,12 @@ def _network_entry(entry, i, seen):
     prio = entry.get('gw_priority')
     if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
         raise _validate.InputError(option + '.gw_priority', prio, 'must be an integer (Docker 28 gw-priority)')
+    host_ifname = entry.get('host_ifname') or None
+    if host_ifname:
+        _validate.validate_ifname(host_ifname, option + '.host_ifname')
     return {'name': name, 'ipv4_address': ip or None, 'ipv6_address': ip6 or None, 'aliases': aliases, 'mac_address': mac,
-            'gw_priority': prio, 'index': i, 'bandwidth': _bandwidth.parse(entry.get('bandwidth'), option + '.bandwidth')}
+            'gw_priority': prio, 'index': i, 'bandwidth': _bandwidth.parse(entry.get('bandwidth'), option + '.bandwidth'),
+            'host_ifname': host_ifname}
 
 
 def _check_mode(want, params):
@@ -125,7 +140,7 @@ def _check_mode(want, params):
         raise _validate.InputError('published_ports', params['published_ports'],
                                    'network_mode %s publishes no ports (Docker refuses -p with this mode)' % shown)
     if mode in ('host', 'container'):
-        for key in ('dns', 'dns_search', 'hostname'):
+        for key in ('dns', 'dns_search', 'hostname', 'etc_hosts'):
             if params.get(key):
                 raise _validate.InputError(key, params[key], 'network_mode %s uses the %s of %s' % (
                     shown, key, 'host' if mode == 'host' else 'container ' + want['share_with']))
@@ -143,7 +158,7 @@ def wanted(params):
     want = {'name': name, 'state': params.get('state') or 'present', 'mode': mode, 'share_with': share,
             'networks': networks, 'ports': port_strings(params.get('published_ports')),
             'dns': params.get('dns'), 'dns_search': params.get('dns_search'), 'hostname': params.get('hostname'),
-            'purge': bool(params.get('purge_networks'))}
+            'purge': bool(params.get('purge_networks')), 'etc_hosts': params.get('etc_hosts')}
     if want['state'] == 'present':
         _check_mode(want, params)
         if mode == 'bridge' and not networks:
@@ -156,7 +171,17 @@ def wanted(params):
 def netns_params(want):
     """The netns module's options for the container's namespace."""
     return {'name': want['name'], 'state': 'present', 'share_with': want['share_with'], 'dns': want['dns'],
-            'dns_search': want['dns_search'], 'hostname': want['hostname']}
+            'dns_search': want['dns_search'], 'hostname': want['hostname'], 'hosts': want.get('etc_hosts')}
+
+
+def gateway_order(want, docs):
+    """The networks whose host address ``host-gateway`` stands for, in order (_host_gateway): of those the container
+    stays on, the one holding its default route first, then the ones it joins in default-route election order."""
+    name = want['name']
+    joins = [e['name'] for e in _order(want['networks'])]
+    staying = set(joins) if want['purge'] else set(joins) | set(member_of(name, docs))
+    current = [n for n in _host_gateway.order_of(docs, name) if n in staying]
+    return current + [n for n in joins if n not in current]
 
 
 # -- which networks are joined and left (pure) ---------------------------------------------------------------------
@@ -198,6 +223,10 @@ def endpoint_entry(want, entry, doc, publish):
     if doc.get('driver', 'bridge') == 'bridge':
         ep['publish'] = list(publish)
         ep['ipv6_address'] = entry.get('ipv6_address')
+        ep['host_ifname'] = entry.get('host_ifname')
+    elif entry.get('host_ifname'):
+        raise _validate.InputError('networks[%d].host_ifname' % entry['index'], entry['host_ifname'],
+                                   'only bridge networks have a host end (network %s is a %s one)' % (entry['name'], doc.get('driver')))
     elif entry.get('ipv6_address'):
         raise _validate.InputError('networks[%d].ipv6_address' % entry['index'], entry['ipv6_address'],
                                    'only bridge networks have IPv6 in this version (network %s is a %s one)' % (entry['name'], doc.get('driver')))
@@ -241,7 +270,7 @@ def map_error(exc, entry_option):
     if option.startswith('endpoints'):
         rest = re.sub(r'^endpoints(\[[^\]]*\])?', '', option)
         if '.publish' in rest:
-            return _validate.InputError('published_ports', exc.value, exc.message)
+            return _validate.InputError('published_ports' + rest.split('.publish', 1)[1], exc.value, exc.message)
         for old, new in _SUFFIXES:
             rest = re.sub(re.escape(old) + r'\b', new, rest)
         return _validate.InputError(entry_option + (rest or '.ipv4_address'), exc.value, exc.message)
@@ -422,6 +451,9 @@ class ContainerJob:
         steps = connections(want, self.docs)
         netns_want = _netns_plan.wanted(netns_params(want))
         snap = _netns_plan.snapshot(self.ns, netns_want)
+        if _netns_plan.wants_host_gateway(netns_want):
+            # The networks this plan joins are not in the store yet: their documents are (the container's endpoint is not).
+            snap['host_gateways'] = _host_gateway.addresses(self.docs, want['name'], gateway_order(want, self.docs))
         shared = Shared(want['name'], not snap['exists'] and not self.gone, self.gone, kept_record(netns_want, snap, self.gone))
         if not self.gone:
             self._add_netns(netns_want, snap)

@@ -236,3 +236,68 @@ def _plan_sysctls(plan_, ns, networks, root, nats=None):
     if left != grown:
         plan_.add('record sysctls to restore (%s)' % ', '.join(sorted(left)) if left else 'forget recorded sysctls',
                   lambda: _record(left, root), lambda: _record(grown, root))
+    _plan_sysctl_file(plan_, want, root)
+
+
+# -- the settings kept across `sysctl --system` and boots ------------------------------------------------------
+SYSCTL_D = '/etc/sysctl.d'
+SYSCTL_FILE = '90-hostnet.conf'
+_SYSCTL_HEAD = ('# hostnet.containers: the kernel settings its networks need, so that `sysctl --system` and the boot keep them.\n'
+                '# Written with the networks and removed with the last one that needs a setting; edits here are overwritten.\n')
+
+
+def sysctl_file(root=None):
+    """The collection's sysctl.d file (under a test's store ``root``: never the machine's /etc)."""
+    return os.path.join(SYSCTL_D if root is None else os.path.join(root, 'sysctl.d'), SYSCTL_FILE)
+
+
+def sysctl_text(want):
+    """The file for the settings ``want`` ({'net/ipv4/ip_forward': '1'}), None when there are none.  Keys in sysctl.d's
+    dotted form with dots and slashes swapped (an interface name's dots become slashes: net.ipv4.conf.br0/5.x, as
+    sysctl(8) and systemd-sysctl read them); a key that may be missing at boot (a bridge's, bridge netfilter's before
+    br_netfilter is loaded) starts with '-', so applying it fails silently until the restore makes the bridge."""
+    if not want:
+        return None
+    lines = []
+    for key in sorted(want, key=lambda k: (k not in _firewall_rules.FORWARDS, k)):  # the switches first: they reset the rest
+        dotted = key.translate(str.maketrans('./', '/.'))
+        lines.append('%s%s = %s\n' % ('' if key in _firewall_rules.FORWARDS else '-', dotted, want[key]))
+    return _SYSCTL_HEAD + ''.join(lines)
+
+
+def _read_sysctl_file(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return None
+    if not text.startswith(_SYSCTL_HEAD.split('\n', 1)[0]):
+        raise _firewall_rules.FirewallError('%s exists and the collection did not write it (its first line is not the '
+                                            "collection's); it is left alone: move it away" % path)
+    return text
+
+
+def _write_sysctl_file(path, text):
+    """Write (atomically, 0644) or, with text None, remove the file."""
+    if text is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _plan_sysctl_file(plan_, want, root):
+    """The step writing the settings the networks need to the collection's sysctl.d file, or removing it with the
+    last network that needs one; undone by writing back what was there."""
+    path = sysctl_file(root)
+    old, new = _read_sysctl_file(path), sysctl_text(want)
+    if old == new:
+        return
+    text = ('write %s (%s)' % (path, ', '.join(sorted(k.replace('/', '.') for k in want))) if new is not None
+            else 'remove %s (no network needs a sysctl now)' % path)
+    plan_.add(text, lambda: _write_sysctl_file(path, new), lambda: _write_sysctl_file(path, old))

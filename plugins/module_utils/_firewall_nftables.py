@@ -36,7 +36,7 @@ TABLE6 = 'hostnet6'
 USER = 'user'
 
 # Logical chain -> (nft chain, base chain hook or None).  One table, so chain names are unique across what iptables
-# keeps in three tables.  Priorities as nft lists them: filter 0, dstnat -100, srcnat 100, raw -300.
+# keeps in four tables.  Priorities as nft lists them: filter 0, dstnat -100, srcnat 100, mangle -150, raw -300.
 CHAINS = {
     ('filter', 'FORWARD'): ('forward', {'type': 'filter', 'hook': 'forward', 'prio': 0, 'policy': 'accept'}),
     ('filter', 'INPUT'): ('input', {'type': 'filter', 'hook': 'input', 'prio': 0, 'policy': 'accept'}),
@@ -49,6 +49,7 @@ CHAINS = {
     ('nat', 'POSTROUTING'): ('postrouting', {'type': 'nat', 'hook': 'postrouting', 'prio': 100, 'policy': 'accept'}),
     ('nat', 'DNAT'): ('port_dnat', None),
     ('raw', 'PREROUTING'): ('raw_prerouting', {'type': 'filter', 'hook': 'prerouting', 'prio': -300, 'policy': 'accept'}),
+    ('mangle', 'PREROUTING'): ('mangle_prerouting', {'type': 'filter', 'hook': 'prerouting', 'prio': -150, 'policy': 'accept'}),
 }
 _BASE_KEYS = ('type', 'hook', 'prio', 'policy')
 _VERDICTS = {'ACCEPT': 'accept', 'DROP': 'drop', 'RETURN': 'return', 'MASQUERADE': 'masquerade'}

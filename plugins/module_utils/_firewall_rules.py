@@ -22,7 +22,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 
 USER_CHAIN = 'USER'
-TABLES = ('raw', 'nat', 'filter')
+TABLES = ('raw', 'mangle', 'nat', 'filter')
 
 
 # Logical chain -> table, and the built-in hook the chain is reached from (None: reached only by jumps).
@@ -38,6 +38,7 @@ CHAINS = {
     ('nat', 'POSTROUTING'): 'POSTROUTING',
     ('nat', 'DNAT'): None,
     ('raw', 'PREROUTING'): 'PREROUTING',
+    ('mangle', 'PREROUTING'): 'PREROUTING',
 }
 
 
@@ -94,8 +95,10 @@ def _one_address(value):
 
 
 # A port forward, whoever asked for it: a network's publish or a nat_rule of kind dnat.  bridge and hairpin_subnet
-# are None for a nat_rule whose container is not on a bridge the host routes to.
-Forward = collections.namedtuple('Forward', 'host_ip host_port container_ip container_port proto bridge hairpin_subnet')
+# are None for a nat_rule whose container is not on a bridge the host routes to; allow_from (the CIDRs that may
+# connect, both families) is None but for a publish that limits its sources.
+Forward = collections.namedtuple('Forward', 'host_ip host_port container_ip container_port proto bridge hairpin_subnet allow_from',
+                                 defaults=(None,))
 
 
 # -- the desired rule set ----------------------------------------------------------------------
@@ -146,7 +149,8 @@ def family_view(doc, family):
 
 def network_forwards(doc):
     """The Forwards of a network's publishes."""
-    return [Forward(entry['host_ip'], entry['host_port'], cip, entry['container_port'], entry['proto'], doc['bridge'], doc['subnet'])
+    return [Forward(entry['host_ip'], entry['host_port'], cip, entry['container_port'], entry['proto'], doc['bridge'], doc['subnet'],
+                    entry.get('allow_from'))
             for dummy, cip, entry in publishes(doc)]
 
 
@@ -204,6 +208,7 @@ def family_rules(nets, nats, family):
     rules += isolation(nets, family)
     for doc in nets:
         rules += publish_accepts(doc)
+    rules += source_limits(forwards, family)
     rules += localhost_dnat(forwards, family)
     for doc in nets:
         if gateway_mode(doc) != 'routed':
@@ -301,10 +306,34 @@ def isolation(nets, family=4):
 
 
 def publish_accepts(doc):
-    """A network's published ports are let in from outside the bridge."""
+    """A network's published ports are let in from outside the bridge; a publish with allow_from only from those
+    sources (what reaches the container port without the host port: a routed network's, a trusted interface's)."""
     return [Rule('filter', 'PUBLISH', 'ACCEPT', dst=fwd.container_ip, iif='!' + fwd.bridge, oif=fwd.bridge, proto=fwd.proto,
-                 dport=fwd.container_port)
-            for fwd in network_forwards(doc)]
+                 dport=fwd.container_port, **source)
+            for fwd in network_forwards(doc) for source in _sources(fwd)]
+
+
+def _sources(fwd):
+    """[{}] for a forward open to every source, else [{'src': cidr}] for each allowed CIDR of its family (none: closed)."""
+    if fwd.allow_from is None:
+        return [{}]
+    family = _ipam6.family(fwd.container_ip)
+    return [{'src': _one_address(net)} for net in fwd.allow_from if _ipam6.family(net) == family]
+
+
+def source_limits(forwards, family=4):
+    """A publish with allow_from: a new connection to its host port from any other source is dropped before DNAT, in
+    mangle PREROUTING (nat's own chains cannot drop), so neither a LAN host nor a container through hairpin gets
+    through; each allowed CIDR returns first.  The host's own connections (OUTPUT) are not limited: the host reaches
+    the container's address anyway."""
+    rules = []
+    for fwd in forwards:
+        if fwd.allow_from is None or is_loopback(fwd.host_ip):
+            continue
+        match = dict(dst=fwd.host_ip if fwd.host_ip not in WILDCARDS else None, proto=fwd.proto, dport=fwd.host_port, dst_type='LOCAL')
+        rules += [Rule('mangle', 'PREROUTING', 'RETURN', **dict(match, **source)) for source in _sources(fwd)]
+        rules.append(Rule('mangle', 'PREROUTING', 'DROP', ctstate='NEW', **match))
+    return rules
 
 
 def _dnat(chain, fwd):

@@ -43,6 +43,7 @@ class EndpointSpec:
     publish: list = field(default_factory=list)
     gw_priority: int = 0
     ip6: Optional[str] = None
+    host_ifname: Optional[str] = None  # the host end's name (a veth driver's endpoints); None: the driver's default
     bandwidth: Optional[dict] = None  # _bandwidth.parse: rates in bit/s, bursts in bytes, only the directions given
 
     @property
@@ -74,12 +75,14 @@ def endpoint_specs(entries, reserved=()):
         seen.add(cname)
         if ep.get('ifname') is not None:
             _validate.validate_ifname(ep['ifname'], 'endpoints[%d].ifname' % i)
+        if ep.get('host_ifname') is not None:
+            _validate.validate_ifname(ep['host_ifname'], 'endpoints[%d].host_ifname' % i)
         mac = _ipam.normalize_mac(ep['mac'], 'endpoints[%d].mac' % i) if ep.get('mac') is not None else None
         aliases = list(ep.get('aliases') or [])
         _check_aliases(aliases, 'endpoints[%d].aliases' % i)
         specs.append(EndpointSpec(cname, i, ep.get('ip'), ep.get('ifname'), mac or None, aliases, list(ep.get('publish') or []),
                                   _validate.gw_priority(ep.get('gw_priority'), 'endpoints[%d].gw_priority' % i),
-                                  ep.get('ipv6_address') or None))
+                                  ep.get('ipv6_address') or None, ep.get('host_ifname') or None))
         specs[-1].bandwidth = _bandwidth.parse(ep.get('bandwidth'), 'endpoints[%d].bandwidth' % i)
     return specs
 

@@ -17,6 +17,7 @@ import os
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
+from ansible_collections.hostnet.containers.plugins.module_utils import _host_gateway
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns_record
@@ -38,8 +39,10 @@ def wanted(params):
         if share == name:
             raise _validate.InputError('share_with', share, 'a namespace cannot share with itself')
     files = {}
+    hosts = None
     if params.get('hosts') is not None:
-        files['hosts'] = hosts_file(params['hosts'])
+        # Checked now; the text is made with the snapshot (wanted_files): host-gateway needs the namespace's network.
+        hosts = host_lines(params['hosts'])
     resolver = None
     if params.get('dns') is not None or params.get('dns_search') is not None:
         resolv_conf(params.get('dns') or [], params.get('dns_search') or [])  # checks them
@@ -51,7 +54,12 @@ def wanted(params):
     if owner is not None:
         _validate.namespace_name(owner, 'owner')
     return {'name': name, 'state': params.get('state', 'present'), 'share_with': share, 'files': files, 'resolver': resolver,
-            'sysctls': sysctls(params.get('sysctls') or {}), 'owner': owner, 'adopt': bool(params.get('adopt'))}
+            'sysctls': sysctls(params.get('sysctls') or {}), 'owner': owner, 'adopt': bool(params.get('adopt')), 'hosts': hosts}
+
+
+def wants_host_gateway(want):
+    """Whether the namespace's hosts entries name host-gateway (then its network's documents are read)."""
+    return any(ip == _host_gateway.HOST_GATEWAY for dummy, ip, dummy2 in want.get('hosts') or ())
 
 
 def host_entries(value):
@@ -85,16 +93,32 @@ def _looks_like_ip(text):
     return bool(re.match(r'^[0-9.]+$', str(text))) or ':' in str(text)
 
 
-def hosts_file(value):
-    """The hosts file: the localhost lines, then one line per entry."""
-    lines = [_netns.LOCALHOST_HOSTS]
+def host_lines(value):
+    """The hosts option checked: [(option, ip or 'host-gateway', [names])] in file order."""
+    out = []
     for option, ip, names in host_entries(value):
-        ip = _dns.host_ip(ip, option + '.ip')
+        if ip != _host_gateway.HOST_GATEWAY:
+            ip = str(_dns.host_ip(ip, option + '.ip'))
         if not names:
             raise _validate.InputError(option + '.names', names, 'needs at least one name')
         for host_name in names:
             _validate.alias(host_name, option + '.names')
-        lines.append('%s\t%s\n' % (ip, ' '.join(names)))
+        out.append((option, ip, list(names)))
+    return out
+
+
+def hosts_file(value, name=None, gateways=()):
+    """The hosts file of the hosts option ``value``: the localhost lines, then one line per entry; a host-gateway entry
+    gives a line for each of ``gateways`` (_host_gateway: the host's addresses on the network of namespace ``name``)."""
+    return hosts_text(host_lines(value), name, gateways)
+
+
+def hosts_text(entries, name, gateways):
+    """hosts_file of the checked entries (host_lines)."""
+    lines = [_netns.LOCALHOST_HOSTS]
+    for option, ip, names in entries:
+        ips = _host_gateway.resolve(option + '.ip', name, gateways) if ip == _host_gateway.HOST_GATEWAY else [ip]
+        lines.extend('%s\t%s\n' % (one, ' '.join(names)) for one in ips)
     return ''.join(lines)
 
 
@@ -131,8 +155,13 @@ def snapshots(ns, wants):
     """The snapshot of each of ``wants`` in one pass: the network documents and the host's resolv.conf read once (when
     a namespace asks for name servers), the existing namespaces' sockets opened together (Namespaces.open_many)."""
     names = any(want.get('resolver') for want in wants)
-    common = {'networks': _store.load_all(_network.KIND) if names else {}, 'host_resolv': _dns.read_host_resolv() if names else None}
+    gateways = any(wants_host_gateway(want) for want in wants)
+    common = {'networks': _store.load_all(_network.KIND) if names or gateways else {},
+              'host_resolv': _dns.read_host_resolv() if names else None}
     snaps = [_read_files_and_record(want, common) for want in wants]
+    for want, snap in zip(wants, snaps):
+        if wants_host_gateway(want):
+            snap['host_gateways'] = _host_gateway.addresses(common['networks'], want['share_with'] or want['name'])
     ns.open_many([want['name'] for want, snap in zip(wants, snaps) if snap['exists'] and want['state'] == 'present'])
     for want, snap in zip(wants, snaps):
         _read_kernel(ns, want, snap)
@@ -250,6 +279,8 @@ def wanted_files(want, snap):
     """The namespace's files: resolv.conf from its own dns/dns_search and the networks serving names it is on (the
     same function the network planner calls, so the two never disagree: _dns.resolv_text)."""
     files = dict(want['files'])
+    if want.get('hosts') is not None:
+        files['hosts'] = hosts_text(want['hosts'], want['name'], snap.get('host_gateways') or ())
     resolver = want.get('resolver')
     if resolver is not None:
         files['resolv.conf'] = _dns.resolv_text(want['name'], snap.get('networks') or {}, resolver['dns'], resolver['dns_search'],

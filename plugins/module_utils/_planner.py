@@ -199,6 +199,15 @@ class NetworkRun:
     def old_endpoint(self, cname):
         return (self.old.get('endpoints') or {}).get(cname) or {}
 
+    def host_end(self, cname, ep):
+        """The endpoint's host end: the link of its wanted name (``host_ifname`` or the default), else, while this run
+        renames it, the link its record names."""
+        link = self.snap.link(ep.veth)
+        recorded = self.old_endpoint(cname).get('veth')
+        if link is None and recorded and recorded != ep.veth:
+            return self.snap.link(recorded)
+        return link
+
     @property
     def v6(self):
         """Whether this run involves IPv6 (the network has it or is asked to): then the IPv6 side is read."""

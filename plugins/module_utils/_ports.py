@@ -198,8 +198,78 @@ def _port_pairs(host_text, container_text, value, option):
     raise _validate.InputError(option, value, 'host port range %s and container port range %s have different lengths' % (host_text, container_text))
 
 
+# Compose's long syntax of a publish, with the collection's allow_from.
+LONG_KEYS = ('target', 'published', 'host_ip', 'protocol', 'allow_from')
+
+
+def parse_allow_from(value, option):
+    """allow_from: the sources (CIDRs of either family; an address alone is its /32 or /128) that may connect to a
+    publish, written one way, IPv4 first; None when not given (every source)."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not value:
+        raise _validate.InputError(option, value, 'expected a non-empty list of CIDRs (leave allow_from out to let every source connect)')
+    nets = set()
+    for item in value:
+        if not isinstance(item, str) or not item or '%' in item:
+            raise _validate.InputError(option, item, 'expected a CIDR like 192.0.2.0/24 or 2001:db8::/64')
+        try:
+            net = ipaddress.ip_network(item)
+        except ValueError as exc:
+            if 'host bits set' in str(exc):
+                raise _validate.InputError(option, item, 'host bits are set; did you mean %s?' % ipaddress.ip_network(item, strict=False)) from None
+            raise _validate.InputError(option, item, 'not a CIDR (expected one like 192.0.2.0/24 or 2001:db8::/64)') from None
+        nets.add(net)
+    return [str(net) for net in sorted(nets, key=lambda n: (n.version, n))]
+
+
+def _long_port_text(value, option, what, required):
+    """A port or range of the long syntax (int or string) as the short syntax's text; '' when not given."""
+    if value is None or value == '' or (not required and value == 0):
+        if required:
+            raise _validate.InputError(option, value, 'the long syntax needs target, the container port (as in Compose)')
+        return ''
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _validate.InputError(option, value, 'expected a %s like 80 or a range like 8080-8081' % what)
+    text = str(value)
+    _parse_port_span(text, value, option, what)
+    return text
+
+
+def _long_host_ip(value, option):
+    """The long syntax's host_ip: an IPv4 or IPv6 address (brackets optional), written one way; None when not given."""
+    if value is None or value == '':
+        return None
+    if not isinstance(value, str):
+        raise _validate.InputError(option, value, 'expected a host address')
+    text = value[1:-1] if value.startswith('[') and value.endswith(']') else value
+    if ':' in text:
+        return parse_ip6(text, value, option)
+    return str(_ipam.parse_ip(text, option))
+
+
+def parse_long(value, option='publish'):
+    """One publish in Compose's long syntax ({target, published, host_ip, protocol}) with allow_from, as
+    parse_publish's entries (each with ``allow_from`` when given); an unknown key or no target is refused."""
+    unknown = sorted(str(key) for key in set(value) - set(LONG_KEYS))
+    if unknown:
+        raise _validate.InputError(option, value, 'unknown key %s in the long syntax (known: %s)' % (', '.join(unknown), ', '.join(LONG_KEYS)))
+    container_text = _long_port_text(value.get('target'), option + '.target', 'container port', True)
+    host_text = _long_port_text(value.get('published'), option + '.published', 'host port', False)
+    host_ip = _long_host_ip(value.get('host_ip'), option + '.host_ip')
+    proto = parse_proto(value.get('protocol') or 'tcp', option + '.protocol')
+    allow_from = parse_allow_from(value.get('allow_from'), option + '.allow_from')
+    entries = []
+    for host_port, host_range, container_port in _port_pairs(host_text, container_text, value, option):
+        entry = {'host_ip': host_ip, 'host_port': host_port, 'host_port_range': host_range, 'container_port': container_port, 'proto': proto}
+        if allow_from is not None:
+            entry['allow_from'] = allow_from
+        entries.append(entry)
+    return entries
+
+
 def parse_publish(value, option='publish'):
-    """Parse one `docker run -p` string into a list of publishes, one per port.
+    """Parse one `docker run -p` string (or a dict in the long syntax, parse_long) into a list of publishes, one per port.
 
     Forms: 80, 8080:80, 127.0.0.1::80, 10.138.3.130:20022:22, 8080-8081:80-81,
     8000-8010:80 (any free host port of that range), [2001:db8::1]:8080:80, [::]::80 (IPv6 host addresses in
@@ -208,10 +278,12 @@ def parse_publish(value, option='publish'):
     free one), host_port_range ([low, high] or None), container_port, proto}.
     A host port of 0 means unset, as in Docker.
     """
+    if isinstance(value, dict):
+        return parse_long(value, option)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value:
-        raise _validate.InputError(option, value, 'expected a string like 8080:80/tcp')
+        raise _validate.InputError(option, value, "expected a string like 8080:80/tcp or a dict like {target: 80, published: 8080}")
     if any(char.isspace() for char in value):
         raise _validate.InputError(option, value, 'must not contain whitespace')
     text, proto = _split_proto(value, option)
@@ -431,11 +503,24 @@ def _wanted(endpoints, default_host_ip, local=None, families=(4,)):
         for value in ep.get('publish') or []:
             for parsed in parse_publishes([value], 'endpoints[%d].publish' % i):
                 source = None if parsed['host_ip'] else 'host_binding_ipv4'
-                for entry in _family_entries(i, value, parsed, default_host_ip, families):
+                entries = _family_entries(i, value, parsed, default_host_ip, families)
+                check_allow_from('endpoints[%d].publish.allow_from' % i, parsed.get('allow_from'), entries)
+                for entry in entries:
                     check_host_ip('endpoints[%d].publish' % i, value, entry['host_ip'], local, source if _ipam6.family(entry['host_ip']) == 4 else None)
                     check_proxied('endpoints[%d].publish' % i, value, entry)
                     wanted.append((i, ep['name'], value, entry))
     return wanted
+
+
+def check_allow_from(option, allow_from, entries):
+    """An allow_from with no network of the family of any address the publish binds would let no one connect:
+    refused (on a dual-stack wildcard, a family without one is closed to every source)."""
+    if allow_from is None:
+        return
+    families = {_ipam6.family(entry['host_ip']) for entry in entries}
+    if not any(_ipam6.family(net) in families for net in allow_from):
+        shown = ' or '.join('IPv%d' % family for family in sorted(families))
+        raise _validate.InputError(option, allow_from, 'has no %s network, the family the publish binds: no one could connect to it' % shown)
 
 
 def _earlier_auto_ports(current, proto):
@@ -487,6 +572,13 @@ def desired_publishes(endpoints, current, bound, listening, default_host_ip, rea
             _assign(result[key[0]], key, port)
     for first, twin in twins:
         twin['host_port'], twin['auto'] = first['host_port'], first.get('auto')
-    return {cname: [{'host_ip': e['host_ip'], 'host_port': e['host_port'], 'container_port': e['container_port'],
-                     'proto': e['proto'], 'auto': bool(e.get('auto'))} for e in entries]
-            for cname, entries in result.items()}
+    return {cname: [_stored(e) for e in entries] for cname, entries in result.items()}
+
+
+def _stored(entry):
+    """A publish as the network's document keeps it (allow_from only when given: earlier documents read the same)."""
+    out = {'host_ip': entry['host_ip'], 'host_port': entry['host_port'], 'container_port': entry['container_port'],
+           'proto': entry['proto'], 'auto': bool(entry.get('auto'))}
+    if entry.get('allow_from') is not None:
+        out['allow_from'] = list(entry['allow_from'])
+    return out

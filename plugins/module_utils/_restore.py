@@ -48,19 +48,24 @@ FIREWALLD_SIGNAL = "type='signal',interface='org.fedoraproject.FirewallD1',membe
 
 # -- documents to parameters (pure) ------------------------------------------------------------------------------
 def publish_strings(entries):
-    """Stored publishes as `docker run -p` strings with the host address and port they have: nothing is re-picked."""
+    """Stored publishes as `docker run -p` strings with the host address and port they have: nothing is re-picked.
+    One with allow_from in the long syntax, which alone holds it."""
     out = []
     for entry in entries or []:
         proto = entry.get('proto') or 'tcp'
         host_ip = entry.get('host_ip') or '0.0.0.0'
+        if entry.get('allow_from') is not None:
+            out.append({'target': entry['container_port'], 'published': entry['host_port'], 'host_ip': host_ip, 'protocol': proto,
+                        'allow_from': list(entry['allow_from'])})
+            continue
         # An IPv6 host address in brackets, as docker run -p '[::]:8080:80' writes it.
         out.append('%s:%d:%d/%s' % ('[%s]' % host_ip if ':' in host_ip else host_ip, entry['host_port'], entry['container_port'], proto))
     return out
 
 
-def endpoint_params(name, ep, publish=True, v6=False):
+def endpoint_params(name, ep, publish=True, v6=False, host_ifname=False):
     """One ``endpoints`` entry from a stored endpoint: its addresses, MAC, interface name, aliases and gw_priority as
-    they were (``v6``: the driver's endpoints have ipv6_address)."""
+    they were (``v6``: the driver's endpoints have ipv6_address; ``host_ifname``: the name of their host end)."""
     out = {'name': name, 'ip': ep.get('ip'), 'ifname': ep.get('ifname'), 'mac': ep.get('mac'),
            'aliases': list(ep.get('aliases') or []), 'gw_priority': ep.get('gw_priority') or 0}
     if v6:
@@ -69,6 +74,8 @@ def endpoint_params(name, ep, publish=True, v6=False):
         out['publish'] = publish_strings(ep.get('publish'))
     if publish or ep.get('bandwidth'):  # docker_bridge's endpoints have the option (an overlay's only when it was given)
         out['bandwidth'] = dict(ep['bandwidth']) if ep.get('bandwidth') else None
+    if host_ifname:
+        out['host_ifname'] = ep.get('veth')
     return out
 
 
@@ -107,7 +114,7 @@ def bridge_params(doc):
     p.update(_ipam_params(doc))
     p.update(_ipam6_params(doc))
     p.update(_route_params(doc))
-    p['endpoints'] = [endpoint_params(n, ep, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
+    p['endpoints'] = [endpoint_params(n, ep, v6=True, host_ifname=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
     p['unmanaged'] = bool(doc.get('unmanaged'))
     if p['unmanaged']:
         p['dns'] = None  # on the user's bridge (_unmanaged): no name server

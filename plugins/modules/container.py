@@ -103,6 +103,13 @@ options:
           egress_burst:
             description: Bucket size out of the container, as O(networks[].bandwidth.ingress_burst).
             type: raw
+      host_ifname:
+        description:
+          - Name of the endpoint's host end on a bridge network (netavark's C(host_interface_name)), as
+            M(hostnet.containers.docker_bridge)'s O(hostnet.containers.docker_bridge#module:endpoints[].host_ifname).
+            Omitted, Docker's C(veth) and 7 hex; a change renames the veth in place.
+          - A macvlan network has no host end, so it fails naming the option.
+        type: str
   purge_networks:
     description: Disconnect the container from the managed networks not in O(networks) (C(docker network disconnect)).
     type: bool
@@ -115,6 +122,9 @@ options:
         V(127.0.0.1:8080:80), V(127.0.0.1::80), V(8000-8010:80-90) (ranges of equal length), or dicts with
         C(container_port), C(host_port), C(host_ip) and C(protocol) (V(tcp), V(udp) or V(sctp)).
       - A string Docker would refuse fails with what Docker reads there.
+      - "Or dicts in Compose's long syntax, C(target) (required), C(published), C(host_ip), C(protocol), with C(allow_from):
+        the CIDRs that may connect, every other source dropped before DNAT (see M(hostnet.containers.docker_bridge)'s
+        O(hostnet.containers.docker_bridge#module:endpoints[].publish)). An unknown key is refused."
     type: list
     elements: raw
   dns:
@@ -128,6 +138,13 @@ options:
   hostname:
     description: Host name written to C(/etc/netns/NAME/hostname) (C(--hostname)).
     type: str
+  etc_hosts:
+    description:
+      - Extra lines of C(/etc/netns/NAME/hosts), host name to address (C(--add-host), community.docker's C(etc_hosts)), as
+        the M(hostnet.containers.netns) module's O(hostnet.containers.netns#module:hosts) dict form.
+      - The address V(host-gateway) stands for the host's own address on the container's network (the gateway of the
+        network giving it its default route, both IPv4 and IPv6 when it has IPv6), as C(--add-host host.docker.internal:host-gateway).
+    type: dict
 '''
 
 EXAMPLES = r'''
@@ -136,6 +153,14 @@ EXAMPLES = r'''
     name: web01
     published_ports:
       - "8080:80"
+
+- name: Run admin with port 9443 reached from the LAN 10.138.3.0/24 only (Compose's long syntax, with allow_from)
+  hostnet.containers.container:
+    name: admin
+    published_ports:
+      - target: 443
+        published: 9443
+        allow_from: [10.138.3.0/24]
 
 - name: Put app on two networks with a fixed address and an alias
   hostnet.containers.container:
@@ -147,6 +172,8 @@ EXAMPLES = r'''
         aliases: [api]
     dns: [10.138.3.1]
     hostname: app
+    etc_hosts:
+      host.docker.internal: host-gateway  # the host's address on app's network (docker run --add-host)
   register: app
 
 - name: Show app's address on custom_network, as docker inspect shows it
@@ -160,6 +187,7 @@ EXAMPLES = r'''
       - name: custom_network
         ipv4_address: 172.18.0.10
         aliases: [api]
+        host_ifname: hn-app  # the veth on custom_network's bridge (netavark's host_interface_name)
     purge_networks: true
 
 - name: Run sidecar in app's network stack (docker run --network container:app)
@@ -255,12 +283,14 @@ def main():
                 mac_address=dict(type='str'),
                 gw_priority=dict(type='int'),
                 bandwidth=_bandwidth.ARGUMENT_SPEC,
+                host_ifname=dict(type='str'),
             )),
             purge_networks=dict(type='bool', default=False),
             published_ports=dict(type='list', elements='raw'),
             dns=dict(type='list', elements='str'),
             dns_search=dict(type='list', elements='str'),
             hostname=dict(type='str'),
+            etc_hosts=dict(type='dict'),
         ),
         supports_check_mode=True,
     )

@@ -169,6 +169,17 @@ options:
       ifname:
         description: Interface name in the container. Default the next free C(ethN).
         type: str
+      host_ifname:
+        description:
+          - Name of the endpoint's host end, the veth on the bridge (netavark's C(host_interface_name)); at most 15 bytes,
+            a valid interface name. Default C(veth) followed by 7 hex of the endpoint id, as Docker names it.
+          - It must not be the name of another endpoint's host end or of a network's device, and not of a link the host
+            already has that the collection did not make (refused before anything changes, the link left alone).
+          - A change renames the host end in place, the veth staying on the bridge and the container's end untouched
+            (the kernel renames a link only while it is down, so the veth is set down, renamed and set up again, the
+            container's traffic pauses for that moment). The network's document records the new name, so the
+            collection keeps owning it. No firewall rule of the collection names a veth, so none changes.
+        type: str
       mac:
         description: MAC address. Default C(02:42) followed by the four bytes of the IPv4 address, as Docker does.
         type: str
@@ -241,8 +252,18 @@ options:
           - Without a host address, on a network with O(enable_ipv6=true), a publish binds V(0.0.0.0) and V([::]) with
             one host port, as Docker does (two entries in RV(published)); on an IPv6-only network only V([::]). An
             explicit IPv4 or IPv6 host address binds that family only; V(0.0.0.0:80) and V([::]:80) do not conflict.
+          - "A publish may also be a dict in Compose's long syntax, C(target) (the container port or range, required),
+            C(published) (the host port or range; omitted, a free one), C(host_ip) and C(protocol) (V(tcp), V(udp),
+            V(sctp)), with C(allow_from): a list of CIDRs (IPv4 and IPv6; an address alone is its /32 or /128) that
+            may connect. A new connection to the host port from any other source is dropped before DNAT (mangle
+            PREROUTING), from the LAN and from a container through hairpin alike; the host's own connections are not
+            limited (it reaches the container's address anyway). The container port reached without the host port
+            (O(gateway_mode_ipv4=routed), O(trusted_host_interfaces)) takes the same sources only. A family the
+            publish binds with no CIDR of its own in C(allow_from) is closed to every source of it; none at all is
+            refused. Changing C(allow_from) deletes the publish's conntrack entries, so no flow of a source it no
+            longer allows lives on. An unknown key, or no C(target), is refused."
         type: list
-        elements: str
+        elements: raw
   icc:
     description:
       - Inter-container communication on this bridge (C(com.docker.network.bridge.enable_icc)). V(false) drops traffic
@@ -480,6 +501,9 @@ options:
           ifname:
             description: As O(endpoints[].ifname).
             type: str
+          host_ifname:
+            description: As O(endpoints[].host_ifname).
+            type: str
           mac:
             description: As O(endpoints[].mac).
             type: str
@@ -493,7 +517,7 @@ options:
           publish:
             description: As O(endpoints[].publish).
             type: list
-            elements: str
+            elements: raw
           bandwidth:
             description: As O(endpoints[].bandwidth).
             type: dict
@@ -637,6 +661,16 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ bridge.published.web04 }}"
 
+- name: Port 8443 of web03 open to the LAN 10.138.3.0/24 only, in Compose's long syntax with allow_from
+  hostnet.containers.docker_bridge:
+    name: bridge
+    endpoints:
+      - name: web03
+        publish:
+          - target: 443
+            published: 8443
+            allow_from: [10.138.3.0/24]
+
 - name: An internal network without icc
   hostnet.containers.docker_bridge:
     name: backend
@@ -686,6 +720,14 @@ EXAMPLES = r'''
     enable_ipv6: true
     endpoints:
       - name: app01
+
+- name: The host end of web01's veth is called hn-web01 (netavark's host_interface_name); a new name renames it in place
+  hostnet.containers.docker_bridge:
+    name: named_ends
+    subnet: 10.79.1.0/24
+    endpoints:
+      - name: web01
+        host_ifname: hn-web01
 
 - name: Extra routes in every container (podman --route), and no default route from this network (no_default_route)
   hostnet.containers.docker_bridge:
@@ -860,8 +902,8 @@ def main():
         mtu=dict(type='int'),
         stp=dict(type='bool', default=False),
         endpoints=dict(type='list', elements='dict',
-                       options=_common.endpoint_options(publish=dict(type='list', elements='str'), ipv6_address=dict(type='str'),
-                                                        bandwidth=_bandwidth.ARGUMENT_SPEC)),
+                       options=_common.endpoint_options(publish=dict(type='list', elements='raw'), ipv6_address=dict(type='str'),
+                                                        bandwidth=_bandwidth.ARGUMENT_SPEC, host_ifname=dict(type='str'))),
         icc=dict(type='bool', default=True),
         ip_masquerade=dict(type='bool', default=True),
         internal=dict(type='bool', default=False),

@@ -64,6 +64,12 @@ options:
       - A list keeps its order; a dict's entries are written sorted by key.
       - An IP may be IPv4 or IPv6 (V(fd00:db8::3), or in brackets as C(--add-host db6:[fd00:db8::3]) has it); it is
         written normalised.
+      - The IP V(host-gateway) stands for the host's own address on the namespace's network, as C(docker run --add-host
+        host.docker.internal:host-gateway) does. The network is the one giving the namespace its default route, else the one
+        it joined first (of O(share_with)'s namespace in container mode); the address is its gateway (on the bridge) or, for
+        a macvlan network, its host shim's address. The name gets a line for the IPv4 address and, when the network has IPv6,
+        one for the IPv6 address. The address is read when the module runs; a namespace on no such network is refused,
+        naming the entry (C(hosts[NAME].ip 'host-gateway')).
     type: raw
   dns:
     description:
@@ -169,6 +175,19 @@ EXAMPLES = r'''
       cache: 172.18.0.4
     sysctls:
       net.ipv4.ip_unprivileged_port_start: 0
+
+- name: Let web02 reach the host as host.docker.internal (docker run --add-host host.docker.internal:host-gateway)
+  hostnet.containers.docker_bridge:
+    name: gwnet
+    subnet: 10.79.2.0/24
+    endpoints:
+      - name: web02
+
+- name: The name resolves to gwnet's gateway on the host (10.79.2.1)
+  hostnet.containers.netns:
+    name: web02
+    hosts:
+      host.docker.internal: host-gateway
 
 - name: "Container mode: web01-sidecar shares the network stack of web01"
   hostnet.containers.netns:

@@ -46,6 +46,7 @@ author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
+  - hostnet.containers._routes
 options:
   name:
     description: Network name (the same on every host).
@@ -358,6 +359,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _overlay
+from ansible_collections.hostnet.containers.plugins.module_utils import _routes
 
 
 def run(module):
@@ -397,6 +399,7 @@ def main():
             purge_endpoints=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
             internal=dict(type='bool', default=False),
+            **_routes.argument_spec(),
             ip_masquerade=dict(type='bool', default=True),
             icc=dict(type='bool', default=True),
             bridge_name=dict(type='str'),

@@ -90,6 +90,7 @@ def machine_network_state():
     out['run_netns'] = sorted(os.listdir('/run/netns')) if os.path.isdir('/run/netns') else None
     out['etc_netns'] = sorted(os.listdir('/etc/netns')) if os.path.isdir('/etc/netns') else None
     out['var_lib_hostnet'] = os.path.exists('/var/lib/hostnet')
+    out['sysctl_d_file'] = os.path.exists('/etc/sysctl.d/90-hostnet.conf')  # the collection's: written only inside emulated hosts
     with open('/proc/sys/net/ipv4/ip_forward') as f:
         out['ip_forward'] = f.read().strip()
     out['netns_mounts'] = netns_mounts()
@@ -277,7 +278,8 @@ for ns in $(ls /run/netns); do
   echo "### ns $ns"; ip -n "$ns" -o link | cut -d' ' -f2- | sed -E "$LINK_FILTER"
   ip -n "$ns" -o addr | sed -E "$ADDR_FILTER"; ip -n "$ns" route show table all | sed -E 's/ linkdown//'
 done
-echo '### files'; find /var/lib/hostnet /etc/netns -mindepth 1 ! -name '.lock' -printf '%p %s\n' 2>/dev/null | sort
+echo '### files'; { find /var/lib/hostnet /etc/netns -mindepth 1 ! -name '.lock' -printf '%p %s\n'
+  find /etc/sysctl.d -name 90-hostnet.conf -printf '%p %s\n'; } 2>/dev/null | sort
 echo '### dns'; find /run/hostnet/dns -mindepth 1 ! -name '*.pid' -printf '%p %s\n' 2>/dev/null | sort
 for p in $(pgrep -x dnsmasq); do tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null; echo; done | sort
 echo '### nft'; nft list ruleset 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'

@@ -46,6 +46,7 @@ DRIFTS = [
     ('nftables rule deleted', "nft delete rule ip hostnet port_dnat handle $(nft -a list chain ip hostnet port_dnat | "
      "grep 8081 | sed -E 's/.*handle ([0-9]+)/\\1/')", ('docker_bridge', NFT), 'dport 8081'),
     ('ip_forward turned off', 'echo 0 > /proc/sys/net/ipv4/ip_forward', ('docker_bridge', WEB), 'set net.ipv4.ip_forward = 1'),
+    ('sysctl.d file removed', 'rm /etc/sysctl.d/90-hostnet.conf', ('docker_bridge', WEB), 'write /etc/sysctl.d/90-hostnet.conf'),
     ('records file of a container removed', 'rm /run/hostnet/dns/web/hosts/b', ('docker_bridge', WEB),
      'write names of b to /run/hostnet/dns/web/hosts/b'),
     ('name server killed', 'p=$(cat /run/hostnet/dns/web/dnsmasq.pid) && kill $p && timeout 90 sh -c "while kill -0 $p 2>/dev/null; do sleep 0.05; done"',

@@ -150,22 +150,29 @@ def test_no_default_route_and_the_election(two_hosts):
 
 def test_macvlan_route_to_an_address_only_a_lan_host_routes(two_hosts):
     host, lan = two_hosts
-    lan.run(['ip', 'addr', 'add', '192.168.99.1/32', 'dev', 'lo'])
-    params = dict(name='mac', parent='ens33', subnet='10.138.3.0/24', gateway='10.138.3.1',
-                  routes=[{'destination': '192.168.99.0/24', 'gateway': lan.address}], endpoints=[{'name': 'm', 'ip': '10.138.3.140'}])
+    lan.run(['sh', '-ec', 'ip addr add 192.168.99.1/32 dev lo; ip addr add fd00:99::1/128 dev lo; '
+                          'ip addr add fd00:60::131/64 dev ens33 nodad'])
+    routes = [{'destination': '192.168.99.0/24', 'gateway': lan.address}, {'destination': 'fd00:99::/64', 'gateway': 'fd00:60::131'}]
+    params = dict(name='mac', parent='ens33', subnet='10.138.3.0/24', gateway='10.138.3.1', enable_ipv6=True, subnet_v6='fd00:60::/64',
+                  routes=routes, endpoints=[{'name': 'm', 'ip': '10.138.3.140', 'ipv6_address': 'fd00:60::140'}])
     converged(host, 'macvlan_net', **params)
     got = route_get(host, 'm', '192.168.99.1')
     assert (got['gateway'], got['dev']) == (lan.address, 'eth0'), got
+    got = route_get(host, 'm', 'fd00:99::1')
+    assert (got['gateway'], got['dev']) == ('fd00:60::131', 'eth0'), got
     assert traffic.ping(host, 'm', '192.168.99.1')
-    # The network's default route (10.138.3.1, no such router) does not reach it.
+    assert traffic.ping(host, 'm', 'fd00:99::1')
+    # The network's default route (10.138.3.1, fd00:60::1: no such routers) does not reach them.
     without = {**params, 'routes': []}
     converged(host, 'macvlan_net', **without)
     assert route_get(host, 'm', '192.168.99.1')['gateway'] == '10.138.3.1'
+    assert route_get(host, 'm', 'fd00:99::1')['gateway'] == 'fd00:60::1'
     assert not traffic.ping(host, 'm', '192.168.99.1')
-    # no_default_route on the only network: no default route at all.
+    # no_default_route on the only network: no default route at all, in either family.
     no_default = {**params, 'no_default_route': True}
     converged(host, 'macvlan_net', **no_default)
-    assert default_routes(host, 'm') == ''
+    assert default_routes(host, 'm') == '' and default_routes(host, 'm', 6) == ''
+    assert traffic.ping(host, 'm', 'fd00:99::1')
 
 
 @pytest.mark.parametrize('routes, option, words', [
@@ -182,3 +189,21 @@ def test_bad_routes_change_nothing(host, routes, option, words):
         res = host.module('docker_bridge', check_mode=check_mode, name='bad', subnet='10.44.0.0/24', routes=routes, endpoints=[{'name': 'c'}])
         assert res.get('failed') and option in res['msg'] and words in res['msg'], res
     assert host.settled_snapshot(like=before) == before
+
+
+def test_overlay_routes_through_a_container_on_the_other_host(two_hosts):
+    """The overlay driver is the bridge driver's planner path: a route via a container of the overlay on the other host."""
+    hosts = dict(zip(('host1', 'host2'), two_hosts))
+    placement = {'o1': ('host1', '10.60.0.2'), 'o2': ('host2', '10.60.0.3')}
+    net = {'name': 'ovr', 'vni': 4200, 'subnet': '10.60.0.0/24', 'no_default_route': True,
+           'routes': [{'destination': '192.168.88.0/24', 'gateway': '10.60.0.3'}]}
+    peers = [{'host': name, 'underlay_ip': host.address} for name, host in sorted(hosts.items())]
+    for name, host in hosts.items():
+        converged(host, 'overlay_net', peers=peers, underlay_interface='ens33',
+                  endpoints=[{'name': c, 'ip': ip} for c, (h, ip) in placement.items() if h == name],
+                  remote_endpoints=[{'name': c, 'ip': ip, 'host': h} for c, (h, ip) in placement.items() if h != name], **net)
+    hosts['host2'].netns_run('o2', 'ip addr add 192.168.88.1/32 dev lo')
+    got = route_get(hosts['host1'], 'o1', '192.168.88.1')
+    assert (got['gateway'], got['dev']) == ('10.60.0.3', 'eth0'), got
+    assert default_routes(hosts['host1'], 'o1') == ''
+    assert traffic.ping(hosts['host1'], 'o1', '192.168.88.1')

@@ -12,6 +12,7 @@ import struct
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -138,3 +139,16 @@ def test_burst_below_a_frame_and_macvlan_are_refused(tmp_path):
     specs = [type('Spec', (), {'bandwidth': {'ingress_rate': 8, 'ingress_burst': 32768}, 'option': 'endpoints[0]'})()]
     with pytest.raises(_validate.InputError, match='macvlan endpoint has no host end'):
         _bandwidth.check(specs, 1500, 'macvlan')
+
+
+class GoneChannel:
+    """A namespace's Channel where the link is gone (a rollback after its creation was undone)."""
+
+    def link(self, ifname):
+        return None
+
+
+def test_an_undo_of_a_link_that_is_gone_does_nothing_and_a_step_fails_naming_it():
+    _bandwidth.apply(GoneChannel(), 'eth0', None, None, 'c1', gone_ok=True)
+    with pytest.raises(_kernel.HostnetError, match='eth0 disappeared from c1'):
+        _bandwidth.apply(GoneChannel(), 'eth0', 10 ** 7, 32768, 'c1')

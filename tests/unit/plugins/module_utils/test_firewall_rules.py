@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
@@ -570,12 +571,17 @@ def test_sysctls_set_recorded_and_restored(monkeypatch, tmp_path):
     nets = {'a': network(icc=False, endpoints={'w': {'ip': '172.17.0.2', 'publish': [publish(80, 80, host_ip='127.0.0.1')]}})}
     plan = _plan.Plan()
     _firewall._plan_sysctls(plan, None, nets, root)
+    path = _firewall.sysctl_file(root)
     assert plan.commands == ['record sysctls to restore (net/bridge/bridge-nf-call-iptables, net/ipv4/conf/all/accept_redirects, net/ipv4/ip_forward)',
                              'set net.bridge.bridge-nf-call-iptables = 1', 'set net.ipv4.conf.docker0.route_localnet = 1',
-                             'set net.ipv4.ip_forward = 1']
+                             'set net.ipv4.ip_forward = 1',
+                             'write %s (net.bridge.bridge-nf-call-iptables, net.ipv4.conf.docker0.route_localnet, net.ipv4.ip_forward)' % path]
     fake.values['net/ipv4/conf/docker0/route_localnet'] = '0'  # the bridge exists by the time the step runs
     plan.execute()
     assert fake.values['net/ipv4/ip_forward'] == '1' and fake.values['net/ipv4/conf/docker0/route_localnet'] == '1'
+    with open(path) as f:
+        assert f.read().splitlines()[2:] == ['net.ipv4.ip_forward = 1', '-net.bridge.bridge-nf-call-iptables = 1',
+                                             '-net.ipv4.conf.docker0.route_localnet = 1']
     plan = _plan.Plan()
     _firewall._plan_sysctls(plan, None, nets, root)
     assert not plan, 'nothing left to do'
@@ -583,10 +589,25 @@ def test_sysctls_set_recorded_and_restored(monkeypatch, tmp_path):
     _firewall._plan_sysctls(plan, None, {}, root)
     assert plan.commands == ['restore net.ipv4.ip_forward = 0 (no network needs it now)',
                              'restore net.bridge.bridge-nf-call-iptables = 0 (no network needs it now)',
-                             'restore net.ipv4.conf.all.accept_redirects = 0 (no network needs it now)', 'forget recorded sysctls']
+                             'restore net.ipv4.conf.all.accept_redirects = 0 (no network needs it now)', 'forget recorded sysctls',
+                             'remove %s (no network needs a sysctl now)' % path]
     plan.execute()
     assert fake.values['net/ipv4/ip_forward'] == '0' and fake.values['net/ipv4/conf/all/accept_redirects'] == '0'
     assert _store.load(_firewall_rules.FW_KIND, 'sysctls', root) is None
+    assert not os.path.exists(path)
+
+
+def test_the_sysctl_file_swaps_dots_and_refuses_a_file_not_ours(tmp_path):
+    text = _firewall.sysctl_text({'net/ipv4/conf/br0.5/route_localnet': '1', 'net/ipv6/conf/all/forwarding': '1'})
+    assert text.splitlines()[2:] == ['net.ipv6.conf.all.forwarding = 1', '-net.ipv4.conf.br0/5.route_localnet = 1']
+    assert _firewall.sysctl_text({}) is None
+    path = _firewall.sysctl_file(str(tmp_path))
+    os.makedirs(os.path.dirname(path))
+    with open(path, 'w') as f:
+        f.write('net.ipv4.ip_forward = 0\n')
+    with pytest.raises(_firewall_rules.FirewallError, match='did not write it'):
+        _firewall._plan_sysctl_file(_plan.Plan(), {'net/ipv4/ip_forward': '1'}, str(tmp_path))
+    assert _firewall.sysctl_file() == '/etc/sysctl.d/90-hostnet.conf'
 
 
 def test_icc_false_needs_bridge_netfilter(monkeypatch, tmp_path):
