@@ -16,7 +16,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
-from test_network_planner import BridgeRun, bridge_host, bridge_params, commit, empty_host, plan  # noqa: E402
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_network_planner import (  # noqa: E402
+    BridgeRun, bridge_host, bridge_params, commit, empty_host, plan)
 
 TICK = 15.625  # /proc/net/psched of a usual kernel: 1000/64 ticks per microsecond
 

@@ -68,16 +68,3 @@ def test_the_container_module_looks_at_the_networks_it_joins():
     assert _container.gateway_order(want, DOCS) == ['front', 'back']
     with pytest.raises(_validate.InputError, match='etc_hosts'):
         _container.wanted({'name': 'side', 'network_mode': 'container:web01', 'etc_hosts': {'a': '10.0.0.1'}})
-
-
-def test_the_role_writes_extra_hosts_after_the_networks():
-    pytest.importorskip('jmespath')
-    from ansible_collections.hostnet.containers.plugins.filter import bridge_plan  # pylint: disable=import-outside-toplevel
-    p = bridge_plan.bridge_plan([{'name': 'c', 'extra_hosts': ['host.docker.internal:host-gateway', 'db:10.0.0.5']}], [], None)
-    assert p['hosts'] == [{'name': 'c', 'hosts': {'host.docker.internal': 'host-gateway', 'db': '10.0.0.5'}}]
-    assert p['namespaces'] == [{'name': 'c'}]
-    for bad, words in (({'a': '1.2.3'}, r"extra_hosts: hosts\[a\].ip '1.2.3'"), ('x', 'must be a dict')):
-        with pytest.raises(bridge_plan.PlanError, match=words):
-            bridge_plan.bridge_plan([{'name': 'c', 'extra_hosts': bad}], [], None)
-    with pytest.raises(bridge_plan.PlanError, match='network_mode host uses the hosts file of the host'):
-        bridge_plan.bridge_plan([{'name': 'c', 'network_mode': 'host', 'extra_hosts': {'a': '10.0.0.1'}}], [], None)

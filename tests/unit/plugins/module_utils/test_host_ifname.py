@@ -87,12 +87,3 @@ def test_restore_and_the_container_module_pass_it(net_named):
     assert _container.endpoint_entry(want, entry, net_named, [])['host_ifname'] == 'hn-x'
     with pytest.raises(_validate.InputError, match=r"networks\[0\].host_ifname 'x': only bridge networks have a host end"):
         _container.endpoint_entry(want, dict(entry, host_ifname='x'), {'driver': 'macvlan', 'endpoints': {}}, [])
-
-
-def test_the_role_passes_it():
-    pytest.importorskip('jmespath')
-    from ansible_collections.hostnet.containers.plugins.filter import bridge_plan  # pylint: disable=import-outside-toplevel
-    p = bridge_plan.bridge_plan([{'name': 'c', 'networks': [{'name': 'n', 'host_ifname': 'hn-c'}]}], [{'name': 'n'}], None)
-    assert {n['name']: n for n in p['networks']}['n']['endpoints'] == [{'name': 'c', 'host_ifname': 'hn-c', 'ifname': 'eth0'}]
-    with pytest.raises(bridge_plan.PlanError, match='host_ifname'):
-        bridge_plan.bridge_plan([{'name': 'c', 'networks': [{'name': 'n', 'host_ifname': 'a-very-long-name0'}]}], [{'name': 'n'}], None)

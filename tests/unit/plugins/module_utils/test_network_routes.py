@@ -133,15 +133,3 @@ def test_restore_gives_them_back():
     assert p['routes'] == [dict(VIA, metric=100)] and p['no_default_route'] is True
     p = _restore.macvlan_params({'name': 'n', 'id': 'x' * 64, 'subnet': '10.10.0.0/24'})
     assert p['routes'] == [] and p['no_default_route'] is False
-
-
-# -- the roles' plans pass them to the modules ----------------------------------------------------------------------------
-def test_the_roles_pass_routes_and_no_default_route():
-    pytest.importorskip('jmespath')
-    from ansible_collections.hostnet.containers.plugins.filter import bridge_plan, macvlan_plan  # pylint: disable=import-outside-toplevel
-    net = {'name': 'n', 'subnet': '10.10.0.0/24', 'routes': [VIA], 'no_default_route': True}
-    got = {n['name']: n for n in bridge_plan.bridge_plan([{'name': 'c', 'networks': ['n']}], [net], None)['networks']}['n']
-    assert got['routes'] == [VIA] and got['no_default_route'] is True
-    req = {'networks': [dict(net, parent='ens33')], 'containers': [{'name': 'c', 'networks': ['n']}], 'existing': []}
-    got = macvlan_plan.plan({'host1': req}, ['host1'])['host1']['networks'][0]
-    assert got['routes'] == [VIA] and got['no_default_route'] is True
