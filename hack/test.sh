@@ -65,13 +65,19 @@ ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/t
 # The examples of the docs and the exposure tests, in the lane that Molecule ends (balanced by the stages' wall
 # times in a clean-clone run: each lane about 13 minutes on a quiet 2-core machine).
 ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py)
+# Half of the other tests marked once (the firewall, exposure, routing and issue 27's options), a stage of its own
+# beside integration-once, so that the two lanes end with the others.
+ONCE_TESTS_2=(tests/integration/test_firewall.py tests/integration/test_ipv6_firewall.py tests/integration/test_default_route.py
+              tests/integration/test_container.py tests/integration/test_macvlan_edges.py tests/integration/test_publish_sources.py
+              tests/integration/test_outbound_address.py tests/integration/test_routes.py tests/integration/test_host_gateway.py
+              tests/integration/test_host_ifname.py tests/integration/test_unmanaged_bridge.py tests/integration/test_mtu_sysctl.py)
 # The benchmark harnesses at their smallest (their own stage, in a lane of its own length).
 BENCH_TESTS=(tests/integration/test_bench_smoke.py tests/integration/test_ipv6_bench_smoke.py
              tests/integration/test_overlay_bench_smoke.py tests/integration/test_scale_bench_smoke.py)
 # The fault matrices (a run killed or failed at each step) are stages of their own, placed in the shorter lanes.
 FAULTS=tests/integration/test_reliability_faults.py
 ROLE_IGNORES=()
-for f in "${ROLE_TESTS_1[@]}" "${ROLE_TESTS_2[@]}" "${ROLE_TESTS_3[@]}" "${BENCH_TESTS[@]}"; do ROLE_IGNORES+=("--ignore=$f"); done
+for f in "${ROLE_TESTS_1[@]}" "${ROLE_TESTS_2[@]}" "${ROLE_TESTS_3[@]}" "${BENCH_TESTS[@]}" "${ONCE_TESTS_2[@]}"; do ROLE_IGNORES+=("--ignore=$f"); done
 # One stage, by name. The tests marked once (see tests/integration/conftest.py) run beside the rest under the newest
 # pyroute2; there the fault tests kill and fail the module at every step.  They run under the newest pyroute2 only:
 # what they prove (a killed or failed run converges or rolls back) is the engine's control flow, and every request
@@ -92,6 +98,7 @@ stage() {
     integration-roles-2) pytest_in .venv -m once "${ROLE_TESTS_2[@]}" ;;
     integration-roles-3) pytest_in .venv -m once "${ROLE_TESTS_3[@]}" ;;
     integration-bench) pytest_in .venv -m once "${BENCH_TESTS[@]}" ;;
+    integration-once-2) pytest_in .venv -m once "${ONCE_TESTS_2[@]}" ;;
     integration-deb) pytest_in .venv-deb tests/integration -m 'not once' --ignore="$FAULTS" ;;
     molecule) ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections molecule test --all ;;
     release-build) bash hack/release.sh build "$release_dir" ;;
@@ -173,11 +180,11 @@ host_netns() {
 before=$(host_netns)
 release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 
-# make test: seven lanes. Each integration job and each role stage (ansible-playbook, the slowest tests) starts a lane
+# make test: eight lanes. Each integration job and each role stage (ansible-playbook, the slowest tests) starts a lane
 # of its own; the shorter stages follow them so that the lanes end together (under two CPU-bound loops: the checks
 # with the newest pyroute2's fault matrix about 14 minutes, each other lane less). On a shared machine more lanes
 # also get a larger share of its CPUs.
-LANES=("integration" "integration-once" "integration-deb"
+LANES=("integration" "integration-once" "integration-once-2" "integration-deb"
        "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint integration-faults"
        "integration-roles-1 release-build lab lab-v6 bridge-lab overlay-lab ssh-smoke" "integration-roles-2 integration-bench"
        "integration-roles-3 molecule")
@@ -192,7 +199,7 @@ for group in "${groups[@]}"; do
     integration) run_stage integration; run_stage integration-faults ;;
     integration-deb) run_stage integration-deb ;;
     molecule) run_stage molecule ;;
-    integrations) run_lanes integration integration-once integration-deb integration-faults integration-roles-1 \
+    integrations) run_lanes integration integration-once integration-once-2 integration-deb integration-faults integration-roles-1 \
                             "integration-roles-2 integration-bench" integration-roles-3 ;;
     release) for s in release-build lab lab-v6 bridge-lab overlay-lab ssh-smoke; do run_stage $s; done ;;
     *) echo "unknown stage $group"; failed=$((failed + 1)); failures+=("$group") ;;

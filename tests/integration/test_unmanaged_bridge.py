@@ -16,6 +16,8 @@ import pytest
 from conftest import run_restore, wait_until
 from traffic import connect, ping, serve
 
+pytestmark = pytest.mark.once  # the veths join an existing bridge by the requests every bridge test sends
+
 HOST1, HOST2, ROUTER = '10.138.3.130', '10.138.3.131', '10.138.3.1'
 SUBNET = '10.138.3.0/24'
 HOST1_V6, HOST2_V6, ROUTER_V6, SUBNET_V6 = 'fd00:138::130', 'fd00:138::131', 'fd00:138::1', 'fd00:138::/64'
