@@ -156,6 +156,11 @@ def _attachment(item, sub, networks):
             _validate.alias(one, sub + '.aliases')
     if aliases:
         entry['aliases'] = aliases
+    return _endpoint_settings(net, sub, entry)
+
+
+def _endpoint_settings(net, sub, entry):
+    """An attachment's gw_priority, bandwidth and host_ifname into ``entry``, each checked as docker_bridge will."""
     if net.get('gw_priority') is not None:
         with refused():
             entry['gw_priority'] = _validate.gw_priority(net['gw_priority'], sub + '.gw_priority')

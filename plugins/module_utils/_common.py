@@ -111,6 +111,13 @@ def failure_message(exc):
     return msg
 
 
+def ipam_options(**more):
+    """The address options every network module takes (IPv4 and IPv6 pools, MTU), with a driver's ``more``."""
+    return dict(subnet=dict(type='str'), enable_ipv4=dict(type='bool', default=True), enable_ipv6=dict(type='bool', default=False),
+                subnet_v6=dict(type='str'), gateway_v6=dict(type='str'), ip_range_v6=dict(type='str'), gateway=dict(type='str'),
+                ip_range=dict(type='str'), aux_addresses=dict(type='dict'), mtu=dict(type='int'), **more)
+
+
 def endpoint_options(**more):
     """The ``endpoints`` suboptions of the network modules (a container on the network), with a driver's ``more``."""
     return dict(name=dict(type='str', required=True), ip=dict(type='str'), ifname=dict(type='str'), mac=dict(type='str'),

@@ -97,6 +97,13 @@ def port_strings(values):
     return out
 
 
+def _entry_addresses(entry, option):
+    """(ipv4_address, ipv6_address) of one ``networks`` entry, each checked and normalised, or None."""
+    ip, ip6 = entry.get('ipv4_address'), entry.get('ipv6_address')
+    return (str(_ipam.parse_ip(ip, option + '.ipv4_address')) if ip else None,
+            str(_ipam6.parse_ip(ip6, option + '.ipv6_address')) if ip6 else None)
+
+
 def _network_entry(entry, i, seen):
     """One entry of ``networks``, checked: {name, ipv4_address, aliases, mac_address, gw_priority, index}."""
     option = 'networks[%d]' % i
@@ -106,12 +113,7 @@ def _network_entry(entry, i, seen):
     if name in seen:
         raise _validate.InputError(option + '.name', name, 'is listed twice; a container joins a network once')
     seen.add(name)
-    ip = entry.get('ipv4_address')
-    if ip:
-        ip = str(_ipam.parse_ip(ip, option + '.ipv4_address'))
-    ip6 = entry.get('ipv6_address')
-    if ip6:
-        ip6 = str(_ipam6.parse_ip(ip6, option + '.ipv6_address'))
+    ip, ip6 = _entry_addresses(entry, option)
     mac = _ipam.normalize_mac(entry['mac_address'], option + '.mac_address') if entry.get('mac_address') else None
     aliases = list(entry.get('aliases') or [])
     for alias in aliases:

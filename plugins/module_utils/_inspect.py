@@ -48,34 +48,41 @@ def with_prefix(ip, subnet):
     return '%s/%s' % (ip, subnet.split('/')[1]) if ip and subnet else ''
 
 
+def _macvlan_options(doc):
+    options = {'parent': doc['parent'], 'macvlan_mode': doc['mode']}
+    if doc.get('host_shim'):
+        # Not a Docker option: the host-side macvlan child and its address, so plays can see them.
+        options['hostnet.containers.host_shim'] = doc['host_shim']['name']
+        for key, option in (('ip', 'host_shim_ip'), ('ip6', 'host_shim_ip6')):
+            if doc['host_shim'].get(key):
+                options['hostnet.containers.' + option] = doc['host_shim'][key]
+    return options
+
+
+def _bridge_options(doc):
+    options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
+    # Shown, as Docker shows a network's options, only when given; Docker separates the interfaces with colons.
+    for key in ('gateway_mode_ipv4', 'gateway_mode_ipv6'):
+        if doc.get(key):
+            options['com.docker.network.bridge.' + key] = doc[key]
+    if doc.get('trusted_host_interfaces'):
+        options['com.docker.network.bridge.trusted_host_interfaces'] = ':'.join(doc['trusted_host_interfaces'])
+    for key in ('host_ipv4', 'host_ipv6'):
+        if doc.get(key):
+            options['com.docker.network.' + key] = doc[key]
+    if doc.get('unmanaged'):
+        # Docker's option for a bridge that gets no address of the engine's, and netavark's mode=unmanaged.
+        options['com.docker.network.bridge.inhibit_ipv4'] = 'true'
+        options['hostnet.containers.mode'] = 'unmanaged'
+    if doc.get('dns_domain'):
+        # Not a Docker option (Docker's names have no domain): the domain the network's name server answers.
+        options['hostnet.containers.dns_domain'] = doc['dns_domain']
+    return options
+
+
 def inspect(doc):
     """A network document in `docker network inspect` shape."""
-    if doc.get('driver') == 'macvlan':
-        options = {'parent': doc['parent'], 'macvlan_mode': doc['mode']}
-        if doc.get('host_shim'):
-            # Not a Docker option: the host-side macvlan child and its address, so plays can see them.
-            options['hostnet.containers.host_shim'] = doc['host_shim']['name']
-            for key, option in (('ip', 'host_shim_ip'), ('ip6', 'host_shim_ip6')):
-                if doc['host_shim'].get(key):
-                    options['hostnet.containers.' + option] = doc['host_shim'][key]
-    else:
-        options = {'com.docker.network.bridge.name': doc['bridge'], 'com.docker.network.driver.mtu': str(doc.get('mtu', 1500))}
-        # Shown, as Docker shows a network's options, only when given; Docker separates the interfaces with colons.
-        for key in ('gateway_mode_ipv4', 'gateway_mode_ipv6'):
-            if doc.get(key):
-                options['com.docker.network.bridge.' + key] = doc[key]
-        if doc.get('trusted_host_interfaces'):
-            options['com.docker.network.bridge.trusted_host_interfaces'] = ':'.join(doc['trusted_host_interfaces'])
-        for key in ('host_ipv4', 'host_ipv6'):
-            if doc.get(key):
-                options['com.docker.network.' + key] = doc[key]
-        if doc.get('unmanaged'):
-            # Docker's option for a bridge that gets no address of the engine's, and netavark's mode=unmanaged.
-            options['com.docker.network.bridge.inhibit_ipv4'] = 'true'
-            options['hostnet.containers.mode'] = 'unmanaged'
-        if doc.get('dns_domain'):
-            # Not a Docker option (Docker's names have no domain): the domain the network's name server answers.
-            options['hostnet.containers.dns_domain'] = doc['dns_domain']
+    options = _macvlan_options(doc) if doc.get('driver') == 'macvlan' else _bridge_options(doc)
     if doc['name'] == _network.DEFAULT_NETWORK:
         options['com.docker.network.bridge.default_bridge'] = 'true'
     out = {

@@ -370,16 +370,7 @@ def main():
     module = AnsibleModule(
         argument_spec=_common.argument_spec(
             vni=dict(type='int'),
-            subnet=dict(type='str'),
-            enable_ipv4=dict(type='bool', default=True),
-            enable_ipv6=dict(type='bool', default=False),
-            subnet_v6=dict(type='str'),
-            gateway_v6=dict(type='str'),
-            ip_range_v6=dict(type='str'),
-            gateway=dict(type='str'),
-            ip_range=dict(type='str'),
-            aux_addresses=dict(type='dict'),
-            mtu=dict(type='int'),
+            **_common.ipam_options(),
             underlay_interface=dict(type='str'),
             underlay_ip=dict(type='str'),
             port=dict(type='int', default=_overlay.DEFAULT_PORT),
