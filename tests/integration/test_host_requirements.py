@@ -58,6 +58,16 @@ def test_a_missing_name_server_is_named_with_its_package(run_role):
     assert recap['host1']['changed'] == 0 and not any(task in out for task in INSTALL_TASKS), out
 
 
+def test_a_missing_dhcp_client_is_named_with_its_package(run_role):
+    # busybox (udhcpc, the client of networks with ipam_driver dhcp) is looked for by name on PATH, as its unit runs it.
+    rc, out, recap = run_role('host_requirements', {}, host_requirements_install=False,
+                              host_requirements_dhcp_program='hostnet-no-busybox')
+    assert rc != 0 and recap['host1']['failed'] == 1 and recap['host2']['failed'] == 1, out
+    assert ('hostnet-no-busybox (busybox, whose udhcpc is the DHCP client of networks with ipam_driver dhcp) is not on '
+            'host1. Install busybox, or let the role do it (host_requirements_install is false)') in out
+    assert recap['host1']['changed'] == 0 and not any(task in out for task in INSTALL_TASKS), out
+
+
 def test_a_pyroute2_older_than_supported_fails_naming_its_version(run_role, tmp_path):
     """An interpreter whose pyroute2 (by its package metadata) is older than 0.7.2 stops the play on that host, with the
     version and how to upgrade; nothing is installed over it."""

@@ -110,6 +110,15 @@ def test_the_dhcp_client_unit_runs_the_client_in_the_container():
     ]
 
 
+def test_the_dhcp_client_unit_verifies_under_its_instance_name(tmp_path):
+    """An instance is named NET:CONTAINER; systemd takes ':' in a unit name as it is (systemd-escape leaves it), but
+    verify reads FILE:NAME as a file loaded under another name, which is how the template is given that name here."""
+    with open(os.path.join(REPO, 'roles', 'host_requirements', 'files', 'systemd', 'hostnet-dhcp@.service')) as f:
+        units = {'hostnet-dhcp@.service': f.read()}
+    rc, out = verify(tmp_path, units, ['hostnet-dhcp@.service:hostnet-dhcp@lan-net:web_1.service'])
+    assert rc == 0 and out == '', out
+
+
 def test_a_program_named_without_a_path_must_be_on_the_host(tmp_path):
     """The stand-in of a bare program name is made only where the machine has it: a program no host has fails."""
     unit = '[Service]\nExecStart=hostnet-no-such-program --flag\n'
