@@ -14,7 +14,7 @@ options:
     description:
       - Who gives the endpoints their IPv4 addresses. V(default), the collection, from O(subnet) (Docker's default IPAM).
       - V(dhcp), the LAN's own DHCP server (netavark's DHCP proxy, CNI's C(dhcp) IPAM plugin), for a macvlan network
-        with a O(parent), or a bridge network with O(ignore:unmanaged=true). Each endpoint runs its own client
+        with a C(parent), or a bridge network with C(unmanaged=true). Each endpoint runs its own client
         (busybox's C(udhcpc), in the container's namespace; under the unit C(hostnet-dhcp@NETWORK:CONTAINER.service)
         where systemd runs the host and the unit is installed by the C(host_requirements) role, else started by the
         module itself, detached), which leases the address, its prefix, the router and the name servers, sends the

@@ -65,11 +65,15 @@ def check(p, driver, unmanaged=False, prefix=''):
     timeout = p.get('dhcp_timeout', DEFAULT_TIMEOUT)
     if not isinstance(timeout, int) or timeout < 1:
         raise _validate.InputError(prefix + 'dhcp_timeout', timeout, 'must be a number of seconds, 1 or more')
+    _check_endpoints(p, prefix)
+    _check_shim(p, prefix)
+
+
+def _check_endpoints(p, prefix):
     for i, ep in enumerate(p.get('endpoints') or []):
         for option in ('ip', 'ipv6_address'):
             if ep.get(option):
                 raise _validate.InputError('%sendpoints[%d].%s' % (prefix, i, option), ep[option], _SERVER_OWNS)
-    _check_shim(p, prefix)
 
 
 def _check_shim(p, prefix):
@@ -94,6 +98,23 @@ def ipam_config(p, stored, others, name):
     return {'subnet': str(net), 'gateway': gateway, 'ip_range': None, 'aux_addresses': {}}
 
 
+def desired(run, driver, unmanaged=False):
+    """A DHCP network's IPv4 settings, its options checked; None for a network of the collection's own IPAM."""
+    if not wanted(run.p, run.stored):
+        return None
+    check(run.p, driver, unmanaged)
+    return ipam_config(run.p, run.old, run.others, run.name)
+
+
+def network_ipam(dhcp_ipam, pools, driver_options, p):
+    """The network's ipam by family from its pools (IPv4, IPv6; None for a family it does not have), or a DHCP
+    network's (``dhcp_ipam``), whose keys then go into ``driver_options``."""
+    if dhcp_ipam is None:
+        return {family: q.config() for family, q in zip((4, 6), pools) if q is not None}
+    driver_options.update(options(p))
+    return {4: dhcp_ipam}
+
+
 def shim_address(shim_p, ipam, key):
     """{key: address} of the host shim of a DHCP network: its address as given (the checks made it present)."""
     if not shim_p:
@@ -113,8 +134,8 @@ def options(p):
 def read(run, net):
     """What planning needs of the endpoints' clients (only for a DHCP network): the client program, and per container
     its running client, env file and lease record."""
-    if not is_dhcp(net.options):
-        return
+    if not is_dhcp(net.options) or run.snap.dhcp_program is not None:
+        return  # not a DHCP network, or read already (a unit test's snapshot)
     names = sorted(set(net.endpoints) | set(run.old.get('endpoints') or {}))
     run.snap.dhcp = _dhcp_service.read(run.name, names, run.root)
     run.snap.dhcp_program = _dhcp_service.busybox()
@@ -153,7 +174,9 @@ def plan_start(run, cname, ep, why='start'):
 
 def plan_starts(run):
     """The client starts of the run, one batch after the endpoints (started together, their leases awaited together)."""
-    if run.snap.dhcp_program is None and run.dhcp_starts:
+    if not run.dhcp_starts:
+        return
+    if run.snap.dhcp_program is None:
         raise _validate.InputError('ipam_driver', 'dhcp', 'needs busybox (its DHCP client, udhcpc) on the host: install the busybox '
                                    'package (the host_requirements role does)')
     for text, do, undo in run.dhcp_starts:

@@ -196,4 +196,4 @@ def main(argv=None, env=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())

@@ -367,12 +367,9 @@ class MacvlanDriver(_planner.Driver):
         if p['mode'] not in MODES:
             raise _validate.InputError('mode', p['mode'], 'must be one of %s' % ', '.join(MODES))
         net_id = stored.get('id') or _network.new_id(run.name)
-        dhcp = _dhcp.wanted(p, run.stored)
-        if dhcp:
-            _dhcp.check(p, self.name)
+        dhcp_ipam = _dhcp.desired(run, self.name)  # None but with ipam_driver dhcp
         parent, made = self._parent(run, net_id)
-        pool, pool6 = self._pools(run) if not dhcp else (None, None)
-        dhcp_ipam = _dhcp.ipam_config(p, stored, run.others, run.name) if dhcp else None
+        pool, pool6 = self._pools(run) if dhcp_ipam is None else (None, None)
         mtu = self._mtu(run, parent, made)
         endpoints, shim = self._endpoints(run, pool, pool6, net_id, dhcp_ipam)
         if p['mode'] == 'passthru' and len(endpoints) > 1:
@@ -388,10 +385,7 @@ class MacvlanDriver(_planner.Driver):
         parent_mac = self._parent_mac(run, parent, p['mode'], endpoints)
         if parent_mac:
             options['parent_mac'] = parent_mac
-        ipam = {family: q.config() for family, q in ((4, pool), (6, pool6)) if q is not None}
-        if dhcp:
-            options.update(_dhcp.options(p))
-            ipam = {4: dhcp_ipam}
+        ipam = _dhcp.network_ipam(dhcp_ipam, (pool, pool6), options, p)
         return _model.Network(run.name, net_id, 'macvlan', created, ipam, mtu, made == 'veth', endpoints, options)
 
     # -- what to read ----------------------------------------------------------------------------------------

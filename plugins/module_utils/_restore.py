@@ -98,17 +98,14 @@ def _ipam6_params(doc):
 
 def _dhcp_params(doc, p):
     """A network whose endpoints lease their addresses (``ipam_driver: dhcp``) replays as one: the driver and the
-    stored wait (else the module's default); no endpoint address (the server gives it, and ``ip`` is refused there),
-    and no subnet or gateway the document does not hold (both optional there).  A network of the collection's own
+    stored wait (else the module's default); no endpoint address (the server gives it, and ``ip`` is refused there);
+    the subnet and gateway as the document holds them (null when not given: both optional there).  A network of the collection's own
     IPAM gets neither option, so the module's default applies."""
     if doc.get('ipam_driver') != 'dhcp':
         return p
     p['ipam_driver'] = 'dhcp'
     if doc.get('dhcp_timeout') is not None:
         p['dhcp_timeout'] = doc['dhcp_timeout']
-    for key in ('subnet', 'gateway'):
-        if p.get(key) is None:
-            p.pop(key, None)
     for ep in p['endpoints']:
         ep.pop('ip', None)
         ep.pop('ipv6_address', None)

@@ -98,6 +98,9 @@ class Snapshot:
         self.uplink_mtu = None
         # The qdiscs of the host and of the namespaces of shaped endpoints ({None or container: [parse_qdisc]}: _bandwidth.read).
         self.qdiscs = {}
+        # A DHCP network's clients ({container: {env, pid, lease}}) and the client program (_dhcp.read).
+        self.dhcp = {}
+        self.dhcp_program = None
 
     def link(self, ifname):
         return self.links.get(ifname) if ifname else None

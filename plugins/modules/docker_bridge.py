@@ -565,6 +565,15 @@ options:
         description: As O(no_default_route).
         type: bool
         default: false
+      ipam_driver:
+        description: As O(ipam_driver).
+        type: str
+        choices: [default, dhcp]
+        default: default
+      dhcp_timeout:
+        description: As O(dhcp_timeout).
+        type: int
+        default: 30
       gateway_mode_ipv4:
         description: As O(gateway_mode_ipv4).
         type: str

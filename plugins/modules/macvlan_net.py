@@ -324,6 +324,15 @@ options:
         description: As O(no_default_route).
         type: bool
         default: false
+      ipam_driver:
+        description: As O(ipam_driver).
+        type: str
+        choices: [default, dhcp]
+        default: default
+      dhcp_timeout:
+        description: As O(dhcp_timeout).
+        type: int
+        default: 30
       host_shim:
         description: As O(host_shim).
         type: dict

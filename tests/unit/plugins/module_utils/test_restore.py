@@ -142,8 +142,8 @@ def test_macvlan_parameters_parent_and_shim():
 def test_macvlan_dhcp_network_replays_leasing_without_addresses():
     p = _restore.macvlan_params(MACVLAN_DHCP_DOC)
     assert (p['ipam_driver'], p['dhcp_timeout'], p['parent'], p['mode']) == ('dhcp', 60, 'ens33', 'bridge')
-    # Null subnet and gateway are not passed as if they were values: the network has none of its own.
-    assert 'subnet' not in p and 'gateway' not in p
+    # Null subnet and gateway stay null: the network has none of its own (both optional with dhcp).
+    assert p['subnet'] is None and p['gateway'] is None
     assert p['ip_range'] is None and p['aux_addresses'] == {} and p['host_shim'] is None
     # The endpoints keep their MAC (the same lease), interface name, aliases and priority; their address is leased.
     assert p['endpoints'] == [
@@ -161,7 +161,7 @@ def test_unmanaged_bridge_dhcp_network_replays_leasing_without_addresses():
     p = _restore.bridge_params(BRIDGE_DHCP_DOC)
     assert (p['ipam_driver'], p['unmanaged'], p['bridge_name'], p['dns']) == ('dhcp', True, 'br0', None)
     assert 'dhcp_timeout' not in p
-    assert p['subnet'] == '192.168.1.0/24' and 'gateway' not in p
+    assert p['subnet'] == '192.168.1.0/24' and p['gateway'] is None
     [web] = p['endpoints']
     assert 'ip' not in web and 'ipv6_address' not in web
     assert (web['name'], web['mac'], web['ifname'], web['host_ifname'], web['publish']) == \
