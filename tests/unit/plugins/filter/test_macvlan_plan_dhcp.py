@@ -16,7 +16,7 @@ pytest.importorskip('netaddr')
 from ansible_collections.hostnet.containers.plugins.filter import macvlan_plan as mp  # noqa: E402
 
 DHCPNET = {'name': 'macnet', 'parent': 'ens33', 'ipam_driver': 'dhcp'}
-HOSTS = ['host1', 'host2']
+HOSTS = ('host1', 'host2')
 
 
 def request(*containers, network=None, existing=None, **extra):
@@ -59,7 +59,7 @@ def test_held_leases_are_not_planned_and_do_not_turn_into_macs():
             'host2': request('c3', {'name': 'c4', 'networks': [{'name': 'macnet', 'mac': '02:42:0a:00:00:64'}]},
                              existing=[leased('macnet', {'c3': '10.0.0.102'})])}
     result = mp.plan(reqs, HOSTS)
-    assert [ep for ep in result['host2']['networks'][0]['endpoints']] == [{'name': 'c3'}, {'name': 'c4', 'mac': '02:42:0a:00:00:64'}]
+    assert result['host2']['networks'][0]['endpoints'] == [{'name': 'c3'}, {'name': 'c4', 'mac': '02:42:0a:00:00:64'}]
     assert result['host1']['addresses'] == {} == result['host2']['addresses']
 
 
