@@ -19,9 +19,11 @@ fi
 # systemd provides systemd-analyze, which verifies the unit files the collection ships (nothing is started);
 # podman runs a workload in a container's namespace inside an emulated host (docs/real-hosts.md).
 # openssh-server is for the SSH smoke test (hack/ssh_smoke.py), which starts its own sshd inside an emulated host.
+# dnsmasq-base is the networks' name server (and the tests' DHCP server); busybox's udhcpc the DHCP client of
+# networks with ipam_driver dhcp.
 APT_PACKAGES=(iproute2 iptables nftables iputils-ping util-linux procps rsync git make shellcheck strace
               python3 python3-venv python3-pip python3-pyroute2 python3-netaddr python3-pytest python3-jmespath
-              openssh-server openssh-client systemd podman dnsmasq-base)
+              openssh-server openssh-client systemd podman dnsmasq-base busybox)
 
 mapfile -t missing < <(missing_packages "${APT_PACKAGES[@]}")
 if [ "${#missing[@]}" -gt 0 ]; then

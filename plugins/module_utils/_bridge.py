@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
@@ -308,9 +309,12 @@ class BridgeDriver(_planner.Driver):
         p, stored = run.p, run.old
         net_id = stored.get('id') or _network.new_id(run.name)
         run.unmanaged = _unmanaged.wanted(p, run.stored)
+        dhcp = _dhcp.wanted(p, run.stored)
+        if dhcp:
+            _dhcp.check(p, self.name, run.unmanaged)
         lan = _unmanaged.check(run)
         bridge = self._bridge_name(run, net_id)
-        pool, pool6 = self._pools(run, bridge)
+        pool, pool6 = self._pools(run, bridge) if not dhcp else (None, None)
         _planner.check_mtu(p['mtu'])
         options = self._options(run, bridge)
         options.update(_outbound_options(run, pool, pool6))
@@ -335,6 +339,10 @@ class BridgeDriver(_planner.Driver):
             endpoints[spec.name] = ep
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access
         ipam = {family: q.config() for family, q in ((4, pool), (6, pool6)) if q is not None}
+        if dhcp:
+            # The LAN's server gives the addresses (_dhcp): the subnet and gateway only as given.
+            options.update(_dhcp.options(p))
+            ipam = {4: _dhcp.ipam_config(p, stored, run.others, run.name)}
         # A new network without an mtu takes its host's default-route interface's (netavark 1.16); an existing one keeps its own.
         mtu = p['mtu'] or stored.get('mtu') or _unmanaged.mtu(lan) or run.snap.uplink_mtu or _network.DEFAULT_MTU
         _bandwidth.check(specs, mtu, self.name)

@@ -21,16 +21,19 @@ from __future__ import annotations
 from collections import namedtuple
 
 # One network a container is on, as the election sees it.  ``ifname``: the container's link on it.
-Candidate = namedtuple('Candidate', 'network gateway ifname priority connected created internal')
+# leased: a network with ipam_driver dhcp, whose default route (through the lease's router) is its client's to set
+# (_dhcp_hook): the election never takes it from it, nor gives it one.
+Candidate = namedtuple('Candidate', 'network gateway ifname priority connected created internal leased', defaults=(False,))
 
 
 def candidate(network, doc, ep, family=4):
     """The Candidate of endpoint ``ep`` (an endpoint document) of network document ``doc``, its gateway of ``family``
     (a network without that family gives none, so never that family's default route, and neither does a network with
     ``no_default_route``, podman's option)."""
-    gateway = None if doc.get('no_default_route') else doc.get('gateway' if family == 4 else 'gateway_v6')
+    # A DHCP network's route is its client's (the lease's router, set by _dhcp_hook), never the planner's.
+    gateway = None if doc.get('no_default_route') or doc.get('ipam_driver') == 'dhcp' else doc.get('gateway' if family == 4 else 'gateway_v6')
     return Candidate(network, gateway, ep.get('ifname'), int(ep.get('gw_priority') or 0), ep.get('connected') or '',
-                     doc.get('created') or '', bool(doc.get('internal')))
+                     doc.get('created') or '', bool(doc.get('internal')), doc.get('ipam_driver') == 'dhcp')
 
 
 def memberships(docs, family=4):

@@ -80,20 +80,33 @@ def _bridge_options(doc):
     return options
 
 
-def inspect(doc):
-    """A network document in `docker network inspect` shape."""
+LEASE_KEYS = ('address', 'prefix', 'gateway', 'dns', 'domain', 'lease_time', 'server', 'obtained', 'expires')
+
+
+def _container(n, ep, doc, leases):
+    """One endpoint as `docker network inspect` shows it; on a DHCP network its address from its lease (``leases``:
+    {container: lease record}), and the lease itself."""
+    out = {'Name': n, 'EndpointID': ep['endpoint_id'], 'MacAddress': ep['mac'], 'IPv4Address': with_prefix(ep.get('ip'), doc.get('subnet')),
+           'IPv6Address': with_prefix(ep.get('ip6'), doc.get('subnet_v6'))}
+    if doc.get('ipam_driver') == 'dhcp':
+        lease = (leases or {}).get(n) or {}
+        usable = lease.get('address') and not lease.get('refused')
+        out['IPv4Address'] = '%s/%s' % (lease['address'], lease['prefix']) if usable else ''
+        out['lease'] = {k: lease.get(k) for k in LEASE_KEYS} if usable else None
+    return out
+
+
+def inspect(doc, leases=None):
+    """A network document in `docker network inspect` shape (``leases``: a DHCP network's, by container)."""
     options = _macvlan_options(doc) if doc.get('driver') == 'macvlan' else _bridge_options(doc)
     if doc['name'] == _network.DEFAULT_NETWORK:
         options['com.docker.network.bridge.default_bridge'] = 'true'
     out = {
         'Name': doc['name'], 'Id': doc['id'], 'Created': doc['created'], 'Scope': 'local', 'Driver': doc.get('driver', 'bridge'),
         'EnableIPv4': doc.get('enable_ipv4') is not False, 'EnableIPv6': bool(doc.get('enable_ipv6')),
-        'IPAM': {'Driver': 'default', 'Options': {}, 'Config': ipam_config(doc)},
+        'IPAM': {'Driver': doc.get('ipam_driver') or 'default', 'Options': {}, 'Config': ipam_config(doc)},
         'Internal': bool(doc.get('internal', False)), 'Attachable': False, 'Ingress': False,
-        'Containers': {ep['endpoint_id']: {'Name': n, 'EndpointID': ep['endpoint_id'], 'MacAddress': ep['mac'],
-                                           'IPv4Address': with_prefix(ep.get('ip'), doc.get('subnet')),
-                                           'IPv6Address': with_prefix(ep.get('ip6'), doc.get('subnet_v6'))}
-                       for n, ep in sorted((doc.get('endpoints') or {}).items())},
+        'Containers': {ep['endpoint_id']: _container(n, ep, doc, leases) for n, ep in sorted((doc.get('endpoints') or {}).items())},
         'Options': options, 'Labels': {},
     }
     if doc.get('driver') == 'overlay':

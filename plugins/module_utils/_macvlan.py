@@ -29,6 +29,7 @@ import os
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
@@ -327,8 +328,9 @@ class MacvlanDriver(_planner.Driver):
             pool6 = _network6.address_pool(p, stored, run.others, subnet6)
         return pool, pool6
 
-    def _endpoints(self, run, pool, pool6, net_id):
-        """The endpoints and the host shim ({name, ip, ip6?} or None), their addresses allocated together, per family."""
+    def _endpoints(self, run, pool, pool6, net_id, dhcp_ipam=None):
+        """The endpoints and the host shim ({name, ip, ip6?} or None), their addresses allocated together, per family
+        (on a DHCP network, ``dhcp_ipam`` its IPv4 settings, none but the shim's, as given)."""
         p, stored = run.p, run.old
         specs = _model.endpoint_specs(p['endpoints'], reserved=(SHIM_KEY,))
         shim_p = self._shim_wanted(run)
@@ -338,6 +340,8 @@ class MacvlanDriver(_planner.Driver):
                                                      *_shim_request(shim_p, old_shim, 'ip', 'ip'))
         except _validate.InputError as exc:
             raise _shim_option(exc, 'host_shim.ip') from None
+        if dhcp_ipam is not None:
+            addresses.update(_dhcp.shim_address(shim_p, dhcp_ipam, SHIM_KEY))
         addresses6 = {}
         if pool6 is not None:
             try:
@@ -363,10 +367,14 @@ class MacvlanDriver(_planner.Driver):
         if p['mode'] not in MODES:
             raise _validate.InputError('mode', p['mode'], 'must be one of %s' % ', '.join(MODES))
         net_id = stored.get('id') or _network.new_id(run.name)
+        dhcp = _dhcp.wanted(p, run.stored)
+        if dhcp:
+            _dhcp.check(p, self.name)
         parent, made = self._parent(run, net_id)
-        pool, pool6 = self._pools(run)
+        pool, pool6 = self._pools(run) if not dhcp else (None, None)
+        dhcp_ipam = _dhcp.ipam_config(p, stored, run.others, run.name) if dhcp else None
         mtu = self._mtu(run, parent, made)
-        endpoints, shim = self._endpoints(run, pool, pool6, net_id)
+        endpoints, shim = self._endpoints(run, pool, pool6, net_id, dhcp_ipam)
         if p['mode'] == 'passthru' and len(endpoints) > 1:
             raise _validate.InputError('endpoints', sorted(endpoints), 'mode passthru gives the parent to one endpoint only, '
                                        'as the kernel does')
@@ -381,6 +389,9 @@ class MacvlanDriver(_planner.Driver):
         if parent_mac:
             options['parent_mac'] = parent_mac
         ipam = {family: q.config() for family, q in ((4, pool), (6, pool6)) if q is not None}
+        if dhcp:
+            options.update(_dhcp.options(p))
+            ipam = {4: dhcp_ipam}
         return _model.Network(run.name, net_id, 'macvlan', created, ipam, mtu, made == 'veth', endpoints, options)
 
     # -- what to read ----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _bandwid
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _conntrack
 from ansible_collections.hostnet.containers.plugins.module_utils import _default_route
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
@@ -191,6 +192,8 @@ class NetworkRun:
         self._members = {}  # {family: {container: {network: _default_route.Candidate}}} of the other networks
         self.route6 = {}  # {container: whether this network gives its IPv6 default route}
         self._machine_id = None
+        self.dhcp_starts = []  # (text, do, undo) of the DHCP clients this run starts (_dhcp), one batch after the endpoints
+        self.dhcp_batch = None
 
     @property
     def old(self):
@@ -236,6 +239,7 @@ class NetworkRun:
                                  v6=6 in net.families)
             if present:
                 _bandwidth.read(self.ns, self.snap, _bandwidth.involved(self.checked(net), self.stored))
+                _dhcp.read(self, net)
         return self.snap
 
     def wants(self, net, cname, view, present=True):
@@ -299,6 +303,7 @@ class NetworkRun:
         self.net = net
         self.batch = _batch.EndpointBatch(self.ns, self.driver.device(net))
         for cname in self.leaving_names(net):
+            _dhcp.plan_stop(self, cname)
             self.driver.plan_disconnect(self, cname, _model.Endpoint.from_doc(self.old_endpoint(cname)))
             self.released.append(cname)
         self.plan_reelections(self.released)
@@ -308,6 +313,7 @@ class NetworkRun:
         self.driver.plan_device(self, net)
         for cname, ep in self.checked(net).items():
             self.plan_endpoint(cname, ep)
+        _dhcp.plan_starts(self)
         self.driver.plan_after(self, net)
         _bandwidth.plan(self, net)
         self.doc = net.to_doc()
@@ -343,6 +349,7 @@ class NetworkRun:
             return None, None
         self.batch = _batch.EndpointBatch(self.ns, self.driver.device(old))
         for cname in sorted(old.endpoints):
+            _dhcp.plan_stop(self, cname)
             self.driver.plan_disconnect(self, cname, old.endpoints[cname])
         self.released = sorted(old.endpoints)
         self.plan_reelections(self.released)
@@ -433,6 +440,8 @@ class NetworkRun:
             readdressed6 = self.plan_addresses(cname, link, self.net.cidr6(ep.ip6), view.addresses6(link['index']))
             self.route6[cname] = self.plan_default_route(cname, ep, view, link['index'], readdressed=readdressed6, family=6)
         _routes.plan_endpoint(self, cname, ep, view, link['index'], {4: readdressed, 6: readdressed6})
+        if _dhcp.is_dhcp(self.net.options):
+            _dhcp.plan_check(self, cname, ep, view, link)
 
     def plan_namespace(self, cname, view):
         ns = self.ns
@@ -461,6 +470,8 @@ class NetworkRun:
             self.route6[cname] = self.plan_default_route(cname, ep, view, gone=gone, family=6)
         self.driver.plan_create(self, cname, ep)
         _routes.plan_new(self, cname, ep)
+        if _dhcp.is_dhcp(self.net.options):
+            _dhcp.plan_start(self, cname, ep)
 
     # -- the default route ---------------------------------------------------------------------------------------
     def plan_reelections(self, cnames):
@@ -487,9 +498,10 @@ class NetworkRun:
         if ep is not None:
             net = self.net
             # A network with no_default_route gives no gateway to elect (_default_route.candidate for the others).
-            gateway = None if net.options.get('no_default_route') else net.gateway if family == 4 else net.gateway6
+            # Nor does a DHCP network: its client's hook sets the route through the lease's router (_dhcp_hook).
+            gateway = None if net.options.get('no_default_route') or _dhcp.is_dhcp(net.options) else net.gateway if family == 4 else net.gateway6
             cands[self.name] = here[index] = _default_route.Candidate(self.name, gateway, ep.ifname, ep.gw_priority, ep.connected or '',
-                                                                      net.created or '', bool(net.internal))
+                                                                      net.created or '', bool(net.internal), _dhcp.is_dhcp(net.options))
         return cands, here
 
     def planned_links(self, cname, cands):  # pylint: disable=unused-argument
@@ -503,8 +515,8 @@ class NetworkRun:
         cands, here = self.route_candidates(cname, ep, view, index, gone, family)
         current = None if view is None else view.default_route(gone) if family == 4 else view.default_route6(gone)
         incumbent = _default_route.holder(cands.values(), current, {i: c.network for i, c in here.items()})
-        if current is not None and incumbent is None:
-            return None
+        if current is not None and (incumbent is None or cands[incumbent].leased):
+            return None  # the user's own route, or a DHCP client's (the lease's router), left alone
         elected = _default_route.elect(list(here.values()), incumbent)
         return elected, next(i for i, c in here.items() if c is elected) if elected else None, current
 

@@ -11,7 +11,8 @@ parameters (so nothing is reallocated), then the firewall rule set of every netw
 sysctls it needs.  ``firewall_only`` re-applies just the rule set (a firewall reload wiped it).
 
 Turning documents into module parameters is pure (``bridge_params``, ``macvlan_params``, ``overlay_params``, ``network_order``,
-``namespace_order``).  Nothing here imports ansible: the entry point runs on the host with the standard library,
+``namespace_order``); a network with ``ipam_driver: dhcp`` replays as one, its endpoints without addresses (their DHCP
+clients lease them again, the same lease by their client identifier).  Nothing here imports ansible: the entry point runs on the host with the standard library,
 pyroute2 and netaddr (``hostnet-restore``, installed by the roles with the hostnet-*.service units).
 """
 
@@ -95,6 +96,25 @@ def _ipam6_params(doc):
     return out
 
 
+def _dhcp_params(doc, p):
+    """A network whose endpoints lease their addresses (``ipam_driver: dhcp``) replays as one: the driver and the
+    stored wait (else the module's default); no endpoint address (the server gives it, and ``ip`` is refused there),
+    and no subnet or gateway the document does not hold (both optional there).  A network of the collection's own
+    IPAM gets neither option, so the module's default applies."""
+    if doc.get('ipam_driver') != 'dhcp':
+        return p
+    p['ipam_driver'] = 'dhcp'
+    if doc.get('dhcp_timeout') is not None:
+        p['dhcp_timeout'] = doc['dhcp_timeout']
+    for key in ('subnet', 'gateway'):
+        if p.get(key) is None:
+            p.pop(key, None)
+    for ep in p['endpoints']:
+        ep.pop('ip', None)
+        ep.pop('ipv6_address', None)
+    return p
+
+
 def _route_params(doc):
     """The network's extra routes and no_default_route (_routes) as stored."""
     return {'routes': [dict(route) for route in doc.get('routes') or []], 'no_default_route': bool(doc.get('no_default_route'))}
@@ -118,7 +138,7 @@ def bridge_params(doc):
     p['unmanaged'] = bool(doc.get('unmanaged'))
     if p['unmanaged']:
         p['dns'] = None  # on the user's bridge (_unmanaged): no name server
-    return p
+    return _dhcp_params(doc, p)
 
 
 def macvlan_params(doc):
@@ -133,7 +153,7 @@ def macvlan_params(doc):
     p.update((k, v) for k, v in _ipam6_params(doc).items() if k != 'gateway_mode_ipv6')  # a macvlan network has no gateway modes
     p.update(_route_params(doc))
     p['endpoints'] = [endpoint_params(n, ep, publish=False, v6=True) for n, ep in sorted((doc.get('endpoints') or {}).items())]
-    return p
+    return _dhcp_params(doc, p)
 
 
 def overlay_params(doc):

@@ -45,7 +45,8 @@ def check_options(p, prefix=''):
                                    'unmanaged: true needs the name of an existing bridge of the host (such as br0)')
     _validate.validate_ifname(p['bridge_name'], prefix + 'bridge_name')
     # The LAN's subnet is the user's to give: the collection cannot pick a free one on someone else's segment.
-    if p.get('enable_ipv4', True) is not False and not p.get('subnet'):
+    # (But with ipam_driver dhcp: the LAN's DHCP server gives the addresses, the subnet is then optional.)
+    if p.get('enable_ipv4', True) is not False and not p.get('subnet') and p.get('ipam_driver') != 'dhcp':
         raise _validate.InputError(prefix + 'subnet', p.get('subnet'), "unmanaged: true needs the LAN's subnet (and its router as gateway)")
     if p.get('enable_ipv6') and not p.get('subnet_v6'):
         raise _validate.InputError(prefix + 'subnet_v6', p.get('subnet_v6'), "unmanaged: true with enable_ipv6 needs the LAN's IPv6 subnet")

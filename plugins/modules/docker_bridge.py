@@ -45,6 +45,7 @@ author:
 extends_documentation_fragment:
   - hostnet.containers._common
   - hostnet.containers._routes
+  - hostnet.containers._dhcp
 options:
   name:
     description:
@@ -872,6 +873,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _routes
 
@@ -888,7 +890,7 @@ def run(module):
 def main():
     spec, exclusive, one_of = _common.network_spec(
         bridge_name=dict(type='str'),
-        **_common.ipam_options(),
+        **_common.ipam_options(**_dhcp.argument_spec()),
         gateway_mode_ipv6=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
         address_pools=dict(type='list', elements='dict'),
         stp=dict(type='bool', default=False),

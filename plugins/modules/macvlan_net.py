@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - hostnet.containers._common
   - hostnet.containers._routes
+  - hostnet.containers._dhcp
 options:
   name:
     description:
@@ -482,6 +483,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp
 from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
 from ansible_collections.hostnet.containers.plugins.module_utils import _routes
 
@@ -494,7 +496,7 @@ def main():
     spec, exclusive, one_of = _common.network_spec(
         parent=dict(type='str'),
         mode=dict(type='str', default='bridge', choices=list(_macvlan.MODES)),
-        **_common.ipam_options(),
+        **_common.ipam_options(**_dhcp.argument_spec()),
         address_pools=dict(type='list', elements='dict'),
         endpoints=dict(type='list', elements='dict', options=_common.endpoint_options(ipv6_address=dict(type='str'))),
         purge_endpoints=dict(type='bool', default=False),

@@ -94,6 +94,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
@@ -120,7 +121,7 @@ def main():
     name = module.params['name']
     if name is not None:
         docs = {name: docs[name]} if name in docs else {}
-    networks = [_inspect.inspect(docs[n]) for n in sorted(docs)]
+    networks = [_inspect.inspect(docs[n], _dhcp_service.leases(docs[n])) for n in sorted(docs)]
     result = {'changed': False, 'exists': bool(networks), 'networks': networks}
     if module.params['query'] is not None:
         if not HAS_JMESPATH:

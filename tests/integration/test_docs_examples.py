@@ -151,6 +151,7 @@ def _run_playbook(text, inventory, extra, tmp_path, collection_path, count):
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+# docs_examples.NOT_RUN (examples that need a DHCP server on the LAN) are linted by hack/check_docs.py, not run here.
 @pytest.mark.parametrize('page', [p for p in docs_examples.PAGES if p not in CHECKED_IN_DETAIL])
 def test_docs_page_runs_as_written(page, lab_factory, tmp_path, collection_path):
     """Every example of the page, in order, as playbooks: each must succeed (the probe tasks in them check

@@ -48,13 +48,19 @@ def test_a_bare_virtualenv_fails_naming_the_interpreter_and_the_packages(run_rol
     assert not any(task in out for task in INSTALL_TASKS), out
 
 
-def test_a_missing_name_server_is_named_with_its_package(run_role):
-    # The hosts have /usr/sbin/dnsmasq (the machine's /usr): a path that is not there stands for a host without it.
-    rc, out, recap = run_role('host_requirements', {}, host_requirements_install=False,
-                              host_requirements_dns_program='/usr/sbin/hostnet-no-dnsmasq')
+# The hosts have /usr/sbin/dnsmasq and busybox (the machine's /usr): a program that is not there stands for a host
+# without it. busybox (udhcpc, the client of networks with ipam_driver dhcp) is looked for by name, as its unit runs it.
+@pytest.mark.parametrize('variable, missing, message', [
+    ('host_requirements_dns_program', '/usr/sbin/hostnet-no-dnsmasq',
+     '/usr/sbin/hostnet-no-dnsmasq (dnsmasq, the name server of networks with dns on) is not on host1. Install dnsmasq-base'),
+    ('host_requirements_dhcp_program', 'hostnet-no-busybox',
+     'hostnet-no-busybox (busybox, whose udhcpc is the DHCP client of networks with ipam_driver dhcp) is not on host1. '
+     'Install busybox'),
+])
+def test_a_missing_program_is_named_with_its_package(run_role, variable, missing, message):
+    rc, out, recap = run_role('host_requirements', {}, host_requirements_install=False, **{variable: missing})
     assert rc != 0 and recap['host1']['failed'] == 1 and recap['host2']['failed'] == 1, out
-    assert ('/usr/sbin/hostnet-no-dnsmasq (dnsmasq, the name server of networks with dns on) is not on host1. '
-            'Install dnsmasq-base, or let the role do it (host_requirements_install is false)') in out
+    assert message + ', or let the role do it (host_requirements_install is false)' in out
     assert recap['host1']['changed'] == 0 and not any(task in out for task in INSTALL_TASKS), out
 
 

@@ -174,9 +174,10 @@ def test_the_role_installs_in_check_mode_nothing_and_can_opt_out(two_hosts, run_
     assert h1.run(installed, check=False).returncode != 0
     rc, out, recap = run_role('bridge_network', {'host1': ROLE_VARS}, only=('host1',), bridge_network_restore_service=True)
     assert rc == 0 and h1.run(installed, check=False).returncode == 0, out
-    assert ok_units(h1) == ['hostnet-dns@.service', 'hostnet-firewalld-reload.service', 'hostnet-iptables-reload.service',
-                            'hostnet-nftables-reload.service', 'hostnet-proxy@.service', 'hostnet-restore.service']
-    # As installed, with the entry point they run in place; the name servers' template through an instance.
+    assert ok_units(h1) == ['hostnet-dhcp@.service', 'hostnet-dns@.service', 'hostnet-firewalld-reload.service',
+                            'hostnet-iptables-reload.service', 'hostnet-nftables-reload.service', 'hostnet-proxy@.service',
+                            'hostnet-restore.service']
+    # As installed, with the entry point and busybox they run in place; the templates through an instance.
     res = h1.run(['systemd-analyze', 'verify'] + ['/etc/systemd/system/' + n.replace('@.', '@net1.') for n in ok_units(h1)],
                  check=False)
     assert res.returncode == 0 and (res.stdout + res.stderr).strip() == '', res.stdout + res.stderr

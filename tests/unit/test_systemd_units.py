@@ -6,7 +6,9 @@
 examples), without a word of warning; a broken unit fails the same check, so the check is real.
 
 The units are verified under --root in a temporary tree holding the system's own units (what they are ordered
-against) and a stand-in for each program they run, so nothing of this machine's /etc is read or written."""
+against) and a stand-in for each program they run, so nothing of this machine's /etc is read or written. A program
+named without a path (busybox) gets its stand-in where this machine has it on systemd's search path, as a host's
+systemd finds it; where the machine lacks it (bindep test profile: busybox) the check fails naming the command."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _dns_ser
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANALYZE = shutil.which('systemd-analyze') or '/usr/bin/systemd-analyze'
 SYSTEM_UNITS = next((d for d in ('/usr/lib/systemd/system', '/lib/systemd/system') if os.path.isdir(d)), None)
+# Where systemd looks for an ExecStart= program named without a path (systemd.service(5), "Command lines").
+SEARCH_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 SHIPPED = sorted(glob.glob(os.path.join(REPO, 'roles', '*', 'files', 'systemd', '*.service'))
                  + glob.glob(os.path.join(REPO, 'docs', 'examples', '*.service')))
 
@@ -40,7 +44,11 @@ def verify(tmp_path, units, names=None):
     etc.mkdir(parents=True)
     for name, text in units.items():
         (etc / name).write_text(text)
-        for program in re.findall(r'^Exec\w+=[-@:+!]*(/\S+)', text, re.M):
+        for program in re.findall(r'^Exec\w+=[-@:+!]*(\S+)', text, re.M):
+            if not program.startswith('/'):
+                program = shutil.which(program, path=SEARCH_PATH)
+                if program is None:
+                    continue
             stub = root / program.lstrip('/')
             stub.parent.mkdir(parents=True, exist_ok=True)
             stub.write_text('#!/bin/sh\n')
@@ -53,7 +61,8 @@ def verify(tmp_path, units, names=None):
 def test_the_collection_ships_the_units():
     names = {os.path.basename(p) for p in SHIPPED}
     assert {'hostnet-restore.service', 'hostnet-nftables-reload.service', 'hostnet-iptables-reload.service',
-            'hostnet-firewalld-reload.service', 'hostnet-web01.service', 'hostnet-dns@.service'} <= names
+            'hostnet-firewalld-reload.service', 'hostnet-web01.service', 'hostnet-dns@.service',
+            'hostnet-proxy@.service', 'hostnet-dhcp@.service'} <= names
 
 
 def test_the_role_installs_every_unit_it_ships():
@@ -77,6 +86,44 @@ def test_the_name_server_unit_runs_what_the_collection_runs():
     assert 'PIDFile=%s\n' % paths['pid'].replace('NET', '%i') in text
     assert 'ConditionPathExists=%s\n' % paths['conf'].replace('NET', '%i') in text
     assert '[Install]' not in text  # never enabled
+
+
+def test_the_dhcp_client_unit_runs_the_client_in_the_container():
+    """The DHCP client's unit as issue 28's contract fixes it: the runtime folder of NET:CONTAINER (env, netns) is the
+    collection's, written before each start; the marker HOSTNET_DHCP is how the collection knows the client is its
+    own; the arguments are split by systemd (no braces); never enabled."""
+    with open(os.path.join(REPO, 'roles', 'host_requirements', 'files', 'systemd', 'hostnet-dhcp@.service')) as f:
+        lines = [line for line in f.read().splitlines() if line and not line.startswith('#')]
+    assert lines == [
+        '[Unit]',
+        'Description=DHCP client of the hostnet.containers endpoint %i',
+        'Documentation=https://github.com/hostnet/containers/blob/main/docs/dhcp.md',
+        'ConditionPathExists=/run/hostnet/dhcp/%i/env',
+        'After=network.target',
+        '[Service]',
+        'Type=simple',
+        'NetworkNamespacePath=/run/hostnet/dhcp/%i/netns',
+        'EnvironmentFile=/run/hostnet/dhcp/%i/env',
+        'Environment=HOSTNET_DHCP=%i',
+        'ExecStart=busybox udhcpc $HOSTNET_DHCP_ARGS',
+        'Restart=on-failure',
+    ]
+
+
+def test_the_dhcp_client_unit_verifies_under_its_instance_name(tmp_path):
+    """An instance is named NET:CONTAINER; systemd takes ':' in a unit name as it is (systemd-escape leaves it), but
+    verify reads FILE:NAME as a file loaded under another name, which is how the template is given that name here."""
+    with open(os.path.join(REPO, 'roles', 'host_requirements', 'files', 'systemd', 'hostnet-dhcp@.service')) as f:
+        units = {'hostnet-dhcp@.service': f.read()}
+    rc, out = verify(tmp_path, units, ['hostnet-dhcp@.service:hostnet-dhcp@lan-net:web_1.service'])
+    assert rc == 0 and out == '', out
+
+
+def test_a_program_named_without_a_path_must_be_on_the_host(tmp_path):
+    """The stand-in of a bare program name is made only where the machine has it: a program no host has fails."""
+    unit = '[Service]\nExecStart=hostnet-no-such-program --flag\n'
+    rc, out = verify(tmp_path, {'bare.service': unit})
+    assert rc != 0 and 'hostnet-no-such-program' in out
 
 
 def test_every_shipped_unit_verifies(tmp_path):

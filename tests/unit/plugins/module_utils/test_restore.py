@@ -44,6 +44,29 @@ MACVLAN_DOC = {
                          'aliases': [], 'default_route': True}},
 }
 
+# A macvlan network whose endpoints lease their addresses (issue 28): no subnet or gateway given, endpoints without
+# an address, the wait stored because it is not the default.
+MACVLAN_DHCP_DOC = {
+    'name': 'lan', 'id': 'ef' * 32, 'driver': 'macvlan', 'created': '2026-12-05T08:00:00.000000Z', 'parent': 'ens33',
+    'parent_created': None, 'mode': 'bridge', 'host_shim': None, 'mtu': 1500, 'internal': False, 'ipam_driver': 'dhcp',
+    'dhcp_timeout': 60, 'subnet': None, 'gateway': None, 'ip_range': None, 'aux_addresses': {},
+    'endpoints': {'c1': {'ip': None, 'mac': '02:8f:11:22:33:44', 'ifname': 'eth0', 'endpoint_id': 'e5', 'aliases': [],
+                         'default_route': True},
+                  'c2': {'ip': None, 'mac': '02:8f:11:22:33:55', 'ifname': 'eth1', 'endpoint_id': 'e6', 'aliases': ['db'],
+                         'default_route': False, 'gw_priority': 5}},
+}
+# The same on the user's own bridge (unmanaged): the LAN's subnet given, no gateway, the default wait (no key).
+BRIDGE_DHCP_DOC = {
+    'name': 'office', 'id': '12' * 32, 'driver': 'bridge', 'created': '2026-12-05T08:01:00.000000Z', 'bridge': 'br0',
+    'bridge_created': False, 'unmanaged': True, 'firewall': False, 'dns': False, 'mtu': 1500, 'internal': False,
+    'ipam_driver': 'dhcp', 'subnet': '192.168.1.0/24', 'gateway': None, 'ip_range': None, 'aux_addresses': {},
+    'endpoints': {'web': {'ip': None, 'mac': '02:8f:aa:bb:cc:dd', 'ifname': 'eth0', 'endpoint_id': 'e7', 'aliases': [],
+                          'veth': 'veth1234567', 'default_route': True}},
+}
+# Options a document without their key leaves to the module's default (the engine reads them so): the DHCP ones of
+# issue 28, on a network of the collection's own IPAM.
+LEFT_TO_DEFAULT = {'ipam_driver', 'dhcp_timeout'}
+
 
 def argument_spec(module_name):
     """The argument spec a module's main() builds, without running it."""
@@ -79,7 +102,7 @@ def test_parameters_name_every_option_of_the_module(module_name, build, doc):
     items = spec.pop('networks', None)
     assert items is None or set(items['options']) == set(spec)
     params = build(doc)
-    assert set(params) == set(spec)
+    assert set(params) == set(spec) - LEFT_TO_DEFAULT
     endpoint_options = set(spec['endpoints']['options'])
     assert all(set(ep) == endpoint_options for ep in params['endpoints'])
 
@@ -114,6 +137,41 @@ def test_macvlan_parameters_parent_and_shim():
     assert p['parent'] is None and p['host_shim'] is None
     # An 802.1q parent the collection made is named, so the module makes it again.
     assert _restore.macvlan_params(dict(MACVLAN_DOC, parent='ens33.10', parent_created='vlan'))['parent'] == 'ens33.10'
+
+
+def test_macvlan_dhcp_network_replays_leasing_without_addresses():
+    p = _restore.macvlan_params(MACVLAN_DHCP_DOC)
+    assert (p['ipam_driver'], p['dhcp_timeout'], p['parent'], p['mode']) == ('dhcp', 60, 'ens33', 'bridge')
+    # Null subnet and gateway are not passed as if they were values: the network has none of its own.
+    assert 'subnet' not in p and 'gateway' not in p
+    assert p['ip_range'] is None and p['aux_addresses'] == {} and p['host_shim'] is None
+    # The endpoints keep their MAC (the same lease), interface name, aliases and priority; their address is leased.
+    assert p['endpoints'] == [
+        {'name': 'c1', 'ifname': 'eth0', 'mac': '02:8f:11:22:33:44', 'aliases': [], 'gw_priority': 0},
+        {'name': 'c2', 'ifname': 'eth1', 'mac': '02:8f:11:22:33:55', 'aliases': ['db'], 'gw_priority': 5},
+    ]
+    # Without a stored wait the module's default applies (no key); a subnet and gateway stored are kept.
+    p = _restore.macvlan_params(dict({k: v for k, v in MACVLAN_DHCP_DOC.items() if k != 'dhcp_timeout'},
+                                     subnet='10.138.3.0/24', gateway='10.138.3.1'))
+    assert 'dhcp_timeout' not in p and (p['subnet'], p['gateway']) == ('10.138.3.0/24', '10.138.3.1')
+    assert _restore.network_params(MACVLAN_DHCP_DOC) == ('macvlan', _restore.macvlan_params(MACVLAN_DHCP_DOC))
+
+
+def test_unmanaged_bridge_dhcp_network_replays_leasing_without_addresses():
+    p = _restore.bridge_params(BRIDGE_DHCP_DOC)
+    assert (p['ipam_driver'], p['unmanaged'], p['bridge_name'], p['dns']) == ('dhcp', True, 'br0', None)
+    assert 'dhcp_timeout' not in p
+    assert p['subnet'] == '192.168.1.0/24' and 'gateway' not in p
+    [web] = p['endpoints']
+    assert 'ip' not in web and 'ipv6_address' not in web
+    assert (web['name'], web['mac'], web['ifname'], web['host_ifname'], web['publish']) == \
+        ('web', '02:8f:aa:bb:cc:dd', 'eth0', 'veth1234567', [])
+
+
+def test_a_network_of_the_collections_ipam_gets_no_dhcp_option():
+    for params in (_restore.bridge_params(BRIDGE_DOC), _restore.macvlan_params(MACVLAN_DOC)):
+        assert not LEFT_TO_DEFAULT & set(params)
+        assert all('ip' in ep for ep in params['endpoints'])
 
 
 def test_an_unknown_driver_is_named():
