@@ -7,7 +7,7 @@ export PY_COLORS := 0
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: setup lab lab-v6 bridge-lab overlay-lab release test test-busy units sanity lint integration integration-deb molecule bench clean
+.PHONY: setup lab lab-v6 lab-dhcp bridge-lab overlay-lab release test test-busy units sanity lint integration integration-deb molecule bench clean
 
 setup:
 	@bash hack/setup.sh
@@ -19,6 +19,11 @@ lab: setup
 # Its dual-stack variant: the containers and the hosts' shims checked over IPv6 and IPv4.
 lab-v6: setup
 	@bash hack/lab.sh macvlan-v6
+
+# Its DHCP variant: a dnsmasq on a LAN host of the switch leases the containers' addresses (ipam_driver: dhcp), then the
+# matrix over the leases.
+lab-dhcp: setup
+	@bash hack/lab.sh macvlan-dhcp
 
 # The seeds' bridge experiments (default bridge, custom_network, isolation, -p, MASQUERADE, modes).
 bridge-lab: setup

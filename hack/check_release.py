@@ -29,7 +29,8 @@ FORBIDDEN_PATHS = re.compile(r'^(tests/output/|benchmarks/results/)|\.(tar\.gz|p
 REQUIRED = ['MANIFEST.json', 'FILES.json', 'README.md', 'CHANGELOG.rst', 'changelogs/changelog.yaml', 'changelogs/config.yaml',
             'meta/runtime.yml', 'meta/execution-environment.yml', 'requirements.txt', 'bindep.txt',
             'docs/execution-environment.yml', 'plugins/modules/netns.py', 'plugins/connection/nsenter.py',
-            'plugins/filter/macvlan_plan.yml', 'playbooks/macvlan_lab.yml', 'playbooks/macvlan_lab_v6.yml', 'playbooks/bridge_lab.yml',
+            'plugins/filter/macvlan_plan.yml', 'playbooks/macvlan_lab.yml', 'playbooks/macvlan_lab_v6.yml', 'playbooks/macvlan_lab_dhcp.yml',
+            'playbooks/bridge_lab.yml',
             'roles/host_requirements/meta/argument_specs.yml', 'tests/unit/requirements.txt']
 
 

@@ -12,6 +12,8 @@ allocates each segment's addresses once, keeping what every host already holds.
 
 from __future__ import annotations
 
+import ipaddress
+
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _network6
@@ -27,12 +29,13 @@ MODES = ('bridge', 'private', 'vepa', 'passthru')
 STATES = ('present', 'absent')
 NETWORK_KEYS = ('name', 'state', 'parent', 'mode', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'mtu', 'host_shim',
                 'enable_ipv4', 'enable_ipv6', 'subnet_v6', 'gateway_v6', 'ip_range_v6',
-                'routes', 'no_default_route')
+                'routes', 'no_default_route', 'ipam_driver', 'dhcp_timeout')
 ENDPOINT_KEYS = ('name', 'ip', 'mac', 'ifname', 'aliases', 'gw_priority')
 # A macvlan container's network entry takes an IPv6 address too (the overlay plan shares _endpoint with ENDPOINT_KEYS).
 MACVLAN_ENDPOINT_KEYS = ENDPOINT_KEYS + ('ipv6_address',)
 SEGMENT_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
 SHIM_KEYS = ('enabled', 'ip', 'ipv6_address', 'name')
+IPAM_DRIVERS = ('default', 'dhcp')
 
 
 def _where(host, option):
@@ -84,16 +87,56 @@ def _network(host, request, net, option, networks):
     mode = net.get('mode') or 'bridge'
     if mode not in MODES:
         raise PlanError("%s: '%s' must be one of %s" % (_where(host, option + '.mode'), mode, ', '.join(MODES)))
-    entry = dict(net, state=state, mode=mode, option=option)
+    entry = dict(net, state=state, mode=mode, option=option, dhcp=_ipam_driver(host, net, option) == 'dhcp')
     with refused('host %s, ' % host):
         _validate.network_name(net['name'], option + '.name', 'macvlan')
         _optional(_validate.validate_ifname, net.get('parent'), option + '.parent')
         _optional(_validate.mtu, net.get('mtu'), option + '.mtu')
         entry['parent'] = net.get('parent') or request.get('parent') or None
         entry['shim'] = _shim_spec(net.get('host_shim'), request.get('host_shim'), host, option + '.host_shim')
-    if state == 'present':
+    if state == 'present' and entry['dhcp']:
+        entry['pool'], entry['pool6'] = _check_dhcp(host, entry, option)
+    elif state == 'present':
         entry['pool'], entry['pool6'] = _pools(host, net, option)
     return entry
+
+
+def _ipam_driver(host, net, option):
+    """The network's ipam_driver (default or dhcp), its dhcp_timeout checked."""
+    driver = net.get('ipam_driver') or 'default'
+    if driver not in IPAM_DRIVERS:
+        raise PlanError("%s: '%s' must be default or dhcp" % (_where(host, option + '.ipam_driver'), driver))
+    timeout = net.get('dhcp_timeout')
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1):
+        raise PlanError('%s: %r must be a whole number of seconds, at least 1' % (_where(host, option + '.dhcp_timeout'), timeout))
+    return driver
+
+
+def _check_dhcp(host, entry, option):
+    """A present network whose endpoints lease their addresses (ipam_driver: dhcp): (None, None), no pool to
+    allocate from.  Refused as macvlan_net refuses it, before any host changes: IPv6, no parent, a shim without the
+    subnet and its own address; subnet and gateway, optional, are checked when given."""
+    why = 'with ipam_driver dhcp (network %s)' % entry['name']
+    if entry.get('enable_ipv6'):
+        raise PlanError('%s: true is refused %s; the DHCP server leases IPv4 addresses only' % (_where(host, option + '.enable_ipv6'), why))
+    if entry.get('enable_ipv4') is False:
+        raise PlanError('%s: false is refused %s, which leases IPv4 addresses' % (_where(host, option + '.enable_ipv4'), why))
+    if not entry['parent']:
+        raise PlanError('%s: required %s: the endpoints lease from the DHCP server of the LAN of the parent (set it, '
+                        'or macvlan_network_parent)' % (_where(host, option + '.parent'), why))
+    if entry['shim']['enabled'] and not (entry.get('subnet') and entry['shim']['ip']):
+        raise PlanError('%s: a host shim %s needs the network\'s subnet and host_shim.ip (the role allocates no address on '
+                        'a DHCP network)' % (_where(host, option + '.host_shim'), why))
+    if entry.get('subnet'):
+        with refused('host %s, ' % host):
+            pool = _ipam.AddressPool(entry['subnet'], entry.get('gateway'), option_prefix=option + '.')
+        entry['lease_segment'] = {'subnet': str(pool.subnet), 'gateway': str(pool.gateway) if entry.get('gateway') else None}
+    elif entry.get('gateway'):
+        try:
+            entry['lease_segment'] = {'subnet': None, 'gateway': str(ipaddress.IPv4Address(entry['gateway']))}
+        except ValueError:
+            raise PlanError("%s: '%s' is not an IPv4 address" % (_where(host, option + '.gateway'), entry['gateway'])) from None
+    return None, None
 
 
 def _pools(host, net, option):
@@ -236,6 +279,20 @@ def _segment(pool):
     return {k: v for k, v in pool.config().items() if k in SEGMENT_KEYS}
 
 
+def _refuse_leased_addresses(host, networks, endpoints):
+    """A container entry with an address on a network whose addresses come from the DHCP server is refused, naming
+    the entry and the network's ipam_driver, before anything changes."""
+    for name, net in networks.items():
+        if not net['dhcp'] or net['state'] != 'present':
+            continue
+        for ep in endpoints[name]:
+            for key in ('ip', 'ipv6_address'):
+                if ep.get(key):
+                    raise PlanError("%s: container %s asks for %s on network %s, whose addresses come from the LAN's DHCP "
+                                    'server (%s.ipam_driver is dhcp); leave %s out, or give the network ipam_driver default'
+                                    % (_where(host, ep['option'] + '.' + key), ep['name'], ep[key], name, net['option'], key))
+
+
 def _parse(requests, hosts):
     """{host: {networks, endpoints, existing, verify_isolation}} of every host's request, each checked."""
     parsed = {}
@@ -243,7 +300,9 @@ def _parse(requests, hosts):
         request = host_request(requests, host, 'macvlan', 'addresses are allocated once for every host of the play, so each '
                                'must take part')
         networks = _networks(host, request)
-        parsed[host] = {'networks': networks, 'endpoints': _endpoints(host, request, networks, keys=MACVLAN_ENDPOINT_KEYS),
+        endpoints = _endpoints(host, request, networks, keys=MACVLAN_ENDPOINT_KEYS)
+        _refuse_leased_addresses(host, networks, endpoints)
+        parsed[host] = {'networks': networks, 'endpoints': endpoints,
                         'existing': _existing(request), 'existing6': _existing(request, 'IPv6Address', 'host_shim_ip6'),
                         'existing_macs': _existing_macs(request), 'verify_isolation': bool(request.get('verify_isolation', True))}
     return parsed
@@ -334,11 +393,16 @@ def _check_macs(name, members, parsed):
     claims = {}
     asked = []
     for host in members:
-        held = parsed[host]['existing'].get(name, {})
+        # A leased endpoint keeps the MAC it has (from its endpoint id), whatever address it holds.
+        leased = parsed[host]['networks'][name].get('dhcp')
+        held = {} if leased else parsed[host]['existing'].get(name, {})
+        held_macs = parsed[host]['existing_macs'].get(name, {}) if leased else {}
         listed = set()
         for ep in parsed[host]['endpoints'][name]:
             listed.add(ep['name'])
             mac, holds = _listed_mac(host, ep, held)
+            if mac is None and held_macs.get(ep['name']):
+                mac, holds = held_macs[ep['name']], True
             if mac is not None:
                 who = (mac, (host, ep['name'], ep['option'] + '.mac', bool(ep.get('mac'))))
                 if holds:
@@ -377,8 +441,44 @@ def _allocate_segment6(name, members, parsed, allocations6, shims6):
                 allocations6[host].setdefault(name, {})[cname] = str(ip)
 
 
+def _segment_leased(name, members, parsed):
+    """Whether network ``name`` leases its addresses (ipam_driver dhcp); every member host must say alike, with the
+    same subnet and gateway when given."""
+    first = parsed[members[0]]['networks'][name]
+    for host in members[1:]:
+        other = parsed[host]['networks'][name]
+        if other['dhcp'] != first['dhcp']:
+            raise PlanError('%s: network %s has ipam_driver %s on host %s but %s on host %s; hosts sharing a segment must '
+                            'agree on it' % (_where(host, other['option'] + '.ipam_driver'), name, 'dhcp' if other['dhcp'] else 'default',
+                                             host, 'dhcp' if first['dhcp'] else 'default', members[0]))
+        if first['dhcp'] and other.get('lease_segment') != first.get('lease_segment'):
+            raise PlanError('%s: network %s is %s on host %s but %s on host %s; hosts sharing a segment must agree on subnet '
+                            'and gateway' % (_where(host, other['option']), name, other.get('lease_segment'), host,
+                                             first.get('lease_segment'), members[0]))
+    return first['dhcp']
+
+
+def _leased_segment(name, members, parsed, shims):
+    """A DHCP network: no address allocated; explicit MACs checked, each host shim's explicit address taken once."""
+    _check_macs(name, members, parsed)
+    holders = {}
+    for host in members:
+        net = parsed[host]['networks'][name]
+        ip = net['shim']['ip'] if net['shim']['enabled'] else None
+        if ip is None:
+            continue
+        if ip in holders:
+            raise PlanError('%s: %s is also the host shim address of host %s in network %s; each host shim needs its own'
+                            % (_where(host, net['option'] + '.host_shim.ip'), ip, holders[ip], name))
+        holders[ip] = host
+        shims[host][name] = ip
+
+
 def _allocate_segment(name, members, parsed, allocations, shims):
     """Addresses of network ``name`` on every member host, once for the segment, into allocations and shims."""
+    if _segment_leased(name, members, parsed):
+        _leased_segment(name, members, parsed, shims)
+        return
     pool = _segment_pool(name, members, parsed)
     _check_macs(name, members, parsed)
     if pool is None:
@@ -440,14 +540,36 @@ def plan(requests, hosts=None):
         if members:
             _allocate_segment(name, members, parsed, allocations, shims)
             _allocate_segment6(name, members, parsed, allocations6, shims6)
+    targets = _with_leases(hosts, parsed, allocations)
     result = {}
     for host in hosts:
         networks = [_network_call(host, name, net, parsed, (allocations, allocations6), (shims, shims6))
                     for name, net in parsed[host]['networks'].items()]
         result[host] = {'networks': networks, 'addresses': allocations[host], 'shims': shims[host],
                         'addresses6': allocations6[host], 'shims6': shims6[host],
-                        'probes': _probes(host, hosts, parsed, allocations, shims) + _probes(host, hosts, parsed, allocations6, shims6)}
+                        'leased': [name for name, net in parsed[host]['networks'].items() if net['dhcp'] and net['state'] == 'present'],
+                        'probes': _probes(host, hosts, parsed, targets, shims) + _probes(host, hosts, parsed, allocations6, shims6)}
     return result
+
+
+def _with_leases(hosts, parsed, allocations):
+    """The IPv4 probe targets: the allocated addresses, and None for each endpoint of a DHCP network (its address is
+    the lease it gets, which the role's verification reads from network_info after the change)."""
+    targets = {host: dict(allocations[host]) for host in hosts}
+    for host in hosts:
+        for name, net in parsed[host]['networks'].items():
+            if net['dhcp'] and net['state'] == 'present':
+                targets[host][name] = {ep['name']: None for ep in parsed[host]['endpoints'][name]}
+    return targets
+
+
+def _probe(netns, target, expect, why):
+    """One probe; ``target`` an address, or (host, network, container) of a leased endpoint: then the probe says
+    ``lease`` {host, network, container} and its target is null."""
+    if isinstance(target, tuple):
+        return {'netns': netns, 'target': None, 'lease': dict(zip(('host', 'network', 'container'), target)),
+                'expect': expect, 'why': why}
+    return {'netns': netns, 'target': target, 'expect': expect, 'why': why}
 
 
 def _segment_probes(host, hosts, parsed, allocations, name, cname):
@@ -461,38 +583,38 @@ def _segment_probes(host, hosts, parsed, allocations, name, cname):
         if not onet or onet['state'] != 'present' or not net['parent'] or not onet['parent']:
             continue  # an internal network (no parent) never leaves its host
         for oname, oip in allocations[other].get(name, {}).items():
-            probes.append({'netns': cname, 'target': oip, 'expect': 'reachable',
-                           'why': '%s to %s on %s across the segment' % (cname, oname, other)})
+            probes.append(_probe(cname, oip or (other, name, oname), 'reachable', '%s to %s on %s across the segment' % (cname, oname, other)))
     return probes
 
 
-def _local_probes(net, cname, mine):
+def _local_probes(host, net, cname, mine):
     """``cname`` and its neighbours on the same host: reachable in bridge mode, not in private mode."""
     probes = []
     for oname, oip in mine.items():
         if oname == cname or net['mode'] not in ('bridge', 'private'):
             continue  # vepa needs a hairpinning switch; passthru has one endpoint
         expect = 'reachable' if net['mode'] == 'bridge' else 'unreachable'
-        probes.append({'netns': cname, 'target': oip, 'expect': expect,
-                       'why': '%s to %s on the same host (mode %s)' % (cname, oname, net['mode'])})
+        probes.append(_probe(cname, oip or (host, net['name'], oname), expect,
+                             '%s to %s on the same host (mode %s)' % (cname, oname, net['mode'])))
     return probes
 
 
 def _host_probes(net, cname, ip, shim_ip, verify_isolation):
-    """The host and ``cname``: through the shim both ways, or (without one) not at all."""
+    """The host and ``cname`` (``ip``: its address, or its lease as (host, network, container)): through the shim both
+    ways, or (without one) not at all."""
     if shim_ip and net['mode'] == 'bridge':
         # The kernel delivers between two children of one parent only when both are in bridge mode.
-        return [{'netns': None, 'target': ip, 'expect': 'reachable', 'why': 'the host to %s through its shim %s' % (cname, shim_ip)},
-                {'netns': cname, 'target': shim_ip, 'expect': 'reachable', 'why': '%s to its host through the shim' % cname}]
+        return [_probe(None, ip, 'reachable', 'the host to %s through its shim %s' % (cname, shim_ip)),
+                _probe(cname, shim_ip, 'reachable', '%s to its host through the shim' % cname)]
     if not shim_ip and verify_isolation and net['mode'] in ('bridge', 'private'):
         # Unless the switch reflects frames back (which vepa assumes), the host never sees its children.
-        return [{'netns': None, 'target': ip, 'expect': 'unreachable',
-                 'why': 'the host to %s without a shim (a macvlan parent never talks to its children)' % cname}]
+        return [_probe(None, ip, 'unreachable', 'the host to %s without a shim (a macvlan parent never talks to its children)' % cname)]
     return []
 
 
 def _probes(host, hosts, parsed, allocations, shims):
-    """What the role's verification checks from ``host``: [{netns, target, expect, why}]."""
+    """What the role's verification checks from ``host``: [{netns, target, expect, why}] (and ``lease`` when the target
+    is a leased address, see _probe)."""
     probes = []
     for name, net in parsed[host]['networks'].items():
         if net['state'] != 'present':
@@ -500,8 +622,8 @@ def _probes(host, hosts, parsed, allocations, shims):
         mine = allocations[host].get(name, {})
         for cname, ip in mine.items():
             probes.extend(_segment_probes(host, hosts, parsed, allocations, name, cname))
-            probes.extend(_local_probes(net, cname, mine))
-            probes.extend(_host_probes(net, cname, ip, shims[host].get(name), parsed[host]['verify_isolation']))
+            probes.extend(_local_probes(host, net, cname, mine))
+            probes.extend(_host_probes(net, cname, ip or (host, name, cname), shims[host].get(name), parsed[host]['verify_isolation']))
     return probes
 
 

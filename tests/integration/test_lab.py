@@ -214,3 +214,26 @@ def test_down_after_up_was_killed_midway_leaves_no_process(tmp_path):
 
     conftest.wait_until(lambda: leftovers() == [], 'no process of the interrupted lab left')
     assert not os.path.exists(d)
+
+
+def test_the_dhcp_lab_leases_from_dnsmasq_and_passes_its_matrix(tmp_path, collection_path):
+    """make lab-dhcp as the playbook runs it: a dnsmasq on the LAN host leases the four containers' addresses, the probe
+    matrix over the leases passes, and the lab (with the server) is gone afterwards."""
+    import re
+    import subprocess
+    import sys
+    lab_dir = str(tmp_path / 'lab')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0',
+               ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-local'))
+    playbook = os.path.join(conftest.REPO, 'playbooks', 'macvlan_lab_dhcp.yml')
+    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
+                          '-e', 'macvlan_lab_dir=%s' % lab_dir], capture_output=True, text=True, env=env, timeout=600, check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out
+    # Each container reached the other three and the LAN host (4 x 4 probes), and each host failed to reach its two.
+    assert len(re.findall(r'^ok: \[host\d\] => \(item=c\d to (c\d|the LAN host) \(10\.0\.0\.\d+\)\)', out, re.M)) == 16, out
+    assert len(re.findall(r'^ok: \[host\d\] => \(item=host\d to c\d \(10\.0\.0\.1\d\d\)\)', out, re.M)) == 4, out
+    for name in ('c1', 'c2', 'c3', 'c4'):
+        assert re.search(r'%s leased 10\.0\.0\.1\d\d' % name, out), out
+    assert re.search(r'^lan\s+: ok=\d+\s+changed=1\s+unreachable=0\s+failed=0', out, re.M), out
+    assert not os.path.exists(lab_dir)
