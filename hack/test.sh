@@ -61,7 +61,8 @@ ROLE_TESTS_1=(tests/integration/test_bridge_network_role.py tests/integration/te
               tests/integration/test_ipv6_bridge_role.py tests/integration/test_role_bench_smoke.py)
 ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_macvlan_v6_role.py tests/integration/test_orphans_gc.py
               tests/integration/test_reliability_roles.py
-              tests/integration/test_overlay_network_role.py tests/integration/test_ipv6_overlay_role.py)
+              tests/integration/test_overlay_network_role.py tests/integration/test_ipv6_overlay_role.py
+              tests/integration/test_macvlan_dhcp_role.py)
 # The examples of the docs and the exposure tests, in the lane that Molecule ends (balanced by the stages' wall
 # times in a clean-clone run: each lane about 13 minutes on a quiet 2-core machine).
 ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py)

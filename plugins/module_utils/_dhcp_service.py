@@ -26,7 +26,6 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -45,7 +44,6 @@ UNIT = 'hostnet-dhcp@%s.service'
 UNIT_TEMPLATE = 'etc/systemd/system/hostnet-dhcp@.service'
 PROGRAMS = ('busybox', 'udhcpc')
 MARK = 'HOSTNET_DHCP'
-STOP_TIMEOUT = _dns_service.STOP_TIMEOUT
 # udhcpc's pacing: a discover every 2 s, 4 of them, then 5 s of rest before the next round (it never gives up; the
 # module's wait for the first lease is dhcp_timeout).
 RETRY_ARGS = ['-t', '4', '-T', '2', '-A', '5']
@@ -293,38 +291,11 @@ def _wait_leases(clients, procs):
     return leases
 
 
-def _signal(name, signum):
-    pid = running(name)
-    if pid is None:
-        return False
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return False
-    try:
-        if not is_ours(pid, name):
-            return False
-        signal.pidfd_send_signal(fd, signum)
-    except ProcessLookupError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
 def stop(name):
     """Stop our client (systemd's unit too when systemd runs): on SIGTERM udhcpc releases its lease (-R) and its hook
     removes the address.  True when one ran."""
-    was = running(name)
-    if manager() == 'systemd':
-        subprocess.run(['systemctl', 'stop', UNIT % name], capture_output=True, check=False)
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        if not _signal(name, signum) or _wait(lambda: running(name) is None, STOP_TIMEOUT):
-            break
-    left = running(name)
-    if left is not None:
-        raise HostnetError('the DHCP client %s (pid %d) did not stop' % (name, left))
-    return was is not None
+    return _dns_service.stop_owned(lambda: running(name), lambda pid: is_ours(pid, name), UNIT % name, manager() == 'systemd',
+                                   'the DHCP client %s' % name)
 
 
 class StartBatch(_plan.Batch):

@@ -158,6 +158,41 @@ def _signal(network, signum):
     return True
 
 
+def signal_owned(pid, owned, signum):
+    """``signum`` to ``pid`` through a pidfd, when ``owned(pid)`` holds with the fd open (the pid cannot be reused
+    between the check and the signal); False when it is gone or not ours."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return False
+    try:
+        if not owned(pid):
+            return False
+        signal.pidfd_send_signal(fd, signum)
+    except ProcessLookupError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def stop_owned(running_pid, owned, unit, systemd, what):
+    """Stop a helper process of ours (a proxy, a DHCP client): its systemd ``unit`` when ``systemd`` runs it, then
+    SIGTERM, and SIGKILL if it outlives the ceiling, each only while ``running_pid()`` names a process ``owned``
+    accepts.  True when one ran; fails naming ``what`` when it does not stop."""
+    was = running_pid()
+    if systemd:
+        _systemctl('stop', unit)
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        pid = running_pid()
+        if pid is None or not signal_owned(pid, owned, signum) or _wait(lambda: running_pid() is None, STOP_TIMEOUT):
+            break
+    left = running_pid()
+    if left is not None:
+        raise HostnetError('%s (pid %d) did not stop' % (what, left))
+    return was is not None
+
+
 def _wait(predicate, timeout):
     """Poll ``predicate`` until it holds or ``timeout`` passes; its last value."""
     deadline = time.monotonic() + timeout

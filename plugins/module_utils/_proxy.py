@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 
@@ -42,7 +41,6 @@ PROGRAMS = ('systemd-socket-activate', 'systemd-socket-proxyd')
 MARK = 'HOSTNET_PROXY'
 LOOPBACK6 = '::1'
 START_TIMEOUT = _dns_service.START_TIMEOUT
-STOP_TIMEOUT = _dns_service.STOP_TIMEOUT
 # The name servers' process helpers, the same rules here: a zombie is dead; waits poll their condition to a ceiling.
 _alive = _dns_service._alive  # pylint: disable=protected-access
 _wait = _dns_service._wait  # pylint: disable=protected-access
@@ -271,38 +269,10 @@ class StartBatch(_plan.Batch):
             raise _plan.BatchFailed(failed, exc, steps) from exc
 
 
-def _signal(name, signum):
-    """Through a pidfd: the pid cannot be reused between the ownership check and the signal."""
-    pid = running(name)
-    if pid is None:
-        return False
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return False
-    try:
-        if not is_ours(pid, name):
-            return False
-        signal.pidfd_send_signal(fd, signum)
-    except ProcessLookupError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
 def stop(name):
     """Stop our proxy (systemd's unit too when systemd runs); True when one ran."""
-    was = running(name)
-    if manager() == 'systemd':
-        subprocess.run(['systemctl', 'stop', UNIT % name], capture_output=True, check=False)
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        if not _signal(name, signum) or _wait(lambda: running(name) is None, STOP_TIMEOUT):
-            break
-    left = running(name)
-    if left is not None:
-        raise HostnetError('the [::1] proxy %s (pid %d) did not stop' % (name, left))
-    return was is not None
+    return _dns_service.stop_owned(lambda: running(name), lambda pid: is_ours(pid, name), UNIT % name, manager() == 'systemd',
+                                   'the [::1] proxy %s' % name)
 
 
 def write(name, text):
