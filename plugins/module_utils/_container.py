@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _host_gateway
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
@@ -291,21 +292,24 @@ def _ipam_config(asked):
     return out or None
 
 
-def _addresses(doc, ep):
+def _addresses(doc, ep, lease=None):
     """The address fields of one network: Docker's empty values for a family the endpoint has no address of (a
-    gateway is shown per endpoint, only beside an address of its family)."""
+    gateway is shown per endpoint, only beside an address of its family); on a DHCP network, its lease's."""
     ip, ip6 = ep.get('ip') or '', ep.get('ip6') or ''
+    if lease and lease.get('address') and not lease.get('refused'):
+        return {'Gateway': lease.get('gateway') or '', 'IPAddress': lease['address'], 'IPPrefixLen': lease.get('prefix') or 0,
+                'IPv6Gateway': '', 'GlobalIPv6Address': '', 'GlobalIPv6PrefixLen': 0}
     return {'Gateway': doc.get('gateway') or '' if ip else '', 'IPAddress': ip, 'IPPrefixLen': _prefix(doc.get('subnet')) if ip else 0,
             'IPv6Gateway': doc.get('gateway_v6') or '' if ip6 else '', 'GlobalIPv6Address': ip6,
             'GlobalIPv6PrefixLen': _prefix(doc.get('subnet_v6')) if ip6 else 0}
 
 
-def _endpoint_settings(cname, doc, ep, asked=None):
+def _endpoint_settings(cname, doc, ep, asked=None, lease=None):
     """One network of NetworkSettings.Networks."""
     out = {'IPAMConfig': _ipam_config(asked), 'Links': None, 'Aliases': list(ep.get('aliases') or []) or None,
            'MacAddress': ep.get('mac') or '', 'DriverOpts': None, 'GwPriority': ep.get('gw_priority') or 0,
            'NetworkID': doc['id'], 'EndpointID': ep.get('endpoint_id') or ''}
-    out.update(_addresses(doc, ep))
+    out.update(_addresses(doc, ep, lease))
     out['DNSNames'] = [cname] + [a for a in ep.get('aliases') or [] if a != cname]
     return out
 
@@ -319,15 +323,16 @@ def _ports_block(endpoints):
     return ports
 
 
-def inspect(want, docs, exists=True):
+def inspect(want, docs, exists=True, leases=None):
     """The container in `docker inspect` shape (its network half): Name, Config.Hostname, HostConfig (NetworkMode,
-    Dns, DnsSearch) and NetworkSettings (Networks per network, Ports, SandboxKey).  None when it does not exist."""
+    Dns, DnsSearch) and NetworkSettings (Networks per network, Ports, SandboxKey).  None when it does not exist.
+    ``leases``: {network: lease record} of its networks with ipam_driver dhcp, whose address is the lease's."""
     if not exists or want['state'] == 'absent':
         return None
     name, mode = want['name'], want['mode']
     asked = {e['name']: {4: e.get('ipv4_address'), 6: e.get('ipv6_address')} for e in want['networks']}
     mine = {n: docs[n]['endpoints'][name] for n in member_of(name, docs)}
-    networks = {n: _endpoint_settings(name, docs[n], ep, asked.get(n)) for n, ep in mine.items()}
+    networks = {n: _endpoint_settings(name, docs[n], ep, asked.get(n), (leases or {}).get(n)) for n, ep in mine.items()}
     if mode in ('host', 'none'):
         networks = {mode: {'NetworkID': '', 'EndpointID': '', 'IPAddress': '', 'Gateway': '', 'MacAddress': ''}}
     shown_mode = 'container:' + want['share_with'] if mode == 'container' else (mode if mode != 'bridge' else 'bridge')
@@ -487,4 +492,7 @@ class ContainerJob:
             self.firewall[backend] = {'before': first['before'], 'after': lines['after']}
 
     def inspect(self, exists):
-        return inspect(self.want, self.docs, exists)
+        name = self.want['name']
+        leases = {n: _dhcp_service.read_lease(_dhcp_service.instance(n, name)) for n in member_of(name, self.docs)
+                  if self.docs[n].get('ipam_driver') == 'dhcp'}
+        return inspect(self.want, self.docs, exists, leases)

@@ -116,6 +116,23 @@ def lease_path(name, root=None):
     return os.path.join(root or _store.STATE_DIR, LEASE_KIND, name + '.json')
 
 
+def instances():
+    """The instance names of the client folders under RUN_DIR."""
+    try:
+        return sorted(n for n in os.listdir(RUN_DIR) if parse_instance(n) is not None)
+    except OSError:
+        return []
+
+
+def recorded(root=None):
+    """The instance names of the lease records."""
+    folder = os.path.join(root or _store.STATE_DIR, LEASE_KIND)
+    try:
+        return sorted(n[:-5] for n in os.listdir(folder) if n.endswith('.json') and parse_instance(n[:-5]) is not None)
+    except OSError:
+        return []
+
+
 def read_lease(name, root=None):
     return _dhcp_hook.read_record(lease_path(name, root))
 
@@ -174,6 +191,12 @@ def forget(name, root=None):
             os.unlink(path)
         except FileNotFoundError:
             pass
+    if not instances():  # the last client: the hook and the folder go too
+        for path, remove in ((HOOK, os.unlink), (RUN_DIR, os.rmdir)):
+            try:
+                remove(path)
+            except OSError:
+                pass
     try:
         os.rmdir(_netns.etc_dir(container))  # only when nothing else is in it
     except OSError:

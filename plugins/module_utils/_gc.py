@@ -9,7 +9,8 @@ the plan removing it (the gc module's engine).
 (a snapshot of plain dicts in, a list of leaks and a plan out).  Only what the store records as the collection's
 is ever a leak: a namespace with a record, a veth named as a recorded endpoint's host end, an empty folder of the
 store, a name server folder (/run/hostnet/dns/NET, the collection's own tree) of a network without a document, a [::1]
-proxy folder (/run/hostnet/proxy/NET-PORT) of a port no network publishes there.
+proxy folder (/run/hostnet/proxy/NET-PORT) of a port no network publishes there, a DHCP client (its folder
+/run/hostnet/dhcp/NET:CONTAINER, its lease record) of an endpoint no DHCP network has.
 A leak is ``{'kind', 'name', 'why', 'action'}``; ``action`` is ``remove``, or ``report`` for what gc does not rebuild
 (the message says which module to re-run).
 """
@@ -20,6 +21,7 @@ import os
 import shutil
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _proxy
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
@@ -47,7 +49,8 @@ def snapshot(ns, root=None):
             'host_links': host_links, 'peers': _read_peers(ns, networks, namespaces, host_links),
             'store_dirs': _listing(root), 'etc_dirs': _etc_dirs(), 'root': root,
             'etc_root_noted': _store.load(_netns.ETC_ROOT_NOTE[0], _netns.ETC_ROOT_NOTE[1], root) is not None,
-            'dns_dirs': _dns_dirs(), 'proxy_dirs': {name: _proxy.running(name) for name in _proxy.instances()}}
+            'dns_dirs': _dns_dirs(), 'proxy_dirs': {name: _proxy.running(name) for name in _proxy.instances()},
+            'dhcp_clients': {name: _dhcp_service.running(name) for name in set(_dhcp_service.instances()) | set(_dhcp_service.recorded(root))}}
 
 
 def _dns_dirs():
@@ -114,7 +117,7 @@ def find_leaks(snap, owner=None, keep=()):
     leaks += _endpoint_leaks(snap, removed, owner is None)
     if owner is None:
         leaks += _network_reports(snap) + _dir_leaks(snap, {item['name'] for item in leaks if item['kind'] == 'netns'})
-        leaks += _dns_leaks(snap) + _proxy_leaks(snap)
+        leaks += _dns_leaks(snap) + _proxy_leaks(snap) + _dhcp_leaks(snap)
     return leaks
 
 
@@ -201,6 +204,19 @@ def _proxy_leaks(snap):
     return out
 
 
+def _dhcp_leaks(snap):
+    """DHCP clients (their folder, their lease record) of an endpoint that no network with ipam_driver dhcp has (a
+    run killed before it stopped them, a document removed by hand): the client holds a lease the LAN's server keeps."""
+    out = []
+    for name, pid in sorted(snap.get('dhcp_clients', {}).items()):
+        net, container = _dhcp_service.parse_instance(name)
+        doc = snap['networks'].get(net) or {}
+        if doc.get('ipam_driver') != 'dhcp' or container not in (doc.get('endpoints') or {}):
+            client = 'its client (pid %d) runs' % pid if pid else 'no client runs'
+            out.append(leak('dhcp', name, 'DHCP client of %s on network %s, which has no such endpoint; %s' % (container, net, client)))
+    return out
+
+
 def after_networks(snap, leaks):
     """The network documents with the leaked endpoints dropped."""
     drop = {tuple(item['name'].split('/', 1)) for item in leaks if item['kind'] == 'endpoint' and item['action'] == REMOVE}
@@ -242,6 +258,9 @@ def plan(snap, leaks, changes):
         elif item['kind'] == 'proxy':
             steps.add('stop the [::1] proxy %s and remove %s (%s)' % (item['name'], _proxy.paths(item['name'])['dir'], item['why']),
                       lambda name=item['name']: changes.remove_proxy(name))
+        elif item['kind'] == 'dhcp':
+            steps.add('stop the DHCP client %s (its lease released) and remove its files (%s)' % (item['name'], item['why']),
+                      lambda name=item['name']: changes.remove_dhcp(name))
     for item in leaks:
         if item['kind'] == 'directory':
             steps.add('remove empty folder %s' % item['name'], lambda path=item['name']: changes.remove_dir(path))
@@ -302,6 +321,11 @@ class Changes:
             os.rmdir(_proxy.RUN_DIR)
         except OSError:  # other proxies, or gone
             pass
+
+    def remove_dhcp(self, name):
+        """Our client only (_dhcp_service checks the pid file's process: it releases its lease), then its files."""
+        _dhcp_service.stop(name)
+        _dhcp_service.forget(name, self.root)
 
     @staticmethod
     def plan_names(steps, old, new):

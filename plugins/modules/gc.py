@@ -33,6 +33,10 @@ description:
     C([::1]:PORT)) whose network has no document or no longer publishes that TCP port on C([::]) or C([::1]). Its
     proxy is stopped when it is the collection's (the process in its pid file has C(HOSTNET_PROXY=NET-PORT) in its
     environment), then the folder is removed."
+  - "DHCP clients: a C(/run/hostnet/dhcp/NET:CONTAINER) folder or a C(/var/lib/hostnet/dhcp/NET:CONTAINER.json) lease
+    record of an endpoint that no network with O(hostnet.containers.macvlan_net#module:ipam_driver=dhcp) has. Its
+    client is stopped when it is the collection's (the process in its pid file has C(HOSTNET_DHCP=NET:CONTAINER) in its
+    environment), which releases the lease, then its files are removed."
   - With O(owner), only the namespaces recorded with that owner label and not in O(keep) are removed, with their
     endpoints in every network, their names and their rules (the roles' C(remove_unlisted)).
   - Check mode lists what would be removed and touches nothing; a second run finds nothing to do.
@@ -72,7 +76,7 @@ RETURN = r'''
 leaks:
   description:
     - "Every leak found, in the order removed: C(kind) (C(netns), C(veth), C(endpoint), C(network), C(firewall),
-      C(directory), C(dns), C(proxy)), C(name), C(why), and C(action) (C(remove), or C(report) for what is kept and must be rebuilt
+      C(directory), C(dns), C(proxy), C(dhcp)), C(name), C(why), and C(action) (C(remove), or C(report) for what is kept and must be rebuilt
       by re-running the module named in C(why))."
   returned: always
   type: list

@@ -155,6 +155,19 @@ def test_a_short_lease_is_renewed_while_a_ping_keeps_running(lab, leased):
     assert address_in(host, 'c1') == [before['address']]
 
 
+def test_the_container_module_joins_a_leased_network_and_refuses_an_address_there(lab, leased):
+    host = lab['host2']
+    res = host.module('container', name='c5', networks=[{'name': 'dhcpnet', 'ipv4_address': '10.138.3.150'}])
+    assert res.get('failed') and 'networks[0].ipv4_address' in res['msg'], res['msg']
+    res = ok(host.module('container', name='c5', networks=[{'name': 'dhcpnet'}]))
+    address = leases(host)['c5']['address']
+    shown = res['container']['NetworkSettings']['Networks']['dhcpnet']
+    assert (shown['IPAddress'], shown['IPPrefixLen'], shown['Gateway']) == (address, 24, LAN)
+    assert RANGE[0] <= ipaddress.ip_address(address) <= RANGE[1] and address not in leased.values()
+    assert ping(host, 'c5', LAN)
+    assert not ok(host.module('container', name='c5', networks=[{'name': 'dhcpnet'}]))['changed']
+
+
 def test_removing_an_endpoint_releases_its_lease(lab, leased):
     host = lab['host1']
     pid = client_pid(host, 'c2')
@@ -172,7 +185,22 @@ def test_removing_the_network_releases_every_lease_and_leaves_nothing(lab, lease
     wait_until(lambda: not {'c3', 'c4'} & set(server_leases(lab['lan'])), 'the server to drop both leases')
     assert host.run(['sh', '-c', 'ls /run/hostnet/dhcp /var/lib/hostnet/dhcp 2>/dev/null | grep -v "^hook$\\|^/\\|^$"'],
                     check=False).stdout.strip() == ''
-    assert host.run(['ip', 'netns', 'list']).stdout.strip() == ''
+    # The namespaces the network made go with it; c5 is the container module's and stays.
+    assert host.run(['ip', 'netns', 'list']).stdout.split() == ['c5']
+
+
+def test_gc_stops_the_client_of_a_network_removed_by_hand(lab, leased):
+    """A network document gone (a run killed part-way, a hand in the store): gc finds c1's client, which holds a lease
+    for an endpoint nothing records, stops it (the lease released) and removes its files."""
+    host = lab['host1']
+    pid = client_pid(host, 'c1')
+    host.run(['rm', '/var/lib/hostnet/networks/dhcpnet.json'])
+    res = ok(host.module('gc'))
+    assert ('dhcp', 'dhcpnet:c1') in [(item['kind'], item['name']) for item in res['leaks']], res['leaks']
+    wait_until(lambda: 'c1' not in server_leases(lab['lan']), 'the server to drop the released lease')
+    assert host.run(['kill', '-0', str(pid)], check=False).returncode != 0
+    assert host.run(['test', '-e', '/var/lib/hostnet/dhcp/dhcpnet:c1.json'], check=False).returncode != 0
+    assert not [item for item in ok(host.module('gc'))['leaks'] if item['kind'] == 'dhcp']
 
 
 @pytest.mark.once

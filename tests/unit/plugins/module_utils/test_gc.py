@@ -157,6 +157,19 @@ def test_proxy_folders_of_ports_no_network_publishes_on_ipv6_loopback_are_leaks(
     assert [c for c in changes.calls if c[0] == 'remove_proxy'] == [('remove_proxy', 'a-9090'), ('remove_proxy', 'gone-80')]
 
 
+def test_dhcp_clients_of_endpoints_no_dhcp_network_has_are_leaks():
+    leased = dict(net('lan', {'web': {'ip': None, 'veth': None}}), driver='macvlan', ipam_driver='dhcp')
+    s = snap(networks={'lan': leased}, namespaces=['web'], dhcp_clients={'lan:web': 4242, 'lan:old': 4343, 'gone:db': None})
+    leaks = [i for i in _gc.find_leaks(s) if i['kind'] == 'dhcp']  # (the rest: the macvlan network's own reports)
+    assert [(i['kind'], i['name'], i['action']) for i in leaks] == [('dhcp', 'gone:db', 'remove'), ('dhcp', 'lan:old', 'remove')]
+    assert 'no client runs' in leaks[0]['why'] and 'its client (pid 4343) runs' in leaks[1]['why']
+    changes = Recorder()
+    steps, dummy = _gc.plan(s, leaks, changes)
+    assert steps.commands[-1].startswith('stop the DHCP client lan:old (its lease released) and remove its files (')
+    steps.execute()
+    assert [c for c in changes.calls if c[0] == 'remove_dhcp'] == [('remove_dhcp', 'gone:db'), ('remove_dhcp', 'lan:old')]
+
+
 class Recorder:
     """Stands in for _gc.Changes."""
 
