@@ -23,7 +23,6 @@ holds ``HOSTNET_DHCP=INSTANCE``; nothing else is ever signalled.
 
 from __future__ import annotations
 
-import inspect
 import os
 import shutil
 import subprocess
@@ -146,6 +145,8 @@ def leases(doc, root=None):
 
 def hook_text():
     """The hook, run by the Python that runs the engine (it has pyroute2)."""
+    import inspect  # pylint: disable=import-outside-toplevel  (only here: every module run imports this file)
+
     return '#!%s\n%s' % (sys.executable or '/usr/bin/python3', inspect.getsource(_dhcp_hook))
 
 

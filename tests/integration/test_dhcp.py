@@ -102,7 +102,7 @@ def test_four_containers_lease_from_the_lan_server_and_reach_each_other(lab, lea
             assert 'nameserver %s' % LAN in resolv
             route = host.netns_run(cname, ['ip', 'route', 'show', 'default']).stdout
             assert route.startswith('default via %s dev eth0' % LAN), route
-            assert ping(host, cname, LAN)
+            assert ping(host, cname, LAN) and ping(lab['lan'], None, leased[cname])  # both ways with the LAN host
             for other, address in leased.items():
                 if other != cname:
                     assert ping(host, cname, address), (cname, other)
@@ -187,6 +187,22 @@ def test_removing_the_network_releases_every_lease_and_leaves_nothing(lab, lease
                     check=False).stdout.strip() == ''
     # The namespaces the network made go with it; c5 is the container module's and stays.
     assert host.run(['ip', 'netns', 'list']).stdout.split() == ['c5']
+
+
+@pytest.mark.once
+def test_a_lease_outside_the_given_subnet_fails_and_leaves_nothing(lab, leased):
+    """The network says 10.99.0.0/24; the LAN's server leases from 10.138.3.0/24: the run fails naming the network,
+    the parent and why, and is rolled back."""
+    host = lab['host1']
+    before = host.settled_snapshot()
+    res = host.module('macvlan_net', name='wrong', parent='ens33', ipam_driver='dhcp', subnet='10.99.0.0/24', endpoints=[{'name': 'w1'}])
+    assert res.get('failed'), res
+    assert 'network wrong' in res['msg'] and 'parent ens33' in res['msg'] and 'outside the subnet 10.99.0.0/24' in res['msg'], res['msg']
+    assert host.settled_snapshot(like=before) == before
+    # Its client is gone with its files.  (The server keeps the offer until it expires: udhcpc sends its DHCPRELEASE
+    # from the leased address, which a refused lease never put on the interface.)
+    assert host.run(['test', '-e', '/run/hostnet/dhcp/wrong:w1'], check=False).returncode != 0
+    assert host.run(['test', '-e', '/var/lib/hostnet/dhcp/wrong:w1.json'], check=False).returncode != 0
 
 
 def test_gc_stops_the_client_of_a_network_removed_by_hand(lab, leased):
