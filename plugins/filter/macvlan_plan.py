@@ -529,7 +529,21 @@ def plan(requests, hosts=None):
     requests = _plain(requests)
     hosts = list(hosts) if hosts is not None else list(requests)
     parsed = _parse(requests, hosts)
-    # One allocation per network name across the hosts that have it present.
+    allocations, allocations6, shims, shims6 = _allocate_all(hosts, parsed)
+    targets = _with_leases(hosts, parsed, allocations)
+    result = {}
+    for host in hosts:
+        networks = [_network_call(host, name, net, parsed, (allocations, allocations6), (shims, shims6))
+                    for name, net in parsed[host]['networks'].items()]
+        result[host] = {'networks': networks, 'addresses': allocations[host], 'shims': shims[host],
+                        'addresses6': allocations6[host], 'shims6': shims6[host], 'leased': _leased(parsed[host]),
+                        'probes': _probes(host, hosts, parsed, targets, shims) + _probes(host, hosts, parsed, allocations6, shims6)}
+    return result
+
+
+def _allocate_all(hosts, parsed):
+    """(allocations, allocations6, shims, shims6), each {host: {network: ...}}: one allocation per network name across
+    the hosts that have it present."""
     allocations, allocations6 = {host: {} for host in hosts}, {host: {} for host in hosts}
     shims, shims6 = {host: {} for host in hosts}, {host: {} for host in hosts}
     names = []
@@ -540,16 +554,12 @@ def plan(requests, hosts=None):
         if members:
             _allocate_segment(name, members, parsed, allocations, shims)
             _allocate_segment6(name, members, parsed, allocations6, shims6)
-    targets = _with_leases(hosts, parsed, allocations)
-    result = {}
-    for host in hosts:
-        networks = [_network_call(host, name, net, parsed, (allocations, allocations6), (shims, shims6))
-                    for name, net in parsed[host]['networks'].items()]
-        result[host] = {'networks': networks, 'addresses': allocations[host], 'shims': shims[host],
-                        'addresses6': allocations6[host], 'shims6': shims6[host],
-                        'leased': [name for name, net in parsed[host]['networks'].items() if net['dhcp'] and net['state'] == 'present'],
-                        'probes': _probes(host, hosts, parsed, targets, shims) + _probes(host, hosts, parsed, allocations6, shims6)}
-    return result
+    return allocations, allocations6, shims, shims6
+
+
+def _leased(parsed_host):
+    """The networks of a host whose endpoints lease their addresses (ipam_driver dhcp)."""
+    return [name for name, net in parsed_host['networks'].items() if net['dhcp'] and net['state'] == 'present']
 
 
 def _with_leases(hosts, parsed, allocations):
