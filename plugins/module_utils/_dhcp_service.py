@@ -145,7 +145,8 @@ def leases(doc, root=None):
 
 def hook_text():
     """The hook, run by the Python that runs the engine (it has pyroute2)."""
-    import inspect  # pylint: disable=import-outside-toplevel  (only here: every module run imports this file)
+    # Imported here only: every module run imports this file, and only a client start writes the hook.
+    import inspect  # pylint: disable=import-outside-toplevel
 
     return '#!%s\n%s' % (sys.executable or '/usr/bin/python3', inspect.getsource(_dhcp_hook))
 
