@@ -62,14 +62,23 @@ def check(p, driver, unmanaged=False, prefix=''):
     for option in ('ip_range', 'aux_addresses', 'address_pools'):
         if p.get(option):
             raise _validate.InputError(prefix + option, p[option], _SERVER_OWNS)
+    _check_wait_and_endpoints(p, prefix)
+    _check_shim(p, prefix)
+    _check_routes(p, prefix)
+
+
+def _check_routes(p, prefix):
+    for i, route in enumerate(p.get('routes') or []):
+        if (route or {}).get('gateway'):
+            raise _validate.InputError('%sroutes[%d].gateway' % (prefix, i), route['gateway'], "a DHCP network's extra routes are on-link "
+                                       '(no gateway): its containers have no address to reach a gateway through until their lease '
+                                       'comes, after the routes are set')
+
+
+def _check_wait_and_endpoints(p, prefix):
     timeout = p.get('dhcp_timeout', DEFAULT_TIMEOUT)
     if not isinstance(timeout, int) or timeout < 1:
         raise _validate.InputError(prefix + 'dhcp_timeout', timeout, 'must be a number of seconds, 1 or more')
-    _check_endpoints(p, prefix)
-    _check_shim(p, prefix)
-
-
-def _check_endpoints(p, prefix):
     for i, ep in enumerate(p.get('endpoints') or []):
         for option in ('ip', 'ipv6_address'):
             if ep.get(option):

@@ -89,6 +89,8 @@ def test_instance_names():
     ('macvlan', dict(dhcp_timeout=0), 'dhcp_timeout'),
     ('macvlan', dict(endpoints=[{'name': 'a'}, {'name': 'b', 'ip': '10.0.0.9'}]), 'endpoints[1].ip'),
     ('macvlan', dict(host_shim={'enabled': True, 'ip': '10.0.0.9'}), 'host_shim'),
+    ('macvlan', dict(routes=[{'destination': '192.168.50.0/24'}, {'destination': '192.168.60.0/24', 'gateway': '10.0.0.1'}]),
+     'routes[1].gateway'),
     ('bridge', dict(), 'ipam_driver'),
 ])
 def test_bad_options_are_refused_naming_the_option(driver, params, option):
