@@ -197,3 +197,75 @@ def _leased_host(doc):
 def _model_net(doc):
     from ansible_collections.hostnet.containers.plugins.module_utils import _model  # pylint: disable=import-outside-toplevel
     return _model.Network.from_doc(doc)
+
+
+# -- the hook against a fake pyroute2 IPRoute -------------------------------------------------------------------------
+class _Msg(dict):
+    def __init__(self, attrs, **fields):
+        super().__init__(fields)
+        self.attrs = attrs
+
+    def get_attr(self, name):
+        return self.attrs.get(name)
+
+
+class FakeIPRoute:
+    """The calls the hook makes, on a namespace of one interface (index 2) and maybe another (index 3)."""
+
+    def __init__(self, addrs=(), default_oif=None):
+        self.addrs = set(addrs)
+        self.default_oif = default_oif
+        self.calls = []
+
+    def get_addr(self, family, index):
+        return [_Msg({'IFA_ADDRESS': a}, prefixlen=p) for a, p in sorted(self.addrs) if index == 2]
+
+    def get_routes(self, family):
+        if self.default_oif is None:
+            return []
+        return [_Msg({'RTA_OIF': self.default_oif, 'RTA_TABLE': 254}, dst_len=0, table=254)]
+
+    def addr(self, op, index, address, prefixlen):
+        self.calls.append(('addr', op, address, prefixlen))
+        (self.addrs.add if op == 'add' else self.addrs.discard)((address, prefixlen))
+
+    def route(self, op, dst, gateway, oif):
+        self.calls.append(('route', op, dst, gateway, oif))
+
+
+LEASE = {'address': '10.138.3.150', 'prefix': 24, 'gateway': '10.138.3.1'}
+
+
+def test_the_hook_adds_the_address_and_the_route_when_the_container_has_none():
+    ipr = FakeIPRoute()
+    _dhcp_hook._apply(ipr, 2, LEASE, None, True)  # pylint: disable=protected-access
+    assert ipr.calls == [('addr', 'add', '10.138.3.150', 24), ('route', 'replace', '0.0.0.0/0', '10.138.3.1', 2)]
+
+
+def test_a_renewal_of_the_same_lease_changes_nothing_but_the_route_through_its_own_interface():
+    ipr = FakeIPRoute(addrs=[('10.138.3.150', 24)], default_oif=2)
+    _dhcp_hook._apply(ipr, 2, LEASE, LEASE, True)  # pylint: disable=protected-access
+    assert ipr.calls == [('route', 'replace', '0.0.0.0/0', '10.138.3.1', 2)]
+
+
+def test_a_new_address_replaces_the_old_one():
+    ipr = FakeIPRoute(addrs=[('10.138.3.150', 24)], default_oif=2)
+    _dhcp_hook._apply(ipr, 2, dict(LEASE, address='10.138.3.151'), LEASE, True)  # pylint: disable=protected-access
+    assert ipr.calls[:2] == [('addr', 'del', '10.138.3.150', 24), ('addr', 'add', '10.138.3.151', 24)]
+
+
+def test_another_networks_default_route_and_no_default_route_are_left_alone():
+    ipr = FakeIPRoute(default_oif=3)  # the container's route goes through its other network's interface
+    _dhcp_hook._apply(ipr, 2, LEASE, None, True)  # pylint: disable=protected-access
+    assert ipr.calls == [('addr', 'add', '10.138.3.150', 24)]
+    ipr = FakeIPRoute()  # and a network with no_default_route gives none
+    _dhcp_hook._apply(ipr, 2, LEASE, None, False)  # pylint: disable=protected-access
+    assert ipr.calls == [('addr', 'add', '10.138.3.150', 24)]
+
+
+def test_deconfig_removes_only_the_recorded_address():
+    ipr = FakeIPRoute(addrs=[('10.138.3.150', 24), ('192.0.2.9', 24)])
+    _dhcp_hook._deconfig(ipr, 2, LEASE)  # pylint: disable=protected-access
+    assert ipr.calls == [('addr', 'del', '10.138.3.150', 24)]
+    _dhcp_hook._deconfig(ipr, 2, None)  # pylint: disable=protected-access
+    assert len(ipr.calls) == 1
