@@ -27,7 +27,7 @@ options:
         C(/var/lib/hostnet/dhcp/NETWORK:CONTAINER.json) and shown by M(hostnet.containers.network_info).
       - The collection never allocates from such a network. O(subnet) and O(gateway) are optional; when given, a lease
         outside the subnet or with another router fails the run. O(endpoints[].ip), O(ip_range), O(aux_addresses),
-        O(address_pools), IPv6 (O(enable_ipv6)) and a gateway in O(routes) (the extra routes are on-link there: a
+        O(address_pools), IPv6 (O(enable_ipv6)) and a gateway in O(routes) (the extra routes are on-link there, as a
         container has no address until its lease comes) are refused, naming the option, before anything changes.
       - Fixed when the network is created; a change fails naming O(ipam_driver).
     type: str
