@@ -46,7 +46,6 @@ MARK = 'HOSTNET_DHCP'
 # udhcpc's pacing: a discover every 2 s, 4 of them, then 5 s of rest before the next round (it never gives up; the
 # module's wait for the first lease is dhcp_timeout).
 RETRY_ARGS = ['-t', '4', '-T', '2', '-A', '5']
-_alive = _dns_service._alive  # pylint: disable=protected-access
 _wait = _dns_service._wait  # pylint: disable=protected-access
 
 
@@ -208,19 +207,12 @@ def forget(name, root=None):
 
 # -- processes -----------------------------------------------------------------------------------------------------
 def is_ours(pid, name):
-    try:
-        exe = os.path.basename(os.readlink('/proc/%d/exe' % pid).split(' (deleted)')[0])
-    except OSError:
-        return False
-    environ = _dns_service.read_file('/proc/%d/environ' % pid, 'rb') or b''
-    return exe in PROGRAMS and _alive(pid) and ('%s=%s' % (MARK, name)).encode() in environ.split(b'\0')
+    return _dns_service.is_marked(pid, PROGRAMS, '%s=%s' % (MARK, name))
 
 
 def running(name):
     """Our client's pid, or None."""
-    text = (_dns_service.read_file(paths(name)['pid']) or '').strip()
-    pid = int(text) if text.isdigit() and int(text) > 0 else None
-    return pid if pid is not None and is_ours(pid, name) else None
+    return _dns_service.owned_pid(paths(name)['pid'], lambda pid: is_ours(pid, name))
 
 
 def read(network, containers, root=None):

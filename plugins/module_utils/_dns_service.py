@@ -158,6 +158,23 @@ def _signal(network, signum):
     return True
 
 
+def is_marked(pid, programs, mark):
+    """Whether ``pid`` is a live process of one of ``programs`` (its executable's name) whose environment holds
+    ``mark`` (NAME=VALUE): how the collection knows a helper process of its own (a proxy, a DHCP client)."""
+    try:
+        exe = os.path.basename(os.readlink('/proc/%d/exe' % pid).split(' (deleted)')[0])
+    except OSError:
+        return False
+    environ = read_file('/proc/%d/environ' % pid, 'rb') or b''
+    return exe in programs and _alive(pid) and mark.encode() in environ.split(b'\0')
+
+
+def owned_pid(path, owned):
+    """The pid in the pid file ``path`` when ``owned(pid)`` holds, else None (no file, a stale pid, someone else's)."""
+    pid = _pid_from_file(path)
+    return pid if pid is not None and owned(pid) else None
+
+
 def signal_owned(pid, owned, signum):
     """``signum`` to ``pid`` through a pidfd, when ``owned(pid)`` holds with the fd open (the pid cannot be reused
     between the check and the signal); False when it is gone or not ours."""

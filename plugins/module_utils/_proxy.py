@@ -42,7 +42,6 @@ MARK = 'HOSTNET_PROXY'
 LOOPBACK6 = '::1'
 START_TIMEOUT = _dns_service.START_TIMEOUT
 # The name servers' process helpers, the same rules here: a zombie is dead; waits poll their condition to a ceiling.
-_alive = _dns_service._alive  # pylint: disable=protected-access
 _wait = _dns_service._wait  # pylint: disable=protected-access
 
 
@@ -113,19 +112,12 @@ def manager(root='/'):
 def is_ours(pid, name):
     """Whether ``pid`` is a live proxy of ours for instance ``name`` (before its first connection it is
     systemd-socket-activate, after it the proxy it became; the mark is in its environment either way)."""
-    try:
-        exe = os.path.basename(os.readlink('/proc/%d/exe' % pid).split(' (deleted)')[0])
-    except OSError:
-        return False
-    environ = _dns_service.read_file('/proc/%d/environ' % pid, 'rb') or b''
-    return exe in PROGRAMS and _alive(pid) and ('%s=%s' % (MARK, name)).encode() in environ.split(b'\0')
+    return _dns_service.is_marked(pid, PROGRAMS, '%s=%s' % (MARK, name))
 
 
 def running(name):
     """Our proxy's pid, or None."""
-    text = (_dns_service.read_file(paths(name)['pid']) or '').strip()
-    pid = int(text) if text.isdigit() and int(text) > 0 else None
-    return pid if pid is not None and is_ours(pid, name) else None
+    return _dns_service.owned_pid(paths(name)['pid'], lambda pid: is_ours(pid, name))
 
 
 def instances():
