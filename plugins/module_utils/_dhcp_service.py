@@ -282,23 +282,50 @@ def start_many(clients, program):
         raise
 
 
+def _unit_failed(name):
+    """Why the client's systemd unit failed (its Result: exit-code, start-limit-hit...), or None while it runs or is
+    being restarted (Restart=on-failure: a client that cannot run is restarted until systemd's start limit)."""
+    res = subprocess.run(['systemctl', 'show', '--property=ActiveState', '--property=Result', UNIT % name],
+                         capture_output=True, text=True, check=False)
+    props = dict(line.split('=', 1) for line in res.stdout.splitlines() if '=' in line)
+    return (props.get('Result') or 'failed') if props.get('ActiveState') == 'failed' else None
+
+
+class _Progress:
+    """How one client's first lease is coming: its lease record, or why it will not come (its process exited, or,
+    under systemd, its unit failed: looked up once a second, not at every poll)."""
+
+    def __init__(self, name, proc, systemd):
+        self.name, self.proc, self.systemd = name, proc, systemd
+        self.next_check = 0.0
+        self.failure = None
+
+    def __call__(self):
+        if self.proc is not None and self.proc.poll() is not None:
+            log = (_dns_service.read_file(paths(self.name)['log']) or '').strip().splitlines()
+            self.failure = 'it exited: %s' % (log[-1] if log else 'no message')
+            return True
+        if self.systemd and time.monotonic() >= self.next_check:
+            self.next_check = time.monotonic() + 1.0
+            failed = _unit_failed(self.name)
+            if failed:
+                self.failure = 'its unit %s failed (%s; journalctl -u %s)' % (UNIT % self.name, failed, UNIT % self.name)
+                return True
+        pid = running(self.name)
+        return _lease_of(self.name, pid) if pid is not None else None
+
+
 def _wait_leases(clients, procs):
     leases = {}
     begun = time.monotonic()
+    systemd = not procs and manager() == 'systemd'
     for name, (dummy, timeout, where) in clients.items():
         network, container = parse_instance(name)
-
-        def got(name=name):
-            pid = running(name)
-            if name in procs and procs[name].poll() is not None:
-                return 'exited'
-            return _lease_of(name, pid) if pid is not None else None
-
-        lease = _wait(got, max(0.0, timeout - (time.monotonic() - begun)))
-        if lease == 'exited':
-            log = (_dns_service.read_file(paths(name)['log']) or '').strip().splitlines()
-            raise HostnetError('network %s: the DHCP client of %s on %s exited: %s' % (network, container, where, log[-1] if log else 'no message'))
-        if lease is None:
+        progress = _Progress(name, procs.get(name), systemd)
+        lease = _wait(progress, max(0.0, timeout - (time.monotonic() - begun)))
+        if progress.failure:
+            raise HostnetError('network %s: the DHCP client of %s on %s did not run: %s' % (network, container, where, progress.failure))
+        if not lease:
             raise HostnetError('network %s: no DHCP server answered %s on %s within %d s (dhcp_timeout)'
                                % (network, container, where, timeout))
         if lease.get('refused'):

@@ -269,3 +269,24 @@ def test_deconfig_removes_only_the_recorded_address():
     assert ipr.calls == [('addr', 'del', '10.138.3.150', 24)]
     _dhcp_hook._deconfig(ipr, 2, None)  # pylint: disable=protected-access
     assert len(ipr.calls) == 1
+
+
+def test_under_systemd_a_failed_client_unit_fails_the_run_at_once_naming_it(monkeypatch):
+    """A unit that cannot run (restarted until systemd's start limit, then failed) is reported as such, not as a
+    server that did not answer at the end of dhcp_timeout."""
+    class Done:
+        stdout = 'ActiveState=failed\nResult=exit-code\n'
+        returncode = 0
+
+    calls = []
+    monkeypatch.setattr(_dhcp_service, 'manager', lambda root='/': 'systemd')
+    monkeypatch.setattr(_dhcp_service, 'write', lambda name, text: None)
+    monkeypatch.setattr(_dhcp_service, 'stop', lambda name: calls.append(('stop', name)))
+    monkeypatch.setattr(_dhcp_service, '_start_systemd', lambda name: calls.append(('start', name)))
+    monkeypatch.setattr(_dhcp_service, 'running', lambda name: None)
+    monkeypatch.setattr(_dhcp_service.subprocess, 'run', lambda *a, **kw: Done())
+    with pytest.raises(Exception) as err:
+        _dhcp_service.start_many({'lan:web': ('env', 3600, 'parent ens33')}, '/usr/bin/busybox')
+    assert str(err.value) == ('network lan: the DHCP client of web on parent ens33 did not run: its unit hostnet-dhcp@lan:web.service failed '
+                              '(exit-code; journalctl -u hostnet-dhcp@lan:web.service)')
+    assert calls == [('stop', 'lan:web'), ('start', 'lan:web'), ('stop', 'lan:web')]  # stopped again: nothing left
