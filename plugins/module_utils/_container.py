@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_hook
 from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _host_gateway
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
@@ -296,7 +297,7 @@ def _addresses(doc, ep, lease=None):
     """The address fields of one network: Docker's empty values for a family the endpoint has no address of (a
     gateway is shown per endpoint, only beside an address of its family); on a DHCP network, its lease's."""
     ip, ip6 = ep.get('ip') or '', ep.get('ip6') or ''
-    if lease and lease.get('address') and not lease.get('refused'):
+    if _dhcp_hook.applied(lease):
         return {'Gateway': lease.get('gateway') or '', 'IPAddress': lease['address'], 'IPPrefixLen': lease.get('prefix') or 0,
                 'IPv6Gateway': '', 'GlobalIPv6Address': '', 'GlobalIPv6PrefixLen': 0}
     return {'Gateway': doc.get('gateway') or '' if ip else '', 'IPAddress': ip, 'IPPrefixLen': _prefix(doc.get('subnet')) if ip else 0,

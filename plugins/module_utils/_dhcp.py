@@ -15,6 +15,7 @@ address went), and stop it (the lease released) before its link goes.
 
 from __future__ import annotations
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_hook
 from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_service
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -143,8 +144,8 @@ def options(p):
 def read(run, net):
     """What planning needs of the endpoints' clients (only for a DHCP network): the client program, and per container
     its running client, env file and lease record."""
-    if not is_dhcp(net.options) or run.snap.dhcp_program is not None:
-        return  # not a DHCP network, or read already (a unit test's snapshot)
+    if not is_dhcp(net.options):
+        return
     names = sorted(set(net.endpoints) | set(run.old.get('endpoints') or {}))
     run.snap.dhcp = _dhcp_service.read(run.name, names, run.root)
     run.snap.dhcp_program = _dhcp_service.busybox()
@@ -162,23 +163,22 @@ def _settings(net, cname):
 
 def lease_address(record):
     """The address/prefix a lease record gives, or None."""
-    if not record or not record.get('address') or record.get('refused'):
-        return None
-    return '%s/%s' % (record['address'], record.get('prefix'))
+    lease = _dhcp_hook.applied(record)
+    return '%s/%s' % (lease['address'], lease.get('prefix')) if lease else None
 
 
 def plan_start(run, cname, ep, why='start'):
     """Start the endpoint's client (after the endpoint batch made its link): it leases the address, the step waits for
-    it.  Undone by stopping it (the lease released) and forgetting the endpoint's files."""
+    it.  Undone by stopping it (the lease released) and forgetting the endpoint's files.  Nothing on another network."""
     net = run.net
+    if not is_dhcp(net.options):
+        return
     have = run.snap.dhcp.get(cname) or {}
     text = _dhcp_service.env_text(run.name, cname, ep.ifname, _settings(net, cname), have.get('lease'))
     name = _dhcp_service.instance(run.name, cname)
-    timeout = net.options.get('dhcp_timeout', DEFAULT_TIMEOUT)
-    if not run.dhcp_batch:
-        run.dhcp_batch = _dhcp_service.StartBatch(run.snap.dhcp_program)
-    run.dhcp_starts.append(('%s DHCP client of %s on %s (%s on %s, lease within %d s)' % (why, cname, run.name, ep.ifname, _where(net), timeout),
-                            (name, text, timeout, _where(net)), lambda: (_dhcp_service.stop(name), _dhcp_service.forget(name, run.root))))
+    timeout, where = net.options.get('dhcp_timeout', DEFAULT_TIMEOUT), _where(net)
+    run.dhcp_starts.append(('%s DHCP client of %s on %s (%s on %s, lease within %d s)' % (why, cname, run.name, ep.ifname, where, timeout),
+                            (name, text, timeout, where), lambda: (_dhcp_service.stop(name), _dhcp_service.forget(name, run.root))))
 
 
 def plan_starts(run):
@@ -188,13 +188,16 @@ def plan_starts(run):
     if run.snap.dhcp_program is None:
         raise _validate.InputError('ipam_driver', 'dhcp', 'needs busybox (its DHCP client, udhcpc) on the host: install the busybox '
                                    'package (the host_requirements role does)')
+    batch = _dhcp_service.StartBatch(run.snap.dhcp_program)
     for text, do, undo in run.dhcp_starts:
-        run.plan.add(text, do, undo, batch=run.dhcp_batch)
+        run.plan.add(text, do, undo, batch=batch)
 
 
 def plan_check(run, cname, ep, view, link):
     """A whole endpoint: its client runs, asks what it should, and its lease's address is on the link; else the
-    client is started again (it asks for the same address)."""
+    client is started again (it asks for the same address).  Nothing on another network."""
+    if not is_dhcp(run.net.options):
+        return
     have = run.snap.dhcp.get(cname) or {}
     want = _dhcp_service.env_text(run.name, cname, ep.ifname, _settings(run.net, cname), have.get('lease'))
     address = lease_address(have.get('lease'))

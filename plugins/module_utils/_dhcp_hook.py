@@ -80,6 +80,11 @@ def check_lease(lease, subnet=None, gateway=None):
     return None
 
 
+def applied(record):
+    """The lease a record holds when it is one the hook applied (an address, not refused), else None."""
+    return record if record and record.get('address') and not record.get('refused') else None
+
+
 def resolv_text(lease, network):
     """The container's resolv.conf from the lease (None when it names no server)."""
     if not lease.get('dns'):

@@ -244,10 +244,7 @@ def _start_supervised(name, text, program):
 
 
 def _start_systemd(name):
-    unit = UNIT % name
-    res = subprocess.run(['systemctl', 'start', unit], capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        raise HostnetError('the DHCP client %s could not start (%s): %s' % (name, unit, res.stderr.strip()))
+    _dns_service.start_unit(UNIT % name, 'the DHCP client %s' % name)
 
 
 def _lease_of(name, pid):
@@ -263,19 +260,18 @@ def start_many(clients, program):
     wait for each one's first lease together; {instance: lease record}.  When one gets none in its time (no server
     answered), exits, or is offered a lease the network refuses, every client this call started is stopped (a
     taken lease released) and the reason raised, naming the network and ``where`` (the parent or bridge)."""
-    if program is None:
-        raise HostnetError('ipam_driver dhcp needs busybox (its udhcpc) on the host; it is not installed')
     procs, started = {}, []
+    systemd = manager() == 'systemd'
     try:
         for name, (text, dummy, dummy2) in clients.items():
             write(name, text)
             stop(name)  # a client of a link this run replaced holds the old one
             started.append(name)
-            if manager() == 'systemd':
+            if systemd:
                 _start_systemd(name)
             else:
                 procs[name] = _start_supervised(name, text, program)
-        return _wait_leases(clients, procs)
+        return _wait_leases(clients, procs, systemd)
     except BaseException:
         for name in started:
             stop(name)
@@ -315,10 +311,9 @@ class _Progress:
         return _lease_of(self.name, pid) if pid is not None else None
 
 
-def _wait_leases(clients, procs):
+def _wait_leases(clients, procs, systemd):
     leases = {}
     begun = time.monotonic()
-    systemd = not procs and manager() == 'systemd'
     for name, (dummy, timeout, where) in clients.items():
         network, container = parse_instance(name)
         progress = _Progress(name, procs.get(name), systemd)

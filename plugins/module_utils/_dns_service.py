@@ -273,6 +273,13 @@ def _systemctl(*args):
     return subprocess.run(['systemctl'] + list(args), capture_output=True, text=True, check=False)
 
 
+def start_unit(unit, what):
+    """``systemctl start unit`` for a helper process of ours (a proxy, a DHCP client); fails naming ``what``."""
+    res = _systemctl('start', unit)
+    if res.returncode != 0:
+        raise HostnetError('%s could not start (%s): %s' % (what, unit, res.stderr.strip()))
+
+
 def _journal_message(unit, since):
     """dnsmasq's own words from the journal (under systemd its stderr goes there, not to systemctl), logged from
     ``since`` (epoch seconds) on, so an older failure's message is not taken for this one."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_hook
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 
 
@@ -89,10 +90,9 @@ def _container(n, ep, doc, leases):
     out = {'Name': n, 'EndpointID': ep['endpoint_id'], 'MacAddress': ep['mac'], 'IPv4Address': with_prefix(ep.get('ip'), doc.get('subnet')),
            'IPv6Address': with_prefix(ep.get('ip6'), doc.get('subnet_v6'))}
     if doc.get('ipam_driver') == 'dhcp':
-        lease = (leases or {}).get(n) or {}
-        usable = lease.get('address') and not lease.get('refused')
-        out['IPv4Address'] = '%s/%s' % (lease['address'], lease['prefix']) if usable else ''
-        out['lease'] = {k: lease.get(k) for k in LEASE_KEYS} if usable else None
+        lease = _dhcp_hook.applied((leases or {}).get(n))
+        out['IPv4Address'] = '%s/%s' % (lease['address'], lease['prefix']) if lease else ''
+        out['lease'] = {k: lease.get(k) for k in LEASE_KEYS} if lease else None
     return out
 
 

@@ -193,7 +193,6 @@ class NetworkRun:
         self.route6 = {}  # {container: whether this network gives its IPv6 default route}
         self._machine_id = None
         self.dhcp_starts = []  # (text, do, undo) of the DHCP clients this run starts (_dhcp), one batch after the endpoints
-        self.dhcp_batch = None
 
     @property
     def old(self):
@@ -440,8 +439,7 @@ class NetworkRun:
             readdressed6 = self.plan_addresses(cname, link, self.net.cidr6(ep.ip6), view.addresses6(link['index']))
             self.route6[cname] = self.plan_default_route(cname, ep, view, link['index'], readdressed=readdressed6, family=6)
         _routes.plan_endpoint(self, cname, ep, view, link['index'], {4: readdressed, 6: readdressed6})
-        if _dhcp.is_dhcp(self.net.options):
-            _dhcp.plan_check(self, cname, ep, view, link)
+        _dhcp.plan_check(self, cname, ep, view, link)
 
     def plan_namespace(self, cname, view):
         ns = self.ns
@@ -470,8 +468,7 @@ class NetworkRun:
             self.route6[cname] = self.plan_default_route(cname, ep, view, gone=gone, family=6)
         self.driver.plan_create(self, cname, ep)
         _routes.plan_new(self, cname, ep)
-        if _dhcp.is_dhcp(self.net.options):
-            _dhcp.plan_start(self, cname, ep)
+        _dhcp.plan_start(self, cname, ep)
 
     # -- the default route ---------------------------------------------------------------------------------------
     def plan_reelections(self, cnames):

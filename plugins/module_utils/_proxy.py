@@ -172,9 +172,7 @@ def _start_supervised(name, text):
 
 def _start_systemd(name):
     unit = UNIT % name
-    res = subprocess.run(['systemctl', 'start', unit], capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        raise HostnetError('the [::1] proxy %s could not start (%s): %s' % (name, unit, res.stderr.strip()))
+    _dns_service.start_unit(unit, 'the [::1] proxy %s' % name)
     res = subprocess.run(['systemctl', 'show', '--property=MainPID', '--value', unit], capture_output=True, text=True, check=False)
     pid = res.stdout.strip()
     if pid.isdigit() and int(pid) > 0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from unittest import mock
 
 import pytest
 
@@ -121,9 +122,10 @@ def dhcp_params(**over):
 
 
 def dhcp_plan(params, snap, tmp_path, clients=None):
-    snap.dhcp_program = '/usr/bin/busybox'
-    snap.dhcp = clients or {}
-    return plan(_macvlan.MacvlanNetwork, params, snap, tmp_path)
+    """The plan from ``snap``, the clients' state read as ``clients`` ({container: {env, pid, lease}})."""
+    with mock.patch.object(_dhcp_service, 'read', lambda network, containers, root=None: dict(clients or {})), \
+            mock.patch.object(_dhcp_service, 'busybox', lambda: '/usr/bin/busybox'):
+        return plan(_macvlan.MacvlanNetwork, params, snap, tmp_path)
 
 
 def test_new_endpoints_get_no_address_and_their_clients_start_together_after_them(tmp_path):
