@@ -71,7 +71,10 @@ options:
     version_added: 0.3.0
     suboptions:
       netns:
-        description: As O(netns); defaults to the task's O(netns).
+        description:
+          - As O(netns); defaults to the task's O(netns).
+          - An item cannot probe from the host when the task names a namespace (null means the task's); leave the
+            task's O(netns) out and name the namespace in the items that need one.
         type: str
       target:
         description: As O(target).
