@@ -94,7 +94,7 @@ def test_every_item_is_checked_before_any_namespace_is_opened():
     opened = []
     with pytest.raises(_probe.ProbeError):
         _probe_many.run(_probe_many.validate(task([{'target': '172.17.0.3'}, {'target': 'x', 'method': 'tcp'}])),
-                        prober=lambda netns: opened.append(netns))
+                        prober=opened.append)
     assert opened == []
 
 
