@@ -440,14 +440,19 @@ def run(want, prober):
     return result
 
 
-def verdict(want, result):
-    """(agrees, msg): whether the network agrees with ``expect``, and a sentence saying what happened."""
+def headline(want, address=None):
+    """What was probed, as a message starts: ``probe from web01 to db (172.18.0.3) (tcp port 80)``."""
     origin = want['netns'] if want['netns'] is not None else 'the host'
     target = want['target']
-    if want['name'] is not None and result['address'] and want['method'] != 'resolve':
-        target = '%s (%s)' % (target, result['address'])
+    if want['name'] is not None and address and want['method'] != 'resolve':
+        target = '%s (%s)' % (target, address)
     how = 'tcp port %d' % want['port'] if want['method'] == 'tcp' else want['method']
-    head = 'probe from %s to %s (%s)' % (origin, target, how)
+    return 'probe from %s to %s (%s)' % (origin, target, how)
+
+
+def verdict(want, result):
+    """(agrees, msg): whether the network agrees with ``expect``, and a sentence saying what happened."""
+    head = headline(want, result['address'])
     got = 'reachable' if result['reachable'] else 'unreachable'
     if result['reachable']:
         if want['method'] == 'resolve':

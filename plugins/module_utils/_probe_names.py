@@ -27,6 +27,7 @@ import os
 import select
 import signal
 import socket
+import threading
 import time
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -55,6 +56,8 @@ FAILURES = {
 # IPv4 ones first (not AF_UNSPEC, whose order depends on the routes and whose hosts file answer may hold one family
 # only): a name that has both is probed over IPv4 as before IPv6 existed, and family ipv6 probes it over IPv6.
 FAMILIES = {'any': socket.AF_UNSPEC, 'ipv4': socket.AF_INET, 'ipv6': socket.AF_INET6}
+# Held from a lookup's pipe to the moment the parent closes its write end (the probe's list form forks from threads).
+_FORKING = threading.Lock()
 
 
 class Resolution:
@@ -136,12 +139,13 @@ def lookup(fd, netns, name, timeout, family='ipv4'):
     """Look ``name`` up in a child inside the namespace behind ``fd`` (None: this process's); the child's answer.
     ``family``: 'ipv4', 'ipv6' or 'any' (the addresses of both, in the resolver's order)."""
     budget = MAX_QUERIES * resolver_seconds(timeout) * (2 if family == 'any' else 1) + 1
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_end)
-        _child(write_end, fd, netns, (name, FAMILIES[family]), timeout)
-    os.close(write_end)
+    with _FORKING:  # no other thread's child is forked while this write end is open here (see _close_inherited)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_end)
+            _child(write_end, fd, netns, (name, FAMILIES[family]), timeout)
+        os.close(write_end)
     data = None
     try:
         data = _read_all(read_end, time.monotonic() + budget)
@@ -178,6 +182,7 @@ def _child(write_end, fd, netns, query, timeout):
     """Run in the forked child: answer, write the answer, exit without running the parent's cleanup."""
     try:
         try:
+            _close_inherited((write_end, fd))
             # The resolver waits this long for each answer and asks each server once, as the probe's timeout says.
             os.environ['RES_OPTIONS'] = 'timeout:%d attempts:1' % resolver_seconds(timeout)
             answer = _answer_inside(fd, netns, query)
@@ -188,6 +193,22 @@ def _child(write_end, fd, netns, query, timeout):
             data = data[os.write(write_end, data):]
     finally:
         os._exit(0)  # pylint: disable=protected-access
+
+
+def _close_inherited(keep):
+    """Close every descriptor the child inherited but ``keep`` (and stdin, stdout, stderr).
+
+    The probe's list form probes from several threads at once, and a child forked for one thread's lookup inherits
+    what the others hold: their sockets (a TCP connection another thread closes would stay open until this child
+    exits) and their namespace descriptors. Another lookup's pipe write end, which would hold that lookup's answer
+    open, is never among them: ``_FORKING`` keeps each one open only while no other child is forked.
+    """
+    for name in os.listdir('/proc/self/fd'):
+        if int(name) > 2 and int(name) not in keep:
+            try:
+                os.close(int(name))
+            except OSError:  # the listing's own descriptor, closed already
+                pass
 
 
 def _answer_inside(fd, netns, query):

@@ -30,6 +30,9 @@ description:
     systemd-resolved's C(resolve)) gets that daemon's answer, made from the host's namespace.
   - IPv4 and IPv6 are probed the same way, with the same options, attempts and verdict; an IPv6 ping is an ICMPv6
     echo request on a raw ICMPv6 socket.
+  - With O(probes) instead of O(target), one task runs a list of probes side by side (a verification matrix in one
+    module run, as long as its slowest probe rather than the sum of their timeouts), and fails when any of them
+    disagrees, returning every result.
 author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
@@ -49,8 +52,58 @@ options:
         address (C(fe80::/10)) needs the interface it is reached over, as V(fe80::1%eth0), the interface of
         O(netns) (or of the host); an interface suffix on any other address is refused.
       - With O(method=resolve), a host name.
+      - One of O(target) and O(probes) is required; they are mutually exclusive.
     type: str
-    required: true
+  probes:
+    description:
+      - A list of probes to run in one task, concurrently (on up to 32 threads, each probe from its own namespace
+        descriptor), instead of the one O(target) names. The results come back in the order of the list, in
+        RV(probes), and the task fails when any probe disagrees with its O(probes[].expect).
+      - Each item takes the options of the task. An option an item leaves out (or sets to null) is the task's, so
+        the task's O(netns), O(method), O(expect), O(family), O(count), O(timeout) (and their defaults) apply to every
+        item that does not say otherwise.
+      - Every item is checked, and every namespace looked up, before any probe is sent; a bad item fails the task
+        naming the option as V(probes[N].OPTION) (N counts from 0) and the value.
+      - A probe that cannot be made (for O(method=ping) or O(method=tcp) a name that does not resolve) fails that
+        item with the reason as its RV(probes[].error); the other items still run and report.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      netns:
+        description:
+          - As O(netns); defaults to the task's O(netns).
+          - An item cannot probe from the host when the task names a namespace (null means the task's); leave the
+            task's O(netns) out and name the namespace in the items that need one.
+        type: str
+      target:
+        description: As O(target).
+        type: str
+        required: true
+      method:
+        description: As O(method); defaults to the task's O(method).
+        type: str
+        choices: [ping, tcp, resolve]
+      port:
+        description: As O(port); defaults to the task's O(port).
+        type: int
+      expect:
+        description: As O(expect); defaults to the task's O(expect).
+        type: str
+        choices: [reachable, unreachable]
+      expect_address:
+        description: As O(expect_address); defaults to the task's O(expect_address).
+        type: str
+      family:
+        description: As O(family); defaults to the task's O(family).
+        type: str
+        choices: [any, ipv4, ipv6]
+      count:
+        description: As O(count); defaults to the task's O(count).
+        type: int
+      timeout:
+        description: As O(timeout); defaults to the task's O(timeout).
+        type: float
   method:
     description:
       - V(ping) sends ICMP echo requests, ICMPv6 ones to an IPv6 address (a raw socket, as C(ping) does).
@@ -177,26 +230,44 @@ EXAMPLES = r'''
 - name: Show where the answer came from
   ansible.builtin.debug:
     msg: "{{ db01_lookup.address }} from {{ db01_lookup.resolved_from }}"
+
+- name: A verification matrix in one task, the probes side by side (from web01 unless an item says otherwise)
+  hostnet.containers.probe:
+    netns: web01
+    probes:
+      - target: 172.17.0.3
+      - target: app
+        netns: db01
+        method: tcp
+        port: 80
+      - target: 172.18.0.2
+        expect: unreachable
+        timeout: 1
+  register: matrix
+
+- name: Each probe's result, in order
+  ansible.builtin.debug:
+    msg: "{{ matrix.probes | map(attribute='msg') | list }}"
 '''
 
 RETURN = r'''
 reachable:
   description: Whether the target answered (ping, tcp) or the name resolved (resolve), whatever O(expect) is.
-  returned: always
+  returned: with target
   type: bool
   sample: true
 address:
   description:
     - The address probed (IPv4 or IPv6, a link-local one with its C(%ifname)), or the first address the name
       resolved to; null when it did not resolve.
-  returned: always
+  returned: with target
   type: str
   sample: 172.17.0.3
 addresses:
   description:
     - Every address (of the families O(family) allows) the name resolved to (the hosts file and DNS may give several), in the resolver's order; the
       target address for an address.
-  returned: always
+  returned: with target
   type: list
   elements: str
   sample: ["172.17.0.3"]
@@ -205,37 +276,128 @@ resolved_from:
     - Where a name was found - the hosts file the namespace sees when it alone gives the answer, else
       C(DNS SERVERS (NAME)) with the name servers its resolv.conf lists and the canonical name; null for an address
       or a name not found.
-  returned: always
+  returned: with target
   type: str
   sample: /etc/netns/web01/hosts
 rtt_ms:
   description:
     - Round-trip time of the successful attempt in milliseconds (ICMP echo, TCP handshake, or the whole lookup);
       null when no attempt succeeded.
-  returned: always
+  returned: with target
   type: float
   sample: 0.061
 attempts:
   description: Number of attempts made (stops at the first success).
-  returned: always
+  returned: with target
   type: int
   sample: 1
 error:
   description: Why the last attempt failed (C(timeout after 2 s), C(connection refused), C(host unreachable ...)); null when reachable.
-  returned: always
+  returned: with target
   type: str
   sample: timeout after 2 s
 msg:
-  description: One sentence saying what was probed and what happened.
+  description:
+    - One sentence saying what was probed and what happened.
+    - With O(probes), how many probes disagree and the RV(probes[].msg) of each that does, or that all went as
+      expected.
   returned: always
   type: str
   sample: "probe from web01 to 172.17.0.3 (ping): reachable as expected (rtt 0.061 ms)"
+probes:
+  description:
+    - With O(probes), one result per probe, in the order of O(probes), each with the keys the single form returns
+      (RV(reachable), RV(address), RV(addresses), RV(resolved_from), RV(rtt_ms), RV(attempts), RV(error), RV(msg))
+      and what was probed.
+    - Returned when the task fails because a probe disagrees, too.
+  returned: with probes
+  type: list
+  elements: dict
+  contains:
+    reachable:
+      description: As RV(reachable).
+      type: bool
+      sample: true
+    address:
+      description: As RV(address).
+      type: str
+      sample: 172.17.0.3
+    addresses:
+      description: As RV(addresses).
+      type: list
+      elements: str
+      sample: ["172.17.0.3"]
+    resolved_from:
+      description: As RV(resolved_from).
+      type: str
+      sample: null
+    rtt_ms:
+      description: As RV(rtt_ms).
+      type: float
+      sample: 0.061
+    attempts:
+      description: As RV(attempts); 0 when the probe could not be made.
+      type: int
+      sample: 1
+    error:
+      description: As RV(error), or why the probe could not be made (a name ping or tcp cannot resolve).
+      type: str
+      sample: null
+    msg:
+      description: As RV(msg), for this probe.
+      type: str
+      sample: "probe from web01 to 172.17.0.3 (ping): reachable as expected (rtt 0.061 ms)"
+    netns:
+      description: The namespace the probe was sent from; null for the host's.
+      type: str
+      sample: web01
+    target:
+      description: The probe's target.
+      type: str
+      sample: 172.17.0.3
+    method:
+      description: The probe's method.
+      type: str
+      sample: ping
+    expect:
+      description: What the probe expected.
+      type: str
+      sample: reachable
+    agrees:
+      description: Whether the probe went as expected (and, with O(expect_address), resolved to that address).
+      type: bool
+      sample: true
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe
+from ansible_collections.hostnet.containers.plugins.module_utils import _probe_many
+
+ITEM_SPEC = dict(
+    netns=dict(type='str'),
+    target=dict(type='str', required=True),
+    method=dict(type='str', choices=list(_probe.METHODS)),
+    port=dict(type='int'),
+    expect=dict(type='str', choices=list(_probe.EXPECTS)),
+    expect_address=dict(type='str'),
+    family=dict(type='str', choices=list(_probe.FAMILIES)),
+    count=dict(type='int'),
+    timeout=dict(type='float'),
+)
+
+
+def run_many(module):
+    """The list form: every item checked, then the probes side by side; fails when any disagrees."""
+    try:
+        results = _probe_many.run(_probe_many.validate(module.params))
+    except (_probe.ProbeError, _kernel.HostnetError) as exc:
+        module.fail_json(msg=str(exc))
+    agrees, msg = _probe_many.summary(results)
+    if not agrees:
+        module.fail_json(msg=msg, changed=False, probes=results)
+    module.exit_json(msg=msg, changed=False, probes=results)
 
 
 def run(module):
@@ -251,22 +413,29 @@ def run(module):
     module.exit_json(**result)
 
 
+ARGUMENT_SPEC = dict(
+    netns=dict(type='str'),
+    target=dict(type='str'),
+    probes=dict(type='list', elements='dict', options=ITEM_SPEC),
+    method=dict(type='str', default='ping', choices=list(_probe.METHODS)),
+    port=dict(type='int'),
+    expect=dict(type='str', default='reachable', choices=list(_probe.EXPECTS)),
+    expect_address=dict(type='str'),
+    family=dict(type='str', default='any', choices=list(_probe.FAMILIES)),
+    count=dict(type='int', default=1),
+    timeout=dict(type='float', default=2.0),
+)
+# One target, or a list of probes (whose items may leave out everything but their target).
+ONE_OF = [('target', 'probes')]
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            netns=dict(type='str'),
-            target=dict(type='str', required=True),
-            method=dict(type='str', default='ping', choices=list(_probe.METHODS)),
-            port=dict(type='int'),
-            expect=dict(type='str', default='reachable', choices=list(_probe.EXPECTS)),
-            expect_address=dict(type='str'),
-            family=dict(type='str', default='any', choices=list(_probe.FAMILIES)),
-            count=dict(type='int', default=1),
-            timeout=dict(type='float', default=2.0),
-        ),
-        supports_check_mode=True,
-    )
-    run(module)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_one_of=ONE_OF, mutually_exclusive=ONE_OF,
+                           supports_check_mode=True)
+    if module.params['probes'] is not None:
+        run_many(module)
+    else:
+        run(module)
 
 
 if __name__ == '__main__':

@@ -364,6 +364,83 @@ def test_bad_input_fails_naming_the_option(host):
     assert not failures, failures
 
 
+# -- the list form ------------------------------------------------------------------------------------------------
+ITEM_KEYS = {'reachable', 'address', 'addresses', 'resolved_from', 'rtt_ms', 'attempts', 'error', 'msg', 'netns', 'target',
+             'method', 'expect', 'agrees'}
+
+
+def test_probes_in_one_call_from_two_namespaces_and_the_host(bridge, tmp_path):
+    """One module run: ping, tcp, an isolation check, ping by name and a lookup, from web01, web02 and the host,
+    each with the task's options unless it says otherwise, every result back in the order asked."""
+    host = bridge
+    ok(host.module('netns', name='web01', hosts={'db01': '172.18.0.3', 'peer': '172.17.0.3'}, dns=['127.0.0.1']))
+    probes = [
+        {'target': '172.17.0.3'},
+        {'target': '172.17.0.2', 'netns': 'web02', 'method': 'tcp', 'port': 8080},
+        {'target': '172.17.0.99', 'expect': 'unreachable', 'timeout': 0.5},
+        {'target': 'db01', 'method': 'resolve', 'expect_address': '172.18.0.3'},
+        {'target': 'peer', 'count': 2},
+        {'target': '172.17.0.3', 'netns': 'web02', 'method': 'tcp', 'port': 8081, 'expect': 'unreachable'},
+    ]
+    with server(host, 'web01', tmp_path, 'tcp', TCP_SERVER, '172.17.0.2', 8080):
+        res = ok(host.module('probe', netns='web01', probes=probes))
+    # Items that leave netns out probe from the task's web01.
+    assert res['changed'] is False and res['msg'] == '6 probes: all as expected'
+    results = res['probes']
+    assert [(r['netns'], r['target'], r['method'], r['expect']) for r in results] == [
+        ('web01', '172.17.0.3', 'ping', 'reachable'), ('web02', '172.17.0.2', 'tcp', 'reachable'),
+        ('web01', '172.17.0.99', 'ping', 'unreachable'), ('web01', 'db01', 'resolve', 'reachable'),
+        ('web01', 'peer', 'ping', 'reachable'), ('web02', '172.17.0.3', 'tcp', 'unreachable')]
+    assert all(set(r) == ITEM_KEYS and r['agrees'] is True for r in results), results
+    assert results[0]['reachable'] and results[0]['msg'].startswith('probe from web01 to 172.17.0.3 (ping): reachable as expected')
+    assert results[1]['reachable'] and results[1]['msg'].startswith('probe from web02 to 172.17.0.2 (tcp port 8080): reachable')
+    assert not results[2]['reachable'] and nobody_there(results[2]['error'], '0.5'), results[2]
+    assert results[3]['address'] == '172.18.0.3' and results[3]['resolved_from'] == '/etc/netns/web01/hosts'
+    assert results[4]['address'] == '172.17.0.3' and results[4]['attempts'] == 1
+    assert results[5]['error'] == 'connection refused'
+    # From the host (no netns anywhere), and in check mode, which probes as usual.
+    res = ok(host.module('probe', check_mode=True, probes=[{'target': '172.17.0.2'}, {'target': '172.17.0.3', 'netns': 'web01'}]))
+    assert [(r['netns'], r['reachable']) for r in res['probes']] == [(None, True), ('web01', True)]
+    assert res['probes'][0]['msg'].startswith('probe from the host to 172.17.0.2 (ping): reachable as expected')
+
+
+def test_a_disagreeing_probe_fails_the_task_with_every_result(bridge):
+    host = bridge
+    res = failed(host.module('probe', netns='web01', timeout=0.5, probes=[
+        {'target': '172.17.0.3'},
+        {'target': '172.17.0.3', 'expect': 'unreachable'},
+        {'target': 'nosuchname'},
+        {'target': '172.17.0.1', 'netns': 'web02'},
+    ]), '2 of 4 probes disagree: probe from web01 to 172.17.0.3 (ping): expected unreachable, got reachable (rtt ',
+        "; probe from web01 to nosuchname (ping): target 'nosuchname': does not resolve from namespace web01")
+    assert res['changed'] is False
+    assert [r['agrees'] for r in res['probes']] == [True, False, False, True]
+    assert [r['reachable'] for r in res['probes']] == [True, True, False, True]
+    assert res['probes'][2]['error'].startswith("target 'nosuchname': does not resolve from namespace web01")
+    assert res['probes'][2]['attempts'] == 0 and res['probes'][2]['address'] is None
+    assert 'reachable' not in res  # the single form's keys are not returned with probes
+
+
+@pytest.mark.parametrize('params, needle', [
+    (dict(probes=[{'target': '172.17.0.3'}, {'target': '172.17.0.4', 'port': 80}]),
+     'probes[1].port 80: only used with method tcp, not ping'),
+    (dict(netns='web01', probes=[{'target': '172.17.0.3'}, {'target': '172.17.0.3', 'netns': 'web02'},
+                                 {'target': '172.17.0.3', 'netns': 'web99'}]),
+     "probes[2].netns 'web99': no such network namespace (no /run/netns/web99)"),
+    (dict(netns='web99', probes=[{'target': '172.17.0.3', 'netns': 'web01'}, {'target': '172.17.0.3'}]),
+     "probes[1].netns 'web99': no such network namespace"),
+    (dict(method='tcp', probes=[{'target': '172.17.0.3', 'port': 80}, {'target': '172.17.0.3'}]),
+     'probes[1].port: required with method tcp'),
+    (dict(probes=[]), 'probes []: must list at least one probe'),
+    (dict(target='172.17.0.3', probes=[{'target': '172.17.0.3'}]), 'mutually exclusive: target|probes'),
+    (dict(netns='web01'), 'one of the following is required: target, probes'),
+    (dict(probes=[{'netns': 'web01'}]), 'target'),
+])
+def test_a_bad_item_fails_before_anything_is_sent(bridge, params, needle):
+    res = failed(bridge.module('probe', **params), needle)
+    assert 'probes' not in res, res
+
+
 # -- IPv6 ---------------------------------------------------------------------------------------------------------
 TCP6_SERVER = TCP_SERVER.replace('socket.AF_INET,', 'socket.AF_INET6,')
 
