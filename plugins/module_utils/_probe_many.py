@@ -48,14 +48,16 @@ def items(params):
 
 
 def validate(params):
-    """Every item checked and normalised by ``_probe.validate`` (a list of its dicts, in order); a ProbeError names
-    the first bad item's option as ``probes[N].OPTION``."""
+    """Every item checked and normalised by ``_probe.validate`` (a list of its dicts, in order, each with the item's
+    ``label``, its own and never the task's); a ProbeError names the first bad item's option as ``probes[N].OPTION``."""
     wants = []
     for index, item in enumerate(items(params)):
         try:
-            wants.append(_probe.validate(item))
+            want = _probe.validate(item)
         except _probe.ProbeError as exc:
             raise _indexed(exc, index) from None
+        want['label'] = params['probes'][index].get('label')
+        wants.append(want)
     return wants
 
 
@@ -95,7 +97,10 @@ def probe_one(want, prober):
                   'attempts': 0, 'error': str(exc), 'msg': '%s: %s' % (_probe.headline(want), exc)}
         agrees = False
     out = {key: result[key] for key in RESULT_KEYS}
-    out.update(netns=want['netns'], target=want['target'], method=want['method'], expect=want['expect'], agrees=agrees)
+    label = want.get('label')
+    if label:
+        out['msg'] = '%s: %s' % (label, out['msg'])
+    out.update(netns=want['netns'], target=want['target'], method=want['method'], expect=want['expect'], agrees=agrees, label=label)
     return out
 
 

@@ -104,6 +104,11 @@ options:
       timeout:
         description: As O(timeout); defaults to the task's O(timeout).
         type: float
+      label:
+        description:
+          - A few words saying what the probe checks (V(c1 to c2 across the hosts)); the item's RV(probes[].msg) starts
+            with them, so a failure names the part of the topology that disagrees. Only for items (the task has none).
+        type: str
   method:
     description:
       - V(ping) sends ICMP echo requests, ICMPv6 ones to an IPv6 address (a raw socket, as C(ping) does).
@@ -367,6 +372,10 @@ probes:
       description: Whether the probe went as expected (and, with O(expect_address), resolved to that address).
       type: bool
       sample: true
+    label:
+      description: The item's O(probes[].label); null when it has none.
+      type: str
+      sample: web01 to web02 on the default bridge
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -385,6 +394,7 @@ ITEM_SPEC = dict(
     family=dict(type='str', choices=list(_probe.FAMILIES)),
     count=dict(type='int'),
     timeout=dict(type='float'),
+    label=dict(type='str'),
 )
 
 

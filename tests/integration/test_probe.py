@@ -366,7 +366,7 @@ def test_bad_input_fails_naming_the_option(host):
 
 # -- the list form ------------------------------------------------------------------------------------------------
 ITEM_KEYS = {'reachable', 'address', 'addresses', 'resolved_from', 'rtt_ms', 'attempts', 'error', 'msg', 'netns', 'target',
-             'method', 'expect', 'agrees'}
+             'method', 'expect', 'agrees', 'label'}
 
 
 def test_probes_in_one_call_from_two_namespaces_and_the_host(bridge, tmp_path):

@@ -51,7 +51,7 @@ def test_items_leave_options_out_as_none():
     """No default in an item's spec: what an item leaves out reads as None, so the task's value is taken."""
     params, errors = checked({'netns': 'c2', 'probes': [{'target': 'a'}, {'target': 'b', 'expect': 'unreachable', 'timeout': 1}]})
     assert errors == []
-    assert params['probes'][0] == dict(dict.fromkeys(_probe_many.ITEM_OPTIONS), target='a')
+    assert params['probes'][0] == dict(dict.fromkeys(_probe_many.ITEM_OPTIONS + ('label',)), target='a')
     wants = _probe_many.validate(params)
     assert [(w['netns'], w['target'], w['expect'], w['timeout'], w['method'], w['count']) for w in wants] == [
         ('c2', 'a', 'reachable', 2.0, 'ping', 1), ('c2', 'b', 'unreachable', 1.0, 'ping', 1)]
@@ -64,7 +64,7 @@ def test_an_item_takes_the_task_options_it_leaves_out():
                    {'target': 'db01', 'method': 'resolve', 'expect_address': '172.18.0.3', 'netns': None}],
                   netns='web01', timeout=0.5, family='ipv4')
     wants = _probe_many.validate(params)
-    assert wants[0] == _probe.validate(dict(TASK, netns='web01', target='172.17.0.3', timeout=0.5, family='ipv4'))
+    assert wants[0] == dict(_probe.validate(dict(TASK, netns='web01', target='172.17.0.3', timeout=0.5, family='ipv4')), label=None)
     assert (wants[1]['netns'], wants[1]['method'], wants[1]['port'], wants[1]['count'], wants[1]['timeout']) == ('db01', 'tcp', 80, 3, 0.5)
     assert (wants[2]['netns'], wants[2]['name'], wants[2]['expect_address'], wants[2]['family']) == ('web01', 'db01', '172.18.0.3', 'ipv4')
 
@@ -151,7 +151,7 @@ def test_results_keep_their_order_and_say_whether_each_agrees():
     assert [r['agrees'] for r in results] == [True] * 4
     assert results[1] == {'reachable': False, 'address': '172.17.0.4', 'addresses': ['172.17.0.4'], 'resolved_from': None,
                           'rtt_ms': None, 'attempts': 1, 'error': 'timeout after 0.5 s', 'netns': 'web01', 'target': '172.17.0.4',
-                          'method': 'ping', 'expect': 'unreachable', 'agrees': True,
+                          'method': 'ping', 'expect': 'unreachable', 'agrees': True, 'label': None,
                           'msg': 'probe from web01 to 172.17.0.4 (ping): unreachable as expected (timeout after 0.5 s)'}
     assert results[3]['address'] == '172.18.0.3' and results[3]['resolved_from'] == '/etc/hosts'
     assert _probe_many.summary(results) == (True, '4 probes: all as expected')
@@ -174,6 +174,18 @@ def test_disagreeing_probes_and_probe_errors_are_named_the_others_still_report()
     assert not agrees
     assert msg == '3 of 4 probes disagree: %s' % '; '.join(r['msg'] for r in results[:3])
     assert msg.startswith('3 of 4 probes disagree: probe from web01 to 172.17.0.3 (ping): expected unreachable, got reachable')
+
+
+def test_a_label_heads_its_probe_message_and_is_never_inherited():
+    probes = [{'target': '172.17.0.3', 'label': 'web01 to web02 on the default bridge'},
+              {'target': '172.17.0.3', 'expect': 'unreachable'}]
+    params, errors = checked({'netns': 'web01', 'probes': probes})
+    assert errors == []
+    results = _probe_many.run(_probe_many.validate(params), prober=FakeProber)
+    assert results[0]['label'] == 'web01 to web02 on the default bridge'
+    assert results[0]['msg'] == 'web01 to web02 on the default bridge: probe from web01 to 172.17.0.3 (ping): reachable as expected (rtt 0.1 ms)'
+    assert results[1]['label'] is None and results[1]['msg'].startswith('probe from web01 to 172.17.0.3 (ping): expected unreachable')
+    assert _probe_many.summary(results)[1] == '1 of 2 probes disagree: ' + results[1]['msg']
 
 
 def test_the_probes_run_side_by_side_each_with_its_own_prober():
