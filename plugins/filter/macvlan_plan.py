@@ -574,12 +574,13 @@ def _with_leases(hosts, parsed, allocations):
 
 
 def _probe(netns, target, expect, why):
-    """One probe; ``target`` an address, or (host, network, container) of a leased endpoint: then the probe says
-    ``lease`` {host, network, container} and its target is null."""
+    """One probe, as an item of the probe module's ``probes`` (``label`` says why; a reachable one is tried 3 times, an
+    isolation check once); ``target`` an address, or (host, network, container) of a leased endpoint: then the probe
+    says ``lease`` {host, network, container} and its target is null (the role reads it after the change)."""
+    probe = {'netns': netns, 'target': target, 'expect': expect, 'count': 3 if expect == 'reachable' else 1, 'label': why}
     if isinstance(target, tuple):
-        return {'netns': netns, 'target': None, 'lease': dict(zip(('host', 'network', 'container'), target)),
-                'expect': expect, 'why': why}
-    return {'netns': netns, 'target': target, 'expect': expect, 'why': why}
+        probe.update(target=None, lease=dict(zip(('host', 'network', 'container'), target)))
+    return probe
 
 
 def _segment_probes(host, hosts, parsed, allocations, name, cname):
@@ -623,7 +624,7 @@ def _host_probes(net, cname, ip, shim_ip, verify_isolation):
 
 
 def _probes(host, hosts, parsed, allocations, shims):
-    """What the role's verification checks from ``host``: [{netns, target, expect, why}] (and ``lease`` when the target
+    """What the role's verification checks from ``host``: [{netns, target, expect, count, label}] (and ``lease`` when the target
     is a leased address, see _probe)."""
     probes = []
     for name, net in parsed[host]['networks'].items():

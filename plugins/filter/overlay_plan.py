@@ -507,7 +507,8 @@ def _host_result(host, calls, parsed):
 
 
 def _probes(present):
-    """What the role's verification checks from this host: [{netns, target, method, expect, expect_address, why}]."""
+    """What the role's verification checks from this host, as items of the probe module's ``probes``: [{netns, target,
+    method, expect, count, label}, with expect_address and family where they apply]."""
     probes = []
     joined = {}
     for call in present:
@@ -521,9 +522,9 @@ def _probes(present):
                 if other is not call and not any(e['name'] == ep['name'] for e in other['endpoints']):
                     for remote in other['remote_endpoints'][:1]:
                         probes.append({'netns': ep['name'], 'target': remote.get('ip') or remote['ipv6_address'], 'method': 'ping',
-                                       'expect': 'unreachable',
-                                       'why': '%s (overlay %s) to %s on %s (overlay %s): isolated'
-                                              % (ep['name'], call['name'], remote['name'], remote['host'], other['name'])})
+                                       'expect': 'unreachable', 'count': 1,
+                                       'label': '%s (overlay %s) to %s on %s (overlay %s): isolated'
+                                                % (ep['name'], call['name'], remote['name'], remote['host'], other['name'])})
     return probes
 
 
@@ -537,8 +538,10 @@ def _remote_probes(call, ep, only_network):
             if not remote.get(key):
                 continue
             why = '%s to %s on %s across overlay %s%s' % (ep['name'], remote['name'], remote['host'], call['name'], ' over IPv6' if family else '')
-            probes.append({'netns': ep['name'], 'target': remote[key], 'method': 'ping', 'expect': 'reachable', 'why': why})
-            resolve = {'netns': ep['name'], 'target': remote['name'], 'method': 'resolve', 'expect': 'reachable', 'why': why + ' by name'}
+            # A reachable ping is tried 3 times (an ARP or neighbour discovery may lose the first), a lookup once.
+            probes.append({'netns': ep['name'], 'target': remote[key], 'method': 'ping', 'expect': 'reachable', 'count': 3, 'label': why})
+            resolve = {'netns': ep['name'], 'target': remote['name'], 'method': 'resolve', 'expect': 'reachable', 'count': 1,
+                       'label': why + ' by name'}
             if family:
                 resolve['family'] = family
             if only_network:

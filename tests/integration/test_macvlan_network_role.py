@@ -38,14 +38,16 @@ def seed_vars(containers, **network):
 def test_one_plan_for_both_hosts_kept_across_runs_and_verified(two_hosts, play):
     h1, h2 = two_hosts
     # Docker's per-host IPAM gives c1 and c2 both 10.0.0.32; the role gives each its own address and MAC.
-    rc, out, recap = play({'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'])}, macvlan_network_verify=True)
+    rc, out, recap = play({'host1': seed_vars(['c1']), 'host2': seed_vars(['c2'])}, macvlan_network_verify=True, verbose=True)
     assert rc == 0, out
     # Each host: the container's namespace (labelled as the role's), then the network.
     assert recap['host1']['changed'] == 2 and recap['host2']['changed'] == 2, out
     assert endpoints(h1)[0] == {'c1': ('10.0.0.32/24', '02:42:0a:00:00:20')}
     assert endpoints(h2)[0] == {'c2': ('10.0.0.33/24', '02:42:0a:00:00:21')}
-    assert 'c1 to c2 on host2 across the segment: reachable' in out
-    assert 'the host to c1 without a shim (a macvlan parent never talks to its children): unreachable' in out
+    # The verification's probes, each labelled in the probe task's result (one task per host, the probes side by side).
+    assert 'c1 to c2 on host2 across the segment: probe from c1 to 10.0.0.33 (ping): reachable as expected' in out
+    assert ('the host to c1 without a shim (a macvlan parent never talks to its children): probe from the host to 10.0.0.32 '
+            '(ping): unreachable as expected') in out
     assert ping(h1, 'c1', '10.0.0.33') and not ping(h1, None, '10.0.0.32', timeout=1)
 
     # Again: nothing changes.
@@ -60,13 +62,13 @@ def test_one_plan_for_both_hosts_kept_across_runs_and_verified(two_hosts, play):
 
     # c3 joins on host1 and host1 gets a shim: old addresses stay, the new ones come after both hosts' holdings.
     rc, out, recap = play({'host1': seed_vars(['c1', 'c3'], host_shim=True), 'host2': seed_vars(['c2'])},
-                          macvlan_network_verify=True)
+                          macvlan_network_verify=True, verbose=True)
     assert rc == 0, out
     eps, options = endpoints(h1)
     assert eps == {'c1': ('10.0.0.32/24', '02:42:0a:00:00:20'), 'c3': ('10.0.0.34/24', '02:42:0a:00:00:22')}
     assert options['hostnet.containers.host_shim_ip'] == '10.0.0.35'
     assert endpoints(h2)[0] == {'c2': ('10.0.0.33/24', '02:42:0a:00:00:21')}
-    assert 'the host to c3 through its shim 10.0.0.35: reachable' in out
+    assert 'the host to c3 through its shim 10.0.0.35: probe from the host to 10.0.0.34 (ping): reachable as expected' in out
     assert ping(h1, None, '10.0.0.34') and ping(h2, 'c2', '10.0.0.34')
 
 
@@ -120,12 +122,13 @@ def test_internal_network_without_parent_stays_on_its_host(two_hosts, play):
     internal = {'macvlan_network_networks': [dict(MACNET, name='inner')],
                 'macvlan_network_containers': [{'name': 'a', 'networks': ['inner']}, {'name': 'b', 'networks': ['inner']}]}
     rc, out, _recap = play({'host1': internal, 'host2': dict(internal, macvlan_network_containers=[
-        {'name': 'x', 'networks': ['inner']}])}, macvlan_network_verify=True)
+        {'name': 'x', 'networks': ['inner']}])}, macvlan_network_verify=True, verbose=True)
     assert rc == 0, out
     # One plan still: no address is used twice even though the segments never meet.
     assert endpoints(h1, 'inner')[0] == {'a': ('10.0.0.32/24', '02:42:0a:00:00:20'), 'b': ('10.0.0.33/24', '02:42:0a:00:00:21')}
     assert endpoints(h2, 'inner')[0] == {'x': ('10.0.0.34/24', '02:42:0a:00:00:22')}
-    assert 'a to b on the same host (mode bridge): reachable' in out and 'across the segment' not in out
+    assert 'a to b on the same host (mode bridge): probe from a to 10.0.0.33 (ping): reachable as expected' in out
+    assert 'across the segment' not in out
     assert not ping(h1, 'a', '10.0.0.34', timeout=1)
 
 

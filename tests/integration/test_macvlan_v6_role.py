@@ -38,7 +38,7 @@ def test_ipv6_addresses_allocated_once_for_both_hosts(two_hosts, play):
     for host in (h1, h2):
         host.run(['sysctl', '-qw', 'net.ipv6.conf.ens33.disable_ipv6=0'])  # the emulated host's lab port only
     both = {'host1': host_vars(['c1', 'c3'], host_shim=True), 'host2': host_vars(['c2'], host_shim=True)}
-    rc, out, recap = play(both, macvlan_network_verify=True)
+    rc, out, recap = play(both, macvlan_network_verify=True, verbose=True)
     assert rc == 0, out
     # Per-host IPAM would give c1 and c2 both fd00:60::100; the play's plan gives every container and shim its own.
     eps1, shim1 = addresses6(h1)
@@ -46,8 +46,8 @@ def test_ipv6_addresses_allocated_once_for_both_hosts(two_hosts, play):
     assert eps1 == {'c1': 'fd00:60::100/64', 'c3': 'fd00:60::101/64'} and shim1 == 'fd00:60::102'
     assert eps2 == {'c2': 'fd00:60::103/64'} and shim2 == 'fd00:60::104'
     # The role's verification probed IPv6 across the segment and through the shims.
-    assert 'c1 to c2 on host2 across the segment: reachable' in out
-    assert 'the host to c1 through its shim fd00:60::102: reachable' in out
+    assert 'c1 to c2 on host2 across the segment: probe from c1 to fd00:60::103 (ping): reachable as expected' in out
+    assert 'the host to c1 through its shim fd00:60::102: probe from the host to fd00:60::100 (ping): reachable as expected' in out
     assert ping(h1, 'c1', 'fd00:60::103') and ping(h2, 'c2', 'fd00:60::101') and ping(h2, None, 'fd00:60::100')
     # Again: nothing changes, every address stays.
     rc, out, recap = play(both, macvlan_network_verify=True)

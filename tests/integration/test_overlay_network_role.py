@@ -94,8 +94,8 @@ def test_bad_input_fails_before_any_host_changes(three):
 
     # Every host's check passes (192.0.2.3 is host3's), but no peer reaches it: the peer check stops every host.
     rc, out, recap = play(host_vars(containers, host3={'overlay_network_underlay_ip': '192.0.2.3'}))
-    assert rc != 0 and 'host host3, overlay_network_underlay_ip: 192.0.2.3' in out, out
-    assert 'probe from the host to 192.0.2.3 (ping): expected reachable' in out or 'expected reachable, got unreachable' in out, out
+    assert rc != 0, out
+    assert 'overlay_network_underlay_ip of host host3: probe from the host to 192.0.2.3 (ping): expected reachable, got unreachable' in out, out
     assert all(r['changed'] == 0 for r in recap.values()), out
     assert {n: h.settled_snapshot(like=before[n]) for n, h in hosts.items()} == before
 
@@ -106,9 +106,9 @@ def test_hosts_join_rerun_and_leave(three):
     # Two hosts first. host2's VTEP comes from facts (its default route's interface and address).
     both = host_vars({'host1': ['c1'], 'host2': ['c2']})
     both['host2'] = host_vars({'host2': ['c2']}, explicit_underlay=False)['host2']
-    rc, out, _recap = play(both, only=['host1', 'host2'], overlay_network_verify=True)
+    rc, out, _recap = play(both, only=['host1', 'host2'], overlay_network_verify=True, verbose=True)
     assert rc == 0, out
-    assert 'c1 to c2 on host2 across overlay blue by name: reachable' in out, out
+    assert 'c1 to c2 on host2 across overlay blue by name: probe from c1 to c2 (resolve): reachable as expected' in out, out
     net1 = overlay(h1)
     assert net1['Options']['com.docker.network.driver.overlay.vxlanid_list'] == '4097'
     assert net1['IPAM']['Config'][0]['Subnet'] == '10.0.0.0/24'
@@ -123,10 +123,10 @@ def test_hosts_join_rerun_and_leave(three):
     assert {n: h.settled_snapshot(like=before[n]) for n, h in hosts.items()} == before
 
     # Then for real: every host is wired to it, packets flow both ways and names resolve (verify).
-    rc, out, recap = play(all3, overlay_network_verify=True)
+    rc, out, recap = play(all3, overlay_network_verify=True, verbose=True)
     assert rc == 0, out
     assert recap['host1']['changed'] >= 1 and recap['host2']['changed'] >= 1 and recap['host3']['changed'] >= 2, out
-    assert 'c3 to c1 on host1 across overlay blue by name: reachable' in out, out
+    assert 'c3 to c1 on host1 across overlay blue by name: probe from c3 to c1 (resolve): reachable as expected' in out, out
     c3_ip = address(h3, 'c3')
     assert ping(h1, 'c1', c3_ip) and ping(h3, 'c3', address(h2, 'c2'))
     fdb, neigh = fdb_and_neighbours(h1, overlay(h1))

@@ -27,9 +27,10 @@ def test_vtep_from_the_ipv6_default_route(lab_factory, tmp_path, collection_path
     run = role_runner(hosts, tmp_path, collection_path)
     host_vars = {h: {'overlay_network_networks': [{'name': 'blue'}], 'overlay_network_containers': [{'name': 'c' + h[-1], 'networks': ['blue']}]}
                  for h in HOSTS}
-    rc, out, recap = run('overlay_network', host_vars, overlay_network_verify=True)
+    rc, out, recap = run('overlay_network', host_vars, overlay_network_verify=True, verbose=True)
     assert rc == 0, out
-    assert 'ok: [host1] => (item=host host2, overlay_network_underlay_ip: fd00:138::131)' in out, 'the IPv6 peer check ran'
+    assert ('overlay_network_underlay_ip of host host2: probe from the host to fd00:138::131 (ping): reachable as expected'
+            in out), 'the IPv6 peer check ran'
     h1, h2 = hosts['host1'], hosts['host2']
     net = next(n for n in h1.module('network_info')['networks'] if n['Name'] == 'blue')
     assert net['Peers'] == [{'Name': 'host2', 'IP': V6['host2']}], net

@@ -114,8 +114,8 @@ def test_a_shim_on_a_leased_network_keeps_its_own_address_once_per_segment():
     assert result['host2']['networks'][0]['host_shim'] == {'enabled': True, 'ip': '10.0.0.251'}
     probes = result['host1']['probes']
     assert {'netns': None, 'target': None, 'lease': {'host': 'host1', 'network': 'macnet', 'container': 'c1'},
-            'expect': 'reachable', 'why': 'the host to c1 through its shim 10.0.0.250'} in probes
-    assert {'netns': 'c1', 'target': '10.0.0.250', 'expect': 'reachable', 'why': 'c1 to its host through the shim'} in probes
+            'expect': 'reachable', 'count': 3, 'label': 'the host to c1 through its shim 10.0.0.250'} in probes
+    assert {'netns': 'c1', 'target': '10.0.0.250', 'expect': 'reachable', 'count': 3, 'label': 'c1 to its host through the shim'} in probes
     refused({'host1': request('c1', network=net('10.0.0.250')), 'host2': request('c3', network=net('10.0.0.250'))},
             r'host host2, macvlan_network_networks\[0\]\.host_shim\.ip: 10\.0\.0\.250 is also the host shim address of host host1')
 
@@ -123,12 +123,13 @@ def test_a_shim_on_a_leased_network_keeps_its_own_address_once_per_segment():
 def test_probes_name_the_leases_they_reach():
     result = mp.plan({'host1': request('c1', 'c2'), 'host2': request('c3', 'c4')}, HOSTS)
     probes = result['host1']['probes']
-    by_why = {p['why']: p for p in probes}
+    by_why = {p['label']: p for p in probes}
     assert by_why['c1 to c3 on host2 across the segment'] == {
         'netns': 'c1', 'target': None, 'lease': {'host': 'host2', 'network': 'macnet', 'container': 'c3'},
-        'expect': 'reachable', 'why': 'c1 to c3 on host2 across the segment'}
+        'expect': 'reachable', 'count': 3, 'label': 'c1 to c3 on host2 across the segment'}
     assert by_why['c2 to c1 on the same host (mode bridge)']['lease'] == {'host': 'host1', 'network': 'macnet', 'container': 'c1'}
-    assert by_why['the host to c2 without a shim (a macvlan parent never talks to its children)']['expect'] == 'unreachable'
+    isolated = by_why['the host to c2 without a shim (a macvlan parent never talks to its children)']
+    assert isolated['expect'] == 'unreachable' and isolated['count'] == 1
     # Each container: 2 across the segment, 1 beside it, and the host's probe without a shim.
     assert len(probes) == 8 and all(p['target'] is None for p in probes)
 
@@ -141,7 +142,7 @@ def test_a_leased_network_beside_a_planned_one_leaves_the_planned_one_alone():
     assert result['host1']['addresses'] == {'lan2': {'c1': '10.2.0.32'}} and result['host2']['addresses'] == {'lan2': {'c3': '10.2.0.33'}}
     assert [n['name'] for n in result['host1']['networks']] == ['macnet', 'lan2']
     assert result['host1']['leased'] == ['macnet']
-    assert {'netns': 'c1', 'target': '10.2.0.33', 'expect': 'reachable', 'why': 'c1 to c3 on host2 across the segment'} in result['host1']['probes']
+    assert {'netns': 'c1', 'target': '10.2.0.33', 'expect': 'reachable', 'count': 3, 'label': 'c1 to c3 on host2 across the segment'} in result['host1']['probes']
 
 
 def test_an_absent_leased_network_is_removed_without_the_driver_checks():

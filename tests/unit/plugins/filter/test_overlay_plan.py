@@ -53,8 +53,9 @@ def test_one_overlay_on_three_hosts_every_host_knows_its_peers_and_the_remote_co
     assert c2['remote_endpoints'] == [{'name': 'c1', 'ip': '10.0.0.2', 'mac': '02:42:0a:00:00:02', 'host': 'host1'},
                                       {'name': 'c3', 'ip': '10.0.0.4', 'mac': '02:42:0a:00:00:04', 'host': 'host3'}]
     assert result['host2']['peers'] == c2['peers']
-    probes = [(p['netns'], p['target'], p['method']) for p in result['host2']['probes']]
-    assert probes == [('c2', '10.0.0.2', 'ping'), ('c2', 'c1', 'resolve'), ('c2', '10.0.0.4', 'ping'), ('c2', 'c3', 'resolve')]
+    probes = [(p['netns'], p['target'], p['method'], p['count']) for p in result['host2']['probes']]
+    assert probes == [('c2', '10.0.0.2', 'ping', 3), ('c2', 'c1', 'resolve', 1), ('c2', '10.0.0.4', 'ping', 3), ('c2', 'c3', 'resolve', 1)]
+    assert result['host2']['probes'][1]['label'] == 'c2 to c1 on host1 across overlay blue by name'
 
 
 def test_a_rerun_keeps_what_hosts_hold_and_a_new_container_changes_one_entry_on_the_others():
@@ -92,7 +93,7 @@ def test_vnis_and_subnets_of_two_overlays_and_an_internal_one():
     assert result['host1']['subnets'] == {'blue': '10.0.0.0/24', 'red': '10.0.1.0/24'}
     assert call(result, 'host1', 'red')['internal'] is True and 'internal' not in call(result, 'host1')
     isolation = [p for p in result['host1']['probes'] if p['expect'] == 'unreachable']
-    assert [(p['netns'], p['target']) for p in isolation] == [('a1', '10.0.1.3'), ('b1', '10.0.0.3')]
+    assert [(p['netns'], p['target'], p['count']) for p in isolation] == [('a1', '10.0.1.3', 1), ('b1', '10.0.0.3', 1)]
 
 
 def test_a_subnet_overlapping_an_underlay_address_is_skipped():
