@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import re
+import select
 import shlex
 import subprocess
 import sys
@@ -200,6 +201,59 @@ def module_path(name):
     raise ValueError('not a module name: %r' % name)
 
 
+MODULE_SERVER = os.path.join(HERE, 'module_server.py')
+_HOSTS = []  # every Host made, until its lab goes down (lab_down)
+# HOSTNET_TEST_MODULE_SERVER=0: every Host.module run starts its own Python, as `python -m MODULE ARGS` (the server's
+# children run the same code; set it to rule the server out when a test behaves differently under it).
+USE_MODULE_SERVER = os.environ.get('HOSTNET_TEST_MODULE_SERVER', '1') != '0'
+
+
+class ModuleServer:
+    """module_server.py inside one emulated host: a module run forked from a Python that has imported what the
+    modules import (see there). Used by one run at a time; Host.module runs the module on its own while it is busy."""
+
+    def __init__(self, lab, name, collection_path):
+        self.lab = lab
+        self.name = name
+        self.host_pid = lab.pid(name)
+        self.busy = threading.Lock()
+        self.proc = subprocess.Popen(lab.command(name, ['env', 'PYTHONPATH=%s' % collection_path, sys.executable, MODULE_SERVER]),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if 'ready' not in self._answer(120):
+            raise AssertionError('the module server did not start in %s' % name)
+
+    def usable(self):
+        """Alive, and in the host as it is now (a host brought down and up again has new namespaces)."""
+        return self.proc.poll() is None and self.lab.pid(self.name) == self.host_pid
+
+    def _answer(self, timeout):
+        # The ceiling only stops a hung run, as Host.run's does.
+        ready, dummy, dummy = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else ''
+        if not line:
+            raise AssertionError('the module server in %s gave no answer in %d s' % (self.name, timeout))
+        return json.loads(line)
+
+    def run(self, modname, args_path, env, out_path, err_path):
+        """The module's exit status; its stdout and stderr are in out_path and err_path."""
+        request = {'module': modname, 'args': args_path, 'out': out_path, 'err': err_path, 'env': env}
+        self.proc.stdin.write(json.dumps(request) + '\n')
+        self.proc.stdin.flush()
+        return self._answer(300)['rc']
+
+    def close(self):
+        """End of input ends the server; nsenter, our child, then exits with it."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # our own child (nsenter), by its PID
+            self.proc.wait()
+
+
 class Host:
     """One emulated host: run commands and modules inside it."""
 
@@ -210,6 +264,9 @@ class Host:
         self.tmpdir = tmpdir
         self.address = lab.status()['hosts'][name]['address'].split('/')[0]
         self._count = 0
+        self._server = None
+        self._server_lock = threading.Lock()
+        _HOSTS.append(self)
 
     @property
     def pid(self):
@@ -237,15 +294,48 @@ class Host:
         with open(path, 'w') as f:
             json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
         modname = module_path(module_name)
-        env = ['%s=%s' % kv for kv in sorted((_env or {}).items())]
-        # The ceiling only stops a hung run; a module takes seconds even on a loaded machine.
-        res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path] + env + [sys.executable, '-m', modname, path], check=False,
-                       timeout=300)
+        server = self._idle_server()
+        if server is not None:
+            try:
+                res = self._served(server, modname, path, _env)
+            finally:
+                server.busy.release()
+        else:
+            env = ['%s=%s' % kv for kv in sorted((_env or {}).items())]
+            # The ceiling only stops a hung run; a module takes seconds even on a loaded machine.
+            res = self.run(['env', 'PYTHONPATH=%s' % self.collection_path] + env + [sys.executable, '-m', modname, path], check=False,
+                           timeout=300)
         try:
             return json.loads(res.stdout[res.stdout.index('{'):])
         except ValueError:
             return {'failed': True, 'msg': 'module produced no JSON', 'rc': res.returncode,
                     'stdout': res.stdout, 'stderr': res.stderr}
+
+    def _idle_server(self):
+        """This host's module server, taken for one run (started, or started again when the host was); None when it
+        is in use by a run of another thread (that run and this one then run side by side) or is turned off."""
+        if not USE_MODULE_SERVER:
+            return None
+        with self._server_lock:
+            if self._server is not None and not self._server.usable():
+                self._server.close()
+                self._server = None
+            if self._server is None:
+                self._server = ModuleServer(self.lab, self.name, self.collection_path)
+            return self._server if self._server.busy.acquire(blocking=False) else None
+
+    def _served(self, server, modname, path, env):
+        out, err = path + '.out', path + '.err'
+        rc = server.run(modname, path, {k: str(v) for k, v in (env or {}).items()}, out, err)
+        with open(out) as f_out, open(err) as f_err:
+            return subprocess.CompletedProcess([modname, path], rc, f_out.read(), f_err.read())
+
+    def close(self):
+        """Stop this host's module server (before its lab goes down)."""
+        with self._server_lock:
+            if self._server is not None:
+                self._server.close()
+                self._server = None
 
     def snapshot(self):
         """Kernel and on-disk state of the host, for before/after comparisons.
@@ -392,6 +482,15 @@ def run_restore(host, *args):
     return res.stdout
 
 
+def lab_down(lab, **kwargs):
+    """lab.down(), after stopping the module servers of the Hosts made for it (a server a test left running, or one
+    in a host already gone, ends with its host anyway)."""
+    for host in [h for h in _HOSTS if h.lab is lab]:
+        host.close()
+        _HOSTS.remove(host)
+    lab.down(**kwargs)
+
+
 @contextlib.contextmanager
 def module_lab(tmp_path_factory, collection_path, name, hosts):
     """{name: Host} of emulated ``hosts`` ({name: address}) shared by the tests of one file (a module-scoped fixture
@@ -402,7 +501,7 @@ def module_lab(tmp_path_factory, collection_path, name, hosts):
         lab.up(dict(hosts))
         yield {n: Host(lab, n, collection_path, str(tmp)) for n in hosts}
     finally:
-        lab.down()
+        lab_down(lab)
 
 
 @pytest.fixture
@@ -417,7 +516,7 @@ def lab_factory(tmp_path, collection_path):
 
     yield make
     for lab in labs:
-        lab.down()
+        lab_down(lab)
 
 
 @pytest.fixture
@@ -443,11 +542,11 @@ ROLE_PLAY = '''\
 
 
 def role_runner(hosts, tmp_path, collection_path):
-    """run(role, host_vars, check=False, only=None, **extra_vars) -> (returncode, output, recap) for the emulated
+    """run(role, host_vars, check=False, only=None, verbose=False, **extra_vars) -> (returncode, output, recap) for the emulated
     ``hosts`` ({name: Host}); ``only`` (host names) leaves the others out of the inventory. See run_role."""
     count = [0]
 
-    def run(role, host_vars, check=False, only=None, **extra):
+    def run(role, host_vars, check=False, only=None, verbose=False, **extra):
         count[0] += 1
         # The boot-time restore is installed by default for users; the tests that are about it (test_restore.py)
         # ask for it, the others leave it out: it is a template and a copy of four units per host per run.
@@ -467,6 +566,8 @@ def role_runner(hosts, tmp_path, collection_path):
         argv = [ANSIBLE_PLAYBOOK, '-i', str(inv), str(playbook), '-e', json.dumps(extra)]
         if check:
             argv.append('--check')
+        if verbose:  # every task's result in the output: the probe results of the roles' verification, by label
+            argv.append('-v')
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0',
                    ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-local'))
         res = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)

@@ -213,7 +213,7 @@ def fresh_host(directory, collection_path, tmpdir):
     try:
         yield conftest.Host(lab, 'host1', collection_path, tmpdir)
     finally:
-        lab.down()
+        conftest.lab_down(lab)
 
 
 class SharedHost:
