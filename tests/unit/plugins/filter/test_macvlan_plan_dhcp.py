@@ -142,7 +142,8 @@ def test_a_leased_network_beside_a_planned_one_leaves_the_planned_one_alone():
     assert result['host1']['addresses'] == {'lan2': {'c1': '10.2.0.32'}} and result['host2']['addresses'] == {'lan2': {'c3': '10.2.0.33'}}
     assert [n['name'] for n in result['host1']['networks']] == ['macnet', 'lan2']
     assert result['host1']['leased'] == ['macnet']
-    assert {'netns': 'c1', 'target': '10.2.0.33', 'expect': 'reachable', 'count': 3, 'label': 'c1 to c3 on host2 across the segment'} in result['host1']['probes']
+    probe = {'netns': 'c1', 'target': '10.2.0.33', 'expect': 'reachable', 'count': 3, 'label': 'c1 to c3 on host2 across the segment'}
+    assert probe in result['host1']['probes']
 
 
 def test_an_absent_leased_network_is_removed_without_the_driver_checks():
