@@ -175,10 +175,10 @@ def _tc(tcmsg, msg_type, flags, index, handle, attrs):
 
 def _tc_classes():
     try:
-        from pyroute2.netlink.rtnl.tcmsg import sched_tbf, tcmsg  # pylint: disable=import-outside-toplevel
-    except ImportError as exc:
+        [module] = _kernel.pyroute2_modules('pyroute2.netlink.rtnl.tcmsg')
+        return module.tcmsg, module.sched_tbf
+    except (ImportError, AttributeError) as exc:
         raise _kernel.HostnetError('pyroute2 tc support could not be imported: %s' % exc) from exc
-    return tcmsg, sched_tbf
 
 
 def apply(chan, ifname, rate, burst, where, gone_ok=False):

@@ -26,10 +26,12 @@ when the first one is built (a run that changes nothing does not pay for importi
 from __future__ import annotations
 
 import errno
+import importlib
 import importlib.util
 import os
 import socket
 import sys
+import types
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils._kernel_codec import (  # the contract's names
@@ -58,16 +60,39 @@ HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR = _find_pyroute2()
 _MESSAGE_CLASSES = {}
 
 
+def pyroute2_modules(*names):
+    """pyroute2's modules ``names`` (dotted: 'pyroute2.netlink.rtnl.ifinfmsg'), imported without running the package's
+    own __init__ when pyroute2 is not imported yet.
+
+    That __init__ imports pyroute2's whole API (IPRoute, NDB, IPDB, conntrack, asyncio): about 0.1 CPU-s of every module
+    run that changes the kernel, for the message classes alone, which import only the netlink core (25 modules of
+    about 160). For the time of these imports, sys.modules['pyroute2'] is a bare package standing for it (its path and
+    spec, nothing run); then it is taken out again, so a later ``import pyroute2`` in this process runs the real
+    __init__, which finds the modules imported here in sys.modules and keeps them. Both versions (0.7.x and 0.9.x)
+    encode the same bytes this way (tests/unit/plugins/module_utils/test_kernel_encoding.py).
+    """
+    spec = None if 'pyroute2' in sys.modules else importlib.util.find_spec('pyroute2')
+    if spec is None or not spec.submodule_search_locations:
+        return [importlib.import_module(name) for name in names]
+    stand_in = types.ModuleType('pyroute2')
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    stand_in.__spec__ = spec
+    sys.modules['pyroute2'] = stand_in
+    try:
+        return [importlib.import_module(name) for name in names]
+    finally:
+        if sys.modules.get('pyroute2') is stand_in:
+            del sys.modules['pyroute2']
+
+
 def _message_class(name):
-    """pyroute2's message class ``name`` (ifinfmsg, ifaddrmsg, rtmsg), imported on first use."""
+    """pyroute2's message class ``name`` (ifinfmsg, ifaddrmsg, rtmsg), imported on first use (pyroute2_modules)."""
     if not _MESSAGE_CLASSES:
         try:
-            from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg  # pylint: disable=import-outside-toplevel
-            from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg  # pylint: disable=import-outside-toplevel
-            from pyroute2.netlink.rtnl.rtmsg import rtmsg  # pylint: disable=import-outside-toplevel
+            modules = pyroute2_modules(*('pyroute2.netlink.rtnl.' + cls for cls in ('ifaddrmsg', 'ifinfmsg', 'rtmsg')))
         except ImportError as exc:
             raise HostnetError('pyroute2 could not be imported by %s: %s' % (sys.executable, exc)) from exc
-        _MESSAGE_CLASSES.update(ifaddrmsg=ifaddrmsg, ifinfmsg=ifinfmsg, rtmsg=rtmsg)
+        _MESSAGE_CLASSES.update((cls, getattr(module, cls)) for cls, module in zip(('ifaddrmsg', 'ifinfmsg', 'rtmsg'), modules))
     return _MESSAGE_CLASSES[name]
 
 

@@ -31,8 +31,10 @@ import traceback
 # The modules that only read: every other module of the collection encodes kernel requests with pyroute2 in nearly
 # every run that changes something.
 READ_ONLY = ('network_info', 'probe')
+# What the engine imports of pyroute2, the way it imports it (_kernel.pyroute2_modules: without the package's __init__).
 PYROUTE2 = ('pyroute2.netlink.rtnl.ifinfmsg', 'pyroute2.netlink.rtnl.ifaddrmsg', 'pyroute2.netlink.rtnl.rtmsg',
             'pyroute2.netlink.rtnl.tcmsg')
+KERNEL = 'ansible_collections.hostnet.containers.plugins.module_utils._kernel'
 
 
 def preload(modname):
@@ -41,8 +43,7 @@ def preload(modname):
     try:
         importlib.import_module(modname)
         if modname.rpartition('.')[2] not in READ_ONLY:
-            for name in PYROUTE2:
-                importlib.import_module(name)
+            importlib.import_module(KERNEL).pyroute2_modules(*PYROUTE2)
     except Exception:  # pylint: disable=broad-except
         pass
 
