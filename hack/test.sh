@@ -60,12 +60,10 @@ ROLE_TESTS_1=(tests/integration/test_bridge_network_role.py tests/integration/te
               tests/integration/test_host_requirements.py tests/integration/test_workloads.py
               tests/integration/test_ipv6_bridge_role.py tests/integration/test_role_bench_smoke.py)
 ROLE_TESTS_2=(tests/integration/test_macvlan_network_role.py tests/integration/test_macvlan_v6_role.py tests/integration/test_orphans_gc.py
-              tests/integration/test_reliability_roles.py
               tests/integration/test_overlay_network_role.py tests/integration/test_ipv6_overlay_role.py
               tests/integration/test_macvlan_dhcp_role.py)
-# The examples of the docs and the exposure tests, in the lane that Molecule ends (balanced by the stages' wall
-# times in a clean-clone run: each lane about 13 minutes on a quiet 2-core machine).
-ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py)
+# The examples of the docs, the exposure tests and the roles' bad input (a third role stage of about the same length).
+ROLE_TESTS_3=(tests/integration/test_docs_examples.py tests/integration/test_exposure.py tests/integration/test_reliability_roles.py)
 # Half of the other tests marked once (the firewall, exposure, routing and issue 27's options), a stage of its own
 # beside integration-once, so that the two lanes end with the others.
 ONCE_TESTS_2=(tests/integration/test_firewall.py tests/integration/test_ipv6_firewall.py tests/integration/test_default_route.py
@@ -188,13 +186,13 @@ before=$(host_netns)
 release_dir=$(mktemp -d /tmp/hostnet-release.XXXXXX)
 
 # make test: eight lanes. Each integration job and each role stage (ansible-playbook, the slowest tests) starts a lane
-# of its own; the shorter stages follow them so that the lanes end together (under two CPU-bound loops: the checks
-# with the newest pyroute2's fault matrix about 14 minutes, each other lane less). On a shared machine more lanes
-# also get a larger share of its CPUs.
-LANES=("integration" "integration-once" "integration-once-2" "integration-deb integration-bench"
+# of its own; the shorter stages follow the shorter ones so that the lanes end together (balanced by the stages' wall
+# times in a clean-clone run on a busy 2-core machine: each lane 12-16 minutes there, about 2,000 CPU-s in all). On a
+# shared machine more lanes also get a larger share of its CPUs.
+LANES=("integration release-build lab lab-v6 bridge-lab overlay-lab ssh-smoke" "integration-once" "integration-once-2"
+       "integration-deb integration-bench molecule"
        "units units-deb sanity ansible-lint yamllint docs-lint changelog-lint integration-faults"
-       "integration-roles-1 release-build lab lab-v6 bridge-lab overlay-lab ssh-smoke" "integration-roles-2"
-       "integration-roles-3 molecule")
+       "integration-roles-1" "integration-roles-2" "integration-roles-3")
 if [ ${#groups[@]} -eq 0 ]; then
   run_lanes "${LANES[@]}"
 fi
