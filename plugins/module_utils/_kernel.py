@@ -61,16 +61,11 @@ _MESSAGE_CLASSES = {}
 
 
 def pyroute2_modules(*names):
-    """pyroute2's modules ``names`` (dotted: 'pyroute2.netlink.rtnl.ifinfmsg'), imported without running the package's
-    own __init__ when pyroute2 is not imported yet.
-
-    That __init__ imports pyroute2's whole API (IPRoute, NDB, IPDB, conntrack, asyncio): about 0.1 CPU-s of every module
-    run that changes the kernel, for the message classes alone, which import only the netlink core (25 modules of
-    about 160). For the time of these imports, sys.modules['pyroute2'] is a bare package standing for it (its path and
-    spec, nothing run); then it is taken out again, so a later ``import pyroute2`` in this process runs the real
-    __init__, which finds the modules imported here in sys.modules and keeps them. Both versions (0.7.x and 0.9.x)
-    encode the same bytes this way (tests/unit/plugins/module_utils/test_kernel_encoding.py).
-    """
+    """pyroute2's modules ``names`` (dotted), imported without the package's __init__ when pyroute2 is not imported yet:
+    it imports pyroute2's whole API (IPRoute, NDB, IPDB, asyncio; ~160 modules, 0.1 CPU-s of every run that changes the
+    kernel) where the message classes need the netlink core (~25). Meanwhile sys.modules['pyroute2'] is a bare package
+    (its path and spec, nothing run), taken out after, so a later ``import pyroute2`` runs the real __init__ and keeps
+    the modules imported here. Both versions encode the same bytes this way (test_kernel_encoding.py)."""
     spec = None if 'pyroute2' in sys.modules else importlib.util.find_spec('pyroute2')
     if spec is None or not spec.submodule_search_locations:
         return [importlib.import_module(name) for name in names]
