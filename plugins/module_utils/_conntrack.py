@@ -138,9 +138,10 @@ def _open(family=socket.AF_INET):
     # pyroute2 0.7 (Debian 12) and 0.9 share this class, its dump_entries() and entry('del', tuple_orig=...) (0.9
     # wraps its asyncio core behind the same synchronous calls).  Not delete(entry): in 0.7 it iterates what
     # entry() returns, None for a plain ACK, and raises TypeError after the kernel has deleted the entry.  The
-    # socket's family is the table it dumps and the family of its deletes (both versions take nfgen_family).
-    from pyroute2.conntrack import Conntrack  # pylint: disable=import-outside-toplevel
-    return Conntrack(nfgen_family=family)
+    # socket's family is the table it dumps and the family of its deletes (both versions take nfgen_family). Imported
+    # as the message classes are, without pyroute2's package __init__ (_kernel.pyroute2_modules).
+    [module] = _kernel.pyroute2_modules('pyroute2.conntrack')
+    return module.Conntrack(nfgen_family=family)
 
 
 def _error_code(exc):
