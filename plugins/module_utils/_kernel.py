@@ -58,6 +58,7 @@ def _find_pyroute2():
 
 HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR = _find_pyroute2()
 _MESSAGE_CLASSES = {}
+_MESSAGE_CLASS_NAMES = ('ifaddrmsg', 'ifinfmsg', 'rtmsg')  # each in its pyroute2.netlink.rtnl module of that name
 
 
 def pyroute2_modules(*names):
@@ -84,10 +85,10 @@ def _message_class(name):
     """pyroute2's message class ``name`` (ifinfmsg, ifaddrmsg, rtmsg), imported on first use (pyroute2_modules)."""
     if not _MESSAGE_CLASSES:
         try:
-            modules = pyroute2_modules(*('pyroute2.netlink.rtnl.' + cls for cls in ('ifaddrmsg', 'ifinfmsg', 'rtmsg')))
+            modules = pyroute2_modules(*('pyroute2.netlink.rtnl.' + cls for cls in _MESSAGE_CLASS_NAMES))
         except ImportError as exc:
             raise HostnetError('pyroute2 could not be imported by %s: %s' % (sys.executable, exc)) from exc
-        _MESSAGE_CLASSES.update((cls, getattr(module, cls)) for cls, module in zip(('ifaddrmsg', 'ifinfmsg', 'rtmsg'), modules))
+        _MESSAGE_CLASSES.update((cls, getattr(module, cls)) for cls, module in zip(_MESSAGE_CLASS_NAMES, modules))
     return _MESSAGE_CLASSES[name]
 
 

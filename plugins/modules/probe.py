@@ -384,9 +384,11 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe
 from ansible_collections.hostnet.containers.plugins.module_utils import _probe_many
 
-ITEM_SPEC = dict(
+# One probe's options, written once: the task has them with DEFAULTS; an item of probes has them with none, so what an
+# item leaves out reads as None and is the task's (_probe_many.items), and it must name its target.
+OPTIONS = dict(
     netns=dict(type='str'),
-    target=dict(type='str', required=True),
+    target=dict(type='str'),
     method=dict(type='str', choices=list(_probe.METHODS)),
     port=dict(type='int'),
     expect=dict(type='str', choices=list(_probe.EXPECTS)),
@@ -394,8 +396,9 @@ ITEM_SPEC = dict(
     family=dict(type='str', choices=list(_probe.FAMILIES)),
     count=dict(type='int'),
     timeout=dict(type='float'),
-    label=dict(type='str'),
 )
+DEFAULTS = dict(method='ping', expect='reachable', family='any', count=1, timeout=2.0)
+ITEM_SPEC = dict(OPTIONS, target=dict(type='str', required=True), label=dict(type='str'))
 
 
 def run_many(module):
@@ -423,18 +426,8 @@ def run(module):
     module.exit_json(**result)
 
 
-ARGUMENT_SPEC = dict(
-    netns=dict(type='str'),
-    target=dict(type='str'),
-    probes=dict(type='list', elements='dict', options=ITEM_SPEC),
-    method=dict(type='str', default='ping', choices=list(_probe.METHODS)),
-    port=dict(type='int'),
-    expect=dict(type='str', default='reachable', choices=list(_probe.EXPECTS)),
-    expect_address=dict(type='str'),
-    family=dict(type='str', default='any', choices=list(_probe.FAMILIES)),
-    count=dict(type='int', default=1),
-    timeout=dict(type='float', default=2.0),
-)
+ARGUMENT_SPEC = dict({name: dict(spec, default=DEFAULTS[name]) if name in DEFAULTS else dict(spec) for name, spec in OPTIONS.items()},
+                     probes=dict(type='list', elements='dict', options=ITEM_SPEC))
 # One target, or a list of probes (whose items may leave out everything but their target).
 ONE_OF = [('target', 'probes')]
 

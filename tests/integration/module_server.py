@@ -31,10 +31,7 @@ import traceback
 # The modules that only read: every other module of the collection encodes kernel requests with pyroute2 in nearly
 # every run that changes something.
 READ_ONLY = ('network_info', 'probe')
-# What the engine imports of pyroute2, the way it imports it (_kernel.pyroute2_modules: without the package's __init__).
-PYROUTE2 = ('pyroute2.netlink.rtnl.ifinfmsg', 'pyroute2.netlink.rtnl.ifaddrmsg', 'pyroute2.netlink.rtnl.rtmsg',
-            'pyroute2.netlink.rtnl.tcmsg')
-KERNEL = 'ansible_collections.hostnet.containers.plugins.module_utils._kernel'
+UTILS = 'ansible_collections.hostnet.containers.plugins.module_utils.'
 
 
 def preload(modname):
@@ -43,7 +40,10 @@ def preload(modname):
     try:
         importlib.import_module(modname)
         if modname.rpartition('.')[2] not in READ_ONLY:
-            importlib.import_module(KERNEL).pyroute2_modules(*PYROUTE2)
+            # pyroute2 by the engine's own loaders (its message classes, tc), so nothing here can drift from what a run
+            # imports, nor from how (without the package's __init__: _kernel.pyroute2_modules).
+            importlib.import_module(UTILS + '_kernel')._message_class('ifinfmsg')  # pylint: disable=protected-access
+            importlib.import_module(UTILS + '_bandwidth')._tc_classes()  # pylint: disable=protected-access
     except Exception:  # pylint: disable=broad-except
         pass
 
