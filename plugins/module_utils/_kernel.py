@@ -19,8 +19,8 @@ Public API (what modules and the engines build on; _netns.Namespaces hands out t
 * errors: ``HostnetError`` (message fit for users), ``NetlinkError``, ``describe(exc, what)`` maps
   EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
 
-Works with pyroute2 0.7.x (Debian 12) and 0.9.x: pyroute2 encodes the requests that change things, and is imported
-when the first one is built (a run that changes nothing does not pay for importing it).
+Works with pyroute2 0.7.x (Debian 12) and 0.9.x: pyroute2 encodes the requests that change things; its netlink core
+is imported when the first one is built, without its package __init__ (pyroute2_modules).
 """
 
 from __future__ import annotations
@@ -46,9 +46,8 @@ except ImportError:  # the modules report it (_common); the read paths do not ne
 
 
 def _find_pyroute2():
-    """Whether pyroute2 is installed, without importing it: it is imported when the first request is encoded
-    (see _message_class).  Its package imports most of itself on any import (about 0.14 s here), which a run that
-    changes nothing (a rerun, check mode, a bad input, the read-only modules) never needs."""
+    """Whether pyroute2 is installed, without importing it: a run that changes nothing (a rerun, check mode, a bad
+    input, the read-only modules) never imports it; the first request encoded does (_message_class)."""
     try:
         found = importlib.util.find_spec('pyroute2') is not None
     except (ImportError, ValueError):  # ValueError: sys.modules['pyroute2'] is None (an import that failed)
