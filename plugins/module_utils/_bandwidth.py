@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _pyroute2
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -175,7 +176,7 @@ def _tc(tcmsg, msg_type, flags, index, handle, attrs):
 
 def _tc_classes():
     try:
-        [module] = _kernel.pyroute2_modules('pyroute2.netlink.rtnl.tcmsg')
+        [module] = _pyroute2.modules('pyroute2.netlink.rtnl.tcmsg')
         return module.tcmsg, module.sched_tbf
     except (ImportError, AttributeError) as exc:
         raise _kernel.HostnetError('pyroute2 tc support could not be imported: %s' % exc) from exc

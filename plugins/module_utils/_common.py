@@ -15,6 +15,7 @@ import contextlib
 import resource
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _pyroute2
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
@@ -275,7 +276,7 @@ def lift_open_files_limit(cap=1 << 20):
 def run_module(module, run):
     """Check the libraries, run the module, and turn engine errors into messages naming what failed."""
     from ansible_collections.hostnet.containers.plugins.module_utils import _ipam, _store  # pylint: disable=import-outside-toplevel
-    require_libs(module, (_kernel.HAS_PYROUTE2, 'pyroute2', _kernel.PYROUTE2_IMPORT_ERROR),
+    require_libs(module, (_pyroute2.HAS_PYROUTE2, 'pyroute2', _pyroute2.PYROUTE2_IMPORT_ERROR),
                  (_ipam.HAS_NETADDR, 'netaddr', _ipam.NETADDR_IMPORT_ERROR))
     lift_open_files_limit()
     try:

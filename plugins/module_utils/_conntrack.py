@@ -33,6 +33,7 @@ import socket
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _pyroute2
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 
 PROTOCOLS = {'tcp': socket.IPPROTO_TCP, 'udp': socket.IPPROTO_UDP, 'sctp': getattr(socket, 'IPPROTO_SCTP', 132)}
@@ -139,8 +140,8 @@ def _open(family=socket.AF_INET):
     # wraps its asyncio core behind the same synchronous calls).  Not delete(entry): in 0.7 it iterates what
     # entry() returns, None for a plain ACK, and raises TypeError after the kernel has deleted the entry.  The
     # socket's family is the table it dumps and the family of its deletes (both versions take nfgen_family). Imported
-    # as the message classes are, without pyroute2's package __init__ (_kernel.pyroute2_modules).
-    [module] = _kernel.pyroute2_modules('pyroute2.conntrack')
+    # as the message classes are, without pyroute2's package __init__ (_pyroute2.modules).
+    [module] = _pyroute2.modules('pyroute2.conntrack')
     return module.Conntrack(nfgen_family=family)
 
 

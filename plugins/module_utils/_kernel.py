@@ -20,20 +20,18 @@ Public API (what modules and the engines build on; _netns.Namespaces hands out t
   EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
 
 Works with pyroute2 0.7.x (Debian 12) and 0.9.x: pyroute2 encodes the requests that change things; its netlink core
-is imported when the first one is built, without its package __init__ (pyroute2_modules).
+is imported when the first one is built, without its package __init__ (_pyroute2.modules).
 """
 
 from __future__ import annotations
 
 import errno
-import importlib
-import importlib.util
 import os
 import socket
 import sys
-import types
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
+from ansible_collections.hostnet.containers.plugins.module_utils import _pyroute2
 from ansible_collections.hostnet.containers.plugins.module_utils._kernel_codec import (  # the contract's names
     IFF_UP, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP_INTR, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
     RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
@@ -45,46 +43,15 @@ except ImportError:  # the modules report it (_common); the read paths do not ne
     netaddr = None
 
 
-def _find_pyroute2():
-    """Whether pyroute2 is installed, without importing it: a run that changes nothing (a rerun, check mode, a bad
-    input, the read-only modules) never imports it; the first request encoded does (_message_class)."""
-    try:
-        found = importlib.util.find_spec('pyroute2') is not None
-    except (ImportError, ValueError):  # ValueError: sys.modules['pyroute2'] is None (an import that failed)
-        found = False
-    return found, None if found else 'ModuleNotFoundError: No module named pyroute2'
-
-
-HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR = _find_pyroute2()
 _MESSAGE_CLASSES = {}
 _MESSAGE_CLASS_NAMES = ('ifaddrmsg', 'ifinfmsg', 'rtmsg')  # each in its pyroute2.netlink.rtnl module of that name
 
 
-def pyroute2_modules(*names):
-    """pyroute2's modules ``names`` (dotted), imported without the package's __init__ when pyroute2 is not imported yet:
-    it imports pyroute2's whole API (IPRoute, NDB, IPDB, asyncio; ~160 modules, 0.1 CPU-s of every run that changes the
-    kernel) where the message classes need the netlink core (~25). Meanwhile sys.modules['pyroute2'] is a bare package
-    (its path and spec, nothing run), taken out after, so a later ``import pyroute2`` runs the real __init__ and keeps
-    the modules imported here. Both versions encode the same bytes this way (test_kernel_encoding.py)."""
-    spec = None if 'pyroute2' in sys.modules else importlib.util.find_spec('pyroute2')
-    if spec is None or not spec.submodule_search_locations:
-        return [importlib.import_module(name) for name in names]
-    stand_in = types.ModuleType('pyroute2')
-    stand_in.__path__ = list(spec.submodule_search_locations)
-    stand_in.__spec__ = spec
-    sys.modules['pyroute2'] = stand_in
-    try:
-        return [importlib.import_module(name) for name in names]
-    finally:
-        if sys.modules.get('pyroute2') is stand_in:
-            del sys.modules['pyroute2']
-
-
 def _message_class(name):
-    """pyroute2's message class ``name`` (ifinfmsg, ifaddrmsg, rtmsg), imported on first use (pyroute2_modules)."""
+    """pyroute2's message class ``name`` (ifinfmsg, ifaddrmsg, rtmsg), imported on first use (_pyroute2.modules)."""
     if not _MESSAGE_CLASSES:
         try:
-            modules = pyroute2_modules(*('pyroute2.netlink.rtnl.' + cls for cls in _MESSAGE_CLASS_NAMES))
+            modules = _pyroute2.modules(*('pyroute2.netlink.rtnl.' + cls for cls in _MESSAGE_CLASS_NAMES))
         except ImportError as exc:
             raise HostnetError('pyroute2 could not be imported by %s: %s' % (sys.executable, exc)) from exc
         _MESSAGE_CLASSES.update((cls, getattr(module, cls)) for cls, module in zip(_MESSAGE_CLASS_NAMES, modules))

@@ -41,7 +41,7 @@ def preload(modname):
         importlib.import_module(modname)
         if modname.rpartition('.')[2] not in READ_ONLY:
             # pyroute2 by the engine's own loaders (its message classes, tc), so nothing here can drift from what a run
-            # imports, nor from how (without the package's __init__: _kernel.pyroute2_modules).
+            # imports, nor from how (without the package's __init__: _pyroute2.modules).
             importlib.import_module(UTILS + '_kernel')._message_class('ifinfmsg')  # pylint: disable=protected-access
             importlib.import_module(UTILS + '_bandwidth')._tc_classes()  # pylint: disable=protected-access
     except Exception:  # pylint: disable=broad-except

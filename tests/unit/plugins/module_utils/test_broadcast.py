@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _pyroute2
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec
 
-pytestmark = pytest.mark.skipif(not _kernel.HAS_PYROUTE2, reason='pyroute2 is not installed')
+pytestmark = pytest.mark.skipif(not _pyroute2.HAS_PYROUTE2, reason='pyroute2 is not installed')
 
 
 @pytest.mark.parametrize('cidr, brd', [

@@ -14,11 +14,12 @@ import sys
 import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _pyroute2
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 
 
-pytestmark = pytest.mark.skipif(not _kernel.HAS_PYROUTE2, reason='pyroute2 is not installed')
+pytestmark = pytest.mark.skipif(not _pyroute2.HAS_PYROUTE2, reason='pyroute2 is not installed')
 
 
 @pytest.mark.parametrize('code, words', [
@@ -157,8 +158,8 @@ def assert_runs(code):
 def test_imports_without_pyroute2():
     """module_utils must import (and report the missing library) when pyroute2 is absent."""
     code = ('import sys; sys.modules["pyroute2"] = None; sys.modules["netaddr"] = None\n'
-            'from ansible_collections.hostnet.containers.plugins.module_utils import _kernel, _ipam, _common, _store\n'
-            'assert not _kernel.HAS_PYROUTE2 and "pyroute2" in _kernel.PYROUTE2_IMPORT_ERROR\n'
+            'from ansible_collections.hostnet.containers.plugins.module_utils import _kernel, _ipam, _common, _store, _pyroute2\n'
+            'assert not _pyroute2.HAS_PYROUTE2 and "pyroute2" in _pyroute2.PYROUTE2_IMPORT_ERROR\n'
             'assert not _ipam.HAS_NETADDR\n'
             'from ansible_collections.hostnet.containers.plugins.modules import netns, veth_pair\n'
             'print("ok")\n')
@@ -185,12 +186,12 @@ def test_run_dir_made_but_not_mountable_is_removed(tmp_path, monkeypatch):
 
 def test_pyroute2_is_imported_only_to_encode_a_request():
     """A run that changes nothing never imports pyroute2 (its package imports most of itself); the first request
-    built imports its netlink core, without the package's __init__ (_kernel.pyroute2_modules)."""
+    built imports its netlink core, without the package's __init__ (_pyroute2.modules)."""
     code = ('import sys\n'
-            'from ansible_collections.hostnet.containers.plugins.module_utils import _kernel, _common, _bridge, _macvlan\n'
+            'from ansible_collections.hostnet.containers.plugins.module_utils import _kernel, _common, _bridge, _macvlan, _pyroute2\n'
             'from ansible_collections.hostnet.containers.plugins.modules import (docker_bridge, macvlan_net, nat_rule, netns,\n'
             '    network_info, probe, veth_pair)\n'
-            'assert _kernel.HAS_PYROUTE2\n'
+            'assert _pyroute2.HAS_PYROUTE2\n'
             'assert not [m for m in sys.modules if m.startswith("pyroute2")], "imported before any request"\n'
             'msg = _kernel.link_set_request(7, up=True)\n'
             'assert "pyroute2.netlink.rtnl.ifinfmsg" in sys.modules and "pyroute2.iproute" not in sys.modules\n'

@@ -25,9 +25,10 @@ import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _pyroute2
 from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
 
-pytestmark = pytest.mark.skipif(not _kernel.HAS_PYROUTE2, reason='pyroute2 is not installed')
+pytestmark = pytest.mark.skipif(not _pyroute2.HAS_PYROUTE2, reason='pyroute2 is not installed')
 
 K = _kernel
 BUILDERS = {
@@ -106,10 +107,11 @@ def test_the_request_has_its_pinned_bytes(name, length, digest):
     assert (len(data), hashlib.sha256(data).hexdigest()[:32]) == (length, digest), data.hex()
 
 
-# In a fresh interpreter, as a module run: the message classes come from pyroute2_modules, without pyroute2's __init__.
+# In a fresh interpreter, as a module run: the message classes come from _pyroute2.modules, without pyroute2's __init__.
 FRESH = """
 import hashlib, json, sys
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _pyroute2
 sys.path.insert(0, sys.argv[1])
 import test_kernel_encoding as t
 digests = {name: [len(d), hashlib.sha256(d).hexdigest()[:32]] for name, d in ((n, t.encoded(b())) for n, b in t.BUILDERS.items())}
@@ -120,7 +122,7 @@ print(json.dumps({'digests': digests, 'light': light, 'full': hasattr(pyroute2, 
 
 
 def test_a_fresh_run_imports_the_classes_alone_and_encodes_the_same_bytes():
-    """pyroute2_modules imports the netlink core without the package's __init__ (its whole API), then leaves the package
+    """_pyroute2.modules imports the netlink core without the package's __init__ (its whole API), then leaves the package
     to a later ``import pyroute2``, which still gets all of it; the requests are the pinned bytes."""
     here = os.path.dirname(os.path.abspath(__file__))
     res = subprocess.run([sys.executable, '-c', FRESH, here], capture_output=True, text=True, check=False,
