@@ -331,9 +331,7 @@ def _write_text(path, content, keep_folder=False):
             os.rmdir(folder)
             _tidy_etc_root()
         return
-    made = not os.path.isdir(folder)
-    _note_etc_root()
-    os.makedirs(folder, mode=0o755, exist_ok=True)
+    made = _make_folder(folder)
     try:
         _store.write_atomic(path, content, mode=0o644, tmp=tmp, fsync=False)
     except BaseException:
@@ -341,6 +339,20 @@ def _write_text(path, content, keep_folder=False):
             os.rmdir(folder)
             _tidy_etc_root()
         raise
+
+
+def _make_folder(folder):
+    """Make /etc/netns/NAME (and /etc/netns, noted as ours) unless it is there; whether it was made.  One mkdir
+    when it is new or there: a network writes a file in hundreds of these."""
+    try:
+        os.mkdir(folder, 0o755)
+        return True
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        _note_etc_root()
+        os.makedirs(folder, mode=0o755, exist_ok=True)
+        return True
 
 
 # -- a namespace's own files: /etc/netns/NAME/{hosts,resolv.conf,hostname} (ip netns exec binds them over /etc) --
