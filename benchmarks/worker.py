@@ -460,16 +460,17 @@ def kernel_counters():
 
 
 def engine_run(n, state, params=None):
-    """What docker_bridge's run() does, without AnsibleModule: plan under the host-wide lock, then execute."""
+    """What docker_bridge's run() does, without AnsibleModule: plan under the host-wide lock, then execute, the
+    garbage collector paused as run_module pauses it."""
     sys.path.insert(0, os.environ['HOSTNET_COLLECTIONS'])
-    from ansible_collections.hostnet.containers.plugins.module_utils import _bridge, _netns, _store  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hostnet.containers.plugins.module_utils import _bridge, _common, _netns, _store  # pylint: disable=import-outside-toplevel
     # pyroute2 is imported outside the timed window, as floor_apply's is (the engine imports it when it builds its
     # first request; a run with nothing to change never does).
     from pyroute2.netlink.rtnl import ifaddrmsg, ifinfmsg, rtmsg  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     params = params or engine_params(n, state)
     before = kernel_counters()
     start = time.monotonic()
-    with _netns.Namespaces() as ns:
+    with _common.collector_paused(), _netns.Namespaces() as ns:  # as _common.run_module runs every module
         with _store.HostLock():
             net = _bridge.BridgeNetwork(params, ns)
             net.build()

@@ -112,6 +112,8 @@ class EndpointBatch(_plan.Batch):
     requests pipelined in one write.  ``device`` names the host link new endpoints hang on (bridge, parent).
     """
 
+    kernel_only = True  # namespaces (/run/netns), links, addresses, routes and their sysctls: no file of /etc or the store
+
     def __init__(self, ns, device):
         self.ns = ns
         self.device = device

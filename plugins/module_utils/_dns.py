@@ -509,8 +509,10 @@ class Planner:
         if want is None and current is not None and current != had:
             want = current  # not written by us: left alone
         if want != current:
+            # A write is the container's own file, beside the kernel work (_plan.Step); a removal may take its folder.
             self.plan.add('%s %s' % ('write' if want is not None else 'remove', os.path.join(_netns.etc_dir(cname), 'resolv.conf')),
-                          lambda: etc_write(cname, 'resolv.conf', want), lambda: etc_write(cname, 'resolv.conf', current))
+                          lambda: etc_write(cname, 'resolv.conf', want), lambda: etc_write(cname, 'resolv.conf', current),
+                          beside=want is not None)
         hosts = files.get('hosts')
         if _netns.hosts_block(hosts):
             new = _netns.hosts_with_block(hosts, '')

@@ -149,6 +149,96 @@ def test_fault_injection_on_the_first_step_of_a_batch_runs_none_of_it(monkeypatc
     assert log == ['do first', 'undo first']
 
 
+class KernelBatch(RecordingBatch):
+    """A kernel-only batch that waits, inside its run, until the beside steps have run (or the test's ceiling):
+    they must run while it does, on another thread."""
+
+    kernel_only = True
+
+    def __init__(self, log, beside_done):
+        super().__init__(log)
+        self.beside_done = beside_done
+
+    def run(self, steps):
+        self.log.append('kernel starts')
+        self.beside_done.wait(60)
+        super().run(steps)
+
+
+def beside_plan(log, fail=None, beside_fail=None):
+    """first; x, y (a kernel-only batch); w1, w2 beside; last."""
+    import threading  # pylint: disable=import-outside-toplevel
+    done = threading.Event()
+    plan = _plan.Plan()
+    batch = KernelBatch(log, done)
+    plan.add('first', lambda: log.append('do first'), lambda: log.append('undo first'))
+    for name in ('x', 'y'):
+        plan.add(name, 'fail' if name == fail else 'ok', lambda name=name: log.append('undo ' + name), batch=batch)
+
+    def write(name):
+        if name == beside_fail:
+            done.set()
+            raise OSError(28, 'No space left on device')
+        log.append('write ' + name)
+        if name == 'w2':
+            done.set()
+    for name in ('w1', 'w2'):
+        plan.add(name, lambda name=name: write(name), lambda name=name: log.append('unwrite ' + name), beside=True)
+    plan.add('last', lambda: log.append('do last'), lambda: log.append('undo last'))
+    return plan
+
+
+def test_beside_steps_run_while_the_kernel_batch_does_and_before_the_next_step():
+    log = []
+    plan = beside_plan(log)
+    assert plan.commands == ['first', 'x', 'y', 'w1', 'w2', 'last']
+    assert plan.execute() == plan.commands
+    # The batch waited for them inside its run: had they not run beside it, they would come after 'batch x,y'.
+    assert log[0] == 'do first' and log[-2:] == ['batch x,y', 'do last']
+    assert sorted(log[1:4]) == ['kernel starts', 'write w1', 'write w2'] and log.index('write w1') < log.index('write w2')
+
+
+def test_a_failed_beside_step_fails_the_plan_and_undoes_both_sides():
+    log = []
+    with pytest.raises(_plan.PlanFailed, match='w2: .*No space left') as err:
+        beside_plan(log, beside_fail='w2').execute()
+    assert err.value.step.text == 'w2'
+    assert 'do last' not in log
+    assert log[-4:] == ['unwrite w1', 'undo y', 'undo x', 'undo first']
+
+
+def test_a_failed_kernel_batch_stops_and_undoes_the_beside_steps_too():
+    log = []
+    with pytest.raises(_plan.PlanFailed, match='y: .*No such device'):
+        beside_plan(log, fail='y').execute()
+    assert log[-5:] == ['unwrite w2', 'unwrite w1', 'undo y', 'undo x', 'undo first']
+
+
+def test_beside_steps_run_in_order_where_no_kernel_batch_runs():
+    log = []
+    plan = _plan.Plan()
+    plan.add('a', lambda: log.append('a'))
+    plan.add('b', lambda: log.append('b'), beside=True)
+    plan.add('c', lambda: log.append('c'))
+    plan.execute()
+    assert log == ['a', 'b', 'c']
+
+
+def test_a_run_pauses_the_garbage_collector_and_restores_it():
+    import gc  # pylint: disable=import-outside-toplevel
+    assert gc.isenabled()
+    with _common.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _common.collector_paused():
+            pass
+        assert not gc.isenabled()  # one that was off stays off
+    finally:
+        gc.enable()
+
+
 def test_plan_link_set_on_a_channel_sets_and_restores_one_attribute():
     pytest.importorskip('pyroute2')
     from ansible_collections.hostnet.containers.plugins.module_utils import _kernel  # pylint: disable=import-outside-toplevel
