@@ -123,6 +123,19 @@ NETLINK_CAP_ACK = 10
 NETLINK_EXT_ACK = 11
 _CHUNK = 128  # requests per write: their ACKs fit the socket's receive buffer with room to spare
 _QUERY_CHUNK = 64  # reads per write: a link's reply is ~1.5 kB
+# Bytes asked of each recv: one datagram, at most 32 KiB (the kernel sizes a dump's datagrams by what recv asked,
+# up to 32 KiB; any other reply is one message).  A larger buffer is no help and costs: CPython allocates what recv
+# asks for, and 1 MiB is an mmap, its page faults and an munmap on every call, half the cost of reading a namespace.
+_RECV = 1 << 16
+
+
+def _recv(sock):
+    """One datagram; MSG_TRUNC makes the kernel return its whole length, so one that did not fit is an error,
+    never a cut message."""
+    data = sock.recv(_RECV, socket.MSG_TRUNC)
+    if len(data) > _RECV:
+        raise HostnetError('a netlink reply of %d bytes did not fit the %d bytes read' % (len(data), _RECV))
+    return data
 
 
 class Channel:
@@ -186,7 +199,7 @@ class Channel:
         pending = len(seqs)
         failed = False
         while pending:
-            data = self.sock.recv(1 << 20)
+            data = _recv(self.sock)
             for typ, flags, seq, off, end in _messages(data):
                 if seq not in seqs:
                     continue
@@ -222,9 +235,10 @@ class Channel:
         return dump(self.sock, codec.dump_request(msg_type, family, seq), seq, codec.PARSERS[msg_type])
 
     def query(self, *queries):
-        """Several reads in one write, each ('link', index or name) (one link, None when it is gone), ('route', ip) (the
-        route entry a lookup of ip matches, None when unreachable) or a dump message type with a family
-        (RTM_GETADDR, AF_INET); their results in order.  GETs finish inside the write, so a dump can follow
+        """Several reads in one write, each ('link', index or name) (one link, None when it is gone), ('state', index or
+        name) (the same read, decoded to the link's index, ifname and up flag), ('route', ip) (the route entry a lookup
+        of ip matches, None when unreachable) or a dump message type with a family (RTM_GETADDR, AF_INET); their
+        results in order.  GETs finish inside the write, so a dump can follow
         them; a dump the kernel could not start (EBUSY: one dump at a time per socket) is asked again on its own.
         Many queries go out _QUERY_CHUNK at a time, so their replies fit the socket's receive buffer."""
         if len(queries) > _QUERY_CHUNK:
@@ -244,7 +258,7 @@ class Channel:
         pending = set(seqs)
         gets = codec.GETS
         while pending:
-            data = self.sock.recv(1 << 20)
+            data = _recv(self.sock)
             for typ, flags, seq, off, end in _messages(data):
                 if seq not in pending:
                     continue
@@ -316,7 +330,7 @@ def _read_dump(sock, seq, parse):
     out = []
     interrupted = False
     while True:
-        data = sock.recv(1 << 20)
+        data = _recv(sock)
         for typ, flags, mseq, off, end in _messages(data):
             if mseq != seq:
                 continue

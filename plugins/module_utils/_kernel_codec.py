@@ -116,30 +116,68 @@ def parse_link(data, off, end):
     (a bridge port's hairpin mode, None for links that are no bridge port) and group.
 
     One pass over the attributes with struct, reading only the ones compared (a link carries ~40, most of
-    them statistics and per-protocol settings): this is what keeps reading a host of 1000 links cheap.
+    them statistics and per-protocol settings): this is what keeps reading a host of 1000 links cheap.  An attribute
+    is looked up once by its type as sent (nested flag and all: _LINK_FIELDS holds both forms), so the ones skipped
+    cost one dict lookup each.
     """
     dummy, dummy2, index, flags, dummy3 = _IFINFO.unpack_from(data, off)
     out = {'index': index, 'ifname': None, 'kind': None, 'mtu': None, 'mac': '', 'up': bool(flags & IFF_UP),
            'master': None, 'link': None, 'link_netnsid': None, 'hairpin': None, 'group': 0}
     pos = off + 16
     unpack = _NLA.unpack_from
+    field = _LINK_FIELDS.get
     while pos + 4 <= end:
         length, typ = unpack(data, pos)
         if length < 4:
             break
-        typ &= 0x3fff
-        if typ in _LINK_U32:
-            out[_LINK_U32[typ]] = _U32.unpack_from(data, pos + 4)[0]
-        elif typ == 3:
-            out['ifname'] = _str(data, pos + 4, pos + length)
-        elif typ == 1:
-            out['mac'] = bytes(data[pos + 4:pos + length]).hex(':')
-        elif typ == 37:
-            out['link_netnsid'] = _I32.unpack_from(data, pos + 4)[0]
-        elif typ == 18:
-            _parse_linkinfo(data, pos + 4, pos + length, out)
+        read = field(typ)
+        if read is not None:
+            read(data, pos + 4, pos + length, out)
         pos += (length + 3) & ~3
     return out
+
+
+def parse_link_state(data, off, end):
+    """A link's index, ifname and up flag only, as parse_link's dict (its other keys unset): the answer to a
+    ('state', index) read, a namespace's lo, whose one setting a run checks is whether it is up.  IFLA_IFNAME comes
+    first in the kernel's link messages: the loop stops there, not at the ~40 attributes after it."""
+    dummy, dummy2, index, flags, dummy3 = _IFINFO.unpack_from(data, off)
+    out = {'index': index, 'ifname': None, 'kind': None, 'mtu': None, 'mac': '', 'up': bool(flags & IFF_UP),
+           'master': None, 'link': None, 'link_netnsid': None, 'hairpin': None, 'group': 0}
+    for typ, start, stop in _nlas(data, off + 16, end):
+        if typ == 3:
+            out['ifname'] = _str(data, start, stop)
+            break
+    return out
+
+
+def _link_u32(key):
+    def read(data, start, dummy, out):
+        out[key] = _U32.unpack_from(data, start)[0]
+    return read
+
+
+def _link_ifname(data, start, stop, out):
+    out['ifname'] = _str(data, start, stop)
+
+
+def _link_mac(data, start, stop, out):
+    out['mac'] = bytes(data[start:stop]).hex(':')
+
+
+def _link_netnsid(data, start, dummy, out):
+    out['link_netnsid'] = _I32.unpack_from(data, start)[0]
+
+
+def _link_info(data, start, stop, out):
+    _parse_linkinfo(data, start, stop, out)
+
+
+# parse_link's readers by attribute type: the u32 ones, IFLA_ADDRESS (1), IFLA_IFNAME (3), IFLA_LINKINFO (18) and
+# IFLA_LINK_NETNSID (37); each also under its type with NLA_F_NESTED set (0x8000), as a kernel may send it.
+_LINK_FIELDS = dict([(typ, _link_u32(key)) for typ, key in _LINK_U32.items()]
+                    + [(1, _link_mac), (3, _link_ifname), (18, _link_info), (37, _link_netnsid)])
+_LINK_FIELDS.update({typ | 0x8000: read for typ, read in list(_LINK_FIELDS.items())})
 
 
 def _parse_linkinfo(data, off, end, out):
@@ -252,7 +290,7 @@ DUMP_HEADS = {RTM_GETLINK: lambda family: struct.pack('=BxHiII', family, 0, 0, 0
               RTM_GETROUTE: lambda family: struct.pack('=BBBBBBBBI', family, 0, 0, 0, 0, 0, 0, 0, 0),
               RTM_GETQDISC: lambda family: _TCMSG.pack(family, 0, 0, 0, 0)}
 # Reads answered by one message (or an error): how each is decoded.
-GETS = {'link': parse_link, 'route': parse_route}
+GETS = {'link': parse_link, 'state': parse_link_state, 'route': parse_route}
 
 
 def dump_request(msg_type, family, seq):
@@ -266,9 +304,10 @@ def dump_head(msg_type, seq, body):
 
 
 def read_request(query, seq):
-    """The encoded read of a Channel.query entry: ('link', index or name), ('route', ip) or (dump type, family)."""
+    """The encoded read of a Channel.query entry: ('link', index or name), ('state', index or name) (the same read,
+    decoded to index, ifname and up), ('route', ip) or (dump type, family)."""
     what = query[0]
-    if what == 'link':
+    if what in ('link', 'state'):
         if isinstance(query[1], int):
             body = struct.pack('=BxHiII', 0, 0, query[1], 0, 0)
         else:

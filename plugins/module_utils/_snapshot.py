@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 from socket import AF_INET, AF_INET6
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 
 PROBE = '240.0.0.1'  # outside every subnet a container uses: its route lookup matches the default route
-# From this many namespaces on, a forked process reads half of them beside this one (see split_map).
+# From this many namespaces on, a forked process reads some of them beside this one (see split_map), taking them
+# _SPLIT_CHUNK at a time by a ticket of _TICKET's form.
 PARALLEL_MIN = 64
+_SPLIT_CHUNK = 16
+_TICKET = struct.Struct('=H')
+_MAX_TICKETS = 4096  # 8 KiB of tickets: a pipe holds them all before anyone reads (larger inputs take larger chunks)
 
 
 class NetnsView:
@@ -166,8 +171,9 @@ def read_host(chan, routes=False, v6=False, routes6=False, uplink=False):
 
 def _partial_view(chan, key):
     # GETs finish inside the write, so the address dump can follow them in the same write (a second dump could
-    # not: the kernel holds one dump per socket until it is read).  ifindex 1 is always the namespace's lo.
-    link, lo, probe, addrs = chan.query(('link', key), ('link', 1), ('route', PROBE), (_kernel.RTM_GETADDR, AF_INET))
+    # not: the kernel holds one dump per socket until it is read).  ifindex 1 is always the namespace's lo, whose
+    # state is all a run checks of it.
+    link, lo, probe, addrs = chan.query(('link', key), ('state', 1), ('route', PROBE), (_kernel.RTM_GETADDR, AF_INET))
     return NetnsView([entry for entry in (link, lo) if entry], addrs, probe, partial=True)
 
 
@@ -211,39 +217,72 @@ def read_views(ns, snap, targets, wants, v6=False):
 
 
 def split_map(func, items, prepare=None):
-    """[func(item) for item in items], the second half computed in a forked child beside the first when the
-    machine has a second CPU.  Reading a namespace is a few netlink round trips, mostly kernel time; the namespaces
-    are independent, so two processes read 500 of them in about 60% of the time one takes (threads do not: they
-    queue on the GIL at every recv).  ``prepare(part)``, when given, runs before the items of a part in the process
-    that maps them (each process opens the sockets of its own half: opening 500 in turn before the fork took 10-16
-    ms).  The child sends its results back pickled; if it fails in any way, this process computes its half itself
-    (so a real error is raised here, as without the child)."""
-    def run(part):
+    """[func(item) for item in items], computed by this process and a forked child side by side when the machine has
+    a second CPU.  Reading a namespace is a few netlink round trips, mostly kernel time; the namespaces are
+    independent, so two processes read 500 of them in about 60% of the time one takes (threads do not: they queue on
+    the GIL at every recv).  The items go in chunks of _SPLIT_CHUNK, each taken by whichever process is free (a ticket
+    read from a pipe both share): the child is the slower one (every object it touches is a page copied from its
+    parent), and fixed halves kept the parent waiting for it.  ``prepare(chunk)``, when given, runs before the items of
+    a chunk in the process that maps them (each process opens the sockets of its own namespaces: opening 500 in turn
+    before the fork took 10-16 ms).  The child sends its results back pickled; a chunk it did not return (it failed
+    in any way) is computed here after (so a real error is raised here, as without the child)."""
+    size = max(_SPLIT_CHUNK, -(-len(items) // _MAX_TICKETS))
+    chunks = [items[k:k + size] for k in range(0, len(items), size)]
+
+    def run(chunk):
         if prepare is not None:
-            prepare(part)
-        return [func(item) for item in part]
-    if len(os.sched_getaffinity(0)) < 2 or len(items) < 2:
-        return run(items)
-    half = len(items) // 2
-    rfd, wfd = os.pipe()
+            prepare(chunk)
+        return [func(item) for item in chunk]
+    if len(os.sched_getaffinity(0)) < 2 or len(chunks) < 2:
+        return [out for chunk in chunks for out in run(chunk)]
+    tickets, results = _tickets(len(chunks)), os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the caller's code, never runs its exit handlers
-        status = 1
-        try:
-            os.close(rfd)
-            with os.fdopen(wfd, 'wb') as out:
-                pickle.dump(run(items[half:]), out, protocol=pickle.HIGHEST_PROTOCOL)
-            status = 0
-        finally:
-            os._exit(status)  # pylint: disable=protected-access
-    os.close(wfd)
+        _child(lambda: _take(tickets, chunks, run), results)
+    os.close(results[1])
     try:
-        first = run(items[:half])
+        done = _take(tickets, chunks, run)
     finally:
-        with os.fdopen(rfd, 'rb') as pipe:
+        os.close(tickets)
+        with os.fdopen(results[0], 'rb') as pipe:
             data = pipe.read()
         dummy, status = os.waitpid(pid, 0)
-    second = pickle.loads(data) if status == 0 and data else None
-    if not isinstance(second, list) or len(second) != len(items) - half:
-        second = run(items[half:])
-    return first + second
+    theirs = pickle.loads(data) if status == 0 and data else None
+    if isinstance(theirs, dict):
+        done.update((k, out) for k, out in theirs.items() if k not in done)
+    return [out for k, chunk in enumerate(chunks) for out in (done[k] if k in done else run(chunk))]
+
+
+def _tickets(count):
+    """The read end of a pipe holding the numbers 0..count-1 (at most _MAX_TICKETS), written at once and closed: a
+    read of one ticket's bytes is atomic, so two processes reading it each get whole tickets, every one once, then end
+    of file."""
+    rfd, wfd = os.pipe()
+    try:
+        os.write(wfd, b''.join(_TICKET.pack(k) for k in range(count)))
+    finally:
+        os.close(wfd)
+    return rfd
+
+
+def _take(tickets, chunks, run):
+    """{chunk number: its results} of the chunks this process took until the tickets ran out."""
+    done = {}
+    while True:
+        ticket = os.read(tickets, _TICKET.size)
+        if not ticket:
+            return done
+        k = _TICKET.unpack(ticket)[0]
+        done[k] = run(chunks[k])
+
+
+def _child(work, results):
+    """The forked child: ``work()`` pickled into the results pipe, then exit, whatever happens."""
+    status = 1
+    try:
+        os.close(results[0])
+        with os.fdopen(results[1], 'wb') as out:
+            pickle.dump(work(), out, protocol=pickle.HIGHEST_PROTOCOL)
+        status = 0
+    finally:
+        os._exit(status)  # pylint: disable=protected-access

@@ -453,7 +453,7 @@ class FakeNetlink:
                         for obj in self.objects)
         self.pending = [body, message(3, 0, b'\x00' * 4)]
 
-    def recv(self, size):
+    def recv(self, size, flags=0):
         return self.pending.pop(0)
 
 

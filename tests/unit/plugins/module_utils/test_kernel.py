@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import subprocess
 import sys
 
@@ -204,3 +205,25 @@ def test_netlink_error_carries_the_errno_and_its_words():
     err = _kernel.NetlinkError(errno.EEXIST)
     assert err.code == errno.EEXIST and err.args == (errno.EEXIST, os.strerror(errno.EEXIST))
     assert _kernel.NetlinkError(errno.EINVAL, 'bad attribute').args[1] == 'bad attribute'
+
+
+class OneDatagram:
+    """A socket holding one datagram of ``size`` bytes, answering recv as the kernel does with MSG_TRUNC."""
+
+    def __init__(self, size):
+        self.size = size
+        self.asked = []
+
+    def recv(self, bufsize, flags=0):
+        self.asked.append((bufsize, flags))
+        return b'\0' * (self.size if flags & socket.MSG_TRUNC else min(self.size, bufsize))
+
+
+def test_a_reply_is_read_with_a_buffer_below_the_mmap_threshold_and_a_cut_one_is_an_error():
+    """recv asks 64 KiB, not 1 MiB (an mmap per call); MSG_TRUNC gives a datagram's whole length, so one larger
+    than that is refused, not parsed cut."""
+    sock = OneDatagram(32768)
+    assert len(_kernel._recv(sock)) == 32768  # pylint: disable=protected-access
+    assert sock.asked == [(1 << 16, socket.MSG_TRUNC)]
+    with pytest.raises(_kernel.HostnetError, match='70000 bytes did not fit'):
+        _kernel._recv(OneDatagram(70000))  # pylint: disable=protected-access

@@ -248,14 +248,16 @@ def rtnl_pair(monkeypatch, busy=False):
 @pytest.mark.parametrize('busy', [False, True])
 def test_a_query_answers_gets_and_dumps_in_order(monkeypatch, busy):
     chan, kernel = rtnl_pair(monkeypatch, busy)
-    eth0, gone, lo, addrs, route, unreachable = chan.query(('link', 'eth0'), ('link', 'nope0'), ('link', 1),
-                                                           (_kernel.RTM_GETADDR, socket.AF_INET), ('route', '172.18.0.9'),
-                                                           ('route', '10.9.9.9'))
+    eth0, gone, lo, addrs, route, unreachable, state = chan.query(
+        ('link', 'eth0'), ('link', 'nope0'), ('link', 1), (_kernel.RTM_GETADDR, socket.AF_INET), ('route', '172.18.0.9'),
+        ('route', '10.9.9.9'), ('state', 'eth0'))
     assert (eth0['index'], eth0['ifname'], eth0['mtu'], eth0['up']) == (2, 'eth0', 1500, True)
     assert gone is None and lo['ifname'] == 'lo' and unreachable is None
+    # A state read is the same GET, decoded to index, name and up alone.
+    assert state == dict(eth0, kind=None, mtu=None, mac='', master=None, link=None, group=0, hairpin=None)
     assert [a['address'] for a in addrs] == ['172.18.0.2/16', '172.18.0.3/16']
     assert route['dst'] == '172.18.0.0/16' and route['oif'] == 2
-    assert kernel.requests == (7 if busy else 6)  # the refused dump is asked again on its own
+    assert kernel.requests == (8 if busy else 7)  # the refused dump is asked again on its own
 
 
 def test_channel_reads_by_name(monkeypatch):

@@ -699,14 +699,14 @@ class ReadingChan:
 def test_reader_reads_one_link_when_the_endpoint_is_whole():
     chan = ReadingChan([link(1, 'lo'), link(2, 'eth0', 'veth', peer=5)], default_route('10.0.0.1', 2))
     view = _snapshot.read_view(chan, 2, lambda view: (False, not view.probe_answers(2)))
-    assert chan.asked == [('query', ['link', 'link', 'route', _kernel.RTM_GETADDR])]
+    assert chan.asked == [('query', ['link', 'state', 'route', _kernel.RTM_GETADDR])]
     assert view.partial and view.default_gateway(2) == '10.0.0.1'
 
 
 def test_reader_reads_links_and_routes_when_planning_needs_them():
     chan = ReadingChan([link(1, 'lo'), link(2, 'eth0', 'veth', peer=5), link(3, 'eth1', 'veth', peer=6)])
     view = _snapshot.read_view(chan, 9, lambda view: (True, True))
-    assert chan.asked == [('query', ['link', 'link', 'route', _kernel.RTM_GETADDR]), ('dump', _kernel.RTM_GETLINK),
+    assert chan.asked == [('query', ['link', 'state', 'route', _kernel.RTM_GETADDR]), ('dump', _kernel.RTM_GETLINK),
                           ('dump', _kernel.RTM_GETROUTE)]
     assert not view.partial and set(view.by_name) == {'lo', 'eth0', 'eth1'} and view.routes == []
     chan = ReadingChan([link(1, 'lo')])

@@ -2,8 +2,9 @@
 # Copyright: (c) 2026, hostnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Reading many namespaces in two processes (_snapshot.split_map): the same results, in order, as one process;
-a child that fails leaves its half to the parent, so the parent's error is the one raised."""
+"""Reading many namespaces in two processes (_snapshot.split_map): the same results, in order, as one process,
+each item computed once by whichever process took its chunk; a child that fails leaves its chunks to the parent, so
+the parent's error is the one raised."""
 
 from __future__ import annotations
 
@@ -17,33 +18,51 @@ TWO_CPUS = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason='the seco
 
 
 @TWO_CPUS
-def test_the_child_computes_the_second_half_and_the_order_is_kept():
+def test_both_processes_take_chunks_and_the_order_is_kept(tmp_path):
+    """Every item once, in order; the parent's and the child's chunks are whole chunks of _SPLIT_CHUNK.  Each process
+    waits at its first item (a condition, with a ceiling) until the other has one too, so each computes a chunk."""
     parent = os.getpid()
-    got = _snapshot.split_map(lambda i: (i, os.getpid()), list(range(101)))
+
+    def func(i):
+        mine, theirs = (tmp_path / 'parent', tmp_path / 'child')[::1 if os.getpid() == parent else -1]
+        mine.touch()
+        _wait_for(theirs.exists)
+        return i, os.getpid()
+    got = _snapshot.split_map(func, list(range(101)))
     assert [i for i, dummy in got] == list(range(101))
-    assert {pid for i, pid in got if i < 50} == {parent}
-    assert parent not in {pid for i, pid in got if i >= 50}, 'the second half was read by another process'
+    pids = [pid for dummy, pid in got]
+    assert parent in pids and len(set(pids)) == 2, 'both processes computed chunks'
+    size = _snapshot._SPLIT_CHUNK  # pylint: disable=protected-access
+    for start in range(0, 101, size):
+        assert len(set(pids[start:start + size])) == 1, 'a chunk is computed by one process'
+
+
+def _wait_for(condition, ceiling=60):
+    import time  # pylint: disable=import-outside-toplevel
+    deadline = time.monotonic() + ceiling
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 @TWO_CPUS
-def test_a_child_that_fails_leaves_its_half_to_the_parent():
+def test_a_child_that_fails_leaves_its_chunks_to_the_parent():
     parent = os.getpid()
 
     def func(i):
         if os.getpid() != parent:
             raise RuntimeError('the child cannot read')
         return i * 2
-    assert _snapshot.split_map(func, list(range(10))) == [i * 2 for i in range(10)]
+    assert _snapshot.split_map(func, list(range(100))) == [i * 2 for i in range(100)]
 
 
 @TWO_CPUS
 def test_an_error_in_the_child_half_is_raised_by_the_parent():
     def func(i):
-        if i == 7:
-            raise ValueError('namespace 7 is gone')
+        if i == 77:
+            raise ValueError('namespace 77 is gone')
         return i
-    with pytest.raises(ValueError, match='namespace 7'):
-        _snapshot.split_map(func, list(range(10)))
+    with pytest.raises(ValueError, match='namespace 77'):
+        _snapshot.split_map(func, list(range(100)))
 
 
 def test_one_item_or_one_cpu_stays_in_this_process(monkeypatch):
@@ -54,17 +73,24 @@ def test_one_item_or_one_cpu_stays_in_this_process(monkeypatch):
 
 
 @TWO_CPUS
-def test_each_process_prepares_its_own_half():
-    """The sockets of a half are opened by the process that reads it (prepare), before its items."""
+def test_each_process_prepares_the_chunks_it_reads():
+    """The sockets of a chunk are opened by the process that reads it (prepare), before its items."""
     prepared = {}
 
-    def prepare(part):
-        prepared[os.getpid()] = list(part)
+    def prepare(chunk):
+        prepared[os.getpid()] = list(chunk)
 
     def func(i):
         return i, prepared.get(os.getpid())
-    got = _snapshot.split_map(func, list(range(10)), prepare)
-    assert [i for i, dummy in got] == list(range(10))
-    assert all(part == list(range(5)) for i, part in got[:5])
-    assert all(part == list(range(5, 10)) for i, part in got[5:])
+    got = _snapshot.split_map(func, list(range(100)), prepare)
+    assert [i for i, dummy in got] == list(range(100))
+    size = _snapshot._SPLIT_CHUNK  # pylint: disable=protected-access
+    assert all(chunk == list(range(i - i % size, min(i - i % size + size, 100))) for i, chunk in got)
     assert _snapshot.split_map(func, [1], prepare) == [(1, [1])]
+
+
+def test_a_large_input_takes_larger_chunks_so_every_ticket_fits_the_pipe(monkeypatch):
+    """Tickets are written before anyone reads them: never more than _MAX_TICKETS (a full pipe would block)."""
+    monkeypatch.setattr(_snapshot, '_MAX_TICKETS', 4)
+    got = _snapshot.split_map(lambda i: i + 1, list(range(1000)))
+    assert got == list(range(1, 1001))
