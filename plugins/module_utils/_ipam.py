@@ -262,9 +262,9 @@ def normalize_mac(value, option='mac'):
 
 
 def docker_mac(ip):
-    """Docker's generated MAC for an IPv4 endpoint: 02:42 followed by the four address bytes."""
-    addr = parse_ip(ip, 'ip')
-    num = int(addr)
+    """Docker's generated MAC for an IPv4 endpoint: 02:42 followed by the four address bytes.  ``ip``: text (checked),
+    or an address the pool gave (netaddr.IPAddress, used as it is: a network of hundreds asks for one each)."""
+    num = int(ip) if isinstance(ip, netaddr.IPAddress) and ip.version == 4 else int(parse_ip(ip, 'ip'))
     return '02:42:' + ':'.join('%02x' % ((num >> shift) & 0xff) for shift in (24, 16, 8, 0))
 
 

@@ -397,13 +397,18 @@ def bound_ports(networks, nat_rules, skip_nat=None):
     return bound
 
 
-def check_port_free(option, value, entry, bound, listening_cache):
-    """Fail (IPAMError naming option and value) when entry's host ip/port/proto is published or listened on."""
+def check_port_free(option, value, entry, bound, listening_cache, held=False):
+    """Fail (IPAMError naming option and value) when entry's host ip/port/proto is published or listened on.  A port
+    the publish already ``held`` (the last run published it) is checked against the other publishes only: a process
+    listening on it now came after it, and a rerun that changes nothing must not fail for it (Docker checks a port
+    when it publishes it, not again)."""
     port, proto, ip = entry['host_port'], entry['proto'], entry['host_ip'] or '0.0.0.0'
     same = bound.index.get((port, proto), []) if isinstance(bound, BoundPorts) else bound
     for other_ip, other_port, other_proto, who in same:
         if other_port == port and other_proto == proto and overlaps(ip, other_ip):
             raise _validate.InputError(option, value, 'host port %d/%s is already published by %s' % (port, proto, who))
+    if held:
+        return
     listeners = listening_cache.setdefault(('by port', proto), {})
     if not listeners:
         for other_ip, other_port in cached_listening(proto, listening_cache):
@@ -550,19 +555,19 @@ def desired_publishes(endpoints, current, bound, listening, default_host_ip, rea
     result = {}
     requests = {}
     twins = []
+    held = _held_ports(current)
     for i, cname, value, entry in _wanted(endpoints, default_host_ip, local, families):
         result.setdefault(cname, []).append(entry)
-        if entry.pop('twin', False):
+        twin = entry.pop('twin', False)
+        if twin:
             twins.append((result[cname][-2], entry))
-            if entry['host_port'] is not None:
-                check_port_free('endpoints[%d].publish' % i, value, entry, bound, listening)
-                bound.append((entry['host_ip'], entry['host_port'], entry['proto'], 'container %s' % cname))
-            continue
         if entry['host_port'] is None:
-            key = (cname, entry['host_ip'], entry['container_port'], entry['proto'])
-            requests.setdefault(entry['proto'], {})[key] = entry.get('host_port_range')
+            if not twin:
+                key = (cname, entry['host_ip'], entry['container_port'], entry['proto'])
+                requests.setdefault(entry['proto'], {})[key] = entry.get('host_port_range')
             continue
-        check_port_free('endpoints[%d].publish' % i, value, entry, bound, listening)
+        kept = (cname, entry['host_ip'], entry['host_port'], entry['proto']) in held
+        check_port_free('endpoints[%d].publish' % i, value, entry, bound, listening, held=kept)
         bound.append((entry['host_ip'], entry['host_port'], entry['proto'], 'container %s' % cname))
     port_range = read_port_range() if requests else None
     for proto, reqs in requests.items():
@@ -573,6 +578,13 @@ def desired_publishes(endpoints, current, bound, listening, default_host_ip, rea
     for first, twin in twins:
         twin['host_port'], twin['auto'] = first['host_port'], first.get('auto')
     return {cname: [_stored(e) for e in entries] for cname, entries in result.items()}
+
+
+def _held_ports(current):
+    """{(container, host_ip, host_port, proto)} of the explicit publishes the network's document holds (``current``:
+    its endpoints as stored)."""
+    return {(cname, e['host_ip'], e['host_port'], e['proto']) for cname, ep in current.items()
+            for e in ep.get('publish') or [] if not e.get('auto')}
 
 
 def _stored(entry):

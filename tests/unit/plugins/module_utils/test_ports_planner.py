@@ -91,6 +91,24 @@ def test_explicit_port_conflicts_name_the_option_the_value_and_the_holder(publis
     assert (exc.value.option, exc.value.value) == ('endpoints[1].publish', publish)
 
 
+def test_a_port_the_network_already_publishes_is_not_refused_for_a_listener_that_came_after_it(monkeypatch):
+    """A rerun keeps web's 8080 though a process now listens there (no read of the host's sockets for it); a new
+    container publishing a listened port is refused, and so is a kept port another network publishes now."""
+    reads = []
+    monkeypatch.setattr(_ports, 'listening', lambda proto: reads.append(proto) or {('0.0.0.0', 8080), ('0.0.0.0', 9090)})
+    current = {'web': {'publish': [pub(8080, 80)]}}
+    assert plan([{'name': 'web', 'publish': ['8080:80']}], current=current, listening={}) == {'web': [pub(8080, 80)]}
+    assert reads == []
+    with pytest.raises(_validate.InputError, match='listens on 0.0.0.0:9090') as exc:
+        plan([{'name': 'web', 'publish': ['8080:80']}, {'name': 'new', 'publish': ['9090:80']}], current=current, listening={})
+    assert exc.value.option == 'endpoints[1].publish'
+    with pytest.raises(_validate.InputError, match='listens on 0.0.0.0:8080'):
+        plan([{'name': 'other', 'publish': ['8080:80']}], current=current, listening={})  # held by web, not by other
+    with pytest.raises(_validate.InputError, match='already published by container x'):
+        plan([{'name': 'web', 'publish': ['8080:80']}], current=current, listening={},
+             bound=_ports.BoundPorts([('0.0.0.0', 8080, 'tcp', 'container x on network other')]))
+
+
 def test_no_conflict_on_other_address_or_protocol():
     bound = _ports.BoundPorts([('10.0.0.1', 8080, 'tcp', 'nat_rule web')])
     got = plan([{'name': 'web', 'publish': ['10.0.0.2:8080:80', '8080:80/udp']}], bound=bound, listening={'tcp': {('10.0.0.3', 8080)}, 'udp': set()})
