@@ -13,6 +13,9 @@ import threading
 # Fault injection for the test suite: a step whose text contains this string fails
 # as if the kernel had refused it, so rollback is exercised on real state.
 FAULT_ENV = 'HOSTNET_TEST_FAIL_AT'
+# The kill matrices trace and kill a module's main thread only (strace without -f: the firewall commands it starts run
+# untouched); with this set, a plan runs its beside steps in order on that thread, so their writes are steps too.
+SERIAL_ENV = 'HOSTNET_TEST_SERIAL'
 
 
 class Step:
@@ -113,7 +116,7 @@ class Plan:
         """The runner of the beside steps, when the plan has them and a kernel-only batch to run them by (else they
         run in order with the others)."""
         beside = [s for s in self.steps if s.beside]
-        if beside and any(s.batch is not None and s.batch.kernel_only for s in self.steps):
+        if beside and not os.environ.get(SERIAL_ENV) and any(s.batch is not None and s.batch.kernel_only for s in self.steps):
             return _Aside(list(self._groups(beside)), fault)
         return None
 

@@ -42,7 +42,8 @@ def traced_module(host, module_name, /, inject=None, trace=None, check_mode=Fals
     ``inject``: strace's tampering for one syscall, e.g. 'sendto:signal=KILL:when=12' or
     'sendto:error=EEXIST:when=12'; ``trace``: a file to write ``syscalls`` (the step syscalls) to. Only the module's
     main thread is traced (no -f): children such as iptables-restore run untouched, and the counters
-    of ``when=`` count that thread's calls only. Returns (exit status, the module's JSON or None).
+    of ``when=`` count that thread's calls only (the plan's beside steps run on it: SERIAL_ENV). Returns (exit status,
+    the module's JSON or None).
     """
     host._count += 1  # pylint: disable=protected-access
     args = dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff)
@@ -52,7 +53,9 @@ def traced_module(host, module_name, /, inject=None, trace=None, check_mode=Fals
     argv = ['strace', '-o', trace or '/dev/null', '-e', 'trace=' + ','.join(syscalls)]
     if inject:
         argv += ['-e', 'inject=' + inject]
-    argv += ['env', 'PYTHONPATH=%s' % host.collection_path, sys.executable, '-m', conftest.module_path(module_name), path]
+    # _plan.SERIAL_ENV: the plan's beside steps (resolv.conf writes) run on the traced thread, in order.
+    argv += ['env', 'PYTHONPATH=%s' % host.collection_path, 'HOSTNET_TEST_SERIAL=1', sys.executable, '-m',
+             conftest.module_path(module_name), path]
     res = host.run(argv, check=False, timeout=300)
     try:
         return res.returncode, json.loads(res.stdout[res.stdout.index('{'):])

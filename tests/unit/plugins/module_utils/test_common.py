@@ -294,3 +294,17 @@ def test_the_open_files_limit_is_lifted_to_the_hard_limit(monkeypatch, limits, c
     monkeypatch.setattr(resource, 'setrlimit', lambda which, value: calls.append((which, value)))
     _common.lift_open_files_limit(cap)
     assert calls == ([] if want is None else [(resource.RLIMIT_NOFILE, want)])
+
+
+def test_the_kill_matrices_switch_runs_beside_steps_in_order_on_the_plan_thread(monkeypatch):
+    """SERIAL_ENV (set by tests/integration/reliability.py, whose strace follows one thread): no thread, plan order."""
+    import threading  # pylint: disable=import-outside-toplevel
+    monkeypatch.setenv(_plan.SERIAL_ENV, '1')
+    log = []
+    plan = _plan.Plan()
+    batch = KernelBatch(log, threading.Event())
+    batch.beside_done.set()
+    plan.add('x', 'ok', batch=batch)
+    plan.add('w', lambda: log.append(('write w', threading.current_thread() is threading.main_thread())), beside=True)
+    plan.execute()
+    assert log == ['kernel starts', 'batch x', ('write w', True)]
