@@ -10,17 +10,19 @@ Public API (what modules and the engines build on; _netns.Namespaces hands out t
   runs a few and raises the first error; reads are decoded lean (_kernel_codec): ``dump(type, family)``,
   ``query(*reads)`` (several GETs and dumps in one write), ``link(name or index)``, ``index(name)``, ``links()``,
   ``addresses(index)``, ``default_gateway(oif)``, ``route_to(ip)``.
-* request builders (pyroute2 messages): ``request``, ``veth_request``, ``link_set_request`` (also renames and moves
-  a link to another namespace), ``link_del_request``, ``addr_request``, ``default_route_request``,
-  ``route_del_request``; ``delete_links`` (many links in one kernel batch).
+* request builders: ``veth_request``, ``link_set_request`` (also renames and moves a link to another namespace),
+  ``addr_request``, ``default_route_request``, ``route_del_request`` (encoded by _kernel_codec with struct: a network
+  sends them by the hundreds), and ``request``, ``link_del_request`` and the link kinds' (pyroute2 messages);
+  ``delete_links`` (many links in one kernel batch).
 * ``Links(ns)``: changes by interface name in any namespace of a run (create a veth pair with its peer born in its
   namespace, delete, set up / mtu / mac / master, add and remove addresses, set and remove the default route);
   names resolve when a step runs, so a plan can name links its earlier steps create.
 * errors: ``HostnetError`` (message fit for users), ``NetlinkError``, ``describe(exc, what)`` maps
   EEXIST/ENODEV/EBUSY/EPERM/ENOENT/EXFULL/... to words.
 
-Works with pyroute2 0.7.x (Debian 12) and 0.9.x: pyroute2 encodes the requests that change things; its netlink core
-is imported when the first one is built, without its package __init__ (_pyroute2.modules).
+Works with pyroute2 0.7.x (Debian 12) and 0.9.x: pyroute2 encodes the rarer requests (bridges, macvlan, vxlan, vlan,
+link deletions, tc), with the same bytes as the codec's for the others (test_kernel_encoding); its netlink core is
+imported when the first of them is built, without its package __init__ (_pyroute2.modules).
 """
 
 from __future__ import annotations
@@ -381,27 +383,16 @@ def request(cls, msg_type, nlm_flags=0, **fields):
 
 def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=None, peer_mac=None, echo=False):
     """RTM_NEWLINK creating a veth pair whose host end is up (on ``master``) and whose peer is born in the namespace
-    behind ``peer_netns_fd`` (None: beside the host end), named.  The peer stays down: the kernel cannot open a veth before its pair is complete
-    (and it honours a peer ifindex only with a host ifindex, so the peer's is learnt from the host end's IFLA_LINK:
-    with ``echo`` from the new link the kernel echoes (6.3 and newer), else read back)."""
-    peer = {'attrs': [('IFLA_IFNAME', peer_name)]}
-    if peer_netns_fd is not None:
-        peer['attrs'].append(('IFLA_NET_NS_FD', peer_netns_fd))
-    if peer_mac:
-        peer['attrs'].append(('IFLA_ADDRESS', peer_mac))
-    if mtu:
-        peer['attrs'].append(('IFLA_MTU', mtu))
-    attrs = [('IFLA_IFNAME', ifname)]
-    if master:
-        attrs.append(('IFLA_MASTER', master))
-    if mtu:
-        attrs.append(('IFLA_MTU', mtu))
-    if mac:
-        attrs.append(('IFLA_ADDRESS', mac))
-    attrs.append(('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'veth'),
-                                              ('IFLA_INFO_DATA', {'attrs': [('VETH_INFO_PEER', peer)]})]}))
-    return request('ifinfmsg', RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (NLM_F_ECHO if echo else 0), flags=IFF_UP, change=IFF_UP,
-                   attrs=attrs)
+    behind ``peer_netns_fd`` (None: beside the host end), named.  The peer stays down: the kernel cannot open a veth
+    before its pair is complete (and it honours a peer ifindex only with a host ifindex, so the peer's is learnt from
+    the host end's IFLA_LINK: with ``echo`` from the new link the kernel echoes (6.3 and newer), else read back)."""
+    peer = [('IFLA_IFNAME', peer_name)]
+    peer += [(name, value) for name, value in (('IFLA_NET_NS_FD', peer_netns_fd), ('IFLA_ADDRESS', peer_mac), ('IFLA_MTU', mtu))
+             if value not in (None, 0, '')]
+    attrs = [('IFLA_IFNAME', ifname)] + [(name, value) for name, value in (('IFLA_MASTER', master), ('IFLA_MTU', mtu), ('IFLA_ADDRESS', mac))
+                                         if value not in (None, 0, '')]
+    return codec.link_request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (NLM_F_ECHO if echo else 0), up=True, attrs=attrs,
+                              linkinfo=codec.veth_info(peer))
 
 
 def new_link_request(ifname, kind, data=None, **attrs):
@@ -448,20 +439,13 @@ def link_set_request(index=0, ifname=None, up=None, **attrs):
     """RTM_NEWLINK changing a link (by index, or by name with index 0; by index, ``ifname`` renames it): up/down,
     and IFLA_* attributes given as mtu=, address=, master= (0 detaches), group=, net_ns_fd= (moves it into the
     namespace behind that fd), hairpin= (a bridge port's hairpin mode)."""
-    nlas = []
-    if ifname is not None:
-        nlas.append(('IFLA_IFNAME', ifname))
+    nlas = [('IFLA_IFNAME', ifname)] if ifname is not None else []
     for key, nla in (('mtu', 'IFLA_MTU'), ('address', 'IFLA_ADDRESS'), ('master', 'IFLA_MASTER'), ('group', 'IFLA_GROUP'),
                      ('net_ns_fd', 'IFLA_NET_NS_FD')):
         if attrs.get(key) is not None:
             nlas.append((nla, attrs[key]))
-    if attrs.get('hairpin') is not None:
-        nlas.append(('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_SLAVE_KIND', 'bridge'),
-                                                 ('IFLA_INFO_SLAVE_DATA', {'attrs': [('IFLA_BRPORT_MODE', int(attrs['hairpin']))]})]}))
-    fields = {'index': index, 'attrs': nlas}
-    if up is not None:
-        fields.update(flags=IFF_UP if up else 0, change=IFF_UP)
-    return request('ifinfmsg', RTM_NEWLINK, **fields)
+    info = codec.hairpin_info(attrs['hairpin']) if attrs.get('hairpin') is not None else None
+    return codec.link_request(RTM_NEWLINK, 0, index=index, up=up, attrs=nlas, linkinfo=info)
 
 
 def link_del_request(index=0, group=None, ifname=None):
@@ -486,15 +470,14 @@ def addr_request(msg_type, index, cidr):
     is added with IFA_F_NODAD: duplicate address detection would leave it tentative (unusable) for a second or more
     after the module returns, and the network's IPAM already makes it unique on its segment."""
     ip, plen = _split(cidr)
-    attrs = [('IFA_LOCAL', ip), ('IFA_ADDRESS', ip)]
+    flags = NLM_F_CREATE | NLM_F_EXCL if msg_type == RTM_NEWADDR else 0
     if ':' in ip:
-        return request('ifaddrmsg', msg_type, NLM_F_CREATE | NLM_F_EXCL if msg_type == RTM_NEWADDR else 0, family=socket.AF_INET6,
-                       prefixlen=plen, flags=IFA_F_NODAD, index=index, attrs=attrs[1:])
+        return codec.addr_request(msg_type, flags, socket.AF_INET6, plen, IFA_F_NODAD, index, [('IFA_ADDRESS', ip)])
+    attrs = [('IFA_LOCAL', ip), ('IFA_ADDRESS', ip)]
     brd = broadcast(cidr) if msg_type == RTM_NEWADDR else None
     if brd:
         attrs.append(('IFA_BROADCAST', brd))
-    return request('ifaddrmsg', msg_type, NLM_F_CREATE | NLM_F_EXCL if msg_type == RTM_NEWADDR else 0,
-                   family=socket.AF_INET, prefixlen=plen, index=index, attrs=attrs)
+    return codec.addr_request(msg_type, flags, socket.AF_INET, plen, 0, index, attrs)
 
 
 def _family(gateway):

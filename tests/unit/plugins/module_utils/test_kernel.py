@@ -54,8 +54,8 @@ class FakeChan:
     def apply(self, *requests, gone_ok=False):
         for msg in requests:
             msg.encode()
-            # Route requests are encoded by the collection's codec (a RawRequest): read them back as pyroute2 does.
-            back = (_kernel._message_class('rtmsg') if isinstance(msg, _kernel.codec.RawRequest) else type(msg))(msg.data)
+            # Requests the collection's codec encodes (a RawRequest) are read back as pyroute2 reads their kind.
+            back = (_message_class_of(msg) if isinstance(msg, _kernel.codec.RawRequest) else type(msg))(msg.data)
             back.decode()
             self.sent.append((back['header']['type'], back))
         if self.fail is None:
@@ -63,6 +63,13 @@ class FakeChan:
         if gone_ok and self.fail in _kernel.GONE:
             return False
         raise _kernel.NetlinkError(self.fail, os.strerror(self.fail))
+
+
+def _message_class_of(msg):
+    """pyroute2's message class of an encoded request's type: links, addresses, routes."""
+    typ = msg['header']['type']
+    name = 'ifinfmsg' if typ in (_kernel.RTM_NEWLINK, _kernel.RTM_DELLINK) else 'ifaddrmsg' if typ in (_kernel.RTM_NEWADDR, _kernel.RTM_DELADDR) else 'rtmsg'
+    return _kernel._message_class(name)  # pylint: disable=protected-access
 
 
 class FakeNamespaces:
@@ -186,8 +193,9 @@ def test_run_dir_made_but_not_mountable_is_removed(tmp_path, monkeypatch):
 
 
 def test_pyroute2_is_imported_only_to_encode_a_request():
-    """A run that changes nothing never imports pyroute2 (its package imports most of itself); the first request
-    built imports its netlink core, without the package's __init__ (_pyroute2.modules)."""
+    """A run that changes nothing never imports pyroute2 (its package imports most of itself), nor one that sends only
+    the requests encoded here (links set, veths, addresses, routes); the first pyroute2 request built (a bridge)
+    imports its netlink core, without the package's __init__ (_pyroute2.modules)."""
     code = ('import sys\n'
             'from ansible_collections.hostnet.containers.plugins.module_utils import _kernel, _common, _bridge, _macvlan, _pyroute2\n'
             'from ansible_collections.hostnet.containers.plugins.modules import (docker_bridge, macvlan_net, nat_rule, netns,\n'
@@ -195,8 +203,9 @@ def test_pyroute2_is_imported_only_to_encode_a_request():
             'assert _pyroute2.HAS_PYROUTE2\n'
             'assert not [m for m in sys.modules if m.startswith("pyroute2")], "imported before any request"\n'
             'msg = _kernel.link_set_request(7, up=True)\n'
+            'assert msg["index"] == 7 and not [m for m in sys.modules if m.startswith("pyroute2")], "encoded here"\n'
+            'msg = _kernel.bridge_request("br0", 1500, "02:42:00:00:00:01", False)\n'
             'assert "pyroute2.netlink.rtnl.ifinfmsg" in sys.modules and "pyroute2.iproute" not in sys.modules\n'
-            'assert msg["index"] == 7\n'
             'print("ok")\n')
     assert_runs(code)
 
