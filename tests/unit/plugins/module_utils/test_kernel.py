@@ -88,7 +88,7 @@ def test_links_create_a_veth_in_one_request_with_the_bridge_resolved():
     _kernel.Links(FakeNamespaces({None: host})).create_veth('vethweb01', 'eth0', 'web01', master='docker0', mtu=1450,
                                                             mac='02:00:00:00:00:01', peer_mac='02:42:ac:11:00:02')
     [(typ, msg)] = host.sent
-    assert typ == _kernel.RTM_NEWLINK and msg['flags'] & _kernel.IFF_UP
+    assert typ == _kernel.RTM_NEWLINK and msg['flags'] & _kernel.codec.IFF_UP
     assert msg.get_attr('IFLA_MASTER') == 3 and msg.get_attr('IFLA_MTU') == 1450 and msg.get_attr('IFLA_IFNAME') == 'vethweb01'
     peer = msg.get_attr('IFLA_LINKINFO').get_attr('IFLA_INFO_DATA').get_attr('VETH_INFO_PEER')
     assert peer.get_attr('IFLA_IFNAME') == 'eth0' and peer.get_attr('IFLA_NET_NS_FD') == 7

@@ -143,8 +143,8 @@ def _pyroute2_veth(ifname, peer_name, fd, master=None, mtu=None, mac=None, peer_
     attrs = [('IFLA_IFNAME', ifname)] + ([('IFLA_MASTER', master)] if master else []) + ([('IFLA_MTU', mtu)] if mtu else [])
     attrs += ([('IFLA_ADDRESS', mac)] if mac else [])
     attrs.append(('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'veth'), ('IFLA_INFO_DATA', {'attrs': [('VETH_INFO_PEER', peer)]})]}))
-    return K.request('ifinfmsg', K.RTM_NEWLINK, K.NLM_F_CREATE | K.NLM_F_EXCL | (K.NLM_F_ECHO if echo else 0), flags=K.IFF_UP,
-                     change=K.IFF_UP, attrs=attrs)
+    return K.request('ifinfmsg', K.RTM_NEWLINK, K.NLM_F_CREATE | K.NLM_F_EXCL | (K.NLM_F_ECHO if echo else 0), flags=K.codec.IFF_UP,
+                     change=K.codec.IFF_UP, attrs=attrs)
 
 
 def _pyroute2_addr(msg_type, index, cidr, brd=None):
@@ -162,7 +162,7 @@ SAME_AS_PYROUTE2 = [
      lambda: _pyroute2_veth('veth0c1', 'eth1', 7, master=2, mtu=9000, mac='02:42:ac:11:00:05', peer_mac='02:42:ac:11:00:06', echo=True)),
     (lambda: K.veth_request('a-very-long-nam', 'e', None), lambda: _pyroute2_veth('a-very-long-nam', 'e', None)),
     (lambda: K.link_set_request(9, up=False, mtu=1280),
-     lambda: K.request('ifinfmsg', K.RTM_NEWLINK, index=9, flags=0, change=K.IFF_UP, attrs=[('IFLA_MTU', 1280)])),
+     lambda: K.request('ifinfmsg', K.RTM_NEWLINK, index=9, flags=0, change=K.codec.IFF_UP, attrs=[('IFLA_MTU', 1280)])),
     (lambda: K.link_set_request(ifname='vethx', master=0),
      lambda: K.request('ifinfmsg', K.RTM_NEWLINK, index=0, attrs=[('IFLA_IFNAME', 'vethx'), ('IFLA_MASTER', 0)])),
     (lambda: K.link_set_request(3, hairpin=False), lambda: K.request('ifinfmsg', K.RTM_NEWLINK, index=3, attrs=[(
