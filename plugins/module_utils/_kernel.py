@@ -386,11 +386,10 @@ def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=No
     behind ``peer_netns_fd`` (None: beside the host end), named.  The peer stays down: the kernel cannot open a veth
     before its pair is complete (and it honours a peer ifindex only with a host ifindex, so the peer's is learnt from
     the host end's IFLA_LINK: with ``echo`` from the new link the kernel echoes (6.3 and newer), else read back)."""
-    peer = [('IFLA_IFNAME', peer_name)]
-    peer += [(name, value) for name, value in (('IFLA_NET_NS_FD', peer_netns_fd), ('IFLA_ADDRESS', peer_mac), ('IFLA_MTU', mtu))
-             if value not in (None, 0, '')]
+    peer = [('IFLA_IFNAME', peer_name)] + ([('IFLA_NET_NS_FD', peer_netns_fd)] if peer_netns_fd is not None else [])
+    peer += [(name, value) for name, value in (('IFLA_ADDRESS', peer_mac), ('IFLA_MTU', mtu)) if value]
     attrs = [('IFLA_IFNAME', ifname)] + [(name, value) for name, value in (('IFLA_MASTER', master), ('IFLA_MTU', mtu), ('IFLA_ADDRESS', mac))
-                                         if value not in (None, 0, '')]
+                                         if value]
     return codec.link_request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (NLM_F_ECHO if echo else 0), up=True, attrs=attrs,
                               linkinfo=codec.veth_info(peer))
 

@@ -161,6 +161,7 @@ SAME_AS_PYROUTE2 = [
     (lambda: K.veth_request('veth0c1', 'eth1', 7, master=2, mtu=9000, mac='02:42:ac:11:00:05', peer_mac='02:42:ac:11:00:06', echo=True),
      lambda: _pyroute2_veth('veth0c1', 'eth1', 7, master=2, mtu=9000, mac='02:42:ac:11:00:05', peer_mac='02:42:ac:11:00:06', echo=True)),
     (lambda: K.veth_request('a-very-long-nam', 'e', None), lambda: _pyroute2_veth('a-very-long-nam', 'e', None)),
+    (lambda: K.veth_request('veth0c2', 'eth0', 0), lambda: _pyroute2_veth('veth0c2', 'eth0', 0)),  # fd 0 is an fd
     (lambda: K.link_set_request(9, up=False, mtu=1280),
      lambda: K.request('ifinfmsg', K.RTM_NEWLINK, index=9, flags=0, change=K.codec.IFF_UP, attrs=[('IFLA_MTU', 1280)])),
     (lambda: K.link_set_request(ifname='vethx', master=0),
