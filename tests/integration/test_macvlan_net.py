@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import wait_until
 from traffic import ping
 
 SEED = dict(name='macnet', parent='ens33', subnet='10.0.0.0/24', ip_range='10.0.0.32/28', gateway='10.0.0.254')
@@ -53,7 +54,9 @@ def test_seed_two_hosts_and_the_shim(two_hosts):
     # Drift: the address removed by hand comes back.
     h1.netns_run('c1', 'ip addr flush dev eth0')
     fixed = ok(h1.module('macvlan_net', endpoints=[{'name': 'c1', 'ip': '10.0.0.100'}], host_shim={'ip': '10.0.0.250'}, **SEED))
-    assert fixed['changed'] and ping(h1, 'c1', '10.0.0.101')
+    assert fixed['changed'] and '10.0.0.100/24' in h1.netns_run('c1', 'ip -o -4 addr show eth0').stdout
+    # Its ARP entries went with its last address: c1 resolves c2 again, awaited (slow on a loaded machine).
+    wait_until(lambda: ping(h1, 'c1', '10.0.0.101'), 'c1 to reach c2 again after the repair')
     # Removal: refused with endpoints, then forced; nothing of the network is left.
     res = h1.module('macvlan_net', name='macnet', state='absent')
     assert res.get('failed') and 'active endpoints' in res['msg']
