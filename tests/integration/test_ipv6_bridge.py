@@ -126,7 +126,8 @@ def test_deleted_ipv6_address_and_route_are_repaired(host):
     assert addrs6(host, 'c2') == [('fd00:db8:1::3', 64, False)]
     # Link-local addresses are the kernel's: never removed.
     assert 'fe80::' in host.netns_run('c2', 'ip -6 addr show dev eth0').stdout
-    assert traffic.ping(host, 'c1', 'fd00:db8:1::3', timeout=2)
+    # c2's address came back: c1 resolves it again (neighbour discovery), awaited as on a loaded machine.
+    wait_until(lambda: traffic.ping(host, 'c1', 'fd00:db8:1::3', timeout=2), 'c1 to reach the repaired address of c2')
     assert not ok(dual(host, eps))['changed']
     ok(host.module('docker_bridge', name='dual', state='absent', force=True))
 

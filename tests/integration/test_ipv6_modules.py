@@ -60,7 +60,7 @@ def test_veth_pair_dual_stack_usable_at_once(host):
     host.netns_run('c1', 'ip -6 route del default && ip -6 addr del %s/64 dev eth0' % C1_6)
     res = ok(pair(host, 'vc1', 'c1', '10.77.0.2', C1_6))
     assert 'add %s/64 to eth0 in c1' % C1_6 in res['commands'] and 'set default route via %s dev eth0 in c1' % GW6 in res['commands']
-    assert ping(host, 'c2', C1_6)
+    wait_until(lambda: ping(host, 'c2', C1_6), 'c2 to reach the repaired address of c1')  # resolved again: awaited
     # The link-local address is the kernel's: listing only IPv4 addresses leaves it, and removes the global IPv6 one.
     ok(host.module('veth_pair', name='vc1', master=BR, peer_netns='c1', peer_addresses=['10.77.0.2/24']))
     shown = host.netns_run('c1', 'ip -6 addr show dev eth0').stdout
