@@ -112,6 +112,13 @@ def _packed(ip):
     return socket.inet_pton(socket.AF_INET6, ip) if ':' in ip else socket.inet_aton(ip)
 
 
+def _link_head(data, off):
+    """parse_link's dict of a link message with what its ifinfomsg header says (index, up), the rest unset."""
+    dummy, dummy2, index, flags, dummy3 = _IFINFO.unpack_from(data, off)
+    return {'index': index, 'ifname': None, 'kind': None, 'mtu': None, 'mac': '', 'up': bool(flags & IFF_UP),
+            'master': None, 'link': None, 'link_netnsid': None, 'hairpin': None, 'group': 0}
+
+
 def parse_link(data, off, end):
     """An RTM_NEWLINK message as a dict: index, ifname, kind, mtu, mac, up, master, link, link_netnsid, hairpin
     (a bridge port's hairpin mode, None for links that are no bridge port) and group.
@@ -121,9 +128,7 @@ def parse_link(data, off, end):
     is looked up once by its type as sent (nested flag and all: _LINK_FIELDS holds both forms), so the ones skipped
     cost one dict lookup each.
     """
-    dummy, dummy2, index, flags, dummy3 = _IFINFO.unpack_from(data, off)
-    out = {'index': index, 'ifname': None, 'kind': None, 'mtu': None, 'mac': '', 'up': bool(flags & IFF_UP),
-           'master': None, 'link': None, 'link_netnsid': None, 'hairpin': None, 'group': 0}
+    out = _link_head(data, off)
     pos = off + 16
     unpack = _NLA.unpack_from
     field = _LINK_FIELDS.get
@@ -142,9 +147,7 @@ def parse_link_state(data, off, end):
     """A link's index, ifname and up flag only, as parse_link's dict (its other keys unset): the answer to a
     ('state', index) read, a namespace's lo, whose one setting a run checks is whether it is up.  IFLA_IFNAME comes
     first in the kernel's link messages: the loop stops there, not at the ~40 attributes after it."""
-    dummy, dummy2, index, flags, dummy3 = _IFINFO.unpack_from(data, off)
-    out = {'index': index, 'ifname': None, 'kind': None, 'mtu': None, 'mac': '', 'up': bool(flags & IFF_UP),
-           'master': None, 'link': None, 'link_netnsid': None, 'hairpin': None, 'group': 0}
+    out = _link_head(data, off)
     for typ, start, stop in _nlas(data, off + 16, end):
         if typ == 3:
             out['ifname'] = _str(data, start, stop)
@@ -170,17 +173,6 @@ def _link_netnsid(data, start, dummy, out):
     out['link_netnsid'] = _I32.unpack_from(data, start)[0]
 
 
-def _link_info(data, start, stop, out):
-    _parse_linkinfo(data, start, stop, out)
-
-
-# parse_link's readers by attribute type: the u32 ones, IFLA_ADDRESS (1), IFLA_IFNAME (3), IFLA_LINKINFO (18) and
-# IFLA_LINK_NETNSID (37); each also under its type with NLA_F_NESTED set (0x8000), as a kernel may send it.
-_LINK_FIELDS = dict([(typ, _link_u32(key)) for typ, key in _LINK_U32.items()]
-                    + [(1, _link_mac), (3, _link_ifname), (18, _link_info), (37, _link_netnsid)])
-_LINK_FIELDS.update({typ | 0x8000: read for typ, read in list(_LINK_FIELDS.items())})
-
-
 def _parse_linkinfo(data, off, end, out):
     slave_kind = None
     mode = None
@@ -201,6 +193,13 @@ def _parse_linkinfo(data, off, end, out):
         out['hairpin'] = bool(mode)
     if out['kind'] == 'vxlan' and info:
         out['vxlan'] = _parse_vxlan(data, *info)
+
+
+# parse_link's readers by attribute type: the u32 ones, IFLA_ADDRESS (1), IFLA_IFNAME (3), IFLA_LINKINFO (18) and
+# IFLA_LINK_NETNSID (37); each also under its type with NLA_F_NESTED set (0x8000), as a kernel may send it.
+_LINK_FIELDS = dict([(typ, _link_u32(key)) for typ, key in _LINK_U32.items()]
+                    + [(1, _link_mac), (3, _link_ifname), (18, _parse_linkinfo), (37, _link_netnsid)])
+_LINK_FIELDS.update({typ | 0x8000: read for typ, read in list(_LINK_FIELDS.items())})
 
 
 # IFLA_VXLAN_* attributes an overlay compares: its VNI, local address (IFLA_VXLAN_LOCAL, or LOCAL6 on an IPv6
@@ -411,7 +410,7 @@ def _link_attrs(attrs):
 
 
 def link_request(msg_type, flags, index=0, up=None, attrs=(), linkinfo=None):
-    """RTM_NEWLINK (or RTM_DELLINK) of ifindex ``index`` (0: by IFLA_IFNAME) with IFF_UP set or cleared when ``up`` is
+    """``msg_type`` (RTM_NEWLINK) of ifindex ``index`` (0: by IFLA_IFNAME) with IFF_UP set or cleared when ``up`` is
     not None, the (name, value) ``attrs`` in their order, then IFLA_LINKINFO's encoded payload ``linkinfo``."""
     ifi_flags, change = (IFF_UP if up else 0, IFF_UP) if up is not None else (0, 0)
     body = _IFINFO.pack(0, 0, index, ifi_flags, change) + _link_attrs(attrs)

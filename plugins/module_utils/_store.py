@@ -60,11 +60,9 @@ def write_atomic(path, content, mode=None, tmp=None, fsync=True):
     text file and a chmod by path cost twice the system calls (more than the write on an overlay /etc)."""
     tmp = tmp or path + '.tmp'
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)  # open(..., 'w')'s mode
+        fd = _create(tmp)
         try:
-            data = content.encode()
-            while data:
-                data = data[os.write(fd, data):]
+            _write_all(fd, content.encode())
             if mode is not None:
                 os.fchmod(fd, mode)
             if fsync:
@@ -78,6 +76,16 @@ def write_atomic(path, content, mode=None, tmp=None, fsync=True):
         except OSError:
             pass
         raise
+
+
+def _create(path):
+    """A descriptor of ``path`` made empty for writing, with open(..., 'w')'s mode."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+
+
+def _write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
 
 
 def save(kind, name, document, root=None):
@@ -151,11 +159,9 @@ def _write_copies(paths, documents):
     try:
         for name in sorted(documents):
             tmps[name] = '%s.tmp.%d' % (paths[name], os.getpid())
-            fd = os.open(tmps[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)  # open(..., 'w')'s mode
+            fd = _create(tmps[name])
             fds.append(fd)
-            data = (json.dumps(documents[name], indent=2, sort_keys=True) + '\n').encode()
-            while data:
-                data = data[os.write(fd, data):]
+            _write_all(fd, (json.dumps(documents[name], indent=2, sort_keys=True) + '\n').encode())
         _fsync_all(fds)
     except BaseException:
         for tmp in tmps.values():
