@@ -19,7 +19,8 @@ import pytest
 from conftest import module_lab, run_restore, wait_until
 from traffic import ping
 
-LAN, HOST1, HOST2 = '10.138.3.1', '10.138.3.130', '10.138.3.131'
+# The hosts' own addresses lie outside the server's pool, as on a real LAN: the server (--no-ping) would lease them.
+LAN, HOST1, HOST2 = '10.138.3.1', '10.138.3.30', '10.138.3.31'
 SUBNET = '10.138.3.0/24'
 RANGE = (ipaddress.ip_address('10.138.3.100'), ipaddress.ip_address('10.138.3.199'))
 LEASES = '/run/dnsmasq-lab.leases'
