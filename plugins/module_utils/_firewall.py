@@ -29,11 +29,15 @@ for icc: false.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_iptables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
+from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 
@@ -64,6 +68,36 @@ def backend(name, root=None):
 
 
 # -- planning -------------------------------------------------------------------------------------
+# The code that turns documents into a backend's rule lines: desired_rules (and the helpers it calls) and the renderer.
+_RULE_CODE = (_firewall_rules, _firewall_iptables, _firewall_nftables, _network, _ipam6)
+_code_digest = []  # [digest of _RULE_CODE's sources, or None when a loader cannot give them], computed once
+
+
+def rule_code_digest():
+    """A digest of the sources of the code that renders rules, so a rule set settled by an older version of it is
+    compared again, never trusted.  None when a module's loader cannot give its source (nothing is then settled)."""
+    if not _code_digest:
+        digest = hashlib.sha256()
+        try:
+            for mod in _RULE_CODE:
+                digest.update(mod.__loader__.get_data(mod.__file__))
+            _code_digest.append(digest.hexdigest())
+        except (AttributeError, OSError, TypeError):
+            _code_digest.append(None)
+    return _code_digest[0]
+
+
+def rules_key(backend_name, networks, nat_rules):
+    """The digest of everything a backend's rule set is computed from (desired_rules is a pure function of the
+    backend's name and the documents rule_inputs gives) and of the code computing it; None when that code's digest is
+    unknown.  Another backend's networks and macvlan ones are no part of it."""
+    code = rule_code_digest()
+    if code is None:
+        return None
+    text = json.dumps([backend_name, code, _firewall_rules.rule_inputs(networks, nat_rules, backend_name)], sort_keys=True, separators=(',', ':'))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def backends_in_use(networks, nat_rules, root=None):
     """Backends that hold or held rules: the ones named by documents, plus any with a recorded state."""
     names = {d.get('firewall_backend') for d in list(networks.values()) + list(nat_rules.values())
@@ -86,6 +120,9 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
     cache = backends_cache if backends_cache is not None else {}
     for name in names:
         be = cache.setdefault(name, backend(name, root))
+        key = rules_key(name, new_networks, new_nats)
+        if key is not None and be.settled(key):
+            continue  # the kernel holds what the last apply of these very documents wrote: nothing to compute
         new_rules = _firewall_rules.desired_rules(new_networks, new_nats, name)
         # Nothing to have and nothing held: no IPv4 tables, and no record of IPv6 rules (an IPv6-only network's).
         if name == 'iptables' and not new_rules and not be.read() and be.v6.record() is None:
@@ -97,8 +134,8 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
         after = be.wanted(new_rules)
         changes[name] = {'before': before, 'after': after}
         plan_.add('apply %s rule set (%d rules)' % (name, len(new_rules)),
-                  lambda be=be, rules=new_rules: be.apply(rules),
-                  lambda be=be, rules=old_rules: (be.forget(), be.apply(rules)), undo_partial=True)
+                  lambda be=be, rules=new_rules, key=key: be.apply(rules, key),
+                  lambda be=be, rules=old_rules, prior=be.settled_record(): (be.forget(), be.apply(rules, record=prior)), undo_partial=True)
     _plan_sysctls(plan_, ns, new_networks, root, new_nats)
     return changes
 

@@ -16,15 +16,18 @@ from the same built-in chains, read with ip6tables-save only while there are IPv
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import subprocess
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 _FLAGS = (('src', '-s'), ('dst', '-d'), ('iif', '-i'), ('oif', '-o'))
 USER = 'HOSTNET-' + _firewall_rules.USER_CHAIN
+SETTLED = 'iptables-settled'  # the record of the last apply: the key of its documents, the digest of its lines
 
 
 def ipt_chain(logical):
@@ -203,10 +206,11 @@ class Ip6tables:
     def record(self):
         return _store.load(_firewall_rules.FW_KIND, 'ip6tables', self.root)
 
-    def read(self, rules=()):
-        """parse_save() of ip6tables-save, read only while there are IPv6 rules to have or recorded ones; else {}."""
+    def read(self, rules=(), wanted=None):
+        """parse_save() of ip6tables-save, read only while there are IPv6 rules to have (in ``rules``, or ``wanted``
+        says so) or recorded ones; else {}."""
         if self._current is None:
-            wanted = _firewall_rules.by_family(rules, 6) or self.record() is not None
+            wanted = (_firewall_rules.by_family(rules, 6) if wanted is None else wanted) or self.record() is not None
             if wanted and not _firewall_rules.command_exists('ip6tables-save'):
                 raise _firewall_rules.FirewallError('IPv6 rules (a network with enable_ipv6, an overlay on an IPv6 underlay) need '
                                                     'ip6tables, which this host lacks (ip6tables-save); install it or use firewall_backend nftables')
@@ -265,6 +269,7 @@ class Iptables:
         self.root = root
         self._current = None
         self._reading = None
+        self._settled = False  # the settled record, not read yet
         self.v6 = Ip6tables(root)
 
     def prefetch(self):
@@ -272,6 +277,9 @@ class Iptables:
         if self._current is None and self._reading is None and _firewall_rules.command_exists('iptables-save'):
             exe = _firewall_rules.command_path('iptables-save')
             self._reading = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # The whole listing fits the pipe (~100 bytes a rule): iptables-save finishes while the caller reads the
+            # kernel, instead of stopping at 64 KiB until it is read.
+            _kernel.widen_pipe(self._reading.stdout.fileno())
 
     def _save(self):
         reading, self._reading = self._reading, None
@@ -301,6 +309,27 @@ class Iptables:
         self.v6.read(rules)
         return sorted(self.owned()) != sorted(self.wanted(rules))
 
+    def settled_record(self):
+        """The record of the last settled apply (see settled), read once; None when there is none."""
+        if self._settled is False:
+            self._settled = _store.load(_firewall_rules.FW_KIND, SETTLED, self.root)
+        return self._settled
+
+    def settled(self, key):
+        """Whether the kernel holds what the last apply wrote for ``key`` (_firewall.rules_key of the documents and the
+        rule code): that apply recorded the key and the digest of its lines, and the lines the kernel lists now have
+        that digest.  A run that changes nothing then neither computes nor renders a rule; anything else (another key,
+        a rule changed by hand, a killed run) takes the full comparison (differs)."""
+        rec = self.settled_record()
+        if not rec or rec.get('key') != key or self.interrupted():
+            return False
+        self.read()
+        self.v6.read(wanted=rec.get('v6'))
+        if _digest(self.owned()) == rec.get('lines'):
+            return True
+        self.v6.forget()  # read for the record's rules: differs reads it again for the rules it is given
+        return False
+
     def restore_input(self, rules):
         """One iptables-restore --noflush input for every table that holds or will hold chains of ours (IPv4)."""
         return restore_text(self.read(), _firewall_rules.by_family(rules, 4))
@@ -327,13 +356,17 @@ class Iptables:
             _store.save(_firewall_rules.FW_KIND, 'iptables', dict(rec, pending=sorted(list(obj) for obj in before)), self.root)
         return before
 
-    def apply(self, rules):
-        """One restore for every table.
+    def apply(self, rules, key=None, record=None):
+        """One restore for every table; with ``key`` (see settled) the apply is recorded as settled, or ``record`` (an
+        undo's: the record as it was before the step) is put back.
 
         iptables-nft creates tables and built-in chains in the kernel on first use and never removes them.
         What it created for the collection is recorded and deleted again once the collection's last rule
         in that table is gone and the object is empty, so teardown returns the ruleset to what it was.
         """
+        # Gone before the kernel changes: a run killed part-way (or an undo, which has no key) leaves no record to trust.
+        _store.delete(_firewall_rules.FW_KIND, SETTLED, self.root)
+        self._settled = False
         nft = 'nf_tables' in _firewall_rules._run(['iptables', '-V'])
         rec = _store.load(_firewall_rules.FW_KIND, 'iptables', self.root) or {}
         created = {tuple(obj) for obj in rec.get('created') or []}
@@ -351,6 +384,16 @@ class Iptables:
         elif rec or (nft and data):
             _store.delete(_firewall_rules.FW_KIND, 'iptables', self.root)
         self.v6.apply(rules)
+        self._settle(key, rules, record)
+
+    def _settle(self, key, rules, record):
+        """Record the apply of ``rules`` as settled for ``key`` (none without a key or rules: a teardown), or put
+        ``record`` back.  A restore that succeeded leaves the kernel listing exactly the wanted lines (differs compares
+        the same); a record names documents and lines, never the kernel, so an undo may put back the one it found."""
+        if record is None and key is not None and rules:
+            record = {'key': key, 'lines': _digest(self.wanted(rules)), 'v6': bool(_firewall_rules.by_family(rules, 6))}
+        if record is not None:
+            _store.save(_firewall_rules.FW_KIND, SETTLED, record, self.root)
 
     def forget(self):
         self._current = None
@@ -359,3 +402,8 @@ class Iptables:
     def interrupted(self):
         """True when a run was killed between a restore and recording what it created: apply again to finish."""
         return (_store.load(_firewall_rules.FW_KIND, 'iptables', self.root) or {}).get('pending') is not None or self.v6.interrupted()
+
+
+def _digest(lines):
+    """The digest of a set of rule lines, in any order."""
+    return hashlib.sha256('\n'.join(sorted(lines)).encode()).hexdigest()

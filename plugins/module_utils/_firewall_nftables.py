@@ -367,7 +367,16 @@ class Nftables:
         table = _desired_table(rules)
         return (table_lines(table) if table else []) + _lines6(_desired_table(rules, FAMILY6))
 
-    def apply(self, rules):
+    @staticmethod
+    def settled(dummy):
+        """Never: the table's record is compared on every run (differs)."""
+        return False
+
+    @staticmethod
+    def settled_record():
+        return None
+
+    def apply(self, rules, dummy=None, dummy2=None):
         present6 = self.read6(rules) is not None
         if _firewall_rules.by_family(rules, 6) and not self.recorded().get('table6'):
             # Recorded before the table is made: a run killed after nft still finds it (read6) and removes it later.

@@ -172,11 +172,21 @@ def is_loopback(ip):
     return bool(ip) and (ip.startswith('127.') or ip == LOOPBACK6)
 
 
+def rule_inputs(networks, nat_rules, backend):
+    """The documents a backend's rule set is computed from (desired_rules reads no other): the bridge-like networks
+    it handles, every overlay with a firewall (their peers guard a VXLAN port whichever backend has it) and its
+    nat_rules."""
+    nets = {name: doc for name, doc in networks.items() if doc and doc.get('firewall', True)
+            and (doc.get('driver') == 'overlay' or (_network.bridge_like(doc) and doc.get('firewall_backend') == backend))}
+    return nets, {name: doc for name, doc in nat_rules.items() if doc.get('firewall_backend') == backend}
+
+
 def desired_rules(networks, nat_rules, backend):
     """Every rule of one backend, in order (lists of Rule): the IPv4 ones, then the IPv6 ones (the same concerns, in
     the same order, for the networks with IPv6 and the nat_rules of IPv6 addresses)."""
+    networks, nat_rules = rule_inputs(networks, nat_rules, backend)
     nets = bridge_networks(networks, backend)
-    nats = [doc for name, doc in sorted(nat_rules.items()) if doc.get('firewall_backend') == backend]
+    nats = [nat_rules[name] for name in sorted(nat_rules)]
     if not nets and not nats:
         return []
     nets4, nats4 = _of_family(nets, nats, 4)

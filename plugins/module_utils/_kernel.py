@@ -28,6 +28,7 @@ imported when the first of them is built, without its package __init__ (_pyroute
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import socket
 import sys
@@ -129,6 +130,22 @@ _QUERY_CHUNK = 64  # reads per write: a link's reply is ~1.5 kB
 # up to 32 KiB; any other reply is one message).  A larger buffer is no help and costs: CPython allocates what recv
 # asks for, and 1 MiB is an mmap, its page faults and an munmap on every call, half the cost of reading a namespace.
 _RECV = 1 << 16
+
+
+_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, which Python names only from 3.10
+_PIPE_SIZES = (8 << 20, 1 << 20)  # root may go past /proc/sys/fs/pipe-max-size (1 MiB by default), others up to it
+
+
+def widen_pipe(fd):
+    """Let the pipe of ``fd`` hold up to 8 MiB, so a process writing into it (iptables-save, a reading child) finishes
+    while the reader does other work instead of stopping at the default 64 KiB.  Best effort: the pipe keeps its size
+    when the kernel refuses a larger one."""
+    for size in _PIPE_SIZES:
+        try:
+            fcntl.fcntl(fd, _F_SETPIPE_SZ, size)
+            return
+        except OSError:
+            continue
 
 
 def _recv(sock):
