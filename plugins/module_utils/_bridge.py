@@ -293,12 +293,12 @@ class BridgeDriver(_planner.Driver):
         pool = pool6 = None
         if v4:
             default = _network.DEFAULT_BIP if run.name == _network.DEFAULT_NETWORK else None
-            subnet = _planner.choose_subnet(p, stored, run.others, run.snap, default, _network.DEFAULT_NETWORK not in run.others)
+            subnet = _network.choose_subnet(p, stored, run.others, run.snap, default, _network.DEFAULT_NETWORK not in run.others)
             if str(subnet) != stored.get('subnet') and not run.unmanaged:
                 # An unmanaged network's subnet is the LAN's, on purpose the subnet of the user's bridge.
                 ours = {bridge} | {d.get('bridge') for d in run.others.values()} | {(d.get('host_shim') or {}).get('name') for d in run.others.values()}
                 check_foreign_subnet(run, subnet, ours)
-            pool = _planner.address_pool(p, stored, run.others, subnet, run.name)
+            pool = _network.address_pool(p, stored, run.others, subnet, run.name)
         if v6:
             subnet6 = _network6.choose_subnet(p, stored, run.others, run.snap, run.machine_id())
             pool6 = _network6.address_pool(p, stored, run.others, subnet6)
@@ -332,7 +332,7 @@ class BridgeDriver(_planner.Driver):
                                              lambda: _sysctl.read_sysctl(run.ns, None, 'net/ipv4/ip_local_port_range'), local, families)
         for spec in specs:
             ep = _planner.endpoint(spec, addresses.get(spec.name), net_id, current.get(spec.name), addresses6.get(spec.name))
-            ep.veth = spec.host_ifname or _network.veth_name(net_id, spec.name)
+            ep.veth = spec.host_ifname or _network.veth_name(net_id, spec.name, ep.endpoint_id)
             ep.publish = publishes.get(spec.name, [])
             endpoints[spec.name] = ep
         created = stored.get('created') or _inspect._now()  # pylint: disable=protected-access

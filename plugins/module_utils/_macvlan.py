@@ -321,8 +321,8 @@ class MacvlanDriver(_planner.Driver):
                 raise _validate.InputError('host_shim.' + key, shim_p[key], message)
         pool = pool6 = None
         if v4:
-            subnet = _planner.choose_subnet(p, stored, run.others, run.snap)
-            pool = _planner.address_pool(p, stored, run.others, subnet, run.name)
+            subnet = _network.choose_subnet(p, stored, run.others, run.snap)
+            pool = _network.address_pool(p, stored, run.others, subnet, run.name)
         if v6:
             subnet6 = _network6.choose_subnet(p, stored, run.others, run.snap, run.machine_id())
             pool6 = _network6.address_pool(p, stored, run.others, subnet6)

@@ -197,11 +197,15 @@ class Namespaces:
     def __exit__(self, *exc):
         self.close()
 
-    def fd(self, netns):
+    def fd(self, netns, listed=False):
+        """The open namespace file of ``netns``; ``listed``: list_netns just found it a namespace (not checked again)."""
         if netns not in self._fds:
-            if not netns_exists(netns):
+            if not (listed or netns_exists(netns)):
                 raise _kernel.HostnetError('network namespace %r does not exist (no %s)' % (netns, netns_path(netns)))
-            self._fds[netns] = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                self._fds[netns] = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                raise _kernel.HostnetError('network namespace %r does not exist (no %s)' % (netns, netns_path(netns))) from None
         return self._fds[netns]
 
     def chan(self, netns=None):
@@ -213,13 +217,14 @@ class Namespaces:
                     self._chan[netns] = _kernel.Channel()
         return self._chan[netns]
 
-    def open_many(self, names):
+    def open_many(self, names, listed=False):
         """Open the Channel of many existing namespaces at once: the thread goes from one namespace straight to the
-        next and home once at the end (a setns pair per namespace costs more than its socket)."""
+        next and home once at the end (a setns pair per namespace costs more than its socket).  ``listed``: the names
+        come from list_netns (see fd)."""
         todo = [name for name in names if name not in self._chan]
         if not todo:
             return
-        fds = [self.fd(name) for name in todo]
+        fds = [self.fd(name, listed) for name in todo]
         with entered(fds[0]):
             for name, fd in zip(todo, fds):
                 setns(fd)
@@ -273,8 +278,12 @@ class Namespaces:
             os.close(fd)
 
     def close(self):
-        for netns in set(self._chan) | set(self._fds):
-            self.forget(netns)
+        chans, fds = self._chan, self._fds
+        self._chan, self._fds = {}, {}
+        for chan in chans.values():
+            chan.close()
+        for fd in fds.values():
+            os.close(fd)
 
 
 class entered:

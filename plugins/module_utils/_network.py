@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import os
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
+from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 KIND = 'networks'
@@ -42,9 +44,10 @@ def endpoint_id(network_id, container):
     return hashlib.sha256(('%s/%s' % (network_id, container)).encode()).hexdigest()
 
 
-def veth_name(network_id, container):
-    # Docker names the host end veth + 7 hex; derive it so reruns find the same link.
-    return 'veth' + endpoint_id(network_id, container)[:7]
+def veth_name(network_id, container, eid=None):
+    # Docker names the host end veth + 7 hex; derive it so reruns find the same link.  ``eid``: the endpoint id of
+    # (network_id, container), when the caller has it already.
+    return 'veth' + (eid or endpoint_id(network_id, container))[:7]
 
 
 def pool_settings(params, stored, subnet):
@@ -68,3 +71,29 @@ def taken_subnets(routes, addrs, others):
     taken += [a['address'] for a in addrs if a['address']]
     taken.extend(doc['subnet'] for doc in others.values() if doc.get('subnet'))  # an IPv6-only network has none
     return taken
+
+
+def choose_subnet(params, stored, others, snap, default=None, skip_default=True):
+    """The subnet as given, else as the network has it, else ``default``, else the first free one of the pools."""
+    if params['subnet'] is not None:
+        return _ipam.parse_subnet(params['subnet'])
+    if stored.get('subnet'):
+        return _ipam.parse_subnet(stored['subnet'])
+    if default is not None:
+        return _ipam.parse_subnet(default)
+    taken = taken_subnets(snap.routes or [], snap.addrs, others)
+    if skip_default:
+        # Docker's daemon always has docker0 on 172.17.0.0/16, so user-defined networks start at 172.18.0.0/16
+        # even before the default network exists here.
+        taken.append(DEFAULT_BIP)
+    return _ipam.next_free_subnet(taken, params.get('address_pools'), 'address_pools')
+
+
+def address_pool(params, stored, others, subnet, name):
+    """The IPv4 AddressPool of a subnet (checked against the other networks' subnets), its settings as pool_settings
+    gives them."""
+    _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in others.items() if d.get('subnet')}, name)
+    gateway, ip_range, aux = pool_settings(params, stored, subnet)
+    if params.get('enable_ipv6') and aux:
+        aux = _ipam6.split_aux_addresses(aux)[0]  # the IPv6 aux addresses are the IPv6 pool's
+    return _ipam.AddressPool(str(subnet), gateway, ip_range, aux)

@@ -25,7 +25,6 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
-from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _dns
@@ -43,30 +42,6 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 
 
 # -- the wanted network ------------------------------------------------------------------------------------------
-def choose_subnet(params, stored, others, snap, default=None, skip_default=True):
-    """The subnet as given, else as the network has it, else ``default``, else the first free one of the pools."""
-    if params['subnet'] is not None:
-        return _ipam.parse_subnet(params['subnet'])
-    if stored.get('subnet'):
-        return _ipam.parse_subnet(stored['subnet'])
-    if default is not None:
-        return _ipam.parse_subnet(default)
-    taken = _network.taken_subnets(snap.routes or [], snap.addrs, others)
-    if skip_default:
-        # Docker's daemon always has docker0 on 172.17.0.0/16, so user-defined networks start at 172.18.0.0/16
-        # even before the default network exists here.
-        taken.append(_network.DEFAULT_BIP)
-    return _ipam.next_free_subnet(taken, params.get('address_pools'), 'address_pools')
-
-
-def address_pool(params, stored, others, subnet, name):
-    _ipam.check_subnet_overlaps(subnet, {n: d['subnet'] for n, d in others.items() if d.get('subnet')}, name)
-    gateway, ip_range, aux = _network.pool_settings(params, stored, subnet)
-    if params.get('enable_ipv6') and aux:
-        aux = _ipam6.split_aux_addresses(aux)[0]  # the IPv6 aux addresses are the IPv6 pool's
-    return _ipam.AddressPool(str(subnet), gateway, ip_range, aux)
-
-
 def allocate(specs, entries, purge, pool, stored, extra=(), extra_existing=None):
     """Addresses for the requested endpoints (``extra``: the driver's own, e.g. a host shim) and the endpoints the
     network keeps unlisted: {name: address}, {name: stored Endpoint}.  Unlisted endpoints stay unless the list
@@ -178,12 +153,15 @@ class NetworkRun:
         self.driver = driver or self.driver
         self.plan = _plan.Plan()
         self.name = params['name']
-        self.stored = _store.load(_network.KIND, self.name, root)
-        self.others = {n: d for n, d in _store.load_all(_network.KIND, root).items() if n != self.name}
+        # Every network read once (the one of a large network is its biggest file); a name with no file is looked up
+        # on its own, so a name the store cannot hold fails as it always has.
+        self.others = _store.load_all(_network.KIND, root)
+        self.stored = self.others.pop(self.name) if self.name in self.others else _store.load(_network.KIND, self.name, root)
         self.net = None
         self.doc = None
         self.firewall = {}
         self.snap = None
+        self.early = None  # _snapshot.EarlyViews begun before the host is read
         self.batch = None
         self.backends = {}
         self._records = {}
@@ -226,6 +204,8 @@ class NetworkRun:
         or, with present false, as it was)."""
         v6 = self.v6
         routes6 = v6 and self.p['state'] == 'present' and not self.p.get('subnet_v6') and not self.old.get('subnet_v6')
+        if self.snap is None and self.p['state'] == 'present':
+            self.early = _snapshot.EarlyViews(self.ns, _snapshot.early_targets(self.p, self.old), bool(self.p.get('enable_ipv6')))
         self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self), v6=v6, routes6=routes6,
                                                      uplink=self.driver.needs_uplink(self))
         if net is not None:
@@ -235,7 +215,7 @@ class NetworkRun:
             listed = {cname for cname, dummy in targets}
             targets += [(cname, None) for cname in self.leaving_names(net, present) if cname not in listed and self.memberships(cname)]
             _snapshot.read_views(self.ns, self.snap, targets, lambda cname, view: self.wants(net, cname, view, present),
-                                 v6=6 in net.families)
+                                 v6=6 in net.families, early=self.early)
             if present:
                 _bandwidth.read(self.ns, self.snap, _bandwidth.involved(self.checked(net), self.stored))
                 _dhcp.read(self, net)
@@ -283,6 +263,13 @@ class NetworkRun:
         return self._members[family].get(cname, {})
 
     def build(self):
+        try:
+            return self._build()
+        finally:
+            if self.early is not None:
+                self.early.close()
+
+    def _build(self):
         if self.p['state'] == 'absent':
             self.read(None)
             old = self.leaving()

@@ -10,6 +10,7 @@ Planning then reads nothing: a Snapshot and its NetnsViews are plain data, so un
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import struct
@@ -185,35 +186,130 @@ def read_view(chan, key, wants, v6=False):
         view = _partial_view(chan, key)
     else:
         view = NetnsView(chan.dump(_kernel.RTM_GETLINK), chan.dump(_kernel.RTM_GETADDR, AF_INET))
+    return _complete_view(lambda: chan, view, wants, v6)
+
+
+def _complete_view(chan, view, wants, v6, v6_read=False):
+    """``view`` with what ``wants(view)`` asks beyond it (see read_view) and, with ``v6``, the IPv6 side unless
+    ``v6_read`` (it was read with the view); ``chan()`` gives the namespace's Channel, opened only when needed."""
     links, routes = wants(view)
     if links and view.partial:
-        view = NetnsView(chan.dump(_kernel.RTM_GETLINK), view.addrs, view.probe)
+        view = NetnsView(chan().dump(_kernel.RTM_GETLINK), view.addrs, view.probe)
+        v6_read = False
     if routes:
-        view.routes = main_routes(chan, AF_INET)
-    if v6:
-        view.addrs6 = chan.dump(_kernel.RTM_GETADDR, AF_INET6)
-        view.routes6 = main_routes(chan, AF_INET6)
+        view.routes = main_routes(chan(), AF_INET)
+    if v6 and not v6_read:
+        _read_v6(chan(), view)
     return view
 
 
-def read_views(ns, snap, targets, wants, v6=False):
+def _read_v6(chan, view):
+    view.addrs6 = chan.dump(_kernel.RTM_GETADDR, AF_INET6)
+    view.routes6 = main_routes(chan, AF_INET6)
+
+
+def read_views(ns, snap, targets, wants, v6=False, early=None):
     """Views of the namespaces of ``targets`` ((container, key) pairs) that exist, their sockets opened in one pass;
-    many are read by two processes at once (split_map)."""
+    many are read by two processes at once (split_map).  ``early``: an EarlyViews whose views are used where they
+    answer the same reads."""
     todo = [(cname, key) for cname, key in targets if cname in snap.netns and cname not in snap.views]
+    got = early.take(todo, v6) if early is not None else {}
+    rest = [item for item in todo if item[0] not in got]
 
     def read(item):
         cname, key = item
         return read_view(ns.chan(cname), key, lambda view: wants(cname, view), v6)
 
     def open_part(part):
-        ns.open_many([cname for cname, dummy in part])
-    if len(todo) >= PARALLEL_MIN:
-        views = split_map(read, todo, open_part)
+        ns.open_many([cname for cname, dummy in part], listed=True)  # in snap.netns: list_netns found each
+    if len(rest) >= PARALLEL_MIN:
+        views = dict(zip(rest, split_map(read, rest, open_part)))
     else:
-        open_part(todo)
-        views = [read(item) for item in todo]
-    snap.views.update((cname, view) for (cname, dummy), view in zip(todo, views))
+        open_part(rest)
+        views = {item: read(item) for item in rest}
+    for item in todo:
+        cname = item[0]
+        if cname in got:
+            snap.views[cname] = _complete_view(lambda cname=cname: ns.chan(cname), got[cname], lambda view, cname=cname: wants(cname, view), v6,
+                                               v6_read=True)
+        else:
+            snap.views[cname] = views[item]
     return snap
+
+
+def early_targets(params, stored):
+    """(container, recorded interface name) of the recorded endpoints (``stored``: the network's document) a run with
+    ``params`` checks (all, or those it lists): the namespaces a rerun reads, read early (EarlyViews)."""
+    listed = None if params.get('endpoints') is None else {entry['name'] for entry in params['endpoints']}
+    return [(cname, ep['ifname']) for cname, ep in (stored.get('endpoints') or {}).items()
+            if ep.get('ifname') and (listed is None or cname in listed)]
+
+
+class EarlyViews:
+    """The namespaces a run will most likely read (each recorded endpoint's, by its recorded interface name), begun
+    before the host is read: a forked child takes them in chunks (_Split) while this process reads the host and
+    computes the network, and this process takes the chunks left when it gets to the namespaces (read_views).  On a
+    rerun of a large network the two halves of a run overlap.  A view is used only when it answers the read the run
+    makes (the same link, the same IPv6 side); any other is read again, as is one whose read failed here."""
+
+    def __init__(self, ns, items, v6):
+        self.ns, self.v6 = ns, v6
+        self.taken = False
+        self.split = _Split(self._read, items, self._open) if len(items) >= PARALLEL_MIN and len(os.sched_getaffinity(0)) >= 2 else None
+
+    def _open(self, part):
+        try:
+            self.ns.open_many([cname for cname, dummy in part])
+        except (OSError, _kernel.HostnetError):
+            pass  # a namespace that is gone: its read fails and the run reads it again (and reports it)
+
+    def _read(self, item):
+        """A partial view's parts (links, addrs, probe, addrs6, routes6): plain lists and dicts cross the pipe faster
+        than the view (take makes it again), or None when the namespace could not be read."""
+        cname, ifname = item
+        try:
+            chan = self.ns.chan(cname)
+            view = _partial_view(chan, ifname)
+            if self.v6:
+                _read_v6(chan, view)
+        except (OSError, _kernel.HostnetError):
+            return None
+        return view.links, view.addrs, view.probe, view.addrs6, view.routes6
+
+    def take(self, todo, v6):
+        """{container: partial view} of ``todo`` ((container, key) pairs, as read_views gets them) read early that
+        answer the same reads: the key's link (by index or name) is the one read, and the IPv6 side was read as
+        asked."""
+        if self.split is None or self.taken:
+            return {}
+        self.taken = True
+        items, parts = self.split.chunks, self.split.finish()
+        if v6 != self.v6:
+            return {}
+        early = {cname: part for (cname, dummy), part in zip((item for chunk in items for item in chunk), parts) if part is not None}
+        got = {}
+        for cname, key in todo:
+            part = early.get(cname)
+            if part is not None and _answers(part[0], key):
+                got[cname] = view = NetnsView(part[0], part[1], part[2], partial=True)
+                view.addrs6, view.routes6 = part[3], part[4]
+        return got
+
+    def close(self):
+        """Stop the child if take never ran, and reap it."""
+        if self.split is not None:
+            self.split.abandon()
+            self.split.reap()
+            self.split = None
+
+
+def _answers(links, key):
+    """Whether the links of a partial view read by interface name hold what a read of ``key`` (an ifindex or a name)
+    gives."""
+    link = links[0] if links and links[0]['index'] != 1 else None
+    if link is None or not key:
+        return False
+    return link['index'] == key if isinstance(key, int) else link['ifname'] == key
 
 
 def split_map(func, items, prepare=None):
@@ -226,31 +322,74 @@ def split_map(func, items, prepare=None):
     a chunk in the process that maps them (each process opens the sockets of its own namespaces: opening 500 in turn
     before the fork took 10-16 ms).  The child sends its results back pickled; a chunk it did not return (it failed
     in any way) is computed here after (so a real error is raised here, as without the child)."""
-    size = max(_SPLIT_CHUNK, -(-len(items) // _MAX_TICKETS))
-    chunks = [items[k:k + size] for k in range(0, len(items), size)]
-
-    def run(chunk):
-        if prepare is not None:
-            prepare(chunk)
-        return [func(item) for item in chunk]
-    if len(os.sched_getaffinity(0)) < 2 or len(chunks) < 2:
-        return [out for chunk in chunks for out in run(chunk)]
-    tickets, results = _tickets(len(chunks)), os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code, never runs its exit handlers
-        _child(lambda: _take(tickets, chunks, run), results)
-    os.close(results[1])
+    split = _Split(func, items, prepare)
     try:
-        done = _take(tickets, chunks, run)
+        return split.finish()
     finally:
-        os.close(tickets)
-        with os.fdopen(results[0], 'rb') as pipe:
-            data = pipe.read()
-        dummy, status = os.waitpid(pid, 0)
-    theirs = pickle.loads(data) if status == 0 and data else None
-    if isinstance(theirs, dict):
+        split.reap()
+
+
+class _Split:
+    """split_map begun now (the child starts taking chunks at once) and finished later (``finish``: this process takes
+    the chunks left, then collects the child's), so the child works while this process does something else.  Once
+    begun it must be finished or ``abandon``ed, then ``reap``ed: the child's exit (unmapping its copy of this process)
+    takes a while, which this process spends on something else."""
+
+    def __init__(self, func, items, prepare=None):
+        size = max(_SPLIT_CHUNK, -(-len(items) // _MAX_TICKETS))
+        self.chunks = [items[k:k + size] for k in range(0, len(items), size)]
+        self.func, self.prepare = func, prepare
+        self.pid = self.tickets = self.results = None
+        self.child = None  # the child's pid until it is reaped
+        if len(os.sched_getaffinity(0)) < 2 or len(self.chunks) < 2:
+            return
+        self.tickets, results = _tickets(len(self.chunks)), os.pipe()
+        _kernel.widen_pipe(results[0])  # the child's chunks wait there, unread until finish
+        self.pid = self.child = os.fork()
+        if self.pid == 0:  # the child: never returns into the caller's code, never runs its exit handlers
+            _child(self.tickets, self.chunks, self.run, results)
+        os.close(results[1])
+        self.results = results[0]
+
+    def run(self, chunk):
+        if self.prepare is not None:
+            self.prepare(chunk)
+        return [self.func(item) for item in chunk]
+
+    def finish(self):
+        if self.pid is None:
+            return [out for chunk in self.chunks for out in self.run(chunk)]
+        done = {}
+        try:
+            _take(self.tickets, self.chunks, self.run, done.__setitem__)
+        finally:
+            theirs = self._join()
         done.update((k, out) for k, out in theirs.items() if k not in done)
-    return [out for k, chunk in enumerate(chunks) for out in (done[k] if k in done else run(chunk))]
+        return [out for k, chunk in enumerate(self.chunks) for out in (done[k] if k in done else self.run(chunk))]
+
+    def abandon(self):
+        """Stop without the results: the tickets left are taken (the child ends after the chunk it is on)."""
+        if self.pid is not None:
+            while os.read(self.tickets, 1 << 16):
+                pass
+            self._join(read=False)
+
+    def reap(self):
+        """Wait for the child to be gone (after finish or abandon)."""
+        child, self.child = self.child, None
+        if child is not None:
+            os.waitpid(child, 0)
+
+    def _join(self, read=True):
+        """{chunk number: results} of the chunks the child sent whole (none when ``read`` is false), read until it
+        closed its end; the pipes closed."""
+        self.pid = None
+        os.close(self.tickets)
+        if not read:
+            os.close(self.results)  # the child's next write fails and it exits
+            return {}
+        with os.fdopen(self.results, 'rb') as pipe:
+            return _unpickle_chunks(pipe.read())
 
 
 def _tickets(count):
@@ -265,24 +404,39 @@ def _tickets(count):
     return rfd
 
 
-def _take(tickets, chunks, run):
-    """{chunk number: its results} of the chunks this process took until the tickets ran out."""
-    done = {}
+def _take(tickets, chunks, run, keep):
+    """Run the chunks this process takes until the tickets run out, handing each to ``keep(chunk number, results)``."""
     while True:
         ticket = os.read(tickets, _TICKET.size)
         if not ticket:
-            return done
+            return
         k = _TICKET.unpack(ticket)[0]
-        done[k] = run(chunks[k])
+        keep(k, run(chunks[k]))
 
 
-def _child(work, results):
-    """The forked child: ``work()`` pickled into the results pipe, then exit, whatever happens."""
-    status = 1
+def _child(tickets, chunks, run, results):
+    """The forked child: each chunk it takes is pickled into the results pipe once read (the parent finds them there
+    when it gets to them, and waits at most for the last), then exit, whatever happens."""
     try:
         os.close(results[0])
         with os.fdopen(results[1], 'wb') as out:
-            pickle.dump(work(), out, protocol=pickle.HIGHEST_PROTOCOL)
-        status = 0
+            def send(k, found):
+                out.write(pickle.dumps((k, found), protocol=pickle.HIGHEST_PROTOCOL))
+                out.flush()
+            _take(tickets, chunks, run, send)
     finally:
-        os._exit(status)  # pylint: disable=protected-access
+        os._exit(0)  # pylint: disable=protected-access
+
+
+def _unpickle_chunks(data):
+    """{chunk number: results} of the whole chunks in what the child wrote (one it was cut short in is left out: the
+    parent computes it)."""
+    out = {}
+    stream = io.BytesIO(data)
+    while stream.tell() < len(data):
+        try:
+            k, found = pickle.load(stream)
+        except (EOFError, pickle.UnpicklingError):
+            break
+        out[k] = found
+    return out

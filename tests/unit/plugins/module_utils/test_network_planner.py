@@ -38,7 +38,7 @@ class FakeNs:
     def chan(self, netns=None):
         return self.live.chan(netns) if self.live else Untouchable()
 
-    def open_many(self, names):
+    def open_many(self, names, listed=False):
         assert not list(names), 'planning opened namespaces %s' % names
 
     def fd(self, netns):
@@ -718,7 +718,7 @@ def test_reader_skips_namespaces_that_do_not_exist():
     class Ns:
         opened = None
 
-        def open_many(self, names):
+        def open_many(self, names, listed=False):
             self.opened = list(names)
 
         def chan(self, netns=None):

@@ -35,7 +35,7 @@ class FakeNs:
     def chan(self, netns=None):
         return Untouchable()
 
-    def open_many(self, names):
+    def open_many(self, names, listed=False):
         assert not list(names), 'planning opened namespaces %s' % names
 
 

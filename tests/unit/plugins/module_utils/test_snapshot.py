@@ -94,3 +94,80 @@ def test_a_large_input_takes_larger_chunks_so_every_ticket_fits_the_pipe(monkeyp
     monkeypatch.setattr(_snapshot, '_MAX_TICKETS', 4)
     got = _snapshot.split_map(lambda i: i + 1, list(range(1000)))
     assert got == list(range(1, 1001))
+
+
+# -- EarlyViews: the namespaces of a rerun read by a child while the run reads the host -----------------------------
+class QueryChan:
+    """A namespace's Channel as _partial_view queries it: its eth0 has ifindex ``index``."""
+
+    def __init__(self, index, marker=None):
+        self.index = index
+        self.marker = marker
+
+    def query(self, *queries):
+        if self.marker is not None and os.getpid() != self.marker[0]:
+            self.marker[1].touch()  # the child has read one
+        link = {'index': self.index, 'ifname': 'eth0', 'kind': 'veth', 'mtu': 1500, 'link': 7, 'pid': os.getpid()}
+        lo = {'index': 1, 'ifname': 'lo', 'up': True}
+        return [link, lo, {'dst_len': 0, 'table': 254, 'oif': self.index, 'gateway': '10.0.0.1'}, [{'index': self.index, 'address': '10.0.0.2/24'}]]
+
+    def dump(self, *args):
+        return []
+
+
+class QueryNs:
+    def __init__(self, gone=(), marker=None):
+        self.gone = set(gone)
+        self.marker = marker
+
+    def open_many(self, names, listed=False):
+        pass
+
+    def chan(self, cname):
+        if cname in self.gone:
+            raise OSError(2, 'no namespace %s' % cname)
+        return QueryChan(int(cname[1:]) + 2, self.marker)
+
+
+ITEMS = [('c%d' % i, 'eth0') for i in range(100)]
+
+
+@TWO_CPUS
+def test_early_views_are_read_by_the_child_and_used_where_they_answer_the_same_read(tmp_path):
+    marker = tmp_path / 'child'
+    early = _snapshot.EarlyViews(QueryNs(gone={'c5'}, marker=(os.getpid(), marker)), ITEMS, v6=False)
+    _wait_for(marker.exists)  # the run reads the host meanwhile
+    todo = [(cname, int(cname[1:]) + 2) for cname, dummy in ITEMS]  # the host ends name each peer by ifindex
+    todo[3] = ('c3', 99)  # its host end names another link: read again
+    todo[4] = ('c4', 'eth1')  # asked by another name: read again
+    todo[6] = ('c6', None)  # no host end: the whole namespace is read
+    got = early.take(todo, v6=False)
+    assert sorted(got) == sorted(cname for cname, dummy in ITEMS if cname not in ('c3', 'c4', 'c5', 'c6'))
+    view = got['c7']
+    assert view.partial and view.by_index[9]['ifname'] == 'eth0' and view.addresses(9) == ['10.0.0.2/24'] and view.probe_answers(9)
+    assert {link['pid'] for view in got.values() for link in view.links[:1]} - {os.getpid()}, 'the child read some'
+    assert early.take(todo, v6=False) == {}, 'taken once'
+    _closed_and_reaped(early)
+
+
+def _closed_and_reaped(early):
+    child = early.split.child
+    early.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+
+
+@TWO_CPUS
+def test_early_views_of_the_other_ipv6_side_are_not_used_and_an_untaken_child_is_stopped():
+    early = _snapshot.EarlyViews(QueryNs(), ITEMS, v6=False)
+    assert early.take([(cname, 'eth0') for cname, dummy in ITEMS], v6=True) == {}
+    _closed_and_reaped(early)
+    early = _snapshot.EarlyViews(QueryNs(), ITEMS, v6=False)
+    _closed_and_reaped(early)  # the run failed before it read the namespaces
+
+
+def test_few_namespaces_are_not_read_early(monkeypatch):
+    monkeypatch.setattr(os, 'fork', lambda: pytest.fail('forked'))
+    early = _snapshot.EarlyViews(QueryNs(), ITEMS[:_snapshot.PARALLEL_MIN - 1], v6=False)
+    assert early.take(ITEMS, v6=False) == {}
+    early.close()
