@@ -6,7 +6,10 @@
 restore --noflush (iptables' own transaction interface).
 
 Declaring a chain in a --noflush restore flushes that chain and nothing else, so only HOSTNET-* chains and the jumps
-to them from the built-in chains are ever written; the user's chains and rules, and a running Docker's, are kept.
+to them from the built-in chains are ever written; the user's chains and rules, and a running Docker's, are kept.  Of
+ours, only a chain that changes is written, and in place: the rules that change are deleted and inserted by position,
+a chain flushed and written again only when most of it changes (so the cost of a run follows its change, not the size
+of the rule set, and every rule that stays keeps matching the whole time).
 Rules are rendered in iptables-save's canonical form, so the kernel's listing compares line by line with the desired one.
 The IPv6 rules (the IPv6 side of networks with enable_ipv6, an overlay's VXLAN guard on an IPv6 underlay) go the same
 way through ip6tables-restore --noflush: the same HOSTNET-* chains in ip6tables' raw, nat and filter tables, reached
@@ -27,7 +30,11 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 _FLAGS = (('src', '-s'), ('dst', '-d'), ('iif', '-i'), ('oif', '-o'))
 USER = 'HOSTNET-' + _firewall_rules.USER_CHAIN
-SETTLED = 'iptables-settled'  # the record of the last apply: the key of its documents, the digest of its lines
+SETTLED = 'iptables-settled'
+# The restores of each command this process ran.  A listing read before the last one is read again before it is edited:
+# a plan of several networks (the container module's) applies one rule set after another, each planned from a listing
+# read before any of them ran, and the edits (_splice) are by position.
+_RESTORES = {'iptables': 0, 'ip6tables': 0}  # the record of the last apply: the key of its documents, the digest of its lines
 
 
 def ipt_chain(logical):
@@ -107,14 +114,60 @@ def parse_save(text):
 
 
 # -- the restore input ------------------------------------------------------------------------------
-def _declarations(st, wanted):
-    """Chains declared (so flushed) first, and the obsolete ones, deleted last: chains refer to each other."""
+def _declarations(st, wanted, rewritten):
+    """New chains declared and the ``rewritten`` ones flushed first, the obsolete ones flushed first and deleted
+    last: chains refer to each other.  A chain that stays is not declared (that would flush it): see _edits."""
     lines = [':%s - [0:0]' % ipt_chain(chain) for chain in wanted
-             if not (ipt_chain(chain) == USER and USER in st['chains'])]  # the user's chain: never flushed
+             if ipt_chain(chain) not in st['chains'] or ipt_chain(chain) in rewritten]  # the user's chain: never flushed
     wanted_names = {ipt_chain(c) for c in wanted}
     obsolete = [name for name in st['chains'] if name not in wanted_names and not (name == USER and st['user'])]
     lines += [':%s - [0:0]' % name for name in obsolete if name != USER]
     return lines, obsolete
+
+
+def _by_chain(lines):
+    out = {}
+    for line in lines:
+        out.setdefault(line.split(' ', 2)[1], []).append(line)
+    return out
+
+
+def _edits(table, st, rules, wanted):
+    """(the chains written again, the lines that make every wanted chain hold exactly its rules): a new chain's rules
+    appended, an existing chain's changed rules deleted and inserted in place (_splice), a chain changed through most
+    of its length flushed (see _declarations) and written again, an unchanged chain not touched.  A container added to
+    a network of a thousand is then a few lines, whatever the size of the rule set."""
+    have = _by_chain(st['rules'])
+    want = _by_chain(render(r) for r in rules if r.table == table)
+    rewritten, lines = set(), []
+    for name in (ipt_chain(chain) for chain in wanted):
+        old, new = have.get(name, []), want.get(name, [])
+        if name not in st['chains']:
+            lines += new
+        elif old != new:
+            splice = _splice(name, old, new)
+            if splice is None:
+                rewritten.add(name)
+                splice = new
+            lines += splice
+    return rewritten, lines
+
+
+def _splice(name, old, new):
+    """The deletes and inserts (by position) that turn the chain's rules ``old`` into ``new``: what lies between the
+    rules both start with and the rules both end with is replaced; None when those edits would outnumber the chain's
+    rules (it is written again instead)."""
+    start, most = 0, min(len(old), len(new))
+    while start < most and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < most - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    gone, added = len(old) - start - end, new[start:len(new) - end]
+    if gone + len(added) >= len(new):
+        return None
+    head = len('-A %s ' % name)
+    return ['-D %s %d' % (name, start + 1)] * gone + ['-I %s %d %s' % (name, start + 1 + i, line[head:]) for i, line in enumerate(added)]
 
 
 def _jump_changes(table, st, wanted):
@@ -128,10 +181,11 @@ def _jump_changes(table, st, wanted):
 
 
 def _table_block(table, st, rules, wanted):
-    declared, obsolete = _declarations(st, wanted)
-    lines = ['*' + table] + declared + [render(r) for r in rules if r.table == table]
-    lines += _jump_changes(table, st, wanted) + ['-X %s' % name for name in obsolete] + ['COMMIT']
-    return '\n'.join(lines)
+    """The restore input of one table, or None when it holds what is wanted already."""
+    rewritten, edits = _edits(table, st, rules, wanted)
+    declared, obsolete = _declarations(st, wanted, rewritten)
+    lines = declared + edits + _jump_changes(table, st, wanted) + ['-X %s' % name for name in obsolete]
+    return '\n'.join(['*' + table] + lines + ['COMMIT']) if lines else None
 
 
 # -- iptables-nft's own objects ----------------------------------------------------------------------
@@ -164,6 +218,7 @@ def restore_text(current, rules):
         wanted = sorted(c for t, c in chains if t == table)
         if wanted or st['chains'] or st['builtin_jumps']:
             blocks.append(_table_block(table, st, rules, wanted))
+    blocks = [block for block in blocks if block]
     return '\n'.join(blocks) + '\n' if blocks else ''
 
 
@@ -202,6 +257,7 @@ class Ip6tables:
     def __init__(self, root=None):
         self.root = root
         self._current = None
+        self._read_at = None  # _RESTORES['ip6tables'] when _current was read
 
     def record(self):
         return _store.load(_firewall_rules.FW_KIND, 'ip6tables', self.root)
@@ -209,7 +265,10 @@ class Ip6tables:
     def read(self, rules=(), wanted=None):
         """parse_save() of ip6tables-save, read only while there are IPv6 rules to have (in ``rules``, or ``wanted``
         says so) or recorded ones; else {}."""
+        if self._read_at is not None and self._read_at != _RESTORES['ip6tables']:
+            self._current = None
         if self._current is None:
+            self._read_at = _RESTORES['ip6tables']
             wanted = (_firewall_rules.by_family(rules, 6) if wanted is None else wanted) or self.record() is not None
             if wanted and not _firewall_rules.command_exists('ip6tables-save'):
                 raise _firewall_rules.FirewallError('IPv6 rules (a network with enable_ipv6, an overlay on an IPv6 underlay) need '
@@ -234,6 +293,7 @@ class Ip6tables:
         before = self._before(rec, nft)
         self._current = None
         if data:
+            _RESTORES['ip6tables'] += 1
             _firewall_rules._run(['ip6tables-restore', '--noflush', '-w', '10'], data)
         created = {tuple(obj) for obj in rec.get('created') or []}
         if nft:
@@ -268,6 +328,7 @@ class Iptables:
     def __init__(self, root=None):
         self.root = root
         self._current = None
+        self._read_at = None  # _RESTORES['iptables'] when _current was read
         self._reading = None
         self._settled = False  # the settled record, not read yet
         self.v6 = Ip6tables(root)
@@ -291,8 +352,11 @@ class Iptables:
         return out
 
     def read(self):
-        """parse_save() of the kernel's tables, read once."""
+        """parse_save() of the kernel's tables, read once (again after a restore: see _RESTORES)."""
+        if self._read_at is not None and self._read_at != _RESTORES['iptables']:
+            self._current = None
         if self._current is None:
+            self._read_at = _RESTORES['iptables']
             self._current = parse_save(self._save())
         return self._current
 
@@ -335,6 +399,7 @@ class Iptables:
         return restore_text(self.read(), _firewall_rules.by_family(rules, 4))
 
     def _restore(self, data, rec, nft):
+        _RESTORES['iptables'] += 1
         try:
             _firewall_rules._run(['iptables-restore', '--noflush', '-w', '10'], data)
         except _firewall_rules.FirewallError:

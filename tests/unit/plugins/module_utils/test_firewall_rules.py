@@ -514,7 +514,9 @@ def test_iptables_save_parsed_for_what_the_collection_owns_only():
         assert not any(foreign in line and 'HOSTNET' not in line.replace('-j HOSTNET', '') for line in text.splitlines()
                        if not line.startswith(('-I ', '-D '))), foreign
     assert ':HOSTNET-USER - [0:0]' not in text, 'the user chain holds rules: never declared (flushed)'
-    assert all(line.split()[1] in ('FORWARD', 'PREROUTING', 'OUTPUT', 'POSTROUTING') and line.split()[-1].startswith('HOSTNET-')
+    # Inserts and deletes: the built-in chains' jumps to ours, and edits inside our own chains.
+    assert all(line.split()[1].startswith('HOSTNET-') or
+               (line.split()[1] in ('FORWARD', 'PREROUTING', 'OUTPUT', 'POSTROUTING') and line.split()[-1].startswith('HOSTNET-'))
                for line in text.splitlines() if line.startswith(('-I ', '-D ')))
 
 
