@@ -345,7 +345,13 @@ class _Split:
             return
         self.tickets, results = _tickets(len(self.chunks)), os.pipe()
         _kernel.widen_pipe(results[0])  # the child's chunks wait there, unread until finish
-        self.pid = self.child = os.fork()
+        try:
+            self.pid = self.child = os.fork()
+        except OSError:  # no process to spare (a limit, memory): this one maps every chunk, as with one CPU
+            for fd in (self.tickets,) + results:
+                os.close(fd)
+            self.tickets = None
+            return
         if self.pid == 0:  # the child: never returns into the caller's code, never runs its exit handlers
             _child(self.tickets, self.chunks, self.run, results)
         os.close(results[1])

@@ -171,3 +171,14 @@ def test_few_namespaces_are_not_read_early(monkeypatch):
     early = _snapshot.EarlyViews(QueryNs(), ITEMS[:_snapshot.PARALLEL_MIN - 1], v6=False)
     assert early.take(ITEMS, v6=False) == {}
     early.close()
+
+
+def test_a_fork_that_fails_leaves_every_item_to_this_process(monkeypatch):
+    def no_fork():
+        raise OSError(11, 'Resource temporarily unavailable')
+    monkeypatch.setattr(os, 'fork', no_fork)
+    monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {0, 1})
+    assert _snapshot.split_map(lambda i: i * 3, list(range(100))) == [i * 3 for i in range(100)]
+    early = _snapshot.EarlyViews(QueryNs(), ITEMS, v6=False)
+    assert sorted(early.take(ITEMS, v6=False)) == sorted(cname for cname, dummy in ITEMS)
+    early.close()
