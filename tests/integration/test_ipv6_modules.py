@@ -50,7 +50,9 @@ def test_veth_pair_dual_stack_usable_at_once(host):
     shown = host.netns_run('c1', 'ip -6 addr show dev eth0 scope global').stdout
     assert C1_6 in shown and 'tentative' not in shown
     ok(pair(host, 'vc2', 'c2', '10.77.0.3', C2_6))
-    assert ping(host, 'c1', C2_6) and ping(host, 'c1', GW6) and ping(host, 'c1', '10.77.0.3')
+    # One echo each, answered within 5 s: on a busy machine the first neighbour solicitation to a new port can be lost,
+    # and the kernel sends the next one a second later (a wait of 1 s failed in CI under load).
+    assert ping(host, 'c1', C2_6, timeout=5) and ping(host, 'c1', GW6, timeout=5) and ping(host, 'c1', '10.77.0.3', timeout=5)
     assert 'default via %s dev eth0' % GW6 in host.netns_run('c1', 'ip -6 route show default').stdout
     # The hosts entry and the net.ipv6 sysctl the netns module wrote, as the namespace sees them.
     assert ping(host, 'c1', 'peer6')
