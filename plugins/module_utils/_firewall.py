@@ -120,7 +120,7 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
     cache = backends_cache if backends_cache is not None else {}
     for name in names:
         be = cache.setdefault(name, backend(name, root))
-        key = rules_key(name, new_networks, new_nats)
+        key = rules_key(name, new_networks, new_nats) if be.settles else None
         if key is not None and be.settled(key):
             continue  # the kernel holds what the last apply of these very documents wrote: nothing to compute
         new_rules = _firewall_rules.desired_rules(new_networks, new_nats, name)

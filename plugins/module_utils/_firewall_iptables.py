@@ -30,11 +30,11 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _store
 
 _FLAGS = (('src', '-s'), ('dst', '-d'), ('iif', '-i'), ('oif', '-o'))
 USER = 'HOSTNET-' + _firewall_rules.USER_CHAIN
-SETTLED = 'iptables-settled'
+SETTLED = 'iptables-settled'  # the record of the last apply: the key of its documents, the digest of its lines
 # The restores of each command this process ran.  A listing read before the last one is read again before it is edited:
 # a plan of several networks (the container module's) applies one rule set after another, each planned from a listing
 # read before any of them ran, and the edits (_splice) are by position.
-_RESTORES = {'iptables': 0, 'ip6tables': 0}  # the record of the last apply: the key of its documents, the digest of its lines
+_RESTORES = {'iptables': 0, 'ip6tables': 0}
 
 
 def ipt_chain(logical):
@@ -324,6 +324,7 @@ class Iptables:
     """The HOSTNET-* chains of iptables, read with iptables-save and written with iptables-restore --noflush."""
 
     name = 'iptables'
+    settles = True  # a rerun of the documents of the last apply may skip computing the rules (settled)
 
     def __init__(self, root=None):
         self.root = root

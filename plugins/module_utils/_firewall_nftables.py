@@ -309,6 +309,7 @@ class Nftables:
     """The ``ip hostnet`` table, replaced in one nft transaction; the chain ``user`` keeps its rules."""
 
     name = 'nftables'
+    settles = False  # see Iptables.settled
 
     def __init__(self, root=None):
         self.root = root
@@ -368,15 +369,13 @@ class Nftables:
         return (table_lines(table) if table else []) + _lines6(_desired_table(rules, FAMILY6))
 
     @staticmethod
-    def settled(dummy):
-        """Never: the table's record is compared on every run (differs)."""
-        return False
-
-    @staticmethod
     def settled_record():
+        """None: the table's own record is compared on every run (differs); nothing is settled (see Iptables)."""
         return None
 
-    def apply(self, rules, dummy=None, dummy2=None):
+    def apply(self, rules, key=None, record=None):  # pylint: disable=unused-argument
+        """The rule set in one nft transaction, the table listed again and recorded.  ``key`` and ``record`` are the
+        settled record's (Iptables.apply): this backend keeps none."""
         present6 = self.read6(rules) is not None
         if _firewall_rules.by_family(rules, 6) and not self.recorded().get('table6'):
             # Recorded before the table is made: a run killed after nft still finds it (read6) and removes it later.

@@ -170,4 +170,28 @@ def test_the_key_follows_the_documents_the_backend_and_the_rule_code(monkeypatch
 
 
 def test_nftables_is_never_settled_its_record_is_compared_every_run():
-    assert _firewall_nftables.Nftables().settled('any key') is False
+    assert not _firewall_nftables.Nftables.settles and _firewall_nftables.Nftables().settled_record() is None
+
+
+def test_a_rolled_back_nftables_apply_puts_the_old_rule_set_back(monkeypatch, tmp_path):
+    """The undo of a firewall step hands the backend the record it found: nftables keeps none, and takes the call."""
+    from test_firewall_rules import FakeNft  # pylint: disable=import-outside-toplevel
+    nft = FakeNft()
+    monkeypatch.setattr(_firewall_nftables, 'nft_json', nft)
+    monkeypatch.setattr(_firewall_rules, 'command_exists', lambda name: name == 'nft')
+    monkeypatch.setattr(_firewall, '_plan_sysctls', lambda *args, **kwargs: None)
+    old = {'web': dict(NET, firewall_backend='nftables')}
+    _firewall_nftables.Nftables(str(tmp_path)).apply(_firewall_rules.desired_rules(old, {}, 'nftables'))
+    before = copy.deepcopy(nft.table)
+    new = copy.deepcopy(old)
+    new['web']['endpoints']['c2'] = {'ip': '172.18.0.3', 'publish': []}
+    plan = _plan.Plan()
+    _firewall.plan(plan, None, old, new, {}, {}, str(tmp_path))
+
+    def refused():
+        raise OSError(5, 'the kernel refused')
+    plan.add('a later step that fails', refused)
+    with pytest.raises(_plan.PlanFailed) as failed:
+        plan.execute()
+    assert 'rolled back' in str(failed.value), str(failed.value)
+    assert nft.table == before
