@@ -200,9 +200,9 @@ class Namespaces:
     def fd(self, netns, listed=False):
         """The open namespace file of ``netns``; ``listed``: list_netns just found it a namespace (not checked again)."""
         if netns not in self._fds:
-            if not (listed or netns_exists(netns)):
-                raise _kernel.HostnetError('network namespace %r does not exist (no %s)' % (netns, netns_path(netns)))
             try:
+                if not (listed or netns_exists(netns)):
+                    raise FileNotFoundError(netns)
                 self._fds[netns] = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
             except FileNotFoundError:
                 raise _kernel.HostnetError('network namespace %r does not exist (no %s)' % (netns, netns_path(netns))) from None

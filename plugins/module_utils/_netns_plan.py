@@ -162,7 +162,7 @@ def snapshots(ns, wants):
     for want, snap in zip(wants, snaps):
         if wants_host_gateway(want):
             snap['host_gateways'] = _host_gateway.addresses(common['networks'], want['share_with'] or want['name'])
-    ns.open_many([want['name'] for want, snap in zip(wants, snaps) if snap['exists'] and want['state'] == 'present'])
+    ns.open_many([want['name'] for want, snap in zip(wants, snaps) if snap['exists'] and want['state'] == 'present'], listed=True)
     for want, snap in zip(wants, snaps):
         _read_kernel(ns, want, snap)
     return snaps
@@ -204,7 +204,7 @@ def interfaces(chan):
 def interfaces_of(ns, names):
     """{name: interfaces} of the namespaces of ``names`` that exist, their sockets opened in one pass."""
     there = [name for name in names if _netns.netns_exists(name)]
-    ns.open_many(there)
+    ns.open_many(there, listed=True)  # just found: not looked up again
     return {name: interfaces(ns.chan(name)) for name in there}
 
 
