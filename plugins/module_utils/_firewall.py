@@ -34,6 +34,7 @@ import json
 import os
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_iptables
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nft_sets
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nftables
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam6
@@ -69,7 +70,7 @@ def backend(name, root=None):
 
 # -- planning -------------------------------------------------------------------------------------
 # The code that turns documents into a backend's rule lines: desired_rules (and the helpers it calls) and the renderer.
-_RULE_CODE = (_firewall_rules, _firewall_iptables, _firewall_nftables, _network, _ipam6)
+_RULE_CODE = (_firewall_rules, _firewall_iptables, _firewall_nftables, _firewall_nft_sets, _network, _ipam6)
 _code_digest = []  # [digest of _RULE_CODE's sources, or None when a loader cannot give them], computed once
 
 
@@ -127,9 +128,10 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
         # Nothing to have and nothing held: no IPv4 tables, and no record of IPv6 rules (an IPv6-only network's).
         if name == 'iptables' and not new_rules and not be.read() and be.v6.record() is None:
             continue
-        if not be.differs(new_rules) and not be.interrupted():
+        old = _OldRules(name, old_networks, old_nats)
+        if not be.differs(new_rules, old) and not be.interrupted():
             continue
-        old_rules = _firewall_rules.desired_rules(old_networks, old_nats, name)
+        old_rules = old()[1]
         before = be.owned()
         after = be.wanted(new_rules)
         changes[name] = {'before': before, 'after': after}
@@ -138,6 +140,21 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
                   lambda be=be, rules=old_rules, prior=be.settled_record(): (be.forget(), be.apply(rules, record=prior)), undo_partial=True)
     _plan_sysctls(plan_, ns, new_networks, root, new_nats)
     return changes
+
+
+class _OldRules:
+    """The rules key and the rules of the documents before the run, computed once when first asked for (a backend
+    that knows what it wrote for that key compares with them instead of listing the kernel: Nftables.differs)."""
+
+    def __init__(self, backend_name, networks, nats):
+        self.args = (backend_name, networks, nats)
+        self.value = None
+
+    def __call__(self):
+        if self.value is None:
+            name, networks, nats = self.args
+            self.value = (rules_key(name, networks, nats), _firewall_rules.desired_rules(networks, nats, name))
+        return self.value
 
 
 def forward_master(key):

@@ -370,7 +370,8 @@ class Iptables:
     def wanted(rules):
         return wanted_lines(_firewall_rules.by_family(rules, 4)) + Ip6tables.wanted(rules)
 
-    def differs(self, rules):
+    def differs(self, rules, old=None):  # pylint: disable=unused-argument
+        """The lines the kernel lists differ from the wanted ones (``old``, the rules before the run: Nftables')."""
         self.v6.read(rules)
         return sorted(self.owned()) != sorted(self.wanted(rules))
 

@@ -24,6 +24,7 @@ import os
 import socket
 import struct
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_nft_sets as _sets
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
@@ -33,6 +34,7 @@ FAMILY = 'ip'
 TABLE = 'hostnet'
 FAMILY6 = 'ip6'
 TABLE6 = 'hostnet6'
+TABLES = {FAMILY: TABLE, FAMILY6: TABLE6}
 USER = 'user'
 
 # Logical chain -> (nft chain, base chain hook or None).  One table, so chain names are unique across what iptables
@@ -133,29 +135,97 @@ def render(rule):
     return rule.rendered[1]
 
 
-def commands(rules, user_rules, present, present6=False, user_rules6=()):
-    """The JSON command list that replaces the tables in one transaction: the chains the rules need (the user chain
-    also while it holds the user's rules, which are put back as they were), or only their removal when nothing is left.
-    ``present`` / ``present6``: the ip / ip6 table exists now (it is deleted first).  The IPv6 rules go to the ip6
-    table, ``user_rules6`` to its user chain."""
-    return (_table_commands(FAMILY, TABLE, _firewall_rules.by_family(rules, 4), user_rules, present) +
-            _table_commands(FAMILY6, TABLE6, _firewall_rules.by_family(rules, 6), list(user_rules6), present6))
-
-
-def _table_commands(family, name_, rules, user_rules, present):
-    table = {'family': family, 'name': name_}
-    cmds = [{'delete': {'table': table}}] if present else []
-    if not rules and not user_rules:
-        return cmds
-    cmds.append({'add': {'table': table}})
+def layout(rules):
+    """The table the rules of one family make: {'chains': {name: base hook fields}, 'rules': {chain: [expr]}, 'sets':
+    {name: (declaration, {element's text: element})}} (read_table's form), or None when they need none.  The runs of
+    ``each`` rules become sets and maps (_firewall_nft_sets)."""
+    if not rules:
+        return None
     chains = _firewall_rules.used_chains(rules)
-    wanted = [(key, name, base) for key, (name, base) in CHAINS.items() if key in chains or (name == USER and user_rules)]
+    table = {'chains': {name: dict(base or {}) for key, (name, base) in CHAINS.items() if key in chains}, 'rules': {}, 'sets': {}}
+    for item in _sets.group(rules, _firewall_rules.Rule):
+        name = CHAINS[(item.table, item.chain)][0]
+        if isinstance(item, _sets.SetRule):
+            table['rules'].setdefault(name, []).append(_sets.expr(item, render(item.template)))
+            table['sets'].update(_sets.sets(item))
+        else:
+            table['rules'].setdefault(name, []).append(render(item))
+    return table
+
+
+def layouts(rules):
+    """{family: layout} of the ip and ip6 tables."""
+    return {FAMILY: layout(_firewall_rules.by_family(rules, 4)), FAMILY6: layout(_firewall_rules.by_family(rules, 6))}
+
+
+def commands(rules, user_rules, present, present6=False, user_rules6=()):
+    """The JSON command list that replaces the tables in one transaction: the sets and maps with their elements, the
+    chains the rules need (the user chain also while it holds the user's rules, which are put back as they were), or
+    only their removal when nothing is left.  ``present`` / ``present6``: the ip / ip6 table exists now (it is deleted
+    first).  The IPv6 rules go to the ip6 table, ``user_rules6`` to its user chain."""
+    want = layouts(rules)
+    return (table_commands(FAMILY, want[FAMILY], user_rules, present) +
+            table_commands(FAMILY6, want[FAMILY6], list(user_rules6), present6))
+
+
+def _object(family, kind, **fields):
+    return {kind: dict({'family': family, 'table': TABLES[family]}, **fields)}
+
+
+def table_commands(family, table, user_rules, present, elements=True):
+    """The commands that make ``table`` (a layout) of ``family`` from nothing (deleting it first when ``present``);
+    without ``elements``, its shape alone (what the record's digest is taken of)."""
+    cmds = [{'delete': {'table': {'family': family, 'name': TABLES[family]}}}] if present else []
+    if table is None and not user_rules:
+        return cmds
+    table = table or {'chains': {}, 'rules': {}, 'sets': {}}
+    cmds.append({'add': {'table': {'family': family, 'name': TABLES[family]}}})
+    for name, (decl, elems) in table['sets'].items():
+        fields = {'name': name, 'type': decl['type']}
+        if decl['kind'] == 'map':
+            fields['map'] = decl['map']
+        if elements:
+            fields['elem'] = list(elems.values())
+        cmds.append({'add': _object(family, decl['kind'], **fields)})
+    chains = dict(table['chains'])
+    if user_rules and USER not in chains:
+        chains = dict({USER: {}}, **chains)
     # Every chain before any rule: a jump names a chain that must exist already.
-    cmds += [{'add': {'chain': dict(table=name_, family=family, name=name, **(base or {}))}} for dummy, name, base in wanted]
-    for key, name, dummy in wanted:
-        exprs = (user_rules if name == USER else []) + [render(r) for r in rules if (r.table, r.chain) == key]
-        cmds += [{'add': {'rule': {'family': family, 'table': name_, 'chain': name, 'expr': expr}}} for expr in exprs]
+    cmds += [{'add': _object(family, 'chain', name=name, **base)} for name, base in _chain_order(chains)]
+    for name, dummy in _chain_order(chains):
+        exprs = (list(user_rules) if name == USER else []) + table['rules'].get(name, [])
+        cmds += [{'add': _object(family, 'rule', chain=name, expr=expr)} for expr in exprs]
     return cmds
+
+
+def _chain_order(chains):
+    """The chains in CHAINS' order (the user chain where CHAINS has it)."""
+    order = [name for name, dummy in CHAINS.values()]
+    return sorted(chains.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+
+
+def element_commands(family, want, base):
+    """The element deletions, then additions, that take the sets and maps of the table ``base`` to ``want`` (two
+    layouts of one shape), in one transaction; [] when they hold the same."""
+    deletes, adds = [], []
+    for name, (decl, elems) in want['sets'].items():
+        old = base['sets'][name][1]
+        is_map = decl['kind'] == 'map'
+        gone = [elem[0] if is_map else elem for text, elem in old.items() if elems.get(text) != elem]
+        new = [elem for text, elem in elems.items() if old.get(text) != elem]
+        if gone:
+            deletes.append({'delete': _object(family, 'element', name=name, elem=gone)})
+        if new:
+            adds.append({'add': _object(family, 'element', name=name, elem=new)})
+    return deletes + adds
+
+
+def shape(table):
+    """A layout or a listing without its elements (the user chain's rules left out): what a delta cannot change."""
+    if table is None:
+        return None
+    return {'chains': table['chains'], 'rules': {c: r for c, r in table['rules'].items() if c != USER},
+            'sets': {name: decl for name, (decl, dummy) in table.get('sets', {}).items()}}
 
 
 # -- reading the kernel ----------------------------------------------------------------------------
@@ -169,20 +239,20 @@ def normalised(table):
     """A table as read_table() gives it, without what changes by itself: counter values (handles are gone already)."""
     if table is None:
         return None
-    return {'chains': table['chains'],
-            'rules': {chain: [[{'counter': None} if 'counter' in stmt else stmt for stmt in expr] for expr in exprs]
-                      for chain, exprs in table['rules'].items()}}
+    return dict(table, rules={chain: [[{'counter': None} if 'counter' in stmt else stmt for stmt in expr] for expr in exprs]
+                              for chain, exprs in table['rules'].items()})
 
 
-def read_table(family=FAMILY, name=TABLE):
-    """{'chains': {name: base hook fields}, 'rules': {chain: [expr, ...]}} of the table, or None when it is absent."""
+def read_table(family=FAMILY, name=TABLE, terse=False):
+    """The table in layout()'s form ({'chains', 'rules', 'sets'}), or None when it is absent.  ``terse``: the sets
+    without their elements (nft -t)."""
     try:
-        objs = nft_json('list', 'table', family, name)
+        objs = nft_json(*(['-t'] if terse else []) + ['list', 'table', family, name])
     except _firewall_rules.FirewallError as exc:
         if 'No such file' in str(exc) or 'does not exist' in str(exc):
             return None
         raise
-    table = {'chains': {}, 'rules': {}}
+    table = {'chains': {}, 'rules': {}, 'sets': {}}
     for obj in objs:
         if 'chain' in obj:
             chain = obj['chain']
@@ -191,7 +261,42 @@ def read_table(family=FAMILY, name=TABLE):
         elif 'rule' in obj:
             rule = obj['rule']
             table['rules'].setdefault(rule['chain'], []).append(rule['expr'])  # the rule's handle stays behind
+        elif 'set' in obj or 'map' in obj:
+            kind = 'set' if 'set' in obj else 'map'
+            _read_set(table, kind, obj[kind])
     return table
+
+
+def _read_set(table, kind, body):
+    decl = {'type': body['type'], 'kind': kind}
+    if kind == 'map':
+        decl['map'] = body['map']
+    table['sets'][body['name']] = (decl, {_sets.element_key(elem, kind == 'map'): elem for elem in body.get('elem', [])})
+
+
+NFT_MSG_GETGEN = 0x0a10  # (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN; answered by NFT_MSG_NEWGEN, attribute 1 the id
+
+
+def generation():
+    """The id of the namespace's nf_tables rule set generation: every transaction, of any table and by anyone (nft,
+    iptables-nft, firewalld), makes the next one.  The same id as after the collection's last transaction means
+    nothing changed since."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_NETFILTER)
+    try:
+        sock.bind((0, 0))
+        body = struct.pack('=BBH', socket.AF_UNSPEC, 0, 0)
+        sock.send(struct.pack('=IHHII', 16 + len(body), NFT_MSG_GETGEN, 1, 1, 0) + body)  # NLM_F_REQUEST
+        data = sock.recv(4096)
+    finally:
+        sock.close()
+    length, msg_type = struct.unpack_from('=IH', data)
+    if msg_type != NFT_MSG_GETGEN - 1:
+        raise _firewall_rules.FirewallError('reading the nf_tables generation failed: %s' % (
+            os.strerror(-struct.unpack_from('=i', data, 16)[0]) if msg_type == 2 else 'answer of type %d' % msg_type))
+    for typ, start, dummy in codec._nlas(data, 20, length):  # pylint: disable=protected-access
+        if typ == 1:
+            return struct.unpack_from('>I', data, start)[0]
+    return None
 
 
 def nft_objects(family=socket.AF_INET):
@@ -247,6 +352,8 @@ _LEFT = {
     'ct': lambda b: 'ct %s' % b['key'],
     'fib': lambda b: 'fib %s %s' % (' . '.join(b['flags']), b['result']),
     'prefix': lambda b: '%s/%s' % (b['addr'], b['len']),
+    'concat': lambda b: ' . '.join(_value(v) for v in b),
+    'map': lambda b: '%s map %s' % (_value(b['key']), b['data']),
 }
 
 
@@ -269,11 +376,18 @@ def _statement(stmt):
     if kind in ('jump', 'goto'):
         return '%s %s' % (kind, body['target'])
     if kind in ('dnat', 'snat') and isinstance(body, dict) and 'addr' in body:
-        addr = '[%s]' % body['addr'] if ':' in str(body['addr']) and 'port' in body else body['addr']  # as nft writes IPv6 with a port
-        return '%s to %s%s' % (kind, addr, ':%s' % body['port'] if 'port' in body else '')
+        return _nat(kind, body['addr'], body.get('port'))
     if kind and body is None:
         return kind
     return json.dumps(stmt, sort_keys=True)
+
+
+def _nat(kind, addr, port):
+    if not isinstance(addr, str):  # map lookups: 'dnat to K map @a : K map @p'
+        return '%s to %s%s' % (kind, _value(addr), '' if port is None else ' : %s' % _value(port))
+    if ':' in addr and port is not None:
+        addr = '[%s]' % addr  # as nft writes IPv6 with a port
+    return '%s to %s%s' % (kind, addr, '' if port is None else ':%s' % port)
 
 
 def describe(expr):
@@ -282,128 +396,197 @@ def describe(expr):
 
 
 def table_lines(table):
-    """A table ({'chains', 'rules'} without the user chain's rules) as text lines: a chain, then its rules."""
+    """A table (layout()'s form, without the user chain's rules) as text lines: a chain, then its rules; then each set
+    or map's elements."""
     lines = []
     for name, base in table['chains'].items():
         hook = ' { type %(type)s hook %(hook)s priority %(prio)s; policy %(policy)s; }' % base if base else ''
         lines.append('chain %s%s' % (name, hook))
-        lines += ['%s: %s' % (name, describe(expr)) for expr in table['rules'].get(name, [])]
+        lines += ['%s: %s' % (name, describe(expr)) for expr in table['rules'].get(name, []) if name != USER]
+    for name, (decl, elems) in table.get('sets', {}).items():
+        lines += ['%s %s: %s' % (decl['kind'], name, _sets.describe_element(elem, decl['kind'] == 'map')) for elem in elems.values()]
     return lines
 
 
-def _desired_table(rules, family=FAMILY):
-    """The table (of ``family``) the rules make, in read_table's form, or None when they need none."""
-    table = {'chains': {}, 'rules': {}}
-    for cmd in commands(rules, [], False):
-        obj = cmd['add']
-        if next(iter(obj.values()))['family'] != family:
-            continue
-        if 'chain' in obj:
-            table['chains'][obj['chain']['name']] = {k: obj['chain'][k] for k in _BASE_KEYS if k in obj['chain']}
-        elif 'rule' in obj:
-            table['rules'].setdefault(obj['rule']['chain'], []).append(obj['rule']['expr'])
-    return table if table['chains'] else None
-
-
 class Nftables:
-    """The ``ip hostnet`` table, replaced in one nft transaction; the chain ``user`` keeps its rules."""
+    """The ``ip hostnet`` and ``ip6 hostnet6`` tables, changed in one nft transaction; the chain ``user`` keeps its
+    rules.
+
+    A run that changes only the elements of the sets and maps (a container or a published port added or removed)
+    sends those elements; any other change replaces the tables.  What the kernel holds is known either from a listing
+    or, without one, from the rules of the documents the last apply was given (``old`` of differs): when the nf_tables
+    generation is still the one that apply's transaction made, nothing has changed the kernel since (settled).
+    """
 
     name = 'nftables'
-    settles = False  # see Iptables.settled
+    settles = True
 
     def __init__(self, root=None):
         self.root = root
-        self._table = False  # not read yet (None: read, absent)
-        self._table6 = False
+        self._listed = {}  # family -> the table as listed (None: absent); a family not read yet is missing
+        self._base = None  # {family: layout} the kernel holds, when known without a listing
+        self._want = None  # (rules, {family: layout}) of the last differs
+        self._delta = None  # (rules, element commands) of the last differs
 
     def prefetch(self):
-        """Nothing to start early: one nft listing of a small table."""
+        """Nothing to start early: the tables are listed only when the generation says something changed."""
 
-    def read(self):
-        if self._table is False:
-            self._table = read_table()
-        return self._table
+    def read(self, family=FAMILY):
+        if family not in self._listed:
+            self._listed[family] = read_table(family, TABLES[family])
+        return self._listed[family]
 
-    def read6(self, rules=()):
-        """The ip6 table, listed only when this run wants IPv6 rules or the record says the table was made (an
-        IPv4-only host never runs nft for it); None when absent."""
-        if self._table6 is False:
-            self._table6 = None
-            if _firewall_rules.by_family(rules, 6) or self.recorded().get('table6'):
-                self._table6 = read_table(FAMILY6, TABLE6)
-        return self._table6
+    def _needs6(self, rules):
+        """The ip6 table is looked at only when this run wants IPv6 rules or the record says it was made."""
+        return bool(_firewall_rules.by_family(rules, 6)) or bool(self.recorded().get('table6'))
 
-    def _user_rules(self, table=False):
-        table = self.read() if table is False else table
+    def _user_rules(self, family=FAMILY):
+        table = self.read(family) if family == FAMILY or self._needs6(()) else None
         return list(table['rules'].get(USER, [])) if table else []
-
-    def _owned_table(self, table=False):
-        """The table as listed (the ip one unless ``table`` is given), without the user chain's rules (they belong to
-        the user)."""
-        table = self.read() if table is False else table
-        if table is None:
-            return None
-        return {'chains': table['chains'], 'rules': {c: r for c, r in table['rules'].items() if c != USER}}
 
     def recorded(self):
         return _store.load(_firewall_rules.FW_KIND, 'nftables', self.root) or {}
 
-    def differs(self, rules):
-        """The rules the collection owns differ from the record of the last apply, or the table from its listing then.
-        The user chain's rules are the user's: adding or removing them is no drift."""
-        owned = self._owned_table()
-        owned6 = self._owned_table(self.read6(rules))
+    def settled(self, key):
+        """Whether the last apply was of the documents ``key`` names (_firewall.rules_key) and no transaction, of anyone,
+        came after its own: the kernel then holds what it wrote, and nothing is computed."""
         rec = self.recorded()
-        if not rules and not self._user_rules() and not self._user_rules(self._table6):
-            return owned is not None or owned6 is not None or bool(rec)  # the record outlived the table: a run was killed in between
-        return (rec.get('commands') != _hash(commands(rules, [], False)) or rec.get('table') != _hash(normalised(owned)) or
-                rec.get('table6') != _hash6(owned6))
-
-    def owned(self):
-        owned = self._owned_table()
-        return (table_lines(owned) if owned else []) + _lines6(self._owned_table(self._table6 or None))
-
-    @staticmethod
-    def wanted(rules):
-        table = _desired_table(rules)
-        return (table_lines(table) if table else []) + _lines6(_desired_table(rules, FAMILY6))
+        return key is not None and rec.get('key') == key and _current(rec)
 
     @staticmethod
     def settled_record():
-        """None: the table's own record is compared on every run (differs); nothing is settled (see Iptables)."""
+        """None: an undo applies the old rules and records them afresh (see apply)."""
         return None
 
+    def _wanted(self, rules):
+        if self._want is None or self._want[0] is not rules:
+            self._want = (rules, layouts(rules))
+        return self._want[1]
+
+    def _known(self, old):
+        """{family: layout} the kernel holds as the last apply wrote it (``old``: a callable giving the rules key and the
+        rules of the documents before this run), or None when only a listing can tell."""
+        if old is None:
+            return None
+        rec = self.recorded()
+        if rec.get('key') is None or not _current(rec):
+            return None
+        key, rules = old()
+        return layouts(rules) if key == rec['key'] else None
+
+    def _base_tables(self, rules):
+        """{family: the table the kernel holds} (the known layout, else the listing: None when absent)."""
+        if self._base is not None:
+            return self._base
+        return {FAMILY: self.read(), FAMILY6: self.read(FAMILY6) if self._needs6(rules) else None}
+
+    def _same_shape(self, rules):
+        """Whether only elements separate the kernel's tables from the wanted ones: a known layout's shape is compared
+        directly; a listing's through the record (its shape and the commands' as the last apply left them)."""
+        want = self._wanted(rules)
+        if self._base is not None:
+            return all(shape(self._base[f]) == shape(want[f]) for f in (FAMILY, FAMILY6))
+        rec = self.recorded()
+        return (rec.get('commands') == _commands_digest(want) and rec.get('table') == _hash(normalised(shape(self.read()))) and
+                rec.get('table6') == _hash6(self.read(FAMILY6) if self._needs6(rules) else None))
+
+    def differs(self, rules, old=None):
+        """The tables differ from what the rules want.  The user chain's rules are the user's: adding or removing them
+        is no drift.  ``old``: see _known."""
+        self._base = self._known(old)
+        if not rules and self._base is None and not self._user_rules() and not self._user_rules(FAMILY6):
+            rec = self.recorded()
+            return self.read() is not None or (self._needs6(rules) and self.read(FAMILY6) is not None) or bool(rec)
+        if not self._same_shape(rules):
+            return True
+        return bool(self._element_commands(rules))
+
+    def _element_commands(self, rules):
+        """The element commands from the kernel's tables to the wanted ones, computed once per rule set (differs, then
+        apply)."""
+        if self._delta is None or self._delta[0] is not rules:
+            base, want = self._base_tables(rules), self._wanted(rules)
+            self._delta = (rules, [cmd for f in (FAMILY, FAMILY6) if want[f] is not None for cmd in element_commands(f, want[f], base[f])])
+        return self._delta[1]
+
+    def owned(self):
+        base = self._base if self._base is not None else {FAMILY: self.read(), FAMILY6: self._listed.get(FAMILY6)}
+        return (table_lines(base[FAMILY]) if base[FAMILY] else []) + _lines6(base[FAMILY6])
+
+    def wanted(self, rules):
+        want = self._wanted(rules)
+        return (table_lines(want[FAMILY]) if want[FAMILY] else []) + _lines6(want[FAMILY6])
+
+    def _commands(self, rules):
+        """(the commands of this apply, whether they replace the tables)."""
+        want = self._wanted(rules)
+        if (rules or self._base is not None) and self._same_shape(rules):
+            return self._element_commands(rules), False
+        present6 = self._needs6(rules) and self.read(FAMILY6) is not None
+        return (table_commands(FAMILY, want[FAMILY], self._user_rules(), self.read() is not None) +
+                table_commands(FAMILY6, want[FAMILY6], self._user_rules(FAMILY6), present6)), True
+
     def apply(self, rules, key=None, record=None):  # pylint: disable=unused-argument
-        """The rule set in one nft transaction, the table listed again and recorded.  ``key`` and ``record`` are the
-        settled record's (Iptables.apply): this backend keeps none."""
-        present6 = self.read6(rules) is not None
-        if _firewall_rules.by_family(rules, 6) and not self.recorded().get('table6'):
-            # Recorded before the table is made: a run killed after nft still finds it (read6) and removes it later.
-            _store.save(_firewall_rules.FW_KIND, 'nftables', dict(self.recorded(), table6='pending'), self.root)
-        cmds = commands(rules, self._user_rules(), self.read() is not None, present6, self._user_rules(self._table6 or None))
+        """The change in one nft transaction and its record: ``key`` (the documents' rules_key) and the generation the
+        transaction made, when it was the only one in between.  ``record``: Iptables.apply's; this backend makes a new
+        one (an undo's has no key: the run after it lists the tables)."""
+        cmds, replaced = self._commands(rules)
+        rec = {k: v for k, v in self.recorded().items() if k not in _CACHE}
+        if _firewall_rules.by_family(rules, 6) and not rec.get('table6'):
+            rec['table6'] = 'pending'  # a run killed after nft still finds the ip6 table (_needs6) and removes it later
+            _store.save(_firewall_rules.FW_KIND, 'nftables', rec, self.root)
+        # A run killed after nft leaves the record of the generation before: nft made the next, so the next run lists.
+        before = generation()
         if cmds:
             nft_json('-f', '-', data=json.dumps({'nftables': cmds}))
+        after = generation()
         self.forget()
-        if any('add' in cmd for cmd in cmds):
-            record = {'commands': _hash(commands(rules, [], False)), 'table': _hash(normalised(self._owned_table()))}
-            if _firewall_rules.by_family(rules, 6):
-                record['table6'] = _hash6(self._owned_table(self.read6(rules)))
-            _store.save(_firewall_rules.FW_KIND, 'nftables', record, self.root)
-        else:
+        if not any('add' in cmd for cmd in cmds) and replaced:
             _store.delete(_firewall_rules.FW_KIND, 'nftables', self.root)
+            return
+        if replaced:
+            rec = {'commands': _commands_digest(layouts(rules)), 'table': _hash(normalised(shape(read_table(terse=True))))}
+            if _firewall_rules.by_family(rules, 6):
+                rec['table6'] = _hash6(read_table(FAMILY6, TABLE6, terse=True))
+        if before is not None and after == (before + 1) % 2 ** 32:
+            rec.update(key=key, gen=after, where=_where())
+        _store.save(_firewall_rules.FW_KIND, 'nftables', rec, self.root)
 
     def forget(self):
-        self._table = False
-        self._table6 = False
+        self._listed = {}
+        self._base = None
+        self._delta = None
 
     @staticmethod
     def interrupted():
-        return False  # one nft transaction, and the record of it is compared on every run (differs)
+        return False  # one nft transaction, and a record without a generation makes the next run list the tables
+
+
+# The record's fields that say what the kernel held after the collection's last transaction, valid while nothing came
+# after it: the documents' key, the generation, and where that generation counts (a reboot or another namespace starts
+# counting again).
+_CACHE = ('key', 'gen', 'where')
+
+
+def _where():
+    """[the boot's id, the network namespace's inode]: a generation is a number of this namespace in this boot."""
+    with open('/proc/sys/kernel/random/boot_id') as f:
+        return [f.read().strip(), os.stat('/proc/self/ns/net').st_ino]
+
+
+def _current(rec):
+    """Whether no nf_tables transaction came after the one the record was written for."""
+    return rec.get('gen') is not None and rec.get('where') == _where() and rec['gen'] == generation()
+
+
+def _commands_digest(want):
+    """The digest of the commands that make the wanted tables' shape (no elements: a delta leaves it as it is)."""
+    return _hash([table_commands(f, want[f], [], False, elements=False) for f in (FAMILY, FAMILY6)])
 
 
 def _hash6(table):
     """The record's form of the ip6 table as listed: None when there is none (an IPv4-only record has no key)."""
-    return _hash(normalised(table)) if table is not None else None
+    return _hash(normalised(shape(table))) if table is not None else None
 
 
 def _lines6(table):

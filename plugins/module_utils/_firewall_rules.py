@@ -68,16 +68,19 @@ class Rule:
     dport; ctstate ('RELATED,ESTABLISHED', or 'DNAT': the connection was destination-NATed); dst_type ('LOCAL').
     ``family`` 6: an IPv6 rule (a network's IPv6 side, the VXLAN guard of an overlay on an IPv6 underlay); the
     backends keep those apart (ip6tables, nftables' ip6 table).  An IPv6 DNAT's ``arg`` is '[address]:port'.
+    ``each``: one of the rules a network repeats for every container or published port (the nftables backend keeps a
+    run of them as the elements of one set or map, _firewall_nft_sets; iptables writes each).
     """
 
-    __slots__ = ('table', 'chain', 'match', 'target', 'arg', 'rendered', 'family')
+    __slots__ = ('table', 'chain', 'match', 'target', 'arg', 'rendered', 'family', 'each')
 
-    def __init__(self, table, chain, target, arg=None, family=4, **match):
+    def __init__(self, table, chain, target, arg=None, family=4, each=False, **match):
         self.table = table
         self.chain = chain
         self.target = target
         self.arg = arg
         self.family = family
+        self.each = each
         self.match = match
         self.rendered = None  # a backend's rendering, made once: a rule set of thousands of publishes is compared and written from it
 
@@ -290,7 +293,7 @@ def bridge_forward(doc):
 def nat_forward_accepts(forwards):
     """A nat_rule's published port on a known bridge is let in to its container."""
     return [Rule('filter', 'FORWARD', 'ACCEPT', dst=fwd.container_ip, iif='!' + fwd.bridge, oif=fwd.bridge, proto=fwd.proto,
-                 dport=fwd.container_port)
+                 dport=fwd.container_port, each=True)
             for fwd in forwards if fwd.bridge]
 
 
@@ -319,7 +322,7 @@ def publish_accepts(doc):
     """A network's published ports are let in from outside the bridge; a publish with allow_from only from those
     sources (what reaches the container port without the host port: a routed network's, a trusted interface's)."""
     return [Rule('filter', 'PUBLISH', 'ACCEPT', dst=fwd.container_ip, iif='!' + fwd.bridge, oif=fwd.bridge, proto=fwd.proto,
-                 dport=fwd.container_port, **source)
+                 dport=fwd.container_port, each=True, **source)
             for fwd in network_forwards(doc) for source in _sources(fwd)]
 
 
@@ -350,7 +353,7 @@ def _dnat(chain, fwd):
     host_ip = fwd.host_ip if fwd.host_ip not in WILDCARDS else None
     to = '[%s]:%d' if ':' in fwd.container_ip else '%s:%d'
     return Rule('nat', chain, 'DNAT', to % (fwd.container_ip, fwd.container_port), dst=host_ip, proto=fwd.proto,
-                dport=fwd.host_port)
+                dport=fwd.host_port, each=True)
 
 
 def localhost_dnat(forwards, family=4):
@@ -369,7 +372,7 @@ def _hairpin(fwd):
     """A container reaching a published port through the host's address gets its answer back through the host, not
     straight over the bridge."""
     return Rule('nat', 'POSTROUTING', 'MASQUERADE', src=fwd.hairpin_subnet, dst=fwd.container_ip, oif=fwd.bridge,
-                proto=fwd.proto, dport=fwd.container_port, ctstate='DNAT')
+                proto=fwd.proto, dport=fwd.container_port, ctstate='DNAT', each=True)
 
 
 def _loopback_masquerade(bridge):
@@ -461,13 +464,10 @@ def direct_routing_guard(doc):
     if gateway_mode(doc) not in ('nat', 'isolated') or not doc.get('ip_masquerade', True):
         return []
     br = doc['bridge']
-    rules = []
-    for dummy, ep in sorted((doc.get('endpoints') or {}).items()):
-        if not ep.get('ip'):
-            continue
-        rules += [Rule('raw', 'PREROUTING', 'ACCEPT', dst=ep['ip'], iif=trusted) for trusted in doc.get('trusted_host_interfaces') or []]
-        rules.append(Rule('raw', 'PREROUTING', 'DROP', dst=ep['ip'], iif='!' + br))
-    return rules
+    ips = [ep['ip'] for dummy, ep in sorted((doc.get('endpoints') or {}).items()) if ep.get('ip')]
+    # Every accept before every drop (each names one container, so no packet matches two of them): one run of each.
+    return ([Rule('raw', 'PREROUTING', 'ACCEPT', dst=ip, iif=trusted, each=True) for ip in ips for trusted in doc.get('trusted_host_interfaces') or []]
+            + [Rule('raw', 'PREROUTING', 'DROP', dst=ip, iif='!' + br, each=True) for ip in ips])
 
 
 def direct_routing_filter(nets):

@@ -142,6 +142,14 @@ def own_macs(host):
 
 
 SETTLED = '/var/lib/hostnet/firewall/iptables-settled.json'
+# The nftables record's generation and documents' key say whether the next run may skip the listing (the same cache
+# as SETTLED, kept in the record itself): compared without them, and without the file's size.
+NFT_RECORD = '/var/lib/hostnet/firewall/nftables.json'
+_NFT_CACHE = ('gen', 'key', 'where')
+
+
+def _uncached(line):
+    return line.rsplit(' ', 1)[0] if NFT_RECORD in line else line
 
 
 def comparable(host, snap=None):
@@ -150,7 +158,8 @@ def comparable(host, snap=None):
     with the creation and connection times masked. Two hosts that hold the same networks compare equal.  The
     settled firewall record is left out: a cache of the last apply (a run killed before writing it leaves none, and
     its digest covers those times and ids), which changes what a run computes, never what it does; the folder
-    that holds it is compared, so one left behind at teardown still shows."""
+    that holds it is compared, so one left behind at teardown still shows.  So are the nftables record's cache
+    fields (NFT_RECORD)."""
     snap = snap if snap is not None else host.snapshot()
     names = network_names(host)
     macs = own_macs(host)
@@ -161,11 +170,13 @@ def comparable(host, snap=None):
         text = _MAC_RE.sub(lambda m: m.group(0) if m.group(0) in macs else '', text)
         return _VOLATILE_RE.sub('', text)
 
-    out = {section: sorted(mask(line) for line in lines if SETTLED not in line) for section, lines in snap.items()}
+    out = {section: sorted(mask(_uncached(line)) for line in lines if SETTLED not in line) for section, lines in snap.items()}
     docs = {}
     for path, doc in state_docs(host).items():
         if path.endswith(SETTLED):
             continue
+        if path.endswith(NFT_RECORD) and isinstance(doc, dict):
+            doc = {k: v for k, v in doc.items() if k not in _NFT_CACHE}
         text = json.dumps(doc, sort_keys=True)
         # When a network was created and when an endpoint connected: times of the run, not what it built.
         text = re.sub(r'"(created|connected)": "[^"]*"', r'"\1": "<time>"', text)

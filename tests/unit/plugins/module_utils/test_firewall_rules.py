@@ -22,6 +22,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _validat
 
 import pytest
 
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils import nft_fake
+
 
 def network(name='bridge', bridge='docker0', subnet='172.17.0.0/16', backend='iptables', **extra):
     doc = {'name': name, 'driver': 'bridge', 'bridge': bridge, 'subnet': subnet, 'firewall': True,
@@ -321,43 +323,9 @@ ALL = {'a': network(name='a', bridge='br-a', subnet='172.18.0.0/16', backend='nf
 NATS = {'snat': {'kind': 'snat', 'source': '10.1.0.0/16', 'not_out_interface': 'br0', 'to_source': '10.138.3.130', 'firewall_backend': 'nftables'}}
 
 
-def listed(cmds):
-    """What `nft -j list table ip hostnet` answers after these commands (handles added, as the kernel does)."""
-    objs = [{'metainfo': {'version': '1.0.6', 'json_schema_version': 1}}, {'table': {'family': 'ip', 'name': 'hostnet', 'handle': 1}}]
-    for handle, cmd in enumerate(cmds, 2):
-        for kind, body in cmd.get('add', {}).items():
-            if kind != 'table':
-                objs.append({kind: dict(body, handle=handle)})
-    return objs
-
-
-class FakeNft:
-    """nft -j for one table: applies add/delete commands, answers list table."""
-
-    def __init__(self):
-        self.table = None
-        self.calls = []
-
-    def __call__(self, *args, data=None):
-        self.calls.append((args, data))
-        if args[:2] == ('list', 'table'):
-            if self.table is None:
-                raise _firewall_rules.FirewallError('nft -j list table ip hostnet failed (exit 1): Error: No such file or directory')
-            return listed(self.table)
-        assert args == ('-f', '-')
-        cmds = json.loads(data)['nftables']
-        for cmd in cmds:  # every command names the collection's own table, nothing else
-            (kind, obj), = next(iter(cmd.values())).items()
-            assert (obj['name'] if kind == 'table' else obj['table']) == 'hostnet', cmd
-        self.table = [c for c in cmds if 'add' in c] or None
-        return []
-
-
 @pytest.fixture
 def nft(monkeypatch):
-    fake = FakeNft()
-    monkeypatch.setattr(_firewall_nftables, 'nft_json', fake)
-    return fake
+    return nft_fake.install(monkeypatch)
 
 
 def test_nft_apply_reread_and_drift(nft, tmp_path):
@@ -365,7 +333,7 @@ def test_nft_apply_reread_and_drift(nft, tmp_path):
     be = _firewall_nftables.Nftables(str(tmp_path))
     assert be.differs(rules) and be.owned() == []
     be.apply(rules)
-    assert nft.calls[-2][0] == ('-f', '-') and nft.calls[-1][0][:2] == ('list', 'table'), 'the table is read back to record it'
+    assert nft.calls[-2][0] == ('-f', '-') and nft.calls[-1][0][:3] == ('-t', 'list', 'table'), 'the table is read back to record it'
     sent = json.loads(nft.calls[-2][1])['nftables']
     assert sent[0] == {'add': {'table': {'family': 'ip', 'name': 'hostnet'}}}, 'absent before: nothing to delete'
     be = _firewall_nftables.Nftables(str(tmp_path))

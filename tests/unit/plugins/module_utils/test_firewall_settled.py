@@ -17,6 +17,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _firewal
 from ansible_collections.hostnet.containers.plugins.module_utils import _firewall_rules
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils import nft_fake
 
 NET = {'name': 'web', 'driver': 'bridge', 'bridge': 'br-web', 'subnet': '172.18.0.0/16', 'firewall': True, 'firewall_backend': 'iptables',
        'icc': True, 'ip_masquerade': True, 'internal': False, 'ip_forward': True,
@@ -169,15 +170,10 @@ def test_the_key_follows_the_documents_the_backend_and_the_rule_code(monkeypatch
     assert _firewall.rule_code_digest() is None and _firewall.rules_key('iptables', nets, {}) is None
 
 
-def test_nftables_is_never_settled_its_record_is_compared_every_run():
-    assert not _firewall_nftables.Nftables.settles and _firewall_nftables.Nftables().settled_record() is None
-
 
 def test_a_rolled_back_nftables_apply_puts_the_old_rule_set_back(monkeypatch, tmp_path):
     """The undo of a firewall step hands the backend the record it found: nftables keeps none, and takes the call."""
-    from test_firewall_rules import FakeNft  # pylint: disable=import-outside-toplevel
-    nft = FakeNft()
-    monkeypatch.setattr(_firewall_nftables, 'nft_json', nft)
+    nft = nft_fake.install(monkeypatch)
     monkeypatch.setattr(_firewall_rules, 'command_exists', lambda name: name == 'nft')
     monkeypatch.setattr(_firewall, '_plan_sysctls', lambda *args, **kwargs: None)
     old = {'web': dict(NET, firewall_backend='nftables')}

@@ -125,8 +125,12 @@ def test_nft_rendering_goes_to_the_ip6_table():
     assert _firewall_nftables.render(dnat)[-1] == {'dnat': {'addr': 'fd00:30::2', 'port': 80}}
     masq = [r for r in dual if r.family == 6 and r.target == 'MASQUERADE' and r.match.get('oif') == '!br-n6'][0]
     assert _firewall_nftables.render(masq)[0]['match']['left'] == {'payload': {'protocol': 'ip6', 'field': 'saddr'}}
-    lines = _firewall_nftables.Nftables.wanted(dual)
-    assert 'ip6 hostnet6: port_dnat: tcp dport 8080 dnat to [fd00:30::2]:80' in lines
+    lines = _firewall_nftables.Nftables().wanted(dual)
+    names = [line.split('_')[3] for line in lines if line.startswith('ip6 hostnet6: map nat_dnat_dnat_')]
+    assert 'ip6 hostnet6: map nat_dnat_dnat_%s_addr: tcp . 8080 : fd00:30::2' % names[0] in lines
+    assert 'ip6 hostnet6: map nat_dnat_dnat_%s_port: tcp . 8080 : 80' % names[0] in lines
+    assert ('ip6 hostnet6: port_dnat: dnat to meta l4proto . th dport map @nat_dnat_dnat_{0}_addr : meta l4proto . th dport map '
+            '@nat_dnat_dnat_{0}_port'.format(names[0])) in lines
 
 
 def test_nft_ip6_user_chain_rules_are_kept():

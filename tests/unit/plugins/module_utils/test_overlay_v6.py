@@ -25,7 +25,8 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _validate
 
 from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_overlay import link, overlay_doc, params, plan
-from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_firewall_rules import FakeIptables, listed
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils import nft_fake
+from ansible_collections.hostnet.containers.tests.unit.plugins.module_utils.test_firewall_rules import FakeIptables
 
 ME6, B6, C6 = 'fd00:138::11', 'fd00:138::12', 'fd00:138::13'
 
@@ -147,7 +148,7 @@ def test_ipv6_guard_in_nftables_own_ip6_table():
     assert six[2]['add']['chain'] == {'table': 'hostnet6', 'family': 'ip6', 'name': 'input', 'type': 'filter', 'hook': 'input',
                                       'prio': 0, 'policy': 'accept'}
     assert [c['add']['rule']['chain'] for c in six[3:]] == ['input'] * 3
-    lines = _firewall_nftables.Nftables.wanted(rules)
+    lines = _firewall_nftables.Nftables().wanted(rules)
     assert lines[-3:] == ['ip6 hostnet6: input: ip6 saddr %s udp dport 4789 accept' % B6, 'ip6 hostnet6: input: ip6 saddr %s udp dport 4789 accept' % C6,
                           'ip6 hostnet6: input: udp dport 4789 drop']
     assert 'input: ip saddr 192.0.2.14 udp dport 4789 accept' in lines
@@ -160,34 +161,8 @@ def test_ipv6_guard_in_nftables_own_ip6_table():
     assert _firewall_nftables.commands([], [], True, True) == gone
 
 
-class FakeNft6:
-    """nft -j for the collection's two tables (ip hostnet, ip6 hostnet6): applies add/delete commands, answers list table."""
-
-    def __init__(self):
-        self.tables = {}
-        self.calls = []
-
-    def __call__(self, *args, data=None):
-        self.calls.append(args)
-        if args[:2] == ('list', 'table'):
-            if args[2:] not in self.tables:
-                raise _firewall_rules.FirewallError('nft -j list table failed (exit 1): Error: No such file or directory')
-            return listed(self.tables[args[2:]])
-        for cmd in json.loads(data)['nftables']:
-            (verb, body), = cmd.items()
-            (kind, obj), = body.items()
-            key = (obj['family'], obj['name'] if kind == 'table' else obj['table'])
-            assert key in (('ip', 'hostnet'), ('ip6', 'hostnet6')), cmd  # the collection's own tables only
-            if verb == 'delete':
-                self.tables.pop(key, None)
-            else:
-                self.tables.setdefault(key, []).append(cmd)
-        return []
-
-
 def test_nftables_ip6_table_made_recorded_compared_and_removed(monkeypatch, tmp_path):
-    fake = FakeNft6()
-    monkeypatch.setattr(_firewall_nftables, 'nft_json', fake)
+    fake = nft_fake.install(monkeypatch)
     nets = {n: dict(d, firewall_backend='nftables') for n, d in guard_nets().items()}
     rules = _firewall_rules.desired_rules(nets, {}, 'nftables')
     be = _firewall_nftables.Nftables(str(tmp_path))
