@@ -352,8 +352,6 @@ _LEFT = {
     'ct': lambda b: 'ct %s' % b['key'],
     'fib': lambda b: 'fib %s %s' % (' . '.join(b['flags']), b['result']),
     'prefix': lambda b: '%s/%s' % (b['addr'], b['len']),
-    'concat': lambda b: ' . '.join(_value(v) for v in b),
-    'map': lambda b: '%s map %s' % (_value(b['key']), b['data']),
 }
 
 
@@ -366,6 +364,11 @@ def _value(value):
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
     return str(value)
+
+
+# A set's key and a map lookup, in nft's words: 'oifname . ip daddr', 'meta l4proto . th dport map @m'.
+_LEFT['concat'] = lambda b: ' . '.join(_value(v) for v in b)
+_LEFT['map'] = lambda b: '%s map %s' % (_value(b['key']), b['data'])
 
 
 def _statement(stmt):

@@ -46,8 +46,8 @@ DRIFTS = [
     ('nftables rule deleted', "nft delete rule ip hostnet port_dnat handle $(nft -a list chain ip hostnet port_dnat | "
      "grep 'dnat to' | sed -E 's/.*handle ([0-9]+)/\\1/')", ('docker_bridge', NFT), 'port_dnat: dnat to meta l4proto . th dport map'),
     # A published port is an element of the DNAT maps (_firewall_nft_sets): one gone is put back by itself.
-    ('nftables map element deleted', "nft delete element ip hostnet $(nft list table ip hostnet | sed -n -E 's/^\\s*map (nat_dnat_dnat_[0-9a-f]+_addr) .*/\\1/p') "
-     "'{{ tcp . 8081 }}'", ('docker_bridge', NFT), 'tcp . 8081 : 172.'),
+    ('nftables map element deleted', "nft delete element ip hostnet $(nft list table ip hostnet | "
+     "sed -n -E 's/^\\s*map (nat_dnat_dnat_[0-9a-f]+_addr) .*/\\1/p') '{{ tcp . 8081 }}'", ('docker_bridge', NFT), 'tcp . 8081 : 172.'),
     ('ip_forward turned off', 'echo 0 > /proc/sys/net/ipv4/ip_forward', ('docker_bridge', WEB), 'set net.ipv4.ip_forward = 1'),
     ('sysctl.d file removed', 'rm /etc/sysctl.d/90-hostnet.conf', ('docker_bridge', WEB), 'write /etc/sysctl.d/90-hostnet.conf'),
     ('records file of a container removed', 'rm /run/hostnet/dns/web/hosts/b', ('docker_bridge', WEB),

@@ -170,7 +170,6 @@ def test_the_key_follows_the_documents_the_backend_and_the_rule_code(monkeypatch
     assert _firewall.rule_code_digest() is None and _firewall.rules_key('iptables', nets, {}) is None
 
 
-
 def test_a_rolled_back_nftables_apply_puts_the_old_rule_set_back(monkeypatch, tmp_path):
     """The undo of a firewall step hands the backend the record it found: nftables keeps none, and takes the call."""
     nft = nft_fake.install(monkeypatch)

@@ -111,7 +111,7 @@ def test_trusted_interfaces_keep_one_run_of_accepts_before_the_drops():
     nets = network(3, trusted_host_interfaces=['wg0', 'wg1'])
     guard = [r for r in rules(nets) if r.table == 'raw' and r.match.get('dst', '').startswith('172.18.')]
     assert [r.target for r in guard] == ['ACCEPT'] * 6 + ['DROP'] * 3
-    runs = [item for item in _sets.group(guard, Rule)]
+    runs = _sets.group(guard, Rule)
     assert [(r.template.target, r.keys, len(r.elements)) for r in runs] == [('ACCEPT', ('iif', 'dst'), 6), ('DROP', ('dst',), 3)]
 
 
