@@ -75,6 +75,7 @@ bench: setup
 	@python benchmarks/bench.py $(BENCH_ARGS)
 	@python benchmarks/role_bench.py $(BENCH_ROLE_ARGS)
 	@python benchmarks/scale_bench.py $(BENCH_SCALE_ARGS)
+	@python benchmarks/firewall_bench.py $(BENCH_FIREWALL_ARGS)
 
 # Only the scale benchmark (docs/development.md, The scale benchmark).
 .PHONY: bench-scale

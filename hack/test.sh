@@ -72,7 +72,8 @@ ONCE_TESTS_2=(tests/integration/test_firewall.py tests/integration/test_ipv6_fir
               tests/integration/test_host_ifname.py tests/integration/test_unmanaged_bridge.py tests/integration/test_mtu_sysctl.py)
 # The benchmark harnesses at their smallest (their own stage, in a lane of its own length).
 BENCH_TESTS=(tests/integration/test_bench_smoke.py tests/integration/test_ipv6_bench_smoke.py
-             tests/integration/test_overlay_bench_smoke.py tests/integration/test_scale_bench_smoke.py)
+             tests/integration/test_overlay_bench_smoke.py tests/integration/test_scale_bench_smoke.py
+             tests/integration/test_firewall_bench_smoke.py)
 # Under Debian's pyroute2 0.7.x: what differs by version. Every request the engine has pyroute2 encode is pinned to
 # the same bytes under both versions by the unit tests (test_kernel_encoding.py runs in units and units-deb), so the
 # kernel sees the same requests; what is left is pyroute2's own API where the engine uses it (conntrack's netlink,

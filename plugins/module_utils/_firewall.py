@@ -131,7 +131,7 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
         old = _OldRules(name, old_networks, old_nats)
         if not be.differs(new_rules, old) and not be.interrupted():
             continue
-        old_rules = old()[1]
+        old_rules = old.rules()
         before = be.owned()
         after = be.wanted(new_rules)
         changes[name] = {'before': before, 'after': after}
@@ -143,18 +143,24 @@ def plan(plan_, ns, old_networks, new_networks, old_nats, new_nats, root=None, b
 
 
 class _OldRules:
-    """The rules key and the rules of the documents before the run, computed once when first asked for (a backend
-    that knows what it wrote for that key compares with them instead of listing the kernel: Nftables.differs)."""
+    """The rules key and the rules of the documents before the run, each computed once when first asked for (a
+    backend that knows what it wrote for that key compares with them instead of listing the kernel:
+    Nftables.differs)."""
 
     def __init__(self, backend_name, networks, nats):
         self.args = (backend_name, networks, nats)
-        self.value = None
+        self._key = self._rules = False
 
-    def __call__(self):
-        if self.value is None:
+    def key(self):
+        if self._key is False:
+            self._key = rules_key(*self.args)
+        return self._key
+
+    def rules(self):
+        if self._rules is False:
             name, networks, nats = self.args
-            self.value = (rules_key(name, networks, nats), _firewall_rules.desired_rules(networks, nats, name))
-        return self.value
+            self._rules = _firewall_rules.desired_rules(networks, nats, name)
+        return self._rules
 
 
 def forward_master(key):

@@ -467,15 +467,14 @@ class Nftables:
         return self._want[1]
 
     def _known(self, old):
-        """{family: layout} the kernel holds as the last apply wrote it (``old``: a callable giving the rules key and the
-        rules of the documents before this run), or None when only a listing can tell."""
+        """{family: layout} the kernel holds as the last apply wrote it (``old``: the rules key and the rules of the
+        documents before this run, _firewall._OldRules), or None when only a listing can tell."""
         if old is None:
             return None
         rec = self.recorded()
-        if rec.get('key') is None or not _current(rec):
+        if rec.get('key') is None or not _current(rec) or old.key() != rec['key']:
             return None
-        key, rules = old()
-        return layouts(rules) if key == rec['key'] else None
+        return layouts(old.rules())
 
     def _base_tables(self, rules):
         """{family: the table the kernel holds} (the known layout, else the listing: None when absent)."""

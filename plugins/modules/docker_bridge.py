@@ -351,8 +351,9 @@ options:
     default: true
   firewall_backend:
     description:
-      - V(iptables) writes C(HOSTNET-*) chains with C(iptables-restore --noflush); V(nftables) replaces the C(ip hostnet) table
-        with one C(nft) transaction. V(auto) picks iptables where the command exists, else nftables. The choice is kept for the network.
+      - V(iptables) writes C(HOSTNET-*) chains with C(iptables-restore --noflush); V(nftables) writes the C(ip hostnet) table
+        with one C(nft) transaction, each container's published ports and address as elements of its sets and maps.
+        V(auto) picks iptables where the command exists, else nftables. The choice is kept for the network.
     type: str
     choices: [auto, iptables, nftables]
     default: auto

@@ -286,3 +286,36 @@ def test_nat_rule_bad_input(host, params, needle):
     res = host.module('nat_rule', name='bad', **params)
     assert res.get('failed') and needle in res['msg'], res
     assert host.settled_snapshot(like=before) == before
+
+
+def rule_handles(host):
+    """The handle of every rule of the nftables table: a table made again gives every rule a new one."""
+    rules = [ln for ln in host.run('nft -a list table ip hostnet').stdout.splitlines() if not re.match(r'\s*(chain|set|map|table) ', ln)]
+    return sorted(re.findall(r'# handle (\d+)', '\n'.join(rules)))
+
+
+def test_nftables_container_added_and_removed_as_elements(two_hosts):
+    """A container with a published port joining and leaving a network changes elements of the sets and maps only:
+    every rule keeps its handle, the new port answers from the LAN, and once it is gone it is refused again."""
+    h1, h2 = two_hosts
+    eps = [{'name': 'web%02d' % i, 'publish': ['80%02d:80' % i]} for i in range(1, 4)]
+    ok(h1.module('docker_bridge', name='custom_network', firewall_backend='nftables', endpoints=eps))
+    for ep in eps:
+        serve(h1, ep['name'], 80)
+    handles = rule_handles(h1)
+    assert handles
+    added = ok(h1.module('docker_bridge', name='custom_network', firewall_backend='nftables', diff=True,
+                         endpoints=[{'name': 'web09', 'publish': ['8009:80']}]))
+    assert added['changed'] and rule_handles(h1) == handles, 'the rules were made again'
+    added_lines = added['diff']['after']['firewall_rules']['nftables']
+    assert any(line.endswith('tcp . 8009 : 172.18.0.5') for line in added_lines), added_lines
+    serve(h1, 'web09', 80)
+    assert connect(h2, None, HOST1, 8009) == 'web09 %s' % HOST2
+    assert connect(h2, None, HOST1, 8002) == 'web02 %s' % HOST2
+    again = ok(h1.module('docker_bridge', name='custom_network', firewall_backend='nftables', endpoints=[{'name': 'web09', 'publish': ['8009:80']}]))
+    assert not again['changed']
+    removed = ok(h1.module('docker_bridge', name='custom_network', firewall_backend='nftables', endpoints=eps, purge_endpoints=True))
+    assert removed['changed'] and rule_handles(h1) == handles
+    assert connect(h2, None, HOST1, 8009, timeout=1) is None
+    assert connect(h2, None, HOST1, 8003) == 'web03 %s' % HOST2
+    assert '8009' not in h1.run('nft list table ip hostnet').stdout
