@@ -181,3 +181,20 @@ def describe_element(element, is_map):
     def words(value):
         return ' . '.join(str(v) for v in value['concat']) if isinstance(value, dict) and 'concat' in value else str(value)
     return '%s : %s' % (words(element[0]), words(element[1])) if is_map else words(element)
+
+
+def element_commands(family, table, want, base):
+    """The element deletions, then additions, that take the sets and maps of the table ``base`` to ``want`` (two
+    layouts of one shape, of the table ``table`` of ``family``), in one transaction; [] when they hold the same."""
+    deletes, adds = [], []
+    for name, (decl, elems) in want['sets'].items():
+        old = base['sets'][name][1]
+        is_map = decl['kind'] == 'map'
+        gone = [elem[0] if is_map else elem for key, elem in old.items() if elems.get(key) != elem]
+        new = [elem for key, elem in elems.items() if old.get(key) != elem]
+        where = {'family': family, 'table': table, 'name': name}
+        if gone:
+            deletes.append({'delete': {'element': dict(where, elem=gone)}})
+        if new:
+            adds.append({'add': {'element': dict(where, elem=new)}})
+    return deletes + adds

@@ -204,22 +204,6 @@ def _chain_order(chains):
     return sorted(chains.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
 
 
-def element_commands(family, want, base):
-    """The element deletions, then additions, that take the sets and maps of the table ``base`` to ``want`` (two
-    layouts of one shape), in one transaction; [] when they hold the same."""
-    deletes, adds = [], []
-    for name, (decl, elems) in want['sets'].items():
-        old = base['sets'][name][1]
-        is_map = decl['kind'] == 'map'
-        gone = [elem[0] if is_map else elem for text, elem in old.items() if elems.get(text) != elem]
-        new = [elem for text, elem in elems.items() if old.get(text) != elem]
-        if gone:
-            deletes.append({'delete': _object(family, 'element', name=name, elem=gone)})
-        if new:
-            adds.append({'add': _object(family, 'element', name=name, elem=new)})
-    return deletes + adds
-
-
 def shape(table):
     """A layout or a listing without its elements (the user chain's rules left out): what a delta cannot change."""
     if table is None:
@@ -508,7 +492,8 @@ class Nftables:
         apply)."""
         if self._delta is None or self._delta[0] is not rules:
             base, want = self._base_tables(rules), self._wanted(rules)
-            self._delta = (rules, [cmd for f in (FAMILY, FAMILY6) if want[f] is not None for cmd in element_commands(f, want[f], base[f])])
+            self._delta = (rules, [cmd for f in (FAMILY, FAMILY6) if want[f] is not None
+                                   for cmd in _sets.element_commands(f, TABLES[f], want[f], base[f])])
         return self._delta[1]
 
     def owned(self):
