@@ -56,29 +56,23 @@ options:
             the number 493) gives the same. Set-id and sticky bits are refused.
         type: raw
         default: '0644'
+extends_documentation_fragment:
+  - hostnet.containers._common.attributes
 requirements:
   - Linux, run as root on the managed host.
   - python >= 3.9 on the managed host.
 attributes:
-  check_mode:
-    support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
-    support: full
     description:
       - Returns, per file that changes, its text before and after (the headers name its path and mode).
       - As M(ansible.builtin.copy) does, a text larger than 104448 bytes (Ansible's default C(max_file_size_for_diff)),
         such as the entry point C(hostnet-restore) with the engine inside it, or one that is not UTF-8, is left out
         and said to be.
-  platform:
-    support: full
-    platforms: linux
-    description: Target OS/families that can be operated against.
 notes:
   - Takes no host-wide lock; every file is replaced atomically, so two runs at once leave one whole version of it.
   - Every bad input fails before anything is touched, with a message naming the option (as C(files[N].OPTION)) and
     the value.
-  - The result does not echo the files' contents in C(invocation) (the entry point is about 800 kB); each file's
+  - The result does not echo the files' contents in C(invocation) (the entry point is about 300 kB); each file's
     content is shown there as its size and SHA-1.
 seealso:
   - module: ansible.builtin.copy
@@ -190,7 +184,7 @@ def main():
             )),
         ),
         supports_check_mode=True,
-        # Not logged to the host's journal: the invocation would carry every file's text (the entry point is ~800 kB).
+        # Not logged to the host's journal: the invocation would carry every file's text (the entry point is ~300 kB).
         no_log=True,
     )
     try:
