@@ -7,16 +7,10 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Standard documentation for every state-changing module of the collection.
-    DOCUMENTATION = r'''
+    # The attributes of every state-changing module of the collection: check mode and diff in full, on Linux.  On their
+    # own (hostnet.containers._common.attributes) for a module that needs neither pyroute2 nor the host-wide lock.
+    ATTRIBUTES = r'''
 options: {}
-requirements:
-  - Linux, run as root on the managed host.
-  - python >= 3.9 on the managed host.
-  - pyroute2 0.7.2 or newer on the managed host, for the Python that runs the module (package C(python3-pyroute2)
-    on Debian, Ubuntu and Fedora; Debian 12 has 0.7.2).
-  - netaddr on the managed host, for the Python that runs the module (package C(python3-netaddr)).
-  - The P(hostnet.containers.host_requirements#role) role (run by the network roles) installs both when missing.
 attributes:
   check_mode:
     support: full
@@ -28,6 +22,17 @@ attributes:
     support: full
     platforms: linux
     description: Target OS/families that can be operated against.
+'''
+
+    # Standard documentation for every state-changing module of the collection.
+    DOCUMENTATION = ATTRIBUTES + r'''
+requirements:
+  - Linux, run as root on the managed host.
+  - python >= 3.9 on the managed host.
+  - pyroute2 0.7.2 or newer on the managed host, for the Python that runs the module (package C(python3-pyroute2)
+    on Debian, Ubuntu and Fedora; Debian 12 has 0.7.2).
+  - netaddr on the managed host, for the Python that runs the module (package C(python3-netaddr)).
+  - The P(hostnet.containers.host_requirements#role) role (run by the network roles) installs both when missing.
 notes:
   - Mutations take a host-wide lock (C(/run/lock/hostnet.lock)), so two runs on one host never interleave.
   - A failure part-way through a run undoes what that run created.

@@ -54,7 +54,7 @@ def load_all(kind, root=None):
 
 
 def write_atomic(path, content, mode=None, tmp=None, fsync=True):
-    """Replace ``path`` with the text ``content`` through a temporary copy (``tmp``, default PATH.tmp) renamed over
+    """Replace ``path`` with ``content`` (text, or bytes as they are) through a temporary copy (``tmp``, default PATH.tmp) renamed over
     it: readers see the old file or the new one, and a failed write (a full disk, a read-only mount) leaves the old
     file and no temporary copy.  Raw descriptors: a network writes one resolv.conf per container, and a buffered
     text file and a chmod by path cost twice the system calls (more than the write on an overlay /etc)."""
@@ -62,7 +62,7 @@ def write_atomic(path, content, mode=None, tmp=None, fsync=True):
     try:
         fd = _create(tmp)
         try:
-            _write_all(fd, content.encode())
+            _write_all(fd, content if isinstance(content, bytes) else content.encode())
             if mode is not None:
                 os.fchmod(fd, mode)
             if fsync:

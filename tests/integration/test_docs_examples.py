@@ -208,6 +208,7 @@ MODULE_SETUP = {
          'register': 'up6', 'until': 'up6 is succeeded', 'retries': 90, 'delay': 1}],
     'network_info': PROBE_TOPOLOGY[1:],
     'gc': [],
+    'restore_files': [],  # writes its own files, under the emulated host's /etc and /usr/local
     # The unmanaged example's br0, the user's own bridge (an empty one will do for attaching containers).
     'docker_bridge': [{'name': 'The host\'s br0', 'ansible.builtin.command': 'ip link add br0 type bridge', 'changed_when': True}],
     'macvlan_net': [],  # the lab's hosts have ens33, the seed's parent
