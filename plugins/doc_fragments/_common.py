@@ -24,8 +24,21 @@ attributes:
     description: Target OS/families that can be operated against.
 '''
 
-    # Standard documentation for every state-changing module of the collection.
-    DOCUMENTATION = ATTRIBUTES + r'''
+    # Standard documentation for every state-changing module of the collection: ATTRIBUTES, then the requirements and
+    # notes (one literal each: ansible-test's sanity reads a fragment's strings as they are written, not computed).
+    DOCUMENTATION = r'''
+options: {}
+attributes:
+  check_mode:
+    support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    support: full
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  platform:
+    support: full
+    platforms: linux
+    description: Target OS/families that can be operated against.
 requirements:
   - Linux, run as root on the managed host.
   - python >= 3.9 on the managed host.
