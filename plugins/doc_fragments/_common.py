@@ -7,9 +7,9 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The attributes of every state-changing module of the collection: check mode and diff in full, on Linux.  On their
-    # own (hostnet.containers._common.attributes) for a module that needs neither pyroute2 nor the host-wide lock.
-    ATTRIBUTES = r'''
+    # The attributes of every state-changing module of the collection: check mode and diff in full, on Linux.  Alone
+    # for a module that needs neither pyroute2 nor the host-wide lock (restore_files); with ENGINE for the others.
+    DOCUMENTATION = r'''
 options: {}
 attributes:
   check_mode:
@@ -24,21 +24,9 @@ attributes:
     description: Target OS/families that can be operated against.
 '''
 
-    # Standard documentation for every state-changing module of the collection: ATTRIBUTES, then the requirements and
-    # notes (one literal each: ansible-test's sanity reads a fragment's strings as they are written, not computed).
-    DOCUMENTATION = r'''
+    # What every module that runs the engine needs and promises (hostnet.containers._common.engine).
+    ENGINE = r'''
 options: {}
-attributes:
-  check_mode:
-    support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
-  diff_mode:
-    support: full
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-  platform:
-    support: full
-    platforms: linux
-    description: Target OS/families that can be operated against.
 requirements:
   - Linux, run as root on the managed host.
   - python >= 3.9 on the managed host.

@@ -44,6 +44,7 @@ author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
+  - hostnet.containers._common.engine
   - hostnet.containers._routes
   - hostnet.containers._dhcp
 options:

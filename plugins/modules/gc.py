@@ -55,6 +55,7 @@ options:
     default: []
 extends_documentation_fragment:
   - hostnet.containers._common
+  - hostnet.containers._common.engine
 '''
 
 EXAMPLES = r'''

@@ -31,6 +31,7 @@ author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
+  - hostnet.containers._common.engine
 options:
   name:
     description:

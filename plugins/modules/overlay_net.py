@@ -46,6 +46,7 @@ author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
+  - hostnet.containers._common.engine
   - hostnet.containers._routes
 options:
   name:

@@ -57,7 +57,7 @@ options:
         type: raw
         default: '0644'
 extends_documentation_fragment:
-  - hostnet.containers._common.attributes
+  - hostnet.containers._common
 requirements:
   - Linux, run as root on the managed host.
   - python >= 3.9 on the managed host.

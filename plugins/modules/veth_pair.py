@@ -29,6 +29,7 @@ author:
   - hostnet.containers contributors (@hostnet)
 extends_documentation_fragment:
   - hostnet.containers._common
+  - hostnet.containers._common.engine
 options:
   name:
     description: Name of the host end (at most 15 bytes).
