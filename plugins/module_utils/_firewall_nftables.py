@@ -414,6 +414,7 @@ class Nftables:
         self._base = None  # {family: layout} the kernel holds, when known without a listing
         self._want = None  # (rules, {family: layout}) of the last differs
         self._delta = None  # (rules, element commands) of the last differs
+        self._record = None  # the record as loaded or last written by this backend (None: not loaded yet)
 
     def prefetch(self):
         """Nothing to start early: the tables are listed only when the generation says something changed."""
@@ -432,7 +433,18 @@ class Nftables:
         return list(table['rules'].get(USER, [])) if table else []
 
     def recorded(self):
-        return _store.load(_firewall_rules.FW_KIND, 'nftables', self.root) or {}
+        """The record, loaded once: only this backend writes it, and _save_record keeps this copy current."""
+        if self._record is None:
+            self._record = _store.load(_firewall_rules.FW_KIND, 'nftables', self.root) or {}
+        return self._record
+
+    def _save_record(self, rec):
+        """Write the record (or, when None, remove it)."""
+        if rec is None:
+            _store.delete(_firewall_rules.FW_KIND, 'nftables', self.root)
+        else:
+            _store.save(_firewall_rules.FW_KIND, 'nftables', rec, self.root)
+        self._record = rec or {}
 
     def settled(self, key):
         """Whether the last apply was of the documents ``key`` names (_firewall.rules_key) and no transaction, of anyone,
@@ -473,8 +485,8 @@ class Nftables:
         if self._base is not None:
             return all(shape(self._base[f]) == shape(want[f]) for f in (FAMILY, FAMILY6))
         rec = self.recorded()
-        return (rec.get('commands') == _commands_digest(want) and rec.get('table') == _hash(normalised(shape(self.read()))) and
-                rec.get('table6') == _hash6(self.read(FAMILY6) if self._needs6(rules) else None))
+        return (rec.get('commands') == _commands_digest(want) and rec.get('table') == _listed_digest(self.read()) and
+                rec.get('table6') == _listed_digest(self.read(FAMILY6) if self._needs6(rules) else None))
 
     def differs(self, rules, old=None):
         """The tables differ from what the rules want.  The user chain's rules are the user's: adding or removing them
@@ -518,10 +530,11 @@ class Nftables:
         transaction made, when it was the only one in between.  ``record``: Iptables.apply's; this backend makes a new
         one (an undo's has no key: the run after it lists the tables)."""
         cmds, replaced = self._commands(rules)
+        want = self._wanted(rules)
         rec = {k: v for k, v in self.recorded().items() if k not in _CACHE}
-        if _firewall_rules.by_family(rules, 6) and not rec.get('table6'):
+        if want[FAMILY6] is not None and not rec.get('table6'):
             rec['table6'] = 'pending'  # a run killed after nft still finds the ip6 table (_needs6) and removes it later
-            _store.save(_firewall_rules.FW_KIND, 'nftables', rec, self.root)
+            self._save_record(rec)
         # A run killed after nft leaves the record of the generation before: nft made the next, so the next run lists.
         before = generation()
         if cmds:
@@ -529,15 +542,15 @@ class Nftables:
         after = generation()
         self.forget()
         if not any('add' in cmd for cmd in cmds) and replaced:
-            _store.delete(_firewall_rules.FW_KIND, 'nftables', self.root)
+            self._save_record(None)
             return
         if replaced:
-            rec = {'commands': _commands_digest(layouts(rules)), 'table': _hash(normalised(shape(read_table(terse=True))))}
-            if _firewall_rules.by_family(rules, 6):
-                rec['table6'] = _hash6(read_table(FAMILY6, TABLE6, terse=True))
+            rec = {'commands': _commands_digest(want), 'table': _listed_digest(read_table(terse=True))}
+            if want[FAMILY6] is not None:
+                rec['table6'] = _listed_digest(read_table(FAMILY6, TABLE6, terse=True))
         if before is not None and after == (before + 1) % 2 ** 32:
             rec.update(key=key, gen=after, where=_where())
-        _store.save(_firewall_rules.FW_KIND, 'nftables', rec, self.root)
+        self._save_record(rec)
 
     def forget(self):
         self._listed = {}
@@ -571,8 +584,9 @@ def _commands_digest(want):
     return _hash([table_commands(f, want[f], [], False, elements=False) for f in (FAMILY, FAMILY6)])
 
 
-def _hash6(table):
-    """The record's form of the ip6 table as listed: None when there is none (an IPv4-only record has no key)."""
+def _listed_digest(table):
+    """The record's form of a table as listed (its shape, counters aside): None when there is none (an IPv4-only
+    record has no table6)."""
     return _hash(normalised(shape(table))) if table is not None else None
 
 
