@@ -9,29 +9,20 @@ change cell (issue 25, item 2) adds one container with a published port to netwo
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
+from benchrun import run_bench
+
 pytestmark = pytest.mark.once  # see conftest.py
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(REPO, 'benchmarks', 'bench.py')
 PEERS = {'cni': '/usr/lib/cni/portmap', 'netavark': '/usr/lib/podman/netavark'}
 
 
 def bench(tmp_path, tools, cells):
-    res = subprocess.run([sys.executable, BENCH, '--sizes', '3', '--repeats', '1', '--settle', '0', '--tools', ','.join(tools), '--out', str(tmp_path),
-                          '--cells', cells, '--change-sizes', '1,2', '--change-backends', 'nftables'],
-                         capture_output=True, text=True, timeout=300, check=False)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
-    [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
-    with open(os.path.join(tmp_path, report)) as f:
-        data = json.load(f)
-    assert data['error'] is None
+    data, res = run_bench('bench.py', ['--sizes', '3', '--repeats', '1', '--settle', '0', '--tools', ','.join(tools), '--cells', cells,
+                                       '--change-sizes', '1,2', '--change-backends', 'nftables'], tmp_path, timeout=300)
     return data, res.stdout
 
 

@@ -8,27 +8,15 @@ listing by the worker, and the report with its target lines.  Counts and correct
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
+
+from benchrun import run_bench
 
 pytestmark = pytest.mark.once  # see conftest.py
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(REPO, 'benchmarks', 'firewall_bench.py')
-
 
 def test_firewall_bench_smallest(tmp_path):
-    res = subprocess.run([sys.executable, BENCH, '--sizes', '2,5', '--repeats', '2', '--out', str(tmp_path)],
-                         capture_output=True, text=True, timeout=600, check=False)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
-    [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
-    with open(os.path.join(tmp_path, report)) as f:
-        data = json.load(f)
-    assert data['error'] is None
+    data, res = run_bench('firewall_bench.py', ['--sizes', '2,5', '--repeats', '2'], tmp_path)
     results = data['results']
     for backend in ('nftables', 'iptables'):
         for n in ('2', '5'):

@@ -8,27 +8,15 @@ the one-container change, in-process and as one play over both hosts, and the re
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
+
+from benchrun import run_bench
 
 pytestmark = pytest.mark.once  # see conftest.py
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(REPO, 'benchmarks', 'overlay_bench.py')
-
 
 def test_overlay_bench_smallest(tmp_path):
-    res = subprocess.run([sys.executable, BENCH, '--hosts', '2', '--containers', '2', '--extra', '2x1', '--repeats', '1', '--settle', '0',
-                          '--out', str(tmp_path)], capture_output=True, text=True, timeout=600, check=False)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
-    [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
-    with open(os.path.join(tmp_path, report)) as f:
-        data = json.load(f)
-    assert data['error'] is None
+    data, res = run_bench('overlay_bench.py', ['--hosts', '2', '--containers', '2', '--extra', '2x1', '--repeats', '1', '--settle', '0'], tmp_path)
     assert sorted(data['results']) == ['2x1', '2x2']
     for key, cell in data['results'].items():
         c = int(key.split('x')[1])

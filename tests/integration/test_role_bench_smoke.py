@@ -11,28 +11,16 @@ its change cell on nftables, at two sizes).  Counts and correctness only, never 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
+
+from benchrun import run_bench
 
 pytestmark = pytest.mark.once  # see conftest.py
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(REPO, 'benchmarks', 'role_bench.py')
-
 
 def test_role_bench_smallest(tmp_path):
-    res = subprocess.run([sys.executable, BENCH, '--sizes', '4x2,8x2', '--repeats', '1', '--settle', '0', '--out', str(tmp_path),
-                          '--change-sizes', '1', '--change-backends', 'iptables'],
-                         capture_output=True, text=True, timeout=600, check=False)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
-    [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
-    with open(os.path.join(tmp_path, report)) as f:
-        data = json.load(f)
-    assert data['error'] is None
+    data, res = run_bench('role_bench.py', ['--sizes', '4x2,8x2', '--repeats', '1', '--settle', '0', '--change-sizes', '1', '--change-backends', 'iptables'],
+                          tmp_path)
     results = data['results']
     assert sorted(results) == ['4x2', '8x2']
     for key, cell in results.items():

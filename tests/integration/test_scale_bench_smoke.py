@@ -9,27 +9,15 @@ only, never timing."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
+
+from benchrun import run_bench
 
 pytestmark = pytest.mark.once  # see conftest.py
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(REPO, 'benchmarks', 'scale_bench.py')
-
 
 def test_scale_bench_smallest(tmp_path):
-    res = subprocess.run([sys.executable, BENCH, '--networks', '2', '--size', '3', '--repeats', '1', '--settle', '0', '--out', str(tmp_path)],
-                         capture_output=True, text=True, timeout=600, check=False)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
-    [report] = [p for p in os.listdir(tmp_path) if p.endswith('.json')]
-    with open(os.path.join(tmp_path, report)) as f:
-        data = json.load(f)
-    assert data['error'] is None
+    data, res = run_bench('scale_bench.py', ['--networks', '2', '--size', '3', '--repeats', '1', '--settle', '0'], tmp_path)
     [one], [many] = data['results']['one'], data['results']['many']
     # one run per network and phase; the harness itself failed the run on a wrong changed flag or a failed check
     assert [len(one[p]) for p in ('apply', 'reapply', 'teardown')] == [1, 1, 1]
