@@ -22,10 +22,13 @@ default `dns`) and N containers, built untimed, then ONE container added alone (
 --sizes up to --add-max, in the same run: the cost of the (N+1)th container against the cost of the 2nd, and
 how many files under /etc/netns and /run/hostnet/dns the add wrote.
 
-The change cell (issue 25, item 2), for the module and engine columns, on each firewall backend: a network with name
-resolution on and N containers publishing a port each, built untimed, then ONE container with one published port
-(8080:80) added (timed) and removed again (timed), for each of --change-sizes (10 and 1000): target, at N=1,000 within
-1.5x of N=10.  --cells picks which of the three (network, add, change) a run measures.
+The change cell (issue 25, item 2), for the module, container and engine columns, on each firewall backend: a network
+with name resolution on and N containers publishing a port each, built untimed, then ONE container with one published
+port (8080:80) added (timed) and removed again (timed), for each of --change-sizes (10 and 1000): through docker_bridge
+(module: `docker network connect`, then the network's other containers listed with purge_endpoints), through the
+container module (container: `docker run --network -p`, then `docker rm -f`) and in-process (engine): target, at
+N=1,000 within 1.5x of N=10.  The container column runs in the change cell only.  --cells picks which of the three
+(network, add, change) a run measures.
 
     python benchmarks/bench.py [--sizes 10,100,500,1000] [--repeats 3] [--tools ...] [--peers-max 500] [--add-max 500]
                                [--cells network,add,change] [--change-sizes 10,1000] [--change-backends iptables,nftables] [--out DIR]
@@ -54,15 +57,16 @@ import hostnet_lab  # noqa: E402  pylint: disable=wrong-import-position
 import worker as bench_worker  # noqa: E402  pylint: disable=wrong-import-position
 
 WORKER = os.path.join(HERE, 'worker.py')
-TOOLS = ('module', 'engine', 'floor', 'ipbatch', 'cni', 'netavark')
+NETWORK_TOOLS = ('module', 'engine', 'floor', 'ipbatch', 'cni', 'netavark')
+TOOLS = NETWORK_TOOLS + ('container',)
 PEERS = ('cni', 'netavark')
 SLOW = ('cni', 'netavark', 'ipbatch')  # run up to --peers-max only: one request per container
 LABELS = {'module': 'module (ansible-playbook)', 'engine': 'engine (in-process)', 'floor': 'pyroute2 floor',
-          'ipbatch': 'ip -batch', 'cni': 'CNI bridge+portmap', 'netavark': 'netavark'}
+          'ipbatch': 'ip -batch', 'cni': 'CNI bridge+portmap', 'netavark': 'netavark', 'container': 'container module (ansible-playbook)'}
 PHASES = ('apply', 'reapply', 'drift', 'teardown')
 HOSTNET_PHASES = ('module', 'engine')
 NEEDS = {'cni': ['/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/portmap'],
-         'netavark': ['/usr/lib/podman/netavark'], 'ipbatch': [], 'floor': [], 'engine': [], 'module': []}
+         'netavark': ['/usr/lib/podman/netavark'], 'ipbatch': [], 'floor': [], 'engine': [], 'module': [], 'container': []}
 # Targets of issue 9, for N=500.
 TARGET_N = 500
 TARGETS = [('apply', 'cni', 10.0, 'apply at least 10x faster than the CNI bridge plugin'),
@@ -107,7 +111,20 @@ ADD_PLAY = '''- name: One more container on a network with name resolution on
         purge_endpoints: "{{ bench_purge | default(false) }}"
         endpoints: "{{ bench_endpoints }}"
 '''
+# The change cell's one-container module, as users run `docker run --network NET -p 8080:80` and `docker rm -f`.
+CONTAINER_PLAY = '''- name: One container, as docker run and docker rm -f
+  hosts: bench
+  gather_facts: false
+  tasks:
+    - name: The container
+      hostnet.containers.container:
+        name: "{{ bench_name }}"
+        state: "{{ bench_state }}"
+        networks: "{{ [{'name': 'benchdns'}] if bench_state == 'present' else omit }}"
+        published_ports: "{{ bench_ports if bench_state == 'present' else omit }}"
+'''
 ADD_TOOLS = ('module', 'engine')
+CHANGE_TOOLS = ('module', 'container', 'engine')
 ADD_BASE = 1  # the add every other is compared with: the 2nd container, added to a network of 1
 CELLS = ('network', 'add', 'change')
 CHANGES = ('add', 'remove')
@@ -309,6 +326,11 @@ class ChangeRun(Run):
             endpoints = [bench_worker.change_added(self.n)] if step == 'add' else bench_worker.change_endpoints(self.n)
             res = self.playbook(self.bench.add_playbook, {'bench_endpoints': endpoints, 'bench_backend': self.backend,
                                                           'bench_purge': step == 'remove'}, what)
+        elif self.tool == 'container':
+            # The container module plans the network from its stored settings (its firewall backend too).
+            added = bench_worker.change_added(self.n)
+            res = self.playbook(self.bench.container_playbook, {'bench_name': added['name'], 'bench_ports': added['publish'],
+                                                                'bench_state': 'present' if step == 'add' else 'absent'}, what)
         else:
             res = self.worker('change', step, (self.backend,))
         if not res['changed']:
@@ -375,6 +397,9 @@ class Bench:
         self.add_playbook = os.path.join(self.tmp, 'add.yml')
         with open(self.add_playbook, 'w') as f:
             f.write(ADD_PLAY)
+        self.container_playbook = os.path.join(self.tmp, 'container.yml')
+        with open(self.container_playbook, 'w') as f:
+            f.write(CONTAINER_PLAY)
         self.trivial_playbook = os.path.join(self.tmp, 'trivial.yml')
         with open(self.trivial_playbook, 'w') as f:
             f.write(TRIVIAL_PLAY)
@@ -386,7 +411,7 @@ class Bench:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def tools_for(self, n):
-        return [t for t in self.args.tools if t not in SLOW or n <= self.args.peers_max]
+        return [t for t in self.args.tools if t in NETWORK_TOOLS and (t not in SLOW or n <= self.args.peers_max)]
 
     def run(self, log):
         for n in self.args.sizes if 'network' in self.args.cells else ():
@@ -408,7 +433,7 @@ class Bench:
 
     def run_change(self, log):
         """The change cell: every backend, size and column once per repeat, rotated from repeat to repeat."""
-        cells = change_cells(self.args, [t for t in ADD_TOOLS if t in self.args.tools])
+        cells = change_cells(self.args, [t for t in CHANGE_TOOLS if t in self.args.tools])
         for rep in range(self.args.repeats if cells else 0):
             k = rep % len(cells)
             for cell in cells[k:] + cells[:k]:
@@ -602,9 +627,14 @@ CHANGE_HOW = ('A network with name resolution on (docker_bridge\'s default `dns`
               'size, column and repeat (`firewall_backend` iptables or nftables); then container cN publishing `%d:80` added '
               'alone (`endpoints: [cN]`, purge_endpoints off), and removed again (`endpoints: [c0..c(N-1)]` with '
               '`purge_endpoints: true`: the module has no per-endpoint absent, so the remove lists the network\'s other '
-              'containers). Each change is then run again by the engine in-process with the same parameters and must '
-              'report changed=false. The module column\'s seconds include a play\'s fixed cost (about 1.2 s); the engine '
-              'column gives how much of each change was planning and how many plan steps it ran.' % bench_worker.CHANGE_PORT)
+              'containers). The container column makes the same change through the container module, one container\'s '
+              'networking as `docker run --network benchdns -p %d:80` and `docker rm -f` give it (`state: present` with '
+              '`networks` and `published_ports`, then `state: absent`): the module plans the network from its stored '
+              'settings with only that container changed, so its arguments do not grow with N. Each change is then run '
+              'again by the engine in-process with the same parameters and must report changed=false. The module and '
+              'container columns\' seconds include a play\'s fixed cost (about 1.1 s); the engine '
+              'column gives how much of each change was planning and how many plan steps it ran.' % (bench_worker.CHANGE_PORT,
+                                                                                                    bench_worker.CHANGE_PORT))
 
 
 def report(results, args, desc, elapsed, machine_ok, add=None, change=None):
@@ -614,7 +644,7 @@ def report(results, args, desc, elapsed, machine_ok, add=None, change=None):
             'Reproduce with `make bench` (`%s`).' % (args.repeats, ' '.join(['python', 'benchmarks/bench.py'] + args.argv))]
     lines, checks = network_section(results, args) if results else ([], [])
     add_lines, add_checks = add_section(add, args)
-    change_lines, change_checks = change_section(change, args, [t for t in ADD_TOOLS if t in args.tools], CHANGE_HOW)
+    change_lines, change_checks = change_section(change, args, [t for t in CHANGE_TOOLS if t in args.tools], CHANGE_HOW)
     lines = head + lines + add_lines + change_lines
     checks = checks + add_checks + change_checks
     lines += ['', '## Machine', '']

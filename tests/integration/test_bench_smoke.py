@@ -27,7 +27,7 @@ def bench(tmp_path, tools, cells):
 
 
 def test_hostnet_columns_and_recipes(tmp_path):
-    data, out = bench(tmp_path, ['module', 'engine', 'floor', 'ipbatch'], 'network,add,change')
+    data, out = bench(tmp_path, ['module', 'engine', 'floor', 'ipbatch', 'container'], 'network,add,change')
     results = data['results']
     for tool in ('module', 'engine'):
         # re-apply reported changed=false and drift changed=true, or the harness would have failed; the module column
@@ -35,6 +35,7 @@ def test_hostnet_columns_and_recipes(tmp_path):
         assert sorted(results[tool]['3']) == ['apply', 'drift', 'reapply', 'teardown'] + (['trivial'] if tool == 'module' else [])
     for tool in ('floor', 'ipbatch'):
         assert sorted(results[tool]['3']) == ['apply', 'teardown']
+    assert 'container' not in results  # the container module's column is the change cell's only
     assert all(v[0] > 0 for phases in results.values() for v in phases['3'].values())
     assert '| 3 | apply |' in out and "firewall and /run/netns were unchanged (checked)" in out
     # issue 25's item 4: both lines reported (met or not: never judged here)
@@ -64,9 +65,10 @@ def check_add_cell(data, out, tools):
 def check_change_cell(data, out):
     """Only that the change cell ran and reported (no timing is asserted): each change reported changed, its port
     answered (add) or was refused and in no rule (remove), and the engine's rerun changed nothing, or the harness would
-    have failed; the engine's add and remove each ran a plan."""
+    have failed; the engine's add and remove each ran a plan.  The container column made the same change through the
+    container module."""
     assert sorted(data['change']) == ['nftables']
-    for tool in ('module', 'engine'):
+    for tool in ('module', 'container', 'engine'):
         cells = data['change']['nftables'][tool]
         assert sorted(cells) == ['1', '2']
         for cell in cells.values():
@@ -78,6 +80,7 @@ def check_change_cell(data, out):
             assert sum('one-container %s (one published port) at N=2 within 1.5x of N=1, nftables, %s:' % (step, tool) in text
                        for dummy, text in data['targets']) == 1
     assert '| nftables | 2 | module |' in out.split('issue 25, item 2)')[1]
+    assert '| nftables | 2 | container |' in out.split('issue 25, item 2)')[1]
 
 
 @pytest.mark.skipif(not all(os.path.exists(p) for p in PEERS.values()),
