@@ -633,8 +633,7 @@ CHANGE_HOW = ('A network with name resolution on (docker_bridge\'s default `dns`
               'settings with only that container changed, so its arguments do not grow with N. Each change is then run '
               'again by the engine in-process with the same parameters and must report changed=false. The module and '
               'container columns\' seconds include a play\'s fixed cost (about 1.1 s); the engine '
-              'column gives how much of each change was planning and how many plan steps it ran.' % (bench_worker.CHANGE_PORT,
-                                                                                                    bench_worker.CHANGE_PORT))
+              'column gives how much of each change was planning and how many plan steps it ran.' % ((bench_worker.CHANGE_PORT,) * 2))
 
 
 def report(results, args, desc, elapsed, machine_ok, add=None, change=None):

@@ -67,6 +67,25 @@ def bridge_mac(network_id):
 _LEAVE_DEFAULT = ' or leave the default network out (role option bridge_network_default_bridge)'
 
 
+def _gateway_neighbours(run, cname, ep, veth):
+    """A new container's neighbour entries of the gateways its default routes go through, with the bridge's MAC (STALE:
+    as if learned, confirmed by the kernel with a unicast probe).  Why: a container's first ARP request (or neighbour
+    solicitation) for its gateway is flooded by the bridge to every port before the host answers it, one packet per
+    port into the CPU's receive backlog (net.core.netdev_max_backlog, 1,000 by default); on a bridge of about 1,000
+    ports the backlog is full when the host's answer is queued behind it, so the answer is dropped, every time: a new
+    container's replies to the host and to the LAN went nowhere for 30 to 50 s.  Not on a network whose bridge is the
+    user's (unmanaged: its MAC is not the network's) or whose gateway the host does not hold (isolated).  An overlay
+    network's bridge is the same anycast gateway on every host, with the MAC of the gateway's address."""
+    net = run.net
+    if net.options.get('unmanaged'):
+        return []
+    mac = run.driver.device_mac(net)  # an overlay's bridge has the anycast gateway's MAC (_overlay.OverlayDriver)
+    gateways = [(net.gateway, ep.default_route and net.options.get('gateway_mode_ipv4') != 'isolated'),
+                (net.gateway6, ep.ip6 is not None and run.route6.get(cname)
+                 and net.options.get('gateway_mode_ipv6') != 'isolated')]
+    return [(cname, lambda ctx, gw=gw: _kernel.gateway_neigh_request(ctx.peer(veth), gw, mac)) for gw, wanted in gateways if gw and wanted]
+
+
 def _own_host_end(run, cname, ep, link):
     """Whether ``link`` (named like the endpoint's host end, or as its record names it before a rename) is the
     collection's: the network's record lists the endpoint with that host end, and the link is a veth on the network's
@@ -482,6 +501,7 @@ class BridgeDriver(_planner.Driver):
             ops += _batch.ipv6_ops(cname, ep.ifname, veth, net.cidr6(ep.ip6), net.gateway6 if run.route6.get(cname) else None)
         else:
             ops += _batch.no_ipv6_ops(cname, ep.ifname, run.snap.kernel_ipv6)
+        ops += _gateway_neighbours(run, cname, ep, veth)
         run.add('connect %s to %s: %s %s via %s' % (cname, run.name, ep.ifname, ' '.join(addresses), veth), ops,
                 lambda: _batch.delete_by_name(host, veth))
 

@@ -500,6 +500,13 @@ def _family(gateway):
     return socket.AF_INET6 if gateway and ':' in gateway else socket.AF_INET
 
 
+def gateway_neigh_request(index, gateway, mac):
+    """RTM_NEWNEIGH in a container: the neighbour entry of its gateway (IPv4 or IPv6) on device ``index``, the
+    bridge's MAC ``mac``, in state STALE, as if the container had learned it: its first packet out goes at once, and
+    the kernel confirms the entry with a unicast probe (and falls back to a broadcast if the MAC is wrong)."""
+    return codec.neigh_request(codec.RTM_NEWNEIGH, _family(gateway), index, mac, gateway, state=codec.NUD_STALE)
+
+
 def default_route_request(gateway, oif):
     """RTM_NEWROUTE replacing the main table's default route of the gateway's family with one via ``gateway`` on ``oif``."""
     return codec.route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, _family(gateway), MAIN_TABLE, 0, proto=3, rtype=1,

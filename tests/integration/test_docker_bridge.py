@@ -234,6 +234,39 @@ def test_the_bridge_keeps_its_own_mac_as_containers_come_and_go(host):
     assert host.netns_run('c', 'ping -c1 -W2 %s' % net['IPAM']['Config'][0]['Gateway']).returncode == 0
 
 
+def gateway_neighbours(host, netns):
+    """The container's neighbour entries, {address: (MAC, states)}, as the kernel holds them."""
+    rows = json.loads(host.netns_run(netns, ['ip', '-j', 'neigh', 'show', 'dev', 'eth0']).stdout or '[]')
+    return {r['dst']: (r.get('lladdr'), r.get('state')) for r in rows}
+
+
+def test_a_new_container_knows_its_gateways_mac_before_its_first_packet(host):
+    # On a bridge of about 1,000 ports the host's answer to a new container's first ARP request for its gateway is
+    # dropped behind the flood of that request (one packet per port into the CPU's backlog): the engine gives the
+    # container the entry, with the bridge's MAC, as if learned (STALE), so no broadcast is needed for it.
+    SUBNET6 = 'fd00:db8:77::/64'
+    net = ok(host.module('docker_bridge', name='dual', enable_ipv6=True, subnet_v6=SUBNET6, dns=False,
+                         endpoints=[{'name': 'a'}]))['network']
+    mac = '02:42:%s:%s:%s:%s' % (net['Id'][0:2], net['Id'][2:4], net['Id'][4:6], net['Id'][6:8])
+    gateways = [c['Gateway'] for c in net['IPAM']['Config']]
+    entries = gateway_neighbours(host, 'a')
+    for gateway in gateways:
+        assert entries.get(gateway, (None,))[0] == mac, (gateway, entries)
+        assert not {'FAILED', 'INCOMPLETE'} & set(entries[gateway][1]), entries
+    assert host.netns_run('a', 'ping -c1 -W2 %s' % gateways[0]).returncode == 0
+    assert host.netns_run('a', 'ping -6 -c1 -W2 %s' % gateways[1]).returncode == 0
+    # A second network gives no default route, so no entry; nor does an internal one.
+    second = ok(host.module('docker_bridge', name='other', dns=False, endpoints=[{'name': 'a'}, {'name': 'b'}]))['network']
+    inner = ok(host.module('docker_bridge', name='inner', internal=True, dns=False, endpoints=[{'name': 'c'}]))['network']
+    assert second['IPAM']['Config'][0]['Gateway'] not in json.dumps(host.netns_run('a', ['ip', '-j', 'neigh']).stdout)
+    assert gateway_neighbours(host, 'c') == {}
+    assert gateway_neighbours(host, 'b')  # b's default route is on "other"
+    # Re-applied, nothing changes: the entry is the kernel's to keep, not state the network checks.
+    assert not ok(host.module('docker_bridge', name='dual', enable_ipv6=True, subnet_v6=SUBNET6, dns=False,
+                              endpoints=[{'name': 'a'}]))['changed']
+    assert inner['Internal']
+
+
 def test_containers_may_be_named_like_the_engine_operations(host):
     # The endpoint batch once told its operations from the namespace a request goes to by the first word: containers
     # named peer or host crashed the run.

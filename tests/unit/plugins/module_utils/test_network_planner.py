@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _macvlan
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
@@ -156,12 +157,19 @@ def test_new_bridge_network(tmp_path):
     assert run.firewall == {'planned': True}
     # The connect step builds requests that encode.
     step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
-    # veth, hairpin, peer, up, address, default route; and IPv6 off on the container end (an IPv4-only network)
-    assert [op[0] for op in step.do] == [None, None, 'peer', 'c1', 'c1', 'c1', 'sysctl']
-    assert step.do[-1] == ('sysctl', 'c1', 'eth0', (('disable_ipv6', '1'),))
+    # veth, hairpin, peer, up, address, default route; IPv6 off on the container end (an IPv4-only network); the
+    # gateway's neighbour entry with the bridge's MAC
+    assert [op[0] for op in step.do] == [None, None, 'peer', 'c1', 'c1', 'c1', 'sysctl', 'c1']
+    assert step.do[-2] == ('sysctl', 'c1', 'eth0', (('disable_ipv6', '1'),))
     for op in step.do:
         if callable(op[-1]):
             op[-1](FakeCtx()).encode()
+    neigh = step.do[-1][1](FakeCtx())
+    neigh.encode()
+    (typ, dummy, dummy, off, end), = list(_kernel_codec._messages(neigh.data))  # pylint: disable=protected-access
+    entry = _kernel_codec.parse_neigh(neigh.data, off, end)
+    assert typ == _kernel_codec.RTM_NEWNEIGH and entry['state'] == _kernel_codec.NUD_STALE
+    assert (entry['dst'], entry['mac']) == ('10.10.0.1', _bridge.bridge_mac(run.doc['id']))
 
 
 def test_a_kernel_without_ipv6_has_nothing_to_turn_off(tmp_path):
@@ -278,7 +286,7 @@ def test_peer_renamed(tmp_path, bridge_net):
     run = plan(BridgeRun, bridge_params(), snap, tmp_path)
     assert run.plan.commands == ['delete %s (its peer is not in c1)' % veth, 'connect c1 to net1: eth0 10.10.0.2/24 via %s' % veth]
     # The renamed peer held the default route and goes with its pair: the new endpoint takes it.
-    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 7
+    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 8
 
 
 def test_wrong_address_mac_mtu_state(tmp_path, bridge_net):
@@ -861,7 +869,8 @@ def test_new_endpoint_takes_the_route_by_priority(tmp_path, priority, takes):
     snap.views['c9'] = on_other()
     run = plan(BridgeRun, bridge_params(endpoints=[{'name': 'c9', 'gw_priority': priority}]), snap, tmp_path)
     assert run.doc['endpoints']['c9']['default_route'] is takes
-    assert len(run.plan.steps[-1].do) == (7 if takes else 6)  # with IPv6 off on the new end
+    # with IPv6 off on the new end, and the gateway's neighbour entry when it takes the default route
+    assert len(run.plan.steps[-1].do) == (8 if takes else 6)
     assert run.doc['endpoints']['c9'].get('gw_priority') == (priority or None) and run.doc['endpoints']['c9']['connected']
 
 
