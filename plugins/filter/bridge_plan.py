@@ -521,16 +521,18 @@ def _check_unmanaged_publish(name, net, containers):
                 _unmanaged.check_publish(c['option'] + '.publish', c['publish'])
 
 
-def _namespace_calls(containers):
+def _namespace_calls(containers, owner=None):
     """(namespaces, shared, absent, hosts): netns parameters of own and container-mode namespaces, names to remove,
     and the extra hosts ({name, hosts}), written after the networks (host-gateway is an address of the container's
-    network)."""
+    network).  With ``owner``, each item records it (netns ``owner``): set here, once per container, rather than by a
+    map('combine') in the role, which costs the controller a templating pass per container."""
     namespaces, shared, absent, hosts = [], [], [], []
+    mine = {'owner': owner} if owner else {}
     for c in containers:
         if c['state'] == 'absent' or c['network_mode'] == 'host':
             absent.append(c['name'])
             continue
-        params = {'name': c['name']}
+        params = dict(mine, name=c['name'])
         if c['share_with']:
             params['share_with'] = c['share_with']
         if c['hostname']:
@@ -540,7 +542,7 @@ def _namespace_calls(containers):
             params['dns_search'] = c['dns_search']
         (shared if c['share_with'] else namespaces).append(params)
         if c.get('extra_hosts'):
-            hosts.append({'name': c['name'], 'hosts': c['extra_hosts']})
+            hosts.append(dict(mine, name=c['name'], hosts=c['extra_hosts']))
     return namespaces, shared, absent, hosts
 
 
@@ -551,9 +553,10 @@ def bridge_plan(containers, networks=None, daemon=None):
     default network first, each with its endpoints), ``namespaces`` (netns parameters of the
     containers with a namespace of their own), ``shared`` (container-mode namespaces, made after
     the networks), ``absent_namespaces`` (host-mode and absent containers) and
-    ``absent_networks``.  ``daemon``: the role's daemon-wide settings, ``default_bridge`` (auto, managed,
-    unmanaged) among them: with auto, the default network's call leaves a docker0 of another alone (docker_bridge
-    foreign_bridge leave).
+    ``absent_networks``, and ``names`` (every listed container's name, the role's gc ``keep``).  ``daemon``: the
+    role's daemon-wide settings, ``default_bridge`` (auto, managed, unmanaged) among them: with auto, the default
+    network's call leaves a docker0 of another alone (docker_bridge foreign_bridge leave); ``owner``: the label every
+    netns item records.
     """
     daemon = _plain(daemon or {})
     with refused():
@@ -574,9 +577,10 @@ def bridge_plan(containers, networks=None, daemon=None):
             if params['name'] == DEFAULT_NETWORK:
                 params['foreign_bridge'] = 'leave'
     absent_networks = [name for name in order if nets[name]['state'] == 'absent']
-    namespaces, shared, absent, hosts = _namespace_calls(normalized)
+    namespaces, shared, absent, hosts = _namespace_calls(normalized, daemon.get('owner'))
     return {'containers': normalized, 'networks': out_networks, 'namespaces': namespaces, 'shared': shared,
-            'absent_namespaces': absent, 'absent_networks': absent_networks, 'hosts': hosts}
+            'absent_namespaces': absent, 'absent_networks': absent_networks, 'hosts': hosts,
+            'names': [c['name'] for c in normalized]}
 
 
 class FilterModule:

@@ -33,6 +33,17 @@ def test_the_four_modes():
     assert p['absent_namespaces'] == ['nginx_host'] and p['absent_networks'] == []
 
 
+def test_the_owner_on_every_netns_item_and_the_names_of_every_container():
+    # The role gives its owner label through the plan (not a map('combine') per container) and takes gc's keep from it.
+    containers = [{'name': 'web_n1', 'extra_hosts': ['db:10.0.0.5']}, {'name': 'centos', 'network_mode': 'container:web_n1'},
+                  {'name': 'nginx_host', 'network_mode': 'host'}, {'name': 'gone', 'state': 'absent'}]
+    p = plan(containers, None, {'owner': 'bridge_network'})
+    assert [i.get('owner') for i in p['namespaces'] + p['shared'] + p['hosts']] == ['bridge_network'] * 3
+    assert p['absent_namespaces'] == ['nginx_host', 'gone']
+    assert p['names'] == ['web_n1', 'centos', 'nginx_host', 'gone']
+    assert 'owner' not in plan(containers)['namespaces'][0]
+
+
 def test_one_call_per_network_with_its_containers_selected_by_jmespath():
     containers = [{'name': 'default_bbox01'}, {'name': 'default_bbox02'},
                   {'name': 'custom_bbox01', 'networks': ['custom_network']},
