@@ -43,6 +43,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -804,6 +805,12 @@ def loadavg():
         return ' '.join(f.read().split()[:3])
 
 
+def _stopped(signum, dummy):
+    # Once: a second SIGTERM must not break off the teardown the first one started.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise BenchError('stopped by signal %d' % signum)
+
+
 def measured(runner):
     """``runner.run(log)``, then ``runner.close()``, between two reads of the machine's own state, the machine and its
     load described: (description, seconds, state before, state after, the BenchError, LabError or timeout that
@@ -813,11 +820,15 @@ def measured(runner):
     desc = machine_description(runner.python)
     desc['load average at start'] = loadavg()
     error = None
+    # A SIGTERM (a CI job's timeout, a kill) stops the run as an error does: the emulated host of the cell that runs is
+    # taken down by its own finally, the runner's folder removed, the machine's state compared and the report written.
+    previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         runner.run(lambda msg: print(msg, flush=True))
     except (BenchError, hostnet_lab.LabError, subprocess.TimeoutExpired) as exc:
         error = exc
     finally:
+        signal.signal(signal.SIGTERM, previous)
         runner.close()
     after = machine_state()
     desc['load average at end'] = loadavg()

@@ -9,11 +9,16 @@ change cell (issue 25, item 2) adds one container with a published port to netwo
 
 from __future__ import annotations
 
+import glob
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
-from benchrun import run_bench
+from benchrun import REPO, run_bench
+from conftest import wait_until
 
 pytestmark = pytest.mark.once  # see conftest.py
 
@@ -91,3 +96,36 @@ def test_peers(tmp_path):
     for tool in PEERS:
         assert sorted(results[tool]['3']) == ['apply', 'teardown']
     assert 'apply vs CNI' in out
+
+
+def lab_processes(folder):
+    """The PIDs of the emulated hosts' processes (hostnet_lab.py's namespace holders) whose lab is under ``folder``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            continue
+        if b'hostnet-lab-init' in argv and any(a.startswith(str(folder).encode()) for a in argv):
+            found.append(int(pid))
+    return found
+
+
+def test_a_run_stopped_by_sigterm_takes_its_emulated_host_down(tmp_path):
+    # A CI job's timeout ends a benchmark with SIGTERM: the cell's emulated host comes down, the bench's folder goes,
+    # and the report says why it stopped.
+    out = tmp_path / 'out'
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, 'benchmarks', 'bench.py'), '--sizes', '100', '--repeats', '3',
+                             '--settle', '0', '--tools', 'engine', '--cells', 'network', '--out', str(out)],
+                            env=dict(os.environ, TMPDIR=str(tmp_path)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(lambda: glob.glob(str(tmp_path / 'hostnet-bench-*' / '*' / 'bench.pid')), 'the first emulated host', timeout=300)
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=300)[0]
+    finally:
+        if proc.poll() is None:  # the test failed before its signal: stopped the same way, so nothing is left
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=300)
+    assert proc.returncode != 0 and 'stopped by signal 15' in output, output[-3000:]
+    assert not glob.glob(str(tmp_path / 'hostnet-bench-*')) and not lab_processes(tmp_path), output[-3000:]
