@@ -114,6 +114,8 @@ diff:
   type: dict
 '''
 
+# First: the engine's files then compile once, not twice, when Ansible imports them from the module's zip (_zipimport).
+from ansible_collections.hostnet.containers.plugins.module_utils import _zipimport  # noqa: F401  pylint: disable=unused-import
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnet.containers.plugins.module_utils import _common
 from ansible_collections.hostnet.containers.plugins.module_utils import _gc

@@ -92,6 +92,8 @@ query_result:
 
 import traceback
 
+# First: the engine's files then compile once, not twice, when Ansible imports them from the module's zip (_zipimport).
+from ansible_collections.hostnet.containers.plugins.module_utils import _zipimport  # noqa: F401  pylint: disable=unused-import
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp_service
