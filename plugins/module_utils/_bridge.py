@@ -68,18 +68,22 @@ _LEAVE_DEFAULT = ' or leave the default network out (role option bridge_network_
 
 
 def _gateway_neighbours(run, cname, ep, veth):
-    """A new container's neighbour entries of the gateways its default routes go through, with the bridge's MAC (STALE:
-    as if learned, confirmed by the kernel with a unicast probe).  Why: a container's first ARP request (or neighbour
-    solicitation) for its gateway is flooded by the bridge to every port before the host answers it, one packet per
-    port into the CPU's receive backlog (net.core.netdev_max_backlog, 1,000 by default); on a bridge of about 1,000
-    ports the backlog is full when the host's answer is queued behind it, so the answer is dropped, every time: a new
-    container's replies to the host and to the LAN went nowhere for 30 to 50 s.  Not on a network whose bridge is the
-    user's (unmanaged: its MAC is not the network's) or whose gateway the host does not hold (isolated).  An overlay
-    network's bridge is the same anycast gateway on every host, with the MAC of the gateway's address."""
+    """A new container's permanent neighbour entries of the gateways its default routes go through, with the bridge's
+    MAC.  Why: a container's first ARP request (or neighbour solicitation) for its gateway is flooded by the bridge to
+    every port before the host answers it, one packet per port into the CPU's receive backlog
+    (net.core.netdev_max_backlog, 1,000 by default); on a bridge of about 1,000 ports the backlog is full when the
+    host's answer is queued behind it, so the answer is dropped, every time: a new container's replies to the host and
+    to the LAN went nowhere for 30 to 50 s.  Permanent (see _kernel.gateway_neigh_request), so only where the bridge's
+    MAC is the network's own and stays so: set when the bridge was made (an overlay's is the anycast gateway's,
+    _overlay.OverlayDriver); none when the bridge has another (the user's, unmanaged; one made without it), nor where
+    the host holds no gateway (isolated)."""
     net = run.net
     if net.options.get('unmanaged'):
         return []
-    mac = run.driver.device_mac(net)  # an overlay's bridge has the anycast gateway's MAC (_overlay.OverlayDriver)
+    mac = run.driver.device_mac(net)
+    bridge = run.snap.link(net.options['bridge'])
+    if bridge is not None and (bridge.get('mac') or '').lower() != mac:
+        return []
     gateways = [(net.gateway, ep.default_route and net.options.get('gateway_mode_ipv4') != 'isolated'),
                 (net.gateway6, ep.ip6 is not None and run.route6.get(cname)
                  and net.options.get('gateway_mode_ipv6') != 'isolated')]

@@ -501,10 +501,12 @@ def _family(gateway):
 
 
 def gateway_neigh_request(index, gateway, mac):
-    """RTM_NEWNEIGH in a container: the neighbour entry of its gateway (IPv4 or IPv6) on device ``index``, the
-    bridge's MAC ``mac``, in state STALE, as if the container had learned it: its first packet out goes at once, and
-    the kernel confirms the entry with a unicast probe (and falls back to a broadcast if the MAC is wrong)."""
-    return codec.neigh_request(codec.RTM_NEWNEIGH, _family(gateway), index, mac, gateway, state=codec.NUD_STALE)
+    """RTM_NEWNEIGH in a container: the permanent neighbour entry of its gateway (IPv4 or IPv6) on device ``index``,
+    the bridge's MAC ``mac``.  Permanent, not learned: the kernel's neighbour table is one for every namespace and its
+    limit (gc_thresh3, 1,024 by default) machine-wide, and counts only the entries it may collect; an entry per new
+    container in any other state filled it when a network of 1,000 was made (ENOBUFS, and no new entry for anyone,
+    the machine's own namespace included, for seconds).  It goes with the container's interface."""
+    return codec.neigh_request(codec.RTM_NEWNEIGH, _family(gateway), index, mac, gateway)
 
 
 def default_route_request(gateway, oif):

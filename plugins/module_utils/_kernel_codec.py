@@ -34,7 +34,6 @@ RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH = 28, 29, 30
 RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC = 36, 37, 38
 AF_BRIDGE = 7
 NTF_SELF = 0x02
-NUD_STALE = 0x04
 NUD_PERMANENT = 0x80
 NLM_F_APPEND = 0x800
 IFF_UP = 1
@@ -439,15 +438,14 @@ def addr_request(msg_type, flags, family, prefixlen, ifa_flags, index, attrs):
     return RawRequest(msg_type, flags, body, family=family, prefixlen=prefixlen, flags=ifa_flags, index=index, attrs=list(attrs))
 
 
-def neigh_request(msg_type, family, index, mac, dst, append=False, state=NUD_PERMANENT):
+def neigh_request(msg_type, family, index, mac, dst, append=False):
     """RTM_NEWNEIGH / RTM_DELNEIGH of a permanent entry on device ``index``: AF_BRIDGE, a vxlan forwarding entry
     (``bridge fdb append|add|del MAC dev VX dst DST self permanent``), or AF_INET, an ARP entry (``ip neigh add DST
     lladdr MAC dev VX nud permanent``).  ``append`` (NLM_F_APPEND): one more all-zero flood entry beside the
     others (head-end replication to every peer); else a new entry is created or replaced.  A forwarding entry's
-    ``dst`` is IPv6 on a device with an IPv6 underlay (NDA_DST of 16 bytes).  ``state`` NUD_STALE: an entry the
-    kernel then keeps as one it learned (``ip neigh replace DST lladdr MAC dev D nud stale``)."""
+    ``dst`` is IPv6 on a device with an IPv6 underlay (NDA_DST of 16 bytes)."""
     flags = NTF_SELF if family == AF_BRIDGE else 0
-    body = _NDMSG.pack(family, index, state, flags, 0)
+    body = _NDMSG.pack(family, index, NUD_PERMANENT, flags, 0)
     packed = _packed(dst)
     body += _NLA.pack(4 + len(packed), 1) + packed
     if mac:

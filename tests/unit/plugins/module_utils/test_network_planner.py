@@ -117,7 +117,7 @@ def empty_host(*links, netns=()):
 def bridge_host(doc, netns_extra=()):
     """The snapshot of a host where ``doc``'s network and endpoints are all as planned (an internal network gives its
     containers no default route)."""
-    links = [link(1, 'lo'), link(10, doc['bridge'], 'bridge', mtu=doc['mtu'])]
+    links = [link(1, 'lo'), link(10, doc['bridge'], 'bridge', mtu=doc['mtu'], mac=_bridge.bridge_mac(doc['id']))]
     addrs = [{'index': 10, 'address': '%s/%s' % (doc['gateway'], doc['subnet'].split('/')[1]), 'family': 2}]
     views = {}
     for i, (cname, ep) in enumerate(sorted(doc['endpoints'].items())):
@@ -168,7 +168,7 @@ def test_new_bridge_network(tmp_path):
     neigh.encode()
     (typ, dummy, dummy, off, end), = list(_kernel_codec._messages(neigh.data))  # pylint: disable=protected-access
     entry = _kernel_codec.parse_neigh(neigh.data, off, end)
-    assert typ == _kernel_codec.RTM_NEWNEIGH and entry['state'] == _kernel_codec.NUD_STALE
+    assert typ == _kernel_codec.RTM_NEWNEIGH and entry['state'] == _kernel_codec.NUD_PERMANENT
     assert (entry['dst'], entry['mac']) == ('10.10.0.1', _bridge.bridge_mac(run.doc['id']))
 
 
@@ -287,6 +287,18 @@ def test_peer_renamed(tmp_path, bridge_net):
     assert run.plan.commands == ['delete %s (its peer is not in c1)' % veth, 'connect c1 to net1: eth0 10.10.0.2/24 via %s' % veth]
     # The renamed peer held the default route and goes with its pair: the new endpoint takes it.
     assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 8
+
+
+def test_no_permanent_gateway_entry_behind_a_bridge_whose_mac_is_not_the_networks(tmp_path, bridge_net):
+    # A permanent entry never learns again: only the network's own MAC, which the bridge keeps, may go into one.
+    snap = bridge_host(bridge_net)
+    snap.link(bridge_net['bridge'])['mac'] = '02:00:00:00:00:99'
+    view = snap.views['c1']
+    view.by_index[2]['ifname'] = 'eth7'
+    snap.views['c1'] = _snapshot.NetnsView(list(view.by_index.values()), view.addrs, view.probe, routes=[view.probe])
+    run = plan(BridgeRun, bridge_params(), snap, tmp_path)
+    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 7
+    assert 'c1' not in [op[0] for op in run.plan.steps[-1].do[-1:]]
 
 
 def test_wrong_address_mac_mtu_state(tmp_path, bridge_net):

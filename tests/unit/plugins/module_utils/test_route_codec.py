@@ -44,9 +44,10 @@ def test_route_delete_as_pyroute2_encodes_it(gateway, oif, family):
     assert wire(ours) == wire(theirs)
 
 
-def test_a_gateways_neighbour_entry_is_stale_with_the_bridges_mac():
-    # The entry a new container gets for its gateway (_bridge._gateway_neighbours): created or replaced, NUD_STALE,
-    # IPv4 (an ARP entry) or IPv6 (a neighbour discovery one) after the gateway's family.
+def test_a_gateways_neighbour_entry_is_permanent_with_the_bridges_mac():
+    # The entry a new container gets for its gateway (_bridge._gateway_neighbours): created or replaced, permanent (the
+    # kernel's table limit counts only entries it may collect), IPv4 (an ARP entry) or IPv6 (a neighbour discovery
+    # one) after the gateway's family.
     for gateway, family in (('10.200.0.1', socket.AF_INET), ('fd00:db8::1', socket.AF_INET6)):
         req = _kernel.gateway_neigh_request(7, gateway, '02:42:0a:c8:00:01')
         req['header']['sequence_number'] = 3
@@ -54,5 +55,5 @@ def test_a_gateways_neighbour_entry_is_stale_with_the_bridges_mac():
         (typ, flags, seq, off, end), = list(codec._messages(req.data))  # pylint: disable=protected-access
         assert (typ, seq) == (codec.RTM_NEWNEIGH, 3)
         assert flags & (codec.NLM_F_CREATE | codec.NLM_F_REPLACE) == codec.NLM_F_CREATE | codec.NLM_F_REPLACE
-        assert codec.parse_neigh(req.data, off, end) == {'family': family, 'index': 7, 'state': codec.NUD_STALE, 'flags': 0,
+        assert codec.parse_neigh(req.data, off, end) == {'family': family, 'index': 7, 'state': codec.NUD_PERMANENT, 'flags': 0,
                                                          'dst': gateway, 'mac': '02:42:0a:c8:00:01'}
