@@ -141,14 +141,14 @@ def test_a_short_lease_is_renewed_while_a_ping_keeps_running(lab, leased):
     before = leases(host)['c1']
     assert before['lease_time'] == 120  # dnsmasq's shortest
     # ping in the container, in the background of the emulated host (ip netns exec execs it: $! is ping's pid).
-    pid = host.run(['sh', '-c', 'ip netns exec c1 ping -n -i 0.2 %s >/tmp/renew-ping.out 2>&1 & echo $!' % LAN]).stdout.strip()
+    pid = host.run(['sh', '-c', 'ip netns exec c1 ping -n -i 0.2 %s >/run/renew-ping.out 2>&1 & echo $!' % LAN]).stdout.strip()
     try:
         # udhcpc renews at half the lease: its hook records the renewed lease (a later 'obtained').
         wait_until(lambda: leases(host)['c1']['obtained'] != before['obtained'], 'the lease to be renewed', timeout=240, pause=1)
     finally:
         host.run(['kill', '-INT', pid], check=False)
         wait_until(lambda: host.run(['kill', '-0', pid], check=False).returncode != 0, 'ping to end')
-    out = host.run(['cat', '/tmp/renew-ping.out']).stdout
+    out = host.run(['cat', '/run/renew-ping.out']).stdout
     summary = next(line for line in out.splitlines() if 'packets transmitted' in line)
     sent, received = int(summary.split()[0]), int(summary.split()[3])
     assert sent > 0 and received == sent, summary
