@@ -28,6 +28,12 @@ def ok(res):
     return res
 
 
+def reaches(host, netns, ip):
+    """A first ping after a container joins the LAN waits on neighbour resolution across the switch, which a loaded
+    machine may not finish within one ping's second: retried until answered (30 s at most), as a condition."""
+    return bool(wait_until(lambda: ping(host, netns, ip), '%s to reach %s' % (netns or 'the host', ip), timeout=30))
+
+
 def make_br0(h1, h2=None):
     """br0 with ens33's MAC (a fixed address, as networkd gives it), ens33's address moved to it, ens33 enslaved; with
     ``h2``, IPv6 addresses on br0 and on host2's ens33 too."""
@@ -100,15 +106,15 @@ def test_containers_on_the_users_lan_bridge(two_hosts, backend):
     assert route6.startswith('default via %s dev eth0' % ROUTER_V6), route6
 
     # The container and the LAN host reach each other; the host reaches it through its address on br0.
-    assert ping(h1, 'c1', HOST2)
-    assert ping(h2, None, '10.138.3.192') and ping(h2, None, '10.138.3.250')
+    assert reaches(h1, 'c1', HOST2)
+    assert reaches(h2, None, '10.138.3.192') and reaches(h2, None, '10.138.3.250')
     serve(h1, 'c2', 8080, tag='c2')
     assert connect(h2, None, '10.138.3.250', 8080).split()[0] == 'c2'
     serve(h2, None, 9000, tag='lan')
     assert connect(h1, 'c1', HOST2, 9000).split() == ['lan', '10.138.3.192'], 'the LAN host sees the container itself, no NAT'
     assert ping(h1, None, '10.138.3.192')
     # IPv6 alike, with the addresses of the LAN's IPv6 subnet.
-    assert ping(h1, 'c1', HOST2_V6) and ping(h2, None, 'fd00:138::250') and ping(h1, None, 'fd00:138::2')
+    assert reaches(h1, 'c1', HOST2_V6) and reaches(h2, None, 'fd00:138::250') and reaches(h1, None, 'fd00:138::2')
     serve(h2, None, 9006, tag='lan6', family=6)
     assert connect(h1, 'c2', HOST2_V6, 9006).split() == ['lan6', 'fd00:138::250']
 
@@ -184,7 +190,7 @@ def test_the_bridge_network_role_puts_containers_on_br0(two_hosts, run_role):
                                                {'name': 'web01'}]}
     rc, out, recap = run_role('bridge_network', {'host1': host_vars}, only=('host1',))
     assert rc == 0, out
-    assert ping(h1, 'nas01', HOST2) and ping(h2, None, '10.138.3.200')
+    assert reaches(h1, 'nas01', HOST2) and reaches(h2, None, '10.138.3.200')
     rc, out, recap = run_role('bridge_network', {'host1': host_vars}, only=('host1',))
     assert rc == 0 and recap['host1']['changed'] == 0, out
     during = bridge_state(h1)
@@ -208,7 +214,7 @@ def test_the_container_module_joins_an_unmanaged_network(two_hosts):
     assert res.get('failed') and 'published_ports' in res['msg'] and 'cannot publish ports' in res['msg'], res.get('msg')
     assert h1.settled_snapshot(like=snap) == snap
     res = ok(h1.module('container', name='app01', networks=[{'name': 'lan', 'ipv4_address': '10.138.3.210'}]))
-    assert res['changed'] and ping(h1, 'app01', HOST2) and ping(h2, None, '10.138.3.210')
+    assert res['changed'] and reaches(h1, 'app01', HOST2) and reaches(h2, None, '10.138.3.210')
     assert not ok(h1.module('container', name='app01', networks=[{'name': 'lan', 'ipv4_address': '10.138.3.210'}]))['changed']
     assert bridge_state(h1) == before
     ok(h1.module('container', name='app01', state='absent'))
