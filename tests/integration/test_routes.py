@@ -88,8 +88,9 @@ def test_bridge_routes_through_a_router_container_v4_and_v6(host):
     assert 'gateway' not in got and got['dev'] == 'eth0', got
     assert '198.51.100.0/24 dev eth0 proto static scope link metric 50' in host.netns_run('c', 'ip -4 route').stdout
     # Packets through r: only the routes reach far (the host has no route to it).
-    assert traffic.ping(host, 'c', '192.168.77.1')
-    assert traffic.ping(host, 'c', 'fd00:77::1')
+    # The first packets through r wait on neighbour resolution on both hops of a path just made.
+    assert traffic.reaches(host, 'c', '192.168.77.1')
+    assert traffic.reaches(host, 'c', 'fd00:77::1')
 
     # Without the IPv4 route, c's packets to far go to the host's gateway, which has no way there.
     res = converged(host, 'docker_bridge', routes=[TO_FAR[1], ON_LINK],
@@ -128,7 +129,7 @@ def test_no_default_route_and_the_election(two_hosts):
     assert route_get(host, 'c', '192.0.2.1') is None
     got = route_get(host, 'c', lan.address)
     assert (got['gateway'], got['dev']) == ('10.41.0.1', 'eth0'), got
-    assert traffic.ping(host, 'c', lan.address)  # only the extra route reaches the LAN host
+    assert traffic.reaches(host, 'c', lan.address)  # only the extra route reaches the LAN host
     assert not traffic.ping(host, 'c', '192.0.2.1')
 
     # A second network gives the default route, though front was joined first.
@@ -160,8 +161,8 @@ def test_macvlan_route_to_an_address_only_a_lan_host_routes(two_hosts):
     assert (got['gateway'], got['dev']) == (lan.address, 'eth0'), got
     got = route_get(host, 'm', 'fd00:99::1')
     assert (got['gateway'], got['dev']) == ('fd00:60::131', 'eth0'), got
-    assert traffic.ping(host, 'm', '192.168.99.1')
-    assert traffic.ping(host, 'm', 'fd00:99::1')
+    assert traffic.reaches(host, 'm', '192.168.99.1')
+    assert traffic.reaches(host, 'm', 'fd00:99::1')
     # The network's default route (10.138.3.1, fd00:60::1: no such routers) does not reach them.
     without = {**params, 'routes': []}
     converged(host, 'macvlan_net', **without)
@@ -206,4 +207,4 @@ def test_overlay_routes_through_a_container_on_the_other_host(two_hosts):
     got = route_get(hosts['host1'], 'o1', '192.168.88.1')
     assert (got['gateway'], got['dev']) == ('10.60.0.3', 'eth0'), got
     assert default_routes(hosts['host1'], 'o1') == ''
-    assert traffic.ping(hosts['host1'], 'o1', '192.168.88.1')
+    assert traffic.reaches(hosts['host1'], 'o1', '192.168.88.1')

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from conftest import run_restore, wait_until
-from traffic import connect, ping, serve
+from traffic import connect, ping, reaches, serve
 
 pytestmark = pytest.mark.once  # the veths join an existing bridge by the requests every bridge test sends
 
@@ -26,12 +26,6 @@ HOST1_V6, HOST2_V6, ROUTER_V6, SUBNET_V6 = 'fd00:138::130', 'fd00:138::131', 'fd
 def ok(res):
     assert not res.get('failed'), (res.get('msg'), res.get('stderr', '')[-1500:])
     return res
-
-
-def reaches(host, netns, ip):
-    """A first ping after a container joins the LAN waits on neighbour resolution across the switch, which a loaded
-    machine may not finish within one ping's second: retried until answered (30 s at most), as a condition."""
-    return bool(wait_until(lambda: ping(host, netns, ip), '%s to reach %s' % (netns or 'the host', ip), timeout=30))
 
 
 def make_br0(h1, h2=None):

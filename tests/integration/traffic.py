@@ -88,3 +88,10 @@ def ping(host, netns, ip, timeout=1):
     """True when one ping from netns (None: the host) to ip (IPv4 or IPv6) is answered."""
     argv = _in(netns, ['ping', '-c1', '-W%d' % timeout, ip])
     return host.run(argv, check=False).returncode == 0
+
+
+def reaches(host, netns, ip, timeout=30):
+    """True once a ping from netns (None: the host) to ip is answered, retried for ``timeout`` seconds at most (else
+    wait_until fails naming it).  For the first packets on a path just made: they wait on neighbour resolution, on
+    every hop, which a loaded machine may not finish within one ping's second."""
+    return bool(wait_until(lambda: ping(host, netns, ip), '%s to reach %s' % (netns or 'the host', ip), timeout=timeout))
