@@ -10,6 +10,8 @@ end on the bridge with hairpin on, peer in the container).  Everything else is _
 
 from __future__ import annotations
 
+import socket
+
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp
@@ -19,6 +21,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _firewal
 from ansible_collections.hostnet.containers.plugins.module_utils import _inspect
 from ansible_collections.hostnet.containers.plugins.module_utils import _ipam
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
+from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec
 from ansible_collections.hostnet.containers.plugins.module_utils import _model
 from ansible_collections.hostnet.containers.plugins.module_utils import _network
 from ansible_collections.hostnet.containers.plugins.module_utils import _network6
@@ -67,13 +70,24 @@ def bridge_mac(network_id):
 _LEAVE_DEFAULT = ' or leave the default network out (role option bridge_network_default_bridge)'
 
 
+def gateway_neigh_request(index, gateway, mac):
+    """RTM_NEWNEIGH in a container: the permanent neighbour entry of its gateway (IPv4 or IPv6) on device ``index``,
+    the bridge's MAC ``mac`` (encoded by the codec, as _overlay's entries).  Permanent, not learned: the kernel's
+    neighbour table is one for every namespace and its limit (gc_thresh3, 1,024 by default) machine-wide, and counts
+    only the entries it may collect; an entry per new container in any other state filled it when a network of 1,000
+    was made (ENOBUFS, and no new entry for anyone, the machine's own namespace included, for seconds).  It goes with
+    the container's interface."""
+    family = socket.AF_INET6 if ':' in gateway else socket.AF_INET
+    return _kernel_codec.neigh_request(_kernel_codec.RTM_NEWNEIGH, family, index, mac, gateway)
+
+
 def _gateway_neighbours(run, cname, ep, veth):
     """A new container's permanent neighbour entries of the gateways its default routes go through, with the bridge's
     MAC.  Why: a container's first ARP request (or neighbour solicitation) for its gateway is flooded by the bridge to
     every port before the host answers it, one packet per port into the CPU's receive backlog
     (net.core.netdev_max_backlog, 1,000 by default); on a bridge of about 1,000 ports the backlog is full when the
     host's answer is queued behind it, so the answer is dropped, every time: a new container's replies to the host and
-    to the LAN went nowhere for 30 to 50 s.  Permanent (see _kernel.gateway_neigh_request), so only where the bridge's
+    to the LAN went nowhere for 30 to 50 s.  Permanent (see gateway_neigh_request), so only where the bridge's
     MAC is the network's own and stays so: set when the bridge was made (an overlay's is the anycast gateway's,
     _overlay.OverlayDriver); none when the bridge has another (the user's, unmanaged; one made without it), nor where
     the host holds no gateway (isolated)."""
@@ -87,7 +101,7 @@ def _gateway_neighbours(run, cname, ep, veth):
     gateways = [(net.gateway, ep.default_route and net.options.get('gateway_mode_ipv4') != 'isolated'),
                 (net.gateway6, ep.ip6 is not None and run.route6.get(cname)
                  and net.options.get('gateway_mode_ipv6') != 'isolated')]
-    return [(cname, lambda ctx, gw=gw: _kernel.gateway_neigh_request(ctx.peer(veth), gw, mac)) for gw, wanted in gateways if gw and wanted]
+    return [(cname, lambda ctx, gw=gw: gateway_neigh_request(ctx.peer(veth), gw, mac)) for gw, wanted in gateways if gw and wanted]
 
 
 def _own_host_end(run, cname, ep, link):

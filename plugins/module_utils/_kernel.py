@@ -500,15 +500,6 @@ def _family(gateway):
     return socket.AF_INET6 if gateway and ':' in gateway else socket.AF_INET
 
 
-def gateway_neigh_request(index, gateway, mac):
-    """RTM_NEWNEIGH in a container: the permanent neighbour entry of its gateway (IPv4 or IPv6) on device ``index``,
-    the bridge's MAC ``mac``.  Permanent, not learned: the kernel's neighbour table is one for every namespace and its
-    limit (gc_thresh3, 1,024 by default) machine-wide, and counts only the entries it may collect; an entry per new
-    container in any other state filled it when a network of 1,000 was made (ENOBUFS, and no new entry for anyone,
-    the machine's own namespace included, for seconds).  It goes with the container's interface."""
-    return codec.neigh_request(codec.RTM_NEWNEIGH, _family(gateway), index, mac, gateway)
-
-
 def default_route_request(gateway, oif):
     """RTM_NEWROUTE replacing the main table's default route of the gateway's family with one via ``gateway`` on ``oif``."""
     return codec.route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, _family(gateway), MAIN_TABLE, 0, proto=3, rtype=1,

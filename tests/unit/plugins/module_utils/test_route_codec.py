@@ -11,6 +11,7 @@ import socket
 
 import pytest
 
+from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel_codec as codec
 
@@ -49,7 +50,7 @@ def test_a_gateways_neighbour_entry_is_permanent_with_the_bridges_mac():
     # kernel's table limit counts only entries it may collect), IPv4 (an ARP entry) or IPv6 (a neighbour discovery
     # one) after the gateway's family.
     for gateway, family in (('10.200.0.1', socket.AF_INET), ('fd00:db8::1', socket.AF_INET6)):
-        req = _kernel.gateway_neigh_request(7, gateway, '02:42:0a:c8:00:01')
+        req = _bridge.gateway_neigh_request(7, gateway, '02:42:0a:c8:00:01')
         req['header']['sequence_number'] = 3
         req.encode()
         (typ, flags, seq, off, end), = list(codec._messages(req.data))  # pylint: disable=protected-access
