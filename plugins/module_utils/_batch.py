@@ -56,8 +56,8 @@ NO_IPV6_SYSCTLS = (('disable_ipv6', '1'),)
 
 
 def no_ipv6_ops(netns, ifname, kernel_ipv6=True):
-    """The batch operation turning IPv6 off on a new container end ``ifname`` in ``netns`` (none when the kernel has
-    no IPv6 at all: nothing to turn off)."""
+    """The batch operation turning IPv6 off on a new link ``ifname`` in ``netns`` (None: a host end, on the host), a
+    container end or a host end (none when the kernel has no IPv6 at all: nothing to turn off)."""
     return [('sysctl', netns, ifname, NO_IPV6_SYSCTLS)] if kernel_ipv6 else []
 
 
@@ -77,14 +77,23 @@ def write_netns_link_sysctls(ns, netns, ifname, values):
         write_link_sysctls(ifname, values)
 
 
-def write_link_sysctls(ifname, values):
+def write_link_sysctls(ifname, values, conf=None):
     """Write net.ipv6.conf.IFNAME.KEY = VALUE for each (key, value) in the namespace the thread is in (the path is
     built here, not from a dotted name: an interface name may hold a dot).  os.open and os.write: three of these per
     new container end, and a buffered text file costs more than the write itself.  The interface's folder is looked
     up once and each key opened relative to it: the kernel finds /proc/sys/net/ipv6 of this namespace on a dentry
     chain that holds it for every namespace already looked up, about 0.3 ms per lookup with a few thousand
-    containers on the host (docs/development.md, The scale benchmark)."""
-    folder = os.open('/proc/sys/net/ipv6/conf/%s' % ifname, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    containers on the host (docs/development.md, The scale benchmark); ``conf``, an open /proc/sys/net/ipv6/conf of
+    that namespace, spares even that lookup."""
+    try:
+        folder = os.open(ifname if conf is not None else '/proc/sys/net/ipv6/conf/%s' % ifname, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC,
+                         dir_fd=conf)
+    except FileNotFoundError:
+        # The kernel gives a link whose MTU is under IPv6's minimum (1280) no IPv6 at all, nor these keys: nothing
+        # to turn off.  A link that is gone fails on the requests that follow.
+        if tuple(values) == NO_IPV6_SYSCTLS:
+            return
+        raise
     try:
         for key, value in values:
             fd = os.open(key, os.O_WRONLY | os.O_CLOEXEC, dir_fd=folder)
@@ -94,6 +103,11 @@ def write_link_sysctls(ifname, values):
                 os.close(fd)
     finally:
         os.close(folder)
+
+
+# Where a host request goes that must wait for the sysctls: a new host end is brought up only once its IPv6 is off.
+# Not a string, so no namespace's name can be taken for it.
+LATE = ('host', 'after the sysctls')
 
 
 class EndpointBatch(_plan.Batch):
@@ -107,9 +121,10 @@ class EndpointBatch(_plan.Batch):
     link the kernel echoed when the veth request asked for it (6.3 and newer: nothing to read while the kernel is
     busy with the new links), else read after the host's requests, one write for all; ('find', netns, ifname) reads, before that namespace's requests, the
     ifindex a link created there from the host got (``index(netns, ifname)``); ('sysctl', netns, ifname, ((key,
-    value), ...)) writes IPv6 sysctls of a link of that namespace, after the peers and before the namespaces' requests.
-    Order: namespaces, deletions, host requests, peers, then each namespace's finds and requests, each socket's
-    requests pipelined in one write.  ``device`` names the host link new endpoints hang on (bridge, parent).
+    value), ...)) writes IPv6 sysctls of a link of that namespace (None: the host's), after the peers and before the
+    namespaces' requests; (LATE, build) sends a host request after the sysctls.  Order: namespaces, deletions, host
+    requests, peers, sysctls, LATE requests, then each namespace's finds and requests, each socket's requests
+    pipelined in one write.  ``device`` names the host link new endpoints hang on (bridge, parent).
     """
 
     kernel_only = True  # namespaces (/run/netns), links, addresses, routes and their sysctls: no file of /etc or the store
@@ -164,6 +179,8 @@ class EndpointBatch(_plan.Batch):
         if peers:
             self._read_peers(peers, steps)
         self._sysctls(ops.get('sysctl', []), steps)
+        if LATE in by_socket:
+            self._send(None, by_socket.pop(LATE), steps)
         for where in by_socket:
             self._find(where, finds.get(where, []), steps)
             self._send(where, by_socket[where], steps)
@@ -200,6 +217,8 @@ class EndpointBatch(_plan.Batch):
     def _sysctls(self, items, steps):
         """The ('sysctl', ...) operations: the thread goes from one namespace straight to the next and home once at
         the end (as _netns.Namespaces.open_many: a setns pair per container end cost more than its writes)."""
+        self._host_sysctls([item for item in items if item[1][1] is None], steps)
+        items = [item for item in items if item[1][1] is not None]
         if not items:
             return
         fds = [self.ns.fd(op[1]) for dummy, op in items]
@@ -210,6 +229,22 @@ class EndpointBatch(_plan.Batch):
                     write_link_sysctls(op[2], op[3])
                 except OSError as exc:
                     raise _plan.BatchFailed(step, exc, steps)
+
+    @staticmethod
+    def _host_sysctls(items, steps):
+        """The host's ('sysctl', None, ...) operations, each link's folder opened from one open /proc/sys/net/ipv6/conf:
+        a whole path per link would pay that lookup once per new host end (write_link_sysctls)."""
+        if not items:
+            return
+        conf = os.open('/proc/sys/net/ipv6/conf', os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for step, op in items:
+                try:
+                    write_link_sysctls(op[2], op[3], conf)
+                except OSError as exc:
+                    raise _plan.BatchFailed(step, exc, steps)
+        finally:
+            os.close(conf)
 
     def _find(self, where, items, steps):
         if not items:

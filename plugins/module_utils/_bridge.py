@@ -501,13 +501,18 @@ class BridgeDriver(_planner.Driver):
         net, veth = run.net, ep.veth
         cidr = net.cidr(ep.ip) if ep.ip is not None else None
         host = run.ns.chan(None)
+        # The host end is a bridge port, never a packet's source or destination: its IPv6 goes off before it comes
+        # up (as LXD does), so it gets no address, routes or multicast groups of its own.  Three IPv6 routes per host
+        # end made every link added or removed on the host walk them all, and their reports flooded the bridge.
+        quiet = run.snap.kernel_ipv6
         ops = [(None, lambda ctx: _kernel.veth_request(veth, ep.ifname, ctx.fd(cname), master=ctx.device_index(),
-                                                       mtu=net.mtu, peer_mac=ep.mac, echo=True)),
-               # Hairpin: a container reaching its own published port through the host's address gets the
-               # answer back through the port it came in on (Docker does this without its userland proxy).
-               (None, lambda ctx: _kernel.link_set_request(ifname=veth, hairpin=True)),
-               ('peer', veth),
-               (cname, lambda ctx: _kernel.link_set_request(ctx.peer(veth), up=True))]
+                                                       mtu=net.mtu, peer_mac=ep.mac, echo=True, up=not quiet))]
+        ops += _batch.no_ipv6_ops(None, veth, quiet)
+        # Hairpin: a container reaching its own published port through the host's address gets the answer back
+        # through the port it came in on (Docker does this without its userland proxy).
+        ops += [(_batch.LATE if quiet else None, lambda ctx: _kernel.link_set_request(ifname=veth, hairpin=True, up=True if quiet else None)),
+                ('peer', veth),
+                (cname, lambda ctx: _kernel.link_set_request(ctx.peer(veth), up=True))]
         addresses = []
         if ep.ip is not None:  # none on an IPv6-only network
             addresses.append(cidr)

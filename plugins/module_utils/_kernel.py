@@ -398,8 +398,8 @@ def request(cls, msg_type, nlm_flags=0, **fields):
     return msg
 
 
-def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=None, peer_mac=None, echo=False):
-    """RTM_NEWLINK creating a veth pair whose host end is up (on ``master``) and whose peer is born in the namespace
+def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=None, peer_mac=None, echo=False, up=True):
+    """RTM_NEWLINK creating a veth pair whose host end is up (``up``; on ``master``) and whose peer is born in the namespace
     behind ``peer_netns_fd`` (None: beside the host end), named.  The peer stays down: the kernel cannot open a veth
     before its pair is complete (and it honours a peer ifindex only with a host ifindex, so the peer's is learnt from
     the host end's IFLA_LINK: with ``echo`` from the new link the kernel echoes (6.3 and newer), else read back)."""
@@ -407,7 +407,7 @@ def veth_request(ifname, peer_name, peer_netns_fd, master=None, mtu=None, mac=No
     peer += [(name, value) for name, value in (('IFLA_ADDRESS', peer_mac), ('IFLA_MTU', mtu)) if value]
     attrs = [('IFLA_IFNAME', ifname)] + [(name, value) for name, value in (('IFLA_MASTER', master), ('IFLA_MTU', mtu), ('IFLA_ADDRESS', mac))
                                          if value]
-    return codec.link_request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (NLM_F_ECHO if echo else 0), up=True, attrs=attrs,
+    return codec.link_request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (NLM_F_ECHO if echo else 0), up=up, attrs=attrs,
                               linkinfo=codec.veth_info(peer))
 
 

@@ -82,6 +82,16 @@ def check_mtu(mtu):
         _validate.mtu(mtu)
 
 
+IPV6_MIN_MTU = 1280
+
+
+def check_ipv6_mtu(net):
+    """A network with IPv6 needs links of at least IPv6's minimum MTU: the kernel gives a smaller one no IPv6."""
+    if 6 in net.families and net.mtu is not None and net.mtu < IPV6_MIN_MTU:
+        raise _validate.InputError('mtu', net.mtu, 'must be at least %d on a network with IPv6 (enable_ipv6): the kernel '
+                                   'gives a link with a smaller MTU no IPv6' % IPV6_MIN_MTU)
+
+
 def _same_route(want, current):
     """Whether the default route ``current`` ({gateway, oif} or None) is ``want`` ((gateway, ifindex, ifname) or None)."""
     if want is None or current is None:
@@ -280,6 +290,7 @@ class NetworkRun:
         _validate.check_network_name(self.name, self.driver.name)
         self.read(None)
         net = self.driver.desired(self)
+        check_ipv6_mtu(net)
         _routes.set_options(self.p, net)
         self.read(net)
         return self.plan_present(net)

@@ -20,7 +20,7 @@ def ids_masked(commands):
 
 
 def ok(res):
-    assert not res.get('failed'), res
+    assert not res.get('failed'), res.get('msg', res)
     return res
 
 
@@ -136,6 +136,7 @@ BAD_INPUTS = [
     (dict(name='n', subnet='172.18.0.0/16', aux_addresses={'r': '172.18.0.1'}), "aux_addresses"),
     (dict(name='n', mtu=60), 'mtu 60'),
     (dict(name='n', mtu=70000), 'mtu 70000'),
+    (dict(name='n', mtu=1200, enable_ipv6=True, subnet_v6='fd00:db8:9::/64'), 'mtu 1200: must be at least 1280 on a network with IPv6'),
     (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ip': '172.19.0.2'}]), "endpoints[a].ip '172.19.0.2'"),
     (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ip': '172.18.0.1'}]), 'gateway'),
     (dict(name='n', subnet='172.18.0.0/16', endpoints=[{'name': 'a', 'ip': '172.18.0.0'}]), 'network address'),
@@ -266,6 +267,38 @@ def test_a_new_container_knows_its_gateways_mac_before_its_first_packet(host):
     assert not ok(host.module('docker_bridge', name='dual', enable_ipv6=True, subnet_v6=SUBNET6, dns=False,
                               endpoints=[{'name': 'a'}]))['changed']
     assert inner['Internal']
+
+
+def bridge_ports(host, bridge):
+    return [link['ifname'] for link in json.loads(host.run(['ip', '-j', 'link', 'show', 'master', bridge]).stdout or '[]')]
+
+
+def test_the_host_ends_have_no_ipv6_of_their_own(host):
+    # A host end is a bridge port, never a packet's source or destination: the engine turns its IPv6 off before it
+    # comes up (LXD does the same), so it gets no link-local address, routes or multicast groups of its own.  With
+    # them, every link added or removed on the host walked all those routes (three per host end), and a network of
+    # hundreds flooded its bridge with their multicast reports.  The containers' IPv6 is untouched.
+    SUBNET6 = 'fd00:db8:78::/64'
+    dual = ok(host.module('docker_bridge', name='dual', enable_ipv6=True, subnet_v6=SUBNET6, dns=False,
+                          endpoints=[{'name': 'a'}, {'name': 'b'}]))['network']
+    # An MTU under IPv6's minimum (1280): the kernel gives such links no IPv6 at all, nothing to turn off.
+    small = ok(host.module('docker_bridge', name='small', mtu=1200, dns=False, endpoints=[{'name': 'c'}]))['network']
+    for net, count in ((dual, 2), (small, 1)):
+        bridge = net['Options']['com.docker.network.bridge.name']
+        ports = bridge_ports(host, bridge)
+        assert len(ports) == count, ports
+        for port in ports:
+            assert host.run(['ip', '-6', 'addr', 'show', 'dev', port]).stdout.strip() == '', port
+            assert host.run(['ip', '-6', 'route', 'show', 'table', 'all', 'dev', port]).stdout.strip() == '', port
+    for port in bridge_ports(host, dual['Options']['com.docker.network.bridge.name']):
+        assert host.run(['cat', '/proc/sys/net/ipv6/conf/%s/disable_ipv6' % port]).stdout.strip() == '1'
+    assert 'fd00:db8:78::1/64' in host.run(['ip', '-6', 'addr', 'show', 'dev', dual['Options']['com.docker.network.bridge.name']]).stdout
+    assert 'fe80::' in host.netns_run('a', 'ip -6 addr show dev eth0').stdout
+    b6 = [c['IPv6Address'].split('/')[0] for c in dual['Containers'].values() if c['Name'] == 'b'][0]
+    assert host.netns_run('a', 'ping -6 -c1 -W2 fd00:db8:78::1').returncode == 0
+    assert host.netns_run('a', 'ping -6 -c1 -W2 %s' % b6).returncode == 0
+    assert host.netns_run('c', 'ping -c1 -W2 -s 1100 %s' % small['IPAM']['Config'][0]['Gateway']).returncode == 0
+    assert not ok(host.module('docker_bridge', name='small', mtu=1200, dns=False, endpoints=[{'name': 'c'}]))['changed']
 
 
 def test_containers_may_be_named_like_the_engine_operations(host):

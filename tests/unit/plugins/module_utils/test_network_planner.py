@@ -157,9 +157,11 @@ def test_new_bridge_network(tmp_path):
     assert run.firewall == {'planned': True}
     # The connect step builds requests that encode.
     step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
-    # veth, hairpin, peer, up, address, default route; IPv6 off on the container end (an IPv4-only network); the
-    # gateway's neighbour entry with the bridge's MAC
-    assert [op[0] for op in step.do] == [None, None, 'peer', 'c1', 'c1', 'c1', 'sysctl', 'c1']
+    # veth (its host end down), IPv6 off on the host end, then hairpin and up once it is off; peer, up, address,
+    # default route; IPv6 off on the container end (an IPv4-only network); the gateway's neighbour entry with the
+    # bridge's MAC
+    assert [op[0] for op in step.do] == [None, 'sysctl', _batch.LATE, 'peer', 'c1', 'c1', 'c1', 'sysctl', 'c1']
+    assert step.do[1] == ('sysctl', None, c1['veth'], (('disable_ipv6', '1'),))
     assert step.do[-2] == ('sysctl', 'c1', 'eth0', (('disable_ipv6', '1'),))
     for op in step.do:
         if callable(op[-1]):
@@ -177,7 +179,7 @@ def test_a_kernel_without_ipv6_has_nothing_to_turn_off(tmp_path):
     snap.kernel_ipv6 = False
     run = plan(BridgeRun, bridge_params(), snap, tmp_path)
     step = next(s for s in run.plan.steps if s.text.startswith('connect c1'))
-    assert 'sysctl' not in [op[0] for op in step.do]
+    assert 'sysctl' not in [op[0] for op in step.do] and _batch.LATE not in [op[0] for op in step.do]
 
 
 def test_rerun_changes_nothing_and_keeps_addresses(tmp_path, bridge_net):
@@ -256,7 +258,7 @@ def test_second_network_does_not_take_the_default_route(tmp_path):
     assert run.plan.commands[-1] == 'connect c9 to net1: eth1 10.10.0.2/24 via %s' % run.doc['endpoints']['c9']['veth']
     assert run.doc['endpoints']['c9']['default_route'] is False
     step = run.plan.steps[-1]
-    assert len(step.do) == 6  # no default route request (the sixth is IPv6 off)
+    assert len(step.do) == 7  # no default route request (IPv6 off on both ends)
 
 
 def test_asked_ifname_taken_in_the_namespace(tmp_path):
@@ -286,7 +288,7 @@ def test_peer_renamed(tmp_path, bridge_net):
     run = plan(BridgeRun, bridge_params(), snap, tmp_path)
     assert run.plan.commands == ['delete %s (its peer is not in c1)' % veth, 'connect c1 to net1: eth0 10.10.0.2/24 via %s' % veth]
     # The renamed peer held the default route and goes with its pair: the new endpoint takes it.
-    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 8
+    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 9
 
 
 def test_no_permanent_gateway_entry_behind_a_bridge_whose_mac_is_not_the_networks(tmp_path, bridge_net):
@@ -297,7 +299,7 @@ def test_no_permanent_gateway_entry_behind_a_bridge_whose_mac_is_not_the_network
     view.by_index[2]['ifname'] = 'eth7'
     snap.views['c1'] = _snapshot.NetnsView(list(view.by_index.values()), view.addrs, view.probe, routes=[view.probe])
     run = plan(BridgeRun, bridge_params(), snap, tmp_path)
-    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 7
+    assert run.doc['endpoints']['c1']['default_route'] is True and len(run.plan.steps[-1].do) == 8
     assert 'c1' not in [op[0] for op in run.plan.steps[-1].do[-1:]]
 
 
@@ -645,6 +647,19 @@ def test_batch_order():
     assert batch.peer('veth1') == 30 and batch.index('c2', 'eth0') == 20
 
 
+def test_batch_brings_a_host_end_up_after_its_sysctls(monkeypatch):
+    """A host end is made down, its IPv6 turned off, and only then brought up (LATE), before the namespaces' requests."""
+    ns = RecordingNs()
+    monkeypatch.setattr(_batch, 'write_link_sysctls', lambda ifname, values, conf=None: ns.log.append((None, 'sysctl', ifname, values)))
+    batch = _batch.EndpointBatch(ns, 'br0')
+    steps = [_plan.Step('a', [(None, lambda ctx: _kernel.link_set_request(1, up=False)), ('sysctl', None, 'veth1', _batch.NO_IPV6_SYSCTLS),
+                              (_batch.LATE, lambda ctx: _kernel.link_set_request(1, up=True)), ('peer', 'veth1'),
+                              ('c1', lambda ctx: _kernel.link_set_request(ctx.peer('veth1'), up=True))], batch=batch)]
+    batch.run(steps)
+    assert ns.log == [(None, 'run', 1), (None, 'query', ['veth1']), (None, 'sysctl', 'veth1', (('disable_ipv6', '1'),)),
+                      (None, 'run', 1), ('c1', 'run', 1)]
+
+
 def test_batch_takes_peers_from_the_echoed_links_and_reads_only_the_others():
     """The kernel echoed veth1's creation (its IFLA_LINK is the peer's ifindex): only veth2 is read back."""
     ns = RecordingNs(echoes=[link(41, 'veth1', kind='veth', peer=2), link(42, 'br0', kind='bridge')])
@@ -882,14 +897,14 @@ def test_new_endpoint_takes_the_route_by_priority(tmp_path, priority, takes):
     run = plan(BridgeRun, bridge_params(endpoints=[{'name': 'c9', 'gw_priority': priority}]), snap, tmp_path)
     assert run.doc['endpoints']['c9']['default_route'] is takes
     # with IPv6 off on the new end, and the gateway's neighbour entry when it takes the default route
-    assert len(run.plan.steps[-1].do) == (8 if takes else 6)
+    assert len(run.plan.steps[-1].do) == (9 if takes else 7)
     assert run.doc['endpoints']['c9'].get('gw_priority') == (priority or None) and run.doc['endpoints']['c9']['connected']
 
 
 def test_internal_network_gives_no_default_route(tmp_path):
     run = plan(BridgeRun, bridge_params(internal=True, endpoints=[{'name': 'c1'}]), empty_host(), tmp_path)
     assert run.doc['endpoints']['c1']['default_route'] is False
-    assert len(run.plan.steps[-1].do) == 6  # link, hairpin, peer, up, address, IPv6 off: no default route request
+    assert len(run.plan.steps[-1].do) == 7  # link, hairpin and up, peer, up, address, IPv6 off twice: no default route request
 
 
 def test_route_through_an_internal_network_is_removed(tmp_path):
