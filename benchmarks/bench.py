@@ -612,10 +612,12 @@ def change_section(change, args, columns, how):
              'default route, and a TCP connect from the host to its own address and port %d (and to c0\'s port %d) is accepted '
              'in the container; after the remove, the container is off the network, port %d is refused and named by no '
              'firewall rule, and c0\'s port still answers. Before the add, untimed, the run waits until c0\'s port answers '
-             '(the last column), then settles. The connects are retried for up to 120 s: on a bridge of about 1,000 ports '
-             'a new container\'s port may answer only after tens of seconds (the column before the last; not part of '
-             'the timed change), as every broadcast is flooded to each port into a per-CPU backlog of '
-             'net.core.netdev_max_backlog (1,000) packets and what comes past it is dropped.' % (
+             '(the last column), then settles. The connects are retried for up to 120 s (the column before the last; not '
+             'part of the timed change): on a bridge of about 1,000 ports a new container\'s port used to answer only after '
+             'tens of seconds, and the network after its build as long, since every broadcast and multicast report was '
+             'flooded to each port into a per-CPU backlog of net.core.netdev_max_backlog (1,000) packets and what came '
+             'past it was dropped; a new container now knows its gateway\'s MAC, and the host ends send nothing of their '
+             'own (IPv6 off).' % (
                  bench_worker.CHANGE_PORT, bench_worker.FIRST_PORT, bench_worker.CHANGE_PORT),
              ''] + change_table(change, args, columns) + ['', '## Targets (issue 25, item 2)', '']
     lines += ['- %s: %s' % ('met' if ok else 'NOT met', text) for ok, text in checks] or [

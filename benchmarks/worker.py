@@ -631,9 +631,9 @@ def host_address():
 def answers(container, port, timeout=120):
     """The seconds until a TCP connect from the host to its own address and ``port`` reached a socket listening on port
     80 in ``container`` (accepted there), tried every 0.2 s (each try waiting 3 s at most); None after ``timeout``
-    seconds.  On a bridge of about 1,000 ports a new container may take tens of seconds: each broadcast (an ARP
-    request) is flooded to every port, one copy per veth into the CPU's backlog of net.core.netdev_max_backlog (1,000
-    by default) packets, and the copies or answers past it are dropped."""
+    seconds.  On a bridge of about 1,000 ports a new container took tens of seconds until it was given its gateway's
+    neighbour entry: each broadcast (an ARP request) is flooded to every port, one copy per veth into the CPU's backlog
+    of net.core.netdev_max_backlog (1,000 by default) packets, and the copies or answers past it are dropped."""
     start = time.monotonic()
     with socket_in(container, socket.AF_INET, socket.SOCK_STREAM) as server:
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -669,10 +669,10 @@ def firewall_mentions(port):
 
 
 def change_ready(n, *dummy):
-    """Untimed, after the build: wait until c0's published port answers a connect from the host.  For tens of seconds
-    after a network of 1,000 appears, the host drops packets (its softirq busy with the IPv6 setup of every new host
-    veth, whose multicast listener reports the bridge floods to all its ports), and a change timed then would pay
-    for it.  {'seconds': how long that took, 'ok'}"""
+    """Untimed, after the build: wait until c0's published port answers a connect from the host.  While host ends
+    had IPv6 on, the host dropped packets for tens of seconds after a network of 1,000 appeared (its softirq busy with
+    their IPv6 setup, and the bridge flooding their multicast reports to every port), and a change timed then paid
+    for it; the wait stays, so a change is never timed on a network that does not answer yet.  {'seconds': how long that took, 'ok'}"""
     seconds = answers(name_of(0), FIRST_PORT, timeout=600)
     return {'seconds': seconds, 'ok': seconds is not None, 'problems': [] if seconds is not None else ['port %d never answered' % FIRST_PORT]}
 
