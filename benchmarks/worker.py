@@ -247,6 +247,22 @@ def ipv6_off(fds):
     in_thread(work)
 
 
+def host_ipv6_off(names):
+    """IPv6 off on the host ends ``names`` before they are up, as the engine does: a bridge port needs no IPv6 of its
+    own, and each one's routes would make every later link change on the host walk them all.  Each link's folder is
+    opened from one open /proc/sys/net/ipv6/conf."""
+    conf = os.open('/proc/sys/net/ipv6/conf', os.O_PATH | os.O_DIRECTORY)
+    try:
+        for name in names:
+            out = os.open(name + '/disable_ipv6', os.O_WRONLY, dir_fd=conf)
+            try:
+                os.write(out, b'1')
+            finally:
+                os.close(out)
+    finally:
+        os.close(conf)
+
+
 def floor_apply(n):
     from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
@@ -287,15 +303,18 @@ def floor_apply(n):
                                                               ('IFLA_INFO_DATA', {'attrs': [('IFLA_BR_FORWARD_DELAY', 0)]})]})])])
     br = socket.if_nametoindex(bridge)
     nl_batch(host, [addr(br, GATEWAY)])
-    # Peers born in their namespace as eth0 with ifindex 2 (lo is 1): no lookups, no moves, no renames.
-    nl_batch(host, [link(0x600, flags=1, change=1, attrs=[
+    # Peers born in their namespace as eth0 with ifindex 2 (lo is 1): no lookups, no moves, no renames.  The host ends
+    # are made down, their IPv6 turned off, then brought up with hairpin on, as the engine does (see host_ipv6_off).
+    nl_batch(host, [link(0x600, attrs=[
         ('IFLA_IFNAME', 'vf%d' % i), ('IFLA_MASTER', br),
         ('IFLA_LINKINFO', {'attrs': [('IFLA_INFO_KIND', 'veth'), ('IFLA_INFO_DATA', {'attrs': [('VETH_INFO_PEER', {
             'index': 2, 'attrs': [('IFLA_IFNAME', 'eth0'), ('IFLA_NET_NS_FD', fds[names[i]]), ('IFLA_ADDRESS', mac_of(i))]})]})]})])
-        for i in range(n)] + [link(attrs=[
-            ('IFLA_IFNAME', 'vf%d' % i), ('IFLA_LINKINFO', {'attrs': [
-                ('IFLA_INFO_SLAVE_KIND', 'bridge'), ('IFLA_INFO_SLAVE_DATA', {'attrs': [('IFLA_BRPORT_MODE', 1)]})]})])
-            for i in range(n)])
+        for i in range(n)])
+    host_ipv6_off(['vf%d' % i for i in range(n)])
+    nl_batch(host, [link(flags=1, change=1, attrs=[
+        ('IFLA_IFNAME', 'vf%d' % i), ('IFLA_LINKINFO', {'attrs': [
+            ('IFLA_INFO_SLAVE_KIND', 'bridge'), ('IFLA_INFO_SLAVE_DATA', {'attrs': [('IFLA_BRPORT_MODE', 1)]})]})])
+        for i in range(n)])
     ipv6_off([fds[name] for name in names])
     for i, name in enumerate(names):
         nl_batch(socks[name], [link(index=1, flags=1, change=1, attrs=[]), link(index=2, flags=1, change=1, attrs=[]),
