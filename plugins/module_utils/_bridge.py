@@ -30,6 +30,7 @@ from ansible_collections.hostnet.containers.plugins.module_utils import _plan
 from ansible_collections.hostnet.containers.plugins.module_utils import _planner
 from ansible_collections.hostnet.containers.plugins.module_utils import _ports
 from ansible_collections.hostnet.containers.plugins.module_utils import _proxy
+from ansible_collections.hostnet.containers.plugins.module_utils import _snapshot
 from ansible_collections.hostnet.containers.plugins.module_utils import _store
 from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.hostnet.containers.plugins.module_utils import _unmanaged
@@ -403,6 +404,10 @@ class BridgeDriver(_planner.Driver):
         if 'iptables' in (net.options.get('firewall_backend'), run.old.get('firewall_backend')):
             # The rule set is read by another process while this one reads the containers' namespaces.
             run.backends.setdefault('iptables', _firewall.backend('iptables', run.root)).prefetch()
+        if run.snap.kernel_ipv6:
+            # Which host ends of the checked endpoints have IPv6 on (plan_repair turns it off; see plan_create).
+            ends = [run.host_end(cname, ep) for cname, ep in run.checked(net).items()]
+            run.snap.host_ipv6 = _snapshot.host_ipv6_on([link['ifname'] for link in ends if link is not None and link['kind'] == 'veth'])
 
     @staticmethod
     def view_targets(run, net, present):
@@ -541,6 +546,11 @@ class BridgeDriver(_planner.Driver):
                     [(None, lambda ctx: _kernel.link_set_request(index, master=ctx.device_index()))])
         if not host_end.get('hairpin'):
             run.plan_set(None, dict(host_end, hairpin=False), 'set hairpin on %s' % ep.veth, hairpin=True)
+        if host_end['ifname'] in run.snap.host_ipv6:
+            # Made by an earlier version, or turned on since: a rename above runs before the batch's sysctls.
+            veth = ep.veth
+            run.add('turn IPv6 off on %s' % veth, _batch.no_ipv6_ops(None, veth),
+                    lambda: _batch.write_link_sysctls(veth, (('disable_ipv6', '0'),)))
         run.plan_mtu_up(None, host_end, ep.veth)
 
     @staticmethod

@@ -107,6 +107,9 @@ class Snapshot:
         # A DHCP network's clients ({container: {env, pid, lease}}) and the client program (_dhcp.read).
         self.dhcp = {}
         self.dhcp_program = None
+        # The host ends (names) of the endpoints a bridge-like run checks whose IPv6 is on (host_ipv6_on): made by an
+        # earlier version, or turned on since; the run turns it off.
+        self.host_ipv6 = set()
 
     def link(self, ifname):
         return self.links.get(ifname) if ifname else None
@@ -168,6 +171,30 @@ def read_host(chan, routes=False, v6=False, routes6=False, uplink=False):
         snap.addrs6 = chan.dump(_kernel.RTM_GETADDR, AF_INET6) if snap.ipv6 else []
         snap.routes6 = main_routes(chan, AF_INET6) if snap.ipv6 and routes6 else []
     return snap
+
+
+def host_ipv6_on(names):
+    """The host's links of ``names`` whose IPv6 is on (disable_ipv6 0), each link's key read through one open
+    /proc/sys/net/ipv6/conf (a whole path per link pays a lookup that grows with the namespaces on the host: see
+    _batch.write_link_sysctls).  A link without IPv6 (an MTU under IPv6's 1280) or gone is not."""
+    if not names:
+        return set()
+    conf = os.open('/proc/sys/net/ipv6/conf', os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return {name for name in names if _reads_zero(name + '/disable_ipv6', conf)}
+    finally:
+        os.close(conf)
+
+
+def _reads_zero(path, dir_fd):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return False
+    try:
+        return os.read(fd, 16).strip() == b'0'
+    finally:
+        os.close(fd)
 
 
 def _partial_view(chan, key):

@@ -299,6 +299,18 @@ def test_the_host_ends_have_no_ipv6_of_their_own(host):
     assert host.netns_run('a', 'ping -6 -c1 -W2 %s' % b6).returncode == 0
     assert host.netns_run('c', 'ping -c1 -W2 -s 1100 %s' % small['IPAM']['Config'][0]['Gateway']).returncode == 0
     assert not ok(host.module('docker_bridge', name='small', mtu=1200, dns=False, endpoints=[{'name': 'c'}]))['changed']
+    # A host end whose IPv6 is on again (or that an earlier version made) is turned off by the next run that checks it.
+    port = bridge_ports(host, dual['Options']['com.docker.network.bridge.name'])[0]
+    sysctl = '/proc/sys/net/ipv6/conf/%s/disable_ipv6' % port
+    host.run(['sh', '-c', 'echo 0 > %s' % sysctl])
+    params = dict(name='dual', enable_ipv6=True, subnet_v6=SUBNET6, dns=False, endpoints=[{'name': 'a'}, {'name': 'b'}])
+    check = ok(host.module('docker_bridge', check_mode=True, **params))
+    assert check['changed'] and check['commands'] == ['turn IPv6 off on %s' % port], check['commands']
+    assert host.run(['cat', sysctl]).stdout.strip() == '0'
+    assert ok(host.module('docker_bridge', **params))['commands'] == ['turn IPv6 off on %s' % port]
+    assert host.run(['cat', sysctl]).stdout.strip() == '1'
+    assert host.run(['ip', '-6', 'addr', 'show', 'dev', port]).stdout.strip() == ''
+    assert not ok(host.module('docker_bridge', **params))['changed']
 
 
 def test_containers_may_be_named_like_the_engine_operations(host):

@@ -36,3 +36,7 @@ def _private_host_paths(tmp_path, monkeypatch):
     from ansible_collections.hostnet.containers.plugins.module_utils import _store  # pylint: disable=import-outside-toplevel
     monkeypatch.setattr(_store, 'STATE_DIR', str(tmp_path / 'var-lib-hostnet'))
     monkeypatch.setattr(_store, 'LOCK_PATH', str(tmp_path / 'hostnet.lock'))
+    # A bridge run reads its host ends' IPv6 sysctls: a unit test's host is made up, so this machine's are never read
+    # (none is on; a test that wants one on patches this again).
+    from ansible_collections.hostnet.containers.plugins.module_utils import _snapshot  # pylint: disable=import-outside-toplevel
+    monkeypatch.setattr(_snapshot, 'host_ipv6_on', lambda names: set())

@@ -188,6 +188,22 @@ def test_rerun_changes_nothing_and_keeps_addresses(tmp_path, bridge_net):
     assert run.doc == bridge_net
 
 
+def test_a_host_end_with_ipv6_on_gets_it_turned_off(tmp_path, bridge_net, monkeypatch):
+    # Made by an earlier version (or turned on since): the rerun turns it off in the endpoint batch, and puts it back
+    # on when the run is undone; the ends it reads are the checked endpoints' host ends.
+    veth = bridge_net['endpoints']['c1']['veth']
+    asked = []
+    monkeypatch.setattr(_snapshot, 'host_ipv6_on', lambda names: asked.extend(names) or {veth})
+    run = plan(BridgeRun, bridge_params(), bridge_host(bridge_net), tmp_path)
+    assert sorted(asked) == sorted(ep['veth'] for ep in bridge_net['endpoints'].values())
+    assert run.plan.commands == ['turn IPv6 off on %s' % veth]
+    assert run.plan.steps[0].do == [('sysctl', None, veth, (('disable_ipv6', '1'),))]
+    written = []
+    monkeypatch.setattr(_batch, 'write_link_sysctls', lambda ifname, values, conf=None: written.append((ifname, values)))
+    run.plan.steps[0].undo()
+    assert written == [(veth, (('disable_ipv6', '0'),))]
+
+
 def test_existing_bridge_wrong_mtu_down_no_gateway(tmp_path, bridge_net):
     snap = bridge_host(bridge_net)
     bridge = bridge_net['bridge']
