@@ -53,8 +53,10 @@ def traced_module(host, module_name, /, inject=None, trace=None, check_mode=Fals
     argv = ['strace', '-o', trace or '/dev/null', '-e', 'trace=' + ','.join(syscalls)]
     if inject:
         argv += ['-e', 'inject=' + inject]
-    # _plan.SERIAL_ENV: the plan's beside steps (resolv.conf writes) run on the traced thread, in order.
-    argv += ['env', 'PYTHONPATH=%s' % host.collection_path, 'HOSTNET_TEST_SERIAL=1', sys.executable, '-m',
+    # _plan.SERIAL_ENV: the plan's beside steps (resolv.conf writes) run on the traced thread, in order.  TMPDIR: a run
+    # killed at the unlink of Python's first temporary file (tempfile's probe of its folder) leaves that file behind,
+    # and the emulated hosts share the machine's /tmp: the test's own folder takes it instead.
+    argv += ['env', 'PYTHONPATH=%s' % host.collection_path, 'TMPDIR=%s' % host.tmpdir, 'HOSTNET_TEST_SERIAL=1', sys.executable, '-m',
              conftest.module_path(module_name), path]
     res = host.run(argv, check=False, timeout=300)
     try:
