@@ -10,8 +10,6 @@ end on the bridge with hairpin on, peer in the container).  Everything else is _
 
 from __future__ import annotations
 
-import socket
-
 from ansible_collections.hostnet.containers.plugins.module_utils import _bandwidth
 from ansible_collections.hostnet.containers.plugins.module_utils import _batch
 from ansible_collections.hostnet.containers.plugins.module_utils import _dhcp
@@ -78,8 +76,7 @@ def gateway_neigh_request(index, gateway, mac):
     only the entries it may collect; an entry per new container in any other state filled it when a network of 1,000
     was made (ENOBUFS, and no new entry for anyone, the machine's own namespace included, for seconds).  It goes with
     the container's interface."""
-    family = socket.AF_INET6 if ':' in gateway else socket.AF_INET
-    return _kernel_codec.neigh_request(_kernel_codec.RTM_NEWNEIGH, family, index, mac, gateway)
+    return _kernel_codec.neigh_request(_kernel_codec.RTM_NEWNEIGH, _kernel_codec.family_of(gateway), index, mac, gateway)
 
 
 def _gateway_neighbours(run, cname, ep, veth):

@@ -496,13 +496,9 @@ def addr_request(msg_type, index, cidr):
     return codec.addr_request(msg_type, flags, socket.AF_INET, plen, 0, index, attrs)
 
 
-def _family(gateway):
-    return socket.AF_INET6 if gateway and ':' in gateway else socket.AF_INET
-
-
 def default_route_request(gateway, oif):
     """RTM_NEWROUTE replacing the main table's default route of the gateway's family with one via ``gateway`` on ``oif``."""
-    return codec.route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, _family(gateway), MAIN_TABLE, 0, proto=3, rtype=1,
+    return codec.route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, codec.family_of(gateway), MAIN_TABLE, 0, proto=3, rtype=1,
                                gateway=gateway, oif=oif)
 
 
@@ -510,7 +506,7 @@ def route_del_request(gateway=None, oif=None, family=None):
     """RTM_DELROUTE of the main table's default route of the gateway's family (``family`` without one; IPv4 by
     default), only the one via ``gateway`` / ``oif`` when given.  Scope RT_SCOPE_NOWHERE, type and protocol 0 match
     any, as ``ip route del`` asks."""
-    return codec.route_request(RTM_DELROUTE, 0, family or _family(gateway), MAIN_TABLE, 255, gateway=gateway, oif=oif)
+    return codec.route_request(RTM_DELROUTE, 0, family or codec.family_of(gateway), MAIN_TABLE, 255, gateway=gateway, oif=oif)
 
 
 def extra_route_request(msg_type, destination, gateway, metric, oif):
@@ -518,7 +514,7 @@ def extra_route_request(msg_type, destination, gateway, metric, oif):
     ``destination`` (a CIDR) via ``gateway`` on ``oif``, or on-link through ``oif`` when ``gateway`` is None (scope
     link, as ``ip route add DST dev IF``), with the metric ``metric``.  Protocol static, as ``ip route add ... proto
     static``."""
-    family = _family(destination.split('/')[0])
+    family = codec.family_of(destination.split('/')[0])
     if msg_type == RTM_NEWROUTE:
         return codec.route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family, MAIN_TABLE, 0 if gateway else 253, proto=4, rtype=1,
                                    gateway=gateway, oif=oif, dst=destination, priority=metric)

@@ -438,6 +438,11 @@ def addr_request(msg_type, flags, family, prefixlen, ifa_flags, index, attrs):
     return RawRequest(msg_type, flags, body, family=family, prefixlen=prefixlen, flags=ifa_flags, index=index, attrs=list(attrs))
 
 
+def family_of(address):
+    """AF_INET6 for an IPv6 address text (it holds a colon), else AF_INET (also for None)."""
+    return socket.AF_INET6 if address and ':' in address else socket.AF_INET
+
+
 def neigh_request(msg_type, family, index, mac, dst, append=False):
     """RTM_NEWNEIGH / RTM_DELNEIGH of a permanent entry on device ``index``: AF_BRIDGE, a vxlan forwarding entry
     (``bridge fdb append|add|del MAC dev VX dst DST self permanent``), or AF_INET, an ARP entry (``ip neigh add DST

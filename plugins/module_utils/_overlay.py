@@ -355,7 +355,7 @@ def entry_request(action, kind, key, value, index):
     msg = codec.RTM_NEWNEIGH if action == 'add' else codec.RTM_DELNEIGH
     if kind == 'fdb':
         return codec.neigh_request(msg, codec.AF_BRIDGE, index, key, value, append=key == FLOOD_MAC)
-    return codec.neigh_request(msg, socket.AF_INET6 if ':' in key else socket.AF_INET, index, value, key)
+    return codec.neigh_request(msg, codec.family_of(key), index, value, key)
 
 
 def entry_text(action, kind, key, value, device):
