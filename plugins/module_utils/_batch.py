@@ -13,6 +13,7 @@ import os
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
 from ansible_collections.hostnet.containers.plugins.module_utils import _plan
+from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 
 _GONE = (errno.ENODEV, errno.ENOENT)
 
@@ -232,19 +233,15 @@ class EndpointBatch(_plan.Batch):
 
     @staticmethod
     def _host_sysctls(items, steps):
-        """The host's ('sysctl', None, ...) operations, each link's folder opened from one open /proc/sys/net/ipv6/conf:
-        a whole path per link would pay that lookup once per new host end (write_link_sysctls)."""
+        """The host's ('sysctl', None, ...) operations, each link's folder opened from one _sysctl.ipv6_conf."""
         if not items:
             return
-        conf = os.open('/proc/sys/net/ipv6/conf', os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
+        with _sysctl.ipv6_conf() as conf:
             for step, op in items:
                 try:
                     write_link_sysctls(op[2], op[3], conf)
                 except OSError as exc:
                     raise _plan.BatchFailed(step, exc, steps)
-        finally:
-            os.close(conf)
 
     def _find(self, where, items, steps):
         if not items:

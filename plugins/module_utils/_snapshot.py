@@ -18,6 +18,7 @@ from socket import AF_INET, AF_INET6
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
+from ansible_collections.hostnet.containers.plugins.module_utils import _sysctl
 
 PROBE = '240.0.0.1'  # outside every subnet a container uses: its route lookup matches the default route
 # From this many namespaces on, a forked process reads some of them beside this one (see split_map), taking them
@@ -174,16 +175,12 @@ def read_host(chan, routes=False, v6=False, routes6=False, uplink=False):
 
 
 def host_ipv6_on(names):
-    """The host's links of ``names`` whose IPv6 is on (disable_ipv6 0), each link's key read through one open
-    /proc/sys/net/ipv6/conf (a whole path per link pays a lookup that grows with the namespaces on the host: see
-    _batch.write_link_sysctls).  A link without IPv6 (an MTU under IPv6's 1280) or gone is not."""
+    """The host's links of ``names`` whose IPv6 is on (disable_ipv6 0), each link's key read through one
+    _sysctl.ipv6_conf.  A link without IPv6 (an MTU under IPv6's 1280) or gone is not."""
     if not names:
         return set()
-    conf = os.open('/proc/sys/net/ipv6/conf', os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
+    with _sysctl.ipv6_conf() as conf:
         return {name for name in names if _reads_zero(name + '/disable_ipv6', conf)}
-    finally:
-        os.close(conf)
 
 
 def _reads_zero(path, dir_fd):

@@ -8,6 +8,7 @@ opens it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _netns
@@ -21,6 +22,18 @@ def sysctl_path(key):
 
 
 _sysctl_path = sysctl_path
+
+
+@contextlib.contextmanager
+def ipv6_conf():
+    """/proc/sys/net/ipv6/conf of the thread's namespace, open (O_PATH), to open each link's keys relative to it:
+    looking up /proc/sys/net/ipv6 walks a dentry chain that holds it for every namespace already looked up, so a whole
+    path per link pays that once per link on a host of thousands of containers."""
+    conf = os.open('/proc/sys/net/ipv6/conf', os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield conf
+    finally:
+        os.close(conf)
 
 
 def _in_netns(ns, netns, func):
