@@ -397,6 +397,14 @@ class BridgeDriver(_planner.Driver):
         return net.options['bridge']
 
     @staticmethod
+    def ports_of(run):
+        """An existing network's bridge, as its record names it (and the task does not rename it): its ports are the
+        host ends a run checks; the few other links it looks at (a new endpoint's name, an address's link) are read
+        by name or index."""
+        bridge = run.old.get('bridge')
+        return bridge if bridge and run.p.get('bridge_name') in (None, '', bridge) else None
+
+    @staticmethod
     def prefetch(run, net):
         if 'iptables' in (net.options.get('firewall_backend'), run.old.get('firewall_backend')):
             # The rule set is read by another process while this one reads the containers' namespaces.

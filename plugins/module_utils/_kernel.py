@@ -248,10 +248,11 @@ class Channel:
         return done
 
     # -- reads ---------------------------------------------------------------------------------------
-    def dump(self, msg_type, family=0):
-        """Every object of a dump (RTM_GETLINK, RTM_GETADDR or RTM_GETROUTE) as dicts (see parse_link and friends)."""
+    def dump(self, msg_type, family=0, master=None):
+        """Every object of a dump (RTM_GETLINK, RTM_GETADDR or RTM_GETROUTE) as dicts (see parse_link and friends);
+        with ``master`` (RTM_GETLINK) only the links enslaved to that ifindex."""
         seq = self._next_seq()
-        return dump(self.sock, codec.dump_request(msg_type, family, seq), seq, codec.PARSERS[msg_type])
+        return dump(self.sock, codec.dump_request(msg_type, family, seq, master), seq, codec.PARSERS[msg_type])
 
     def query(self, *queries):
         """Several reads in one write, each ('link', index or name) (one link, None when it is gone), ('state', index or

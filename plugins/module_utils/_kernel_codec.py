@@ -294,8 +294,13 @@ DUMP_HEADS = {RTM_GETLINK: lambda family: struct.pack('=BxHiII', family, 0, 0, 0
 GETS = {'link': parse_link, 'state': parse_link_state, 'route': parse_route}
 
 
-def dump_request(msg_type, family, seq):
+def dump_request(msg_type, family, seq, master=None):
+    """A dump of ``msg_type`` objects; with ``master`` (an ifindex, RTM_GETLINK only) the kernel answers with the
+    links enslaved to that device alone (IFLA_MASTER in the request: link_dump_filtered, every kernel since 4.3), so a
+    bridge's ports are read without filling a message for every other link of the host."""
     head = DUMP_HEADS[msg_type](family)
+    if master is not None:
+        head += nla(IFLA['IFLA_MASTER'], _U32.pack(master))
     return dump_head(msg_type, seq, len(head)) + head
 
 

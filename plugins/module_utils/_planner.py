@@ -129,6 +129,12 @@ class Driver:
         return False
 
     @staticmethod
+    def ports_of(run):  # pylint: disable=unused-argument
+        """The device whose ports are all of the host's links the run reads up front (read_host's ports_of), any
+        other read when asked for; None: every link."""
+        return None
+
+    @staticmethod
     def prefetch(run, net):
         """Start slow reads that run while the namespaces are read (a firewall's rule set)."""
 
@@ -217,7 +223,7 @@ class NetworkRun:
         if self.snap is None and self.p['state'] == 'present':
             self.early = _snapshot.EarlyViews(self.ns, _snapshot.early_targets(self.p, self.old), bool(self.p.get('enable_ipv6')))
         self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self), v6=v6, routes6=routes6,
-                                                     uplink=self.driver.needs_uplink(self))
+                                                     uplink=self.driver.needs_uplink(self), ports_of=self.driver.ports_of(self))
         if net is not None:
             self.driver.prefetch(self, net)
             targets = self.driver.view_targets(self, net, present)

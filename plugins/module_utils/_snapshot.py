@@ -5,7 +5,8 @@
 """What a network run reads from the kernel, read once before planning: the host's links, addresses and (when a
 subnet must be chosen) routes, the namespaces that exist, and a view of each endpoint's namespace.
 
-Planning then reads nothing: a Snapshot and its NetnsViews are plain data, so unit tests build them from dicts.
+Planning then reads nothing, but the host links a snapshot of one bridge's ports lacks (read_host's ports_of: read
+by name or index when asked for): a Snapshot and its NetnsViews are plain data, so unit tests build them from dicts.
 """
 
 from __future__ import annotations
@@ -85,9 +86,10 @@ class NetnsView:
 
 
 class Snapshot:
-    """The host as one run sees it.  ``views``: {container: NetnsView} of the endpoints' namespaces that exist."""
+    """The host as one run sees it.  ``views``: {container: NetnsView} of the endpoints' namespaces that exist.
+    ``reads``: the host's channel when ``links`` are only some of its links (read_host's ports_of)."""
 
-    def __init__(self, links, addrs=(), routes=None, netns=(), views=None):
+    def __init__(self, links, addrs=(), routes=None, netns=(), views=None, reads=None):
         self.links = {link['ifname']: link for link in links}
         self.addrs = list(addrs)
         self.routes = routes
@@ -111,9 +113,20 @@ class Snapshot:
         # The host ends (names) of the endpoints a bridge-like run checks whose IPv6 is on (host_ipv6_on): made by an
         # earlier version, or turned on since; the run turns it off.
         self.host_ipv6 = set()
+        # A snapshot of one bridge's ports (read_host's ports_of) holds only the links that run is about: any other
+        # link it is asked for is read then, by name or index, once (a name found missing is remembered).
+        self._chan = reads
+        self._absent = set()
 
     def link(self, ifname):
-        return self.links.get(ifname) if ifname else None
+        if not ifname:
+            return None
+        link = self.links.get(ifname)
+        if link is None and self._chan is not None and ifname not in self._absent:
+            link = self._looked_up(ifname)
+            if link is None:
+                self._absent.add(ifname)
+        return link
 
     def addresses(self, index):
         return [a['address'] for a in self.addrs if a['index'] == index and a['address']]
@@ -122,7 +135,17 @@ class Snapshot:
         return global6(self.addrs6, index)
 
     def ifname_of(self, index):
-        return next((name for name, link in self.links.items() if link['index'] == index), None)
+        name = next((name for name, link in self.links.items() if link['index'] == index), None)
+        if name is None and self._chan is not None and index:
+            link = self._looked_up(index)
+            name = link['ifname'] if link is not None else None
+        return name
+
+    def _looked_up(self, key):
+        link = self._chan.link(key)
+        if link is not None:
+            self.links[link['ifname']] = link
+        return link
 
 
 def global6(addrs, index):
@@ -154,13 +177,17 @@ def uplink_mtu(links, routes, routes6=()):
     return None
 
 
-def read_host(chan, routes=False, v6=False, routes6=False, uplink=False):
+def read_host(chan, routes=False, v6=False, routes6=False, uplink=False, ports_of=None):
     """The host's links, IPv4 addresses, main-table routes (only with ``routes``: choosing a subnet needs them)
     and the named namespaces; with ``v6`` (a network with IPv6) its IPv6 addresses and whether IPv6 is on, and with
     ``routes6`` its IPv6 routes (choosing a subnet_v6); with ``uplink`` (a new network without an mtu) the MTU of
-    the default-route interface."""
-    snap = Snapshot(chan.dump(_kernel.RTM_GETLINK), chan.dump(_kernel.RTM_GETADDR, AF_INET), main_routes(chan, AF_INET) if routes else None,
-                    _netns.list_netns())
+    the default-route interface.  With ``ports_of`` (a bridge's name) the links are that bridge and its ports only,
+    any other one read when asked for (Snapshot.link): a run on one network of a host holding thousands of other
+    containers reads its own links, not every host end of the host (most of a re-apply's time there)."""
+    partial = bool(ports_of) and not uplink  # the uplink is found among all links
+    links = _bridge_and_ports(chan, ports_of) if partial else chan.dump(_kernel.RTM_GETLINK)
+    snap = Snapshot(links, chan.dump(_kernel.RTM_GETADDR, AF_INET), main_routes(chan, AF_INET) if routes else None, _netns.list_netns(),
+                    reads=chan if partial else None)
     if uplink:
         routes4 = snap.routes if snap.routes is not None else main_routes(chan, AF_INET)
         snap.uplink_mtu = uplink_mtu(snap.links.values(), routes4)
@@ -172,6 +199,12 @@ def read_host(chan, routes=False, v6=False, routes6=False, uplink=False):
         snap.addrs6 = chan.dump(_kernel.RTM_GETADDR, AF_INET6) if snap.ipv6 else []
         snap.routes6 = main_routes(chan, AF_INET6) if snap.ipv6 and routes6 else []
     return snap
+
+
+def _bridge_and_ports(chan, bridge):
+    """The link ``bridge`` and the links enslaved to it (none when there is no such link)."""
+    link = chan.link(bridge)
+    return [link] + chan.dump(_kernel.RTM_GETLINK, master=link['index']) if link is not None else []
 
 
 def host_ipv6_on(names):
