@@ -85,6 +85,20 @@ class NetnsView:
         return None
 
 
+class NamedNamespaces:
+    """The named namespaces (/run/netns) as a run asks about them: each name looked up once (_netns.netns_exists),
+    so a run pays for its own containers' namespaces, not for listing every one of a host holding thousands."""
+
+    def __init__(self):
+        self._known = {}
+
+    def __contains__(self, name):
+        found = self._known.get(name)
+        if found is None:
+            found = self._known[name] = _netns.netns_exists(name)
+        return found
+
+
 class Snapshot:
     """The host as one run sees it.  ``views``: {container: NetnsView} of the endpoints' namespaces that exist.
     ``reads``: the host's channel when ``links`` are only some of its links (read_host's ports_of)."""
@@ -93,7 +107,7 @@ class Snapshot:
         self.links = {link['ifname']: link for link in links}
         self.addrs = list(addrs)
         self.routes = routes
-        self.netns = set(netns)
+        self.netns = netns if isinstance(netns, NamedNamespaces) else set(netns)
         self.views = dict(views or {})
         # IPv6 (read_host's v6): the host's addresses, its main-table routes when a subnet_v6 is chosen, and whether
         # IPv6 is enabled in the host's namespace (None: not read).
@@ -179,14 +193,14 @@ def uplink_mtu(links, routes, routes6=()):
 
 def read_host(chan, routes=False, v6=False, routes6=False, uplink=False, ports_of=None):
     """The host's links, IPv4 addresses, main-table routes (only with ``routes``: choosing a subnet needs them)
-    and the named namespaces; with ``v6`` (a network with IPv6) its IPv6 addresses and whether IPv6 is on, and with
+    and the named namespaces (each looked up when asked about); with ``v6`` (a network with IPv6) its IPv6 addresses and whether IPv6 is on, and with
     ``routes6`` its IPv6 routes (choosing a subnet_v6); with ``uplink`` (a new network without an mtu) the MTU of
     the default-route interface.  With ``ports_of`` (a bridge's name) the links are that bridge and its ports only,
     any other one read when asked for (Snapshot.link): a run on one network of a host holding thousands of other
     containers reads its own links, not every host end of the host (most of a re-apply's time there)."""
     partial = bool(ports_of) and not uplink  # the uplink is found among all links
     links = _bridge_and_ports(chan, ports_of) if partial else chan.dump(_kernel.RTM_GETLINK)
-    snap = Snapshot(links, chan.dump(_kernel.RTM_GETADDR, AF_INET), main_routes(chan, AF_INET) if routes else None, _netns.list_netns(),
+    snap = Snapshot(links, chan.dump(_kernel.RTM_GETADDR, AF_INET), main_routes(chan, AF_INET) if routes else None, NamedNamespaces(),
                     reads=chan if partial else None)
     if uplink:
         routes4 = snap.routes if snap.routes is not None else main_routes(chan, AF_INET)
@@ -278,7 +292,7 @@ def read_views(ns, snap, targets, wants, v6=False, early=None):
         return read_view(ns.chan(cname), key, lambda view: wants(cname, view), v6)
 
     def open_part(part):
-        ns.open_many([cname for cname, dummy in part], listed=True)  # in snap.netns: list_netns found each
+        ns.open_many([cname for cname, dummy in part], listed=True)  # in snap.netns: netns_exists found each
     if len(rest) >= PARALLEL_MIN:
         views = dict(zip(rest, split_map(read, rest, open_part)))
     else:

@@ -4,13 +4,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A run on an existing bridge network reads the bridge and its ports, not every link of the host (issue 25, item 5):
 the dump that asks the kernel for one master's links, the snapshot that reads any other link when asked for it (by
-name or index, once), and which runs read that way."""
+name or index, once), and which runs read that way; and the named namespaces are looked up as a run asks about them,
+not listed."""
 
 from __future__ import annotations
 
 import os
 import struct
 import sys
+
+import pytest
 
 from ansible_collections.hostnet.containers.plugins.module_utils import _bridge
 from ansible_collections.hostnet.containers.plugins.module_utils import _kernel
@@ -54,8 +57,7 @@ HOST = [link(1, 'lo'), link(2, 'eth0'), link(10, 'br-a', 'bridge'), link(11, 'br
         link(30, 'veth-b1', 'veth', master=11, peer=2), link(31, 'loose', 'veth', peer=2)]
 
 
-def test_the_ports_of_a_bridge_are_read_and_any_other_link_when_asked_for(monkeypatch):
-    monkeypatch.setattr(_snapshot._netns, 'list_netns', lambda: [])
+def test_the_ports_of_a_bridge_are_read_and_any_other_link_when_asked_for():
     chan = HostChannel(HOST)
     snap = _snapshot.read_host(chan, ports_of='br-a')
     assert sorted(snap.links) == ['br-a', 'veth-a1', 'veth-a2']
@@ -72,8 +74,7 @@ def test_the_ports_of_a_bridge_are_read_and_any_other_link_when_asked_for(monkey
     assert snap.link('veth-a2')['master'] == 10 and snap.ifname_of(20) == 'veth-a1' and chan.asked == []
 
 
-def test_no_bridge_no_ports_and_every_link_still_answers(monkeypatch):
-    monkeypatch.setattr(_snapshot._netns, 'list_netns', lambda: [])
+def test_no_bridge_no_ports_and_every_link_still_answers():
     chan = HostChannel(HOST)
     snap = _snapshot.read_host(chan, ports_of='br-gone')
     assert snap.links == {} and snap.link('veth-a1')['master'] == 10
@@ -81,7 +82,6 @@ def test_no_bridge_no_ports_and_every_link_still_answers(monkeypatch):
 
 
 def test_every_link_is_read_without_ports_of_or_for_the_uplink(monkeypatch):
-    monkeypatch.setattr(_snapshot._netns, 'list_netns', lambda: [])
     monkeypatch.setattr(_snapshot, 'main_routes', lambda chan, family: [])
     for kwargs in ({}, {'ports_of': 'br-a', 'uplink': True}):
         chan = HostChannel(HOST)
@@ -107,3 +107,14 @@ def test_which_runs_read_only_their_bridge_and_its_ports(tmp_path):
     assert ports_of(name='net2') is None and ports_of(bridge_name='br-other') is None
     # an overlay (a bridge network with a VXLAN device) checks its VNI against every VXLAN device of the host
     assert issubclass(_overlay.OverlayDriver, _bridge.BridgeDriver) and _overlay.OverlayDriver.ports_of(None) is None
+
+
+def test_named_namespaces_are_looked_up_once_each_when_asked_about(monkeypatch):
+    asked = []
+    monkeypatch.setattr(_snapshot._netns, 'netns_exists', lambda name: asked.append(name) or name.startswith('c'))
+    monkeypatch.setattr(_snapshot._netns, 'list_netns', lambda: pytest.fail('a run lists /run/netns'))
+    snap = _snapshot.read_host(HostChannel(HOST), ports_of='br-a')
+    assert 'c1' in snap.netns and 'c1' in snap.netns and 'x1' not in snap.netns and 'x1' not in snap.netns
+    assert asked == ['c1', 'x1']
+    # a snapshot built from names (the unit tests' hosts) answers from them
+    assert 'c1' in _snapshot.Snapshot([], netns=['c1']).netns and 'c2' not in _snapshot.Snapshot([], netns=['c1']).netns
