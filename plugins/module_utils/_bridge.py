@@ -405,6 +405,13 @@ class BridgeDriver(_planner.Driver):
         return bridge if bridge and run.p.get('bridge_name') in (None, '', bridge) else None
 
     @staticmethod
+    def reads_ports(run):
+        """A task that lists some endpoints and keeps the others (``docker network connect``, the container module)
+        looks at the listed ones' host ends alone: read by name, a few GETs, not a dump of every port of a large
+        network. Every endpoint checked, some purged, or the network removed: its ports in one dump."""
+        return run.p.get('endpoints') is None or bool(run.p.get('purge_endpoints')) or run.p['state'] == 'absent'
+
+    @staticmethod
     def prefetch(run, net):
         if 'iptables' in (net.options.get('firewall_backend'), run.old.get('firewall_backend')):
             # The rule set is read by another process while this one reads the containers' namespaces.

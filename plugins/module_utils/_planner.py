@@ -135,6 +135,11 @@ class Driver:
         return None
 
     @staticmethod
+    def reads_ports(run):  # pylint: disable=unused-argument
+        """With ports_of: whether the run reads all of that device's ports up front (else each link it asks for)."""
+        return True
+
+    @staticmethod
     def prefetch(run, net):
         """Start slow reads that run while the namespaces are read (a firewall's rule set)."""
 
@@ -223,7 +228,8 @@ class NetworkRun:
         if self.snap is None and self.p['state'] == 'present':
             self.early = _snapshot.EarlyViews(self.ns, _snapshot.early_targets(self.p, self.old), bool(self.p.get('enable_ipv6')))
         self.snap = self.snap or _snapshot.read_host(self.ns.chan(None), routes=self.driver.needs_routes(self), v6=v6, routes6=routes6,
-                                                     uplink=self.driver.needs_uplink(self), ports_of=self.driver.ports_of(self))
+                                                     uplink=self.driver.needs_uplink(self), ports_of=self.driver.ports_of(self),
+                                                     ports=self.driver.reads_ports(self))
         if net is not None:
             self.driver.prefetch(self, net)
             targets = self.driver.view_targets(self, net, present)

@@ -191,15 +191,17 @@ def uplink_mtu(links, routes, routes6=()):
     return None
 
 
-def read_host(chan, routes=False, v6=False, routes6=False, uplink=False, ports_of=None):
+def read_host(chan, routes=False, v6=False, routes6=False, uplink=False, ports_of=None, ports=True):
     """The host's links, IPv4 addresses, main-table routes (only with ``routes``: choosing a subnet needs them)
     and the named namespaces (each looked up when asked about); with ``v6`` (a network with IPv6) its IPv6 addresses and whether IPv6 is on, and with
     ``routes6`` its IPv6 routes (choosing a subnet_v6); with ``uplink`` (a new network without an mtu) the MTU of
     the default-route interface.  With ``ports_of`` (a bridge's name) the links are that bridge and its ports only,
     any other one read when asked for (Snapshot.link): a run on one network of a host holding thousands of other
-    containers reads its own links, not every host end of the host (most of a re-apply's time there)."""
+    containers reads its own links, not every host end of the host (most of a re-apply's time there).  With
+    ``ports`` false, the bridge alone: a run that looks at a few listed endpoints of a large network reads their
+    host ends by name, not the network's every port."""
     partial = bool(ports_of) and not uplink  # the uplink is found among all links
-    links = _bridge_and_ports(chan, ports_of) if partial else chan.dump(_kernel.RTM_GETLINK)
+    links = _bridge_and_ports(chan, ports_of, ports) if partial else chan.dump(_kernel.RTM_GETLINK)
     snap = Snapshot(links, chan.dump(_kernel.RTM_GETADDR, AF_INET), main_routes(chan, AF_INET) if routes else None, NamedNamespaces(),
                     reads=chan if partial else None)
     if uplink:
@@ -215,10 +217,12 @@ def read_host(chan, routes=False, v6=False, routes6=False, uplink=False, ports_o
     return snap
 
 
-def _bridge_and_ports(chan, bridge):
-    """The link ``bridge`` and the links enslaved to it (none when there is no such link)."""
+def _bridge_and_ports(chan, bridge, ports=True):
+    """The link ``bridge`` and (with ``ports``) the links enslaved to it; none when there is no such link."""
     link = chan.link(bridge)
-    return [link] + chan.dump(_kernel.RTM_GETLINK, master=link['index']) if link is not None else []
+    if link is None:
+        return []
+    return [link] + chan.dump(_kernel.RTM_GETLINK, master=link['index']) if ports else [link]
 
 
 def host_ipv6_on(names):

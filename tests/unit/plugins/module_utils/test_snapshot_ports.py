@@ -74,6 +74,14 @@ def test_the_ports_of_a_bridge_are_read_and_any_other_link_when_asked_for():
     assert snap.link('veth-a2')['master'] == 10 and snap.ifname_of(20) == 'veth-a1' and chan.asked == []
 
 
+def test_without_ports_the_bridge_alone_and_each_link_by_name():
+    chan = HostChannel(HOST)
+    snap = _snapshot.read_host(chan, ports_of='br-a', ports=False)
+    assert sorted(snap.links) == ['br-a'] and not [q for q in chan.asked if q[0] == 'dump' and q[1] == _kernel.RTM_GETLINK]
+    assert snap.link('veth-a2')['master'] == 10 and snap.link('veth-a2')['index'] == 21
+    assert chan.asked[-1] == 'veth-a2' and chan.asked.count('veth-a2') == 1
+
+
 def test_no_bridge_no_ports_and_every_link_still_answers():
     chan = HostChannel(HOST)
     snap = _snapshot.read_host(chan, ports_of='br-gone')
@@ -105,6 +113,15 @@ def test_which_runs_read_only_their_bridge_and_its_ports(tmp_path):
     assert ports_of() == ports_of(endpoints=[{'name': 'c3'}]) == ports_of(state='absent') == ports_of(bridge_name=bridge) == bridge
     # a new network (its bridge is chosen by this run), or one whose bridge the task renames: every link
     assert ports_of(name='net2') is None and ports_of(bridge_name='br-other') is None
+
+    def reads_ports(**params):
+        other = BridgeRun(bridge_params(**params), FakeNs(), root=str(tmp_path))
+        return other.driver.reads_ports(other)
+
+    # a task listing some endpoints and keeping the others reads their host ends by name; every endpoint checked,
+    # some purged, or the network removed: the ports in one dump
+    assert reads_ports() is False and reads_ports(endpoints=[{'name': 'c3'}]) is False
+    assert reads_ports(endpoints=None) is True and reads_ports(purge_endpoints=True) is True and reads_ports(state='absent') is True
     # an overlay (a bridge network with a VXLAN device) checks its VNI against every VXLAN device of the host
     assert issubclass(_overlay.OverlayDriver, _bridge.BridgeDriver) and _overlay.OverlayDriver.ports_of(None) is None
 
