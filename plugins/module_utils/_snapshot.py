@@ -128,19 +128,14 @@ class Snapshot:
         # earlier version, or turned on since; the run turns it off.
         self.host_ipv6 = set()
         # A snapshot of one bridge's ports (read_host's ports_of) holds only the links that run is about: any other
-        # link it is asked for is read then, by name or index, once (a name found missing is remembered).
+        # link it is asked for is read then, by name or index, once (a name or index found missing is remembered).
         self._chan = reads
         self._absent = set()
 
     def link(self, ifname):
         if not ifname:
             return None
-        link = self.links.get(ifname)
-        if link is None and self._chan is not None and ifname not in self._absent:
-            link = self._looked_up(ifname)
-            if link is None:
-                self._absent.add(ifname)
-        return link
+        return self.links.get(ifname) or self._looked_up(ifname)
 
     def addresses(self, index):
         return [a['address'] for a in self.addrs if a['index'] == index and a['address']]
@@ -150,14 +145,19 @@ class Snapshot:
 
     def ifname_of(self, index):
         name = next((name for name, link in self.links.items() if link['index'] == index), None)
-        if name is None and self._chan is not None and index:
+        if name is None and index:
             link = self._looked_up(index)
             name = link['ifname'] if link is not None else None
         return name
 
     def _looked_up(self, key):
+        """A link the partial snapshot lacks, by name or index: read once, kept (a key found missing too)."""
+        if self._chan is None or key in self._absent:
+            return None
         link = self._chan.link(key)
-        if link is not None:
+        if link is None:
+            self._absent.add(key)
+        else:
             self.links[link['ifname']] = link
         return link
 
@@ -222,7 +222,7 @@ def _bridge_and_ports(chan, bridge, ports=True):
     link = chan.link(bridge)
     if link is None:
         return []
-    return [link] + chan.dump(_kernel.RTM_GETLINK, master=link['index']) if ports else [link]
+    return [link] + (chan.dump(_kernel.RTM_GETLINK, master=link['index']) if ports else [])
 
 
 def host_ipv6_on(names):

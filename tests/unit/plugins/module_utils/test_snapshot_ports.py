@@ -67,7 +67,7 @@ def test_the_ports_of_a_bridge_are_read_and_any_other_link_when_asked_for():
     assert snap.link('loose')['index'] == 31 and snap.link('loose')['index'] == 31
     assert snap.ifname_of(11) == 'br-b' and snap.ifname_of(11) == 'br-b'
     assert snap.link('veth-new') is None and snap.link('veth-new') is None
-    assert snap.ifname_of(99) is None
+    assert snap.ifname_of(99) is None and snap.ifname_of(99) is None
     assert chan.asked == ['loose', 11, 'veth-new', 99]
     # the ports themselves answer without a read
     chan.asked.clear()
